@@ -1,0 +1,810 @@
+//! The import/export formats: for each record kind, its columns with an English
+//! key, a Chinese header, a type and whether it is required; and the mapping
+//! between a row of text cells and a typed record. CSV, XLSX, templates, exports
+//! and the synthetic-city generator all go through these tables, so a format is
+//! defined once.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::error::FieldError;
+use crate::facility::{
+    ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
+    Ownership, Rating,
+};
+use crate::geo::{CoordSystem, to_wgs84};
+use crate::person::{
+    AbilityLevel, LivingArrangement, Person, PersonRole, PersonStatus, Sex, SpecialDifficulty,
+};
+
+crate::code_enum! {
+    /// A kind of record that can be imported and exported.
+    pub enum RecordKind {
+        Facilities = ("facilities", "设施", "Facilities"),
+        Classes = ("classes", "托育班级", "Childcare classes"),
+        Elderly = ("elderly", "老年人", "Elderly people"),
+        Infants = ("infants", "婴幼儿", "Infants"),
+    }
+}
+
+/// Enumerated values as (identifier, Chinese label) pairs, for dropdowns.
+pub type EnumValues = fn() -> Vec<(&'static str, &'static str)>;
+
+/// The type of a column's cells.
+#[derive(Clone, Copy)]
+pub enum ColType {
+    Text,
+    Int,
+    /// Decimal number (coordinates, yuan).
+    Decimal,
+    /// `YYYY-MM-DD` (also `YYYY/MM/DD`, `YYYYMMDD`).
+    Date,
+    /// `true`/`false`, `是`/`否`, `1`/`0`.
+    Bool,
+    /// One of the values.
+    Enum(EnumValues),
+    /// Several values separated by `;`, `；`, `、` or `|`.
+    EnumList(EnumValues),
+}
+
+impl std::fmt::Debug for ColType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ColType::Text => "text",
+            ColType::Int => "integer",
+            ColType::Decimal => "decimal",
+            ColType::Date => "date",
+            ColType::Bool => "boolean",
+            ColType::Enum(_) => "enum",
+            ColType::EnumList(_) => "enum list",
+        })
+    }
+}
+
+/// One column of a format.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// English header and field identifier.
+    pub key: &'static str,
+    /// Chinese header.
+    pub zh: &'static str,
+    pub ty: ColType,
+    pub required: bool,
+}
+
+const fn col(key: &'static str, zh: &'static str, ty: ColType, required: bool) -> Column {
+    Column {
+        key,
+        zh,
+        ty,
+        required,
+    }
+}
+
+macro_rules! values_of {
+    ($t:ty) => {
+        || <$t>::ALL.iter().map(|v| (v.code(), v.label_zh())).collect()
+    };
+}
+
+fn coord_values() -> Vec<(&'static str, &'static str)> {
+    CoordSystem::ALL
+        .iter()
+        .map(|v| (v.code(), v.label_zh()))
+        .collect()
+}
+
+const FACILITY_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("name", "名称", ColType::Text, true),
+    col(
+        "kind",
+        "设施类型",
+        ColType::Enum(values_of!(FacilityKind)),
+        true,
+    ),
+    col(
+        "level",
+        "层级",
+        ColType::Enum(values_of!(FacilityLevel)),
+        false,
+    ),
+    col(
+        "ownership",
+        "性质",
+        ColType::Enum(values_of!(Ownership)),
+        false,
+    ),
+    col("operator_name", "运营主体", ColType::Text, false),
+    col(
+        "operator_credit_code",
+        "统一社会信用代码",
+        ColType::Text,
+        false,
+    ),
+    col("area_code", "所在区划代码", ColType::Text, true),
+    col("address", "地址", ColType::Text, false),
+    col("lng", "经度", ColType::Decimal, false),
+    col("lat", "纬度", ColType::Decimal, false),
+    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
+    col("beds", "床位数", ColType::Int, false),
+    col("nursing_beds", "护理型床位数", ColType::Int, false),
+    col("dementia_beds", "认知障碍床位数", ColType::Int, false),
+    col("approved_slots", "核定托位数", ColType::Int, false),
+    col("inclusive", "普惠性", ColType::Bool, false),
+    col(
+        "filing_status",
+        "备案状态",
+        ColType::Enum(values_of!(FilingStatus)),
+        false,
+    ),
+    col("filing_date", "备案日期", ColType::Date, false),
+    col("rating", "等级", ColType::Enum(values_of!(Rating)), false),
+    col("rating_valid_from", "等级有效期起", ColType::Date, false),
+    col("rating_valid_until", "等级有效期止", ColType::Date, false),
+    col("smart", "智慧养老院", ColType::Bool, false),
+    col("demonstration", "示范性", ColType::Bool, false),
+    col("opening_date", "开业日期", ColType::Date, false),
+    col(
+        "status",
+        "运营状态",
+        ColType::Enum(values_of!(FacilityStatus)),
+        false,
+    ),
+    col("phone", "联系电话", ColType::Text, false),
+];
+
+const CLASS_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("facility_id", "设施编号", ColType::Text, true),
+    col(
+        "class_type",
+        "班级类型",
+        ColType::Enum(values_of!(ClassType)),
+        true,
+    ),
+    col("capacity", "班额", ColType::Int, true),
+    col("enrolled", "在托人数", ColType::Int, false),
+    col("caregivers", "保育人员数", ColType::Int, false),
+    col("monthly_fee_yuan", "月收费（元）", ColType::Decimal, false),
+];
+
+const ELDERLY_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("id_number", "身份证号码", ColType::Text, true),
+    col("name", "姓名", ColType::Text, true),
+    col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
+    col("birth_date", "出生日期", ColType::Date, true),
+    col("hukou_area_code", "户籍区划代码", ColType::Text, false),
+    col("residence_area_code", "居住区划代码", ColType::Text, true),
+    col("address", "居住地址", ColType::Text, false),
+    col("lng", "经度", ColType::Decimal, false),
+    col("lat", "纬度", ColType::Decimal, false),
+    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
+    col(
+        "living_arrangement",
+        "居住状况",
+        ColType::Enum(values_of!(LivingArrangement)),
+        false,
+    ),
+    col(
+        "special_difficulty",
+        "特殊困难类别",
+        ColType::EnumList(values_of!(SpecialDifficulty)),
+        false,
+    ),
+    col(
+        "ability_level",
+        "能力等级",
+        ColType::Enum(values_of!(AbilityLevel)),
+        false,
+    ),
+    col("dementia", "失智", ColType::Bool, false),
+    col(
+        "status",
+        "状态",
+        ColType::Enum(values_of!(PersonStatus)),
+        false,
+    ),
+    col("death_date", "死亡日期", ColType::Date, false),
+];
+
+const INFANT_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("id_number", "身份证号码", ColType::Text, true),
+    col("name", "姓名", ColType::Text, true),
+    col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
+    col("birth_date", "出生日期", ColType::Date, true),
+    col("hukou_area_code", "户籍区划代码", ColType::Text, false),
+    col("residence_area_code", "居住区划代码", ColType::Text, true),
+    col("address", "居住地址", ColType::Text, false),
+    col("lng", "经度", ColType::Decimal, false),
+    col("lat", "纬度", ColType::Decimal, false),
+    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
+    col("birth_order", "孩次", ColType::Int, false),
+    col("guardian_name", "监护人姓名", ColType::Text, false),
+    col("guardian_phone", "监护人电话", ColType::Text, false),
+    col(
+        "status",
+        "状态",
+        ColType::Enum(values_of!(PersonStatus)),
+        false,
+    ),
+    col("death_date", "死亡日期", ColType::Date, false),
+];
+
+/// The columns of a record kind, in file order.
+pub fn columns(kind: RecordKind) -> &'static [Column] {
+    match kind {
+        RecordKind::Facilities => FACILITY_COLUMNS,
+        RecordKind::Classes => CLASS_COLUMNS,
+        RecordKind::Elderly => ELDERLY_COLUMNS,
+        RecordKind::Infants => INFANT_COLUMNS,
+    }
+}
+
+/// Which header language a file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderLang {
+    English,
+    Chinese,
+}
+
+/// Maps a file's header row to column positions. Headers may be the English
+/// keys or the Chinese names, in any order; unknown headers are an error so that
+/// a misspelt column is not silently dropped.
+#[derive(Debug, Clone)]
+pub struct HeaderMap {
+    pub kind: RecordKind,
+    index: HashMap<&'static str, usize>,
+}
+
+impl HeaderMap {
+    pub fn new(kind: RecordKind, headers: &[String]) -> Result<Self, Vec<FieldError>> {
+        let cols = columns(kind);
+        let mut index = HashMap::new();
+        let mut errs = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = h.trim().trim_start_matches('\u{feff}');
+            if h.is_empty() {
+                continue;
+            }
+            match cols
+                .iter()
+                .find(|c| c.key.eq_ignore_ascii_case(h) || c.zh == h)
+            {
+                Some(c) => {
+                    if index.insert(c.key, i).is_some() {
+                        errs.push(FieldError::new(
+                            c.key,
+                            format!("column {h:?} appears twice"),
+                        ));
+                    }
+                }
+                None => errs.push(FieldError::new(
+                    h,
+                    format!("unknown column for {}", kind.code()),
+                )),
+            }
+        }
+        for c in cols.iter().filter(|c| c.required) {
+            if !index.contains_key(c.key) {
+                errs.push(FieldError::new(
+                    c.key,
+                    format!("required column missing ({} / {})", c.key, c.zh),
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(HeaderMap { kind, index })
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// The Chinese or English header of a key, as the file spelt it.
+    pub fn has(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// A row view for reading cells by key.
+    pub fn row<'a>(&'a self, cells: &'a [String], default_coords: CoordSystem) -> Row<'a> {
+        Row {
+            map: self,
+            cells,
+            coords: default_coords,
+            errs: Vec::new(),
+        }
+    }
+}
+
+/// One data row being read; collects every field error.
+pub struct Row<'a> {
+    map: &'a HeaderMap,
+    cells: &'a [String],
+    coords: CoordSystem,
+    errs: Vec<FieldError>,
+}
+
+/// Parses a boolean cell.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "是" | "t" => Some(true),
+        "false" | "0" | "no" | "n" | "否" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a date cell: `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, or an ISO date-time.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    let t = t.split(['T', ' ']).next().unwrap_or(t);
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d"))
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
+        .ok()
+}
+
+impl<'a> Row<'a> {
+    fn raw(&self, key: &str) -> Option<&'a str> {
+        let i = *self.map.index.get(key)?;
+        let v = self.cells.get(i)?.trim();
+        if v.is_empty() { None } else { Some(v) }
+    }
+
+    fn fail(&mut self, key: &str, reason: impl Into<String>) {
+        self.errs.push(FieldError::new(key, reason));
+    }
+
+    pub fn text(&mut self, key: &str) -> Option<String> {
+        self.raw(key).map(str::to_string)
+    }
+
+    pub fn req_text(&mut self, key: &str) -> String {
+        match self.raw(key) {
+            Some(v) => v.to_string(),
+            None => {
+                self.fail(key, "required");
+                String::new()
+            }
+        }
+    }
+
+    pub fn int(&mut self, key: &str) -> Option<i64> {
+        let v = self.raw(key)?;
+        // Spreadsheets write whole numbers as "12.0".
+        let t = v.strip_suffix(".0").unwrap_or(v);
+        match t.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.fail(key, format!("{v:?} is not a whole number"));
+                None
+            }
+        }
+    }
+
+    pub fn req_int(&mut self, key: &str) -> i64 {
+        if self.raw(key).is_none() {
+            self.fail(key, "required");
+            return 0;
+        }
+        self.int(key).unwrap_or(0)
+    }
+
+    pub fn decimal(&mut self, key: &str) -> Option<f64> {
+        let v = self.raw(key)?;
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(n),
+            _ => {
+                self.fail(key, format!("{v:?} is not a number"));
+                None
+            }
+        }
+    }
+
+    pub fn date(&mut self, key: &str) -> Option<NaiveDate> {
+        let v = self.raw(key)?;
+        match parse_date(v) {
+            Some(d) => Some(d),
+            None => {
+                self.fail(key, format!("{v:?} is not a date (YYYY-MM-DD)"));
+                None
+            }
+        }
+    }
+
+    pub fn req_date(&mut self, key: &str) -> NaiveDate {
+        if self.raw(key).is_none() {
+            self.fail(key, "required");
+            return NaiveDate::MIN;
+        }
+        self.date(key).unwrap_or(NaiveDate::MIN)
+    }
+
+    pub fn bool(&mut self, key: &str) -> bool {
+        match self.raw(key) {
+            None => false,
+            Some(v) => parse_bool(v).unwrap_or_else(|| {
+                self.fail(key, format!("{v:?} is not true/false (是/否)"));
+                false
+            }),
+        }
+    }
+
+    pub fn enum_<T: std::str::FromStr<Err = String>>(&mut self, key: &str) -> Option<T> {
+        let v = self.raw(key)?;
+        match v.parse::<T>() {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.fail(key, e);
+                None
+            }
+        }
+    }
+
+    pub fn req_enum<T: std::str::FromStr<Err = String>>(&mut self, key: &str) -> Option<T> {
+        if self.raw(key).is_none() {
+            self.fail(key, "required");
+            return None;
+        }
+        self.enum_(key)
+    }
+
+    pub fn enum_list<T: std::str::FromStr<Err = String>>(&mut self, key: &str) -> Vec<T> {
+        let Some(v) = self.raw(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for part in v
+            .split([';', '；', '、', '|'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match part.parse::<T>() {
+                Ok(x) => out.push(x),
+                Err(e) => self.fail(key, e),
+            }
+        }
+        out
+    }
+
+    /// Longitude and latitude converted to WGS-84 from the row's `coord_system`
+    /// (or the file's default).
+    pub fn point(&mut self) -> (Option<f64>, Option<f64>) {
+        let cs = self
+            .enum_::<CoordSystem>("coord_system")
+            .unwrap_or(self.coords);
+        match (self.decimal("lng"), self.decimal("lat")) {
+            (Some(x), Some(y)) => {
+                let (x, y) = to_wgs84(cs, x, y);
+                (Some(x), Some(y))
+            }
+            other => other,
+        }
+    }
+
+    /// The errors collected so far.
+    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.errs.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errs)
+        }
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn fmt_coord(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}
+
+fn fmt_bool(v: bool) -> String {
+    if v { "true".into() } else { "false".into() }
+}
+
+/// Reads a facility from a row.
+pub fn facility_from_row(mut r: Row<'_>) -> Result<Facility, Vec<FieldError>> {
+    let (lng, lat) = r.point();
+    let f = Facility {
+        id: r.req_text("id"),
+        name: r.req_text("name"),
+        kind: r
+            .req_enum("kind")
+            .unwrap_or(FacilityKind::ElderlyInstitution),
+        level: r.enum_("level"),
+        ownership: r.enum_("ownership"),
+        operator_name: r.text("operator_name"),
+        operator_credit_code: r.text("operator_credit_code"),
+        area_code: r.req_text("area_code"),
+        address: r.text("address"),
+        lng,
+        lat,
+        beds: r.int("beds"),
+        nursing_beds: r.int("nursing_beds"),
+        dementia_beds: r.int("dementia_beds"),
+        approved_slots: r.int("approved_slots"),
+        inclusive: r.bool("inclusive"),
+        filing_status: r
+            .enum_("filing_status")
+            .unwrap_or(FilingStatus::NotRequired),
+        filing_date: r.date("filing_date"),
+        rating: r.enum_("rating"),
+        rating_valid_from: r.date("rating_valid_from"),
+        rating_valid_until: r.date("rating_valid_until"),
+        smart: r.bool("smart"),
+        demonstration: r.bool("demonstration"),
+        opening_date: r.date("opening_date"),
+        status: r.enum_("status").unwrap_or(FacilityStatus::Operating),
+        phone: r.text("phone"),
+    };
+    r.finish(f)
+}
+
+/// Writes a facility as cells in [`columns`] order (identifiers, WGS-84).
+pub fn facility_to_row(f: &Facility) -> Vec<String> {
+    vec![
+        f.id.clone(),
+        f.name.clone(),
+        f.kind.code().into(),
+        opt(&f.level),
+        opt(&f.ownership),
+        opt(&f.operator_name),
+        opt(&f.operator_credit_code),
+        f.area_code.clone(),
+        opt(&f.address),
+        fmt_coord(f.lng),
+        fmt_coord(f.lat),
+        if f.lng.is_some() {
+            "wgs84".into()
+        } else {
+            String::new()
+        },
+        opt(&f.beds),
+        opt(&f.nursing_beds),
+        opt(&f.dementia_beds),
+        opt(&f.approved_slots),
+        fmt_bool(f.inclusive),
+        f.filing_status.code().into(),
+        opt(&f.filing_date),
+        opt(&f.rating),
+        opt(&f.rating_valid_from),
+        opt(&f.rating_valid_until),
+        fmt_bool(f.smart),
+        fmt_bool(f.demonstration),
+        opt(&f.opening_date),
+        f.status.code().into(),
+        opt(&f.phone),
+    ]
+}
+
+/// Reads a childcare class from a row; the fee column is yuan, stored as fen.
+pub fn class_from_row(mut r: Row<'_>) -> Result<ChildcareClass, Vec<FieldError>> {
+    let c = ChildcareClass {
+        id: r.req_text("id"),
+        facility_id: r.req_text("facility_id"),
+        class_type: r.req_enum("class_type").unwrap_or(ClassType::MixedAgeClass),
+        capacity: r.req_int("capacity"),
+        enrolled: r.int("enrolled").unwrap_or(0),
+        caregivers: r.int("caregivers").unwrap_or(0),
+        monthly_fee_fen: r
+            .decimal("monthly_fee_yuan")
+            .map(|y| (y * 100.0).round() as i64),
+    };
+    r.finish(c)
+}
+
+/// Writes a class as cells in [`columns`] order.
+pub fn class_to_row(c: &ChildcareClass) -> Vec<String> {
+    vec![
+        c.id.clone(),
+        c.facility_id.clone(),
+        c.class_type.code().into(),
+        c.capacity.to_string(),
+        c.enrolled.to_string(),
+        c.caregivers.to_string(),
+        c.monthly_fee_fen
+            .map(|f| format!("{}.{:02}", f / 100, f % 100))
+            .unwrap_or_default(),
+    ]
+}
+
+/// Reads a person of `role` from a row.
+pub fn person_from_row(mut r: Row<'_>, role: PersonRole) -> Result<Person, Vec<FieldError>> {
+    let (lng, lat) = r.point();
+    let elderly = role == PersonRole::Elderly;
+    let p = Person {
+        id: r.req_text("id"),
+        role,
+        id_number: r.req_text("id_number").to_ascii_uppercase(),
+        name: r.req_text("name"),
+        sex: r.req_enum("sex").unwrap_or(Sex::Female),
+        birth_date: r.req_date("birth_date"),
+        hukou_area_code: r.text("hukou_area_code"),
+        residence_area_code: r.req_text("residence_area_code"),
+        address: r.text("address"),
+        lng,
+        lat,
+        living_arrangement: if elderly {
+            r.enum_("living_arrangement")
+        } else {
+            None
+        },
+        special_difficulty: if elderly {
+            r.enum_list("special_difficulty")
+        } else {
+            Vec::new()
+        },
+        ability_level: if elderly {
+            r.enum_("ability_level")
+        } else {
+            None
+        },
+        dementia: elderly && r.bool("dementia"),
+        birth_order: if elderly { None } else { r.int("birth_order") },
+        guardian_name: if elderly {
+            None
+        } else {
+            r.text("guardian_name")
+        },
+        guardian_phone: if elderly {
+            None
+        } else {
+            r.text("guardian_phone")
+        },
+        status: r.enum_("status").unwrap_or(PersonStatus::Active),
+        death_date: r.date("death_date"),
+    };
+    r.finish(p)
+}
+
+/// Writes a person as cells in [`columns`] order for its role. `id_number` is
+/// written as given: callers pass a masked copy unless full numbers are allowed.
+pub fn person_to_row(p: &Person) -> Vec<String> {
+    let mut v = vec![
+        p.id.clone(),
+        p.id_number.clone(),
+        p.name.clone(),
+        p.sex.code().into(),
+        p.birth_date.to_string(),
+        opt(&p.hukou_area_code),
+        p.residence_area_code.clone(),
+        opt(&p.address),
+        fmt_coord(p.lng),
+        fmt_coord(p.lat),
+        if p.lng.is_some() {
+            "wgs84".into()
+        } else {
+            String::new()
+        },
+    ];
+    match p.role {
+        PersonRole::Elderly => {
+            v.push(opt(&p.living_arrangement));
+            v.push(
+                p.special_difficulty
+                    .iter()
+                    .map(|s| s.code())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            );
+            v.push(opt(&p.ability_level));
+            v.push(fmt_bool(p.dementia));
+        }
+        PersonRole::Infant => {
+            v.push(opt(&p.birth_order));
+            v.push(opt(&p.guardian_name));
+            v.push(opt(&p.guardian_phone));
+        }
+    }
+    v.push(p.status.code().into());
+    v.push(opt(&p.death_date));
+    v
+}
+
+/// The header row of a kind in a language.
+pub fn headers(kind: RecordKind, lang: HeaderLang) -> Vec<&'static str> {
+    columns(kind)
+        .iter()
+        .map(|c| match lang {
+            HeaderLang::English => c.key,
+            HeaderLang::Chinese => c.zh,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rows_round_trip_through_each_format() {
+        for kind in RecordKind::ALL {
+            let n = columns(*kind).len();
+            let keys: Vec<&str> = columns(*kind).iter().map(|c| c.key).collect();
+            let mut uniq = keys.clone();
+            uniq.sort();
+            uniq.dedup();
+            assert_eq!(uniq.len(), n, "duplicate key in {kind}");
+        }
+        let f = Facility {
+            id: "F1".into(),
+            name: "南湖区社会福利中心".into(),
+            kind: FacilityKind::ElderlyInstitution,
+            level: None,
+            ownership: Some(Ownership::Public),
+            operator_name: None,
+            operator_credit_code: None,
+            area_code: "330402001".into(),
+            address: None,
+            lng: Some(120.75),
+            lat: Some(30.75),
+            beds: Some(100),
+            nursing_beds: Some(60),
+            dementia_beds: None,
+            approved_slots: None,
+            inclusive: false,
+            filing_status: FilingStatus::NotRequired,
+            filing_date: None,
+            rating: Some(Rating::Star3),
+            rating_valid_from: None,
+            rating_valid_until: None,
+            smart: true,
+            demonstration: false,
+            opening_date: parse_date("2019-05-01"),
+            status: FacilityStatus::Operating,
+            phone: None,
+        };
+        let cells = facility_to_row(&f);
+        assert_eq!(cells.len(), columns(RecordKind::Facilities).len());
+        let hdr = HeaderMap::new(
+            RecordKind::Facilities,
+            &strings(&headers(RecordKind::Facilities, HeaderLang::Chinese)),
+        )
+        .expect("headers");
+        let back = facility_from_row(hdr.row(&cells, CoordSystem::Wgs84)).expect("row");
+        assert_eq!(back, f);
+    }
+
+    #[test]
+    fn errors_name_each_bad_field() {
+        let hdr = HeaderMap::new(
+            RecordKind::Classes,
+            &strings(&["id", "设施编号", "class_type", "capacity", "enrolled"]),
+        )
+        .expect("headers");
+        let cells = strings(&["C1", "F1", "大班", "x", "3"]);
+        let errs = class_from_row(hdr.row(&cells, CoordSystem::Wgs84)).expect_err("bad row");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["class_type", "capacity"]);
+    }
+
+    #[test]
+    fn unknown_and_missing_headers_are_reported() {
+        let errs = HeaderMap::new(RecordKind::Classes, &strings(&["id", "colour"]))
+            .expect_err("bad header");
+        assert!(errs.iter().any(|e| e.field == "colour"));
+        assert!(
+            errs.iter()
+                .any(|e| e.field == "facility_id" && e.reason.contains("required"))
+        );
+    }
+
+    #[test]
+    fn cells_parse_leniently_but_strictly() {
+        assert_eq!(parse_bool("是"), Some(true));
+        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(
+            parse_date("2021/03/04"),
+            NaiveDate::from_ymd_opt(2021, 3, 4)
+        );
+        assert_eq!(parse_date("2021-02-30"), None);
+    }
+}

@@ -1,0 +1,21 @@
+//! Domain types of laoxiao (一老一小): areas, facilities, people, and the
+//! validation of the codes they carry. No I/O: the store, engines and web
+//! crates build on these types.
+
+pub mod area;
+pub mod check;
+pub mod codes;
+pub mod columns;
+pub mod credit_code;
+pub mod error;
+pub mod facility;
+pub mod geo;
+pub mod idcard;
+pub mod jiaxing;
+pub mod person;
+
+pub use area::{Area, AreaLevel, AreaTree};
+pub use check::{Checker, ClassLimits};
+pub use error::{FieldError, ModelError};
+pub use facility::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
+pub use person::{Person, PersonRole};

@@ -1,0 +1,322 @@
+//! People on the registers: elderly people (老年人) and infants under three (婴幼儿).
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::check::Checker;
+use crate::error::FieldError;
+
+crate::code_enum! {
+    /// Which register a person is on.
+    pub enum PersonRole {
+        Elderly = ("elderly", "老年人", "Elderly person"),
+        Infant = ("infant", "婴幼儿", "Infant"),
+    }
+}
+
+crate::code_enum! {
+    /// Sex as recorded on the citizen ID.
+    pub enum Sex {
+        Male = ("male", "男", "Male"),
+        Female = ("female", "女", "Female"),
+    }
+}
+
+crate::code_enum! {
+    /// Living arrangement (居住状况).
+    pub enum LivingArrangement {
+        WithFamily = ("with_family", "与家人同住", "With family"),
+        /// 空巢
+        EmptyNest = ("empty_nest", "空巢", "Empty nest"),
+        /// 独居
+        LivingAlone = ("living_alone", "独居", "Living alone"),
+        /// 留守
+        LeftBehind = ("left_behind", "留守", "Left behind"),
+        InInstitution = ("in_institution", "入住机构", "In a care home"),
+    }
+}
+
+crate::code_enum! {
+    /// Special-difficulty category (特殊困难老年人的类别); a person may have several.
+    pub enum SpecialDifficulty {
+        /// 特困
+        ExtremePoverty = ("extreme_poverty", "特困", "Extreme poverty"),
+        /// 低保
+        MinimumLivingAllowance = ("minimum_living_allowance", "低保", "Minimum living allowance"),
+        /// 低保边缘
+        LowIncomeMargin = ("low_income_margin", "低保边缘", "Near minimum allowance"),
+        /// 计划生育特殊家庭
+        FamilyPlanningSpecialFamily = ("family_planning_special_family", "计划生育特殊家庭", "Family-planning special family"),
+        /// 重度残疾
+        SevereDisability = ("severe_disability", "重度残疾", "Severe disability"),
+    }
+}
+
+crate::code_enum! {
+    /// Ability level (老年人能力等级, GB/T 42195-2022): 0 intact … 4 complete loss.
+    pub enum AbilityLevel {
+        Intact = ("0", "能力完好", "Intact"),
+        Mild = ("1", "轻度失能", "Mildly impaired"),
+        Moderate = ("2", "中度失能", "Moderately impaired"),
+        Severe = ("3", "重度失能", "Severely impaired"),
+        Complete = ("4", "完全失能", "Complete loss"),
+    }
+}
+
+crate::code_enum! {
+    /// Register status of a person.
+    pub enum PersonStatus {
+        Active = ("active", "在册", "Active"),
+        Deceased = ("deceased", "已故", "Deceased"),
+        MovedOut = ("moved_out", "已迁出", "Moved out"),
+    }
+}
+
+impl AbilityLevel {
+    /// The numeric level 0–4.
+    pub fn number(self) -> u8 {
+        match self {
+            AbilityLevel::Intact => 0,
+            AbilityLevel::Mild => 1,
+            AbilityLevel::Moderate => 2,
+            AbilityLevel::Severe => 3,
+            AbilityLevel::Complete => 4,
+        }
+    }
+
+    /// Counts as 失能 (moderate or worse), as the plan's coverage indicators use it.
+    pub fn is_disabled(self) -> bool {
+        self.number() >= 2
+    }
+}
+
+/// A person on the register. `id_number` is held in full in memory only; every
+/// output masks it unless the caller is allowed and asks (see [`mask_id_number`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// The register's own id (an import file's id column).
+    pub id: String,
+    pub role: PersonRole,
+    /// 公民身份号码 (GB 11643), 18 characters.
+    pub id_number: String,
+    pub name: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    /// 户籍 area.
+    #[serde(default)]
+    pub hukou_area_code: Option<String>,
+    /// Where the person lives: a town- or village-level area.
+    pub residence_area_code: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub living_arrangement: Option<LivingArrangement>,
+    #[serde(default)]
+    pub special_difficulty: Vec<SpecialDifficulty>,
+    #[serde(default)]
+    pub ability_level: Option<AbilityLevel>,
+    /// 失智
+    #[serde(default)]
+    pub dementia: bool,
+    /// Infants: 孩次 (1 = first child).
+    #[serde(default)]
+    pub birth_order: Option<i64>,
+    /// Infants: guardian's name.
+    #[serde(default)]
+    pub guardian_name: Option<String>,
+    #[serde(default)]
+    pub guardian_phone: Option<String>,
+    #[serde(default = "default_status")]
+    pub status: PersonStatus,
+    #[serde(default)]
+    pub death_date: Option<NaiveDate>,
+}
+
+fn default_status() -> PersonStatus {
+    PersonStatus::Active
+}
+
+/// Masks a citizen ID number for display: the first 6 and last 4 characters stay,
+/// the 8 between become `*` (`330402********123X`). Shorter strings are fully masked.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() < 12 {
+        return "*".repeat(chars.len());
+    }
+    let n = chars.len();
+    let mut out: String = chars[..6].iter().collect();
+    out.push_str(&"*".repeat(n - 10));
+    out.extend(&chars[n - 4..]);
+    out
+}
+
+/// Masks a name for display: the family name stays (`张**`).
+pub fn mask_name(name: &str) -> String {
+    let mut it = name.chars();
+    match it.next() {
+        Some(first) => {
+            let rest = it.count();
+            format!("{first}{}", "*".repeat(rest.max(1)))
+        }
+        None => String::new(),
+    }
+}
+
+/// Age in whole years on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Age in whole months on `on`.
+pub fn age_months_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut m = (on.year() - birth.year()) * 12 + on.month() as i32 - birth.month() as i32;
+    if on.day() < birth.day() {
+        m -= 1;
+    }
+    m
+}
+
+impl Person {
+    /// Checks every rule that needs no database. `today` bounds birth dates.
+    pub fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        if self.id.trim().is_empty() {
+            errs.push(FieldError::new("id", "must not be empty"));
+        }
+        if self.name.trim().is_empty() {
+            errs.push(FieldError::new("name", "must not be empty"));
+        }
+        match crate::idcard::parse(&self.id_number) {
+            Err(reason) => errs.push(FieldError::new("id_number", reason)),
+            Ok(info) => {
+                if info.birth_date != self.birth_date {
+                    errs.push(FieldError::new(
+                        "birth_date",
+                        format!(
+                            "{} disagrees with the ID number's birth date {}",
+                            self.birth_date, info.birth_date
+                        ),
+                    ));
+                }
+                if info.sex != self.sex {
+                    errs.push(FieldError::new(
+                        "sex",
+                        format!(
+                            "{} disagrees with the ID number, which gives {}",
+                            self.sex, info.sex
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.birth_date > today {
+            errs.push(FieldError::new(
+                "birth_date",
+                format!("{} is in the future", self.birth_date),
+            ));
+        }
+        let levels = [crate::AreaLevel::Town, crate::AreaLevel::Village];
+        if let Err(reason) = ck.area_at_levels(&self.residence_area_code, &levels) {
+            errs.push(FieldError::new("residence_area_code", reason));
+        }
+        if let Some(h) = &self.hukou_area_code {
+            // Hukou may lie outside Jiaxing; only a code that claims to be in Jiaxing must exist.
+            if h.len() < 6 || !h.chars().all(|c| c.is_ascii_digit()) {
+                errs.push(FieldError::new(
+                    "hukou_area_code",
+                    format!("{h:?} is not a division code"),
+                ));
+            } else if h.starts_with("3304") && ck.areas.get(h).is_none() {
+                errs.push(FieldError::new(
+                    "hukou_area_code",
+                    format!("unknown Jiaxing area code {h:?}"),
+                ));
+            }
+        }
+        ck.check_point(self.lng, self.lat, &mut errs);
+        match self.role {
+            PersonRole::Elderly => {
+                let age = age_on(self.birth_date, today);
+                if age < 60 {
+                    errs.push(FieldError::new(
+                        "birth_date",
+                        format!("elderly register starts at 60; age is {age}"),
+                    ));
+                }
+                if self.birth_order.is_some() {
+                    errs.push(FieldError::new("birth_order", "only for infants"));
+                }
+            }
+            PersonRole::Infant => {
+                let age = age_on(self.birth_date, today);
+                if age >= 3 {
+                    errs.push(FieldError::new(
+                        "birth_date",
+                        format!("infant register is for under-threes; age is {age}"),
+                    ));
+                }
+                if let Some(o) = self.birth_order {
+                    if !(1..=20).contains(&o) {
+                        errs.push(FieldError::new(
+                            "birth_order",
+                            format!("{o} is not a birth order"),
+                        ));
+                    }
+                }
+                if self.ability_level.is_some() {
+                    errs.push(FieldError::new("ability_level", "only for elderly people"));
+                }
+            }
+        }
+        if self.status == PersonStatus::Deceased && self.death_date.is_none() {
+            errs.push(FieldError::new(
+                "death_date",
+                "required when status is deceased",
+            ));
+        }
+        if let Some(d) = self.death_date {
+            if d < self.birth_date {
+                errs.push(FieldError::new("death_date", "before the birth date"));
+            }
+        }
+        errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_prefix_and_suffix() {
+        assert_eq!(mask_id_number("33040219491231123X"), "330402********123X");
+        assert_eq!(mask_id_number("123"), "***");
+        assert_eq!(mask_name("张三丰"), "张**");
+    }
+
+    #[test]
+    fn ages_count_whole_years_and_months() {
+        let b = NaiveDate::from_ymd_opt(1950, 6, 15).expect("date");
+        assert_eq!(
+            age_on(b, NaiveDate::from_ymd_opt(2020, 6, 14).expect("date")),
+            69
+        );
+        assert_eq!(
+            age_on(b, NaiveDate::from_ymd_opt(2020, 6, 15).expect("date")),
+            70
+        );
+        let i = NaiveDate::from_ymd_opt(2024, 1, 31).expect("date");
+        assert_eq!(
+            age_months_on(i, NaiveDate::from_ymd_opt(2024, 3, 30).expect("date")),
+            1
+        );
+    }
+}

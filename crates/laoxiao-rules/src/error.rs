@@ -1,0 +1,40 @@
+//! Errors of the rules crate, each with a stable code for APIs and logs.
+
+/// Errors of the rules crate.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// Embedded plan data could not be parsed or is inconsistent. This is a
+    /// build defect (the CSV ships inside the binary), not a user error.
+    #[error("plan data {file}: {reason}")]
+    PlanData { file: &'static str, reason: String },
+    /// A target cell is none of "N", "N以上", "N以下", "/" or "-".
+    #[error("invalid target value {raw:?}")]
+    InvalidTarget { raw: String },
+}
+
+impl RulesError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RulesError::PlanData { .. } => "plan_data_invalid",
+            RulesError::InvalidTarget { .. } => "target_invalid",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        let e = RulesError::PlanData {
+            file: "x.csv",
+            reason: "bad".into(),
+        };
+        assert_eq!(e.code(), "plan_data_invalid");
+        assert_eq!(e.to_string(), "plan data x.csv: bad");
+        let e = RulesError::InvalidTarget { raw: "约5".into() };
+        assert_eq!(e.code(), "target_invalid");
+    }
+}

@@ -1,0 +1,1 @@
+//! Spatial engine (placeholder crate body is filled by later issues).

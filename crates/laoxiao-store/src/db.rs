@@ -1,0 +1,487 @@
+//! One thin layer over the two databases. SQL is written once, with `$1`-style
+//! placeholders and types both accept (TEXT, BIGINT/INTEGER, DOUBLE PRECISION/REAL,
+//! BOOLEAN/INTEGER); for SQLite the placeholders become `?1`. Everything above this
+//! module is backend-agnostic, which is what makes the parity test meaningful.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use r2d2_postgres::postgres::{self, NoTls};
+use r2d2_sqlite::SqliteConnectionManager;
+use r2d2_sqlite::rusqlite;
+
+use crate::error::{Result, StoreError};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parameter or a cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(Value::Null)
+    }
+}
+impl From<chrono::NaiveDate> for Value {
+    fn from(v: chrono::NaiveDate) -> Self {
+        Value::Text(v.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// A result row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> String {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => s.clone(),
+            Some(Value::Int(n)) => n.to_string(),
+            Some(Value::Real(x)) => x.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        }
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            None | Some(Value::Null) => None,
+            _ => Some(self.text(i)),
+        }
+    }
+    pub fn int(&self, i: usize) -> i64 {
+        self.opt_int(i).unwrap_or(0)
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => Some(*n),
+            Some(Value::Real(x)) => Some(*x as i64),
+            Some(Value::Bool(b)) => Some(i64::from(*b)),
+            Some(Value::Text(s)) => s.parse().ok(),
+            _ => None,
+        }
+    }
+    pub fn opt_real(&self, i: usize) -> Option<f64> {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => Some(*n as f64),
+            Some(Value::Real(x)) => Some(*x),
+            Some(Value::Text(s)) => s.parse().ok(),
+            _ => None,
+        }
+    }
+    pub fn bool(&self, i: usize) -> bool {
+        match self.0.get(i) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Int(n)) => *n != 0,
+            _ => false,
+        }
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // Convert to whatever the server inferred for the placeholder, so one
+        // Value works for INT4, INT8, FLOAT8, BOOL and TEXT parameters alike.
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => match *ty {
+                Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+                Type::FLOAT8 => (*n as f64).to_sql(ty, out),
+                Type::FLOAT4 => (*n as f32).to_sql(ty, out),
+                Type::BOOL => (*n != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => n.to_string().to_sql(ty, out),
+                _ => n.to_sql(ty, out),
+            },
+            Value::Real(x) => match *ty {
+                Type::FLOAT4 => (*x as f32).to_sql(ty, out),
+                _ => x.to_sql(ty, out),
+            },
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::Bool(b) => match *ty {
+                Type::INT8 => i64::from(*b).to_sql(ty, out),
+                Type::INT4 => i32::from(*b).to_sql(ty, out),
+                _ => b.to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Value::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+        })
+    }
+}
+
+/// Rewrites `$1` placeholders as `?1` for SQLite, leaving string literals alone.
+pub fn sqlite_sql(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut in_str = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            in_str = !in_str;
+        }
+        if c == '$' && !in_str && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn pg_row(row: &postgres::Row) -> Result<Row> {
+    let mut v = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let t = col.type_();
+        let val = match *t {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)?
+                .map(|n| Value::Int(n.into())),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)?
+                .map(|n| Value::Int(n.into())),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)?
+                .map(|x| Value::Real(x.into())),
+            Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+            _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
+        };
+        v.push(val.unwrap_or(Value::Null));
+    }
+    Ok(Row(v))
+}
+
+fn sqlite_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
+    use rusqlite::types::ValueRef;
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        v.push(match row.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Int(n),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+        });
+    }
+    Ok(Row(v))
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub enum Pool {
+    Sqlite(r2d2::Pool<SqliteConnectionManager>),
+    Postgres(r2d2::Pool<PostgresConnectionManager<NoTls>>),
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pool::Sqlite(_) => "Pool::Sqlite",
+            Pool::Postgres(_) => "Pool::Postgres",
+        })
+    }
+}
+
+/// Where the data lives, parsed from a URL or path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    /// A SQLite file path, or `:memory:`.
+    Sqlite(String),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite://PATH`, `sqlite:PATH`
+    /// or a plain path → SQLite.
+    pub fn parse(url: &str) -> Result<Self> {
+        let u = url.trim();
+        if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+            Ok(DbTarget::Postgres(u.to_string()))
+        } else if let Some(p) = u
+            .strip_prefix("sqlite://")
+            .or_else(|| u.strip_prefix("sqlite:"))
+        {
+            Ok(DbTarget::Sqlite(p.to_string()))
+        } else if u.is_empty() || u.contains("://") {
+            Err(StoreError::BadUrl(u.to_string()))
+        } else {
+            Ok(DbTarget::Sqlite(u.to_string()))
+        }
+    }
+}
+
+impl Pool {
+    /// Opens a pool; SQLite files are created if absent, with WAL and foreign keys on.
+    pub fn open(target: &DbTarget, max_size: u32) -> Result<Self> {
+        match target {
+            DbTarget::Sqlite(path) => {
+                let mgr = if path == ":memory:" {
+                    // A shared in-memory database needs a named URI so every pooled
+                    // connection sees the same data.
+                    let name = format!(
+                        "file:laoxiao-mem-{}?mode=memory&cache=shared",
+                        unique_suffix()
+                    );
+                    SqliteConnectionManager::file(name).with_flags(
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                            | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                            | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+                    )
+                } else {
+                    SqliteConnectionManager::file(path)
+                };
+                let mgr = mgr.with_init(|c| {
+                    c.busy_timeout(Duration::from_secs(30))?;
+                    c.execute_batch(
+                        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; \
+                         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+                    )
+                });
+                let pool = r2d2::Pool::builder()
+                    .max_size(max_size)
+                    .connection_timeout(Duration::from_secs(30))
+                    .build(mgr)
+                    .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;
+                Ok(Pool::Sqlite(pool))
+            }
+            DbTarget::Postgres(url) => {
+                let cfg: postgres::Config = url
+                    .parse()
+                    .map_err(|e| StoreError::Connect(format!("{e}")))?;
+                let mgr = PostgresConnectionManager::new(cfg, NoTls);
+                let pool = r2d2::Pool::builder()
+                    .max_size(max_size)
+                    .connection_timeout(Duration::from_secs(10))
+                    .build(mgr)
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                Ok(Pool::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Takes a connection from the pool.
+    pub fn conn(&self) -> Result<Conn> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(p.get()?),
+            Pool::Postgres(p) => Conn::Postgres(p.get()?),
+        })
+    }
+}
+
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One pooled connection.
+pub enum Conn {
+    Sqlite(r2d2::PooledConnection<SqliteConnectionManager>),
+    Postgres(r2d2::PooledConnection<PostgresConnectionManager<NoTls>>),
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs several statements without parameters.
+    pub fn batch(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch(sql)?,
+            Conn::Postgres(c) => c.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+
+    /// Runs one statement; returns the rows affected.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(&sqlite_sql(sql))?;
+                Ok(st.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+            }
+            Conn::Postgres(c) => {
+                let p: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                Ok(c.execute(sql, &p)?)
+            }
+        }
+    }
+
+    /// Runs a query and returns every row.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(&sqlite_sql(sql))?;
+                let n = st.column_count();
+                let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                    sqlite_row(r, n)
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            }
+            Conn::Postgres(c) => {
+                let p: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                c.query(sql, &p)?.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// First row, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// A single integer (e.g. a count).
+    pub fn query_i64(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
+        Ok(self.query_opt(sql, params)?.map(|r| r.int(0)).unwrap_or(0))
+    }
+
+    /// Runs `f` inside a transaction: committed when it returns Ok, rolled back otherwise.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        self.batch("BEGIN")?;
+        match f(self) {
+            Ok(v) => {
+                self.batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// The raw SQLite connection, for bulk paths.
+    pub fn as_sqlite(&mut self) -> Option<&mut rusqlite::Connection> {
+        match self {
+            Conn::Sqlite(c) => Some(&mut *c),
+            Conn::Postgres(_) => None,
+        }
+    }
+
+    /// The raw PostgreSQL client, for COPY.
+    pub fn as_postgres(&mut self) -> Option<&mut postgres::Client> {
+        match self {
+            Conn::Postgres(c) => Some(&mut *c),
+            Conn::Sqlite(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_sqlite_style_outside_strings() {
+        assert_eq!(sqlite_sql("SELECT $1, '$2', $10"), "SELECT ?1, '$2', ?10");
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+    }
+
+    #[test]
+    fn targets_parse_by_scheme() {
+        assert_eq!(
+            DbTarget::parse("postgres://x/y").ok(),
+            Some(DbTarget::Postgres("postgres://x/y".into()))
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite://a.db").ok(),
+            Some(DbTarget::Sqlite("a.db".into()))
+        );
+        assert_eq!(
+            DbTarget::parse("a.db").ok(),
+            Some(DbTarget::Sqlite("a.db".into()))
+        );
+        assert!(DbTarget::parse("mysql://x").is_err());
+    }
+}

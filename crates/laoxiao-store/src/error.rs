@@ -1,0 +1,114 @@
+//! Store errors, each with a stable snake_case code and the HTTP status it maps to.
+
+use laoxiao_model::FieldError;
+use serde::Serialize;
+
+/// One rejected row of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based data row number as a spreadsheet user counts it (the header is row 1).
+    pub row: usize,
+    /// Column key (English), or the header as written when it is unknown.
+    pub column: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "row {}, column {}: {}",
+            self.row, self.column, self.reason
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("could not connect to the database: {0}")]
+    Connect(String),
+    #[error("migration {version} failed: {reason}")]
+    Migration { version: i64, reason: String },
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("invalid input: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("import rejected: {} row error(s); nothing was written", .0.len())]
+    ImportRejected(Vec<RowError>),
+    #[error("unsupported file: {0}")]
+    UnsupportedFile(String),
+    #[error("file error: {0}")]
+    File(String),
+    #[error("unsupported database URL {0:?}: use a file path, sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    #[error("reference data: {0}")]
+    Reference(String),
+}
+
+impl StoreError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Database(_) => "database_error",
+            StoreError::Connect(_) => "database_unavailable",
+            StoreError::Migration { .. } => "migration_failed",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Invalid(_) => "validation_failed",
+            StoreError::Conflict(_) => "conflict",
+            StoreError::ImportRejected(_) => "import_rejected",
+            StoreError::UnsupportedFile(_) => "unsupported_file",
+            StoreError::File(_) => "file_unreadable",
+            StoreError::BadUrl(_) => "bad_database_url",
+            StoreError::Reference(_) => "reference_data_invalid",
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            StoreError::NotFound { .. } => 404,
+            StoreError::Invalid(_) | StoreError::ImportRejected(_) => 422,
+            StoreError::Conflict(_) => 409,
+            StoreError::UnsupportedFile(_) | StoreError::File(_) => 400,
+            StoreError::Connect(_) => 503,
+            _ => 500,
+        }
+    }
+}
+
+impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
+    fn from(e: r2d2_sqlite::rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<r2d2_postgres::postgres::Error> for StoreError {
+    fn from(e: r2d2_postgres::postgres::Error) -> Self {
+        // The server's own message is more useful than the wrapper's "db error".
+        match e.as_db_error() {
+            Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
+            None => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Connect(e.to_string())
+    }
+}
+
+impl From<laoxiao_model::ModelError> for StoreError {
+    fn from(e: laoxiao_model::ModelError) -> Self {
+        match e {
+            laoxiao_model::ModelError::Invalid(v) => StoreError::Invalid(v),
+            other => StoreError::Reference(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,384 @@
+//! The facility register (设施) and childcare classes (托育班级).
+
+use laoxiao_model::columns::{class_to_row, facility_to_row};
+use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
+use laoxiao_model::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
+use serde::Deserialize;
+
+use crate::db::{Conn, Row, Value};
+use crate::error::{Result, StoreError};
+use crate::{Page, Reference, Upserted, like_contains, now_rfc3339, path_upper, row_hash};
+
+const COLS: &str = "id, name, kind, level, ownership, operator_name, operator_credit_code, area_code, address, \
+    lng, lat, beds, nursing_beds, dementia_beds, approved_slots, inclusive, filing_status, filing_date, rating, \
+    rating_valid_from, rating_valid_until, smart, demonstration, opening_date, status, phone";
+const N_COLS: usize = 26;
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(s: Option<String>) -> Result<Option<T>> {
+    s.map(|v| v.parse::<T>().map_err(StoreError::Database))
+        .transpose()
+}
+
+fn date(s: Option<String>) -> Option<chrono::NaiveDate> {
+    s.and_then(|v| laoxiao_model::columns::parse_date(&v))
+}
+
+fn from_row(r: &Row) -> Result<Facility> {
+    Ok(Facility {
+        id: r.text(0),
+        name: r.text(1),
+        kind: r.text(2).parse().map_err(StoreError::Database)?,
+        level: parse_enum::<FacilityLevel>(r.opt_text(3))?,
+        ownership: parse_enum::<Ownership>(r.opt_text(4))?,
+        operator_name: r.opt_text(5),
+        operator_credit_code: r.opt_text(6),
+        area_code: r.text(7),
+        address: r.opt_text(8),
+        lng: r.opt_real(9),
+        lat: r.opt_real(10),
+        beds: r.opt_int(11),
+        nursing_beds: r.opt_int(12),
+        dementia_beds: r.opt_int(13),
+        approved_slots: r.opt_int(14),
+        inclusive: r.bool(15),
+        filing_status: r
+            .text(16)
+            .parse::<FilingStatus>()
+            .map_err(StoreError::Database)?,
+        filing_date: date(r.opt_text(17)),
+        rating: parse_enum::<Rating>(r.opt_text(18))?,
+        rating_valid_from: date(r.opt_text(19)),
+        rating_valid_until: date(r.opt_text(20)),
+        smart: r.bool(21),
+        demonstration: r.bool(22),
+        opening_date: date(r.opt_text(23)),
+        status: r.text(24).parse().map_err(StoreError::Database)?,
+        phone: r.opt_text(25),
+    })
+}
+
+/// The parameters of an upsert, in [`COLS`] order, followed by area_path and row_hash.
+pub fn params(f: &Facility, area_path: &str) -> Vec<Value> {
+    vec![
+        f.id.as_str().into(),
+        f.name.as_str().into(),
+        f.kind.code().into(),
+        f.level.map(|x| x.code()).into(),
+        f.ownership.map(|x| x.code()).into(),
+        f.operator_name.clone().into(),
+        f.operator_credit_code.clone().into(),
+        f.area_code.as_str().into(),
+        f.address.clone().into(),
+        f.lng.into(),
+        f.lat.into(),
+        f.beds.into(),
+        f.nursing_beds.into(),
+        f.dementia_beds.into(),
+        f.approved_slots.into(),
+        f.inclusive.into(),
+        f.filing_status.code().into(),
+        f.filing_date.into(),
+        f.rating.map(|x| x.code()).into(),
+        f.rating_valid_from.into(),
+        f.rating_valid_until.into(),
+        f.smart.into(),
+        f.demonstration.into(),
+        f.opening_date.into(),
+        f.status.code().into(),
+        f.phone.clone().into(),
+        area_path.into(),
+        row_hash(&facility_to_row(f)).into(),
+    ]
+}
+
+/// The upsert statement: inserts, or updates only when the content changed, so
+/// re-importing the same file leaves every row (and its `updated_at`) alone.
+/// A soft-deleted facility that is imported again comes back.
+pub fn upsert_sql() -> String {
+    let ph: Vec<String> = (1..=N_COLS + 2).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = COLS
+        .split(", ")
+        .skip(1)
+        .chain(["area_path", "row_hash"])
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO facility ({COLS}, area_path, row_hash, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
+         ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
+         WHERE facility.row_hash <> excluded.row_hash OR facility.deleted_at IS NOT NULL",
+        ph.join(", "),
+        sets.join(", "),
+        n = N_COLS + 3
+    )
+}
+
+/// Inserts or updates one facility (already validated).
+pub fn upsert(conn: &mut Conn, reference: &Reference, f: &Facility, now: &str) -> Result<Upserted> {
+    let path = area_path(reference, &f.area_code)?;
+    let existed = conn.query_opt(
+        "SELECT row_hash, deleted_at FROM facility WHERE id = $1",
+        &[f.id.as_str().into()],
+    )?;
+    let mut p = params(f, &path);
+    let hash = p[N_COLS + 1].clone();
+    p.push(now.into());
+    conn.execute(&upsert_sql(), &p)?;
+    Ok(match existed {
+        None => Upserted::Inserted,
+        Some(r) if Value::Text(r.text(0)) == hash && r.opt_text(1).is_none() => Upserted::Unchanged,
+        Some(_) => Upserted::Updated,
+    })
+}
+
+/// The materialised path of an area, from the reference tree.
+pub fn area_path(reference: &Reference, code: &str) -> Result<String> {
+    reference
+        .areas
+        .get(code)
+        .map(|a| a.path.clone())
+        .ok_or_else(|| {
+            StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+                "area_code",
+                format!("unknown area code {code:?}"),
+            )])
+        })
+}
+
+fn validate(reference: &Reference, f: &Facility) -> Result<()> {
+    let errs = f.validate(&reference.checker());
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errs))
+    }
+}
+
+/// Creates a facility; a live facility with the same id is a conflict.
+pub fn create(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Facility> {
+    validate(reference, f)?;
+    let live = conn.query_i64(
+        "SELECT COUNT(*) FROM facility WHERE id = $1 AND deleted_at IS NULL",
+        &[f.id.as_str().into()],
+    )?;
+    if live > 0 {
+        return Err(StoreError::Conflict(format!(
+            "facility {:?} already exists",
+            f.id
+        )));
+    }
+    upsert(conn, reference, f, &now_rfc3339())?;
+    get(conn, &f.id)
+}
+
+/// Replaces a live facility's fields.
+pub fn update(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Facility> {
+    get(conn, &f.id)?;
+    validate(reference, f)?;
+    upsert(conn, reference, f, &now_rfc3339())?;
+    get(conn, &f.id)
+}
+
+/// Marks a facility deleted; it disappears from lists and lookups.
+pub fn soft_delete(conn: &mut Conn, id: &str) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE facility SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+        &[now_rfc3339().into(), id.into()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            what: "facility",
+            id: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// One live facility.
+pub fn get(conn: &mut Conn, id: &str) -> Result<Facility> {
+    let row = conn
+        .query_opt(
+            &format!("SELECT {COLS} FROM facility WHERE id = $1 AND deleted_at IS NULL"),
+            &[id.into()],
+        )?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "facility",
+            id: id.to_string(),
+        })?;
+    from_row(&row)
+}
+
+/// Filters for listing facilities. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FacilityQuery {
+    /// Area code: the facility's area must lie in this area's subtree.
+    pub area: Option<String>,
+    pub kind: Option<FacilityKind>,
+    pub status: Option<FacilityStatus>,
+    pub ownership: Option<Ownership>,
+    pub rating: Option<Rating>,
+    pub inclusive: Option<bool>,
+    pub filing_status: Option<FilingStatus>,
+    /// Text contained in the name, address or operator (case-insensitive).
+    pub q: Option<String>,
+    /// Cursor: the last id of the previous page.
+    pub after: Option<String>,
+    /// Page size (1–1000, default 50).
+    pub limit: Option<u32>,
+}
+
+/// Builds the WHERE clause shared by list and count.
+fn where_clause(reference: &Reference, q: &FacilityQuery, p: &mut Vec<Value>) -> Result<String> {
+    let mut w = String::from("deleted_at IS NULL");
+    let add = |w: &mut String, cond: &str, v: Value, p: &mut Vec<Value>| {
+        p.push(v);
+        w.push_str(&format!(
+            " AND {}",
+            cond.replace("$?", &format!("${}", p.len()))
+        ));
+    };
+    if let Some(area) = &q.area {
+        let a = reference
+            .areas
+            .get(area)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "area",
+                id: area.clone(),
+            })?;
+        add(&mut w, "area_path >= $?", a.path.clone().into(), p);
+        add(&mut w, "area_path < $?", path_upper(&a.path).into(), p);
+    }
+    if let Some(k) = q.kind {
+        add(&mut w, "kind = $?", k.code().into(), p);
+    }
+    if let Some(s) = q.status {
+        add(&mut w, "status = $?", s.code().into(), p);
+    }
+    if let Some(o) = q.ownership {
+        add(&mut w, "ownership = $?", o.code().into(), p);
+    }
+    if let Some(r) = q.rating {
+        add(&mut w, "rating = $?", r.code().into(), p);
+    }
+    if let Some(i) = q.inclusive {
+        add(&mut w, "inclusive = $?", i.into(), p);
+    }
+    if let Some(fs) = q.filing_status {
+        add(&mut w, "filing_status = $?", fs.code().into(), p);
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        p.push(like_contains(text).into());
+        let n = p.len();
+        w.push_str(&format!(
+            " AND (lower(name) LIKE ${n} ESCAPE '\\' OR lower(COALESCE(address, '')) LIKE ${n} ESCAPE '\\' \
+             OR lower(COALESCE(operator_name, '')) LIKE ${n} ESCAPE '\\' OR lower(id) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    Ok(w)
+}
+
+/// A page of live facilities in id order.
+pub fn list(conn: &mut Conn, reference: &Reference, q: &FacilityQuery) -> Result<Page<Facility>> {
+    let mut p = Vec::new();
+    let mut w = where_clause(reference, q, &mut p)?;
+    if let Some(after) = &q.after {
+        p.push(after.as_str().into());
+        w.push_str(&format!(" AND id > ${}", p.len()));
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
+    let sql = format!(
+        "SELECT {COLS} FROM facility WHERE {w} ORDER BY id LIMIT {}",
+        limit + 1
+    );
+    let mut items: Vec<Facility> = conn
+        .query(&sql, &p)?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_>>()?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|f| f.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// How many live facilities match (ignores `after` and `limit`).
+pub fn count(conn: &mut Conn, reference: &Reference, q: &FacilityQuery) -> Result<i64> {
+    let mut p = Vec::new();
+    let w = where_clause(reference, q, &mut p)?;
+    conn.query_i64(&format!("SELECT COUNT(*) FROM facility WHERE {w}"), &p)
+}
+
+const CLASS_COLS: &str =
+    "id, facility_id, class_type, capacity, enrolled, caregivers, monthly_fee_fen";
+
+fn class_from_row(r: &Row) -> Result<ChildcareClass> {
+    Ok(ChildcareClass {
+        id: r.text(0),
+        facility_id: r.text(1),
+        class_type: r
+            .text(2)
+            .parse::<ClassType>()
+            .map_err(StoreError::Database)?,
+        capacity: r.int(3),
+        enrolled: r.int(4),
+        caregivers: r.int(5),
+        monthly_fee_fen: r.opt_int(6),
+    })
+}
+
+/// The upsert statement for classes (same rules as facilities).
+pub fn class_upsert_sql() -> String {
+    "INSERT INTO childcare_class (id, facility_id, class_type, capacity, enrolled, caregivers, monthly_fee_fen, \
+     row_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+     ON CONFLICT (id) DO UPDATE SET facility_id = excluded.facility_id, class_type = excluded.class_type, \
+     capacity = excluded.capacity, enrolled = excluded.enrolled, caregivers = excluded.caregivers, \
+     monthly_fee_fen = excluded.monthly_fee_fen, row_hash = excluded.row_hash, updated_at = excluded.updated_at, \
+     deleted_at = NULL WHERE childcare_class.row_hash <> excluded.row_hash OR childcare_class.deleted_at IS NOT NULL"
+        .to_string()
+}
+
+/// Parameters of [`class_upsert_sql`].
+pub fn class_params(c: &ChildcareClass, now: &str) -> Vec<Value> {
+    vec![
+        c.id.as_str().into(),
+        c.facility_id.as_str().into(),
+        c.class_type.code().into(),
+        c.capacity.into(),
+        c.enrolled.into(),
+        c.caregivers.into(),
+        c.monthly_fee_fen.into(),
+        row_hash(&class_to_row(c)).into(),
+        now.into(),
+    ]
+}
+
+/// Inserts or updates a class (already validated); its facility must exist.
+pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()> {
+    conn.execute(&class_upsert_sql(), &class_params(c, now))?;
+    Ok(())
+}
+
+/// The live classes of a facility.
+pub fn classes_of(conn: &mut Conn, facility_id: &str) -> Result<Vec<ChildcareClass>> {
+    conn.query(
+        &format!("SELECT {CLASS_COLS} FROM childcare_class WHERE facility_id = $1 AND deleted_at IS NULL ORDER BY id"),
+        &[facility_id.into()],
+    )?
+    .iter()
+    .map(class_from_row)
+    .collect()
+}
+
+/// Every live class, in id order (for export).
+pub fn all_classes(conn: &mut Conn) -> Result<Vec<ChildcareClass>> {
+    conn.query(
+        &format!("SELECT {CLASS_COLS} FROM childcare_class WHERE deleted_at IS NULL ORDER BY id"),
+        &[],
+    )?
+    .iter()
+    .map(class_from_row)
+    .collect()
+}

@@ -1,0 +1,182 @@
+//! The only crate that talks to a database: SQLite (default, bundled) or
+//! PostgreSQL (by URL), embedded migrations for both, the registers'
+//! repositories, and import/export.
+
+pub mod areas;
+pub mod db;
+pub mod error;
+pub mod facilities;
+pub mod migrate;
+pub mod people;
+
+use std::sync::Arc;
+
+use laoxiao_model::geo::Boundary;
+use laoxiao_model::{AreaTree, Checker, ClassLimits};
+
+pub use db::{Backend, Conn, DbTarget, Pool, Row, Value};
+pub use error::{Result, RowError, StoreError};
+
+/// The current time as RFC 3339 UTC with seconds, the format of every timestamp column.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Stable 64-bit FNV-1a hash, hex; used to skip rewriting unchanged rows.
+pub fn row_hash(cells: &[String]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in cells {
+        for b in c.as_bytes().iter().chain(std::iter::once(&0x1f)) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Reference data every request needs, loaded once at open.
+#[derive(Debug)]
+pub struct Reference {
+    pub areas: AreaTree,
+    pub boundary: Boundary,
+    pub class_limits: ClassLimits,
+}
+
+impl Reference {
+    /// Jiaxing's embedded reference data.
+    pub fn jiaxing() -> Result<Self> {
+        Ok(Reference {
+            areas: laoxiao_model::jiaxing::areas()?,
+            boundary: laoxiao_model::jiaxing::city_boundary()?,
+            class_limits: ClassLimits::embedded()?,
+        })
+    }
+
+    pub fn checker(&self) -> Checker<'_> {
+        Checker {
+            areas: &self.areas,
+            boundary: &self.boundary,
+            class_limits: &self.class_limits,
+        }
+    }
+}
+
+/// An open store: a connection pool and the reference data. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub pool: Pool,
+    pub reference: Arc<Reference>,
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub target: DbTarget,
+    pub pool_size: u32,
+    /// Apply pending migrations (and load areas) on open.
+    pub migrate: bool,
+}
+
+impl Store {
+    /// Opens the database, applies migrations and loads the areas if the table is empty.
+    pub fn open(opts: &OpenOptions) -> Result<Self> {
+        let pool = Pool::open(&opts.target, opts.pool_size.max(1))?;
+        let reference = Arc::new(Reference::jiaxing()?);
+        let store = Store { pool, reference };
+        if opts.migrate {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+
+    /// Opens a database by URL or path with defaults (pool of 8, migrations applied).
+    pub fn open_url(url: &str) -> Result<Self> {
+        Store::open(&OpenOptions {
+            target: DbTarget::parse(url)?,
+            pool_size: 8,
+            migrate: true,
+        })
+    }
+
+    /// Applies pending migrations and loads reference areas; returns versions applied.
+    pub fn migrate(&self) -> Result<Vec<i64>> {
+        let mut c = self.conn()?;
+        let applied = migrate::migrate(&mut c)?;
+        areas::load_reference(&mut c, &self.reference.areas)?;
+        Ok(applied)
+    }
+
+    pub fn conn(&self) -> Result<Conn> {
+        self.pool.conn()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    pub fn checker(&self) -> Checker<'_> {
+        self.reference.checker()
+    }
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Upper bound of a path prefix range: `/a/b/` → `/a/b0` (`0` follows `/` in ASCII),
+/// so `path >= p AND path < upper(p)` selects a subtree with a plain index.
+pub fn path_upper(prefix: &str) -> String {
+    let base = prefix.strip_suffix('/').unwrap_or(prefix);
+    format!("{base}0")
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn like_contains(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 2);
+    s.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_upper_bounds_the_subtree_only() {
+        let up = path_upper("/330400/330402/");
+        assert!("/330400/330402/330402001/".to_string() < up);
+        assert!("/330400/330411/".to_string() > up);
+        assert!("/330400/3304020/".to_string() >= up);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("a%B_"), "%a\\%b\\_%");
+    }
+
+    #[test]
+    fn row_hash_changes_with_any_cell() {
+        let a = row_hash(&["x".into(), "y".into()]);
+        assert_eq!(a, row_hash(&["x".into(), "y".into()]));
+        assert_ne!(a, row_hash(&["xy".into(), "".into()]));
+    }
+}

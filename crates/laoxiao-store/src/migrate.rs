@@ -1,0 +1,64 @@
+//! Embedded migrations, one list per backend, applied in order and recorded in
+//! `schema_migrations`. Each runs in its own transaction (both databases have
+//! transactional DDL), so a failed migration leaves the schema as it was.
+
+use crate::db::{Backend, Conn, Value};
+use crate::error::{Result, StoreError};
+
+/// (version, name, SQLite text, PostgreSQL text)
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "registers",
+    include_str!("../migrations/sqlite/0001_registers.sql"),
+    include_str!("../migrations/postgres/0001_registers.sql"),
+)];
+
+/// The newest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub fn migrate(conn: &mut Conn) -> Result<Vec<i64>> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )?;
+    let current = conn.query_i64(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )?;
+    if current > latest_version() {
+        return Err(StoreError::Migration {
+            version: current,
+            reason: format!(
+                "the database is at schema {current}, newer than this binary's {}",
+                latest_version()
+            ),
+        });
+    }
+    let mut applied = Vec::new();
+    for &(version, name, sqlite, pg) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let sql = match conn.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => pg,
+        };
+        conn.transaction(|c| {
+            c.batch(sql).map_err(|e| StoreError::Migration {
+                version,
+                reason: e.to_string(),
+            })?;
+            c.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                &[
+                    Value::Int(version),
+                    name.into(),
+                    crate::now_rfc3339().into(),
+                ],
+            )?;
+            Ok(())
+        })?;
+        tracing::info!(version, name, "migration applied");
+        applied.push(version);
+    }
+    Ok(applied)
+}
