@@ -8,6 +8,7 @@ pub mod error;
 pub mod facilities;
 pub mod migrate;
 pub mod people;
+pub mod testdb;
 
 use std::sync::Arc;
 

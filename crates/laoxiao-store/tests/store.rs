@@ -1,0 +1,426 @@
+//! Integration tests of the store, on SQLite always and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set. The parity test runs one scenario on both and
+//! requires identical answers.
+
+use chrono::NaiveDate;
+use laoxiao_model::facility::{FilingStatus, Ownership, Rating};
+use laoxiao_model::person::{LivingArrangement, PersonStatus, Sex, SpecialDifficulty};
+use laoxiao_model::{AreaLevel, Facility, FacilityKind, FacilityStatus, Person, PersonRole};
+use laoxiao_store::facilities::FacilityQuery;
+use laoxiao_store::people::PersonQuery;
+use laoxiao_store::testdb::{TestDb, postgres_url};
+use laoxiao_store::{Store, StoreError, Upserted, areas, facilities, people};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn facility(id: &str, area: &str, kind: FacilityKind, beds: i64) -> Facility {
+    Facility {
+        id: id.into(),
+        name: format!("测试设施{id}"),
+        kind,
+        level: None,
+        ownership: Some(Ownership::Public),
+        operator_name: Some("嘉兴市测试运营公司".into()),
+        operator_credit_code: None,
+        area_code: area.into(),
+        address: Some("测试路1号".into()),
+        lng: Some(120.755),
+        lat: Some(30.75),
+        beds: Some(beds),
+        nursing_beds: Some(beds / 2),
+        dementia_beds: Some(0),
+        approved_slots: None,
+        inclusive: false,
+        filing_status: FilingStatus::NotRequired,
+        filing_date: None,
+        rating: if kind == FacilityKind::ElderlyInstitution {
+            Some(Rating::Star3)
+        } else {
+            None
+        },
+        rating_valid_from: None,
+        rating_valid_until: None,
+        smart: false,
+        demonstration: false,
+        opening_date: Some(d("2018-01-01")),
+        status: FacilityStatus::Operating,
+        phone: None,
+    }
+}
+
+fn elderly(id: &str, area: &str, birth: &str, seq: u16) -> Person {
+    let b = d(birth);
+    Person {
+        id: id.into(),
+        role: PersonRole::Elderly,
+        id_number: laoxiao_model::idcard::make(&area[..6], b, seq),
+        name: "王某某".into(),
+        sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
+        birth_date: b,
+        hukou_area_code: Some(area[..6].to_string()),
+        residence_area_code: area.into(),
+        address: None,
+        lng: None,
+        lat: None,
+        living_arrangement: Some(LivingArrangement::LivingAlone),
+        special_difficulty: vec![SpecialDifficulty::MinimumLivingAllowance],
+        ability_level: None,
+        dementia: false,
+        birth_order: None,
+        guardian_name: None,
+        guardian_phone: None,
+        status: PersonStatus::Active,
+        death_date: None,
+    }
+}
+
+fn each_db(f: impl Fn(&Store)) {
+    for db in TestDb::all().expect("test databases") {
+        f(&db.store);
+    }
+}
+
+#[test]
+fn areas_are_loaded_once_with_subtrees() {
+    each_db(|s| {
+        let mut c = s.conn().expect("conn");
+        assert_eq!(
+            c.query_i64("SELECT COUNT(*) FROM area", &[])
+                .expect("count"),
+            1282
+        );
+        // Migrating again neither fails nor duplicates.
+        s.migrate().expect("re-migrate");
+        assert_eq!(
+            c.query_i64("SELECT COUNT(*) FROM area", &[])
+                .expect("count"),
+            1282
+        );
+        let towns = areas::list(&mut c, Some("330402"), None, None).expect("children");
+        assert!(
+            towns
+                .iter()
+                .all(|a| a.level == AreaLevel::Town && a.code.starts_with("330402"))
+        );
+        let sub =
+            areas::list(&mut c, None, Some(AreaLevel::Village), Some("330481")).expect("subtree");
+        assert!(!sub.is_empty() && sub.iter().all(|a| a.code.starts_with("330481")));
+        let total_villages = areas::list(&mut c, None, Some(AreaLevel::Village), None)
+            .expect("villages")
+            .len();
+        assert_eq!(total_villages, 1202);
+        assert!(matches!(
+            areas::get(&mut c, "999999"),
+            Err(StoreError::NotFound { .. })
+        ));
+    });
+}
+
+#[test]
+fn facility_crud_and_keyset_pagination() {
+    each_db(|s| {
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        for i in 0..25 {
+            let area = if i % 2 == 0 { "330402007" } else { "330481001" };
+            facilities::create(
+                &mut c,
+                r,
+                &facility(
+                    &format!("F{i:03}"),
+                    area,
+                    FacilityKind::ElderlyInstitution,
+                    100,
+                ),
+            )
+            .expect("create");
+        }
+        let dup = facilities::create(
+            &mut c,
+            r,
+            &facility("F000", "330402007", FacilityKind::ElderlyInstitution, 1),
+        );
+        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+        let mut bad = facility("F999", "330402007", FacilityKind::ElderlyInstitution, 10);
+        bad.nursing_beds = Some(11);
+        match facilities::create(&mut c, r, &bad) {
+            Err(StoreError::Invalid(errs)) => {
+                assert!(errs.iter().any(|e| e.field == "nursing_beds"))
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+
+        // Walk every page of one county's subtree: each item once, in order.
+        let mut q = FacilityQuery {
+            area: Some("330402".into()),
+            limit: Some(4),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = facilities::list(&mut c, r, &q).expect("list");
+            seen.extend(page.items.iter().map(|f| f.id.clone()));
+            match page.next_cursor {
+                Some(cur) => q.after = Some(cur),
+                None => break,
+            }
+        }
+        let want: Vec<String> = (0..25)
+            .filter(|i| i % 2 == 0)
+            .map(|i| format!("F{i:03}"))
+            .collect();
+        assert_eq!(seen, want);
+        assert_eq!(
+            facilities::count(
+                &mut c,
+                r,
+                &FacilityQuery {
+                    area: Some("330481".into()),
+                    ..Default::default()
+                }
+            )
+            .expect("count"),
+            12
+        );
+
+        let mut f = facilities::get(&mut c, "F004").expect("get");
+        f.name = "南湖区颐养中心".into();
+        facilities::update(&mut c, r, &f).expect("update");
+        let hits = facilities::list(
+            &mut c,
+            r,
+            &FacilityQuery {
+                q: Some("颐养".into()),
+                ..Default::default()
+            },
+        )
+        .expect("q");
+        assert_eq!(
+            hits.items.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            vec!["F004"]
+        );
+
+        facilities::soft_delete(&mut c, "F004").expect("delete");
+        assert!(matches!(
+            facilities::get(&mut c, "F004"),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            facilities::soft_delete(&mut c, "F004"),
+            Err(StoreError::NotFound { .. })
+        ));
+    });
+}
+
+#[test]
+fn upsert_reports_unchanged_and_keeps_updated_at() {
+    each_db(|s| {
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        let f = facility("U1", "330402007", FacilityKind::ElderlyInstitution, 50);
+        assert_eq!(
+            facilities::upsert(&mut c, r, &f, "2024-01-01T00:00:00Z").expect("1"),
+            Upserted::Inserted
+        );
+        assert_eq!(
+            facilities::upsert(&mut c, r, &f, "2024-02-01T00:00:00Z").expect("2"),
+            Upserted::Unchanged
+        );
+        let at = c
+            .query_opt("SELECT updated_at FROM facility WHERE id = 'U1'", &[])
+            .expect("q")
+            .expect("row")
+            .text(0);
+        assert_eq!(at, "2024-01-01T00:00:00Z");
+        let mut g = f.clone();
+        g.beds = Some(60);
+        assert_eq!(
+            facilities::upsert(&mut c, r, &g, "2024-03-01T00:00:00Z").expect("3"),
+            Upserted::Updated
+        );
+    });
+}
+
+#[test]
+fn people_filters_and_id_number_uniqueness() {
+    each_db(|s| {
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        people::create(&mut c, r, &elderly("P1", "330402007024", "1940-03-05", 11)).expect("p1");
+        people::create(&mut c, r, &elderly("P2", "330402007024", "1960-03-05", 12)).expect("p2");
+        let mut p3 = elderly("P3", "330481001003", "1930-07-01", 13);
+        p3.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
+        people::create(&mut c, r, &p3).expect("p3");
+
+        let mut same_number = elderly("P4", "330402007024", "1940-03-05", 11);
+        same_number.id = "P4".into();
+        assert!(matches!(
+            people::create(&mut c, r, &same_number),
+            Err(StoreError::Conflict(_))
+        ));
+
+        let q = |q: PersonQuery| -> Vec<String> {
+            let mut c = s.conn().expect("conn");
+            people::list(&mut c, r, &q)
+                .expect("list")
+                .items
+                .into_iter()
+                .map(|p| p.id)
+                .collect()
+        };
+        let as_of = Some(d("2024-01-01"));
+        assert_eq!(
+            q(PersonQuery {
+                min_age: Some(80),
+                as_of,
+                ..Default::default()
+            }),
+            vec!["P1", "P3"]
+        );
+        assert_eq!(
+            q(PersonQuery {
+                max_age: Some(79),
+                as_of,
+                ..Default::default()
+            }),
+            vec!["P2"]
+        );
+        assert_eq!(
+            q(PersonQuery {
+                category: Some(SpecialDifficulty::ExtremePoverty),
+                ..Default::default()
+            }),
+            vec!["P3"]
+        );
+        assert_eq!(
+            q(PersonQuery {
+                area: Some("330402".into()),
+                ..Default::default()
+            }),
+            vec!["P1", "P2"]
+        );
+        let p1 = people::get(&mut c, "P1").expect("get");
+        assert_eq!(
+            q(PersonQuery {
+                q: Some(p1.id_number.clone()),
+                ..Default::default()
+            }),
+            vec!["P1"]
+        );
+        assert_eq!(p1, elderly("P1", "330402007024", "1940-03-05", 11));
+    });
+}
+
+/// One scenario, run on both databases: every answer must be identical.
+#[test]
+fn sqlite_and_postgres_give_identical_results() {
+    let Some(pg) = postgres_url() else {
+        eprintln!("TEST_DATABASE_URL not set: parity test runs on SQLite only");
+        return;
+    };
+    let scenario = |s: &Store| -> Vec<String> {
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        let mut out = Vec::new();
+        let kinds = [
+            FacilityKind::ElderlyInstitution,
+            FacilityKind::TownHomeCareCenter,
+            FacilityKind::ChildcareInstitution,
+        ];
+        for i in 0..40 {
+            let area = ["330402007", "330411002", "330481001", "330402008"][i % 4];
+            let mut f = facility(&format!("a{i:02}"), area, kinds[i % 3], 10 + i as i64);
+            f.inclusive = i % 5 == 0;
+            f.name = format!("{}养老{}", ["Alpha", "beta", "颐养", "GAMMA"][i % 4], i);
+            if f.kind == FacilityKind::ChildcareInstitution {
+                f.rating = None;
+                f.beds = None;
+                f.nursing_beds = None;
+                f.dementia_beds = None;
+            }
+            out.push(format!(
+                "{:?}",
+                facilities::upsert(&mut c, r, &f, "2024-01-01T00:00:00Z").expect("upsert")
+            ));
+        }
+        for q in [
+            FacilityQuery::default(),
+            FacilityQuery {
+                area: Some("330402".into()),
+                ..Default::default()
+            },
+            FacilityQuery {
+                kind: Some(FacilityKind::TownHomeCareCenter),
+                limit: Some(3),
+                ..Default::default()
+            },
+            FacilityQuery {
+                inclusive: Some(true),
+                ..Default::default()
+            },
+            FacilityQuery {
+                q: Some("ALPHA".into()),
+                ..Default::default()
+            },
+            FacilityQuery {
+                q: Some("颐养".into()),
+                after: Some("a05".into()),
+                ..Default::default()
+            },
+        ] {
+            out.push(
+                serde_json::to_string(&facilities::list(&mut c, r, &q).expect("list"))
+                    .expect("json"),
+            );
+            out.push(facilities::count(&mut c, r, &q).expect("count").to_string());
+        }
+        for (i, birth) in ["1931-01-01", "1944-12-31", "1950-06-15", "1962-02-28"]
+            .iter()
+            .enumerate()
+        {
+            let area = ["330402007024", "330481001003"][i % 2];
+            people::upsert(
+                &mut c,
+                r,
+                &elderly(&format!("p{i}"), area, birth, 20 + i as u16),
+                "2024-01-01T00:00:00Z",
+            )
+            .expect("person");
+        }
+        for q in [
+            PersonQuery {
+                as_of: Some(d("2024-06-01")),
+                min_age: Some(80),
+                ..Default::default()
+            },
+            PersonQuery {
+                area: Some("330481".into()),
+                ..Default::default()
+            },
+            PersonQuery {
+                category: Some(SpecialDifficulty::MinimumLivingAllowance),
+                limit: Some(2),
+                ..Default::default()
+            },
+        ] {
+            out.push(
+                serde_json::to_string(&people::list(&mut c, r, &q).expect("list")).expect("json"),
+            );
+        }
+        out.push(
+            serde_json::to_string(&areas::list(&mut c, Some("330424"), None, None).expect("areas"))
+                .expect("json"),
+        );
+        out
+    };
+    let lite = TestDb::sqlite().expect("sqlite");
+    let pgdb = TestDb::postgres(&pg).expect("postgres");
+    let a = scenario(&lite.store);
+    let b = scenario(&pgdb.store);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y);
+    }
+}

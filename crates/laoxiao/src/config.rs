@@ -1,0 +1,228 @@
+//! Configuration: a TOML file, then environment variables, then command-line
+//! flags, each overriding the one before, merged into one typed [`Config`] that
+//! is passed to whatever needs it (no globals).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The settings laoxiao runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// SQLite path (default `laoxiao.db`) or `postgres://…` URL.
+    pub database_url: String,
+    /// Address `serve` and `demo` listen on.
+    pub addr: SocketAddr,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// Largest request body accepted, in bytes (uploads included).
+    pub max_body_bytes: usize,
+    /// `tracing` filter, e.g. `info` or `laoxiao=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "laoxiao.db".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            pool_size: 8,
+            max_body_bytes: 32 * 1024 * 1024,
+            log: "info".into(),
+        }
+    }
+}
+
+/// The file's shape: every key optional, unknown keys rejected so typos surface.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    addr: Option<String>,
+    pool_size: Option<u32>,
+    max_body_bytes: Option<usize>,
+    log: Option<String>,
+}
+
+/// Values given on the command line (None = not given).
+#[derive(Debug, Default, Clone)]
+pub struct FlagOverrides {
+    pub database_url: Option<String>,
+    pub addr: Option<String>,
+    pub pool_size: Option<u32>,
+    pub log: Option<String>,
+}
+
+fn parse_addr(s: &str, from: &str) -> Result<SocketAddr> {
+    s.parse()
+        .with_context(|| format!("{from}: {s:?} is not an address like 127.0.0.1:8080"))
+}
+
+impl Config {
+    /// Merges defaults < file < environment < flags. `file` is read only if given
+    /// or if `laoxiao.toml` exists in the working directory.
+    pub fn load(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        flags: &FlagOverrides,
+    ) -> Result<Config> {
+        let mut c = Config::default();
+        let path: Option<PathBuf> = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("laoxiao.toml")).filter(|p| p.exists()),
+        };
+        if let Some(p) = path {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("reading config file {}", p.display()))?;
+            let f: FileConfig =
+                toml::from_str(&text).with_context(|| format!("config file {}", p.display()))?;
+            let from = p.display().to_string();
+            if let Some(v) = f.database_url {
+                c.database_url = v;
+            }
+            if let Some(v) = f.addr {
+                c.addr = parse_addr(&v, &from)?;
+            }
+            if let Some(v) = f.pool_size {
+                c.pool_size = v;
+            }
+            if let Some(v) = f.max_body_bytes {
+                c.max_body_bytes = v;
+            }
+            if let Some(v) = f.log {
+                c.log = v;
+            }
+        }
+        // LAOXIAO_DATABASE_URL wins over the conventional DATABASE_URL.
+        if let Some(v) = env
+            .get("LAOXIAO_DATABASE_URL")
+            .or_else(|| env.get("DATABASE_URL"))
+        {
+            if !v.is_empty() {
+                c.database_url = v.clone();
+            }
+        }
+        if let Some(v) = env.get("LAOXIAO_ADDR") {
+            c.addr = parse_addr(v, "LAOXIAO_ADDR")?;
+        }
+        if let Some(v) = env.get("LAOXIAO_POOL_SIZE") {
+            c.pool_size = v
+                .parse()
+                .with_context(|| format!("LAOXIAO_POOL_SIZE: {v:?} is not a number"))?;
+        }
+        if let Some(v) = env.get("LAOXIAO_MAX_BODY_BYTES") {
+            c.max_body_bytes = v
+                .parse()
+                .with_context(|| format!("LAOXIAO_MAX_BODY_BYTES: {v:?} is not a number"))?;
+        }
+        if let Some(v) = env.get("LAOXIAO_LOG") {
+            c.log = v.clone();
+        }
+        if let Some(v) = &flags.database_url {
+            c.database_url = v.clone();
+        }
+        if let Some(v) = &flags.addr {
+            c.addr = parse_addr(v, "--addr")?;
+        }
+        if let Some(v) = flags.pool_size {
+            c.pool_size = v;
+        }
+        if let Some(v) = &flags.log {
+            c.log = v.clone();
+        }
+        if c.pool_size == 0 {
+            bail!("pool_size must be at least 1");
+        }
+        Ok(c)
+    }
+
+    /// The database URL with any password hidden, for logs.
+    pub fn database_display(&self) -> String {
+        match (self.database_url.find("://"), self.database_url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &self.database_url[s + 3..at];
+                match creds.find(':') {
+                    Some(c) => format!(
+                        "{}{}:***{}",
+                        &self.database_url[..s + 3],
+                        &creds[..c],
+                        &self.database_url[at..]
+                    ),
+                    None => self.database_url.clone(),
+                }
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn file_then_env_then_flags_override_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("laoxiao.toml");
+        std::fs::write(&f, "database_url = \"file.db\"\naddr = \"127.0.0.1:9000\"\npool_size = 3\nlog = \"warn\"\n")
+            .expect("write");
+        let c = Config::load(Some(&f), &env(&[]), &FlagOverrides::default()).expect("file");
+        assert_eq!(
+            (c.database_url.as_str(), c.addr.port(), c.pool_size),
+            ("file.db", 9000, 3)
+        );
+
+        let e = env(&[
+            ("DATABASE_URL", "env.db"),
+            ("LAOXIAO_ADDR", "127.0.0.1:9100"),
+        ]);
+        let c = Config::load(Some(&f), &e, &FlagOverrides::default()).expect("env");
+        assert_eq!(
+            (c.database_url.as_str(), c.addr.port(), c.log.as_str()),
+            ("env.db", 9100, "warn")
+        );
+
+        let flags = FlagOverrides {
+            database_url: Some("flag.db".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Some(&f), &e, &flags).expect("flags");
+        assert_eq!((c.database_url.as_str(), c.addr.port()), ("flag.db", 9100));
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "colour = 1\n").expect("write");
+        let err =
+            Config::load(Some(&f), &env(&[]), &FlagOverrides::default()).expect_err("unknown key");
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let err = Config::load(
+            None,
+            &env(&[("LAOXIAO_ADDR", "nowhere")]),
+            &FlagOverrides::default(),
+        )
+        .expect_err("bad addr");
+        assert!(format!("{err:#}").contains("LAOXIAO_ADDR"));
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_display() {
+        let c = Config {
+            database_url: "postgres://u:secret@h/db".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.database_display(), "postgres://u:***@h/db");
+    }
+}
