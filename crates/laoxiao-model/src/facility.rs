@@ -249,11 +249,10 @@ impl Facility {
         if self.name.trim().is_empty() {
             errs.push(FieldError::new("name", "must not be empty"));
         }
-        if let Some(code) = &self.operator_credit_code {
-            if let Err(reason) = crate::credit_code::validate(code) {
+        if let Some(code) = &self.operator_credit_code
+            && let Err(reason) = crate::credit_code::validate(code) {
                 errs.push(FieldError::new("operator_credit_code", reason));
             }
-        }
         let want = if self.kind.village_level() {
             &[crate::AreaLevel::Village][..]
         } else {
@@ -269,46 +268,42 @@ impl Facility {
             ("dementia_beds", self.dementia_beds),
             ("approved_slots", self.approved_slots),
         ] {
-            if let Some(n) = v {
-                if n < 0 {
+            if let Some(n) = v
+                && n < 0 {
                     errs.push(FieldError::new(
                         field,
                         format!("must not be negative (got {n})"),
                     ));
                 }
-            }
         }
         let beds = self.beds.unwrap_or(0);
-        if let Some(n) = self.nursing_beds {
-            if n > beds {
+        if let Some(n) = self.nursing_beds
+            && n > beds {
                 errs.push(FieldError::new(
                     "nursing_beds",
                     format!("{n} nursing beds exceed the {beds} beds"),
                 ));
             }
-        }
-        if let Some(n) = self.dementia_beds {
-            if n > beds {
+        if let Some(n) = self.dementia_beds
+            && n > beds {
                 errs.push(FieldError::new(
                     "dementia_beds",
                     format!("{n} dementia beds exceed the {beds} beds"),
                 ));
             }
-        }
         if self.filing_status == FilingStatus::Filed && self.filing_date.is_none() {
             errs.push(FieldError::new(
                 "filing_date",
                 "required when filing_status is filed",
             ));
         }
-        if let (Some(from), Some(until)) = (self.rating_valid_from, self.rating_valid_until) {
-            if until < from {
+        if let (Some(from), Some(until)) = (self.rating_valid_from, self.rating_valid_until)
+            && until < from {
                 errs.push(FieldError::new(
                     "rating_valid_until",
                     format!("{until} is before rating_valid_from {from}"),
                 ));
             }
-        }
         if let Some(r) = self.rating {
             let stations = matches!(
                 self.kind,
@@ -347,8 +342,8 @@ impl ChildcareClass {
                 format!("must be positive (got {})", self.capacity),
             ));
         }
-        if let Some(limit) = ck.class_limits.get(self.class_type) {
-            if self.capacity > limit.max_size {
+        if let Some(limit) = ck.class_limits.get(self.class_type)
+            && self.capacity > limit.max_size {
                 errs.push(FieldError::new(
                     "capacity",
                     format!(
@@ -360,7 +355,6 @@ impl ChildcareClass {
                     ),
                 ));
             }
-        }
         if self.enrolled < 0 {
             errs.push(FieldError::new("enrolled", "must not be negative"));
         } else if self.enrolled > self.capacity && self.capacity > 0 {
@@ -375,11 +369,10 @@ impl ChildcareClass {
         if self.caregivers < 0 {
             errs.push(FieldError::new("caregivers", "must not be negative"));
         }
-        if let Some(f) = self.monthly_fee_fen {
-            if f < 0 {
+        if let Some(f) = self.monthly_fee_fen
+            && f < 0 {
                 errs.push(FieldError::new("monthly_fee_yuan", "must not be negative"));
             }
-        }
         errs
     }
 }

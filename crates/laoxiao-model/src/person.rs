@@ -263,14 +263,13 @@ impl Person {
                         format!("infant register is for under-threes; age is {age}"),
                     ));
                 }
-                if let Some(o) = self.birth_order {
-                    if !(1..=20).contains(&o) {
+                if let Some(o) = self.birth_order
+                    && !(1..=20).contains(&o) {
                         errs.push(FieldError::new(
                             "birth_order",
                             format!("{o} is not a birth order"),
                         ));
                     }
-                }
                 if self.ability_level.is_some() {
                     errs.push(FieldError::new("ability_level", "only for elderly people"));
                 }
@@ -282,11 +281,10 @@ impl Person {
                 "required when status is deceased",
             ));
         }
-        if let Some(d) = self.death_date {
-            if d < self.birth_date {
+        if let Some(d) = self.death_date
+            && d < self.birth_date {
                 errs.push(FieldError::new("death_date", "before the birth date"));
             }
-        }
         errs
     }
 }
