@@ -4,7 +4,7 @@
 use crate::area::{AreaLevel, AreaTree};
 use crate::error::FieldError;
 use crate::facility::ClassType;
-use crate::geo::Boundary;
+use crate::geo::IndexedBoundary;
 
 /// One row of the national class-size table (托育机构设置标准).
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +89,8 @@ impl ClassLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct Checker<'a> {
     pub areas: &'a AreaTree,
-    pub boundary: &'a Boundary,
+    /// The city outline, indexed so that a million points check in well under a second.
+    pub boundary: &'a IndexedBoundary,
     pub class_limits: &'a ClassLimits,
 }
 

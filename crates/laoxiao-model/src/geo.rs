@@ -388,6 +388,203 @@ impl Boundary {
     }
 }
 
+/// One edge of a ring as [`ray_crosses_odd`] sees it: `(xi, yi)` is the ring's
+/// point i and `(xj, yj)` the point before it, so the crossing test below is the
+/// very same arithmetic.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    xi: f64,
+    yi: f64,
+    xj: f64,
+    yj: f64,
+    /// Index of the polygon the edge belongs to.
+    polygon: u32,
+}
+
+/// A [`Boundary`] with a horizontal-strip index for fast point-in-polygon tests.
+///
+/// The boundary's latitude span is cut into strips; each strip lists the edges
+/// whose latitude range overlaps it (plus a margin), grouped by polygon. A point
+/// is tested against the edges of its strip only, with the same half-open
+/// crossing test and the same per-polygon bounding-box skip as
+/// [`Boundary::contains`]. An edge outside the strip cannot satisfy the test's
+/// latitude condition for any point in the strip, so it never changes the parity:
+/// the answers are exactly those of [`Boundary::contains`], at a few dozen edge
+/// tests per point instead of every vertex of the outline.
+///
+/// It dereferences to the [`Boundary`] it indexes.
+#[derive(Debug, Clone, Default)]
+pub struct IndexedBoundary {
+    boundary: Boundary,
+    bbox: (f64, f64, f64, f64),
+    polygon_bbox: Vec<(f64, f64, f64, f64)>,
+    /// Strips per degree of latitude.
+    scale: f64,
+    strips: usize,
+    /// Edges of strip k are `edges[start[k]..start[k + 1]]`.
+    start: Vec<u32>,
+    edges: Vec<Edge>,
+}
+
+impl From<Boundary> for IndexedBoundary {
+    fn from(b: Boundary) -> Self {
+        IndexedBoundary::new(b)
+    }
+}
+
+impl std::ops::Deref for IndexedBoundary {
+    type Target = Boundary;
+    fn deref(&self) -> &Boundary {
+        &self.boundary
+    }
+}
+
+impl IndexedBoundary {
+    /// Indexes a boundary (a few milliseconds for a city outline).
+    pub fn new(boundary: Boundary) -> IndexedBoundary {
+        let bbox = boundary.bbox();
+        let polygon_bbox: Vec<_> = boundary.polygons.iter().map(rings_bbox).collect();
+        let mut all = Vec::new();
+        for (p, polygon) in boundary.polygons.iter().enumerate() {
+            for ring in polygon {
+                let n = ring.len();
+                if n < 3 {
+                    // ray_crosses_odd ignores such rings.
+                    continue;
+                }
+                let mut j = n - 1;
+                for i in 0..n {
+                    let (xi, yi) = ring[i];
+                    let (xj, yj) = ring[j];
+                    // A level edge never satisfies `(yi > y) != (yj > y)`.
+                    if yi != yj {
+                        all.push(Edge {
+                            xi,
+                            yi,
+                            xj,
+                            yj,
+                            polygon: p as u32,
+                        });
+                    }
+                    j = i;
+                }
+            }
+        }
+        let span = bbox.3 - bbox.1;
+        if all.is_empty() || span.is_nan() || span <= 0.0 {
+            return IndexedBoundary {
+                boundary,
+                bbox,
+                polygon_bbox,
+                scale: 0.0,
+                strips: 0,
+                start: vec![0],
+                edges: all,
+            };
+        }
+        // About four edges per strip on average; a horizontal line meets only
+        // the edges it crosses, so most strips hold a few dozen.
+        let strips = (all.len() / 4).clamp(16, 1 << 16);
+        let scale = strips as f64 / span;
+        // A margin of a hundredth of a strip on both sides absorbs any rounding
+        // in the strip computation; extra edges cannot change the answer.
+        let strip_of = |y: f64| -> usize {
+            let k = ((y - bbox.1) * scale).floor();
+            if k <= 0.0 {
+                0
+            } else {
+                (k as usize).min(strips - 1)
+            }
+        };
+        let margin = 0.01 / scale;
+        let range = |e: &Edge| {
+            let (lo, hi) = if e.yi < e.yj {
+                (e.yi, e.yj)
+            } else {
+                (e.yj, e.yi)
+            };
+            (strip_of(lo - margin), strip_of(hi + margin))
+        };
+        let mut count = vec![0u32; strips + 1];
+        for e in &all {
+            let (a, b) = range(e);
+            for c in &mut count[a..=b] {
+                *c += 1;
+            }
+        }
+        let mut start = Vec::with_capacity(strips + 1);
+        let mut acc = 0u32;
+        for c in &count[..strips] {
+            start.push(acc);
+            acc += c;
+        }
+        start.push(acc);
+        let mut fill: Vec<u32> = start[..strips].to_vec();
+        let mut edges = vec![all[0]; acc as usize];
+        // `all` is in polygon order, so each strip's edges stay grouped by polygon.
+        for e in &all {
+            let (a, b) = range(e);
+            for f in &mut fill[a..=b] {
+                edges[*f as usize] = *e;
+                *f += 1;
+            }
+        }
+        IndexedBoundary {
+            boundary,
+            bbox,
+            polygon_bbox,
+            scale,
+            strips,
+            start,
+            edges,
+        }
+    }
+
+    /// The boundary indexed.
+    pub fn boundary(&self) -> &Boundary {
+        &self.boundary
+    }
+
+    /// Whether `(lng, lat)` lies inside; always the same answer as
+    /// [`Boundary::contains`].
+    pub fn contains(&self, lng: f64, lat: f64) -> bool {
+        if !lng.is_finite() || !lat.is_finite() || self.strips == 0 {
+            return false;
+        }
+        let (x0, y0, x1, y1) = self.bbox;
+        if lng < x0 || lng > x1 || lat < y0 || lat > y1 {
+            return false;
+        }
+        let k = (((lat - y0) * self.scale).floor() as usize).min(self.strips - 1);
+        let (a, b) = (self.start[k] as usize, self.start[k + 1] as usize);
+        let (x, y) = (lng, lat);
+        let mut inside = false;
+        let mut current = u32::MAX;
+        let mut in_box = false;
+        for e in &self.edges[a..b] {
+            if e.polygon != current {
+                current = e.polygon;
+                let (px0, py0, px1, py1) = self.polygon_bbox[current as usize];
+                in_box = !(x < px0 || x > px1 || y < py0 || y > py1);
+            }
+            if in_box
+                && (e.yi > y) != (e.yj > y)
+                && x < (e.xj - e.xi) * (y - e.yi) / (e.yj - e.yi) + e.xi
+            {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+}
+
+impl Boundary {
+    /// This boundary with a strip index for fast [`IndexedBoundary::contains`].
+    pub fn indexed(&self) -> IndexedBoundary {
+        IndexedBoundary::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,6 +805,68 @@ mod tests {
             let e = Boundary::from_geojson(&v).expect_err("invalid");
             assert!(e.contains(want), "{v}: {e}");
         }
+    }
+
+    #[test]
+    fn indexed_boundary_agrees_with_ray_casting() {
+        let text = include_str!("../../../data/jiaxing/boundaries_county_wgs84.geojson");
+        let fc: Value = serde_json::from_str(text).expect("json");
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for f in fc["features"].as_array().expect("features") {
+            let b = Boundary::from_geojson(f).expect("boundary");
+            let ix = b.indexed();
+            let (x0, y0, x1, y1) = b.bbox();
+            let (w, h) = (x1 - x0, y1 - y0);
+            let mut inside = 0;
+            for _ in 0..5_000 {
+                // The bounding box and a tenth around it.
+                let x = x0 - w * 0.1 + next() * w * 1.2;
+                let y = y0 - h * 0.1 + next() * h * 1.2;
+                let want = b.contains(x, y);
+                assert_eq!(ix.contains(x, y), want, "({x}, {y})");
+                inside += usize::from(want);
+            }
+            assert!(inside > 250, "{inside} of 5000 inside");
+            // The awkward cases: vertices, points at a vertex's latitude, and
+            // points a hair away from edges.
+            for ring in b.polygons.iter().flatten() {
+                for (k, &(vx, vy)) in ring.iter().enumerate() {
+                    let (nx, ny) = ring[(k + 1) % ring.len()];
+                    for (x, y) in [
+                        (vx, vy),
+                        (vx - 1e-9, vy),
+                        (vx + 1e-9, vy),
+                        (vx, vy + 1e-12),
+                        ((vx + nx) / 2.0, (vy + ny) / 2.0),
+                        ((vx + nx) / 2.0 + 1e-10, (vy + ny) / 2.0),
+                        (x0 + next() * w, vy),
+                    ] {
+                        assert_eq!(ix.contains(x, y), b.contains(x, y), "({x}, {y})");
+                    }
+                }
+            }
+            for (x, y) in [(x0, y0), (x1, y1), (x0, y1), (x1, y0), (f64::NAN, y0)] {
+                assert_eq!(ix.contains(x, y), b.contains(x, y));
+            }
+            // It dereferences to the plain boundary.
+            assert_eq!(ix.bbox(), b.bbox());
+        }
+        // Holes, unclosed rings and the empty boundary.
+        let holed = Boundary::new(vec![vec![
+            square(0.0, 0.0, 10.0, 10.0),
+            square(4.0, 4.0, 6.0, 6.0),
+        ]]);
+        let ix = holed.indexed();
+        for (x, y) in [(1.0, 1.0), (5.0, 5.0), (2.0, 4.0), (2.0, 6.0), (11.0, 5.0)] {
+            assert_eq!(ix.contains(x, y), holed.contains(x, y), "({x}, {y})");
+        }
+        assert!(!Boundary::default().indexed().contains(0.0, 0.0));
     }
 
     #[test]

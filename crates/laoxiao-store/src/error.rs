@@ -82,6 +82,13 @@ impl StoreError {
 
 impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
     fn from(e: r2d2_sqlite::rusqlite::Error) -> Self {
+        use r2d2_sqlite::rusqlite::ffi;
+        // A unique key hit by a concurrent writer is the caller's conflict, not a server fault.
+        if let r2d2_sqlite::rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+                return StoreError::Conflict("a record with the same key already exists".into());
+            }
+        }
         StoreError::Database(e.to_string())
     }
 }
@@ -90,6 +97,9 @@ impl From<r2d2_postgres::postgres::Error> for StoreError {
     fn from(e: r2d2_postgres::postgres::Error) -> Self {
         // The server's own message is more useful than the wrapper's "db error".
         match e.as_db_error() {
+            Some(db) if db.code() == &r2d2_postgres::postgres::error::SqlState::UNIQUE_VIOLATION => {
+                StoreError::Conflict("a record with the same key already exists".into())
+            }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
             None => StoreError::Database(e.to_string()),
         }

@@ -178,11 +178,13 @@ pub fn update(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Fa
     get(conn, &f.id)
 }
 
-/// Marks a facility deleted; it disappears from lists and lookups.
+/// Marks a facility and its classes deleted; they disappear from lists and lookups.
+/// Callers that need both updates atomic run this inside a transaction.
 pub fn soft_delete(conn: &mut Conn, id: &str) -> Result<()> {
+    let now = now_rfc3339();
     let n = conn.execute(
         "UPDATE facility SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
-        &[now_rfc3339().into(), id.into()],
+        &[now.as_str().into(), id.into()],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound {
@@ -190,6 +192,10 @@ pub fn soft_delete(conn: &mut Conn, id: &str) -> Result<()> {
             id: id.to_string(),
         });
     }
+    conn.execute(
+        "UPDATE childcare_class SET deleted_at = $1, updated_at = $1 WHERE facility_id = $2 AND deleted_at IS NULL",
+        &[now.as_str().into(), id.into()],
+    )?;
     Ok(())
 }
 

@@ -6,13 +6,14 @@ pub mod areas;
 pub mod db;
 pub mod error;
 pub mod facilities;
+pub mod io;
 pub mod migrate;
 pub mod people;
 pub mod testdb;
 
 use std::sync::Arc;
 
-use laoxiao_model::geo::Boundary;
+use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::{AreaTree, Checker, ClassLimits};
 
 pub use db::{Backend, Conn, DbTarget, Pool, Row, Value};
@@ -39,7 +40,8 @@ pub fn row_hash(cells: &[String]) -> String {
 #[derive(Debug)]
 pub struct Reference {
     pub areas: AreaTree,
-    pub boundary: Boundary,
+    /// The city outline (dereferences to the plain `Boundary`).
+    pub boundary: IndexedBoundary,
     pub class_limits: ClassLimits,
 }
 
@@ -48,7 +50,7 @@ impl Reference {
     pub fn jiaxing() -> Result<Self> {
         Ok(Reference {
             areas: laoxiao_model::jiaxing::areas()?,
-            boundary: laoxiao_model::jiaxing::city_boundary()?,
+            boundary: laoxiao_model::jiaxing::city_boundary()?.into(),
             class_limits: ClassLimits::embedded()?,
         })
     }

@@ -18,6 +18,11 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
 }
 
+/// The version the database is at (0 before the first migration).
+pub fn current_version(conn: &mut Conn) -> Result<i64> {
+    conn.query_i64("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+}
+
 /// Applies every pending migration; returns the versions applied.
 pub fn migrate(conn: &mut Conn) -> Result<Vec<i64>> {
     conn.batch(

@@ -1,1 +1,153 @@
-//! laoxiao-web
+//! laoxiao-web: the JSON API (axum) with its OpenAPI document (utoipa).
+//!
+//! Everything under `/api` answers JSON, errors included:
+//! `{ "error": { "code", "message", "details": [ { "field", "reason" } ] } }`.
+//! Store calls are blocking (r2d2 pools of rusqlite / sync postgres) and run on
+//! tokio's blocking pool.
+//!
+//! Personal data: a person leaves the API only as a [`people::PersonView`], whose ID
+//! number is masked unless [`context::reveal_ids`] says otherwise. Nothing here logs
+//! names, ID numbers or addresses; request spans carry the method and the route
+//! template only (never the query string, which may hold a search for a name).
+
+pub mod areas;
+pub mod console;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod facilities;
+pub mod health;
+pub mod openapi;
+pub mod people;
+pub mod schema;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::Request;
+use axum::routing::{any, get};
+use laoxiao_store::{Conn, Reference, Store};
+use tower_http::trace::TraceLayer;
+
+pub use context::{RequestContext, reveal_ids};
+pub use error::{ApiError, ErrorBody, ErrorDetail, ErrorInfo};
+
+/// Settings of the web layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Largest request body accepted, in bytes; larger bodies get 413 `payload_too_large`.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone: the store's pool and reference data are
+/// reference-counted, and the config is small.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        AppState { store, config }
+    }
+}
+
+/// The whole HTTP surface: the JSON API under `/api`.
+///
+/// Unknown paths under `/api` get a 404 JSON error and known paths with another method
+/// a 405 JSON error. Paths outside `/api` keep axum's default fallback, so the caller
+/// can `merge` another router (the console) into this one.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/areas", get(areas::list))
+        .route("/areas/{code}", get(areas::get))
+        .route(
+            "/facilities",
+            get(facilities::list).post(facilities::create),
+        )
+        .route(
+            "/facilities/{id}",
+            get(facilities::get)
+                .put(facilities::update)
+                .delete(facilities::delete),
+        )
+        .route("/people", get(people::list).post(people::create))
+        .route(
+            "/people/{id}",
+            get(people::get).put(people::update).delete(people::delete),
+        )
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .fallback(error::no_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+                // The route template, never the concrete URI: paths and queries may
+                // carry identifiers or search text.
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_else(|| "(no route)".to_owned());
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            }),
+        );
+    let console = console::routes(&state);
+    Router::new()
+        .nest("/api", api)
+        // `nest` leaves the bare `/api/` to the outer fallback; keep it JSON too.
+        .route("/api/", any(error::no_route))
+        .with_state(state)
+        // The web console: `/` and `/console/…`.
+        .merge(console)
+}
+
+/// Runs `f` with a pooled connection on tokio's blocking pool.
+pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn, &Reference) -> Result<T, ApiError> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = store.conn()?;
+        f(&mut conn, &store.reference)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// Percent-encodes one path segment (for `Location` headers).
+pub(crate) fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode_segment("F-001_a.b~"), "F-001_a.b~");
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(encode_segment("养"), "%E5%85%BB");
+    }
+}

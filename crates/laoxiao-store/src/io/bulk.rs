@@ -1,0 +1,850 @@
+//! The bulk write path for people, shared by file imports and [`super::load_records`].
+//!
+//! Two threads: a producer parses and validates rows and turns each into the
+//! upsert's parameters; the calling thread writes them, on SQLite with one
+//! prepared statement inside one transaction, on PostgreSQL with `COPY`. They are
+//! joined by a bounded channel of batches, so a million rows never sit in memory
+//! at once. Validation errors stop the writing (the transaction is rolled back
+//! anyway) but not the checking, so every error is reported.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use chrono::NaiveDate;
+use laoxiao_model::{FieldError, Person, PersonRole};
+use r2d2_postgres::postgres;
+use r2d2_sqlite::rusqlite::{self, OptionalExtension};
+
+use super::encode::{Col, Item, N_VALUES, encode, id_number_key, short_key};
+use super::import::{Errors, in_tx};
+use crate::Store;
+use crate::db::{Backend, Conn};
+use crate::error::{Result, StoreError};
+
+/// The person columns in the order of [`crate::people::params`], then `area_path`
+/// and `row_hash`; [`crate::people::upsert_sql`] lists the same (checked by a test).
+pub(crate) const PERSON_COLS: &str = "id, role, id_number, name, sex, birth_date, hukou_area_code, \
+    residence_area_code, address, lng, lat, living_arrangement, special_difficulty, ability_level, \
+    dementia, birth_order, guardian_name, guardian_phone, status, death_date, area_path, row_hash";
+/// Number of parameters [`crate::people::params`] returns.
+const N_PARAMS: usize = N_VALUES;
+/// Rows per batch sent from the producer to the writer.
+const BATCH: usize = 2048;
+/// Batches in flight between them.
+const IN_FLIGHT: usize = 4;
+/// Bytes of COPY data sent at a time.
+const COPY_CHUNK: usize = 8 << 20;
+
+/// What a write did, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+fn role_index(role: PersonRole) -> usize {
+    usize::from(role == PersonRole::Infant)
+}
+
+/// The settings of one bulk write.
+pub(crate) struct PeopleJob<'a> {
+    pub store: &'a Store,
+    pub today: NaiveDate,
+    pub now: String,
+    /// Errors were found before the people (header, facilities): check only.
+    pub already_failed: bool,
+    pub progress: Option<&'a dyn Fn(u64, u64)>,
+    /// Prefix of error columns.
+    pub prefix: &'static str,
+}
+
+/// Keys seen in an import, checked for repeats once every row is read: sorting
+/// a million keys costs far less than a million random hash-table look-ups.
+#[derive(Default)]
+struct Keys {
+    short: Vec<(u128, u32)>,
+    long: Vec<(String, u32)>,
+}
+
+impl Keys {
+    fn add(&mut self, key: Option<u128>, text: &str, row: usize) {
+        match key {
+            Some(k) => self.short.push((k, row as u32)),
+            None => self.long.push((text.to_string(), row as u32)),
+        }
+    }
+
+    /// `(row, first_row, key)` for every row whose key an earlier row has.
+    fn repeats(&mut self) -> Vec<(usize, usize, Key)> {
+        let mut out = Vec::new();
+        self.short.sort_unstable();
+        for w in self.short.chunk_by(|a, b| a.0 == b.0) {
+            for r in &w[1..] {
+                out.push((r.1 as usize, w[0].1 as usize, Key::Short(r.0)));
+            }
+        }
+        self.long.sort_unstable();
+        for w in self.long.chunk_by(|a, b| a.0 == b.0) {
+            for r in &w[1..] {
+                out.push((r.1 as usize, w[0].1 as usize, Key::Long(r.0.clone())));
+            }
+        }
+        out
+    }
+}
+
+enum Key {
+    Short(u128),
+    Long(String),
+}
+
+impl Key {
+    /// The id text (for ids: short keys are the bytes and the length).
+    fn id_text(&self) -> String {
+        match self {
+            Key::Short(k) => {
+                let b = k.to_le_bytes();
+                let n = usize::from(b[15]).min(15);
+                String::from_utf8_lossy(&b[..n]).into_owned()
+            }
+            Key::Long(s) => s.clone(),
+        }
+    }
+}
+
+/// The producer side: validates people and hands them to the writer.
+pub(crate) struct Producer<'a> {
+    store: &'a Store,
+    today: NaiveDate,
+    tx: mpsc::SyncSender<Vec<Item>>,
+    /// Batches the writer is done with come back to be reused: no allocation
+    /// per row, and memory is freed on the thread that allocated it.
+    back: mpsc::Receiver<Vec<Item>>,
+    batch: Vec<Item>,
+    spare_batches: Vec<Vec<Item>>,
+    spare_items: Vec<Item>,
+    scratch: String,
+    ids: Keys,
+    numbers: Keys,
+    pub errors: Errors,
+    failed: &'a AtomicBool,
+    /// Keep sending after a failure: the writer still checks rows against the database.
+    send_failed: bool,
+    closed: bool,
+    done: &'a AtomicU64,
+    total: &'a AtomicU64,
+    ticks: u32,
+}
+
+const MASKED: &str = "the ID number is masked (contains *), as in a masked export; \
+    the import needs the full number";
+
+impl Producer<'_> {
+    fn fail(&mut self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// Records a row that failed to parse.
+    pub fn reject(&mut self, row: usize, mut errs: Vec<FieldError>, masked: bool) {
+        if masked {
+            for e in errs.iter_mut().filter(|e| e.field == "id_number") {
+                e.reason = MASKED.into();
+            }
+        }
+        self.errors.fields(row, errs);
+        self.fail();
+    }
+
+    /// Validates a person and queues it for writing.
+    pub fn accept(&mut self, row: usize, p: &Person, masked: bool) {
+        let ck = self.store.checker();
+        let mut errs = p.validate(&ck, self.today);
+        if masked {
+            errs.retain(|e| e.field != "id_number");
+            errs.push(FieldError::new("id_number", MASKED));
+        } else if p.id_number.trim() != p.id_number
+            || p.id_number.bytes().any(|b| b.is_ascii_lowercase())
+        {
+            errs.push(FieldError::new(
+                "id_number",
+                "must be upper case without blanks",
+            ));
+        }
+        // Repeats within the import are found at the end (`finish`).
+        self.ids.add(short_key(&p.id), &p.id, row);
+        if !errs.iter().any(|e| e.field == "id_number") {
+            self.numbers
+                .add(id_number_key(&p.id_number), &p.id_number, row);
+        }
+        if !errs.is_empty() {
+            self.errors.fields(row, errs);
+            self.fail();
+            return;
+        }
+        if self.closed || (!self.send_failed && self.failed.load(Ordering::Relaxed)) {
+            return;
+        }
+        let Some(area) = self.store.reference.areas.get(&p.residence_area_code) else {
+            return;
+        };
+        let mut item = self.spare_items.pop().unwrap_or_default();
+        encode(p, &area.path, row, &mut item, &mut self.scratch);
+        self.batch.push(item);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.closed {
+            return;
+        }
+        while let Ok(mut old) = self.back.try_recv() {
+            self.spare_items.append(&mut old);
+            self.spare_batches.push(old);
+        }
+        let next = self
+            .spare_batches
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH));
+        let b = std::mem::replace(&mut self.batch, next);
+        if self.tx.send(b).is_err() {
+            // The writer stopped on an error of its own; it reports that one.
+            self.closed = true;
+        }
+    }
+
+    /// Notes progress now and then; `f` gives `(done, total)`.
+    pub fn tick(&mut self, f: impl FnOnce() -> (u64, u64)) {
+        self.ticks += 1;
+        if self.ticks.is_multiple_of(1024) {
+            let (d, t) = f();
+            self.done.store(d, Ordering::Relaxed);
+            self.total.store(t, Ordering::Relaxed);
+        }
+    }
+
+    /// Prepares the duplicate checks for about `n` rows.
+    pub fn expect_rows(&mut self, n: usize) {
+        self.ids.short.reserve(n);
+        self.numbers.short.reserve(n);
+    }
+
+    /// Reports ids and ID numbers that appear more than once; returns the rows
+    /// whose ID number repeats an earlier row's.
+    fn finish(&mut self) -> HashSet<usize> {
+        for (row, first, key) in self.ids.repeats() {
+            self.errors.push(
+                row,
+                "id",
+                format!("duplicate id {:?}: also on row {first}", key.id_text()),
+            );
+            self.fail();
+        }
+        let mut rows = HashSet::new();
+        for (row, first, _) in self.numbers.repeats() {
+            // The number itself is personal data: not echoed.
+            self.errors.push(
+                row,
+                "id_number",
+                format!("the same ID number is also on row {first}"),
+            );
+            self.fail();
+            rows.insert(row);
+        }
+        rows
+    }
+
+    /// True once the writer has gone; the producer should stop.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+}
+
+/// Runs `f` in a transaction with SQLite tuned for a bulk write
+/// (`synchronous=OFF`, a larger page cache), restoring the settings after.
+pub(crate) fn in_people_tx<T>(
+    conn: &mut Conn,
+    dry_run: bool,
+    f: impl FnOnce(&mut Conn) -> Result<T>,
+) -> Result<T> {
+    if conn.backend() != Backend::Sqlite {
+        return in_tx(conn, dry_run, f);
+    }
+    let sync = conn.query_i64("PRAGMA synchronous", &[])?;
+    let cache = conn.query_i64("PRAGMA cache_size", &[])?;
+    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-524288")?;
+    let r = in_tx(conn, dry_run, f);
+    let restored = conn.batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA cache_size={cache}"
+    ));
+    let v = r?;
+    restored?;
+    Ok(v)
+}
+
+/// Validates and writes the people `produce` yields, inside the caller's
+/// transaction. Returns the counts per register (elderly, infants) and the
+/// errors; the caller rejects the import when there are any.
+pub(crate) fn run<'s, F>(
+    conn: &mut Conn,
+    job: &PeopleJob<'s>,
+    produce: F,
+) -> Result<([Counts; 2], Errors)>
+where
+    F: FnOnce(&mut Producer<'_>) -> Result<()> + Send,
+{
+    let empty = conn.query_i64("SELECT COUNT(*) FROM (SELECT 1 FROM person LIMIT 1) t", &[])? == 0;
+    let failed = AtomicBool::new(job.already_failed);
+    let done = AtomicU64::new(0);
+    let total = AtomicU64::new(0);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(IN_FLIGHT);
+    let (back_tx, back_rx) = mpsc::channel::<Vec<Item>>();
+    let mut counts = [Counts::default(); 2];
+    let mut werrs = Errors::new(job.prefix);
+    let store = job.store;
+    let today = job.today;
+    let prefix = job.prefix;
+    let (failed_ref, done_ref, total_ref) = (&failed, &done, &total);
+
+    let outcome = std::thread::scope(|s| -> Result<_> {
+        let worker = std::thread::Builder::new()
+            .name("import-check".into())
+            .spawn_scoped(s, move || {
+                let mut p = Producer {
+                    store,
+                    today,
+                    tx,
+                    back: back_rx,
+                    batch: Vec::with_capacity(BATCH),
+                    spare_batches: Vec::new(),
+                    spare_items: Vec::new(),
+                    scratch: String::new(),
+                    ids: Keys::default(),
+                    numbers: Keys::default(),
+                    errors: Errors::new(prefix),
+                    failed: failed_ref,
+                    send_failed: !empty,
+                    closed: false,
+                    done: done_ref,
+                    total: total_ref,
+                    ticks: 0,
+                };
+                let r = produce(&mut p);
+                p.flush();
+                let repeated_numbers = p.finish();
+                (r, p.errors, repeated_numbers)
+            })
+            .map_err(|e| StoreError::Database(format!("could not start the import worker: {e}")))?;
+        let written = write_all(
+            conn,
+            empty,
+            job,
+            &rx,
+            &back_tx,
+            &failed,
+            &mut counts,
+            &mut werrs,
+            &done,
+            &total,
+        );
+        // Let a producer blocked on a full channel finish.
+        drop(rx);
+        let (r, perrs, repeated_numbers) = worker
+            .join()
+            .map_err(|_| StoreError::Database("the import worker panicked".into()))?;
+        let clash = written?;
+        r?;
+        Ok((perrs, repeated_numbers, clash))
+    });
+    let (mut errs, repeated_numbers, clash) = outcome?;
+    // A number repeated within the file is reported as such, not also as
+    // "already registered" to the row that came first.
+    werrs.retain(|e| !(e.column.ends_with("id_number") && repeated_numbers.contains(&e.row)));
+    errs.append(werrs);
+    if let Some((row, reason)) = clash
+        && errs.is_empty()
+    {
+        // The database refused a row for a reason the checks did not foresee.
+        errs.push(row, "*", reason);
+    }
+    Ok((counts, errs))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_all(
+    conn: &mut Conn,
+    empty: bool,
+    job: &PeopleJob<'_>,
+    rx: &mpsc::Receiver<Vec<Item>>,
+    back: &mpsc::Sender<Vec<Item>>,
+    failed: &AtomicBool,
+    counts: &mut [Counts; 2],
+    errs: &mut Errors,
+    done: &AtomicU64,
+    total: &AtomicU64,
+) -> Result<Option<(usize, String)>> {
+    let report = |job: &PeopleJob<'_>| {
+        if let Some(p) = job.progress {
+            p(done.load(Ordering::Relaxed), total.load(Ordering::Relaxed));
+        }
+    };
+    match conn.backend() {
+        Backend::Sqlite => {
+            let c = conn
+                .as_sqlite()
+                .ok_or_else(|| StoreError::Database("not a SQLite connection".into()))?;
+            let mut sink = SqliteSink::new(c, empty, &job.now)?;
+            for batch in rx.iter() {
+                let write = !failed.load(Ordering::Relaxed);
+                if sink.write(&batch, write, errs, counts)? {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                // If the producer is gone, the batch is freed here instead.
+                let _ = back.send(batch);
+                report(job);
+            }
+            Ok(sink.clash.take())
+        }
+        Backend::Postgres => {
+            let c = conn
+                .as_postgres()
+                .ok_or_else(|| StoreError::Database("not a PostgreSQL connection".into()))?;
+            let mut sink = PgSink::new(c, empty, &job.now)?;
+            for batch in rx.iter() {
+                let write = !failed.load(Ordering::Relaxed);
+                if sink.write(c, &batch, write, counts)? {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                let _ = back.send(batch);
+                report(job);
+            }
+            let write = !failed.load(Ordering::Relaxed);
+            if sink.finish(c, write, errs, counts)? {
+                failed.store(true, Ordering::Relaxed);
+            }
+            Ok(sink.clash.take())
+        }
+    }
+}
+
+/// SQLite: one prepared upsert; on a non-empty table also two lookups per row
+/// (the stored record with the id, and any other holder of the ID number).
+struct SqliteSink<'c> {
+    empty: bool,
+    /// The first row the database refused (a constraint), and why.
+    clash: Option<(usize, String)>,
+    insert: rusqlite::Statement<'c>,
+    update: rusqlite::Statement<'c>,
+    by_id: rusqlite::Statement<'c>,
+    by_number: rusqlite::Statement<'c>,
+}
+
+impl<'c> SqliteSink<'c> {
+    /// Plain INSERT and UPDATE rather than the upsert: SQLite runs an upsert
+    /// with a statement journal, copying every page it touches, which made
+    /// bulk loads several times slower. Whether a row exists is known anyway.
+    fn new(c: &'c rusqlite::Connection, empty: bool, now: &str) -> Result<Self> {
+        let ph: Vec<String> = (1..=N_PARAMS).map(|i| format!("?{i}")).collect();
+        let n = N_PARAMS + 1;
+        let mut insert = c.prepare(&format!(
+            "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) VALUES ({}, ?{n}, ?{n})",
+            ph.join(", ")
+        ))?;
+        insert.raw_bind_parameter(n, now)?;
+        let sets: Vec<String> = PERSON_COLS
+            .split(", ")
+            .enumerate()
+            .skip(1)
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+            .collect();
+        let mut update = c.prepare(&format!(
+            "UPDATE person SET {}, updated_at = ?{n}, deleted_at = NULL WHERE id = ?1",
+            sets.join(", ")
+        ))?;
+        update.raw_bind_parameter(n, now)?;
+        Ok(SqliteSink {
+            empty,
+            clash: None,
+            insert,
+            update,
+            by_id: c.prepare(
+                "SELECT role, row_hash, deleted_at IS NOT NULL FROM person WHERE id = ?1",
+            )?,
+            by_number: c.prepare("SELECT id FROM person WHERE id_number = ?1 AND id <> ?2")?,
+        })
+    }
+
+    fn exec(&mut self, item: &Item, existing: bool) -> rusqlite::Result<()> {
+        let st = if existing {
+            &mut self.update
+        } else {
+            &mut self.insert
+        };
+        for (i, c) in item.cols.iter().enumerate() {
+            let i = i + 1;
+            match *c {
+                Col::Null => st.raw_bind_parameter(i, rusqlite::types::Null)?,
+                Col::Int(n) => st.raw_bind_parameter(i, n)?,
+                Col::Real(x) => st.raw_bind_parameter(i, x)?,
+                Col::Bool(b) => st.raw_bind_parameter(i, i64::from(b))?,
+                Col::Text(..) => st.raw_bind_parameter(i, item.str(*c).unwrap_or_default())?,
+            }
+        }
+        st.raw_execute()?;
+        Ok(())
+    }
+
+    /// Writes a row; true when the database refuses it on a constraint (a
+    /// repeated id or ID number, reported by the producer's checks).
+    fn try_exec(&mut self, item: &Item, existing: bool) -> Result<bool> {
+        match self.exec(item, existing) {
+            Ok(()) => Ok(false),
+            Err(rusqlite::Error::SqliteFailure(e, msg))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                if self.clash.is_none() {
+                    self.clash = Some((
+                        item.row,
+                        format!(
+                            "the database refused the row: {}",
+                            msg.unwrap_or_else(|| e.to_string())
+                        ),
+                    ));
+                }
+                Ok(true)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes (or, with `write` false, only checks) a batch; true when a row
+    /// conflicts with the database.
+    fn write(
+        &mut self,
+        items: &[Item],
+        write: bool,
+        errs: &mut Errors,
+        counts: &mut [Counts; 2],
+    ) -> Result<bool> {
+        let mut conflict = false;
+        for item in items {
+            let c = &mut counts[role_index(item.role)];
+            c.rows += 1;
+            if self.empty {
+                if write && !conflict {
+                    conflict |= self.try_exec(item, false)?;
+                }
+                c.inserted += 1;
+                continue;
+            }
+            let (id, number, hash) = (item.text_of(0), item.text_of(2), item.text_of(21));
+            let existing = self
+                .by_id
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                    ))
+                })
+                .optional()?;
+            let holder = self
+                .by_number
+                .query_row([number, id], |r| r.get::<_, String>(0))
+                .optional()?;
+            let mut bad = false;
+            if let Some((role, _, _)) = &existing
+                && role != item.role.code()
+            {
+                errs.push(item.row, "id", role_clash(id, role));
+                bad = true;
+            }
+            if let Some(other) = holder {
+                errs.push(
+                    item.row,
+                    "id_number",
+                    format!("this ID number is already registered as person {other:?}"),
+                );
+                bad = true;
+            }
+            if bad {
+                conflict = true;
+                continue;
+            }
+            let unchanged = matches!(&existing, Some((_, h, false)) if h == hash);
+            if unchanged {
+                c.unchanged += 1;
+                continue;
+            }
+            if existing.is_some() {
+                c.updated += 1;
+            } else {
+                c.inserted += 1;
+            }
+            if write && !conflict {
+                conflict |= self.try_exec(item, existing.is_some())?;
+            }
+        }
+        Ok(conflict)
+    }
+}
+
+fn role_clash(id: &str, role: &str) -> String {
+    let label = PersonRole::parse(role)
+        .map(|r| r.label_en().to_lowercase())
+        .unwrap_or_else(|| role.to_string());
+    format!("id {id:?} is already used by a record of another register ({label})")
+}
+
+/// PostgreSQL: `COPY` straight into `person` when the table is empty, else into
+/// a temporary staging table from which conflicts are found and the rows
+/// upserted with one statement each.
+struct PgSink {
+    direct: bool,
+    /// The first refusal of the database (a constraint), and why.
+    clash: Option<(usize, String)>,
+    /// First row of the data not yet sent.
+    first_row: usize,
+    buf: Vec<u8>,
+    copy_sql: String,
+    now: String,
+}
+
+impl PgSink {
+    fn new(c: &mut postgres::Client, empty: bool, now: &str) -> Result<Self> {
+        let copy_sql = if empty {
+            format!("COPY person ({PERSON_COLS}, created_at, updated_at) FROM STDIN")
+        } else {
+            c.batch_execute(&format!(
+                "CREATE TEMP TABLE import_person ON COMMIT DROP AS \
+                 SELECT 0::BIGINT AS row_no, {PERSON_COLS} FROM person WITH NO DATA"
+            ))?;
+            format!("COPY import_person (row_no, {PERSON_COLS}) FROM STDIN")
+        };
+        Ok(PgSink {
+            direct: empty,
+            clash: None,
+            first_row: 0,
+            buf: Vec::with_capacity(COPY_CHUNK + (64 << 10)),
+            copy_sql,
+            now: now.to_string(),
+        })
+    }
+
+    /// Sends the buffered rows; true when the database refuses them on a
+    /// constraint (then the transaction is spoilt and nothing more is sent).
+    fn send(&mut self, c: &mut postgres::Client) -> Result<bool> {
+        if self.buf.is_empty() {
+            return Ok(false);
+        }
+        let mut w = c.copy_in(&self.copy_sql)?;
+        w.write_all(&self.buf)
+            .map_err(|e| StoreError::Database(format!("COPY: {e}")))?;
+        let sent = w.finish();
+        self.buf.clear();
+        match sent {
+            Ok(_) => Ok(false),
+            Err(e)
+                if e.code().is_some_and(|c| {
+                    c.code().starts_with("23") // integrity constraint violation
+                }) =>
+            {
+                let why = e.as_db_error().map(|d| d.message().to_string());
+                self.clash = Some((
+                    self.first_row,
+                    format!(
+                        "the database refused the rows from here on: {}",
+                        why.unwrap_or_else(|| e.to_string())
+                    ),
+                ));
+                Ok(true)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn write(
+        &mut self,
+        c: &mut postgres::Client,
+        items: &[Item],
+        write: bool,
+        counts: &mut [Counts; 2],
+    ) -> Result<bool> {
+        for item in items {
+            let k = &mut counts[role_index(item.role)];
+            k.rows += 1;
+            if self.buf.is_empty() {
+                self.first_row = item.row;
+            }
+            if self.direct {
+                k.inserted += 1;
+                if !write {
+                    continue;
+                }
+            } else {
+                // Staged rows are still needed to find conflicts.
+                let _ = write!(self.buf, "{}\t", item.row);
+            }
+            for (i, c) in item.cols.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(b'\t');
+                }
+                copy_value(&mut self.buf, item, *c);
+            }
+            if self.direct {
+                for _ in 0..2 {
+                    self.buf.push(b'\t');
+                    copy_text(&mut self.buf, &self.now);
+                }
+            }
+            self.buf.push(b'\n');
+        }
+        if self.buf.len() >= COPY_CHUNK {
+            return self.send(c);
+        }
+        Ok(false)
+    }
+
+    /// Sends what is left; for staged rows, finds conflicts and upserts.
+    /// True when a row conflicts with the database.
+    fn finish(
+        &mut self,
+        c: &mut postgres::Client,
+        write: bool,
+        errs: &mut Errors,
+        counts: &mut [Counts; 2],
+    ) -> Result<bool> {
+        if self.direct && !write {
+            return Ok(false);
+        }
+        let refused = self.send(c)?;
+        if self.direct || refused {
+            return Ok(refused);
+        }
+        let mut conflict = false;
+        for r in c.query(
+            "SELECT s.row_no, s.id, p.role FROM import_person s JOIN person p ON p.id = s.id \
+             WHERE p.role <> s.role ORDER BY s.row_no",
+            &[],
+        )? {
+            let (row, id, role): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
+            errs.push(row as usize, "id", role_clash(&id, &role));
+            conflict = true;
+        }
+        for r in c.query(
+            "SELECT s.row_no, p.id FROM import_person s JOIN person p \
+             ON p.id_number = s.id_number AND p.id <> s.id ORDER BY s.row_no",
+            &[],
+        )? {
+            let (row, other): (i64, String) = (r.get(0), r.get(1));
+            errs.push(
+                row as usize,
+                "id_number",
+                format!("this ID number is already registered as person {other:?}"),
+            );
+            conflict = true;
+        }
+        if conflict {
+            return Ok(true);
+        }
+        for r in c.query(
+            "SELECT s.role, COUNT(*) FILTER (WHERE p.id IS NULL), \
+             COUNT(*) FILTER (WHERE p.id IS NOT NULL AND p.row_hash = s.row_hash AND p.deleted_at IS NULL) \
+             FROM import_person s LEFT JOIN person p ON p.id = s.id GROUP BY s.role",
+            &[],
+        )? {
+            let role: String = r.get(0);
+            let (ins, same): (i64, i64) = (r.get(1), r.get(2));
+            let Some(role) = PersonRole::parse(&role) else {
+                continue;
+            };
+            let k = &mut counts[role_index(role)];
+            k.inserted = ins as u64;
+            k.unchanged = same as u64;
+            k.updated = k.rows - k.inserted - k.unchanged;
+        }
+        if !write {
+            return Ok(false);
+        }
+        let sets: Vec<String> = PERSON_COLS
+            .split(", ")
+            .skip(1)
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        c.execute(
+            &format!(
+                "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) \
+                 SELECT {PERSON_COLS}, $1, $1 FROM import_person ORDER BY id \
+                 ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
+                 WHERE person.row_hash <> excluded.row_hash OR person.deleted_at IS NOT NULL",
+                sets.join(", ")
+            ),
+            &[&self.now],
+        )?;
+        Ok(false)
+    }
+}
+
+/// A value in COPY text format.
+fn copy_value(out: &mut Vec<u8>, item: &Item, c: Col) {
+    match c {
+        Col::Null => out.extend_from_slice(b"\\N"),
+        Col::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Col::Real(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Col::Bool(b) => out.push(if b { b't' } else { b'f' }),
+        Col::Text(..) => copy_text(out, item.str(c).unwrap_or_default()),
+    }
+}
+
+fn copy_text(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_list_matches_the_upsert() {
+        assert!(
+            crate::people::upsert_sql().starts_with(&format!(
+                "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) VALUES ("
+            )),
+            "{}",
+            crate::people::upsert_sql()
+        );
+        assert_eq!(PERSON_COLS.split(", ").count(), N_PARAMS);
+    }
+
+    #[test]
+    fn copy_text_escapes() {
+        let mut item = Item::default();
+        item.text.push_str("a\tb\\c\nd");
+        let mut out = Vec::new();
+        copy_value(&mut out, &item, Col::Text(0, item.text.len() as u32));
+        out.push(b' ');
+        copy_value(&mut out, &item, Col::Null);
+        out.push(b' ');
+        copy_value(&mut out, &item, Col::Real(120.123_456_789));
+        out.push(b' ');
+        copy_value(&mut out, &item, Col::Bool(true));
+        assert_eq!(out, b"a\\tb\\\\c\\nd \\N 120.123456789 t");
+    }
+}

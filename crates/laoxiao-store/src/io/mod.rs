@@ -1,0 +1,30 @@
+//! Import and export of the registers.
+//!
+//! - [`import_file`], [`import_bytes`], [`import_reader`]: CSV (UTF-8, with or
+//!   without BOM, or GB18030/GBK) and XLSX files with English or Chinese
+//!   headers. Every row is validated and every error is reported as
+//!   `row N, column X: reason`; one transaction writes all rows or none.
+//! - [`load_records`]: the same checks and write path for records built in
+//!   memory (the `demo` command's synthetic city).
+//! - [`export`]: CSV (UTF-8 with BOM) or XLSX, ID numbers masked unless asked.
+//! - [`write_template`]: an XLSX template with dropdowns and a 填写说明 sheet.
+//!
+//! The formats themselves (columns, headers, cell parsing) are
+//! `laoxiao_model::columns`; `docs/import-formats.md` describes them for users.
+
+mod bulk;
+mod encode;
+mod export;
+mod import;
+pub mod read;
+mod template;
+
+pub use export::{ExportFormat, export, export_to_writer};
+pub use import::{
+    ImportOptions, ImportReport, LoadReport, MASKED_ID_HEADER_EN, MASKED_ID_HEADER_ZH,
+    import_bytes, import_file, import_reader, load_records,
+};
+pub use template::{template_bytes, write_template};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,908 @@
+//! Import/export tests, on SQLite and, when `TEST_DATABASE_URL` is set, on
+//! PostgreSQL (each database a fresh schema).
+
+use chrono::NaiveDate;
+use laoxiao_model::columns::{self, HeaderLang, RecordKind};
+use laoxiao_model::geo::{CoordSystem, wgs84_to_gcj02};
+use laoxiao_model::{ChildcareClass, Facility, Person, PersonRole, credit_code, idcard};
+
+use super::template::template_with_rows;
+use super::{
+    ExportFormat, ImportOptions, ImportReport, MASKED_ID_HEADER_ZH, export, load_records, read,
+    write_template,
+};
+use crate::error::{RowError, StoreError};
+use crate::testdb::TestDb;
+use crate::{Store, people};
+
+const TOWN: &str = "330402007";
+const VILLAGE: &str = "330402007024";
+const LNG: &str = "120.755";
+const LAT: &str = "30.755";
+
+type Cells = Vec<(&'static str, String)>;
+
+fn dbs() -> Vec<TestDb> {
+    TestDb::all().expect("test databases")
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).expect("date")
+}
+
+fn opts() -> ImportOptions<'static> {
+    ImportOptions::default()
+}
+
+/// Imports with ages checked on [`today`], so the tests do not age.
+fn import_bytes(
+    store: &Store,
+    kind: RecordKind,
+    name: &str,
+    bytes: &[u8],
+    opts: &ImportOptions<'_>,
+) -> crate::Result<ImportReport> {
+    super::import::import_bytes_on(store, kind, name, bytes, opts, today())
+}
+
+fn import_file(
+    store: &Store,
+    kind: RecordKind,
+    path: &std::path::Path,
+    opts: &ImportOptions<'_>,
+) -> crate::Result<ImportReport> {
+    super::import::import_file_on(store, kind, path, opts, today())
+}
+
+fn set(row: &mut Cells, key: &'static str, value: &str) {
+    match row.iter_mut().find(|(k, _)| *k == key) {
+        Some(c) => c.1 = value.to_string(),
+        None => row.push((key, value.to_string())),
+    }
+}
+
+fn credit() -> String {
+    credit_code::make("91330402MA2B3C4D5").expect("credit code")
+}
+
+fn facility(id: &str) -> Cells {
+    vec![
+        ("id", id.to_string()),
+        ("name", format!("测试养老院{id}")),
+        ("kind", "elderly_institution".into()),
+        ("ownership", "public".into()),
+        ("operator_credit_code", credit()),
+        ("area_code", TOWN.into()),
+        ("lng", LNG.into()),
+        ("lat", LAT.into()),
+        ("beds", "100".into()),
+        ("nursing_beds", "60".into()),
+        ("dementia_beds", "10".into()),
+        ("rating", "star3".into()),
+        ("smart", "true".into()),
+        ("opening_date", "2019-05-01".into()),
+    ]
+}
+
+fn nursery(id: &str) -> Cells {
+    vec![
+        ("id", id.to_string()),
+        ("name", format!("测试托育园{id}")),
+        ("kind", "childcare_institution".into()),
+        ("area_code", VILLAGE.into()),
+        ("approved_slots", "80".into()),
+        ("inclusive", "是".into()),
+        ("filing_status", "filed".into()),
+        ("filing_date", "2023-03-01".into()),
+    ]
+}
+
+fn class(id: &str, facility: &str, ty: &str, capacity: i64) -> Cells {
+    vec![
+        ("id", id.to_string()),
+        ("facility_id", facility.to_string()),
+        ("class_type", ty.to_string()),
+        ("capacity", capacity.to_string()),
+        ("enrolled", "5".into()),
+        ("caregivers", "2".into()),
+        ("monthly_fee_yuan", "2800.50".into()),
+    ]
+}
+
+fn elderly(i: u32) -> Cells {
+    let birth = NaiveDate::from_ymd_opt(1940 + (i % 20) as i32, 1 + i % 12, 1 + i % 28)
+        .expect("birth date");
+    let seq = (i % 1000) as u16;
+    vec![
+        ("id", format!("E{i:05}")),
+        ("id_number", idcard::make("330402", birth, seq)),
+        ("name", "王大伯".into()),
+        ("sex", if seq % 2 == 1 { "male" } else { "female" }.into()),
+        ("birth_date", birth.to_string()),
+        ("hukou_area_code", "330402".into()),
+        ("residence_area_code", VILLAGE.into()),
+        ("address", "建设街道某弄1号".into()),
+        ("lng", format!("{}", 120.75 + f64::from(i % 10) * 0.001)),
+        ("lat", LAT.into()),
+        ("living_arrangement", "living_alone".into()),
+        (
+            "special_difficulty",
+            "extreme_poverty;severe_disability".into(),
+        ),
+        ("ability_level", "2".into()),
+        ("dementia", "false".into()),
+    ]
+}
+
+fn infant(i: u32) -> Cells {
+    let birth =
+        NaiveDate::from_ymd_opt(2025, 1, 1).expect("date") + chrono::Days::new(u64::from(i % 500));
+    let seq = (i % 1000) as u16;
+    vec![
+        ("id", format!("I{i:05}")),
+        ("id_number", idcard::make("330402", birth, seq)),
+        ("name", "小明".into()),
+        ("sex", if seq % 2 == 1 { "男" } else { "女" }.into()),
+        ("birth_date", birth.to_string()),
+        ("residence_area_code", TOWN.into()),
+        ("birth_order", "1".into()),
+        ("guardian_name", "王女士".into()),
+        ("guardian_phone", "13800000000".into()),
+    ]
+}
+
+fn csv_text(kind: RecordKind, lang: HeaderLang, rows: &[Cells]) -> String {
+    let cols = columns::columns(kind);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns::headers(kind, lang))
+        .expect("header");
+    for r in rows {
+        w.write_record(cols.iter().map(|c| {
+            r.iter()
+                .find(|(k, _)| *k == c.key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        }))
+        .expect("row");
+    }
+    String::from_utf8(w.into_inner().expect("csv")).expect("utf8")
+}
+
+fn import(store: &Store, kind: RecordKind, text: &str) -> crate::Result<ImportReport> {
+    import_bytes(store, kind, "upload.csv", text.as_bytes(), &opts())
+}
+
+fn import_rows(store: &Store, kind: RecordKind, rows: &[Cells]) -> crate::Result<ImportReport> {
+    import(store, kind, &csv_text(kind, HeaderLang::English, rows))
+}
+
+fn rejected(r: crate::Result<ImportReport>) -> Vec<RowError> {
+    match r {
+        Err(StoreError::ImportRejected(v)) => v,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_error(errs: &[RowError], row: usize, column: &str, needle: &str) {
+    assert!(
+        errs.iter()
+            .any(|e| e.row == row && e.column == column && e.reason.contains(needle)),
+        "no error at row {row}, column {column} containing {needle:?} in:\n{}",
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+fn count(store: &Store, table: &str) -> i64 {
+    store
+        .conn()
+        .expect("conn")
+        .query_i64(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .expect("count")
+}
+
+fn report(
+    kind: RecordKind,
+    rows: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+) -> ImportReport {
+    ImportReport {
+        kind,
+        rows,
+        inserted,
+        updated,
+        unchanged,
+        dry_run: false,
+    }
+}
+
+#[test]
+fn facility_rules_reject_rows_with_row_and_column() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut rows = vec![facility("F1")];
+        let mut r = facility("F2");
+        // Change the check character only.
+        let mut code = credit();
+        let last = code.pop().expect("char");
+        code.push(if last == '0' { '1' } else { '0' });
+        set(&mut r, "operator_credit_code", &code);
+        rows.push(r);
+        let mut r = facility("F3");
+        set(&mut r, "area_code", "330402999");
+        rows.push(r);
+        let mut r = facility("F4");
+        set(&mut r, "area_code", "330402");
+        rows.push(r);
+        let mut r = facility("F5");
+        set(&mut r, "lng", "121.47");
+        set(&mut r, "lat", "31.23");
+        rows.push(r);
+        let mut r = facility("F6");
+        set(&mut r, "nursing_beds", "101");
+        set(&mut r, "dementia_beds", "150");
+        rows.push(r);
+        rows.push(facility("F1"));
+        let errs = rejected(import_rows(s, RecordKind::Facilities, &rows));
+        assert_error(&errs, 3, "operator_credit_code", "check character");
+        assert_error(&errs, 4, "area_code", "unknown area code");
+        assert_error(&errs, 5, "area_code", "county level");
+        assert_error(&errs, 6, "lng", "outside Jiaxing");
+        assert_error(&errs, 7, "nursing_beds", "exceed the 100 beds");
+        assert_error(&errs, 7, "dementia_beds", "exceed the 100 beds");
+        assert_error(&errs, 8, "id", "also on row 2");
+        assert_eq!(errs.len(), 7, "{errs:?}");
+        assert!(errs.windows(2).all(|w| w[0].row <= w[1].row));
+        assert_eq!(count(s, "facility"), 0, "nothing written");
+        assert_eq!(
+            errs[0].to_string(),
+            format!("row 3, column operator_credit_code: {}", errs[0].reason)
+        );
+    }
+}
+
+#[test]
+fn class_sizes_are_capped_by_the_national_table() {
+    for db in dbs() {
+        let s = &db.store;
+        let r = import_rows(s, RecordKind::Facilities, &[nursery("N1")]).expect("nursery");
+        assert_eq!(r, report(RecordKind::Facilities, 1, 1, 0, 0));
+        let ok = [
+            class("C1", "N1", "infant_class", 10),
+            class("C2", "N1", "young_toddler_class", 15),
+            class("C3", "N1", "托大班", 20),
+            class("C4", "N1", "mixed_age_class", 18),
+        ];
+        let bad = [
+            class("C1", "N1", "infant_class", 11),
+            class("C2", "N1", "young_toddler_class", 16),
+            class("C3", "N1", "托大班", 21),
+            class("C4", "N1", "mixed_age_class", 19),
+            class("C5", "N9", "mixed_age_class", 10),
+        ];
+        let errs = rejected(import_rows(s, RecordKind::Classes, &bad));
+        assert_error(&errs, 2, "capacity", "national maximum of 10");
+        assert_error(&errs, 3, "capacity", "national maximum of 15");
+        assert_error(&errs, 4, "capacity", "national maximum of 20");
+        assert_error(&errs, 5, "capacity", "national maximum of 18");
+        assert_error(
+            &errs,
+            6,
+            "facility_id",
+            "neither on the register nor in this import",
+        );
+        assert_eq!(errs.len(), 5, "{errs:?}");
+        assert_eq!(count(s, "childcare_class"), 0);
+        let r = import_rows(s, RecordKind::Classes, &ok).expect("classes at the maximum");
+        assert_eq!(r, report(RecordKind::Classes, 4, 4, 0, 0));
+        let c = crate::facilities::classes_of(&mut s.conn().expect("conn"), "N1").expect("classes");
+        assert_eq!(c[0].monthly_fee_fen, Some(280_050));
+    }
+}
+
+#[test]
+fn person_rules_reject_rows_with_row_and_column() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut rows: Vec<Cells> = (0..3).map(elderly).collect();
+        // Row 5: wrong check digit.
+        let mut r = elderly(3);
+        let mut id = r[1].1.clone();
+        let last = id.pop().expect("char");
+        id.push(if last == '0' { '1' } else { '0' });
+        set(&mut r, "id_number", &id);
+        rows.push(r);
+        // Row 6: birth date and sex disagree with the ID number.
+        let mut r = elderly(5);
+        set(&mut r, "birth_date", "1950-01-02");
+        set(&mut r, "sex", "female");
+        rows.push(r);
+        // Row 7: same ID number as row 2; row 8: same id as row 3.
+        let mut r = elderly(7);
+        set(&mut r, "id_number", &elderly(0)[1].1);
+        rows.push(r);
+        let mut r = elderly(8);
+        set(&mut r, "id", "E00001");
+        rows.push(r);
+        // Row 9: too young for the elderly register.
+        let mut r = elderly(9);
+        let b = NaiveDate::from_ymd_opt(1990, 5, 5).expect("date");
+        set(&mut r, "id_number", &idcard::make("330402", b, 9));
+        set(&mut r, "birth_date", "1990-05-05");
+        rows.push(r);
+        // Row 10: unparsable values.
+        let mut r = elderly(10);
+        set(&mut r, "birth_date", "1950-02-30");
+        set(&mut r, "ability_level", "9");
+        rows.push(r);
+        let errs = rejected(import_rows(s, RecordKind::Elderly, &rows));
+        assert_error(&errs, 5, "id_number", "check character");
+        assert_error(&errs, 6, "birth_date", "disagrees with the ID number");
+        assert_error(&errs, 6, "sex", "disagrees with the ID number");
+        assert_error(&errs, 7, "id_number", "also on row 2");
+        assert_error(&errs, 8, "id", "also on row 3");
+        assert_error(&errs, 9, "birth_date", "starts at 60");
+        assert_error(&errs, 10, "birth_date", "not a date");
+        assert_error(&errs, 10, "ability_level", "unknown value");
+        assert_eq!(count(s, "person"), 0, "nothing written");
+        // No error echoes an ID number.
+        for e in &errs {
+            assert!(!e.reason.contains(&elderly(0)[1].1), "{e}");
+        }
+
+        // ID numbers already held by another person, and ids of the other register.
+        let r = import_rows(s, RecordKind::Elderly, &rows[..3]).expect("three people");
+        assert_eq!(r, report(RecordKind::Elderly, 3, 3, 0, 0));
+        let mut taken = elderly(20);
+        set(&mut taken, "id_number", &elderly(1)[1].1);
+        set(&mut taken, "birth_date", &elderly(1)[4].1);
+        set(&mut taken, "sex", &elderly(1)[3].1);
+        let mut clash = infant(1);
+        set(&mut clash, "id", "E00002");
+        let errs = rejected(import_rows(s, RecordKind::Elderly, &[elderly(21), taken]));
+        assert_error(
+            &errs,
+            3,
+            "id_number",
+            "already registered as person \"E00001\"",
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let errs = rejected(import_rows(s, RecordKind::Infants, &[clash]));
+        assert_error(&errs, 2, "id", "another register");
+        assert_eq!(count(s, "person"), 3, "nothing more written");
+    }
+}
+
+#[test]
+fn header_errors_are_row_one() {
+    for db in dbs() {
+        let s = &db.store;
+        let errs = rejected(import(
+            s,
+            RecordKind::Elderly,
+            "编号,姓名,colour\nE1,张三,red\n",
+        ));
+        assert_error(&errs, 1, "colour", "unknown column");
+        assert_error(&errs, 1, "id_number", "required column missing");
+        assert_error(&errs, 1, "birth_date", "required column missing");
+        let errs = rejected(import(s, RecordKind::Facilities, ""));
+        assert_error(&errs, 1, "*", "empty");
+        // A value outside the header's columns.
+        let base = csv_text(
+            RecordKind::Facilities,
+            HeaderLang::English,
+            &[facility("F1")],
+        );
+        let mut lines = base.lines();
+        let text = format!(
+            "{},\n{},extra\n",
+            lines.next().expect("header"),
+            lines.next().expect("row")
+        );
+        let errs = rejected(import(s, RecordKind::Facilities, &text));
+        assert_error(&errs, 2, "column AB", "without a header");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+}
+
+#[test]
+fn reimport_changes_nothing_and_updates_what_changed() {
+    for db in dbs() {
+        let s = &db.store;
+        let people: Vec<Cells> = (0..50).map(elderly).collect();
+        let text = csv_text(RecordKind::Elderly, HeaderLang::English, &people);
+        let fac = csv_text(
+            RecordKind::Facilities,
+            HeaderLang::English,
+            &[facility("F1"), nursery("N1")],
+        );
+        let cls = csv_text(
+            RecordKind::Classes,
+            HeaderLang::English,
+            &[class("C1", "N1", "infant_class", 8)],
+        );
+        assert_eq!(
+            import(s, RecordKind::Elderly, &text).expect("first"),
+            report(RecordKind::Elderly, 50, 50, 0, 0)
+        );
+        assert_eq!(
+            import(s, RecordKind::Facilities, &fac).expect("facilities"),
+            report(RecordKind::Facilities, 2, 2, 0, 0)
+        );
+        assert_eq!(
+            import(s, RecordKind::Classes, &cls).expect("classes"),
+            report(RecordKind::Classes, 1, 1, 0, 0)
+        );
+        let mut c = s.conn().expect("conn");
+        for t in ["person", "facility", "childcare_class"] {
+            c.execute(
+                &format!("UPDATE {t} SET updated_at = '2000-01-01T00:00:00Z'"),
+                &[],
+            )
+            .expect("mark");
+        }
+        assert_eq!(
+            import(s, RecordKind::Elderly, &text).expect("again"),
+            report(RecordKind::Elderly, 50, 0, 0, 50)
+        );
+        assert_eq!(
+            import(s, RecordKind::Facilities, &fac).expect("facilities again"),
+            report(RecordKind::Facilities, 2, 0, 0, 2)
+        );
+        assert_eq!(
+            import(s, RecordKind::Classes, &cls).expect("classes again"),
+            report(RecordKind::Classes, 1, 0, 0, 1)
+        );
+        for t in ["person", "facility", "childcare_class"] {
+            let touched = c
+                .query_i64(
+                    &format!("SELECT COUNT(*) FROM {t} WHERE updated_at <> '2000-01-01T00:00:00Z'"),
+                    &[],
+                )
+                .expect("count");
+            assert_eq!(touched, 0, "{t}");
+        }
+        // One changed row, one new row, one soft-deleted row that comes back.
+        people::soft_delete(&mut c, "E00003").expect("delete");
+        let mut changed = people.clone();
+        set(&mut changed[0], "address", "新地址");
+        changed.push(elderly(50));
+        let r = import(
+            s,
+            RecordKind::Elderly,
+            &csv_text(RecordKind::Elderly, HeaderLang::English, &changed),
+        )
+        .expect("changed");
+        assert_eq!(r, report(RecordKind::Elderly, 51, 1, 2, 48));
+        let touched = c
+            .query_i64(
+                "SELECT COUNT(*) FROM person WHERE updated_at <> '2000-01-01T00:00:00Z'",
+                &[],
+            )
+            .expect("count");
+        assert_eq!(touched, 3);
+        assert_eq!(
+            people::get(&mut c, "E00000")
+                .expect("get")
+                .address
+                .as_deref(),
+            Some("新地址")
+        );
+        // A dry run reports without writing.
+        let mut more = changed.clone();
+        more.push(elderly(51));
+        let preview = import_bytes(
+            s,
+            RecordKind::Elderly,
+            "x.csv",
+            csv_text(RecordKind::Elderly, HeaderLang::English, &more).as_bytes(),
+            &ImportOptions {
+                dry_run: true,
+                ..opts()
+            },
+        )
+        .expect("dry run");
+        assert_eq!(
+            preview,
+            ImportReport {
+                dry_run: true,
+                ..report(RecordKind::Elderly, 52, 1, 0, 51)
+            }
+        );
+        assert_eq!(count(s, "person"), 51);
+    }
+}
+
+#[test]
+fn chinese_and_english_headers_gbk_and_blank_lines() {
+    for db in dbs() {
+        let s = &db.store;
+        let zh = csv_text(
+            RecordKind::Infants,
+            HeaderLang::Chinese,
+            &[infant(1), infant(2)],
+        );
+        assert_eq!(
+            import(s, RecordKind::Infants, &zh)
+                .expect("chinese")
+                .inserted,
+            2
+        );
+        let en = csv_text(RecordKind::Infants, HeaderLang::English, &[infant(3)]);
+        assert_eq!(
+            import(s, RecordKind::Infants, &en)
+                .expect("english")
+                .inserted,
+            1
+        );
+        // Excel in China saves CSV as GBK; a BOM'd UTF-8 file also works.
+        let rows: Vec<Cells> = (4..6).map(infant).collect();
+        let zh = csv_text(RecordKind::Infants, HeaderLang::Chinese, &rows);
+        let (gbk, _, bad) = encoding_rs::GB18030.encode(&zh);
+        assert!(!bad);
+        assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
+        let r = import_bytes(s, RecordKind::Infants, "婴幼儿.csv", &gbk, &opts()).expect("gbk");
+        assert_eq!(r.inserted, 2);
+        let p = people::get(&mut s.conn().expect("conn"), "I00004").expect("get");
+        assert_eq!(p.name, "小明");
+        assert_eq!(p.guardian_name.as_deref(), Some("王女士"));
+        let bom = format!(
+            "\u{feff}{}",
+            csv_text(RecordKind::Infants, HeaderLang::Chinese, &[infant(6)])
+        );
+        assert_eq!(
+            import(s, RecordKind::Infants, &bom).expect("bom").inserted,
+            1
+        );
+        // Blank lines are skipped but counted, as a spreadsheet shows them.
+        let mut bad = infant(8);
+        set(&mut bad, "sex", "unknown");
+        let text = csv_text(RecordKind::Infants, HeaderLang::English, &[infant(7), bad]);
+        let text = text.replacen('\n', "\n\n,,,\n", 2);
+        let errs = rejected(import(s, RecordKind::Infants, &text));
+        assert_error(&errs, 7, "sex", "unknown value");
+    }
+}
+
+#[test]
+fn gcj02_coordinates_are_converted() {
+    for db in dbs() {
+        let s = &db.store;
+        let (g_lng, g_lat) = wgs84_to_gcj02(120.755, 30.755);
+        let mut row = facility("F1");
+        set(&mut row, "lng", &g_lng.to_string());
+        set(&mut row, "lat", &g_lat.to_string());
+        set(&mut row, "coord_system", "gcj02");
+        let mut row2 = facility("F2");
+        set(&mut row2, "lng", &g_lng.to_string());
+        set(&mut row2, "lat", &g_lat.to_string());
+        let text = csv_text(RecordKind::Facilities, HeaderLang::English, &[row]);
+        import(s, RecordKind::Facilities, &text).expect("row gcj02");
+        let text = csv_text(RecordKind::Facilities, HeaderLang::English, &[row2]);
+        import_bytes(
+            s,
+            RecordKind::Facilities,
+            "f.csv",
+            text.as_bytes(),
+            &ImportOptions {
+                coords: CoordSystem::Gcj02,
+                ..opts()
+            },
+        )
+        .expect("file default gcj02");
+        let mut c = s.conn().expect("conn");
+        for id in ["F1", "F2"] {
+            let f = crate::facilities::get(&mut c, id).expect("get");
+            let (x, y) = (f.lng.expect("lng"), f.lat.expect("lat"));
+            assert!(
+                (x - 120.755).abs() < 1e-7 && (y - 30.755).abs() < 1e-7,
+                "{id}: ({x}, {y})"
+            );
+        }
+    }
+}
+
+fn load_all(s: &Store) {
+    let fac = [facility("F1"), nursery("N1")];
+    import_rows(s, RecordKind::Facilities, &fac).expect("facilities");
+    import_rows(
+        s,
+        RecordKind::Classes,
+        &[
+            class("C1", "N1", "infant_class", 8),
+            class("C2", "N1", "mixed_age_class", 18),
+        ],
+    )
+    .expect("classes");
+    let el: Vec<Cells> = (0..30).map(elderly).collect();
+    import_rows(s, RecordKind::Elderly, &el).expect("elderly");
+    let inf: Vec<Cells> = (0..10).map(infant).collect();
+    import_rows(s, RecordKind::Infants, &inf).expect("infants");
+}
+
+#[test]
+fn export_import_round_trip_is_lossless() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in dbs() {
+        let s = &db.store;
+        load_all(s);
+        // A GCJ-02 point gives coordinates with many decimals.
+        let (g_lng, g_lat) = wgs84_to_gcj02(120.7512345678, 30.7598765432);
+        let mut p = elderly(40);
+        set(&mut p, "lng", &g_lng.to_string());
+        set(&mut p, "lat", &g_lat.to_string());
+        set(&mut p, "coord_system", "GCJ-02");
+        import_rows(s, RecordKind::Elderly, &[p]).expect("gcj");
+        let target = TestDb::sqlite().expect("second database");
+        for kind in RecordKind::ALL {
+            for (format, lang) in [
+                (ExportFormat::Xlsx, HeaderLang::Chinese),
+                (ExportFormat::Csv, HeaderLang::English),
+                (ExportFormat::Csv, HeaderLang::Chinese),
+                (ExportFormat::Xlsx, HeaderLang::English),
+            ] {
+                let path =
+                    dir.path()
+                        .join(format!("{}-{lang:?}.{}", kind.code(), format.extension()));
+                let n = export(s, *kind, format, lang, true, &path).expect("export");
+                assert!(n > 0, "{kind}");
+                // Into the same database: nothing changes.
+                let r = import_file(s, *kind, &path, &opts()).expect("re-import");
+                assert_eq!(
+                    (r.rows, r.unchanged),
+                    (n as u64, n as u64),
+                    "{kind} {format:?} {lang:?}"
+                );
+                // Into an empty one: everything arrives as it was.
+                let r = import_file(&target.store, *kind, &path, &opts()).expect("import");
+                assert_eq!(r.rows, n as u64);
+            }
+        }
+        let (mut a, mut b) = (s.conn().expect("conn"), target.store.conn().expect("conn"));
+        for role in [PersonRole::Elderly, PersonRole::Infant] {
+            let mut left = Vec::new();
+            people::for_each(&mut a, role, |p| {
+                left.push(p.clone());
+                Ok(())
+            })
+            .expect("left");
+            let mut right = Vec::new();
+            people::for_each(&mut b, role, |p| {
+                right.push(p.clone());
+                Ok(())
+            })
+            .expect("right");
+            assert_eq!(left, right, "{role}");
+        }
+        let fa = crate::facilities::get(&mut a, "F1").expect("F1");
+        let fb = crate::facilities::get(&mut b, "F1").expect("F1");
+        assert_eq!(fa, fb);
+        assert_eq!(
+            crate::facilities::all_classes(&mut a).expect("classes"),
+            crate::facilities::all_classes(&mut b).expect("classes")
+        );
+    }
+}
+
+#[test]
+fn masked_exports_cannot_be_reimported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for db in dbs() {
+        let s = &db.store;
+        load_all(s);
+        for (format, lang) in [
+            (ExportFormat::Csv, HeaderLang::Chinese),
+            (ExportFormat::Xlsx, HeaderLang::English),
+        ] {
+            let path = dir.path().join(format!("masked.{}", format.extension()));
+            export(s, RecordKind::Elderly, format, lang, false, &path).expect("export");
+            let errs = rejected(import_file(s, RecordKind::Elderly, &path, &opts()));
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_error(&errs, 1, "id_number", "masked export");
+            if format == ExportFormat::Csv {
+                let text = std::fs::read_to_string(&path).expect("read");
+                assert!(text.starts_with('\u{feff}'), "BOM for Excel");
+                assert!(text.contains("330402********"), "masked");
+                // Renaming the header back still fails, with a clear reason.
+                let renamed = text.replacen(MASKED_ID_HEADER_ZH, "身份证号码", 1);
+                let errs = rejected(import(s, RecordKind::Elderly, &renamed));
+                assert_error(&errs, 2, "id_number", "masked");
+                assert_eq!(errs.len(), 30, "one per row");
+            }
+        }
+    }
+}
+
+#[test]
+fn filled_templates_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for kind in RecordKind::ALL {
+        let path = dir.path().join(format!("{}.xlsx", kind.code()));
+        write_template(*kind, &path).expect("template");
+        // The empty template reads as a header without rows.
+        let mut src = read::SheetSource::new(&std::fs::read(&path).expect("read")).expect("sheet");
+        use read::RowSource;
+        let (row, headers) = src.header().expect("header").expect("some");
+        assert_eq!(row, 1);
+        assert_eq!(headers, columns::headers(*kind, HeaderLang::Chinese));
+    }
+    for db in dbs() {
+        let s = &db.store;
+        for (kind, row) in [
+            (RecordKind::Facilities, nursery("N1")),
+            (RecordKind::Classes, class("C1", "N1", "托小班", 12)),
+            (RecordKind::Elderly, elderly(1)),
+            (RecordKind::Infants, infant(1)),
+        ] {
+            // As a user fills it: Chinese labels from the dropdowns, 是/否.
+            let cols = columns::columns(kind);
+            let cells: Vec<String> = cols
+                .iter()
+                .map(|c| {
+                    let v = row
+                        .iter()
+                        .find(|(k, _)| *k == c.key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    match c.ty {
+                        columns::ColType::Enum(values) => values()
+                            .iter()
+                            .find(|(code, _)| *code == v)
+                            .map(|(_, zh)| zh.to_string())
+                            .unwrap_or(v),
+                        columns::ColType::Bool if v == "true" => "是".into(),
+                        columns::ColType::Bool if v == "false" => "否".into(),
+                        _ => v,
+                    }
+                })
+                .collect();
+            let bytes = template_with_rows(kind, &[cells]).expect("filled");
+            let r = import_bytes(s, kind, "filled.xlsx", &bytes, &opts()).expect("filled imports");
+            assert_eq!(r.inserted, 1, "{kind}");
+        }
+    }
+}
+
+#[test]
+fn load_records_is_all_or_nothing() {
+    for db in dbs() {
+        let s = &db.store;
+        let hdr = |kind| {
+            columns::HeaderMap::new(
+                kind,
+                &columns::headers(kind, HeaderLang::English)
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("header")
+        };
+        let cells = |kind, row: &Cells| -> Vec<String> {
+            columns::columns(kind)
+                .iter()
+                .map(|c| {
+                    row.iter()
+                        .find(|(k, _)| *k == c.key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let fh = hdr(RecordKind::Facilities);
+        let facilities: Vec<Facility> = [facility("F1"), nursery("N1")]
+            .iter()
+            .map(|r| {
+                let c = cells(RecordKind::Facilities, r);
+                columns::facility_from_row(fh.row(&c, CoordSystem::Wgs84)).expect("facility")
+            })
+            .collect();
+        let ch = hdr(RecordKind::Classes);
+        let c = cells(RecordKind::Classes, &class("C1", "N1", "infant_class", 9));
+        let classes: Vec<ChildcareClass> =
+            vec![columns::class_from_row(ch.row(&c, CoordSystem::Wgs84)).expect("class")];
+        let eh = hdr(RecordKind::Elderly);
+        let ih = hdr(RecordKind::Infants);
+        let mut persons: Vec<Person> = (0..20)
+            .map(|i| {
+                let c = cells(RecordKind::Elderly, &elderly(i));
+                columns::person_from_row(eh.row(&c, CoordSystem::Wgs84), PersonRole::Elderly)
+                    .expect("person")
+            })
+            .collect();
+        // Infants born recently enough to be under three today.
+        let born = chrono::Local::now().date_naive() - chrono::Days::new(200);
+        for i in 0..5u32 {
+            let mut r = infant(i);
+            set(&mut r, "birth_date", &born.to_string());
+            let seq = (i % 1000) as u16;
+            set(&mut r, "id_number", &idcard::make("330402", born, seq));
+            let c = cells(RecordKind::Infants, &r);
+            persons.push(
+                columns::person_from_row(ih.row(&c, CoordSystem::Wgs84), PersonRole::Infant)
+                    .expect("infant"),
+            );
+        }
+        let mut bad = persons.clone();
+        bad[3].residence_area_code = "330411".into();
+        bad[21].id = bad[0].id.clone();
+        let mut bad_classes = classes.clone();
+        bad_classes[0].facility_id = "N9".into();
+        let errs = match load_records(s, &facilities, &bad_classes, &bad, None) {
+            Err(StoreError::ImportRejected(v)) => v,
+            other => panic!("expected a rejection, got {other:?}"),
+        };
+        assert_error(&errs, 1, "classes.facility_id", "neither");
+        assert_error(&errs, 4, "people.residence_area_code", "county level");
+        assert_error(&errs, 22, "people.id", "also on row 1");
+        assert_eq!(
+            count(s, "facility") + count(s, "person"),
+            0,
+            "nothing written"
+        );
+
+        let calls = std::cell::Cell::new(0u32);
+        let progress = |_: u64, _: u64| calls.set(calls.get() + 1);
+        let r = load_records(s, &facilities, &classes, &persons, Some(&progress)).expect("load");
+        assert!(calls.get() >= 1);
+        assert_eq!(r.facilities.inserted, 2);
+        assert_eq!(r.classes.inserted, 1);
+        assert_eq!(r.elderly, report(RecordKind::Elderly, 20, 20, 0, 0));
+        assert_eq!(r.infants, report(RecordKind::Infants, 5, 5, 0, 0));
+        let again = load_records(s, &facilities, &classes, &persons, None).expect("again");
+        assert_eq!(again.elderly.unchanged, 20);
+        assert_eq!(again.facilities.unchanged, 2);
+        let back = people::get(&mut s.conn().expect("conn"), &persons[0].id).expect("get");
+        assert_eq!(back, persons[0]);
+    }
+}
+
+/// The example files in `docs/examples/` import, in order, into a fresh database.
+#[test]
+fn documented_examples_import() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    for db in dbs() {
+        for (kind, file) in [
+            (RecordKind::Facilities, "facilities.csv"),
+            (RecordKind::Classes, "classes.csv"),
+            (RecordKind::Elderly, "elderly.csv"),
+            (RecordKind::Infants, "infants.csv"),
+        ] {
+            let r = import_file(&db.store, kind, &dir.join(file), &opts())
+                .unwrap_or_else(|e| panic!("{file}: {e}: {e:?}"));
+            assert!(r.inserted > 0, "{file}");
+        }
+    }
+}
+
+#[test]
+fn repeats_within_a_file_are_reported_once() {
+    for db in dbs() {
+        let s = &db.store;
+        let first = elderly(0);
+        let mut same_number = elderly(3);
+        for k in ["id_number", "birth_date", "sex"] {
+            let v = first.iter().find(|(c, _)| *c == k).expect("cell").1.clone();
+            set(&mut same_number, k, &v);
+        }
+        let mut same_id = elderly(5);
+        set(&mut same_id, "id", "E00001");
+        let rows = [elderly(0), elderly(1), same_number, same_id];
+        // Into an empty register (bulk path), then into a non-empty one.
+        for round in 0..2 {
+            let errs = rejected(import_rows(s, RecordKind::Elderly, &rows));
+            assert_error(&errs, 4, "id_number", "also on row 2");
+            assert_error(&errs, 5, "id", "\"E00001\": also on row 3");
+            assert_eq!(errs.len(), 2, "round {round}: {errs:?}");
+            if round == 0 {
+                assert_eq!(count(s, "person"), 0);
+                import_rows(s, RecordKind::Elderly, &[elderly(0), elderly(1)]).expect("two");
+            }
+        }
+        assert_eq!(count(s, "person"), 2);
+    }
+}

@@ -1,0 +1,175 @@
+// laoxiao console: maps (ECharts over the embedded GeoJSON) and small helpers.
+// No build step; runs after the DOM is parsed (loaded with defer).
+(function () {
+  "use strict";
+
+  var COLOURS = ["#e8f1fa", "#b3d1ee", "#6fa8dc", "#2f78c4", "#0b3d6e"];
+
+  function loadGeo(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); });
+  }
+
+  function extent(values) {
+    var v = values.filter(function (x) { return typeof x === "number" && isFinite(x); });
+    if (!v.length) return [0, 1];
+    var lo = Math.min.apply(null, v), hi = Math.max.apply(null, v);
+    if (lo === hi) hi = lo + 1;
+    return [lo, hi];
+  }
+
+  function pointSeries(data, points, elderly, name, colour) {
+    return {
+      type: "scatter", coordinateSystem: "geo", name: name, symbolSize: 5, z: 5,
+      itemStyle: { color: colour, opacity: 0.75, borderColor: "#fff", borderWidth: 0.5 },
+      data: points.filter(function (p) { return p.elderly === elderly; }).map(function (p) {
+        return { name: p.name, value: [p.lng, p.lat], id: p.id, kind: data.kinds[p.kind] || p.kind };
+      }),
+      tooltip: { formatter: function (p) { return esc(p.data.name) + "<br>" + esc(p.data.kind); } }
+    };
+  }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function overview(el, data) {
+    loadGeo(data.geo_url).then(function (geo) {
+      var city = data.level === "city";
+      var feats = geo.features.filter(function (f) {
+        var c = f.properties.code;
+        return city ? c !== "330400" : c === data.county;
+      });
+      echarts.registerMap("laoxiao-overview", { type: "FeatureCollection", features: feats });
+      var names = {};
+      geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+      var chart = echarts.init(el, null, { renderer: "canvas" });
+      var select = document.getElementById("map-figure");
+
+      function figureLabel(key) {
+        var f = data.figures.filter(function (x) { return x.key === key; })[0];
+        return f ? f.label : key;
+      }
+
+      function option(key) {
+        var values = data.children.map(function (c) { return c.values[key]; });
+        var ext = extent(values);
+        var shaded;
+        if (city) {
+          shaded = {
+            type: "map", geoIndex: 0, name: figureLabel(key),
+            data: data.children.map(function (c) { return { name: c.code, value: c.values[key], label: c.name }; })
+          };
+        } else {
+          shaded = {
+            type: "scatter", coordinateSystem: "geo", name: figureLabel(key), symbolSize: 16, z: 4,
+            itemStyle: { borderColor: "#333", borderWidth: 0.6 },
+            data: data.children.filter(function (c) { return c.centre; }).map(function (c) {
+              return { name: c.name, value: [c.centre[0], c.centre[1], c.values[key]], code: c.code };
+            }),
+            encode: { value: 2 }
+          };
+        }
+        return {
+          tooltip: {
+            trigger: "item",
+            formatter: function (p) {
+              if (p.seriesIndex === 0) {
+                var v = city ? p.value : (p.value && p.value[2]);
+                var n = city ? (names[p.name] || p.name) : p.name;
+                var shown = (v === null || v === undefined || isNaN(v)) ? data.labels.no_data : Number(v).toLocaleString();
+                return esc(n) + "<br>" + esc(figureLabel(key)) + ": " + esc(shown);
+              }
+              return esc(p.data.name) + "<br>" + esc(p.data.kind);
+            }
+          },
+          legend: { bottom: 8, right: 10, data: [data.labels.elderly_points, data.labels.childcare_points] },
+          visualMap: {
+            type: "continuous", seriesIndex: 0, min: ext[0], max: ext[1], calculable: true,
+            left: 10, bottom: 10, text: [figureLabel(key), ""], inRange: { color: COLOURS },
+            outOfRange: { color: "#eeeeee" }, dimension: city ? undefined : 2
+          },
+          geo: {
+            map: "laoxiao-overview", roam: true, nameProperty: "code",
+            layoutCenter: ["50%", "50%"], layoutSize: "95%",
+            center: (!city && data.centre && data.level !== "county") ? data.centre : undefined,
+            zoom: (!city && data.centre && data.level !== "county") ? 3 : 1,
+            itemStyle: { areaColor: "#f1f4f7", borderColor: "#5a6775", borderWidth: 1 },
+            emphasis: { itemStyle: { areaColor: "#ffe9a8" }, label: { show: true } },
+            label: { show: city, formatter: function (p) { return names[p.name] || ""; }, fontSize: 12, color: "#1d2733" },
+            select: { disabled: true }
+          },
+          series: [
+            shaded,
+            pointSeries(data, data.points, true, data.labels.elderly_points, "#c0392b"),
+            pointSeries(data, data.points, false, data.labels.childcare_points, "#16803c")
+          ]
+        };
+      }
+
+      chart.setOption(option(data.figure));
+      chart.on("click", function (p) {
+        if (p.seriesIndex === 0) {
+          var code = city ? p.name : (p.data && p.data.code);
+          if (code) window.location.href = "/?area=" + encodeURIComponent(code) + "&figure=" + encodeURIComponent(select ? select.value : data.figure);
+        } else if (p.data && p.data.id) {
+          window.location.href = "/console/facilities/" + encodeURIComponent(p.data.id);
+        }
+      });
+      if (select) {
+        select.addEventListener("change", function () {
+          chart.setOption(option(select.value), { replaceMerge: ["series"] });
+          var u = new URL(window.location.href);
+          u.searchParams.set("figure", select.value);
+          window.history.replaceState(null, "", u.toString());
+        });
+      }
+      window.addEventListener("resize", function () { chart.resize(); });
+      el.setAttribute("data-ready", "true");
+    }).catch(function () { el.setAttribute("data-ready", "error"); });
+  }
+
+  function detail(el, data) {
+    loadGeo(data.geo_url).then(function (geo) {
+      var feats = geo.features.filter(function (f) { return f.properties.code === data.county; });
+      echarts.registerMap("laoxiao-detail", { type: "FeatureCollection", features: feats });
+      var at = data.point || data.centre;
+      var chart = echarts.init(el);
+      chart.setOption({
+        geo: {
+          map: "laoxiao-detail", roam: true, center: at || undefined, zoom: at ? 2.5 : 1,
+          itemStyle: { areaColor: "#f1f4f7", borderColor: "#5a6775" }, select: { disabled: true },
+          emphasis: { disabled: true }
+        },
+        series: at ? [{
+          type: "scatter", coordinateSystem: "geo", symbolSize: data.point ? 14 : 22,
+          symbol: data.point ? "pin" : "circle",
+          itemStyle: { color: data.point ? "#c0392b" : "rgba(11,92,173,.35)" },
+          data: [{ name: data.name, value: at }]
+        }] : []
+      });
+      window.addEventListener("resize", function () { chart.resize(); });
+      el.setAttribute("data-ready", "true");
+    }).catch(function () { el.setAttribute("data-ready", "error"); });
+  }
+
+  function start() {
+    var dataEl = document.getElementById("map-data");
+    if (!dataEl || !window.echarts) return;
+    var data = JSON.parse(dataEl.textContent);
+    var ov = document.getElementById("overview-map");
+    var dm = document.getElementById("detail-map");
+    if (ov) overview(ov, data);
+    if (dm) detail(dm, data);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  // After a form with errors is shown, move focus to the error summary.
+  document.addEventListener("DOMContentLoaded", function () {
+    var e = document.getElementById("form-errors");
+    if (e) e.focus();
+  });
+})();

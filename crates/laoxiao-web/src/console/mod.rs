@@ -1,0 +1,674 @@
+//! The web console (控制台): server-rendered pages from the same binary.
+//!
+//! Templates (minijinja, no loader: every template is compiled in with `include_str!`),
+//! the message catalogues and the static files (CSS, JS, vendored ECharts and htmx) are
+//! embedded, so the console needs no front-end build and no network: maps are ECharts
+//! GeoJSON maps over the embedded Jiaxing boundaries.
+//!
+//! Every page is for an area (`?area=330402`, default the city); the language is
+//! Chinese unless `?lang=en` (remembered in the `lang` cookie). htmx requests
+//! (`HX-Request: true`) to a list get only the list's fragment.
+//!
+//! Personal data: ID numbers are always masked; nothing here logs names, ID numbers
+//! or addresses.
+
+mod assets;
+mod facilities;
+pub mod i18n;
+mod import;
+mod overview;
+mod people;
+mod plan;
+mod templates;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use laoxiao_model::{Area, AreaLevel};
+use laoxiao_rules::plan::Plan;
+use laoxiao_store::{Conn, Reference, Store, StoreError};
+use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+
+use i18n::{Catalogues, Lang};
+
+/// Largest import upload accepted by the console, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Shared by every console handler.
+pub struct Console {
+    store: Store,
+    env: minijinja::Environment<'static>,
+    cat: Arc<Catalogues>,
+    plan: Plan,
+    /// 2020 census resident population by area code, where known.
+    census: HashMap<String, i64>,
+    /// Uploads waiting for the user to confirm the import, by token.
+    uploads: Mutex<HashMap<String, import::Upload>>,
+}
+
+/// The console's state: cheap to clone.
+#[derive(Clone)]
+pub struct ConsoleState(Arc<Console>);
+
+impl std::ops::Deref for ConsoleState {
+    type Target = Console;
+    fn deref(&self) -> &Console {
+        &self.0
+    }
+}
+
+const CENSUS_CSV: &str = include_str!("../../../../data/jiaxing/population_2020_census.csv");
+
+/// Resident population of the 7th census (2020) by area code, where the file has it.
+fn census() -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    for line in CENSUS_CSV.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if let (Some(code), Some(total)) = (f.first(), f.get(2))
+            && let Ok(n) = total.parse::<i64>()
+        {
+            out.insert((*code).to_string(), n);
+        }
+    }
+    out
+}
+
+impl ConsoleState {
+    /// Builds the console over a store. The embedded templates, catalogues and plan
+    /// are checked by unit tests; a failure here is a build defect.
+    pub fn new(store: Store) -> ConsoleState {
+        let cat = Arc::new(Catalogues::embedded().expect("embedded message catalogues parse"));
+        let env = templates::environment(cat.clone()).expect("embedded templates compile");
+        let plan = Plan::embedded().expect("embedded plan tables parse");
+        ConsoleState(Arc::new(Console {
+            store,
+            env,
+            cat,
+            plan,
+            census: census(),
+            uploads: Mutex::new(HashMap::new()),
+        }))
+    }
+}
+
+/// The console's routes: `/` (overview) and everything under `/console/`.
+pub fn routes(state: &crate::AppState) -> Router {
+    routes_for(ConsoleState::new(state.store.clone()))
+}
+
+/// The routes over an already built console state.
+pub fn routes_for(state: ConsoleState) -> Router {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/console", get(|| async { Redirect::to("/") }))
+        .route("/console/", get(|| async { Redirect::to("/") }))
+        .route(
+            "/console/facilities",
+            get(facilities::list).post(facilities::create),
+        )
+        .route("/console/facilities/new", get(facilities::new_form))
+        .route(
+            "/console/facilities/{id}",
+            get(facilities::detail).post(facilities::update),
+        )
+        .route("/console/facilities/{id}/edit", get(facilities::edit_form))
+        .route("/console/elderly", get(people::elderly))
+        .route("/console/infants", get(people::infants))
+        .route("/console/people/{id}", get(people::detail))
+        .route("/console/plan", get(plan::page))
+        .route(
+            "/console/import",
+            get(import::page)
+                .post(import::upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/console/import/confirm",
+            axum::routing::post(import::confirm),
+        )
+        .route("/console/import/templates/{file}", get(import::template))
+        .route("/console/static/{*path}", get(assets::serve))
+        .with_state(state)
+}
+
+/// What every page knows about its request: language, area, query.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    /// Language explicitly asked for in `?lang=` (to be remembered in the cookie).
+    pub set_lang: Option<Lang>,
+    pub area: Area,
+    pub path: String,
+    /// Query pairs other than `lang`.
+    pub query: Vec<(String, String)>,
+    /// An htmx request (answer with a fragment).
+    pub htmx: bool,
+}
+
+impl Ctx {
+    /// The value of a query parameter (the last one wins), trimmed, empty as absent.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Query pairs to carry along, minus the named ones.
+    pub fn keep(&self, drop: &[&str]) -> Vec<(String, String)> {
+        self.query
+            .iter()
+            .filter(|(k, v)| !drop.contains(&k.as_str()) && !v.trim().is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+/// Percent-encodes a query component.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `path?k=v&…` from pairs.
+pub fn url_with(path: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return path.to_string();
+    }
+    let q: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    format!("{path}?{}", q.join("&"))
+}
+
+fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().strip_prefix("lang="))
+        .find_map(Lang::parse)
+}
+
+/// A page failure, shown as an error page.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound(String),
+    BadRequest(String),
+    Store(StoreError),
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => PageError::NotFound(format!("{what} {id}")),
+            other => PageError::Store(other),
+        }
+    }
+}
+
+impl ConsoleState {
+    /// Reads language, area and query of a request.
+    pub fn ctx(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        query: Vec<(String, String)>,
+    ) -> Result<Ctx, Box<(Ctx, PageError)>> {
+        let set_lang = query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(v));
+        let lang = set_lang
+            .or_else(|| cookie_lang(headers))
+            .unwrap_or(Lang::Zh);
+        let htmx = headers
+            .get("hx-request")
+            .is_some_and(|v| v.as_bytes() == b"true");
+        let query: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "lang").collect();
+        let areas = &self.store.reference.areas;
+        let city = areas.root().cloned().ok_or_else(|| {
+            let e = PageError::Internal("no city in the area tree".into());
+            Box::new((self.fallback_ctx(lang, path), e))
+        })?;
+        let mut ctx = Ctx {
+            lang,
+            set_lang,
+            area: city,
+            path: path.to_string(),
+            query,
+            htmx,
+        };
+        if let Some(code) = ctx.param("area").map(str::to_string) {
+            match areas.get(&code) {
+                Some(a) => ctx.area = a.clone(),
+                None => {
+                    let msg = self.cat.fill(lang, "error.unknown_area", &[("code", code)]);
+                    return Err(Box::new((ctx, PageError::NotFound(msg))));
+                }
+            }
+        }
+        Ok(ctx)
+    }
+
+    fn fallback_ctx(&self, lang: Lang, path: &str) -> Ctx {
+        Ctx {
+            lang,
+            set_lang: None,
+            area: Area {
+                code: laoxiao_model::jiaxing::CITY_CODE.into(),
+                name: String::new(),
+                level: AreaLevel::City,
+                parent_code: None,
+                path: format!("/{}/", laoxiao_model::jiaxing::CITY_CODE),
+                urban_rural_code: None,
+                centre: None,
+            },
+            path: path.to_string(),
+            query: Vec::new(),
+            htmx: false,
+        }
+    }
+
+    /// The message for `key` in the request's language.
+    pub fn t(&self, ctx: &Ctx, key: &str) -> String {
+        self.cat.get(ctx.lang, key).to_string()
+    }
+
+    /// An enumerated value's label.
+    pub fn label(&self, ctx: &Ctx, kind: &str, code: &str) -> String {
+        self.cat.label(ctx.lang, kind, code)
+    }
+
+    /// `(code, label)` options of an enumeration, for selects.
+    pub fn options<T: Copy>(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        all: &[T],
+        code: impl Fn(T) -> &'static str,
+    ) -> Vec<Json> {
+        all.iter()
+            .map(|x| json!({"value": code(*x), "label": self.label(ctx, kind, code(*x))}))
+            .collect()
+    }
+
+    /// The context every page template gets: language, navigation, area picker.
+    fn base(&self, ctx: &Ctx, nav: &str) -> Map<String, Json> {
+        let areas = &self.store.reference.areas;
+        let crumbs: Vec<Json> = areas
+            .ancestors(&ctx.area.code)
+            .iter()
+            .map(|a| {
+                let mut keep = ctx.keep(&["area", "after"]);
+                keep.push(("area".into(), a.code.clone()));
+                json!({"code": a.code, "name": a.name, "url": url_with(&ctx.path, &keep)})
+            })
+            .collect();
+        let children: Vec<Json> = areas
+            .children(&ctx.area.code)
+            .iter()
+            .map(|a| json!({"code": a.code, "name": a.name}))
+            .collect();
+        let lang_url = |l: Lang| {
+            let mut q = ctx.query.clone();
+            q.push(("lang".into(), l.tag().into()));
+            url_with(&ctx.path, &q)
+        };
+        let area_q = if ctx.area.level == AreaLevel::City {
+            String::new()
+        } else {
+            format!("?area={}", enc(&ctx.area.code))
+        };
+        let mut m = Map::new();
+        m.insert("lang".into(), json!(ctx.lang.tag()));
+        m.insert(
+            "other_lang".into(),
+            json!(match ctx.lang {
+                Lang::Zh => json!({"tag": "en", "url": lang_url(Lang::En), "name": "English"}),
+                Lang::En => json!({"tag": "zh-CN", "url": lang_url(Lang::Zh), "name": "中文"}),
+            }),
+        );
+        m.insert("nav".into(), json!(nav));
+        m.insert("path".into(), json!(ctx.path));
+        m.insert("area_q".into(), json!(area_q));
+        m.insert(
+            "area".into(),
+            json!({
+                "code": ctx.area.code,
+                "name": ctx.area.name,
+                "level": ctx.area.level.code(),
+                "level_label": self.label(ctx, "area_level", ctx.area.level.code()),
+            }),
+        );
+        m.insert("crumbs".into(), json!(crumbs));
+        m.insert("children".into(), json!(children));
+        m.insert(
+            "child_level_label".into(),
+            json!(match ctx.area.level {
+                AreaLevel::City => self.label(ctx, "area_level", "county"),
+                AreaLevel::County => self.label(ctx, "area_level", "town"),
+                _ => self.label(ctx, "area_level", "village"),
+            }),
+        );
+        let keep: Vec<Json> = ctx
+            .keep(&["area", "after"])
+            .into_iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect();
+        m.insert("keep".into(), json!(keep));
+        m
+    }
+
+    /// Renders a template with the base context plus `page`.
+    pub fn render(&self, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
+        self.render_status(ctx, StatusCode::OK, template, nav, page)
+    }
+
+    pub fn render_status(
+        &self,
+        ctx: &Ctx,
+        status: StatusCode,
+        template: &str,
+        nav: &str,
+        page: Json,
+    ) -> Response {
+        let mut m = self.base(ctx, nav);
+        if let Json::Object(p) = page {
+            m.extend(p);
+        }
+        let html = self
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::Value::from_serialize(&m)));
+        match html {
+            Ok(html) => self.respond(ctx, status, html),
+            Err(e) => {
+                tracing::error!(template, error = %e, "console template failed");
+                let msg = self.t(ctx, "error.internal");
+                (StatusCode::INTERNAL_SERVER_ERROR, Html(msg)).into_response()
+            }
+        }
+    }
+
+    fn respond(&self, ctx: &Ctx, status: StatusCode, html: String) -> Response {
+        let mut r = (status, Html(html)).into_response();
+        let h = r.headers_mut();
+        h.insert(header::VARY, HeaderValue::from_static("HX-Request, Cookie"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(l) = ctx.set_lang
+            && let Ok(v) = HeaderValue::from_str(&format!(
+                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                l.tag()
+            ))
+        {
+            h.insert(header::SET_COOKIE, v);
+        }
+        r
+    }
+
+    /// The error page.
+    pub fn error_page(&self, ctx: &Ctx, e: PageError) -> Response {
+        let (status, title, detail) = match e {
+            PageError::NotFound(d) => (StatusCode::NOT_FOUND, "error.not_found", d),
+            PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
+            PageError::Store(e) => {
+                tracing::error!(code = e.code(), "console store error");
+                let status = StatusCode::from_u16(e.http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let detail = if status.is_server_error() {
+                    String::new()
+                } else {
+                    e.to_string()
+                };
+                (status, "error.internal", detail)
+            }
+            PageError::Internal(d) => {
+                tracing::error!(detail = %d, "console internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error.internal",
+                    String::new(),
+                )
+            }
+        };
+        let page = json!({"title_key": title, "detail": detail});
+        self.render_status(ctx, status, "error.html", "", page)
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, PageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn, &Reference) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = store.conn()?;
+            f(&mut conn, &store.reference)
+        })
+        .await
+        .map_err(|e| PageError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(PageError::from)
+    }
+}
+
+/// Number formatting shared by pages: thousands separators.
+pub fn group_digits(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Serialisable `(value, label)` pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+/// Handler prologue: the request's context, or the error page for a bad one.
+macro_rules! ctx_or_error {
+    ($s:expr, $path:expr, $headers:expr, $query:expr) => {
+        match $s.ctx($path, &$headers, $query) {
+            Ok(c) => c,
+            Err(b) => {
+                let (c, e) = *b;
+                return $s.error_page(&c, e);
+            }
+        }
+    };
+}
+pub(crate) use ctx_or_error;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use chrono::NaiveDate;
+    use laoxiao_model::person::{AbilityLevel, PersonStatus, Sex};
+    use laoxiao_model::{FacilityKind, FacilityStatus, Person, PersonRole};
+    use tower::ServiceExt;
+
+    fn person(id: &str, role: PersonRole, area: &str, birth: NaiveDate) -> Person {
+        Person {
+            id: id.into(),
+            role,
+            id_number: laoxiao_model::idcard::make("330402", birth, 11),
+            name: "张三".into(),
+            sex: Sex::Male,
+            birth_date: birth,
+            hukou_area_code: None,
+            residence_area_code: area.into(),
+            address: None,
+            lng: None,
+            lat: None,
+            living_arrangement: None,
+            special_difficulty: Vec::new(),
+            ability_level: (role == PersonRole::Elderly).then_some(AbilityLevel::Mild),
+            dementia: false,
+            birth_order: None,
+            guardian_name: None,
+            guardian_phone: None,
+            status: PersonStatus::Active,
+            death_date: None,
+        }
+    }
+
+    async fn get(app: &Router, uri: &str, htmx: bool) -> (StatusCode, String) {
+        let mut req = Request::builder().uri(uri);
+        if htmx {
+            req = req.header("HX-Request", "true");
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Setup and teardown are synchronous (the PostgreSQL client blocks), so the
+    /// runtime only drives the requests.
+    #[test]
+    fn every_page_renders_in_both_languages() {
+        for db in laoxiao_store::testdb::TestDb::all().expect("test databases") {
+            let store = db.store.clone();
+            let r = store.reference.clone();
+            let town = r
+                .areas
+                .children("330402")
+                .first()
+                .map(|a| a.code.clone())
+                .expect("town");
+            let mut c = store.conn().expect("conn");
+            let mut f = facilities::tests_support::empty(&town);
+            f.id = "F-1".into();
+            f.name = "南湖颐养院".into();
+            f.kind = FacilityKind::ElderlyInstitution;
+            f.beds = Some(120);
+            f.nursing_beds = Some(80);
+            f.status = FacilityStatus::Operating;
+            f.lng = Some(120.76);
+            f.lat = Some(30.75);
+            laoxiao_store::facilities::create(&mut c, &r, &f).expect("facility");
+            let today = chrono::Local::now().date_naive();
+            let old = NaiveDate::from_ymd_opt(1940, 3, 5).expect("date");
+            let baby = today - chrono::Duration::days(400);
+            laoxiao_store::people::create(
+                &mut c,
+                &r,
+                &person("P-1", PersonRole::Elderly, &town, old),
+            )
+            .expect("elderly");
+            let mut inf = person("P-2", PersonRole::Infant, &town, baby);
+            inf.ability_level = None;
+            inf.id_number = laoxiao_model::idcard::make("330402", baby, 11);
+            laoxiao_store::people::create(&mut c, &r, &inf).expect("infant");
+            drop(c);
+            let app = routes_for(ConsoleState::new(store));
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let pages = [
+                    "/".to_string(),
+                    "/?area=330402".into(),
+                    format!("/?area={town}"),
+                    "/console/facilities".into(),
+                    "/console/facilities?kind=elderly_institution&sort=beds&dir=desc".into(),
+                    "/console/facilities/F-1".into(),
+                    "/console/facilities/F-1/edit".into(),
+                    "/console/facilities/new".into(),
+                    "/console/elderly?age=80_89".into(),
+                    "/console/infants".into(),
+                    "/console/people/P-1".into(),
+                    "/console/people/P-2".into(),
+                    "/console/plan".into(),
+                    "/console/import".into(),
+                ];
+                for lang in ["zh-CN", "en"] {
+                    for p in &pages {
+                        let sep = if p.contains('?') { '&' } else { '?' };
+                        let uri = format!("{p}{sep}lang={lang}");
+                        let (status, body) = get(&app, &uri, false).await;
+                        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+                        assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{uri}");
+                    }
+                }
+                let (_, body) = get(&app, "/console/elderly", false).await;
+                assert!(body.contains("330402********"), "ID numbers are masked");
+                assert!(!body.contains(&laoxiao_model::idcard::make("330402", old, 11)));
+                let (status, body) =
+                    get(&app, "/console/facilities?q=%E5%8D%97%E6%B9%96", true).await;
+                assert_eq!(status, StatusCode::OK);
+                assert!(
+                    body.trim_start().starts_with("<section id=\"results\""),
+                    "{body}"
+                );
+                assert!(body.contains("F-1"));
+                let (status, _) = get(&app, "/?area=999999", false).await;
+                assert_eq!(status, StatusCode::NOT_FOUND);
+                let (status, _) = get(&app, "/console/facilities/nope", false).await;
+                assert_eq!(status, StatusCode::NOT_FOUND);
+                let (status, _) = get(&app, "/console/static/vendor/echarts.min.js", false).await;
+                assert_eq!(status, StatusCode::OK);
+            });
+            drop(rt);
+            drop(app);
+        }
+    }
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(-1000), "-1,000");
+    }
+
+    #[test]
+    fn census_has_the_city() {
+        assert_eq!(census().get("330400"), Some(&5_400_868));
+    }
+
+    #[test]
+    fn urls_encode_components() {
+        assert_eq!(
+            url_with("/x", &[("q".into(), "养 老&".into())]),
+            "/x?q=%E5%85%BB%20%E8%80%81%26"
+        );
+    }
+}

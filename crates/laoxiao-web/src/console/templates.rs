@@ -1,0 +1,252 @@
+//! The console's templates, compiled in (minijinja without a loader), and the
+//! functions they use: `t(key, **args)` for messages, `num` for figures.
+
+use std::sync::Arc;
+
+use minijinja::value::Kwargs;
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+
+use super::i18n::{Catalogues, Lang};
+
+/// Every template: (name, source).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../assets/templates/base.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../../assets/templates/macros.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../assets/templates/error.html"),
+    ),
+    (
+        "overview.html",
+        include_str!("../../assets/templates/overview.html"),
+    ),
+    (
+        "facilities.html",
+        include_str!("../../assets/templates/facilities.html"),
+    ),
+    (
+        "facility_results.html",
+        include_str!("../../assets/templates/facility_results.html"),
+    ),
+    (
+        "facility.html",
+        include_str!("../../assets/templates/facility.html"),
+    ),
+    (
+        "facility_form.html",
+        include_str!("../../assets/templates/facility_form.html"),
+    ),
+    (
+        "people.html",
+        include_str!("../../assets/templates/people.html"),
+    ),
+    (
+        "people_results.html",
+        include_str!("../../assets/templates/people_results.html"),
+    ),
+    (
+        "person.html",
+        include_str!("../../assets/templates/person.html"),
+    ),
+    (
+        "plan.html",
+        include_str!("../../assets/templates/plan.html"),
+    ),
+    (
+        "import.html",
+        include_str!("../../assets/templates/import.html"),
+    ),
+];
+
+fn lang_of(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::Zh)
+}
+
+/// Formats a number for people: integers with thousands separators, others with
+/// `digits` decimals (default 1); none as "—".
+fn num(v: Value, digits: Option<usize>) -> String {
+    if v.is_none() || v.is_undefined() {
+        return "—".into();
+    }
+    if let Some(i) = v.as_i64()
+        && digits.is_none()
+    {
+        return super::group_digits(i);
+    }
+    match f64::try_from(v.clone()) {
+        Ok(x) if x.is_finite() => {
+            let d = digits.unwrap_or(1);
+            let s = format!("{x:.d$}");
+            match s.split_once('.') {
+                Some((int, frac)) => {
+                    let n: i64 = int.trim_start_matches('-').parse().unwrap_or(0);
+                    let sign = if int.starts_with('-') { "-" } else { "" };
+                    format!("{sign}{}.{frac}", super::group_digits(n))
+                }
+                None => s,
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// The environment with every template added.
+pub fn environment(cat: Arc<Catalogues>) -> Result<Environment<'static>, Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)?;
+    }
+    let c = cat.clone();
+    env.add_function(
+        "t",
+        move |state: &State, key: String, kwargs: Kwargs| -> Result<String, Error> {
+            let lang = lang_of(state);
+            let mut args: Vec<(String, String)> = Vec::new();
+            for k in kwargs.args() {
+                let v: Value = kwargs.get(k)?;
+                let shown = if v.as_i64().is_some() || f64::try_from(v.clone()).is_ok() {
+                    num(v, None)
+                } else {
+                    v.to_string()
+                };
+                args.push((k.to_string(), shown));
+            }
+            kwargs.assert_all_used()?;
+            if !c.has(&key) {
+                return Err(Error::new(
+                    ErrorKind::UndefinedError,
+                    format!("unknown message key {key}"),
+                ));
+            }
+            let refs: Vec<(&str, String)> =
+                args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            Ok(c.fill(lang, &key, &refs))
+        },
+    );
+    let c = cat;
+    env.add_function(
+        "label",
+        move |state: &State, kind: String, code: Value| -> String {
+            if code.is_none() || code.is_undefined() {
+                return "—".into();
+            }
+            let code = code.to_string();
+            c.label(lang_of(state), &kind, &code)
+        },
+    );
+    env.add_filter("num", |v: Value, digits: Option<usize>| num(v, digits));
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Literal keys used as `t("…")` in a template.
+    fn keys_in(src: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for quote in ['"', '\''] {
+            let pat = format!("t({quote}");
+            let mut rest = src;
+            while let Some(i) = rest.find(&pat) {
+                // `t(` preceded by an identifier character is another function.
+                let before = rest[..i].chars().last();
+                rest = &rest[i + pat.len()..];
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                if let Some(end) = rest.find(quote) {
+                    // `t("prefix." ~ name)` builds the key at run time; the page
+                    // rendering tests cover those.
+                    let dynamic = rest[end + 1..].trim_start().starts_with('~');
+                    if !dynamic {
+                        out.push(rest[..end].to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn templates_reference_only_existing_keys() {
+        let cat = Catalogues::embedded().expect("catalogues");
+        let mut missing = Vec::new();
+        let mut n = 0;
+        for (name, src) in TEMPLATES {
+            for k in keys_in(src) {
+                n += 1;
+                if !cat.has(&k) {
+                    missing.push(format!("{name}: {k}"));
+                }
+            }
+        }
+        assert!(n > 50, "found only {n} message references");
+        assert!(missing.is_empty(), "unknown keys: {missing:?}");
+    }
+
+    #[test]
+    fn rust_code_references_only_existing_keys() {
+        let cat = Catalogues::embedded().expect("catalogues");
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("overview.rs"),
+            include_str!("facilities.rs"),
+            include_str!("people.rs"),
+            include_str!("plan.rs"),
+            include_str!("import.rs"),
+        ];
+        let mut missing = Vec::new();
+        for src in sources {
+            // Keys are written as "section.key" string literals next to t/fill calls.
+            for part in src.split('"').skip(1).step_by(2) {
+                let looks_like_key = part.contains('.')
+                    && !part.contains(' ')
+                    && !part.contains('{')
+                    && !part.ends_with(".html")
+                    && part.split('.').next().is_some_and(|s| {
+                        [
+                            "error", "overview", "fig", "list", "form", "import", "plan", "person",
+                            "facility", "people", "nav", "map",
+                        ]
+                        .contains(&s)
+                    });
+                if looks_like_key && !cat.has(part) {
+                    missing.push(part.to_string());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "unknown keys: {missing:?}");
+    }
+
+    #[test]
+    fn templates_have_no_bare_text() {
+        // Text between tags must come from the catalogue: flag runs of CJK characters
+        // written straight into a template.
+        for (name, src) in TEMPLATES {
+            let cjk = src
+                .chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count();
+            assert_eq!(cjk, 0, "{name} has Chinese text; use t(\"…\")");
+        }
+    }
+
+    #[test]
+    fn numbers_are_formatted() {
+        assert_eq!(num(Value::from(1234567), None), "1,234,567");
+        assert_eq!(num(Value::from(12.345), Some(2)), "12.35");
+        assert_eq!(num(Value::from(()), None), "—");
+    }
+}

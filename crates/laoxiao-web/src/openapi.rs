@@ -1,0 +1,76 @@
+//! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` attributes
+//! and the DTOs' `ToSchema` derives: `GET /api/openapi.json`.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::schema::*;
+use crate::{areas, error, facilities, health, people};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "laoxiao API",
+        description = "Jiaxing's elderly-care and childcare registers (一老一小). \
+            Every error is `{\"error\": {\"code\", \"message\", \"details\": [{\"field\", \"reason\"}]}}`. \
+            Citizen ID numbers are masked unless `full_id=true` is given and allowed."
+    ),
+    paths(
+        health::health,
+        openapi_json,
+        areas::list,
+        areas::get,
+        facilities::list,
+        facilities::create,
+        facilities::get,
+        facilities::update,
+        facilities::delete,
+        people::list,
+        people::create,
+        people::get,
+        people::update,
+        people::delete,
+    ),
+    components(schemas(
+        error::ErrorBody,
+        AreaLevelSchema,
+        FacilityKindSchema,
+        FacilityLevelSchema,
+        OwnershipSchema,
+        RatingSchema,
+        FilingStatusSchema,
+        FacilityStatusSchema,
+        ClassTypeSchema,
+        PersonRoleSchema,
+        SexSchema,
+        LivingArrangementSchema,
+        SpecialDifficultySchema,
+        AbilityLevelSchema,
+        PersonStatusSchema,
+    )),
+    tags(
+        (name = "health", description = "Service status"),
+        (name = "meta", description = "This document"),
+        (name = "areas", description = "行政区划: city, counties, towns, villages (read-only)"),
+        (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
+        (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document (its version is the crate's).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    operation_id = "openapi",
+    tag = "meta",
+    responses((status = 200, description = "OpenAPI 3 document", body = Object))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}

@@ -1,0 +1,1100 @@
+//! The JSON API driven through the router with `tower::ServiceExt::oneshot`, on SQLite
+//! always and on PostgreSQL when `TEST_DATABASE_URL` is set (a fresh schema per test).
+//!
+//! Each test builds its own tokio runtime and drops the store outside it: the sync
+//! PostgreSQL client must not be dropped (or used) on an async thread.
+
+use std::collections::{BTreeSet, HashSet};
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::NaiveDate;
+use laoxiao_store::testdb::TestDb;
+use laoxiao_web::{AppState, WebConfig};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+// ---------------------------------------------------------------------------
+// Harness
+
+#[derive(Clone)]
+struct App {
+    router: Router,
+    backend: &'static str,
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Resp {
+    /// Asserts the error envelope and status; returns the detail fields.
+    fn expect_error(&self, status: StatusCode, code: &str) -> Vec<String> {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        let ct = self
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(ct.starts_with("application/json"), "content type {ct:?}");
+        let err = &self.body["error"];
+        assert_eq!(err["code"], code, "body: {}", self.body);
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message in {}",
+            self.body
+        );
+        let details = err["details"].as_array().expect("details array");
+        details
+            .iter()
+            .map(|d| {
+                assert!(d["reason"].as_str().is_some_and(|r| !r.is_empty()));
+                d["field"].as_str().expect("field").to_string()
+            })
+            .collect()
+    }
+}
+
+impl App {
+    async fn send(&self, method: Method, uri: &str, body: Option<(&str, Vec<u8>)>) -> Resp {
+        let mut req = Request::builder().method(method).uri(uri);
+        let body = match body {
+            Some((ct, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, ct);
+                Body::from(bytes)
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!(
+                    "[{}] {uri}: response is not JSON ({e}): {}",
+                    self.backend,
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, uri: &str) -> Resp {
+        self.send(Method::GET, uri, None).await
+    }
+
+    async fn post(&self, uri: &str, v: &Value) -> Resp {
+        self.send(
+            Method::POST,
+            uri,
+            Some(("application/json", v.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    async fn put(&self, uri: &str, v: &Value) -> Resp {
+        self.send(
+            Method::PUT,
+            uri,
+            Some(("application/json", v.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    async fn delete(&self, uri: &str) -> Resp {
+        self.send(Method::DELETE, uri, None).await
+    }
+}
+
+/// Runs `test` once per test database (SQLite, plus PostgreSQL when configured).
+fn run<F, Fut>(test: F)
+where
+    F: Fn(App) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    run_with(WebConfig::default(), test)
+}
+
+fn run_with<F, Fut>(config: WebConfig, test: F)
+where
+    F: Fn(App) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for db in TestDb::all().expect("test databases") {
+        let backend = match db.store.backend() {
+            laoxiao_store::Backend::Sqlite => "sqlite",
+            laoxiao_store::Backend::Postgres => "postgres",
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let app = App {
+            router: laoxiao_web::router(AppState::new(db.store.clone(), config.clone())),
+            backend,
+        };
+        eprintln!("-- backend {backend}");
+        rt.block_on(test(app.clone()));
+        // `app`, then `db`, then `rt` drop here, outside the runtime.
+        drop(app);
+        drop(db);
+        drop(rt);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Data
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn credit_code(tail9: &str) -> String {
+    laoxiao_model::credit_code::make(&format!("91330402{tail9}")).expect("credit code")
+}
+
+fn care_home(id: &str, area: &str, name: &str) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "kind": "elderly_institution",
+        "ownership": "public",
+        "operator_name": "嘉兴市测试运营公司",
+        "operator_credit_code": credit_code("MA2B3C4D5"),
+        "area_code": area,
+        "address": "测试路1号",
+        "lng": 120.755,
+        "lat": 30.75,
+        "beds": 120,
+        "nursing_beds": 80,
+        "dementia_beds": 10,
+        "rating": "star3",
+        "opening_date": "2018-01-01"
+    })
+}
+
+fn childcare(id: &str, area: &str) -> Value {
+    json!({
+        "id": id,
+        "name": format!("托育园{id}"),
+        "kind": "childcare_institution",
+        "area_code": area,
+        "approved_slots": 60,
+        "inclusive": true,
+        "filing_status": "filed",
+        "filing_date": "2023-03-01",
+        "classes": [
+            { "id": format!("{id}-C1"), "class_type": "young_toddler_class", "capacity": 15, "enrolled": 12, "caregivers": 3, "monthly_fee_fen": 250000 },
+            { "id": format!("{id}-C2"), "class_type": "older_toddler_class", "capacity": 20, "enrolled": 18, "caregivers": 3 }
+        ]
+    })
+}
+
+fn elderly(id: &str, birth: &str, seq: u16) -> Value {
+    json!({
+        "id": id,
+        "role": "elderly",
+        "id_number": laoxiao_model::idcard::make("330402", d(birth), seq),
+        "name": "王某某",
+        "birth_date": birth,
+        "residence_area_code": "330402007",
+        "living_arrangement": "living_alone",
+        "special_difficulty": ["minimum_living_allowance"],
+        "ability_level": "2",
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Health and documentation
+
+#[test]
+fn health_reports_backend_and_schema() {
+    run(|app| async move {
+        let r = app.get("/api/health").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "ok");
+        assert_eq!(r.body["backend"], app.backend);
+        let v = r.body["schema_version"].as_i64().expect("schema version");
+        assert!(v >= 1);
+        assert_eq!(r.body["latest_schema_version"], v);
+    });
+}
+
+/// Every route the router serves, as the OpenAPI document must list it.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/health"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/areas"),
+    ("get", "/api/areas/{code}"),
+    ("get", "/api/facilities"),
+    ("post", "/api/facilities"),
+    ("get", "/api/facilities/{id}"),
+    ("put", "/api/facilities/{id}"),
+    ("delete", "/api/facilities/{id}"),
+    ("get", "/api/people"),
+    ("post", "/api/people"),
+    ("get", "/api/people/{id}"),
+    ("put", "/api/people/{id}"),
+    ("delete", "/api/people/{id}"),
+];
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    if let Some(s) = x.as_str() {
+                        out.push(s.to_string());
+                    }
+                } else {
+                    collect_refs(x, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn openapi_lists_every_route_and_resolves_every_schema() {
+    run(|app| async move {
+        let r = app.get("/api/openapi.json").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let doc = r.body;
+        assert!(
+            doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+            "openapi version"
+        );
+        let mut documented = BTreeSet::new();
+        let mut operation_ids = HashSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    documented.insert((method.clone(), path.clone()));
+                    let id = op["operationId"].as_str().expect("operationId");
+                    assert!(
+                        operation_ids.insert(id.to_string()),
+                        "operationId {id} repeats"
+                    );
+                }
+            }
+        }
+        let expected: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(documented, expected);
+
+        // Every listed route is served: it reaches a handler, not a fallback.
+        for (m, p) in ROUTES {
+            let uri = p.replace("{code}", "330402").replace("{id}", "nope");
+            let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
+            let body = matches!(*m, "post" | "put").then(|| ("application/json", b"{}".to_vec()));
+            let r = app.send(method, &uri, body).await;
+            let code = r.body["error"]["code"].as_str().unwrap_or_default();
+            assert!(
+                code != "route_not_found" && code != "method_not_allowed",
+                "{m} {uri} is not served: {}",
+                r.body
+            );
+            assert!(!r.status.is_server_error(), "{m} {uri}: {}", r.body);
+        }
+
+        // Every reference points at a schema in the document.
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(!refs.is_empty());
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        for r in refs {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected ref {r}"));
+            assert!(schemas.contains_key(name), "dangling ref {r}");
+        }
+        // Model enums are documented with their identifiers.
+        let kinds = schemas["FacilityKind"]["enum"].as_array().expect("enum");
+        assert!(kinds.iter().any(|k| k == "childcare_institution"));
+        // Query parameters are documented.
+        let params = doc["paths"]["/api/facilities"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let names: HashSet<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+        for n in ["area", "kind", "q", "after", "limit", "filing_status"] {
+            assert!(names.contains(n), "parameter {n} missing");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Areas
+
+#[test]
+fn areas_list_filter_and_detail() {
+    run(|app| async move {
+        let r = app.get("/api/areas?level=county").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["total"], 7);
+        let r = app.get("/api/areas?parent=330402").await;
+        let items = r.body["items"].as_array().expect("items");
+        assert!(!items.is_empty());
+        assert!(
+            items
+                .iter()
+                .all(|a| a["level"] == "town" && a["parent_code"] == "330402")
+        );
+        let r = app.get("/api/areas?within=330402007&level=village").await;
+        let villages = r.body["total"].as_i64().expect("total");
+        assert!(villages > 0);
+
+        let r = app.get("/api/areas/330402007").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["code"], "330402007");
+        assert_eq!(r.body["level"], "town");
+        let chain: Vec<&str> = r.body["ancestors"]
+            .as_array()
+            .expect("ancestors")
+            .iter()
+            .filter_map(|a| a["code"].as_str())
+            .collect();
+        assert_eq!(chain, vec!["330400", "330402"]);
+        assert_eq!(r.body["child_count"], villages);
+
+        let r = app.get("/api/areas/330400").await;
+        assert_eq!(r.body["ancestors"].as_array().map(Vec::len), Some(0));
+        assert_eq!(r.body["child_count"], 7);
+
+        app.get("/api/areas/999999")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        let f = app
+            .get("/api/areas/abc")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_path");
+        assert_eq!(f, vec!["code"]);
+        let f = app
+            .get("/api/areas?level=province&within=999999")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["level"]);
+        let f = app
+            .get("/api/areas?within=999999")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["within"]);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Facilities
+
+#[test]
+fn facility_create_get_update_delete() {
+    run(|app| async move {
+        let body = care_home("F-001", "330402007", "南湖颐养院");
+        let r = app.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            r.headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/facilities/F-001")
+        );
+        assert_eq!(r.body["id"], "F-001");
+        assert_eq!(r.body["kind"], "elderly_institution");
+        assert_eq!(r.body["filing_status"], "not_required");
+        assert_eq!(r.body["status"], "operating");
+        assert_eq!(r.body["classes"], json!([]));
+
+        let r = app.get("/api/facilities/F-001").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["name"], "南湖颐养院");
+        assert_eq!(r.body["beds"], 120);
+        assert_eq!(r.body["opening_date"], "2018-01-01");
+
+        // Creating the same id again is a conflict.
+        app.post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+
+        // Update: the body may omit the id; the GET answer round-trips.
+        let mut upd = r.body.clone();
+        upd["name"] = json!("南湖颐养院（新址）");
+        upd["beds"] = json!(150);
+        upd["status"] = json!("suspended");
+        let r = app.put("/api/facilities/F-001", &upd).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["name"], "南湖颐养院（新址）");
+        assert_eq!(r.body["beds"], 150);
+        assert_eq!(r.body["status"], "suspended");
+        let mut no_id = upd.clone();
+        no_id.as_object_mut().expect("object").remove("id");
+        let r = app.put("/api/facilities/F-001", &no_id).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        // A body id that differs from the path is rejected.
+        let mut other = upd.clone();
+        other["id"] = json!("F-999");
+        let f = app
+            .put("/api/facilities/F-001", &other)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["id"]);
+        // Updating a facility that does not exist.
+        app.put("/api/facilities/F-404", &no_id)
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+
+        let r = app.delete("/api/facilities/F-001").await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(r.body, Value::Null);
+        app.get("/api/facilities/F-001")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        app.delete("/api/facilities/F-001")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        let r = app.get("/api/facilities").await;
+        assert_eq!(r.body["total"], 0);
+    });
+}
+
+#[test]
+fn facility_classes_are_created_replaced_and_checked() {
+    run(|app| async move {
+        let r = app
+            .post("/api/facilities", &childcare("T-1", "330402007"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let classes = r.body["classes"].as_array().expect("classes");
+        assert_eq!(classes.len(), 2);
+        assert_eq!(classes[0]["facility_id"], "T-1");
+        assert_eq!(classes[0]["monthly_fee_fen"], 250000);
+
+        // PUT with a class list replaces the set; without one leaves it.
+        let mut body = app.get("/api/facilities/T-1").await.body;
+        body["classes"] = json!([{ "id": "T-1-C2", "class_type": "older_toddler_class", "capacity": 20, "enrolled": 20 }]);
+        let r = app.put("/api/facilities/T-1", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ids: Vec<&str> = r.body["classes"]
+            .as_array()
+            .expect("classes")
+            .iter()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec!["T-1-C2"]);
+        assert_eq!(r.body["classes"][0]["enrolled"], 20);
+        body.as_object_mut().expect("object").remove("classes");
+        let r = app.put("/api/facilities/T-1", &body).await;
+        assert_eq!(r.body["classes"].as_array().map(Vec::len), Some(1));
+
+        // Class errors name the class by index; all errors come at once.
+        let mut bad = childcare("T-2", "330402007");
+        bad["classes"][0]["capacity"] = json!(100);
+        bad["classes"][1]["enrolled"] = json!(25);
+        bad["classes"][1]["facility_id"] = json!("T-9");
+        let f = app
+            .post("/api/facilities", &bad)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(f.contains(&"classes[0].capacity".to_string()), "{f:?}");
+        assert!(f.contains(&"classes[1].enrolled".to_string()), "{f:?}");
+        assert!(f.contains(&"classes[1].facility_id".to_string()), "{f:?}");
+        app.get("/api/facilities/T-2")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+
+        // A class missing its type, and a duplicate class id.
+        let mut bad = childcare("T-3", "330402007");
+        bad["classes"][0]
+            .as_object_mut()
+            .expect("class")
+            .remove("class_type");
+        bad["classes"][1]["id"] = bad["classes"][0]["id"].clone();
+        let f = app
+            .post("/api/facilities", &bad)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(f.contains(&"classes[0].class_type".to_string()), "{f:?}");
+
+        // Care homes have no classes.
+        let mut home = care_home("F-2", "330402007", "颐养院");
+        home["classes"] = childcare("x", "330402007")["classes"].clone();
+        let f = app
+            .post("/api/facilities", &home)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["classes"]);
+
+        // A class id of another facility is a conflict.
+        let mut steal = childcare("T-4", "330402007");
+        steal["classes"] = json!([{ "id": "T-1-C2", "class_type": "infant_class", "capacity": 5 }]);
+        app.post("/api/facilities", &steal)
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+        app.get("/api/facilities/T-4")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+
+        // Deleting the facility removes its classes from view.
+        assert_eq!(
+            app.delete("/api/facilities/T-1").await.status,
+            StatusCode::NO_CONTENT
+        );
+    });
+}
+
+#[test]
+fn facility_validation_lists_every_bad_field() {
+    run(|app| async move {
+        let mut body = care_home("F-bad", "330402007", "颐养院");
+        body["nursing_beds"] = json!(200);
+        let mut code = credit_code("MA2B3C4D5");
+        let wrong = if code.ends_with('1') { "2" } else { "1" };
+        code.replace_range(17.., wrong);
+        body["operator_credit_code"] = json!(code);
+        body["area_code"] = json!("330402999");
+        body["lng"] = json!(116.4);
+        body["lat"] = json!(39.9);
+        let r = app.post("/api/facilities", &body).await;
+        let fields = r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        for f in ["nursing_beds", "operator_credit_code", "area_code", "lng"] {
+            assert!(
+                fields.contains(&f.to_string()),
+                "{f} missing from {fields:?}"
+            );
+        }
+
+        // Missing required fields are all reported, once each.
+        let f = app
+            .post("/api/facilities", &json!({ "beds": -1 }))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["id", "name", "kind", "area_code"]);
+        let f = app
+            .post(
+                "/api/facilities",
+                &json!({ "id": "X", "name": "x", "kind": "elderly_institution", "beds": -1 }),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["area_code", "beds"]);
+
+        // A village station must sit in a village, not a town.
+        let f = app
+            .post(
+                "/api/facilities",
+                &json!({ "id": "S-1", "name": "照料中心", "kind": "village_care_station", "area_code": "330402007" }),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["area_code"]);
+
+        // Wrong JSON types and unknown enum values or fields name their field.
+        let mut body = care_home("F-t", "330402007", "x");
+        body["beds"] = json!("many");
+        let f = app
+            .post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["beds"]);
+        let mut body = care_home("F-t", "330402007", "x");
+        body["kind"] = json!("hospital");
+        let f = app
+            .post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["kind"]);
+        let mut body = care_home("F-t", "330402007", "x");
+        body["bedz"] = json!(3);
+        let f = app
+            .post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["bedz"]);
+        let mut body = care_home("F-t", "330402007", "x");
+        body["opening_date"] = json!("2018-13-01");
+        let f = app
+            .post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["opening_date"]);
+
+        assert_eq!(app.get("/api/facilities").await.body["total"], 0);
+    });
+}
+
+#[test]
+fn bad_requests_get_json_errors() {
+    run(|app| async move {
+        // Malformed JSON.
+        let r = app
+            .send(
+                Method::POST,
+                "/api/facilities",
+                Some(("application/json", b"{\"id\": \"F-1\", ".to_vec())),
+            )
+            .await;
+        r.expect_error(StatusCode::BAD_REQUEST, "malformed_json");
+        let r = app
+            .send(
+                Method::POST,
+                "/api/people",
+                Some(("application/json", b"{} {}".to_vec())),
+            )
+            .await;
+        r.expect_error(StatusCode::BAD_REQUEST, "malformed_json");
+        let r = app
+            .send(
+                Method::POST,
+                "/api/facilities",
+                Some(("application/json", Vec::new())),
+            )
+            .await;
+        r.expect_error(StatusCode::BAD_REQUEST, "malformed_json");
+        // Not JSON at all, or no content type.
+        let r = app
+            .send(
+                Method::POST,
+                "/api/facilities",
+                Some(("text/plain", b"{}".to_vec())),
+            )
+            .await;
+        r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        let r = app.send(Method::PUT, "/api/people/P-1", None).await;
+        r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+        // Query parameters: unknown enum values, non-numbers, out of range, unknown names.
+        let f = app
+            .get("/api/facilities?kind=hospital")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["kind"]);
+        let f = app
+            .get("/api/facilities?limit=ten&status=open&colour=red")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["status", "limit", "colour"]);
+        let f = app
+            .get("/api/facilities?limit=0")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["limit"]);
+        let f = app
+            .get("/api/facilities?limit=1001&inclusive=maybe")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["inclusive", "limit"]);
+        let f = app
+            .get("/api/facilities?area=999999")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["area"]);
+        let f = app
+            .get("/api/people?role=adult&min_age=old&as_of=yesterday&dementia=2")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["role", "dementia", "min_age", "as_of"]);
+        let f = app
+            .get("/api/people?max_age=4294967295&min_age=151")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["min_age", "max_age"]);
+        let f = app
+            .get("/api/people/P-1?full_id=perhaps")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        assert_eq!(f, vec!["full_id"]);
+        // Empty values mean "no filter".
+        let r = app.get("/api/facilities?kind=&q=&limit=").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        // Paths: undecodable segments.
+        let f = app
+            .get("/api/facilities/%FF%FE")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_path");
+        assert_eq!(f, vec!["path"]);
+
+        // Unknown routes and methods.
+        for uri in ["/api/nothing-here", "/api", "/api/", "/api/facilities/"] {
+            app.get(uri)
+                .await
+                .expect_error(StatusCode::NOT_FOUND, "route_not_found");
+        }
+        app.get("/api/facilities/F-1/extra")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "route_not_found");
+        app.send(Method::PATCH, "/api/facilities/F-1", None)
+            .await
+            .expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        app.send(Method::DELETE, "/api/areas", None)
+            .await
+            .expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        // Not found records.
+        app.get("/api/facilities/F-none")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        app.get("/api/people/P-none")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        app.delete("/api/people/P-none")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+    });
+}
+
+#[test]
+fn oversized_bodies_get_413() {
+    let config = WebConfig {
+        max_body_bytes: 1024,
+    };
+    run_with(config, |app| async move {
+        let mut body = care_home("F-big", "330402007", "x");
+        body["address"] = json!("长".repeat(2000));
+        app.post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        // A small body still passes.
+        let r = app
+            .post("/api/facilities", &care_home("F-ok", "330402007", "x"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    });
+}
+
+/// Walks every page with `limit`, asserting ids ascend and never repeat.
+async fn walk(app: &App, query: &str, limit: u32) -> (Vec<String>, i64) {
+    let mut ids: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    let mut total = None;
+    let mut pages = 0;
+    loop {
+        let mut uri = format!("/api/facilities?limit={limit}");
+        if !query.is_empty() {
+            uri.push('&');
+            uri.push_str(query);
+        }
+        if let Some(a) = &after {
+            uri.push_str(&format!("&after={a}"));
+        }
+        let r = app.get(&uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        let t = r.body["total"].as_i64().expect("total");
+        assert_eq!(*total.get_or_insert(t), t, "total changed between pages");
+        let items = r.body["items"].as_array().expect("items");
+        assert!(items.len() <= limit as usize);
+        for it in items {
+            let id = it["id"].as_str().expect("id").to_string();
+            if let Some(last) = ids.last() {
+                assert!(*last < id, "ids out of order or repeated: {last} then {id}");
+            }
+            ids.push(id);
+        }
+        pages += 1;
+        assert!(pages < 100, "pagination does not end");
+        match r.body["next_cursor"].as_str() {
+            Some(c) => {
+                assert_eq!(items.len(), limit as usize, "short page with a cursor");
+                after = Some(c.to_string());
+            }
+            None => break,
+        }
+    }
+    (ids, total.unwrap_or(0))
+}
+
+#[test]
+fn keyset_pagination_walks_every_item_once() {
+    run(|app| async move {
+        let mut expect_all = Vec::new();
+        let mut expect_nanhu = Vec::new();
+        let mut expect_kind = Vec::new();
+        let mut expect_q = Vec::new();
+        for i in 0..23 {
+            let id = format!("F{i:03}");
+            let area = if i % 3 == 0 { "330481001" } else { "330402007" };
+            let name = if i % 4 == 0 {
+                format!("阳光颐养院{i}")
+            } else {
+                format!("颐养院{i}")
+            };
+            let mut body = care_home(&id, area, &name);
+            if i % 5 == 0 {
+                body["kind"] = json!("town_home_care_center");
+                body["rating"] = json!("4a");
+            }
+            let r = app.post("/api/facilities", &body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            expect_all.push(id.clone());
+            if area.starts_with("330402") {
+                expect_nanhu.push(id.clone());
+            }
+            if i % 5 == 0 {
+                expect_kind.push(id.clone());
+            }
+            if i % 4 == 0 {
+                expect_q.push(id.clone());
+            }
+        }
+        // One deleted facility never shows up.
+        assert_eq!(
+            app.delete("/api/facilities/F007").await.status,
+            StatusCode::NO_CONTENT
+        );
+        for v in [
+            &mut expect_all,
+            &mut expect_nanhu,
+            &mut expect_kind,
+            &mut expect_q,
+        ] {
+            v.retain(|id| id != "F007");
+        }
+
+        for limit in [1, 4, 7, 22, 50] {
+            let (ids, total) = walk(&app, "", limit).await;
+            assert_eq!(ids, expect_all, "limit {limit}");
+            assert_eq!(total, expect_all.len() as i64);
+        }
+        let (ids, total) = walk(&app, "area=330402", 4).await;
+        assert_eq!(ids, expect_nanhu);
+        assert_eq!(total, expect_nanhu.len() as i64);
+        let (ids, _) = walk(&app, "area=330402007", 5).await;
+        assert_eq!(ids, expect_nanhu);
+        let (ids, total) = walk(&app, "kind=town_home_care_center", 2).await;
+        assert_eq!(ids, expect_kind);
+        assert_eq!(total, expect_kind.len() as i64);
+        let (ids, total) = walk(&app, "q=%E9%98%B3%E5%85%89", 2).await; // 阳光
+        assert_eq!(ids, expect_q);
+        assert_eq!(total, expect_q.len() as i64);
+        let both: Vec<String> = expect_kind
+            .iter()
+            .filter(|id| expect_nanhu.contains(id))
+            .cloned()
+            .collect();
+        let (ids, total) = walk(&app, "area=330402&kind=town_home_care_center", 1).await;
+        assert_eq!(ids, both);
+        assert_eq!(total, both.len() as i64);
+        let (ids, total) = walk(&app, "area=330411", 3).await;
+        assert!(ids.is_empty());
+        assert_eq!(total, 0);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// People
+
+#[test]
+fn people_id_numbers_are_masked_unless_asked() {
+    run(|app| async move {
+        let body = elderly("P-001", "1950-06-15", 123);
+        let full = body["id_number"].as_str().expect("id").to_string();
+        let masked = format!("{}********{}", &full[..6], &full[14..]);
+        let r = app.post("/api/people", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            r.headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/people/P-001")
+        );
+        assert_eq!(r.body["id_number"], masked.as_str());
+        assert_eq!(r.body["sex"], "male");
+
+        let r = app.get("/api/people/P-001").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["id_number"], masked.as_str());
+        assert_eq!(r.body["name"], "王某某");
+        let r = app.get("/api/people/P-001?full_id=true").await;
+        assert_eq!(r.body["id_number"], full.as_str());
+        let r = app.get("/api/people/P-001?full_id=false").await;
+        assert_eq!(r.body["id_number"], masked.as_str());
+
+        // Lists mask too, and search by exact ID number works.
+        let r = app.get("/api/people").await;
+        assert_eq!(r.body["total"], 1);
+        assert_eq!(r.body["items"][0]["id_number"], masked.as_str());
+        let r = app.get(&format!("/api/people?q={full}")).await;
+        assert_eq!(r.body["total"], 1);
+        assert_eq!(r.body["items"][0]["id_number"], masked.as_str());
+        let r = app.get("/api/people?full_id=true&role=elderly").await;
+        assert_eq!(r.body["items"][0]["id_number"], full.as_str());
+        let raw = serde_json::to_string(&app.get("/api/people").await.body).expect("json");
+        assert!(!raw.contains(&full), "full ID number leaked in a list");
+
+        // The masked number as served round-trips through PUT and keeps the number.
+        let mut upd = app.get("/api/people/P-001").await.body;
+        upd["dementia"] = json!(true);
+        let r = app.put("/api/people/P-001", &upd).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["dementia"], true);
+        let r = app.get("/api/people/P-001?full_id=true").await;
+        assert_eq!(r.body["id_number"], full.as_str());
+        // Omitting it keeps it too.
+        upd.as_object_mut().expect("object").remove("id_number");
+        let r = app.put("/api/people/P-001", &upd).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // A masked number that is not this person's is rejected.
+        upd["id_number"] = json!("110105********002X");
+        let f = app
+            .put("/api/people/P-001", &upd)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["id_number"]);
+        // Nor can a masked number register anyone.
+        let mut b = elderly("P-002", "1950-06-15", 125);
+        b["id_number"] = json!(masked);
+        let f = app
+            .post("/api/people", &b)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["id_number"]);
+    });
+}
+
+#[test]
+fn people_validation_and_filters() {
+    run(|app| async move {
+        // Birth date disagreeing with the ID number.
+        let mut b = elderly("P-010", "1950-06-15", 123);
+        b["birth_date"] = json!("1951-06-15");
+        let f = app
+            .post("/api/people", &b)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["birth_date"]);
+        // Sex disagreeing; a bad check character.
+        let mut b = elderly("P-010", "1950-06-15", 123);
+        b["sex"] = json!("female");
+        let f = app
+            .post("/api/people", &b)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["sex"]);
+        let mut b = elderly("P-010", "1950-06-15", 123);
+        let mut n = b["id_number"].as_str().expect("id").to_string();
+        let last = if n.ends_with('1') { "2" } else { "1" };
+        n.replace_range(17.., last);
+        b["id_number"] = json!(n);
+        let f = app
+            .post("/api/people", &b)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["id_number"]);
+        // Missing fields, all at once.
+        let f = app
+            .post("/api/people", &json!({}))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(
+            f,
+            vec![
+                "id",
+                "role",
+                "name",
+                "residence_area_code",
+                "id_number",
+                "sex",
+                "birth_date"
+            ]
+        );
+        // Too young for the elderly register.
+        let f = app
+            .post("/api/people", &elderly("P-011", "1990-01-01", 11))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["birth_date"]);
+
+        // Sex and birth date default from the ID number.
+        let mut b = elderly("P-020", "1940-02-29", 222);
+        let obj = b.as_object_mut().expect("object");
+        obj.remove("birth_date");
+        let r = app.post("/api/people", &b).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["birth_date"], "1940-02-29");
+        assert_eq!(r.body["sex"], "female");
+        // The same ID number twice is a conflict.
+        let mut dup = elderly("P-021", "1940-02-29", 222);
+        dup["id"] = json!("P-021");
+        app.post("/api/people", &dup)
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+
+        let r = app
+            .post("/api/people", &elderly("P-030", "1960-01-10", 31))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let mut inf = json!({
+            "id": "P-040",
+            "role": "infant",
+            "id_number": laoxiao_model::idcard::make("330402", chrono::Local::now().date_naive() - chrono::Days::new(400), 41),
+            "name": "小明",
+            "residence_area_code": "330481001",
+            "birth_order": 2,
+            "guardian_name": "王某"
+        });
+        let r = app.post("/api/people", &inf).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        inf["ability_level"] = json!("1");
+        inf["id"] = json!("P-041");
+        let f = app
+            .post("/api/people", &inf)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(f.contains(&"ability_level".to_string()), "{f:?}");
+
+        let count = |q: &'static str| {
+            let app = app.clone();
+            async move {
+                let r = app.get(&format!("/api/people?{q}")).await;
+                assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+                r.body["total"].as_i64().expect("total")
+            }
+        };
+        assert_eq!(count("").await, 3);
+        assert_eq!(count("role=elderly").await, 2);
+        assert_eq!(count("role=infant&area=330481").await, 1);
+        assert_eq!(count("area=330402").await, 2);
+        assert_eq!(count("min_age=80").await, 1);
+        assert_eq!(count("min_age=60&max_age=70&as_of=2026-01-01").await, 1);
+        assert_eq!(count("category=minimum_living_allowance").await, 2);
+        assert_eq!(
+            count("ability_level=2&living_arrangement=living_alone").await,
+            2
+        );
+        assert_eq!(count("q=%E5%B0%8F").await, 1); // 小
+        let r = app.get("/api/people?limit=1").await;
+        assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r.body["next_cursor"], "P-020");
+
+        assert_eq!(
+            app.delete("/api/people/P-030").await.status,
+            StatusCode::NO_CONTENT
+        );
+        app.get("/api/people/P-030")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(count("").await, 2);
+    });
+}

@@ -1,0 +1,312 @@
+// Browser tests of the web console: headless Debian chromium driven by
+// playwright-core, against `laoxiao demo --scale 0.01` on a free local port with a
+// fresh database file. Screenshots of every page go to ./screenshots/ (gitignored).
+//
+// Environment:
+//   LAOXIAO_BIN       the binary (default: ../../target/release/laoxiao, else debug)
+//   LAOXIAO_TEST_URL  use a server that is already running instead of starting one
+//   CHROMIUM          the browser (default /usr/bin/chromium)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const shots = join(here, "screenshots");
+mkdirSync(shots, { recursive: true });
+
+let base = process.env.LAOXIAO_TEST_URL || "";
+let server = null;
+let serverLog = "";
+let work = null;
+let browser = null;
+let page = null;
+// Ids of records this run imports, unique so that reruns against one server work.
+const runId = Date.now().toString(36).toUpperCase();
+
+function binary() {
+  if (process.env.LAOXIAO_BIN) return process.env.LAOXIAO_BIN;
+  for (const p of ["target/release/laoxiao", "target/debug/laoxiao"]) {
+    const full = join(root, p);
+    if (existsSync(full)) return full;
+  }
+  throw new Error("no laoxiao binary: run `cargo build` (or set LAOXIAO_BIN)");
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function waitUp(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (server && server.exitCode !== null) {
+      throw new Error(`laoxiao demo exited with ${server.exitCode}:\n${serverLog.slice(-4000)}`);
+    }
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`laoxiao did not answer at ${url} within ${ms / 1000} s:\n${serverLog.slice(-4000)}`);
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "laoxiao-browser-"));
+  if (!base) {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(
+      binary(),
+      ["demo", "--scale", "0.01", "--addr", `127.0.0.1:${port}`, "--database", join(work, "demo.db")],
+      { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LAOXIAO_LOG: "warn" } },
+    );
+    const keep = (d) => {
+      serverLog = (serverLog + d.toString()).slice(-20000);
+    };
+    server.stdout.on("data", keep);
+    server.stderr.on("data", keep);
+    await waitUp(`${base}/api/health`, 300_000);
+  }
+  // A fresh profile (user-data-dir) for every run.
+  browser = await chromium.launchPersistentContext(join(work, "profile"), {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const context = browser;
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    server.kill("SIGINT");
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        server.kill("SIGKILL");
+        r();
+      }, 5000);
+      server.on("exit", () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function shot(name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function mapReady(id) {
+  await page.waitForSelector(`#${id}[data-ready="true"] canvas`, { timeout: 30_000 });
+  // Let ECharts finish its first frame.
+  await page.waitForTimeout(800);
+}
+
+test("overview in Chinese with figures and the map", async () => {
+  await page.goto(`${base}/?lang=zh-CN`);
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
+  assert.match(await page.textContent("h1"), /概览/);
+  const elderly = await page.textContent('[data-fig="elderly_60"]');
+  assert.ok(Number(elderly.replace(/,/g, "")) > 0, `elderly 60+ is ${elderly}`);
+  await mapReady("overview-map");
+  // The table lists the 7 counties.
+  assert.equal(await page.locator("table.data tbody tr").count(), 7);
+  await shot("01-overview-zh");
+});
+
+test("keyboard: the first Tab reaches the skip link", async () => {
+  await page.goto(`${base}/`);
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.className);
+  assert.equal(focused, "skip");
+});
+
+test("switch to English and back", async () => {
+  await page.goto(`${base}/`);
+  await page.click("#lang-switch");
+  await page.waitForLoadState("load");
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  assert.match(await page.textContent("h1"), /at a glance/);
+  await mapReady("overview-map");
+  await shot("02-overview-en");
+  // The cookie keeps the language on the next page.
+  await page.goto(`${base}/console/plan`);
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await page.click("#lang-switch");
+  await page.waitForLoadState("load");
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
+});
+
+test("pick an area: county, then town", async () => {
+  await page.goto(`${base}/`);
+  await page.selectOption("#area-select", "330402");
+  await page.click("#area-picker button[type=submit]");
+  await page.waitForURL(/area=330402/);
+  const crumbs = await page.textContent(".crumbs");
+  assert.match(crumbs, /嘉兴市/);
+  assert.match(crumbs, /南湖区/);
+  await mapReady("overview-map");
+  await shot("03-overview-county");
+  const town = await page.locator("#area-select option").nth(1).getAttribute("value");
+  await page.selectOption("#area-select", town);
+  await page.click("#area-picker button[type=submit]");
+  await page.waitForURL(new RegExp(`area=${town}`));
+  assert.equal(await page.locator(".crumbs li").count(), 3);
+  await mapReady("overview-map");
+  await shot("04-overview-town");
+});
+
+test("facilities: filter by kind, open a detail page", async () => {
+  await page.goto(`${base}/console/facilities`);
+  const before = await page.textContent("#results-count");
+  await page.selectOption("#f-kind", "elderly_institution");
+  await page.waitForURL(/kind=elderly_institution/);
+  await page.waitForFunction((b) => document.querySelector("#results-count")?.textContent !== b, before);
+  const kinds = await page.locator("#results tbody tr td:nth-child(2)").allTextContents();
+  assert.ok(kinds.length > 0, "some care homes");
+  for (const k of kinds) assert.equal(k.trim(), "养老机构");
+  await shot("05-facilities-filtered");
+  await page.locator("#results tbody tr th a").first().click();
+  await page.waitForURL(/\/console\/facilities\/[^/?]+/);
+  await mapReady("detail-map");
+  assert.ok((await page.textContent("h1")).trim().length > 0);
+  await shot("06-facility-detail");
+});
+
+test("facilities: next page by keyset cursor", async () => {
+  await page.goto(`${base}/console/facilities?sort=name`);
+  const first = await page.locator("#results tbody tr th a").first().textContent();
+  await page.click("#next-page");
+  await page.waitForURL(/after=/);
+  await page.waitForFunction(
+    (f) => document.querySelector("#results tbody tr th a")?.textContent !== f,
+    first,
+  );
+});
+
+test("facility form shows the API's validation messages", async () => {
+  await page.goto(`${base}/console/facilities/new`);
+  await page.fill("#i-id", "TEST-1");
+  await page.fill("#i-name", "测试养老院");
+  await page.fill("#i-beds", "10");
+  await page.fill("#i-nursing_beds", "20");
+  await page.click("#save");
+  await page.waitForSelector("#form-errors");
+  const errors = await page.textContent("#form-errors");
+  assert.match(errors, /nursing beds exceed the 10 beds/);
+  assert.match(errors, /area_code/);
+  await shot("07-facility-form-errors");
+});
+
+test("elderly list: filter, masked ID numbers, detail", async () => {
+  await page.goto(`${base}/console/elderly`);
+  await page.selectOption("#f-age", "80_89");
+  await page.waitForURL(/age=80_89/);
+  await page.waitForTimeout(500);
+  const ids = await page.locator("#results tbody td.mono").allTextContents();
+  assert.ok(ids.length > 0, "some people aged 80–89");
+  for (const id of ids) assert.match(id.trim(), /^\d{6}\*{8}[\dX]{4}$/);
+  await shot("08-elderly");
+  await page.locator("#results tbody tr th a").first().click();
+  await page.waitForURL(/\/console\/people\//);
+  assert.match(await page.textContent("#id-number"), /\*{8}/);
+  await mapReady("detail-map");
+  await shot("09-person");
+});
+
+test("infants list", async () => {
+  await page.goto(`${base}/console/infants`);
+  assert.match(await page.textContent("h1"), /婴幼儿/);
+  await shot("10-infants");
+});
+
+test("plan: 44 indicators and 72 key projects", async () => {
+  await page.goto(`${base}/console/plan`);
+  const ind = await page.locator("#indicators tbody tr:not(.group)").count();
+  const proj = await page.locator("#projects tbody tr").count();
+  assert.equal(ind, 44);
+  assert.equal(proj, 72);
+  await shot("11-plan");
+});
+
+test("import: a bad row is listed with its reason and nothing is written", async () => {
+  const csv = [
+    "id,name,kind,area_code,beds,nursing_beds,filing_status,status",
+    `BT-${runId}-1,浏览器测试养老院,elderly_institution,330402007029,30,10,not_required,operating`,
+    `BT-${runId}-2,浏览器测试坏行,elderly_institution,330402007029,10,20,not_required,operating`,
+  ].join("\n");
+  const file = join(work, "facilities-bad.csv");
+  writeFileSync(file, csv);
+  await page.goto(`${base}/console/import`);
+  await page.selectOption("#i-kind", "facilities");
+  await page.setInputFiles("#i-file", file);
+  await page.click("#check-import");
+  await page.waitForSelector("#import-rejected");
+  const text = await page.textContent("#import-rejected");
+  assert.match(text, /nursing beds exceed/);
+  const rows = await page.locator("#import-rejected tbody td:first-child").allTextContents();
+  assert.deepEqual(rows.map((r) => r.trim()), ["3"]); // the header is row 1
+  await shot("12-import-rejected");
+  const r = await fetch(`${base}/api/facilities/BT-${runId}-1`);
+  assert.equal(r.status, 404, "dry run wrote nothing");
+});
+
+test("import: a good file is previewed, then confirmed", async () => {
+  const csv = [
+    "id,name,kind,area_code,beds,nursing_beds,filing_status,status",
+    `BT-${runId}-1,浏览器测试养老院,elderly_institution,330402007029,30,10,not_required,operating`,
+  ].join("\n");
+  const file = join(work, "facilities-good.csv");
+  writeFileSync(file, csv);
+  await page.goto(`${base}/console/import`);
+  await page.selectOption("#i-kind", "facilities");
+  await page.setInputFiles("#i-file", file);
+  await page.click("#check-import");
+  await page.waitForSelector("#import-preview");
+  await shot("13-import-preview");
+  await page.click("#confirm-import");
+  await page.waitForSelector("#import-done");
+  const r = await fetch(`${base}/api/facilities/BT-${runId}-1`);
+  assert.equal(r.status, 200);
+});
+
+test("tablet width", async () => {
+  await page.setViewportSize({ width: 768, height: 1024 });
+  await page.goto(`${base}/`);
+  await mapReady("overview-map");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert.equal(overflow, false, "no horizontal page scroll at tablet width");
+  await shot("14-tablet-overview");
+  await page.goto(`${base}/console/facilities`);
+  await shot("15-tablet-facilities");
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
