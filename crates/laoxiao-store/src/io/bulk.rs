@@ -1,11 +1,25 @@
 //! The bulk write path for people, shared by file imports and [`super::load_records`].
 //!
-//! Two threads: a producer parses and validates rows and turns each into the
-//! upsert's parameters; the calling thread writes them, on SQLite with one
-//! prepared statement inside one transaction, on PostgreSQL with `COPY`. They are
-//! joined by a bounded channel of batches, so a million rows never sit in memory
-//! at once. Validation errors stop the writing (the transaction is rolled back
-//! anyway) but not the checking, so every error is reported.
+//! A producer thread validates people and encodes each as the row's values
+//! (for files, a third thread reads and parses the rows ahead of it); the
+//! calling thread writes them inside the caller's transaction. Bounded channels
+//! of batches join the stages, so a million rows never sit in memory at once,
+//! and the batches travel back to be reused, so the steady state allocates
+//! nothing per row.
+//!
+//! - SQLite: one prepared plain `INSERT` (or `UPDATE`), not the upsert, whose
+//!   statement journal copies every page it touches. Into an empty table the
+//!   secondary indexes are dropped and built once at the end (in the same
+//!   transaction); into a non-empty one each row is first looked up by id and by
+//!   ID number, so unchanged rows are skipped and conflicts reported.
+//! - PostgreSQL: `COPY` straight into `person` when it is empty (indexes again
+//!   built after), else `COPY` into a temporary staging table, conflicts found
+//!   with two joins, and one `INSERT … SELECT … ON CONFLICT (id) DO UPDATE …
+//!   WHERE row_hash differs`.
+//!
+//! Repeated ids and ID numbers within an import are found by sorting compact
+//! keys at the end. Validation errors stop the writing (the transaction is
+//! rolled back anyway) but not the checking, so every error is reported.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -19,9 +33,9 @@ use r2d2_sqlite::rusqlite::{self, OptionalExtension};
 
 use super::encode::{Col, Item, N_VALUES, encode, id_number_key, short_key};
 use super::import::{Errors, in_tx};
-use crate::Store;
 use crate::db::{Backend, Conn};
 use crate::error::{Result, StoreError};
+use crate::{Reference, Store};
 
 /// The person columns in the order of [`crate::people::params`], then `area_path`
 /// and `row_hash`; [`crate::people::upsert_sql`] lists the same (checked by a test).
@@ -265,10 +279,15 @@ impl Producer<'_> {
     }
 }
 
-/// Runs `f` in a transaction with SQLite tuned for a bulk write
-/// (`synchronous=OFF`, a larger page cache), restoring the settings after.
+/// Runs `f` in a transaction with SQLite tuned for a bulk write, restoring the
+/// settings after: `synchronous=OFF` (the brief window in which a power cut
+/// could damage the file is the import's own), a larger page cache, and —
+/// only when the database's area table holds every reference area — foreign
+/// keys off. Every code a person or facility refers to has then been checked
+/// against that same set, so the per-row look-up would find it anyway.
 pub(crate) fn in_people_tx<T>(
     conn: &mut Conn,
+    reference: &Reference,
     dry_run: bool,
     f: impl FnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
@@ -277,10 +296,24 @@ pub(crate) fn in_people_tx<T>(
     }
     let sync = conn.query_i64("PRAGMA synchronous", &[])?;
     let cache = conn.query_i64("PRAGMA cache_size", &[])?;
+    let fk = conn.query_i64("PRAGMA foreign_keys", &[])?;
+    let stored: HashSet<String> = conn
+        .query("SELECT code FROM area", &[])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    let areas_match = reference
+        .areas
+        .all()
+        .iter()
+        .all(|a| stored.contains(&a.code));
     conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-524288")?;
+    if areas_match {
+        conn.batch("PRAGMA foreign_keys=OFF")?;
+    }
     let r = in_tx(conn, dry_run, f);
     let restored = conn.batch(&format!(
-        "PRAGMA synchronous={sync}; PRAGMA cache_size={cache}"
+        "PRAGMA synchronous={sync}; PRAGMA cache_size={cache}; PRAGMA foreign_keys={fk}"
     ));
     let v = r?;
     restored?;
@@ -398,6 +431,7 @@ fn write_all(
             let c = conn
                 .as_sqlite()
                 .ok_or_else(|| StoreError::Database("not a SQLite connection".into()))?;
+            let rebuild = if empty { drop_indexes(c)? } else { Vec::new() };
             let mut sink = SqliteSink::new(c, empty, &job.now)?;
             for batch in rx.iter() {
                 let write = !failed.load(Ordering::Relaxed);
@@ -408,7 +442,19 @@ fn write_all(
                 let _ = back.send(batch);
                 report(job);
             }
-            Ok(sink.clash.take())
+            let clash = sink.clash.take();
+            drop(sink);
+            let t0 = std::time::Instant::now();
+            eprintln!("phase1 end {:?}", std::time::SystemTime::now());
+            if !failed.load(Ordering::Relaxed) {
+                for sql in rebuild {
+                    let t = std::time::Instant::now();
+                    c.execute_batch(&sql)?;
+                    eprintln!("  {:.2}s {sql}", t.elapsed().as_secs_f64());
+                }
+            }
+            eprintln!("rebuild {:.2}s", t0.elapsed().as_secs_f64());
+            Ok(clash)
         }
         Backend::Postgres => {
             let c = conn
@@ -430,6 +476,25 @@ fn write_all(
             Ok(sink.clash.take())
         }
     }
+}
+
+/// Drops the secondary indexes of `person` (inside the import's transaction)
+/// and returns the statements that recreate them: building an index once from
+/// sorted keys after a bulk load is cheaper than a million random insertions.
+/// If the import fails, rolling back brings them back as they were.
+fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut st = c.prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person' \
+         AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let found: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(st);
+    for (name, _) in &found {
+        c.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
 }
 
 /// SQLite: one prepared upsert; on a non-empty table also two lookups per row
@@ -606,6 +671,8 @@ fn role_clash(id: &str, role: &str) -> String {
 /// upserted with one statement each.
 struct PgSink {
     direct: bool,
+    /// Index definitions to create again after a direct load.
+    rebuild: Vec<String>,
     /// The first refusal of the database (a constraint), and why.
     clash: Option<(usize, String)>,
     /// First row of the data not yet sent.
@@ -617,7 +684,27 @@ struct PgSink {
 
 impl PgSink {
     fn new(c: &mut postgres::Client, empty: bool, now: &str) -> Result<Self> {
+        let mut rebuild = Vec::new();
         let copy_sql = if empty {
+            // As on SQLite: secondary indexes are built once after the load.
+            // (Dropping them locks the empty table until the import commits.)
+            for r in c.query(
+                "SELECT n.nspname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x \
+                 JOIN pg_class i ON i.oid = x.indexrelid \
+                 JOIN pg_namespace n ON n.oid = i.relnamespace \
+                 WHERE x.indrelid = 'person'::regclass \
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) \
+                 ORDER BY i.relname",
+                &[],
+            )? {
+                let (ns, name, def): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                c.batch_execute(&format!(
+                    "DROP INDEX \"{}\".\"{}\"",
+                    ns.replace('"', "\"\""),
+                    name.replace('"', "\"\"")
+                ))?;
+                rebuild.push(def);
+            }
             format!("COPY person ({PERSON_COLS}, created_at, updated_at) FROM STDIN")
         } else {
             c.batch_execute(&format!(
@@ -628,6 +715,7 @@ impl PgSink {
         };
         Ok(PgSink {
             direct: empty,
+            rebuild,
             clash: None,
             first_row: 0,
             buf: Vec::with_capacity(COPY_CHUNK + (64 << 10)),
@@ -723,6 +811,12 @@ impl PgSink {
             return Ok(false);
         }
         let refused = self.send(c)?;
+        if self.direct && !refused && !self.rebuild.is_empty() {
+            c.batch_execute("SET LOCAL maintenance_work_mem = '512MB'")?;
+            for def in std::mem::take(&mut self.rebuild) {
+                c.batch_execute(&def)?;
+            }
+        }
         if self.direct || refused {
             return Ok(refused);
         }

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::person::{Person, PersonRole};
 
+#[cfg(test)]
 use crate::db::Value;
 
 /// Number of values per row: the person columns, `area_path` and `row_hash`.
@@ -84,9 +85,14 @@ impl Item {
         }
     }
 
+    /// A date as `people::params` writes it (`%Y-%m-%d`).
     fn push_date(&mut self, d: NaiveDate) -> Col {
         let a = self.text.len() as u32;
-        write_date(&mut self.text, d);
+        if (0..=9999).contains(&d.year()) {
+            write_date(&mut self.text, d);
+        } else {
+            let _ = write!(self.text, "{}", d.format("%Y-%m-%d"));
+        }
         Col::Text(a, self.text.len() as u32)
     }
 }
@@ -95,7 +101,15 @@ impl Item {
 fn write_date(out: &mut String, d: NaiveDate) {
     let y = d.year();
     if (0..=9999).contains(&y) {
-        let _ = write!(out, "{y:04}-{:02}-{:02}", d.month(), d.day());
+        let (y, m, d) = (y as u32, d.month(), d.day());
+        for v in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+            out.push(char::from(b'0' + v as u8));
+        }
+        for (sep, v) in [('-', m), ('-', d)] {
+            out.push(sep);
+            out.push(char::from(b'0' + (v / 10) as u8));
+            out.push(char::from(b'0' + (v % 10) as u8));
+        }
     } else {
         let _ = write!(out, "{d}");
     }
@@ -135,7 +149,7 @@ pub(crate) fn encode(
     h.cell(p.name.as_bytes());
     h.cell(p.sex.code().as_bytes());
     scratch.clear();
-    let _ = write!(scratch, "{}", p.birth_date);
+    write_date(scratch, p.birth_date);
     h.cell(scratch.as_bytes());
     h.opt(p.hukou_area_code.as_deref());
     h.cell(p.residence_area_code.as_bytes());
@@ -175,7 +189,7 @@ pub(crate) fn encode(
     h.cell(p.status.code().as_bytes());
     scratch.clear();
     if let Some(d) = p.death_date {
-        let _ = write!(scratch, "{d}");
+        write_date(scratch, d);
     }
     h.cell(scratch.as_bytes());
 
@@ -331,6 +345,9 @@ mod tests {
         i.birth_order = None;
         i.lng = Some(-0.5);
         i.lat = Some(0.0);
+        // Years outside 0–9999 are written differently by chrono's Display
+        // and by `%Y`; both forms must still match.
+        i.death_date = NaiveDate::from_ymd_opt(12_000, 1, 1);
         v.push(i);
         v
     }
@@ -353,6 +370,28 @@ mod tests {
                 "{p:?}"
             );
             assert_eq!(item.row, 7);
+        }
+    }
+
+    #[test]
+    fn dates_are_written_as_chrono_does() {
+        for (y, m, d) in [
+            (1880, 1, 1),
+            (1949, 12, 31),
+            (2024, 2, 29),
+            (9999, 12, 31),
+            (5, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+            let mut s = String::new();
+            write_date(&mut s, date);
+            assert_eq!(s, date.to_string());
+            assert_eq!(s, date.format("%Y-%m-%d").to_string());
+        }
+        for date in [NaiveDate::MIN, NaiveDate::MAX] {
+            let mut s = String::new();
+            write_date(&mut s, date);
+            assert_eq!(s, date.to_string());
         }
     }
 

@@ -401,7 +401,7 @@ fn import_source(
             let coords = opts.coords;
             let layout = &layout;
             let mut conn = store.conn()?;
-            let counts = bulk::in_people_tx(&mut conn, opts.dry_run, |conn| {
+            let counts = bulk::in_people_tx(&mut conn, &store.reference, opts.dry_run, |conn| {
                 let job = PeopleJob {
                     store,
                     today,
@@ -412,25 +412,7 @@ fn import_source(
                 };
                 let (counts, perrs) = bulk::run(conn, &job, move |p| {
                     p.expect_rows(src.rows_hint());
-                    let mut cells = Vec::new();
-                    let mut bad = Vec::new();
-                    while let Some(row) = src.next_row(&mut cells, &mut bad)? {
-                        layout.cell_errors(row, &cells, &mut bad, &mut p.errors);
-                        let parsed = person_from_row(layout.map.row(&cells, coords), role);
-                        let masked = layout
-                            .id_col
-                            .and_then(|i| cells.get(i))
-                            .is_some_and(|c| c.contains('*'));
-                        match parsed {
-                            Ok(person) => p.accept(row, &person, masked),
-                            Err(fe) => p.reject(row, fe, masked),
-                        }
-                        p.tick(|| src.progress());
-                        if p.is_closed() {
-                            break;
-                        }
-                    }
-                    Ok(())
+                    read_people(src, layout, coords, role, p)
                 })?;
                 errs.append(perrs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
@@ -441,6 +423,86 @@ fn import_source(
             Ok(ImportReport::new(kind, c, opts.dry_run))
         }
     }
+}
+
+/// A data row read and parsed, on its way to validation.
+struct Parsed {
+    row: usize,
+    person: std::result::Result<Person, Vec<FieldError>>,
+    masked: bool,
+    progress: (u64, u64),
+}
+
+/// Reads and parses people rows on a thread of its own, while the calling
+/// (producer) thread validates them: with the writer, three stages share the
+/// two cores. Parsed batches come back to the reading thread to be freed
+/// (or reused) where they were allocated.
+fn read_people(
+    src: &mut dyn RowSource,
+    layout: &Layout,
+    coords: CoordSystem,
+    role: PersonRole,
+    p: &mut bulk::Producer<'_>,
+) -> Result<()> {
+    const CHUNK: usize = 1024;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Parsed>>();
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("import-read".into())
+            .spawn_scoped(s, move || -> Result<Errors> {
+                let mut errs = Errors::new("");
+                let mut cells = Vec::new();
+                let mut bad = Vec::new();
+                let mut batch = Vec::with_capacity(CHUNK);
+                let mut spare: Vec<Vec<Parsed>> = Vec::new();
+                while let Some(row) = src.next_row(&mut cells, &mut bad)? {
+                    layout.cell_errors(row, &cells, &mut bad, &mut errs);
+                    batch.push(Parsed {
+                        row,
+                        person: person_from_row(layout.map.row(&cells, coords), role),
+                        masked: layout
+                            .id_col
+                            .and_then(|i| cells.get(i))
+                            .is_some_and(|c| c.contains('*')),
+                        progress: src.progress(),
+                    });
+                    if batch.len() >= CHUNK {
+                        while let Ok(mut old) = back_rx.try_recv() {
+                            old.clear();
+                            spare.push(old);
+                        }
+                        let next = spare.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                        if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                            // The validating side stopped; it reports why.
+                            return Ok(errs);
+                        }
+                    }
+                }
+                let _ = tx.send(batch);
+                Ok(errs)
+            })
+            .map_err(|e| StoreError::Database(format!("could not start the import reader: {e}")))?;
+        for batch in rx.iter() {
+            for r in &batch {
+                match &r.person {
+                    Ok(person) => p.accept(r.row, person, r.masked),
+                    Err(fe) => p.reject(r.row, fe.clone(), r.masked),
+                }
+                p.tick(|| r.progress);
+            }
+            let _ = back_tx.send(batch);
+            if p.is_closed() {
+                break;
+            }
+        }
+        drop(rx);
+        let cell_errs = reader
+            .join()
+            .map_err(|_| StoreError::Database("the import reader panicked".into()))??;
+        p.errors.append(cell_errs);
+        Ok(())
+    })
 }
 
 fn progress_done(opts: &ImportOptions<'_>) {
@@ -599,9 +661,13 @@ pub(crate) fn in_tx<T>(
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
     })?;
+    let t0 = std::time::Instant::now();
     match f(conn) {
         Ok(v) => {
+            eprintln!("body {:.2}s", t0.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
             conn.batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
+            eprintln!("commit {:.2}s", t.elapsed().as_secs_f64());
             Ok(v)
         }
         Err(e) => {
@@ -636,7 +702,7 @@ pub fn load_records(
         .map(|(i, c)| (i + 1, c.clone()))
         .collect();
     let mut conn = store.conn()?;
-    let (fc, cc, pc) = bulk::in_people_tx(&mut conn, false, |conn| {
+    let (fc, cc, pc) = bulk::in_people_tx(&mut conn, &store.reference, false, |conn| {
         let mut errs = Errors::new("facilities.");
         let mut seen = Seen::default();
         check_facilities(store, &fac_items, &mut seen, &mut errs);

@@ -239,3 +239,57 @@ fn fill_row(
     }
     Ok(())
 }
+
+/// The column table of a kind in Markdown, as `docs/import-formats.md` shows it
+/// (a test keeps the two identical).
+#[cfg(test)]
+pub(crate) fn columns_markdown(kind: RecordKind) -> String {
+    let mut out = String::from(
+        "| English key | Chinese header | Type | Required | Allowed values |\n|---|---|---|---|---|\n",
+    );
+    for c in columns::columns(kind) {
+        let values = match c.ty {
+            ColType::Enum(v) | ColType::EnumList(v) => v()
+                .iter()
+                .map(|(code, zh)| format!("`{code}` {zh}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ColType::Bool => "`true`/`false`, 是/否, `1`/`0`".into(),
+            ColType::Date => {
+                "`YYYY-MM-DD` (also `YYYY/MM/DD`, `YYYYMMDD`, a spreadsheet date)".into()
+            }
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {:?} | {} | {} |\n",
+            c.key,
+            c.zh,
+            c.ty,
+            if c.required { "yes" } else { "" },
+            values
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/import-formats.md` lists every column of every kind exactly as the
+    /// code defines them.
+    #[test]
+    fn documented_columns_match_the_code() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/import-formats.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/import-formats.md");
+        for kind in RecordKind::ALL {
+            let table = columns_markdown(*kind);
+            assert!(
+                doc.contains(&table),
+                "the {} table in docs/import-formats.md is out of date; it should read:\n\n{table}",
+                kind.code()
+            );
+        }
+    }
+}

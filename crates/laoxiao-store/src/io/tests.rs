@@ -906,3 +906,63 @@ fn repeats_within_a_file_are_reported_once() {
         assert_eq!(count(s, "person"), 2);
     }
 }
+
+#[test]
+fn sqlite_settings_are_restored_after_a_bulk_import() {
+    let db = TestDb::sqlite().expect("sqlite");
+    let s = &db.store;
+    let rows: Vec<Cells> = (0..10).map(elderly).collect();
+    import_rows(s, RecordKind::Elderly, &rows).expect("import");
+    // A failed one too.
+    let mut bad = elderly(11);
+    set(&mut bad, "sex", "x");
+    rejected(import_rows(s, RecordKind::Elderly, &[bad]));
+    // Every pooled connection has the pool's settings back, and the indexes
+    // dropped for the bulk load are there again.
+    let conns: Vec<_> = (0..4).map(|_| s.conn().expect("conn")).collect();
+    for mut c in conns {
+        assert_eq!(c.query_i64("PRAGMA foreign_keys", &[]).expect("fk"), 1);
+        assert_eq!(c.query_i64("PRAGMA synchronous", &[]).expect("sync"), 1);
+        assert_eq!(
+            c.query_i64("PRAGMA cache_size", &[]).expect("cache"),
+            -65536
+        );
+        let idx = c
+            .query_i64(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person' \
+                 AND name IN ('person_id_number_idx', 'person_path_idx')",
+                &[],
+            )
+            .expect("indexes");
+        assert_eq!(idx, 2);
+    }
+}
+
+#[test]
+fn indexes_are_back_after_a_bulk_load() {
+    for db in dbs() {
+        let s = &db.store;
+        let rows: Vec<Cells> = (0..10).map(elderly).collect();
+        import_rows(s, RecordKind::Elderly, &rows).expect("import");
+        let mut c = s.conn().expect("conn");
+        let sql = match c.backend() {
+            crate::Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person' \
+                 AND name IN ('person_id_number_idx', 'person_path_idx')"
+            }
+            crate::Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'person' \
+                 AND schemaname = current_schema() \
+                 AND indexname IN ('person_id_number_idx', 'person_path_idx')"
+            }
+        };
+        assert_eq!(c.query_i64(sql, &[]).expect("indexes"), 2);
+        // The unique index works again.
+        let mut dup = elderly(20);
+        set(&mut dup, "id_number", &elderly(1)[1].1);
+        set(&mut dup, "birth_date", &elderly(1)[4].1);
+        set(&mut dup, "sex", &elderly(1)[3].1);
+        let errs = rejected(import_rows(s, RecordKind::Elderly, &[dup]));
+        assert_error(&errs, 2, "id_number", "already registered");
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmark: `laoxiao demo` at scale 1 from an empty database to serving, then
+# the time to serve each console page and API list (median of N requests).
+# Usage: bench/demo_pages.sh [SCALE] [N]       (release build; ~1.15 M people at scale 1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE="${1:-1}"
+N="${2:-11}"
+PORT="${PORT:-18765}"
+WORK="$(mktemp -d)"
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+cargo build --release --bin laoxiao >/dev/null
+BIN=target/release/laoxiao
+BASE="http://127.0.0.1:$PORT"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+start=$(date +%s.%N)
+"$BIN" demo --scale "$SCALE" --addr "127.0.0.1:$PORT" --database "$WORK/demo.db" >"$WORK/log" 2>&1 &
+PID=$!
+until curl -sf "$BASE/api/health" >/dev/null; do
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/log"; exit 1; }
+  sleep 0.2
+done
+ready=$(date +%s.%N)
+echo "demo --scale $SCALE: serving after $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.1f", b-a}') s (fresh database)"
+grep -E "demo city loaded" "$WORK/log" || true
+
+# One facility and one person to open detail pages.
+FAC=$(curl -s "$BASE/api/facilities?kind=elderly_institution&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+PER=$(curl -s "$BASE/api/people?role=elderly&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+
+printf '%-48s %10s %10s\n' "page" "median ms" "max ms"
+for path in \
+  "/" "/?area=330402" "/?area=330402007" \
+  "/console/facilities" "/console/facilities?kind=elderly_institution&area=330481" "/console/facilities?q=%E5%B1%85%E5%AE%B6" \
+  "/console/facilities/$FAC" \
+  "/console/elderly" "/console/elderly?area=330402&min_age=80" "/console/infants" \
+  "/console/people/$PER" "/console/plan" "/console/import" \
+  "/api/facilities?limit=50" "/api/people?role=elderly&limit=50" "/api/areas?parent=330400"; do
+  curl -s -o /dev/null "$BASE$path"   # warm-up
+  times=$(for _ in $(seq "$N"); do curl -s -o /dev/null -w '%{time_total}\n' "$BASE$path"; done | awk '{printf "%.1f\n", $1*1000}')
+  printf '%-48s %10s %10s\n' "$path" "$(echo "$times" | median)" "$(echo "$times" | sort -n | tail -1)"
+done
