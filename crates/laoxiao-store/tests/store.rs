@@ -128,6 +128,7 @@ fn facility_crud_and_keyset_pagination() {
             facilities::create(
                 &mut c,
                 r,
+                &laoxiao_store::Scope::system("test"),
                 &facility(
                     &format!("F{i:03}"),
                     area,
@@ -140,12 +141,13 @@ fn facility_crud_and_keyset_pagination() {
         let dup = facilities::create(
             &mut c,
             r,
+            &laoxiao_store::Scope::system("test"),
             &facility("F000", "330402007", FacilityKind::ElderlyInstitution, 1),
         );
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
         let mut bad = facility("F999", "330402007", FacilityKind::ElderlyInstitution, 10);
         bad.nursing_beds = Some(11);
-        match facilities::create(&mut c, r, &bad) {
+        match facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), &bad) {
             Err(StoreError::Invalid(errs)) => {
                 assert!(errs.iter().any(|e| e.field == "nursing_beds"))
             }
@@ -160,7 +162,8 @@ fn facility_crud_and_keyset_pagination() {
         };
         let mut seen = Vec::new();
         loop {
-            let page = facilities::list(&mut c, r, &q).expect("list");
+            let page = facilities::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                .expect("list");
             seen.extend(page.items.iter().map(|f| f.id.clone()));
             match page.next_cursor {
                 Some(cur) => q.after = Some(cur),
@@ -176,6 +179,7 @@ fn facility_crud_and_keyset_pagination() {
             facilities::count(
                 &mut c,
                 r,
+                &laoxiao_store::Scope::system("test"),
                 &FacilityQuery {
                     area: Some("330481".into()),
                     ..Default::default()
@@ -185,12 +189,14 @@ fn facility_crud_and_keyset_pagination() {
             12
         );
 
-        let mut f = facilities::get(&mut c, "F004").expect("get");
+        let mut f =
+            facilities::get(&mut c, &laoxiao_store::Scope::system("test"), "F004").expect("get");
         f.name = "南湖区颐养中心".into();
-        facilities::update(&mut c, r, &f).expect("update");
+        facilities::update(&mut c, r, &laoxiao_store::Scope::system("test"), &f).expect("update");
         let hits = facilities::list(
             &mut c,
             r,
+            &laoxiao_store::Scope::system("test"),
             &FacilityQuery {
                 q: Some("颐养".into()),
                 ..Default::default()
@@ -202,13 +208,14 @@ fn facility_crud_and_keyset_pagination() {
             vec!["F004"]
         );
 
-        facilities::soft_delete(&mut c, "F004").expect("delete");
+        facilities::soft_delete(&mut c, &laoxiao_store::Scope::system("test"), "F004")
+            .expect("delete");
         assert!(matches!(
-            facilities::get(&mut c, "F004"),
+            facilities::get(&mut c, &laoxiao_store::Scope::system("test"), "F004"),
             Err(StoreError::NotFound { .. })
         ));
         assert!(matches!(
-            facilities::soft_delete(&mut c, "F004"),
+            facilities::soft_delete(&mut c, &laoxiao_store::Scope::system("test"), "F004"),
             Err(StoreError::NotFound { .. })
         ));
     });
@@ -248,22 +255,39 @@ fn people_filters_and_id_number_uniqueness() {
     each_db(|s| {
         let r = &s.reference;
         let mut c = s.conn().expect("conn");
-        people::create(&mut c, r, &elderly("P1", "330402007024", "1940-03-05", 11)).expect("p1");
-        people::create(&mut c, r, &elderly("P2", "330402007024", "1960-03-05", 12)).expect("p2");
+        people::create(
+            &mut c,
+            r,
+            &laoxiao_store::Scope::system("test"),
+            &elderly("P1", "330402007024", "1940-03-05", 11),
+        )
+        .expect("p1");
+        people::create(
+            &mut c,
+            r,
+            &laoxiao_store::Scope::system("test"),
+            &elderly("P2", "330402007024", "1960-03-05", 12),
+        )
+        .expect("p2");
         let mut p3 = elderly("P3", "330481001003", "1930-07-01", 13);
         p3.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
-        people::create(&mut c, r, &p3).expect("p3");
+        people::create(&mut c, r, &laoxiao_store::Scope::system("test"), &p3).expect("p3");
 
         let mut same_number = elderly("P4", "330402007024", "1940-03-05", 11);
         same_number.id = "P4".into();
         assert!(matches!(
-            people::create(&mut c, r, &same_number),
+            people::create(
+                &mut c,
+                r,
+                &laoxiao_store::Scope::system("test"),
+                &same_number
+            ),
             Err(StoreError::Conflict(_))
         ));
 
         let q = |q: PersonQuery| -> Vec<String> {
             let mut c = s.conn().expect("conn");
-            people::list(&mut c, r, &q)
+            people::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
                 .expect("list")
                 .items
                 .into_iter()
@@ -301,7 +325,7 @@ fn people_filters_and_id_number_uniqueness() {
             }),
             vec!["P1", "P2"]
         );
-        let p1 = people::get(&mut c, "P1").expect("get");
+        let p1 = people::get(&mut c, r, &laoxiao_store::Scope::system("test"), "P1").expect("get");
         assert_eq!(
             q(PersonQuery {
                 q: Some(p1.id_number.clone()),
@@ -371,10 +395,17 @@ fn sqlite_and_postgres_give_identical_results() {
             },
         ] {
             out.push(
-                serde_json::to_string(&facilities::list(&mut c, r, &q).expect("list"))
-                    .expect("json"),
+                serde_json::to_string(
+                    &facilities::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                        .expect("list"),
+                )
+                .expect("json"),
             );
-            out.push(facilities::count(&mut c, r, &q).expect("count").to_string());
+            out.push(
+                facilities::count(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                    .expect("count")
+                    .to_string(),
+            );
         }
         for (i, birth) in ["1931-01-01", "1944-12-31", "1950-06-15", "1962-02-28"]
             .iter()
@@ -406,7 +437,11 @@ fn sqlite_and_postgres_give_identical_results() {
             },
         ] {
             out.push(
-                serde_json::to_string(&people::list(&mut c, r, &q).expect("list")).expect("json"),
+                serde_json::to_string(
+                    &people::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                        .expect("list"),
+                )
+                .expect("json"),
             );
         }
         out.push(
@@ -422,5 +457,282 @@ fn sqlite_and_postgres_give_identical_results() {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Security: encryption at rest, scopes, the audit chain, masked exports
+
+use laoxiao_store::{Actor, Role, Scope, audit};
+
+fn user_scope(role: Role, path: &str, facility: Option<&str>) -> Scope {
+    Scope::user(
+        Actor {
+            user: format!("u-{}", role.code()),
+            ip: Some("127.0.0.1".into()),
+        },
+        role,
+        path,
+        facility.map(str::to_string),
+    )
+}
+
+#[test]
+fn id_numbers_are_encrypted_at_rest_and_found_by_hmac() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let p = elderly("E1", "330402007", "1940-03-05", 11);
+        people::create(&mut c, r, &sys, &p).expect("create");
+        let row = c
+            .query_opt(
+                "SELECT id_number_enc, id_number_hmac, row_hash FROM person WHERE id = 'E1'",
+                &[],
+            )
+            .expect("row")
+            .expect("row");
+        let (enc, hmac) = (row.text(0), row.text(1));
+        assert!(enc.starts_with("test:"), "{enc}");
+        assert!(!enc.contains(&p.id_number) && !hmac.contains(&p.id_number[..10]));
+        assert_eq!(hmac.len(), 64);
+        // Exact search goes through the HMAC.
+        let q = PersonQuery {
+            q: Some(p.id_number.clone()),
+            ..Default::default()
+        };
+        let got = people::list(&mut c, r, &sys, &q).expect("list");
+        assert_eq!(got.items.len(), 1);
+        assert_eq!(got.items[0].id_number, p.id_number);
+        // The same number twice is still a conflict.
+        let dup = elderly("E2", "330402007", "1940-03-05", 11);
+        assert!(matches!(
+            people::create(&mut c, r, &sys, &dup),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+#[test]
+fn scopes_hide_what_lies_outside() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let town_b = r.areas.children("330411")[0].code.clone();
+        facilities::create(
+            &mut c,
+            r,
+            &sys,
+            &facility("FA", "330402007", FacilityKind::ElderlyInstitution, 50),
+        )
+        .expect("fa");
+        facilities::create(
+            &mut c,
+            r,
+            &sys,
+            &facility("FB", &town_b, FacilityKind::ElderlyInstitution, 50),
+        )
+        .expect("fb");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("pa");
+        people::create(&mut c, r, &sys, &elderly("PB", &town_b, "1941-03-05", 13)).expect("pb");
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        assert!(people::get(&mut c, r, &county, "PA").is_ok());
+        assert!(matches!(
+            people::get(&mut c, r, &county, "PB"),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            facilities::get(&mut c, &county, "FB"),
+            Err(StoreError::NotFound { .. })
+        ));
+        let all = people::list(&mut c, r, &county, &PersonQuery::default()).expect("list");
+        assert_eq!(
+            all.items.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["PA"]
+        );
+        assert_eq!(
+            people::count(&mut c, r, &county, &PersonQuery::default()).expect("n"),
+            1
+        );
+        // Analysts: counts, never a record.
+        let analyst = user_scope(Role::Analyst, "/330400/", None);
+        assert_eq!(
+            people::count(&mut c, r, &analyst, &PersonQuery::default()).expect("n"),
+            2
+        );
+        assert!(matches!(
+            people::get(&mut c, r, &analyst, "PA"),
+            Err(StoreError::Forbidden(_))
+        ));
+        assert!(people::list(&mut c, r, &analyst, &PersonQuery::default()).is_err());
+        // Operators: their facility only, no people.
+        let op = user_scope(Role::FacilityOperator, "/330400/", Some("FA"));
+        let fl = facilities::list(&mut c, r, &op, &FacilityQuery::default()).expect("list");
+        assert_eq!(fl.items.len(), 1);
+        assert!(facilities::get(&mut c, &op, "FB").is_err());
+        assert!(people::count(&mut c, r, &op, &PersonQuery::default()).is_err());
+        // Writing outside the scope is refused.
+        let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+        let mut moved = elderly("PA", &town_b, "1940-03-05", 11);
+        moved.name = "搬家".into();
+        assert!(people::update(&mut c, r, &town, &moved).is_err());
+        assert!(people::soft_delete(&mut c, r, &town, "PB").is_err());
+        assert!(people::get(&mut c, r, &sys, "PB").is_ok());
+    }
+}
+
+#[test]
+fn audit_chain_verifies_and_tampering_is_found() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        let mut c = s.conn().expect("conn");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut c, r, &county, &p).expect("create");
+        let mut p2 = p.clone();
+        p2.name = "改名".into();
+        people::update(&mut c, r, &county, &p2).expect("update");
+        people::soft_delete(&mut c, r, &county, "PA").expect("delete");
+        let v = audit::verify(&mut c).expect("verify");
+        assert_eq!(v.first_broken, None);
+        assert!(v.entries >= 3);
+        let q = audit::AuditQuery {
+            entity_id: Some("PA".into()),
+            ..Default::default()
+        };
+        let auditor = user_scope(Role::Auditor, "/330400/", None);
+        let entries = audit::search(&mut c, &auditor, &q).expect("search");
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["delete", "update", "create"]);
+        assert_eq!(entries[1].actor, "u-county_admin");
+        assert_eq!(entries[1].ip.as_deref(), Some("127.0.0.1"));
+        let before = entries[1].before.clone().unwrap_or_default();
+        assert!(before.contains("王某某") && before.contains("********"));
+        assert!(!before.contains(&p.id_number), "snapshots mask ID numbers");
+        // Only auditors search the trail.
+        assert!(audit::search(&mut c, &county, &q).is_err());
+        // The database refuses changes to the trail.
+        assert!(
+            c.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 2", &[])
+                .is_err()
+        );
+        assert!(
+            c.execute("DELETE FROM audit_log WHERE seq = 2", &[])
+                .is_err()
+        );
+        // Someone with the database's owner rights goes around the triggers…
+        match s.backend() {
+            laoxiao_store::Backend::Sqlite => c
+                .batch("DROP TRIGGER audit_log_no_update")
+                .expect("drop trigger"),
+            laoxiao_store::Backend::Postgres => c
+                .batch("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+                .expect("disable trigger"),
+        }
+        c.execute(
+            "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
+            &[],
+        )
+        .expect("tamper");
+        // …and the chain names the entry.
+        let v = audit::verify(&mut c).expect("verify");
+        let (seq, why) = v.first_broken.expect("broken");
+        assert_eq!(seq, 2, "{why}");
+        assert_eq!(v.entries, 1);
+    }
+}
+
+#[test]
+fn exports_mask_id_numbers_unless_allowed_and_are_audited() {
+    use laoxiao_model::columns::{HeaderLang, RecordKind};
+    use laoxiao_store::io::{ExportFormat, export_to_writer};
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut s.conn().expect("conn"), r, &sys, &p).expect("create");
+        let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        // Town staff may not export people at all.
+        let mut out = Vec::new();
+        assert!(matches!(
+            export_to_writer(
+                s,
+                &town,
+                RecordKind::Elderly,
+                ExportFormat::Csv,
+                HeaderLang::English,
+                false,
+                &mut out
+            ),
+            Err(StoreError::Forbidden(_))
+        ));
+        for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+            let mut out = Vec::new();
+            let n = export_to_writer(
+                s,
+                &county,
+                RecordKind::Elderly,
+                format,
+                HeaderLang::English,
+                false,
+                &mut out,
+            )
+            .expect("export");
+            assert_eq!(n, 1);
+            let text = match format {
+                ExportFormat::Csv => String::from_utf8_lossy(&out).into_owned(),
+                ExportFormat::Xlsx => {
+                    use calamine::Reader;
+                    let mut wb: calamine::Xlsx<_> =
+                        calamine::open_workbook_from_rs(std::io::Cursor::new(out)).expect("xlsx");
+                    let name = wb.sheet_names()[0].clone();
+                    let range = wb.worksheet_range(&name).expect("sheet");
+                    range
+                        .rows()
+                        .flat_map(|r| r.iter().map(|c| c.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }
+            };
+            assert!(
+                !text.contains(&p.id_number),
+                "{format:?} leaks the ID number"
+            );
+            assert!(
+                text.contains("330402********"),
+                "{format:?} shows the masked number"
+            );
+        }
+        // Full numbers for a role allowed to see them, audited.
+        let mut out = Vec::new();
+        export_to_writer(
+            s,
+            &county,
+            RecordKind::Elderly,
+            ExportFormat::Csv,
+            HeaderLang::English,
+            true,
+            &mut out,
+        )
+        .expect("full export");
+        assert!(String::from_utf8_lossy(&out).contains(&p.id_number));
+        let n = s
+            .conn()
+            .expect("conn")
+            .query_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'export_full_ids' AND actor = 'u-county_admin'", &[])
+            .expect("n");
+        assert_eq!(n, 1);
     }
 }

@@ -23,11 +23,12 @@ use crate::Store;
 use crate::db::{Backend, Conn};
 use crate::error::{Result, StoreError};
 
-/// The person columns in the order of [`crate::people::params`], then `area_path`
-/// and `row_hash`; [`crate::people::upsert_sql`] lists the same (checked by a test).
-pub(crate) const PERSON_COLS: &str = "id, role, id_number, name, sex, birth_date, hukou_area_code, \
+/// The person columns in the order of [`crate::people::params`], then `area_path`,
+/// `row_hash` and `id_number_enc`; [`crate::people::upsert_sql`] lists the same
+/// (checked by a test). The ID number is written only as its keyed hash and ciphertext.
+pub(crate) const PERSON_COLS: &str = "id, role, id_number_hmac, name, sex, birth_date, hukou_area_code, \
     residence_area_code, address, lng, lat, living_arrangement, special_difficulty, ability_level, \
-    dementia, birth_order, guardian_name, guardian_phone, status, death_date, area_path, row_hash";
+    dementia, birth_order, guardian_name, guardian_phone, status, death_date, area_path, row_hash, id_number_enc";
 /// Number of parameters [`crate::people::params`] returns.
 const N_PARAMS: usize = N_VALUES;
 /// Rows per batch sent from the producer to the writer.
@@ -191,8 +192,17 @@ impl Producer<'_> {
         let Some(area) = self.store.reference.areas.get(&p.residence_area_code) else {
             return;
         };
+        let keys = match self.store.reference.keys() {
+            Ok(k) => k,
+            Err(e) => {
+                self.errors
+                    .fields(row, vec![FieldError::new("id_number", e.to_string())]);
+                self.fail();
+                return;
+            }
+        };
         let mut item = self.spare_items.pop().unwrap_or_default();
-        encode(p, &area.path, row, &mut item, &mut self.scratch);
+        encode(&keys, p, &area.path, row, &mut item, &mut self.scratch);
         self.batch.push(item);
         if self.batch.len() >= BATCH {
             self.flush();
@@ -475,7 +485,7 @@ impl<'c> SqliteSink<'c> {
             by_id: c.prepare(
                 "SELECT role, row_hash, deleted_at IS NOT NULL FROM person WHERE id = ?1",
             )?,
-            by_number: c.prepare("SELECT id FROM person WHERE id_number = ?1 AND id <> ?2")?,
+            by_number: c.prepare("SELECT id FROM person WHERE id_number_hmac = ?1 AND id <> ?2")?,
         })
     }
 
@@ -738,7 +748,7 @@ impl PgSink {
         }
         for r in c.query(
             "SELECT s.row_no, p.id FROM import_person s JOIN person p \
-             ON p.id_number = s.id_number AND p.id <> s.id ORDER BY s.row_no",
+             ON p.id_number_hmac = s.id_number_hmac AND p.id <> s.id ORDER BY s.row_no",
             &[],
         )? {
             let (row, other): (i64, String) = (r.get(0), r.get(1));

@@ -300,7 +300,12 @@ fn class_sizes_are_capped_by_the_national_table() {
         assert_eq!(count(s, "childcare_class"), 0);
         let r = import_rows(s, RecordKind::Classes, &ok).expect("classes at the maximum");
         assert_eq!(r, report(RecordKind::Classes, 4, 4, 0, 0));
-        let c = crate::facilities::classes_of(&mut s.conn().expect("conn"), "N1").expect("classes");
+        let c = crate::facilities::classes_of(
+            &mut s.conn().expect("conn"),
+            &crate::Scope::system("test"),
+            "N1",
+        )
+        .expect("classes");
         assert_eq!(c[0].monthly_fee_fen, Some(280_050));
     }
 }
@@ -468,7 +473,13 @@ fn reimport_changes_nothing_and_updates_what_changed() {
             assert_eq!(touched, 0, "{t}");
         }
         // One changed row, one new row, one soft-deleted row that comes back.
-        people::soft_delete(&mut c, "E00003").expect("delete");
+        people::soft_delete(
+            &mut c,
+            &s.reference,
+            &crate::Scope::system("test"),
+            "E00003",
+        )
+        .expect("delete");
         let mut changed = people.clone();
         set(&mut changed[0], "address", "新地址");
         changed.push(elderly(50));
@@ -487,10 +498,15 @@ fn reimport_changes_nothing_and_updates_what_changed() {
             .expect("count");
         assert_eq!(touched, 3);
         assert_eq!(
-            people::get(&mut c, "E00000")
-                .expect("get")
-                .address
-                .as_deref(),
+            people::get(
+                &mut c,
+                &s.reference,
+                &crate::Scope::system("test"),
+                "E00000"
+            )
+            .expect("get")
+            .address
+            .as_deref(),
             Some("新地址")
         );
         // A dry run reports without writing.
@@ -548,7 +564,13 @@ fn chinese_and_english_headers_gbk_and_blank_lines() {
         assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
         let r = import_bytes(s, RecordKind::Infants, "婴幼儿.csv", &gbk, &opts()).expect("gbk");
         assert_eq!(r.inserted, 2);
-        let p = people::get(&mut s.conn().expect("conn"), "I00004").expect("get");
+        let p = people::get(
+            &mut s.conn().expect("conn"),
+            &s.reference,
+            &crate::Scope::system("test"),
+            "I00004",
+        )
+        .expect("get");
         assert_eq!(p.name, "小明");
         assert_eq!(p.guardian_name.as_deref(), Some("王女士"));
         let bom = format!(
@@ -597,7 +619,7 @@ fn gcj02_coordinates_are_converted() {
         .expect("file default gcj02");
         let mut c = s.conn().expect("conn");
         for id in ["F1", "F2"] {
-            let f = crate::facilities::get(&mut c, id).expect("get");
+            let f = crate::facilities::get(&mut c, &crate::Scope::system("test"), id).expect("get");
             let (x, y) = (f.lng.expect("lng"), f.lat.expect("lat"));
             assert!(
                 (x - 120.755).abs() < 1e-7 && (y - 30.755).abs() < 1e-7,
@@ -649,7 +671,16 @@ fn export_import_round_trip_is_lossless() {
                 let path =
                     dir.path()
                         .join(format!("{}-{lang:?}.{}", kind.code(), format.extension()));
-                let n = export(s, *kind, format, lang, true, &path).expect("export");
+                let n = export(
+                    s,
+                    &crate::Scope::system("test"),
+                    *kind,
+                    format,
+                    lang,
+                    true,
+                    &path,
+                )
+                .expect("export");
                 assert!(n > 0, "{kind}");
                 // Into the same database: nothing changes.
                 let r = import_file(s, *kind, &path, &opts()).expect("re-import");
@@ -666,25 +697,37 @@ fn export_import_round_trip_is_lossless() {
         let (mut a, mut b) = (s.conn().expect("conn"), target.store.conn().expect("conn"));
         for role in [PersonRole::Elderly, PersonRole::Infant] {
             let mut left = Vec::new();
-            people::for_each(&mut a, role, |p| {
-                left.push(p.clone());
-                Ok(())
-            })
+            people::for_each(
+                &mut a,
+                &s.reference,
+                &crate::Scope::system("test"),
+                role,
+                |p| {
+                    left.push(p.clone());
+                    Ok(())
+                },
+            )
             .expect("left");
             let mut right = Vec::new();
-            people::for_each(&mut b, role, |p| {
-                right.push(p.clone());
-                Ok(())
-            })
+            people::for_each(
+                &mut b,
+                &s.reference,
+                &crate::Scope::system("test"),
+                role,
+                |p| {
+                    right.push(p.clone());
+                    Ok(())
+                },
+            )
             .expect("right");
             assert_eq!(left, right, "{role}");
         }
-        let fa = crate::facilities::get(&mut a, "F1").expect("F1");
-        let fb = crate::facilities::get(&mut b, "F1").expect("F1");
+        let fa = crate::facilities::get(&mut a, &crate::Scope::system("test"), "F1").expect("F1");
+        let fb = crate::facilities::get(&mut b, &crate::Scope::system("test"), "F1").expect("F1");
         assert_eq!(fa, fb);
         assert_eq!(
-            crate::facilities::all_classes(&mut a).expect("classes"),
-            crate::facilities::all_classes(&mut b).expect("classes")
+            crate::facilities::all_classes(&mut a, &crate::Scope::system("test")).expect("classes"),
+            crate::facilities::all_classes(&mut b, &crate::Scope::system("test")).expect("classes")
         );
     }
 }
@@ -700,7 +743,16 @@ fn masked_exports_cannot_be_reimported() {
             (ExportFormat::Xlsx, HeaderLang::English),
         ] {
             let path = dir.path().join(format!("masked.{}", format.extension()));
-            export(s, RecordKind::Elderly, format, lang, false, &path).expect("export");
+            export(
+                s,
+                &crate::Scope::system("test"),
+                RecordKind::Elderly,
+                format,
+                lang,
+                false,
+                &path,
+            )
+            .expect("export");
             let errs = rejected(import_file(s, RecordKind::Elderly, &path, &opts()));
             assert_eq!(errs.len(), 1, "{errs:?}");
             assert_error(&errs, 1, "id_number", "masked export");
@@ -856,7 +908,13 @@ fn load_records_is_all_or_nothing() {
         let again = load_records(s, &facilities, &classes, &persons, None).expect("again");
         assert_eq!(again.elderly.unchanged, 20);
         assert_eq!(again.facilities.unchanged, 2);
-        let back = people::get(&mut s.conn().expect("conn"), &persons[0].id).expect("get");
+        let back = people::get(
+            &mut s.conn().expect("conn"),
+            &s.reference,
+            &crate::Scope::system("test"),
+            &persons[0].id,
+        )
+        .expect("get");
         assert_eq!(back, persons[0]);
     }
 }

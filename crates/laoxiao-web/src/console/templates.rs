@@ -62,6 +62,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "import.html",
         include_str!("../../assets/templates/import.html"),
     ),
+    (
+        "login.html",
+        include_str!("../../assets/templates/login.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../assets/templates/audit.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {
