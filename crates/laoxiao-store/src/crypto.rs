@@ -56,6 +56,14 @@ impl DataKey {
         })
     }
 
+    /// A key from its bytes.
+    pub fn from_bytes(id: &str, bytes: [u8; 32]) -> DataKey {
+        DataKey {
+            id: id.to_string(),
+            bytes,
+        }
+    }
+
     /// A fresh random key with this id.
     pub fn generate(id: &str) -> DataKey {
         let mut bytes = [0u8; 32];
@@ -126,10 +134,7 @@ impl Keys {
 
     /// Fixed keys for tests (never use outside tests).
     pub fn for_tests() -> Keys {
-        let k = DataKey {
-            id: "test".into(),
-            bytes: [7u8; 32],
-        };
+        let k = DataKey::from_bytes("test", [7u8; 32]);
         // Constant input: cannot fail.
         Keys::new(k, Vec::new(), [9u8; 32]).unwrap_or_else(|_| unreachable!())
     }
