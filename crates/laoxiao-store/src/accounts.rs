@@ -251,6 +251,8 @@ pub fn set_password(conn: &mut Conn, by: &Scope, username: &str, password: &str)
             "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE username = $3",
             &[hash.into(), now().into(), username.into()],
         )?;
+        // A new password ends every session of the account.
+        c.execute("DELETE FROM sessions WHERE username = $1", &[username.into()])?;
         audit::append(
             c,
             by,

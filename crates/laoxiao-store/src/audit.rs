@@ -96,6 +96,15 @@ pub struct Event<'a> {
 /// Appends one entry for the scope's actor; returns its sequence number.
 pub fn append(conn: &mut Conn, scope: &Scope, ev: Event<'_>) -> Result<i64> {
     let mut tries = 0;
+    if conn.backend() == crate::db::Backend::Postgres {
+        // Inside a transaction this serialises appends until commit, so a
+        // concurrent writer waits instead of failing the whole transaction on the
+        // seq key; in autocommit mode the key race below does the same job.
+        conn.query(
+            "SELECT 1 FROM (SELECT pg_advisory_xact_lock(7410)) AS l",
+            &[],
+        )?;
+    }
     loop {
         let last = conn.query_opt(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

@@ -1832,3 +1832,86 @@ fn full_id_numbers_need_the_permission_and_are_audited() {
         assert_eq!(leaked, 0, "no plaintext ID number in the trail");
     });
 }
+
+/// The routes the router's source declares: `.route("path", get(…).post(…))` in
+/// `lib.rs` (the API builder's, under `/api`) and in the console's `routes_for`.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    fn scan(src: &str, prefix: &str, out: &mut BTreeSet<(String, String)>) {
+        let mut rest = src;
+        while let Some(i) = rest.find(".route(") {
+            let after = &rest[i + ".route(".len()..];
+            // The balanced argument list.
+            let mut depth = 1;
+            let mut end = 0;
+            for (j, ch) in after.char_indices() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let args = &after[..end];
+            rest = &after[end..];
+            let Some(q1) = args.find('"') else { continue };
+            let Some(q2) = args[q1 + 1..].find('"') else {
+                continue;
+            };
+            let path = &args[q1 + 1..q1 + 1 + q2];
+            let handlers = &args[q1 + 2 + q2..];
+            if path == "/api/" {
+                continue; // the JSON 404 fallback
+            }
+            for m in ["get", "post", "put", "delete", "patch", "any"] {
+                let pat = format!("{m}(");
+                let mut from = 0;
+                while let Some(k) = handlers[from..].find(&pat) {
+                    let at = from + k;
+                    let before = handlers[..at].chars().last();
+                    if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        out.insert((m.to_uppercase(), format!("{prefix}{path}")));
+                    }
+                    from = at + pat.len();
+                }
+            }
+        }
+    }
+    let lib = include_str!("../src/lib.rs");
+    let console = include_str!("../src/console/mod.rs");
+    let api_start = lib.find("let api = Router::new()").expect("api builder");
+    let api_end = lib[api_start..].find(";").expect("end of builder") + api_start;
+    let mut out = BTreeSet::new();
+    scan(&lib[api_start..api_end], "/api", &mut out);
+    scan(&lib[api_end..], "", &mut out);
+    let c_start = console.find("pub fn routes_for").expect("routes_for");
+    let c_end = console[c_start..].find("\n}\n").expect("end") + c_start;
+    scan(&console[c_start..c_end], "", &mut out);
+    out
+}
+
+/// The policy table and the router declare the same routes: a route added to the
+/// router without a declared access fails here (and is refused at run time).
+#[test]
+fn every_served_route_has_a_declared_access() {
+    let declared: BTreeSet<(String, String)> = POLICY
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let served = routes_in_source();
+    assert!(served.len() > 30, "{served:?}");
+    assert_eq!(
+        served.difference(&declared).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "served but not declared in laoxiao_web::auth::ROUTES"
+    );
+    assert_eq!(
+        declared.difference(&served).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "declared but not served"
+    );
+}

@@ -383,6 +383,22 @@ fn run(cli: Cli) -> Result<()> {
             let report = laoxiao_store::io::import_file(&store, kind.into(), &file, &opts);
             pb.finish_and_clear();
             let report = report?;
+            if !dry_run {
+                laoxiao_store::audit::append(
+                    &mut store.conn()?,
+                    &cli_scope(),
+                    laoxiao_store::audit::Event {
+                        action: "import",
+                        entity: RecordKind::from(kind).code(),
+                        entity_id: None,
+                        before: None,
+                        after: Some(format!(
+                            "{{\"rows\":{},\"inserted\":{},\"updated\":{}}}",
+                            report.rows, report.inserted, report.updated
+                        )),
+                    },
+                )?;
+            }
             println!(
                 "{}{}: {} rows — {} inserted, {} updated, {} unchanged ({:.1} s)",
                 if dry_run {
