@@ -365,6 +365,12 @@ fn run(cli: Cli) -> Result<()> {
             dry_run,
         } => {
             let store = open(&config)?;
+            if matches!(kind, Kind::Elderly | Kind::Infants) && !store.reference.has_keys() {
+                bail!(
+                    "people's ID numbers are encrypted at rest: set LAOXIAO_DATA_KEY and \
+                     LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or LAOXIAO_KEY_FILE first"
+                );
+            }
             let pb = bar(0, "importing");
             let progress = |done: u64, total: u64| {
                 pb.set_length(total);
