@@ -34,6 +34,8 @@ pub struct User {
     pub facility_id: Option<String>,
     pub disabled: bool,
     pub created_at: String,
+    /// The password is a one-time password: the console asks for a new one first.
+    pub must_change_password: bool,
 }
 
 /// The caller behind a session or token.
@@ -59,7 +61,8 @@ impl Principal {
     }
 }
 
-const COLS: &str = "username, role, area_code, facility_id, disabled, created_at";
+const COLS: &str =
+    "username, role, area_code, facility_id, disabled, created_at, must_change_password";
 
 fn from_row(r: &Row) -> Result<User> {
     Ok(User {
@@ -69,6 +72,7 @@ fn from_row(r: &Row) -> Result<User> {
         facility_id: r.opt_text(3),
         disabled: r.bool(4),
         created_at: r.text(5),
+        must_change_password: r.bool(6),
     })
 }
 
@@ -185,6 +189,66 @@ pub fn create_user(
     })
 }
 
+/// Marks (or clears) the account's password as one-time.
+pub fn set_must_change(conn: &mut Conn, username: &str, must: bool) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET must_change_password = $1 WHERE username = $2",
+        &[must.into(), username.into()],
+    )?;
+    Ok(())
+}
+
+/// The user changes their own password (the current one must be right); other
+/// sessions end, and a one-time password stops being one. Audited.
+pub fn change_own_password(
+    conn: &mut Conn,
+    who: &Scope,
+    username: &str,
+    current: &str,
+    new: &str,
+    keep_session: &str,
+) -> Result<std::result::Result<(), &'static str>> {
+    let Some(r) = conn.query_opt(
+        "SELECT password_hash FROM users WHERE username = $1",
+        &[username.into()],
+    )?
+    else {
+        return Ok(Err("wrong_password"));
+    };
+    if !verify_password(current, &r.text(0)) {
+        return Ok(Err("wrong_password"));
+    }
+    if new.chars().count() < 12 {
+        return Ok(Err("too_short"));
+    }
+    if new == current {
+        return Ok(Err("same"));
+    }
+    let hash = hash_password(new)?;
+    conn.transaction(|c| {
+        c.execute(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE username = $4",
+            &[hash.into(), false.into(), now().into(), username.into()],
+        )?;
+        c.execute(
+            "DELETE FROM sessions WHERE username = $1 AND token_hash <> $2",
+            &[username.into(), sha256_hex(keep_session.as_bytes()).into()],
+        )?;
+        audit::append(
+            c,
+            who,
+            audit::Event {
+                action: "change_password",
+                entity: "user",
+                entity_id: Some(username),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })?;
+    Ok(Ok(()))
+}
+
 /// One account.
 pub fn get_user(conn: &mut Conn, username: &str) -> Result<User> {
     let r = conn
@@ -248,8 +312,8 @@ pub fn set_password(conn: &mut Conn, by: &Scope, username: &str, password: &str)
     let hash = hash_password(password)?;
     conn.transaction(|c| {
         c.execute(
-            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE username = $3",
-            &[hash.into(), now().into(), username.into()],
+            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, must_change_password = $4, updated_at = $2 WHERE username = $3",
+            &[hash.into(), now().into(), username.into(), true.into()],
         )?;
         // A new password ends every session of the account.
         c.execute("DELETE FROM sessions WHERE username = $1", &[username.into()])?;
@@ -570,5 +634,6 @@ pub fn bootstrap_admin(conn: &mut Conn, reference: &Reference) -> Result<Option<
         None,
         &pw,
     )?;
+    set_must_change(conn, "admin", true)?;
     Ok(Some(pw))
 }

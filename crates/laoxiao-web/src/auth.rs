@@ -89,6 +89,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/console/login", Access::Public),
     ("POST", "/console/login", Access::Public),
     ("POST", "/console/logout", Access::Account),
+    ("GET", "/console/password", Access::Account),
+    ("POST", "/console/password", Access::Account),
     (
         "GET",
         "/console/facilities",
@@ -359,13 +361,30 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         Access::Perm(p) if !auth.can(p) => return deny(api, StatusCode::FORBIDDEN, &pq),
         _ => {}
     }
+    // A one-time password is changed before anything else on the console.
+    if !api
+        && auth
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.user.must_change_password)
+        && !matches!(
+            route.as_str(),
+            "/console/password" | "/console/logout" | "/console/login" | "/console/static/{*path}"
+        )
+    {
+        return Redirect::to("/console/password").into_response();
+    }
     // Console form posts by a session carry its CSRF token (the login form has its own).
     if !api && req.method() == Method::POST && route != "/console/login" {
         let Some(expected) = auth.csrf.clone() else {
             return deny(api, StatusCode::FORBIDDEN, &pq);
         };
         let (parts, body) = req.into_parts();
-        let limit = crate::console::MAX_UPLOAD_BYTES.max(state.config.max_body_bytes);
+        let limit = if route.starts_with("/console/import") {
+            crate::console::MAX_UPLOAD_BYTES
+        } else {
+            state.config.max_body_bytes
+        };
         let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return (StatusCode::PAYLOAD_TOO_LARGE, "payload too large").into_response();
         };

@@ -78,6 +78,7 @@ mod tests {
                 facility_id: None,
                 disabled: false,
                 created_at: String::new(),
+                must_change_password: false,
             };
             req.extensions_mut().insert(Auth {
                 principal: Some(laoxiao_store::accounts::Principal {

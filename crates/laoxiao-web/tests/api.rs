@@ -1364,7 +1364,7 @@ fn expected(
     let perm = match access {
         Access::Public => return vec![Allowed],
         _ if role.is_none() => return vec![Unauth],
-        Access::Account => return vec![Allowed],
+        Access::Account => return vec![Allowed, Rejected],
         Access::Perm(p) => p,
     };
     let Some(role) = role else {
@@ -1934,4 +1934,88 @@ fn every_served_route_has_a_declared_access() {
         Vec::<&(String, String)>::new(),
         "declared but not served"
     );
+}
+
+#[test]
+fn one_time_passwords_must_be_changed_first() {
+    run(|app| async move {
+        let store = app.store.clone();
+        block(move || {
+            let sys = laoxiao_store::Scope::system("test");
+            let mut c = store.conn().expect("conn");
+            laoxiao_store::accounts::create_user(
+                &mut c,
+                &store.reference,
+                &sys,
+                "newbie",
+                Role::CountyAdmin,
+                "330402",
+                None,
+                "one-time-pass-1",
+            )
+            .expect("user");
+            laoxiao_store::accounts::set_must_change(&mut c, "newbie", true).expect("flag");
+        })
+        .await;
+        let router = app.router.clone();
+        let r = login(&router, "newbie", "one-time-pass-1").await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("lx_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("session")
+            .to_string();
+        let h = vec![("cookie".to_string(), cookie.clone())];
+        let r = raw(&router, "GET", "/console/elderly", &h, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers.get(header::LOCATION).map(|v| v.as_bytes()),
+            Some(&b"/console/password"[..])
+        );
+        let page = raw(&router, "GET", "/console/password", &h, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("must-change"));
+        let csrf = page
+            .body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .expect("csrf")
+            .to_string();
+        let post = |body: String| {
+            let (router, h) = (router.clone(), h.clone());
+            async move {
+                raw(
+                    &router,
+                    "POST",
+                    "/console/password",
+                    &h,
+                    Some(("application/x-www-form-urlencoded", body)),
+                )
+                .await
+            }
+        };
+        let r = post(format!(
+            "_csrf={csrf}&current=one-time-pass-1&new=short&confirm=short"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = post(format!(
+            "_csrf={csrf}&current=wrong&new=a-much-longer-one&confirm=a-much-longer-one"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = post(format!(
+            "_csrf={csrf}&current=one-time-pass-1&new=a-much-longer-one&confirm=a-much-longer-one"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = raw(&router, "GET", "/console/elderly", &h, None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = login(&router, "newbie", "a-much-longer-one").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    });
 }

@@ -700,6 +700,7 @@ fn user_command(config: &Config, cmd: UserCmd) -> Result<()> {
                 facility.as_deref(),
                 &pw,
             )?;
+            accounts::set_must_change(&mut c, &username, true)?;
             println!("created {username} ({role}, area {area}); one-time password: {pw}");
         }
         UserCmd::List => {

@@ -9,6 +9,8 @@ CREATE TABLE users (
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
     failed_logins BIGINT NOT NULL DEFAULT 0,
     locked_until TEXT,
+    -- A one-time password: the console asks for a new one before anything else.
+    must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );

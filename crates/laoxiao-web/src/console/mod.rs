@@ -157,6 +157,10 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/login", get(session::page).post(session::login))
         .route("/console/logout", axum::routing::post(session::logout))
         .route("/console/audit", get(session::audit_page))
+        .route(
+            "/console/password",
+            get(session::password_page).post(session::change_password),
+        )
         .with_state(state)
 }
 

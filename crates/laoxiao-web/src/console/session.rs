@@ -227,3 +227,70 @@ pub async fn audit_page(
     });
     s.render(&ctx, "audit.html", "audit", page)
 }
+
+fn password_form(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let must = ctx
+        .auth
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.user.must_change_password);
+    s.render_status(
+        ctx,
+        status,
+        "password.html",
+        "password",
+        json!({"error": error, "must_change": must}),
+    )
+}
+
+/// `GET /console/password`: change one's own password (required after a
+/// one-time password).
+pub async fn password_page(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/password", headers, q);
+    password_form(&s, &ctx, StatusCode::OK, None)
+}
+
+/// `POST /console/password` (CSRF-checked by the middleware).
+pub async fn change_password(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+    Form(form): Form<FormData>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/password", headers, q);
+    let Some(p) = ctx.auth.principal.clone() else {
+        return Redirect::to("/console/login").into_response();
+    };
+    let (current, new, confirm) = (
+        field(&form, "current").to_string(),
+        field(&form, "new").to_string(),
+        field(&form, "confirm").to_string(),
+    );
+    if new != confirm {
+        let msg = s.t(&ctx, "password.mismatch");
+        return password_form(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(msg));
+    }
+    let secret = cookie(&headers, crate::auth::SESSION_COOKIE).unwrap_or_default();
+    let scope = ctx.scope();
+    let user = p.user.username.clone();
+    let res = s
+        .db(move |c, _| accounts::change_own_password(c, &scope, &user, &current, &new, &secret))
+        .await;
+    match res {
+        Ok(Ok(())) => Redirect::to(landing(p.user.role)).into_response(),
+        Ok(Err(why)) => {
+            let msg = s.t(&ctx, &format!("password.{why}"));
+            password_form(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(msg))
+        }
+        Err(e) => s.error_page(&ctx, e),
+    }
+}

@@ -70,6 +70,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../assets/templates/audit.html"),
     ),
+    (
+        "password.html",
+        include_str!("../../assets/templates/password.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {
