@@ -383,6 +383,34 @@ fn prepare_class(
 /// Writes a facility's classes; with `replace`, live classes not listed are removed.
 fn write_classes(
     c: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+    classes: &[ChildcareClass],
+    replace: bool,
+) -> Result<(), ApiError> {
+    // The facility is in the caller's scope (checked by the store's write just
+    // before); record the classes it now has.
+    let before = facilities::classes_of(c, scope, facility_id)?;
+    write_classes_unaudited(c, facility_id, classes, replace)?;
+    let after = facilities::classes_of(c, scope, facility_id)?;
+    if before != after {
+        laoxiao_store::audit::append(
+            c,
+            scope,
+            laoxiao_store::audit::Event {
+                action: "update",
+                entity: "childcare_classes",
+                entity_id: Some(facility_id),
+                before: laoxiao_store::audit::snapshot(&before),
+                after: laoxiao_store::audit::snapshot(&after),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn write_classes_unaudited(
+    c: &mut Conn,
     facility_id: &str,
     classes: &[ChildcareClass],
     replace: bool,
@@ -555,7 +583,7 @@ pub async fn create(
         c.transaction(|c| {
             let f = facilities::create(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &f.id, classes, false).map_err(into_store)?;
+                write_classes(c, &scope, &f.id, classes, false).map_err(into_store)?;
             }
             detail(c, &scope, f).map_err(into_store)
         })
@@ -640,7 +668,7 @@ pub async fn update(
         c.transaction(|c| {
             let f = facilities::update(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &f.id, classes, true).map_err(into_store)?;
+                write_classes(c, &scope, &f.id, classes, true).map_err(into_store)?;
             }
             detail(c, &scope, f).map_err(into_store)
         })
