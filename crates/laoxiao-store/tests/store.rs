@@ -770,3 +770,43 @@ fn key_rotation_reencrypts_every_number() {
         );
     }
 }
+
+#[test]
+fn rows_from_before_encryption_are_encrypted_when_keys_are_set() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut s.conn().expect("conn"), r, &sys, &p).expect("create");
+        // What migration 3 leaves behind for an old row: the plaintext in the
+        // renamed column, no ciphertext.
+        s.conn()
+            .expect("conn")
+            .execute(
+                "UPDATE person SET id_number_hmac = $1, id_number_enc = NULL WHERE id = 'PA'",
+                &[p.id_number.as_str().into()],
+            )
+            .expect("legacy");
+        assert_eq!(s.pending_plaintext().expect("n"), 1);
+        assert!(people::get(&mut s.conn().expect("conn"), r, &sys, "PA").is_err());
+        assert_eq!(
+            s.set_keys(laoxiao_store::Keys::for_tests()).expect("keys"),
+            1
+        );
+        assert_eq!(s.pending_plaintext().expect("n"), 0);
+        let got = people::get(&mut s.conn().expect("conn"), r, &sys, "PA").expect("get");
+        assert_eq!(got.id_number, p.id_number);
+        let q = PersonQuery {
+            q: Some(p.id_number.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            people::list(&mut s.conn().expect("conn"), r, &sys, &q)
+                .expect("list")
+                .items
+                .len(),
+            1
+        );
+    }
+}
