@@ -44,8 +44,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The keys a key file holds.
-#[derive(Debug, Default, Deserialize)]
+/// The keys a key file holds (no `Debug`: it holds secrets).
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyFile {
     pub data_key: Option<String>,
@@ -320,6 +320,40 @@ mod tests {
         )
         .expect_err("bad addr");
         assert!(format!("{err:#}").contains("LAOXIAO_ADDR"));
+    }
+
+    #[test]
+    fn keys_come_from_the_environment_and_are_never_printed() {
+        let k = laoxiao_store::crypto::DataKey::generate("k1").encode();
+        let h = laoxiao_store::crypto::generate_raw_key();
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_DATA_KEY", &k), ("LAOXIAO_HMAC_KEY", &h)]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().expect("keys").is_some());
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(&k) && !dbg.contains(&h), "{dbg}");
+        // Half a pair is an error, not a silent "no keys".
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_DATA_KEY", &k)]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().is_err());
+        // A key file.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("k.toml");
+        std::fs::write(&f, format!("data_key = \"{k}\"\nhmac_key = \"{h}\"\n")).expect("write");
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_KEY_FILE", f.to_str().expect("path"))]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().expect("keys").is_some());
     }
 
     #[test]
