@@ -85,7 +85,9 @@ impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
         use r2d2_sqlite::rusqlite::ffi;
         // A unique key hit by a concurrent writer is the caller's conflict, not a server fault.
         if let r2d2_sqlite::rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            {
                 return StoreError::Conflict("a record with the same key already exists".into());
             }
         }
@@ -97,7 +99,9 @@ impl From<r2d2_postgres::postgres::Error> for StoreError {
     fn from(e: r2d2_postgres::postgres::Error) -> Self {
         // The server's own message is more useful than the wrapper's "db error".
         match e.as_db_error() {
-            Some(db) if db.code() == &r2d2_postgres::postgres::error::SqlState::UNIQUE_VIOLATION => {
+            Some(db)
+                if db.code() == &r2d2_postgres::postgres::error::SqlState::UNIQUE_VIOLATION =>
+            {
                 StoreError::Conflict("a record with the same key already exists".into())
             }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),

@@ -2,6 +2,7 @@
 //! PostgreSQL (by URL), embedded migrations for both, the registers'
 //! repositories, and import/export.
 
+pub mod activity;
 pub mod areas;
 pub mod db;
 pub mod error;

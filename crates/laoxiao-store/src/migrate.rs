@@ -6,12 +6,20 @@ use crate::db::{Backend, Conn, Value};
 use crate::error::{Result, StoreError};
 
 /// (version, name, SQLite text, PostgreSQL text)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "registers",
-    include_str!("../migrations/sqlite/0001_registers.sql"),
-    include_str!("../migrations/postgres/0001_registers.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "registers",
+        include_str!("../migrations/sqlite/0001_registers.sql"),
+        include_str!("../migrations/postgres/0001_registers.sql"),
+    ),
+    (
+        2,
+        "activity",
+        include_str!("../migrations/sqlite/0002_activity.sql"),
+        include_str!("../migrations/postgres/0002_activity.sql"),
+    ),
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {
@@ -20,7 +28,10 @@ pub fn latest_version() -> i64 {
 
 /// The version the database is at (0 before the first migration).
 pub fn current_version(conn: &mut Conn) -> Result<i64> {
-    conn.query_i64("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+    conn.query_i64(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )
 }
 
 /// Applies every pending migration; returns the versions applied.
