@@ -816,3 +816,46 @@ mod activity_registers {
         assert_eq!(answers[0], answers[1]);
     }
 }
+
+/// A large load into an empty table drops the secondary indexes and builds
+/// them again; the rows and the indexes are all there after.
+#[test]
+fn bulk_activity_loads_rebuild_their_indexes() {
+    use laoxiao_model::activity::StudentCohort;
+    use laoxiao_store::activity;
+    each_db(|s| {
+        let items: Vec<StudentCohort> = (0..60_000)
+            .map(|i| StudentCohort {
+                id: format!("K{i:06}"),
+                institution: "学院".into(),
+                program: "老年保健与管理".into(),
+                intake_year: 2000 + i % 20,
+                enrolled: 30,
+                graduated: 0,
+            })
+            .collect();
+        let mut c = s.conn().expect("conn");
+        let w = c
+            .transaction(|c| activity::write_many(c, &items, "2022-12-31T00:00:00Z", |_| {}))
+            .expect("write");
+        assert_eq!(w.inserted, 60_000);
+        let idx = match s.backend() {
+            laoxiao_store::Backend::Sqlite => c.query_i64(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'student_cohort_year_idx'",
+                &[],
+            ),
+            laoxiao_store::Backend::Postgres => c.query_i64(
+                "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'student_cohort_year_idx' \
+                 AND schemaname = current_schema()",
+                &[],
+            ),
+        }
+        .expect("index");
+        assert_eq!(idx, 1);
+        assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 60_000);
+        let again = c
+            .transaction(|c| activity::write_many(c, &items[..10], "2023-01-01T00:00:00Z", |_| {}))
+            .expect("again");
+        assert_eq!(again.unchanged, 10);
+    });
+}
