@@ -629,11 +629,13 @@ fn enrolments(inp: &Inputs<'_>, seed: u64) -> Vec<Enrolment> {
                 .unwrap_or(p.birth_date);
             let earliest = old_enough.max(as_of - Days::new(400)).min(as_of);
             let active = got < current;
-            let start = date_between(&mut rng, earliest, as_of);
+            // Children who left did so before the register date.
+            let latest = if active { as_of } else { as_of - Days::new(2) };
+            let start = date_between(&mut rng, earliest.min(latest), latest);
             let end = if active {
                 None
             } else {
-                Some(date_between(&mut rng, start, as_of - Days::new(1)).max(start))
+                Some(date_between(&mut rng, start, as_of - Days::new(1)))
             };
             out.push(Enrolment {
                 id: format!("EN{}{:03}", c.id, got + 1),
