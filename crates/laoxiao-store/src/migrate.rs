@@ -14,6 +14,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0001_registers.sql"),
     ),
     (
+        2,
+        "activity",
+        include_str!("../migrations/sqlite/0002_activity.sql"),
+        include_str!("../migrations/postgres/0002_activity.sql"),
+    ),
+    (
         3,
         "security",
         include_str!("../migrations/sqlite/0003_security.sql"),

@@ -810,3 +810,438 @@ fn rows_from_before_encryption_are_encrypted_when_keys_are_set() {
         );
     }
 }
+
+// ---- Activity registers (staff, service records, enrolments, residences, students) ----
+
+mod activity_registers {
+    use super::*;
+    use laoxiao_model::activity::{
+        Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole,
+        StudentCohort,
+    };
+    use laoxiao_model::person::AbilityLevel;
+    use laoxiao_model::{ChildcareClass, ClassType};
+    use laoxiao_store::activity;
+    use laoxiao_store::io::{ActivityBatch, load_activity_on};
+
+    const VILLAGE: &str = "330402007024";
+
+    fn infant(id: &str, birth: &str, seq: u16) -> Person {
+        Person {
+            role: PersonRole::Infant,
+            living_arrangement: None,
+            special_difficulty: Vec::new(),
+            birth_order: Some(1),
+            ..elderly(id, VILLAGE, birth, seq)
+        }
+    }
+
+    fn nursery() -> Facility {
+        Facility {
+            kind: FacilityKind::ChildcareInstitution,
+            beds: None,
+            nursing_beds: None,
+            dementia_beds: None,
+            approved_slots: Some(40),
+            rating: None,
+            ..facility("N1", VILLAGE, FacilityKind::ChildcareInstitution, 0)
+        }
+    }
+
+    /// Loads a care home, a nursery with one class, three elderly people and
+    /// two infants.
+    fn registers(s: &Store) {
+        let class = ChildcareClass {
+            id: "C1".into(),
+            facility_id: "N1".into(),
+            class_type: ClassType::MixedAgeClass,
+            capacity: 18,
+            enrolled: 1,
+            caregivers: 3,
+            monthly_fee_fen: None,
+        };
+        let people = vec![
+            elderly("E1", VILLAGE, "1940-02-03", 1),
+            elderly("E2", VILLAGE, "1941-02-03", 3),
+            elderly("E3", VILLAGE, "1942-02-03", 5),
+            infant("I1", "2022-03-04", 7),
+            infant("I2", "2022-11-04", 9),
+        ];
+        // Written directly (these upserts do not check ages against today).
+        let mut c = s.conn().expect("conn");
+        let now = "2022-12-31T00:00:00Z";
+        for f in [
+            facility("H1", VILLAGE, FacilityKind::ElderlyInstitution, 80),
+            nursery(),
+        ] {
+            facilities::upsert(&mut c, &s.reference, &f, now).expect("facility");
+        }
+        facilities::upsert_class(&mut c, &class, now).expect("class");
+        for p in &people {
+            people::upsert(&mut c, &s.reference, p, now).expect("person");
+        }
+    }
+
+    fn staff(id: &str, facility: &str, role: StaffRole, grade: SkillGrade) -> Staff {
+        Staff {
+            id: id.into(),
+            facility_id: facility.into(),
+            role,
+            name: "测试员工".into(),
+            certified: grade != SkillGrade::Ungraded,
+            certificate: (grade != SkillGrade::Ungraded).then(|| "证书".to_string()),
+            skill_grade: grade,
+            hired_date: d("2020-03-01"),
+            left_date: None,
+        }
+    }
+
+    fn service(id: &str, person: &str, kind: ServiceKind, date: &str) -> ServiceRecord {
+        ServiceRecord {
+            id: id.into(),
+            person_id: person.into(),
+            kind,
+            date: d(date),
+            facility_id: Some("H1".into()),
+            ability_level: (kind == ServiceKind::AbilityAssessment)
+                .then_some(AbilityLevel::Moderate),
+            note: None,
+        }
+    }
+
+    type Parts = (
+        Vec<Staff>,
+        Vec<ServiceRecord>,
+        Vec<Enrolment>,
+        Vec<Residence>,
+        Vec<StudentCohort>,
+    );
+
+    fn batch_parts() -> Parts {
+        let mut left = staff("S3", "H1", StaffRole::CareWorker, SkillGrade::Junior);
+        left.left_date = Some(d("2021-06-30"));
+        let staff = vec![
+            staff("S1", "H1", StaffRole::CareWorker, SkillGrade::Senior),
+            staff("S2", "H1", StaffRole::SocialWorker, SkillGrade::Ungraded),
+            left,
+            staff(
+                "S4",
+                "N1",
+                StaffRole::NurseryStaff,
+                SkillGrade::Intermediate,
+            ),
+        ];
+        let mut services = Vec::new();
+        for m in 1..=12 {
+            services.push(service(
+                &format!("V{m:02}"),
+                "E1",
+                ServiceKind::Visit,
+                &format!("2022-{m:02}-15"),
+            ));
+        }
+        services.push(service(
+            "A1",
+            "E2",
+            ServiceKind::AbilityAssessment,
+            "2022-05-01",
+        ));
+        let mut nv = service("NV1", "I2", ServiceKind::NewbornVisit, "2022-11-10");
+        nv.facility_id = None;
+        services.push(nv);
+        let enrolments = vec![Enrolment {
+            id: "EN1".into(),
+            infant_id: "I1".into(),
+            facility_id: "N1".into(),
+            class_id: Some("C1".into()),
+            start_date: d("2022-09-01"),
+            end_date: None,
+        }];
+        let residences = vec![Residence {
+            id: "R1".into(),
+            person_id: "E3".into(),
+            facility_id: "H1".into(),
+            admitted_date: d("2021-01-10"),
+            discharged_date: None,
+        }];
+        let cohorts = vec![StudentCohort {
+            id: "K1".into(),
+            institution: "学院".into(),
+            program: "智慧健康养老服务与管理".into(),
+            intake_year: 2019,
+            enrolled: 40,
+            graduated: 38,
+        }];
+        (staff, services, enrolments, residences, cohorts)
+    }
+
+    fn today() -> NaiveDate {
+        d("2022-12-31")
+    }
+
+    #[test]
+    fn activity_loads_and_answers_the_indicator_queries() {
+        each_db(|s| {
+            registers(s);
+            let (st, sv, en, re, co) = batch_parts();
+            let batch = ActivityBatch {
+                staff: &st,
+                services: &sv,
+                enrolments: &en,
+                residences: &re,
+                student_cohorts: &co,
+            };
+            let r = load_activity_on(s, &batch, None, today()).expect("load");
+            assert_eq!(r.services.inserted, 14);
+            assert_eq!(r.staff.inserted, 4);
+            // Loading again changes nothing.
+            let r = load_activity_on(s, &batch, None, today()).expect("again");
+            assert_eq!((r.services.unchanged, r.services.inserted), (14, 0));
+            let mut c = s.conn().expect("conn");
+            let (end20, end22) = (d("2020-12-31"), d("2022-12-31"));
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end20, true).expect("n"),
+                2
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, false).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, true).expect("n"),
+                0
+            );
+            let (jan, dec) = (d("2022-01-01"), d("2022-12-31"));
+            assert_eq!(
+                activity::count_services(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                12
+            );
+            assert_eq!(
+                activity::count_people_served(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_services(
+                    &mut c,
+                    ServiceKind::Visit,
+                    d("2022-06-01"),
+                    d("2022-06-30")
+                )
+                .expect("n"),
+                1
+            );
+            let of_e1 = activity::services_of_person(&mut c, "E1").expect("list");
+            assert_eq!(of_e1.len(), 12);
+            assert_eq!(of_e1[0].date, d("2022-01-15"));
+            let a: ServiceRecord = activity::get(&mut c, "A1").expect("A1");
+            assert_eq!(a, sv[12]);
+            assert_eq!(
+                activity::services_of_facility(&mut c, "H1", jan, d("2022-03-31"))
+                    .expect("list")
+                    .len(),
+                3
+            );
+            assert_eq!(
+                activity::staff_of_facility(&mut c, "H1").expect("s").len(),
+                3
+            );
+            assert_eq!(
+                activity::enrolments_of_facility(&mut c, "N1").expect("e"),
+                en
+            );
+            assert_eq!(activity::enrolments_of_infant(&mut c, "I1").expect("e"), en);
+            assert_eq!(
+                activity::residences_of_facility(&mut c, "H1").expect("r"),
+                re
+            );
+            assert_eq!(activity::residences_of_person(&mut c, "E3").expect("r"), re);
+            assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 1);
+
+            // An update is seen, and an unchanged row keeps its timestamp.
+            let before = c
+                .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
+                .expect("row")
+                .expect("S2")
+                .text(0);
+            let mut s1 = st[0].clone();
+            s1.left_date = Some(d("2022-10-31"));
+            assert_eq!(
+                activity::upsert(&mut c, &s1, "2030-01-01T00:00:00Z").expect("upsert"),
+                Upserted::Updated
+            );
+            assert_eq!(
+                activity::upsert(&mut c, &st[1], "2030-01-01T00:00:00Z").expect("upsert"),
+                Upserted::Unchanged
+            );
+            let after = c
+                .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
+                .expect("row")
+                .expect("S2")
+                .text(0);
+            assert_eq!(before, after);
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                0
+            );
+            activity::soft_delete::<Staff>(&mut c, "S1").expect("delete");
+            assert!(matches!(
+                activity::get::<Staff>(&mut c, "S1"),
+                Err(StoreError::NotFound { .. })
+            ));
+        });
+    }
+
+    #[test]
+    fn activity_load_is_all_or_nothing_and_checks_references() {
+        each_db(|s| {
+            registers(s);
+            let (st, mut sv, mut en, mut re, co) = batch_parts();
+            sv.push(service("X1", "NOBODY", ServiceKind::Visit, "2022-01-01"));
+            sv.push(service(
+                "X2",
+                "I1",
+                ServiceKind::MealAssistance,
+                "2022-01-01",
+            ));
+            en[0].class_id = Some("C9".into());
+            re[0].facility_id = "N1".into();
+            let batch = ActivityBatch {
+                staff: &st,
+                services: &sv,
+                enrolments: &en,
+                residences: &re,
+                student_cohorts: &co,
+            };
+            let Err(StoreError::ImportRejected(errs)) = load_activity_on(s, &batch, None, today())
+            else {
+                panic!("rejected")
+            };
+            let cols: Vec<(usize, &str)> =
+                errs.iter().map(|e| (e.row, e.column.as_str())).collect();
+            assert_eq!(
+                cols,
+                vec![
+                    (1, "enrolments.class_id"),
+                    (1, "residences.facility_id"),
+                    (15, "services.person_id"),
+                    (16, "services.person_id"),
+                ],
+                "{errs:?}"
+            );
+            let mut c = s.conn().expect("conn");
+            for t in [
+                "staff",
+                "service_record",
+                "enrolment",
+                "residence",
+                "student_cohort",
+            ] {
+                assert_eq!(
+                    c.query_i64(&format!("SELECT COUNT(*) FROM {t}"), &[])
+                        .expect("count"),
+                    0,
+                    "{t}"
+                );
+            }
+            // The database refuses a dangling reference on its own too.
+            let bad = service("Y1", "NOBODY", ServiceKind::Visit, "2022-01-01");
+            assert!(activity::upsert(&mut c, &bad, "2030-01-01T00:00:00Z").is_err());
+        });
+    }
+
+    #[test]
+    fn activity_queries_agree_on_sqlite_and_postgres() {
+        if postgres_url().is_none() {
+            return;
+        }
+        let answers: Vec<Vec<i64>> = TestDb::all()
+            .expect("dbs")
+            .iter()
+            .map(|db| {
+                let s = &db.store;
+                registers(s);
+                let (st, sv, en, re, co) = batch_parts();
+                let batch = ActivityBatch {
+                    staff: &st,
+                    services: &sv,
+                    enrolments: &en,
+                    residences: &re,
+                    student_cohorts: &co,
+                };
+                load_activity_on(s, &batch, None, today()).expect("load");
+                let mut c = s.conn().expect("conn");
+                let mut v = Vec::new();
+                for role in StaffRole::ALL {
+                    for cert in [false, true] {
+                        v.push(
+                            activity::count_staff(&mut c, *role, d("2022-12-31"), cert).expect("n"),
+                        );
+                    }
+                }
+                for kind in ServiceKind::ALL {
+                    v.push(
+                        activity::count_services(&mut c, *kind, d("2022-01-01"), d("2022-12-31"))
+                            .expect("n"),
+                    );
+                }
+                v.push(
+                    c.query_i64(
+                        "SELECT COUNT(*) FROM service_record WHERE ability_level >= 2",
+                        &[],
+                    )
+                    .expect("n"),
+                );
+                v
+            })
+            .collect();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[0], answers[1]);
+    }
+}
+
+/// A large load into an empty table drops the secondary indexes and builds
+/// them again; the rows and the indexes are all there after.
+#[test]
+fn bulk_activity_loads_rebuild_their_indexes() {
+    use laoxiao_model::activity::StudentCohort;
+    use laoxiao_store::activity;
+    each_db(|s| {
+        let items: Vec<StudentCohort> = (0..60_000)
+            .map(|i| StudentCohort {
+                id: format!("K{i:06}"),
+                institution: "学院".into(),
+                program: "老年保健与管理".into(),
+                intake_year: 2000 + i % 20,
+                enrolled: 30,
+                graduated: 0,
+            })
+            .collect();
+        let mut c = s.conn().expect("conn");
+        let w = c
+            .transaction(|c| activity::write_many(c, &items, "2022-12-31T00:00:00Z", |_| {}))
+            .expect("write");
+        assert_eq!(w.inserted, 60_000);
+        let idx = match s.backend() {
+            laoxiao_store::Backend::Sqlite => c.query_i64(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'student_cohort_year_idx'",
+                &[],
+            ),
+            laoxiao_store::Backend::Postgres => c.query_i64(
+                "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'student_cohort_year_idx' \
+                 AND schemaname = current_schema()",
+                &[],
+            ),
+        }
+        .expect("index");
+        assert_eq!(idx, 1);
+        assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 60_000);
+        let again = c
+            .transaction(|c| activity::write_many(c, &items[..10], "2023-01-01T00:00:00Z", |_| {}))
+            .expect("again");
+        assert_eq!(again.unchanged, 10);
+    });
+}

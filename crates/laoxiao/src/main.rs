@@ -188,6 +188,17 @@ enum Kind {
     Classes,
     Elderly,
     Infants,
+    /// 从业人员
+    Staff,
+    /// 服务记录
+    Services,
+    /// 入托
+    Enrolments,
+    /// 入住
+    Residences,
+    /// 养老服务相关专业学生
+    #[value(alias = "student_cohorts")]
+    StudentCohorts,
 }
 
 impl From<Kind> for RecordKind {
@@ -197,6 +208,11 @@ impl From<Kind> for RecordKind {
             Kind::Classes => RecordKind::Classes,
             Kind::Elderly => RecordKind::Elderly,
             Kind::Infants => RecordKind::Infants,
+            Kind::Staff => RecordKind::Staff,
+            Kind::Services => RecordKind::Services,
+            Kind::Enrolments => RecordKind::Enrolments,
+            Kind::Residences => RecordKind::Residences,
+            Kind::StudentCohorts => RecordKind::StudentCohorts,
         }
     }
 }
@@ -792,15 +808,36 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         Some(&progress),
     )?;
     pb.finish_and_clear();
+    let _ = report;
+    let activity = laoxiao_store::io::ActivityBatch {
+        staff: &city.staff,
+        services: &city.services,
+        enrolments: &city.enrolments,
+        residences: &city.residences,
+        student_cohorts: &city.student_cohorts,
+    };
+    let people_loaded = started.elapsed();
+    let pb = bar(activity.len() as u64, "activity");
+    let progress = |done: u64, _total: u64| pb.set_position(done);
+    laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
+    pb.finish_and_clear();
     println!(
-        "demo city loaded: {} facilities, {} classes, {} people (generated in {:.1} s, loaded in {:.1} s)",
+        "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
+         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
+         registers {:.1} s, activity {:.1} s)",
         city.facilities.len(),
         city.classes.len(),
         people.len(),
+        city.staff.len(),
+        city.services.len(),
+        city.enrolments.len(),
+        city.residences.len(),
+        city.student_cohorts.len(),
         generated.as_secs_f64(),
-        (started.elapsed() - generated).as_secs_f64()
+        (started.elapsed() - generated).as_secs_f64(),
+        (people_loaded - generated).as_secs_f64(),
+        (started.elapsed() - people_loaded).as_secs_f64()
     );
-    let _ = report;
     Ok(())
 }
 

@@ -292,6 +292,9 @@ fn for_each_row(
             }
         }
     };
+    if let Some(n) = activity_rows(store, kind, &mut f)? {
+        return Ok(n);
+    }
     let mut conn = store.conn()?;
     let mut n = 0;
     match kind {
@@ -320,6 +323,11 @@ fn for_each_row(
                 n += 1;
             }
         }
+        RecordKind::Staff
+        | RecordKind::Services
+        | RecordKind::Enrolments
+        | RecordKind::Residences
+        | RecordKind::StudentCohorts => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -337,4 +345,20 @@ fn for_each_row(
         }
     }
     Ok(n)
+}
+
+/// The activity registers' rows (`None` for the other kinds).
+fn activity_rows(
+    store: &Store,
+    kind: RecordKind,
+    f: &mut impl FnMut(Vec<String>) -> Result<()>,
+) -> Result<Option<usize>> {
+    match kind {
+        RecordKind::Staff
+        | RecordKind::Services
+        | RecordKind::Enrolments
+        | RecordKind::Residences
+        | RecordKind::StudentCohorts => Ok(Some(super::activity::for_each_row(store, kind, f)?)),
+        _ => Ok(None),
+    }
 }

@@ -645,6 +645,9 @@ fn load_all(s: &Store) {
     import_rows(s, RecordKind::Elderly, &el).expect("elderly");
     let inf: Vec<Cells> = (0..10).map(infant).collect();
     import_rows(s, RecordKind::Infants, &inf).expect("infants");
+    for (kind, rows) in activity_rows() {
+        import_rows(s, kind, &rows).expect("activity");
+    }
 }
 
 #[test]
@@ -962,5 +965,185 @@ fn repeats_within_a_file_are_reported_once() {
             }
         }
         assert_eq!(count(s, "person"), 2);
+    }
+}
+
+fn cells(v: &[(&'static str, &str)]) -> Cells {
+    v.iter().map(|(k, x)| (*k, x.to_string())).collect()
+}
+
+/// One or two rows of each activity register, naming what `load_all` loads.
+fn activity_rows() -> Vec<(RecordKind, Vec<Cells>)> {
+    vec![
+        (
+            RecordKind::StudentCohorts,
+            vec![cells(&[
+                ("id", "K2020-1"),
+                ("institution", "嘉兴康颐职业技术学院"),
+                ("program", "智慧健康养老服务与管理"),
+                ("intake_year", "2020"),
+                ("enrolled", "40"),
+                ("graduated", "37"),
+            ])],
+        ),
+        (
+            RecordKind::Staff,
+            vec![
+                cells(&[
+                    ("id", "S1"),
+                    ("facility_id", "F1"),
+                    ("role", "care_worker"),
+                    ("name", "李护理"),
+                    ("certified", "true"),
+                    ("certificate", "养老护理员职业技能等级证书"),
+                    ("skill_grade", "senior"),
+                    ("hired_date", "2021-03-01"),
+                ]),
+                cells(&[
+                    ("id", "S2"),
+                    ("facility_id", "N1"),
+                    ("role", "保育员"),
+                    ("name", "周保育"),
+                    ("certified", "否"),
+                    ("hired_date", "2023-09-01"),
+                    ("left_date", "2024-06-30"),
+                ]),
+            ],
+        ),
+        (
+            RecordKind::Residences,
+            vec![cells(&[
+                ("id", "R1"),
+                ("person_id", "E00001"),
+                ("facility_id", "F1"),
+                ("admitted_date", "2024-05-01"),
+            ])],
+        ),
+        (
+            RecordKind::Enrolments,
+            vec![cells(&[
+                ("id", "EN1"),
+                ("infant_id", "I00001"),
+                ("facility_id", "N1"),
+                ("class_id", "C2"),
+                ("start_date", "2026-09-01"),
+            ])],
+        ),
+        (
+            RecordKind::Services,
+            vec![
+                cells(&[
+                    ("id", "V1"),
+                    ("person_id", "E00002"),
+                    ("kind", "visit"),
+                    ("date", "2026-03-05"),
+                    ("facility_id", "F1"),
+                    ("note", "电话探访"),
+                ]),
+                cells(&[
+                    ("id", "A1"),
+                    ("person_id", "E00002"),
+                    ("kind", "能力评估"),
+                    ("date", "2026-04-05"),
+                    ("ability_level", "2"),
+                ]),
+                cells(&[
+                    ("id", "NV1"),
+                    ("person_id", "I00003"),
+                    ("kind", "newborn_visit"),
+                    ("date", "2025-01-10"),
+                ]),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn activity_rows_are_checked_against_the_registers() {
+    for db in dbs() {
+        let s = &db.store;
+        load_all(s);
+        // Re-importing changes nothing.
+        for (kind, rows) in activity_rows() {
+            let r = import_rows(s, kind, &rows).expect("again");
+            assert_eq!(r.unchanged, rows.len() as u64, "{kind}");
+        }
+        let bad = vec![
+            cells(&[
+                ("id", "V9"),
+                ("person_id", "I00001"),
+                ("kind", "visit"),
+                ("date", "2026-03-05"),
+            ]),
+            cells(&[
+                ("id", "V9"),
+                ("person_id", "E99999"),
+                ("kind", "meal_assistance"),
+                ("date", "2026-03-05"),
+                ("facility_id", "NOPE"),
+                ("ability_level", "1"),
+            ]),
+            cells(&[
+                ("id", "A9"),
+                ("person_id", "E00003"),
+                ("kind", "ability_assessment"),
+                ("date", "2027-03-05"),
+            ]),
+        ];
+        let errs = rejected(import_rows(s, RecordKind::Services, &bad));
+        assert_error(&errs, 2, "person_id", "infant register, not the elderly");
+        assert_error(&errs, 3, "id", "duplicate id");
+        assert_error(&errs, 3, "person_id", "not on the register");
+        assert_error(&errs, 3, "facility_id", "not on the register");
+        assert_error(&errs, 3, "ability_level", "only for ability assessments");
+        assert_error(&errs, 4, "date", "future");
+        assert_error(&errs, 4, "ability_level", "required");
+        assert_eq!(errs.len(), 7, "{errs:?}");
+        let bad = vec![cells(&[
+            ("id", "EN9"),
+            ("infant_id", "E00001"),
+            ("facility_id", "F1"),
+            ("class_id", "C1"),
+            ("start_date", "2026-09-01"),
+        ])];
+        let errs = rejected(import_rows(s, RecordKind::Enrolments, &bad));
+        assert_error(&errs, 2, "infant_id", "elderly");
+        assert_error(&errs, 2, "facility_id", "takes no enrolments");
+        assert_error(&errs, 2, "class_id", "belongs to facility \"N1\"");
+        let bad = vec![cells(&[
+            ("id", "S9"),
+            ("facility_id", "N1"),
+            ("role", "care_worker"),
+            ("name", "某"),
+            ("hired_date", "2021-01-01"),
+        ])];
+        let errs = rejected(import_rows(s, RecordKind::Staff, &bad));
+        assert_error(&errs, 2, "role", "does not work at");
+        // Nothing of the rejected files was written.
+        assert_eq!(count(s, "service_record"), 3);
+        assert_eq!(count(s, "enrolment"), 1);
+        assert_eq!(count(s, "staff"), 2);
+    }
+}
+
+#[test]
+fn documented_activity_examples_import() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    for db in dbs() {
+        for (kind, file) in [
+            (RecordKind::Facilities, "facilities.csv"),
+            (RecordKind::Classes, "classes.csv"),
+            (RecordKind::Elderly, "elderly.csv"),
+            (RecordKind::Infants, "infants.csv"),
+            (RecordKind::Staff, "staff.csv"),
+            (RecordKind::Services, "services.csv"),
+            (RecordKind::Enrolments, "enrolments.csv"),
+            (RecordKind::Residences, "residences.csv"),
+            (RecordKind::StudentCohorts, "student_cohorts.csv"),
+        ] {
+            let r = import_file(&db.store, kind, &dir.join(file), &opts())
+                .unwrap_or_else(|e| panic!("{file}: {e}: {e:?}"));
+            assert!(r.inserted > 0, "{file}");
+        }
     }
 }
