@@ -131,6 +131,32 @@ async function mapReady(id) {
   await page.waitForTimeout(800);
 }
 
+async function login(username, password) {
+  await page.goto(`${base}/console/login`);
+  await page.fill("#i-username", username);
+  await page.fill("#i-password", password);
+  await page.click("#login-submit");
+  await page.waitForSelector("#logout");
+}
+
+test("login: anonymous callers are sent to the login page, which lists the demo accounts", async () => {
+  const r = await page.goto(`${base}/console/elderly`);
+  assert.ok(r.ok());
+  assert.match(page.url(), /\/console\/login\?next=/);
+  const users = await page.locator("#demo-accounts tbody td:first-child").allTextContents();
+  for (const u of ["city", "county", "town", "village", "operator", "inspector", "auditor", "analyst"]) {
+    assert.ok(users.map((x) => x.trim()).includes(u), `demo account ${u} listed`);
+  }
+  await shot("00-login");
+  // A wrong password is refused with a message, then the city administrator logs in.
+  await page.fill("#i-username", "city");
+  await page.fill("#i-password", "wrong");
+  await page.click("#login-submit");
+  await page.waitForSelector("#login-error");
+  await login("city", "demo-city-2026");
+  assert.match(await page.textContent("#current-user"), /city/);
+});
+
 test("overview in Chinese with figures and the map", async () => {
   await page.goto(`${base}/?lang=zh-CN`);
   assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
@@ -276,8 +302,8 @@ test("import: a bad row is listed with its reason and nothing is written", async
   const rows = await page.locator("#import-rejected tbody td:first-child").allTextContents();
   assert.deepEqual(rows.map((r) => r.trim()), ["3"]); // the header is row 1
   await shot("12-import-rejected");
-  const r = await fetch(`${base}/api/facilities/BT-${runId}-1`);
-  assert.equal(r.status, 404, "dry run wrote nothing");
+  const r = await page.goto(`${base}/console/facilities/BT-${runId}-1`);
+  assert.equal(r.status(), 404, "dry run wrote nothing");
 });
 
 test("import: a good file is previewed, then confirmed", async () => {
@@ -295,8 +321,8 @@ test("import: a good file is previewed, then confirmed", async () => {
   await shot("13-import-preview");
   await page.click("#confirm-import");
   await page.waitForSelector("#import-done");
-  const r = await fetch(`${base}/api/facilities/BT-${runId}-1`);
-  assert.equal(r.status, 200);
+  const r = await page.goto(`${base}/console/facilities/BT-${runId}-1`);
+  assert.equal(r.status(), 200);
 });
 
 test("tablet width", async () => {
@@ -309,4 +335,27 @@ test("tablet width", async () => {
   await page.goto(`${base}/console/facilities`);
   await shot("15-tablet-facilities");
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test("roles: a village worker sees their village only; the auditor reads the trail", async () => {
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("village", "demo-village-2026");
+  const r = await page.goto(`${base}/console/elderly?area=330411`);
+  assert.equal(r.status(), 404, "another county is out of reach");
+  const imp = await page.goto(`${base}/console/import`);
+  assert.equal(imp.status(), 403);
+  await page.goto(`${base}/console/elderly`);
+  const ids = await page.locator("#results tbody tr").count();
+  assert.ok(ids >= 0);
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("auditor", "demo-auditor-2026");
+  await page.goto(`${base}/console/audit?action=import`);
+  await page.waitForSelector("#audit-table");
+  const actions = await page.locator("#audit-table tbody td:nth-child(6)").allTextContents();
+  assert.ok(actions.map((a) => a.trim()).includes("import"), "the console import is in the trail");
+  await shot("20-audit");
+  const fac = await page.goto(`${base}/console/facilities`);
+  assert.equal(fac.status(), 403, "auditors read the trail, not the registers");
 });

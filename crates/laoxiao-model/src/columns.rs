@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use crate::activity::{
+    Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole, StudentCohort,
+};
 use crate::error::FieldError;
 use crate::facility::{
     ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
@@ -25,6 +28,11 @@ crate::code_enum! {
         Classes = ("classes", "托育班级", "Childcare classes"),
         Elderly = ("elderly", "老年人", "Elderly people"),
         Infants = ("infants", "婴幼儿", "Infants"),
+        Staff = ("staff", "从业人员", "Staff"),
+        Services = ("services", "服务记录", "Service records"),
+        Enrolments = ("enrolments", "入托", "Childcare enrolments"),
+        Residences = ("residences", "入住", "Care-home residences"),
+        StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
     }
 }
 
@@ -234,6 +242,69 @@ const INFANT_COLUMNS: &[Column] = &[
     col("death_date", "死亡日期", ColType::Date, false),
 ];
 
+const STAFF_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("facility_id", "用人单位编号", ColType::Text, true),
+    col("role", "岗位", ColType::Enum(values_of!(StaffRole)), true),
+    col("name", "姓名", ColType::Text, true),
+    col("certified", "持证", ColType::Bool, false),
+    col("certificate", "证书名称", ColType::Text, false),
+    col(
+        "skill_grade",
+        "技能等级",
+        ColType::Enum(values_of!(SkillGrade)),
+        false,
+    ),
+    col("hired_date", "入职日期", ColType::Date, true),
+    col("left_date", "离职日期", ColType::Date, false),
+];
+
+const SERVICE_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("person_id", "服务对象编号", ColType::Text, true),
+    col(
+        "kind",
+        "服务类型",
+        ColType::Enum(values_of!(ServiceKind)),
+        true,
+    ),
+    col("date", "服务日期", ColType::Date, true),
+    col("facility_id", "服务机构编号", ColType::Text, false),
+    col(
+        "ability_level",
+        "评估能力等级",
+        ColType::Enum(values_of!(AbilityLevel)),
+        false,
+    ),
+    col("note", "备注", ColType::Text, false),
+];
+
+const ENROLMENT_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("infant_id", "婴幼儿编号", ColType::Text, true),
+    col("facility_id", "托育机构编号", ColType::Text, true),
+    col("class_id", "班级编号", ColType::Text, false),
+    col("start_date", "入托日期", ColType::Date, true),
+    col("end_date", "离托日期", ColType::Date, false),
+];
+
+const RESIDENCE_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("person_id", "老年人编号", ColType::Text, true),
+    col("facility_id", "养老机构编号", ColType::Text, true),
+    col("admitted_date", "入住日期", ColType::Date, true),
+    col("discharged_date", "退住日期", ColType::Date, false),
+];
+
+const COHORT_COLUMNS: &[Column] = &[
+    col("id", "编号", ColType::Text, true),
+    col("institution", "院校", ColType::Text, true),
+    col("program", "专业", ColType::Text, true),
+    col("intake_year", "入学年份", ColType::Int, true),
+    col("enrolled", "入学人数", ColType::Int, true),
+    col("graduated", "毕业人数", ColType::Int, false),
+];
+
 /// The columns of a record kind, in file order.
 pub fn columns(kind: RecordKind) -> &'static [Column] {
     match kind {
@@ -241,6 +312,11 @@ pub fn columns(kind: RecordKind) -> &'static [Column] {
         RecordKind::Classes => CLASS_COLUMNS,
         RecordKind::Elderly => ELDERLY_COLUMNS,
         RecordKind::Infants => INFANT_COLUMNS,
+        RecordKind::Staff => STAFF_COLUMNS,
+        RecordKind::Services => SERVICE_COLUMNS,
+        RecordKind::Enrolments => ENROLMENT_COLUMNS,
+        RecordKind::Residences => RESIDENCE_COLUMNS,
+        RecordKind::StudentCohorts => COHORT_COLUMNS,
     }
 }
 
@@ -705,6 +781,138 @@ pub fn person_to_row(p: &Person) -> Vec<String> {
     v
 }
 
+/// Reads a staff member from a row.
+pub fn staff_from_row(mut r: Row<'_>) -> Result<Staff, Vec<FieldError>> {
+    let s = Staff {
+        id: r.req_text("id"),
+        facility_id: r.req_text("facility_id"),
+        role: r.req_enum("role").unwrap_or(StaffRole::Other),
+        name: r.req_text("name"),
+        certified: r.bool("certified"),
+        certificate: r.text("certificate"),
+        skill_grade: r.enum_("skill_grade").unwrap_or(SkillGrade::Ungraded),
+        hired_date: r.req_date("hired_date"),
+        left_date: r.date("left_date"),
+    };
+    r.finish(s)
+}
+
+/// Writes a staff member as cells in [`columns`] order. `name` is written as
+/// given: callers pass a masked copy where names must not be shown.
+pub fn staff_to_row(s: &Staff) -> Vec<String> {
+    vec![
+        s.id.clone(),
+        s.facility_id.clone(),
+        s.role.code().into(),
+        s.name.clone(),
+        fmt_bool(s.certified),
+        opt(&s.certificate),
+        s.skill_grade.code().into(),
+        s.hired_date.to_string(),
+        opt(&s.left_date),
+    ]
+}
+
+/// Reads a service record from a row.
+pub fn service_from_row(mut r: Row<'_>) -> Result<ServiceRecord, Vec<FieldError>> {
+    let s = ServiceRecord {
+        id: r.req_text("id"),
+        person_id: r.req_text("person_id"),
+        kind: r.req_enum("kind").unwrap_or(ServiceKind::Visit),
+        date: r.req_date("date"),
+        facility_id: r.text("facility_id"),
+        ability_level: r.enum_("ability_level"),
+        note: r.text("note"),
+    };
+    r.finish(s)
+}
+
+/// Writes a service record as cells in [`columns`] order.
+pub fn service_to_row(s: &ServiceRecord) -> Vec<String> {
+    vec![
+        s.id.clone(),
+        s.person_id.clone(),
+        s.kind.code().into(),
+        s.date.to_string(),
+        opt(&s.facility_id),
+        opt(&s.ability_level),
+        opt(&s.note),
+    ]
+}
+
+/// Reads an enrolment from a row.
+pub fn enrolment_from_row(mut r: Row<'_>) -> Result<Enrolment, Vec<FieldError>> {
+    let e = Enrolment {
+        id: r.req_text("id"),
+        infant_id: r.req_text("infant_id"),
+        facility_id: r.req_text("facility_id"),
+        class_id: r.text("class_id"),
+        start_date: r.req_date("start_date"),
+        end_date: r.date("end_date"),
+    };
+    r.finish(e)
+}
+
+/// Writes an enrolment as cells in [`columns`] order.
+pub fn enrolment_to_row(e: &Enrolment) -> Vec<String> {
+    vec![
+        e.id.clone(),
+        e.infant_id.clone(),
+        e.facility_id.clone(),
+        opt(&e.class_id),
+        e.start_date.to_string(),
+        opt(&e.end_date),
+    ]
+}
+
+/// Reads a care-home residence from a row.
+pub fn residence_from_row(mut r: Row<'_>) -> Result<Residence, Vec<FieldError>> {
+    let v = Residence {
+        id: r.req_text("id"),
+        person_id: r.req_text("person_id"),
+        facility_id: r.req_text("facility_id"),
+        admitted_date: r.req_date("admitted_date"),
+        discharged_date: r.date("discharged_date"),
+    };
+    r.finish(v)
+}
+
+/// Writes a residence as cells in [`columns`] order.
+pub fn residence_to_row(v: &Residence) -> Vec<String> {
+    vec![
+        v.id.clone(),
+        v.person_id.clone(),
+        v.facility_id.clone(),
+        v.admitted_date.to_string(),
+        opt(&v.discharged_date),
+    ]
+}
+
+/// Reads a student cohort from a row.
+pub fn cohort_from_row(mut r: Row<'_>) -> Result<StudentCohort, Vec<FieldError>> {
+    let c = StudentCohort {
+        id: r.req_text("id"),
+        institution: r.req_text("institution"),
+        program: r.req_text("program"),
+        intake_year: r.req_int("intake_year"),
+        enrolled: r.req_int("enrolled"),
+        graduated: r.int("graduated").unwrap_or(0),
+    };
+    r.finish(c)
+}
+
+/// Writes a student cohort as cells in [`columns`] order.
+pub fn cohort_to_row(c: &StudentCohort) -> Vec<String> {
+    vec![
+        c.id.clone(),
+        c.institution.clone(),
+        c.program.clone(),
+        c.intake_year.to_string(),
+        c.enrolled.to_string(),
+        c.graduated.to_string(),
+    ]
+}
+
 /// The header row of a kind in a language.
 pub fn headers(kind: RecordKind, lang: HeaderLang) -> Vec<&'static str> {
     columns(kind)
@@ -771,6 +979,123 @@ mod tests {
         .expect("headers");
         let back = facility_from_row(hdr.row(&cells, CoordSystem::Wgs84)).expect("row");
         assert_eq!(back, f);
+    }
+
+    fn round_trip<T: PartialEq + std::fmt::Debug>(
+        kind: RecordKind,
+        value: &T,
+        to: fn(&T) -> Vec<String>,
+        from: fn(Row<'_>) -> Result<T, Vec<FieldError>>,
+    ) {
+        let cells = to(value);
+        assert_eq!(cells.len(), columns(kind).len(), "{kind}");
+        for lang in [HeaderLang::Chinese, HeaderLang::English] {
+            let hdr = HeaderMap::new(kind, &strings(&headers(kind, lang))).expect("headers");
+            let back = from(hdr.row(&cells, CoordSystem::Wgs84)).expect("row");
+            assert_eq!(&back, value, "{kind} {lang:?}");
+        }
+    }
+
+    #[test]
+    fn activity_rows_round_trip() {
+        let d = |s: &str| parse_date(s).expect("date");
+        round_trip(
+            RecordKind::Staff,
+            &Staff {
+                id: "S1".into(),
+                facility_id: "F1".into(),
+                role: StaffRole::CareWorker,
+                name: "王秀英".into(),
+                certified: true,
+                certificate: Some("养老护理员职业技能等级证书".into()),
+                skill_grade: SkillGrade::Technician,
+                hired_date: d("2019-03-01"),
+                left_date: Some(d("2022-06-30")),
+            },
+            staff_to_row,
+            staff_from_row,
+        );
+        let visit = ServiceRecord {
+            id: "V1".into(),
+            person_id: "E1".into(),
+            kind: ServiceKind::Visit,
+            date: d("2022-05-06"),
+            facility_id: Some("F2".into()),
+            ability_level: None,
+            note: Some("电话".into()),
+        };
+        round_trip(
+            RecordKind::Services,
+            &visit,
+            service_to_row,
+            service_from_row,
+        );
+        round_trip(
+            RecordKind::Services,
+            &ServiceRecord {
+                kind: ServiceKind::AbilityAssessment,
+                ability_level: Some(AbilityLevel::Severe),
+                facility_id: None,
+                note: None,
+                ..visit
+            },
+            service_to_row,
+            service_from_row,
+        );
+        round_trip(
+            RecordKind::Enrolments,
+            &Enrolment {
+                id: "N1".into(),
+                infant_id: "I1".into(),
+                facility_id: "F3".into(),
+                class_id: Some("C1".into()),
+                start_date: d("2022-09-01"),
+                end_date: None,
+            },
+            enrolment_to_row,
+            enrolment_from_row,
+        );
+        round_trip(
+            RecordKind::Residences,
+            &Residence {
+                id: "R1".into(),
+                person_id: "E1".into(),
+                facility_id: "F4".into(),
+                admitted_date: d("2021-01-10"),
+                discharged_date: Some(d("2022-02-01")),
+            },
+            residence_to_row,
+            residence_from_row,
+        );
+        round_trip(
+            RecordKind::StudentCohorts,
+            &StudentCohort {
+                id: "K1".into(),
+                institution: "嘉兴职业学校".into(),
+                program: "智慧健康养老服务与管理".into(),
+                intake_year: 2019,
+                enrolled: 42,
+                graduated: 40,
+            },
+            cohort_to_row,
+            cohort_from_row,
+        );
+        // Chinese labels from the template's dropdowns are read too.
+        let hdr = HeaderMap::new(
+            RecordKind::Services,
+            &strings(&[
+                "编号",
+                "服务对象编号",
+                "服务类型",
+                "服务日期",
+                "评估能力等级",
+            ]),
+        )
+        .expect("headers");
+        let cells = strings(&["A1", "E1", "能力评估", "2022/03/04", "重度失能"]);
+        let r = service_from_row(hdr.row(&cells, CoordSystem::Wgs84)).expect("row");
+        assert_eq!(r.kind, ServiceKind::AbilityAssessment);
+        assert_eq!(r.ability_level, Some(AbilityLevel::Severe));
     }
 
     #[test]

@@ -250,9 +250,10 @@ impl Facility {
             errs.push(FieldError::new("name", "must not be empty"));
         }
         if let Some(code) = &self.operator_credit_code
-            && let Err(reason) = crate::credit_code::validate(code) {
-                errs.push(FieldError::new("operator_credit_code", reason));
-            }
+            && let Err(reason) = crate::credit_code::validate(code)
+        {
+            errs.push(FieldError::new("operator_credit_code", reason));
+        }
         let want = if self.kind.village_level() {
             &[crate::AreaLevel::Village][..]
         } else {
@@ -269,28 +270,31 @@ impl Facility {
             ("approved_slots", self.approved_slots),
         ] {
             if let Some(n) = v
-                && n < 0 {
-                    errs.push(FieldError::new(
-                        field,
-                        format!("must not be negative (got {n})"),
-                    ));
-                }
+                && n < 0
+            {
+                errs.push(FieldError::new(
+                    field,
+                    format!("must not be negative (got {n})"),
+                ));
+            }
         }
         let beds = self.beds.unwrap_or(0);
         if let Some(n) = self.nursing_beds
-            && n > beds {
-                errs.push(FieldError::new(
-                    "nursing_beds",
-                    format!("{n} nursing beds exceed the {beds} beds"),
-                ));
-            }
+            && n > beds
+        {
+            errs.push(FieldError::new(
+                "nursing_beds",
+                format!("{n} nursing beds exceed the {beds} beds"),
+            ));
+        }
         if let Some(n) = self.dementia_beds
-            && n > beds {
-                errs.push(FieldError::new(
-                    "dementia_beds",
-                    format!("{n} dementia beds exceed the {beds} beds"),
-                ));
-            }
+            && n > beds
+        {
+            errs.push(FieldError::new(
+                "dementia_beds",
+                format!("{n} dementia beds exceed the {beds} beds"),
+            ));
+        }
         if self.filing_status == FilingStatus::Filed && self.filing_date.is_none() {
             errs.push(FieldError::new(
                 "filing_date",
@@ -298,12 +302,13 @@ impl Facility {
             ));
         }
         if let (Some(from), Some(until)) = (self.rating_valid_from, self.rating_valid_until)
-            && until < from {
-                errs.push(FieldError::new(
-                    "rating_valid_until",
-                    format!("{until} is before rating_valid_from {from}"),
-                ));
-            }
+            && until < from
+        {
+            errs.push(FieldError::new(
+                "rating_valid_until",
+                format!("{until} is before rating_valid_from {from}"),
+            ));
+        }
         if let Some(r) = self.rating {
             let stations = matches!(
                 self.kind,
@@ -343,18 +348,19 @@ impl ChildcareClass {
             ));
         }
         if let Some(limit) = ck.class_limits.get(self.class_type)
-            && self.capacity > limit.max_size {
-                errs.push(FieldError::new(
-                    "capacity",
-                    format!(
-                        "{} places exceed the national maximum of {} for a {} ({})",
-                        self.capacity,
-                        limit.max_size,
-                        self.class_type.label_zh(),
-                        limit.source
-                    ),
-                ));
-            }
+            && self.capacity > limit.max_size
+        {
+            errs.push(FieldError::new(
+                "capacity",
+                format!(
+                    "{} places exceed the national maximum of {} for a {} ({})",
+                    self.capacity,
+                    limit.max_size,
+                    self.class_type.label_zh(),
+                    limit.source
+                ),
+            ));
+        }
         if self.enrolled < 0 {
             errs.push(FieldError::new("enrolled", "must not be negative"));
         } else if self.enrolled > self.capacity && self.capacity > 0 {
@@ -370,9 +376,10 @@ impl ChildcareClass {
             errs.push(FieldError::new("caregivers", "must not be negative"));
         }
         if let Some(f) = self.monthly_fee_fen
-            && f < 0 {
-                errs.push(FieldError::new("monthly_fee_yuan", "must not be negative"));
-            }
+            && f < 0
+        {
+            errs.push(FieldError::new("monthly_fee_yuan", "must not be negative"));
+        }
         errs
     }
 }

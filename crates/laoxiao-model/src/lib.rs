@@ -2,6 +2,7 @@
 //! validation of the codes they carry. No I/O: the store, engines and web
 //! crates build on these types.
 
+pub mod activity;
 pub mod area;
 pub mod check;
 pub mod codes;
@@ -14,6 +15,7 @@ pub mod idcard;
 pub mod jiaxing;
 pub mod person;
 
+pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
 pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassLimits};
 pub use error::{FieldError, ModelError};

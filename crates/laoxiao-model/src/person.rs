@@ -264,12 +264,13 @@ impl Person {
                     ));
                 }
                 if let Some(o) = self.birth_order
-                    && !(1..=20).contains(&o) {
-                        errs.push(FieldError::new(
-                            "birth_order",
-                            format!("{o} is not a birth order"),
-                        ));
-                    }
+                    && !(1..=20).contains(&o)
+                {
+                    errs.push(FieldError::new(
+                        "birth_order",
+                        format!("{o} is not a birth order"),
+                    ));
+                }
                 if self.ability_level.is_some() {
                     errs.push(FieldError::new("ability_level", "only for elderly people"));
                 }
@@ -282,9 +283,10 @@ impl Person {
             ));
         }
         if let Some(d) = self.death_date
-            && d < self.birth_date {
-                errs.push(FieldError::new("death_date", "before the birth date"));
-            }
+            && d < self.birth_date
+        {
+            errs.push(FieldError::new("death_date", "before the birth date"));
+        }
         errs
     }
 }

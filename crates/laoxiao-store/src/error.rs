@@ -47,6 +47,15 @@ pub enum StoreError {
     BadUrl(String),
     #[error("reference data: {0}")]
     Reference(String),
+    /// A missing or malformed key or security setting.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Encryption or decryption failed (wrong key, tampered value).
+    #[error("cryptography: {0}")]
+    Crypto(String),
+    /// The caller's role may not do this at all (403).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl StoreError {
@@ -64,6 +73,9 @@ impl StoreError {
             StoreError::File(_) => "file_unreadable",
             StoreError::BadUrl(_) => "bad_database_url",
             StoreError::Reference(_) => "reference_data_invalid",
+            StoreError::Config(_) => "configuration_error",
+            StoreError::Crypto(_) => "crypto_error",
+            StoreError::Forbidden(_) => "forbidden",
         }
     }
 
@@ -73,6 +85,7 @@ impl StoreError {
             StoreError::NotFound { .. } => 404,
             StoreError::Invalid(_) | StoreError::ImportRejected(_) => 422,
             StoreError::Conflict(_) => 409,
+            StoreError::Forbidden(_) => 403,
             StoreError::UnsupportedFile(_) | StoreError::File(_) => 400,
             StoreError::Connect(_) => 503,
             _ => 500,
@@ -85,7 +98,9 @@ impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
         use r2d2_sqlite::rusqlite::ffi;
         // A unique key hit by a concurrent writer is the caller's conflict, not a server fault.
         if let r2d2_sqlite::rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            {
                 return StoreError::Conflict("a record with the same key already exists".into());
             }
         }
@@ -97,7 +112,9 @@ impl From<r2d2_postgres::postgres::Error> for StoreError {
     fn from(e: r2d2_postgres::postgres::Error) -> Self {
         // The server's own message is more useful than the wrapper's "db error".
         match e.as_db_error() {
-            Some(db) if db.code() == &r2d2_postgres::postgres::error::SqlState::UNIQUE_VIOLATION => {
+            Some(db)
+                if db.code() == &r2d2_postgres::postgres::error::SqlState::UNIQUE_VIOLATION =>
+            {
                 StoreError::Conflict("a record with the same key already exists".into())
             }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),

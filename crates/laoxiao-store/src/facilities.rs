@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
-use crate::{Page, Reference, Upserted, like_contains, now_rfc3339, path_upper, row_hash};
+use crate::scope::{Perm, Scope};
+use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
 const COLS: &str = "id, name, kind, level, ownership, operator_name, operator_credit_code, area_code, address, \
     lng, lat, beds, nursing_beds, dementia_beds, approved_slots, inclusive, filing_status, filing_date, rating, \
@@ -153,9 +154,41 @@ fn validate(reference: &Reference, f: &Facility) -> Result<()> {
     }
 }
 
-/// Creates a facility; a live facility with the same id is a conflict.
-pub fn create(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Facility> {
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        what: "facility",
+        id: id.to_string(),
+    }
+}
+
+fn check_in_scope(reference: &Reference, scope: &Scope, f: &Facility) -> Result<()> {
+    let path = area_path(reference, &f.area_code)?;
+    if scope.contains_facility(&f.id, &path) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+            "area_code",
+            "the area lies outside your own",
+        )]))
+    }
+}
+
+/// Creates a facility in the scope; a live facility with the same id is a conflict.
+/// Audited.
+pub fn create(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+) -> Result<Facility> {
+    scope.require(Perm::WriteFacilities)?;
+    if scope.facility().is_some() {
+        return Err(StoreError::Forbidden(
+            "a facility operator cannot register new facilities".into(),
+        ));
+    }
     validate(reference, f)?;
+    check_in_scope(reference, scope, f)?;
     let live = conn.query_i64(
         "SELECT COUNT(*) FROM facility WHERE id = $1 AND deleted_at IS NULL",
         &[f.id.as_str().into()],
@@ -167,49 +200,94 @@ pub fn create(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Fa
         )));
     }
     upsert(conn, reference, f, &now_rfc3339())?;
-    get(conn, &f.id)
+    let after = get(conn, scope, &f.id)?;
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "create",
+            entity: "facility",
+            entity_id: Some(&f.id),
+            before: None,
+            after: audit::snapshot(&after),
+        },
+    )?;
+    Ok(after)
 }
 
-/// Replaces a live facility's fields.
-pub fn update(conn: &mut Conn, reference: &Reference, f: &Facility) -> Result<Facility> {
-    get(conn, &f.id)?;
+/// Replaces a live facility's fields (old and new area in the scope). Audited.
+pub fn update(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+) -> Result<Facility> {
+    scope.require(Perm::WriteFacilities)?;
+    let before = get(conn, scope, &f.id)?;
     validate(reference, f)?;
+    check_in_scope(reference, scope, f)?;
     upsert(conn, reference, f, &now_rfc3339())?;
-    get(conn, &f.id)
+    let after = get(conn, scope, &f.id)?;
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "update",
+            entity: "facility",
+            entity_id: Some(&f.id),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )?;
+    Ok(after)
 }
 
-/// Marks a facility and its classes deleted; they disappear from lists and lookups.
-/// Callers that need both updates atomic run this inside a transaction.
-pub fn soft_delete(conn: &mut Conn, id: &str) -> Result<()> {
+/// Marks a facility in the scope and its classes deleted; they disappear from
+/// lists and lookups. Callers that need both updates atomic run this inside a
+/// transaction. Audited.
+pub fn soft_delete(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
+    scope.require(Perm::WriteFacilities)?;
+    if scope.facility().is_some() {
+        return Err(StoreError::Forbidden(
+            "a facility operator cannot delete facilities".into(),
+        ));
+    }
+    let before = get(conn, scope, id)?;
     let now = now_rfc3339();
     let n = conn.execute(
         "UPDATE facility SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
         &[now.as_str().into(), id.into()],
     )?;
     if n == 0 {
-        return Err(StoreError::NotFound {
-            what: "facility",
-            id: id.to_string(),
-        });
+        return Err(not_found(id));
     }
     conn.execute(
         "UPDATE childcare_class SET deleted_at = $1, updated_at = $1 WHERE facility_id = $2 AND deleted_at IS NULL",
         &[now.as_str().into(), id.into()],
     )?;
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "delete",
+            entity: "facility",
+            entity_id: Some(id),
+            before: audit::snapshot(&before),
+            after: None,
+        },
+    )?;
     Ok(())
 }
 
-/// One live facility.
-pub fn get(conn: &mut Conn, id: &str) -> Result<Facility> {
+/// One live facility in the scope (outside it: not found).
+pub fn get(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Facility> {
+    scope.require(Perm::ReadFacilities)?;
+    let mut p = vec![Value::from(id)];
+    let mut w = String::from("id = $1 AND deleted_at IS NULL");
+    scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
     let row = conn
-        .query_opt(
-            &format!("SELECT {COLS} FROM facility WHERE id = $1 AND deleted_at IS NULL"),
-            &[id.into()],
-        )?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "facility",
-            id: id.to_string(),
-        })?;
+        .query_opt(&format!("SELECT {COLS} FROM facility WHERE {w}"), &p)?
+        .ok_or_else(|| not_found(id))?;
     from_row(&row)
 }
 
@@ -234,8 +312,14 @@ pub struct FacilityQuery {
 }
 
 /// Builds the WHERE clause shared by list and count.
-fn where_clause(reference: &Reference, q: &FacilityQuery, p: &mut Vec<Value>) -> Result<String> {
+fn where_clause(
+    reference: &Reference,
+    scope: &Scope,
+    q: &FacilityQuery,
+    p: &mut Vec<Value>,
+) -> Result<String> {
     let mut w = String::from("deleted_at IS NULL");
+    scope.push_sql(&mut w, p, "area_path", Some("id"));
     let add = |w: &mut String, cond: &str, v: Value, p: &mut Vec<Value>| {
         p.push(v);
         w.push_str(&format!(
@@ -284,9 +368,15 @@ fn where_clause(reference: &Reference, q: &FacilityQuery, p: &mut Vec<Value>) ->
 }
 
 /// A page of live facilities in id order.
-pub fn list(conn: &mut Conn, reference: &Reference, q: &FacilityQuery) -> Result<Page<Facility>> {
+pub fn list(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &FacilityQuery,
+) -> Result<Page<Facility>> {
+    scope.require(Perm::ReadFacilities)?;
     let mut p = Vec::new();
-    let mut w = where_clause(reference, q, &mut p)?;
+    let mut w = where_clause(reference, scope, q, &mut p)?;
     if let Some(after) = &q.after {
         p.push(after.as_str().into());
         w.push_str(&format!(" AND id > ${}", p.len()));
@@ -311,9 +401,17 @@ pub fn list(conn: &mut Conn, reference: &Reference, q: &FacilityQuery) -> Result
 }
 
 /// How many live facilities match (ignores `after` and `limit`).
-pub fn count(conn: &mut Conn, reference: &Reference, q: &FacilityQuery) -> Result<i64> {
+pub fn count(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &FacilityQuery,
+) -> Result<i64> {
+    if !scope.can(Perm::ReadFacilities) {
+        scope.require(Perm::Aggregates)?;
+    }
     let mut p = Vec::new();
-    let w = where_clause(reference, q, &mut p)?;
+    let w = where_clause(reference, scope, q, &mut p)?;
     conn.query_i64(&format!("SELECT COUNT(*) FROM facility WHERE {w}"), &p)
 }
 
@@ -368,7 +466,12 @@ pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()
 }
 
 /// The live classes of a facility.
-pub fn classes_of(conn: &mut Conn, facility_id: &str) -> Result<Vec<ChildcareClass>> {
+pub fn classes_of(
+    conn: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+) -> Result<Vec<ChildcareClass>> {
+    get(conn, scope, facility_id)?;
     conn.query(
         &format!("SELECT {CLASS_COLS} FROM childcare_class WHERE facility_id = $1 AND deleted_at IS NULL ORDER BY id"),
         &[facility_id.into()],
@@ -379,10 +482,19 @@ pub fn classes_of(conn: &mut Conn, facility_id: &str) -> Result<Vec<ChildcareCla
 }
 
 /// Every live class, in id order (for export).
-pub fn all_classes(conn: &mut Conn) -> Result<Vec<ChildcareClass>> {
+pub fn all_classes(conn: &mut Conn, scope: &Scope) -> Result<Vec<ChildcareClass>> {
+    scope.require(Perm::ReadFacilities)?;
+    let mut p = Vec::new();
+    let mut w = String::new();
+    scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));
+    let cols: Vec<String> = CLASS_COLS.split(", ").map(|c| format!("c.{c}")).collect();
     conn.query(
-        &format!("SELECT {CLASS_COLS} FROM childcare_class WHERE deleted_at IS NULL ORDER BY id"),
-        &[],
+        &format!(
+            "SELECT {} FROM childcare_class c JOIN facility f ON f.id = c.facility_id \
+             WHERE c.deleted_at IS NULL AND f.deleted_at IS NULL{w} ORDER BY c.id",
+            cols.join(", ")
+        ),
+        &p,
     )?
     .iter()
     .map(class_from_row)

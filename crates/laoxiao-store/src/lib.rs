@@ -2,13 +2,18 @@
 //! PostgreSQL (by URL), embedded migrations for both, the registers'
 //! repositories, and import/export.
 
+pub mod accounts;
+pub mod activity;
 pub mod areas;
+pub mod audit;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod facilities;
 pub mod io;
 pub mod migrate;
 pub mod people;
+pub mod scope;
 pub mod testdb;
 
 use std::sync::Arc;
@@ -16,8 +21,10 @@ use std::sync::Arc;
 use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::{AreaTree, Checker, ClassLimits};
 
+pub use crypto::Keys;
 pub use db::{Backend, Conn, DbTarget, Pool, Row, Value};
 pub use error::{Result, RowError, StoreError};
+pub use scope::{Actor, Perm, Role, Scope};
 
 /// The current time as RFC 3339 UTC with seconds, the format of every timestamp column.
 pub fn now_rfc3339() -> String {
@@ -43,6 +50,8 @@ pub struct Reference {
     /// The city outline (dereferences to the plain `Boundary`).
     pub boundary: IndexedBoundary,
     pub class_limits: ClassLimits,
+    /// The keys for ID numbers; set from configuration after opening.
+    keys: std::sync::RwLock<Option<Arc<Keys>>>,
 }
 
 impl Reference {
@@ -52,7 +61,28 @@ impl Reference {
             areas: laoxiao_model::jiaxing::areas()?,
             boundary: laoxiao_model::jiaxing::city_boundary()?.into(),
             class_limits: ClassLimits::embedded()?,
+            keys: std::sync::RwLock::new(None),
         })
+    }
+
+    /// The configured keys, or a configuration error naming what is missing.
+    pub fn keys(&self) -> Result<Arc<Keys>> {
+        self.keys
+            .read()
+            .ok()
+            .and_then(|k| k.clone())
+            .ok_or_else(|| {
+                StoreError::Config(
+                    "no data key is configured (LAOXIAO_DATA_KEY / LAOXIAO_HMAC_KEY or key_file); \
+                     ID numbers cannot be read or written"
+                        .into(),
+                )
+            })
+    }
+
+    /// Whether keys are configured.
+    pub fn has_keys(&self) -> bool {
+        self.keys.read().map(|k| k.is_some()).unwrap_or(false)
     }
 
     pub fn checker(&self) -> Checker<'_> {
@@ -107,6 +137,23 @@ impl Store {
         let applied = migrate::migrate(&mut c)?;
         areas::load_reference(&mut c, &self.reference.areas)?;
         Ok(applied)
+    }
+
+    /// Sets the ID-number keys, then hashes and encrypts any rows still holding a
+    /// plaintext number (from before migration 3); returns how many were converted.
+    pub fn set_keys(&self, keys: Keys) -> Result<usize> {
+        if let Ok(mut k) = self.reference.keys.write() {
+            *k = Some(Arc::new(keys));
+        }
+        people::encrypt_pending(&mut self.conn()?, &self.reference)
+    }
+
+    /// Rows whose ID number is not yet encrypted (only before keys were ever set).
+    pub fn pending_plaintext(&self) -> Result<i64> {
+        self.conn()?.query_i64(
+            "SELECT COUNT(*) FROM person WHERE id_number_enc IS NULL",
+            &[],
+        )
     }
 
     pub fn conn(&self) -> Result<Conn> {

@@ -6,12 +6,26 @@ use crate::db::{Backend, Conn, Value};
 use crate::error::{Result, StoreError};
 
 /// (version, name, SQLite text, PostgreSQL text)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "registers",
-    include_str!("../migrations/sqlite/0001_registers.sql"),
-    include_str!("../migrations/postgres/0001_registers.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "registers",
+        include_str!("../migrations/sqlite/0001_registers.sql"),
+        include_str!("../migrations/postgres/0001_registers.sql"),
+    ),
+    (
+        2,
+        "activity",
+        include_str!("../migrations/sqlite/0002_activity.sql"),
+        include_str!("../migrations/postgres/0002_activity.sql"),
+    ),
+    (
+        3,
+        "security",
+        include_str!("../migrations/sqlite/0003_security.sql"),
+        include_str!("../migrations/postgres/0003_security.sql"),
+    ),
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {
@@ -20,7 +34,10 @@ pub fn latest_version() -> i64 {
 
 /// The version the database is at (0 before the first migration).
 pub fn current_version(conn: &mut Conn) -> Result<i64> {
-    conn.query_i64("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+    conn.query_i64(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )
 }
 
 /// Applies every pending migration; returns the versions applied.
@@ -41,8 +58,15 @@ pub fn migrate(conn: &mut Conn) -> Result<Vec<i64>> {
             ),
         });
     }
+    // Every migration not yet recorded, in order (not only those above the current
+    // maximum: versions may be merged from branches out of order).
+    let done: Vec<i64> = conn
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|r| r.int(0))
+        .collect();
     let mut applied = Vec::new();
-    for &(version, name, sqlite, pg) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for &(version, name, sqlite, pg) in MIGRATIONS.iter().filter(|m| !done.contains(&m.0)) {
         let sql = match conn.backend() {
             Backend::Sqlite => sqlite,
             Backend::Postgres => pg,

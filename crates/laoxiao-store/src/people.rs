@@ -7,12 +7,20 @@ use laoxiao_model::person::{AbilityLevel, LivingArrangement, PersonStatus, Speci
 use laoxiao_model::{Person, PersonRole};
 use serde::Deserialize;
 
+use crate::crypto::Keys;
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::facilities::area_path;
-use crate::{Page, Reference, Upserted, like_contains, now_rfc3339, path_upper, row_hash};
+use crate::scope::{Perm, Scope};
+use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
-const COLS: &str = "id, role, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address, \
+/// The columns read: the ID number comes back encrypted and is decrypted here.
+const COLS: &str = "id, role, id_number_enc, name, sex, birth_date, hukou_area_code, residence_area_code, address, \
+    lng, lat, living_arrangement, special_difficulty, ability_level, dementia, birth_order, guardian_name, \
+    guardian_phone, status, death_date";
+/// The columns written: the keyed hash in the ID number's place (then area_path,
+/// row_hash and id_number_enc, see [`params`]).
+const WRITE_COLS: &str = "id, role, id_number_hmac, name, sex, birth_date, hukou_area_code, residence_area_code, address, \
     lng, lat, living_arrangement, special_difficulty, ability_level, dementia, birth_order, guardian_name, \
     guardian_phone, status, death_date";
 const N_COLS: usize = 20;
@@ -29,8 +37,16 @@ fn join_categories(v: &[SpecialDifficulty]) -> Option<String> {
     }
 }
 
-fn from_row(r: &Row) -> Result<Person> {
+fn from_row(keys: &Keys, r: &Row) -> Result<Person> {
     let bad = StoreError::Database;
+    let id_number = match r.opt_text(2) {
+        Some(enc) => keys.decrypt(&enc)?,
+        None => {
+            return Err(StoreError::Crypto(
+                "an ID number is not yet encrypted: configure the data key and restart".into(),
+            ));
+        }
+    };
     let date = |i: usize| {
         r.opt_text(i)
             .and_then(|v| laoxiao_model::columns::parse_date(&v))
@@ -38,7 +54,7 @@ fn from_row(r: &Row) -> Result<Person> {
     Ok(Person {
         id: r.text(0),
         role: r.text(1).parse().map_err(bad)?,
-        id_number: r.text(2),
+        id_number,
         name: r.text(3),
         sex: r.text(4).parse().map_err(bad)?,
         birth_date: date(5).unwrap_or(NaiveDate::MIN),
@@ -74,12 +90,25 @@ fn from_row(r: &Row) -> Result<Person> {
     })
 }
 
-/// Upsert parameters in [`COLS`] order, then area_path and row_hash.
-pub fn params(p: &Person, area_path: &str) -> Vec<Value> {
-    vec![
+/// The row hash of a person: over its cells with the ID number replaced by its
+/// keyed hash, so the hash reveals nothing a brute force could use.
+pub fn person_row_hash(p: &Person, id_hmac: &str) -> String {
+    let mut cells = person_to_row(p);
+    if let Some(c) = cells.get_mut(1) {
+        *c = id_hmac.to_string();
+    }
+    row_hash(&cells)
+}
+
+/// Upsert parameters in [`WRITE_COLS`] order, then area_path, row_hash and id_number_enc.
+pub fn params(keys: &Keys, p: &Person, area_path: &str) -> Result<Vec<Value>> {
+    let hmac = keys.hmac(&p.id_number);
+    let enc = keys.encrypt(&p.id_number)?;
+    let hash = person_row_hash(p, &hmac);
+    Ok(vec![
         p.id.as_str().into(),
         p.role.code().into(),
-        p.id_number.as_str().into(),
+        hmac.into(),
         p.name.as_str().into(),
         p.sex.code().into(),
         p.birth_date.into(),
@@ -98,36 +127,40 @@ pub fn params(p: &Person, area_path: &str) -> Vec<Value> {
         p.status.code().into(),
         p.death_date.into(),
         area_path.into(),
-        row_hash(&person_to_row(p)).into(),
-    ]
+        hash.into(),
+        enc.into(),
+    ])
 }
 
 /// The upsert statement (update only when the content changed).
 pub fn upsert_sql() -> String {
-    let ph: Vec<String> = (1..=N_COLS + 2).map(|i| format!("${i}")).collect();
-    let sets: Vec<String> = COLS
+    let ph: Vec<String> = (1..=N_COLS + 3).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = WRITE_COLS
         .split(", ")
         .skip(1)
-        .chain(["area_path", "row_hash"])
+        .chain(["area_path", "row_hash", "id_number_enc"])
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
-        "INSERT INTO person ({COLS}, area_path, row_hash, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
+        "INSERT INTO person ({WRITE_COLS}, area_path, row_hash, id_number_enc, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
          ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
          WHERE person.row_hash <> excluded.row_hash OR person.deleted_at IS NOT NULL",
         ph.join(", "),
         sets.join(", "),
-        n = N_COLS + 3
+        n = N_COLS + 4
     )
 }
 
 /// Inserts or updates one person (already validated). An ID number already held
-/// by another record is a conflict.
+/// by another record is a conflict. Not scoped: callers are the scoped functions
+/// below and the import (city-wide).
 pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> Result<Upserted> {
+    let keys = reference.keys()?;
     let path = area_path(reference, &p.residence_area_code)?;
+    let mut v = params(&keys, p, &path)?;
     if let Some(other) = conn.query_opt(
-        "SELECT id FROM person WHERE id_number = $1 AND id <> $2",
-        &[p.id_number.as_str().into(), p.id.as_str().into()],
+        "SELECT id FROM person WHERE id_number_hmac = $1 AND id <> $2",
+        &[v[2].clone(), p.id.as_str().into()],
     )? {
         return Err(StoreError::Conflict(format!(
             "the ID number is already registered as person {:?}",
@@ -138,7 +171,6 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
         "SELECT row_hash, deleted_at FROM person WHERE id = $1",
         &[p.id.as_str().into()],
     )?;
-    let mut v = params(p, &path);
     let hash = v[N_COLS + 1].clone();
     v.push(now.into());
     conn.execute(&upsert_sql(), &v)?;
@@ -147,6 +179,65 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
         Some(r) if Value::Text(r.text(0)) == hash && r.opt_text(1).is_none() => Upserted::Unchanged,
         Some(_) => Upserted::Updated,
     })
+}
+
+/// Hashes and encrypts ID numbers still in plaintext (rows from before migration 3).
+pub fn encrypt_pending(conn: &mut Conn, reference: &Reference) -> Result<usize> {
+    let keys = reference.keys()?;
+    let mut n = 0;
+    loop {
+        let rows = conn.query(
+            "SELECT id, id_number_hmac FROM person WHERE id_number_enc IS NULL ORDER BY id LIMIT 5000",
+            &[],
+        )?;
+        if rows.is_empty() {
+            return Ok(n);
+        }
+        conn.transaction(|c| {
+            for r in &rows {
+                let plain = r.text(1);
+                c.execute(
+                    "UPDATE person SET id_number_hmac = $1, id_number_enc = $2 WHERE id = $3",
+                    &[
+                        keys.hmac(&plain).into(),
+                        keys.encrypt(&plain)?.into(),
+                        r.text(0).into(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })?;
+        n += rows.len();
+    }
+}
+
+/// Re-encrypts every ID number not under the current key; returns how many.
+pub fn reencrypt(conn: &mut Conn, reference: &Reference) -> Result<usize> {
+    let keys = reference.keys()?;
+    let prefix = format!("{}:", keys.current_id());
+    let mut n = 0;
+    let mut after = String::new();
+    loop {
+        let rows = conn.query(
+            "SELECT id, id_number_enc FROM person WHERE id > $1 AND id_number_enc IS NOT NULL ORDER BY id LIMIT 5000",
+            &[after.as_str().into()],
+        )?;
+        let Some(last) = rows.last() else {
+            return Ok(n);
+        };
+        after = last.text(0);
+        conn.transaction(|c| {
+            for r in rows.iter().filter(|r| !r.text(1).starts_with(&prefix)) {
+                let plain = keys.decrypt(&r.text(1))?;
+                c.execute(
+                    "UPDATE person SET id_number_enc = $1 WHERE id = $2",
+                    &[keys.encrypt(&plain)?.into(), r.text(0).into()],
+                )?;
+                n += 1;
+            }
+            Ok(())
+        })?;
+    }
 }
 
 fn validate(reference: &Reference, p: &Person) -> Result<()> {
@@ -159,9 +250,32 @@ fn validate(reference: &Reference, p: &Person) -> Result<()> {
     }
 }
 
-/// Creates a person; a live record with the same id is a conflict.
-pub fn create(conn: &mut Conn, reference: &Reference, p: &Person) -> Result<Person> {
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        what: "person",
+        id: id.to_string(),
+    }
+}
+
+/// The residence must lie in the scope (else the record "does not exist" for it).
+fn check_in_scope(reference: &Reference, scope: &Scope, p: &Person) -> Result<()> {
+    let path = area_path(reference, &p.residence_area_code)?;
+    if scope.contains_path(&path) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+            "residence_area_code",
+            "the area lies outside your own",
+        )]))
+    }
+}
+
+/// Creates a person in the scope; a live record with the same id is a conflict.
+/// Audited (ID number masked in the snapshot).
+pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    scope.require(Perm::WritePeople)?;
     validate(reference, p)?;
+    check_in_scope(reference, scope, p)?;
     let live = conn.query_i64(
         "SELECT COUNT(*) FROM person WHERE id = $1 AND deleted_at IS NULL",
         &[p.id.as_str().into()],
@@ -173,44 +287,80 @@ pub fn create(conn: &mut Conn, reference: &Reference, p: &Person) -> Result<Pers
         )));
     }
     upsert(conn, reference, p, &now_rfc3339())?;
-    get(conn, &p.id)
+    let after = get(conn, reference, scope, &p.id)?;
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "create",
+            entity: "person",
+            entity_id: Some(&p.id),
+            before: None,
+            after: audit::snapshot(&after),
+        },
+    )?;
+    Ok(after)
 }
 
-/// Replaces a live person's fields.
-pub fn update(conn: &mut Conn, reference: &Reference, p: &Person) -> Result<Person> {
-    get(conn, &p.id)?;
+/// Replaces a live person's fields; both the old and the new residence must lie
+/// in the scope. Audited.
+pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    scope.require(Perm::WritePeople)?;
+    let before = get(conn, reference, scope, &p.id)?;
     validate(reference, p)?;
+    check_in_scope(reference, scope, p)?;
     upsert(conn, reference, p, &now_rfc3339())?;
-    get(conn, &p.id)
+    let after = get(conn, reference, scope, &p.id)?;
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "update",
+            entity: "person",
+            entity_id: Some(&p.id),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )?;
+    Ok(after)
 }
 
-/// Marks a person deleted.
-pub fn soft_delete(conn: &mut Conn, id: &str) -> Result<()> {
+/// Marks a person in the scope deleted. Audited.
+pub fn soft_delete(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<()> {
+    scope.require(Perm::WritePeople)?;
+    let before = get(conn, reference, scope, id)?;
     let n = conn.execute(
         "UPDATE person SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
         &[now_rfc3339().into(), id.into()],
     )?;
     if n == 0 {
-        return Err(StoreError::NotFound {
-            what: "person",
-            id: id.to_string(),
-        });
+        return Err(not_found(id));
     }
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "delete",
+            entity: "person",
+            entity_id: Some(id),
+            before: audit::snapshot(&before),
+            after: None,
+        },
+    )?;
     Ok(())
 }
 
-/// One live person.
-pub fn get(conn: &mut Conn, id: &str) -> Result<Person> {
+/// One live person in the scope (outside it: not found).
+pub fn get(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<Person> {
+    scope.require(Perm::ReadPeople)?;
+    let keys = reference.keys()?;
+    let mut p = vec![Value::from(id)];
+    let mut w = String::from("id = $1 AND deleted_at IS NULL");
+    scope.push_sql(&mut w, &mut p, "area_path", None);
     let row = conn
-        .query_opt(
-            &format!("SELECT {COLS} FROM person WHERE id = $1 AND deleted_at IS NULL"),
-            &[id.into()],
-        )?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "person",
-            id: id.to_string(),
-        })?;
-    from_row(&row)
+        .query_opt(&format!("SELECT {COLS} FROM person WHERE {w}"), &p)?
+        .ok_or_else(|| not_found(id))?;
+    from_row(&keys, &row)
 }
 
 /// Filters for listing people.
@@ -244,8 +394,14 @@ fn years_before(d: NaiveDate, years: u32) -> NaiveDate {
         .unwrap_or(d)
 }
 
-fn where_clause(reference: &Reference, q: &PersonQuery, p: &mut Vec<Value>) -> Result<String> {
+fn where_clause(
+    reference: &Reference,
+    scope: &Scope,
+    q: &PersonQuery,
+    p: &mut Vec<Value>,
+) -> Result<String> {
     let mut w = String::from("deleted_at IS NULL");
+    scope.push_sql(&mut w, p, "area_path", None);
     let add = |w: &mut String, cond: &str, v: Value, p: &mut Vec<Value>| {
         p.push(v);
         w.push_str(&format!(
@@ -313,10 +469,11 @@ fn where_clause(reference: &Reference, q: &PersonQuery, p: &mut Vec<Value>) -> R
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if laoxiao_model::idcard::parse(text).is_ok() {
+            // Exact lookup through the keyed hash: the plaintext is never compared.
             add(
                 &mut w,
-                "id_number = $?",
-                text.to_ascii_uppercase().into(),
+                "id_number_hmac = $?",
+                reference.keys()?.hmac(text).into(),
                 p,
             );
         } else {
@@ -331,10 +488,17 @@ fn where_clause(reference: &Reference, q: &PersonQuery, p: &mut Vec<Value>) -> R
     Ok(w)
 }
 
-/// A page of live people in id order.
-pub fn list(conn: &mut Conn, reference: &Reference, q: &PersonQuery) -> Result<Page<Person>> {
+/// A page of live people in the scope, in id order.
+pub fn list(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &PersonQuery,
+) -> Result<Page<Person>> {
+    scope.require(Perm::ReadPeople)?;
+    let keys = reference.keys()?;
     let mut p = Vec::new();
-    let mut w = where_clause(reference, q, &mut p)?;
+    let mut w = where_clause(reference, scope, q, &mut p)?;
     if let Some(after) = &q.after {
         p.push(after.as_str().into());
         w.push_str(&format!(" AND id > ${}", p.len()));
@@ -347,7 +511,7 @@ pub fn list(conn: &mut Conn, reference: &Reference, q: &PersonQuery) -> Result<P
     let mut items: Vec<Person> = conn
         .query(&sql, &p)?
         .iter()
-        .map(from_row)
+        .map(|r| from_row(&keys, r))
         .collect::<Result<_>>()?;
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
@@ -358,31 +522,51 @@ pub fn list(conn: &mut Conn, reference: &Reference, q: &PersonQuery) -> Result<P
     Ok(Page { items, next_cursor })
 }
 
-/// How many live people match.
-pub fn count(conn: &mut Conn, reference: &Reference, q: &PersonQuery) -> Result<i64> {
+/// How many live people in the scope match (an aggregate: analysts may ask).
+pub fn count(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &PersonQuery,
+) -> Result<i64> {
+    if !scope.can(Perm::ReadPeople) {
+        scope.require(Perm::Aggregates)?;
+        if q.q.is_some() {
+            // A name or ID-number search is a lookup of a person, not an aggregate.
+            return Err(StoreError::Forbidden("aggregates only".into()));
+        }
+    }
     let mut p = Vec::new();
-    let w = where_clause(reference, q, &mut p)?;
+    let w = where_clause(reference, scope, q, &mut p)?;
     conn.query_i64(&format!("SELECT COUNT(*) FROM person WHERE {w}"), &p)
 }
 
-/// Every live person of a role in id order, streamed to `f` in pages (for export).
+/// Every live person of a role in the scope, in id order, streamed to `f` in
+/// pages (for export).
 pub fn for_each(
     conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
     role: PersonRole,
     mut f: impl FnMut(&Person) -> Result<()>,
 ) -> Result<usize> {
+    scope.require(Perm::ReadPeople)?;
+    let keys = reference.keys()?;
     let mut after = String::new();
     let mut n = 0;
     loop {
+        let mut params: Vec<Value> = vec![role.code().into(), after.as_str().into()];
+        let mut w = String::from("role = $1 AND deleted_at IS NULL AND id > $2");
+        scope.push_sql(&mut w, &mut params, "area_path", None);
         let rows = conn.query(
-            &format!("SELECT {COLS} FROM person WHERE role = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT 5000"),
-            &[role.code().into(), after.as_str().into()],
+            &format!("SELECT {COLS} FROM person WHERE {w} ORDER BY id LIMIT 5000"),
+            &params,
         )?;
         if rows.is_empty() {
             return Ok(n);
         }
         for r in &rows {
-            let p = from_row(r)?;
+            let p = from_row(&keys, r)?;
             f(&p)?;
             n += 1;
             after = p.id.clone();

@@ -1,5 +1,6 @@
 //! Throwaway databases for tests, on SQLite always and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set: each PostgreSQL one is a fresh schema, dropped on drop.
+//! Both use the fixed test keys ([`crate::Keys::for_tests`]).
 
 use std::path::PathBuf;
 
@@ -63,6 +64,7 @@ impl TestDb {
             pool_size: 4,
             migrate: true,
         })?;
+        store.set_keys(crate::Keys::for_tests())?;
         Ok(TestDb {
             store,
             url,
@@ -82,6 +84,7 @@ impl TestDb {
             pool_size: 4,
             migrate: true,
         })?;
+        store.set_keys(crate::Keys::for_tests())?;
         Ok(TestDb {
             store,
             url,

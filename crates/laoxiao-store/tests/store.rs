@@ -128,6 +128,7 @@ fn facility_crud_and_keyset_pagination() {
             facilities::create(
                 &mut c,
                 r,
+                &laoxiao_store::Scope::system("test"),
                 &facility(
                     &format!("F{i:03}"),
                     area,
@@ -140,12 +141,13 @@ fn facility_crud_and_keyset_pagination() {
         let dup = facilities::create(
             &mut c,
             r,
+            &laoxiao_store::Scope::system("test"),
             &facility("F000", "330402007", FacilityKind::ElderlyInstitution, 1),
         );
         assert!(matches!(dup, Err(StoreError::Conflict(_))));
         let mut bad = facility("F999", "330402007", FacilityKind::ElderlyInstitution, 10);
         bad.nursing_beds = Some(11);
-        match facilities::create(&mut c, r, &bad) {
+        match facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), &bad) {
             Err(StoreError::Invalid(errs)) => {
                 assert!(errs.iter().any(|e| e.field == "nursing_beds"))
             }
@@ -160,7 +162,8 @@ fn facility_crud_and_keyset_pagination() {
         };
         let mut seen = Vec::new();
         loop {
-            let page = facilities::list(&mut c, r, &q).expect("list");
+            let page = facilities::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                .expect("list");
             seen.extend(page.items.iter().map(|f| f.id.clone()));
             match page.next_cursor {
                 Some(cur) => q.after = Some(cur),
@@ -176,6 +179,7 @@ fn facility_crud_and_keyset_pagination() {
             facilities::count(
                 &mut c,
                 r,
+                &laoxiao_store::Scope::system("test"),
                 &FacilityQuery {
                     area: Some("330481".into()),
                     ..Default::default()
@@ -185,12 +189,14 @@ fn facility_crud_and_keyset_pagination() {
             12
         );
 
-        let mut f = facilities::get(&mut c, "F004").expect("get");
+        let mut f =
+            facilities::get(&mut c, &laoxiao_store::Scope::system("test"), "F004").expect("get");
         f.name = "南湖区颐养中心".into();
-        facilities::update(&mut c, r, &f).expect("update");
+        facilities::update(&mut c, r, &laoxiao_store::Scope::system("test"), &f).expect("update");
         let hits = facilities::list(
             &mut c,
             r,
+            &laoxiao_store::Scope::system("test"),
             &FacilityQuery {
                 q: Some("颐养".into()),
                 ..Default::default()
@@ -202,13 +208,14 @@ fn facility_crud_and_keyset_pagination() {
             vec!["F004"]
         );
 
-        facilities::soft_delete(&mut c, "F004").expect("delete");
+        facilities::soft_delete(&mut c, &laoxiao_store::Scope::system("test"), "F004")
+            .expect("delete");
         assert!(matches!(
-            facilities::get(&mut c, "F004"),
+            facilities::get(&mut c, &laoxiao_store::Scope::system("test"), "F004"),
             Err(StoreError::NotFound { .. })
         ));
         assert!(matches!(
-            facilities::soft_delete(&mut c, "F004"),
+            facilities::soft_delete(&mut c, &laoxiao_store::Scope::system("test"), "F004"),
             Err(StoreError::NotFound { .. })
         ));
     });
@@ -248,22 +255,39 @@ fn people_filters_and_id_number_uniqueness() {
     each_db(|s| {
         let r = &s.reference;
         let mut c = s.conn().expect("conn");
-        people::create(&mut c, r, &elderly("P1", "330402007024", "1940-03-05", 11)).expect("p1");
-        people::create(&mut c, r, &elderly("P2", "330402007024", "1960-03-05", 12)).expect("p2");
+        people::create(
+            &mut c,
+            r,
+            &laoxiao_store::Scope::system("test"),
+            &elderly("P1", "330402007024", "1940-03-05", 11),
+        )
+        .expect("p1");
+        people::create(
+            &mut c,
+            r,
+            &laoxiao_store::Scope::system("test"),
+            &elderly("P2", "330402007024", "1960-03-05", 12),
+        )
+        .expect("p2");
         let mut p3 = elderly("P3", "330481001003", "1930-07-01", 13);
         p3.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
-        people::create(&mut c, r, &p3).expect("p3");
+        people::create(&mut c, r, &laoxiao_store::Scope::system("test"), &p3).expect("p3");
 
         let mut same_number = elderly("P4", "330402007024", "1940-03-05", 11);
         same_number.id = "P4".into();
         assert!(matches!(
-            people::create(&mut c, r, &same_number),
+            people::create(
+                &mut c,
+                r,
+                &laoxiao_store::Scope::system("test"),
+                &same_number
+            ),
             Err(StoreError::Conflict(_))
         ));
 
         let q = |q: PersonQuery| -> Vec<String> {
             let mut c = s.conn().expect("conn");
-            people::list(&mut c, r, &q)
+            people::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
                 .expect("list")
                 .items
                 .into_iter()
@@ -301,7 +325,7 @@ fn people_filters_and_id_number_uniqueness() {
             }),
             vec!["P1", "P2"]
         );
-        let p1 = people::get(&mut c, "P1").expect("get");
+        let p1 = people::get(&mut c, r, &laoxiao_store::Scope::system("test"), "P1").expect("get");
         assert_eq!(
             q(PersonQuery {
                 q: Some(p1.id_number.clone()),
@@ -371,10 +395,17 @@ fn sqlite_and_postgres_give_identical_results() {
             },
         ] {
             out.push(
-                serde_json::to_string(&facilities::list(&mut c, r, &q).expect("list"))
-                    .expect("json"),
+                serde_json::to_string(
+                    &facilities::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                        .expect("list"),
+                )
+                .expect("json"),
             );
-            out.push(facilities::count(&mut c, r, &q).expect("count").to_string());
+            out.push(
+                facilities::count(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                    .expect("count")
+                    .to_string(),
+            );
         }
         for (i, birth) in ["1931-01-01", "1944-12-31", "1950-06-15", "1962-02-28"]
             .iter()
@@ -406,7 +437,11 @@ fn sqlite_and_postgres_give_identical_results() {
             },
         ] {
             out.push(
-                serde_json::to_string(&people::list(&mut c, r, &q).expect("list")).expect("json"),
+                serde_json::to_string(
+                    &people::list(&mut c, r, &laoxiao_store::Scope::system("test"), &q)
+                        .expect("list"),
+                )
+                .expect("json"),
             );
         }
         out.push(
@@ -423,4 +458,790 @@ fn sqlite_and_postgres_give_identical_results() {
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Security: encryption at rest, scopes, the audit chain, masked exports
+
+use laoxiao_store::{Actor, Role, Scope, audit};
+
+fn user_scope(role: Role, path: &str, facility: Option<&str>) -> Scope {
+    Scope::user(
+        Actor {
+            user: format!("u-{}", role.code()),
+            ip: Some("127.0.0.1".into()),
+        },
+        role,
+        path,
+        facility.map(str::to_string),
+    )
+}
+
+#[test]
+fn id_numbers_are_encrypted_at_rest_and_found_by_hmac() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let p = elderly("E1", "330402007", "1940-03-05", 11);
+        people::create(&mut c, r, &sys, &p).expect("create");
+        let row = c
+            .query_opt(
+                "SELECT id_number_enc, id_number_hmac, row_hash FROM person WHERE id = 'E1'",
+                &[],
+            )
+            .expect("row")
+            .expect("row");
+        let (enc, hmac) = (row.text(0), row.text(1));
+        assert!(enc.starts_with("test:"), "{enc}");
+        assert!(!enc.contains(&p.id_number) && !hmac.contains(&p.id_number[..10]));
+        assert_eq!(hmac.len(), 64);
+        // Exact search goes through the HMAC.
+        let q = PersonQuery {
+            q: Some(p.id_number.clone()),
+            ..Default::default()
+        };
+        let got = people::list(&mut c, r, &sys, &q).expect("list");
+        assert_eq!(got.items.len(), 1);
+        assert_eq!(got.items[0].id_number, p.id_number);
+        // The same number twice is still a conflict.
+        let dup = elderly("E2", "330402007", "1940-03-05", 11);
+        assert!(matches!(
+            people::create(&mut c, r, &sys, &dup),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+#[test]
+fn scopes_hide_what_lies_outside() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let town_b = r.areas.children("330411")[0].code.clone();
+        facilities::create(
+            &mut c,
+            r,
+            &sys,
+            &facility("FA", "330402007", FacilityKind::ElderlyInstitution, 50),
+        )
+        .expect("fa");
+        facilities::create(
+            &mut c,
+            r,
+            &sys,
+            &facility("FB", &town_b, FacilityKind::ElderlyInstitution, 50),
+        )
+        .expect("fb");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("pa");
+        people::create(&mut c, r, &sys, &elderly("PB", &town_b, "1941-03-05", 13)).expect("pb");
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        assert!(people::get(&mut c, r, &county, "PA").is_ok());
+        assert!(matches!(
+            people::get(&mut c, r, &county, "PB"),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            facilities::get(&mut c, &county, "FB"),
+            Err(StoreError::NotFound { .. })
+        ));
+        let all = people::list(&mut c, r, &county, &PersonQuery::default()).expect("list");
+        assert_eq!(
+            all.items.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["PA"]
+        );
+        assert_eq!(
+            people::count(&mut c, r, &county, &PersonQuery::default()).expect("n"),
+            1
+        );
+        // Analysts: counts, never a record.
+        let analyst = user_scope(Role::Analyst, "/330400/", None);
+        assert_eq!(
+            people::count(&mut c, r, &analyst, &PersonQuery::default()).expect("n"),
+            2
+        );
+        assert!(matches!(
+            people::get(&mut c, r, &analyst, "PA"),
+            Err(StoreError::Forbidden(_))
+        ));
+        assert!(people::list(&mut c, r, &analyst, &PersonQuery::default()).is_err());
+        // Operators: their facility only, no people.
+        let op = user_scope(Role::FacilityOperator, "/330400/", Some("FA"));
+        let fl = facilities::list(&mut c, r, &op, &FacilityQuery::default()).expect("list");
+        assert_eq!(fl.items.len(), 1);
+        assert!(facilities::get(&mut c, &op, "FB").is_err());
+        assert!(people::count(&mut c, r, &op, &PersonQuery::default()).is_err());
+        // Writing outside the scope is refused.
+        let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+        let mut moved = elderly("PA", &town_b, "1940-03-05", 11);
+        moved.name = "搬家".into();
+        assert!(people::update(&mut c, r, &town, &moved).is_err());
+        assert!(people::soft_delete(&mut c, r, &town, "PB").is_err());
+        assert!(people::get(&mut c, r, &sys, "PB").is_ok());
+    }
+}
+
+#[test]
+fn audit_chain_verifies_and_tampering_is_found() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        let mut c = s.conn().expect("conn");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut c, r, &county, &p).expect("create");
+        let mut p2 = p.clone();
+        p2.name = "改名".into();
+        people::update(&mut c, r, &county, &p2).expect("update");
+        people::soft_delete(&mut c, r, &county, "PA").expect("delete");
+        let v = audit::verify(&mut c).expect("verify");
+        assert_eq!(v.first_broken, None);
+        assert!(v.entries >= 3);
+        let q = audit::AuditQuery {
+            entity_id: Some("PA".into()),
+            ..Default::default()
+        };
+        let auditor = user_scope(Role::Auditor, "/330400/", None);
+        let entries = audit::search(&mut c, &auditor, &q).expect("search");
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["delete", "update", "create"]);
+        assert_eq!(entries[1].actor, "u-county_admin");
+        assert_eq!(entries[1].ip.as_deref(), Some("127.0.0.1"));
+        let before = entries[1].before.clone().unwrap_or_default();
+        assert!(before.contains("王某某") && before.contains("********"));
+        assert!(!before.contains(&p.id_number), "snapshots mask ID numbers");
+        // Only auditors search the trail.
+        assert!(audit::search(&mut c, &county, &q).is_err());
+        // The database refuses changes to the trail.
+        assert!(
+            c.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 2", &[])
+                .is_err()
+        );
+        assert!(
+            c.execute("DELETE FROM audit_log WHERE seq = 2", &[])
+                .is_err()
+        );
+        // Someone with the database's owner rights goes around the triggers…
+        match s.backend() {
+            laoxiao_store::Backend::Sqlite => c
+                .batch("DROP TRIGGER audit_log_no_update")
+                .expect("drop trigger"),
+            laoxiao_store::Backend::Postgres => c
+                .batch("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+                .expect("disable trigger"),
+        }
+        c.execute(
+            "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
+            &[],
+        )
+        .expect("tamper");
+        // …and the chain names the entry.
+        let v = audit::verify(&mut c).expect("verify");
+        let (seq, why) = v.first_broken.expect("broken");
+        assert_eq!(seq, 2, "{why}");
+        assert_eq!(v.entries, 1);
+    }
+}
+
+#[test]
+fn exports_mask_id_numbers_unless_allowed_and_are_audited() {
+    use laoxiao_model::columns::{HeaderLang, RecordKind};
+    use laoxiao_store::io::{ExportFormat, export_to_writer};
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut s.conn().expect("conn"), r, &sys, &p).expect("create");
+        let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        // Town staff may not export people at all.
+        let mut out = Vec::new();
+        assert!(matches!(
+            export_to_writer(
+                s,
+                &town,
+                RecordKind::Elderly,
+                ExportFormat::Csv,
+                HeaderLang::English,
+                false,
+                &mut out
+            ),
+            Err(StoreError::Forbidden(_))
+        ));
+        for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+            let mut out = Vec::new();
+            let n = export_to_writer(
+                s,
+                &county,
+                RecordKind::Elderly,
+                format,
+                HeaderLang::English,
+                false,
+                &mut out,
+            )
+            .expect("export");
+            assert_eq!(n, 1);
+            let text = match format {
+                ExportFormat::Csv => String::from_utf8_lossy(&out).into_owned(),
+                ExportFormat::Xlsx => {
+                    use calamine::Reader;
+                    let mut wb: calamine::Xlsx<_> =
+                        calamine::open_workbook_from_rs(std::io::Cursor::new(out)).expect("xlsx");
+                    let name = wb.sheet_names()[0].clone();
+                    let range = wb.worksheet_range(&name).expect("sheet");
+                    range
+                        .rows()
+                        .flat_map(|r| r.iter().map(|c| c.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }
+            };
+            assert!(
+                !text.contains(&p.id_number),
+                "{format:?} leaks the ID number"
+            );
+            assert!(
+                text.contains("330402********"),
+                "{format:?} shows the masked number"
+            );
+        }
+        // Full numbers for a role allowed to see them, audited.
+        let mut out = Vec::new();
+        export_to_writer(
+            s,
+            &county,
+            RecordKind::Elderly,
+            ExportFormat::Csv,
+            HeaderLang::English,
+            true,
+            &mut out,
+        )
+        .expect("full export");
+        assert!(String::from_utf8_lossy(&out).contains(&p.id_number));
+        let n = s
+            .conn()
+            .expect("conn")
+            .query_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'export_full_ids' AND actor = 'u-county_admin'", &[])
+            .expect("n");
+        assert_eq!(n, 1);
+    }
+}
+
+#[test]
+fn key_rotation_reencrypts_every_number() {
+    use laoxiao_store::Keys;
+    use laoxiao_store::crypto::DataKey;
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut s.conn().expect("conn"), r, &sys, &p).expect("create");
+        // The new key is current; the test key stays readable until rotation is done.
+        let rotated = Keys::new(
+            DataKey::generate("k2"),
+            vec![DataKey::from_bytes("test", [7u8; 32])],
+            [9u8; 32],
+        )
+        .expect("keys");
+        s.set_keys(rotated).expect("set");
+        let mut c = s.conn().expect("conn");
+        assert_eq!(people::reencrypt(&mut c, r).expect("rotate"), 1);
+        assert_eq!(people::reencrypt(&mut c, r).expect("again"), 0);
+        let enc = c
+            .query_opt("SELECT id_number_enc FROM person WHERE id = 'PA'", &[])
+            .expect("row")
+            .expect("row")
+            .text(0);
+        assert!(enc.starts_with("k2:"), "{enc}");
+        assert_eq!(
+            people::get(&mut c, r, &sys, "PA").expect("get").id_number,
+            p.id_number
+        );
+    }
+}
+
+#[test]
+fn rows_from_before_encryption_are_encrypted_when_keys_are_set() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let p = elderly("PA", "330402007", "1940-03-05", 11);
+        people::create(&mut s.conn().expect("conn"), r, &sys, &p).expect("create");
+        // What migration 3 leaves behind for an old row: the plaintext in the
+        // renamed column, no ciphertext.
+        s.conn()
+            .expect("conn")
+            .execute(
+                "UPDATE person SET id_number_hmac = $1, id_number_enc = NULL WHERE id = 'PA'",
+                &[p.id_number.as_str().into()],
+            )
+            .expect("legacy");
+        assert_eq!(s.pending_plaintext().expect("n"), 1);
+        assert!(people::get(&mut s.conn().expect("conn"), r, &sys, "PA").is_err());
+        assert_eq!(
+            s.set_keys(laoxiao_store::Keys::for_tests()).expect("keys"),
+            1
+        );
+        assert_eq!(s.pending_plaintext().expect("n"), 0);
+        let got = people::get(&mut s.conn().expect("conn"), r, &sys, "PA").expect("get");
+        assert_eq!(got.id_number, p.id_number);
+        let q = PersonQuery {
+            q: Some(p.id_number.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            people::list(&mut s.conn().expect("conn"), r, &sys, &q)
+                .expect("list")
+                .items
+                .len(),
+            1
+        );
+    }
+}
+
+// ---- Activity registers (staff, service records, enrolments, residences, students) ----
+
+mod activity_registers {
+    use super::*;
+    use laoxiao_model::activity::{
+        Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole,
+        StudentCohort,
+    };
+    use laoxiao_model::person::AbilityLevel;
+    use laoxiao_model::{ChildcareClass, ClassType};
+    use laoxiao_store::activity;
+    use laoxiao_store::io::{ActivityBatch, load_activity_on};
+
+    const VILLAGE: &str = "330402007024";
+
+    fn infant(id: &str, birth: &str, seq: u16) -> Person {
+        Person {
+            role: PersonRole::Infant,
+            living_arrangement: None,
+            special_difficulty: Vec::new(),
+            birth_order: Some(1),
+            ..elderly(id, VILLAGE, birth, seq)
+        }
+    }
+
+    fn nursery() -> Facility {
+        Facility {
+            kind: FacilityKind::ChildcareInstitution,
+            beds: None,
+            nursing_beds: None,
+            dementia_beds: None,
+            approved_slots: Some(40),
+            rating: None,
+            ..facility("N1", VILLAGE, FacilityKind::ChildcareInstitution, 0)
+        }
+    }
+
+    /// Loads a care home, a nursery with one class, three elderly people and
+    /// two infants.
+    fn registers(s: &Store) {
+        let class = ChildcareClass {
+            id: "C1".into(),
+            facility_id: "N1".into(),
+            class_type: ClassType::MixedAgeClass,
+            capacity: 18,
+            enrolled: 1,
+            caregivers: 3,
+            monthly_fee_fen: None,
+        };
+        let people = vec![
+            elderly("E1", VILLAGE, "1940-02-03", 1),
+            elderly("E2", VILLAGE, "1941-02-03", 3),
+            elderly("E3", VILLAGE, "1942-02-03", 5),
+            infant("I1", "2022-03-04", 7),
+            infant("I2", "2022-11-04", 9),
+        ];
+        // Written directly (these upserts do not check ages against today).
+        let mut c = s.conn().expect("conn");
+        let now = "2022-12-31T00:00:00Z";
+        for f in [
+            facility("H1", VILLAGE, FacilityKind::ElderlyInstitution, 80),
+            nursery(),
+        ] {
+            facilities::upsert(&mut c, &s.reference, &f, now).expect("facility");
+        }
+        facilities::upsert_class(&mut c, &class, now).expect("class");
+        for p in &people {
+            people::upsert(&mut c, &s.reference, p, now).expect("person");
+        }
+    }
+
+    fn staff(id: &str, facility: &str, role: StaffRole, grade: SkillGrade) -> Staff {
+        Staff {
+            id: id.into(),
+            facility_id: facility.into(),
+            role,
+            name: "测试员工".into(),
+            certified: grade != SkillGrade::Ungraded,
+            certificate: (grade != SkillGrade::Ungraded).then(|| "证书".to_string()),
+            skill_grade: grade,
+            hired_date: d("2020-03-01"),
+            left_date: None,
+        }
+    }
+
+    fn service(id: &str, person: &str, kind: ServiceKind, date: &str) -> ServiceRecord {
+        ServiceRecord {
+            id: id.into(),
+            person_id: person.into(),
+            kind,
+            date: d(date),
+            facility_id: Some("H1".into()),
+            ability_level: (kind == ServiceKind::AbilityAssessment)
+                .then_some(AbilityLevel::Moderate),
+            note: None,
+        }
+    }
+
+    type Parts = (
+        Vec<Staff>,
+        Vec<ServiceRecord>,
+        Vec<Enrolment>,
+        Vec<Residence>,
+        Vec<StudentCohort>,
+    );
+
+    fn batch_parts() -> Parts {
+        let mut left = staff("S3", "H1", StaffRole::CareWorker, SkillGrade::Junior);
+        left.left_date = Some(d("2021-06-30"));
+        let staff = vec![
+            staff("S1", "H1", StaffRole::CareWorker, SkillGrade::Senior),
+            staff("S2", "H1", StaffRole::SocialWorker, SkillGrade::Ungraded),
+            left,
+            staff(
+                "S4",
+                "N1",
+                StaffRole::NurseryStaff,
+                SkillGrade::Intermediate,
+            ),
+        ];
+        let mut services = Vec::new();
+        for m in 1..=12 {
+            services.push(service(
+                &format!("V{m:02}"),
+                "E1",
+                ServiceKind::Visit,
+                &format!("2022-{m:02}-15"),
+            ));
+        }
+        services.push(service(
+            "A1",
+            "E2",
+            ServiceKind::AbilityAssessment,
+            "2022-05-01",
+        ));
+        let mut nv = service("NV1", "I2", ServiceKind::NewbornVisit, "2022-11-10");
+        nv.facility_id = None;
+        services.push(nv);
+        let enrolments = vec![Enrolment {
+            id: "EN1".into(),
+            infant_id: "I1".into(),
+            facility_id: "N1".into(),
+            class_id: Some("C1".into()),
+            start_date: d("2022-09-01"),
+            end_date: None,
+        }];
+        let residences = vec![Residence {
+            id: "R1".into(),
+            person_id: "E3".into(),
+            facility_id: "H1".into(),
+            admitted_date: d("2021-01-10"),
+            discharged_date: None,
+        }];
+        let cohorts = vec![StudentCohort {
+            id: "K1".into(),
+            institution: "学院".into(),
+            program: "智慧健康养老服务与管理".into(),
+            intake_year: 2019,
+            enrolled: 40,
+            graduated: 38,
+        }];
+        (staff, services, enrolments, residences, cohorts)
+    }
+
+    fn today() -> NaiveDate {
+        d("2022-12-31")
+    }
+
+    #[test]
+    fn activity_loads_and_answers_the_indicator_queries() {
+        each_db(|s| {
+            registers(s);
+            let (st, sv, en, re, co) = batch_parts();
+            let batch = ActivityBatch {
+                staff: &st,
+                services: &sv,
+                enrolments: &en,
+                residences: &re,
+                student_cohorts: &co,
+            };
+            let r = load_activity_on(s, &batch, None, today()).expect("load");
+            assert_eq!(r.services.inserted, 14);
+            assert_eq!(r.staff.inserted, 4);
+            // Loading again changes nothing.
+            let r = load_activity_on(s, &batch, None, today()).expect("again");
+            assert_eq!((r.services.unchanged, r.services.inserted), (14, 0));
+            let mut c = s.conn().expect("conn");
+            let (end20, end22) = (d("2020-12-31"), d("2022-12-31"));
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end20, true).expect("n"),
+                2
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, false).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, true).expect("n"),
+                0
+            );
+            let (jan, dec) = (d("2022-01-01"), d("2022-12-31"));
+            assert_eq!(
+                activity::count_services(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                12
+            );
+            assert_eq!(
+                activity::count_people_served(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                1
+            );
+            assert_eq!(
+                activity::count_services(
+                    &mut c,
+                    ServiceKind::Visit,
+                    d("2022-06-01"),
+                    d("2022-06-30")
+                )
+                .expect("n"),
+                1
+            );
+            let of_e1 = activity::services_of_person(&mut c, "E1").expect("list");
+            assert_eq!(of_e1.len(), 12);
+            assert_eq!(of_e1[0].date, d("2022-01-15"));
+            let a: ServiceRecord = activity::get(&mut c, "A1").expect("A1");
+            assert_eq!(a, sv[12]);
+            assert_eq!(
+                activity::services_of_facility(&mut c, "H1", jan, d("2022-03-31"))
+                    .expect("list")
+                    .len(),
+                3
+            );
+            assert_eq!(
+                activity::staff_of_facility(&mut c, "H1").expect("s").len(),
+                3
+            );
+            assert_eq!(
+                activity::enrolments_of_facility(&mut c, "N1").expect("e"),
+                en
+            );
+            assert_eq!(activity::enrolments_of_infant(&mut c, "I1").expect("e"), en);
+            assert_eq!(
+                activity::residences_of_facility(&mut c, "H1").expect("r"),
+                re
+            );
+            assert_eq!(activity::residences_of_person(&mut c, "E3").expect("r"), re);
+            assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 1);
+
+            // An update is seen, and an unchanged row keeps its timestamp.
+            let before = c
+                .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
+                .expect("row")
+                .expect("S2")
+                .text(0);
+            let mut s1 = st[0].clone();
+            s1.left_date = Some(d("2022-10-31"));
+            assert_eq!(
+                activity::upsert(&mut c, &s1, "2030-01-01T00:00:00Z").expect("upsert"),
+                Upserted::Updated
+            );
+            assert_eq!(
+                activity::upsert(&mut c, &st[1], "2030-01-01T00:00:00Z").expect("upsert"),
+                Upserted::Unchanged
+            );
+            let after = c
+                .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
+                .expect("row")
+                .expect("S2")
+                .text(0);
+            assert_eq!(before, after);
+            assert_eq!(
+                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                0
+            );
+            activity::soft_delete::<Staff>(&mut c, "S1").expect("delete");
+            assert!(matches!(
+                activity::get::<Staff>(&mut c, "S1"),
+                Err(StoreError::NotFound { .. })
+            ));
+        });
+    }
+
+    #[test]
+    fn activity_load_is_all_or_nothing_and_checks_references() {
+        each_db(|s| {
+            registers(s);
+            let (st, mut sv, mut en, mut re, co) = batch_parts();
+            sv.push(service("X1", "NOBODY", ServiceKind::Visit, "2022-01-01"));
+            sv.push(service(
+                "X2",
+                "I1",
+                ServiceKind::MealAssistance,
+                "2022-01-01",
+            ));
+            en[0].class_id = Some("C9".into());
+            re[0].facility_id = "N1".into();
+            let batch = ActivityBatch {
+                staff: &st,
+                services: &sv,
+                enrolments: &en,
+                residences: &re,
+                student_cohorts: &co,
+            };
+            let Err(StoreError::ImportRejected(errs)) = load_activity_on(s, &batch, None, today())
+            else {
+                panic!("rejected")
+            };
+            let cols: Vec<(usize, &str)> =
+                errs.iter().map(|e| (e.row, e.column.as_str())).collect();
+            assert_eq!(
+                cols,
+                vec![
+                    (1, "enrolments.class_id"),
+                    (1, "residences.facility_id"),
+                    (15, "services.person_id"),
+                    (16, "services.person_id"),
+                ],
+                "{errs:?}"
+            );
+            let mut c = s.conn().expect("conn");
+            for t in [
+                "staff",
+                "service_record",
+                "enrolment",
+                "residence",
+                "student_cohort",
+            ] {
+                assert_eq!(
+                    c.query_i64(&format!("SELECT COUNT(*) FROM {t}"), &[])
+                        .expect("count"),
+                    0,
+                    "{t}"
+                );
+            }
+            // The database refuses a dangling reference on its own too.
+            let bad = service("Y1", "NOBODY", ServiceKind::Visit, "2022-01-01");
+            assert!(activity::upsert(&mut c, &bad, "2030-01-01T00:00:00Z").is_err());
+        });
+    }
+
+    #[test]
+    fn activity_queries_agree_on_sqlite_and_postgres() {
+        if postgres_url().is_none() {
+            return;
+        }
+        let answers: Vec<Vec<i64>> = TestDb::all()
+            .expect("dbs")
+            .iter()
+            .map(|db| {
+                let s = &db.store;
+                registers(s);
+                let (st, sv, en, re, co) = batch_parts();
+                let batch = ActivityBatch {
+                    staff: &st,
+                    services: &sv,
+                    enrolments: &en,
+                    residences: &re,
+                    student_cohorts: &co,
+                };
+                load_activity_on(s, &batch, None, today()).expect("load");
+                let mut c = s.conn().expect("conn");
+                let mut v = Vec::new();
+                for role in StaffRole::ALL {
+                    for cert in [false, true] {
+                        v.push(
+                            activity::count_staff(&mut c, *role, d("2022-12-31"), cert).expect("n"),
+                        );
+                    }
+                }
+                for kind in ServiceKind::ALL {
+                    v.push(
+                        activity::count_services(&mut c, *kind, d("2022-01-01"), d("2022-12-31"))
+                            .expect("n"),
+                    );
+                }
+                v.push(
+                    c.query_i64(
+                        "SELECT COUNT(*) FROM service_record WHERE ability_level >= 2",
+                        &[],
+                    )
+                    .expect("n"),
+                );
+                v
+            })
+            .collect();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(answers[0], answers[1]);
+    }
+}
+
+/// A large load into an empty table drops the secondary indexes and builds
+/// them again; the rows and the indexes are all there after.
+#[test]
+fn bulk_activity_loads_rebuild_their_indexes() {
+    use laoxiao_model::activity::StudentCohort;
+    use laoxiao_store::activity;
+    each_db(|s| {
+        let items: Vec<StudentCohort> = (0..60_000)
+            .map(|i| StudentCohort {
+                id: format!("K{i:06}"),
+                institution: "学院".into(),
+                program: "老年保健与管理".into(),
+                intake_year: 2000 + i % 20,
+                enrolled: 30,
+                graduated: 0,
+            })
+            .collect();
+        let mut c = s.conn().expect("conn");
+        let w = c
+            .transaction(|c| activity::write_many(c, &items, "2022-12-31T00:00:00Z", |_| {}))
+            .expect("write");
+        assert_eq!(w.inserted, 60_000);
+        let idx = match s.backend() {
+            laoxiao_store::Backend::Sqlite => c.query_i64(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'student_cohort_year_idx'",
+                &[],
+            ),
+            laoxiao_store::Backend::Postgres => c.query_i64(
+                "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'student_cohort_year_idx' \
+                 AND schemaname = current_schema()",
+                &[],
+            ),
+        }
+        .expect("index");
+        assert_eq!(idx, 1);
+        assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 60_000);
+        let again = c
+            .transaction(|c| activity::write_many(c, &items[..10], "2023-01-01T00:00:00Z", |_| {}))
+            .expect("again");
+        assert_eq!(again.unchanged, 10);
+    });
 }

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The path exists but not with this method (405 `method_not_allowed`).
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(Method),
+    /// No valid session or API token (401 `unauthenticated`).
+    #[error("authentication required: send an API token (Authorization: Bearer …)")]
+    Unauthenticated,
     /// Anything else: 500 `internal_error` with a generic message; the detail is logged.
     #[error("internal error: {0}")]
     Internal(String),
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::NoRoute { .. } => "route_not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Unauthenticated => "unauthenticated",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -133,6 +138,14 @@ impl IntoResponse for ApiError {
             // Store and internal messages name tables, codes and register ids, never a
             // person's name, ID number or address.
             tracing::error!(code = self.code(), error = %self, "request failed");
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return (
+                status,
+                [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+                Json(self.body()),
+            )
+                .into_response();
         }
         (status, Json(self.body())).into_response()
     }

@@ -37,6 +37,14 @@ impl QueryValue for u32 {
     }
 }
 
+impl QueryValue for i64 {
+    fn parse_value(s: &str) -> Result<Self, String> {
+        s.trim()
+            .parse()
+            .map_err(|_| format!("expected an integer, got {s:?}"))
+    }
+}
+
 impl QueryValue for bool {
     fn parse_value(s: &str) -> Result<Self, String> {
         match s.trim().to_ascii_lowercase().as_str() {

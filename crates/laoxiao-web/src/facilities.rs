@@ -14,10 +14,11 @@ use laoxiao_model::{
     Checker, ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus, FieldError,
 };
 use laoxiao_store::facilities::{self, FacilityQuery};
-use laoxiao_store::{Conn, Reference, StoreError, Value};
+use laoxiao_store::{Conn, Reference, Scope, StoreError, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageLimit, query_params, required, text};
 use crate::schema::{
@@ -382,6 +383,34 @@ fn prepare_class(
 /// Writes a facility's classes; with `replace`, live classes not listed are removed.
 fn write_classes(
     c: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+    classes: &[ChildcareClass],
+    replace: bool,
+) -> Result<(), ApiError> {
+    // The facility is in the caller's scope (checked by the store's write just
+    // before); record the classes it now has.
+    let before = facilities::classes_of(c, scope, facility_id)?;
+    write_classes_unaudited(c, facility_id, classes, replace)?;
+    let after = facilities::classes_of(c, scope, facility_id)?;
+    if before != after {
+        laoxiao_store::audit::append(
+            c,
+            scope,
+            laoxiao_store::audit::Event {
+                action: "update",
+                entity: "childcare_classes",
+                entity_id: Some(facility_id),
+                before: laoxiao_store::audit::snapshot(&before),
+                after: laoxiao_store::audit::snapshot(&after),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn write_classes_unaudited(
+    c: &mut Conn,
     facility_id: &str,
     classes: &[ChildcareClass],
     replace: bool,
@@ -420,8 +449,8 @@ fn write_classes(
     Ok(())
 }
 
-fn detail(c: &mut Conn, f: Facility) -> Result<FacilityDetail, ApiError> {
-    let classes = facilities::classes_of(c, &f.id)?;
+fn detail(c: &mut Conn, scope: &Scope, f: Facility) -> Result<FacilityDetail, ApiError> {
+    let classes = facilities::classes_of(c, scope, &f.id)?;
     Ok(FacilityDetail {
         facility: f.into(),
         classes: classes.into_iter().map(ClassView::from).collect(),
@@ -505,13 +534,15 @@ pub(crate) fn check_area_param(reference: &Reference, area: Option<&str>) -> Res
 )]
 pub async fn list(
     State(state): State<AppState>,
+    auth: Auth,
     ApiQuery(p): ApiQuery<FacilityListParams>,
 ) -> Result<Json<FacilityPage>, ApiError> {
     check_area_param(&state.store.reference, p.area.as_deref())?;
     let q = p.into_query();
+    let scope = auth.scope()?;
     let page = blocking(&state, move |c, r| {
-        let page = facilities::list(c, r, &q)?;
-        let total = facilities::count(c, r, &q)?;
+        let page = facilities::list(c, r, &scope, &q)?;
+        let total = facilities::count(c, r, &scope, &q)?;
         Ok(FacilityPage {
             items: page.items.into_iter().map(FacilityView::from).collect(),
             next_cursor: page.next_cursor,
@@ -541,18 +572,20 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
+    auth: Auth,
     ApiJson(input): ApiJson<FacilityInput>,
 ) -> Result<Response, ApiError> {
+    let scope = auth.scope()?;
     let detail = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
         let id = required(&mut errs, "id", text(input.id.clone())).unwrap_or_default();
         let p = prepare(input, id, &r.checker(), errs)?;
         c.transaction(|c| {
-            let f = facilities::create(c, r, &p.facility)?;
+            let f = facilities::create(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &f.id, classes, false).map_err(into_store)?;
+                write_classes(c, &scope, &f.id, classes, false).map_err(into_store)?;
             }
-            detail(c, f).map_err(into_store)
+            detail(c, &scope, f).map_err(into_store)
         })
         .map_err(ApiError::from)
     })
@@ -583,11 +616,13 @@ fn into_store(e: ApiError) -> StoreError {
 )]
 pub async fn get(
     State(state): State<AppState>,
+    auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FacilityDetail>, ApiError> {
+    let scope = auth.scope()?;
     let d = blocking(&state, move |c, _| {
-        let f = facilities::get(c, &id)?;
-        detail(c, f)
+        let f = facilities::get(c, &scope, &id)?;
+        detail(c, &scope, f)
     })
     .await?;
     Ok(Json(d))
@@ -613,11 +648,13 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
+    auth: Auth,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<FacilityInput>,
 ) -> Result<Json<FacilityDetail>, ApiError> {
+    let scope = auth.scope()?;
     let d = blocking(&state, move |c, r| {
-        facilities::get(c, &id)?;
+        facilities::get(c, &scope, &id)?;
         let mut errs = Vec::new();
         if let Some(body_id) = text(input.id.clone())
             && body_id != id
@@ -629,11 +666,11 @@ pub async fn update(
         }
         let p = prepare(input, id, &r.checker(), errs)?;
         c.transaction(|c| {
-            let f = facilities::update(c, r, &p.facility)?;
+            let f = facilities::update(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &f.id, classes, true).map_err(into_store)?;
+                write_classes(c, &scope, &f.id, classes, true).map_err(into_store)?;
             }
-            detail(c, f).map_err(into_store)
+            detail(c, &scope, f).map_err(into_store)
         })
         .map_err(ApiError::from)
     })
@@ -655,11 +692,13 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
+    auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    let scope = auth.scope()?;
     blocking(&state, move |c, _| {
         // The store cascades to the facility's classes; one transaction keeps both.
-        c.transaction(|c| facilities::soft_delete(c, &id))
+        c.transaction(|c| facilities::soft_delete(c, &scope, &id))
             .map_err(ApiError::from)
     })
     .await?;

@@ -11,6 +11,8 @@
 //! template only (never the query string, which may hold a search for a name).
 
 pub mod areas;
+pub mod audit;
+pub mod auth;
 pub mod console;
 pub mod context;
 pub mod error;
@@ -36,12 +38,27 @@ pub use error::{ApiError, ErrorBody, ErrorDetail, ErrorInfo};
 pub struct WebConfig {
     /// Largest request body accepted, in bytes; larger bodies get 413 `payload_too_large`.
     pub max_body_bytes: usize,
+    /// Mark the session cookie `Secure` (set when serving behind TLS).
+    pub secure_cookies: bool,
+    /// Demo accounts to list on the login page (`laoxiao demo` only).
+    pub demo_accounts: Vec<DemoAccount>,
+}
+
+/// A documented demo account, shown on the demo's login page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub area: String,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             max_body_bytes: 1024 * 1024,
+            secure_cookies: false,
+            demo_accounts: Vec::new(),
         }
     }
 }
@@ -52,11 +69,17 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
+    /// Login attempts per client address.
+    pub limiter: std::sync::Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
-        AppState { store, config }
+        AppState {
+            store,
+            config,
+            limiter: Default::default(),
+        }
     }
 }
 
@@ -82,6 +105,8 @@ pub fn router(state: AppState) -> Router {
                 .put(facilities::update)
                 .delete(facilities::delete),
         )
+        .route("/me", get(audit::me))
+        .route("/audit", get(audit::search))
         .route("/people", get(people::list).post(people::create))
         .route(
             "/people/{id}",
@@ -107,9 +132,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         // `nest` leaves the bare `/api/` to the outer fallback; keep it JSON too.
         .route("/api/", any(error::no_route))
-        .with_state(state)
+        .with_state(state.clone())
         // The web console: `/` and `/console/…`.
         .merge(console)
+        // After routing (the matched route is known): who is asking, may they.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::middleware,
+        ))
+        .layer(axum::middleware::from_fn(auth::security_headers))
 }
 
 /// Runs `f` with a pooled connection on tokio's blocking pool.

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::schema::*;
-use crate::{areas, error, facilities, health, people};
+use crate::{areas, audit, error, facilities, health, people};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,7 +13,9 @@ use crate::{areas, error, facilities, health, people};
         title = "laoxiao API",
         description = "Jiaxing's elderly-care and childcare registers (一老一小). \
             Every error is `{\"error\": {\"code\", \"message\", \"details\": [{\"field\", \"reason\"}]}}`. \
-            Citizen ID numbers are masked unless `full_id=true` is given and allowed."
+            Citizen ID numbers are masked unless `full_id=true` is given and allowed. \
+            Send an API token (`laoxiao user token`) as `Authorization: Bearer …`; what a \
+            token sees is limited to its account's role and home area (outside it: 404)."
     ),
     paths(
         health::health,
@@ -30,6 +32,8 @@ use crate::{areas, error, facilities, health, people};
         people::get,
         people::update,
         people::delete,
+        audit::me,
+        audit::search,
     ),
     components(schemas(
         error::ErrorBody,
@@ -54,6 +58,7 @@ use crate::{areas, error, facilities, health, people};
         (name = "areas", description = "行政区划: city, counties, towns, villages (read-only)"),
         (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
+        (name = "accounts", description = "The caller and the audit trail"),
     )
 )]
 pub struct ApiDoc;

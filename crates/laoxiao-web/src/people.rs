@@ -20,6 +20,7 @@ use laoxiao_store::people::{self, PersonQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Auth;
 use crate::context::{RequestContext, reveal_ids};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{
@@ -247,6 +248,28 @@ fn prepare(
 // ---------------------------------------------------------------------------
 // Handlers
 
+/// Records that these people's full ID numbers were shown to the caller.
+fn audit_full_read(
+    c: &mut laoxiao_store::Conn,
+    scope: &laoxiao_store::Scope,
+    ids: &[&str],
+) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    laoxiao_store::audit::append(
+        c,
+        scope,
+        laoxiao_store::audit::Event {
+            action: "read_full_id",
+            entity: "person",
+            entity_id: Some(&ids.join(",")),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
 query_params! {
     /// Filters and paging for `GET /api/people`; all filters combine.
     #[derive(Debug, Default, IntoParams)]
@@ -336,9 +359,15 @@ pub async fn list(
 ) -> Result<Json<PersonPage>, ApiError> {
     check_area_param(&state.store.reference, p.area.as_deref())?;
     let q = p.into_query();
+    let scope = ctx.scope()?;
+    let reveal = reveal_ids(&ctx);
     let (page, total) = blocking(&state, move |c, r| {
-        let page = people::list(c, r, &q)?;
-        let total = people::count(c, r, &q)?;
+        let page = people::list(c, r, &scope, &q)?;
+        let total = people::count(c, r, &scope, &q)?;
+        if reveal {
+            let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
+            audit_full_read(c, &scope, &ids)?;
+        }
         Ok((page, total))
     })
     .await?;
@@ -377,6 +406,7 @@ pub async fn create(
     _reveal: ApiQuery<RevealParams>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
     let person = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
         let id = required(&mut errs, "id", text(input.id.clone())).unwrap_or_default();
@@ -389,7 +419,7 @@ pub async fn create(
             return Err(ApiError::invalid(errs));
         }
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(people::create(c, r, &p)?)
+        Ok(c.transaction(|c| people::create(c, r, &scope, &p))?)
     })
     .await?;
     let location = format!("/api/people/{}", encode_segment(&person.id));
@@ -416,7 +446,16 @@ pub async fn get(
     _reveal: ApiQuery<RevealParams>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PersonView>, ApiError> {
-    let p = blocking(&state, move |c, _| Ok(people::get(c, &id)?)).await?;
+    let scope = ctx.scope()?;
+    let reveal = reveal_ids(&ctx);
+    let p = blocking(&state, move |c, r| {
+        let p = people::get(c, r, &scope, &id)?;
+        if reveal {
+            audit_full_read(c, &scope, &[p.id.as_str()])?;
+        }
+        Ok(p)
+    })
+    .await?;
     Ok(Json(PersonView::render(p, &ctx)))
 }
 
@@ -445,8 +484,9 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<PersonView>, ApiError> {
+    let scope = ctx.scope()?;
     let p = blocking(&state, move |c, r| {
-        let existing = people::get(c, &id)?;
+        let existing = people::get(c, r, &scope, &id)?;
         let mut errs = Vec::new();
         if let Some(body_id) = text(input.id.clone())
             && body_id != id
@@ -473,7 +513,7 @@ pub async fn update(
             Some(n) => Some(n),
         };
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(people::update(c, r, &p)?)
+        Ok(c.transaction(|c| people::update(c, r, &scope, &p))?)
     })
     .await?;
     Ok(Json(PersonView::render(p, &ctx)))
@@ -493,8 +533,13 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
+    auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(&state, move |c, _| Ok(people::soft_delete(c, &id)?)).await?;
+    let scope = auth.scope()?;
+    blocking(&state, move |c, r| {
+        Ok(c.transaction(|c| people::soft_delete(c, r, &scope, &id))?)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

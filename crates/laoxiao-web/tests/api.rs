@@ -23,6 +23,9 @@ use tower::ServiceExt;
 struct App {
     router: Router,
     backend: &'static str,
+    /// The API token sent as `Authorization: Bearer` (a city administrator's by default).
+    token: Option<String>,
+    store: laoxiao_store::Store,
 }
 
 #[derive(Debug)]
@@ -63,6 +66,9 @@ impl Resp {
 impl App {
     async fn send(&self, method: Method, uri: &str, body: Option<(&str, Vec<u8>)>) -> Resp {
         let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = &self.token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
         let body = match body {
             Some((ct, bytes)) => {
                 req = req.header(header::CONTENT_TYPE, ct);
@@ -150,9 +156,18 @@ where
             .enable_all()
             .build()
             .expect("runtime");
+        let token = make_user(
+            &db.store,
+            "admin",
+            laoxiao_store::Role::CityAdmin,
+            "330400",
+            None,
+        );
         let app = App {
             router: laoxiao_web::router(AppState::new(db.store.clone(), config.clone())),
             backend,
+            token: Some(token),
+            store: db.store.clone(),
         };
         eprintln!("-- backend {backend}");
         rt.block_on(test(app.clone()));
@@ -161,6 +176,31 @@ where
         drop(db);
         drop(rt);
     }
+}
+
+/// Creates an account and returns an API token for it (synchronous: call it
+/// outside the runtime or in `spawn_blocking`).
+fn make_user(
+    store: &laoxiao_store::Store,
+    name: &str,
+    role: laoxiao_store::Role,
+    area: &str,
+    facility: Option<&str>,
+) -> String {
+    let sys = laoxiao_store::Scope::system("test");
+    let mut c = store.conn().expect("conn");
+    laoxiao_store::accounts::create_user(
+        &mut c,
+        &store.reference,
+        &sys,
+        name,
+        role,
+        area,
+        facility,
+        "a-long-test-password",
+    )
+    .expect("user");
+    laoxiao_store::accounts::create_token(&mut c, &sys, name, "test", 1).expect("token")
 }
 
 // ---------------------------------------------------------------------------
@@ -242,22 +282,15 @@ fn health_reports_backend_and_schema() {
 }
 
 /// Every route the router serves, as the OpenAPI document must list it.
-const ROUTES: &[(&str, &str)] = &[
-    ("get", "/api/health"),
-    ("get", "/api/openapi.json"),
-    ("get", "/api/areas"),
-    ("get", "/api/areas/{code}"),
-    ("get", "/api/facilities"),
-    ("post", "/api/facilities"),
-    ("get", "/api/facilities/{id}"),
-    ("put", "/api/facilities/{id}"),
-    ("delete", "/api/facilities/{id}"),
-    ("get", "/api/people"),
-    ("post", "/api/people"),
-    ("get", "/api/people/{id}"),
-    ("put", "/api/people/{id}"),
-    ("delete", "/api/people/{id}"),
-];
+/// The API routes of the policy table (lower-case method, path): the OpenAPI
+/// document must list exactly these.
+fn api_routes() -> Vec<(String, String)> {
+    laoxiao_web::auth::ROUTES
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/api/"))
+        .map(|(m, p, _)| (m.to_lowercase(), p.to_string()))
+        .collect()
+}
 
 fn collect_refs(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -301,17 +334,15 @@ fn openapi_lists_every_route_and_resolves_every_schema() {
                 }
             }
         }
-        let expected: BTreeSet<(String, String)> = ROUTES
-            .iter()
-            .map(|(m, p)| (m.to_string(), p.to_string()))
-            .collect();
+        let expected: BTreeSet<(String, String)> = api_routes().into_iter().collect();
         assert_eq!(documented, expected);
 
         // Every listed route is served: it reaches a handler, not a fallback.
-        for (m, p) in ROUTES {
+        for (m, p) in api_routes() {
+            let m = m.as_str();
             let uri = p.replace("{code}", "330402").replace("{id}", "nope");
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
-            let body = matches!(*m, "post" | "put").then(|| ("application/json", b"{}".to_vec()));
+            let body = matches!(m, "post" | "put").then(|| ("application/json", b"{}".to_vec()));
             let r = app.send(method, &uri, body).await;
             let code = r.body["error"]["code"].as_str().unwrap_or_default();
             assert!(
@@ -769,6 +800,7 @@ fn bad_requests_get_json_errors() {
 fn oversized_bodies_get_413() {
     let config = WebConfig {
         max_body_bytes: 1024,
+        ..WebConfig::default()
     };
     run_with(config, |app| async move {
         let mut body = care_home("F-big", "330402007", "x");
@@ -1096,5 +1128,894 @@ fn people_validation_and_filters() {
             .await
             .expect_error(StatusCode::NOT_FOUND, "not_found");
         assert_eq!(count("").await, 2);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Access matrix: every declared route × every role (and anonymous) × a record
+// inside and outside the caller's area. Generated from the policy table
+// (`laoxiao_web::auth::ROUTES`), so a new route is covered as soon as it is
+// declared — and refused for everyone until it is.
+
+use laoxiao_store::Role;
+use laoxiao_web::auth::{Access, ROUTES as POLICY};
+
+/// What a response amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Reached the handler and it did its work (or judged the input).
+    Allowed,
+    /// Not logged in: 401 (API) or a redirect to the login page (console).
+    Unauth,
+    /// 403.
+    Forbidden,
+    /// 404 for a record that exists outside the caller's scope.
+    Hidden,
+    /// 422: an input (e.g. an area) outside the caller's scope.
+    Rejected,
+}
+
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn raw(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(String, String)],
+    body: Option<(&str, String)>,
+) -> Raw {
+    let mut req = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).expect("method"))
+        .uri(uri);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let body = match body {
+        Some((ct, b)) => {
+            req = req.header(header::CONTENT_TYPE, ct);
+            Body::from(b)
+        }
+        None => Body::empty(),
+    };
+    let resp = router
+        .clone()
+        .oneshot(req.body(body).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    Raw {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn classify(r: &Raw) -> Outcome {
+    let loc = r
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match r.status {
+        StatusCode::UNAUTHORIZED if r.body.contains("\"unauthenticated\"") => Outcome::Unauth,
+        StatusCode::SEE_OTHER if loc.starts_with("/console/login?next=") => Outcome::Unauth,
+        StatusCode::FORBIDDEN => Outcome::Forbidden,
+        StatusCode::NOT_FOUND => Outcome::Hidden,
+        StatusCode::UNPROCESSABLE_ENTITY => Outcome::Rejected,
+        s => {
+            assert!(!s.is_server_error(), "server error {s}: {}", r.body);
+            Outcome::Allowed
+        }
+    }
+}
+
+/// One caller of the matrix.
+struct Caller {
+    role: Option<Role>,
+    token: Option<String>,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    None,
+    In,
+    Out,
+    /// Operators: a facility in their area that is not theirs.
+    OtherFacility,
+    /// A list or page asked for another county (`?area=330411`): the drill-down.
+    OutArea,
+}
+
+struct World {
+    town_a: String,
+    village_a: String,
+    town_b: String,
+}
+
+fn world(store: &laoxiao_store::Store) -> World {
+    let areas = &store.reference.areas;
+    let town_a = "330402007".to_string();
+    let village_a = areas
+        .children(&town_a)
+        .first()
+        .map(|a| a.code.clone())
+        .expect("village");
+    let town_b = areas
+        .children("330411")
+        .first()
+        .map(|a| a.code.clone())
+        .expect("town b");
+    World {
+        town_a,
+        village_a,
+        town_b,
+    }
+}
+
+fn person_json(id: &str, area: &str, seq: u16) -> Value {
+    let mut p = elderly(id, "1940-03-05", seq);
+    p["residence_area_code"] = json!(area);
+    p
+}
+
+/// People PA (village A) and PB (town B); facilities are created through the
+/// API ([`seed_facility`]).
+fn seed(store: &laoxiao_store::Store, w: &World) {
+    let sys = laoxiao_store::Scope::system("test");
+    let r = &store.reference;
+    let mut c = store.conn().expect("conn");
+    for (id, area, seq) in [("PA", &w.village_a, 31), ("PB", &w.town_b, 32)] {
+        let p = person(id, area, seq);
+        laoxiao_store::people::create(&mut c, r, &sys, &p).expect("person");
+    }
+}
+
+fn person(id: &str, area: &str, seq: u16) -> laoxiao_model::Person {
+    use laoxiao_model::person::{AbilityLevel, PersonStatus, Sex};
+    let birth = d("1940-03-05");
+    laoxiao_model::Person {
+        id: id.into(),
+        role: laoxiao_model::PersonRole::Elderly,
+        id_number: laoxiao_model::idcard::make("330402", birth, seq),
+        name: "王某某".into(),
+        sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
+        birth_date: birth,
+        hukou_area_code: None,
+        residence_area_code: area.into(),
+        address: None,
+        lng: None,
+        lat: None,
+        living_arrangement: None,
+        special_difficulty: Vec::new(),
+        ability_level: Some(AbilityLevel::Mild),
+        dementia: false,
+        birth_order: None,
+        guardian_name: None,
+        guardian_phone: None,
+        status: PersonStatus::Active,
+        death_date: None,
+    }
+}
+
+async fn seed_facility(router: &Router, admin: &str, id: &str, area: &str) {
+    let r = raw(
+        router,
+        "POST",
+        "/api/facilities",
+        &[("authorization".into(), format!("Bearer {admin}"))],
+        Some((
+            "application/json",
+            care_home(id, area, &format!("机构{id}")).to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+fn callers(store: &laoxiao_store::Store, w: &World) -> Vec<Caller> {
+    let mut out = vec![Caller {
+        role: None,
+        token: None,
+        cookie: None,
+        csrf: String::new(),
+    }];
+    for role in Role::ALL {
+        let (area, fac) = match role {
+            Role::CityAdmin => ("330400", None),
+            Role::CountyAdmin | Role::Inspector | Role::Auditor | Role::Analyst => ("330402", None),
+            Role::TownStaff => (w.town_a.as_str(), None),
+            Role::VillageStaff => (w.village_a.as_str(), None),
+            Role::FacilityOperator => (w.town_a.as_str(), Some("FA")),
+        };
+        let name = format!("m-{}", role.code());
+        let token = make_user(store, &name, role, area, fac);
+        let mut c = store.conn().expect("conn");
+        let (secret, csrf) =
+            laoxiao_store::accounts::create_session(&mut c, &name, None).expect("session");
+        out.push(Caller {
+            role: Some(role),
+            token: Some(token),
+            cookie: Some(format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE)),
+            csrf,
+        });
+    }
+    out
+}
+
+/// The outcomes the policy and the scope rules expect.
+fn expected(
+    access: Access,
+    role: Option<Role>,
+    method: &str,
+    path: &str,
+    target: Target,
+) -> Vec<Outcome> {
+    use Outcome::*;
+    let perm = match access {
+        Access::Public => return vec![Allowed],
+        _ if role.is_none() => return vec![Unauth],
+        Access::Account => return vec![Allowed, Rejected],
+        Access::Perm(p) => p,
+    };
+    let Some(role) = role else {
+        return vec![Unauth];
+    };
+    if !role.can(perm) {
+        return vec![Forbidden];
+    }
+    let operator_only_own = role == Role::FacilityOperator
+        && matches!(
+            (method, path),
+            ("POST", "/api/facilities")
+                | ("DELETE", "/api/facilities/{id}")
+                | ("POST", "/console/facilities")
+        );
+    if operator_only_own {
+        // The console form is judged (422) before the store refuses it.
+        return vec![Forbidden, Rejected];
+    }
+    let everything = role == Role::CityAdmin;
+    match target {
+        Target::None | Target::In => vec![Allowed, Rejected],
+        Target::Out | Target::OutArea if everything => vec![Allowed, Rejected],
+        // The API filters a list by area within the scope: empty, not an error.
+        Target::OutArea if path.starts_with("/api/") => vec![Allowed],
+        Target::OutArea => vec![Hidden],
+        Target::Out | Target::OtherFacility => vec![Hidden, Rejected],
+    }
+}
+
+fn fill<'a>(path: &str, target: Target, del_id: &'a str) -> (String, &'a str) {
+    let is_people = path.contains("/people");
+    let id = match (target, is_people) {
+        (Target::Out, false) => "FB",
+        (Target::Out, true) => "PB",
+        (Target::OtherFacility, _) => "FA2",
+        (_, true) => "PA",
+        (_, false) => "FA",
+    };
+    let id = if del_id.is_empty() { id } else { del_id };
+    let p = path
+        .replace("{id}", id)
+        .replace("{code}", "330402")
+        .replace("{file}", "elderly-template.xlsx")
+        .replace("{*path}", "console.css");
+    (p, id)
+}
+
+#[test]
+fn access_matrix_every_route_role_and_scope() {
+    for db in TestDb::all().expect("test databases") {
+        let store = db.store.clone();
+        let w = world(&store);
+        seed(&store, &w);
+        let mut callers = callers(&store, &w);
+        let router = laoxiao_web::router(AppState::new(store.clone(), WebConfig::default()));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut checked = 0;
+        let admin = callers
+            .iter()
+            .find(|c| c.role == Some(Role::CityAdmin))
+            .and_then(|c| c.token.clone())
+            .expect("admin");
+        rt.block_on(async {
+            // FA (village A, the operator's), FA2 (town A), FB (town B).
+            seed_facility(&router, &admin, "FA", &w.village_a).await;
+            seed_facility(&router, &admin, "FA2", &w.town_a).await;
+            seed_facility(&router, &admin, "FB", &w.town_b).await;
+            #[allow(clippy::needless_range_loop)] // the session is renewed in place
+            for ci in 0..callers.len() {
+                for (method, path, access) in POLICY {
+                    let caller = &callers[ci];
+                    let api = path.starts_with("/api/");
+                    let mut targets = vec![Target::None];
+                    if path.contains("{id}") || matches!((*method, *path), ("POST", "/api/facilities") | ("POST", "/api/people")) {
+                        targets = vec![Target::In, Target::Out];
+                        if caller.role == Some(Role::FacilityOperator) && path.contains("facilities/{id}") {
+                            targets.push(Target::OtherFacility);
+                        }
+                    }
+                    let drill = [
+                        "/",
+                        "/console/facilities",
+                        "/console/elderly",
+                        "/console/infants",
+                        "/console/plan",
+                        "/api/facilities",
+                        "/api/people",
+                    ];
+                    if *method == "GET" && drill.contains(path) {
+                        targets.push(Target::OutArea);
+                    }
+                    for target in targets {
+                        // Deleting in scope: a throwaway record, so the fixture stays.
+                        let mut del_id = String::new();
+                        if *method == "DELETE" {
+                            del_id = format!("DEL{checked}");
+                            let area = match target {
+                                Target::Out => w.town_b.clone(),
+                                Target::OtherFacility => w.town_a.clone(),
+                                _ => w.village_a.clone(),
+                            };
+                            if path.contains("/people") {
+                                let s2 = store.clone();
+                                let (id, area, n) = (del_id.clone(), area, checked);
+                                tokio::task::spawn_blocking(move || {
+                                    let sys = laoxiao_store::Scope::system("test");
+                                    let mut c = s2.conn().expect("conn");
+                                    let p = person(&id, &area, 100 + (n % 800) as u16);
+                                    laoxiao_store::people::create(&mut c, &s2.reference, &sys, &p)
+                                        .expect("throwaway person");
+                                })
+                                .await
+                                .expect("seed");
+                            } else {
+                                seed_facility(&router, &admin, &del_id, &area).await;
+                            }
+                        }
+                        let (mut uri, id) = fill(path, target, &del_id);
+                        if target == Target::OutArea {
+                            uri.push_str("?area=330411");
+                        }
+                        let mut headers: Vec<(String, String)> = Vec::new();
+                        if api {
+                            if let Some(t) = &caller.token {
+                                headers.push(("authorization".into(), format!("Bearer {t}")));
+                            }
+                        } else if let Some(c) = &caller.cookie {
+                            headers.push(("cookie".into(), format!("{c}; lx_login_csrf=pre")));
+                        } else {
+                            headers.push(("cookie".into(), "lx_login_csrf=pre".into()));
+                        }
+                        let body: Option<(&str, String)> = match (*method, *path) {
+                            ("POST", "/api/facilities") => {
+                                let area = if target == Target::Out { &w.town_b } else { &w.village_a };
+                                Some(("application/json", care_home(&format!("NEW{checked}"), area, "新机构").to_string()))
+                            }
+                            ("PUT", "/api/facilities/{id}") => {
+                                let area = if target == Target::Out { &w.town_b } else if target == Target::OtherFacility { &w.town_a } else { &w.village_a };
+                                Some(("application/json", care_home(id, area, "改名机构").to_string()))
+                            }
+                            ("POST", "/api/people") => {
+                                let area = if target == Target::Out { &w.town_b } else { &w.village_a };
+                                Some(("application/json", person_json(&format!("NP{checked}"), area, 900 + (checked % 90) as u16).to_string()))
+                            }
+                            ("PUT", "/api/people/{id}") => {
+                                let area = if target == Target::Out { &w.town_b } else { &w.village_a };
+                                let mut p = person_json(id, area, if target == Target::Out { 32 } else { 31 });
+                                p["name"] = json!("改名");
+                                Some(("application/json", p.to_string()))
+                            }
+                            ("POST", "/console/import") => Some((
+                                "multipart/form-data; boundary=XB",
+                                format!("--XB\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n--XB--\r\n", caller.csrf),
+                            )),
+                            ("POST", "/console/login") => Some((
+                                "application/x-www-form-urlencoded",
+                                "_csrf=pre&username=nobody&password=wrong".to_string(),
+                            )),
+                            ("POST", _) if !api => Some((
+                                "application/x-www-form-urlencoded",
+                                format!("_csrf={}&name=", caller.csrf),
+                            )),
+                            _ => None,
+                        };
+                        let r = raw(&router, method, &uri, &headers, body).await;
+                        let got = classify(&r);
+                        let want = expected(*access, caller.role, method, path, target);
+                        assert!(
+                            want.contains(&got),
+                            "[{}] {:?} {method} {uri} ({target:?}): got {got:?} ({}), want {want:?}: {}",
+                            match store.backend() { laoxiao_store::Backend::Sqlite => "sqlite", _ => "postgres" },
+                            caller.role,
+                            r.status,
+                            r.body.chars().take(300).collect::<String>()
+                        );
+                        // Lists never carry what lies outside the scope, and never a full ID number.
+                        if got == Outcome::Allowed
+                            && *method == "GET"
+                            && caller.role != Some(Role::CityAdmin)
+                            && !path.contains("audit")
+                        {
+                            for hidden in ["FB", "PB"] {
+                                let needle = if api { format!("\"{hidden}\"") } else { format!(">{hidden}<") };
+                                assert!(!r.body.contains(&needle), "{:?} {uri} shows {hidden}", caller.role);
+                            }
+                        }
+                        if got == Outcome::Allowed {
+                            for (seq, _) in [(31u16, "PA"), (32, "PB")] {
+                                let full = laoxiao_model::idcard::make("330402", d("1940-03-05"), seq);
+                                assert!(!r.body.contains(&full), "{:?} {uri} shows a full ID number", caller.role);
+                            }
+                        }
+                        checked += 1;
+                    }
+                    // Logging out ended the session: start a new one.
+                    if *path == "/console/logout" && caller.role.is_some() {
+                        let s2 = store.clone();
+                        let name = format!("m-{}", caller.role.map(|r| r.code()).unwrap_or_default());
+                        let (secret, csrf) = tokio::task::spawn_blocking(move || {
+                            let mut c = s2.conn().expect("conn");
+                            laoxiao_store::accounts::create_session(&mut c, &name, None).expect("session")
+                        })
+                        .await
+                        .expect("session");
+                        callers[ci].cookie = Some(format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE));
+                        callers[ci].csrf = csrf;
+                    }
+                }
+            }
+        });
+        eprintln!("access matrix: {checked} checks");
+        assert!(checked > POLICY.len() * 9);
+        drop(router);
+        drop(store);
+        drop(db);
+        drop(rt);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tokens, sessions, lockout, CSRF, headers
+
+async fn block<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("blocking")
+}
+
+#[test]
+fn tokens_expire_and_can_be_revoked() {
+    run(|app| async move {
+        assert_eq!(app.get("/api/me").await.status, StatusCode::OK);
+        let store = app.store.clone();
+        // An expired token is refused.
+        let s2 = store.clone();
+        block(move || {
+            s2.conn()
+                .expect("conn")
+                .execute(
+                    "UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00Z' WHERE username = 'admin'",
+                    &[],
+                )
+                .expect("expire");
+        })
+        .await;
+        app.get("/api/me")
+            .await
+            .expect_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        // A fresh token works until it is revoked.
+        let s2 = store.clone();
+        let t = block(move || {
+            let sys = laoxiao_store::Scope::system("test");
+            laoxiao_store::accounts::create_token(
+                &mut s2.conn().expect("conn"),
+                &sys,
+                "admin",
+                "second",
+                30,
+            )
+            .expect("token")
+        })
+        .await;
+        let app2 = App {
+            token: Some(t),
+            ..app.clone()
+        };
+        let r = app2.get("/api/me").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["role"], "city_admin");
+        let s2 = store.clone();
+        block(move || {
+            let sys = laoxiao_store::Scope::system("test");
+            laoxiao_store::accounts::revoke_token(
+                &mut s2.conn().expect("conn"),
+                &sys,
+                "admin",
+                "second",
+            )
+            .expect("revoke");
+        })
+        .await;
+        app2.get("/api/me")
+            .await
+            .expect_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        // No token at all, and a made-up one.
+        let anon = App {
+            token: None,
+            ..app.clone()
+        };
+        anon.get("/api/people")
+            .await
+            .expect_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        let bogus = App {
+            token: Some("lx_nope".into()),
+            ..app.clone()
+        };
+        bogus
+            .get("/api/facilities")
+            .await
+            .expect_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        // Public routes stay public.
+        assert_eq!(anon.get("/api/health").await.status, StatusCode::OK);
+    });
+}
+
+async fn login(router: &Router, user: &str, pw: &str) -> Raw {
+    raw(
+        router,
+        "POST",
+        "/console/login",
+        &[("cookie".into(), "lx_login_csrf=pre".into())],
+        Some((
+            "application/x-www-form-urlencoded",
+            format!("_csrf=pre&username={user}&password={pw}"),
+        )),
+    )
+    .await
+}
+
+#[test]
+fn console_login_lockout_csrf_and_headers() {
+    run(|app| async move {
+        let store = app.store.clone();
+        block(move || {
+            let sys = laoxiao_store::Scope::system("test");
+            laoxiao_store::accounts::create_user(
+                &mut store.conn().expect("conn"),
+                &store.reference,
+                &sys,
+                "ann",
+                Role::TownStaff,
+                "330402007",
+                None,
+                "correct-horse",
+            )
+            .expect("user");
+        })
+        .await;
+        let router = app.router.clone();
+        // The login form needs its double-submit token.
+        let r = raw(
+            &router,
+            "POST",
+            "/console/login",
+            &[],
+            Some((
+                "application/x-www-form-urlencoded",
+                "username=ann&password=correct-horse".into(),
+            )),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // A good login: an HttpOnly, SameSite session cookie and a redirect.
+        let r = login(&router, "ann", "correct-horse").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let set = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("lx_session="))
+            .expect("session cookie")
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().expect("cookie").to_string();
+        let page = raw(
+            &router,
+            "GET",
+            "/console/facilities",
+            &[("cookie".into(), cookie.clone())],
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK);
+        // Security headers.
+        let csp = page
+            .headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        assert_eq!(
+            page.headers
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
+        assert_eq!(
+            page.headers.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
+        assert!(page.headers.get("referrer-policy").is_some());
+        // A form post without the session's CSRF token is refused.
+        let r = raw(
+            &router,
+            "POST",
+            "/console/facilities",
+            &[("cookie".into(), cookie.clone())],
+            Some((
+                "application/x-www-form-urlencoded",
+                "_csrf=forged&name=x".into(),
+            )),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("CSRF"));
+        // Out of the home area: 404, not 403.
+        let r = raw(
+            &router,
+            "GET",
+            "/console/facilities?area=330411",
+            &[("cookie".into(), cookie.clone())],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // Five wrong passwords lock the account, even for the right one.
+        for _ in 0..5 {
+            let r = login(&router, "ann", "wrong").await;
+            assert_ne!(r.status, StatusCode::SEE_OTHER);
+        }
+        let r = login(&router, "ann", "correct-horse").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        // Error responses carry no internal detail.
+        let r = raw(&router, "GET", "/api/people/%FF", &[], None).await;
+        assert!(!r.body.contains("sqlite") && !r.body.contains("SELECT"));
+    });
+}
+
+#[test]
+fn full_id_numbers_need_the_permission_and_are_audited() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let (village_token, town) = block(move || {
+            let w = world(&store);
+            seed(&store, &w);
+            (
+                make_user(&store, "vil", Role::VillageStaff, &w.village_a, None),
+                w.town_a,
+            )
+        })
+        .await;
+        let _ = town;
+        let full = laoxiao_model::idcard::make("330402", d("1940-03-05"), 31);
+        let r = app.get("/api/people/PA?full_id=true").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["id_number"], full.as_str());
+        let r = app.get("/api/people/PA").await;
+        assert_ne!(r.body["id_number"], full.as_str());
+        // Village staff may read the record, masked, but not the full number.
+        let vil = App {
+            token: Some(village_token),
+            ..app.clone()
+        };
+        assert_eq!(vil.get("/api/people/PA").await.status, StatusCode::OK);
+        vil.get("/api/people/PA?full_id=true")
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        // The full read is in the trail, under the reader's name; snapshots are masked.
+        let store = app.store.clone();
+        let (reads, leaked) = block(move || {
+            let mut c = store.conn().expect("conn");
+            let reads = c
+                .query_i64(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'read_full_id' AND actor = 'admin' AND entity_id = 'PA'",
+                    &[],
+                )
+                .expect("count");
+            let leaked = c
+                .query_i64(
+                    "SELECT COUNT(*) FROM audit_log WHERE before LIKE $1 OR after LIKE $1",
+                    &[format!("%{}%", laoxiao_model::idcard::make("330402", d("1940-03-05"), 31)).into()],
+                )
+                .expect("count");
+            (reads, leaked)
+        })
+        .await;
+        assert_eq!(reads, 1);
+        assert_eq!(leaked, 0, "no plaintext ID number in the trail");
+    });
+}
+
+/// The routes the router's source declares: `.route("path", get(…).post(…))` in
+/// `lib.rs` (the API builder's, under `/api`) and in the console's `routes_for`.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    fn scan(src: &str, prefix: &str, out: &mut BTreeSet<(String, String)>) {
+        let mut rest = src;
+        while let Some(i) = rest.find(".route(") {
+            let after = &rest[i + ".route(".len()..];
+            // The balanced argument list.
+            let mut depth = 1;
+            let mut end = 0;
+            for (j, ch) in after.char_indices() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let args = &after[..end];
+            rest = &after[end..];
+            let Some(q1) = args.find('"') else { continue };
+            let Some(q2) = args[q1 + 1..].find('"') else {
+                continue;
+            };
+            let path = &args[q1 + 1..q1 + 1 + q2];
+            let handlers = &args[q1 + 2 + q2..];
+            if path == "/api/" {
+                continue; // the JSON 404 fallback
+            }
+            for m in ["get", "post", "put", "delete", "patch", "any"] {
+                let pat = format!("{m}(");
+                let mut from = 0;
+                while let Some(k) = handlers[from..].find(&pat) {
+                    let at = from + k;
+                    let before = handlers[..at].chars().last();
+                    if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                        out.insert((m.to_uppercase(), format!("{prefix}{path}")));
+                    }
+                    from = at + pat.len();
+                }
+            }
+        }
+    }
+    let lib = include_str!("../src/lib.rs");
+    let console = include_str!("../src/console/mod.rs");
+    let api_start = lib.find("let api = Router::new()").expect("api builder");
+    let api_end = lib[api_start..].find(";").expect("end of builder") + api_start;
+    let mut out = BTreeSet::new();
+    scan(&lib[api_start..api_end], "/api", &mut out);
+    scan(&lib[api_end..], "", &mut out);
+    let c_start = console.find("pub fn routes_for").expect("routes_for");
+    let c_end = console[c_start..].find("\n}\n").expect("end") + c_start;
+    scan(&console[c_start..c_end], "", &mut out);
+    out
+}
+
+/// The policy table and the router declare the same routes: a route added to the
+/// router without a declared access fails here (and is refused at run time).
+#[test]
+fn every_served_route_has_a_declared_access() {
+    let declared: BTreeSet<(String, String)> = POLICY
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let served = routes_in_source();
+    assert!(served.len() > 30, "{served:?}");
+    assert_eq!(
+        served.difference(&declared).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "served but not declared in laoxiao_web::auth::ROUTES"
+    );
+    assert_eq!(
+        declared.difference(&served).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "declared but not served"
+    );
+}
+
+#[test]
+fn one_time_passwords_must_be_changed_first() {
+    run(|app| async move {
+        let store = app.store.clone();
+        block(move || {
+            let sys = laoxiao_store::Scope::system("test");
+            let mut c = store.conn().expect("conn");
+            laoxiao_store::accounts::create_user(
+                &mut c,
+                &store.reference,
+                &sys,
+                "newbie",
+                Role::CountyAdmin,
+                "330402",
+                None,
+                "one-time-pass-1",
+            )
+            .expect("user");
+            laoxiao_store::accounts::set_must_change(&mut c, "newbie", true).expect("flag");
+        })
+        .await;
+        let router = app.router.clone();
+        let r = login(&router, "newbie", "one-time-pass-1").await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("lx_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("session")
+            .to_string();
+        let h = vec![("cookie".to_string(), cookie.clone())];
+        let r = raw(&router, "GET", "/console/elderly", &h, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            r.headers.get(header::LOCATION).map(|v| v.as_bytes()),
+            Some(&b"/console/password"[..])
+        );
+        let page = raw(&router, "GET", "/console/password", &h, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("must-change"));
+        let csrf = page
+            .body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .expect("csrf")
+            .to_string();
+        let post = |body: String| {
+            let (router, h) = (router.clone(), h.clone());
+            async move {
+                raw(
+                    &router,
+                    "POST",
+                    "/console/password",
+                    &h,
+                    Some(("application/x-www-form-urlencoded", body)),
+                )
+                .await
+            }
+        };
+        let r = post(format!(
+            "_csrf={csrf}&current=one-time-pass-1&new=short&confirm=short"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = post(format!(
+            "_csrf={csrf}&current=wrong&new=a-much-longer-one&confirm=a-much-longer-one"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = post(format!(
+            "_csrf={csrf}&current=one-time-pass-1&new=a-much-longer-one&confirm=a-much-longer-one"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = raw(&router, "GET", "/console/elderly", &h, None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = login(&router, "newbie", "a-much-longer-one").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
     });
 }

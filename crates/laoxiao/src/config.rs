@@ -22,6 +22,36 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `tracing` filter, e.g. `info` or `laoxiao=debug`.
     pub log: String,
+    /// The current data key for ID numbers, `keyid:base64` (32 bytes).
+    pub data_key: Option<Secret>,
+    /// Older data keys, still readable (rotation), each `keyid:base64`.
+    pub old_data_keys: Vec<Secret>,
+    /// The HMAC key for ID-number lookups, base64 (32 bytes).
+    pub hmac_key: Option<Secret>,
+    /// A TOML file holding `data_key`, `old_data_keys` and `hmac_key` (mode 0600).
+    pub key_file: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (serving behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// A secret value: never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The keys a key file holds (no `Debug`: it holds secrets).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    pub data_key: Option<String>,
+    #[serde(default)]
+    pub old_data_keys: Vec<String>,
+    pub hmac_key: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +62,11 @@ impl Default for Config {
             pool_size: 8,
             max_body_bytes: 32 * 1024 * 1024,
             log: "info".into(),
+            data_key: None,
+            old_data_keys: Vec::new(),
+            hmac_key: None,
+            key_file: None,
+            secure_cookies: false,
         }
     }
 }
@@ -45,6 +80,8 @@ struct FileConfig {
     pool_size: Option<u32>,
     max_body_bytes: Option<usize>,
     log: Option<String>,
+    key_file: Option<PathBuf>,
+    secure_cookies: Option<bool>,
 }
 
 /// Values given on the command line (None = not given).
@@ -95,6 +132,34 @@ impl Config {
             if let Some(v) = f.log {
                 c.log = v;
             }
+            if let Some(v) = f.key_file {
+                c.key_file = Some(v);
+            }
+            if let Some(v) = f.secure_cookies {
+                c.secure_cookies = v;
+            }
+        }
+        // Keys only from the environment or a key file: never from the config file
+        // itself, which tends to be copied around.
+        if let Some(v) = env.get("LAOXIAO_DATA_KEY").filter(|v| !v.is_empty()) {
+            c.data_key = Some(Secret(v.clone()));
+        }
+        if let Some(v) = env.get("LAOXIAO_OLD_DATA_KEYS") {
+            c.old_data_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Secret(s.to_string()))
+                .collect();
+        }
+        if let Some(v) = env.get("LAOXIAO_HMAC_KEY").filter(|v| !v.is_empty()) {
+            c.hmac_key = Some(Secret(v.clone()));
+        }
+        if let Some(v) = env.get("LAOXIAO_KEY_FILE").filter(|v| !v.is_empty()) {
+            c.key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env.get("LAOXIAO_SECURE_COOKIES") {
+            c.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
         }
         // LAOXIAO_DATABASE_URL wins over the conventional DATABASE_URL.
         if let Some(v) = env
@@ -137,6 +202,46 @@ impl Config {
             bail!("pool_size must be at least 1");
         }
         Ok(c)
+    }
+
+    /// The ID-number keys: from the environment, else the key file; `None` when
+    /// neither is configured. A half-configured pair is an error.
+    pub fn keys(&self) -> Result<Option<laoxiao_store::Keys>> {
+        use laoxiao_store::crypto::{DataKey, decode_key};
+        let (data, old, hmac) = match (&self.data_key, &self.hmac_key, &self.key_file) {
+            (Some(d), Some(h), _) => (
+                d.0.clone(),
+                self.old_data_keys.iter().map(|s| s.0.clone()).collect(),
+                h.0.clone(),
+            ),
+            (Some(_), None, _) | (None, Some(_), _) => {
+                bail!(
+                    "set both LAOXIAO_DATA_KEY and LAOXIAO_HMAC_KEY (or neither and use a key file)"
+                )
+            }
+            (None, None, Some(path)) => {
+                if !path.exists() {
+                    return Ok(None);
+                }
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading key file {}", path.display()))?;
+                let f: KeyFile = toml::from_str(&text)
+                    .with_context(|| format!("key file {}", path.display()))?;
+                match (f.data_key, f.hmac_key) {
+                    (Some(d), Some(h)) => (d, f.old_data_keys, h),
+                    _ => bail!("key file {} needs data_key and hmac_key", path.display()),
+                }
+            }
+            (None, None, None) => return Ok(None),
+        };
+        let current = DataKey::parse(&data).context("the data key")?;
+        let old = old
+            .iter()
+            .map(|k| DataKey::parse(k))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .context("an old data key")?;
+        let hmac = decode_key(&hmac).context("the HMAC key")?;
+        Ok(Some(laoxiao_store::Keys::new(current, old, hmac)?))
     }
 
     /// The database URL with any password hidden, for logs.
@@ -215,6 +320,40 @@ mod tests {
         )
         .expect_err("bad addr");
         assert!(format!("{err:#}").contains("LAOXIAO_ADDR"));
+    }
+
+    #[test]
+    fn keys_come_from_the_environment_and_are_never_printed() {
+        let k = laoxiao_store::crypto::DataKey::generate("k1").encode();
+        let h = laoxiao_store::crypto::generate_raw_key();
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_DATA_KEY", &k), ("LAOXIAO_HMAC_KEY", &h)]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().expect("keys").is_some());
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(&k) && !dbg.contains(&h), "{dbg}");
+        // Half a pair is an error, not a silent "no keys".
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_DATA_KEY", &k)]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().is_err());
+        // A key file.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("k.toml");
+        std::fs::write(&f, format!("data_key = \"{k}\"\nhmac_key = \"{h}\"\n")).expect("write");
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_KEY_FILE", f.to_str().expect("path"))]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(c.keys().expect("keys").is_some());
     }
 
     #[test]

@@ -103,6 +103,83 @@ enum Command {
         #[arg(long)]
         addr: Option<String>,
     },
+    /// Accounts and API tokens.
+    User {
+        #[command(subcommand)]
+        command: UserCmd,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCmd,
+    },
+    /// Keys for ID numbers at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account; prints a one-time password.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// city_admin, county_admin, town_staff, village_staff, facility_operator,
+        /// inspector, auditor or analyst.
+        #[arg(long)]
+        role: String,
+        /// Home area code: access is limited to its subtree.
+        #[arg(long)]
+        area: String,
+        /// Facility operators: their facility's id.
+        #[arg(long)]
+        facility: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account (its sessions end at once).
+    Disable { username: String },
+    /// Enable a disabled account.
+    Enable { username: String },
+    /// Set a new one-time password (and clear a lockout); prints it.
+    Password { username: String },
+    /// Issue an API token; prints it once.
+    Token {
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+    /// Revoke an API token by name.
+    Revoke {
+        username: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List a user's API tokens (never the secrets).
+    Tokens { username: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; names the first broken entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Print a new data key and HMAC key (for the environment or a key file).
+    Generate {
+        /// Id of the new data key (default: k + today's date).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Re-encrypt every ID number under the current data key (old keys configured
+    /// in LAOXIAO_OLD_DATA_KEYS or the key file's old_data_keys).
+    Rotate,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +188,17 @@ enum Kind {
     Classes,
     Elderly,
     Infants,
+    /// 从业人员
+    Staff,
+    /// 服务记录
+    Services,
+    /// 入托
+    Enrolments,
+    /// 入住
+    Residences,
+    /// 养老服务相关专业学生
+    #[value(alias = "student_cohorts")]
+    StudentCohorts,
 }
 
 impl From<Kind> for RecordKind {
@@ -120,6 +208,11 @@ impl From<Kind> for RecordKind {
             Kind::Classes => RecordKind::Classes,
             Kind::Elderly => RecordKind::Elderly,
             Kind::Infants => RecordKind::Infants,
+            Kind::Staff => RecordKind::Staff,
+            Kind::Services => RecordKind::Services,
+            Kind::Enrolments => RecordKind::Enrolments,
+            Kind::Residences => RecordKind::Residences,
+            Kind::StudentCohorts => RecordKind::StudentCohorts,
         }
     }
 }
@@ -185,12 +278,57 @@ fn bar(len: u64, msg: &str) -> ProgressBar {
 
 fn open(config: &Config) -> Result<Store> {
     let target = DbTarget::parse(&config.database_url)?;
-    Store::open(&OpenOptions {
+    let store = Store::open(&OpenOptions {
         target,
         pool_size: config.pool_size,
         migrate: true,
     })
-    .with_context(|| format!("opening database {}", config.database_display()))
+    .with_context(|| format!("opening database {}", config.database_display()))?;
+    if let Some(keys) = config.keys()? {
+        let n = store.set_keys(keys)?;
+        if n > 0 {
+            println!("encrypted the ID numbers of {n} people (first start with a data key)");
+        }
+    }
+    Ok(store)
+}
+
+/// The scope of CLI commands: the operator of the server.
+fn cli_scope() -> laoxiao_store::Scope {
+    let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    laoxiao_store::Scope::system(&format!("cli:{who}"))
+}
+
+/// Refuses to serve people without a key; creates the first administrator.
+fn prepare_to_serve(store: &Store) -> Result<()> {
+    if !store.reference.has_keys() {
+        let people = store
+            .conn()?
+            .query_i64("SELECT COUNT(*) FROM person", &[])?;
+        if people > 0 {
+            bail!(
+                "no data key is configured but the register holds {people} people: set \
+                 LAOXIAO_DATA_KEY and LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or \
+                 LAOXIAO_KEY_FILE; the server will not start without them"
+            );
+        }
+        eprintln!(
+            "warning: no data key is configured; people cannot be registered until one is \
+             (see `laoxiao keys generate`)"
+        );
+    }
+    bootstrap(store)
+}
+
+fn bootstrap(store: &Store) -> Result<()> {
+    let mut c = store.conn()?;
+    if let Some(pw) = laoxiao_store::accounts::bootstrap_admin(&mut c, &store.reference)? {
+        println!(
+            "created the city administrator `admin` with the one-time password: {pw}\n\
+             (shown once; change it with `laoxiao user password admin`)"
+        );
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -218,10 +356,12 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { .. } => {
             let store = open(&config)?;
-            serve(store, &config)
+            prepare_to_serve(&store)?;
+            serve(store, &config, Vec::new())
         }
         Command::Migrate => {
             let store = open(&config)?;
+            bootstrap(&store)?;
             // open() already migrated; report the resulting version.
             let mut c = store.conn()?;
             let v = c.query_i64(
@@ -241,6 +381,12 @@ fn run(cli: Cli) -> Result<()> {
             dry_run,
         } => {
             let store = open(&config)?;
+            if matches!(kind, Kind::Elderly | Kind::Infants) && !store.reference.has_keys() {
+                bail!(
+                    "people's ID numbers are encrypted at rest: set LAOXIAO_DATA_KEY and \
+                     LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or LAOXIAO_KEY_FILE first"
+                );
+            }
             let pb = bar(0, "importing");
             let progress = |done: u64, total: u64| {
                 pb.set_length(total);
@@ -259,6 +405,22 @@ fn run(cli: Cli) -> Result<()> {
             let report = laoxiao_store::io::import_file(&store, kind.into(), &file, &opts);
             pb.finish_and_clear();
             let report = report?;
+            if !dry_run {
+                laoxiao_store::audit::append(
+                    &mut store.conn()?,
+                    &cli_scope(),
+                    laoxiao_store::audit::Event {
+                        action: "import",
+                        entity: RecordKind::from(kind).code(),
+                        entity_id: None,
+                        before: None,
+                        after: Some(format!(
+                            "{{\"rows\":{},\"inserted\":{},\"updated\":{}}}",
+                            report.rows, report.inserted, report.updated
+                        )),
+                    },
+                )?;
+            }
             println!(
                 "{}{}: {} rows — {} inserted, {} updated, {} unchanged ({:.1} s)",
                 if dry_run {
@@ -285,6 +447,7 @@ fn run(cli: Cli) -> Result<()> {
             let store = open(&config)?;
             let n = laoxiao_store::io::export(
                 &store,
+                &cli_scope(),
                 kind.into(),
                 match format {
                     Format::Csv => ExportFormat::Csv,
@@ -335,6 +498,10 @@ fn run(cli: Cli) -> Result<()> {
             scale, seed, as_of, ..
         } => {
             check_scale(scale)?;
+            let mut config = config;
+            if config.keys()?.is_none() && config.key_file.is_none() {
+                config.key_file = Some(demo_key_file(&config.database_url)?);
+            }
             let store = open(&config)?;
             let mut c = store.conn()?;
             let people = c.query_i64("SELECT COUNT(*) FROM person", &[])?;
@@ -349,9 +516,261 @@ fn run(cli: Cli) -> Result<()> {
                 load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?;
             }
             println!("the people are synthetic; areas, boundaries and plan figures are real");
-            serve(store, &config)
+            let accounts = demo_accounts(&store)?;
+            println!("demo accounts (also listed on the login page):");
+            for a in &accounts {
+                println!(
+                    "  {:<10} {:<22} {} ({})",
+                    a.username, a.password, a.role, a.area
+                );
+            }
+            serve(store, &config, accounts)
+        }
+        Command::User { command } => user_command(&config, command),
+        Command::Audit {
+            command: AuditCmd::Verify,
+        } => {
+            let store = open(&config)?;
+            let v = laoxiao_store::audit::verify(&mut store.conn()?)?;
+            match v.first_broken {
+                None => {
+                    println!("audit trail intact: {} entries verified", v.entries);
+                    Ok(())
+                }
+                Some((seq, why)) => {
+                    bail!(
+                        "audit trail broken at entry {seq}: {why} ({} entries before it verified)",
+                        v.entries
+                    )
+                }
+            }
+        }
+        Command::Keys {
+            command: KeysCmd::Generate { id },
+        } => {
+            let id = id.unwrap_or_else(|| format!("k{}", today().format("%Y%m%d")));
+            let k = laoxiao_store::crypto::DataKey::generate(&id);
+            println!("# keep these outside the repository and the database (e.g. a 0600 key file)");
+            println!("LAOXIAO_DATA_KEY={}", k.encode());
+            println!(
+                "LAOXIAO_HMAC_KEY={}",
+                laoxiao_store::crypto::generate_raw_key()
+            );
+            println!("# rotating: make the new key LAOXIAO_DATA_KEY, list the old one in");
+            println!("# LAOXIAO_OLD_DATA_KEYS, run `laoxiao keys rotate`, then drop the old one.");
+            println!("# The HMAC key stays: changing it means re-hashing every ID number.");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCmd::Rotate,
+        } => {
+            let store = open(&config)?;
+            if !store.reference.has_keys() {
+                bail!("no data key is configured");
+            }
+            let n = laoxiao_store::people::reencrypt(&mut store.conn()?, &store.reference)?;
+            laoxiao_store::audit::append(
+                &mut store.conn()?,
+                &cli_scope(),
+                laoxiao_store::audit::Event {
+                    action: "rotate_keys",
+                    entity: "person",
+                    entity_id: None,
+                    before: None,
+                    after: Some(format!("{{\"reencrypted\":{n}}}")),
+                },
+            )?;
+            println!("re-encrypted {n} ID numbers under the current data key");
+            Ok(())
         }
     }
+}
+
+/// The demo's key file beside its database (created, mode 0600, when absent).
+fn demo_key_file(database_url: &str) -> Result<PathBuf> {
+    let db = match DbTarget::parse(database_url)? {
+        DbTarget::Sqlite(p) if p != ":memory:" => PathBuf::from(p),
+        _ => PathBuf::from("laoxiao-demo.db"),
+    };
+    let path = db.with_extension("key");
+    if !path.exists() {
+        let k = laoxiao_store::crypto::DataKey::generate("demo1");
+        let text = format!(
+            "# laoxiao demo keys: for the demo database only, never for real registers\n\
+             data_key = \"{}\"\nhmac_key = \"{}\"\n",
+            k.encode(),
+            laoxiao_store::crypto::generate_raw_key()
+        );
+        write_private(&path, &text)?;
+        println!(
+            "no data key configured: created the demo key file {}",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The demo's accounts, one per role (created when absent). Documented in the
+/// README; the passwords are public, so the demo holds synthetic people only.
+fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
+    use laoxiao_store::Role;
+    let areas = &store.reference.areas;
+    let county = "330402";
+    let town = areas
+        .children(county)
+        .first()
+        .map(|a| a.code.clone())
+        .context("the county has no towns")?;
+    let village = areas
+        .children(&town)
+        .first()
+        .map(|a| a.code.clone())
+        .unwrap_or_else(|| town.clone());
+    let mut c = store.conn()?;
+    let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
+    let facility = c
+        .query_opt(
+            "SELECT id, area_code FROM facility WHERE deleted_at IS NULL AND area_path >= $1 AND area_path < $2 ORDER BY id LIMIT 1",
+            &[
+                town_path.as_str().into(),
+                laoxiao_store::path_upper(&town_path).into(),
+            ],
+        )?
+        .map(|r| r.text(0));
+    let plan: Vec<(&str, Role, String, Option<String>)> = vec![
+        ("city", Role::CityAdmin, "330400".into(), None),
+        ("county", Role::CountyAdmin, county.into(), None),
+        ("town", Role::TownStaff, town.clone(), None),
+        ("village", Role::VillageStaff, village, None),
+        ("operator", Role::FacilityOperator, town, facility),
+        ("inspector", Role::Inspector, county.into(), None),
+        ("auditor", Role::Auditor, "330400".into(), None),
+        ("analyst", Role::Analyst, "330400".into(), None),
+    ];
+    let mut out = Vec::new();
+    for (name, role, area, fac) in plan {
+        let password = format!("demo-{name}-2026");
+        if laoxiao_store::accounts::get_user(&mut c, name).is_err() {
+            laoxiao_store::accounts::create_user(
+                &mut c,
+                &store.reference,
+                &laoxiao_store::Scope::system("demo"),
+                name,
+                role,
+                &area,
+                fac.as_deref()
+                    .or(Some("-"))
+                    .filter(|_| role == Role::FacilityOperator),
+                &password,
+            )?;
+        }
+        let area_name = areas.get(&area).map(|a| a.name.clone()).unwrap_or_default();
+        out.push(laoxiao_web::DemoAccount {
+            username: name.to_string(),
+            password,
+            role: role.code().to_string(),
+            area: format!("{area_name} {area}"),
+        });
+    }
+    Ok(out)
+}
+
+fn user_command(config: &Config, cmd: UserCmd) -> Result<()> {
+    use laoxiao_store::accounts;
+    let store = open(config)?;
+    let mut c = store.conn()?;
+    let by = cli_scope();
+    match cmd {
+        UserCmd::Add {
+            username,
+            role,
+            area,
+            facility,
+        } => {
+            let role: laoxiao_store::Role = role.parse().map_err(anyhow::Error::msg)?;
+            let pw = accounts::generate_password();
+            accounts::create_user(
+                &mut c,
+                &store.reference,
+                &by,
+                &username,
+                role,
+                &area,
+                facility.as_deref(),
+                &pw,
+            )?;
+            accounts::set_must_change(&mut c, &username, true)?;
+            println!("created {username} ({role}, area {area}); one-time password: {pw}");
+        }
+        UserCmd::List => {
+            for u in accounts::list_users(&mut c)? {
+                println!(
+                    "{:<20} {:<18} {:<12} {:<16} {}",
+                    u.username,
+                    u.role.code(),
+                    u.area_code,
+                    u.facility_id.unwrap_or_else(|| "-".into()),
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+        }
+        UserCmd::Disable { username } => {
+            accounts::set_disabled(&mut c, &by, &username, true)?;
+            println!("disabled {username}");
+        }
+        UserCmd::Enable { username } => {
+            accounts::set_disabled(&mut c, &by, &username, false)?;
+            println!("enabled {username}");
+        }
+        UserCmd::Password { username } => {
+            let pw = accounts::generate_password();
+            accounts::set_password(&mut c, &by, &username, &pw)?;
+            println!("new one-time password for {username}: {pw}");
+        }
+        UserCmd::Token {
+            username,
+            name,
+            days,
+        } => {
+            let t = accounts::create_token(&mut c, &by, &username, &name, days)?;
+            println!("API token {name:?} for {username}, valid {days} days (shown once):\n{t}");
+        }
+        UserCmd::Revoke { username, name } => {
+            accounts::revoke_token(&mut c, &by, &username, &name)?;
+            println!("revoked token {name:?} of {username}");
+        }
+        UserCmd::Tokens { username } => {
+            for t in accounts::list_tokens(&mut c, &username)? {
+                println!(
+                    "{:<20} created {} expires {} {}",
+                    t.name,
+                    t.created_at,
+                    t.expires_at,
+                    t.revoked_at
+                        .map(|r| format!("revoked {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_scale(scale: f64) -> Result<()> {
@@ -389,19 +808,44 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         Some(&progress),
     )?;
     pb.finish_and_clear();
+    let _ = report;
+    let activity = laoxiao_store::io::ActivityBatch {
+        staff: &city.staff,
+        services: &city.services,
+        enrolments: &city.enrolments,
+        residences: &city.residences,
+        student_cohorts: &city.student_cohorts,
+    };
+    let people_loaded = started.elapsed();
+    let pb = bar(activity.len() as u64, "activity");
+    let progress = |done: u64, _total: u64| pb.set_position(done);
+    laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
+    pb.finish_and_clear();
     println!(
-        "demo city loaded: {} facilities, {} classes, {} people (generated in {:.1} s, loaded in {:.1} s)",
+        "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
+         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
+         registers {:.1} s, activity {:.1} s)",
         city.facilities.len(),
         city.classes.len(),
         people.len(),
+        city.staff.len(),
+        city.services.len(),
+        city.enrolments.len(),
+        city.residences.len(),
+        city.student_cohorts.len(),
         generated.as_secs_f64(),
-        (started.elapsed() - generated).as_secs_f64()
+        (started.elapsed() - generated).as_secs_f64(),
+        (people_loaded - generated).as_secs_f64(),
+        (started.elapsed() - people_loaded).as_secs_f64()
     );
-    let _ = report;
     Ok(())
 }
 
-fn serve(store: Store, config: &Config) -> Result<()> {
+fn serve(
+    store: Store,
+    config: &Config,
+    demo_accounts: Vec<laoxiao_web::DemoAccount>,
+) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -412,6 +856,8 @@ fn serve(store: Store, config: &Config) -> Result<()> {
         store,
         laoxiao_web::WebConfig {
             max_body_bytes: config.max_body_bytes,
+            secure_cookies: config.secure_cookies,
+            demo_accounts,
         },
     );
     let addr = config.addr;
@@ -421,12 +867,16 @@ fn serve(store: Store, config: &Config) -> Result<()> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
         println!("laoxiao is serving on http://{local}/  (API: http://{local}/api/openapi.json)");
-        axum::serve(listener, laoxiao_web::router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("server stopped")
+        axum::serve(
+            listener,
+            laoxiao_web::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server stopped")
     });
     drop(rt);
     drop(keep);

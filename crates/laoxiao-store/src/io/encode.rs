@@ -10,11 +10,13 @@ use std::fmt::Write;
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::person::{Person, PersonRole};
 
+use crate::crypto::Keys;
 #[cfg(test)]
 use crate::db::Value;
 
-/// Number of values per row: the person columns, `area_path` and `row_hash`.
-pub(crate) const N_VALUES: usize = 22;
+/// Number of values per row: the person columns (the ID number as its keyed
+/// hash), `area_path`, `row_hash` and `id_number_enc`.
+pub(crate) const N_VALUES: usize = 23;
 
 /// One value of a row; text is a span of [`Item::text`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,6 +135,7 @@ impl Fnv {
 /// Fills `item` with the row values of `p` (the item's buffer is reused).
 /// `scratch` is a reusable formatting buffer.
 pub(crate) fn encode(
+    keys: &Keys,
     p: &Person,
     area_path: &str,
     row: usize,
@@ -142,10 +145,15 @@ pub(crate) fn encode(
     item.row = row;
     item.role = p.role;
     item.text.clear();
-    // The hash first: the cells of person_to_row.
+    // The ID number leaves here only as its keyed hash and its ciphertext.
+    let hmac = keys.hmac(&p.id_number);
+    // Encryption cannot fail with a valid key; an empty value would be refused
+    // when read back, never silently accepted.
+    let enc = keys.encrypt(&p.id_number).unwrap_or_default();
+    // The hash first: the cells of person_to_row, the ID number as its hash.
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
     h.cell(p.id.as_bytes());
-    h.cell(p.id_number.as_bytes());
+    h.cell(hmac.as_bytes());
     h.cell(p.name.as_bytes());
     h.cell(p.sex.code().as_bytes());
     scratch.clear();
@@ -196,7 +204,7 @@ pub(crate) fn encode(
     // The values, in people::params order.
     let id = item.push(&p.id);
     let role = item.push(p.role.code());
-    let number = item.push(&p.id_number);
+    let number = item.push(&hmac);
     let name = item.push(&p.name);
     let sex = item.push(p.sex.code());
     let birth = item.push_date(p.birth_date);
@@ -228,6 +236,7 @@ pub(crate) fn encode(
         let _ = write!(item.text, "{:016x}", h.0);
         Col::Text(a, item.text.len() as u32)
     };
+    let enc = item.push(&enc);
     item.cols = [
         id,
         role,
@@ -252,6 +261,7 @@ pub(crate) fn encode(
         death,
         path,
         hash,
+        enc,
     ];
 }
 
@@ -289,7 +299,6 @@ pub(crate) fn id_number_key(s: &str) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use laoxiao_model::columns::person_to_row;
     use laoxiao_model::person::{
         AbilityLevel, LivingArrangement, PersonStatus, Sex, SpecialDifficulty,
     };
@@ -358,15 +367,22 @@ mod tests {
         let mut scratch = String::new();
         for p in people() {
             let path = "/330400/330402/330402007/330402007024/";
-            encode(&p, path, 7, &mut item, &mut scratch);
-            let want = crate::people::params(&p, path);
+            let keys = Keys::for_tests();
+            encode(&keys, &p, path, 7, &mut item, &mut scratch);
+            let want = crate::people::params(&keys, &p, path).expect("params");
             assert_eq!(want.len(), N_VALUES);
-            for (i, w) in want.iter().enumerate() {
+            // All but the ciphertext (a fresh nonce each time), which must decrypt.
+            for (i, w) in want.iter().enumerate().take(N_VALUES - 1) {
                 assert_eq!(&item.value(i), w, "value {i} of {p:?}");
             }
             assert_eq!(
+                keys.decrypt(item.text_of(22)).expect("decrypts"),
+                p.id_number
+            );
+            assert!(!item.text.contains(&p.id_number), "no plaintext in the row");
+            assert_eq!(
                 item.text_of(21),
-                crate::row_hash(&person_to_row(&p)),
+                crate::people::person_row_hash(&p, &keys.hmac(&p.id_number)),
                 "{p:?}"
             );
             assert_eq!(item.row, 7);

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::import::{MASKED_ID_HEADER_EN, MASKED_ID_HEADER_ZH};
 use crate::error::{Result, StoreError};
 use crate::facilities::{self, FacilityQuery};
+use crate::scope::{Perm, Scope};
 use crate::{Store, people};
 
 /// File format of an export.
@@ -66,6 +67,7 @@ fn xlsx_err(e: XlsxError) -> StoreError {
 /// Exports the live records of `kind` to `out`; returns the number of rows.
 pub fn export(
     store: &Store,
+    scope: &Scope,
     kind: RecordKind,
     format: ExportFormat,
     lang: HeaderLang,
@@ -75,15 +77,55 @@ pub fn export(
     let file = std::fs::File::create(out)
         .map_err(|e| StoreError::File(format!("{}: {e}", out.display())))?;
     let mut w = std::io::BufWriter::new(file);
-    let n = export_to_writer(store, kind, format, lang, full_id_numbers, &mut w)?;
+    let n = export_to_writer(store, scope, kind, format, lang, full_id_numbers, &mut w)?;
     w.flush()
         .map_err(|e| StoreError::File(format!("{}: {e}", out.display())))?;
     Ok(n)
 }
 
 /// Exports to any writer (a download); returns the number of rows.
+/// Exports of people need [`Perm::ExportPeople`], full ID numbers also
+/// [`Perm::RevealIds`]; every export of people is audited.
 pub fn export_to_writer<W: Write + Send>(
     store: &Store,
+    scope: &Scope,
+    kind: RecordKind,
+    format: ExportFormat,
+    lang: HeaderLang,
+    full_id_numbers: bool,
+    out: W,
+) -> Result<usize> {
+    let people_kind = matches!(kind, RecordKind::Elderly | RecordKind::Infants);
+    if people_kind {
+        scope.require(Perm::ExportPeople)?;
+        if full_id_numbers {
+            scope.require(Perm::RevealIds)?;
+        }
+    }
+    let n = export_unaudited(store, scope, kind, format, lang, full_id_numbers, out)?;
+    if people_kind {
+        crate::audit::append(
+            &mut store.conn()?,
+            scope,
+            crate::audit::Event {
+                action: if full_id_numbers {
+                    "export_full_ids"
+                } else {
+                    "export"
+                },
+                entity: kind.code(),
+                entity_id: None,
+                before: None,
+                after: Some(format!("{{\"rows\":{n}}}")),
+            },
+        )?;
+    }
+    Ok(n)
+}
+
+fn export_unaudited<W: Write + Send>(
+    store: &Store,
+    scope: &Scope,
     kind: RecordKind,
     format: ExportFormat,
     lang: HeaderLang,
@@ -109,7 +151,7 @@ pub fn export_to_writer<W: Write + Send>(
             let mut w = csv::Writer::from_writer(out);
             let csv_err = |e: csv::Error| StoreError::File(format!("CSV: {e}"));
             w.write_record(&headers).map_err(csv_err)?;
-            let n = for_each_row(store, kind, masked, |cells| {
+            let n = for_each_row(store, scope, kind, masked, |cells| {
                 let cells = localise(cols, cells, lang);
                 w.write_record(&cells).map_err(csv_err)
             })?;
@@ -134,7 +176,7 @@ pub fn export_to_writer<W: Write + Send>(
             }
             sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
             let mut row = 0u32;
-            let n = for_each_row(store, kind, masked, |cells| {
+            let n = for_each_row(store, scope, kind, masked, |cells| {
                 if row as usize >= XLSX_MAX_ROWS {
                     return Err(StoreError::File(format!(
                         "more than {XLSX_MAX_ROWS} rows do not fit in one XLSX sheet; export CSV"
@@ -235,6 +277,7 @@ fn label(values: Vec<(&'static str, &'static str)>, code: &str) -> Option<String
 /// precision (so that export and import round-trip exactly).
 fn for_each_row(
     store: &Store,
+    scope: &Scope,
     kind: RecordKind,
     masked: bool,
     mut f: impl FnMut(Vec<String>) -> Result<()>,
@@ -249,6 +292,9 @@ fn for_each_row(
             }
         }
     };
+    if let Some(n) = activity_rows(store, kind, &mut f)? {
+        return Ok(n);
+    }
     let mut conn = store.conn()?;
     let mut n = 0;
     match kind {
@@ -258,7 +304,7 @@ fn for_each_row(
                 ..Default::default()
             };
             loop {
-                let page = facilities::list(&mut conn, &store.reference, &q)?;
+                let page = facilities::list(&mut conn, &store.reference, scope, &q)?;
                 for fac in &page.items {
                     let mut cells = facility_to_row(fac);
                     exact(&mut cells, fac.lng, fac.lat);
@@ -272,18 +318,23 @@ fn for_each_row(
             }
         }
         RecordKind::Classes => {
-            for c in facilities::all_classes(&mut conn)? {
+            for c in facilities::all_classes(&mut conn, scope)? {
                 f(class_to_row(&c))?;
                 n += 1;
             }
         }
+        RecordKind::Staff
+        | RecordKind::Services
+        | RecordKind::Enrolments
+        | RecordKind::Residences
+        | RecordKind::StudentCohorts => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
             } else {
                 PersonRole::Infant
             };
-            n = people::for_each(&mut conn, role, |p: &Person| {
+            n = people::for_each(&mut conn, &store.reference, scope, role, |p: &Person| {
                 let mut cells = person_to_row(p);
                 if masked && let Some(i) = pos("id_number") {
                     cells[i] = mask_id_number(&p.id_number);
@@ -294,4 +345,20 @@ fn for_each_row(
         }
     }
     Ok(n)
+}
+
+/// The activity registers' rows (`None` for the other kinds).
+fn activity_rows(
+    store: &Store,
+    kind: RecordKind,
+    f: &mut impl FnMut(Vec<String>) -> Result<()>,
+) -> Result<Option<usize>> {
+    match kind {
+        RecordKind::Staff
+        | RecordKind::Services
+        | RecordKind::Enrolments
+        | RecordKind::Residences
+        | RecordKind::StudentCohorts => Ok(Some(super::activity::for_each_row(store, kind, f)?)),
+        _ => Ok(None),
+    }
 }

@@ -76,7 +76,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn new(kind: RecordKind, c: Counts, dry_run: bool) -> Self {
+    pub(crate) fn new(kind: RecordKind, c: Counts, dry_run: bool) -> Self {
         ImportReport {
             kind,
             rows: c.rows,
@@ -392,6 +392,16 @@ fn import_source(
             progress_done(opts);
             Ok(ImportReport::new(kind, c, opts.dry_run))
         }
+        RecordKind::Staff
+        | RecordKind::Services
+        | RecordKind::Enrolments
+        | RecordKind::Residences
+        | RecordKind::StudentCohorts => {
+            let c =
+                super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;
+            progress_done(opts);
+            Ok(ImportReport::new(kind, c, opts.dry_run))
+        }
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -511,8 +521,8 @@ fn progress_done(opts: &ImportOptions<'_>) {
     }
 }
 
-/// Reads every row of a small register (facilities, classes) into records.
-fn read_all<T>(
+/// Reads every row of a register held in memory (all but people) into records.
+pub(crate) fn read_all<T>(
     src: &mut dyn RowSource,
     layout: &Layout,
     opts: &ImportOptions<'_>,

@@ -6,12 +6,15 @@
 //!   `row N, column X: reason`; one transaction writes all rows or none.
 //! - [`load_records`]: the same checks and write path for records built in
 //!   memory (the `demo` command's synthetic city).
+//! - [`load_activity`]: the same for the activity registers (staff, service
+//!   records, enrolments, residences, student cohorts), after [`load_records`].
 //! - [`export`]: CSV (UTF-8 with BOM) or XLSX, ID numbers masked unless asked.
 //! - [`write_template`]: an XLSX template with dropdowns and a 填写说明 sheet.
 //!
 //! The formats themselves (columns, headers, cell parsing) are
 //! `laoxiao_model::columns`; `docs/import-formats.md` describes them for users.
 
+mod activity;
 mod bulk;
 mod encode;
 mod export;
@@ -19,6 +22,7 @@ mod import;
 pub mod read;
 mod template;
 
+pub use activity::{ActivityBatch, ActivityReport, load_activity, load_activity_on};
 pub use export::{ExportFormat, export, export_to_writer};
 pub use import::{
     ImportOptions, ImportReport, LoadReport, MASKED_ID_HEADER_EN, MASKED_ID_HEADER_ZH,

@@ -300,7 +300,12 @@ fn class_sizes_are_capped_by_the_national_table() {
         assert_eq!(count(s, "childcare_class"), 0);
         let r = import_rows(s, RecordKind::Classes, &ok).expect("classes at the maximum");
         assert_eq!(r, report(RecordKind::Classes, 4, 4, 0, 0));
-        let c = crate::facilities::classes_of(&mut s.conn().expect("conn"), "N1").expect("classes");
+        let c = crate::facilities::classes_of(
+            &mut s.conn().expect("conn"),
+            &crate::Scope::system("test"),
+            "N1",
+        )
+        .expect("classes");
         assert_eq!(c[0].monthly_fee_fen, Some(280_050));
     }
 }
@@ -468,7 +473,13 @@ fn reimport_changes_nothing_and_updates_what_changed() {
             assert_eq!(touched, 0, "{t}");
         }
         // One changed row, one new row, one soft-deleted row that comes back.
-        people::soft_delete(&mut c, "E00003").expect("delete");
+        people::soft_delete(
+            &mut c,
+            &s.reference,
+            &crate::Scope::system("test"),
+            "E00003",
+        )
+        .expect("delete");
         let mut changed = people.clone();
         set(&mut changed[0], "address", "新地址");
         changed.push(elderly(50));
@@ -487,10 +498,15 @@ fn reimport_changes_nothing_and_updates_what_changed() {
             .expect("count");
         assert_eq!(touched, 3);
         assert_eq!(
-            people::get(&mut c, "E00000")
-                .expect("get")
-                .address
-                .as_deref(),
+            people::get(
+                &mut c,
+                &s.reference,
+                &crate::Scope::system("test"),
+                "E00000"
+            )
+            .expect("get")
+            .address
+            .as_deref(),
             Some("新地址")
         );
         // A dry run reports without writing.
@@ -548,7 +564,13 @@ fn chinese_and_english_headers_gbk_and_blank_lines() {
         assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
         let r = import_bytes(s, RecordKind::Infants, "婴幼儿.csv", &gbk, &opts()).expect("gbk");
         assert_eq!(r.inserted, 2);
-        let p = people::get(&mut s.conn().expect("conn"), "I00004").expect("get");
+        let p = people::get(
+            &mut s.conn().expect("conn"),
+            &s.reference,
+            &crate::Scope::system("test"),
+            "I00004",
+        )
+        .expect("get");
         assert_eq!(p.name, "小明");
         assert_eq!(p.guardian_name.as_deref(), Some("王女士"));
         let bom = format!(
@@ -597,7 +619,7 @@ fn gcj02_coordinates_are_converted() {
         .expect("file default gcj02");
         let mut c = s.conn().expect("conn");
         for id in ["F1", "F2"] {
-            let f = crate::facilities::get(&mut c, id).expect("get");
+            let f = crate::facilities::get(&mut c, &crate::Scope::system("test"), id).expect("get");
             let (x, y) = (f.lng.expect("lng"), f.lat.expect("lat"));
             assert!(
                 (x - 120.755).abs() < 1e-7 && (y - 30.755).abs() < 1e-7,
@@ -623,6 +645,9 @@ fn load_all(s: &Store) {
     import_rows(s, RecordKind::Elderly, &el).expect("elderly");
     let inf: Vec<Cells> = (0..10).map(infant).collect();
     import_rows(s, RecordKind::Infants, &inf).expect("infants");
+    for (kind, rows) in activity_rows() {
+        import_rows(s, kind, &rows).expect("activity");
+    }
 }
 
 #[test]
@@ -649,7 +674,16 @@ fn export_import_round_trip_is_lossless() {
                 let path =
                     dir.path()
                         .join(format!("{}-{lang:?}.{}", kind.code(), format.extension()));
-                let n = export(s, *kind, format, lang, true, &path).expect("export");
+                let n = export(
+                    s,
+                    &crate::Scope::system("test"),
+                    *kind,
+                    format,
+                    lang,
+                    true,
+                    &path,
+                )
+                .expect("export");
                 assert!(n > 0, "{kind}");
                 // Into the same database: nothing changes.
                 let r = import_file(s, *kind, &path, &opts()).expect("re-import");
@@ -666,25 +700,37 @@ fn export_import_round_trip_is_lossless() {
         let (mut a, mut b) = (s.conn().expect("conn"), target.store.conn().expect("conn"));
         for role in [PersonRole::Elderly, PersonRole::Infant] {
             let mut left = Vec::new();
-            people::for_each(&mut a, role, |p| {
-                left.push(p.clone());
-                Ok(())
-            })
+            people::for_each(
+                &mut a,
+                &s.reference,
+                &crate::Scope::system("test"),
+                role,
+                |p| {
+                    left.push(p.clone());
+                    Ok(())
+                },
+            )
             .expect("left");
             let mut right = Vec::new();
-            people::for_each(&mut b, role, |p| {
-                right.push(p.clone());
-                Ok(())
-            })
+            people::for_each(
+                &mut b,
+                &s.reference,
+                &crate::Scope::system("test"),
+                role,
+                |p| {
+                    right.push(p.clone());
+                    Ok(())
+                },
+            )
             .expect("right");
             assert_eq!(left, right, "{role}");
         }
-        let fa = crate::facilities::get(&mut a, "F1").expect("F1");
-        let fb = crate::facilities::get(&mut b, "F1").expect("F1");
+        let fa = crate::facilities::get(&mut a, &crate::Scope::system("test"), "F1").expect("F1");
+        let fb = crate::facilities::get(&mut b, &crate::Scope::system("test"), "F1").expect("F1");
         assert_eq!(fa, fb);
         assert_eq!(
-            crate::facilities::all_classes(&mut a).expect("classes"),
-            crate::facilities::all_classes(&mut b).expect("classes")
+            crate::facilities::all_classes(&mut a, &crate::Scope::system("test")).expect("classes"),
+            crate::facilities::all_classes(&mut b, &crate::Scope::system("test")).expect("classes")
         );
     }
 }
@@ -700,7 +746,16 @@ fn masked_exports_cannot_be_reimported() {
             (ExportFormat::Xlsx, HeaderLang::English),
         ] {
             let path = dir.path().join(format!("masked.{}", format.extension()));
-            export(s, RecordKind::Elderly, format, lang, false, &path).expect("export");
+            export(
+                s,
+                &crate::Scope::system("test"),
+                RecordKind::Elderly,
+                format,
+                lang,
+                false,
+                &path,
+            )
+            .expect("export");
             let errs = rejected(import_file(s, RecordKind::Elderly, &path, &opts()));
             assert_eq!(errs.len(), 1, "{errs:?}");
             assert_error(&errs, 1, "id_number", "masked export");
@@ -856,7 +911,13 @@ fn load_records_is_all_or_nothing() {
         let again = load_records(s, &facilities, &classes, &persons, None).expect("again");
         assert_eq!(again.elderly.unchanged, 20);
         assert_eq!(again.facilities.unchanged, 2);
-        let back = people::get(&mut s.conn().expect("conn"), &persons[0].id).expect("get");
+        let back = people::get(
+            &mut s.conn().expect("conn"),
+            &s.reference,
+            &crate::Scope::system("test"),
+            &persons[0].id,
+        )
+        .expect("get");
         assert_eq!(back, persons[0]);
     }
 }
@@ -964,5 +1025,185 @@ fn indexes_are_back_after_a_bulk_load() {
         set(&mut dup, "sex", &elderly(1)[3].1);
         let errs = rejected(import_rows(s, RecordKind::Elderly, &[dup]));
         assert_error(&errs, 2, "id_number", "already registered");
+    }
+}
+
+fn cells(v: &[(&'static str, &str)]) -> Cells {
+    v.iter().map(|(k, x)| (*k, x.to_string())).collect()
+}
+
+/// One or two rows of each activity register, naming what `load_all` loads.
+fn activity_rows() -> Vec<(RecordKind, Vec<Cells>)> {
+    vec![
+        (
+            RecordKind::StudentCohorts,
+            vec![cells(&[
+                ("id", "K2020-1"),
+                ("institution", "嘉兴康颐职业技术学院"),
+                ("program", "智慧健康养老服务与管理"),
+                ("intake_year", "2020"),
+                ("enrolled", "40"),
+                ("graduated", "37"),
+            ])],
+        ),
+        (
+            RecordKind::Staff,
+            vec![
+                cells(&[
+                    ("id", "S1"),
+                    ("facility_id", "F1"),
+                    ("role", "care_worker"),
+                    ("name", "李护理"),
+                    ("certified", "true"),
+                    ("certificate", "养老护理员职业技能等级证书"),
+                    ("skill_grade", "senior"),
+                    ("hired_date", "2021-03-01"),
+                ]),
+                cells(&[
+                    ("id", "S2"),
+                    ("facility_id", "N1"),
+                    ("role", "保育员"),
+                    ("name", "周保育"),
+                    ("certified", "否"),
+                    ("hired_date", "2023-09-01"),
+                    ("left_date", "2024-06-30"),
+                ]),
+            ],
+        ),
+        (
+            RecordKind::Residences,
+            vec![cells(&[
+                ("id", "R1"),
+                ("person_id", "E00001"),
+                ("facility_id", "F1"),
+                ("admitted_date", "2024-05-01"),
+            ])],
+        ),
+        (
+            RecordKind::Enrolments,
+            vec![cells(&[
+                ("id", "EN1"),
+                ("infant_id", "I00001"),
+                ("facility_id", "N1"),
+                ("class_id", "C2"),
+                ("start_date", "2026-09-01"),
+            ])],
+        ),
+        (
+            RecordKind::Services,
+            vec![
+                cells(&[
+                    ("id", "V1"),
+                    ("person_id", "E00002"),
+                    ("kind", "visit"),
+                    ("date", "2026-03-05"),
+                    ("facility_id", "F1"),
+                    ("note", "电话探访"),
+                ]),
+                cells(&[
+                    ("id", "A1"),
+                    ("person_id", "E00002"),
+                    ("kind", "能力评估"),
+                    ("date", "2026-04-05"),
+                    ("ability_level", "2"),
+                ]),
+                cells(&[
+                    ("id", "NV1"),
+                    ("person_id", "I00003"),
+                    ("kind", "newborn_visit"),
+                    ("date", "2025-01-10"),
+                ]),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn activity_rows_are_checked_against_the_registers() {
+    for db in dbs() {
+        let s = &db.store;
+        load_all(s);
+        // Re-importing changes nothing.
+        for (kind, rows) in activity_rows() {
+            let r = import_rows(s, kind, &rows).expect("again");
+            assert_eq!(r.unchanged, rows.len() as u64, "{kind}");
+        }
+        let bad = vec![
+            cells(&[
+                ("id", "V9"),
+                ("person_id", "I00001"),
+                ("kind", "visit"),
+                ("date", "2026-03-05"),
+            ]),
+            cells(&[
+                ("id", "V9"),
+                ("person_id", "E99999"),
+                ("kind", "meal_assistance"),
+                ("date", "2026-03-05"),
+                ("facility_id", "NOPE"),
+                ("ability_level", "1"),
+            ]),
+            cells(&[
+                ("id", "A9"),
+                ("person_id", "E00003"),
+                ("kind", "ability_assessment"),
+                ("date", "2027-03-05"),
+            ]),
+        ];
+        let errs = rejected(import_rows(s, RecordKind::Services, &bad));
+        assert_error(&errs, 2, "person_id", "infant register, not the elderly");
+        assert_error(&errs, 3, "id", "duplicate id");
+        assert_error(&errs, 3, "person_id", "not on the register");
+        assert_error(&errs, 3, "facility_id", "not on the register");
+        assert_error(&errs, 3, "ability_level", "only for ability assessments");
+        assert_error(&errs, 4, "date", "future");
+        assert_error(&errs, 4, "ability_level", "required");
+        assert_eq!(errs.len(), 7, "{errs:?}");
+        let bad = vec![cells(&[
+            ("id", "EN9"),
+            ("infant_id", "E00001"),
+            ("facility_id", "F1"),
+            ("class_id", "C1"),
+            ("start_date", "2026-09-01"),
+        ])];
+        let errs = rejected(import_rows(s, RecordKind::Enrolments, &bad));
+        assert_error(&errs, 2, "infant_id", "elderly");
+        assert_error(&errs, 2, "facility_id", "takes no enrolments");
+        assert_error(&errs, 2, "class_id", "belongs to facility \"N1\"");
+        let bad = vec![cells(&[
+            ("id", "S9"),
+            ("facility_id", "N1"),
+            ("role", "care_worker"),
+            ("name", "某"),
+            ("hired_date", "2021-01-01"),
+        ])];
+        let errs = rejected(import_rows(s, RecordKind::Staff, &bad));
+        assert_error(&errs, 2, "role", "does not work at");
+        // Nothing of the rejected files was written.
+        assert_eq!(count(s, "service_record"), 3);
+        assert_eq!(count(s, "enrolment"), 1);
+        assert_eq!(count(s, "staff"), 2);
+    }
+}
+
+#[test]
+fn documented_activity_examples_import() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    for db in dbs() {
+        for (kind, file) in [
+            (RecordKind::Facilities, "facilities.csv"),
+            (RecordKind::Classes, "classes.csv"),
+            (RecordKind::Elderly, "elderly.csv"),
+            (RecordKind::Infants, "infants.csv"),
+            (RecordKind::Staff, "staff.csv"),
+            (RecordKind::Services, "services.csv"),
+            (RecordKind::Enrolments, "enrolments.csv"),
+            (RecordKind::Residences, "residences.csv"),
+            (RecordKind::StudentCohorts, "student_cohorts.csv"),
+        ] {
+            let r = import_file(&db.store, kind, &dir.join(file), &opts())
+                .unwrap_or_else(|e| panic!("{file}: {e}: {e:?}"));
+            assert!(r.inserted > 0, "{file}");
+        }
     }
 }

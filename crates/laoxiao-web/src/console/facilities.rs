@@ -104,9 +104,11 @@ fn decode_cursor(c: &str) -> Option<(String, String)> {
 }
 
 /// Builds the WHERE clause (without the cursor) and its parameters.
-fn where_clause(path: &str, f: &Filters) -> (String, Vec<Value>) {
+fn where_clause(scope: &laoxiao_store::Scope, path: &str, f: &Filters) -> (String, Vec<Value>) {
     let mut w = String::from("deleted_at IS NULL AND area_path >= $1 AND area_path < $2");
     let mut p: Vec<Value> = vec![path.into(), path_upper(path).into()];
+    // The caller's scope on top of the page's area (operators: their facility).
+    scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
     let mut add = |cond: &str, v: Value| {
         p.push(v);
         w.push_str(&format!(" AND {cond} ${}", p.len()));
@@ -143,10 +145,12 @@ fn where_clause(path: &str, f: &Filters) -> (String, Vec<Value>) {
 /// One page of the list and the total count.
 fn query(
     conn: &mut laoxiao_store::Conn,
+    scope: &laoxiao_store::Scope,
     path: &str,
     f: &Filters,
 ) -> laoxiao_store::Result<(Vec<Row>, Option<String>, i64)> {
-    let (mut w, mut p) = where_clause(path, f);
+    scope.require(laoxiao_store::Perm::ReadFacilities)?;
+    let (mut w, mut p) = where_clause(scope, path, f);
     let total = conn.query_i64(&format!("SELECT COUNT(*) FROM facility WHERE {w}"), &p)?;
     let (_, expr, numeric) = SORTS
         .iter()
@@ -223,7 +227,13 @@ pub async fn list(
     let f = filters(&ctx);
     let path = ctx.area.path.clone();
     let f2 = f.clone();
-    let (rows, next, total) = match s.db(move |c, _| query(c, &path, &f2)).await {
+    let (rows, next, total) = match s
+        .db({
+            let scope = ctx.scope();
+            move |c, _| query(c, &scope, &path, &f2)
+        })
+        .await
+    {
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
@@ -357,10 +367,11 @@ pub async fn detail(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/facilities", headers, q);
+    let scope = ctx.scope();
     let got = s
         .db(move |c, _| {
-            let f = laoxiao_store::facilities::get(c, &id)?;
-            let classes = laoxiao_store::facilities::classes_of(c, &f.id)?;
+            let f = laoxiao_store::facilities::get(c, &scope, &id)?;
+            let classes = laoxiao_store::facilities::classes_of(c, &scope, &f.id)?;
             Ok((f, classes))
         })
         .await;
@@ -643,8 +654,9 @@ pub async fn edit_form(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/facilities", headers, q);
+    let scope = ctx.scope();
     match s
-        .db(move |c, _| laoxiao_store::facilities::get(c, &id))
+        .db(move |c, _| laoxiao_store::facilities::get(c, &scope, &id))
         .await
     {
         Ok(f) => render_form(&s, &ctx, &f, true, &[], StatusCode::OK),
@@ -666,13 +678,16 @@ async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> 
         );
     }
     let f2 = f.clone();
+    let scope = ctx.scope();
     let res = s
         .db(move |c, r| {
-            if editing {
-                laoxiao_store::facilities::update(c, r, &f2)
-            } else {
-                laoxiao_store::facilities::create(c, r, &f2)
-            }
+            c.transaction(|c| {
+                if editing {
+                    laoxiao_store::facilities::update(c, r, &scope, &f2)
+                } else {
+                    laoxiao_store::facilities::create(c, r, &scope, &f2)
+                }
+            })
         })
         .await;
     match res {
@@ -777,7 +792,8 @@ mod tests {
             f.id = format!("F{i:03}");
             f.name = format!("N{}", (i * 7) % 13);
             f.beds = (i % 3 != 0).then_some(i);
-            laoxiao_store::facilities::create(&mut c, r, &f).expect("create");
+            laoxiao_store::facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), &f)
+                .expect("create");
         }
         for sort in ["id", "name", "beds"] {
             for desc in [false, true] {
@@ -788,7 +804,13 @@ mod tests {
                     ..Default::default()
                 };
                 loop {
-                    let (rows, next, total) = query(&mut c, "/330400/", &f).expect("query");
+                    let (rows, next, total) = query(
+                        &mut c,
+                        &laoxiao_store::Scope::system("test"),
+                        "/330400/",
+                        &f,
+                    )
+                    .expect("query");
                     assert_eq!(total, 60);
                     seen.extend(rows.into_iter().map(|r| r.id));
                     match next {

@@ -263,12 +263,36 @@ pub async fn confirm(
         return render(&s, &ctx, StatusCode::GONE, json!({"file_error": msg}));
     };
     match run(&s, u.kind, u.coords, u.name.clone(), u.bytes, false).await {
-        Ok((report, _)) => render(
-            &s,
-            &ctx,
-            StatusCode::OK,
-            json!({"done": report_json(&report), "file_name": u.name}),
-        ),
+        Ok((report, _)) => {
+            // One entry per import (not per row): who loaded what, how much.
+            let scope = ctx.scope();
+            let after = report_json(&report).to_string();
+            let entity = report.kind.code();
+            if let Err(e) = s
+                .db(move |c, _| {
+                    laoxiao_store::audit::append(
+                        c,
+                        &scope,
+                        laoxiao_store::audit::Event {
+                            action: "import",
+                            entity,
+                            entity_id: None,
+                            before: None,
+                            after: Some(after),
+                        },
+                    )
+                })
+                .await
+            {
+                return s.error_page(&ctx, e);
+            }
+            render(
+                &s,
+                &ctx,
+                StatusCode::OK,
+                json!({"done": report_json(&report), "file_name": u.name}),
+            )
+        }
         Err(e) => failure(&s, &ctx, e),
     }
 }

@@ -19,6 +19,7 @@ mod import;
 mod overview;
 mod people;
 mod plan;
+pub mod session;
 mod templates;
 
 use std::collections::HashMap;
@@ -50,6 +51,10 @@ pub struct Console {
     census: HashMap<String, i64>,
     /// Uploads waiting for the user to confirm the import, by token.
     uploads: Mutex<HashMap<String, import::Upload>>,
+    /// Web settings (demo accounts for the login page, cookie flags).
+    web: crate::WebConfig,
+    /// Login attempts per client address (shared with the API state).
+    limiter: Arc<crate::auth::LoginLimiter>,
 }
 
 /// The console's state: cheap to clone.
@@ -83,6 +88,15 @@ impl ConsoleState {
     /// Builds the console over a store. The embedded templates, catalogues and plan
     /// are checked by unit tests; a failure here is a build defect.
     pub fn new(store: Store) -> ConsoleState {
+        ConsoleState::with_config(store, crate::WebConfig::default(), Default::default())
+    }
+
+    /// Builds the console with the web settings and the shared login limiter.
+    pub fn with_config(
+        store: Store,
+        web: crate::WebConfig,
+        limiter: Arc<crate::auth::LoginLimiter>,
+    ) -> ConsoleState {
         let cat = Arc::new(Catalogues::embedded().expect("embedded message catalogues parse"));
         let env = templates::environment(cat.clone()).expect("embedded templates compile");
         let plan = Plan::embedded().expect("embedded plan tables parse");
@@ -93,13 +107,19 @@ impl ConsoleState {
             plan,
             census: census(),
             uploads: Mutex::new(HashMap::new()),
+            web,
+            limiter,
         }))
     }
 }
 
 /// The console's routes: `/` (overview) and everything under `/console/`.
 pub fn routes(state: &crate::AppState) -> Router {
-    routes_for(ConsoleState::new(state.store.clone()))
+    routes_for(ConsoleState::with_config(
+        state.store.clone(),
+        state.config.clone(),
+        state.limiter.clone(),
+    ))
 }
 
 /// The routes over an already built console state.
@@ -134,6 +154,13 @@ pub fn routes_for(state: ConsoleState) -> Router {
         )
         .route("/console/import/templates/{file}", get(import::template))
         .route("/console/static/{*path}", get(assets::serve))
+        .route("/console/login", get(session::page).post(session::login))
+        .route("/console/logout", axum::routing::post(session::logout))
+        .route("/console/audit", get(session::audit_page))
+        .route(
+            "/console/password",
+            get(session::password_page).post(session::change_password),
+        )
         .with_state(state)
 }
 
@@ -149,9 +176,16 @@ pub struct Ctx {
     pub query: Vec<(String, String)>,
     /// An htmx request (answer with a fragment).
     pub htmx: bool,
+    /// The caller.
+    pub auth: crate::auth::Auth,
 }
 
 impl Ctx {
+    /// The caller's store scope (anonymous: one that sees nothing).
+    pub fn scope(&self) -> laoxiao_store::Scope {
+        self.auth.page_scope()
+    }
+
     /// The value of a query parameter (the last one wins), trimmed, empty as absent.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query
@@ -211,6 +245,7 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 #[derive(Debug)]
 pub enum PageError {
     NotFound(String),
+    Forbidden(String),
     BadRequest(String),
     Store(StoreError),
     Internal(String),
@@ -220,6 +255,7 @@ impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { what, id } => PageError::NotFound(format!("{what} {id}")),
+            StoreError::Forbidden(m) => PageError::Forbidden(m),
             other => PageError::Store(other),
         }
     }
@@ -246,10 +282,19 @@ impl ConsoleState {
             .is_some_and(|v| v.as_bytes() == b"true");
         let query: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != "lang").collect();
         let areas = &self.store.reference.areas;
-        let city = areas.root().cloned().ok_or_else(|| {
+        let auth = crate::auth::current();
+        // Pages open on the caller's home area; nothing above it is reachable.
+        let home = auth
+            .principal
+            .as_ref()
+            .and_then(|p| areas.get(&p.user.area_code))
+            .or_else(|| areas.root())
+            .cloned();
+        let city = home.ok_or_else(|| {
             let e = PageError::Internal("no city in the area tree".into());
             Box::new((self.fallback_ctx(lang, path), e))
         })?;
+        let scope = auth.page_scope();
         let mut ctx = Ctx {
             lang,
             set_lang,
@@ -257,9 +302,10 @@ impl ConsoleState {
             path: path.to_string(),
             query,
             htmx,
+            auth,
         };
         if let Some(code) = ctx.param("area").map(str::to_string) {
-            match areas.get(&code) {
+            match areas.get(&code).filter(|a| scope.contains_path(&a.path)) {
                 Some(a) => ctx.area = a.clone(),
                 None => {
                     let msg = self.cat.fill(lang, "error.unknown_area", &[("code", code)]);
@@ -286,6 +332,7 @@ impl ConsoleState {
             path: path.to_string(),
             query: Vec::new(),
             htmx: false,
+            auth: crate::auth::current(),
         }
     }
 
@@ -315,9 +362,11 @@ impl ConsoleState {
     /// The context every page template gets: language, navigation, area picker.
     fn base(&self, ctx: &Ctx, nav: &str) -> Map<String, Json> {
         let areas = &self.store.reference.areas;
+        let scope = ctx.scope();
         let crumbs: Vec<Json> = areas
             .ancestors(&ctx.area.code)
             .iter()
+            .filter(|a| ctx.auth.principal.is_none() || scope.contains_path(&a.path))
             .map(|a| {
                 let mut keep = ctx.keep(&["area", "after"]);
                 keep.push(("area".into(), a.code.clone()));
@@ -376,6 +425,28 @@ impl ConsoleState {
             .map(|(k, v)| json!({"name": k, "value": v}))
             .collect();
         m.insert("keep".into(), json!(keep));
+        let a = &ctx.auth;
+        if let Some(p) = &a.principal {
+            m.insert(
+                "user".into(),
+                json!({
+                    "name": p.user.username,
+                    "role_label": self.label(ctx, "account_role", p.user.role.code()),
+                }),
+            );
+        }
+        m.insert("csrf".into(), json!(a.csrf.clone().unwrap_or_default()));
+        use laoxiao_store::Perm;
+        m.insert(
+            "can".into(),
+            json!({
+                "overview": a.can(Perm::Aggregates),
+                "facilities": a.can(Perm::ReadFacilities),
+                "people": a.can(Perm::ReadPeople),
+                "import": a.can(Perm::Import),
+                "audit": a.can(Perm::ReadAudit),
+            }),
+        );
         m
     }
 
@@ -431,6 +502,7 @@ impl ConsoleState {
         let (status, title, detail) = match e {
             PageError::NotFound(d) => (StatusCode::NOT_FOUND, "error.not_found", d),
             PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
+            PageError::Forbidden(d) => (StatusCode::FORBIDDEN, "error.forbidden", d),
             PageError::Store(e) => {
                 tracing::error!(code = e.code(), "console store error");
                 let status = StatusCode::from_u16(e.http_status())
@@ -542,8 +614,30 @@ mod tests {
         }
     }
 
+    /// A city administrator's session cookie.
+    fn session(store: &Store) -> String {
+        let mut c = store.conn().expect("conn");
+        laoxiao_store::accounts::create_user(
+            &mut c,
+            &store.reference,
+            &laoxiao_store::Scope::system("test"),
+            "admin",
+            laoxiao_store::Role::CityAdmin,
+            "330400",
+            None,
+            "pw-admin-123",
+        )
+        .expect("user");
+        let (secret, _) =
+            laoxiao_store::accounts::create_session(&mut c, "admin", None).expect("session");
+        format!("{}={secret}", crate::auth::SESSION_COOKIE)
+    }
+
     async fn get(app: &Router, uri: &str, htmx: bool) -> (StatusCode, String) {
         let mut req = Request::builder().uri(uri);
+        if let Some(c) = COOKIE.with(|c| c.borrow().clone()) {
+            req = req.header(header::COOKIE, c);
+        }
         if htmx {
             req = req.header("HX-Request", "true");
         }
@@ -557,6 +651,10 @@ mod tests {
             .await
             .expect("body");
         (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    thread_local! {
+        static COOKIE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
     }
 
     /// Setup and teardown are synchronous (the PostgreSQL client blocks), so the
@@ -582,28 +680,44 @@ mod tests {
             f.status = FacilityStatus::Operating;
             f.lng = Some(120.76);
             f.lat = Some(30.75);
-            laoxiao_store::facilities::create(&mut c, &r, &f).expect("facility");
+            laoxiao_store::facilities::create(
+                &mut c,
+                &r,
+                &laoxiao_store::Scope::system("test"),
+                &f,
+            )
+            .expect("facility");
             let today = chrono::Local::now().date_naive();
             let old = NaiveDate::from_ymd_opt(1940, 3, 5).expect("date");
             let baby = today - chrono::Duration::days(400);
             laoxiao_store::people::create(
                 &mut c,
                 &r,
+                &laoxiao_store::Scope::system("test"),
                 &person("P-1", PersonRole::Elderly, &town, old),
             )
             .expect("elderly");
             let mut inf = person("P-2", PersonRole::Infant, &town, baby);
             inf.ability_level = None;
             inf.id_number = laoxiao_model::idcard::make("330402", baby, 11);
-            laoxiao_store::people::create(&mut c, &r, &inf).expect("infant");
+            laoxiao_store::people::create(&mut c, &r, &laoxiao_store::Scope::system("test"), &inf)
+                .expect("infant");
             drop(c);
-            let app = routes_for(ConsoleState::new(store));
+            let cookie = session(&store);
+            let app = crate::router(crate::AppState::new(store, crate::WebConfig::default()));
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .expect("runtime");
             rt.block_on(async {
+                // Anonymous: every page but the login page sends to the login page.
+                let (status, _) = get(&app, "/console/elderly", false).await;
+                assert_eq!(status, StatusCode::SEE_OTHER);
+                let (status, body) = get(&app, "/console/login", false).await;
+                assert_eq!(status, StatusCode::OK);
+                assert!(body.contains("login-form"));
+                COOKIE.with(|c| *c.borrow_mut() = Some(cookie.clone()));
                 let pages = [
                     "/".to_string(),
                     "/?area=330402".into(),

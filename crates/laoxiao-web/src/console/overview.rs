@@ -444,9 +444,15 @@ mod tests {
         cc.filing_date = NaiveDate::from_ymd_opt(2023, 1, 1);
         let other = facility("F4", FacilityKind::ElderlyInstitution, "330481001");
         for f in [&home, &st, &cc] {
-            laoxiao_store::facilities::create(&mut c, r, f).expect("create");
+            laoxiao_store::facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), f)
+                .expect("create");
         }
-        let _ = laoxiao_store::facilities::create(&mut c, r, &other);
+        let _ = laoxiao_store::facilities::create(
+            &mut c,
+            r,
+            &laoxiao_store::Scope::system("test"),
+            &other,
+        );
         let today = NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
         let city = figures_by_child(&mut c, "/330400/", AreaLevel::City, today).expect("city");
         let nanhu = city.get("330402").expect("330402 group");

@@ -104,10 +104,11 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
         ..Default::default()
     };
     let q2 = query.clone();
+    let scope = ctx.scope();
     let res = s
         .db(move |c, r| {
-            let page = laoxiao_store::people::list(c, r, &q2)?;
-            let total = laoxiao_store::people::count(c, r, &q2)?;
+            let page = laoxiao_store::people::list(c, r, &scope, &q2)?;
+            let total = laoxiao_store::people::count(c, r, &scope, &q2)?;
             Ok((page, total))
         })
         .await;
@@ -185,7 +186,11 @@ pub async fn detail(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/people", headers, q);
-    let p = match s.db(move |c, _| laoxiao_store::people::get(c, &id)).await {
+    let scope = ctx.scope();
+    let p = match s
+        .db(move |c, r| laoxiao_store::people::get(c, r, &scope, &id))
+        .await
+    {
         Ok(p) => p,
         Err(e) => return s.error_page(&ctx, e),
     };

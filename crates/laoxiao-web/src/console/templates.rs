@@ -62,6 +62,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "import.html",
         include_str!("../../assets/templates/import.html"),
     ),
+    (
+        "login.html",
+        include_str!("../../assets/templates/login.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../assets/templates/audit.html"),
+    ),
+    (
+        "password.html",
+        include_str!("../../assets/templates/password.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {

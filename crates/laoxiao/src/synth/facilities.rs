@@ -26,6 +26,8 @@ use super::world::{CountyGeo, TownGeo, VillageGeo, World};
 /// Where residents of a care home live, for the elderly register.
 #[derive(Debug, Clone)]
 pub(crate) struct HomeSlot {
+    /// The care home's facility id.
+    pub facility_id: String,
     pub county: usize,
     pub area_code: String,
     pub point: (f64, f64),
@@ -641,6 +643,7 @@ fn care_homes(g: &mut Gen<'_>, t: &Targets) -> Result<(), SynthError> {
         let (lo, hi) = calib::OCCUPANCY;
         let occupied = (beds[i] as f64 * rng.random_range(lo..hi)).round() as i64;
         g.out.homes.push(HomeSlot {
+            facility_id: f.id.clone(),
             county: c,
             area_code: f.area_code.clone(),
             point: (f.lng.unwrap_or_default(), f.lat.unwrap_or_default()),

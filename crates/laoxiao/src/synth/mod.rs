@@ -1,8 +1,9 @@
 //! The synthetic city: Jiaxing's real divisions, boundaries and plan figures,
 //! populated with synthetic facilities and people.
 //!
-//! [`generate`] builds the four registers (facilities, childcare classes, the
-//! elderly and infants) for a seed and a scale; [`write_csv`] writes them in the
+//! [`generate`] builds the registers (facilities, childcare classes, the
+//! elderly and infants, and the activity registers: staff, service records,
+//! enrolments, residences, student cohorts) for a seed and a scale; [`write_csv`] writes them in the
 //! import formats. The same seed and scale always give the same records and
 //! byte-identical files: every random draw comes from a ChaCha stream keyed by
 //! the seed, a concern (care homes, stations, elderly, …) and an index (usually
@@ -10,6 +11,7 @@
 //! output. What is calibrated to which source, and how closely, is in
 //! `docs/synthetic-city.md`.
 
+mod activity;
 mod calib;
 mod facilities;
 mod names;
@@ -25,6 +27,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
 use laoxiao_model::columns::{self, HeaderLang, RecordKind};
 use laoxiao_model::{ChildcareClass, ClassLimits, Facility, ModelError, Person};
 
@@ -40,6 +43,16 @@ pub struct SynthCity {
     pub elderly: Vec<Person>,
     /// Children under 3 on `as_of`.
     pub infants: Vec<Person>,
+    /// Staff of the facilities (从业人员), including those who left since 2020.
+    pub staff: Vec<Staff>,
+    /// A year of service records up to `as_of` (服务记录).
+    pub services: Vec<ServiceRecord>,
+    /// Childcare enrolments (入托): each class's children, and some who left.
+    pub enrolments: Vec<Enrolment>,
+    /// Who lives in which care home (入住).
+    pub residences: Vec<Residence>,
+    /// Eldercare student cohorts (养老服务相关专业学生).
+    pub student_cohorts: Vec<StudentCohort>,
     /// The date the registers describe (2022-12-31).
     pub as_of: NaiveDate,
 }
@@ -114,16 +127,37 @@ pub fn generate(seed: u64, scale: f64) -> Result<SynthCity, SynthError> {
     });
     let mut elderly = Vec::with_capacity(targets.aged_60().max(0) as usize);
     let mut infants = Vec::with_capacity(calib::infants_total(scale).max(0) as usize);
+    let mut residents = Vec::new();
     for r in results {
         let p = r?;
+        let base = elderly.len();
+        residents.extend(p.residents.into_iter().map(|(i, f)| (base + i, f)));
         elderly.extend(p.elderly);
         infants.extend(p.infants);
     }
+    let act = activity::generate(
+        &activity::Inputs {
+            facilities: &fac.facilities,
+            classes: &fac.classes,
+            elderly: &elderly,
+            infants: &infants,
+            residents: &residents,
+            limits: &limits,
+            scale,
+            as_of,
+        },
+        seed,
+    );
     Ok(SynthCity {
         facilities: fac.facilities,
         classes: fac.classes,
         elderly,
         infants,
+        staff: act.staff,
+        services: act.services,
+        enrolments: act.enrolments,
+        residences: act.residences,
+        student_cohorts: act.student_cohorts,
         as_of,
     })
 }
@@ -156,15 +190,20 @@ pub fn generate_facilities(
 }
 
 /// The file names [`write_csv`] writes, in order.
-pub const FILES: [(&str, RecordKind); 4] = [
+pub const FILES: [(&str, RecordKind); 9] = [
     ("facilities.csv", RecordKind::Facilities),
     ("classes.csv", RecordKind::Classes),
     ("elderly.csv", RecordKind::Elderly),
     ("infants.csv", RecordKind::Infants),
+    ("staff.csv", RecordKind::Staff),
+    ("services.csv", RecordKind::Services),
+    ("enrolments.csv", RecordKind::Enrolments),
+    ("residences.csv", RecordKind::Residences),
+    ("student_cohorts.csv", RecordKind::StudentCohorts),
 ];
 
-/// Writes `facilities.csv`, `classes.csv`, `elderly.csv` and `infants.csv` into
-/// `dir` (created if missing) in the import formats: UTF-8 without BOM, `\n`
+/// Writes the [`FILES`] (`facilities.csv`, `classes.csv`, `elderly.csv`,
+/// `infants.csv` and the activity registers) into `dir` (created if missing) in the import formats: UTF-8 without BOM, `\n`
 /// line ends, English headers, full ID numbers (these are import files).
 /// Returns the paths written.
 pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthError> {
@@ -206,6 +245,34 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
                 };
                 for p in people {
                     w.write_record(columns::person_to_row(p)).map_err(csv_err)?;
+                }
+            }
+            RecordKind::Staff => {
+                for x in &city.staff {
+                    w.write_record(columns::staff_to_row(x)).map_err(csv_err)?;
+                }
+            }
+            RecordKind::Services => {
+                for x in &city.services {
+                    w.write_record(columns::service_to_row(x))
+                        .map_err(csv_err)?;
+                }
+            }
+            RecordKind::Enrolments => {
+                for x in &city.enrolments {
+                    w.write_record(columns::enrolment_to_row(x))
+                        .map_err(csv_err)?;
+                }
+            }
+            RecordKind::Residences => {
+                for x in &city.residences {
+                    w.write_record(columns::residence_to_row(x))
+                        .map_err(csv_err)?;
+                }
+            }
+            RecordKind::StudentCohorts => {
+                for x in &city.student_cohorts {
+                    w.write_record(columns::cohort_to_row(x)).map_err(csv_err)?;
                 }
             }
         }

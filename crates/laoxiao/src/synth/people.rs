@@ -26,11 +26,16 @@ const ORIGINS: &[&str] = &[
     "500233", "330326", "330327",
 ];
 
+/// Who lives in which care home: (index in the county's elderly, facility id).
+pub(crate) type Residents = Vec<(usize, String)>;
+
 /// One county's people.
 #[derive(Debug, Default)]
 pub(crate) struct CountyPeople {
     pub elderly: Vec<Person>,
     pub infants: Vec<Person>,
+    /// Who lives in which care home: (index in `elderly`, facility id).
+    pub residents: Residents,
 }
 
 /// Allocates ID sequence numbers so that no two people share an ID number.
@@ -358,9 +363,13 @@ pub(crate) fn county(
         },
         as_of,
     };
-    let elderly = elderly(&mut ctx, target, homes, seed)?;
+    let (elderly, residents) = elderly(&mut ctx, target, homes, seed)?;
     let infants = infants(&mut ctx, target, seed)?;
-    Ok(CountyPeople { elderly, infants })
+    Ok(CountyPeople {
+        elderly,
+        infants,
+        residents,
+    })
 }
 
 fn elderly(
@@ -368,7 +377,7 @@ fn elderly(
     target: &CountyTarget,
     homes: &[HomeSlot],
     seed: u64,
-) -> Result<Vec<Person>, SynthError> {
+) -> Result<(Vec<Person>, Residents), SynthError> {
     let mut rng = stream(seed, Concern::Elderly, ctx.c as u64);
     let vs = ctx.villages();
     let w: Vec<f64> = vs
@@ -392,11 +401,13 @@ fn elderly(
     place_in_homes(&mut rng, &mut drafts, &my_homes);
 
     let mut out = Vec::with_capacity(drafts.len());
+    let mut residents = Vec::new();
     for (i, d) in drafts.into_iter().enumerate() {
         let v = ctx.village(d.tv);
         let (residence, point, address) = match d.home {
             Some(h) => {
                 let home = my_homes[h];
+                residents.push((i, home.facility_id.clone()));
                 let p = ctx.world.jitter(&mut rng, ctx.c, home.point, 15.0);
                 (home.area_code.clone(), p, home.address.clone())
             }
@@ -459,7 +470,7 @@ fn elderly(
             death_date: None,
         });
     }
-    Ok(out)
+    Ok((out, residents))
 }
 
 fn p6(x: f64) -> f64 {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use laoxiao_model::idcard;
 use laoxiao_model::person::age_on;
 
@@ -49,6 +49,30 @@ pub(crate) fn shift_to(city: &mut SynthCity, to: NaiveDate) -> Result<(), SynthE
         {
             *x = moved(*x, days);
         }
+    }
+    for s in &mut city.staff {
+        s.hired_date = moved(s.hired_date, days);
+        s.left_date = s.left_date.map(|d| moved(d, days));
+    }
+    for s in &mut city.services {
+        s.date = moved(s.date, days);
+    }
+    for e in &mut city.enrolments {
+        e.start_date = moved(e.start_date, days);
+        e.end_date = e.end_date.map(|d| moved(d, days));
+    }
+    for r in &mut city.residences {
+        r.admitted_date = moved(r.admitted_date, days);
+        r.discharged_date = r.discharged_date.map(|d| moved(d, days));
+    }
+    let years = i64::from(to.year() - from.year());
+    for c in &mut city.student_cohorts {
+        c.intake_year += years;
+        c.id = format!(
+            "K{}-{}",
+            c.intake_year,
+            c.id.rsplit('-').next().unwrap_or("1")
+        );
     }
     let mut used: HashSet<u64> = HashSet::with_capacity(city.elderly.len() + city.infants.len());
     for p in city.elderly.iter_mut().chain(city.infants.iter_mut()) {

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use chrono::Datelike;
+
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Rating};
 use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::person::{LivingArrangement, SpecialDifficulty, age_on};
@@ -23,7 +25,7 @@ fn sum(fs: &[Facility], kind: FacilityKind, field: fn(&Facility) -> Option<i64>)
 fn csv_bytes(city: &SynthCity) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = write_csv(city, dir.path()).expect("write");
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), FILES.len());
     files
         .iter()
         .map(|f| std::fs::read(f).expect("read"))
@@ -36,7 +38,7 @@ fn same_seed_gives_identical_files_and_another_seed_does_not() {
     let b = csv_bytes(&generate(7, 0.002).expect("generate"));
     assert_eq!(a, b);
     let c = csv_bytes(&generate(8, 0.002).expect("generate"));
-    for k in 0..4 {
+    for k in 0..FILES.len() {
         assert_ne!(a[k], c[k], "file {k} does not depend on the seed");
     }
     // Headers are the documented English columns.
@@ -828,4 +830,287 @@ fn indicator_values(city: &SynthCity) {
         communities.len(),
         100.0 * with_care.iter().filter(|c| c.len() == 12).count() as f64 / villages as f64
     );
+}
+
+/// The activity registers validate, their ids are unique, and every reference
+/// names a record of the right kind (what the importer checks).
+#[test]
+fn activity_records_validate_and_refer_to_the_registers() {
+    use laoxiao_model::activity::StaffRole;
+    for city in [
+        generate(11, 0.01).expect("generate"),
+        generate_as_of(11, 0.01, util::ymd(2026, 11, 28)).expect("moved"),
+    ] {
+        let (areas, boundary, limits) = checker_parts();
+        let ck = Checker {
+            areas: &areas,
+            boundary: &boundary,
+            class_limits: &limits,
+        };
+        let today = city.as_of;
+        let fac: BTreeMap<&str, FacilityKind> = city
+            .facilities
+            .iter()
+            .map(|f| (f.id.as_str(), f.kind))
+            .collect();
+        let elderly: BTreeSet<&str> = city.elderly.iter().map(|p| p.id.as_str()).collect();
+        let infants: BTreeSet<&str> = city.infants.iter().map(|p| p.id.as_str()).collect();
+        let classes: BTreeMap<&str, &str> = city
+            .classes
+            .iter()
+            .map(|c| (c.id.as_str(), c.facility_id.as_str()))
+            .collect();
+        let mut ids = BTreeSet::new();
+        for s in &city.staff {
+            assert!(s.validate(&ck, today).is_empty(), "{s:?}");
+            let k = fac[s.facility_id.as_str()];
+            match s.role {
+                StaffRole::CareWorker => assert!(k.is_elderly(), "{s:?}"),
+                StaffRole::NurseryStaff | StaffRole::InfantCarer => {
+                    assert!(!k.is_elderly(), "{s:?}")
+                }
+                _ => {}
+            }
+            assert!(ids.insert(s.id.as_str()), "{}", s.id);
+        }
+        for r in &city.services {
+            assert!(r.validate(&ck, today).is_empty(), "{r:?}");
+            let people = if r.kind.for_infants() {
+                &infants
+            } else {
+                &elderly
+            };
+            assert!(people.contains(r.person_id.as_str()), "{r:?}");
+            if let Some(f) = &r.facility_id {
+                assert!(fac.contains_key(f.as_str()), "{r:?}");
+            }
+            assert!(ids.insert(r.id.as_str()), "{}", r.id);
+        }
+        for e in &city.enrolments {
+            assert!(e.validate(&ck, today).is_empty(), "{e:?}");
+            assert!(infants.contains(e.infant_id.as_str()), "{e:?}");
+            assert!(fac[e.facility_id.as_str()].has_slots(), "{e:?}");
+            let class = e.class_id.as_deref().expect("class");
+            assert_eq!(classes[class], e.facility_id);
+            assert!(ids.insert(e.id.as_str()), "{}", e.id);
+        }
+        for r in &city.residences {
+            assert!(r.validate(&ck, today).is_empty(), "{r:?}");
+            assert!(elderly.contains(r.person_id.as_str()), "{r:?}");
+            assert_eq!(
+                fac[r.facility_id.as_str()],
+                FacilityKind::ElderlyInstitution
+            );
+            assert!(ids.insert(r.id.as_str()), "{}", r.id);
+        }
+        for c in &city.student_cohorts {
+            assert!(c.validate(&ck, today).is_empty(), "{c:?}");
+            assert!(ids.insert(c.id.as_str()), "{}", c.id);
+        }
+        // Everyone living in a care home has a residence, and no one else.
+        let in_home = city
+            .elderly
+            .iter()
+            .filter(|p| p.living_arrangement == Some(LivingArrangement::InInstitution))
+            .count();
+        assert_eq!(city.residences.len(), in_home);
+        // Each class has its enrolled children on the date.
+        for c in &city.classes {
+            let active = city
+                .enrolments
+                .iter()
+                .filter(|e| e.class_id.as_deref() == Some(c.id.as_str()) && e.active_on(today))
+                .count() as i64;
+            assert!(active <= c.enrolled, "{}", c.id);
+        }
+        assert!(!city.staff.is_empty() && !city.services.is_empty());
+    }
+}
+
+/// Indicators 6–8, 16–19, 30, 41–42 and enrolment occupancy, from the
+/// registers alone (`docs/synthetic-city.md`'s indicator table).
+fn activity_indicator_values(city: &SynthCity) {
+    use laoxiao_model::activity::{ServiceKind, StaffRole};
+    use laoxiao_model::person::PersonStatus;
+    let as_of = city.as_of;
+    let end2020 = util::ymd(as_of.year() - 2, 12, 31);
+    let year_start = util::add_years(as_of, -1) + chrono::Days::new(1);
+    let n60 = city
+        .elderly
+        .iter()
+        .filter(|p| p.status == PersonStatus::Active)
+        .count() as f64;
+    let resident: BTreeSet<&str> = city
+        .residences
+        .iter()
+        .filter(|r| r.active_on(as_of))
+        .map(|r| r.person_id.as_str())
+        .collect();
+    // 6
+    let tk: Vec<&Person> = city
+        .elderly
+        .iter()
+        .filter(|p| {
+            p.special_difficulty
+                .contains(&SpecialDifficulty::ExtremePoverty)
+                && p.ability_level.is_some_and(|a| a.is_disabled())
+        })
+        .collect();
+    let tk_in = tk
+        .iter()
+        .filter(|p| resident.contains(p.id.as_str()))
+        .count();
+    println!(
+        "ind 6: {:.1}% ({tk_in}/{}) with a residence on {as_of}",
+        100.0 * tk_in as f64 / tk.len() as f64,
+        tk.len()
+    );
+    // 7
+    let served = |kinds: &[ServiceKind]| -> BTreeSet<&str> {
+        city.services
+            .iter()
+            .filter(|s| kinds.contains(&s.kind) && s.date >= year_start && s.date <= as_of)
+            .map(|s| s.person_id.as_str())
+            .collect()
+    };
+    let pro = served(&[ServiceKind::ProfessionalCare, ServiceKind::HomeCareBed]);
+    let den: Vec<&Person> = city
+        .elderly
+        .iter()
+        .filter(|p| {
+            p.hukou_area_code
+                .as_deref()
+                .is_some_and(|h| h.starts_with("3304"))
+                && (p.ability_level.is_some_and(|a| a.is_disabled()) || p.dementia)
+        })
+        .collect();
+    let covered = den
+        .iter()
+        .filter(|p| resident.contains(p.id.as_str()) || pro.contains(p.id.as_str()))
+        .count();
+    println!(
+        "ind 7: {:.1}% ({covered}/{}; {} in homes)",
+        100.0 * covered as f64 / den.len() as f64,
+        den.len(),
+        den.iter()
+            .filter(|p| resident.contains(p.id.as_str()))
+            .count()
+    );
+    // 8
+    let sd: BTreeSet<&str> = city
+        .elderly
+        .iter()
+        .filter(|p| !p.special_difficulty.is_empty() && !resident.contains(p.id.as_str()))
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut rates = Vec::new();
+    for m in 1..=12u32 {
+        let visited: BTreeSet<&str> = city
+            .services
+            .iter()
+            .filter(|s| {
+                s.kind == ServiceKind::Visit && s.date.month() == m && s.date.year() == as_of.year()
+            })
+            .map(|s| s.person_id.as_str())
+            .filter(|p| sd.contains(p))
+            .collect();
+        rates.push(visited.len() as f64 / sd.len() as f64);
+    }
+    println!(
+        "ind 8: monthly visit rate {:.1}% on average (min {:.1}%, December {:.1}%) of {} at home",
+        100.0 * rates.iter().sum::<f64>() / 12.0,
+        100.0 * rates.iter().copied().fold(1.0, f64::min),
+        100.0 * rates[11],
+        sd.len()
+    );
+    // 16–18
+    let staff_on = |role: StaffRole, d: chrono::NaiveDate| {
+        city.staff
+            .iter()
+            .filter(move |s| s.role == role && s.employed_on(d))
+    };
+    for (label, d) in [("2020", end2020), ("2022", as_of)] {
+        let sw = staff_on(StaffRole::SocialWorker, d).count() as f64;
+        let cw: Vec<_> = staff_on(StaffRole::CareWorker, d).collect();
+        let cert = cw.iter().filter(|s| s.certified).count() as f64;
+        let senior = cw
+            .iter()
+            .filter(|s| s.skill_grade.senior_or_above())
+            .count() as f64;
+        println!(
+            "{label}: ind 16: {:.2} social workers per 10k 60+ ({sw}); ind 17: {:.2} certified care workers per 10k ({cert}); ind 18: {:.1}% of {} care workers at 高级工 or above",
+            sw / (n60 / 1e4),
+            cert / (n60 / 1e4),
+            100.0 * senior / cw.len() as f64,
+            cw.len()
+        );
+        let cc: Vec<_> = city
+            .staff
+            .iter()
+            .filter(|s| s.role.is_childcare() && s.employed_on(d))
+            .collect();
+        let pros = cc
+            .iter()
+            .filter(|s| s.skill_grade.senior_or_above())
+            .count();
+        let certified = cc.iter().filter(|s| s.certified).count();
+        println!(
+            "{label}: ind 41: {pros} childcare professionals (高级工 or above); ind 42: {:.1}% of {} childcare staff certified",
+            100.0 * certified as f64 / cc.len() as f64,
+            cc.len()
+        );
+    }
+    // 19
+    for y in [2020, 2022] {
+        let y = i64::from(y + as_of.year() - 2022);
+        let n: i64 = city.student_cohorts.iter().map(|c| c.counted_in(y)).sum();
+        println!("ind 19: {n} eldercare students in {y} (graduates of the year included)");
+    }
+    // 30
+    let born: Vec<&Person> = city
+        .infants
+        .iter()
+        .filter(|p| p.birth_date >= year_start)
+        .collect();
+    let nv = served(&[ServiceKind::NewbornVisit]);
+    let visited = born.iter().filter(|p| nv.contains(p.id.as_str())).count();
+    println!(
+        "ind 30: {:.2}% of {} newborns of the year visited",
+        100.0 * visited as f64 / born.len() as f64,
+        born.len()
+    );
+    // Enrolments
+    let cap: i64 = city.classes.iter().map(|c| c.capacity).sum();
+    let active = city
+        .enrolments
+        .iter()
+        .filter(|e| e.active_on(as_of))
+        .count();
+    println!(
+        "enrolments: {active} active of {cap} class places ({:.1}%), {} ended during the year",
+        100.0 * active as f64 / cap as f64,
+        city.enrolments.len() - active
+    );
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &city.services {
+        *by_kind.entry(s.kind.code()).or_default() += 1;
+    }
+    println!(
+        "records: {} staff, {} services {by_kind:?}, {} enrolments, {} residences, {} cohorts",
+        city.staff.len(),
+        city.services.len(),
+        city.enrolments.len(),
+        city.residences.len(),
+        city.student_cohorts.len()
+    );
+}
+
+/// The activity registers' indicator values at scale 1 (for docs/synthetic-city.md).
+#[test]
+#[ignore = "scale 1 takes a while in debug builds; run with --release --ignored --nocapture"]
+fn activity_indicators_report() {
+    let started = Instant::now();
+    let city = generate(1, 1.0).expect("generate");
+    println!("generate(1, 1.0): {:.2} s", started.elapsed().as_secs_f64());
+    activity_indicator_values(&city);
 }

@@ -23,6 +23,11 @@ pub(crate) enum Concern {
     Operators = 14,
     Elderly = 15,
     Infants = 16,
+    Staff = 18,
+    Services = 19,
+    Enrolments = 20,
+    Residences = 21,
+    Students = 22,
     #[cfg(test)]
     Density = 17,
 }

@@ -288,7 +288,8 @@ impl World {
     }
 
     /// A point around `anchor` with a Gaussian spread of `sigma_m` (truncated at
-    /// 2.5σ), inside the county and the city; the anchor itself if 24 draws miss.
+    /// 2.5σ), rounded to 6 decimals, inside the county and the city; the anchor
+    /// itself if 24 draws miss.
     pub(crate) fn jitter<R: Rng>(
         &self,
         rng: &mut R,
@@ -300,6 +301,9 @@ impl World {
             let dx = normal(rng).clamp(-2.5, 2.5) * sigma_m;
             let dy = normal(rng).clamp(-2.5, 2.5) * sigma_m;
             let p = offset(anchor, dx, dy);
+            // Checked as the files write it (6 decimals): rounding must not
+            // carry a point within centimetres of the border outside.
+            let p = ((p.0 * 1e6).round() / 1e6, (p.1 * 1e6).round() / 1e6);
             if self.inside(county, p) {
                 return p;
             }

@@ -1,0 +1,478 @@
+//! Import, load and export of the activity registers (staff, service records,
+//! enrolments, residences, student cohorts). Every row is validated and its
+//! references checked (facilities, classes and people must be live on the
+//! register, and of the right kind); one transaction writes all rows or none.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use laoxiao_model::activity::{
+    Enrolment, Residence, ServiceRecord, Staff, StaffRole, StudentCohort,
+};
+use laoxiao_model::columns::{
+    RecordKind, cohort_from_row, enrolment_from_row, residence_from_row, service_from_row,
+    staff_from_row,
+};
+use laoxiao_model::{FacilityKind, FieldError, PersonRole};
+use serde::Serialize;
+
+use super::bulk::{Counts, in_people_tx};
+use super::import::{Errors, ImportOptions, ImportReport, Layout, Seen, read_all};
+use super::read::RowSource;
+use crate::Store;
+use crate::activity::{self, ActivityRecord, WriteCounts};
+use crate::db::{Conn, Value};
+use crate::error::Result;
+
+/// The activity records to load in one go (see [`load_activity`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActivityBatch<'a> {
+    pub staff: &'a [Staff],
+    pub services: &'a [ServiceRecord],
+    pub enrolments: &'a [Enrolment],
+    pub residences: &'a [Residence],
+    pub student_cohorts: &'a [StudentCohort],
+}
+
+impl ActivityBatch<'_> {
+    /// Records in the batch.
+    pub fn len(&self) -> usize {
+        self.staff.len()
+            + self.services.len()
+            + self.enrolments.len()
+            + self.residences.len()
+            + self.student_cohorts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What [`load_activity`] did, per kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityReport {
+    pub staff: ImportReport,
+    pub services: ImportReport,
+    pub enrolments: ImportReport,
+    pub residences: ImportReport,
+    pub student_cohorts: ImportReport,
+}
+
+/// What the checks know about the register: live facilities (with kind),
+/// classes (with facility) and the people the records name (with role).
+struct Refs {
+    facilities: HashMap<String, FacilityKind>,
+    classes: HashMap<String, String>,
+    people: HashMap<String, PersonRole>,
+}
+
+impl Refs {
+    fn load(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Result<Refs> {
+        let mut facilities = HashMap::new();
+        for r in conn.query(
+            "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
+            &[],
+        )? {
+            if let Some(k) = FacilityKind::parse(&r.text(1)) {
+                facilities.insert(r.text(0), k);
+            }
+        }
+        let classes = conn
+            .query(
+                "SELECT id, facility_id FROM childcare_class WHERE deleted_at IS NULL",
+                &[],
+            )?
+            .into_iter()
+            .map(|r| (r.text(0), r.text(1)))
+            .collect();
+        let wanted: HashSet<&str> = person_ids.collect();
+        let mut wanted: Vec<&str> = wanted.into_iter().collect();
+        wanted.sort_unstable();
+        let mut people = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(500) {
+            let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let ids: Vec<Value> = chunk.iter().map(|s| (*s).into()).collect();
+            for r in conn.query(
+                &format!(
+                    "SELECT id, role FROM person WHERE deleted_at IS NULL AND id IN ({})",
+                    ph.join(", ")
+                ),
+                &ids,
+            )? {
+                if let Some(role) = PersonRole::parse(&r.text(1)) {
+                    people.insert(r.text(0), role);
+                }
+            }
+        }
+        Ok(Refs {
+            facilities,
+            classes,
+            people,
+        })
+    }
+
+    fn facility(&self, id: &str) -> std::result::Result<FacilityKind, String> {
+        self.facilities
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("facility {id:?} is not on the register"))
+    }
+
+    fn person(&self, id: &str, want: PersonRole) -> std::result::Result<(), String> {
+        match self.people.get(id) {
+            None => Err(format!("person {id:?} is not on the register")),
+            Some(r) if *r != want => Err(format!(
+                "person {id:?} is on the {} register, not the {} one",
+                r.code(),
+                want.code()
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// A record kind's checks beyond its own fields.
+trait Checked: ActivityRecord {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError>;
+    /// The people the record names.
+    fn person_ref(&self) -> Option<&str> {
+        None
+    }
+    /// Errors of references to the register, as (field, reason).
+    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)>;
+}
+
+impl Checked for Staff {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        Staff::validate(self, &store.checker(), today)
+    }
+    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
+        match refs.facility(&self.facility_id) {
+            Err(e) => vec![("facility_id", e)],
+            Ok(k) => {
+                let wrong = match self.role {
+                    StaffRole::CareWorker => !k.is_elderly(),
+                    StaffRole::NurseryStaff | StaffRole::InfantCarer => k.is_elderly(),
+                    _ => false,
+                };
+                if wrong {
+                    vec![(
+                        "role",
+                        format!(
+                            "a {} does not work at a {} ({})",
+                            self.role.label_en().to_lowercase(),
+                            k.label_en().to_lowercase(),
+                            self.facility_id
+                        ),
+                    )]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+}
+
+impl Checked for ServiceRecord {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        ServiceRecord::validate(self, &store.checker(), today)
+    }
+    fn person_ref(&self) -> Option<&str> {
+        Some(&self.person_id)
+    }
+    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let want = if self.kind.for_infants() {
+            PersonRole::Infant
+        } else {
+            PersonRole::Elderly
+        };
+        if let Err(e) = refs.person(&self.person_id, want) {
+            out.push(("person_id", e));
+        }
+        if let Some(f) = &self.facility_id
+            && let Err(e) = refs.facility(f)
+        {
+            out.push(("facility_id", e));
+        }
+        out
+    }
+}
+
+impl Checked for Enrolment {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        Enrolment::validate(self, &store.checker(), today)
+    }
+    fn person_ref(&self) -> Option<&str> {
+        Some(&self.infant_id)
+    }
+    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Err(e) = refs.person(&self.infant_id, PersonRole::Infant) {
+            out.push(("infant_id", e));
+        }
+        match refs.facility(&self.facility_id) {
+            Err(e) => out.push(("facility_id", e)),
+            Ok(k) if !k.has_slots() => out.push((
+                "facility_id",
+                format!(
+                    "{} is a {}, which takes no enrolments",
+                    self.facility_id,
+                    k.label_en().to_lowercase()
+                ),
+            )),
+            Ok(_) => {}
+        }
+        if let Some(c) = &self.class_id {
+            match refs.classes.get(c) {
+                None => out.push(("class_id", format!("class {c:?} is not on the register"))),
+                Some(f) if *f != self.facility_id => out.push((
+                    "class_id",
+                    format!(
+                        "class {c:?} belongs to facility {f:?}, not {:?}",
+                        self.facility_id
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        out
+    }
+}
+
+impl Checked for Residence {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        Residence::validate(self, &store.checker(), today)
+    }
+    fn person_ref(&self) -> Option<&str> {
+        Some(&self.person_id)
+    }
+    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Err(e) = refs.person(&self.person_id, PersonRole::Elderly) {
+            out.push(("person_id", e));
+        }
+        match refs.facility(&self.facility_id) {
+            Err(e) => out.push(("facility_id", e)),
+            Ok(k) if !k.has_beds() => out.push((
+                "facility_id",
+                format!(
+                    "{} is a {}, which has no beds",
+                    self.facility_id,
+                    k.label_en().to_lowercase()
+                ),
+            )),
+            Ok(_) => {}
+        }
+        out
+    }
+}
+
+impl Checked for StudentCohort {
+    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        StudentCohort::validate(self, &store.checker(), today)
+    }
+    fn check_refs(&self, _refs: &Refs) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// Validates records: their fields, repeated ids, and their references.
+fn check<'a, T: Checked + 'a>(
+    store: &Store,
+    today: NaiveDate,
+    items: impl Iterator<Item = (usize, &'a T)>,
+    refs: &Refs,
+    errs: &mut Errors,
+) {
+    let mut seen = Seen::default();
+    for (row, x) in items {
+        errs.fields(row, x.validate(store, today));
+        if let Some(first) = seen.first(x.id(), row) {
+            errs.push(
+                row,
+                "id",
+                format!("duplicate id {:?}: also on row {first}", x.id()),
+            );
+        }
+        for (field, reason) in x.check_refs(refs) {
+            errs.push(row, field, reason);
+        }
+    }
+}
+
+fn counts(rows: usize, w: WriteCounts) -> Counts {
+    Counts {
+        rows: rows as u64,
+        inserted: w.inserted,
+        updated: w.updated,
+        unchanged: w.unchanged,
+    }
+}
+
+fn import_kind<T: Checked>(
+    store: &Store,
+    src: &mut dyn RowSource,
+    layout: &Layout,
+    opts: &ImportOptions<'_>,
+    today: NaiveDate,
+    errs: &mut Errors,
+    parse: impl Fn(laoxiao_model::columns::Row<'_>) -> std::result::Result<T, Vec<FieldError>>,
+) -> Result<Counts> {
+    let (rows, values): (Vec<usize>, Vec<T>) = read_all(src, layout, opts, errs, parse)?
+        .into_iter()
+        .unzip();
+    let mut conn = store.conn()?;
+    let c = in_people_tx(&mut conn, &store.reference, opts.dry_run, |conn| {
+        let refs = Refs::load(conn, &mut values.iter().filter_map(|x| x.person_ref()))?;
+        check(store, today, rows.iter().copied().zip(&values), &refs, errs);
+        std::mem::replace(errs, Errors::new("")).check()?;
+        let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
+        Ok(counts(values.len(), w))
+    })?;
+    Ok(c)
+}
+
+/// The import of one activity kind from a file's rows (called by the importer
+/// once the header is read).
+pub(crate) fn import_source(
+    store: &Store,
+    kind: RecordKind,
+    src: &mut dyn RowSource,
+    layout: &Layout,
+    opts: &ImportOptions<'_>,
+    today: NaiveDate,
+    errs: &mut Errors,
+) -> Result<Counts> {
+    match kind {
+        RecordKind::Staff => import_kind(store, src, layout, opts, today, errs, staff_from_row),
+        RecordKind::Services => {
+            import_kind(store, src, layout, opts, today, errs, service_from_row)
+        }
+        RecordKind::Enrolments => {
+            import_kind(store, src, layout, opts, today, errs, enrolment_from_row)
+        }
+        RecordKind::Residences => {
+            import_kind(store, src, layout, opts, today, errs, residence_from_row)
+        }
+        RecordKind::StudentCohorts => {
+            import_kind(store, src, layout, opts, today, errs, cohort_from_row)
+        }
+        RecordKind::Facilities
+        | RecordKind::Classes
+        | RecordKind::Elderly
+        | RecordKind::Infants => Err(crate::StoreError::Database(format!(
+            "{kind} is not an activity register"
+        ))),
+    }
+}
+
+/// Writes activity records built in memory (the synthetic city) through the
+/// import's checks, in one transaction, all or nothing. The facilities, classes
+/// and people they name must be on the register already (load them first with
+/// [`super::load_records`]). Row numbers in errors are 1-based positions in
+/// each slice, and columns are prefixed with the slice (`services.person_id`).
+pub fn load_activity(
+    store: &Store,
+    batch: &ActivityBatch<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
+) -> Result<ActivityReport> {
+    load_activity_on(store, batch, progress, chrono::Local::now().date_naive())
+}
+
+/// [`load_activity`] with dates checked against `today`.
+pub fn load_activity_on(
+    store: &Store,
+    batch: &ActivityBatch<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
+    today: NaiveDate,
+) -> Result<ActivityReport> {
+    let now = crate::now_rfc3339();
+    let total = batch.len() as u64;
+    let mut conn = store.conn()?;
+    let done = std::cell::Cell::new(0u64);
+    let tick = |n: usize| {
+        if let Some(p) = progress {
+            p(done.get() + n as u64, total);
+        }
+    };
+    let report = in_people_tx(&mut conn, &store.reference, false, |conn| {
+        let mut people = batch
+            .services
+            .iter()
+            .map(|s| s.person_id.as_str())
+            .chain(batch.enrolments.iter().map(|e| e.infant_id.as_str()))
+            .chain(batch.residences.iter().map(|r| r.person_id.as_str()));
+        let refs = Refs::load(conn, &mut people)?;
+        let mut errs = Errors::new("staff.");
+        check(store, today, numbered(batch.staff), &refs, &mut errs);
+        let mut e = Errors::new("services.");
+        check(store, today, numbered(batch.services), &refs, &mut e);
+        errs.append(e);
+        let mut e = Errors::new("enrolments.");
+        check(store, today, numbered(batch.enrolments), &refs, &mut e);
+        errs.append(e);
+        let mut e = Errors::new("residences.");
+        check(store, today, numbered(batch.residences), &refs, &mut e);
+        errs.append(e);
+        let mut e = Errors::new("student_cohorts.");
+        check(store, today, numbered(batch.student_cohorts), &refs, &mut e);
+        errs.append(e);
+        errs.check()?;
+        let write = |kind: RecordKind, c: Counts| {
+            done.set(done.get() + c.rows);
+            ImportReport::new(kind, c, false)
+        };
+        let cohorts = activity::write_many(conn, batch.student_cohorts, &now, &tick)?;
+        let student_cohorts = write(
+            RecordKind::StudentCohorts,
+            counts(batch.student_cohorts.len(), cohorts),
+        );
+        let w = activity::write_many(conn, batch.staff, &now, &tick)?;
+        let staff = write(RecordKind::Staff, counts(batch.staff.len(), w));
+        let w = activity::write_many(conn, batch.residences, &now, &tick)?;
+        let residences = write(RecordKind::Residences, counts(batch.residences.len(), w));
+        let w = activity::write_many(conn, batch.enrolments, &now, &tick)?;
+        let enrolments = write(RecordKind::Enrolments, counts(batch.enrolments.len(), w));
+        let w = activity::write_many(conn, batch.services, &now, &tick)?;
+        let services = write(RecordKind::Services, counts(batch.services.len(), w));
+        Ok(ActivityReport {
+            staff,
+            services,
+            enrolments,
+            residences,
+            student_cohorts,
+        })
+    })?;
+    if let Some(p) = progress {
+        p(total, total);
+    }
+    Ok(report)
+}
+
+fn numbered<T>(items: &[T]) -> impl Iterator<Item = (usize, &T)> {
+    items.iter().enumerate().map(|(i, x)| (i + 1, x))
+}
+
+/// Cells of every live record of an activity `kind`, in id order.
+pub(crate) fn for_each_row(
+    store: &Store,
+    kind: RecordKind,
+    mut f: impl FnMut(Vec<String>) -> Result<()>,
+) -> Result<usize> {
+    let mut conn = store.conn()?;
+    match kind {
+        RecordKind::Staff => activity::for_each::<Staff>(&mut conn, |x| f(x.cells())),
+        RecordKind::Services => activity::for_each::<ServiceRecord>(&mut conn, |x| f(x.cells())),
+        RecordKind::Enrolments => activity::for_each::<Enrolment>(&mut conn, |x| f(x.cells())),
+        RecordKind::Residences => activity::for_each::<Residence>(&mut conn, |x| f(x.cells())),
+        RecordKind::StudentCohorts => {
+            activity::for_each::<StudentCohort>(&mut conn, |x| f(x.cells()))
+        }
+        RecordKind::Facilities
+        | RecordKind::Classes
+        | RecordKind::Elderly
+        | RecordKind::Infants => Ok(0),
+    }
+}

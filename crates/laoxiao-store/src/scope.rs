@@ -1,0 +1,302 @@
+//! Who is asking, and what part of the registers they may touch.
+//!
+//! Every repository function that reads or writes facilities, classes or people
+//! takes a [`Scope`]. The scope's area subtree (and, for facility operators, their
+//! facility) is added to the SQL `WHERE`, so a record outside it is simply not
+//! found (404, its existence does not leak). What a role may do at all is
+//! [`Role::can`]; a role without the permission gets [`StoreError::Forbidden`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::Value;
+use crate::error::{Result, StoreError};
+use crate::path_upper;
+
+/// The roles of the platform. The public has no account and no role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 市级管理员: everything in the city, accounts included.
+    CityAdmin,
+    /// 县（市、区）管理员: everything in their county.
+    CountyAdmin,
+    /// 镇（街道）工作人员: registers of their town.
+    TownStaff,
+    /// 村（社区）工作人员: registers of their village, ID numbers masked.
+    VillageStaff,
+    /// 机构运营方: their own facility only, no personal records.
+    FacilityOperator,
+    /// 督查人员: reads facilities and (masked) people in their area.
+    Inspector,
+    /// 审计员: reads the audit trail, nothing else.
+    Auditor,
+    /// 分析员: aggregates only, never a person's record.
+    Analyst,
+}
+
+/// What a role may do (the area scope comes on top).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Perm {
+    ReadFacilities,
+    WriteFacilities,
+    ReadPeople,
+    WritePeople,
+    /// See full citizen ID numbers (each read audited).
+    RevealIds,
+    /// Export personal data (each export audited).
+    ExportPeople,
+    /// Counts and sums over an area (overview, plan).
+    Aggregates,
+    ReadAudit,
+    /// Bulk import from the console (city-wide: imports are not scoped row by row).
+    Import,
+    ManageUsers,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::CityAdmin,
+        Role::CountyAdmin,
+        Role::TownStaff,
+        Role::VillageStaff,
+        Role::FacilityOperator,
+        Role::Inspector,
+        Role::Auditor,
+        Role::Analyst,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CountyAdmin => "county_admin",
+            Role::TownStaff => "town_staff",
+            Role::VillageStaff => "village_staff",
+            Role::FacilityOperator => "facility_operator",
+            Role::Inspector => "inspector",
+            Role::Auditor => "auditor",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    /// The permission table; `docs/security.md` shows the same.
+    pub fn can(self, p: Perm) -> bool {
+        use Perm::*;
+        use Role::*;
+        match self {
+            CityAdmin => !matches!(p, ReadAudit),
+            CountyAdmin => matches!(
+                p,
+                ReadFacilities
+                    | WriteFacilities
+                    | ReadPeople
+                    | WritePeople
+                    | RevealIds
+                    | ExportPeople
+                    | Aggregates
+            ),
+            TownStaff => matches!(
+                p,
+                ReadFacilities
+                    | WriteFacilities
+                    | ReadPeople
+                    | WritePeople
+                    | RevealIds
+                    | Aggregates
+            ),
+            VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
+            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
+            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
+            Auditor => matches!(p, ReadAudit),
+            Analyst => matches!(p, Aggregates),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}; one of {}",
+                    Role::ALL.map(|r| r.code()).join(", ")
+                )
+            })
+    }
+}
+
+/// Who acts, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user: String,
+    /// The client address, when over HTTP.
+    pub ip: Option<String>,
+}
+
+/// The part of the registers a caller may see, and what they may do there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub actor: Actor,
+    /// `None`: the system itself (CLI, migrations, tests), unrestricted.
+    role: Option<Role>,
+    /// The home area's materialised path, `/330400/330402/`; `None` for the whole city.
+    area_path: Option<String>,
+    /// Facility operators: their facility.
+    facility: Option<String>,
+}
+
+impl Scope {
+    /// The system acting for itself (CLI commands run by the operator of the server).
+    pub fn system(user: &str) -> Scope {
+        Scope {
+            actor: Actor {
+                user: user.to_string(),
+                ip: None,
+            },
+            role: None,
+            area_path: None,
+            facility: None,
+        }
+    }
+
+    /// The system, acting for a named actor from an address (logins).
+    pub fn system_as(actor: Actor) -> Scope {
+        Scope {
+            actor,
+            ..Scope::system("")
+        }
+    }
+
+    /// A user's scope: their role, home area path and (operators) facility.
+    pub fn user(actor: Actor, role: Role, area_path: &str, facility: Option<String>) -> Scope {
+        Scope {
+            actor,
+            role: Some(role),
+            area_path: Some(area_path.to_string()),
+            facility: if role == Role::FacilityOperator {
+                // An operator without a facility sees none.
+                Some(facility.unwrap_or_default())
+            } else {
+                None
+            },
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// The role's code for the audit trail (`system` for the system).
+    pub fn role_code(&self) -> &'static str {
+        self.role.map(Role::code).unwrap_or("system")
+    }
+
+    pub fn area_path(&self) -> Option<&str> {
+        self.area_path.as_deref()
+    }
+
+    pub fn facility(&self) -> Option<&str> {
+        self.facility.as_deref()
+    }
+
+    pub fn can(&self, p: Perm) -> bool {
+        self.role.is_none_or(|r| r.can(p))
+    }
+
+    /// `Forbidden` unless the role has the permission.
+    pub fn require(&self, p: Perm) -> Result<()> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!(
+                "the role {} may not do this",
+                self.role_code()
+            )))
+        }
+    }
+
+    /// Whether an area path lies in the scope's subtree.
+    pub fn contains_path(&self, path: &str) -> bool {
+        self.area_path
+            .as_deref()
+            .is_none_or(|p| path.starts_with(p))
+    }
+
+    /// Whether a facility lies in the scope (area and, for operators, the facility).
+    pub fn contains_facility(&self, id: &str, area_path: &str) -> bool {
+        self.contains_path(area_path) && self.facility.as_deref().is_none_or(|f| f == id)
+    }
+
+    /// Appends the scope's conditions (` AND …`) on an area-path column and,
+    /// for operators, a facility-id column (`None`: the table has no such column,
+    /// so an operator sees nothing).
+    pub fn push_sql(
+        &self,
+        w: &mut String,
+        p: &mut Vec<Value>,
+        path_col: &str,
+        facility_col: Option<&str>,
+    ) {
+        if let Some(path) = &self.area_path {
+            p.push(path.as_str().into());
+            w.push_str(&format!(" AND {path_col} >= ${}", p.len()));
+            p.push(path_upper(path).into());
+            w.push_str(&format!(" AND {path_col} < ${}", p.len()));
+        }
+        if let Some(f) = &self.facility {
+            match facility_col {
+                Some(col) => {
+                    p.push(f.as_str().into());
+                    w.push_str(&format!(" AND {col} = ${}", p.len()));
+                }
+                None => w.push_str(" AND 1 = 0"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_analysts_see_no_people() {
+        for r in Role::ALL {
+            assert_eq!(r.code().parse::<Role>(), Ok(r));
+        }
+        assert!(!Role::Analyst.can(Perm::ReadPeople));
+        assert!(!Role::CityAdmin.can(Perm::ReadAudit));
+        assert!(Role::Auditor.can(Perm::ReadAudit));
+    }
+
+    #[test]
+    fn scope_sql_bounds_the_subtree() {
+        let s = Scope::user(
+            Actor::default(),
+            Role::TownStaff,
+            "/330400/330402/330402001/",
+            None,
+        );
+        let mut w = String::new();
+        let mut p = Vec::new();
+        s.push_sql(&mut w, &mut p, "area_path", Some("id"));
+        assert_eq!(w, " AND area_path >= $1 AND area_path < $2");
+        assert!(s.contains_path("/330400/330402/330402001/330402001001/"));
+        assert!(!s.contains_path("/330400/330402/330402002/"));
+        let op = Scope::user(Actor::default(), Role::FacilityOperator, "/330400/", None);
+        let mut w = String::new();
+        op.push_sql(&mut w, &mut p, "area_path", None);
+        assert!(w.ends_with("1 = 0"));
+    }
+}

@@ -1,0 +1,509 @@
+//! Authentication and the route policy.
+//!
+//! One middleware in front of every route: it identifies the caller (an API token,
+//! `Authorization: Bearer …`, under `/api`; the `lx_session` cookie on the console),
+//! then looks the matched route up in [`ROUTES`]. A route that is not declared
+//! there is refused for everyone, so a new endpoint is closed until its access is
+//! stated (and the access-matrix test then covers it). Console form posts must
+//! carry the session's CSRF token (`_csrf`).
+//!
+//! What a caller sees inside an allowed route is decided by the store: handlers
+//! pass [`Auth::scope`] to every repository function.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use laoxiao_store::accounts::{self, Principal};
+use laoxiao_store::{Perm, Scope, StoreError};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "lx_session";
+/// The double-submit cookie of the login form (before there is a session).
+pub const LOGIN_CSRF_COOKIE: &str = "lx_login_csrf";
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without logging in.
+    Public,
+    /// Any logged-in account.
+    Account,
+    /// Accounts whose role has this permission.
+    Perm(Perm),
+}
+
+/// Every route the server answers: (method, route template, access). The
+/// middleware refuses any route missing here; the access-matrix test checks this
+/// list against the router in both directions.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/api/health", Access::Public),
+    ("GET", "/api/openapi.json", Access::Public),
+    ("GET", "/api/areas", Access::Public),
+    ("GET", "/api/areas/{code}", Access::Public),
+    ("GET", "/api/me", Access::Account),
+    ("GET", "/api/facilities", Access::Perm(Perm::ReadFacilities)),
+    (
+        "POST",
+        "/api/facilities",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/api/facilities/{id}",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "PUT",
+        "/api/facilities/{id}",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "DELETE",
+        "/api/facilities/{id}",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    ("GET", "/api/people", Access::Perm(Perm::ReadPeople)),
+    ("POST", "/api/people", Access::Perm(Perm::WritePeople)),
+    ("GET", "/api/people/{id}", Access::Perm(Perm::ReadPeople)),
+    ("PUT", "/api/people/{id}", Access::Perm(Perm::WritePeople)),
+    (
+        "DELETE",
+        "/api/people/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
+    ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
+    ("GET", "/", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console", Access::Public),
+    ("GET", "/console/", Access::Public),
+    ("GET", "/console/login", Access::Public),
+    ("POST", "/console/login", Access::Public),
+    ("POST", "/console/logout", Access::Account),
+    ("GET", "/console/password", Access::Account),
+    ("POST", "/console/password", Access::Account),
+    (
+        "GET",
+        "/console/facilities",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "POST",
+        "/console/facilities",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/console/facilities/new",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/console/facilities/{id}",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "POST",
+        "/console/facilities/{id}",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/console/facilities/{id}/edit",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    ("GET", "/console/elderly", Access::Perm(Perm::ReadPeople)),
+    ("GET", "/console/infants", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/console/people/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    ("GET", "/console/plan", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console/import", Access::Perm(Perm::Import)),
+    ("POST", "/console/import", Access::Perm(Perm::Import)),
+    (
+        "POST",
+        "/console/import/confirm",
+        Access::Perm(Perm::Import),
+    ),
+    (
+        "GET",
+        "/console/import/templates/{file}",
+        Access::Perm(Perm::Import),
+    ),
+    ("GET", "/console/audit", Access::Perm(Perm::ReadAudit)),
+    ("GET", "/console/static/{*path}", Access::Public),
+];
+
+/// The declared access of a route (HEAD is GET).
+pub fn access(method: &Method, path: &str) -> Option<Access> {
+    let m = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES
+        .iter()
+        .find(|(rm, rp, _)| *rm == m && *rp == path)
+        .map(|r| r.2)
+}
+
+/// The caller of a request, as the middleware found it.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    pub principal: Option<Principal>,
+    /// The client address (the socket peer).
+    pub ip: Option<String>,
+    /// The session's CSRF token (console sessions only).
+    pub csrf: Option<String>,
+}
+
+impl Auth {
+    /// The store scope of the caller; 401 without one.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        self.principal
+            .as_ref()
+            .map(|p| p.scope(self.ip.clone()))
+            .ok_or(ApiError::Unauthenticated)
+    }
+
+    pub fn can(&self, p: Perm) -> bool {
+        self.principal.as_ref().is_some_and(|x| x.user.role.can(p))
+    }
+
+    /// The scope for pages: an anonymous caller gets one that sees nothing.
+    pub fn page_scope(&self) -> Scope {
+        self.scope().unwrap_or_else(|_| {
+            Scope::user(
+                laoxiao_store::Actor {
+                    user: "anonymous".into(),
+                    ip: self.ip.clone(),
+                },
+                laoxiao_store::Role::Analyst,
+                "/none/",
+                None,
+            )
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Auth>().cloned().unwrap_or_default())
+    }
+}
+
+/// A cookie's value.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Per-address login attempts: at most [`LoginLimiter::MAX`] per window.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    attempts: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    pub const MAX: usize = 20;
+    pub const WINDOW: Duration = Duration::from_secs(600);
+
+    /// Records an attempt; false when the address is over the limit.
+    pub fn allow(&self, ip: &str) -> bool {
+        let Ok(mut m) = self.attempts.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if m.len() > 10_000 {
+            m.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < Self::WINDOW));
+        }
+        let v = m.entry(ip.to_string()).or_default();
+        v.retain(|t| now.duration_since(*t) < Self::WINDOW);
+        if v.len() >= Self::MAX {
+            return false;
+        }
+        v.push(now);
+        true
+    }
+}
+
+fn deny(api: bool, status: StatusCode, path_and_query: &str) -> Response {
+    if api {
+        return if status == StatusCode::UNAUTHORIZED {
+            ApiError::Unauthenticated.into_response()
+        } else {
+            ApiError::Store(StoreError::Forbidden(
+                "your role may not use this endpoint".into(),
+            ))
+            .into_response()
+        };
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next = crate::console::enc(path_and_query);
+        return Redirect::to(&format!("/console/login?next={next}")).into_response();
+    }
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "403 Forbidden / 无权访问",
+    )
+        .into_response()
+}
+
+/// The middleware: identify, check the route's access, check CSRF on console posts.
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let uri_path = req.uri().path().to_owned();
+    let api = uri_path.starts_with("/api");
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| uri_path.clone());
+    let secret = if api {
+        bearer(req.headers())
+    } else {
+        cookie(req.headers(), SESSION_COOKIE)
+    };
+    let mut auth = Auth {
+        principal: None,
+        ip,
+        csrf: None,
+    };
+    if let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() < 200) {
+        let store = state.store.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let mut c = store.conn()?;
+            if api {
+                Ok::<_, StoreError>(
+                    accounts::token_principal(&mut c, &store.reference, &secret)?
+                        .map(|p| (p, None)),
+                )
+            } else {
+                Ok(
+                    accounts::session_principal(&mut c, &store.reference, &secret)?
+                        .map(|(p, csrf)| (p, Some(csrf))),
+                )
+            }
+        })
+        .await;
+        match found {
+            Ok(Ok(Some((p, csrf)))) => {
+                auth.principal = Some(p);
+                auth.csrf = csrf;
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return ApiError::Store(e).into_response(),
+            Err(e) => return ApiError::Internal(format!("auth task: {e}")).into_response(),
+        }
+    }
+    let Some(route) = route else {
+        // No route matched: the fallbacks answer (404/405), nothing to protect.
+        req.extensions_mut().insert(auth.clone());
+        return CURRENT.scope(auth, next.run(req)).await;
+    };
+    let Some(access) = access(req.method(), &route) else {
+        if ROUTES.iter().any(|(_, p, _)| *p == route) {
+            // A declared path with another method: 405, never an undeclared handler.
+            return if api {
+                ApiError::MethodNotAllowed(req.method().clone()).into_response()
+            } else {
+                StatusCode::METHOD_NOT_ALLOWED.into_response()
+            };
+        }
+        if route == "/api/" || route.contains("__private__") {
+            // The API's 404 fallbacks.
+            req.extensions_mut().insert(auth.clone());
+            return CURRENT.scope(auth, next.run(req)).await;
+        }
+        tracing::error!(route = %route, "route without a declared access; refused");
+        return deny(api, StatusCode::FORBIDDEN, &pq);
+    };
+    match access {
+        Access::Public => {}
+        Access::Account | Access::Perm(_) if auth.principal.is_none() => {
+            return deny(api, StatusCode::UNAUTHORIZED, &pq);
+        }
+        Access::Perm(p) if !auth.can(p) => return deny(api, StatusCode::FORBIDDEN, &pq),
+        _ => {}
+    }
+    // A one-time password is changed before anything else on the console.
+    if !api
+        && auth
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.user.must_change_password)
+        && !matches!(
+            route.as_str(),
+            "/console/password" | "/console/logout" | "/console/login" | "/console/static/{*path}"
+        )
+    {
+        return Redirect::to("/console/password").into_response();
+    }
+    // Console form posts by a session carry its CSRF token (the login form has its own).
+    if !api && req.method() == Method::POST && route != "/console/login" {
+        let Some(expected) = auth.csrf.clone() else {
+            return deny(api, StatusCode::FORBIDDEN, &pq);
+        };
+        let (parts, body) = req.into_parts();
+        let limit = if route.starts_with("/console/import") {
+            crate::console::MAX_UPLOAD_BYTES
+        } else {
+            state.config.max_body_bytes
+        };
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "payload too large").into_response();
+        };
+        let given = csrf_field(&parts.headers, &bytes);
+        if !given.is_some_and(|g| laoxiao_store::crypto::ct_eq(&g, &expected)) {
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "403 CSRF token missing or wrong / 表单已失效，请刷新页面后重试",
+            )
+                .into_response();
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(auth.clone());
+    CURRENT.scope(auth, next.run(req)).await
+}
+
+tokio::task_local! {
+    /// The caller of the request being handled (for the console's page context).
+    static CURRENT: Auth;
+}
+
+/// The caller of the request being handled; anonymous outside the middleware.
+pub fn current() -> Auth {
+    CURRENT.try_with(Auth::clone).unwrap_or_default()
+}
+
+/// The `_csrf` field of a urlencoded or multipart form body.
+pub fn csrf_field(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if ct.starts_with("multipart/form-data") {
+        let needle = b"name=\"_csrf\"";
+        let at = body.windows(needle.len()).position(|w| w == needle)?;
+        let rest = &body[at..];
+        let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+        let val = &rest[start..];
+        let end = val.windows(2).position(|w| w == b"\r\n")?;
+        return String::from_utf8(val[..end].to_vec()).ok();
+    }
+    // The token is URL-safe base64: no percent-decoding needed.
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "_csrf")
+        .map(|(_, v)| v.to_string())
+}
+
+/// Security headers on every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
+    r
+}
+
+/// `Set-Cookie` for a session (`None`: clear it).
+pub fn session_cookie(secret: Option<&str>, secure: bool) -> String {
+    let sec = if secure { "; Secure" } else { "" };
+    match secret {
+        Some(s) => format!(
+            "{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{sec}",
+            accounts::SESSION_HOURS * 3600
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{sec}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_is_found_in_both_encodings() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            csrf_field(&h, b"a=1&_csrf=abc-_9&b=2").as_deref(),
+            Some("abc-_9")
+        );
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=X"),
+        );
+        let body = b"--X\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok\r\n--X--\r\n";
+        assert_eq!(csrf_field(&h, body).as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (m, p, _) in ROUTES {
+            assert!(seen.insert((m, p)), "{m} {p} twice");
+        }
+        assert_eq!(access(&Method::HEAD, "/api/health"), Some(Access::Public));
+        assert_eq!(access(&Method::GET, "/api/nope"), None);
+    }
+}
