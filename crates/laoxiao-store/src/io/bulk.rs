@@ -24,7 +24,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use chrono::NaiveDate;
 use laoxiao_model::{FieldError, Person, PersonRole};
@@ -33,6 +33,7 @@ use r2d2_sqlite::rusqlite::{self, OptionalExtension};
 
 use super::encode::{Col, Item, N_VALUES, encode, id_number_key, short_key};
 use super::import::{Errors, in_tx};
+use crate::crypto::Keys;
 use crate::db::{Backend, Conn};
 use crate::error::{Result, StoreError};
 use crate::{Reference, Store};
@@ -77,15 +78,37 @@ pub(crate) struct PeopleJob<'a> {
     pub prefix: &'static str,
 }
 
+/// Items on their way to the writer, with how many are in use: the rest stay
+/// allocated, so a batch that comes back is refilled in place.
+#[derive(Default)]
+pub(crate) struct Batch {
+    items: Vec<Item>,
+    len: usize,
+}
+
+impl Batch {
+    fn used(&self) -> &[Item] {
+        &self.items[..self.len]
+    }
+
+    fn next_slot(&mut self) -> &mut Item {
+        if self.len == self.items.len() {
+            self.items.push(Item::default());
+        }
+        self.len += 1;
+        &mut self.items[self.len - 1]
+    }
+}
+
 /// Keys seen in an import, checked for repeats once every row is read: sorting
 /// a million keys costs far less than a million random hash-table look-ups.
 #[derive(Default)]
-struct Keys {
+struct SeenKeys {
     short: Vec<(u128, u32)>,
     long: Vec<(String, u32)>,
 }
 
-impl Keys {
+impl SeenKeys {
     fn add(&mut self, key: Option<u128>, text: &str, row: usize) {
         match key {
             Some(k) => self.short.push((k, row as u32)),
@@ -134,17 +157,18 @@ impl Key {
 /// The producer side: validates people and hands them to the writer.
 pub(crate) struct Producer<'a> {
     store: &'a Store,
+    /// The ID-number keys, fetched once per import.
+    keys: Arc<Keys>,
     today: NaiveDate,
-    tx: mpsc::SyncSender<Vec<Item>>,
+    tx: mpsc::SyncSender<Batch>,
     /// Batches the writer is done with come back to be reused: no allocation
     /// per row, and memory is freed on the thread that allocated it.
-    back: mpsc::Receiver<Vec<Item>>,
-    batch: Vec<Item>,
-    spare_batches: Vec<Vec<Item>>,
-    spare_items: Vec<Item>,
+    back: mpsc::Receiver<Batch>,
+    batch: Batch,
+    spare: Vec<Batch>,
     scratch: String,
-    ids: Keys,
-    numbers: Keys,
+    ids: SeenKeys,
+    numbers: SeenKeys,
     pub errors: Errors,
     failed: &'a AtomicBool,
     /// Keep sending after a failure: the writer still checks rows against the database.
@@ -206,35 +230,22 @@ impl Producer<'_> {
         let Some(area) = self.store.reference.areas.get(&p.residence_area_code) else {
             return;
         };
-        let keys = match self.store.reference.keys() {
-            Ok(k) => k,
-            Err(e) => {
-                self.errors
-                    .fields(row, vec![FieldError::new("id_number", e.to_string())]);
-                self.fail();
-                return;
-            }
-        };
-        let mut item = self.spare_items.pop().unwrap_or_default();
-        encode(&keys, p, &area.path, row, &mut item, &mut self.scratch);
-        self.batch.push(item);
-        if self.batch.len() >= BATCH {
+        let item = self.batch.next_slot();
+        encode(&self.keys, p, &area.path, row, item, &mut self.scratch);
+        if self.batch.len >= BATCH {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        if self.batch.is_empty() || self.closed {
+        if self.batch.len == 0 || self.closed {
             return;
         }
         while let Ok(mut old) = self.back.try_recv() {
-            self.spare_items.append(&mut old);
-            self.spare_batches.push(old);
+            old.len = 0;
+            self.spare.push(old);
         }
-        let next = self
-            .spare_batches
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BATCH));
+        let next = self.spare.pop().unwrap_or_default();
         let b = std::mem::replace(&mut self.batch, next);
         if self.tx.send(b).is_err() {
             // The writer stopped on an error of its own; it reports that one.
@@ -317,7 +328,7 @@ pub(crate) fn in_people_tx<T>(
         .all()
         .iter()
         .all(|a| stored.contains(&a.code));
-    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-524288")?;
+    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576")?;
     if areas_match {
         conn.batch("PRAGMA foreign_keys=OFF")?;
     }
@@ -341,12 +352,15 @@ pub(crate) fn run<'s, F>(
 where
     F: FnOnce(&mut Producer<'_>) -> Result<()> + Send,
 {
+    // Without keys no ID number can be stored: a configuration error, not a
+    // fault of every row.
+    let keys = job.store.reference.keys()?;
     let empty = conn.query_i64("SELECT COUNT(*) FROM (SELECT 1 FROM person LIMIT 1) t", &[])? == 0;
     let failed = AtomicBool::new(job.already_failed);
     let done = AtomicU64::new(0);
     let total = AtomicU64::new(0);
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(IN_FLIGHT);
-    let (back_tx, back_rx) = mpsc::channel::<Vec<Item>>();
+    let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (back_tx, back_rx) = mpsc::channel::<Batch>();
     let mut counts = [Counts::default(); 2];
     let mut werrs = Errors::new(job.prefix);
     let store = job.store;
@@ -360,15 +374,15 @@ where
             .spawn_scoped(s, move || {
                 let mut p = Producer {
                     store,
+                    keys,
                     today,
                     tx,
                     back: back_rx,
-                    batch: Vec::with_capacity(BATCH),
-                    spare_batches: Vec::new(),
-                    spare_items: Vec::new(),
+                    batch: Batch::default(),
+                    spare: Vec::new(),
                     scratch: String::new(),
-                    ids: Keys::default(),
-                    numbers: Keys::default(),
+                    ids: SeenKeys::default(),
+                    numbers: SeenKeys::default(),
                     errors: Errors::new(prefix),
                     failed: failed_ref,
                     send_failed: !empty,
@@ -423,8 +437,8 @@ fn write_all(
     conn: &mut Conn,
     empty: bool,
     job: &PeopleJob<'_>,
-    rx: &mpsc::Receiver<Vec<Item>>,
-    back: &mpsc::Sender<Vec<Item>>,
+    rx: &mpsc::Receiver<Batch>,
+    back: &mpsc::Sender<Batch>,
     failed: &AtomicBool,
     counts: &mut [Counts; 2],
     errs: &mut Errors,
@@ -445,7 +459,7 @@ fn write_all(
             let mut sink = SqliteSink::new(c, empty, &job.now)?;
             for batch in rx.iter() {
                 let write = !failed.load(Ordering::Relaxed);
-                if sink.write(&batch, write, errs, counts)? {
+                if sink.write(batch.used(), write, errs, counts)? {
                     failed.store(true, Ordering::Relaxed);
                 }
                 // If the producer is gone, the batch is freed here instead.
@@ -454,16 +468,11 @@ fn write_all(
             }
             let clash = sink.clash.take();
             drop(sink);
-            let t0 = std::time::Instant::now();
-            eprintln!("phase1 end {:?}", std::time::SystemTime::now());
             if !failed.load(Ordering::Relaxed) {
                 for sql in rebuild {
-                    let t = std::time::Instant::now();
                     c.execute_batch(&sql)?;
-                    eprintln!("  {:.2}s {sql}", t.elapsed().as_secs_f64());
                 }
             }
-            eprintln!("rebuild {:.2}s", t0.elapsed().as_secs_f64());
             Ok(clash)
         }
         Backend::Postgres => {
@@ -473,7 +482,7 @@ fn write_all(
             let mut sink = PgSink::new(c, empty, &job.now)?;
             for batch in rx.iter() {
                 let write = !failed.load(Ordering::Relaxed);
-                if sink.write(c, &batch, write, counts)? {
+                if sink.write(c, batch.used(), write, counts)? {
                     failed.store(true, Ordering::Relaxed);
                 }
                 let _ = back.send(batch);
@@ -501,8 +510,12 @@ fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     drop(st);
-    let keep = std::env::var("LX_KEEP").unwrap_or_default();
-    let found: Vec<(String, String)> = found.into_iter().filter(|(n, _)| !keep.split(',').any(|k| !k.is_empty() && n.contains(k))).collect();
+    // A partial index costs nothing per row that it leaves out, but building it
+    // takes a full scan of the table: those stay.
+    let found: Vec<(String, String)> = found
+        .into_iter()
+        .filter(|(_, sql)| !sql.to_ascii_uppercase().contains(" WHERE "))
+        .collect();
     for (name, _) in &found {
         c.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }

@@ -671,13 +671,9 @@ pub(crate) fn in_tx<T>(
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
     })?;
-    let t0 = std::time::Instant::now();
     match f(conn) {
         Ok(v) => {
-            eprintln!("body {:.2}s", t0.elapsed().as_secs_f64());
-            let t = std::time::Instant::now();
             conn.batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
-            eprintln!("commit {:.2}s", t.elapsed().as_secs_f64());
             Ok(v)
         }
         Err(e) => {
