@@ -10,8 +10,11 @@ PORT="${PORT:-18765}"
 WORK="$(mktemp -d)"
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build --release --bin laoxiao >/dev/null
-BIN=target/release/laoxiao
+# BIN=path/to/laoxiao skips the build (e.g. to try the script on a debug binary).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --bin laoxiao >/dev/null
+  BIN=target/release/laoxiao
+fi
 BASE="http://127.0.0.1:$PORT"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -27,9 +30,19 @@ ready=$(date +%s.%N)
 echo "demo --scale $SCALE: serving after $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.1f", b-a}') s (fresh database)"
 grep -E "demo city loaded" "$WORK/log" || true
 
+# Log in as the demo city administrator (console forms carry a CSRF token).
+JAR="$WORK/cookies"
+TOKEN=$(curl -s -c "$JAR" "$BASE/console/login" | grep -o 'name="_csrf" value="[^"]*"' | sed 's/.*value="//; s/"$//')
+curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "_csrf=$TOKEN" --data-urlencode "username=city" \
+  --data-urlencode "password=demo-city-2026" "$BASE/console/login"
+C=(-b "$JAR")
+# The API takes bearer tokens: issue one for the same account.
+API_TOKEN=$("$BIN" --database "$WORK/demo.db" user token city --name bench --days 1 | tail -n 1)
+A=(-H "Authorization: Bearer $API_TOKEN")
+
 # One facility and one person to open detail pages.
-FAC=$(curl -s "$BASE/api/facilities?kind=elderly_institution&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-PER=$(curl -s "$BASE/api/people?role=elderly&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+FAC=$(curl -s "${A[@]}" "$BASE/api/facilities?kind=elderly_institution&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+PER=$(curl -s "${A[@]}" "$BASE/api/people?role=elderly&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
 printf '%-48s %10s %10s\n' "page" "median ms" "max ms"
 for path in \
@@ -39,7 +52,9 @@ for path in \
   "/console/elderly" "/console/elderly?area=330402&min_age=80" "/console/infants" \
   "/console/people/$PER" "/console/plan" "/console/import" \
   "/api/facilities?limit=50" "/api/people?role=elderly&limit=50" "/api/areas?parent=330400"; do
-  curl -s -o /dev/null "$BASE$path"   # warm-up
-  times=$(for _ in $(seq "$N"); do curl -s -o /dev/null -w '%{time_total}\n' "$BASE$path"; done | awk '{printf "%.1f\n", $1*1000}')
+  case "$path" in /api/*) H=("${A[@]}") ;; *) H=("${C[@]}") ;; esac
+  code=$(curl -s "${H[@]}" -o /dev/null -w '%{http_code}' "$BASE$path")   # warm-up
+  [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
+  times=$(for _ in $(seq "$N"); do curl -s "${H[@]}" -o /dev/null -w '%{time_total}\n' "$BASE$path"; done | awk '{printf "%.1f\n", $1*1000}')
   printf '%-48s %10s %10s\n' "$path" "$(echo "$times" | median)" "$(echo "$times" | sort -n | tail -1)"
 done
