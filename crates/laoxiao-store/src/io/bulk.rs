@@ -328,7 +328,7 @@ pub(crate) fn in_people_tx<T>(
         .all()
         .iter()
         .all(|a| stored.contains(&a.code));
-    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576")?;
+    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-524288")?;
     if areas_match {
         conn.batch("PRAGMA foreign_keys=OFF")?;
     }
