@@ -97,12 +97,11 @@ impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
     fn from(e: r2d2_sqlite::rusqlite::Error) -> Self {
         use r2d2_sqlite::rusqlite::ffi;
         // A unique key hit by a concurrent writer is the caller's conflict, not a server fault.
-        if let r2d2_sqlite::rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
-                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-            {
-                return StoreError::Conflict("a record with the same key already exists".into());
-            }
+        if let r2d2_sqlite::rusqlite::Error::SqliteFailure(f, _) = &e
+            && (f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+        {
+            return StoreError::Conflict("a record with the same key already exists".into());
         }
         StoreError::Database(e.to_string())
     }

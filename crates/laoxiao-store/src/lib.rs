@@ -213,9 +213,9 @@ mod tests {
     #[test]
     fn path_upper_bounds_the_subtree_only() {
         let up = path_upper("/330400/330402/");
-        assert!("/330400/330402/330402001/".to_string() < up);
-        assert!("/330400/330411/".to_string() > up);
-        assert!("/330400/3304020/".to_string() >= up);
+        assert!("/330400/330402/330402007/" < up.as_str());
+        assert!("/330400/330411/" > up.as_str());
+        assert!("/330400/3304020/" >= up.as_str());
     }
 
     #[test]

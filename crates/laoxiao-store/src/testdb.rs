@@ -23,10 +23,10 @@ enum Cleanup {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::Schema { base, schema } = &self.cleanup {
-            if let Ok(mut c) = Client::connect(base, NoTls) {
-                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+        if let Cleanup::Schema { base, schema } = &self.cleanup
+            && let Ok(mut c) = Client::connect(base, NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }

@@ -165,10 +165,9 @@ impl Config {
         if let Some(v) = env
             .get("LAOXIAO_DATABASE_URL")
             .or_else(|| env.get("DATABASE_URL"))
+            && !v.is_empty()
         {
-            if !v.is_empty() {
-                c.database_url = v.clone();
-            }
+            c.database_url = v.clone();
         }
         if let Some(v) = env.get("LAOXIAO_ADDR") {
             c.addr = parse_addr(v, "LAOXIAO_ADDR")?;
