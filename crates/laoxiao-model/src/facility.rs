@@ -239,6 +239,45 @@ pub struct ChildcareClass {
 }
 
 impl Facility {
+    /// A facility with only its identity and area set: no capacity, not filed,
+    /// unrated, operating. Forms, tests and the generator start from it.
+    pub fn blank(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        kind: FacilityKind,
+        area_code: impl Into<String>,
+    ) -> Self {
+        let area_code: String = area_code.into();
+        Facility {
+            id: id.into(),
+            name: name.into(),
+            kind,
+            level: None,
+            ownership: None,
+            operator_name: None,
+            operator_credit_code: None,
+            area_code,
+            address: None,
+            lng: None,
+            lat: None,
+            beds: None,
+            nursing_beds: None,
+            dementia_beds: None,
+            approved_slots: None,
+            inclusive: false,
+            filing_status: FilingStatus::NotRequired,
+            filing_date: None,
+            rating: None,
+            rating_valid_from: None,
+            rating_valid_until: None,
+            smart: false,
+            demonstration: false,
+            opening_date: None,
+            status: FacilityStatus::Operating,
+            phone: None,
+        }
+    }
+
     /// Checks every rule that needs no database: codes, ranges, geography.
     /// Returns every failing field, not just the first.
     pub fn validate(&self, ck: &Checker<'_>) -> Vec<FieldError> {

@@ -522,34 +522,7 @@ fn parse_form(form: &FormData, id_from_path: Option<&str>) -> (Facility, Vec<Fie
 }
 
 fn empty_facility(area_code: &str) -> Facility {
-    Facility {
-        id: String::new(),
-        name: String::new(),
-        kind: FacilityKind::ElderlyInstitution,
-        level: None,
-        ownership: None,
-        operator_name: None,
-        operator_credit_code: None,
-        area_code: area_code.to_string(),
-        address: None,
-        lng: None,
-        lat: None,
-        beds: None,
-        nursing_beds: None,
-        dementia_beds: None,
-        approved_slots: None,
-        inclusive: false,
-        filing_status: FilingStatus::NotRequired,
-        filing_date: None,
-        rating: None,
-        rating_valid_from: None,
-        rating_valid_until: None,
-        smart: false,
-        demonstration: false,
-        opening_date: None,
-        status: FacilityStatus::Operating,
-        phone: None,
-    }
+    Facility::blank("", "", FacilityKind::ElderlyInstitution, area_code)
 }
 
 /// Town and village choices under the current area, for the form's area select.

@@ -384,34 +384,7 @@ mod tests {
     use laoxiao_model::facility::{FilingStatus, Rating};
 
     fn facility(id: &str, kind: FacilityKind, area: &str) -> Facility {
-        Facility {
-            id: id.into(),
-            name: format!("{id} name"),
-            kind,
-            level: None,
-            ownership: None,
-            operator_name: None,
-            operator_credit_code: None,
-            area_code: area.into(),
-            address: None,
-            lng: None,
-            lat: None,
-            beds: None,
-            nursing_beds: None,
-            dementia_beds: None,
-            approved_slots: None,
-            inclusive: false,
-            filing_status: FilingStatus::NotRequired,
-            filing_date: None,
-            rating: None,
-            rating_valid_from: None,
-            rating_valid_until: None,
-            smart: false,
-            demonstration: false,
-            opening_date: None,
-            status: laoxiao_model::FacilityStatus::Operating,
-            phone: None,
-        }
+        Facility::blank(id, format!("{id} name"), kind, area)
     }
 
     #[test]

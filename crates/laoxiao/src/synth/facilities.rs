@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
-use laoxiao_model::{
-    ChildcareClass, ClassLimits, ClassType, Facility, FacilityKind, FacilityStatus,
-};
+use laoxiao_model::{ChildcareClass, ClassLimits, ClassType, Facility, FacilityKind};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -69,34 +67,7 @@ struct Gen<'a> {
 }
 
 fn blank(id: String, name: String, kind: FacilityKind, area_code: String) -> Facility {
-    Facility {
-        id,
-        name,
-        kind,
-        level: None,
-        ownership: None,
-        operator_name: None,
-        operator_credit_code: None,
-        area_code,
-        address: None,
-        lng: None,
-        lat: None,
-        beds: None,
-        nursing_beds: None,
-        dementia_beds: None,
-        approved_slots: None,
-        inclusive: false,
-        filing_status: FilingStatus::NotRequired,
-        filing_date: None,
-        rating: None,
-        rating_valid_from: None,
-        rating_valid_until: None,
-        smart: false,
-        demonstration: false,
-        opening_date: None,
-        status: FacilityStatus::Operating,
-        phone: None,
-    }
+    Facility::blank(id, name, kind, area_code)
 }
 
 /// Sets a rating valid for three years from a date in 2020–2022, or (1 in 12)
