@@ -14,6 +14,7 @@ pub mod io;
 pub mod migrate;
 pub mod people;
 pub mod scope;
+pub mod tally;
 pub mod testdb;
 
 use std::sync::Arc;

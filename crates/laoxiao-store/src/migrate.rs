@@ -25,6 +25,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_security.sql"),
         include_str!("../migrations/postgres/0003_security.sql"),
     ),
+    (
+        4,
+        "tally",
+        include_str!("../migrations/sqlite/0004_tally.sql"),
+        include_str!("../migrations/postgres/0004_tally.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

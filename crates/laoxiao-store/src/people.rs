@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::columns::person_to_row;
 use laoxiao_model::person::{AbilityLevel, LivingArrangement, PersonStatus, SpecialDifficulty};
-use laoxiao_model::{Person, PersonRole};
+use laoxiao_model::{FieldError, Person, PersonRole};
 use serde::Deserialize;
 
 use crate::crypto::Keys;
@@ -12,6 +12,7 @@ use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::facilities::area_path;
 use crate::scope::{Perm, Scope};
+use crate::tally::{self, Band, Where as TallyWhere};
 use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
 /// The columns read: the ID number comes back encrypted and is decrypted here.
@@ -488,7 +489,9 @@ fn where_clause(
     Ok(w)
 }
 
-/// A page of live people in the scope, in id order.
+/// A page of live people in the scope, ordered by register, area and id (the
+/// order of `person_list_idx`, so a page at city scale reads one index range).
+/// The cursor is the last id of the previous page.
 pub fn list(
     conn: &mut Conn,
     reference: &Reference,
@@ -500,12 +503,40 @@ pub fn list(
     let mut p = Vec::new();
     let mut w = where_clause(reference, scope, q, &mut p)?;
     if let Some(after) = &q.after {
-        p.push(after.as_str().into());
-        w.push_str(&format!(" AND id > ${}", p.len()));
+        // Soft-deleted rows stay, so a cursor whose person was deleted since
+        // still has its place.
+        // Looked up within the scope: a cursor must not reveal that an id
+        // exists elsewhere.
+        let mut cp: Vec<Value> = vec![after.as_str().into()];
+        let mut cw = String::from("id = $1");
+        scope.push_sql(&mut cw, &mut cp, "area_path", None);
+        let at = conn.query(
+            &format!("SELECT role, area_path FROM person WHERE {cw}"),
+            &cp,
+        )?;
+        let Some(at) = at.first() else {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "after",
+                "unknown cursor: pass the next_cursor of the previous page",
+            )]));
+        };
+        let (role, path) = (at.text(0), at.text(1));
+        let n = p.len();
+        w.push_str(&format!(
+            " AND role >= ${r} AND (role > ${r} OR area_path > ${a} OR (area_path = ${a} AND id > ${i}))",
+            r = n + 1,
+            a = n + 2,
+            i = n + 3
+        ));
+        if q.role.is_some() {
+            // Lets the index seek straight to the cursor.
+            w.push_str(&format!(" AND area_path >= ${}", n + 2));
+        }
+        p.extend([role.into(), path.into(), after.as_str().into()]);
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS} FROM person WHERE {w} ORDER BY id LIMIT {}",
+        "SELECT {COLS} FROM person WHERE {w} ORDER BY role, area_path, id LIMIT {}",
         limit + 1
     );
     let mut items: Vec<Person> = conn
@@ -536,9 +567,61 @@ pub fn count(
             return Err(StoreError::Forbidden("aggregates only".into()));
         }
     }
+    if q.category.is_none()
+        && q.ability_level.is_none()
+        && q.living_arrangement.is_none()
+        && q.dementia.is_none()
+        && q.q.is_none()
+    {
+        return count_by_tally(conn, reference, scope, q);
+    }
     let mut p = Vec::new();
     let w = where_clause(reference, scope, q, &mut p)?;
     conn.query_i64(&format!("SELECT COUNT(*) FROM person WHERE {w}"), &p)
+}
+
+/// A count by register, area, status and age only, from `person_tally`.
+fn count_by_tally(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &PersonQuery,
+) -> Result<i64> {
+    let path = match &q.area {
+        Some(code) => reference
+            .areas
+            .get(code)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "area",
+                id: code.clone(),
+            })?
+            .path
+            .clone(),
+        // Every path starts with '/', and the scope narrows it.
+        None => "/".to_string(),
+    };
+    let today = q.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let roles = match q.role {
+        Some(r) => vec![r],
+        None => vec![PersonRole::Elderly, PersonRole::Infant],
+    };
+    let bands: Vec<Band> = roles
+        .into_iter()
+        .map(|role| Band {
+            role,
+            after: q.max_age.map(|m| years_before(today, m + 1)),
+            until: q.min_age.map(|m| years_before(today, m)),
+        })
+        .collect();
+    let at = TallyWhere {
+        path: &path,
+        child: None,
+        status: q.status,
+    };
+    Ok(tally::count(conn, scope, &at, &bands)?
+        .iter()
+        .flat_map(|m| m.values())
+        .sum())
 }
 
 /// Every live person of a role in the scope, in id order, streamed to `f` in

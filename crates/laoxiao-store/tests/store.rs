@@ -2,7 +2,7 @@
 //! `TEST_DATABASE_URL` is set. The parity test runs one scenario on both and
 //! requires identical answers.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use laoxiao_model::facility::{FilingStatus, Ownership, Rating};
 use laoxiao_model::person::{LivingArrangement, PersonStatus, Sex, SpecialDifficulty};
 use laoxiao_model::{AreaLevel, Facility, FacilityKind, FacilityStatus, Person, PersonRole};
@@ -1243,5 +1243,164 @@ fn bulk_activity_loads_rebuild_their_indexes() {
             .transaction(|c| activity::write_many(c, &items[..10], "2023-01-01T00:00:00Z", |_| {}))
             .expect("again");
         assert_eq!(again.unchanged, 10);
+    });
+}
+
+/// The tally rows that are not zero, and the same counted from `person`.
+fn tally_and_truth(c: &mut laoxiao_store::Conn) -> (Vec<String>, Vec<String>) {
+    let mut rows = |sql: &str| -> Vec<String> {
+        c.query(sql, &[])
+            .expect("query")
+            .iter()
+            .map(|r| format!("{} {} {} {} {}", r.text(0), r.text(1), r.text(2), r.int(3), r.int(4)))
+            .collect()
+    };
+    let tally = rows(
+        "SELECT area_path, role, status, birth_year, n FROM person_tally WHERE n <> 0 \
+         ORDER BY area_path, role, status, birth_year",
+    );
+    let truth = rows(
+        "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS BIGINT), COUNT(*) \
+         FROM person WHERE deleted_at IS NULL GROUP BY area_path, role, status, \
+         CAST(substr(birth_date, 1, 4) AS BIGINT) ORDER BY area_path, role, status, 4",
+    );
+    (tally, truth)
+}
+
+#[test]
+fn the_tally_follows_every_write_and_counts_match_the_rows() {
+    each_db(|s| {
+        let r = &s.reference;
+        let sys = laoxiao_store::Scope::system("test");
+        // Births spread over the years around the age limits, in three villages,
+        // relative to today: the load checks ages on today's date.
+        let today = chrono::Local::now().date_naive();
+        let sixty = today - chrono::Months::new(12 * 60);
+        let villages = ["330402007024", "330481001003", "330424001003"];
+        let mut people: Vec<Person> = (0..240u16)
+            .map(|i| {
+                let birth = sixty - chrono::Days::new(u64::from(i) * 43);
+                let mut p = elderly(
+                    &format!("T{i:03}"),
+                    villages[usize::from(i) % 3],
+                    &birth.to_string(),
+                    100 + i,
+                );
+                if i % 17 == 0 {
+                    p.status = PersonStatus::Deceased;
+                    p.death_date = Some(today);
+                }
+                p
+            })
+            .collect();
+        for i in 0..60u16 {
+            let birth = today - chrono::Days::new(u64::from(i) * 17);
+            let mut p = elderly(
+                &format!("I{i:03}"),
+                villages[usize::from(i) % 3],
+                &birth.to_string(),
+                400 + i,
+            );
+            p.role = PersonRole::Infant;
+            p.living_arrangement = None;
+            p.special_difficulty = Vec::new();
+            p.guardian_name = Some("王某".into());
+            people.push(p);
+        }
+        // A bulk load into the empty table writes the tally from its own counts.
+        laoxiao_store::io::load_records(s, &[], &[], &people, None).expect("load");
+        let mut c = s.conn().expect("conn");
+        let (tally, truth) = tally_and_truth(&mut c);
+        assert!(!truth.is_empty());
+        assert_eq!(tally, truth, "after the bulk load");
+
+        // Single writes go through the triggers.
+        let born = (sixty - chrono::Days::new(5)).to_string();
+        people::create(&mut c, r, &sys, &elderly("N1", "330402007024", &born, 901))
+            .expect("create");
+        let mut moved = people[3].clone();
+        moved.residence_area_code = "330481001003".into();
+        moved.birth_date = sixty - chrono::Days::new(4000);
+        moved.id_number = laoxiao_model::idcard::make("330402", moved.birth_date, 103);
+        people::update(&mut c, r, &sys, &moved).expect("move");
+        let mut died = people[4].clone();
+        died.status = PersonStatus::Deceased;
+        died.death_date = Some(today);
+        people::update(&mut c, r, &sys, &died).expect("died");
+        people::soft_delete(&mut c, r, &sys, &people[5].id).expect("delete");
+        let (tally, truth) = tally_and_truth(&mut c);
+        assert_eq!(tally, truth, "after single writes");
+
+        // A bulk load into a filled table updates rows one by one.
+        let mut again = people.clone();
+        for p in again.iter_mut().step_by(7) {
+            p.residence_area_code = "330424001003".into();
+        }
+        drop(c);
+        laoxiao_store::io::load_records(s, &[], &[], &again[10..], None).expect("reload");
+        let mut c = s.conn().expect("conn");
+        let (tally, truth) = tally_and_truth(&mut c);
+        assert_eq!(tally, truth, "after a second load");
+
+        // Counts through the tally agree with counting the live rows by hand.
+        let live: Vec<(PersonRole, String, PersonStatus, NaiveDate)> = c
+            .query(
+                "SELECT role, residence_area_code, status, birth_date FROM person \
+                 WHERE deleted_at IS NULL",
+                &[],
+            )
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                (
+                    PersonRole::parse(&row.text(0)).expect("role"),
+                    row.text(1),
+                    row.text(2).parse().expect("status"),
+                    d(&row.text(3)),
+                )
+            })
+            .collect();
+        // The store's rule: 29 February becomes the 28th in a year without it.
+        let minus = |day: NaiveDate, years: i32| {
+            NaiveDate::from_ymd_opt(day.year() - years, day.month(), day.day())
+                .or_else(|| NaiveDate::from_ymd_opt(day.year() - years, day.month(), 28))
+                .expect("date")
+        };
+        for as_of in [
+            today,
+            today - chrono::Days::new(200),
+            today + chrono::Days::new(150),
+        ] {
+            for (role, min, max, area, status) in [
+                (Some(PersonRole::Elderly), Some(60), None, None, None),
+                (Some(PersonRole::Elderly), Some(80), None, Some("330402"), Some(PersonStatus::Active)),
+                (Some(PersonRole::Elderly), Some(65), Some(79), None, None),
+                (Some(PersonRole::Infant), None, Some(2), Some("330481001"), None),
+                (None, None, None, None, Some(PersonStatus::Active)),
+                (None, Some(70), Some(70), Some("330424"), None),
+            ] {
+                let q = PersonQuery {
+                    role,
+                    min_age: min,
+                    max_age: max,
+                    area: area.map(str::to_string),
+                    status,
+                    as_of: Some(as_of),
+                    ..Default::default()
+                };
+                let want = live
+                    .iter()
+                    .filter(|(r, code, st, born)| {
+                        role.is_none_or(|x| x == *r)
+                            && area.is_none_or(|a| code.starts_with(a))
+                            && status.is_none_or(|x| x == *st)
+                            && min.is_none_or(|m| *born <= minus(as_of, m as i32))
+                            && max.is_none_or(|m| *born > minus(as_of, m as i32 + 1))
+                    })
+                    .count() as i64;
+                let got = people::count(&mut c, r, &sys, &q).expect("count");
+                assert_eq!(got, want, "{q:?}");
+            }
+        }
     });
 }

@@ -21,12 +21,12 @@
 //! keys at the end. Validation errors stop the writing (the transaction is
 //! rolled back anyway) but not the checking, so every error is reported.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use laoxiao_model::{FieldError, Person, PersonRole};
 use r2d2_postgres::postgres;
 use r2d2_sqlite::rusqlite::{self, OptionalExtension};
@@ -34,7 +34,7 @@ use r2d2_sqlite::rusqlite::{self, OptionalExtension};
 use super::encode::{Col, Item, N_VALUES, encode, id_number_key, short_key};
 use super::import::{Errors, in_tx};
 use crate::crypto::Keys;
-use crate::db::{Backend, Conn};
+use crate::db::{Backend, Conn, Value};
 use crate::error::{Result, StoreError};
 use crate::{Reference, Store};
 
@@ -177,12 +177,17 @@ pub(crate) struct Producer<'a> {
     done: &'a AtomicU64,
     total: &'a AtomicU64,
     ticks: u32,
+    /// Accepted people by (area path, role, status, birth year): into an empty
+    /// table the tally triggers are off and this is written once at the end.
+    tally: Tally<'a>,
 }
+
+type Tally<'a> = HashMap<(&'a str, &'static str, &'static str, i32), i64>;
 
 const MASKED: &str = "the ID number is masked (contains *), as in a masked export; \
     the import needs the full number";
 
-impl Producer<'_> {
+impl<'a> Producer<'a> {
     fn fail(&mut self) {
         self.failed.store(true, Ordering::Relaxed);
     }
@@ -227,9 +232,19 @@ impl Producer<'_> {
         if self.closed || (!self.send_failed && self.failed.load(Ordering::Relaxed)) {
             return;
         }
-        let Some(area) = self.store.reference.areas.get(&p.residence_area_code) else {
+        let store: &'a Store = self.store;
+        let Some(area) = store.reference.areas.get(&p.residence_area_code) else {
             return;
         };
+        *self
+            .tally
+            .entry((
+                area.path.as_str(),
+                p.role.code(),
+                p.status.code(),
+                p.birth_date.year(),
+            ))
+            .or_insert(0) += 1;
         let item = self.batch.next_slot();
         encode(&self.keys, p, &area.path, row, item, &mut self.scratch);
         if self.batch.len >= BATCH {
@@ -390,11 +405,12 @@ where
                     done: done_ref,
                     total: total_ref,
                     ticks: 0,
+                    tally: HashMap::new(),
                 };
                 let r = produce(&mut p);
                 p.flush();
                 let repeated_numbers = p.finish();
-                (r, p.errors, repeated_numbers)
+                (r, p.errors, repeated_numbers, p.tally)
             })
             .map_err(|e| StoreError::Database(format!("could not start the import worker: {e}")))?;
         let written = write_all(
@@ -411,14 +427,17 @@ where
         );
         // Let a producer blocked on a full channel finish.
         drop(rx);
-        let (r, perrs, repeated_numbers) = worker
+        let (r, perrs, repeated_numbers, tally) = worker
             .join()
             .map_err(|_| StoreError::Database("the import worker panicked".into()))?;
         let clash = written?;
         r?;
-        Ok((perrs, repeated_numbers, clash))
+        Ok((perrs, repeated_numbers, clash, tally))
     });
-    let (mut errs, repeated_numbers, clash) = outcome?;
+    let (mut errs, repeated_numbers, clash, tally) = outcome?;
+    if empty && !failed.load(Ordering::Relaxed) && errs.is_empty() && clash.is_none() {
+        write_tally(conn, &tally)?;
+    }
     // A number repeated within the file is reported as such, not also as
     // "already registered" to the row that came first.
     werrs.retain(|e| !(e.column.ends_with("id_number") && repeated_numbers.contains(&e.row)));
@@ -497,29 +516,71 @@ fn write_all(
     }
 }
 
-/// Drops the secondary indexes of `person` (inside the import's transaction)
-/// and returns the statements that recreate them: building an index once from
-/// sorted keys after a bulk load is cheaper than a million random insertions.
-/// If the import fails, rolling back brings them back as they were.
+/// Drops the secondary indexes and the tally triggers of `person` (inside the
+/// import's transaction) and returns the statements that recreate them:
+/// building an index once from sorted keys after a bulk load is cheaper than a
+/// million random insertions, and the tally is written once from the
+/// producer's counts. If the import fails, rolling back restores them.
 fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
     let mut st = c.prepare(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person' \
-         AND sql IS NOT NULL ORDER BY name",
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
+         AND tbl_name = 'person' AND sql IS NOT NULL ORDER BY type, name",
     )?;
-    let found: Vec<(String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let found: Vec<(String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     drop(st);
     // A partial index costs nothing per row that it leaves out, but building it
-    // takes a full scan of the table: those stay.
-    let found: Vec<(String, String)> = found
+    // takes a full scan of the table: those stay, except the indexes of live
+    // rows, which hold every row a load writes.
+    let found: Vec<(String, String, String)> = found
         .into_iter()
-        .filter(|(_, sql)| !sql.to_ascii_uppercase().contains(" WHERE "))
+        .filter(|(ty, _, sql)| {
+            let sql = sql.to_ascii_uppercase();
+            ty == "trigger" || !sql.contains(" WHERE ") || sql.contains("WHERE DELETED_AT IS NULL")
+        })
         .collect();
-    for (name, _) in &found {
-        c.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    for (ty, name, _) in &found {
+        let ty = if ty == "index" { "INDEX" } else { "TRIGGER" };
+        c.execute_batch(&format!("DROP {ty} \"{}\"", name.replace('"', "\"\"")))?;
     }
-    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+    Ok(found.into_iter().map(|(_, _, sql)| sql).collect())
+}
+
+/// Writes the tally of a load into an empty table (its triggers were off).
+fn write_tally(conn: &mut Conn, tally: &Tally<'_>) -> Result<()> {
+    const ROWS: usize = 1000;
+    conn.execute("DELETE FROM person_tally", &[])?;
+    let rows: Vec<_> = tally.iter().collect();
+    for chunk in rows.chunks(ROWS) {
+        let mut sql = String::from(
+            "INSERT INTO person_tally (area_path, role, status, birth_year, n) VALUES ",
+        );
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for (i, ((path, role, status, year), n)) in chunk.iter().enumerate() {
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+            params.extend([
+                (*path).into(),
+                (*role).into(),
+                (*status).into(),
+                Value::Int(i64::from(*year)),
+                Value::Int(**n),
+            ]);
+        }
+        conn.execute(&sql, &params)?;
+    }
+    Ok(())
 }
 
 /// SQLite: one prepared upsert; on a non-empty table also two lookups per row
@@ -730,6 +791,9 @@ impl PgSink {
                 ))?;
                 rebuild.push(def);
             }
+            // The tally is written once from the producer's counts instead.
+            c.batch_execute("ALTER TABLE person DISABLE TRIGGER person_tally_trigger")?;
+            rebuild.push("ALTER TABLE person ENABLE TRIGGER person_tally_trigger".into());
             format!("COPY person ({PERSON_COLS}, created_at, updated_at) FROM STDIN")
         } else {
             c.batch_execute(&format!(

@@ -991,11 +991,19 @@ fn sqlite_settings_are_restored_after_a_bulk_import() {
         let idx = c
             .query_i64(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person' \
-                 AND name IN ('person_id_number_hmac_idx', 'person_path_idx')",
+                 AND name IN ('person_id_number_hmac_idx', 'person_list_idx', 'person_birth_idx')",
                 &[],
             )
             .expect("indexes");
-        assert_eq!(idx, 2);
+        assert_eq!(idx, 3);
+        let triggers = c
+            .query_i64(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' \
+                 AND name LIKE 'person_tally_%'",
+                &[],
+            )
+            .expect("triggers");
+        assert_eq!(triggers, 4);
     }
 }
 

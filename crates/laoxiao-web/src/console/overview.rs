@@ -4,7 +4,8 @@
 //! Aggregates are plain SQL over the registers' `area_path` (a subtree is
 //! `area_path >= $1 AND area_path < $2`), grouped by the child area's code, which is
 //! the fixed-width segment of the path right after the area's own path. The SQL runs
-//! unchanged on SQLite and PostgreSQL.
+//! unchanged on SQLite and PostgreSQL. People are counted through the tally
+//! (`laoxiao_store::tally`), facilities (a few thousand rows) directly.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,10 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
-use laoxiao_model::{AreaLevel, FacilityKind};
+use laoxiao_model::person::PersonStatus;
+use laoxiao_model::{AreaLevel, FacilityKind, PersonRole};
+use laoxiao_store::Scope;
+use laoxiao_store::tally::{self, Band};
 use laoxiao_store::{Conn, Value, path_upper};
 use serde::Serialize;
 use serde_json::json;
@@ -110,23 +114,40 @@ pub fn figures_by_child(
     let range: Vec<Value> = vec![path.into(), path_upper(path).into()];
     let mut out: BTreeMap<String, Figures> = BTreeMap::new();
 
-    let mut p = range.clone();
-    p.push(years_before(today, 60).into());
-    p.push(years_before(today, 80).into());
-    p.push(years_before(today, 3).into());
-    let sql = format!(
-        "SELECT {child} AS c, \
-         CAST(SUM(CASE WHEN role = 'elderly' AND birth_date <= $3 THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN role = 'elderly' AND birth_date <= $4 THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN role = 'infant' AND birth_date > $5 THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM person WHERE deleted_at IS NULL AND status = 'active' \
-         AND area_path >= $1 AND area_path < $2 GROUP BY {child}"
-    );
-    for r in conn.query(&sql, &p)? {
-        let f = out.entry(r.text(0)).or_default();
-        f.elderly_60 += r.int(1);
-        f.elderly_80 += r.int(2);
-        f.infants += r.int(3);
+    // People from the tally (see `laoxiao_store::tally`): a city's figures
+    // without a scan of its million people.
+    let bands = [
+        Band {
+            role: PersonRole::Elderly,
+            after: None,
+            until: Some(years_before(today, 60)),
+        },
+        Band {
+            role: PersonRole::Elderly,
+            after: None,
+            until: Some(years_before(today, 80)),
+        },
+        Band {
+            role: PersonRole::Infant,
+            after: Some(years_before(today, 3)),
+            until: None,
+        },
+    ];
+    let at = tally::Where {
+        path,
+        child: Some((start, len)),
+        status: Some(PersonStatus::Active),
+    };
+    let counts = tally::count(conn, &Scope::system("overview"), &at, &bands)?;
+    for (i, by_child) in counts.into_iter().enumerate() {
+        for (child, n) in by_child {
+            let f = out.entry(child).or_default();
+            match i {
+                0 => f.elderly_60 += n,
+                1 => f.elderly_80 += n,
+                _ => f.infants += n,
+            }
+        }
     }
 
     let inst = FacilityKind::ElderlyInstitution.code();

@@ -1,0 +1,182 @@
+//! Counting people by area and age band at city scale through `person_tally`
+//! (人口统计汇总): live people by area path, register, status and birth year,
+//! kept current by triggers (migration 0004) and written once by bulk loads.
+//!
+//! A band such as "aged 60 or over on a date" is a range of birth dates. The
+//! birth years strictly inside the range are summed from the tally; the one or
+//! two years the range cuts through are counted exactly from `person` through
+//! `person_birth_idx`. An area's figures thus read a few thousand tally rows
+//! and at most a year's births, never a scan of a million people.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use laoxiao_model::PersonRole;
+use laoxiao_model::person::PersonStatus;
+
+use crate::db::{Conn, Value};
+use crate::error::Result;
+use crate::path_upper;
+use crate::scope::Scope;
+
+/// People of one register born in `(after, until]` (either end open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Band {
+    pub role: PersonRole,
+    pub after: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+impl Band {
+    /// Whether every birth in `year` lies inside the band.
+    fn holds_year(&self, year: i32) -> bool {
+        self.after.is_none_or(|d| year > d.year()) && self.until.is_none_or(|d| year < d.year())
+    }
+
+    /// The years the band's ends cut through.
+    fn cut_years(&self) -> Vec<i32> {
+        let mut v: Vec<i32> = [self.after, self.until]
+            .into_iter()
+            .flatten()
+            .map(|d| d.year())
+            .collect();
+        v.dedup();
+        v
+    }
+}
+
+/// Where to count: a subtree, optionally grouped by the code of the child
+/// area at `child` = (1-based start, length) within the path, and one status
+/// or all.
+#[derive(Debug, Clone, Copy)]
+pub struct Where<'a> {
+    pub path: &'a str,
+    pub child: Option<(usize, usize)>,
+    pub status: Option<PersonStatus>,
+}
+
+impl Where<'_> {
+    /// The child-area expression and the GROUP BY items it adds (PostgreSQL
+    /// refuses a constant in GROUP BY).
+    fn group(&self) -> (String, &'static str) {
+        match self.child {
+            Some((start, len)) => (format!("substr(area_path, {start}, {len})"), "c, "),
+            None => ("''".into(), ""),
+        }
+    }
+
+    /// The shared conditions on `area_path`, status and scope.
+    fn conditions(&self, scope: &Scope, p: &mut Vec<Value>) -> String {
+        p.push(self.path.into());
+        p.push(path_upper(self.path).into());
+        let mut w = format!("area_path >= ${} AND area_path < ${}", p.len() - 1, p.len());
+        if let Some(s) = self.status {
+            p.push(s.code().into());
+            w.push_str(&format!(" AND status = ${}", p.len()));
+        }
+        scope.push_sql(&mut w, p, "area_path", None);
+        w
+    }
+}
+
+/// Live people in each band, by child area (key `""` without grouping; areas
+/// with nobody in a band are absent). The caller checks the scope's permission.
+pub fn count(
+    conn: &mut Conn,
+    scope: &Scope,
+    at: &Where<'_>,
+    bands: &[Band],
+) -> Result<Vec<BTreeMap<String, i64>>> {
+    let (group, by) = at.group();
+    let mut p = Vec::new();
+    let w = at.conditions(scope, &mut p);
+    // Integer literals for substr, not parameters: PostgreSQL wants its types.
+    let years = conn.query(
+        &format!(
+            "SELECT {group} AS c, role, birth_year, CAST(SUM(n) AS BIGINT) FROM person_tally \
+             WHERE {w} GROUP BY {by}role, birth_year"
+        ),
+        &p,
+    )?;
+    let mut out = vec![BTreeMap::new(); bands.len()];
+    for r in &years {
+        let (role, year, n) = (r.text(1), r.int(2), r.int(3));
+        let Ok(year) = i32::try_from(year) else {
+            continue;
+        };
+        for (band, acc) in bands.iter().zip(out.iter_mut()) {
+            if band.role.code() == role && band.holds_year(year) && n != 0 {
+                *acc.entry(r.text(0)).or_insert(0) += n;
+            }
+        }
+    }
+    for (band, acc) in bands.iter().zip(out.iter_mut()) {
+        for year in band.cut_years() {
+            let mut p = Vec::new();
+            let mut w = at.conditions(scope, &mut p);
+            p.push(band.role.code().into());
+            w.push_str(&format!(" AND role = ${}", p.len()));
+            p.push(format!("{year:04}-01-01").into());
+            w.push_str(&format!(" AND birth_date >= ${}", p.len()));
+            p.push(format!("{year:04}-12-31").into());
+            w.push_str(&format!(" AND birth_date <= ${}", p.len()));
+            if let Some(d) = band.after {
+                p.push(d.into());
+                w.push_str(&format!(" AND birth_date > ${}", p.len()));
+            }
+            if let Some(d) = band.until {
+                p.push(d.into());
+                w.push_str(&format!(" AND birth_date <= ${}", p.len()));
+            }
+            let by = by.trim_end_matches(", ");
+            let sql = if by.is_empty() {
+                format!("SELECT {group} AS c, COUNT(*) FROM person WHERE deleted_at IS NULL AND {w}")
+            } else {
+                format!(
+                    "SELECT {group} AS c, COUNT(*) FROM person WHERE deleted_at IS NULL AND {w} \
+                     GROUP BY {by}"
+                )
+            };
+            for r in conn.query(&sql, &p)? {
+                *acc.entry(r.text(0)).or_insert(0) += r.int(1);
+            }
+        }
+        acc.retain(|_, n| *n != 0);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn bands_split_into_whole_and_cut_years() {
+        let sixty = Band {
+            role: PersonRole::Elderly,
+            after: None,
+            until: Some(d("1966-11-29")),
+        };
+        assert!(sixty.holds_year(1965));
+        assert!(!sixty.holds_year(1966));
+        assert_eq!(sixty.cut_years(), vec![1966]);
+        let band = Band {
+            role: PersonRole::Elderly,
+            after: Some(d("1946-11-29")),
+            until: Some(d("1956-03-01")),
+        };
+        assert!(!band.holds_year(1946) && band.holds_year(1947) && !band.holds_year(1956));
+        assert_eq!(band.cut_years(), vec![1946, 1956]);
+        let same = Band {
+            role: PersonRole::Infant,
+            after: Some(d("2024-01-05")),
+            until: Some(d("2024-06-30")),
+        };
+        assert!(!same.holds_year(2024));
+        assert_eq!(same.cut_years(), vec![2024]);
+    }
+}
