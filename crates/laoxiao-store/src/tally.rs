@@ -130,7 +130,9 @@ pub fn count(
             }
             let by = by.trim_end_matches(", ");
             let sql = if by.is_empty() {
-                format!("SELECT {group} AS c, COUNT(*) FROM person WHERE deleted_at IS NULL AND {w}")
+                format!(
+                    "SELECT {group} AS c, COUNT(*) FROM person WHERE deleted_at IS NULL AND {w}"
+                )
             } else {
                 format!(
                     "SELECT {group} AS c, COUNT(*) FROM person WHERE deleted_at IS NULL AND {w} \

@@ -1252,7 +1252,16 @@ fn tally_and_truth(c: &mut laoxiao_store::Conn) -> (Vec<String>, Vec<String>) {
         c.query(sql, &[])
             .expect("query")
             .iter()
-            .map(|r| format!("{} {} {} {} {}", r.text(0), r.text(1), r.text(2), r.int(3), r.int(4)))
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {}",
+                    r.text(0),
+                    r.text(1),
+                    r.text(2),
+                    r.int(3),
+                    r.int(4)
+                )
+            })
             .collect()
     };
     let tally = rows(
@@ -1373,9 +1382,21 @@ fn the_tally_follows_every_write_and_counts_match_the_rows() {
         ] {
             for (role, min, max, area, status) in [
                 (Some(PersonRole::Elderly), Some(60), None, None, None),
-                (Some(PersonRole::Elderly), Some(80), None, Some("330402"), Some(PersonStatus::Active)),
+                (
+                    Some(PersonRole::Elderly),
+                    Some(80),
+                    None,
+                    Some("330402"),
+                    Some(PersonStatus::Active),
+                ),
                 (Some(PersonRole::Elderly), Some(65), Some(79), None, None),
-                (Some(PersonRole::Infant), None, Some(2), Some("330481001"), None),
+                (
+                    Some(PersonRole::Infant),
+                    None,
+                    Some(2),
+                    Some("330481001"),
+                    None,
+                ),
                 (None, None, None, None, Some(PersonStatus::Active)),
                 (None, Some(70), Some(70), Some("330424"), None),
             ] {

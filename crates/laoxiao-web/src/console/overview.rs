@@ -463,4 +463,72 @@ mod tests {
         assert_eq!(nanhu.slots_per_1000(Some(8000)), Some(10.0));
         assert_eq!(nanhu.slots_per_1000(None), None);
     }
+    #[test]
+    fn people_figures_count_exact_ages_on_the_day() {
+        let db = laoxiao_store::testdb::TestDb::sqlite().expect("db");
+        let store = &db.store;
+        let mut c = store.conn().expect("conn");
+        let r = &store.reference;
+        let sys = laoxiao_store::Scope::system("test");
+        let today = chrono::Local::now().date_naive();
+        let back = |years: i32, days: u64| {
+            let d = years_before(today, years);
+            d + chrono::Days::new(days)
+        };
+        let person = |id: &str, area: &str, role: PersonRole, born: NaiveDate, seq: u16| {
+            use laoxiao_model::person::Sex;
+            laoxiao_model::Person {
+                id: id.into(),
+                role,
+                id_number: laoxiao_model::idcard::make(&area[..6], born, seq),
+                name: "王某".into(),
+                sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
+                birth_date: born,
+                hukou_area_code: None,
+                residence_area_code: area.into(),
+                address: None,
+                lng: None,
+                lat: None,
+                living_arrangement: None,
+                special_difficulty: Vec::new(),
+                ability_level: None,
+                dementia: false,
+                birth_order: None,
+                guardian_name: None,
+                guardian_phone: None,
+                status: PersonStatus::Active,
+                death_date: None,
+            }
+        };
+        let village = "330402007024";
+        let mut dead = person("E4", village, PersonRole::Elderly, back(70, 0), 14);
+        dead.status = PersonStatus::Deceased;
+        dead.death_date = Some(today);
+        for p in [
+            // Eighty today, one day short of eighty, sixty today.
+            person("E1", village, PersonRole::Elderly, back(80, 0), 11),
+            person("E2", village, PersonRole::Elderly, back(80, 1), 12),
+            person("E3", village, PersonRole::Elderly, back(60, 0), 13),
+            dead,
+            person("E5", "330481001003", PersonRole::Elderly, back(90, 0), 15),
+            // Three tomorrow (still under three), and one year old.
+            person("I1", village, PersonRole::Infant, back(3, 1), 21),
+            person("I2", village, PersonRole::Infant, back(1, 0), 22),
+        ] {
+            laoxiao_store::people::create(&mut c, r, &sys, &p).expect("create");
+        }
+        let city = figures_by_child(&mut c, "/330400/", AreaLevel::City, today).expect("city");
+        let nanhu = city.get("330402").expect("330402 group");
+        assert_eq!(
+            (nanhu.elderly_60, nanhu.elderly_80, nanhu.infants),
+            (3, 1, 2)
+        );
+        let haining = city.get("330481").expect("330481 group");
+        assert_eq!((haining.elderly_60, haining.elderly_80), (1, 1));
+        // A day later the one-day-short person is eighty as well.
+        let tomorrow = today + chrono::Days::new(1);
+        let city = figures_by_child(&mut c, "/330400/", AreaLevel::City, tomorrow).expect("city");
+        let nanhu = city.get("330402").expect("330402 group");
+        assert_eq!((nanhu.elderly_80, nanhu.infants), (2, 1));
+    }
 }
