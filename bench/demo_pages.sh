@@ -43,18 +43,25 @@ A=(-H "Authorization: Bearer $API_TOKEN")
 # One facility and one person to open detail pages.
 FAC=$(curl -s "${A[@]}" "$BASE/api/facilities?kind=elderly_institution&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 PER=$(curl -s "${A[@]}" "$BASE/api/people?role=elderly&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+# A cursor half-way through the city's elderly people (a later page).
+PER2=$(curl -s "${A[@]}" "$BASE/api/people?role=elderly&area=330482&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
-printf '%-48s %10s %10s\n' "page" "median ms" "max ms"
+printf '%-62s %10s %10s\n' "page" "median ms" "max ms"
 for path in \
-  "/" "/?area=330402" "/?area=330402007" \
+  "/" "/?area=330402" "/?area=330402007" "/?area=330402007024" "/?figure=slots_per_1000" \
   "/console/facilities" "/console/facilities?kind=elderly_institution&area=330481" "/console/facilities?q=%E5%B1%85%E5%AE%B6" \
   "/console/facilities/$FAC" \
-  "/console/elderly" "/console/elderly?area=330402&min_age=80" "/console/infants" \
+  "/console/elderly" "/console/elderly?age=80_89" "/console/elderly?area=330402&age=90_plus" \
+  "/console/elderly?ability_level=4" "/console/elderly?category=extreme_poverty" \
+  "/console/elderly?living_arrangement=living_alone&age=80_89" "/console/elderly?q=%E7%8E%8B" \
+  "/console/elderly?after=$PER2" \
+  "/console/infants" "/console/infants?age=0&area=330481" \
   "/console/people/$PER" "/console/plan" "/console/import" \
-  "/api/facilities?limit=50" "/api/people?role=elderly&limit=50" "/api/areas?parent=330400"; do
+  "/api/facilities?limit=50" "/api/people?role=elderly&limit=50" "/api/people?limit=50&area=330424" \
+  "/api/people?role=elderly&min_age=80&limit=50" "/api/areas?parent=330400"; do
   case "$path" in /api/*) H=("${A[@]}") ;; *) H=("${C[@]}") ;; esac
   code=$(curl -s "${H[@]}" -o /dev/null -w '%{http_code}' "$BASE$path")   # warm-up
   [ "$code" = 200 ] || { echo "$path answered $code" >&2; exit 1; }
   times=$(for _ in $(seq "$N"); do curl -s "${H[@]}" -o /dev/null -w '%{time_total}\n' "$BASE$path"; done | awk '{printf "%.1f\n", $1*1000}')
-  printf '%-48s %10s %10s\n' "$path" "$(echo "$times" | median)" "$(echo "$times" | sort -n | tail -1)"
+  printf '%-62s %10s %10s\n' "$path" "$(echo "$times" | median)" "$(echo "$times" | sort -n | tail -1)"
 done

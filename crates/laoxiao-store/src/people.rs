@@ -529,8 +529,9 @@ pub fn list(
             i = n + 3
         ));
         if q.role.is_some() {
-            // Lets the index seek straight to the cursor.
-            w.push_str(&format!(" AND area_path >= ${}", n + 2));
+            // Lets the index seek straight to the cursor. First in the clause:
+            // of several lower bounds on one column SQLite seeks by the first.
+            w = format!("area_path >= ${} AND {w}", n + 2);
         }
         p.extend([role.into(), path.into(), after.as_str().into()]);
     }
