@@ -477,10 +477,18 @@ fn where_clause(
                 reference.keys()?.hmac(text).into(),
                 p,
             );
-        } else {
+        } else if text.bytes().any(|b| b.is_ascii_alphabetic()) {
             add(
                 &mut w,
                 "(lower(name) LIKE $? ESCAPE '\\')",
+                like_contains(text).into(),
+                p,
+            );
+        } else {
+            // Han characters have no case: no lower() on a million names.
+            add(
+                &mut w,
+                "(name LIKE $? ESCAPE '\\')",
                 like_contains(text).into(),
                 p,
             );
