@@ -497,7 +497,7 @@ fn where_clause(
     Ok(w)
 }
 
-/// A page of live people in the scope, ordered by register, area and id (the
+/// A page of live people in the scope, ordered by area, register and id (the
 /// order of `person_list_idx`, so a page at city scale reads one index range).
 /// The cursor is the last id of the previous page.
 pub fn list(
@@ -530,22 +530,21 @@ pub fn list(
         };
         let (role, path) = (at.text(0), at.text(1));
         let n = p.len();
-        w.push_str(&format!(
-            " AND role >= ${r} AND (role > ${r} OR area_path > ${a} OR (area_path = ${a} AND id > ${i}))",
-            r = n + 1,
-            a = n + 2,
+        // After (area path, register, id) of the cursor; the bound on the path
+        // comes first: of several lower bounds on one column SQLite seeks by
+        // the first.
+        w = format!(
+            "area_path >= ${a} AND {w} AND (area_path > ${a} OR role > ${r} \
+             OR (role = ${r} AND id > ${i}))",
+            a = n + 1,
+            r = n + 2,
             i = n + 3
-        ));
-        if q.role.is_some() {
-            // Lets the index seek straight to the cursor. First in the clause:
-            // of several lower bounds on one column SQLite seeks by the first.
-            w = format!("area_path >= ${} AND {w}", n + 2);
-        }
-        p.extend([role.into(), path.into(), after.as_str().into()]);
+        );
+        p.extend([path.into(), role.into(), after.as_str().into()]);
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS} FROM person WHERE {w} ORDER BY role, area_path, id LIMIT {}",
+        "SELECT {COLS} FROM person WHERE {w} ORDER BY area_path, role, id LIMIT {}",
         limit + 1
     );
     let mut items: Vec<Person> = conn

@@ -1,9 +1,9 @@
 -- Analytics support for the console at city scale; see the SQLite twin of this
 -- file for the reasons. One row trigger keeps person_tally (人口统计汇总) current.
 DROP INDEX person_path_idx;
-CREATE INDEX person_list_idx ON person (role, area_path, id, birth_date, status, ability_level,
+CREATE INDEX person_list_idx ON person (area_path, role, id, birth_date, status, ability_level,
     living_arrangement, dementia, special_difficulty, name) WHERE deleted_at IS NULL;
-CREATE INDEX person_birth_idx ON person (role, birth_date, status, area_path) WHERE deleted_at IS NULL;
+CREATE INDEX person_birth_idx ON person (birth_date) WHERE deleted_at IS NULL;
 
 CREATE TABLE person_tally (
     area_path TEXT NOT NULL,

@@ -9,7 +9,7 @@
 //!
 //! - SQLite: one prepared plain `INSERT` (or `UPDATE`), not the upsert, whose
 //!   statement journal copies every page it touches. Into an empty table the
-//!   secondary indexes are dropped and built once at the end (in the same
+//!   index of keyed hashes is dropped and built once at the end (in the same
 //!   transaction); into a non-empty one each row is first looked up by id and by
 //!   ID number, so unchanged rows are skipped and conflicts reported.
 //! - PostgreSQL: `COPY` straight into `person` when it is empty (indexes again
@@ -487,6 +487,7 @@ fn write_all(
             }
             let clash = sink.clash.take();
             drop(sink);
+
             if !failed.load(Ordering::Relaxed) {
                 for sql in rebuild {
                     c.execute_batch(&sql)?;
@@ -516,11 +517,19 @@ fn write_all(
     }
 }
 
-/// Drops the secondary indexes and the tally triggers of `person` (inside the
-/// import's transaction) and returns the statements that recreate them:
-/// building an index once from sorted keys after a bulk load is cheaper than a
-/// million random insertions, and the tally is written once from the
-/// producer's counts. If the import fails, rolling back restores them.
+/// Indexes of `person` built once after a load into an empty table instead of
+/// row by row. Keyed hashes are uniformly random, so each insertion lands on a
+/// leaf page of its own; sorting them once is cheaper. The other indexes lead
+/// with the area path or the birth date, whose insertions cluster on a few
+/// thousand hot pages, and maintaining them row by row overlaps with the
+/// parsing threads, where a rebuild after the load would run on one core alone
+/// (measured in docs/benchmarks.md).
+const REBUILT_INDEXES: &[&str] = &["person_id_number_hmac_idx"];
+
+/// Drops the [`REBUILT_INDEXES`] and the tally triggers of `person` (inside
+/// the import's transaction) and returns the statements that recreate them;
+/// the tally is written once from the producer's counts. If the import fails,
+/// rolling back restores them.
 fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
     let mut st = c.prepare(
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
@@ -530,15 +539,9 @@ fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     drop(st);
-    // A partial index costs nothing per row that it leaves out, but building it
-    // takes a full scan of the table: those stay, except the indexes of live
-    // rows, which hold every row a load writes.
     let found: Vec<(String, String, String)> = found
         .into_iter()
-        .filter(|(ty, _, sql)| {
-            let sql = sql.to_ascii_uppercase();
-            ty == "trigger" || !sql.contains(" WHERE ") || sql.contains("WHERE DELETED_AT IS NULL")
-        })
+        .filter(|(ty, name, _)| ty == "trigger" || REBUILT_INDEXES.contains(&name.as_str()))
         .collect();
     for (ty, name, _) in &found {
         let ty = if ty == "index" { "INDEX" } else { "TRIGGER" };
