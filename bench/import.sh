@@ -48,14 +48,21 @@ declare -a OURS BASE PG PGCOPY OURS_CPU BASE_CPU
 cpu() { /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$@"; }
 cpu_s() { awk '{printf "%.2f", $1 + $2}' "$WORK/cpu"; }
 
+# Each timed run starts with no dirty pages waiting to be written back (the
+# generated file, the previous run's database): otherwise the kernel's
+# writeback of the last run competes with the next one.
+settle() { sync; sleep 1; }
+
 for i in $(seq 1 "$RUNS"); do
   rm -f "$WORK"/ours.db*
+  settle
   # import_bench opens the store (migrations, areas) untimed, then times the import.
   t=$(cpu "$BIN/import_bench" "$CSV" "$WORK/ours.db" | awk '{print $2}')
   OURS+=("$t"); OURS_CPU+=("$(cpu_s)")
   echo "run $i  laoxiao-store SQLite   ${t}s  cpu $(cpu_s)s  (load $(load))"
 
   rm -f "$WORK"/base.db*
+  settle
   t0=$(now)
   cpu sqlite3 "$WORK/base.db" ".mode csv" ".import $CSV person"
   t1=$(now)

@@ -5,6 +5,7 @@
 //! defined once.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
@@ -333,13 +334,32 @@ pub enum HeaderLang {
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
     pub kind: RecordKind,
-    index: HashMap<&'static str, usize>,
+    index: HashMap<&'static str, usize, BuildHasherDefault<KeyHasher>>,
+}
+
+/// FNV-1a for the few short, fixed column keys looked up for every cell of a
+/// file (SipHash's protection against chosen keys is not needed here).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 impl HeaderMap {
     pub fn new(kind: RecordKind, headers: &[String]) -> Result<Self, Vec<FieldError>> {
         let cols = columns(kind);
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut errs = Vec::new();
         for (i, h) in headers.iter().enumerate() {
             let h = h.trim().trim_start_matches('\u{feff}');
@@ -416,10 +436,29 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
     let t = t.split(['T', ' ']).next().unwrap_or(t);
+    if let Some(d) = parse_iso_date(t) {
+        return Some(d);
+    }
     NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d"))
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y%m%d"))
         .ok()
+}
+
+/// `YYYY-MM-DD` exactly, without chrono's format interpreter: dates are most of
+/// a million-row file's cells.
+fn parse_iso_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
 }
 
 impl<'a> Row<'a> {
@@ -1131,5 +1170,10 @@ mod tests {
             NaiveDate::from_ymd_opt(2021, 3, 4)
         );
         assert_eq!(parse_date("2021-02-30"), None);
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(parse_date(" 1949-10-01T08:00:00 "), NaiveDate::from_ymd_opt(1949, 10, 1));
+        for bad in ["2021-13-01", "2021-00-10", "2021-1a-01", "20x1-01-01", "2021_01_01"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }

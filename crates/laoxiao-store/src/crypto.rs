@@ -105,7 +105,8 @@ pub struct Keys {
     current: DataKey,
     /// Every key that can decrypt, by id (the current one included).
     ciphers: HashMap<String, Aes256Gcm>,
-    hmac_key: [u8; 32],
+    /// HMAC-SHA256 state with the lookup key already absorbed.
+    hmac_keyed: Hmac<Sha256>,
 }
 
 impl fmt::Debug for Keys {
@@ -125,10 +126,12 @@ impl Keys {
                 .map_err(|_| bad_key("a data key must be 32 bytes"))?;
             ciphers.insert(k.id.clone(), c);
         }
+        let hmac_keyed = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&hmac_key)
+            .map_err(|_| bad_key("the HMAC key is invalid"))?;
         Ok(Keys {
             current,
             ciphers,
-            hmac_key,
+            hmac_keyed,
         })
     }
 
@@ -190,9 +193,14 @@ impl Keys {
 
     /// The keyed lookup hash of an ID number (normalised: trimmed, upper case), hex.
     pub fn hmac(&self, id_number: &str) -> String {
-        let mut m = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.hmac_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        m.update(id_number.trim().to_ascii_uppercase().as_bytes());
+        // A clone of the keyed state skips hashing the key for every number.
+        let mut m = self.hmac_keyed.clone();
+        let t = id_number.trim();
+        if t.bytes().any(|b| b.is_ascii_lowercase()) {
+            m.update(t.to_ascii_uppercase().as_bytes());
+        } else {
+            m.update(t.as_bytes());
+        }
         hex(&m.finalize().into_bytes())
     }
 }
@@ -231,6 +239,23 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_hash_is_hmac_sha256_of_the_normalised_number() {
+        let keys = Keys::for_tests();
+        // RFC 2104 computed from scratch: the cached keyed state must agree.
+        let mut key = [0u8; 64];
+        key[..32].copy_from_slice(&[9u8; 32]);
+        let pad = |b: u8| key.iter().map(|k| k ^ b).collect::<Vec<u8>>();
+        let inner = Sha256::new()
+            .chain_update(pad(0x36))
+            .chain_update(b"33040219491231002X")
+            .finalize();
+        let outer = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
+        assert_eq!(keys.hmac("33040219491231002X"), hex(&outer));
+        assert_eq!(keys.hmac(" 33040219491231002x "), hex(&outer));
+        assert_ne!(keys.hmac("330402194912310038"), hex(&outer));
+    }
 
     #[test]
     fn round_trip_and_rotation() {
