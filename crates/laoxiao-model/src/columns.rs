@@ -348,7 +348,11 @@ impl Hasher for KeyHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &b in bytes {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -1170,9 +1174,21 @@ mod tests {
             NaiveDate::from_ymd_opt(2021, 3, 4)
         );
         assert_eq!(parse_date("2021-02-30"), None);
-        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
-        assert_eq!(parse_date(" 1949-10-01T08:00:00 "), NaiveDate::from_ymd_opt(1949, 10, 1));
-        for bad in ["2021-13-01", "2021-00-10", "2021-1a-01", "20x1-01-01", "2021_01_01"] {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(
+            parse_date(" 1949-10-01T08:00:00 "),
+            NaiveDate::from_ymd_opt(1949, 10, 1)
+        );
+        for bad in [
+            "2021-13-01",
+            "2021-00-10",
+            "2021-1a-01",
+            "20x1-01-01",
+            "2021_01_01",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }

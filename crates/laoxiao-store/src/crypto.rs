@@ -251,7 +251,10 @@ mod tests {
             .chain_update(pad(0x36))
             .chain_update(b"33040219491231002X")
             .finalize();
-        let outer = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
+        let outer = Sha256::new()
+            .chain_update(pad(0x5c))
+            .chain_update(inner)
+            .finalize();
         assert_eq!(keys.hmac("33040219491231002X"), hex(&outer));
         assert_eq!(keys.hmac(" 33040219491231002x "), hex(&outer));
         assert_ne!(keys.hmac("330402194912310038"), hex(&outer));

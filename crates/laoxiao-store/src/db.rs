@@ -278,6 +278,9 @@ impl DbTarget {
     }
 }
 
+/// How long a SQLite connection waits for another's lock.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Pool {
     /// Opens a pool; SQLite files are created if absent, with WAL and foreign keys on.
     pub fn open(target: &DbTarget, max_size: u32) -> Result<Self> {
@@ -304,14 +307,19 @@ impl Pool {
                 // splits and page writes (a million-row import is ~15 % faster
                 // than with 4 KiB, docs/benchmarks.md).
                 let mgr = mgr.with_init(|c| {
-                    c.busy_timeout(Duration::from_secs(30))?;
+                    c.busy_timeout(BUSY_TIMEOUT)?;
                     c.execute_batch(
                         "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; \
                          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
                     )
                 });
+                // Connections are opened when needed rather than all at once,
+                // so a command-line import holds the file alone and its bulk
+                // load can leave WAL mode (io::bulk). A shared in-memory
+                // database lives only while a connection is open: keep one.
                 let pool = r2d2::Pool::builder()
                     .max_size(max_size)
+                    .min_idle(Some(u32::from(path == ":memory:")))
                     .connection_timeout(Duration::from_secs(30))
                     .build(mgr)
                     .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;

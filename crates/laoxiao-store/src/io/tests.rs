@@ -1008,6 +1008,41 @@ fn sqlite_settings_are_restored_after_a_bulk_import() {
 }
 
 #[test]
+fn bulk_loads_leave_wal_only_when_alone_and_always_return_to_it() {
+    let db = TestDb::sqlite().expect("sqlite");
+    let s = &db.store;
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url));
+    let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // Alone: the load ran with a rollback journal, so the log holds nothing.
+    let rows: Vec<Cells> = (0..10).map(elderly).collect();
+    import_rows(s, RecordKind::Elderly, &rows).expect("import");
+    let mut c = s.conn().expect("conn");
+    assert_eq!(
+        c.query("PRAGMA journal_mode", &[]).expect("mode")[0].text(0),
+        "wal"
+    );
+    assert_eq!(wal_len(), 0, "pages went through the log");
+    // With another connection open the switch is refused and the load goes
+    // through the log as usual, without waiting for that connection.
+    assert_eq!(
+        c.query_i64("SELECT COUNT(*) FROM person", &[]).expect("n"),
+        10
+    );
+    let rows: Vec<Cells> = (20..30).map(elderly).collect();
+    import_rows(s, RecordKind::Elderly, &rows).expect("import beside a reader");
+    assert!(wal_len() > 0);
+    assert_eq!(
+        c.query("PRAGMA journal_mode", &[]).expect("mode")[0].text(0),
+        "wal"
+    );
+    assert_eq!(
+        c.query_i64("SELECT COUNT(*) FROM person", &[]).expect("n"),
+        20
+    );
+    assert!(!std::path::Path::new(&format!("{}-journal", db.url)).exists());
+}
+
+#[test]
 fn indexes_are_back_after_a_bulk_load() {
     for db in dbs() {
         let s = &db.store;
