@@ -514,7 +514,7 @@ fn write_all(
             let c = conn
                 .as_sqlite()
                 .ok_or_else(|| StoreError::Database("not a SQLite connection".into()))?;
-            let rebuild = if empty { drop_indexes(c)? } else { Vec::new() };
+            let rebuild = drop_indexes(c, empty)?;
             let mut sink = SqliteSink::new(c, empty, &job.now)?;
             for batch in rx.iter() {
                 let write = !failed.load(Ordering::Relaxed);
@@ -526,12 +526,13 @@ fn write_all(
                 report(job);
             }
             let clash = sink.clash.take();
+            let delta = std::mem::take(&mut sink.delta);
             drop(sink);
-
             if !failed.load(Ordering::Relaxed) {
                 for sql in rebuild {
                     c.execute_batch(&sql)?;
                 }
+                apply_tally_delta(c, &delta)?;
             }
             Ok(clash)
         }
@@ -566,11 +567,13 @@ fn write_all(
 /// (measured in docs/benchmarks.md).
 const REBUILT_INDEXES: &[&str] = &["person_id_number_hmac_idx"];
 
-/// Drops the [`REBUILT_INDEXES`] and the tally triggers of `person` (inside
-/// the import's transaction) and returns the statements that recreate them;
-/// the tally is written once from the producer's counts. If the import fails,
+/// Drops the tally triggers of `person` and, into an empty table, the
+/// [`REBUILT_INDEXES`] (inside the import's transaction) and returns the
+/// statements that recreate them. The tally is written from the load's own
+/// counts instead: a trigger would make SQLite keep a statement journal, a
+/// copy of every page each row's statement touches. If the import fails,
 /// rolling back restores them.
-fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
+fn drop_indexes(c: &rusqlite::Connection, empty: bool) -> Result<Vec<String>> {
     let mut st = c.prepare(
         "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
          AND tbl_name = 'person' AND sql IS NOT NULL ORDER BY type, name",
@@ -581,13 +584,32 @@ fn drop_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
     drop(st);
     let found: Vec<(String, String, String)> = found
         .into_iter()
-        .filter(|(ty, name, _)| ty == "trigger" || REBUILT_INDEXES.contains(&name.as_str()))
+        .filter(|(ty, name, _)| {
+            ty == "trigger" || (empty && REBUILT_INDEXES.contains(&name.as_str()))
+        })
         .collect();
     for (ty, name, _) in &found {
         let ty = if ty == "index" { "INDEX" } else { "TRIGGER" };
         c.execute_batch(&format!("DROP {ty} \"{}\"", name.replace('"', "\"\"")))?;
     }
     Ok(found.into_iter().map(|(_, _, sql)| sql).collect())
+}
+
+/// Tally changes of a load into a filled table: (area path, register, status,
+/// birth year) to the change in live people.
+type TallyDelta = HashMap<(String, String, String, i64), i64>;
+
+/// Adds a load's tally changes (the triggers were off while it ran).
+fn apply_tally_delta(c: &rusqlite::Connection, delta: &TallyDelta) -> Result<()> {
+    let mut st = c.prepare(
+        "INSERT INTO person_tally (area_path, role, status, birth_year, n) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (area_path, role, status, birth_year) \
+         DO UPDATE SET n = n + excluded.n",
+    )?;
+    for ((path, role, status, year), n) in delta.iter().filter(|(_, n)| **n != 0) {
+        st.execute(rusqlite::params![path, role, status, year, n])?;
+    }
+    Ok(())
 }
 
 /// Writes the tally of a load into an empty table (its triggers were off).
@@ -635,6 +657,8 @@ struct SqliteSink<'c> {
     insert: rusqlite::Statement<'c>,
     update: rusqlite::Statement<'c>,
     by_id: rusqlite::Statement<'c>,
+    /// Tally changes of the rows written into a filled table.
+    delta: TallyDelta,
     by_number: rusqlite::Statement<'c>,
 }
 
@@ -667,8 +691,10 @@ impl<'c> SqliteSink<'c> {
             insert,
             update,
             by_id: c.prepare(
-                "SELECT role, row_hash, deleted_at IS NOT NULL FROM person WHERE id = ?1",
+                "SELECT role, row_hash, deleted_at IS NOT NULL, area_path, status, \
+                 CAST(substr(birth_date, 1, 4) AS INTEGER) FROM person WHERE id = ?1",
             )?,
+            delta: HashMap::new(),
             by_number: c.prepare("SELECT id FROM person WHERE id_number_hmac = ?1 AND id <> ?2")?,
         })
     }
@@ -744,6 +770,11 @@ impl<'c> SqliteSink<'c> {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, bool>(2)?,
+                        (
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, i64>(5)?,
+                        ),
                     ))
                 })
                 .optional()?;
@@ -752,7 +783,7 @@ impl<'c> SqliteSink<'c> {
                 .query_row([number, id], |r| r.get::<_, String>(0))
                 .optional()?;
             let mut bad = false;
-            if let Some((role, _, _)) = &existing
+            if let Some((role, _, _, _)) = &existing
                 && role != item.role.code()
             {
                 errs.push(item.row, "id", role_clash(id, role));
@@ -770,7 +801,7 @@ impl<'c> SqliteSink<'c> {
                 conflict = true;
                 continue;
             }
-            let unchanged = matches!(&existing, Some((_, h, false)) if h == hash);
+            let unchanged = matches!(&existing, Some((_, h, false, _)) if h == hash);
             if unchanged {
                 c.unchanged += 1;
                 continue;
@@ -782,6 +813,17 @@ impl<'c> SqliteSink<'c> {
             }
             if write && !conflict {
                 conflict |= self.try_exec(item, existing.is_some())?;
+                if let Some((role, _, false, (path, status, year))) = existing {
+                    *self.delta.entry((path, role, status, year)).or_insert(0) -= 1;
+                }
+                let year = item.text_of(5).get(..4).and_then(|y| y.parse().ok());
+                let key = (
+                    item.text_of(20).to_string(),
+                    item.role.code().to_string(),
+                    item.text_of(18).to_string(),
+                    year.unwrap_or_default(),
+                );
+                *self.delta.entry(key).or_insert(0) += 1;
             }
         }
         Ok(conflict)
