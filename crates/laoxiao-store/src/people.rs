@@ -544,7 +544,8 @@ pub fn list(
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS} FROM person WHERE {w} ORDER BY area_path, role, id LIMIT {}",
+        "SELECT {COLS} FROM person{} WHERE {w} ORDER BY area_path, role, id LIMIT {}",
+        list_hint(conn, q),
         limit + 1
     );
     let mut items: Vec<Person> = conn
@@ -585,7 +586,27 @@ pub fn count(
     }
     let mut p = Vec::new();
     let w = where_clause(reference, scope, q, &mut p)?;
-    conn.query_i64(&format!("SELECT COUNT(*) FROM person WHERE {w}"), &p)
+    conn.query_i64(
+        &format!(
+            "SELECT COUNT(*) FROM person{} WHERE {w}",
+            list_hint(conn, q)
+        ),
+        &p,
+    )
+}
+
+/// On SQLite, which plans without statistics, lists and counts walk the
+/// covering list index, unless the query looks up one ID number: with an age
+/// band it would otherwise pick the birth-date index and sort a whole cohort.
+fn list_hint(conn: &Conn, q: &PersonQuery) -> &'static str {
+    let by_number =
+        q.q.as_deref()
+            .map(str::trim)
+            .is_some_and(|t| laoxiao_model::idcard::parse(t).is_ok());
+    match conn.backend() {
+        crate::db::Backend::Sqlite if !by_number => " INDEXED BY person_list_idx",
+        _ => "",
+    }
 }
 
 /// A count by register, area, status and age only, from `person_tally`.

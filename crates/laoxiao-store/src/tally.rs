@@ -3,10 +3,12 @@
 //! kept current by triggers (migration 0004) and written once by bulk loads.
 //!
 //! A band such as "aged 60 or over on a date" is a range of birth dates. The
-//! birth years strictly inside the range are summed from the tally; the one or
-//! two years the range cuts through are counted exactly from `person` through
-//! `person_birth_idx`. An area's figures thus read a few thousand tally rows
-//! and at most a year's births, never a scan of a million people.
+//! birth years strictly inside the range are summed from the tally; in the one
+//! or two years the range cuts through, the smaller part of the year (inside
+//! or outside the band, at most half a year's births) is counted exactly from
+//! `person` through `person_birth_idx` and added to or taken from the year's
+//! tally. An area's figures thus read a few thousand tally rows and a few
+//! thousand births, never a scan of a million people.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +98,9 @@ pub fn count(
         &p,
     )?;
     let mut out = vec![BTreeMap::new(); bands.len()];
+    // Per band, the tally of each year its ends cut through, by child.
+    let cuts: Vec<Vec<i32>> = bands.iter().map(Band::cut_years).collect();
+    let mut cut_totals: Vec<BTreeMap<(i32, String), i64>> = vec![BTreeMap::new(); bands.len()];
     for r in &years {
         let (path, role, year, n) = (r.text(0), r.text(1), r.int(2), r.int(3));
         let Ok(year) = i32::try_from(year) else {
@@ -104,50 +109,97 @@ pub fn count(
         if n == 0 {
             continue;
         }
-        for (band, acc) in bands.iter().zip(out.iter_mut()) {
-            if band.role.code() == role && band.holds_year(year) {
-                *acc.entry(at.child_of(&path)).or_insert(0) += n;
+        for (i, band) in bands.iter().enumerate() {
+            if band.role.code() != role {
+                continue;
+            }
+            if band.holds_year(year) {
+                *out[i].entry(at.child_of(&path)).or_insert(0) += n;
+            } else if cuts[i].contains(&year) {
+                *cut_totals[i].entry((year, at.child_of(&path))).or_insert(0) += n;
             }
         }
     }
-    for (band, acc) in bands.iter().zip(out.iter_mut()) {
-        for year in band.cut_years() {
-            let mut p = Vec::new();
-            let mut w = at.conditions(scope, &mut p);
-            p.push(band.role.code().into());
-            w.push_str(&format!(" AND role = ${}", p.len()));
-            p.push(format!("{year:04}-01-01").into());
-            w.push_str(&format!(" AND birth_date >= ${}", p.len()));
-            p.push(format!("{year:04}-12-31").into());
-            w.push_str(&format!(" AND birth_date <= ${}", p.len()));
-            if let Some(d) = band.after {
-                p.push(d.into());
-                w.push_str(&format!(" AND birth_date > ${}", p.len()));
-            }
-            if let Some(d) = band.until {
-                p.push(d.into());
-                w.push_str(&format!(" AND birth_date <= ${}", p.len()));
-            }
-            // Without statistics SQLite would walk the list index over the
-            // whole subtree; a year's births are far fewer.
-            let hint = match conn.backend() {
-                Backend::Sqlite => " INDEXED BY person_birth_idx",
-                Backend::Postgres => "",
+    for (i, band) in bands.iter().enumerate() {
+        for &year in &cuts[i] {
+            let (Some(first), Some(last)) = (
+                NaiveDate::from_ymd_opt(year, 1, 1),
+                NaiveDate::from_ymd_opt(year, 12, 31),
+            ) else {
+                continue;
             };
-            let sql = match at.child {
-                None => format!(
-                    "SELECT '' AS c, COUNT(*) FROM person{hint} WHERE deleted_at IS NULL AND {w}"
-                ),
-                Some((start, len)) => format!(
-                    "SELECT substr(area_path, {start}, {len}) AS c, COUNT(*) FROM person{hint} \
-                     WHERE deleted_at IS NULL AND {w} GROUP BY c"
-                ),
-            };
-            for r in conn.query(&sql, &p)? {
-                *acc.entry(r.text(0)).or_insert(0) += r.int(1);
+            let from = band
+                .after
+                .and_then(|d| d.succ_opt())
+                .map_or(first, |d| d.max(first));
+            let to = band.until.map_or(last, |d| d.min(last));
+            if from > to {
+                continue;
+            }
+            // Count whichever part of the year is smaller: the days inside
+            // the band, or the year's tally less the days outside it.
+            if (to - from).num_days() <= 183 {
+                for (child, n) in count_range(conn, scope, at, band.role, from, to)? {
+                    *out[i].entry(child).or_insert(0) += n;
+                }
+            } else {
+                for ((y, child), n) in &cut_totals[i] {
+                    if *y == year {
+                        *out[i].entry(child.clone()).or_insert(0) += n;
+                    }
+                }
+                let before = from.pred_opt().filter(|_| from > first);
+                let after = to.succ_opt().filter(|_| to < last);
+                for (a, b) in [(Some(first), before), (after, Some(last))] {
+                    if let (Some(a), Some(b)) = (a, b) {
+                        for (child, n) in count_range(conn, scope, at, band.role, a, b)? {
+                            *out[i].entry(child).or_insert(0) -= n;
+                        }
+                    }
+                }
             }
         }
-        acc.retain(|_, n| *n != 0);
+        out[i].retain(|_, n| *n != 0);
+    }
+    Ok(out)
+}
+
+/// Live people of a register born in `from..=to`, by child area, through
+/// `person_birth_idx` (a few weeks' or months' births, looked up row by row).
+fn count_range(
+    conn: &mut Conn,
+    scope: &Scope,
+    at: &Where<'_>,
+    role: PersonRole,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<String, i64>> {
+    let mut p = Vec::new();
+    let mut w = at.conditions(scope, &mut p);
+    p.push(role.code().into());
+    w.push_str(&format!(" AND role = ${}", p.len()));
+    p.push(from.into());
+    w.push_str(&format!(" AND birth_date >= ${}", p.len()));
+    p.push(to.into());
+    w.push_str(&format!(" AND birth_date <= ${}", p.len()));
+    // Without statistics SQLite would walk the list index over the whole
+    // subtree; a span of birth dates is far fewer rows.
+    let hint = match conn.backend() {
+        Backend::Sqlite => " INDEXED BY person_birth_idx",
+        Backend::Postgres => "",
+    };
+    let sql = match at.child {
+        None => {
+            format!("SELECT '' AS c, COUNT(*) FROM person{hint} WHERE deleted_at IS NULL AND {w}")
+        }
+        Some((start, len)) => format!(
+            "SELECT substr(area_path, {start}, {len}) AS c, COUNT(*) FROM person{hint} \
+             WHERE deleted_at IS NULL AND {w} GROUP BY c"
+        ),
+    };
+    let mut out = BTreeMap::new();
+    for r in conn.query(&sql, &p)? {
+        *out.entry(r.text(0)).or_insert(0) += r.int(1);
     }
     Ok(out)
 }
