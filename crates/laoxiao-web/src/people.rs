@@ -114,7 +114,7 @@ impl PersonView {
     }
 }
 
-/// One page of people in id order.
+/// One page of people, ordered by area, register and id.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PersonPage {
     pub items: Vec<PersonView>,
@@ -340,7 +340,7 @@ impl PersonListParams {
     }
 }
 
-/// List people (keyset pagination in id order).
+/// List people (keyset pagination, ordered by area, register and id).
 #[utoipa::path(
     get,
     path = "/api/people",
