@@ -185,6 +185,40 @@ pub fn age_months_on(birth: NaiveDate, on: NaiveDate) -> i32 {
 }
 
 impl Person {
+    /// A live person with only identity, register, area and birth date set;
+    /// the ID number is left empty for the caller (it must agree with the
+    /// birth date and sex). Tests and tools start from it.
+    pub fn blank(
+        id: impl Into<String>,
+        role: PersonRole,
+        residence_area_code: impl Into<String>,
+        birth_date: NaiveDate,
+        sex: Sex,
+    ) -> Self {
+        Person {
+            id: id.into(),
+            role,
+            id_number: String::new(),
+            name: String::new(),
+            sex,
+            birth_date,
+            hukou_area_code: None,
+            residence_area_code: residence_area_code.into(),
+            address: None,
+            lng: None,
+            lat: None,
+            living_arrangement: None,
+            special_difficulty: Vec::new(),
+            ability_level: None,
+            dementia: false,
+            birth_order: None,
+            guardian_name: None,
+            guardian_phone: None,
+            status: PersonStatus::Active,
+            death_date: None,
+        }
+    }
+
     /// Checks every rule that needs no database. `today` bounds birth dates.
     pub fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();

@@ -52,28 +52,14 @@ fn facility(id: &str, area: &str, kind: FacilityKind, beds: i64) -> Facility {
 
 fn elderly(id: &str, area: &str, birth: &str, seq: u16) -> Person {
     let b = d(birth);
-    Person {
-        id: id.into(),
-        role: PersonRole::Elderly,
-        id_number: laoxiao_model::idcard::make(&area[..6], b, seq),
-        name: "王某某".into(),
-        sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
-        birth_date: b,
-        hukou_area_code: Some(area[..6].to_string()),
-        residence_area_code: area.into(),
-        address: None,
-        lng: None,
-        lat: None,
-        living_arrangement: Some(LivingArrangement::LivingAlone),
-        special_difficulty: vec![SpecialDifficulty::MinimumLivingAllowance],
-        ability_level: None,
-        dementia: false,
-        birth_order: None,
-        guardian_name: None,
-        guardian_phone: None,
-        status: PersonStatus::Active,
-        death_date: None,
-    }
+    let sex = if seq % 2 == 1 { Sex::Male } else { Sex::Female };
+    let mut p = Person::blank(id, PersonRole::Elderly, area, b, sex);
+    p.id_number = laoxiao_model::idcard::make(&area[..6], b, seq);
+    p.name = "王某某".into();
+    p.hukou_area_code = Some(area[..6].to_string());
+    p.living_arrangement = Some(LivingArrangement::LivingAlone);
+    p.special_difficulty = vec![SpecialDifficulty::MinimumLivingAllowance];
+    p
 }
 
 fn each_db(f: impl Fn(&Store)) {

@@ -1281,30 +1281,15 @@ fn seed(store: &laoxiao_store::Store, w: &World) {
 }
 
 fn person(id: &str, area: &str, seq: u16) -> laoxiao_model::Person {
-    use laoxiao_model::person::{AbilityLevel, PersonStatus, Sex};
+    use laoxiao_model::person::{AbilityLevel, Sex};
     let birth = d("1940-03-05");
-    laoxiao_model::Person {
-        id: id.into(),
-        role: laoxiao_model::PersonRole::Elderly,
-        id_number: laoxiao_model::idcard::make("330402", birth, seq),
-        name: "王某某".into(),
-        sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
-        birth_date: birth,
-        hukou_area_code: None,
-        residence_area_code: area.into(),
-        address: None,
-        lng: None,
-        lat: None,
-        living_arrangement: None,
-        special_difficulty: Vec::new(),
-        ability_level: Some(AbilityLevel::Mild),
-        dementia: false,
-        birth_order: None,
-        guardian_name: None,
-        guardian_phone: None,
-        status: PersonStatus::Active,
-        death_date: None,
-    }
+    let sex = if seq % 2 == 1 { Sex::Male } else { Sex::Female };
+    let mut p =
+        laoxiao_model::Person::blank(id, laoxiao_model::PersonRole::Elderly, area, birth, sex);
+    p.id_number = laoxiao_model::idcard::make("330402", birth, seq);
+    p.name = "王某某".into();
+    p.ability_level = Some(AbilityLevel::Mild);
+    p
 }
 
 async fn seed_facility(router: &Router, admin: &str, id: &str, area: &str) {

@@ -585,33 +585,16 @@ mod tests {
     use axum::body::Body;
     use axum::http::Request;
     use chrono::NaiveDate;
-    use laoxiao_model::person::{AbilityLevel, PersonStatus, Sex};
+    use laoxiao_model::person::{AbilityLevel, Sex};
     use laoxiao_model::{FacilityKind, FacilityStatus, Person, PersonRole};
     use tower::ServiceExt;
 
     fn person(id: &str, role: PersonRole, area: &str, birth: NaiveDate) -> Person {
-        Person {
-            id: id.into(),
-            role,
-            id_number: laoxiao_model::idcard::make("330402", birth, 11),
-            name: "张三".into(),
-            sex: Sex::Male,
-            birth_date: birth,
-            hukou_area_code: None,
-            residence_area_code: area.into(),
-            address: None,
-            lng: None,
-            lat: None,
-            living_arrangement: None,
-            special_difficulty: Vec::new(),
-            ability_level: (role == PersonRole::Elderly).then_some(AbilityLevel::Mild),
-            dementia: false,
-            birth_order: None,
-            guardian_name: None,
-            guardian_phone: None,
-            status: PersonStatus::Active,
-            death_date: None,
-        }
+        let mut p = Person::blank(id, role, area, birth, Sex::Male);
+        p.id_number = laoxiao_model::idcard::make("330402", birth, 11);
+        p.name = "张三".into();
+        p.ability_level = (role == PersonRole::Elderly).then_some(AbilityLevel::Mild);
+        p
     }
 
     /// A city administrator's session cookie.

@@ -477,28 +477,11 @@ mod tests {
         };
         let person = |id: &str, area: &str, role: PersonRole, born: NaiveDate, seq: u16| {
             use laoxiao_model::person::Sex;
-            laoxiao_model::Person {
-                id: id.into(),
-                role,
-                id_number: laoxiao_model::idcard::make(&area[..6], born, seq),
-                name: "王某".into(),
-                sex: if seq % 2 == 1 { Sex::Male } else { Sex::Female },
-                birth_date: born,
-                hukou_area_code: None,
-                residence_area_code: area.into(),
-                address: None,
-                lng: None,
-                lat: None,
-                living_arrangement: None,
-                special_difficulty: Vec::new(),
-                ability_level: None,
-                dementia: false,
-                birth_order: None,
-                guardian_name: None,
-                guardian_phone: None,
-                status: PersonStatus::Active,
-                death_date: None,
-            }
+            let sex = if seq % 2 == 1 { Sex::Male } else { Sex::Female };
+            let mut p = laoxiao_model::Person::blank(id, role, area, born, sex);
+            p.id_number = laoxiao_model::idcard::make(&area[..6], born, seq);
+            p.name = "王某".into();
+            p
         };
         let village = "330402007024";
         let mut dead = person("E4", village, PersonRole::Elderly, back(70, 0), 14);
