@@ -304,28 +304,10 @@ mod tests {
     };
 
     fn people() -> Vec<Person> {
-        let base = Person {
-            id: "E1".into(),
-            role: PersonRole::Elderly,
-            id_number: "33040219491231002X".into(),
-            name: "张三".into(),
-            sex: Sex::Female,
-            birth_date: NaiveDate::from_ymd_opt(1949, 12, 31).expect("date"),
-            hukou_area_code: None,
-            residence_area_code: "330402007024".into(),
-            address: None,
-            lng: None,
-            lat: None,
-            living_arrangement: None,
-            special_difficulty: Vec::new(),
-            ability_level: None,
-            dementia: false,
-            birth_order: None,
-            guardian_name: None,
-            guardian_phone: None,
-            status: PersonStatus::Active,
-            death_date: None,
-        };
+        let born = NaiveDate::from_ymd_opt(1949, 12, 31).expect("date");
+        let mut base = Person::blank("E1", PersonRole::Elderly, "330402007024", born, Sex::Female);
+        base.id_number = "33040219491231002X".into();
+        base.name = "张三".into();
         let mut v = vec![base.clone()];
         let mut p = base.clone();
         p.hukou_area_code = Some("330402".into());
