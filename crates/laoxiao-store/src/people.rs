@@ -468,31 +468,27 @@ fn where_clause(
             p,
         );
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if laoxiao_model::idcard::parse(text).is_ok() {
-            // Exact lookup through the keyed hash: the plaintext is never compared.
-            add(
-                &mut w,
-                "id_number_hmac = $?",
-                reference.keys()?.hmac(text).into(),
-                p,
-            );
-        } else if text.bytes().any(|b| b.is_ascii_alphabetic()) {
-            add(
-                &mut w,
-                "(lower(name) LIKE $? ESCAPE '\\')",
-                like_contains(text).into(),
-                p,
-            );
+    if let Some(text) = id_number_lookup(q) {
+        // Exact lookup through the keyed hash: the plaintext is never compared.
+        add(
+            &mut w,
+            "id_number_hmac = $?",
+            reference.keys()?.hmac(text).into(),
+            p,
+        );
+    } else if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // Han characters have no case: no lower() on a million names for them.
+        let name = if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+            "lower(name)"
         } else {
-            // Han characters have no case: no lower() on a million names.
-            add(
-                &mut w,
-                "(name LIKE $? ESCAPE '\\')",
-                like_contains(text).into(),
-                p,
-            );
-        }
+            "name"
+        };
+        add(
+            &mut w,
+            &format!("({name} LIKE $? ESCAPE '\\')"),
+            like_contains(text).into(),
+            p,
+        );
     }
     Ok(w)
 }
@@ -599,14 +595,19 @@ pub fn count(
 /// covering list index, unless the query looks up one ID number: with an age
 /// band it would otherwise pick the birth-date index and sort a whole cohort.
 fn list_hint(conn: &Conn, q: &PersonQuery) -> &'static str {
-    let by_number =
-        q.q.as_deref()
-            .map(str::trim)
-            .is_some_and(|t| laoxiao_model::idcard::parse(t).is_ok());
     match conn.backend() {
-        crate::db::Backend::Sqlite if !by_number => " INDEXED BY person_list_idx",
+        crate::db::Backend::Sqlite if id_number_lookup(q).is_none() => {
+            " INDEXED BY person_list_idx"
+        }
         _ => "",
     }
+}
+
+/// The query's text when it is a whole citizen ID number (an exact lookup).
+fn id_number_lookup(q: &PersonQuery) -> Option<&str> {
+    q.q.as_deref()
+        .map(str::trim)
+        .filter(|t| laoxiao_model::idcard::parse(t).is_ok())
 }
 
 /// A count by register, area, status and age only, from `person_tally`.

@@ -470,13 +470,31 @@ where
         let (r, perrs, repeated_numbers, tally) = worker
             .join()
             .map_err(|_| StoreError::Database("the import worker panicked".into()))?;
-        let clash = written?;
+        let (clash, delta) = written?;
         r?;
-        Ok((perrs, repeated_numbers, clash, tally))
+        Ok((perrs, repeated_numbers, clash, tally, delta))
     });
-    let (mut errs, repeated_numbers, clash, tally) = outcome?;
-    if empty && !failed.load(Ordering::Relaxed) && errs.is_empty() && clash.is_none() {
-        write_tally(conn, &tally)?;
+    let (mut errs, repeated_numbers, clash, tally, delta) = outcome?;
+    if !failed.load(Ordering::Relaxed) && errs.is_empty() && clash.is_none() {
+        // The tally triggers were off (see `drop_indexes`); into an empty
+        // table the producer counted what it accepted, into a filled one the
+        // writer counted what changed.
+        if empty {
+            conn.execute("DELETE FROM person_tally", &[])?;
+            add_to_tally(
+                conn,
+                tally.iter().map(|((path, role, status, year), n)| {
+                    (*path, *role, *status, i64::from(*year), *n)
+                }),
+            )?;
+        } else {
+            add_to_tally(
+                conn,
+                delta.iter().map(|((path, role, status, year), n)| {
+                    (path.as_str(), role.as_str(), status.as_str(), *year, *n)
+                }),
+            )?;
+        }
     }
     // A number repeated within the file is reported as such, not also as
     // "already registered" to the row that came first.
@@ -503,7 +521,7 @@ fn write_all(
     errs: &mut Errors,
     done: &AtomicU64,
     total: &AtomicU64,
-) -> Result<Option<(usize, String)>> {
+) -> Result<(Option<(usize, String)>, TallyDelta)> {
     let report = |job: &PeopleJob<'_>| {
         if let Some(p) = job.progress {
             p(done.load(Ordering::Relaxed), total.load(Ordering::Relaxed));
@@ -532,9 +550,8 @@ fn write_all(
                 for sql in rebuild {
                     c.execute_batch(&sql)?;
                 }
-                apply_tally_delta(c, &delta)?;
             }
-            Ok(clash)
+            Ok((clash, delta))
         }
         Backend::Postgres => {
             let c = conn
@@ -553,7 +570,8 @@ fn write_all(
             if sink.finish(c, write, errs, counts)? {
                 failed.store(true, Ordering::Relaxed);
             }
-            Ok(sink.clash.take())
+            // PostgreSQL's triggers stay on for a filled table.
+            Ok((sink.clash.take(), TallyDelta::new()))
         }
     }
 }
@@ -599,30 +617,20 @@ fn drop_indexes(c: &rusqlite::Connection, empty: bool) -> Result<Vec<String>> {
 /// birth year) to the change in live people.
 type TallyDelta = HashMap<(String, String, String, i64), i64>;
 
-/// Adds a load's tally changes (the triggers were off while it ran).
-fn apply_tally_delta(c: &rusqlite::Connection, delta: &TallyDelta) -> Result<()> {
-    let mut st = c.prepare(
-        "INSERT INTO person_tally (area_path, role, status, birth_year, n) \
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (area_path, role, status, birth_year) \
-         DO UPDATE SET n = n + excluded.n",
-    )?;
-    for ((path, role, status, year), n) in delta.iter().filter(|(_, n)| **n != 0) {
-        st.execute(rusqlite::params![path, role, status, year, n])?;
-    }
-    Ok(())
-}
-
-/// Writes the tally of a load into an empty table (its triggers were off).
-fn write_tally(conn: &mut Conn, tally: &Tally<'_>) -> Result<()> {
+/// Adds `(area path, register, status, birth year, change)` rows to the
+/// tally, a thousand per statement.
+fn add_to_tally<'k>(
+    conn: &mut Conn,
+    rows: impl Iterator<Item = (&'k str, &'k str, &'k str, i64, i64)>,
+) -> Result<()> {
     const ROWS: usize = 1000;
-    conn.execute("DELETE FROM person_tally", &[])?;
-    let rows: Vec<_> = tally.iter().collect();
+    let rows: Vec<_> = rows.filter(|r| r.4 != 0).collect();
     for chunk in rows.chunks(ROWS) {
         let mut sql = String::from(
             "INSERT INTO person_tally (area_path, role, status, birth_year, n) VALUES ",
         );
         let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for (i, ((path, role, status, year), n)) in chunk.iter().enumerate() {
+        for (i, &(path, role, status, year, n)) in chunk.iter().enumerate() {
             let b = i * 5;
             if i > 0 {
                 sql.push_str(", ");
@@ -636,13 +644,17 @@ fn write_tally(conn: &mut Conn, tally: &Tally<'_>) -> Result<()> {
                 b + 5
             ));
             params.extend([
-                (*path).into(),
-                (*role).into(),
-                (*status).into(),
-                Value::Int(i64::from(*year)),
-                Value::Int(**n),
+                path.into(),
+                role.into(),
+                status.into(),
+                Value::Int(year),
+                Value::Int(n),
             ]);
         }
+        sql.push_str(
+            " ON CONFLICT (area_path, role, status, birth_year) \
+             DO UPDATE SET n = person_tally.n + excluded.n",
+        );
         conn.execute(&sql, &params)?;
     }
     Ok(())
