@@ -18,7 +18,20 @@ use laoxiao_model::person::AbilityLevel;
 
 use crate::db::{Backend, Conn, Row, Value};
 use crate::error::{Result, StoreError};
+use crate::scope::{Perm, Scope};
 use crate::{Upserted, row_hash};
+
+/// What an activity record belongs to, and so which scope covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A facility (this column): the facility's area and, for operators, the
+    /// facility itself.
+    Facility(&'static str),
+    /// A person (this column): the person's residence area.
+    Person(&'static str),
+    /// Nothing placed in an area (city-wide statistics).
+    City,
+}
 
 fn bad(e: String) -> StoreError {
     StoreError::Database(e)
@@ -39,6 +52,12 @@ pub trait ActivityRecord: Sized + Send + Sync {
     const TABLE: &'static str;
     /// The import/export kind.
     const KIND: RecordKind;
+    /// What the record belongs to (the scope of reads goes through it).
+    const VIA: Via;
+    /// The permission to read records one by one.
+    const READ: Perm;
+    /// The permission to export them (each export audited).
+    const EXPORT: Perm;
     /// Columns in [`ActivityRecord::params`] order; the first is `id`.
     const COLS: &'static [&'static str];
     fn id(&self) -> &str;
@@ -53,6 +72,9 @@ pub trait ActivityRecord: Sized + Send + Sync {
 impl ActivityRecord for Staff {
     const TABLE: &'static str = "staff";
     const KIND: RecordKind = RecordKind::Staff;
+    const VIA: Via = Via::Facility("facility_id");
+    const READ: Perm = Perm::ReadFacilities;
+    const EXPORT: Perm = Perm::ExportPeople;
     const COLS: &'static [&'static str] = &[
         "id",
         "facility_id",
@@ -101,6 +123,9 @@ impl ActivityRecord for Staff {
 impl ActivityRecord for ServiceRecord {
     const TABLE: &'static str = "service_record";
     const KIND: RecordKind = RecordKind::Services;
+    const VIA: Via = Via::Person("person_id");
+    const READ: Perm = Perm::ReadPeople;
+    const EXPORT: Perm = Perm::ExportPeople;
     const COLS: &'static [&'static str] = &[
         "id",
         "person_id",
@@ -147,6 +172,9 @@ impl ActivityRecord for ServiceRecord {
 impl ActivityRecord for Enrolment {
     const TABLE: &'static str = "enrolment";
     const KIND: RecordKind = RecordKind::Enrolments;
+    const VIA: Via = Via::Person("infant_id");
+    const READ: Perm = Perm::ReadPeople;
+    const EXPORT: Perm = Perm::ExportPeople;
     const COLS: &'static [&'static str] = &[
         "id",
         "infant_id",
@@ -186,6 +214,9 @@ impl ActivityRecord for Enrolment {
 impl ActivityRecord for Residence {
     const TABLE: &'static str = "residence";
     const KIND: RecordKind = RecordKind::Residences;
+    const VIA: Via = Via::Person("person_id");
+    const READ: Perm = Perm::ReadPeople;
+    const EXPORT: Perm = Perm::ExportPeople;
     const COLS: &'static [&'static str] = &[
         "id",
         "person_id",
@@ -222,6 +253,9 @@ impl ActivityRecord for Residence {
 impl ActivityRecord for StudentCohort {
     const TABLE: &'static str = "student_cohort";
     const KIND: RecordKind = RecordKind::StudentCohorts;
+    const VIA: Via = Via::City;
+    const READ: Perm = Perm::Aggregates;
+    const EXPORT: Perm = Perm::Aggregates;
     const COLS: &'static [&'static str] = &[
         "id",
         "institution",
@@ -477,22 +511,69 @@ pub fn upsert<T: ActivityRecord>(conn: &mut Conn, item: &T, now: &str) -> Result
     })
 }
 
-/// One live record.
-pub fn get<T: ActivityRecord>(conn: &mut Conn, id: &str) -> Result<T> {
-    let row = conn
-        .query_opt(
-            &format!(
-                "SELECT {} FROM {} WHERE id = $1 AND deleted_at IS NULL",
-                col_list::<T>(),
-                T::TABLE
-            ),
-            &[id.into()],
-        )?
+/// The `FROM` of a scoped read of `T` (the table is `t`) and the scope's
+/// conditions (` AND …`), through the facility or person the record belongs
+/// to. The system reads the table alone.
+fn scoped_from<T: ActivityRecord>(scope: &Scope, p: &mut Vec<Value>) -> (String, String) {
+    let mut w = String::new();
+    if scope.role().is_none() {
+        return (format!("{} t", T::TABLE), w);
+    }
+    let from = match T::VIA {
+        Via::Facility(col) => {
+            scope.push_sql(&mut w, p, "s.area_path", Some("s.id"));
+            format!("{} t JOIN facility s ON s.id = t.{col}", T::TABLE)
+        }
+        Via::Person(col) => {
+            scope.push_sql(&mut w, p, "s.area_path", None);
+            format!("{} t JOIN person s ON s.id = t.{col}", T::TABLE)
+        }
+        Via::City => format!("{} t", T::TABLE),
+    };
+    (from, w)
+}
+
+fn t_cols<T: ActivityRecord>() -> String {
+    T::COLS
+        .iter()
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Live records of `T` in the scope matching `cond` (on `t`, parameters from
+/// `$1`), in `order`.
+fn select_where<T: ActivityRecord>(
+    conn: &mut Conn,
+    scope: &Scope,
+    cond: &str,
+    params: &[Value],
+    order: &str,
+) -> Result<Vec<T>> {
+    scope.require(T::READ)?;
+    let mut p = params.to_vec();
+    let (from, w) = scoped_from::<T>(scope, &mut p);
+    conn.query(
+        &format!(
+            "SELECT {} FROM {from} WHERE t.deleted_at IS NULL AND {cond}{w} ORDER BY {order}",
+            t_cols::<T>(),
+        ),
+        &p,
+    )?
+    .iter()
+    .map(T::from_db)
+    .collect()
+}
+
+/// One live record in the scope (outside it: not found).
+pub fn get<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<T> {
+    select_where::<T>(conn, scope, "t.id = $1", &[id.into()], "t.id")?
+        .into_iter()
+        .next()
         .ok_or_else(|| StoreError::NotFound {
             what: T::TABLE,
             id: id.to_string(),
-        })?;
-    T::from_db(&row)
+        })
 }
 
 /// Marks a record deleted.
@@ -513,118 +594,158 @@ pub fn soft_delete<T: ActivityRecord>(conn: &mut Conn, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn select_where<T: ActivityRecord>(
-    conn: &mut Conn,
-    cond: &str,
-    params: &[Value],
-    order: &str,
-) -> Result<Vec<T>> {
-    conn.query(
-        &format!(
-            "SELECT {} FROM {} WHERE deleted_at IS NULL AND {cond} ORDER BY {order}",
-            col_list::<T>(),
-            T::TABLE
-        ),
-        params,
-    )?
-    .iter()
-    .map(T::from_db)
-    .collect()
-}
-
 /// The live staff of a facility, in id order.
-pub fn staff_of_facility(conn: &mut Conn, facility_id: &str) -> Result<Vec<Staff>> {
-    select_where(conn, "facility_id = $1", &[facility_id.into()], "id")
+pub fn staff_of_facility(conn: &mut Conn, scope: &Scope, facility_id: &str) -> Result<Vec<Staff>> {
+    select_where(
+        conn,
+        scope,
+        "t.facility_id = $1",
+        &[facility_id.into()],
+        "t.id",
+    )
 }
 
 /// The live service records of a person, by date.
-pub fn services_of_person(conn: &mut Conn, person_id: &str) -> Result<Vec<ServiceRecord>> {
-    select_where(conn, "person_id = $1", &[person_id.into()], "date, id")
+pub fn services_of_person(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+) -> Result<Vec<ServiceRecord>> {
+    select_where(
+        conn,
+        scope,
+        "t.person_id = $1",
+        &[person_id.into()],
+        "t.date, t.id",
+    )
 }
 
-/// The live service records a facility gave from `from` to `to` (inclusive), by date.
+/// The live service records a facility gave from `from` to `to` (inclusive),
+/// by date: of the people in the scope.
 pub fn services_of_facility(
     conn: &mut Conn,
+    scope: &Scope,
     facility_id: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ServiceRecord>> {
     select_where(
         conn,
-        "facility_id = $1 AND date >= $2 AND date <= $3",
+        scope,
+        "t.facility_id = $1 AND t.date >= $2 AND t.date <= $3",
         &[facility_id.into(), from.into(), to.into()],
-        "date, id",
+        "t.date, t.id",
     )
 }
 
-/// The live enrolments of a facility, by start date.
-pub fn enrolments_of_facility(conn: &mut Conn, facility_id: &str) -> Result<Vec<Enrolment>> {
+/// The live enrolments of a facility, by start date: of the infants in the scope.
+pub fn enrolments_of_facility(
+    conn: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+) -> Result<Vec<Enrolment>> {
     select_where(
         conn,
-        "facility_id = $1",
+        scope,
+        "t.facility_id = $1",
         &[facility_id.into()],
-        "start_date, id",
+        "t.start_date, t.id",
     )
 }
 
 /// The live enrolments of an infant, by start date.
-pub fn enrolments_of_infant(conn: &mut Conn, infant_id: &str) -> Result<Vec<Enrolment>> {
+pub fn enrolments_of_infant(
+    conn: &mut Conn,
+    scope: &Scope,
+    infant_id: &str,
+) -> Result<Vec<Enrolment>> {
     select_where(
         conn,
-        "infant_id = $1",
+        scope,
+        "t.infant_id = $1",
         &[infant_id.into()],
-        "start_date, id",
+        "t.start_date, t.id",
     )
 }
 
-/// The live residences of a care home, by admission.
-pub fn residences_of_facility(conn: &mut Conn, facility_id: &str) -> Result<Vec<Residence>> {
+/// The live residences of a care home, by admission: of the people in the scope.
+pub fn residences_of_facility(
+    conn: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+) -> Result<Vec<Residence>> {
     select_where(
         conn,
-        "facility_id = $1",
+        scope,
+        "t.facility_id = $1",
         &[facility_id.into()],
-        "admitted_date, id",
+        "t.admitted_date, t.id",
     )
 }
 
 /// The live residences of a person, by admission.
-pub fn residences_of_person(conn: &mut Conn, person_id: &str) -> Result<Vec<Residence>> {
+pub fn residences_of_person(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+) -> Result<Vec<Residence>> {
     select_where(
         conn,
-        "person_id = $1",
+        scope,
+        "t.person_id = $1",
         &[person_id.into()],
-        "admitted_date, id",
+        "t.admitted_date, t.id",
     )
 }
 
-/// Live records of a table.
-pub fn count<T: ActivityRecord>(conn: &mut Conn) -> Result<i64> {
+/// A count over `T` in the scope (an aggregate: the read permission or
+/// [`Perm::Aggregates`]).
+fn count_where<T: ActivityRecord>(
+    conn: &mut Conn,
+    scope: &Scope,
+    what: &str,
+    cond: &str,
+    params: &[Value],
+) -> Result<i64> {
+    if !scope.can(T::READ) {
+        scope.require(Perm::Aggregates)?;
+    }
+    let mut p = params.to_vec();
+    let (from, w) = scoped_from::<T>(scope, &mut p);
     conn.query_i64(
-        &format!("SELECT COUNT(*) FROM {} WHERE deleted_at IS NULL", T::TABLE),
-        &[],
+        &format!("SELECT {what} FROM {from} WHERE t.deleted_at IS NULL{cond}{w}"),
+        &p,
     )
+}
+
+/// Live records of a table in the scope.
+pub fn count<T: ActivityRecord>(conn: &mut Conn, scope: &Scope) -> Result<i64> {
+    count_where::<T>(conn, scope, "COUNT(*)", "", &[])
 }
 
 /// Staff of `role` employed on `on` (hired by then and not yet left); with
 /// `certified`, only those holding a certificate.
 pub fn count_staff(
     conn: &mut Conn,
+    scope: &Scope,
     role: StaffRole,
     on: NaiveDate,
     certified: bool,
 ) -> Result<i64> {
     let cert = if certified {
         match conn.backend() {
-            Backend::Postgres => " AND certified",
-            Backend::Sqlite => " AND certified <> 0",
+            Backend::Postgres => " AND t.certified",
+            Backend::Sqlite => " AND t.certified <> 0",
         }
     } else {
         ""
     };
-    conn.query_i64(
+    count_where::<Staff>(
+        conn,
+        scope,
+        "COUNT(*)",
         &format!(
-            "SELECT COUNT(*) FROM staff WHERE deleted_at IS NULL AND role = $1 AND hired_date <= $2 \
-             AND (left_date IS NULL OR left_date > $2){cert}"
+            " AND t.role = $1 AND t.hired_date <= $2 AND (t.left_date IS NULL OR t.left_date > $2){cert}"
         ),
         &[role.code().into(), on.into()],
     )
@@ -633,13 +754,16 @@ pub fn count_staff(
 /// Service records of `kind` dated `from` to `to` (inclusive).
 pub fn count_services(
     conn: &mut Conn,
+    scope: &Scope,
     kind: ServiceKind,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<i64> {
-    conn.query_i64(
-        "SELECT COUNT(*) FROM service_record WHERE deleted_at IS NULL AND kind = $1 \
-         AND date >= $2 AND date <= $3",
+    count_where::<ServiceRecord>(
+        conn,
+        scope,
+        "COUNT(*)",
+        " AND t.kind = $1 AND t.date >= $2 AND t.date <= $3",
         &[kind.code().into(), from.into(), to.into()],
     )
 }
@@ -647,32 +771,39 @@ pub fn count_services(
 /// Distinct people given a service of `kind` from `from` to `to` (inclusive).
 pub fn count_people_served(
     conn: &mut Conn,
+    scope: &Scope,
     kind: ServiceKind,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<i64> {
-    conn.query_i64(
-        "SELECT COUNT(DISTINCT person_id) FROM service_record WHERE deleted_at IS NULL \
-         AND kind = $1 AND date >= $2 AND date <= $3",
+    count_where::<ServiceRecord>(
+        conn,
+        scope,
+        "COUNT(DISTINCT t.person_id)",
+        " AND t.kind = $1 AND t.date >= $2 AND t.date <= $3",
         &[kind.code().into(), from.into(), to.into()],
     )
 }
 
-/// Every live record in id order, streamed to `f` in pages (for export).
+/// Every live record in the scope in id order, streamed to `f` in pages (for
+/// export; the caller checks [`ActivityRecord::EXPORT`] and audits).
 pub fn for_each<T: ActivityRecord>(
     conn: &mut Conn,
+    scope: &Scope,
     mut f: impl FnMut(&T) -> Result<()>,
 ) -> Result<usize> {
+    scope.require(T::READ)?;
     let mut after = String::new();
     let mut n = 0;
     loop {
+        let mut p: Vec<Value> = vec![after.as_str().into()];
+        let (from, w) = scoped_from::<T>(scope, &mut p);
         let rows = conn.query(
             &format!(
-                "SELECT {} FROM {} WHERE deleted_at IS NULL AND id > $1 ORDER BY id LIMIT 5000",
-                col_list::<T>(),
-                T::TABLE
+                "SELECT {} FROM {from} WHERE t.deleted_at IS NULL AND t.id > $1{w} ORDER BY t.id LIMIT 5000",
+                t_cols::<T>(),
             ),
-            &[after.as_str().into()],
+            &p,
         )?;
         if rows.is_empty() {
             return Ok(n);

@@ -227,6 +227,13 @@ pub fn random_token(n: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
 }
 
+/// `n` random bytes as upper-case hex (record ids assigned by the server).
+pub fn random_hex(n: usize) -> String {
+    let mut v = vec![0u8; n];
+    rand::rng().fill_bytes(&mut v);
+    hex(&v).to_ascii_uppercase()
+}
+
 /// Constant-time equality of two strings (for CSRF tokens and the like).
 pub fn ct_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

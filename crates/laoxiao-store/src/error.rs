@@ -37,6 +37,11 @@ pub enum StoreError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// The ID number is registered in an area outside the caller's scope. Says
+    /// nothing more (no record id, area or name): the caller already holds the
+    /// number, and the transfer request needs to know that it is registered.
+    #[error("this person is registered in another area; request a transfer (POST /api/transfers)")]
+    RegisteredElsewhere,
     #[error("import rejected: {} row error(s); nothing was written", .0.len())]
     ImportRejected(Vec<RowError>),
     #[error("unsupported file: {0}")]
@@ -68,6 +73,7 @@ impl StoreError {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Invalid(_) => "validation_failed",
             StoreError::Conflict(_) => "conflict",
+            StoreError::RegisteredElsewhere => "registered_elsewhere",
             StoreError::ImportRejected(_) => "import_rejected",
             StoreError::UnsupportedFile(_) => "unsupported_file",
             StoreError::File(_) => "file_unreadable",
@@ -84,7 +90,7 @@ impl StoreError {
         match self {
             StoreError::NotFound { .. } => 404,
             StoreError::Invalid(_) | StoreError::ImportRejected(_) => 422,
-            StoreError::Conflict(_) => 409,
+            StoreError::Conflict(_) | StoreError::RegisteredElsewhere => 409,
             StoreError::Forbidden(_) => 403,
             StoreError::UnsupportedFile(_) | StoreError::File(_) => 400,
             StoreError::Connect(_) => 503,

@@ -3,7 +3,7 @@
 use laoxiao_model::columns::{class_to_row, facility_to_row};
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
 use laoxiao_model::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
@@ -173,8 +173,41 @@ fn check_in_scope(reference: &Reference, scope: &Scope, f: &Facility) -> Result<
     }
 }
 
-/// Creates a facility in the scope; a live facility with the same id is a conflict.
-/// Audited.
+/// A fresh id for a facility created through the API or console.
+pub fn new_id() -> String {
+    format!("F-{}", crate::crypto::random_hex(8))
+}
+
+/// A fresh id for a childcare class added through the API.
+pub fn new_class_id() -> String {
+    format!("C-{}", crate::crypto::random_hex(8))
+}
+
+/// Refuses an id held by any facility, live or deleted: creating never
+/// revives a record (only a city-wide import does). A row outside the scope is
+/// a conflict that names nothing.
+fn check_id_free(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
+    let Some(r) = conn.query_opt(
+        "SELECT area_path, deleted_at FROM facility WHERE id = $1",
+        &[id.into()],
+    )?
+    else {
+        return Ok(());
+    };
+    Err(StoreError::Conflict(
+        if scope.contains_facility(id, &r.text(0)) {
+            match r.opt_text(1) {
+                None => format!("facility {id:?} already exists"),
+                Some(_) => format!("facility {id:?} exists (deleted); import it to restore it"),
+            }
+        } else {
+            "this id is not available; leave it out to have one assigned".to_string()
+        },
+    ))
+}
+
+/// Creates a facility in the scope; an id held by any facility (live or
+/// deleted) is a conflict. Audited.
 pub fn create(
     conn: &mut Conn,
     reference: &Reference,
@@ -189,16 +222,7 @@ pub fn create(
     }
     validate(reference, f)?;
     check_in_scope(reference, scope, f)?;
-    let live = conn.query_i64(
-        "SELECT COUNT(*) FROM facility WHERE id = $1 AND deleted_at IS NULL",
-        &[f.id.as_str().into()],
-    )?;
-    if live > 0 {
-        return Err(StoreError::Conflict(format!(
-            "facility {:?} already exists",
-            f.id
-        )));
-    }
+    check_id_free(conn, scope, &f.id)?;
     upsert(conn, reference, f, &now_rfc3339())?;
     let after = get(conn, scope, &f.id)?;
     audit::append(
@@ -409,10 +433,62 @@ pub fn count(
 ) -> Result<i64> {
     if !scope.can(Perm::ReadFacilities) {
         scope.require(Perm::Aggregates)?;
+        if q.q.is_some() {
+            // The text search covers operators and ids, which are not public.
+            return Err(StoreError::Forbidden("aggregates only".into()));
+        }
     }
     let mut p = Vec::new();
     let w = where_clause(reference, scope, q, &mut p)?;
     conn.query_i64(&format!("SELECT COUNT(*) FROM facility WHERE {w}"), &p)
+}
+
+/// A facility as a point on a map: public fields only (see the table of
+/// public facility fields in docs/security.md), and the register id only for
+/// callers who may read facilities (it links to the record).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapPoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub kind: FacilityKind,
+    pub lng: f64,
+    pub lat: f64,
+}
+
+/// At most this many facility points go on a map.
+pub const MAX_POINTS: usize = 3000;
+
+/// Live facilities with coordinates in the area subtree `path`, within the
+/// scope, in id order (at most [`MAX_POINTS`]). Readers of facilities or of
+/// aggregates may ask.
+pub fn map_points(conn: &mut Conn, scope: &Scope, path: &str) -> Result<Vec<MapPoint>> {
+    if !scope.can(Perm::ReadFacilities) {
+        scope.require(Perm::Aggregates)?;
+    }
+    let with_id = scope.can(Perm::ReadFacilities);
+    let mut p: Vec<Value> = vec![path.into(), path_upper(path).into()];
+    let mut w = String::from(
+        "deleted_at IS NULL AND area_path >= $1 AND area_path < $2 AND lng IS NOT NULL AND lat IS NOT NULL",
+    );
+    scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
+    conn.query(
+        &format!(
+            "SELECT id, name, kind, lng, lat FROM facility WHERE {w} ORDER BY id LIMIT {MAX_POINTS}"
+        ),
+        &p,
+    )?
+    .iter()
+    .map(|r| {
+        Ok(MapPoint {
+            id: with_id.then(|| r.text(0)),
+            name: r.text(1),
+            kind: r.text(2).parse().map_err(StoreError::Database)?,
+            lng: r.opt_real(3).unwrap_or_default(),
+            lat: r.opt_real(4).unwrap_or_default(),
+        })
+    })
+    .collect()
 }
 
 const CLASS_COLS: &str =
@@ -462,6 +538,94 @@ pub fn class_params(c: &ChildcareClass, now: &str) -> Vec<Value> {
 /// Inserts or updates a class (already validated); its facility must exist.
 pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()> {
     conn.execute(&class_upsert_sql(), &class_params(c, now))?;
+    Ok(())
+}
+
+/// Writes the classes of a facility in the scope; with `replace`, its live
+/// classes not listed are removed. Audited as one `childcare_classes` entry
+/// when they changed. Run inside the caller's transaction.
+///
+/// A class id held by a class of another facility — live or deleted, in any
+/// area — is refused: a class never moves between facilities, and a deleted
+/// one is revived only by its own facility. Callers that are not city-wide
+/// may name only their facility's own classes (new ones get
+/// [`new_class_id`], listed in `assigned`), so the answer is the same whether
+/// the id exists elsewhere or not.
+pub fn write_classes(
+    conn: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+    classes: &[ChildcareClass],
+    assigned: &[String],
+    replace: bool,
+) -> Result<()> {
+    scope.require(Perm::WriteFacilities)?;
+    let before = classes_of(conn, scope, facility_id)?;
+    let now = now_rfc3339();
+    let mut errs = Vec::new();
+    for (i, class) in classes.iter().enumerate() {
+        let owner = conn.query_opt(
+            "SELECT facility_id FROM childcare_class WHERE id = $1",
+            &[class.id.as_str().into()],
+        )?;
+        let fresh = assigned.contains(&class.id);
+        match owner {
+            // A random id that happens to be taken: never overwrite.
+            Some(_) if fresh => {
+                return Err(StoreError::Conflict(
+                    "an assigned class id was taken; send the request again".into(),
+                ));
+            }
+            Some(row) if row.text(0) == facility_id => {}
+            None if fresh || scope.is_city_wide() => {}
+            Some(_) if scope.is_city_wide() => {
+                return Err(StoreError::Conflict(format!(
+                    "class {:?} belongs to another facility",
+                    class.id
+                )));
+            }
+            _ => errs.push(laoxiao_model::FieldError::new(
+                format!("classes[{i}].id"),
+                "not a class of this facility; leave the id out to add a class",
+            )),
+        }
+    }
+    if !errs.is_empty() {
+        return Err(StoreError::Invalid(errs));
+    }
+    for class in classes {
+        upsert_class(conn, class, &now)?;
+    }
+    if replace {
+        let mut params: Vec<Value> = vec![now.as_str().into(), facility_id.into()];
+        let mut sql = String::from(
+            "UPDATE childcare_class SET deleted_at = $1, updated_at = $1 \
+             WHERE facility_id = $2 AND deleted_at IS NULL",
+        );
+        if !classes.is_empty() {
+            let mut ph = Vec::with_capacity(classes.len());
+            for class in classes {
+                params.push(class.id.as_str().into());
+                ph.push(format!("${}", params.len()));
+            }
+            sql.push_str(&format!(" AND id NOT IN ({})", ph.join(", ")));
+        }
+        conn.execute(&sql, &params)?;
+    }
+    let after = classes_of(conn, scope, facility_id)?;
+    if before != after {
+        audit::append(
+            conn,
+            scope,
+            audit::Event {
+                action: "update",
+                entity: "childcare_classes",
+                entity_id: Some(facility_id),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )?;
+    }
     Ok(())
 }
 

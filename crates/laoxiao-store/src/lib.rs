@@ -16,6 +16,7 @@ pub mod people;
 pub mod scope;
 pub mod tally;
 pub mod testdb;
+pub mod transfers;
 
 use std::sync::Arc;
 

@@ -31,6 +31,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_tally.sql"),
         include_str!("../migrations/postgres/0004_tally.sql"),
     ),
+    (
+        5,
+        "transfers",
+        include_str!("../migrations/sqlite/0005_transfers.sql"),
+        include_str!("../migrations/postgres/0005_transfers.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

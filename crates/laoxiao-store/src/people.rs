@@ -271,22 +271,77 @@ fn check_in_scope(reference: &Reference, scope: &Scope, p: &Person) -> Result<()
     }
 }
 
-/// Creates a person in the scope; a live record with the same id is a conflict.
-/// Audited (ID number masked in the snapshot).
+/// A fresh register id for a person created through the API or console
+/// (random, so it says nothing about the register's size or other records).
+pub fn new_id() -> String {
+    format!("P-{}", crate::crypto::random_hex(8))
+}
+
+/// Refuses an id held by any row, live or deleted: creating never revives a
+/// record (only a city-wide import does). A row outside the scope is a
+/// conflict that names nothing.
+fn check_id_free(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
+    let Some(r) = conn.query_opt(
+        "SELECT area_path, deleted_at FROM person WHERE id = $1",
+        &[id.into()],
+    )?
+    else {
+        return Ok(());
+    };
+    Err(StoreError::Conflict(
+        if scope.can(Perm::ReadPeople) && scope.contains_path(&r.text(0)) {
+            match r.opt_text(1) {
+                None => format!("person {id:?} already exists"),
+                Some(_) => format!("person {id:?} exists (deleted); import it to restore it"),
+            }
+        } else {
+            "this id is not available; leave it out to have one assigned".to_string()
+        },
+    ))
+}
+
+/// Refuses an ID number another record holds (live or deleted). Inside the
+/// scope the conflict names that record; outside it says only that the person
+/// is registered elsewhere ([`StoreError::RegisteredElsewhere`]), so that the
+/// caller can request a transfer — no id, area or name.
+fn check_id_number_free(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    p: &Person,
+) -> Result<()> {
+    let hmac = reference.keys()?.hmac(&p.id_number);
+    let Some(other) = conn.query_opt(
+        "SELECT id, area_path, deleted_at FROM person WHERE id_number_hmac = $1 AND id <> $2",
+        &[hmac.into(), p.id.as_str().into()],
+    )?
+    else {
+        return Ok(());
+    };
+    if scope.contains_path(&other.text(1)) {
+        Err(StoreError::Conflict(format!(
+            "the ID number is already registered as person {:?}{}",
+            other.text(0),
+            if other.opt_text(2).is_some() {
+                " (deleted)"
+            } else {
+                ""
+            }
+        )))
+    } else {
+        Err(StoreError::RegisteredElsewhere)
+    }
+}
+
+/// Creates a person in the scope; an id held by any record (live or deleted)
+/// or an ID number registered already is a conflict. Audited (ID number
+/// masked in the snapshot).
 pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     validate(reference, p)?;
     check_in_scope(reference, scope, p)?;
-    let live = conn.query_i64(
-        "SELECT COUNT(*) FROM person WHERE id = $1 AND deleted_at IS NULL",
-        &[p.id.as_str().into()],
-    )?;
-    if live > 0 {
-        return Err(StoreError::Conflict(format!(
-            "person {:?} already exists",
-            p.id
-        )));
-    }
+    check_id_free(conn, scope, &p.id)?;
+    check_id_number_free(conn, reference, scope, p)?;
     upsert(conn, reference, p, &now_rfc3339())?;
     let after = get(conn, reference, scope, &p.id)?;
     audit::append(
@@ -310,6 +365,7 @@ pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
     let before = get(conn, reference, scope, &p.id)?;
     validate(reference, p)?;
     check_in_scope(reference, scope, p)?;
+    check_id_number_free(conn, reference, scope, p)?;
     upsert(conn, reference, p, &now_rfc3339())?;
     let after = get(conn, reference, scope, &p.id)?;
     audit::append(

@@ -226,6 +226,18 @@ impl Scope {
         }
     }
 
+    /// Whether the scope covers every record of the city (the system, or a
+    /// city-wide account that is not tied to one facility). Only such callers
+    /// may choose record ids: for anyone else an id taken outside their area
+    /// would answer differently from a free one (an existence oracle).
+    pub fn is_city_wide(&self) -> bool {
+        self.facility.is_none()
+            && self
+                .area_path
+                .as_deref()
+                .is_none_or(|p| p.matches('/').count() <= 2)
+    }
+
     /// Whether an area path lies in the scope's subtree.
     pub fn contains_path(&self, path: &str) -> bool {
         self.area_path
@@ -298,5 +310,9 @@ mod tests {
         let mut w = String::new();
         op.push_sql(&mut w, &mut p, "area_path", None);
         assert!(w.ends_with("1 = 0"));
+        assert!(!op.is_city_wide());
+        assert!(!s.is_city_wide());
+        assert!(Scope::user(Actor::default(), Role::CityAdmin, "/330400/", None).is_city_wide());
+        assert!(Scope::system("t").is_city_wide());
     }
 }

@@ -986,33 +986,76 @@ mod activity_registers {
             let mut c = s.conn().expect("conn");
             let (end20, end22) = (d("2020-12-31"), d("2022-12-31"));
             assert_eq!(
-                activity::count_staff(&mut c, StaffRole::CareWorker, end20, true).expect("n"),
+                activity::count_staff(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    StaffRole::CareWorker,
+                    end20,
+                    true
+                )
+                .expect("n"),
                 2
             );
             assert_eq!(
-                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                activity::count_staff(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    StaffRole::CareWorker,
+                    end22,
+                    true
+                )
+                .expect("n"),
                 1
             );
             assert_eq!(
-                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, false).expect("n"),
+                activity::count_staff(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    StaffRole::SocialWorker,
+                    end22,
+                    false
+                )
+                .expect("n"),
                 1
             );
             assert_eq!(
-                activity::count_staff(&mut c, StaffRole::SocialWorker, end22, true).expect("n"),
+                activity::count_staff(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    StaffRole::SocialWorker,
+                    end22,
+                    true
+                )
+                .expect("n"),
                 0
             );
             let (jan, dec) = (d("2022-01-01"), d("2022-12-31"));
             assert_eq!(
-                activity::count_services(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                activity::count_services(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    ServiceKind::Visit,
+                    jan,
+                    dec
+                )
+                .expect("n"),
                 12
             );
             assert_eq!(
-                activity::count_people_served(&mut c, ServiceKind::Visit, jan, dec).expect("n"),
+                activity::count_people_served(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    ServiceKind::Visit,
+                    jan,
+                    dec
+                )
+                .expect("n"),
                 1
             );
             assert_eq!(
                 activity::count_services(
                     &mut c,
+                    &laoxiao_store::Scope::system("test"),
                     ServiceKind::Visit,
                     d("2022-06-01"),
                     d("2022-06-30")
@@ -1020,32 +1063,65 @@ mod activity_registers {
                 .expect("n"),
                 1
             );
-            let of_e1 = activity::services_of_person(&mut c, "E1").expect("list");
+            let of_e1 =
+                activity::services_of_person(&mut c, &laoxiao_store::Scope::system("test"), "E1")
+                    .expect("list");
             assert_eq!(of_e1.len(), 12);
             assert_eq!(of_e1[0].date, d("2022-01-15"));
-            let a: ServiceRecord = activity::get(&mut c, "A1").expect("A1");
+            let a: ServiceRecord =
+                activity::get(&mut c, &laoxiao_store::Scope::system("test"), "A1").expect("A1");
             assert_eq!(a, sv[12]);
             assert_eq!(
-                activity::services_of_facility(&mut c, "H1", jan, d("2022-03-31"))
-                    .expect("list")
+                activity::services_of_facility(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    "H1",
+                    jan,
+                    d("2022-03-31")
+                )
+                .expect("list")
+                .len(),
+                3
+            );
+            assert_eq!(
+                activity::staff_of_facility(&mut c, &laoxiao_store::Scope::system("test"), "H1")
+                    .expect("s")
                     .len(),
                 3
             );
             assert_eq!(
-                activity::staff_of_facility(&mut c, "H1").expect("s").len(),
-                3
-            );
-            assert_eq!(
-                activity::enrolments_of_facility(&mut c, "N1").expect("e"),
+                activity::enrolments_of_facility(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    "N1"
+                )
+                .expect("e"),
                 en
             );
-            assert_eq!(activity::enrolments_of_infant(&mut c, "I1").expect("e"), en);
             assert_eq!(
-                activity::residences_of_facility(&mut c, "H1").expect("r"),
+                activity::enrolments_of_infant(&mut c, &laoxiao_store::Scope::system("test"), "I1")
+                    .expect("e"),
+                en
+            );
+            assert_eq!(
+                activity::residences_of_facility(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    "H1"
+                )
+                .expect("r"),
                 re
             );
-            assert_eq!(activity::residences_of_person(&mut c, "E3").expect("r"), re);
-            assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 1);
+            assert_eq!(
+                activity::residences_of_person(&mut c, &laoxiao_store::Scope::system("test"), "E3")
+                    .expect("r"),
+                re
+            );
+            assert_eq!(
+                activity::count::<StudentCohort>(&mut c, &laoxiao_store::Scope::system("test"))
+                    .expect("n"),
+                1
+            );
 
             // An update is seen, and an unchanged row keeps its timestamp.
             let before = c
@@ -1070,12 +1146,19 @@ mod activity_registers {
                 .text(0);
             assert_eq!(before, after);
             assert_eq!(
-                activity::count_staff(&mut c, StaffRole::CareWorker, end22, true).expect("n"),
+                activity::count_staff(
+                    &mut c,
+                    &laoxiao_store::Scope::system("test"),
+                    StaffRole::CareWorker,
+                    end22,
+                    true
+                )
+                .expect("n"),
                 0
             );
             activity::soft_delete::<Staff>(&mut c, "S1").expect("delete");
             assert!(matches!(
-                activity::get::<Staff>(&mut c, "S1"),
+                activity::get::<Staff>(&mut c, &laoxiao_store::Scope::system("test"), "S1"),
                 Err(StoreError::NotFound { .. })
             ));
         });
@@ -1164,14 +1247,27 @@ mod activity_registers {
                 for role in StaffRole::ALL {
                     for cert in [false, true] {
                         v.push(
-                            activity::count_staff(&mut c, *role, d("2022-12-31"), cert).expect("n"),
+                            activity::count_staff(
+                                &mut c,
+                                &laoxiao_store::Scope::system("test"),
+                                *role,
+                                d("2022-12-31"),
+                                cert,
+                            )
+                            .expect("n"),
                         );
                     }
                 }
                 for kind in ServiceKind::ALL {
                     v.push(
-                        activity::count_services(&mut c, *kind, d("2022-01-01"), d("2022-12-31"))
-                            .expect("n"),
+                        activity::count_services(
+                            &mut c,
+                            &laoxiao_store::Scope::system("test"),
+                            *kind,
+                            d("2022-01-01"),
+                            d("2022-12-31"),
+                        )
+                        .expect("n"),
                     );
                 }
                 v.push(
@@ -1186,6 +1282,159 @@ mod activity_registers {
             .collect();
         assert_eq!(answers.len(), 2);
         assert_eq!(answers[0], answers[1]);
+    }
+
+    /// Hole 10: the activity registers' reads, counts and exports follow the
+    /// caller's scope through the facility or person a record belongs to, and
+    /// exports are audited.
+    #[test]
+    fn hole_10_activity_reads_and_exports_take_the_scope() {
+        use laoxiao_model::columns::{HeaderLang, RecordKind};
+        use laoxiao_store::io::{ExportFormat, export_to_writer};
+        each_db(|s| {
+            registers(s);
+            let (mut st, mut sv, en, mut re, co) = batch_parts();
+            // A care home and a person in another county, with staff, a
+            // service record and a residence of their own.
+            let town_b = s.reference.areas.children("330411")[0].code.clone();
+            let mut c = s.conn().expect("conn");
+            let now = "2022-12-31T00:00:00Z";
+            facilities::upsert(
+                &mut c,
+                &s.reference,
+                &facility("HB", &town_b, FacilityKind::ElderlyInstitution, 30),
+                now,
+            )
+            .expect("HB");
+            people::upsert(
+                &mut c,
+                &s.reference,
+                &elderly("EB", &town_b, "1939-01-01", 41),
+                now,
+            )
+            .expect("EB");
+            st.push(staff("SB", "HB", StaffRole::CareWorker, SkillGrade::Senior));
+            let mut vb = service("VB", "EB", ServiceKind::Visit, "2022-04-01");
+            vb.facility_id = Some("HB".into());
+            sv.push(vb);
+            re.push(Residence {
+                id: "RB".into(),
+                person_id: "EB".into(),
+                facility_id: "HB".into(),
+                admitted_date: d("2021-01-10"),
+                discharged_date: None,
+            });
+            let batch = ActivityBatch {
+                staff: &st,
+                services: &sv,
+                enrolments: &en,
+                residences: &re,
+                student_cohorts: &co,
+            };
+            load_activity_on(s, &batch, None, today()).expect("load");
+            let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+            let sys = Scope::system("test");
+            // One by one: outside the scope is not found.
+            assert!(activity::get::<Staff>(&mut c, &county, "S1").is_ok());
+            assert!(matches!(
+                activity::get::<Staff>(&mut c, &county, "SB"),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(matches!(
+                activity::get::<Residence>(&mut c, &county, "RB"),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(activity::get::<Residence>(&mut c, &sys, "RB").is_ok());
+            assert!(
+                activity::staff_of_facility(&mut c, &county, "HB")
+                    .expect("list")
+                    .is_empty()
+            );
+            assert!(
+                activity::services_of_person(&mut c, &county, "EB")
+                    .expect("list")
+                    .is_empty()
+            );
+            assert!(
+                activity::residences_of_facility(&mut c, &county, "HB")
+                    .expect("list")
+                    .is_empty()
+            );
+            let (jan, dec) = (d("2022-01-01"), d("2022-12-31"));
+            assert_eq!(
+                activity::count_services(&mut c, &county, ServiceKind::Visit, jan, dec).expect("n"),
+                12
+            );
+            assert_eq!(
+                activity::count_services(&mut c, &sys, ServiceKind::Visit, jan, dec).expect("n"),
+                13
+            );
+            assert_eq!(
+                activity::count::<Staff>(&mut c, &county).expect("n"),
+                activity::count::<Staff>(&mut c, &sys).expect("n") - 1
+            );
+            // Analysts: counts, never a record.
+            let analyst = user_scope(Role::Analyst, "/330400/330402/", None);
+            assert_eq!(
+                activity::count::<Residence>(&mut c, &analyst).expect("n"),
+                1
+            );
+            assert!(matches!(
+                activity::get::<Residence>(&mut c, &analyst, "R1"),
+                Err(StoreError::Forbidden(_))
+            ));
+            // Operators: their own facility's staff only, no personal records.
+            let op = user_scope(Role::FacilityOperator, "/330400/", Some("H1"));
+            let mine = activity::staff_of_facility(&mut c, &op, "H1").expect("own staff");
+            assert_eq!(mine.len(), 3);
+            assert!(activity::get::<Staff>(&mut c, &op, "S4").is_err());
+            assert!(activity::residences_of_person(&mut c, &op, "E3").is_err());
+            // Exports: the scope's rows only, audited; refused without the permission.
+            for (kind, hidden) in [
+                (RecordKind::Staff, "SB"),
+                (RecordKind::Services, "VB"),
+                (RecordKind::Residences, "RB"),
+            ] {
+                let mut out = Vec::new();
+                let n = export_to_writer(
+                    s,
+                    &county,
+                    kind,
+                    ExportFormat::Csv,
+                    HeaderLang::English,
+                    false,
+                    &mut out,
+                )
+                .expect("export");
+                let text = String::from_utf8_lossy(&out);
+                assert!(n > 0, "{kind:?}");
+                assert!(!text.contains(hidden), "{kind:?} export shows {hidden}");
+                let q = audit::AuditQuery {
+                    action: Some("export".into()),
+                    entity: Some(kind.code().into()),
+                    ..Default::default()
+                };
+                let auditor = user_scope(Role::Auditor, "/330400/", None);
+                let entries = audit::search(&mut c, &auditor, &q).expect("trail");
+                assert!(
+                    entries.iter().any(|e| e.actor == county.actor.user),
+                    "{kind:?} export not audited"
+                );
+                let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+                assert!(matches!(
+                    export_to_writer(
+                        s,
+                        &town,
+                        kind,
+                        ExportFormat::Csv,
+                        HeaderLang::English,
+                        false,
+                        Vec::new()
+                    ),
+                    Err(StoreError::Forbidden(_))
+                ));
+            }
+        });
     }
 }
 
@@ -1224,7 +1473,11 @@ fn bulk_activity_loads_rebuild_their_indexes() {
         }
         .expect("index");
         assert_eq!(idx, 1);
-        assert_eq!(activity::count::<StudentCohort>(&mut c).expect("n"), 60_000);
+        assert_eq!(
+            activity::count::<StudentCohort>(&mut c, &laoxiao_store::Scope::system("test"))
+                .expect("n"),
+            60_000
+        );
         let again = c
             .transaction(|c| activity::write_many(c, &items[..10], "2023-01-01T00:00:00Z", |_| {}))
             .expect("again");
@@ -1410,4 +1663,426 @@ fn the_tally_follows_every_write_and_counts_match_the_rows() {
             }
         }
     });
+}
+
+// ---- Holes 3 and 4 of the November 2026 review: oracles and takeovers ----
+
+mod holes {
+    use super::*;
+    use laoxiao_model::{ChildcareClass, ClassType};
+    use laoxiao_store::transfers::{self, Decision, Mailbox, TransferStatus};
+    use laoxiao_store::{Actor, Role, Scope, audit};
+
+    fn user(role: Role, path: &str) -> Scope {
+        Scope::user(
+            Actor {
+                user: format!("u-{}-{path}", role.code()),
+                ip: None,
+            },
+            role,
+            path,
+            None,
+        )
+    }
+
+    fn town_b(s: &Store) -> String {
+        s.reference.areas.children("330411")[0].code.clone()
+    }
+
+    fn path_of(s: &Store, code: &str) -> String {
+        s.reference.areas.get(code).expect("area").path.clone()
+    }
+
+    fn area_path_of(c: &mut laoxiao_store::Conn, table: &str, id: &str) -> (String, bool) {
+        let r = c
+            .query_opt(
+                &format!("SELECT area_path, deleted_at FROM {table} WHERE id = $1"),
+                &[id.into()],
+            )
+            .expect("query")
+            .expect("row");
+        (r.text(0), r.opt_text(1).is_some())
+    }
+
+    #[test]
+    fn hole_03_out_of_scope_duplicate_reveals_nothing() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            let tb = town_b(s);
+            let pb = elderly("PB", &tb, "1941-03-05", 13);
+            people::create(&mut c, r, &sys, &pb).expect("pb");
+            let town = user(Role::TownStaff, "/330400/330402/330402007/");
+            // The same person registered again in town A: only "registered elsewhere".
+            let mut again = elderly("NEW1", "330402007", "1941-03-05", 13);
+            again.id_number = pb.id_number.clone();
+            let e = people::create(&mut c, r, &town, &again).expect_err("duplicate");
+            assert!(matches!(e, StoreError::RegisteredElsewhere), "{e:?}");
+            assert_eq!(e.code(), "registered_elsewhere");
+            assert_eq!(e.http_status(), 409);
+            let msg = e.to_string();
+            for secret in ["PB", tb.as_str(), "330411", "王某某"] {
+                assert!(!msg.contains(secret), "{msg:?} reveals {secret}");
+            }
+            // Changing one's own person to that number: the same answer.
+            let pa = elderly("PA", "330402007", "1940-03-05", 11);
+            people::create(&mut c, r, &town, &pa).expect("pa");
+            let mut pa2 = pa.clone();
+            pa2.id_number = pb.id_number.clone();
+            pa2.birth_date = pb.birth_date;
+            pa2.sex = pb.sex;
+            assert!(matches!(
+                people::update(&mut c, r, &town, &pa2),
+                Err(StoreError::RegisteredElsewhere)
+            ));
+            // Even a deleted record elsewhere answers so (it keeps the number).
+            people::soft_delete(&mut c, r, &sys, "PB").expect("delete");
+            assert!(matches!(
+                people::create(&mut c, r, &town, &again),
+                Err(StoreError::RegisteredElsewhere)
+            ));
+            // Inside the scope the conflict may name the record.
+            let county_b = user(Role::CountyAdmin, "/330400/330411/");
+            let mut in_b = elderly("NEW2", &tb, "1941-03-05", 13);
+            in_b.id_number = pb.id_number.clone();
+            match people::create(&mut c, r, &county_b, &in_b) {
+                Err(StoreError::Conflict(m)) => assert!(m.contains("PB"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+            // Ids taken outside the scope: a conflict that names nothing.
+            let mut taken = elderly("PB", "330402007", "1942-03-05", 17);
+            taken.id = "PB".into();
+            match people::create(&mut c, r, &town, &taken) {
+                Err(StoreError::Conflict(m)) => {
+                    assert!(!m.contains("PB") && !m.contains("deleted"), "{m}")
+                }
+                other => panic!("{other:?}"),
+            }
+        });
+    }
+
+    #[test]
+    fn hole_04_create_never_revives_a_deleted_record_of_another_area() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            let tb = town_b(s);
+            people::create(&mut c, r, &sys, &elderly("PB", &tb, "1941-03-05", 13)).expect("pb");
+            facilities::create(
+                &mut c,
+                r,
+                &sys,
+                &facility("FB", &tb, FacilityKind::ElderlyInstitution, 20),
+            )
+            .expect("fb");
+            people::soft_delete(&mut c, r, &sys, "PB").expect("delete pb");
+            facilities::soft_delete(&mut c, &sys, "FB").expect("delete fb");
+            let county = user(Role::CountyAdmin, "/330400/330402/");
+            let mut p = elderly("PB", "330402007", "1950-01-01", 21);
+            p.id = "PB".into();
+            let e = people::create(&mut c, r, &county, &p).expect_err("takeover");
+            assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+            assert!(!e.to_string().contains("deleted"));
+            let e = facilities::create(
+                &mut c,
+                r,
+                &county,
+                &facility("FB", "330402007", FacilityKind::ElderlyInstitution, 20),
+            )
+            .expect_err("takeover");
+            assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+            // Both rows are where they were, still deleted.
+            assert_eq!(
+                area_path_of(&mut c, "person", "PB"),
+                (path_of(s, &tb), true)
+            );
+            assert_eq!(
+                area_path_of(&mut c, "facility", "FB"),
+                (path_of(s, &tb), true)
+            );
+            // Creating revives nothing even city-wide (import restores).
+            let city = user(Role::CityAdmin, "/330400/");
+            match people::create(&mut c, r, &city, &p) {
+                Err(StoreError::Conflict(m)) => assert!(m.contains("deleted"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(
+                area_path_of(&mut c, "person", "PB"),
+                (path_of(s, &tb), true)
+            );
+        });
+    }
+
+    #[test]
+    fn hole_04_classes_never_move_between_facilities() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            let tb = town_b(s);
+            let nursery = |id: &str, area: &str| Facility {
+                approved_slots: Some(40),
+                beds: None,
+                nursing_beds: None,
+                dementia_beds: None,
+                rating: None,
+                ..facility(id, area, FacilityKind::ChildcareInstitution, 0)
+            };
+            let class = |id: &str, fac: &str| ChildcareClass {
+                id: id.into(),
+                facility_id: fac.into(),
+                class_type: ClassType::MixedAgeClass,
+                capacity: 18,
+                enrolled: 3,
+                caregivers: 3,
+                monthly_fee_fen: None,
+            };
+            for (f, cl) in [
+                (nursery("NA", "330402007"), "CA"),
+                (nursery("NB", &tb), "CB"),
+            ] {
+                facilities::create(&mut c, r, &sys, &f).expect("nursery");
+                facilities::write_classes(&mut c, &sys, &f.id, &[class(cl, &f.id)], &[], false)
+                    .expect("class");
+            }
+            facilities::create(&mut c, r, &sys, &nursery("NB2", &tb)).expect("nb2");
+            facilities::write_classes(&mut c, &sys, "NB2", &[class("CB2", "NB2")], &[], false)
+                .expect("class");
+            facilities::soft_delete(&mut c, &sys, "NB2").expect("delete NB2 and CB2");
+            let town = user(Role::TownStaff, "/330400/330402/330402007/");
+            // A live class of another county's facility, a deleted one, and an
+            // id never used answer alike.
+            let mut answers = Vec::new();
+            for id in ["CB", "CB2", "C-NEVER"] {
+                match facilities::write_classes(&mut c, &town, "NA", &[class(id, "NA")], &[], false)
+                {
+                    Err(StoreError::Invalid(v)) => answers.push(v[0].reason.clone()),
+                    other => panic!("{id}: {other:?}"),
+                }
+            }
+            assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+            // City-wide: a conflict, and the class stays with its facility.
+            let city = user(Role::CityAdmin, "/330400/");
+            for id in ["CB", "CB2"] {
+                assert!(matches!(
+                    facilities::write_classes(&mut c, &city, "NA", &[class(id, "NA")], &[], false),
+                    Err(StoreError::Conflict(_))
+                ));
+            }
+            for (id, owner) in [("CB", "NB"), ("CB2", "NB2")] {
+                let row = c
+                    .query_opt(
+                        "SELECT facility_id FROM childcare_class WHERE id = $1",
+                        &[id.into()],
+                    )
+                    .expect("q")
+                    .expect("row");
+                assert_eq!(row.text(0), owner);
+            }
+            // Its own classes a facility may still revise.
+            let mut mine = class("CA", "NA");
+            mine.enrolled = 5;
+            facilities::write_classes(&mut c, &town, "NA", &[mine], &[], true).expect("own class");
+        });
+    }
+
+    /// The transfer path for a person registered elsewhere: request, the
+    /// holder's decision, the record's move with its tally, the audit trail.
+    #[test]
+    fn hole_03_transfer_request_moves_the_record_on_approval() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            let tb = town_b(s);
+            let pb = elderly("PB", &tb, "1941-03-05", 13);
+            people::create(&mut c, r, &sys, &pb).expect("pb");
+            let village_a = r.areas.children("330402007")[0].code.clone();
+            let town = user(Role::TownStaff, "/330400/330402/330402007/");
+            let holder = user(Role::CountyAdmin, "/330400/330411/");
+            let count_in = |c: &mut laoxiao_store::Conn, scope: &Scope| {
+                people::count(c, r, scope, &PersonQuery::default()).expect("count")
+            };
+            assert_eq!(count_in(&mut c, &town), 0);
+            // Invalid requests name their fields.
+            match transfers::request(&mut c, r, &town, "123", &tb, "") {
+                Err(StoreError::Invalid(v)) => {
+                    let fields: Vec<&str> = v.iter().map(|e| e.field.as_str()).collect();
+                    assert_eq!(fields, ["id_number", "to_area_code", "reason"]);
+                }
+                other => panic!("{other:?}"),
+            }
+            let unknown = laoxiao_model::idcard::make("330402", d("1950-01-01"), 99);
+            assert!(matches!(
+                transfers::request(&mut c, r, &town, &unknown, &village_a, "迁入"),
+                Err(StoreError::NotFound { .. })
+            ));
+            let t = c
+                .transaction(|c| {
+                    transfers::request(c, r, &town, &pb.id_number, &village_a, "随子女居住")
+                })
+                .expect("request");
+            // The requester sees the status, not the holder's side.
+            assert_eq!(t.status, TransferStatus::Open);
+            assert_eq!(
+                (t.person_id.as_deref(), t.person_name.as_deref()),
+                (None, None)
+            );
+            assert_eq!(t.holding_area_code, None);
+            assert!(t.id_number_masked.contains('*'));
+            let text = serde_json::to_string(&t).expect("json");
+            for secret in ["PB", tb.as_str(), "王某某", pb.id_number.as_str()] {
+                assert!(!text.contains(secret), "{text} reveals {secret}");
+            }
+            // One open request per person.
+            let county_a = user(Role::CountyAdmin, "/330400/330402/");
+            assert!(matches!(
+                transfers::request(&mut c, r, &county_a, &pb.id_number, &village_a, "again"),
+                Err(StoreError::Conflict(_))
+            ));
+            // The holder sees it with the person; others do not see it at all.
+            let inbox = transfers::list(&mut c, r, &holder, Mailbox::Incoming, None).expect("in");
+            assert_eq!(inbox.len(), 1);
+            assert_eq!(inbox[0].person_id.as_deref(), Some("PB"));
+            assert_eq!(inbox[0].person_name.as_deref(), Some("王某某"));
+            let other = user(Role::CountyAdmin, "/330400/330421/");
+            assert!(
+                transfers::list(&mut c, r, &other, Mailbox::Incoming, None)
+                    .expect("in")
+                    .is_empty()
+            );
+            assert!(matches!(
+                transfers::get(&mut c, r, &other, &t.id),
+                Err(StoreError::NotFound { .. })
+            ));
+            // Only the holder decides; the requester cannot approve its own request.
+            assert!(matches!(
+                transfers::decide(&mut c, r, &town, &t.id, Decision::Approve, None),
+                Err(StoreError::NotFound { .. })
+            ));
+            assert!(matches!(
+                transfers::decide(&mut c, r, &holder, &t.id, Decision::Refuse, None),
+                Err(StoreError::Invalid(_))
+            ));
+            let before = count_in(&mut c, &holder);
+            let done = c
+                .transaction(|c| transfers::decide(c, r, &holder, &t.id, Decision::Approve, None))
+                .expect("approve");
+            assert_eq!(done.status, TransferStatus::Approved);
+            // The record has moved, with the tally.
+            let moved = people::get(&mut c, r, &town, "PB").expect("now in town A");
+            assert_eq!(moved.residence_area_code, village_a);
+            assert_eq!(moved.id_number, pb.id_number);
+            assert_eq!(count_in(&mut c, &town), 1);
+            assert_eq!(count_in(&mut c, &holder), before - 1);
+            assert!(people::get(&mut c, r, &holder, "PB").is_err());
+            let seen = transfers::get(&mut c, r, &town, &t.id).expect("requester");
+            assert_eq!(seen.person_id.as_deref(), Some("PB"));
+            // Decided requests stay decided.
+            assert!(matches!(
+                transfers::decide(&mut c, r, &town, &t.id, Decision::Withdraw, None),
+                Err(StoreError::Conflict(_))
+            ));
+            // Every step is in the trail.
+            let auditor = user(Role::Auditor, "/330400/");
+            let actions: Vec<String> =
+                audit::search(&mut c, &auditor, &audit::AuditQuery::default())
+                    .expect("trail")
+                    .into_iter()
+                    .map(|e| e.action)
+                    .collect();
+            for a in ["transfer_request", "transfer", "transfer_approve"] {
+                assert!(
+                    actions.iter().any(|x| x == a),
+                    "{a} not audited: {actions:?}"
+                );
+            }
+            assert_eq!(audit::verify(&mut c).expect("verify").first_broken, None);
+        });
+    }
+
+    #[test]
+    fn hole_03_transfer_requests_are_refused_withdrawn_or_expire() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            let tb = town_b(s);
+            let pb = elderly("PB", &tb, "1941-03-05", 13);
+            people::create(&mut c, r, &sys, &pb).expect("pb");
+            let village_a = r.areas.children("330402007")[0].code.clone();
+            let town = user(Role::TownStaff, "/330400/330402/330402007/");
+            let holder = user(Role::TownStaff, &path_of(s, &tb));
+            // Outside one's own area no target is accepted; one's own person neither.
+            assert!(matches!(
+                transfers::request(&mut c, r, &town, &pb.id_number, "330421001", "x"),
+                Err(StoreError::Invalid(_))
+            ));
+            assert!(matches!(
+                transfers::request(&mut c, r, &holder, &pb.id_number, &tb, "x"),
+                Err(StoreError::Invalid(_))
+            ));
+            let t = transfers::request(&mut c, r, &town, &pb.id_number, &village_a, "迁入")
+                .expect("request");
+            let refused = transfers::decide(
+                &mut c,
+                r,
+                &holder,
+                &t.id,
+                Decision::Refuse,
+                Some("仍在本地居住"),
+            )
+            .expect("refuse");
+            assert_eq!(refused.status, TransferStatus::Refused);
+            let seen = transfers::get(&mut c, r, &town, &t.id).expect("get");
+            assert_eq!(seen.decision_reason.as_deref(), Some("仍在本地居住"));
+            assert_eq!(seen.person_id, None);
+            assert_eq!(
+                people::get(&mut c, r, &sys, "PB")
+                    .expect("pb")
+                    .residence_area_code,
+                tb
+            );
+            // A new request may follow; the requester withdraws it.
+            let t2 = transfers::request(&mut c, r, &town, &pb.id_number, &village_a, "再次申请")
+                .expect("request");
+            assert!(matches!(
+                transfers::decide(&mut c, r, &holder, &t2.id, Decision::Withdraw, None),
+                Err(StoreError::NotFound { .. })
+            ));
+            let w = transfers::decide(&mut c, r, &town, &t2.id, Decision::Withdraw, None)
+                .expect("withdraw");
+            assert_eq!(w.status, TransferStatus::Withdrawn);
+            // An open request past its expiry is expired, and cannot be approved.
+            let t3 = transfers::request(&mut c, r, &town, &pb.id_number, &village_a, "第三次")
+                .expect("request");
+            c.execute(
+                "UPDATE transfer_request SET expires_at = '2000-01-01T00:00:00Z' WHERE id = $1",
+                &[t3.id.as_str().into()],
+            )
+            .expect("age it");
+            assert!(matches!(
+                transfers::decide(&mut c, r, &holder, &t3.id, Decision::Approve, None),
+                Err(StoreError::Conflict(_))
+            ));
+            let out = transfers::list(&mut c, r, &town, Mailbox::Outgoing, None).expect("out");
+            let statuses: Vec<TransferStatus> = out.iter().map(|t| t.status).collect();
+            assert_eq!(statuses.len(), 3);
+            for st in [
+                TransferStatus::Refused,
+                TransferStatus::Withdrawn,
+                TransferStatus::Expired,
+            ] {
+                assert!(statuses.contains(&st), "{statuses:?}");
+            }
+            assert_eq!(
+                people::get(&mut c, r, &sys, "PB")
+                    .expect("pb")
+                    .residence_area_code,
+                tb
+            );
+        });
+    }
 }

@@ -23,6 +23,7 @@ use crate::Store;
 use crate::activity::{self, ActivityRecord, WriteCounts};
 use crate::db::{Conn, Value};
 use crate::error::Result;
+use crate::scope::Scope;
 
 /// The activity records to load in one go (see [`load_activity`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -455,24 +456,45 @@ fn numbered<T>(items: &[T]) -> impl Iterator<Item = (usize, &T)> {
     items.iter().enumerate().map(|(i, x)| (i + 1, x))
 }
 
-/// Cells of every live record of an activity `kind`, in id order.
+/// Cells of every live record of an activity `kind` in the scope, in id
+/// order. Needs the kind's export permission ([`ActivityRecord::EXPORT`]);
+/// every export is audited, like an export of people.
 pub(crate) fn for_each_row(
     store: &Store,
+    scope: &Scope,
     kind: RecordKind,
     mut f: impl FnMut(Vec<String>) -> Result<()>,
 ) -> Result<usize> {
+    fn run<T: ActivityRecord>(
+        conn: &mut Conn,
+        scope: &Scope,
+        f: &mut impl FnMut(Vec<String>) -> Result<()>,
+    ) -> Result<usize> {
+        scope.require(T::EXPORT)?;
+        activity::for_each::<T>(conn, scope, |x| f(x.cells()))
+    }
     let mut conn = store.conn()?;
-    match kind {
-        RecordKind::Staff => activity::for_each::<Staff>(&mut conn, |x| f(x.cells())),
-        RecordKind::Services => activity::for_each::<ServiceRecord>(&mut conn, |x| f(x.cells())),
-        RecordKind::Enrolments => activity::for_each::<Enrolment>(&mut conn, |x| f(x.cells())),
-        RecordKind::Residences => activity::for_each::<Residence>(&mut conn, |x| f(x.cells())),
-        RecordKind::StudentCohorts => {
-            activity::for_each::<StudentCohort>(&mut conn, |x| f(x.cells()))
-        }
+    let n = match kind {
+        RecordKind::Staff => run::<Staff>(&mut conn, scope, &mut f)?,
+        RecordKind::Services => run::<ServiceRecord>(&mut conn, scope, &mut f)?,
+        RecordKind::Enrolments => run::<Enrolment>(&mut conn, scope, &mut f)?,
+        RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
+        RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
-        | RecordKind::Infants => Ok(0),
-    }
+        | RecordKind::Infants => return Ok(0),
+    };
+    crate::audit::append(
+        &mut conn,
+        scope,
+        crate::audit::Event {
+            action: "export",
+            entity: kind.code(),
+            entity_id: None,
+            before: None,
+            after: Some(format!("{{\"rows\":{n}}}")),
+        },
+    )?;
+    Ok(n)
 }

@@ -292,7 +292,7 @@ fn for_each_row(
             }
         }
     };
-    if let Some(n) = activity_rows(store, kind, &mut f)? {
+    if let Some(n) = activity_rows(store, scope, kind, &mut f)? {
         return Ok(n);
     }
     let mut conn = store.conn()?;
@@ -350,6 +350,7 @@ fn for_each_row(
 /// The activity registers' rows (`None` for the other kinds).
 fn activity_rows(
     store: &Store,
+    scope: &Scope,
     kind: RecordKind,
     f: &mut impl FnMut(Vec<String>) -> Result<()>,
 ) -> Result<Option<usize>> {
@@ -358,7 +359,9 @@ fn activity_rows(
         | RecordKind::Services
         | RecordKind::Enrolments
         | RecordKind::Residences
-        | RecordKind::StudentCohorts => Ok(Some(super::activity::for_each_row(store, kind, f)?)),
+        | RecordKind::StudentCohorts => {
+            Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
+        }
         _ => Ok(None),
     }
 }
