@@ -82,6 +82,28 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/people/{id}",
         Access::Perm(Perm::WritePeople),
     ),
+    ("GET", "/api/transfers", Access::Perm(Perm::WritePeople)),
+    ("POST", "/api/transfers", Access::Perm(Perm::WritePeople)),
+    (
+        "GET",
+        "/api/transfers/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/api/transfers/{id}/approve",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/api/transfers/{id}/refuse",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/api/transfers/{id}/withdraw",
+        Access::Perm(Perm::WritePeople),
+    ),
     ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
@@ -129,6 +151,17 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::ReadPeople),
     ),
     ("GET", "/console/plan", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
+    (
+        "POST",
+        "/console/transfers",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/console/transfers/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
     ("GET", "/console/import", Access::Perm(Perm::Import)),
     ("POST", "/console/import", Access::Perm(Perm::Import)),
     (

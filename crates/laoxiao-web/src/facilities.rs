@@ -14,7 +14,7 @@ use laoxiao_model::{
     Checker, ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus, FieldError,
 };
 use laoxiao_store::facilities::{self, FacilityQuery};
-use laoxiao_store::{Conn, Reference, Scope, StoreError, Value};
+use laoxiao_store::{Conn, Reference, Scope, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -168,8 +168,9 @@ pub struct FacilityPage {
 // Input
 
 /// A facility as created (`POST`) or replaced (`PUT`). `PUT` replaces every field:
-/// an absent optional field is cleared. `id` is required on `POST`; on `PUT` it may be
-/// absent and otherwise must equal the path's id. `classes`, when present, is the
+/// an absent optional field is cleared. On `POST`, leave `id` out: the server assigns
+/// one (only city-wide accounts may choose it). On `PUT` it may be absent and otherwise
+/// must equal the path's id. `classes`, when present, is the
 /// facility's complete set of classes (on `PUT`, classes not listed are removed); when
 /// absent the classes are left as they are.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -222,7 +223,8 @@ pub struct FacilityInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassInput {
-    #[schema(required = true, value_type = String)]
+    /// An existing class of this facility; leave it out to add a class (the
+    /// server assigns the id). Only city-wide accounts may choose a new id.
     pub id: Option<String>,
     /// If given, must be the facility's id.
     pub facility_id: Option<String>,
@@ -242,6 +244,8 @@ pub struct ClassInput {
 struct Prepared {
     facility: Facility,
     classes: Option<Vec<ChildcareClass>>,
+    /// Ids the server assigned to new classes of the body.
+    assigned: Vec<String>,
 }
 
 /// Builds and validates the model records from a body; every problem is reported at
@@ -292,6 +296,7 @@ fn prepare(
                 .filter(|e| !missing.contains(&e.field)),
         );
     }
+    let mut assigned = Vec::new();
     let classes = input.classes.map(|list| {
         if let Some(k) = kind
             && !k.has_slots()
@@ -310,7 +315,11 @@ fn prepare(
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(list.len());
         for (i, c) in list.into_iter().enumerate() {
+            let given = c.id.as_deref().is_some_and(|x| !x.trim().is_empty());
             if let Some(class) = prepare_class(c, &id, i, ck, &mut errs) {
+                if !given {
+                    assigned.push(class.id.clone());
+                }
                 if !seen.insert(class.id.clone()) {
                     errs.push(FieldError::new(
                         format!("classes[{i}].id"),
@@ -323,7 +332,11 @@ fn prepare(
         out
     });
     match facility {
-        Some(facility) if errs.is_empty() => Ok(Prepared { facility, classes }),
+        Some(facility) if errs.is_empty() => Ok(Prepared {
+            facility,
+            classes,
+            assigned,
+        }),
         _ => Err(ApiError::invalid(errs)),
     }
 }
@@ -337,7 +350,8 @@ fn prepare_class(
 ) -> Option<ChildcareClass> {
     let at = |f: &str| format!("classes[{i}].{f}");
     let mut local = Vec::new();
-    let id = required(&mut local, "id", text(c.id));
+    // New classes get an id from the server (see `facilities::write_classes`).
+    let id = text(c.id).unwrap_or_else(facilities::new_class_id);
     let class_type = required(&mut local, "class_type", c.class_type);
     let capacity = required(&mut local, "capacity", c.capacity);
     if let Some(fid) = text(c.facility_id)
@@ -350,7 +364,7 @@ fn prepare_class(
     }
     let missing: HashSet<String> = local.iter().map(|e| e.field.clone()).collect();
     let class = class_type.map(|class_type| ChildcareClass {
-        id: id.unwrap_or_default(),
+        id,
         facility_id: facility_id.to_string(),
         class_type,
         capacity: capacity.unwrap_or(0),
@@ -378,75 +392,6 @@ fn prepare_class(
             .map(|e| FieldError::new(at(&e.field), e.reason)),
     );
     class.filter(|_| ok)
-}
-
-/// Writes a facility's classes; with `replace`, live classes not listed are removed.
-fn write_classes(
-    c: &mut Conn,
-    scope: &Scope,
-    facility_id: &str,
-    classes: &[ChildcareClass],
-    replace: bool,
-) -> Result<(), ApiError> {
-    // The facility is in the caller's scope (checked by the store's write just
-    // before); record the classes it now has.
-    let before = facilities::classes_of(c, scope, facility_id)?;
-    write_classes_unaudited(c, facility_id, classes, replace)?;
-    let after = facilities::classes_of(c, scope, facility_id)?;
-    if before != after {
-        laoxiao_store::audit::append(
-            c,
-            scope,
-            laoxiao_store::audit::Event {
-                action: "update",
-                entity: "childcare_classes",
-                entity_id: Some(facility_id),
-                before: laoxiao_store::audit::snapshot(&before),
-                after: laoxiao_store::audit::snapshot(&after),
-            },
-        )?;
-    }
-    Ok(())
-}
-
-fn write_classes_unaudited(
-    c: &mut Conn,
-    facility_id: &str,
-    classes: &[ChildcareClass],
-    replace: bool,
-) -> Result<(), ApiError> {
-    let now = laoxiao_store::now_rfc3339();
-    for class in classes {
-        let owner = c.query_opt(
-            "SELECT facility_id FROM childcare_class WHERE id = $1 AND deleted_at IS NULL",
-            &[class.id.as_str().into()],
-        )?;
-        if owner.is_some_and(|row| row.text(0) != facility_id) {
-            return Err(StoreError::Conflict(format!(
-                "class {:?} belongs to another facility",
-                class.id
-            ))
-            .into());
-        }
-        facilities::upsert_class(c, class, &now)?;
-    }
-    if replace {
-        let mut params: Vec<Value> = vec![now.as_str().into(), facility_id.into()];
-        let mut sql = String::from(
-            "UPDATE childcare_class SET deleted_at = $1, updated_at = $1 \
-             WHERE facility_id = $2 AND deleted_at IS NULL",
-        );
-        if !classes.is_empty() {
-            let mut ph = Vec::with_capacity(classes.len());
-            for class in classes {
-                params.push(class.id.as_str().into());
-                ph.push(format!("${}", params.len()));
-            }
-            sql.push_str(&format!(" AND id NOT IN ({})", ph.join(", ")));
-        }
-        c.execute(&sql, &params)?;
-    }
-    Ok(())
 }
 
 fn detail(c: &mut Conn, scope: &Scope, f: Facility) -> Result<FacilityDetail, ApiError> {
@@ -578,12 +523,17 @@ pub async fn create(
     let scope = auth.scope()?;
     let detail = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
-        let id = required(&mut errs, "id", text(input.id.clone())).unwrap_or_default();
+        let id = assign_id(
+            &scope,
+            text(input.id.clone()),
+            &mut errs,
+            facilities::new_id,
+        );
         let p = prepare(input, id, &r.checker(), errs)?;
         c.transaction(|c| {
             let f = facilities::create(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &scope, &f.id, classes, false).map_err(into_store)?;
+                facilities::write_classes(c, &scope, &f.id, classes, &p.assigned, false)?;
             }
             detail(c, &scope, f).map_err(into_store)
         })
@@ -592,6 +542,29 @@ pub async fn create(
     .await?;
     let location = format!("/api/facilities/{}", encode_segment(&detail.facility.id));
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(detail)).into_response())
+}
+
+/// The id of a record created through the API: chosen by the caller only when
+/// the caller's scope is the whole city (an id taken in another area would
+/// otherwise answer differently from a free one); everyone else leaves it out
+/// and gets one from the server.
+pub(crate) fn assign_id(
+    scope: &Scope,
+    given: Option<String>,
+    errs: &mut Vec<FieldError>,
+    new_id: fn() -> String,
+) -> String {
+    match given {
+        Some(id) if scope.is_city_wide() => id,
+        Some(_) => {
+            errs.push(FieldError::new(
+                "id",
+                "ids are assigned by the server; leave the id out",
+            ));
+            String::new()
+        }
+        None => new_id(),
+    }
 }
 
 /// `Conn::transaction` works in store errors; carry ours through it.
@@ -668,7 +641,7 @@ pub async fn update(
         c.transaction(|c| {
             let f = facilities::update(c, r, &scope, &p.facility)?;
             if let Some(classes) = &p.classes {
-                write_classes(c, &scope, &f.id, classes, true).map_err(into_store)?;
+                facilities::write_classes(c, &scope, &f.id, classes, &p.assigned, true)?;
             }
             detail(c, &scope, f).map_err(into_store)
         })

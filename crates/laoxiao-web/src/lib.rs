@@ -22,11 +22,12 @@ pub mod health;
 pub mod openapi;
 pub mod people;
 pub mod schema;
+pub mod transfers;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use laoxiao_store::{Conn, Reference, Store};
 use tower_http::trace::TraceLayer;
 
@@ -112,6 +113,11 @@ pub fn router(state: AppState) -> Router {
             "/people/{id}",
             get(people::get).put(people::update).delete(people::delete),
         )
+        .route("/transfers", get(transfers::list).post(transfers::create))
+        .route("/transfers/{id}", get(transfers::get))
+        .route("/transfers/{id}/approve", post(transfers::approve))
+        .route("/transfers/{id}/refuse", post(transfers::refuse))
+        .route("/transfers/{id}/withdraw", post(transfers::withdraw))
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(limit))

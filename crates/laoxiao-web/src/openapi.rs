@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::schema::*;
-use crate::{areas, audit, error, facilities, health, people};
+use crate::{areas, audit, error, facilities, health, people, transfers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,12 @@ use crate::{areas, audit, error, facilities, health, people};
         people::get,
         people::update,
         people::delete,
+        transfers::list,
+        transfers::create,
+        transfers::get,
+        transfers::approve,
+        transfers::refuse,
+        transfers::withdraw,
         audit::me,
         audit::search,
     ),
@@ -58,6 +64,7 @@ use crate::{areas, audit, error, facilities, health, people};
         (name = "areas", description = "行政区划: city, counties, towns, villages (read-only)"),
         (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
+        (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
     )
 )]

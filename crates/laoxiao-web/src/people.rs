@@ -128,7 +128,8 @@ pub struct PersonPage {
 // Input
 
 /// A person as created (`POST`) or replaced (`PUT`; absent optional fields are
-/// cleared). `id` and `id_number` are required on `POST`. On `PUT`, `id` may be absent
+/// cleared). `id_number` is required on `POST`; leave `id` out there (the server
+/// assigns one; only city-wide accounts may choose it). On `PUT`, `id` may be absent
 /// and otherwise must equal the path's id, and `id_number` may be absent or the masked
 /// number as served to keep the stored number. `sex` and `birth_date` default to what
 /// the ID number says; given, they must agree with it.
@@ -254,6 +255,15 @@ fn audit_full_read(
     scope: &laoxiao_store::Scope,
     ids: &[&str],
 ) -> Result<(), ApiError> {
+    Ok(audit_full_read_store(c, scope, ids)?)
+}
+
+/// [`audit_full_read`] inside a store transaction.
+fn audit_full_read_store(
+    c: &mut laoxiao_store::Conn,
+    scope: &laoxiao_store::Scope,
+    ids: &[&str],
+) -> laoxiao_store::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -407,9 +417,11 @@ pub async fn create(
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Response, ApiError> {
     let scope = ctx.scope()?;
+    let reveal = reveal_ids(&ctx);
     let person = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
-        let id = required(&mut errs, "id", text(input.id.clone())).unwrap_or_default();
+        let id =
+            crate::facilities::assign_id(&scope, text(input.id.clone()), &mut errs, people::new_id);
         let id_number = text(input.id_number.clone());
         if id_number.as_deref().is_some_and(|n| n.contains('*')) {
             errs.push(FieldError::new(
@@ -419,7 +431,14 @@ pub async fn create(
             return Err(ApiError::invalid(errs));
         }
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(c.transaction(|c| people::create(c, r, &scope, &p))?)
+        // The answer shows the full number when asked for: audited with the write.
+        Ok(c.transaction(|c| {
+            let p = people::create(c, r, &scope, &p)?;
+            if reveal {
+                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
+            }
+            Ok(p)
+        })?)
     })
     .await?;
     let location = format!("/api/people/{}", encode_segment(&person.id));
@@ -485,6 +504,7 @@ pub async fn update(
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<PersonView>, ApiError> {
     let scope = ctx.scope()?;
+    let reveal = reveal_ids(&ctx);
     let p = blocking(&state, move |c, r| {
         let existing = people::get(c, r, &scope, &id)?;
         let mut errs = Vec::new();
@@ -513,7 +533,13 @@ pub async fn update(
             Some(n) => Some(n),
         };
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(c.transaction(|c| people::update(c, r, &scope, &p))?)
+        Ok(c.transaction(|c| {
+            let p = people::update(c, r, &scope, &p)?;
+            if reveal {
+                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
+            }
+            Ok(p)
+        })?)
     })
     .await?;
     Ok(Json(PersonView::render(p, &ctx)))

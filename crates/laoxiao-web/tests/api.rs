@@ -622,7 +622,8 @@ fn facility_validation_lists_every_bad_field() {
             .post("/api/facilities", &json!({ "beds": -1 }))
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        assert_eq!(f, vec!["id", "name", "kind", "area_code"]);
+        // (An absent id is assigned by the server.)
+        assert_eq!(f, vec!["name", "kind", "area_code"]);
         let f = app
             .post(
                 "/api/facilities",
@@ -1034,7 +1035,7 @@ fn people_validation_and_filters() {
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, vec!["id_number"]);
-        // Missing fields, all at once.
+        // Missing fields, all at once (an absent id is assigned by the server).
         let f = app
             .post("/api/people", &json!({}))
             .await
@@ -1042,7 +1043,6 @@ fn people_validation_and_filters() {
         assert_eq!(
             f,
             vec![
-                "id",
                 "role",
                 "name",
                 "residence_area_code",
@@ -1307,6 +1307,58 @@ async fn seed_facility(router: &Router, admin: &str, id: &str, area: &str) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
 
+/// A throwaway transfer request for one check of the matrix: `In` is one the
+/// callers of county 330402 decide on (they hold the record) or, for
+/// `withdraw`, one their area asked for; `Out` lies wholly in other counties.
+fn seed_transfer(
+    store: &laoxiao_store::Store,
+    w: &World,
+    path: &str,
+    target: Target,
+    n: usize,
+) -> String {
+    use laoxiao_store::{Actor, Role, Scope};
+    let r = &store.reference;
+    let sys = Scope::system("test");
+    let mut c = store.conn().expect("conn");
+    let user = |role: Role, code: &str| {
+        let path = r.areas.get(code).expect("area").path.clone();
+        Scope::user(
+            Actor {
+                user: format!("seed-{code}"),
+                ip: None,
+            },
+            role,
+            &path,
+            None,
+        )
+    };
+    let town_c = r.areas.children("330421")[0].code.clone();
+    let (holder_area, requester, to) = match target {
+        Target::Out => (w.town_b.clone(), user(Role::CountyAdmin, "330421"), town_c),
+        _ if path.ends_with("/withdraw") => (
+            w.town_b.clone(),
+            user(Role::VillageStaff, &w.village_a),
+            w.village_a.clone(),
+        ),
+        _ => (
+            w.village_a.clone(),
+            user(Role::CountyAdmin, "330411"),
+            w.town_b.clone(),
+        ),
+    };
+    // Numbers of their own: another birth date than the fixture's people.
+    let birth = d("1945-06-07");
+    let seq = 1 + (n % 998) as u16;
+    let mut p = person(&format!("TP{n}"), &holder_area, seq);
+    p.birth_date = birth;
+    p.id_number = laoxiao_model::idcard::make("330402", birth, seq);
+    laoxiao_store::people::create(&mut c, r, &sys, &p).expect("throwaway person");
+    laoxiao_store::transfers::request(&mut c, r, &requester, &p.id_number, &to, "迁入")
+        .expect("throwaway transfer")
+        .id
+}
+
 fn callers(store: &laoxiao_store::Store, w: &World) -> Vec<Caller> {
     let mut out = vec![Caller {
         role: None,
@@ -1449,6 +1501,13 @@ fn access_matrix_every_route_role_and_scope() {
                     for target in targets {
                         // Deleting in scope: a throwaway record, so the fixture stays.
                         let mut del_id = String::new();
+                        if path.contains("/transfers/{id}") {
+                            let (s2, p2, n) = (store.clone(), path.to_string(), checked);
+                            let w2 = World { town_a: w.town_a.clone(), village_a: w.village_a.clone(), town_b: w.town_b.clone() };
+                            del_id = tokio::task::spawn_blocking(move || seed_transfer(&s2, &w2, &p2, target, n))
+                                .await
+                                .expect("seed");
+                        }
                         if *method == "DELETE" {
                             del_id = format!("DEL{checked}");
                             let area = match target {
@@ -1489,7 +1548,12 @@ fn access_matrix_every_route_role_and_scope() {
                         let body: Option<(&str, String)> = match (*method, *path) {
                             ("POST", "/api/facilities") => {
                                 let area = if target == Target::Out { &w.town_b } else { &w.village_a };
-                                Some(("application/json", care_home(&format!("NEW{checked}"), area, "新机构").to_string()))
+                                let mut b = care_home(&format!("NEW{checked}"), area, "新机构");
+                                // Only city-wide callers choose ids (hole 3).
+                                if caller.role != Some(Role::CityAdmin) {
+                                    b.as_object_mut().expect("object").remove("id");
+                                }
+                                Some(("application/json", b.to_string()))
                             }
                             ("PUT", "/api/facilities/{id}") => {
                                 let area = if target == Target::Out { &w.town_b } else if target == Target::OtherFacility { &w.town_a } else { &w.village_a };
@@ -1497,8 +1561,23 @@ fn access_matrix_every_route_role_and_scope() {
                             }
                             ("POST", "/api/people") => {
                                 let area = if target == Target::Out { &w.town_b } else { &w.village_a };
-                                Some(("application/json", person_json(&format!("NP{checked}"), area, 900 + (checked % 90) as u16).to_string()))
+                                let mut b = person_json(&format!("NP{checked}"), area, 900 + (checked % 90) as u16);
+                                if caller.role != Some(Role::CityAdmin) {
+                                    b.as_object_mut().expect("object").remove("id");
+                                }
+                                Some(("application/json", b.to_string()))
                             }
+                            ("POST", "/api/transfers") => {
+                                let number = laoxiao_model::idcard::make("330402", d("1940-03-05"), 32);
+                                Some(("application/json", json!({"id_number": number, "to_area_code": w.village_a, "reason": "迁入"}).to_string()))
+                            }
+                            ("POST", p) if p.starts_with("/api/transfers/") => {
+                                Some(("application/json", json!({"reason": "理由"}).to_string()))
+                            }
+                            ("POST", "/console/transfers/{id}") => Some((
+                                "application/x-www-form-urlencoded",
+                                format!("_csrf={}&action=approve&reason=x", caller.csrf),
+                            )),
                             ("PUT", "/api/people/{id}") => {
                                 let area = if target == Target::Out { &w.town_b } else { &w.village_a };
                                 let mut p = person_json(id, area, if target == Target::Out { 32 } else { 31 });
@@ -2002,5 +2081,324 @@ fn one_time_passwords_must_be_changed_first() {
         assert_eq!(r.status, StatusCode::OK);
         let r = login(&router, "newbie", "a-much-longer-one").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Holes 3, 4, 5 and 10 of the November 2026 review
+
+/// An API client with another account's token.
+async fn as_user(app: &App, name: &str, role: Role, area: &str, facility: Option<&str>) -> App {
+    let (store, name, area, facility) = (
+        app.store.clone(),
+        name.to_string(),
+        area.to_string(),
+        facility.map(str::to_string),
+    );
+    let token = block(move || make_user(&store, &name, role, &area, facility.as_deref())).await;
+    App {
+        token: Some(token),
+        ..app.clone()
+    }
+}
+
+/// A console session cookie header for a new account.
+async fn console_session(app: &App, name: &str, role: Role, area: &str) -> Vec<(String, String)> {
+    let (store, name, area) = (app.store.clone(), name.to_string(), area.to_string());
+    let secret = block(move || {
+        make_user(&store, &name, role, &area, None);
+        let mut c = store.conn().expect("conn");
+        laoxiao_store::accounts::create_session(&mut c, &name, None)
+            .expect("session")
+            .0
+    })
+    .await;
+    vec![(
+        "cookie".into(),
+        format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE),
+    )]
+}
+
+#[test]
+fn hole_03_out_of_scope_duplicate_reveals_nothing() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let w = block(move || {
+            let w = world(&store);
+            seed(&store, &w);
+            w
+        })
+        .await;
+        let town = as_user(&app, "town-a", Role::TownStaff, &w.town_a, None).await;
+        // PB lives in another county: registering the same number in town A
+        // says only that it is registered elsewhere.
+        let mut body = person_json("ignored", &w.village_a, 32);
+        body.as_object_mut().expect("object").remove("id");
+        let r = town.post("/api/people", &body).await;
+        r.expect_error(StatusCode::CONFLICT, "registered_elsewhere");
+        let text = r.body.to_string();
+        for secret in ["PB", w.town_b.as_str(), "330411", "王某某"] {
+            assert!(!text.contains(secret), "{text} reveals {secret}");
+        }
+        assert!(text.contains("/api/transfers"), "{text}");
+        // Inside the scope a duplicate may name the record.
+        let r = app
+            .post("/api/people", &person_json("NEWX", &w.village_a, 32))
+            .await;
+        r.expect_error(StatusCode::CONFLICT, "conflict");
+        assert!(r.body.to_string().contains("PB"));
+    });
+}
+
+#[test]
+fn hole_03_chosen_ids_are_no_oracle() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let w = block(move || {
+            let w = world(&store);
+            seed(&store, &w);
+            w
+        })
+        .await;
+        app.post("/api/facilities", &care_home("FB", &w.town_b, "外县机构"))
+            .await;
+        app.post("/api/facilities", &childcare("NB", &w.town_b))
+            .await;
+        let county = as_user(&app, "county-a", Role::CountyAdmin, "330402", None).await;
+        // An id that exists in another county and one that exists nowhere
+        // answer alike (for people, facilities and classes).
+        let mut answers = Vec::new();
+        for id in ["FB", "NOWHERE-1"] {
+            let r = county
+                .post("/api/facilities", &care_home(id, &w.village_a, "新机构"))
+                .await;
+            answers.push((r.status, r.body.to_string()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut answers = Vec::new();
+        for id in ["PB", "NOWHERE-2"] {
+            let r = county
+                .post("/api/people", &person_json(id, &w.village_a, 77))
+                .await;
+            answers.push((r.status, r.body.to_string()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        // Without an id the server assigns one.
+        let mut body = care_home("x", &w.village_a, "新机构");
+        body.as_object_mut().expect("object").remove("id");
+        let r = county.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let fid = r.body["id"].as_str().expect("id").to_string();
+        assert!(fid.starts_with("F-"), "{fid}");
+        let mut body = person_json("x", &w.village_a, 77);
+        body.as_object_mut().expect("object").remove("id");
+        let r = county.post("/api/people", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert!(r.body["id"].as_str().expect("id").starts_with("P-"));
+        // Hole 4: a class of another county's facility is not attached to one's own.
+        let mut nursery = childcare("x", &w.village_a);
+        nursery.as_object_mut().expect("object").remove("id");
+        nursery["classes"] = json!([{ "class_type": "young_toddler_class", "capacity": 15 }]);
+        let r = county.post("/api/facilities", &nursery).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let nid = r.body["id"].as_str().expect("id").to_string();
+        let own_class = r.body["classes"][0]["id"]
+            .as_str()
+            .expect("class id")
+            .to_string();
+        let mut answers = Vec::new();
+        for cid in ["NB-C1", "NOWHERE-C"] {
+            let mut b = childcare(&nid, &w.village_a);
+            b["classes"] = json!([
+                { "id": own_class, "class_type": "young_toddler_class", "capacity": 15 },
+                { "id": cid, "class_type": "older_toddler_class", "capacity": 20 }
+            ]);
+            let r = county.put(&format!("/api/facilities/{nid}"), &b).await;
+            answers.push((r.status, r.body.to_string()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app.get("/api/facilities/NB").await;
+        assert_eq!(r.body["classes"][0]["id"], "NB-C1");
+    });
+}
+
+#[test]
+fn hole_04_takeover_of_deleted_records_is_a_conflict() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let w = block(move || {
+            let w = world(&store);
+            seed(&store, &w);
+            w
+        })
+        .await;
+        app.post("/api/facilities", &care_home("FB", &w.town_b, "外县机构"))
+            .await;
+        assert_eq!(
+            app.delete("/api/people/PB").await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            app.delete("/api/facilities/FB").await.status,
+            StatusCode::NO_CONTENT
+        );
+        // Even the city administrator, who may choose ids, revives nothing by creating.
+        app.post("/api/people", &person_json("PB", &w.village_a, 88))
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+        app.post("/api/facilities", &care_home("FB", &w.village_a, "接管"))
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+        assert_eq!(
+            app.get("/api/people/PB").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get("/api/facilities/FB").await.status,
+            StatusCode::NOT_FOUND
+        );
+    });
+}
+
+#[test]
+fn hole_05_full_ids_in_write_answers_are_audited() {
+    run(|app| async move {
+        let body = elderly("P-W1", "1944-04-04", 41);
+        let full = body["id_number"].as_str().expect("number").to_string();
+        let r = app.post("/api/people?full_id=true", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["id_number"], full.as_str());
+        let mut b2 = body.clone();
+        b2["name"] = json!("改名");
+        let r = app.put("/api/people/P-W1?full_id=true", &b2).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["id_number"], full.as_str());
+        // Masked answers are not full reads.
+        let r = app.put("/api/people/P-W1", &b2).await;
+        assert_ne!(r.body["id_number"], full.as_str());
+        let store = app.store.clone();
+        let reads = block(move || {
+            let mut c = store.conn().expect("conn");
+            c.query_i64(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'read_full_id' AND entity_id = 'P-W1'",
+                &[],
+            )
+            .expect("count")
+        })
+        .await;
+        assert_eq!(reads, 2, "the create and the update that showed the number");
+    });
+}
+
+#[test]
+fn hole_10_analysts_get_aggregates_and_public_facility_fields_only() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let w = block(move || world(&store)).await;
+        let mut home = care_home("F-SECRET-ID", &w.village_a, "公开名称养老院");
+        home["phone"] = json!("13900001111");
+        let r = app.post("/api/facilities", &home).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let credit = home["operator_credit_code"]
+            .as_str()
+            .expect("code")
+            .to_string();
+        for (role, name, shows_id) in [
+            (Role::Analyst, "an", false),
+            (Role::Inspector, "insp", true),
+        ] {
+            let h = console_session(&app, name, role, "330402").await;
+            let r = raw(&app.router, "GET", "/", &h, None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            // The map shows the place by its public fields.
+            assert!(
+                r.body.contains("公开名称养老院"),
+                "{role:?}: name on the map"
+            );
+            assert_eq!(
+                r.body.contains("F-SECRET-ID"),
+                shows_id,
+                "{role:?}: register id"
+            );
+            for private in [credit.as_str(), "13900001111", "嘉兴市测试运营公司"] {
+                assert!(!r.body.contains(private), "{role:?} sees {private}");
+            }
+        }
+        // The API keeps records from analysts altogether.
+        let analyst = as_user(&app, "an-api", Role::Analyst, "330402", None).await;
+        analyst
+            .get("/api/facilities")
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+    });
+}
+
+#[test]
+fn hole_03_transfer_request_through_the_api_and_console() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let w = block(move || {
+            let w = world(&store);
+            seed(&store, &w);
+            w
+        })
+        .await;
+        let town = as_user(&app, "town-a", Role::TownStaff, &w.town_a, None).await;
+        let holder = as_user(&app, "county-b", Role::CountyAdmin, "330411", None).await;
+        let number = laoxiao_model::idcard::make("330402", d("1940-03-05"), 32);
+        let r = town
+            .post(
+                "/api/transfers",
+                &json!({"id_number": number, "to_area_code": w.village_a, "reason": "随子女居住"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_str().expect("id").to_string();
+        assert_eq!(r.body["status"], "open");
+        assert_eq!(r.body["person_id"], Value::Null);
+        assert!(!r.body.to_string().contains(number.as_str()));
+        assert!(!r.body.to_string().contains(w.town_b.as_str()));
+        // The holder's inbox has it, with the person.
+        let r = holder
+            .get("/api/transfers?direction=incoming&status=open")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["items"][0]["person_id"], "PB");
+        holder
+            .get("/api/transfers?direction=sideways")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        // Others do not see it.
+        town.post(&format!("/api/transfers/{id}/approve"), &json!({}))
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        holder
+            .post(&format!("/api/transfers/{id}/refuse"), &json!({}))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        // The console shows the requester's side.
+        let h = console_session(&app, "town-a-console", Role::TownStaff, &w.town_a).await;
+        let page = raw(&app.router, "GET", "/console/transfers?lang=en", &h, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Requests of your area"));
+        assert!(page.body.contains("随子女居住"));
+        assert!(!page.body.contains(">PB<") && !page.body.contains(number.as_str()));
+        // Approved: the record is the requester's.
+        let r = holder
+            .post(&format!("/api/transfers/{id}/approve"), &json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "approved");
+        let r = town.get("/api/people/PB").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["residence_area_code"], w.village_a.as_str());
+        assert_eq!(
+            holder.get("/api/people/PB").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let r = town.get(&format!("/api/transfers/{id}")).await;
+        assert_eq!(r.body["person_id"], "PB");
     });
 }

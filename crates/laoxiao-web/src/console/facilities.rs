@@ -597,6 +597,8 @@ fn render_form(
         "action": format!("{action}{}", if ctx.area.level == laoxiao_model::AreaLevel::City { String::new() } else { format!("?area={}", enc(&ctx.area.code)) }),
         "opts": filter_options(s, ctx),
         "areas": area_choices(s, ctx, &f.area_code),
+        // Only city-wide accounts choose ids (see `laoxiao_store::Scope::is_city_wide`).
+        "choose_id": ctx.scope().is_city_wide(),
     });
     s.render_status(ctx, status, "facility_form.html", "facilities", page)
 }
@@ -639,7 +641,16 @@ pub async fn edit_form(
 
 async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> Response {
     let editing = id.is_some();
-    let (f, parse_errs) = parse_form(&form, id.as_deref());
+    let (mut f, mut parse_errs) = parse_form(&form, id.as_deref());
+    if !editing {
+        // Ids of new facilities come from the server, except for city-wide
+        // accounts: a taken id elsewhere must not answer differently.
+        if f.id.is_empty() {
+            f.id = laoxiao_store::facilities::new_id();
+        } else if !ctx.scope().is_city_wide() {
+            parse_errs.push(FieldError::new("id", s.t(&ctx, "facility.id_assigned")));
+        }
+    }
     if !parse_errs.is_empty() {
         return render_form(
             &s,

@@ -21,6 +21,7 @@ mod people;
 mod plan;
 pub mod session;
 mod templates;
+mod transfers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -142,6 +143,14 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/infants", get(people::infants))
         .route("/console/people/{id}", get(people::detail))
         .route("/console/plan", get(plan::page))
+        .route(
+            "/console/transfers",
+            get(transfers::page).post(transfers::create),
+        )
+        .route(
+            "/console/transfers/{id}",
+            axum::routing::post(transfers::decide),
+        )
         .route(
             "/console/import",
             get(import::page)
@@ -443,6 +452,7 @@ impl ConsoleState {
                 "overview": a.can(Perm::Aggregates),
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
+                "transfers": a.can(Perm::WritePeople),
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
             }),

@@ -200,45 +200,24 @@ pub fn figures_by_child(
     Ok(out)
 }
 
-/// A facility as a map point.
+/// A facility as a map point: public fields only (`laoxiao_store::facilities::map_points`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Point {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
+    #[serde(flatten)]
+    pub point: laoxiao_store::facilities::MapPoint,
     pub elderly: bool,
-    pub lng: f64,
-    pub lat: f64,
 }
 
 /// At most this many facility points go on a map.
-pub const MAX_POINTS: usize = 3000;
+pub const MAX_POINTS: usize = laoxiao_store::facilities::MAX_POINTS;
 
-/// Facilities with coordinates in the subtree (at most [`MAX_POINTS`]).
-pub fn points(conn: &mut Conn, path: &str) -> laoxiao_store::Result<Vec<Point>> {
-    let rows = conn.query(
-        &format!(
-            "SELECT id, name, kind, lng, lat FROM facility WHERE deleted_at IS NULL \
-             AND area_path >= $1 AND area_path < $2 AND lng IS NOT NULL AND lat IS NOT NULL \
-             ORDER BY id LIMIT {MAX_POINTS}"
-        ),
-        &[path.into(), path_upper(path).into()],
-    )?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let kind = r.text(2);
-            Point {
-                id: r.text(0),
-                name: r.text(1),
-                elderly: kind
-                    .parse::<FacilityKind>()
-                    .map(|k| k.is_elderly())
-                    .unwrap_or(false),
-                kind,
-                lng: r.opt_real(3).unwrap_or_default(),
-                lat: r.opt_real(4).unwrap_or_default(),
-            }
+/// Facilities with coordinates in the subtree, as the scope may see them.
+pub fn points(conn: &mut Conn, scope: &Scope, path: &str) -> laoxiao_store::Result<Vec<Point>> {
+    Ok(laoxiao_store::facilities::map_points(conn, scope, path)?
+        .into_iter()
+        .map(|p| Point {
+            elderly: p.kind.is_elderly(),
+            point: p,
         })
         .collect())
 }
@@ -299,10 +278,11 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
     let area = ctx.area.clone();
     let today = chrono::Local::now().date_naive();
     let path = area.path.clone();
+    let scope = ctx.scope();
     let (groups, pts) = s
         .db(move |c, _| {
             let g = figures_by_child(c, &path, area.level, today)?;
-            let p = points(c, &path)?;
+            let p = points(c, &scope, &path)?;
             Ok((g, p))
         })
         .await?;

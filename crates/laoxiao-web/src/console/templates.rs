@@ -74,6 +74,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "password.html",
         include_str!("../../assets/templates/password.html"),
     ),
+    (
+        "transfers.html",
+        include_str!("../../assets/templates/transfers.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {
@@ -216,6 +220,7 @@ mod tests {
             include_str!("overview.rs"),
             include_str!("facilities.rs"),
             include_str!("people.rs"),
+            include_str!("transfers.rs"),
             include_str!("plan.rs"),
             include_str!("import.rs"),
         ];
