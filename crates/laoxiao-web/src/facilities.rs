@@ -509,7 +509,7 @@ pub async fn list(
         (status = 201, description = "Created", body = FacilityDetail,
             headers(("Location" = String, description = "URL of the new facility"))),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 409, description = "The id is taken", body = ErrorBody),
+        (status = 409, description = "The id is taken (only city-wide accounts choose ids; others leave `id` out)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),

@@ -2289,6 +2289,45 @@ fn hole_05_full_ids_in_write_answers_are_audited() {
         })
         .await;
         assert_eq!(reads, 2, "the create and the update that showed the number");
+        // Every other path that lets a full number out is audited too: lists
+        // and details (each naming the records), exports (the CLI's path).
+        let r = app.get("/api/people?full_id=true&role=elderly").await;
+        assert_eq!(r.body["items"][0]["id_number"], full.as_str());
+        let r = app.get("/api/people/P-W1?full_id=true").await;
+        assert_eq!(r.body["id_number"], full.as_str());
+        let store = app.store.clone();
+        let (reads, exports, exported) = block(move || {
+            use laoxiao_model::columns::{HeaderLang, RecordKind};
+            let mut out = Vec::new();
+            laoxiao_store::io::export_to_writer(
+                &store,
+                &laoxiao_store::Scope::system("cli:test"),
+                RecordKind::Elderly,
+                laoxiao_store::io::ExportFormat::Csv,
+                HeaderLang::English,
+                true,
+                &mut out,
+            )
+            .expect("export");
+            let mut c = store.conn().expect("conn");
+            let reads = c
+                .query_i64(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'read_full_id' AND entity_id LIKE '%P-W1%'",
+                    &[],
+                )
+                .expect("count");
+            let exports = c
+                .query_i64(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'export_full_ids' AND actor = 'cli:test'",
+                    &[],
+                )
+                .expect("count");
+            (reads, exports, String::from_utf8_lossy(&out).into_owned())
+        })
+        .await;
+        assert!(exported.contains(full.as_str()));
+        assert_eq!(reads, 4, "create, update, list and detail");
+        assert_eq!(exports, 1);
     });
 }
 
