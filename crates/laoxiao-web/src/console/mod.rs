@@ -726,6 +726,7 @@ mod tests {
                     "/console/people/P-2".into(),
                     "/console/plan".into(),
                     "/console/import".into(),
+                    "/console/transfers".into(),
                 ];
                 for lang in ["zh-CN", "en"] {
                     for p in &pages {
