@@ -359,3 +359,25 @@ test("roles: a village worker sees their village only; the auditor reads the tra
   const fac = await page.goto(`${base}/console/facilities`);
   assert.equal(fac.status(), 403, "auditors read the trail, not the registers");
 });
+
+test("roles: the analyst's map shows public facility fields only; staff see the transfer page", async () => {
+  await page.goto(`${base}/console/audit`);
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("analyst", "demo-analyst-2026");
+  await page.goto(`${base}/`);
+  const map = JSON.parse(await page.textContent("#map-data"));
+  assert.ok(map.points.length > 0, "facilities on the map");
+  for (const p of map.points) {
+    assert.deepEqual(Object.keys(p).sort(), ["elderly", "kind", "lat", "lng", "name"], "public fields only");
+  }
+  const tr = await page.goto(`${base}/console/transfers`);
+  assert.equal(tr.status(), 403, "analysts have no transfers");
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("village", "demo-village-2026");
+  await page.goto(`${base}/console/transfers?lang=en`);
+  await page.waitForSelector("#transfer-form");
+  assert.match(await page.textContent("h1"), /Transfer requests/);
+  await shot("21-transfers");
+});

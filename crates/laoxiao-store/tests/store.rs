@@ -1762,6 +1762,52 @@ mod holes {
         });
     }
 
+    /// Hole 10: aggregate-only callers get counts and public facility fields.
+    #[test]
+    fn hole_10_aggregate_callers_get_public_facility_fields_only() {
+        each_db(|s| {
+            let r = &s.reference;
+            let mut c = s.conn().expect("conn");
+            let sys = Scope::system("test");
+            facilities::create(
+                &mut c,
+                r,
+                &sys,
+                &facility("FA", "330402007", FacilityKind::ElderlyInstitution, 20),
+            )
+            .expect("fa");
+            let analyst = user(Role::Analyst, "/330400/");
+            assert_eq!(
+                facilities::count(&mut c, r, &analyst, &FacilityQuery::default()).expect("n"),
+                1
+            );
+            // A text search covers operators and ids: not an aggregate.
+            let q = FacilityQuery {
+                q: Some("测试运营".into()),
+                ..Default::default()
+            };
+            assert!(matches!(
+                facilities::count(&mut c, r, &analyst, &q),
+                Err(StoreError::Forbidden(_))
+            ));
+            let pts = facilities::map_points(&mut c, &analyst, "/330400/").expect("points");
+            assert_eq!(pts.len(), 1);
+            assert_eq!(
+                (pts[0].id.as_deref(), pts[0].name.as_str()),
+                (None, "测试设施FA")
+            );
+            let json = serde_json::to_string(&pts).expect("json");
+            assert!(!json.contains("\"id\""), "{json}");
+            let inspector = user(Role::Inspector, "/330400/");
+            let pts = facilities::map_points(&mut c, &inspector, "/330400/").expect("points");
+            assert_eq!(pts[0].id.as_deref(), Some("FA"));
+            assert!(matches!(
+                facilities::map_points(&mut c, &user(Role::Auditor, "/330400/"), "/330400/"),
+                Err(StoreError::Forbidden(_))
+            ));
+        });
+    }
+
     #[test]
     fn hole_04_create_never_revives_a_deleted_record_of_another_area() {
         each_db(|s| {
