@@ -373,6 +373,7 @@ test("roles: the analyst's map shows public facility fields only; staff see the 
   }
   const tr = await page.goto(`${base}/console/transfers`);
   assert.equal(tr.status(), 403, "analysts have no transfers");
+  await page.goto(`${base}/`);
   await page.click("#logout");
   await page.waitForSelector("#login-form");
   await login("village", "demo-village-2026");
