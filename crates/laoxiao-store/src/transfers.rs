@@ -443,6 +443,27 @@ pub fn decide(
         )));
     }
     let (person_id, to_code) = (row.text(1), row.text(2));
+    let new_status = match decision {
+        Decision::Approve => TransferStatus::Approved,
+        Decision::Refuse => TransferStatus::Refused,
+        Decision::Withdraw => TransferStatus::Withdrawn,
+    };
+    // Close the request first: of two concurrent decisions only the one whose
+    // update finds it open goes on (the row lock orders them).
+    let n = conn.execute(
+        "UPDATE transfer_request SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
+         WHERE id = $5 AND status = 'open'",
+        &[
+            new_status.code().into(),
+            scope.actor.user.as_str().into(),
+            now_rfc3339().into(),
+            reason.into(),
+            id.into(),
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Conflict("the request is no longer open".into()));
+    }
     if decision == Decision::Approve {
         let sys = Scope::system(&scope.actor.user);
         let before = people::get(conn, reference, &sys, &person_id)?;
@@ -461,22 +482,6 @@ pub fn decide(
             },
         )?;
     }
-    let new_status = match decision {
-        Decision::Approve => TransferStatus::Approved,
-        Decision::Refuse => TransferStatus::Refused,
-        Decision::Withdraw => TransferStatus::Withdrawn,
-    };
-    conn.execute(
-        "UPDATE transfer_request SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
-         WHERE id = $5 AND status = 'open'",
-        &[
-            new_status.code().into(),
-            scope.actor.user.as_str().into(),
-            now_rfc3339().into(),
-            reason.into(),
-            id.into(),
-        ],
-    )?;
     audit::append(
         conn,
         scope,
