@@ -576,8 +576,12 @@ pub fn get<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Resul
         })
 }
 
-/// Marks a record deleted.
-pub fn soft_delete<T: ActivityRecord>(conn: &mut Conn, id: &str) -> Result<()> {
+/// Marks a record deleted. The activity registers are written by the
+/// city-wide import, so deleting needs [`Perm::Import`]; the record must be in
+/// the scope like any read.
+pub fn soft_delete<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
+    scope.require(Perm::Import)?;
+    get::<T>(conn, scope, id)?;
     let n = conn.execute(
         &format!(
             "UPDATE {} SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",

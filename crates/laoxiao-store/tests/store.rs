@@ -1156,7 +1156,8 @@ mod activity_registers {
                 .expect("n"),
                 0
             );
-            activity::soft_delete::<Staff>(&mut c, "S1").expect("delete");
+            activity::soft_delete::<Staff>(&mut c, &laoxiao_store::Scope::system("test"), "S1")
+                .expect("delete");
             assert!(matches!(
                 activity::get::<Staff>(&mut c, &laoxiao_store::Scope::system("test"), "S1"),
                 Err(StoreError::NotFound { .. })
