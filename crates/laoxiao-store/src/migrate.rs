@@ -31,6 +31,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_tally.sql"),
         include_str!("../migrations/postgres/0004_tally.sql"),
     ),
+    (
+        6,
+        "audit",
+        include_str!("../migrations/sqlite/0006_audit.sql"),
+        include_str!("../migrations/postgres/0006_audit.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
