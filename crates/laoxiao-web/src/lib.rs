@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             "/people/{id}",
             get(people::get).put(people::update).delete(people::delete),
         )
+        .route("/people/{id}/views", get(audit::person_views))
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(limit))

@@ -34,6 +34,7 @@ use crate::{areas, audit, error, facilities, health, people};
         people::delete,
         audit::me,
         audit::search,
+        audit::person_views,
     ),
     components(schemas(
         error::ErrorBody,
