@@ -2009,20 +2009,23 @@ fn one_time_passwords_must_be_changed_first() {
 fn hole_07_person_pages_and_lists_record_views_and_show_them() {
     run(|app| async move {
         let store = app.store.clone();
-        let (vil_token, vil_cookie, county_token, county_cookie) = block(move || {
-            let w = world(&store);
-            seed(&store, &w);
-            let vil = make_user(&store, "vil", Role::VillageStaff, &w.village_a, None);
-            let county = make_user(&store, "cty", Role::CountyAdmin, "330402", None);
-            let mut c = store.conn().expect("conn");
-            let (v_secret, _) =
-                laoxiao_store::accounts::create_session(&mut c, "vil", None).expect("session");
-            let (c_secret, _) =
-                laoxiao_store::accounts::create_session(&mut c, "cty", None).expect("session");
-            let cookie = |s: String| format!("{}={s}", laoxiao_web::auth::SESSION_COOKIE);
-            (vil, cookie(v_secret), county, cookie(c_secret))
-        })
-        .await;
+        let (vil_token, vil_cookie, county_token, county_cookie, auditor_cookie) =
+            block(move || {
+                let w = world(&store);
+                seed(&store, &w);
+                let vil = make_user(&store, "vil", Role::VillageStaff, &w.village_a, None);
+                let county = make_user(&store, "cty", Role::CountyAdmin, "330402", None);
+                make_user(&store, "aud", Role::Auditor, "330402", None);
+                let mut c = store.conn().expect("conn");
+                let mut session = |name: &str| {
+                    let (secret, _) = laoxiao_store::accounts::create_session(&mut c, name, None)
+                        .expect("session");
+                    format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE)
+                };
+                let (v, c, a) = (session("vil"), session("cty"), session("aud"));
+                (vil, v, county, c, a)
+            })
+            .await;
         let vil = App {
             token: Some(vil_token),
             ..app.clone()
@@ -2084,6 +2087,16 @@ fn hole_07_person_pages_and_lists_record_views_and_show_them() {
             page.body.contains("id=\"views\"") && page.body.contains(">vil<"),
             "{}",
             page.body.chars().take(400).collect::<String>()
+        );
+        // The county's auditor finds them on the audit page.
+        let page = console("/console/audit?viewed=PA", auditor_cookie.clone()).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"views-table\"") && page.body.contains(">vil<"));
+        assert_eq!(
+            console("/console/audit?viewed=PB", auditor_cookie)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
         );
         // …not outside the county, and staff may not ask.
         county

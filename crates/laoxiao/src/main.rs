@@ -321,13 +321,13 @@ fn prepare_to_serve(store: &Store) -> Result<()> {
         if people > 0 {
             bail!(
                 "no data key is configured but the register holds {people} people: set \
-                 LAOXIAO_DATA_KEY and LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or \
-                 LAOXIAO_KEY_FILE; the server will not start without them"
+                 LAOXIAO_DATA_KEY, LAOXIAO_HMAC_KEY and LAOXIAO_AUDIT_KEY or LAOXIAO_KEY_FILE \
+                 (see `laoxiao keys generate`); the server will not start without them"
             );
         }
         eprintln!(
-            "warning: no data key is configured; people cannot be registered until one is \
-             (see `laoxiao keys generate`)"
+            "warning: no keys are configured; people cannot be registered and the audit \
+             trail is not keyed until they are (see `laoxiao keys generate`)"
         );
     }
     bootstrap(store)
