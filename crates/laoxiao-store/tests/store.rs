@@ -729,6 +729,57 @@ fn hole_06_rewriting_entries_and_recomputing_sha256_links_fails_verification() {
 }
 
 #[test]
+fn hole_06_entries_from_before_the_audit_key_stay_verifiable() {
+    use laoxiao_store::Keys;
+    use laoxiao_store::crypto::DataKey;
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        // Before the upgrade: the same data keys, no audit key, SHA-256 links.
+        let unkeyed =
+            Keys::new(DataKey::from_bytes("test", [7u8; 32]), vec![], [9u8; 32]).expect("keys");
+        s.set_keys(unkeyed.clone()).expect("set");
+        let mut c = s.conn().expect("conn");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("v1");
+        let old = audit::head(&mut c).expect("head").expect("some");
+        assert_eq!(old.version, 1);
+        // After: keyed entries follow and the whole chain verifies.
+        s.set_keys(Keys::for_tests()).expect("set");
+        let mut c = s.conn().expect("conn");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PB", "330402007", "1941-03-05", 13),
+        )
+        .expect("v2");
+        let v = audit::verify(&mut c).expect("verify");
+        assert_eq!(v.first_broken, None, "[{}]", backend_name(s));
+        assert_eq!(v.first_keyed, Some(old.seq + 1));
+        // Without the key now, the server refuses to append rather than downgrade,
+        // and verification asks for the key.
+        s.set_keys(unkeyed).expect("set");
+        let mut c = s.conn().expect("conn");
+        let err = people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PC", "330402007", "1942-03-05", 15),
+        )
+        .expect_err("fails closed");
+        assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+        assert!(audit::verify(&mut c).is_err());
+    }
+}
+
+#[test]
 fn hole_06_cutting_the_newest_entries_fails_against_a_kept_head() {
     for db in TestDb::all().expect("dbs") {
         let s = &db.store;
