@@ -372,8 +372,9 @@ pub fn append(conn: &mut Conn, scope: &Scope, ev: Event<'_>) -> Result<i64> {
             // downgrade, and the server must not act unaudited.
             (None, v) if v >= V2_MAC => {
                 return Err(StoreError::Config(
-                    "the audit trail is keyed but no audit key is configured \
-                     (audit_key in the key file or LAOXIAO_AUDIT_KEY)"
+                    "the audit trail is keyed but no audit key is configured: name the key \
+                     file with LAOXIAO_KEY_FILE (the demo's is beside its database, \
+                     laoxiao-demo.key) or set LAOXIAO_AUDIT_KEY"
                         .into(),
                 ));
             }
@@ -480,8 +481,9 @@ pub fn verify(conn: &mut Conn) -> Result<Verified> {
                     V2_MAC => {
                         let Some(k) = key.as_deref() else {
                             return Err(StoreError::Config(
-                                "the audit trail has keyed entries: configure the audit key \
-                                 (audit_key in the key file or LAOXIAO_AUDIT_KEY) to verify it"
+                                "the audit trail has keyed entries: configure the audit key to \
+                                 verify it (LAOXIAO_KEY_FILE naming a key file with audit_key, \
+                                 or LAOXIAO_AUDIT_KEY)"
                                     .into(),
                             ));
                         };
