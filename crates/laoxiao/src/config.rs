@@ -71,6 +71,18 @@ impl KeyFile {
     pub fn read(path: &Path) -> Result<KeyFile> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading key file {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(m) = std::fs::metadata(path)
+                && m.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the key file is readable by other users: chmod 600 it"
+                );
+            }
+        }
         let first = text
             .lines()
             .map(str::trim)
