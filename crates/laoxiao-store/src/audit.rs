@@ -732,6 +732,75 @@ mod tests {
         );
     }
 
+    /// Every field of a person and a facility is classified: a field added to
+    /// the model fails here until it is listed as personal or as clear.
+    #[test]
+    fn every_person_and_facility_field_is_classified() {
+        use laoxiao_model::{Facility, FacilityKind, Person, PersonRole, person::Sex};
+        let clear: &[(&str, &[&str])] = &[
+            ("person", &["id", "role", "residence_area_code"]),
+            (
+                "facility",
+                &[
+                    "id",
+                    "name",
+                    "kind",
+                    "level",
+                    "ownership",
+                    "operator_name",
+                    "operator_credit_code",
+                    "area_code",
+                    "address",
+                    "lng",
+                    "lat",
+                    "beds",
+                    "nursing_beds",
+                    "dementia_beds",
+                    "approved_slots",
+                    "inclusive",
+                    "filing_status",
+                    "filing_date",
+                    "rating",
+                    "rating_valid_from",
+                    "rating_valid_until",
+                    "smart",
+                    "demonstration",
+                    "opening_date",
+                    "status",
+                ],
+            ),
+        ];
+        let date = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date");
+        let person = serde_json::to_value(Person::blank(
+            "P",
+            PersonRole::Elderly,
+            "330402007",
+            date,
+            Sex::Male,
+        ))
+        .expect("json");
+        let facility: Facility = serde_json::from_value(serde_json::json!({
+            "id": "F", "name": "n", "kind": FacilityKind::ElderlyInstitution, "area_code": "330402007",
+        }))
+        .expect("facility");
+        let facility = serde_json::to_value(facility).expect("json");
+        for (entity, record) in [("person", person), ("facility", facility)] {
+            let listed = clear
+                .iter()
+                .find(|(e, _)| *e == entity)
+                .map(|(_, c)| *c)
+                .unwrap_or_default();
+            for field in record.as_object().expect("object").keys() {
+                let personal = personal_fields(entity).contains(&field.as_str());
+                let in_clear = listed.contains(&field.as_str());
+                assert!(
+                    personal != in_clear,
+                    "{entity}.{field}: decide whether it is personal (audit::personal_fields)"
+                );
+            }
+        }
+    }
+
     #[test]
     fn heads_round_trip_and_reject_junk() {
         let h = Head {
