@@ -37,7 +37,8 @@ curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "_csrf=$TOKEN" --data-
   --data-urlencode "password=demo-city-2026" "$BASE/console/login"
 C=(-b "$JAR")
 # The API takes bearer tokens: issue one for the same account.
-API_TOKEN=$("$BIN" --database "$WORK/demo.db" user token city --name bench --days 1 | tail -n 1)
+# (The CLI audits the token with the demo's keys, beside its database.)
+API_TOKEN=$(LAOXIAO_KEY_FILE="$WORK/demo.key" "$BIN" --database "$WORK/demo.db" user token city --name bench --days 1 | tail -n 1)
 A=(-H "Authorization: Bearer $API_TOKEN")
 
 # One facility and one person to open detail pages.

@@ -5,6 +5,10 @@
 //! * `id_number_hmac`: HMAC-SHA256 of the normalised number under a separate key,
 //!   hex; unique, so lookups and duplicate checks never need the plaintext.
 //!
+//! * The audit key ([`AuditKey`]) MACs the audit chain and hashes the personal
+//!   values of audit snapshots; a third key, so that holding the lookup key (needed
+//!   by every app server) does not let anyone forge the trail's links.
+//!
 //! Keys come from configuration or the environment, never from the database.
 
 use std::collections::HashMap;
@@ -99,6 +103,59 @@ pub fn generate_raw_key() -> String {
     B64.encode(bytes)
 }
 
+/// The audit key: two HMAC-SHA256 subkeys derived from one 32-byte secret with
+/// distinct labels, one for the chain's links and one for snapshot values, so a
+/// value digest can never be replayed as a link (or the other way round).
+#[derive(Clone)]
+pub struct AuditKey {
+    chain: Hmac<Sha256>,
+    field: Hmac<Sha256>,
+}
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey(<secret>)")
+    }
+}
+
+fn hmac_state(key: &[u8]) -> Result<Hmac<Sha256>> {
+    <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).map_err(|_| bad_key("a key is invalid"))
+}
+
+impl AuditKey {
+    /// Derives the subkeys from the 32-byte audit key.
+    pub fn new(bytes: [u8; 32]) -> Result<AuditKey> {
+        let base = hmac_state(&bytes)?;
+        let derive = |label: &[u8]| -> Result<Hmac<Sha256>> {
+            let mut m = base.clone();
+            m.update(label);
+            hmac_state(&m.finalize().into_bytes())
+        };
+        Ok(AuditKey {
+            chain: derive(b"laoxiao audit chain v2")?,
+            field: derive(b"laoxiao audit field v2")?,
+        })
+    }
+
+    /// The MAC of an audit entry's canonical bytes, hex.
+    pub fn chain_mac(&self, data: &[u8]) -> String {
+        let mut m = self.chain.clone();
+        m.update(data);
+        hex(&m.finalize().into_bytes())
+    }
+
+    /// The digest of one personal value in a snapshot, hex. The inputs are
+    /// length-prefixed, so no two different (entity, id, field, value) collide.
+    pub fn field_digest(&self, entity: &str, entity_id: &str, field: &str, value: &str) -> String {
+        let mut m = self.field.clone();
+        for part in [entity, entity_id, field, value] {
+            m.update(format!("{}:", part.len()).as_bytes());
+            m.update(part.as_bytes());
+        }
+        hex(&m.finalize().into_bytes())
+    }
+}
+
 /// The keys of one deployment.
 #[derive(Clone)]
 pub struct Keys {
@@ -107,6 +164,8 @@ pub struct Keys {
     ciphers: HashMap<String, Aes256Gcm>,
     /// HMAC-SHA256 state with the lookup key already absorbed.
     hmac_keyed: Hmac<Sha256>,
+    /// The audit key, when configured (shared so connections can carry it).
+    audit: Option<std::sync::Arc<AuditKey>>,
 }
 
 impl fmt::Debug for Keys {
@@ -126,20 +185,33 @@ impl Keys {
                 .map_err(|_| bad_key("a data key must be 32 bytes"))?;
             ciphers.insert(k.id.clone(), c);
         }
-        let hmac_keyed = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&hmac_key)
-            .map_err(|_| bad_key("the HMAC key is invalid"))?;
+        let hmac_keyed = hmac_state(&hmac_key)?;
         Ok(Keys {
             current,
             ciphers,
             hmac_keyed,
+            audit: None,
         })
+    }
+
+    /// These keys with the audit key.
+    pub fn with_audit_key(mut self, bytes: [u8; 32]) -> Result<Keys> {
+        self.audit = Some(std::sync::Arc::new(AuditKey::new(bytes)?));
+        Ok(self)
+    }
+
+    /// The audit key, if configured.
+    pub fn audit_key(&self) -> Option<&std::sync::Arc<AuditKey>> {
+        self.audit.as_ref()
     }
 
     /// Fixed keys for tests (never use outside tests).
     pub fn for_tests() -> Keys {
         let k = DataKey::from_bytes("test", [7u8; 32]);
         // Constant input: cannot fail.
-        Keys::new(k, Vec::new(), [9u8; 32]).unwrap_or_else(|_| unreachable!())
+        Keys::new(k, Vec::new(), [9u8; 32])
+            .and_then(|k| k.with_audit_key(TEST_AUDIT_KEY))
+            .unwrap_or_else(|_| unreachable!())
     }
 
     pub fn current_id(&self) -> &str {
@@ -204,6 +276,9 @@ impl Keys {
         hex(&m.finalize().into_bytes())
     }
 }
+
+/// The audit key of [`Keys::for_tests`] (tests that verify a chain by hand use it).
+pub const TEST_AUDIT_KEY: [u8; 32] = [5u8; 32];
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
@@ -288,6 +363,28 @@ mod tests {
         bad.pop();
         bad.push(if c.ends_with('A') { 'B' } else { 'A' });
         assert!(new.decrypt(&bad).is_err());
+    }
+
+    #[test]
+    fn audit_subkeys_differ_from_each_other_and_from_the_key() {
+        let k = AuditKey::new([5u8; 32]).expect("key");
+        let data = b"x";
+        let chain = k.chain_mac(data);
+        // Recomputed from the documented derivation.
+        let sub = |label: &[u8]| {
+            let mut m = hmac_state(&[5u8; 32]).expect("h");
+            m.update(label);
+            m.finalize().into_bytes()
+        };
+        let mut m = hmac_state(&sub(b"laoxiao audit chain v2")).expect("h");
+        m.update(data);
+        assert_eq!(chain, hex(&m.finalize().into_bytes()));
+        assert_ne!(chain, k.field_digest("", "", "", "x"));
+        assert_ne!(
+            k.field_digest("person", "P1", "name", "\"ab\""),
+            k.field_digest("person", "P1", "nam", "e\"ab\"")
+        );
+        assert!(!format!("{k:?}").contains('5'));
     }
 
     #[test]

@@ -371,6 +371,9 @@ fn unique_suffix() -> String {
     )
 }
 
+/// The audit key carried in a pooled connection's extensions.
+struct AuditKeySlot(Option<std::sync::Arc<crate::crypto::AuditKey>>);
+
 /// One pooled connection.
 pub enum Conn {
     Sqlite(r2d2::PooledConnection<SqliteConnectionManager>),
@@ -452,6 +455,26 @@ impl Conn {
                 Err(e)
             }
         }
+    }
+
+    /// Attaches the audit key to this connection ([`crate::Store::conn`] does it
+    /// on every checkout), so every audit append finds it without each caller
+    /// passing it along.
+    pub fn set_audit_key(&mut self, key: Option<std::sync::Arc<crate::crypto::AuditKey>>) {
+        let slot = AuditKeySlot(key);
+        match self {
+            Conn::Sqlite(c) => r2d2::PooledConnection::extensions_mut(c).insert(slot),
+            Conn::Postgres(c) => r2d2::PooledConnection::extensions_mut(c).insert(slot),
+        };
+    }
+
+    /// The audit key attached to this connection, if any.
+    pub fn audit_key(&self) -> Option<std::sync::Arc<crate::crypto::AuditKey>> {
+        let ext = match self {
+            Conn::Sqlite(c) => r2d2::PooledConnection::extensions(c),
+            Conn::Postgres(c) => r2d2::PooledConnection::extensions(c),
+        };
+        ext.get::<AuditKeySlot>().and_then(|s| s.0.clone())
     }
 
     /// The raw SQLite connection, for bulk paths.

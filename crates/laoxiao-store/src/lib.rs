@@ -13,6 +13,7 @@ pub mod facilities;
 pub mod io;
 pub mod migrate;
 pub mod people;
+pub mod record_view;
 pub mod scope;
 pub mod tally;
 pub mod testdb;
@@ -80,6 +81,14 @@ impl Reference {
                         .into(),
                 )
             })
+    }
+
+    /// The audit key, if configured.
+    pub fn audit_key(&self) -> Option<Arc<crypto::AuditKey>> {
+        self.keys
+            .read()
+            .ok()
+            .and_then(|k| k.as_ref().and_then(|k| k.audit_key().cloned()))
     }
 
     /// Whether keys are configured.
@@ -158,8 +167,11 @@ impl Store {
         )
     }
 
+    /// A pooled connection carrying the audit key (if configured).
     pub fn conn(&self) -> Result<Conn> {
-        self.pool.conn()
+        let mut c = self.pool.conn()?;
+        c.set_audit_key(self.reference.audit_key());
+        Ok(c)
     }
 
     pub fn backend(&self) -> Backend {

@@ -37,6 +37,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_transfers.sql"),
         include_str!("../migrations/postgres/0005_transfers.sql"),
     ),
+    (
+        6,
+        "audit",
+        include_str!("../migrations/sqlite/0006_audit.sql"),
+        include_str!("../migrations/postgres/0006_audit.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -51,6 +51,9 @@ pub enum Perm {
     /// Counts and sums over an area (overview, plan).
     Aggregates,
     ReadAudit,
+    /// See who viewed a person's record (auditors, and the city and county
+    /// administrators who answer a person's request to know).
+    ReadViews,
     /// Bulk import from the console (city-wide: imports are not scoped row by row).
     Import,
     ManageUsers,
@@ -96,6 +99,7 @@ impl Role {
                     | RevealIds
                     | ExportPeople
                     | Aggregates
+                    | ReadViews
             ),
             TownStaff => matches!(
                 p,
@@ -109,7 +113,7 @@ impl Role {
             VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
             FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
-            Auditor => matches!(p, ReadAudit),
+            Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
         }
     }

@@ -603,8 +603,11 @@ fn audit_chain_verifies_and_tampering_is_found() {
         assert_eq!(entries[1].actor, "u-county_admin");
         assert_eq!(entries[1].ip.as_deref(), Some("127.0.0.1"));
         let before = entries[1].before.clone().unwrap_or_default();
-        assert!(before.contains("王某某") && before.contains("********"));
-        assert!(!before.contains(&p.id_number), "snapshots mask ID numbers");
+        assert!(before.contains("\"id\":\"PA\"") && before.contains("hmac:"));
+        assert!(
+            !before.contains("王某某") && !before.contains(&p.id_number[..10]),
+            "snapshots hold no personal values: {before}"
+        );
         // Only auditors search the trail.
         assert!(audit::search(&mut c, &county, &q).is_err());
         // The database refuses changes to the trail.
@@ -635,6 +638,422 @@ fn audit_chain_verifies_and_tampering_is_found() {
         let (seq, why) = v.first_broken.expect("broken");
         assert_eq!(seq, 2, "{why}");
         assert_eq!(v.entries, 1);
+    }
+}
+
+/// Goes around the append-only triggers, as someone with the database's owner
+/// rights can.
+fn drop_audit_triggers(c: &mut laoxiao_store::Conn) {
+    match c.backend() {
+        laoxiao_store::Backend::Sqlite => c
+            .batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete")
+            .expect("drop triggers"),
+        laoxiao_store::Backend::Postgres => c
+            .batch("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+            .expect("disable trigger"),
+    }
+}
+
+fn backend_name(s: &Store) -> &'static str {
+    match s.backend() {
+        laoxiao_store::Backend::Sqlite => "sqlite",
+        laoxiao_store::Backend::Postgres => "postgres",
+    }
+}
+
+/// A few audited changes: person PA created, renamed, deleted.
+fn audited_changes(s: &Store) {
+    let r = &s.reference;
+    let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+    let mut c = s.conn().expect("conn");
+    let p = elderly("PA", "330402007", "1940-03-05", 11);
+    people::create(&mut c, r, &county, &p).expect("create");
+    let mut p2 = p.clone();
+    p2.name = "改名".into();
+    people::update(&mut c, r, &county, &p2).expect("update");
+    people::soft_delete(&mut c, r, &county, "PA").expect("delete");
+}
+
+#[test]
+fn hole_06_rewriting_entries_and_recomputing_sha256_links_fails_verification() {
+    use laoxiao_store::audit::{Entry, entry_hash};
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        audited_changes(s);
+        let mut c = s.conn().expect("conn");
+        let v = audit::verify(&mut c).expect("verify");
+        assert_eq!(v.first_broken, None, "intact passes");
+        assert_eq!(v.first_keyed, Some(1));
+        drop_audit_triggers(&mut c);
+        let all = |c: &mut laoxiao_store::Conn| -> Vec<Entry> {
+            let auditor = user_scope(Role::Auditor, "/330400/", None);
+            let mut v = audit::search(c, &auditor, &audit::AuditQuery::default()).expect("all");
+            v.reverse();
+            v
+        };
+        // What the SHA-256 chain allowed: change entry 2 and recompute every link
+        // after it. Once keeping the version, once downgrading to SHA-256 entries.
+        for downgrade in [false, true] {
+            let mut prev = all(&mut c)[0].hash.clone();
+            for mut e in all(&mut c).into_iter().skip(1) {
+                if e.seq == 2 {
+                    e.actor = "someone-else".into();
+                }
+                e.prev_hash = prev.clone();
+                if downgrade {
+                    e.version = 1;
+                }
+                e.hash = entry_hash(&e);
+                c.execute(
+                    "UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3, version = $4 WHERE seq = $5",
+                    &[
+                        e.actor.as_str().into(),
+                        e.prev_hash.as_str().into(),
+                        e.hash.as_str().into(),
+                        e.version.into(),
+                        e.seq.into(),
+                    ],
+                )
+                .expect("rewrite");
+                prev = e.hash;
+            }
+            let v = audit::verify(&mut c).expect("verify");
+            let (seq, why) = v.first_broken.clone().expect("broken");
+            assert_eq!(seq, 2, "[{}] {why}", backend_name(s));
+            assert!(
+                why.contains(if downgrade { "unkeyed" } else { "MAC" }),
+                "{why}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hole_06_entries_from_before_the_audit_key_stay_verifiable() {
+    use laoxiao_store::Keys;
+    use laoxiao_store::crypto::DataKey;
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        // Before the upgrade: the same data keys, no audit key, SHA-256 links.
+        let unkeyed =
+            Keys::new(DataKey::from_bytes("test", [7u8; 32]), vec![], [9u8; 32]).expect("keys");
+        s.set_keys(unkeyed.clone()).expect("set");
+        let mut c = s.conn().expect("conn");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("v1");
+        let old = audit::head(&mut c).expect("head").expect("some");
+        assert_eq!(old.version, 1);
+        // After: keyed entries follow and the whole chain verifies.
+        s.set_keys(Keys::for_tests()).expect("set");
+        let mut c = s.conn().expect("conn");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PB", "330402007", "1941-03-05", 13),
+        )
+        .expect("v2");
+        let v = audit::verify(&mut c).expect("verify");
+        assert_eq!(v.first_broken, None, "[{}]", backend_name(s));
+        assert_eq!(v.first_keyed, Some(old.seq + 1));
+        // Without the key now, the server refuses to append rather than downgrade,
+        // and verification asks for the key.
+        s.set_keys(unkeyed).expect("set");
+        let mut c = s.conn().expect("conn");
+        let err = people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PC", "330402007", "1942-03-05", 15),
+        )
+        .expect_err("fails closed");
+        assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+        assert!(audit::verify(&mut c).is_err());
+    }
+}
+
+#[test]
+fn hole_06_cutting_the_newest_entries_fails_against_a_kept_head() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        audited_changes(s);
+        let mut c = s.conn().expect("conn");
+        let early = audit::head(&mut c).expect("head").expect("some");
+        people::create(
+            &mut c,
+            &s.reference,
+            &Scope::system("test"),
+            &elderly("PC", "330402007", "1941-03-05", 13),
+        )
+        .expect("more");
+        let head = audit::head(&mut c).expect("head").expect("some");
+        assert!(head.seq > early.seq);
+        // The line round-trips, as kept in a file.
+        let kept = audit::Head::parse(&head.line()).expect("parse");
+        assert_eq!(kept, head);
+        assert_eq!(audit::check_head(&mut c, &kept).expect("check"), None);
+        assert_eq!(audit::check_head(&mut c, &early).expect("check"), None);
+        // Cut the newest entries: the rest of the chain still links up…
+        drop_audit_triggers(&mut c);
+        c.execute("DELETE FROM audit_log WHERE seq > $1", &[early.seq.into()])
+            .expect("cut");
+        assert_eq!(audit::verify(&mut c).expect("verify").first_broken, None);
+        // …but the kept head names an entry that is gone.
+        let why = audit::check_head(&mut c, &kept)
+            .expect("check")
+            .expect("cut is found");
+        assert!(why.contains("missing"), "[{}] {why}", backend_name(s));
+        // Growing the chain back to the same length does not help.
+        people::create(
+            &mut c,
+            &s.reference,
+            &Scope::system("test"),
+            &elderly("PD", "330402007", "1942-03-05", 15),
+        )
+        .expect("regrow");
+        let why = audit::check_head(&mut c, &kept)
+            .expect("check")
+            .expect("regrown is found");
+        assert!(why.contains("differs"), "{why}");
+    }
+}
+
+#[test]
+fn hole_06_snapshots_carry_digests_of_personal_values_not_the_values() {
+    use laoxiao_store::crypto::{AuditKey, TEST_AUDIT_KEY};
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        let mut c = s.conn().expect("conn");
+        let mut p = elderly("PA", "330402007", "1940-03-05", 11);
+        p.address = Some("幸福路8号".into());
+        p.guardian_name = Some("王监护".into());
+        p.guardian_phone = Some("13800001111".into());
+        people::create(&mut c, r, &county, &p).expect("create");
+        let mut f = facility("FA", "330402007", FacilityKind::ElderlyInstitution, 50);
+        f.phone = Some("13900002222".into());
+        facilities::create(&mut c, r, &county, &f).expect("facility");
+        let auditor = user_scope(Role::Auditor, "/330400/", None);
+        let entries = audit::search(&mut c, &auditor, &audit::AuditQuery::default()).expect("all");
+        let text = format!("{entries:?}");
+        for secret in [
+            "王某某",
+            "幸福路8号",
+            "王监护",
+            "13800001111",
+            "13900002222",
+            &p.id_number[6..14],
+            "1940-03-05",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "[{}] the trail shows {secret}",
+                backend_name(s)
+            );
+        }
+        // A verifier holding the record recomputes the digest of each field.
+        let key = AuditKey::new(TEST_AUDIT_KEY).expect("key");
+        let person = entries
+            .iter()
+            .find(|e| e.entity == "person")
+            .expect("person entry");
+        let after: serde_json::Value =
+            serde_json::from_str(person.after.as_deref().expect("after")).expect("json");
+        let record = serde_json::to_value(&p).expect("record");
+        for field in [
+            "name",
+            "id_number",
+            "address",
+            "guardian_phone",
+            "birth_date",
+        ] {
+            let want = format!(
+                "hmac:{}",
+                key.field_digest("person", "PA", field, &record[field].to_string())
+            );
+            assert_eq!(after[field], serde_json::Value::String(want), "{field}");
+        }
+        assert_eq!(after["residence_area_code"], "330402007");
+        // A changed value gives another digest: the change is provable.
+        assert_ne!(
+            key.field_digest("person", "PA", "name", "\"王某某\""),
+            key.field_digest("person", "PA", "name", "\"改名\"")
+        );
+        // Non-personal facility fields stay in clear.
+        let fac = entries
+            .iter()
+            .find(|e| e.entity == "facility")
+            .expect("facility entry");
+        let fa: serde_json::Value =
+            serde_json::from_str(fac.after.as_deref().expect("after")).expect("json");
+        assert_eq!(fa["beds"], 50);
+        assert_eq!(fa["name"], "测试设施FA");
+        assert!(fa["phone"].as_str().is_some_and(|v| v.starts_with("hmac:")));
+    }
+}
+
+#[test]
+fn hole_06_a_county_auditor_searches_only_its_county() {
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        let town_b = r.areas.children("330411")[0].code.clone();
+        // County A's administrator changes a record in A; county B's in B.
+        let a_admin = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        let mut b_admin = user_scope(Role::CountyAdmin, "/330400/330411/", None);
+        b_admin.actor.user = "u-county-b".into();
+        people::create(
+            &mut c,
+            r,
+            &a_admin,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("a");
+        people::create(
+            &mut c,
+            r,
+            &b_admin,
+            &elderly("PB", &town_b, "1940-03-05", 12),
+        )
+        .expect("b");
+        // The system (an import, say) changes a record in B: about B only.
+        people::create(
+            &mut c,
+            r,
+            &Scope::system("cli:ops"),
+            &elderly("PB2", &town_b, "1941-03-05", 14),
+        )
+        .expect("b2");
+        let q = audit::AuditQuery::default();
+        let a_auditor = user_scope(Role::Auditor, "/330400/330402/", None);
+        let seen: Vec<String> = audit::search(&mut c, &a_auditor, &q)
+            .expect("search")
+            .into_iter()
+            .map(|e| e.entity_id.unwrap_or_default())
+            .collect();
+        assert_eq!(seen, ["PA"], "[{}]", backend_name(s));
+        // Filters cannot widen it.
+        let by_b = audit::AuditQuery {
+            actor: Some("u-county-b".into()),
+            ..Default::default()
+        };
+        assert!(
+            audit::search(&mut c, &a_auditor, &by_b)
+                .expect("search")
+                .is_empty()
+        );
+        // B's auditor sees B's, the city's auditor everything.
+        let b_auditor = user_scope(Role::Auditor, "/330400/330411/", None);
+        let mut seen: Vec<String> = audit::search(&mut c, &b_auditor, &q)
+            .expect("search")
+            .into_iter()
+            .map(|e| e.entity_id.unwrap_or_default())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ["PB", "PB2"]);
+        let city = user_scope(Role::Auditor, "/330400/", None);
+        assert_eq!(audit::search(&mut c, &city, &q).expect("search").len(), 3);
+        // What an account homed in A does is A's business even when it concerns
+        // no one area (an export, say).
+        audit::append(
+            &mut c,
+            &a_admin,
+            audit::Event {
+                action: "export",
+                entity: "elderly",
+                ..Default::default()
+            },
+        )
+        .expect("export");
+        let actions: Vec<String> = audit::search(&mut c, &a_auditor, &q)
+            .expect("search")
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["export", "create"]);
+        assert_eq!(
+            audit::search(&mut c, &b_auditor, &q).expect("search").len(),
+            2
+        );
+        // A record moved (by the system) into B: the entry is filed under B.
+        let mut moved = elderly("PA", &town_b, "1940-03-05", 11);
+        moved.name = "搬走".into();
+        people::update(&mut c, r, &Scope::system("cli:ops"), &moved).expect("move");
+        assert_eq!(
+            audit::search(&mut c, &a_auditor, &q).expect("search").len(),
+            2
+        );
+        assert_eq!(
+            audit::search(&mut c, &b_auditor, &q).expect("search").len(),
+            3
+        );
+    }
+}
+
+#[test]
+fn hole_07_views_are_recorded_in_one_statement_and_shown_to_allowed_roles() {
+    use laoxiao_store::record_view::{self, Via};
+    for db in TestDb::all().expect("dbs") {
+        let s = &db.store;
+        let r = &s.reference;
+        let mut c = s.conn().expect("conn");
+        let town_b = r.areas.children("330411")[0].code.clone();
+        let sys = Scope::system("test");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elderly("PA", "330402007", "1940-03-05", 11),
+        )
+        .expect("a");
+        people::create(&mut c, r, &sys, &elderly("PB", &town_b, "1940-03-05", 12)).expect("b");
+        let town = user_scope(Role::TownStaff, "/330400/330402/330402007/", None);
+        record_view::record(&mut c, &town, Via::ConsoleList, &["PA", "PB"]).expect("list");
+        record_view::record(&mut c, &town, Via::ApiDetail, &["PA"]).expect("detail");
+        let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+        let views = record_view::of_person(&mut c, &county, "PA", 100).expect("views");
+        let got: Vec<(&str, &str)> = views
+            .iter()
+            .map(|v| (v.actor.as_str(), v.via.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("u-town_staff", "api_detail"),
+                ("u-town_staff", "console_list")
+            ]
+        );
+        // The county's auditor too; not outside its county, not the staff.
+        let auditor = user_scope(Role::Auditor, "/330400/330402/", None);
+        assert_eq!(
+            record_view::of_person(&mut c, &auditor, "PA", 5)
+                .expect("a")
+                .len(),
+            2
+        );
+        assert!(matches!(
+            record_view::of_person(&mut c, &auditor, "PB", 5),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            record_view::of_person(&mut c, &town, "PA", 5),
+            Err(StoreError::Forbidden(_))
+        ));
+        // Append-only.
+        assert!(c.execute("DELETE FROM record_view", &[]).is_err());
+        assert!(
+            c.execute("UPDATE record_view SET actor = 'x'", &[])
+                .is_err()
+        );
     }
 }
 

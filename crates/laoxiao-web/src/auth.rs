@@ -105,6 +105,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::WritePeople),
     ),
     ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
+    (
+        "GET",
+        "/api/people/{id}/views",
+        Access::Perm(Perm::ReadViews),
+    ),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),

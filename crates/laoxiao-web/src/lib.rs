@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers/{id}/approve", post(transfers::approve))
         .route("/transfers/{id}/refuse", post(transfers::refuse))
         .route("/transfers/{id}/withdraw", post(transfers::withdraw))
+        .route("/people/{id}/views", get(audit::person_views))
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(limit))

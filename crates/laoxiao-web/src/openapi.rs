@@ -40,6 +40,7 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
         transfers::withdraw,
         audit::me,
         audit::search,
+        audit::person_views,
     ),
     components(schemas(
         error::ErrorBody,

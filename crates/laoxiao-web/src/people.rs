@@ -17,6 +17,7 @@ use laoxiao_model::person::{
 };
 use laoxiao_model::{Checker, FieldError, Person, PersonRole, idcard};
 use laoxiao_store::people::{self, PersonQuery};
+use laoxiao_store::record_view;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -374,8 +375,9 @@ pub async fn list(
     let (page, total) = blocking(&state, move |c, r| {
         let page = people::list(c, r, &scope, &q)?;
         let total = people::count(c, r, &scope, &q)?;
+        let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
+        record_view::record(c, &scope, record_view::Via::ApiList, &ids)?;
         if reveal {
-            let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
             audit_full_read(c, &scope, &ids)?;
         }
         Ok((page, total))
@@ -469,6 +471,7 @@ pub async fn get(
     let reveal = reveal_ids(&ctx);
     let p = blocking(&state, move |c, r| {
         let p = people::get(c, r, &scope, &id)?;
+        record_view::record(c, &scope, record_view::Via::ApiDetail, &[p.id.as_str()])?;
         if reveal {
             audit_full_read(c, &scope, &[p.id.as_str()])?;
         }

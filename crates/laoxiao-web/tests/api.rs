@@ -2441,3 +2441,111 @@ fn hole_03_transfer_request_through_the_api_and_console() {
         assert_eq!(r.body["person_id"], "PB");
     });
 }
+
+#[test]
+fn hole_07_person_pages_and_lists_record_views_and_show_them() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let (vil_token, vil_cookie, county_token, county_cookie, auditor_cookie) =
+            block(move || {
+                let w = world(&store);
+                seed(&store, &w);
+                let vil = make_user(&store, "vil", Role::VillageStaff, &w.village_a, None);
+                let county = make_user(&store, "cty", Role::CountyAdmin, "330402", None);
+                make_user(&store, "aud", Role::Auditor, "330402", None);
+                let mut c = store.conn().expect("conn");
+                let mut session = |name: &str| {
+                    let (secret, _) = laoxiao_store::accounts::create_session(&mut c, name, None)
+                        .expect("session");
+                    format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE)
+                };
+                let (v, c, a) = (session("vil"), session("cty"), session("aud"));
+                (vil, v, county, c, a)
+            })
+            .await;
+        let vil = App {
+            token: Some(vil_token),
+            ..app.clone()
+        };
+        let county = App {
+            token: Some(county_token),
+            ..app.clone()
+        };
+        // Village staff read PA's record and a list page, by API and console.
+        assert_eq!(vil.get("/api/people/PA").await.status, StatusCode::OK);
+        let list = vil.get("/api/people?limit=50").await;
+        assert_eq!(list.status, StatusCode::OK);
+        let shown = list.body["items"].as_array().expect("items").len() as i64;
+        assert!(shown >= 1);
+        let console = |uri: &'static str, cookie: String| {
+            let router = app.router.clone();
+            async move { raw(&router, "GET", uri, &[("cookie".into(), cookie)], None).await }
+        };
+        let page = console("/console/people/PA", vil_cookie.clone()).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains("id=\"views\""),
+            "staff do not see views"
+        );
+        assert_eq!(
+            console("/console/elderly", vil_cookie.clone()).await.status,
+            StatusCode::OK
+        );
+        // One row per person shown, under the reader's name.
+        let store = app.store.clone();
+        let listed = block(move || {
+            store
+                .conn()
+                .expect("conn")
+                .query_i64(
+                    "SELECT COUNT(*) FROM record_view WHERE actor = 'vil' AND via = 'api_list'",
+                    &[],
+                )
+                .expect("count")
+        })
+        .await;
+        assert_eq!(listed, shown);
+        // The county administrator sees who viewed PA (API and console)…
+        let r = county.get("/api/people/PA/views").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let vias: Vec<&str> = r.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|v| v["actor"] == "vil")
+            .map(|v| v["via"].as_str().expect("via"))
+            .collect();
+        assert_eq!(
+            vias,
+            ["console_list", "console_detail", "api_list", "api_detail"]
+        );
+        let page = console("/console/people/PA", county_cookie).await;
+        assert!(
+            page.body.contains("id=\"views\"") && page.body.contains(">vil<"),
+            "{}",
+            page.body.chars().take(400).collect::<String>()
+        );
+        // The county's auditor finds them on the audit page.
+        let page = console("/console/audit?viewed=PA", auditor_cookie.clone()).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"views-table\"") && page.body.contains(">vil<"));
+        assert_eq!(
+            console("/console/audit?viewed=PB", auditor_cookie)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // …not outside the county, and staff may not ask.
+        county
+            .get("/api/people/PB/views")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        vil.get("/api/people/PA/views")
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        county
+            .get("/api/people/PA/views?limit=0")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+    });
+}

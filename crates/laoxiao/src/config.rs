@@ -28,7 +28,10 @@ pub struct Config {
     pub old_data_keys: Vec<Secret>,
     /// The HMAC key for ID-number lookups, base64 (32 bytes).
     pub hmac_key: Option<Secret>,
-    /// A TOML file holding `data_key`, `old_data_keys` and `hmac_key` (mode 0600).
+    /// The audit key (chain MAC, snapshot digests), base64 (32 bytes).
+    pub audit_key: Option<Secret>,
+    /// A key file (mode 0600): TOML (`data_key`, `old_data_keys`, `hmac_key`,
+    /// `audit_key`) or the `LAOXIAO_…=` lines `laoxiao keys generate` prints.
     pub key_file: Option<PathBuf>,
     /// Mark the session cookie `Secure` (serving behind TLS).
     pub secure_cookies: bool,
@@ -52,6 +55,93 @@ pub struct KeyFile {
     #[serde(default)]
     pub old_data_keys: Vec<String>,
     pub hmac_key: Option<String>,
+    pub audit_key: Option<String>,
+}
+
+/// What a key file should look like, for error messages.
+const KEY_FILE_FORMAT: &str = "a key file holds TOML lines `data_key = \"…\"`, `hmac_key = \"…\"`, \
+     `audit_key = \"…\"` (`laoxiao keys generate --out FILE` writes one) or the lines \
+     `LAOXIAO_DATA_KEY=…`, `LAOXIAO_HMAC_KEY=…`, `LAOXIAO_AUDIT_KEY=…` that \
+     `laoxiao keys generate` prints";
+
+impl KeyFile {
+    /// Reads a key file in either form: TOML, or `LAOXIAO_…=value` lines
+    /// (`export` and quotes allowed, `#` comments). Errors name the file, the
+    /// line and the expected format.
+    pub fn read(path: &Path) -> Result<KeyFile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading key file {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(m) = std::fs::metadata(path)
+                && m.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the key file is readable by other users: chmod 600 it"
+                );
+            }
+        }
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        let env_form = first.starts_with("LAOXIAO_") || first.starts_with("export ");
+        if env_form {
+            return KeyFile::from_env_lines(&text)
+                .with_context(|| format!("key file {}: {KEY_FILE_FORMAT}", path.display()));
+        }
+        toml::from_str(&text).map_err(|e| {
+            // toml's message names a position but not the file or the format.
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            anyhow::anyhow!(
+                "key file {}{}: {}; {KEY_FILE_FORMAT}",
+                path.display(),
+                line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                e.message().replace('\n', " ")
+            )
+        })
+    }
+
+    fn from_env_lines(text: &str) -> Result<KeyFile> {
+        let mut f = KeyFile::default();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line = line.strip_prefix("export ").unwrap_or(line).trim();
+            let Some((name, value)) = line.split_once('=') else {
+                bail!("line {}: expected NAME=value", i + 1);
+            };
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(value)
+                .to_string();
+            match name.trim() {
+                "LAOXIAO_DATA_KEY" => f.data_key = Some(value),
+                "LAOXIAO_HMAC_KEY" => f.hmac_key = Some(value),
+                "LAOXIAO_AUDIT_KEY" => f.audit_key = Some(value),
+                "LAOXIAO_OLD_DATA_KEYS" => {
+                    f.old_data_keys = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                }
+                other => bail!("line {}: unknown name {other:?}", i + 1),
+            }
+        }
+        Ok(f)
+    }
 }
 
 impl Default for Config {
@@ -65,6 +155,7 @@ impl Default for Config {
             data_key: None,
             old_data_keys: Vec::new(),
             hmac_key: None,
+            audit_key: None,
             key_file: None,
             secure_cookies: false,
         }
@@ -155,6 +246,9 @@ impl Config {
         if let Some(v) = env.get("LAOXIAO_HMAC_KEY").filter(|v| !v.is_empty()) {
             c.hmac_key = Some(Secret(v.clone()));
         }
+        if let Some(v) = env.get("LAOXIAO_AUDIT_KEY").filter(|v| !v.is_empty()) {
+            c.audit_key = Some(Secret(v.clone()));
+        }
         if let Some(v) = env.get("LAOXIAO_KEY_FILE").filter(|v| !v.is_empty()) {
             c.key_file = Some(PathBuf::from(v));
         }
@@ -203,10 +297,13 @@ impl Config {
         Ok(c)
     }
 
-    /// The ID-number keys: from the environment, else the key file; `None` when
-    /// neither is configured. A half-configured pair is an error.
+    /// The keys: from the environment, else the key file; `None` when neither is
+    /// configured. A half-configured set is an error, and so are data keys without
+    /// an audit key (the trail would not be keyed).
     pub fn keys(&self) -> Result<Option<laoxiao_store::Keys>> {
         use laoxiao_store::crypto::{DataKey, decode_key};
+        let mut audit = self.audit_key.as_ref().map(|s| s.0.clone());
+        let mut audit_source = "LAOXIAO_AUDIT_KEY".to_string();
         let (data, old, hmac) = match (&self.data_key, &self.hmac_key, &self.key_file) {
             (Some(d), Some(h), _) => (
                 d.0.clone(),
@@ -222,14 +319,23 @@ impl Config {
                 if !path.exists() {
                     return Ok(None);
                 }
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading key file {}", path.display()))?;
-                let f: KeyFile = toml::from_str(&text)
-                    .with_context(|| format!("key file {}", path.display()))?;
+                let f = KeyFile::read(path)?;
+                if audit.is_none() {
+                    audit = f.audit_key.clone();
+                    audit_source = format!("audit_key in key file {}", path.display());
+                }
                 match (f.data_key, f.hmac_key) {
                     (Some(d), Some(h)) => (d, f.old_data_keys, h),
-                    _ => bail!("key file {} needs data_key and hmac_key", path.display()),
+                    _ => bail!(
+                        "key file {} needs data_key and hmac_key; {KEY_FILE_FORMAT}",
+                        path.display()
+                    ),
                 }
+            }
+            (None, None, None) if audit.is_some() => {
+                bail!(
+                    "LAOXIAO_AUDIT_KEY is set but no data keys are: set all three (see `laoxiao keys generate`)"
+                )
             }
             (None, None, None) => return Ok(None),
         };
@@ -240,7 +346,18 @@ impl Config {
             .collect::<std::result::Result<Vec<_>, _>>()
             .context("an old data key")?;
         let hmac = decode_key(&hmac).context("the HMAC key")?;
-        Ok(Some(laoxiao_store::Keys::new(current, old, hmac)?))
+        let Some(audit) = audit else {
+            bail!(
+                "no audit key is configured: add `audit_key = \"…\"` to the key file or set \
+                 LAOXIAO_AUDIT_KEY (`laoxiao keys generate` prints a new one; keep it apart \
+                 from the database like the other keys)"
+            );
+        };
+        let audit =
+            decode_key(&audit).with_context(|| format!("the audit key ({audit_source})"))?;
+        Ok(Some(
+            laoxiao_store::Keys::new(current, old, hmac)?.with_audit_key(audit)?,
+        ))
     }
 
     /// The database URL with any password hidden, for logs.
@@ -325,15 +442,39 @@ mod tests {
     fn keys_come_from_the_environment_and_are_never_printed() {
         let k = laoxiao_store::crypto::DataKey::generate("k1").encode();
         let h = laoxiao_store::crypto::generate_raw_key();
+        let a = laoxiao_store::crypto::generate_raw_key();
+        let c = Config::load(
+            None,
+            &env(&[
+                ("LAOXIAO_DATA_KEY", &k),
+                ("LAOXIAO_HMAC_KEY", &h),
+                ("LAOXIAO_AUDIT_KEY", &a),
+            ]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert!(
+            c.keys()
+                .expect("keys")
+                .is_some_and(|k| k.audit_key().is_some())
+        );
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains(&k) && !dbg.contains(&h) && !dbg.contains(&a),
+            "{dbg}"
+        );
+        // Data keys without an audit key: refused, naming what to add.
         let c = Config::load(
             None,
             &env(&[("LAOXIAO_DATA_KEY", &k), ("LAOXIAO_HMAC_KEY", &h)]),
             &FlagOverrides::default(),
         )
         .expect("config");
-        assert!(c.keys().expect("keys").is_some());
-        let dbg = format!("{c:?}");
-        assert!(!dbg.contains(&k) && !dbg.contains(&h), "{dbg}");
+        let err = format!("{:#}", c.keys().expect_err("no audit key"));
+        assert!(
+            err.contains("audit_key") && err.contains("LAOXIAO_AUDIT_KEY"),
+            "{err}"
+        );
         // Half a pair is an error, not a silent "no keys".
         let c = Config::load(
             None,
@@ -345,7 +486,11 @@ mod tests {
         // A key file.
         let dir = tempfile::tempdir().expect("tempdir");
         let f = dir.path().join("k.toml");
-        std::fs::write(&f, format!("data_key = \"{k}\"\nhmac_key = \"{h}\"\n")).expect("write");
+        std::fs::write(
+            &f,
+            format!("data_key = \"{k}\"\nhmac_key = \"{h}\"\naudit_key = \"{a}\"\n"),
+        )
+        .expect("write");
         let c = Config::load(
             None,
             &env(&[("LAOXIAO_KEY_FILE", f.to_str().expect("path"))]),
@@ -353,6 +498,81 @@ mod tests {
         )
         .expect("config");
         assert!(c.keys().expect("keys").is_some());
+    }
+
+    fn key_file_config(dir: &Path, name: &str, text: &str) -> Config {
+        let f = dir.join(name);
+        std::fs::write(&f, text).expect("write");
+        Config::load(
+            None,
+            &env(&[("LAOXIAO_KEY_FILE", f.to_str().expect("path"))]),
+            &FlagOverrides::default(),
+        )
+        .expect("config")
+    }
+
+    #[test]
+    fn hole_12_key_files_in_the_printed_env_line_form_are_read() {
+        let k = laoxiao_store::crypto::DataKey::generate("k1").encode();
+        let h = laoxiao_store::crypto::generate_raw_key();
+        let a = laoxiao_store::crypto::generate_raw_key();
+        let dir = tempfile::tempdir().expect("tempdir");
+        // What `keys generate` prints, saved as is (comments included), and the
+        // shell's `export NAME="value"` spelling.
+        for (name, text) in [
+            (
+                "plain.env",
+                format!(
+                    "# keep these\nLAOXIAO_DATA_KEY={k}\nLAOXIAO_HMAC_KEY={h}\nLAOXIAO_AUDIT_KEY={a}\n"
+                ),
+            ),
+            (
+                "export.env",
+                format!(
+                    "export LAOXIAO_DATA_KEY=\"{k}\"\nexport LAOXIAO_HMAC_KEY='{h}'\nexport LAOXIAO_AUDIT_KEY={a}\n"
+                ),
+            ),
+        ] {
+            let keys = key_file_config(dir.path(), name, &text)
+                .keys()
+                .expect(name)
+                .expect("keys");
+            assert!(keys.audit_key().is_some());
+            assert_eq!(keys.hmac("X"), {
+                let c = Config::load(
+                    None,
+                    &env(&[
+                        ("LAOXIAO_DATA_KEY", &k),
+                        ("LAOXIAO_HMAC_KEY", &h),
+                        ("LAOXIAO_AUDIT_KEY", &a),
+                    ]),
+                    &FlagOverrides::default(),
+                )
+                .expect("config");
+                c.keys().expect("keys").expect("keys").hmac("X")
+            });
+        }
+    }
+
+    #[test]
+    fn hole_12_a_bad_key_file_is_named_with_the_expected_format() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in [
+            ("junk.key", "data_key = k1:abc\n".to_string()),
+            ("unknown.env", "LAOXIAO_DATA_KEYS=x\n".to_string()),
+        ] {
+            let err = format!(
+                "{:#}",
+                key_file_config(dir.path(), name, &text)
+                    .keys()
+                    .expect_err(name)
+            );
+            assert!(err.contains(name), "{err}");
+            assert!(
+                err.contains("data_key = ") && err.contains("LAOXIAO_DATA_KEY=…"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -165,17 +165,30 @@ enum UserCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Check the hash chain; names the first broken entry.
-    Verify,
+    /// Check the chain (hashes and MACs); names the first broken entry.
+    Verify {
+        /// A head saved earlier by `laoxiao audit head`: also detects a cut tail
+        /// and a chain rewritten since.
+        #[arg(long)]
+        head: Option<PathBuf>,
+    },
+    /// Print the newest entry's position and MAC as one line, to keep outside the
+    /// database (e.g. `laoxiao audit head >> /elsewhere/audit-heads`).
+    Head,
 }
 
 #[derive(Subcommand)]
 enum KeysCmd {
-    /// Print a new data key and HMAC key (for the environment or a key file).
+    /// Print a new data key, HMAC key and audit key as environment lines, or
+    /// write them as a key file with --out.
     Generate {
         /// Id of the new data key (default: k + today's date).
         #[arg(long)]
         id: Option<String>,
+        /// Write a key file (TOML, mode 0600) that LAOXIAO_KEY_FILE / key_file can
+        /// name; an existing file is never overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Re-encrypt every ID number under the current data key (old keys configured
     /// in LAOXIAO_OLD_DATA_KEYS or the key file's old_data_keys).
@@ -308,13 +321,13 @@ fn prepare_to_serve(store: &Store) -> Result<()> {
         if people > 0 {
             bail!(
                 "no data key is configured but the register holds {people} people: set \
-                 LAOXIAO_DATA_KEY and LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or \
-                 LAOXIAO_KEY_FILE; the server will not start without them"
+                 LAOXIAO_DATA_KEY, LAOXIAO_HMAC_KEY and LAOXIAO_AUDIT_KEY or LAOXIAO_KEY_FILE \
+                 (see `laoxiao keys generate`); the server will not start without them"
             );
         }
         eprintln!(
-            "warning: no data key is configured; people cannot be registered until one is \
-             (see `laoxiao keys generate`)"
+            "warning: no keys are configured; people cannot be registered and the audit \
+             trail is not keyed until they are (see `laoxiao keys generate`)"
         );
     }
     bootstrap(store)
@@ -528,37 +541,99 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::User { command } => user_command(&config, command),
         Command::Audit {
-            command: AuditCmd::Verify,
+            command: AuditCmd::Verify { head },
         } => {
-            let store = open(&config)?;
-            let v = laoxiao_store::audit::verify(&mut store.conn()?)?;
-            match v.first_broken {
-                None => {
-                    println!("audit trail intact: {} entries verified", v.entries);
-                    Ok(())
-                }
-                Some((seq, why)) => {
-                    bail!(
-                        "audit trail broken at entry {seq}: {why} ({} entries before it verified)",
-                        v.entries
+            // Read the head first: a bad file should not cost a full verification.
+            let head = match &head {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading audit head {}", path.display()))?;
+                    Some(
+                        laoxiao_store::audit::Head::parse(&text)
+                            .map_err(anyhow::Error::msg)
+                            .with_context(|| format!("audit head {}", path.display()))?,
                     )
                 }
+                None => None,
+            };
+            let store = open(&config)?;
+            let mut c = store.conn()?;
+            let v = laoxiao_store::audit::verify(&mut c)?;
+            if let Some((seq, why)) = v.first_broken {
+                bail!(
+                    "audit trail broken at entry {seq}: {why} ({} entries before it verified)",
+                    v.entries
+                );
+            }
+            if let Some(h) = &head
+                && let Some(why) = laoxiao_store::audit::check_head(&mut c, h)?
+            {
+                bail!("audit trail does not match the head: {why}");
+            }
+            let keyed = match v.first_keyed {
+                Some(seq) => format!("keyed (MAC) from entry {seq}"),
+                None => "no keyed entries".to_string(),
+            };
+            match &head {
+                Some(h) => println!(
+                    "audit trail intact: {} entries verified ({keyed}); head entry {} matches",
+                    v.entries, h.seq
+                ),
+                None => println!(
+                    "audit trail intact: {} entries verified ({keyed})",
+                    v.entries
+                ),
+            }
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCmd::Head,
+        } => {
+            let store = open(&config)?;
+            match laoxiao_store::audit::head(&mut store.conn()?)? {
+                Some(h) => {
+                    println!("{}", h.line());
+                    Ok(())
+                }
+                None => bail!("the audit trail is empty: there is no head to keep yet"),
             }
         }
         Command::Keys {
-            command: KeysCmd::Generate { id },
+            command: KeysCmd::Generate { id, out },
         } => {
             let id = id.unwrap_or_else(|| format!("k{}", today().format("%Y%m%d")));
             let k = laoxiao_store::crypto::DataKey::generate(&id);
-            println!("# keep these outside the repository and the database (e.g. a 0600 key file)");
-            println!("LAOXIAO_DATA_KEY={}", k.encode());
+            let hmac = laoxiao_store::crypto::generate_raw_key();
+            let audit = laoxiao_store::crypto::generate_raw_key();
+            if let Some(out) = out {
+                write_private(
+                    &out,
+                    &format!(
+                        "# laoxiao keys (LAOXIAO_KEY_FILE or key_file names this file); keep it\n\
+                         # outside the repository and the database, with a separate backup.\n\
+                         data_key = \"{}\"\nhmac_key = \"{hmac}\"\naudit_key = \"{audit}\"\n",
+                        k.encode()
+                    ),
+                )?;
+                println!(
+                    "wrote {} (mode 0600): set LAOXIAO_KEY_FILE={} or key_file in laoxiao.toml",
+                    out.display(),
+                    out.display()
+                );
+                return Ok(());
+            }
+            println!("# keep these outside the repository and the database: set them in the");
             println!(
-                "LAOXIAO_HMAC_KEY={}",
-                laoxiao_store::crypto::generate_raw_key()
+                "# environment, or save them as a key file (mode 0600) named by LAOXIAO_KEY_FILE"
             );
+            println!("# (`laoxiao keys generate --out FILE` writes one).");
+            println!("LAOXIAO_DATA_KEY={}", k.encode());
+            println!("LAOXIAO_HMAC_KEY={hmac}");
+            println!("LAOXIAO_AUDIT_KEY={audit}");
             println!("# rotating: make the new key LAOXIAO_DATA_KEY, list the old one in");
             println!("# LAOXIAO_OLD_DATA_KEYS, run `laoxiao keys rotate`, then drop the old one.");
-            println!("# The HMAC key stays: changing it means re-hashing every ID number.");
+            println!("# The HMAC and audit keys stay: changing the HMAC key means re-hashing");
+            println!("# every ID number; a new audit key cannot verify older entries.");
             Ok(())
         }
         Command::Keys {
@@ -597,8 +672,9 @@ fn demo_key_file(database_url: &str) -> Result<PathBuf> {
         let k = laoxiao_store::crypto::DataKey::generate("demo1");
         let text = format!(
             "# laoxiao demo keys: for the demo database only, never for real registers\n\
-             data_key = \"{}\"\nhmac_key = \"{}\"\n",
+             data_key = \"{}\"\nhmac_key = \"{}\"\naudit_key = \"{}\"\n",
             k.encode(),
+            laoxiao_store::crypto::generate_raw_key(),
             laoxiao_store::crypto::generate_raw_key()
         );
         write_private(&path, &text)?;
@@ -606,6 +682,22 @@ fn demo_key_file(database_url: &str) -> Result<PathBuf> {
             "no data key configured: created the demo key file {}",
             path.display()
         );
+    } else if laoxiao::config::KeyFile::read(&path)
+        .map(|f| f.audit_key.is_none())
+        .unwrap_or(false)
+    {
+        // A demo key file from before the audit key: the demo adds one itself.
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        writeln!(
+            f,
+            "audit_key = \"{}\"",
+            laoxiao_store::crypto::generate_raw_key()
+        )?;
+        println!("added an audit key to the demo key file {}", path.display());
     }
     Ok(path)
 }
@@ -620,9 +712,13 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut f = o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} exists: refusing to overwrite it", path.display())
+        } else {
+            anyhow::Error::new(e).context(format!("creating {}", path.display()))
+        }
+    })?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }

@@ -9,11 +9,14 @@ use laoxiao_model::person::{
 };
 use laoxiao_model::{Person, PersonRole};
 use laoxiao_store::people::PersonQuery;
+use laoxiao_store::record_view;
 use serde_json::{Value as Json, json};
 
 use super::{ConsoleState, Ctx, ctx_or_error, url_with};
 
 const PAGE: u32 = 25;
+/// Most recent views shown on a person's page.
+const VIEWS_SHOWN: u32 = 20;
 
 /// Age bands: (key, min, max) in whole years.
 const ELDERLY_BANDS: &[(&str, u32, Option<u32>)] = &[
@@ -109,6 +112,8 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
         .db(move |c, r| {
             let page = laoxiao_store::people::list(c, r, &scope, &q2)?;
             let total = laoxiao_store::people::count(c, r, &scope, &q2)?;
+            let ids: Vec<&str> = page.items.iter().map(|p| p.id.as_str()).collect();
+            record_view::record(c, &scope, record_view::Via::ConsoleList, &ids)?;
             Ok((page, total))
         })
         .await;
@@ -187,11 +192,21 @@ pub async fn detail(
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/people", headers, q);
     let scope = ctx.scope();
-    let p = match s
-        .db(move |c, r| laoxiao_store::people::get(c, r, &scope, &id))
+    let (p, views) = match s
+        .db(move |c, r| {
+            let p = laoxiao_store::people::get(c, r, &scope, &id)?;
+            record_view::record(c, &scope, record_view::Via::ConsoleDetail, &[p.id.as_str()])?;
+            // Who viewed the record, for the roles that may see it (this view included).
+            let views = if scope.can(laoxiao_store::Perm::ReadViews) {
+                Some(record_view::of_person(c, &scope, &p.id, VIEWS_SHOWN)?)
+            } else {
+                None
+            };
+            Ok((p, views))
+        })
         .await
     {
-        Ok(p) => p,
+        Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
     let areas = &s.store.reference.areas;
@@ -230,6 +245,7 @@ pub async fn detail(
             "death_date": p.death_date.map(|d| d.to_string()),
         },
         "list_url": list_url,
+        "views": views,
         "map": {
             "point": match (p.lng, p.lat) { (Some(x), Some(y)) => Some([x, y]), _ => None },
             "centre": centre.map(|c| [c.0, c.1]),

@@ -205,7 +205,20 @@ pub async fn audit_page(
     };
     let scope = ctx.scope();
     let q2 = query.clone();
-    let entries = match s.db(move |c, _| audit::search(c, &scope, &q2)).await {
+    // `?viewed=ID`: who viewed that person's record (within the auditor's area).
+    let viewed = ctx.param("viewed").map(str::to_string);
+    let v2 = viewed.clone();
+    let (entries, views) = match s
+        .db(move |c, _| {
+            let entries = audit::search(c, &scope, &q2)?;
+            let views = match &v2 {
+                Some(id) => Some(laoxiao_store::record_view::of_person(c, &scope, id, 100)?),
+                None => None,
+            };
+            Ok((entries, views))
+        })
+        .await
+    {
         Ok(e) => e,
         Err(e) => return s.error_page(&ctx, e),
     };
@@ -219,6 +232,8 @@ pub async fn audit_page(
         });
     let page = json!({
         "entries": entries,
+        "viewed": viewed,
+        "views": views,
         "next_url": next_url,
         "f": {
             "actor": query.actor, "action": query.action, "entity": query.entity,

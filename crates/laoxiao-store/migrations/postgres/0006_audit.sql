@@ -1,0 +1,33 @@
+-- Audit trail, keyed (docs/security.md, "Audit trail"). Entries written from now
+-- on carry version 2: `hash` is an HMAC-SHA256 under the audit key, which is not
+-- in the database; older entries keep version 1 (SHA-256 links) and stay
+-- verifiable. area_path (the records' area) and actor_area_path (the actor's home
+-- area) scope an auditor's search to their subtree.
+ALTER TABLE audit_log ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN area_path TEXT COLLATE "C";
+ALTER TABLE audit_log ADD COLUMN actor_area_path TEXT COLLATE "C";
+CREATE INDEX audit_log_area_idx ON audit_log (area_path, seq);
+CREATE INDEX audit_log_actor_area_idx ON audit_log (actor_area_path, seq);
+
+-- Who viewed which person's record: one row per person shown, written by one
+-- INSERT per request. Outside the MAC chain (a list page would otherwise
+-- serialise every reader on the chain's head) but append-only like it.
+CREATE TABLE record_view (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    ip TEXT,
+    via TEXT NOT NULL,
+    person_id TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX record_view_person_idx ON record_view (person_id, id);
+CREATE FUNCTION record_view_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'record_view is append-only';
+END
+$$;
+CREATE TRIGGER record_view_no_change BEFORE UPDATE OR DELETE ON record_view
+    FOR EACH ROW EXECUTE FUNCTION record_view_append_only();
+CREATE TRIGGER record_view_no_truncate BEFORE TRUNCATE ON record_view
+    FOR EACH STATEMENT EXECUTE FUNCTION record_view_append_only();
