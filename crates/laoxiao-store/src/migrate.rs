@@ -31,6 +31,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_tally.sql"),
         include_str!("../migrations/postgres/0004_tally.sql"),
     ),
+    (
+        7,
+        "login",
+        include_str!("../migrations/sqlite/0007_login.sql"),
+        include_str!("../migrations/postgres/0007_login.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
