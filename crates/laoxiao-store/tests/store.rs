@@ -2030,3 +2030,109 @@ fn hole_11_kill_9_during_a_bulk_import_loses_nothing_committed() {
         seen.0, seen.1
     );
 }
+
+// ---------------------------------------------------------------------------
+// Hole 13: the tally's area path collates like every other area path.
+
+/// `base` with its database name replaced.
+fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = base.split_once('?').unwrap_or((base, ""));
+    let at = head.find("://").map_or(0, |i| i + 3);
+    let slash = head[at..].find('/').map_or(head.len(), |i| at + i);
+    let mut url = format!("{}/{name}", &head[..slash]);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+#[test]
+fn hole_13_tally_paths_collate_like_area_paths() {
+    use r2d2_postgres::postgres;
+    let Some(base) = postgres_url() else {
+        eprintln!("skipped: hole_13_tally_paths_collate_like_area_paths needs TEST_DATABASE_URL");
+        return;
+    };
+    // A database whose default collation ignores punctuation, as many
+    // locale collations do: there `/330400/330402/330402007/…/` sorts after
+    // `/330400/3304020`, the upper end of the county's subtree range.
+    let name = "laoxiao_test_icu_shifted";
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).expect("connect");
+    if let Err(e) = admin.batch_execute(&format!(
+        "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu \
+         ICU_LOCALE 'und-u-ka-shifted' LOCALE 'C.UTF-8'"
+    )) && e.code() != Some(&postgres::error::SqlState::DUPLICATE_DATABASE)
+    {
+        eprintln!("skipped: cannot create a database with an ICU collation: {e}");
+        return;
+    }
+    drop(admin);
+    let db = TestDb::postgres(&with_database(&base, name)).expect("test schema");
+    let s = &db.store;
+    let mut c = s.conn().expect("conn");
+    let punctuation_ignored = c
+        .query_i64(
+            "SELECT CASE WHEN '/330400/330402/330402007/' < '/330400/3304020' THEN 0 ELSE 1 END",
+            &[],
+        )
+        .expect("compare");
+    assert_eq!(
+        punctuation_ignored, 1,
+        "the database's collation must differ from C"
+    );
+    drop(c);
+    // Seven people in the county 330402 (bulk load and a single write), two elsewhere.
+    let mut people: Vec<Person> = (0..6u16)
+        .map(|i| elderly(&format!("C{i}"), "330402007024", "1940-03-05", 11 + i))
+        .collect();
+    people.push(elderly("X1", "330481001003", "1941-03-05", 31));
+    people.push(elderly("X2", "330424001003", "1942-03-05", 41));
+    laoxiao_store::io::load_records(s, &[], &[], &people, None).expect("load");
+    let mut c = s.conn().expect("conn");
+    people::create(
+        &mut c,
+        &s.reference,
+        &laoxiao_store::Scope::system("test"),
+        &elderly("C9", "330402007024", "1939-01-02", 91),
+    )
+    .expect("create");
+    let band = laoxiao_store::tally::Band {
+        role: PersonRole::Elderly,
+        after: None,
+        until: None,
+    };
+    let count = |c: &mut laoxiao_store::Conn, path: &str| {
+        laoxiao_store::tally::count(
+            c,
+            &laoxiao_store::Scope::system("test"),
+            &laoxiao_store::tally::Where {
+                path,
+                child: None,
+                status: None,
+            },
+            &[band],
+        )
+        .expect("tally")[0]
+            .get("")
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        count(&mut c, "/330400/330402/"),
+        7,
+        "county 330402 through the tally"
+    );
+    assert_eq!(count(&mut c, "/330400/"), 9, "the city through the tally");
+    // The person list's own subtree range agrees.
+    let listed = c
+        .query_i64(
+            "SELECT COUNT(*) FROM person WHERE area_path >= $1 AND area_path < $2",
+            &[
+                "/330400/330402/".into(),
+                laoxiao_store::path_upper("/330400/330402/").into(),
+            ],
+        )
+        .expect("count");
+    assert_eq!(listed, 7);
+}
