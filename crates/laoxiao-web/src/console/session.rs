@@ -110,8 +110,15 @@ fn login_page(
     token: Option<&str>,
 ) -> Response {
     // A failed login keeps the form's token (already in the client's cookie),
-    // so every failure's answer is the same, byte for byte.
-    let token = token.map_or_else(|| laoxiao_store::crypto::random_token(24), str::to_string);
+    // so every failure's answer is the same, byte for byte — if it has the
+    // shape of one we issue (URL-safe base64), as it is echoed into a header.
+    let token = token
+        .filter(|t| {
+            (1..=64).contains(&t.len())
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        })
+        .map_or_else(|| laoxiao_store::crypto::random_token(24), str::to_string);
     let demo: Vec<serde_json::Value> = s
         .web
         .demo_accounts
