@@ -2215,3 +2215,104 @@ fn hole_13_personal_answers_are_not_cached_and_tls_is_strict() {
         assert_eq!(header_of(&r, "cache-control"), Some("no-store"));
     });
 }
+
+/// Every log event of this test binary, as `field=value …` lines.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<String>> {
+    struct Capture(&'static std::sync::Mutex<Vec<String>>);
+    struct Fields(String);
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!("{}={v:?} ", f.name()));
+        }
+    }
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, e: &tracing::Event<'_>) {
+            let mut f = Fields(String::new());
+            e.record(&mut f);
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(f.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+    static LOGS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<String>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static std::sync::Mutex<Vec<String>> =
+            Box::leak(Box::new(std::sync::Mutex::new(Vec::new())));
+        let _ = tracing::subscriber::set_global_default(Capture(logs));
+        logs
+    })
+}
+
+#[test]
+fn hole_13_database_errors_are_logged_with_their_cause() {
+    let logs = captured_logs();
+    run(|app| async move {
+        let store = app.store.clone();
+        block(move || {
+            add_console_user(&store, "zhao", Role::CityAdmin, "330400", "zhao-password-1");
+        })
+        .await;
+        let r = login(&app.router, "zhao", "zhao-password-1").await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("lx_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("session")
+            .to_string();
+        // A broken schema: every facility read fails in the database.
+        let store = app.store.clone();
+        block(move || {
+            store
+                .conn()
+                .expect("conn")
+                .batch("ALTER TABLE facility RENAME TO facility_gone")
+                .expect("rename");
+        })
+        .await;
+        let page = raw(
+            &app.router,
+            "GET",
+            "/console/facilities",
+            &[("cookie".into(), cookie)],
+            None,
+        )
+        .await;
+        let api = app.get("/api/facilities").await;
+        let store = app.store.clone();
+        block(move || {
+            store
+                .conn()
+                .expect("conn")
+                .batch("ALTER TABLE facility_gone RENAME TO facility")
+                .expect("rename back");
+        })
+        .await;
+        assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+        api.expect_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
+        // The answers stay generic; the log names the cause, for the console
+        // page and the API alike.
+        assert!(!page.body.contains("no such table") && !page.body.contains("42P01"));
+        let lines = logs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let cause = |what: &str| {
+            lines.iter().any(|l| {
+                l.contains(what)
+                    && (l.contains("no such table: facility")
+                        || l.contains("42P01: relation \"facility\" does not exist"))
+            })
+        };
+        assert!(cause("console store error"), "console: {lines:#?}");
+        assert!(cause("request failed"), "api: {lines:#?}");
+    });
+}
