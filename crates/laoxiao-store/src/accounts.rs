@@ -1,8 +1,16 @@
 //! Accounts, console sessions and API tokens.
 //!
 //! Passwords are hashed with Argon2id. Session ids and API tokens are random
-//! secrets handed out once; the database keeps only their SHA-256. Five failed
-//! logins lock an account for fifteen minutes.
+//! secrets handed out once; the database keeps only their SHA-256.
+//!
+//! Failed logins never lock an account (that would let anyone lock anyone out).
+//! Each account and each client address has a failure count in `login_throttle`
+//! (shared by every app server); past a free allowance each further attempt
+//! must wait an exponentially growing, capped interval. An attempt inside the
+//! wait is refused without checking the password. Every failure — unknown
+//! name, disabled account, wrong password, attempt inside a wait — does one
+//! Argon2 verification and answers alike, so neither the answer nor its timing
+//! tells them apart.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -16,10 +24,19 @@ use crate::error::{Result, StoreError};
 use crate::scope::{Actor, Role, Scope};
 use crate::{Reference, audit};
 
-/// Failed logins before the account locks.
-pub const MAX_FAILURES: i64 = 5;
-/// How long a lock lasts.
-pub const LOCK_MINUTES: i64 = 15;
+/// Failures an account may have before each further attempt waits.
+pub const ACCOUNT_FREE_FAILURES: i64 = 5;
+/// Failures one client address may have before each further attempt waits.
+pub const ADDRESS_FREE_FAILURES: i64 = 20;
+/// The wait after the first failure past the allowance; each further failure doubles it.
+pub const FIRST_DELAY_SECS: i64 = 1;
+/// The longest wait: the correct password works again at most this long after
+/// someone else's last failure.
+pub const MAX_DELAY_SECS: i64 = 15 * 60;
+/// An account's count starts over when its last failure is this old.
+pub const ACCOUNT_FORGET_SECS: i64 = 24 * 3600;
+/// An address's count starts over when its last failure is this old.
+pub const ADDRESS_FORGET_SECS: i64 = 3600;
 /// Console session lifetime.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -92,9 +109,11 @@ pub fn hash_password(pw: &str) -> Result<String> {
 }
 
 fn verify_password(pw: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    PASSWORD_CHECKS.with(|n| n.set(n.get() + 1));
+    Argon2::default().verify_password(pw.as_bytes(), &h).is_ok()
 }
 
 /// A random one-time password (20 characters).
@@ -306,14 +325,18 @@ pub fn set_disabled(conn: &mut Conn, by: &Scope, username: &str, disabled: bool)
     })
 }
 
-/// Sets a new password (and clears a lock).
+/// Sets a new password (and starts the account's failure count over).
 pub fn set_password(conn: &mut Conn, by: &Scope, username: &str, password: &str) -> Result<()> {
     get_user(conn, username)?;
     let hash = hash_password(password)?;
     conn.transaction(|c| {
         c.execute(
-            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, must_change_password = $4, updated_at = $2 WHERE username = $3",
+            "UPDATE users SET password_hash = $1, must_change_password = $4, updated_at = $2 WHERE username = $3",
             &[hash.into(), now().into(), username.into(), true.into()],
+        )?;
+        c.execute(
+            "DELETE FROM login_throttle WHERE key = $1",
+            &[throttle_key(ACCOUNT.kind, username).into()],
         )?;
         // A new password ends every session of the account.
         c.execute("DELETE FROM sessions WHERE username = $1", &[username.into()])?;
@@ -332,46 +355,241 @@ pub fn set_password(conn: &mut Conn, by: &Scope, username: &str, password: &str)
 }
 
 /// Why a login failed. The HTTP layer answers all of them the same way.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginError {
     /// Unknown user, wrong password or disabled account.
     Invalid,
-    /// Too many failures: locked until this time.
-    Locked(String),
+    /// An attempt inside the wait of the account or the address: the password
+    /// was not checked.
+    Throttled,
 }
 
-/// Checks a password; counts failures and locks after [`MAX_FAILURES`]. Audited.
+/// A throttle key: one account name or one client address.
+#[derive(Debug, Clone, Copy)]
+struct Throttle {
+    kind: &'static str,
+    free: i64,
+    forget_secs: i64,
+}
+
+const ACCOUNT: Throttle = Throttle {
+    kind: "account",
+    free: ACCOUNT_FREE_FAILURES,
+    forget_secs: ACCOUNT_FORGET_SECS,
+};
+const ADDRESS: Throttle = Throttle {
+    kind: "address",
+    free: ADDRESS_FREE_FAILURES,
+    forget_secs: ADDRESS_FORGET_SECS,
+};
+
+/// The wait after the `failures`-th failure within the count's window:
+/// none within the allowance, then 1 s, 2 s, 4 s, … up to [`MAX_DELAY_SECS`].
+pub fn throttle_delay_secs(failures: i64, free: i64) -> i64 {
+    if failures < free {
+        return 0;
+    }
+    let doublings = u32::try_from(failures - free).unwrap_or(u32::MAX).min(30);
+    FIRST_DELAY_SECS
+        .saturating_mul(1 << doublings)
+        .min(MAX_DELAY_SECS)
+}
+
+/// The address a throttle counts: IPv6 clients by their /64 (one subscriber
+/// holds a whole /64), everything else as given.
+fn address_key(ip: Option<&str>) -> String {
+    match ip.map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V6(v6))) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(Ok(std::net::IpAddr::V6(v6))) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(Ok(ip)) => ip.to_string(),
+        Some(Err(_)) | None => "unknown".into(),
+    }
+}
+
+fn throttle_key(kind: &str, value: &str) -> String {
+    sha256_hex(format!("{kind}\0{value}").as_bytes())
+}
+
+fn stamp(t: chrono::DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A key's row as read: (failures, last failure, next attempt).
+type ThrottleRow = Option<(i64, String, String)>;
+
+fn read_throttle(conn: &mut Conn, key: &str) -> Result<ThrottleRow> {
+    Ok(conn
+        .query_opt(
+            "SELECT failures, last_failure_at, next_attempt_at FROM login_throttle WHERE key = $1",
+            &[key.into()],
+        )?
+        .map(|r| (r.int(0), r.text(1), r.text(2))))
+}
+
+/// Counts one attempt against `key` before the password is checked, so that
+/// concurrent attempts (from any app server) cannot all slip through one
+/// open window: compare-and-set on the row as read. `Ok(false)` when another
+/// attempt changed the row in between.
+fn claim(
+    conn: &mut Conn,
+    t: Throttle,
+    key: &str,
+    seen: &ThrottleRow,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool> {
+    let forget_before = stamp(now - Duration::seconds(t.forget_secs));
+    let before = match seen {
+        Some((n, last, _)) if *last >= forget_before => *n,
+        _ => 0,
+    };
+    let failures = before.saturating_add(1);
+    let next = stamp(now + Duration::seconds(throttle_delay_secs(failures, t.free)));
+    let n = match seen {
+        None => conn.execute(
+            "INSERT INTO login_throttle (key, failures, last_failure_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+            &[key.into(), failures.into(), stamp(now).into(), next.into()],
+        )?,
+        Some((n, last, next_at)) => conn.execute(
+            "UPDATE login_throttle SET failures = $1, last_failure_at = $2, next_attempt_at = $3 \
+             WHERE key = $4 AND failures = $5 AND last_failure_at = $6 AND next_attempt_at = $7",
+            &[
+                failures.into(),
+                stamp(now).into(),
+                next.into(),
+                key.into(),
+                (*n).into(),
+                last.into(),
+                next_at.into(),
+            ],
+        )?,
+    };
+    Ok(n == 1)
+}
+
+/// Takes back a claim (a successful login is not a failure), unless another
+/// attempt has counted on the row since.
+fn unclaim(conn: &mut Conn, key: &str, seen: &ThrottleRow) -> Result<()> {
+    let Some(now_row) = read_throttle(conn, key)? else {
+        return Ok(());
+    };
+    let (n, last, next_at) = now_row;
+    match seen {
+        None => conn.execute(
+            "DELETE FROM login_throttle WHERE key = $1 AND failures = $2 AND last_failure_at = $3 AND next_attempt_at = $4",
+            &[key.into(), n.into(), last.into(), next_at.into()],
+        )?,
+        Some((n0, last0, next0)) => conn.execute(
+            "UPDATE login_throttle SET failures = $1, last_failure_at = $2, next_attempt_at = $3 \
+             WHERE key = $4 AND failures = $5 AND last_failure_at = $6 AND next_attempt_at = $7",
+            &[
+                (*n0).into(),
+                last0.into(),
+                next0.into(),
+                key.into(),
+                n.into(),
+                last.into(),
+                next_at.into(),
+            ],
+        )?,
+    };
+    Ok(())
+}
+
+/// Whether this attempt may check a password: both keys are outside their
+/// waits, and the attempt is counted against both. Returns the rows as they
+/// were, to take the count back on success.
+fn admit(
+    conn: &mut Conn,
+    account: &str,
+    address: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<(ThrottleRow, ThrottleRow)>> {
+    let t = stamp(now);
+    // Rows nobody has failed on for a long time are forgotten anyway.
+    conn.execute(
+        "DELETE FROM login_throttle WHERE last_failure_at < $1 AND next_attempt_at < $2",
+        &[
+            stamp(now - Duration::seconds(ACCOUNT_FORGET_SECS.max(ADDRESS_FORGET_SECS))).into(),
+            t.as_str().into(),
+        ],
+    )?;
+    // A lost race means a concurrent attempt on the same key; a few tries,
+    // then this one counts as inside the wait.
+    for _ in 0..4 {
+        let seen_account = read_throttle(conn, account)?;
+        let seen_address = read_throttle(conn, address)?;
+        let waiting = |s: &ThrottleRow| s.as_ref().is_some_and(|(_, _, next)| *next > t);
+        if waiting(&seen_account) || waiting(&seen_address) {
+            return Ok(None);
+        }
+        if !claim(conn, ACCOUNT, account, &seen_account, now)? {
+            continue;
+        }
+        if !claim(conn, ADDRESS, address, &seen_address, now)? {
+            unclaim(conn, account, &seen_account)?;
+            continue;
+        }
+        return Ok(Some((seen_account, seen_address)));
+    }
+    Ok(None)
+}
+
+/// Checks a password, with the per-account and per-address throttles. Audited.
 pub fn login(
     conn: &mut Conn,
     username: &str,
     password: &str,
     ip: Option<String>,
 ) -> Result<std::result::Result<User, LoginError>> {
-    let row = conn.query_opt(
-        "SELECT password_hash, disabled, failed_logins, locked_until FROM users WHERE username = $1",
-        &[username.into()],
-    )?;
+    login_at(conn, username, password, ip, Utc::now())
+}
+
+/// [`login`] at a given time (tests move the clock past a wait).
+pub fn login_at(
+    conn: &mut Conn,
+    username: &str,
+    password: &str,
+    ip: Option<String>,
+    now: chrono::DateTime<Utc>,
+) -> Result<std::result::Result<User, LoginError>> {
+    let account = throttle_key(ACCOUNT.kind, username);
+    let address = throttle_key(ADDRESS.kind, &address_key(ip.as_deref()));
+    // The name as typed goes into the audit entry only when it could be an
+    // account name (bounded, no stray text).
+    let named = check_username(username).is_ok().then_some(username);
     let scope = Scope::system_as(Actor {
-        user: username.to_string(),
+        user: named.unwrap_or("(invalid name)").to_string(),
         ip,
     });
-    let Some(r) = row else {
-        // Same work as a real check, so timing does not reveal which names exist.
-        let _ = verify_password(password, dummy_hash());
-        return Ok(Err(LoginError::Invalid));
+    let admitted = admit(conn, &account, &address, now)?;
+    let row = conn.query_opt(
+        "SELECT password_hash, disabled FROM users WHERE username = $1",
+        &[username.into()],
+    )?;
+    // Exactly one Argon2 verification on every path: against the account's
+    // hash when the attempt is admitted and the account exists, else against a
+    // dummy hash of the same parameters.
+    let ok = match (&admitted, &row) {
+        (Some(_), Some(r)) => verify_password(password, &r.text(0)) && !r.bool(1),
+        _ => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
     };
-    let t = now();
-    if let Some(until) = r.opt_text(3)
-        && until > t
-    {
-        return Ok(Err(LoginError::Locked(until)));
-    }
-    let ok = verify_password(password, &r.text(0));
-    if ok && !r.bool(1) {
+    if let (true, Some((_, seen_address))) = (ok, &admitted) {
+        // The account's count starts over; the address keeps its other failures.
         conn.execute(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1",
-            &[username.into()],
+            "DELETE FROM login_throttle WHERE key = $1",
+            &[account.as_str().into()],
         )?;
+        unclaim(conn, &address, seen_address)?;
         audit::append(
             conn,
             &scope,
@@ -384,38 +602,35 @@ pub fn login(
         )?;
         return Ok(Ok(get_user(conn, username)?));
     }
-    let failures = r.int(2) + 1;
-    let locked = (failures >= MAX_FAILURES).then(|| {
-        (Utc::now() + Duration::minutes(LOCK_MINUTES))
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    });
-    conn.execute(
-        "UPDATE users SET failed_logins = $1, locked_until = $2 WHERE username = $3",
-        &[
-            if locked.is_some() { 0 } else { failures }.into(),
-            locked.clone().into(),
-            username.into(),
-        ],
-    )?;
     audit::append(
         conn,
         &scope,
         audit::Event {
-            action: if locked.is_some() {
-                "login_locked"
-            } else {
+            action: if admitted.is_some() {
                 "login_failed"
+            } else {
+                "login_throttled"
             },
             entity: "user",
-            entity_id: Some(username),
+            entity_id: named,
             ..Default::default()
         },
     )?;
-    Ok(Err(match locked {
-        Some(until) => LoginError::Locked(until),
-        None => LoginError::Invalid,
+    Ok(Err(if admitted.is_some() {
+        LoginError::Invalid
+    } else {
+        LoginError::Throttled
     }))
+}
+
+thread_local! {
+    static PASSWORD_CHECKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Argon2 password verifications done so far on this thread (tests use it to
+/// show that every login failure does the same hashing work).
+pub fn password_checks_on_this_thread() -> u64 {
+    PASSWORD_CHECKS.with(std::cell::Cell::get)
 }
 
 /// An Argon2id hash of a random string, to spend the same time on unknown users.

@@ -109,7 +109,8 @@ impl From<r2d2_sqlite::rusqlite::Error> for StoreError {
         {
             return StoreError::Conflict("a record with the same key already exists".into());
         }
-        StoreError::Database(e.to_string())
+        // SQLite's messages name tables and constraints, not values.
+        StoreError::Database(with_causes(&e))
     }
 }
 
@@ -123,9 +124,27 @@ impl From<r2d2_postgres::postgres::Error> for StoreError {
                 StoreError::Conflict("a record with the same key already exists".into())
             }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
-            None => StoreError::Database(e.to_string()),
+            // Not the server's: "error serializing parameter 3" says little
+            // without its cause (the source chain), which is kept here.
+            None => StoreError::Database(with_causes(&e)),
         }
     }
+}
+
+/// An error and its `source()` chain as one message.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    for _ in 0..16 {
+        let Some(c) = cur else { break };
+        let s = c.to_string();
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
 }
 
 impl From<r2d2::Error> for StoreError {

@@ -43,6 +43,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_audit.sql"),
         include_str!("../migrations/postgres/0006_audit.sql"),
     ),
+    (
+        7,
+        "login",
+        include_str!("../migrations/sqlite/0007_login.sql"),
+        include_str!("../migrations/postgres/0007_login.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.

@@ -10,10 +10,7 @@
 //! What a caller sees inside an allowed route is decided by the store: handlers
 //! pass [`Auth::scope`] to every repository function.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
@@ -263,35 +260,6 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// Per-address login attempts: at most [`LoginLimiter::MAX`] per window.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    attempts: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginLimiter {
-    pub const MAX: usize = 20;
-    pub const WINDOW: Duration = Duration::from_secs(600);
-
-    /// Records an attempt; false when the address is over the limit.
-    pub fn allow(&self, ip: &str) -> bool {
-        let Ok(mut m) = self.attempts.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        if m.len() > 10_000 {
-            m.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < Self::WINDOW));
-        }
-        let v = m.entry(ip.to_string()).or_default();
-        v.retain(|t| now.duration_since(*t) < Self::WINDOW);
-        if v.len() >= Self::MAX {
-            return false;
-        }
-        v.push(now);
-        true
-    }
-}
-
 fn deny(api: bool, status: StatusCode, path_and_query: &str) -> Response {
     if api {
         return if status == StatusCode::UNAUTHORIZED {
@@ -475,8 +443,12 @@ pub fn csrf_field(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Security headers on every response.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Security headers on every response. Everything but the console's static
+/// files is `Cache-Control: no-store` (pages and API answers carry personal
+/// data; no browser or proxy cache may keep them), and with secure cookies
+/// (the server is behind TLS) `Strict-Transport-Security` too.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let static_file = req.uri().path().starts_with("/console/static/");
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
@@ -497,6 +469,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
+    if !static_file {
+        set(h, "cache-control", "no-store");
+    }
+    if state.config.secure_cookies {
+        set(h, "strict-transport-security", "max-age=31536000");
+    }
     r
 }
 

@@ -135,9 +135,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            // Store and internal messages name tables, codes and register ids, never a
-            // person's name, ID number or address.
-            tracing::error!(code = self.code(), error = %self, "request failed");
+            log_server_error(self.code(), &self, "request failed");
         }
         if status == StatusCode::UNAUTHORIZED {
             return (
@@ -149,6 +147,33 @@ impl IntoResponse for ApiError {
         }
         (status, Json(self.body())).into_response()
     }
+}
+
+/// The error and each of its causes (`source()`), outermost first, joined by `: `.
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    // Bounded: a cycle in a hand-written `source` must not hang the logger.
+    for _ in 0..16 {
+        let Some(e) = cur else { break };
+        let s = e.to_string();
+        // `#[error(transparent)]` and wrappers that repeat their cause add nothing.
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// Logs a failure the client sees only as a generic 5xx, with its cause, so the
+/// operator can act on it. Store and internal messages name tables,
+/// constraints, SQLSTATE codes and register ids, never a person's name, ID
+/// number or address (PostgreSQL's DETAIL, which can quote a row, is left out
+/// by the store's error conversion).
+pub fn log_server_error(code: &str, err: &(dyn std::error::Error + 'static), what: &str) {
+    tracing::error!(code, cause = %cause_chain(err), "{what}");
 }
 
 /// The error envelope of every non-2xx answer.
@@ -216,6 +241,22 @@ mod tests {
         let e = ApiError::Store(StoreError::Connect("refused".into()));
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(e.body().error.code, "database_unavailable");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn hole_13_server_errors_are_logged_with_their_cause() {
+        let e = Outer(std::io::Error::other("disk full"));
+        assert_eq!(cause_chain(&e), "outer: disk full");
+        // A transparent wrapper does not repeat its cause.
+        let e = ApiError::Store(StoreError::Database("23502: null value in column".into()));
+        assert_eq!(
+            cause_chain(&e),
+            "database error: 23502: null value in column"
+        );
     }
 
     #[test]

@@ -70,17 +70,11 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
-    /// Login attempts per client address.
-    pub limiter: std::sync::Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
-        AppState {
-            store,
-            config,
-            limiter: Default::default(),
-        }
+        AppState { store, config }
     }
 }
 
@@ -144,10 +138,13 @@ pub fn router(state: AppState) -> Router {
         .merge(console)
         // After routing (the matched route is known): who is asking, may they.
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             auth::middleware,
         ))
-        .layer(axum::middleware::from_fn(auth::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::security_headers,
+        ))
 }
 
 /// Runs `f` with a pooled connection on tokio's blocking pool.

@@ -143,7 +143,7 @@ enum UserCmd {
     Disable { username: String },
     /// Enable a disabled account.
     Enable { username: String },
-    /// Set a new one-time password (and clear a lockout); prints it.
+    /// Set a new one-time password (and start its failed-login count over); prints it.
     Password { username: String },
     /// Issue an API token; prints it once.
     Token {

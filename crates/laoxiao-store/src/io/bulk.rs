@@ -316,11 +316,20 @@ impl<'a> Producer<'a> {
 }
 
 /// Runs `f` in a transaction with SQLite tuned for a bulk write, restoring the
-/// settings after: `synchronous=OFF` (the brief window in which a power cut
-/// could damage the file is the import's own), a larger page cache, and —
-/// only when the database's area table holds every reference area — foreign
-/// keys off. Every code a person or facility refers to has then been checked
-/// against that same set, so the per-row look-up would find it anyway.
+/// settings after: a larger page cache, and — only when the database's area
+/// table holds every reference area — foreign keys off. Every code a person or
+/// facility refers to has then been checked against that same set, so the
+/// per-row look-up would find it anyway.
+///
+/// Durability is not traded for speed (issue 9, hole 11): with a rollback
+/// journal and `synchronous=OFF`, a power cut while pages are written can leave
+/// pages of the file overwritten with no journal to put them back, damaging
+/// records committed long before the load. `synchronous=EXTRA` syncs the
+/// journal before any page of the file is overwritten, the file before the
+/// commit, and the directory after the journal is deleted (the commit point of
+/// a rollback journal), so after a power cut at any moment the database holds
+/// everything it held before and either all of the load or none of it. It costs
+/// a few syncs per load (docs/benchmarks.md).
 pub(crate) fn in_people_tx<T>(
     conn: &mut Conn,
     reference: &Reference,
@@ -343,7 +352,7 @@ pub(crate) fn in_people_tx<T>(
         .all()
         .iter()
         .all(|a| stored.contains(&a.code));
-    conn.batch("PRAGMA synchronous=OFF; PRAGMA cache_size=-524288")?;
+    conn.batch("PRAGMA synchronous=EXTRA; PRAGMA cache_size=-524288")?;
     if areas_match {
         conn.batch("PRAGMA foreign_keys=OFF")?;
     }

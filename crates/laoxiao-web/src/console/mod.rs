@@ -54,8 +54,6 @@ pub struct Console {
     uploads: Mutex<HashMap<String, import::Upload>>,
     /// Web settings (demo accounts for the login page, cookie flags).
     web: crate::WebConfig,
-    /// Login attempts per client address (shared with the API state).
-    limiter: Arc<crate::auth::LoginLimiter>,
 }
 
 /// The console's state: cheap to clone.
@@ -89,15 +87,11 @@ impl ConsoleState {
     /// Builds the console over a store. The embedded templates, catalogues and plan
     /// are checked by unit tests; a failure here is a build defect.
     pub fn new(store: Store) -> ConsoleState {
-        ConsoleState::with_config(store, crate::WebConfig::default(), Default::default())
+        ConsoleState::with_config(store, crate::WebConfig::default())
     }
 
-    /// Builds the console with the web settings and the shared login limiter.
-    pub fn with_config(
-        store: Store,
-        web: crate::WebConfig,
-        limiter: Arc<crate::auth::LoginLimiter>,
-    ) -> ConsoleState {
+    /// Builds the console with the web settings.
+    pub fn with_config(store: Store, web: crate::WebConfig) -> ConsoleState {
         let cat = Arc::new(Catalogues::embedded().expect("embedded message catalogues parse"));
         let env = templates::environment(cat.clone()).expect("embedded templates compile");
         let plan = Plan::embedded().expect("embedded plan tables parse");
@@ -109,7 +103,6 @@ impl ConsoleState {
             census: census(),
             uploads: Mutex::new(HashMap::new()),
             web,
-            limiter,
         }))
     }
 }
@@ -119,7 +112,6 @@ pub fn routes(state: &crate::AppState) -> Router {
     routes_for(ConsoleState::with_config(
         state.store.clone(),
         state.config.clone(),
-        state.limiter.clone(),
     ))
 }
 
@@ -514,9 +506,13 @@ impl ConsoleState {
             PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
             PageError::Forbidden(d) => (StatusCode::FORBIDDEN, "error.forbidden", d),
             PageError::Store(e) => {
-                tracing::error!(code = e.code(), "console store error");
                 let status = StatusCode::from_u16(e.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                if status.is_server_error() {
+                    crate::error::log_server_error(e.code(), &e, "console store error");
+                } else {
+                    tracing::error!(code = e.code(), "console store error");
+                }
                 let detail = if status.is_server_error() {
                     String::new()
                 } else {

@@ -2,8 +2,9 @@
 //!
 //! The login form is protected by a double-submit cookie (there is no session
 //! yet); later forms carry the session's own CSRF token, checked by the auth
-//! middleware. Five failed logins lock an account for fifteen minutes, and each
-//! client address gets a limited number of attempts per ten minutes.
+//! middleware. Failed logins are throttled per account and per client address
+//! in the database (`laoxiao_store::accounts`); every failure, whatever its
+//! cause, gets the same page with the same status.
 
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,11 +30,75 @@ pub fn landing(role: Role) -> &'static str {
     }
 }
 
-/// Only local paths: never an open redirect.
-fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .filter(|n| !n.starts_with("/console/login"))
-        .map(str::to_string)
+/// Only a path on this site: never an open redirect, never a header that
+/// cannot be sent. The path must start with one `/` (not `//` or `/\`) and
+/// hold no control character, whitespace or backslash, both as given and after
+/// percent-decoding (browsers drop tabs and newlines from a `Location`, which
+/// would turn `/\t/evil.example` into `//evil.example`). Non-ASCII characters
+/// are percent-encoded.
+pub fn safe_next(next: &str) -> Option<String> {
+    fn plain(p: &str) -> bool {
+        let b = p.as_bytes();
+        b.first() == Some(&b'/')
+            && !matches!(b.get(1), Some(b'/' | b'\\'))
+            && !p
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    }
+    if next.len() > 2048 || next.starts_with("/console/login") {
+        return None;
+    }
+    // Decode until nothing changes (bounded): a doubly encoded `%252F` must
+    // not hide a second slash either.
+    let mut level = next.to_string();
+    for _ in 0..4 {
+        if !plain(&level) {
+            return None;
+        }
+        let decoded = percent_decode(&level);
+        if decoded == level {
+            break;
+        }
+        level = decoded;
+    }
+    if !plain(&level) || level.starts_with("/console/login") {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for c in next.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `%XX` sequences decoded (invalid UTF-8 replaced); other text as is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn login_page(
@@ -42,8 +107,18 @@ fn login_page(
     status: StatusCode,
     error: Option<String>,
     username: &str,
+    token: Option<&str>,
 ) -> Response {
-    let token = laoxiao_store::crypto::random_token(24);
+    // A failed login keeps the form's token (already in the client's cookie),
+    // so every failure's answer is the same, byte for byte — if it has the
+    // shape of one we issue (URL-safe base64), as it is echoed into a header.
+    let token = token
+        .filter(|t| {
+            (1..=64).contains(&t.len())
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        })
+        .map_or_else(|| laoxiao_store::crypto::random_token(24), str::to_string);
     let demo: Vec<serde_json::Value> = s
         .web
         .demo_accounts
@@ -84,7 +159,7 @@ pub async fn page(
     if let Some(p) = &ctx.auth.principal {
         return Redirect::to(landing(p.user.role)).into_response();
     }
-    login_page(&s, &ctx, StatusCode::OK, None, "")
+    login_page(&s, &ctx, StatusCode::OK, None, "", None)
 }
 
 type FormData = Vec<(String, String)>;
@@ -105,7 +180,7 @@ pub async fn login(
     Form(form): Form<FormData>,
 ) -> Response {
     let mut q = q;
-    let next = safe_next(Some(field(&form, "next")));
+    let next = safe_next(field(&form, "next"));
     if let Some(n) = &next {
         q.push(("next".into(), n.clone()));
     }
@@ -113,22 +188,12 @@ pub async fn login(
     let username = field(&form, "username").trim().to_string();
     let password = field(&form, "password").to_string();
     let pre = cookie(&headers, LOGIN_CSRF_COOKIE);
-    let posted = field(&form, "_csrf");
-    if !pre.is_some_and(|c| !c.is_empty() && laoxiao_store::crypto::ct_eq(&c, posted)) {
+    let posted = field(&form, "_csrf").to_string();
+    if !pre.is_some_and(|c| !c.is_empty() && laoxiao_store::crypto::ct_eq(&c, &posted)) {
         let msg = s.t(&ctx, "login.expired");
-        return login_page(&s, &ctx, StatusCode::FORBIDDEN, Some(msg), &username);
+        return login_page(&s, &ctx, StatusCode::FORBIDDEN, Some(msg), &username, None);
     }
     let ip = ctx.auth.ip.clone();
-    if !s.limiter.allow(ip.as_deref().unwrap_or("unknown")) {
-        let msg = s.t(&ctx, "login.rate_limited");
-        return login_page(
-            &s,
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(msg),
-            &username,
-        );
-    }
     let u2 = username.clone();
     let res = s
         .db(move |c, _| {
@@ -146,7 +211,11 @@ pub async fn login(
     match res {
         Ok(Ok((user, secret))) => {
             let to = next.unwrap_or_else(|| landing(user.role).to_string());
-            let mut r = Redirect::to(&to).into_response();
+            let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+            // `safe_next` leaves only visible ASCII, but never panic on a header.
+            let loc = HeaderValue::from_str(&to)
+                .unwrap_or_else(|_| HeaderValue::from_static(landing(user.role)));
+            r.headers_mut().insert(header::LOCATION, loc);
             if let Ok(v) =
                 HeaderValue::from_str(&session_cookie(Some(&secret), s.web.secure_cookies))
             {
@@ -154,19 +223,18 @@ pub async fn login(
             }
             r
         }
-        Ok(Err(LoginError::Locked(_))) => {
-            let msg = s.t(&ctx, "login.locked");
+        // Unknown name, disabled account, wrong password or an attempt inside
+        // a wait: one answer, so none of them can be told from another.
+        Ok(Err(LoginError::Invalid | LoginError::Throttled)) => {
+            let msg = s.t(&ctx, "login.invalid");
             login_page(
                 &s,
                 &ctx,
-                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::UNAUTHORIZED,
                 Some(msg),
                 &username,
+                Some(&posted),
             )
-        }
-        Ok(Err(LoginError::Invalid)) => {
-            let msg = s.t(&ctx, "login.invalid");
-            login_page(&s, &ctx, StatusCode::UNAUTHORIZED, Some(msg), &username)
         }
         Err(e) => s.error_page(&ctx, e),
     }
