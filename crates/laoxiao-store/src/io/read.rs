@@ -109,6 +109,18 @@ fn set_cells<'a>(cells: &mut Vec<String>, values: impl Iterator<Item = &'a str>)
     cells.truncate(n);
 }
 
+/// Line breaks in `b` as the CSV reader and spreadsheets see them: `\n`,
+/// `\r\n`, and a lone `\r` (old Mac files), each counted once.
+fn line_breaks(b: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Rows of a CSV text (already UTF-8).
 pub struct CsvSource<'a> {
     text: &'a [u8],
@@ -163,15 +175,11 @@ impl<'a> CsvSource<'a> {
             }
             if start > self.scanned {
                 let gap = &self.text[self.scanned..start.min(self.text.len())];
-                self.breaks += gap.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.breaks += line_breaks(gap);
                 self.scanned = start;
             }
             let row = (1 + self.breaks).saturating_sub(self.inner) as usize;
-            self.inner += self
-                .record
-                .iter()
-                .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-                .sum::<u64>();
+            self.inner += self.record.iter().map(line_breaks).sum::<u64>();
             // The text is UTF-8 and the reader splits only at ASCII bytes, so
             // the record's bytes are UTF-8 too: checked once, then sliced.
             let all = std::str::from_utf8(self.record.as_slice())
@@ -583,6 +591,12 @@ mod tests {
         assert_eq!(got[2].1, vec!["3".to_string(), "x\ny".to_string()]);
         let got = rows("\n\na,b\n1,2\n");
         assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), vec![3, 4]);
+        // Lone carriage returns end lines too (found by the csv_reader fuzz target).
+        let got = rows("a,b\r1,2\r\r3,\"x\ry\"\r4,5\r\n6,7");
+        assert_eq!(
+            got.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![1, 2, 4, 5, 6]
+        );
     }
 
     #[test]
