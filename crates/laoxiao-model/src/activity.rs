@@ -6,6 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
 use crate::person::AbilityLevel;
@@ -218,9 +219,10 @@ impl StudentCohort {
     /// Students counted for year `y` by indicator 19 (就读学生数，含毕业): the
     /// enrolled of cohorts still studying in `y`, plus the graduates of `y`.
     pub fn counted_in(&self, y: i64) -> i64 {
-        if (y - PROGRAM_YEARS + 1..=y).contains(&self.intake_year) {
+        // Saturating: a stored year may predate the range checks.
+        if (y.saturating_sub(PROGRAM_YEARS - 1)..=y).contains(&self.intake_year) {
             self.enrolled
-        } else if self.intake_year + PROGRAM_YEARS == y {
+        } else if self.intake_year.saturating_add(PROGRAM_YEARS) == y {
             self.graduated
         } else {
             0
@@ -232,6 +234,7 @@ fn required(errs: &mut Vec<FieldError>, field: &str, v: &str) {
     if v.trim().is_empty() {
         errs.push(FieldError::new(field, "must not be empty"));
     }
+    bounds::check_text(field, v, false, errs);
 }
 
 fn not_future(errs: &mut Vec<FieldError>, field: &str, d: NaiveDate, today: NaiveDate) {
@@ -262,6 +265,7 @@ impl Staff {
         required(&mut errs, "id", &self.id);
         required(&mut errs, "facility_id", &self.facility_id);
         required(&mut errs, "name", &self.name);
+        bounds::check_opt_text("certificate", self.certificate.as_deref(), &mut errs);
         if !self.certified && self.certificate.is_some() {
             errs.push(FieldError::new(
                 "certificate",
@@ -296,6 +300,9 @@ impl ServiceRecord {
         not_future(&mut errs, "date", self.date, today);
         if let Some(f) = &self.facility_id {
             required(&mut errs, "facility_id", f);
+        }
+        if let Some(n) = &self.note {
+            bounds::check_text("note", n, true, &mut errs);
         }
         match (self.kind, self.ability_level) {
             (ServiceKind::AbilityAssessment, None) => errs.push(FieldError::new(
@@ -369,11 +376,9 @@ impl StudentCohort {
                 ),
             ));
         }
-        if self.enrolled < 0 {
-            errs.push(FieldError::new("enrolled", "must not be negative"));
-        }
-        if self.graduated < 0 {
-            errs.push(FieldError::new("graduated", "must not be negative"));
+        bounds::COHORT_ENROLLED.check(self.enrolled, &mut errs);
+        if !bounds::COHORT_GRADUATED.contains(self.graduated) {
+            bounds::COHORT_GRADUATED.check(self.graduated, &mut errs);
         } else if self.graduated > self.enrolled.max(0) {
             errs.push(FieldError::new(
                 "graduated",
@@ -383,7 +388,7 @@ impl StudentCohort {
                 ),
             ));
         }
-        if self.graduated > 0 && self.intake_year + PROGRAM_YEARS > this_year {
+        if self.graduated > 0 && self.intake_year.saturating_add(PROGRAM_YEARS) > this_year {
             errs.push(FieldError::new(
                 "graduated",
                 format!(

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
 
@@ -288,6 +289,17 @@ impl Facility {
         if self.name.trim().is_empty() {
             errs.push(FieldError::new("name", "must not be empty"));
         }
+        for (field, v) in [
+            ("id", Some(&self.id)),
+            ("name", Some(&self.name)),
+            ("operator_name", self.operator_name.as_ref()),
+            ("operator_credit_code", self.operator_credit_code.as_ref()),
+            ("area_code", Some(&self.area_code)),
+            ("address", self.address.as_ref()),
+            ("phone", self.phone.as_ref()),
+        ] {
+            bounds::check_opt_text(field, v.map(String::as_str), &mut errs);
+        }
         if let Some(code) = &self.operator_credit_code
             && let Err(reason) = crate::credit_code::validate(code)
         {
@@ -302,20 +314,13 @@ impl Facility {
             errs.push(FieldError::new("area_code", reason));
         }
         ck.check_point(self.lng, self.lat, &mut errs);
-        for (field, v) in [
-            ("beds", self.beds),
-            ("nursing_beds", self.nursing_beds),
-            ("dementia_beds", self.dementia_beds),
-            ("approved_slots", self.approved_slots),
+        for (bound, v) in [
+            (bounds::BEDS, self.beds),
+            (bounds::NURSING_BEDS, self.nursing_beds),
+            (bounds::DEMENTIA_BEDS, self.dementia_beds),
+            (bounds::APPROVED_SLOTS, self.approved_slots),
         ] {
-            if let Some(n) = v
-                && n < 0
-            {
-                errs.push(FieldError::new(
-                    field,
-                    format!("must not be negative (got {n})"),
-                ));
-            }
+            bound.check_opt(v, &mut errs);
         }
         let beds = self.beds.unwrap_or(0);
         if let Some(n) = self.nursing_beds
@@ -380,12 +385,10 @@ impl ChildcareClass {
         if self.facility_id.trim().is_empty() {
             errs.push(FieldError::new("facility_id", "must not be empty"));
         }
-        if self.capacity <= 0 {
-            errs.push(FieldError::new(
-                "capacity",
-                format!("must be positive (got {})", self.capacity),
-            ));
+        for (field, v) in [("id", &self.id), ("facility_id", &self.facility_id)] {
+            bounds::check_text(field, v, false, &mut errs);
         }
+        bounds::CLASS_CAPACITY.check(self.capacity, &mut errs);
         if let Some(limit) = ck.class_limits.get(self.class_type)
             && self.capacity > limit.max_size
         {
@@ -400,8 +403,8 @@ impl ChildcareClass {
                 ),
             ));
         }
-        if self.enrolled < 0 {
-            errs.push(FieldError::new("enrolled", "must not be negative"));
+        if !bounds::CLASS_ENROLLED.contains(self.enrolled) {
+            bounds::CLASS_ENROLLED.check(self.enrolled, &mut errs);
         } else if self.enrolled > self.capacity && self.capacity > 0 {
             errs.push(FieldError::new(
                 "enrolled",
@@ -411,14 +414,8 @@ impl ChildcareClass {
                 ),
             ));
         }
-        if self.caregivers < 0 {
-            errs.push(FieldError::new("caregivers", "must not be negative"));
-        }
-        if let Some(f) = self.monthly_fee_fen
-            && f < 0
-        {
-            errs.push(FieldError::new("monthly_fee_yuan", "must not be negative"));
-        }
+        bounds::CLASS_CAREGIVERS.check(self.caregivers, &mut errs);
+        bounds::MONTHLY_FEE.check_opt(self.monthly_fee_fen, &mut errs);
         errs
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod area;
+pub mod bounds;
 pub mod check;
 pub mod codes;
 pub mod columns;
@@ -14,6 +15,8 @@ pub mod geo;
 pub mod idcard;
 pub mod jiaxing;
 pub mod person;
+#[cfg(test)]
+mod proptests;
 
 pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
 pub use area::{Area, AreaLevel, AreaTree};

@@ -3,6 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
 
@@ -228,6 +229,18 @@ impl Person {
         if self.name.trim().is_empty() {
             errs.push(FieldError::new("name", "must not be empty"));
         }
+        for (field, v) in [
+            ("id", Some(&self.id)),
+            ("id_number", Some(&self.id_number)),
+            ("name", Some(&self.name)),
+            ("hukou_area_code", self.hukou_area_code.as_ref()),
+            ("residence_area_code", Some(&self.residence_area_code)),
+            ("address", self.address.as_ref()),
+            ("guardian_name", self.guardian_name.as_ref()),
+            ("guardian_phone", self.guardian_phone.as_ref()),
+        ] {
+            bounds::check_opt_text(field, v.map(String::as_str), &mut errs);
+        }
         match crate::idcard::parse(&self.id_number) {
             Err(reason) => errs.push(FieldError::new("id_number", reason)),
             Ok(info) => {
@@ -297,14 +310,7 @@ impl Person {
                         format!("infant register is for under-threes; age is {age}"),
                     ));
                 }
-                if let Some(o) = self.birth_order
-                    && !(1..=20).contains(&o)
-                {
-                    errs.push(FieldError::new(
-                        "birth_order",
-                        format!("{o} is not a birth order"),
-                    ));
-                }
+                bounds::BIRTH_ORDER.check_opt(self.birth_order, &mut errs);
                 if self.ability_level.is_some() {
                     errs.push(FieldError::new("ability_level", "only for elderly people"));
                 }

@@ -48,6 +48,15 @@ pub enum StoreError {
     UnsupportedFile(String),
     #[error("file error: {0}")]
     File(String),
+    /// An import went over one of its configured limits (`[import]` in the
+    /// config file, or the environment variable named).
+    #[error("{what}: over the import limit {limit} = {value} (set by [import] {limit} or {env})")]
+    LimitExceeded {
+        limit: &'static str,
+        env: &'static str,
+        value: u64,
+        what: String,
+    },
     #[error("unsupported database URL {0:?}: use a file path, sqlite://PATH or postgres://…")]
     BadUrl(String),
     #[error("reference data: {0}")]
@@ -77,6 +86,7 @@ impl StoreError {
             StoreError::ImportRejected(_) => "import_rejected",
             StoreError::UnsupportedFile(_) => "unsupported_file",
             StoreError::File(_) => "file_unreadable",
+            StoreError::LimitExceeded { .. } => "import_limit_exceeded",
             StoreError::BadUrl(_) => "bad_database_url",
             StoreError::Reference(_) => "reference_data_invalid",
             StoreError::Config(_) => "configuration_error",
@@ -92,6 +102,7 @@ impl StoreError {
             StoreError::Invalid(_) | StoreError::ImportRejected(_) => 422,
             StoreError::Conflict(_) | StoreError::RegisteredElsewhere => 409,
             StoreError::Forbidden(_) => 403,
+            StoreError::LimitExceeded { .. } => 413,
             StoreError::UnsupportedFile(_) | StoreError::File(_) => 400,
             StoreError::Connect(_) => 503,
             _ => 500,

@@ -43,6 +43,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Demo accounts to list on the login page (`laoxiao demo` only).
     pub demo_accounts: Vec<DemoAccount>,
+    /// What one console import may hold.
+    pub import_limits: laoxiao_store::io::ImportLimits,
 }
 
 /// A documented demo account, shown on the demo's login page.
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             demo_accounts: Vec::new(),
+            import_limits: Default::default(),
         }
     }
 }

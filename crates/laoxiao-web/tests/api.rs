@@ -2861,3 +2861,438 @@ fn hole_13_database_errors_are_logged_with_their_cause() {
         assert!(cause("request failed"), "api: {lines:#?}");
     });
 }
+
+// ---------------------------------------------------------------------------
+// Issue 9: hostile uploads, bounds, control characters, any JSON body
+
+/// A console session of the harness's city administrator: (cookie, csrf).
+async fn admin_session(app: &App) -> (String, String) {
+    let store = app.store.clone();
+    block(move || {
+        let mut c = store.conn().expect("conn");
+        let (secret, csrf) =
+            laoxiao_store::accounts::create_session(&mut c, "admin", None).expect("session");
+        (
+            format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE),
+            csrf,
+        )
+    })
+    .await
+}
+
+/// An XLSX written by hand around one sheet and any extra parts.
+fn hand_xlsx(sheet_rows: &str, dimension: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let ns = "http://schemas.openxmlformats.org";
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opt = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let parts = [
+        (
+            "_rels/.rels",
+            format!(
+                "<Relationships xmlns=\"{ns}/package/2006/relationships\"><Relationship Id=\"rId1\" \
+                 Type=\"{ns}/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                "<workbook xmlns=\"{ns}/spreadsheetml/2006/main\" xmlns:r=\"{ns}/officeDocument/2006/relationships\">\
+             <sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                "<Relationships xmlns=\"{ns}/package/2006/relationships\"><Relationship Id=\"rId1\" \
+             Type=\"{ns}/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                "<worksheet xmlns=\"{ns}/spreadsheetml/2006/main\"><dimension ref=\"{dimension}\"/>\
+             <sheetData>{sheet_rows}</sheetData></worksheet>"
+            ),
+        ),
+    ];
+    for (name, body) in &parts {
+        z.start_file(*name, opt).expect("part");
+        z.write_all(body.as_bytes()).expect("write");
+    }
+    for (name, body) in extra {
+        z.start_file(*name, opt).expect("part");
+        z.write_all(body).expect("write");
+    }
+    z.finish().expect("zip").into_inner()
+}
+
+async fn upload(app: &App, cookie: &str, csrf: &str, name: &str, file: &[u8]) -> Raw {
+    let mut body = Vec::new();
+    for (field, value) in [("_csrf", csrf), ("kind", "facilities")] {
+        body.extend_from_slice(
+            format!("--XB\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"\r\n--XB--\r\n");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/console/import")
+        .header("cookie", cookie)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XB")
+        .body(Body::from(body))
+        .expect("request");
+    let resp = app.router.clone().oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    Raw {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+#[test]
+fn hole_01_hostile_xlsx_upload_is_refused_and_the_server_survives() {
+    run(|app| async move {
+        let (cookie, csrf) = admin_session(&app).await;
+        // The review's 1.5 KB file: A1 and the grid's last cell.
+        let evil = hand_xlsx(
+            "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>id</t></is></c></row>\
+             <row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row>",
+            "A1:XFD1048576",
+            &[],
+        );
+        assert!(evil.len() < 2048, "{}", evil.len());
+        // Its header lacks the required columns: that is the answer, and the
+        // last cell is never sized.
+        let r = upload(&app, &cookie, &csrf, "evil.xlsx", &evil).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // With a full header, the cell at XFD is over the column limit.
+        let header: String = laoxiao_model::columns::headers(
+            laoxiao_model::columns::RecordKind::Facilities,
+            laoxiao_model::columns::HeaderLang::English,
+        )
+        .iter()
+        .map(|h| format!("<c t=\"inlineStr\"><is><t>{h}</t></is></c>"))
+        .collect();
+        let evil = hand_xlsx(
+            &format!(
+                "<row r=\"1\">{header}</row>\
+                 <row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row>"
+            ),
+            "A1:XFD1048576",
+            &[],
+        );
+        let r = upload(&app, &cookie, &csrf, "evil.xlsx", &evil).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        assert!(
+            r.body.contains("max_columns = 100") && r.body.contains("XFD"),
+            "{}",
+            r.body
+        );
+        // A zip bomb: 64 MiB of one byte in a part of about 64 KiB.
+        let zeros = vec![b'a'; 64 << 20];
+        let bomb = hand_xlsx("", "A1", &[("xl/sharedStrings.xml", &zeros)]);
+        let r = upload(&app, &cookie, &csrf, "bomb.xlsx", &bomb).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        assert!(r.body.contains("max_xlsx_ratio = 200"), "{}", r.body);
+        // Still serving.
+        assert_eq!(app.get("/api/health").await.status, StatusCode::OK);
+    });
+}
+
+#[test]
+fn hole_01_import_limits_come_from_the_web_config() {
+    let config = WebConfig {
+        import_limits: laoxiao_store::io::ImportLimits {
+            max_rows: 1,
+            ..Default::default()
+        },
+        ..WebConfig::default()
+    };
+    run_with(config, |app| async move {
+        let (cookie, csrf) = admin_session(&app).await;
+        let csv = "id,name,kind,area_code\nF1,甲,village_care_station,330402007024\n\
+                   F2,乙,village_care_station,330402007024\n";
+        let r = upload(&app, &cookie, &csrf, "f.csv", csv.as_bytes()).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        assert!(r.body.contains("max_rows = 1"), "{}", r.body);
+    });
+}
+
+#[test]
+fn hole_02_counts_out_of_range_are_refused_and_totals_cannot_overflow() {
+    run(|app| async move {
+        let mut body = care_home("F-MAX", "330402007", "大养老院");
+        body["beds"] = json!(i64::MAX);
+        let fields = app
+            .post("/api/facilities", &body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(fields.contains(&"beds".to_string()), "{fields:?}");
+        let ok = care_home("F-OK", "330402007", "小养老院");
+        assert_eq!(
+            app.post("/api/facilities", &ok).await.status,
+            StatusCode::CREATED
+        );
+        let mut put = ok.clone();
+        put["beds"] = json!(i64::MAX);
+        put["nursing_beds"] = json!(-1);
+        let r = app.put("/api/facilities/F-OK", &put).await;
+        let fields = r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            fields.contains(&"beds".to_string()) && fields.contains(&"nursing_beds".to_string()),
+            "{fields:?}"
+        );
+        let reason = r.body["error"]["details"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(reason.contains("0 to 20000"), "{reason}");
+        let mut class_body = childcare("N-1", "330402007024");
+        class_body["classes"][0]["caregivers"] = json!(i64::MAX);
+        let fields = app
+            .post("/api/facilities", &class_body)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            fields.iter().any(|f| f.contains("caregivers")),
+            "{fields:?}"
+        );
+
+        // A row from before the ranges: stored directly, past validation.
+        let store = app.store.clone();
+        block(move || {
+            let mut c = store.conn().expect("conn");
+            for (id, beds) in [
+                ("F-OLD1", i64::MAX),
+                ("F-OLD2", i64::MAX),
+                ("F-OLD3", i64::MIN),
+            ] {
+                let mut f = laoxiao_model::Facility::blank(
+                    id,
+                    "旧数据",
+                    laoxiao_model::FacilityKind::ElderlyInstitution,
+                    "330402007",
+                );
+                f.beds = Some(beds);
+                f.nursing_beds = Some(beds);
+                f.approved_slots = Some(beds);
+                laoxiao_store::facilities::upsert(
+                    &mut c,
+                    &store.reference,
+                    &f,
+                    "2026-01-01T00:00:00Z",
+                )
+                .expect("stored past validation");
+            }
+        })
+        .await;
+        let (cookie, _) = admin_session(&app).await;
+        for uri in [
+            "/",
+            "/?area=330402",
+            "/?area=330402007",
+            "/console/facilities",
+        ] {
+            let r = raw(
+                &app.router,
+                "GET",
+                uri,
+                &[("cookie".into(), cookie.clone())],
+                None,
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "[{}] {uri}: {}",
+                app.backend,
+                r.body
+            );
+        }
+    });
+}
+
+#[test]
+fn hole_13_control_characters_are_refused_on_both_databases() {
+    run(|app| async move {
+        for (field, bad) in [
+            ("name", "养老\u{0}院"),
+            ("address", "路\u{1b}[2J"),
+            ("operator_name", "公司\u{7f}"),
+            ("phone", "0573\n8888"),
+        ] {
+            let mut body = care_home("F-C", "330402007", "养老院");
+            body[field] = json!(bad);
+            let fields = app
+                .post("/api/facilities", &body)
+                .await
+                .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert!(
+                fields.contains(&field.to_string()),
+                "[{}] {field}: {fields:?}",
+                app.backend
+            );
+        }
+        let ok = care_home("F-C", "330402007", "养老院");
+        assert_eq!(
+            app.post("/api/facilities", &ok).await.status,
+            StatusCode::CREATED
+        );
+        let mut put = ok;
+        put["name"] = json!("\u{0}");
+        app.put("/api/facilities/F-C", &put)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let mut p = elderly("P-C", "1950-03-04", 11);
+        p["name"] = json!("王\u{0}");
+        p["address"] = json!("x\u{0}");
+        let fields = app
+            .post("/api/people", &p)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            fields.contains(&"name".to_string()) && fields.contains(&"address".to_string()),
+            "{fields:?}"
+        );
+    });
+}
+
+/// Any JSON body to the write endpoints: never a server error, always the JSON
+/// error envelope when refused.
+#[test]
+fn json_bodies_of_write_endpoints_never_give_5xx() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![Just(i64::MAX), Just(i64::MIN), Just(-1i64), Just(20_001)]
+                .prop_map(Value::from),
+            any::<f64>().prop_map(|x| json!(x)),
+            any::<String>().prop_map(Value::from),
+            "[\\u{0}-\\u{1f}=+@a-z0-9 ]{0,12}".prop_map(Value::from),
+            Just(json!("330402007")),
+            Just(json!("elderly_institution")),
+            Just(json!("elderly")),
+            Just(json!([{"id": "C", "class_type": "mixed_age_class", "capacity": 18}])),
+        ]
+    }
+    const FIELDS: &[&str] = &[
+        "id",
+        "name",
+        "kind",
+        "area_code",
+        "beds",
+        "nursing_beds",
+        "dementia_beds",
+        "approved_slots",
+        "lng",
+        "lat",
+        "address",
+        "phone",
+        "operator_name",
+        "operator_credit_code",
+        "filing_status",
+        "filing_date",
+        "rating",
+        "status",
+        "classes",
+        "role",
+        "id_number",
+        "sex",
+        "birth_date",
+        "residence_area_code",
+        "hukou_area_code",
+        "birth_order",
+        "special_difficulty",
+        "ability_level",
+        "guardian_name",
+        "guardian_phone",
+        "death_date",
+        "inclusive",
+        "zzz",
+    ];
+    let strategy = (
+        prop::collection::vec((prop::sample::select(FIELDS), value()), 0..16),
+        0usize..4,
+    );
+    for db in TestDb::all().expect("test databases") {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let token = make_user(
+            &db.store,
+            "admin",
+            laoxiao_store::Role::CityAdmin,
+            "330400",
+            None,
+        );
+        let app = App {
+            router: laoxiao_web::router(AppState::new(db.store.clone(), WebConfig::default())),
+            backend: "any",
+            token: Some(token),
+            store: db.store.clone(),
+        };
+        rt.block_on(async {
+            app.post("/api/facilities", &care_home("F1", "330402007", "x"))
+                .await;
+            app.post("/api/people", &elderly("P1", "1950-03-04", 11))
+                .await;
+        });
+        let mut runner = TestRunner::new(Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(kv, endpoint)| {
+                let body = Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+                let (method, uri) = [
+                    (Method::POST, "/api/facilities"),
+                    (Method::PUT, "/api/facilities/F1"),
+                    (Method::POST, "/api/people"),
+                    (Method::PUT, "/api/people/P1"),
+                ][endpoint]
+                    .clone();
+                let r = rt.block_on(app.send(
+                    method,
+                    uri,
+                    Some(("application/json", body.to_string().into_bytes())),
+                ));
+                prop_assert!(
+                    !r.status.is_server_error(),
+                    "{uri} {body}: {} {}",
+                    r.status,
+                    r.body
+                );
+                if !r.status.is_success() {
+                    prop_assert!(r.body["error"]["code"].is_string(), "{}", r.body);
+                }
+                Ok(())
+            })
+            .expect("no server error for any body");
+        drop(app);
+        drop(db);
+        drop(rt);
+    }
+}

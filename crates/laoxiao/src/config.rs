@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use laoxiao_store::io::{ImportLimits, Limit};
 use serde::Deserialize;
 
 /// The settings laoxiao runs with.
@@ -35,6 +36,8 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
     /// Mark the session cookie `Secure` (serving behind TLS).
     pub secure_cookies: bool,
+    /// What one import may hold (console uploads and `laoxiao import` alike).
+    pub import: ImportLimits,
 }
 
 /// A secret value: never printed by `Debug`.
@@ -158,6 +161,7 @@ impl Default for Config {
             audit_key: None,
             key_file: None,
             secure_cookies: false,
+            import: ImportLimits::default(),
         }
     }
 }
@@ -173,6 +177,8 @@ struct FileConfig {
     log: Option<String>,
     key_file: Option<PathBuf>,
     secure_cookies: Option<bool>,
+    /// `[import]`: the import limits, by their names (`max_rows` …).
+    import: Option<HashMap<String, u64>>,
 }
 
 /// Values given on the command line (None = not given).
@@ -182,6 +188,51 @@ pub struct FlagOverrides {
     pub addr: Option<String>,
     pub pool_size: Option<u32>,
     pub log: Option<String>,
+    pub import: ImportLimitFlags,
+}
+
+/// `--import-max-*` flags (global), each overriding one import limit.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ImportLimitFlags {
+    /// Most data rows in one import file (env LAOXIAO_IMPORT_MAX_ROWS).
+    #[arg(long, global = true)]
+    pub import_max_rows: Option<u64>,
+    /// Most columns in one import file (env LAOXIAO_IMPORT_MAX_COLUMNS).
+    #[arg(long, global = true)]
+    pub import_max_columns: Option<u64>,
+    /// Most characters in one cell (env LAOXIAO_IMPORT_MAX_CELL_CHARS).
+    #[arg(long, global = true)]
+    pub import_max_cell_chars: Option<u64>,
+    /// Most non-empty cells in one file (env LAOXIAO_IMPORT_MAX_CELLS).
+    #[arg(long, global = true)]
+    pub import_max_cells: Option<u64>,
+    /// Largest CSV file, bytes (env LAOXIAO_IMPORT_MAX_CSV_BYTES).
+    #[arg(long, global = true)]
+    pub import_max_csv_bytes: Option<u64>,
+    /// Most decompressed bytes of an XLSX file (env LAOXIAO_IMPORT_MAX_XLSX_BYTES).
+    #[arg(long, global = true)]
+    pub import_max_xlsx_bytes: Option<u64>,
+    /// Most decompressed bytes of one XLSX part (env LAOXIAO_IMPORT_MAX_XLSX_PART_BYTES).
+    #[arg(long, global = true)]
+    pub import_max_xlsx_part_bytes: Option<u64>,
+    /// Largest compression ratio of an XLSX part (env LAOXIAO_IMPORT_MAX_XLSX_RATIO).
+    #[arg(long, global = true)]
+    pub import_max_xlsx_ratio: Option<u64>,
+}
+
+impl ImportLimitFlags {
+    fn get(&self, l: Limit) -> Option<u64> {
+        match l {
+            Limit::Rows => self.import_max_rows,
+            Limit::Columns => self.import_max_columns,
+            Limit::CellChars => self.import_max_cell_chars,
+            Limit::Cells => self.import_max_cells,
+            Limit::CsvBytes => self.import_max_csv_bytes,
+            Limit::XlsxBytes => self.import_max_xlsx_bytes,
+            Limit::XlsxPartBytes => self.import_max_xlsx_part_bytes,
+            Limit::XlsxRatio => self.import_max_xlsx_ratio,
+        }
+    }
 }
 
 fn parse_addr(s: &str, from: &str) -> Result<SocketAddr> {
@@ -228,6 +279,15 @@ impl Config {
             }
             if let Some(v) = f.secure_cookies {
                 c.secure_cookies = v;
+            }
+            for (k, v) in f.import.unwrap_or_default() {
+                let Some(l) = Limit::ALL.into_iter().find(|l| l.key() == k) else {
+                    bail!(
+                        "config file {from}: [import] has no limit {k:?}; known: {}",
+                        Limit::ALL.map(Limit::key).join(", ")
+                    );
+                };
+                c.import.set(l, v);
             }
         }
         // Keys only from the environment or a key file: never from the config file
@@ -279,6 +339,14 @@ impl Config {
         if let Some(v) = env.get("LAOXIAO_LOG") {
             c.log = v.clone();
         }
+        for l in Limit::ALL {
+            if let Some(v) = env.get(l.env()).filter(|v| !v.is_empty()) {
+                let n = v
+                    .parse()
+                    .with_context(|| format!("{}: {v:?} is not a whole number", l.env()))?;
+                c.import.set(l, n);
+            }
+        }
         if let Some(v) = &flags.database_url {
             c.database_url = v.clone();
         }
@@ -291,8 +359,18 @@ impl Config {
         if let Some(v) = &flags.log {
             c.log = v.clone();
         }
+        for l in Limit::ALL {
+            if let Some(n) = flags.import.get(l) {
+                c.import.set(l, n);
+            }
+        }
         if c.pool_size == 0 {
             bail!("pool_size must be at least 1");
+        }
+        for l in Limit::ALL {
+            if c.import.get(l) == 0 {
+                bail!("import limit {} ({}) must be at least 1", l.key(), l.env());
+            }
         }
         Ok(c)
     }
@@ -573,6 +651,48 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn import_limits_come_from_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("laoxiao.toml");
+        std::fs::write(
+            &f,
+            "[import]\nmax_rows = 10\nmax_columns = 20\nmax_cells = 30\n",
+        )
+        .expect("write");
+        let e = env(&[
+            ("LAOXIAO_IMPORT_MAX_COLUMNS", "21"),
+            ("LAOXIAO_IMPORT_MAX_CELLS", "31"),
+        ]);
+        let flags = FlagOverrides {
+            import: ImportLimitFlags {
+                import_max_cells: Some(32),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = Config::load(Some(&f), &e, &flags).expect("config");
+        assert_eq!(
+            (c.import.max_rows, c.import.max_columns, c.import.max_cells),
+            (10, 21, 32)
+        );
+        assert_eq!(
+            c.import.max_xlsx_ratio,
+            ImportLimits::default().max_xlsx_ratio
+        );
+        std::fs::write(&f, "[import]\nmax_rowz = 10\n").expect("write");
+        let err = Config::load(Some(&f), &env(&[]), &FlagOverrides::default())
+            .expect_err("unknown limit");
+        assert!(format!("{err:#}").contains("max_rowz"), "{err:#}");
+        let err = Config::load(
+            None,
+            &env(&[("LAOXIAO_IMPORT_MAX_ROWS", "many")]),
+            &FlagOverrides::default(),
+        )
+        .expect_err("bad number");
+        assert!(format!("{err:#}").contains("LAOXIAO_IMPORT_MAX_ROWS"));
     }
 
     #[test]

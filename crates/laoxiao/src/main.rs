@@ -29,6 +29,8 @@ struct Cli {
     /// Log filter, e.g. info or debug (env LAOXIAO_LOG).
     #[arg(long, global = true)]
     log: Option<String>,
+    #[command(flatten)]
+    import_limits: laoxiao::config::ImportLimitFlags,
     #[command(subcommand)]
     command: Command,
 }
@@ -354,6 +356,7 @@ fn run(cli: Cli) -> Result<()> {
         database_url: cli.database.clone(),
         addr,
         log: cli.log.clone(),
+        import: cli.import_limits.clone(),
         ..Default::default()
     };
     if matches!(cli.command, Command::Demo { .. })
@@ -413,6 +416,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 dry_run,
                 progress: Some(&progress),
+                limits: config.import,
             };
             let started = Instant::now();
             let report = laoxiao_store::io::import_file(&store, kind.into(), &file, &opts);
@@ -954,6 +958,7 @@ fn serve(
             max_body_bytes: config.max_body_bytes,
             secure_cookies: config.secure_cookies,
             demo_accounts,
+            import_limits: config.import,
         },
     );
     let addr = config.addr;

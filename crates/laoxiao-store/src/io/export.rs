@@ -1,7 +1,8 @@
 //! Exporting a register as CSV (UTF-8 with BOM, so Excel shows Chinese
 //! correctly) or XLSX, with English or Chinese headers. ID numbers are masked
 //! unless full numbers are asked for; a masked export says so in its ID-number
-//! header, and the importer refuses such files.
+//! header, and the importer refuses such files. Text cells that a
+//! spreadsheet would run as formulas are quoted (see `formula`).
 
 use std::io::Write;
 use std::path::Path;
@@ -14,6 +15,7 @@ use laoxiao_model::{Person, PersonRole};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
 
+use super::formula::neutralise;
 use super::import::{MASKED_ID_HEADER_EN, MASKED_ID_HEADER_ZH};
 use crate::error::{Result, StoreError};
 use crate::facilities::{self, FacilityQuery};
@@ -153,7 +155,12 @@ fn export_unaudited<W: Write + Send>(
             w.write_record(&headers).map_err(csv_err)?;
             let n = for_each_row(store, scope, kind, masked, |cells| {
                 let cells = localise(cols, cells, lang);
-                w.write_record(&cells).map_err(csv_err)
+                w.write_record(
+                    cols.iter()
+                        .zip(&cells)
+                        .map(|(c, v)| CsvCell(csv_cell(c, v))),
+                )
+                .map_err(csv_err)
             })?;
             w.flush().map_err(|e| StoreError::File(e.to_string()))?;
             Ok(n)
@@ -207,7 +214,26 @@ pub(crate) fn column_width(c: &Column) -> f64 {
     header.max(body).min(40.0)
 }
 
-/// Writes one data row with numbers as numbers and dates as dates.
+/// A cell for the CSV writer without a copy of unchanged text.
+struct CsvCell<'a>(std::borrow::Cow<'a, str>);
+
+impl AsRef<[u8]> for CsvCell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// A CSV cell: numbers in numeric columns as they are (a negative number is
+/// not a formula), any other text neutralised against formula injection.
+fn csv_cell<'a>(c: &Column, v: &'a str) -> std::borrow::Cow<'a, str> {
+    match c.ty {
+        ColType::Int | ColType::Decimal if v.parse::<f64>().is_ok() => v.into(),
+        _ => neutralise(v),
+    }
+}
+
+/// Writes one data row with numbers as numbers and dates as dates; text is
+/// neutralised against formula injection.
 fn write_xlsx_row(
     sheet: &mut Worksheet,
     row: u32,
@@ -223,16 +249,16 @@ fn write_xlsx_row(
         match c.ty {
             ColType::Int | ColType::Decimal => match v.parse::<f64>() {
                 Ok(x) => sheet.write_number(row, col, x)?,
-                Err(_) => sheet.write_string(row, col, v)?,
+                Err(_) => sheet.write_string(row, col, neutralise(v))?,
             },
             ColType::Date => match columns::parse_date(v).and_then(|d| {
                 use chrono::Datelike;
                 ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()
             }) {
                 Some(dt) => sheet.write_datetime_with_format(row, col, &dt, date)?,
-                None => sheet.write_string(row, col, v)?,
+                None => sheet.write_string(row, col, neutralise(v))?,
             },
-            _ => sheet.write_string(row, col, v)?,
+            _ => sheet.write_string(row, col, neutralise(v))?,
         };
     }
     Ok(())

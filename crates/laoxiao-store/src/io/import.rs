@@ -14,6 +14,7 @@ use laoxiao_model::{ChildcareClass, Facility, FieldError, Person, PersonRole};
 use serde::Serialize;
 
 use super::bulk::{self, Counts, PeopleJob};
+use super::limits::{ImportLimits, Limit};
 use super::read::{self, BadCell, CsvSource, FileFormat, RowSource, SheetSource};
 use crate::db::{Backend, Conn, Value};
 use crate::error::{Result, RowError, StoreError};
@@ -38,6 +39,8 @@ pub struct ImportOptions<'a> {
     pub dry_run: bool,
     /// Called now and then with `(done, total)`: bytes for CSV, rows otherwise.
     pub progress: Option<&'a dyn Fn(u64, u64)>,
+    /// What the file may hold (from the configuration).
+    pub limits: ImportLimits,
 }
 
 impl Default for ImportOptions<'_> {
@@ -46,6 +49,7 @@ impl Default for ImportOptions<'_> {
             coords: CoordSystem::Wgs84,
             dry_run: false,
             progress: None,
+            limits: ImportLimits::default(),
         }
     }
 }
@@ -56,6 +60,7 @@ impl std::fmt::Debug for ImportOptions<'_> {
             .field("coords", &self.coords)
             .field("dry_run", &self.dry_run)
             .field("progress", &self.progress.is_some())
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -193,12 +198,13 @@ pub(crate) fn import_file_on(
     opts: &ImportOptions<'_>,
     today: NaiveDate,
 ) -> Result<ImportReport> {
-    let bytes =
-        std::fs::read(path).map_err(|e| StoreError::File(format!("{}: {e}", path.display())))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let file = std::fs::File::open(path)
+        .map_err(|e| StoreError::File(format!("{}: {e}", path.display())))?;
+    let bytes = read_limited(&name, file, &opts.limits)?;
     import_bytes_on(store, kind, &name, &bytes, opts, today)
 }
 
@@ -208,14 +214,33 @@ pub fn import_reader(
     store: &Store,
     kind: RecordKind,
     name: &str,
-    mut reader: impl Read,
+    reader: impl Read,
     opts: &ImportOptions<'_>,
 ) -> Result<ImportReport> {
+    let bytes = read_limited(name, reader, &opts.limits)?;
+    import_bytes(store, kind, name, &bytes, opts)
+}
+
+/// Reads a whole file, refusing one larger than any import may be (the file
+/// is held in memory while it is read).
+fn read_limited(name: &str, reader: impl Read, limits: &ImportLimits) -> Result<Vec<u8>> {
+    let (limit, max) = if name.to_ascii_lowercase().ends_with(".xlsx") {
+        (Limit::XlsxBytes, limits.max_xlsx_bytes)
+    } else {
+        (
+            Limit::CsvBytes,
+            limits.max_csv_bytes.max(limits.max_xlsx_bytes),
+        )
+    };
     let mut bytes = Vec::new();
     reader
+        .take(max.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| StoreError::File(format!("{name}: {e}")))?;
-    import_bytes(store, kind, name, &bytes, opts)
+    if bytes.len() as u64 > max {
+        return Err(limits.exceeded(limit, format!("{name} has more bytes")));
+    }
+    Ok(bytes)
 }
 
 /// Imports a file held in memory (an upload); `name` helps tell CSV from XLSX.
@@ -238,14 +263,25 @@ pub(crate) fn import_bytes_on(
     opts: &ImportOptions<'_>,
     today: NaiveDate,
 ) -> Result<ImportReport> {
+    let limits = opts.limits;
     match read::detect(name, bytes)? {
         FileFormat::Csv => {
             let text = read::decode_text(bytes)?;
-            import_source(store, kind, &mut CsvSource::new(&text), opts, today)
+            if text.len() as u64 > limits.max_csv_bytes {
+                return Err(limits.exceeded(
+                    Limit::CsvBytes,
+                    format!("{name} has {} bytes of text", text.len()),
+                ));
+            }
+            import_source(store, kind, &mut CsvSource::new(&text, limits), opts, today)
         }
-        FileFormat::Spreadsheet => {
-            import_source(store, kind, &mut SheetSource::new(bytes)?, opts, today)
-        }
+        FileFormat::Spreadsheet => import_source(
+            store,
+            kind,
+            &mut SheetSource::new(bytes, limits)?,
+            opts,
+            today,
+        ),
     }
 }
 

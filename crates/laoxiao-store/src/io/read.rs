@@ -1,20 +1,23 @@
 //! Reading import files into rows of text cells: CSV (UTF-8 with or without a
 //! BOM, else GB18030, which is what Excel in China saves) and spreadsheets
-//! (XLSX, also XLS and ODS, first sheet). Blank rows are skipped; row numbers
+//! (XLSX, first sheet, read cell by cell). Blank rows are skipped; row numbers
 //! are the ones a spreadsheet shows (the header is row 1 when it is the first line).
 
 use std::borrow::Cow;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader};
 
+pub use super::formula::{neutralise, unquote};
+
+use super::limits::{Counter, ImportLimits, Limit};
 use crate::error::{Result, StoreError};
 
 /// The kind of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
     Csv,
-    /// XLSX (and XLS/XLSB/ODS, read the same way).
+    /// XLSX (a zip file; XLS, XLSB and ODS are refused).
     Spreadsheet,
 }
 
@@ -25,10 +28,15 @@ pub fn detect(name: &str, bytes: &[u8]) -> Result<FileFormat> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
-    let zip = bytes.starts_with(b"PK\x03\x04");
-    let ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    if zip || ole {
+    if bytes.starts_with(b"PK\x03\x04") {
         return Ok(FileFormat::Spreadsheet);
+    }
+    // Old binary workbooks are not read: their reader builds the whole
+    // declared grid in memory.
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(StoreError::UnsupportedFile(format!(
+            "{name} is an old-format (.xls) workbook; save it as .xlsx or CSV"
+        )));
     }
     match ext.as_str() {
         "csv" | "txt" | "" => Ok(FileFormat::Csv),
@@ -87,10 +95,6 @@ pub trait RowSource: Send {
     fn rows_hint(&self) -> usize;
 }
 
-fn is_blank(cells: &[String]) -> bool {
-    cells.iter().all(|c| c.trim().is_empty())
-}
-
 fn set_cells<'a>(cells: &mut Vec<String>, values: impl Iterator<Item = &'a str>) {
     let mut n = 0;
     for v in values {
@@ -105,9 +109,22 @@ fn set_cells<'a>(cells: &mut Vec<String>, values: impl Iterator<Item = &'a str>)
     cells.truncate(n);
 }
 
+/// Line breaks in `b` as the CSV reader and spreadsheets see them: `\n`,
+/// `\r\n`, and a lone `\r` (old Mac files), each counted once.
+fn line_breaks(b: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Rows of a CSV text (already UTF-8).
 pub struct CsvSource<'a> {
     text: &'a [u8],
+    counter: Counter,
     reader: csv::Reader<&'a [u8]>,
     record: csv::ByteRecord,
     /// Line breaks in `text[..scanned]`.
@@ -119,13 +136,14 @@ pub struct CsvSource<'a> {
 }
 
 impl<'a> CsvSource<'a> {
-    pub fn new(text: &'a [u8]) -> CsvSource<'a> {
+    pub fn new(text: &'a [u8], limits: ImportLimits) -> CsvSource<'a> {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(text);
         CsvSource {
             text,
+            counter: Counter::new(limits),
             reader,
             record: csv::ByteRecord::new(),
             scanned: 0,
@@ -157,28 +175,37 @@ impl<'a> CsvSource<'a> {
             }
             if start > self.scanned {
                 let gap = &self.text[self.scanned..start.min(self.text.len())];
-                self.breaks += gap.iter().filter(|&&b| b == b'\n').count() as u64;
+                self.breaks += line_breaks(gap);
                 self.scanned = start;
             }
             let row = (1 + self.breaks).saturating_sub(self.inner) as usize;
-            self.inner += self
-                .record
-                .iter()
-                .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-                .sum::<u64>();
+            self.inner += self.record.iter().map(line_breaks).sum::<u64>();
             // The text is UTF-8 and the reader splits only at ASCII bytes, so
             // the record's bytes are UTF-8 too: checked once, then sliced.
             let all = std::str::from_utf8(self.record.as_slice())
                 .map_err(|_| StoreError::File(format!("row {row}: not UTF-8 text")))?;
             let record = &self.record;
-            set_cells(
-                cells,
-                (0..record.len())
-                    .map(|i| record.range(i).and_then(|r| all.get(r)).unwrap_or_default()),
-            );
-            if is_blank(cells) {
+            let field = |i: usize| record.range(i).and_then(|r| all.get(r)).unwrap_or_default();
+            // Trailing empty fields (a line of commas) are not columns: only
+            // the cells up to the last with a value are kept, and counted.
+            let width = (0..record.len())
+                .rev()
+                .find(|&i| !field(i).trim().is_empty())
+                .map_or(0, |i| i + 1);
+            if width == 0 {
                 continue;
             }
+            let limits = self.counter.limits;
+            let mut filled = 0;
+            for i in 0..width {
+                let f = field(i);
+                if !f.is_empty() {
+                    limits.check_cell(row, i, f)?;
+                    filled += 1;
+                }
+            }
+            self.counter.row(row, width, filled)?;
+            set_cells(cells, (0..width).map(|i| unquote(field(i))));
             return Ok(Some(row));
         }
     }
@@ -208,67 +235,279 @@ impl RowSource for CsvSource<'_> {
     }
 }
 
-/// Rows of the first sheet of a workbook.
+/// Parts an XLSX file may hold; real ones have a few dozen.
+const MAX_XLSX_PARTS: usize = 10_000;
+/// Parts smaller than this are not held to the compression-ratio limit.
+const RATIO_FLOOR: u64 = 1 << 20;
+
+/// Inspects an XLSX (zip) file before parsing it: the number of parts, and the
+/// size each part really decompresses to (not the size its header declares),
+/// alone, in total and over its compressed size. A zip bomb is refused after
+/// at most about the limit's worth of decompression.
+pub fn check_zip(bytes: &[u8], limits: &ImportLimits) -> Result<()> {
+    let bad = |e: zip::result::ZipError| {
+        StoreError::UnsupportedFile(format!("not a readable XLSX (zip) file: {e}"))
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(bad)?;
+    if zip.len() > MAX_XLSX_PARTS {
+        return Err(StoreError::UnsupportedFile(format!(
+            "the XLSX file has {} parts; a workbook has a few dozen",
+            zip.len()
+        )));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(bad)?;
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        let packed = part.compressed_size();
+        let by_ratio = packed
+            .saturating_mul(limits.max_xlsx_ratio)
+            .max(RATIO_FLOOR);
+        let cap = limits
+            .max_xlsx_part_bytes
+            .min(by_ratio)
+            .min(limits.max_xlsx_bytes.saturating_sub(total));
+        // One byte more than allowed tells "over" from "exactly at".
+        let n = std::io::copy(
+            &mut (&mut part).take(cap.saturating_add(1)),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| StoreError::UnsupportedFile(format!("XLSX part {name}: {e}")))?;
+        if n > cap {
+            let (limit, what) = if cap == limits.max_xlsx_part_bytes {
+                (
+                    Limit::XlsxPartBytes,
+                    format!("XLSX part {name} decompresses to more bytes"),
+                )
+            } else if cap == by_ratio {
+                (
+                    Limit::XlsxRatio,
+                    format!(
+                        "XLSX part {name} ({packed} bytes compressed) decompresses more than \
+                         {} times",
+                        limits.max_xlsx_ratio
+                    ),
+                )
+            } else {
+                (
+                    Limit::XlsxBytes,
+                    "the XLSX parts decompress to more bytes".to_string(),
+                )
+            };
+            return Err(limits.exceeded(limit, what));
+        }
+        total += n;
+    }
+    Ok(())
+}
+
+/// One row of a sheet as the reading thread hands it over.
+struct SheetRow {
+    row: usize,
+    cells: Vec<String>,
+    bad: Vec<BadCell>,
+}
+
+enum SheetMsg {
+    /// The rows the sheet declares (for progress only: it may lie).
+    Declared(u64),
+    Row(SheetRow),
+    Failed(StoreError),
+}
+
+/// Rows of the first sheet of an XLSX workbook, read cell by cell on a thread
+/// of its own: memory follows the cells present, never the range the sheet
+/// declares (a sheet may declare A1:XFD1048576 and hold two cells).
 pub struct SheetSource {
-    range: calamine::Range<Data>,
-    next: usize,
+    rx: std::sync::mpsc::Receiver<SheetMsg>,
+    done: u64,
+    declared: u64,
+    ended: bool,
 }
 
 impl SheetSource {
-    pub fn new(bytes: &[u8]) -> Result<SheetSource> {
-        let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-            .map_err(|e| StoreError::UnsupportedFile(format!("not a readable workbook: {e}")))?;
-        let range = book
-            .worksheet_range_at(0)
-            .ok_or_else(|| StoreError::File("the workbook has no sheets".into()))?
-            .map_err(|e| StoreError::File(format!("first sheet: {e}")))?;
-        Ok(SheetSource { range, next: 0 })
-    }
-
-    /// Absolute 1-based row number of relative row `i`.
-    fn row_no(&self, i: usize) -> usize {
-        self.range.start().map(|(r, _)| r as usize).unwrap_or(0) + i + 1
-    }
-
-    /// Empty cells before the range's first column, so positions match the sheet.
-    fn lead(&self) -> usize {
-        self.range.start().map(|(_, c)| c as usize).unwrap_or(0)
-    }
-
-    fn read(&mut self, cells: &mut Vec<String>, bad: &mut Vec<BadCell>) -> Option<usize> {
-        let lead = self.lead();
-        while self.next < self.range.height() {
-            let i = self.next;
-            self.next += 1;
-            cells.clear();
-            cells.resize(lead, String::new());
-            for c in 0..self.range.width() {
-                let cell = self.range.get((i, c)).unwrap_or(&Data::Empty);
-                match cell_text(cell) {
-                    Ok(s) => cells.push(s),
-                    Err(reason) => {
-                        bad.push(BadCell {
-                            col: lead + c,
-                            reason,
-                        });
-                        cells.push(String::new());
+    pub fn new(bytes: &[u8], limits: ImportLimits) -> Result<SheetSource> {
+        check_zip(bytes, &limits)?;
+        let mut book: calamine::Xlsx<_> = calamine::Reader::new(Cursor::new(bytes.to_vec()))
+            .map_err(|e: calamine::XlsxError| {
+                StoreError::UnsupportedFile(format!("not a readable XLSX workbook: {e}"))
+            })?;
+        let first = book
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or_else(|| StoreError::File("the workbook has no sheets".into()))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(256);
+        std::thread::Builder::new()
+            .name("xlsx-read".into())
+            .spawn(move || {
+                let cells = match book.worksheet_cells_reader(&first) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx.send(SheetMsg::Failed(StoreError::File(format!(
+                            "first sheet: {e}"
+                        ))));
+                        return;
                     }
+                };
+                if let Err(e) = read_sheet(cells, limits, &tx) {
+                    let _ = tx.send(SheetMsg::Failed(e));
+                }
+            })
+            .map_err(|e| StoreError::File(format!("could not start the XLSX reader: {e}")))?;
+        // The first message says the sheet opened (and what it declares).
+        let declared = match rx.recv() {
+            Ok(SheetMsg::Declared(n)) => n,
+            Ok(SheetMsg::Failed(e)) => return Err(e),
+            Ok(SheetMsg::Row(_)) | Err(_) => 0,
+        };
+        Ok(SheetSource {
+            rx,
+            done: 0,
+            declared,
+            ended: false,
+        })
+    }
+
+    fn read(&mut self) -> Result<Option<SheetRow>> {
+        if self.ended {
+            return Ok(None);
+        }
+        loop {
+            match self.rx.recv() {
+                Ok(SheetMsg::Declared(n)) => self.declared = n,
+                Ok(SheetMsg::Row(r)) => {
+                    self.done += 1;
+                    return Ok(Some(r));
+                }
+                Ok(SheetMsg::Failed(e)) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                // The thread ended: every row was sent.
+                Err(_) => {
+                    self.ended = true;
+                    return Ok(None);
                 }
             }
-            if is_blank(cells) && bad.is_empty() {
-                continue;
-            }
-            return Some(self.row_no(i));
         }
-        None
     }
+}
+
+/// Reads a sheet's cells in stream order into rows and sends them; stops at
+/// the first limit exceeded (or when the receiver is gone).
+fn read_sheet<RS: std::io::Read + std::io::Seek>(
+    mut reader: calamine::XlsxCellReader<'_, RS>,
+    limits: ImportLimits,
+    tx: &std::sync::mpsc::SyncSender<SheetMsg>,
+) -> Result<()> {
+    let dims = reader.dimensions();
+    let declared = u64::from(dims.end.0.saturating_sub(dims.start.0)) + 1;
+    if tx
+        .send(SheetMsg::Declared(declared.min(limits.max_rows)))
+        .is_err()
+    {
+        return Ok(());
+    }
+    let mut counter = Counter::new(limits);
+    // The current row: its 0-based number and its (column, text) cells.
+    let mut cur: Option<u32> = None;
+    let mut cells: Vec<(u32, String)> = Vec::new();
+    let mut bad: Vec<BadCell> = Vec::new();
+    let flush = |row0: u32,
+                 cells: &mut Vec<(u32, String)>,
+                 bad: &mut Vec<BadCell>,
+                 counter: &mut Counter|
+     -> Result<Option<SheetRow>> {
+        if cells.iter().all(|(_, t)| t.trim().is_empty()) && bad.is_empty() {
+            cells.clear();
+            return Ok(None);
+        }
+        let row = row0 as usize + 1;
+        let width = cells
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .chain(bad.iter().map(|b| b.col + 1))
+            .max()
+            .unwrap_or(0);
+        counter.row(row, width, cells.len())?;
+        let mut dense = vec![String::new(); width];
+        for (c, t) in cells.drain(..) {
+            dense[c as usize] = t;
+        }
+        Ok(Some(SheetRow {
+            row,
+            cells: dense,
+            bad: std::mem::take(bad),
+        }))
+    };
+    loop {
+        let next = reader
+            .next_cell()
+            .map_err(|e| StoreError::File(format!("XLSX sheet: {e}")))?;
+        let Some(cell) = next else { break };
+        let (r, c) = cell.get_position();
+        if cur != Some(r) {
+            if let Some(prev) = cur {
+                if r < prev {
+                    return Err(StoreError::File(format!(
+                        "row {}: the sheet lists its rows out of order (after row {})",
+                        r as u64 + 1,
+                        prev as u64 + 1
+                    )));
+                }
+                if let Some(done) = flush(prev, &mut cells, &mut bad, &mut counter)?
+                    && tx.send(SheetMsg::Row(done)).is_err()
+                {
+                    return Ok(());
+                }
+            }
+            cur = Some(r);
+        }
+        let value: Data = cell.get_value().clone().into();
+        if matches!(value, Data::Empty) {
+            continue;
+        }
+        let row = r as usize + 1;
+        // Checked before anything is sized by the column: a cell may sit at XFD.
+        if u64::from(c) >= limits.max_columns {
+            return Err(limits.exceeded(
+                Limit::Columns,
+                format!(
+                    "row {row}, column {}: a value lies beyond the allowed columns",
+                    super::import::col_letters(c as usize)
+                ),
+            ));
+        }
+        // A row lists each column once; more cells than columns is a crafted file.
+        if cells.len() as u64 >= limits.max_columns {
+            return Err(limits.exceeded(
+                Limit::Columns,
+                format!("row {row}: the row lists more cells than columns"),
+            ));
+        }
+        match cell_text(&value) {
+            Ok(t) => {
+                limits.check_cell(row, c as usize, &t)?;
+                cells.push((c, t));
+            }
+            Err(reason) => bad.push(BadCell {
+                col: c as usize,
+                reason,
+            }),
+        }
+    }
+    if let Some(prev) = cur
+        && let Some(done) = flush(prev, &mut cells, &mut bad, &mut counter)?
+    {
+        let _ = tx.send(SheetMsg::Row(done));
+    }
+    Ok(())
 }
 
 impl RowSource for SheetSource {
     fn header(&mut self) -> Result<Option<(usize, Vec<String>)>> {
-        let mut cells = Vec::new();
-        let mut bad = Vec::new();
-        Ok(self.read(&mut cells, &mut bad).map(|row| (row, cells)))
+        Ok(self.read()?.map(|r| (r.row, r.cells)))
     }
 
     fn next_row(
@@ -276,15 +515,20 @@ impl RowSource for SheetSource {
         cells: &mut Vec<String>,
         bad: &mut Vec<BadCell>,
     ) -> Result<Option<usize>> {
-        Ok(self.read(cells, bad))
+        Ok(self.read()?.map(|r| {
+            *cells = r.cells;
+            bad.extend(r.bad);
+            r.row
+        }))
     }
 
     fn progress(&self) -> (u64, u64) {
-        (self.next as u64, self.range.height() as u64)
+        (self.done, self.declared.max(self.done))
     }
 
     fn rows_hint(&self) -> usize {
-        self.range.height()
+        // Only for sizing: the declaration is not trusted beyond that.
+        (self.declared.min(1 << 20)) as usize
     }
 }
 
@@ -293,7 +537,7 @@ impl RowSource for SheetSource {
 pub fn cell_text(cell: &Data) -> std::result::Result<String, String> {
     Ok(match cell {
         Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
+        Data::String(s) => unquote(s).to_string(),
         Data::Int(n) => n.to_string(),
         Data::Float(x) => float_text(*x),
         Data::Bool(b) => b.to_string(),
@@ -325,7 +569,7 @@ mod tests {
     use super::*;
 
     fn rows(text: &str) -> Vec<(usize, Vec<String>)> {
-        let mut src = CsvSource::new(text.as_bytes());
+        let mut src = CsvSource::new(text.as_bytes(), ImportLimits::default());
         let mut out = Vec::new();
         if let Some(h) = src.header().expect("header") {
             out.push(h);
@@ -347,6 +591,12 @@ mod tests {
         assert_eq!(got[2].1, vec!["3".to_string(), "x\ny".to_string()]);
         let got = rows("\n\na,b\n1,2\n");
         assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), vec![3, 4]);
+        // Lone carriage returns end lines too (found by the csv_reader fuzz target).
+        let got = rows("a,b\r1,2\r\r3,\"x\ry\"\r4,5\r\n6,7");
+        assert_eq!(
+            got.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![1, 2, 4, 5, 6]
+        );
     }
 
     #[test]
@@ -369,6 +619,125 @@ mod tests {
         let d = calamine::ExcelDateTime::new(45292.0, calamine::ExcelDateTimeType::DateTime, false);
         assert_eq!(cell_text(&Data::DateTime(d)), Ok("2024-01-01".into()));
         assert!(cell_text(&Data::Error(calamine::CellErrorType::NA)).is_err());
+    }
+
+    fn limits(small: bool) -> ImportLimits {
+        if small {
+            ImportLimits {
+                max_rows: 5,
+                max_columns: 4,
+                max_cell_chars: 16,
+                max_cells: 20,
+                ..ImportLimits::default()
+            }
+        } else {
+            ImportLimits::default()
+        }
+    }
+
+    /// Reads every row; checks that what comes out keeps to the limits.
+    fn drain(src: &mut dyn RowSource, l: &ImportLimits) -> std::result::Result<(), TestCaseError> {
+        let mut rows = 0u64;
+        let mut check = |cells: &[String]| -> std::result::Result<(), TestCaseError> {
+            prop_assert!(
+                cells.len() as u64 <= l.max_columns,
+                "{} columns",
+                cells.len()
+            );
+            for c in cells {
+                prop_assert!(c.chars().count() as u64 <= l.max_cell_chars);
+            }
+            rows += 1;
+            prop_assert!(rows <= l.max_rows + 1);
+            Ok(())
+        };
+        match src.header() {
+            Ok(Some((_, h))) => check(&h)?,
+            Ok(None) | Err(_) => return Ok(()),
+        }
+        let (mut cells, mut bad) = (Vec::new(), Vec::new());
+        while let Ok(Some(_)) = src.next_row(&mut cells, &mut bad) {
+            check(&cells)?;
+        }
+        Ok(())
+    }
+
+    /// A small valid workbook to damage.
+    fn workbook() -> &'static [u8] {
+        static BOOK: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BOOK.get_or_init(|| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (c, h) in ["id", "name", "beds", "opening_date"].iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).expect("header");
+            }
+            for r in 1..4u32 {
+                sheet.write_string(r, 0, format!("F{r}")).expect("id");
+                sheet.write_string(r, 1, "养老院").expect("name");
+                sheet.write_number(r, 2, f64::from(r) * 10.0).expect("beds");
+            }
+            book.save_to_buffer().expect("xlsx")
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// The CSV reader takes any bytes: rows or an error, within the limits.
+        #[test]
+        fn csv_reader_takes_any_bytes(
+            bytes in prop::collection::vec(any::<u8>(), 0..4096),
+            small in any::<bool>(),
+        ) {
+            let l = limits(small);
+            if let Ok(text) = decode_text(&bytes) {
+                drain(&mut CsvSource::new(&text, l), &l)?;
+            }
+        }
+
+        /// The same with text made of what CSV is made of.
+        #[test]
+        fn csv_reader_takes_any_csv_like_text(
+            text in "[,\"\r\n a=é\u{0}\u{feff}]{0,400}",
+            small in any::<bool>(),
+        ) {
+            let l = limits(small);
+            if let Ok(text) = decode_text(text.as_bytes()) {
+                drain(&mut CsvSource::new(&text, l), &l)?;
+            }
+        }
+
+        /// The XLSX reader takes a damaged workbook: rows or an error.
+        #[test]
+        fn xlsx_reader_takes_damaged_files(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            small in any::<bool>(),
+        ) {
+            let mut bytes = workbook().to_vec();
+            for (i, b) in flips {
+                let i = i.index(bytes.len());
+                bytes[i] = b;
+            }
+            let l = limits(small);
+            if let Ok(mut src) = SheetSource::new(&bytes, l) {
+                drain(&mut src, &l)?;
+            }
+        }
+
+        /// Quoting against formulas round-trips any text and leaves no trigger first.
+        #[test]
+        fn formula_quoting_round_trips(v in any::<String>(), lead in "[=+@'\t\r-]{0,3}") {
+            let v = format!("{lead}{v}");
+            let out = neutralise(&v);
+            prop_assert!(!out.starts_with(['=', '+', '-', '@', '\t', '\r']), "{out:?}");
+            prop_assert_eq!(unquote(&out), v.as_str());
+        }
     }
 
     #[test]

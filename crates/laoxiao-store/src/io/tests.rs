@@ -780,7 +780,9 @@ fn filled_templates_import() {
         let path = dir.path().join(format!("{}.xlsx", kind.code()));
         write_template(*kind, &path).expect("template");
         // The empty template reads as a header without rows.
-        let mut src = read::SheetSource::new(&std::fs::read(&path).expect("read")).expect("sheet");
+        let mut src =
+            read::SheetSource::new(&std::fs::read(&path).expect("read"), Default::default())
+                .expect("sheet");
         use read::RowSource;
         let (row, headers) = src.header().expect("header").expect("some");
         assert_eq!(row, 1);
@@ -1249,5 +1251,449 @@ fn documented_activity_examples_import() {
                 .unwrap_or_else(|e| panic!("{file}: {e}: {e:?}"));
             assert!(r.inserted > 0, "{file}");
         }
+    }
+}
+
+// ---- Issue 9: hostile files, bounds, formulas, control characters ----
+
+/// A minimal XLSX written by hand: the given sheet XML and the few parts a
+/// reader needs around it.
+fn hand_xlsx(sheet: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opt = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let ns = "http://schemas.openxmlformats.org";
+    let parts: Vec<(&str, String)> = vec![
+        (
+            "[Content_Types].xml",
+            format!(
+                "<Types xmlns=\"{ns}/package/2006/content-types\"><Override PartName=\"/xl/workbook.xml\" \
+                 ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+                 <Override PartName=\"/xl/worksheets/sheet1.xml\" \
+                 ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>"
+            ),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                "<Relationships xmlns=\"{ns}/package/2006/relationships\"><Relationship Id=\"rId1\" \
+                 Type=\"{ns}/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                "<workbook xmlns=\"{ns}/spreadsheetml/2006/main\" xmlns:r=\"{ns}/officeDocument/2006/relationships\">\
+                 <sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                "<Relationships xmlns=\"{ns}/package/2006/relationships\"><Relationship Id=\"rId1\" \
+                 Type=\"{ns}/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"
+            ),
+        ),
+        ("xl/worksheets/sheet1.xml", sheet.to_string()),
+    ];
+    for (name, body) in &parts {
+        z.start_file(*name, opt).expect("part");
+        z.write_all(body.as_bytes()).expect("write");
+    }
+    for (name, body) in extra {
+        z.start_file(*name, opt).expect("part");
+        z.write_all(body).expect("write");
+    }
+    z.finish().expect("zip").into_inner()
+}
+
+/// Inline-string cells of one row.
+fn xlsx_row(r: u32, cells: &[(&str, &str)]) -> String {
+    let mut s = format!("<row r=\"{r}\">");
+    for (at, v) in cells {
+        s.push_str(&format!(
+            "<c r=\"{at}{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>"
+        ));
+    }
+    s.push_str("</row>");
+    s
+}
+
+fn sheet_xml(dimension: &str, rows: &str) -> String {
+    format!(
+        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+         <dimension ref=\"{dimension}\"/><sheetData>{rows}</sheetData></worksheet>"
+    )
+}
+
+/// The 1.5 KB sheet of the review: a header in row 1 and the grid's last cell.
+fn last_cell_xlsx(header: &[(&str, &str)]) -> Vec<u8> {
+    hand_xlsx(
+        &sheet_xml(
+            "A1:XFD1048576",
+            &format!(
+                "{}<row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row>",
+                xlsx_row(1, header)
+            ),
+        ),
+        &[],
+    )
+}
+
+/// Every column of a register as (letter, English header).
+fn full_header(kind: RecordKind) -> Vec<(String, &'static str)> {
+    columns::columns(kind)
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (super::import::col_letters(i), c.key))
+        .collect()
+}
+
+#[test]
+fn hole_01_hostile_xlsx_is_refused_within_the_limits() {
+    let bytes = last_cell_xlsx(&[("A", "id")]);
+    assert!(bytes.len() < 2048, "{} bytes", bytes.len());
+    let header = full_header(RecordKind::Facilities);
+    let header: Vec<(&str, &str)> = header.iter().map(|(a, k)| (a.as_str(), *k)).collect();
+    let with_header = last_cell_xlsx(&header);
+    for db in dbs() {
+        let s = &db.store;
+        // The review's file as it was: its header lacks the required columns,
+        // which is all there is to say (the last cell is never sized).
+        let errs = rejected(import_bytes(
+            s,
+            RecordKind::Facilities,
+            "evil.xlsx",
+            &bytes,
+            &opts(),
+        ));
+        assert_error(&errs, 1, "name", "required");
+        // With a real header and the default limits: the column limit, named
+        // with its value.
+        let e = import_bytes(
+            s,
+            RecordKind::Facilities,
+            "evil.xlsx",
+            &with_header,
+            &opts(),
+        )
+        .expect_err("refused");
+        let msg = e.to_string();
+        assert_eq!(e.code(), "import_limit_exceeded", "{msg}");
+        assert_eq!(e.http_status(), 413);
+        assert!(
+            msg.contains("row 1048576, column XFD") && msg.contains("max_columns = 100"),
+            "{msg}"
+        );
+        // Even with room for the whole grid's width, memory follows the two
+        // cells: the stray value is an ordinary row error.
+        let wide = ImportOptions {
+            limits: super::ImportLimits {
+                max_columns: 20_000,
+                ..Default::default()
+            },
+            ..opts()
+        };
+        let errs = rejected(import_bytes(
+            s,
+            RecordKind::Facilities,
+            "evil.xlsx",
+            &with_header,
+            &wide,
+        ));
+        assert_error(&errs, 1048576, "column XFD", "without a header");
+        // Through a file, as `laoxiao import` reads it.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("evil.xlsx");
+        std::fs::write(&path, &with_header).expect("write");
+        let e = import_file(s, RecordKind::Facilities, &path, &opts()).expect_err("refused");
+        assert_eq!(e.code(), "import_limit_exceeded", "{e}");
+        assert_eq!(count(s, "facility"), 0);
+    }
+}
+
+#[test]
+fn hole_01_zip_bombs_and_oversized_files_name_their_limit() {
+    let s = &TestDb::sqlite().expect("db").store;
+    let header = sheet_xml("A1:B1", &xlsx_row(1, &[("A", "id"), ("B", "name")]));
+    // 64 MiB of zeros packs into about 64 KiB: a ratio of about 1,000.
+    let zeros = vec![b'0'; 64 << 20];
+    let bomb = hand_xlsx(&header, &[("xl/sharedStrings.xml", &zeros)]);
+    assert!(bomb.len() < 512 << 10, "{}", bomb.len());
+    let e = import_bytes(s, RecordKind::Facilities, "bomb.xlsx", &bomb, &opts())
+        .expect_err("bomb refused");
+    assert!(
+        e.to_string().contains("max_xlsx_ratio = 200")
+            && e.to_string().contains("xl/sharedStrings.xml"),
+        "{e}"
+    );
+    // The size of one part and of all parts, each with its own limit.
+    let small = |f: fn(&mut super::ImportLimits)| {
+        let mut limits = super::ImportLimits {
+            max_xlsx_ratio: 100_000,
+            ..Default::default()
+        };
+        f(&mut limits);
+        ImportOptions { limits, ..opts() }
+    };
+    let e = import_bytes(
+        s,
+        RecordKind::Facilities,
+        "bomb.xlsx",
+        &bomb,
+        &small(|l| l.max_xlsx_part_bytes = 1 << 20),
+    )
+    .expect_err("part refused");
+    assert!(
+        e.to_string().contains("max_xlsx_part_bytes = 1048576"),
+        "{e}"
+    );
+    let e = import_bytes(
+        s,
+        RecordKind::Facilities,
+        "bomb.xlsx",
+        &bomb,
+        &small(|l| l.max_xlsx_bytes = 2 << 20),
+    )
+    .expect_err("total refused");
+    assert!(e.to_string().contains("max_xlsx_bytes = 2097152"), "{e}");
+
+    // CSV: bytes, rows, columns, cell length, cells.
+    let text = csv_text(
+        RecordKind::Facilities,
+        HeaderLang::English,
+        &[facility("F1"), facility("F2"), facility("F3")],
+    );
+    let limited = |f: fn(&mut super::ImportLimits)| {
+        let mut limits = super::ImportLimits::default();
+        f(&mut limits);
+        ImportOptions { limits, ..opts() }
+    };
+    for (o, needle) in [
+        (limited(|l| l.max_csv_bytes = 100), "max_csv_bytes = 100"),
+        (limited(|l| l.max_rows = 2), "max_rows = 2"),
+        (limited(|l| l.max_columns = 5), "max_columns = 5"),
+        (limited(|l| l.max_cell_chars = 8), "max_cell_chars = 8"),
+        (limited(|l| l.max_cells = 20), "max_cells = 20"),
+    ] {
+        let e = import_bytes(s, RecordKind::Facilities, "f.csv", text.as_bytes(), &o)
+            .expect_err(needle);
+        assert_eq!(e.code(), "import_limit_exceeded");
+        assert!(e.to_string().contains(needle), "{needle}: {e}");
+    }
+    // A line of a million commas is no million columns; a million-column value is.
+    let commas = format!("{}\n", ",".repeat(1_000_000));
+    let mut wide = text.clone();
+    wide.push_str(&commas);
+    import_bytes(s, RecordKind::Facilities, "f.csv", wide.as_bytes(), &opts())
+        .expect("trailing empty cells are no columns");
+    let mut wide = text;
+    wide.push_str(&commas);
+    wide.pop();
+    wide.push_str("x\n");
+    let e = import_bytes(s, RecordKind::Facilities, "f.csv", wide.as_bytes(), &opts())
+        .expect_err("wide");
+    assert!(e.to_string().contains("max_columns = 100"), "{e}");
+    // Old binary workbooks are refused up front.
+    let e = import_bytes(
+        s,
+        RecordKind::Facilities,
+        "old.xls",
+        &[0xD0, 0xCF, 0x11, 0xE0, 0, 0],
+        &opts(),
+    )
+    .expect_err("xls");
+    assert_eq!(e.code(), "unsupported_file");
+}
+
+#[test]
+fn hand_made_xlsx_reads_sparse_rows_in_place() {
+    let s = &TestDb::sqlite().expect("db").store;
+    let cols = columns::columns(RecordKind::Facilities);
+    let letter = |key: &str| {
+        super::import::col_letters(cols.iter().position(|c| c.key == key).expect("column"))
+    };
+    let header = full_header(RecordKind::Facilities);
+    let header: Vec<(&str, &str)> = header.iter().map(|(a, k)| (a.as_str(), *k)).collect();
+    let (id, name, kind, area) = (
+        letter("id"),
+        letter("name"),
+        letter("kind"),
+        letter("area_code"),
+    );
+    // Row 5 lists its cells out of column order; rows 2 to 4 are absent.
+    let rows = format!(
+        "{}{}",
+        xlsx_row(1, &header),
+        xlsx_row(
+            5,
+            &[
+                (area.as_str(), TOWN),
+                (id.as_str(), "F9"),
+                (kind.as_str(), "village_care_station"),
+                (name.as_str(), "站"),
+            ]
+        )
+    );
+    let bytes = hand_xlsx(&sheet_xml("A1:XFD1048576", &rows), &[]);
+    let errs = rejected(import_bytes(
+        s,
+        RecordKind::Facilities,
+        "f.xlsx",
+        &bytes,
+        &opts(),
+    ));
+    // The station must sit at village level: the row and column are the sheet's own.
+    assert_error(&errs, 5, "area_code", "village");
+}
+
+#[test]
+fn hole_02_counts_out_of_range_are_refused_on_import() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut f = facility("F1");
+        set(&mut f, "beds", "9223372036854775807");
+        set(&mut f, "nursing_beds", "0");
+        set(&mut f, "dementia_beds", "0");
+        let mut g = nursery("N1");
+        set(&mut g, "approved_slots", "5001");
+        let errs = rejected(import_rows(s, RecordKind::Facilities, &[f, g]));
+        assert_error(&errs, 2, "beds", "outside the plausible range 0 to 20000");
+        assert_error(&errs, 3, "approved_slots", "0 to 5000");
+        import_rows(s, RecordKind::Facilities, &[nursery("N1")]).expect("nursery");
+        let mut c = class("C1", "N1", "mixed_age_class", 18);
+        set(&mut c, "caregivers", "1000000");
+        set(&mut c, "monthly_fee_yuan", "1e12");
+        let errs = rejected(import_rows(s, RecordKind::Classes, &[c]));
+        assert_error(&errs, 2, "caregivers", "0 to 50");
+        assert_error(&errs, 2, "monthly_fee_yuan", "0 yuan to 100000 yuan");
+        assert_eq!(count(s, "facility"), 1);
+    }
+}
+
+#[test]
+fn hole_09_formulas_are_neutralised_on_export_and_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hyperlink = "=HYPERLINK(\"http://x\",\"y\")";
+    for db in dbs() {
+        let s = &db.store;
+        let mut f = facility("F1");
+        set(&mut f, "name", hyperlink);
+        set(&mut f, "address", "-1号楼");
+        set(&mut f, "phone", "+86 573 8888 8888");
+        // A quote typed before a formula character is taken as Excel takes it.
+        set(&mut f, "operator_name", "'=quoted");
+        import_rows(s, RecordKind::Facilities, &[f]).expect("facility");
+        let mut p = elderly(1);
+        set(&mut p, "name", "@张三");
+        set(&mut p, "address", "\t=1+1");
+        import_rows(s, RecordKind::Elderly, &[p]).expect("person");
+        let mut conn = s.conn().expect("conn");
+        let system = crate::Scope::system("test");
+        let before = crate::facilities::get(&mut conn, &system, "F1").expect("get");
+        assert_eq!(before.name, hyperlink);
+        assert_eq!(before.operator_name.as_deref(), Some("=quoted"));
+        let target = TestDb::sqlite().expect("target");
+        for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
+            for kind in [RecordKind::Facilities, RecordKind::Elderly] {
+                let path = dir
+                    .path()
+                    .join(format!("{}.{}", kind.code(), format.extension()));
+                export(
+                    s,
+                    &crate::Scope::system("test"),
+                    kind,
+                    format,
+                    HeaderLang::Chinese,
+                    true,
+                    &path,
+                )
+                .expect("export");
+                // What a spreadsheet would open.
+                let texts: Vec<String> = match format {
+                    ExportFormat::Csv => {
+                        let mut r = csv::ReaderBuilder::new()
+                            .has_headers(false)
+                            .from_path(&path)
+                            .expect("csv");
+                        r.records()
+                            .flat_map(|rec| {
+                                rec.expect("record")
+                                    .iter()
+                                    .map(str::to_string)
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect()
+                    }
+                    ExportFormat::Xlsx => {
+                        use calamine::Reader;
+                        let mut book: calamine::Xlsx<_> =
+                            calamine::open_workbook(&path).expect("xlsx");
+                        let range = book.worksheet_range_at(0).expect("sheet").expect("range");
+                        range
+                            .used_cells()
+                            .filter_map(|(_, _, d)| match d {
+                                calamine::Data::String(s) => Some(s.clone()),
+                                _ => None,
+                            })
+                            .collect()
+                    }
+                };
+                for t in &texts {
+                    assert!(
+                        !t.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                        "{format:?}: {t:?} would run as a formula"
+                    );
+                }
+                if kind == RecordKind::Facilities {
+                    let quoted = format!("'{hyperlink}");
+                    assert!(texts.contains(&quoted), "{format:?}: {texts:?}");
+                    assert!(texts.contains(&"'=quoted".to_string()), "{texts:?}");
+                    // Numbers stay numbers (no quote on the beds or coordinates).
+                    assert!(!texts.iter().any(|t| t.starts_with("'1")), "{texts:?}");
+                }
+                // Re-imported: the same values, nothing changed.
+                let r = import_file(s, kind, &path, &opts()).expect("re-import");
+                assert_eq!((r.rows, r.unchanged), (1, 1), "{kind} {format:?}");
+                import_file(&target.store, kind, &path, &opts()).expect("import elsewhere");
+            }
+            let mut tc = target.store.conn().expect("conn");
+            let after = crate::facilities::get(&mut tc, &system, "F1").expect("get");
+            assert_eq!(after, before, "{format:?}");
+            let p = people::get(
+                &mut tc,
+                &target.store.reference,
+                &crate::Scope::system("test"),
+                "E00001",
+            )
+            .expect("person");
+            let source = people::get(&mut conn, &s.reference, &system, "E00001").expect("person");
+            assert_eq!(p, source, "{format:?}");
+            // Cells are trimmed on import: the tab went, the formula stayed.
+            assert_eq!(
+                (p.name.as_str(), p.address.as_deref()),
+                ("@张三", Some("=1+1"))
+            );
+        }
+    }
+}
+
+#[test]
+fn hole_13_control_characters_are_refused_on_import() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut f = facility("F1");
+        set(&mut f, "name", "养老\0院");
+        let mut g = facility("F2");
+        set(&mut g, "address", "一号\u{1b}[31m");
+        let errs = rejected(import_rows(s, RecordKind::Facilities, &[f, g]));
+        assert_error(&errs, 2, "name", "NUL");
+        assert_error(&errs, 3, "address", "U+001B");
+        let mut p = elderly(1);
+        set(&mut p, "name", "王\u{7f}");
+        let errs = rejected(import_rows(s, RecordKind::Elderly, &[p]));
+        assert_error(&errs, 2, "name", "U+007F");
+        assert_eq!(count(s, "facility") + count(s, "person"), 0);
     }
 }

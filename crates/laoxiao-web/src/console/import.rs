@@ -93,10 +93,12 @@ async fn run(
     dry_run: bool,
 ) -> Result<(ImportReport, Vec<u8>), PageError> {
     let store = s.store.clone();
+    let limits = s.web.import_limits;
     tokio::task::spawn_blocking(move || {
         let opts = ImportOptions {
             coords,
             dry_run,
+            limits,
             ..Default::default()
         };
         laoxiao_store::io::import_bytes(&store, kind, &name, &bytes, &opts).map(|r| (r, bytes))
@@ -121,6 +123,12 @@ fn failure(s: &ConsoleState, ctx: &Ctx, e: PageError) -> Response {
                 json!({"rejected": rows, "n_rejected": rows.len()}),
             )
         }
+        PageError::Store(e @ StoreError::LimitExceeded { .. }) => render(
+            s,
+            ctx,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"file_error": e.to_string()}),
+        ),
         PageError::Store(
             e @ (StoreError::UnsupportedFile(_) | StoreError::File(_) | StoreError::Invalid(_)),
         ) => render(

@@ -42,20 +42,26 @@ pub struct Figures {
 }
 
 impl Figures {
+    // Saturating: totals of bounded values cannot overflow, but a figure is
+    // better capped than a page lost should a bound ever be raised too far.
     fn add(&mut self, o: &Figures) {
-        self.elderly_60 += o.elderly_60;
-        self.elderly_80 += o.elderly_80;
-        self.infants += o.infants;
-        self.care_homes += o.care_homes;
-        self.beds += o.beds;
-        self.nursing_beds += o.nursing_beds;
-        self.dementia_beds += o.dementia_beds;
-        self.stations += o.stations;
-        self.stations_3a += o.stations_3a;
-        self.childcare += o.childcare;
-        self.childcare_filed += o.childcare_filed;
-        self.slots += o.slots;
-        self.inclusive_slots += o.inclusive_slots;
+        for (a, b) in [
+            (&mut self.elderly_60, o.elderly_60),
+            (&mut self.elderly_80, o.elderly_80),
+            (&mut self.infants, o.infants),
+            (&mut self.care_homes, o.care_homes),
+            (&mut self.beds, o.beds),
+            (&mut self.nursing_beds, o.nursing_beds),
+            (&mut self.dementia_beds, o.dementia_beds),
+            (&mut self.stations, o.stations),
+            (&mut self.stations_3a, o.stations_3a),
+            (&mut self.childcare, o.childcare),
+            (&mut self.childcare_filed, o.childcare_filed),
+            (&mut self.slots, o.slots),
+            (&mut self.inclusive_slots, o.inclusive_slots),
+        ] {
+            *a = a.saturating_add(b);
+        }
     }
 
     /// Share of nursing beds among beds, percent.
@@ -142,11 +148,12 @@ pub fn figures_by_child(
     for (i, by_child) in counts.into_iter().enumerate() {
         for (child, n) in by_child {
             let f = out.entry(child).or_default();
-            match i {
-                0 => f.elderly_60 += n,
-                1 => f.elderly_80 += n,
-                _ => f.infants += n,
-            }
+            let slot = match i {
+                0 => &mut f.elderly_60,
+                1 => &mut f.elderly_80,
+                _ => &mut f.infants,
+            };
+            *slot = slot.saturating_add(n);
         }
     }
 
@@ -160,14 +167,32 @@ pub fn figures_by_child(
     let sum = |cond: &str, expr: &str| {
         format!("CAST(SUM(CASE WHEN {cond} THEN {expr} ELSE 0 END) AS BIGINT)")
     };
+    // Each value is clamped into its plausible range before it is summed: a
+    // row stored before the ranges were enforced (beds = i64::MAX) would
+    // otherwise overflow SQLite's SUM and PostgreSQL's cast back to BIGINT.
+    // Bounded values summed over any number of facilities stay far below
+    // i64::MAX.
+    let clamped = |col: &str, b: laoxiao_model::bounds::Bound| {
+        format!(
+            "CASE WHEN {col} IS NULL OR {col} < {min} THEN {min} WHEN {col} > {max} THEN {max} \
+             ELSE {col} END",
+            min = b.min,
+            max = b.max
+        )
+    };
+    use laoxiao_model::bounds::{APPROVED_SLOTS, BEDS, DEMENTIA_BEDS, NURSING_BEDS};
+    let beds = clamped("beds", BEDS);
+    let nursing = clamped("nursing_beds", NURSING_BEDS);
+    let dementia = clamped("dementia_beds", DEMENTIA_BEDS);
+    let slots = clamped("approved_slots", APPROVED_SLOTS);
     let sql = format!(
         "SELECT {child} AS c, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} \
          FROM facility WHERE deleted_at IS NULL AND status = 'operating' \
          AND area_path >= $1 AND area_path < $2 GROUP BY {child}",
         sum(&format!("kind = '{inst}'"), "1"),
-        sum(&beds_kinds, "COALESCE(beds, 0)"),
-        sum(&beds_kinds, "COALESCE(nursing_beds, 0)"),
-        sum(&beds_kinds, "COALESCE(dementia_beds, 0)"),
+        sum(&beds_kinds, &beds),
+        sum(&beds_kinds, &nursing),
+        sum(&beds_kinds, &dementia),
         sum(&format!("kind = '{station}'"), "1"),
         sum(
             &format!("kind = '{station}' AND rating IN ('3a', '4a', '5a')"),
@@ -178,24 +203,24 @@ pub fn figures_by_child(
             &format!("kind = '{childcare}' AND filing_status = 'filed'"),
             "1"
         ),
-        sum(&slot_kinds, "COALESCE(approved_slots, 0)"),
-        sum(
-            &format!("{slot_kinds} AND inclusive"),
-            "COALESCE(approved_slots, 0)"
-        ),
+        sum(&slot_kinds, &slots),
+        sum(&format!("{slot_kinds} AND inclusive"), &slots),
     );
     for r in conn.query(&sql, &range)? {
         let f = out.entry(r.text(0)).or_default();
-        f.care_homes += r.int(1);
-        f.beds += r.int(2);
-        f.nursing_beds += r.int(3);
-        f.dementia_beds += r.int(4);
-        f.stations += r.int(5);
-        f.stations_3a += r.int(6);
-        f.childcare += r.int(7);
-        f.childcare_filed += r.int(8);
-        f.slots += r.int(9);
-        f.inclusive_slots += r.int(10);
+        f.add(&Figures {
+            care_homes: r.int(1),
+            beds: r.int(2),
+            nursing_beds: r.int(3),
+            dementia_beds: r.int(4),
+            stations: r.int(5),
+            stations_3a: r.int(6),
+            childcare: r.int(7),
+            childcare_filed: r.int(8),
+            slots: r.int(9),
+            inclusive_slots: r.int(10),
+            ..Figures::default()
+        });
     }
     Ok(out)
 }
