@@ -147,30 +147,9 @@ pub struct Event<'a> {
     pub after: Option<String>,
 }
 
-/// Person fields: all personal except the register id, the register (role) and
-/// the residence area (needed to scope the entry; an area, not an address).
-const PERSON_PERSONAL: &[&str] = &[
-    "id_number",
-    "name",
-    "sex",
-    "birth_date",
-    "hukou_area_code",
-    "address",
-    "lng",
-    "lat",
-    "living_arrangement",
-    "special_difficulty",
-    "ability_level",
-    "dementia",
-    "birth_order",
-    "guardian_name",
-    "guardian_phone",
-    "status",
-    "death_date",
-];
-
-/// Kinds without a list of their own: the person list and a phone, so a new
-/// kind of snapshot errs on the side of hiding.
+/// Kinds without a list of their own: the person fields and a phone, so a new
+/// kind of snapshot errs on the side of hiding. `phone` stays last: the person
+/// list is this one without it.
 const DEFAULT_PERSONAL: &[&str] = &[
     "id_number",
     "name",
@@ -191,6 +170,13 @@ const DEFAULT_PERSONAL: &[&str] = &[
     "death_date",
     "phone",
 ];
+
+/// Person fields: all personal except the register id, the register (role) and
+/// the residence area (needed to scope the entry; an area, not an address).
+const PERSON_PERSONAL: &[&str] = match DEFAULT_PERSONAL.split_last() {
+    Some((_, person)) => person,
+    None => &[],
+};
 
 /// Which snapshot fields of a record kind (the entry's `entity`) are personal.
 /// The one place this is decided (issue #10 moves it into the register
