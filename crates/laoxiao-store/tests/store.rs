@@ -1577,3 +1577,53 @@ mod backups {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+// Concurrent writers (found by bench/crash.sh: concurrent API writes answered 500
+// "database is locked" on SQLite). A transaction that reads before it writes
+// started as a reader; when another writer committed first, SQLite refused the
+// upgrade at once, without waiting.
+#[test]
+fn hole_rel_concurrent_write_transactions_wait_instead_of_failing_as_locked() {
+    let db = TestDb::sqlite().expect("db");
+    let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let (s, county) = (db.store.clone(), county.clone());
+            std::thread::spawn(move || {
+                let mut c = s.conn().expect("conn");
+                let mut failures = Vec::new();
+                for i in 0..25 {
+                    let f = facility(
+                        &format!("CW{t}-{i}"),
+                        "330402007",
+                        FacilityKind::ElderlyInstitution,
+                        30,
+                    );
+                    if let Err(e) =
+                        c.transaction(|c| facilities::create(c, &s.reference, &county, &f))
+                    {
+                        failures.push(e.to_string());
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("thread"))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(3)]
+    );
+    let n = db
+        .store
+        .conn()
+        .expect("conn")
+        .query_i64("SELECT COUNT(*) FROM facility WHERE id LIKE 'CW%'", &[])
+        .expect("count");
+    assert_eq!(n, 150);
+}
