@@ -67,6 +67,7 @@ now() { date +%s.%N; }
 eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC)_KEY=' | sed 's/^/export /')"
 [ -n "${LAOXIAO_DATA_KEY:-}" ] || { echo "could not read keys from \`laoxiao keys generate\`" >&2; exit 1; }
 unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE
+export LAOXIAO_LOG=${LAOXIAO_LOG:-warn}   # quiet: the checks print what matters
 
 # The import file: the synthetic city's elderly register, cut to ROWS rows.
 echo "== writing $ROWS rows with laoxiao synth (load $(load))"

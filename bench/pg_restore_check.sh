@@ -22,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE
+export LAOXIAO_LOG=${LAOXIAO_LOG:-warn}   # quiet: the checks print what matters
 eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC)_KEY=' | sed 's/^/export /')"
 
 createdb -h 127.0.0.1 -U postgres "$SRC"
