@@ -65,8 +65,9 @@ use crate::{areas, audit, error, facilities, health, people};
 pub struct ApiDoc;
 
 /// Answers every operation can give that its own attribute need not repeat: 401
-/// and 403 on every operation that needs an account, and 422 on lists that take a
-/// cursor (`after` that names no record). Without them a client generated from the
+/// and 403 on every operation that needs an account, 400 on every operation that
+/// takes query parameters (unknown ones are refused), and 422 on lists that take
+/// a cursor (`after` that names no record). Without them a client generated from the
 /// document, or a conformance test (bench/schemathesis.sh), meets undocumented
 /// statuses.
 struct CommonResponses;
@@ -113,6 +114,19 @@ impl utoipa::Modify for CommonResponses {
                     });
                     r.entry("403".into()).or_insert_with(|| {
                         error("The caller's role may not do this (`forbidden`)").into()
+                    });
+                }
+                let query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                if query {
+                    r.entry("400".into()).or_insert_with(|| {
+                        error(
+                            "A query parameter that is unknown or does not parse (`invalid_query`)",
+                        )
+                        .into()
                     });
                 }
                 let cursor = op
