@@ -98,7 +98,7 @@ export PERSON_IDS FACILITY_IDS
 PERSON_IDS=$(ids "/api/people?role=elderly&limit=100")
 FACILITY_IDS=$(ids "/api/facilities?limit=100")
 echo "== phase 2: wrk, $CONNECTIONS connections for $WRK_S s"
-wrk -t2 -c"$CONNECTIONS" -d"${WRK_S}s" --latency -s bench/load.lua "$BASE" | tee "$WORK/wrk.txt"
+wrk -t2 -c"$CONNECTIONS" -d"${WRK_S}s" --timeout 30s --latency -s bench/load.lua "$BASE" | tee "$WORK/wrk.txt"
 if grep -qE 'Non-2xx or 3xx responses|Socket errors' "$WORK/wrk.txt"; then
   echo "wrk saw errors" >&2; status=1
 fi

@@ -76,7 +76,9 @@ class Ctx:
         self.mine_facilities, self.mine_people = [], []
         # Writes register people born on distinct days with this run's own
         # address code, so they never collide with the synthetic city.
-        self.birth_day = 0
+        # A random start, so that runs against a reused database do not repeat
+        # the previous run's numbers (25 years × 999 sequence codes per day).
+        self.birth_day = random.randrange(0, 25 * 365 * 999 - 1_000_000)
 
 
 def percentile(xs, p):
@@ -216,15 +218,26 @@ async def main():
         weights = [r[1] for r in ROUTES]
         rss = {}
 
+        series = []
+
         async def sample():
             await asyncio.sleep(a.warmup)
             rss["warm"] = rss_kb(a.pid) if a.pid else None
             rss["warm_load"] = open("/proc/loadavg").read().split()[:3]
 
+        async def every_30s():
+            # The RSS over time: a plateau (caches filling) or a climb (a leak).
+            while a.pid and time.monotonic() < deadline:
+                series.append((round(time.monotonic() - start), rss_kb(a.pid)))
+                await asyncio.sleep(30)
+
+        tracker = asyncio.create_task(every_30s())
+
         sampler = asyncio.create_task(sample())
         await asyncio.gather(*(worker(ctx, session, deadline, warm_until, stats, weights)
                                for _ in range(a.connections)))
         await sampler
+        tracker.cancel()
         elapsed = time.monotonic() - start
         rss["end"] = rss_kb(a.pid) if a.pid else None
 
@@ -248,6 +261,9 @@ async def main():
         verdict = f"{change:+.1f} %"
         print(f"server RSS: {rss['warm'] / 1024:.1f} MiB after {a.warmup:.0f} s warm-up, "
               f"{rss['end'] / 1024:.1f} MiB at the end ({verdict})")
+    if series:
+        print("server RSS every 30 s (s: MiB): " + ", ".join(
+            f"{t}: {kb / 1024:.0f}" for t, kb in series if kb))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"routes": rows, "total": total, "errors": errors, "seconds": elapsed,
