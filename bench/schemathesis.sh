@@ -25,8 +25,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--max-examples N] [--scale S]" >&2; exit 2 ;;
   esac
 done
-ST=${SCHEMATHESIS:-schemathesis}
-command -v "$ST" >/dev/null || { echo "schemathesis not found (pip install schemathesis, or set SCHEMATHESIS)" >&2; exit 1; }
+ST=$(command -v "${SCHEMATHESIS:-schemathesis}" || true)
+[ -n "$ST" ] || { echo "schemathesis not found (pip install schemathesis, or set SCHEMATHESIS)" >&2; exit 1; }
 CHECKS=${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}
 PORT=${PORT:-18951}
 BASE="http://127.0.0.1:$PORT"
@@ -53,15 +53,16 @@ done
 
 status=0
 declare -a RESULTS
-LOGS=${LOGS:-$WORK/logs}
+LOGS=$(realpath -m "${LOGS:-$WORK/logs}")
 mkdir -p "$LOGS"
 for user in ${ROLES:-city county town village operator inspector auditor analyst}; do
   token=$("$BIN" --database "$DB" user token "$user" --name "st$$" --days 1 | tail -n 1)
   echo "== $user: every operation, $MAX_EXAMPLES examples at most, checks $CHECKS"
-  if "$ST" run "$BASE/api/openapi.json" --url "$BASE" -H "Authorization: Bearer $token" \
+  # From the work directory: schemathesis and hypothesis leave state in the cwd.
+  if (cd "$WORK" && "$ST" run "$BASE/api/openapi.json" --url "$BASE" -H "Authorization: Bearer $token" \
       --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --seed 9 --workers 1 --no-color --generation-database none \
       --suppress-health-check all --request-timeout 30 \
-      --report junit --report-junit-path "$LOGS/$user.xml" >"$LOGS/$user.log" 2>&1; then
+      --report junit --report-junit-path "$LOGS/$user.xml") >"$LOGS/$user.log" 2>&1; then
     RESULTS+=("$user: passed")
   else
     RESULTS+=("$user: FAILED")
