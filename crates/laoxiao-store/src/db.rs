@@ -442,8 +442,16 @@ impl Conn {
     }
 
     /// Runs `f` inside a transaction: committed when it returns Ok, rolled back otherwise.
+    ///
+    /// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred one that reads first and writes later cannot wait for another
+    /// writer's commit (SQLite refuses the upgrade with "database is locked"
+    /// without calling the busy handler), so concurrent writes would fail.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
-        self.batch("BEGIN")?;
+        self.batch(match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        })?;
         match f(self) {
             Ok(v) => {
                 self.batch("COMMIT")?;

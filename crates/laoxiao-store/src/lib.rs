@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activity;
 pub mod areas;
 pub mod audit;
+pub mod backup;
 pub mod crypto;
 pub mod db;
 pub mod error;

@@ -59,6 +59,7 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
         AbilityLevelSchema,
         PersonStatusSchema,
     )),
+    modifiers(&CommonResponses),
     tags(
         (name = "health", description = "Service status"),
         (name = "meta", description = "This document"),
@@ -70,6 +71,86 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
     )
 )]
 pub struct ApiDoc;
+
+/// Answers every operation can give that its own attribute need not repeat: 401
+/// and 403 on every operation that needs an account, 400 on every operation that
+/// takes query parameters (unknown ones are refused), and 422 on lists that take
+/// a cursor (`after` that names no record). Without them a client generated from the
+/// document, or a conformance test (bench/schemathesis.sh), meets undocumented
+/// statuses.
+struct CommonResponses;
+
+/// Operations anyone may call (docs/security.md).
+const PUBLIC: &[&str] = &[
+    "/api/health",
+    "/api/openapi.json",
+    "/api/areas",
+    "/api/areas/{code}",
+];
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let public = PUBLIC.contains(&path.as_str());
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let r = &mut op.responses.responses;
+                if !public {
+                    r.entry("401".into()).or_insert_with(|| {
+                        error("No valid API token or session (`unauthenticated`)").into()
+                    });
+                    r.entry("403".into()).or_insert_with(|| {
+                        error("The caller's role may not do this (`forbidden`)").into()
+                    });
+                }
+                let query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                if query {
+                    r.entry("400".into()).or_insert_with(|| {
+                        error(
+                            "A query parameter that is unknown or does not parse (`invalid_query`)",
+                        )
+                        .into()
+                    });
+                }
+                let cursor = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.name == "after" && matches!(p.parameter_in, ParameterIn::Query));
+                if cursor {
+                    r.entry("422".into()).or_insert_with(|| {
+                        error("`after` is not a cursor this list gave (`validation_failed`)").into()
+                    });
+                }
+            }
+        }
+    }
+}
 
 /// The document (its version is the crate's).
 pub fn document() -> utoipa::openapi::OpenApi {

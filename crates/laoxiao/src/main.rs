@@ -105,6 +105,20 @@ enum Command {
         #[arg(long)]
         addr: Option<String>,
     },
+    /// Copy the SQLite database to a new file, consistent while the server runs
+    /// (PostgreSQL: use pg_dump, docs/operations.md).
+    Backup {
+        /// The new file (never replaced if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup as the configured SQLite database, after checking it.
+    Restore {
+        file: PathBuf,
+        /// Replace an existing database (refused while anyone has it open).
+        #[arg(long)]
+        force: bool,
+    },
     /// Accounts and API tokens.
     User {
         #[command(subcommand)]
@@ -542,6 +556,35 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             serve(store, &config, accounts)
+        }
+        Command::Backup { out } => {
+            let source =
+                laoxiao_store::backup::sqlite_path(&DbTarget::parse(&config.database_url)?)?;
+            let started = Instant::now();
+            let info = laoxiao_store::backup::backup_sqlite(&source, &out, &Default::default())?;
+            println!(
+                "backed up {} to {} ({} bytes, schema {}) in {:.1} s",
+                source.display(),
+                out.display(),
+                info.bytes,
+                info.schema_version,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let target =
+                laoxiao_store::backup::sqlite_path(&DbTarget::parse(&config.database_url)?)?;
+            let info = laoxiao_store::backup::restore_sqlite(&file, &target, force)?;
+            println!(
+                "restored {} as {} ({} bytes, schema {}, integrity ok); run `laoxiao audit verify` \
+                 with the same keys",
+                file.display(),
+                target.display(),
+                info.bytes,
+                info.schema_version
+            );
+            Ok(())
         }
         Command::User { command } => user_command(&config, command),
         Command::Audit {

@@ -176,3 +176,225 @@ fn hole_06_audit_head_and_verify_head_detect_a_cut_tail() {
         text(&o)
     );
 }
+
+mod backups {
+    // Backup and restore (reliability suite), run as a subprocess.
+
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    fn bin() -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_laoxiao"));
+        for v in [
+            "LAOXIAO_DATABASE_URL",
+            "DATABASE_URL",
+            "LAOXIAO_KEY_FILE",
+            "LAOXIAO_DATA_KEY",
+            "LAOXIAO_HMAC_KEY",
+            "LAOXIAO_OLD_DATA_KEYS",
+            "LAOXIAO_AUDIT_KEY",
+        ] {
+            c.env_remove(v);
+        }
+        c
+    }
+
+    fn text(o: &Output) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "laoxiao-cli-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+
+    // ---------------------------------------------------------------------------
+    // Backups and restore (reliability suite)
+
+    /// Fresh keys from `keys generate`, as (name, value) environment pairs.
+    fn generated_keys() -> Vec<(String, String)> {
+        let o = bin().args(["keys", "generate"]).output().expect("run");
+        assert!(o.status.success(), "{}", text(&o));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| k.starts_with("LAOXIAO_") && !k.contains(' '))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn run_ok(keys: &[(String, String)], db: &Path, args: &[&str]) -> String {
+        let o = bin()
+            .envs(keys.iter().map(|(k, v)| (k, v)))
+            .arg("--database")
+            .arg(db)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "laoxiao {args:?}: {}", text(&o));
+        text(&o)
+    }
+
+    fn run_err(keys: &[(String, String)], db: &str, args: &[&str]) -> String {
+        let o = bin()
+            .envs(keys.iter().map(|(k, v)| (k, v)))
+            .args(["--database", db])
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(!o.status.success(), "laoxiao {args:?} should fail");
+        text(&o)
+    }
+
+    fn ids(db: &Path, sql: &str) -> Vec<String> {
+        let s = laoxiao_store::Store::open_url(&db.display().to_string()).expect("open");
+        s.conn()
+            .expect("conn")
+            .query(sql, &[])
+            .expect("query")
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+    }
+
+    #[test]
+    fn backup_while_a_writer_writes_then_restore_verifies_and_rows_match() {
+        let dir = temp_dir("backup");
+        let keys = generated_keys();
+        assert!(
+            keys.iter().any(|(k, _)| k == "LAOXIAO_DATA_KEY"),
+            "{keys:?}"
+        );
+        let db = dir.join("live.db");
+        let synth = dir.join("synth");
+        let o = bin()
+            .args(["synth", "--seed", "5", "--scale", "0.003", "--out"])
+            .arg(&synth)
+            .output()
+            .expect("synth");
+        assert!(o.status.success(), "{}", text(&o));
+        // Data with audit entries: imports and an account.
+        for kind in ["facilities", "elderly", "infants"] {
+            let file = synth.join(format!("{kind}.csv"));
+            run_ok(&keys, &db, &["import", kind, &file.display().to_string()]);
+        }
+        run_ok(
+            &keys,
+            &db,
+            &[
+                "user",
+                "add",
+                "--username",
+                "backup-check",
+                "--role",
+                "auditor",
+                "--area",
+                "330400",
+            ],
+        );
+
+        // A writer keeps registering facilities (each audited) during the backup.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let s = laoxiao_store::Store::open_url(&db.display().to_string()).expect("open");
+                let scope = laoxiao_store::Scope::system("cli-test-writer");
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 20_000 {
+                    let mut f = laoxiao_model::Facility::blank(
+                        format!("BK-{n:05}"),
+                        format!("备份测试养老院{n}"),
+                        laoxiao_model::FacilityKind::ElderlyInstitution,
+                        "330402007",
+                    );
+                    f.beds = Some(30);
+                    laoxiao_store::facilities::create(
+                        &mut s.conn().expect("conn"),
+                        &s.reference,
+                        &scope,
+                        &f,
+                    )
+                    .expect("write");
+                    n += 1;
+                }
+                n
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let out = dir.join("backup.db");
+        run_ok(&keys, &db, &["backup", "--out", &out.display().to_string()]);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let written = writer.join().expect("writer");
+        assert!(written > 0);
+
+        // Never over an existing file.
+        let again = run_err(
+            &keys,
+            &db.display().to_string(),
+            &["backup", "--out", &out.display().to_string()],
+        );
+        assert!(again.contains("exists"), "{again}");
+
+        let restored = dir.join("restored.db");
+        let said = run_ok(&keys, &restored, &["restore", &out.display().to_string()]);
+        assert!(said.contains("integrity ok"), "{said}");
+        let refused = run_err(
+            &keys,
+            &restored.display().to_string(),
+            &["restore", &out.display().to_string()],
+        );
+        assert!(refused.contains("--force"), "{refused}");
+        let verified = run_ok(&keys, &restored, &["audit", "verify"]);
+        assert!(verified.contains("intact"), "{verified}");
+
+        // The people are all there; the facilities are the live ones up to a point
+        // (a prefix of the writer's), and each restored facility write has its audit entry.
+        let q_people = "SELECT id || ':' || row_hash FROM person ORDER BY id";
+        assert_eq!(ids(&restored, q_people), ids(&db, q_people));
+        let q_fac = "SELECT id || ':' || name FROM facility ORDER BY id";
+        let (got, live) = (ids(&restored, q_fac), ids(&db, q_fac));
+        assert!(got.iter().all(|f| live.contains(f)));
+        let bk: Vec<&String> = got.iter().filter(|f| f.starts_with("BK-")).collect();
+        assert!(bk.len() <= written as usize);
+        for (k, f) in bk.iter().enumerate() {
+            assert!(f.starts_with(&format!("BK-{k:05}:")), "{f} at {k}");
+        }
+        let s = laoxiao_store::Store::open_url(&restored.display().to_string()).expect("open");
+        let audited = s
+            .conn()
+            .expect("conn")
+            .query_i64(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND entity_id LIKE 'BK-%'",
+                &[],
+            )
+            .expect("count");
+        assert!(
+            audited == bk.len() as i64 || audited == bk.len() as i64 - 1,
+            "{audited} audit entries for {} facilities",
+            bk.len()
+        );
+        drop(s);
+
+        // PostgreSQL is pointed to pg_dump.
+        let pg = run_err(
+            &keys,
+            "postgres://postgres@127.0.0.1:1/none",
+            &["backup", "--out", &dir.join("pg.db").display().to_string()],
+        );
+        assert!(pg.contains("pg_dump"), "{pg}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

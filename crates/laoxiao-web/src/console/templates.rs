@@ -162,12 +162,30 @@ pub fn environment(cat: Arc<Catalogues>) -> Result<Environment<'static>, Error> 
         },
     );
     env.add_filter("num", |v: Value, digits: Option<usize>| num(v, digits));
+    env.add_filter("when", |v: String| when(&v));
     Ok(env)
+}
+
+/// An RFC 3339 timestamp as `YYYY-MM-DD HH:MM:SS` (UTC, as stored): the
+/// fraction and the zone only widen a table column.
+fn when(v: &str) -> String {
+    match v.get(..19) {
+        Some(head) if v.as_bytes().get(10) == Some(&b'T') => head.replacen('T', " ", 1),
+        _ => v.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_show_to_the_second() {
+        assert_eq!(when("2026-11-30T08:44:55.688342Z"), "2026-11-30 08:44:55");
+        assert_eq!(when("2026-11-30T08:44:55Z"), "2026-11-30 08:44:55");
+        assert_eq!(when("2026-11-30"), "2026-11-30");
+        assert_eq!(when("坏"), "坏");
+    }
 
     /// Literal keys used as `t("…")` in a template.
     fn keys_in(src: &str) -> Vec<String> {
