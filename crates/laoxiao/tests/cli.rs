@@ -308,9 +308,28 @@ mod backups {
         // A writer keeps registering facilities (each audited) during the backup.
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = {
-            let (db, stop) = (db.clone(), stop.clone());
+            let (db, stop, keys) = (db.clone(), stop.clone(), keys.clone());
             std::thread::spawn(move || {
                 let s = laoxiao_store::Store::open_url(&db.display().to_string()).expect("open");
+                // The same keys as the CLI: the trail is keyed, so writes need the audit key.
+                let key = |name: &str| {
+                    keys.iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                        .expect("generated key")
+                };
+                let data = laoxiao_store::crypto::DataKey::parse(&key("LAOXIAO_DATA_KEY"))
+                    .expect("data key");
+                let hmac =
+                    laoxiao_store::crypto::decode_key(&key("LAOXIAO_HMAC_KEY")).expect("hmac key");
+                let audit = laoxiao_store::crypto::decode_key(&key("LAOXIAO_AUDIT_KEY"))
+                    .expect("audit key");
+                s.set_keys(
+                    laoxiao_store::Keys::new(data, vec![], hmac)
+                        .and_then(|k| k.with_audit_key(audit))
+                        .expect("keys"),
+                )
+                .expect("set keys");
                 let scope = laoxiao_store::Scope::system("cli-test-writer");
                 let mut n = 0u32;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 20_000 {
