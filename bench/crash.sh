@@ -65,7 +65,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
 
 # Keys for the ID numbers, in the environment of every command below.
-eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC)_KEY=' | sed 's/^/export /')"
+eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC|AUDIT)_KEY=' | sed 's/^/export /')"
 [ -n "${LAOXIAO_DATA_KEY:-}" ] || { echo "could not read keys from \`laoxiao keys generate\`" >&2; exit 1; }
 unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE
 export LAOXIAO_LOG=${LAOXIAO_LOG:-warn}   # quiet: the checks print what matters

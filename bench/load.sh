@@ -51,7 +51,7 @@ if [ -z "${BIN:-}" ]; then
   [ -x target/release/laoxiao ] || cargo build --release --bin laoxiao
   BIN=target/release/laoxiao
 fi
-unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE LAOXIAO_DATA_KEY LAOXIAO_HMAC_KEY
+unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE LAOXIAO_DATA_KEY LAOXIAO_HMAC_KEY LAOXIAO_AUDIT_KEY
 DB=${DEMO_DB:-$WORK/demo.db}
 
 start=$(date +%s)

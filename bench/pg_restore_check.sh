@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE
 export LAOXIAO_LOG=${LAOXIAO_LOG:-warn}   # quiet: the checks print what matters
-eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC)_KEY=' | sed 's/^/export /')"
+eval "$("$BIN" keys generate | grep -E '^LAOXIAO_(DATA|HMAC|AUDIT)_KEY=' | sed 's/^/export /')"
 
 createdb -h 127.0.0.1 -U postgres "$SRC"
 createdb -h 127.0.0.1 -U postgres "$DST"

@@ -42,7 +42,7 @@ if [ -z "${BIN:-}" ]; then
   [ -x target/release/laoxiao ] || cargo build --release --bin laoxiao
   BIN=target/release/laoxiao
 fi
-unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE LAOXIAO_DATA_KEY LAOXIAO_HMAC_KEY
+unset LAOXIAO_DATABASE_URL DATABASE_URL LAOXIAO_KEY_FILE LAOXIAO_DATA_KEY LAOXIAO_HMAC_KEY LAOXIAO_AUDIT_KEY
 DB="$WORK/demo.db"
 "$BIN" demo --scale "$SCALE" --addr "127.0.0.1:$PORT" --database "$DB" >"$WORK/server.log" 2>&1 &
 PID=$!

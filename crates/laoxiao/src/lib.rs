@@ -2,4 +2,5 @@
 //! that tie the crates together. `main.rs` only parses flags and calls in here.
 
 pub mod config;
+pub mod process;
 pub mod synth;

@@ -267,6 +267,11 @@ enum Lang {
 
 fn main() {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. })
+        && let Some(e) = laoxiao::process::limit_malloc_arenas()
+    {
+        eprintln!("note: could not restart with MALLOC_ARENA_MAX set ({e}); continuing");
+    }
     if let Err(e) = run(cli) {
         // An import's row errors are the answer the user needs, not a trace.
         if let Some(StoreError::ImportRejected(rows)) = e.downcast_ref::<StoreError>() {

@@ -177,6 +177,63 @@ fn hole_06_audit_head_and_verify_head_detect_a_cut_tail() {
     );
 }
 
+/// The server's environment as the kernel holds it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn environ_of(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts `serve` on a fresh file, waits until it says it serves, and
+/// returns its MALLOC_ARENA_MAX as the running process sees it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn served_arena_setting(dir: &Path, outer: Option<&str>) -> Option<String> {
+    use std::io::{BufRead, BufReader};
+    let mut c = laoxiao(dir);
+    c.args(["--database", "s.db", "serve", "--addr", "127.0.0.1:0"])
+        .env_remove("MALLOC_ARENA_MAX")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(v) = outer {
+        c.env("MALLOC_ARENA_MAX", v);
+    }
+    let mut child = c.spawn().expect("spawn");
+    let out = child.stdout.take().expect("stdout");
+    let mut serving = false;
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        if line.contains("serving on") {
+            serving = true;
+            break;
+        }
+    }
+    let env = environ_of(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(serving, "the server did not start");
+    env.into_iter()
+        .find_map(|v| v.strip_prefix("MALLOC_ARENA_MAX=").map(str::to_string))
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn hole_rel_the_server_runs_with_two_malloc_arenas_unless_told_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        served_arena_setting(dir.path(), None).as_deref(),
+        Some(laoxiao::process::ARENAS)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        served_arena_setting(dir.path(), Some("6")).as_deref(),
+        Some("6")
+    );
+}
+
 mod backups {
     // Backup and restore (reliability suite), run as a subprocess.
 
