@@ -63,7 +63,7 @@ until curl -sf "$BASE/api/health" >/dev/null; do
 done
 echo "demo --scale $SCALE serving after $(( $(date +%s) - start )) s (pid $PID, load $(cut -d' ' -f1-3 /proc/loadavg))"
 
-TOKEN=$("$BIN" --database "$DB" user token city --name "load$$" --days 1 | tail -n 1)
+TOKEN=$(LAOXIAO_KEY_FILE="${DB%.db}.key" "$BIN" --database "$DB" user token city --name "load$$" --days 1 | tail -n 1)
 WARMUP=$(( DURATION >= 300 ? 60 : DURATION / 5 ))
 
 echo "== phase 1: $CONNECTIONS connections for $DURATION s (warm-up $WARMUP s), per route group"

@@ -56,7 +56,7 @@ declare -a RESULTS
 LOGS=$(realpath -m "${LOGS:-$WORK/logs}")
 mkdir -p "$LOGS"
 for user in ${ROLES:-city county town village operator inspector auditor analyst}; do
-  token=$("$BIN" --database "$DB" user token "$user" --name "st$$" --days 1 | tail -n 1)
+  token=$(LAOXIAO_KEY_FILE="${DB%.db}.key" "$BIN" --database "$DB" user token "$user" --name "st$$" --days 1 | tail -n 1)
   echo "== $user: every operation, $MAX_EXAMPLES examples at most, checks $CHECKS"
   # From the work directory: schemathesis and hypothesis leave state in the cwd.
   if (cd "$WORK" && "$ST" run "$BASE/api/openapi.json" --url "$BASE" -H "Authorization: Bearer $token" \

@@ -74,7 +74,8 @@ pub struct ApiDoc;
 
 /// Answers every operation can give that its own attribute need not repeat: 401
 /// and 403 on every operation that needs an account, 400 on every operation that
-/// takes query parameters (unknown ones are refused), and 422 on lists that take
+/// takes query parameters (unknown ones are refused), 400 and 415 on every
+/// operation with a JSON body (malformed, or not JSON), and 422 on lists that take
 /// a cursor (`after` that names no record). Without them a client generated from the
 /// document, or a conformance test (bench/schemathesis.sh), meets undocumented
 /// statuses.
@@ -135,6 +136,17 @@ impl utoipa::Modify for CommonResponses {
                             "A query parameter that is unknown or does not parse (`invalid_query`)",
                         )
                         .into()
+                    });
+                }
+                // A JSON body that does not parse, or comes without its content
+                // type, is refused before the handler (crate::extract).
+                if op.request_body.is_some() {
+                    r.entry("400".into()).or_insert_with(|| {
+                        error("The body is not well-formed JSON (`malformed_json`)").into()
+                    });
+                    r.entry("415".into()).or_insert_with(|| {
+                        error("The body is not `application/json` (`unsupported_media_type`)")
+                            .into()
                     });
                 }
                 let cursor = op
