@@ -4,6 +4,7 @@
 //! module is backend-agnostic, which is what makes the parity test meaningful.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
@@ -72,13 +73,170 @@ impl From<chrono::NaiveDate> for Value {
     }
 }
 
-/// A result row.
+/// A result row: its cells and the names of its columns (shared by every row
+/// of one query). Read cells **by name** with [`Row::get`]: a missing column, a
+/// NULL where a value is required or a value of the wrong type is an error,
+/// never a silent `""` or `0`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    names: Arc<[Box<str>]>,
+    values: Vec<Value>,
+}
+
+/// A Rust type a cell can be read as (see [`Row::get`]).
+pub trait FromValue: Sized {
+    /// What the type is called in error messages.
+    const WHAT: &'static str;
+    /// The value, or `None` when the cell holds NULL or another type.
+    fn from_value(v: &Value) -> Option<Self>;
+}
+
+impl FromValue for String {
+    const WHAT: &'static str = "text";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+impl FromValue for i64 {
+    const WHAT: &'static str = "integer";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(n) => Some(*n),
+            // PostgreSQL's NUMERIC sums arrive as text; an exact integer in text is fine.
+            Value::Text(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}
+impl FromValue for f64 {
+    const WHAT: &'static str = "number";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Real(x) => Some(*x),
+            Value::Int(n) => Some(*n as f64),
+            _ => None,
+        }
+    }
+}
+impl FromValue for bool {
+    const WHAT: &'static str = "boolean";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            // SQLite stores booleans as INTEGER 0/1.
+            Value::Int(0) => Some(false),
+            Value::Int(1) => Some(true),
+            _ => None,
+        }
+    }
+}
+impl FromValue for chrono::NaiveDate {
+    const WHAT: &'static str = "date (YYYY-MM-DD)";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            _ => None,
+        }
+    }
+}
+impl FromValue for Value {
+    const WHAT: &'static str = "any value";
+    fn from_value(v: &Value) -> Option<Self> {
+        Some(v.clone())
+    }
+}
+
+/// `Option<T>` reads NULL as `None`; any other value must be a `T`.
+impl<T: FromValue> FromValue for Option<T> {
+    const WHAT: &'static str = T::WHAT;
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+fn mismatch(col: &str, what: &str, v: &Value) -> StoreError {
+    let found = match v {
+        Value::Null => "NULL".to_string(),
+        Value::Int(_) => "an integer".to_string(),
+        Value::Real(_) => "a number".to_string(),
+        Value::Bool(_) => "a boolean".to_string(),
+        // The text itself may be personal data: say only how long it is.
+        Value::Text(s) => format!("text of {} characters", s.chars().count()),
+    };
+    StoreError::Database(format!(
+        "column {col}: expected {what}, found {found} in the database"
+    ))
+}
 
 impl Row {
+    /// A row from its column names and cells (tests, and rows built in memory).
+    pub fn new(names: Arc<[Box<str>]>, values: Vec<Value>) -> Self {
+        Row { names, values }
+    }
+
+    /// The column names, in query order.
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    /// The cells, in query order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The cell of column `col` (as the query named it, e.g. with `AS`).
+    pub fn value(&self, col: &str) -> Result<&Value> {
+        self.names
+            .iter()
+            .position(|n| &**n == col)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| {
+                StoreError::Database(format!("column {col} is not in the query's result"))
+            })
+    }
+
+    /// Column `col` as a `T`. `Option<T>` reads NULL as `None`; any other type
+    /// refuses NULL. A value of the wrong type is an error.
+    pub fn get<T: FromValue>(&self, col: &str) -> Result<T> {
+        let v = self.value(col)?;
+        T::from_value(v).ok_or_else(|| mismatch(col, T::WHAT, v))
+    }
+
+    /// Column `col` parsed from text with `FromStr` (the register's enumerations).
+    pub fn parse<T>(&self, col: &str) -> Result<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let t: String = self.get(col)?;
+        t.parse::<T>()
+            .map_err(|e| StoreError::Database(format!("column {col}: {e}")))
+    }
+
+    /// Like [`Row::parse`] for a nullable column.
+    pub fn parse_opt<T>(&self, col: &str) -> Result<Option<T>>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        match self.get::<Option<String>>(col)? {
+            None => Ok(None),
+            Some(t) => t
+                .parse::<T>()
+                .map(Some)
+                .map_err(|e| StoreError::Database(format!("column {col}: {e}"))),
+        }
+    }
+
+    // Positional, lenient reads: being replaced by the named reads above.
     pub fn text(&self, i: usize) -> String {
-        match self.0.get(i) {
+        match self.values.get(i) {
             Some(Value::Text(s)) => s.clone(),
             Some(Value::Int(n)) => n.to_string(),
             Some(Value::Real(x)) => x.to_string(),
@@ -87,7 +245,7 @@ impl Row {
         }
     }
     pub fn opt_text(&self, i: usize) -> Option<String> {
-        match self.0.get(i) {
+        match self.values.get(i) {
             None | Some(Value::Null) => None,
             _ => Some(self.text(i)),
         }
@@ -96,7 +254,7 @@ impl Row {
         self.opt_int(i).unwrap_or(0)
     }
     pub fn opt_int(&self, i: usize) -> Option<i64> {
-        match self.0.get(i) {
+        match self.values.get(i) {
             Some(Value::Int(n)) => Some(*n),
             Some(Value::Real(x)) => Some(*x as i64),
             Some(Value::Bool(b)) => Some(i64::from(*b)),
@@ -105,7 +263,7 @@ impl Row {
         }
     }
     pub fn opt_real(&self, i: usize) -> Option<f64> {
-        match self.0.get(i) {
+        match self.values.get(i) {
             Some(Value::Int(n)) => Some(*n as f64),
             Some(Value::Real(x)) => Some(*x),
             Some(Value::Text(s)) => s.parse().ok(),
@@ -113,7 +271,7 @@ impl Row {
         }
     }
     pub fn bool(&self, i: usize) -> bool {
-        match self.0.get(i) {
+        match self.values.get(i) {
             Some(Value::Bool(b)) => *b,
             Some(Value::Int(n)) => *n != 0,
             _ => false,
@@ -194,7 +352,7 @@ pub fn sqlite_sql(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn pg_row(row: &postgres::Row) -> Result<Row> {
+fn pg_row(row: &postgres::Row, names: &Arc<[Box<str>]>) -> Result<Row> {
     let mut v = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
         let t = col.type_();
@@ -215,10 +373,11 @@ fn pg_row(row: &postgres::Row) -> Result<Row> {
         };
         v.push(val.unwrap_or(Value::Null));
     }
-    Ok(Row(v))
+    Ok(Row::new(names.clone(), v))
 }
 
-fn sqlite_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
+fn sqlite_row(row: &rusqlite::Row<'_>, names: &Arc<[Box<str>]>) -> rusqlite::Result<Row> {
+    let n = names.len();
     use rusqlite::types::ValueRef;
     let mut v = Vec::with_capacity(n);
     for i in 0..n {
@@ -230,7 +389,7 @@ fn sqlite_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
             ValueRef::Blob(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
         });
     }
-    Ok(Row(v))
+    Ok(Row::new(names.clone(), v))
 }
 
 /// A pool of connections to one database.
@@ -417,16 +576,25 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => {
                 let mut st = c.prepare_cached(&sqlite_sql(sql))?;
-                let n = st.column_count();
+                let names: Arc<[Box<str>]> = st.column_names().into_iter().map(Box::from).collect();
                 let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                    sqlite_row(r, n)
+                    sqlite_row(r, &names)
                 })?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             }
             Conn::Postgres(c) => {
                 let p: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                c.query(sql, &p)?.iter().map(pg_row).collect()
+                let rows = c.query(sql, &p)?;
+                let Some(first) = rows.first() else {
+                    return Ok(Vec::new());
+                };
+                let names: Arc<[Box<str>]> = first
+                    .columns()
+                    .iter()
+                    .map(|c| Box::from(c.name()))
+                    .collect();
+                rows.iter().map(|r| pg_row(r, &names)).collect()
             }
         }
     }
@@ -438,7 +606,16 @@ impl Conn {
 
     /// A single integer (e.g. a count).
     pub fn query_i64(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
-        Ok(self.query_opt(sql, params)?.map(|r| r.int(0)).unwrap_or(0))
+        match self.query_opt(sql, params)? {
+            None => Ok(0),
+            // One column whatever its name; NULL (a SUM over nothing) is 0.
+            Some(r) => Ok(r
+                .values()
+                .first()
+                .and_then(<Option<i64>>::from_value)
+                .flatten()
+                .unwrap_or(0)),
+        }
     }
 
     /// Runs `f` inside a transaction: committed when it returns Ok, rolled back otherwise.
