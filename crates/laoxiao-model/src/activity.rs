@@ -4,12 +4,12 @@
 //! the plan's staffing and service indicators (6–8, 16–19, 30, 41–42) count.
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
 use crate::person::AbilityLevel;
+use crate::register::{Domain, Rules, ScopeRule};
 
 crate::code_enum! {
     /// Job of a staff member (岗位).
@@ -94,30 +94,35 @@ impl ServiceKind {
     }
 }
 
-/// A staff member (从业人员) of a facility. `name` is personal data: outputs
-/// shown to users mask it as they mask people's names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Staff {
-    /// The register's own id.
-    pub id: String,
-    /// The employer (用人单位).
-    pub facility_id: String,
-    pub role: StaffRole,
-    pub name: String,
-    /// Holds a qualification certificate for the job (持证上岗).
-    #[serde(default)]
-    pub certified: bool,
-    /// The certificate's name (证书名称), e.g. 养老护理员职业技能等级证书.
-    #[serde(default)]
-    pub certificate: Option<String>,
-    /// 职业技能等级 of the certificate.
-    #[serde(default = "default_grade")]
-    pub skill_grade: SkillGrade,
-    /// 入职日期
-    pub hired_date: NaiveDate,
-    /// 离职日期; absent while employed.
-    #[serde(default)]
-    pub left_date: Option<NaiveDate>,
+crate::register! {
+    /// A staff member (从业人员) of a facility. `name` is personal data: outputs
+    /// shown to users mask it as they mask people's names.
+    pub struct Staff in STAFF {
+        key: "staff", table: "staff", zh: "从业人员", en: "Staff",
+        scope: ScopeRule::Facility("facility_id"), domain: Domain::Facilities,
+    }
+    fields {
+        /// The register's own id.
+        id: String = id(),
+        /// The employer (用人单位).
+        facility_id: String = reference("用人单位编号", "Employer", "facilities").required().filter(),
+        role: StaffRole = enumeration("岗位", "Role", StaffRole::VALUES).required().filter(),
+        name: String = text("姓名", "Name").required().personal().search(),
+        /// Holds a qualification certificate for the job (持证上岗).
+        #[serde(default)]
+        certified: bool = boolean("持证", "Certified").or("false").filter(),
+        /// The certificate's name (证书名称), e.g. 养老护理员职业技能等级证书.
+        #[serde(default)]
+        certificate: Option<String> = text("证书名称", "Certificate"),
+        /// 职业技能等级 of the certificate.
+        #[serde(default = "default_grade")]
+        skill_grade: SkillGrade = enumeration("技能等级", "Skill grade", SkillGrade::VALUES).or("none").filter(),
+        /// 入职日期
+        hired_date: NaiveDate = date("入职日期", "Hired").required().filter(),
+        /// 离职日期; absent while employed.
+        #[serde(default)]
+        left_date: Option<NaiveDate> = date("离职日期", "Left").filter(),
+    }
 }
 
 fn default_grade() -> SkillGrade {
@@ -131,38 +136,48 @@ impl Staff {
     }
 }
 
-/// One service given to a person (服务记录).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceRecord {
-    pub id: String,
-    /// The person served: an elderly person, or an infant for newborn visits.
-    pub person_id: String,
-    pub kind: ServiceKind,
-    pub date: NaiveDate,
-    /// The provider, where one is on the register.
-    #[serde(default)]
-    pub facility_id: Option<String>,
-    /// The level found, for ability assessments only.
-    #[serde(default)]
-    pub ability_level: Option<AbilityLevel>,
-    #[serde(default)]
-    pub note: Option<String>,
+crate::register! {
+    /// One service given to a person (服务记录).
+    pub struct ServiceRecord in SERVICES {
+        key: "services", table: "service_record", zh: "服务记录", en: "Service records",
+        scope: ScopeRule::Person("person_id"), domain: Domain::People,
+    }
+    fields {
+        id: String = id(),
+        /// The person served: an elderly person, or an infant for newborn visits.
+        person_id: String = reference("服务对象编号", "Person", "people").required().filter(),
+        kind: ServiceKind = enumeration("服务类型", "Kind", ServiceKind::VALUES).required().filter(),
+        date: NaiveDate = date("服务日期", "Date").required().filter(),
+        /// The provider, where one is on the register.
+        #[serde(default)]
+        facility_id: Option<String> = reference("服务机构编号", "Provider", "facilities").filter(),
+        /// The level found, for ability assessments only.
+        #[serde(default)]
+        ability_level: Option<AbilityLevel> = enumeration("评估能力等级", "Ability level found", AbilityLevel::VALUES).personal(),
+        #[serde(default)]
+        note: Option<String> = note("备注", "Note").personal(),
+    }
 }
 
-/// A childcare enrolment (入托) of an infant in a facility and class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Enrolment {
-    pub id: String,
-    pub infant_id: String,
-    pub facility_id: String,
-    /// The class, when the facility has classes on the register.
-    #[serde(default)]
-    pub class_id: Option<String>,
-    /// 入托日期
-    pub start_date: NaiveDate,
-    /// 离托日期; absent while enrolled.
-    #[serde(default)]
-    pub end_date: Option<NaiveDate>,
+crate::register! {
+    /// A childcare enrolment (入托) of an infant in a facility and class.
+    pub struct Enrolment in ENROLMENTS {
+        key: "enrolments", table: "enrolment", zh: "入托", en: "Childcare enrolments",
+        scope: ScopeRule::Facility("facility_id"), domain: Domain::People,
+    }
+    fields {
+        id: String = id(),
+        infant_id: String = reference("婴幼儿编号", "Infant", "people").required().filter(),
+        facility_id: String = reference("托育机构编号", "Childcare facility", "facilities").required().filter(),
+        /// The class, when the facility has classes on the register.
+        #[serde(default)]
+        class_id: Option<String> = reference("班级编号", "Class", "classes").listed(),
+        /// 入托日期
+        start_date: NaiveDate = date("入托日期", "Start").required().filter(),
+        /// 离托日期; absent while enrolled.
+        #[serde(default)]
+        end_date: Option<NaiveDate> = date("离托日期", "End").filter(),
+    }
 }
 
 impl Enrolment {
@@ -172,18 +187,23 @@ impl Enrolment {
     }
 }
 
-/// A stay of an elderly person in a care home (入住).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Residence {
-    pub id: String,
-    pub person_id: String,
-    /// The care home.
-    pub facility_id: String,
-    /// 入住日期
-    pub admitted_date: NaiveDate,
-    /// 退住日期; absent while living there.
-    #[serde(default)]
-    pub discharged_date: Option<NaiveDate>,
+crate::register! {
+    /// A stay of an elderly person in a care home (入住).
+    pub struct Residence in RESIDENCES {
+        key: "residences", table: "residence", zh: "入住", en: "Care-home residences",
+        scope: ScopeRule::Facility("facility_id"), domain: Domain::People,
+    }
+    fields {
+        id: String = id(),
+        person_id: String = reference("老年人编号", "Elderly person", "people").required().filter(),
+        /// The care home.
+        facility_id: String = reference("养老机构编号", "Care home", "facilities").required().filter(),
+        /// 入住日期
+        admitted_date: NaiveDate = date("入住日期", "Admitted").required().filter(),
+        /// 退住日期; absent while living there.
+        #[serde(default)]
+        discharged_date: Option<NaiveDate> = date("退住日期", "Discharged").filter(),
+    }
 }
 
 impl Residence {
@@ -193,22 +213,27 @@ impl Residence {
     }
 }
 
-/// One intake of an eldercare-related programme (养老服务相关专业) at a school:
-/// counts only, no personal data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StudentCohort {
-    pub id: String,
-    /// 院校
-    pub institution: String,
-    /// 专业
-    pub program: String,
-    /// 入学年份
-    pub intake_year: i64,
-    /// 入学人数
-    pub enrolled: i64,
-    /// 毕业人数 (0 until the cohort graduates).
-    #[serde(default)]
-    pub graduated: i64,
+crate::register! {
+    /// One intake of an eldercare-related programme (养老服务相关专业) at a school:
+    /// counts only, no personal data.
+    pub struct StudentCohort in STUDENT_COHORTS {
+        key: "student_cohorts", table: "student_cohort", zh: "养老服务相关专业学生", en: "Eldercare students",
+        scope: ScopeRule::City, domain: Domain::Facilities,
+    }
+    fields {
+        id: String = id(),
+        /// 院校
+        institution: String = text("院校", "School").required().search(),
+        /// 专业
+        program: String = text("专业", "Programme").required().search(),
+        /// 入学年份
+        intake_year: i64 = int("入学年份", "Intake year", &bounds::INTAKE_YEAR).required().filter(),
+        /// 入学人数
+        enrolled: i64 = int("入学人数", "Enrolled", &bounds::COHORT_ENROLLED).required().listed(),
+        /// 毕业人数 (0 until the cohort graduates).
+        #[serde(default)]
+        graduated: i64 = int("毕业人数", "Graduated", &bounds::COHORT_GRADUATED).or("0").listed(),
+    }
 }
 
 /// Programmes run three years (中职/高职): a cohort of intake year Y studies in
@@ -228,13 +253,6 @@ impl StudentCohort {
             0
         }
     }
-}
-
-fn required(errs: &mut Vec<FieldError>, field: &str, v: &str) {
-    if v.trim().is_empty() {
-        errs.push(FieldError::new(field, "must not be empty"));
-    }
-    bounds::check_text(field, v, false, errs);
 }
 
 fn not_future(errs: &mut Vec<FieldError>, field: &str, d: NaiveDate, today: NaiveDate) {
@@ -258,14 +276,9 @@ fn in_order(
     }
 }
 
-impl Staff {
-    /// Checks every rule that needs no database; returns every failing field.
-    pub fn validate(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+impl Rules for Staff {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        required(&mut errs, "id", &self.id);
-        required(&mut errs, "facility_id", &self.facility_id);
-        required(&mut errs, "name", &self.name);
-        bounds::check_opt_text("certificate", self.certificate.as_deref(), &mut errs);
         if !self.certified && self.certificate.is_some() {
             errs.push(FieldError::new(
                 "certificate",
@@ -291,18 +304,14 @@ impl Staff {
     }
 }
 
-impl ServiceRecord {
-    /// Checks every rule that needs no database; returns every failing field.
-    pub fn validate(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+impl Rules for ServiceRecord {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        required(&mut errs, "id", &self.id);
-        required(&mut errs, "person_id", &self.person_id);
         not_future(&mut errs, "date", self.date, today);
-        if let Some(f) = &self.facility_id {
-            required(&mut errs, "facility_id", f);
-        }
-        if let Some(n) = &self.note {
-            bounds::check_text("note", n, true, &mut errs);
+        if let Some(f) = &self.facility_id
+            && f.trim().is_empty()
+        {
+            errs.push(FieldError::new("facility_id", "must not be empty"));
         }
         match (self.kind, self.ability_level) {
             (ServiceKind::AbilityAssessment, None) => errs.push(FieldError::new(
@@ -319,15 +328,13 @@ impl ServiceRecord {
     }
 }
 
-impl Enrolment {
-    /// Checks every rule that needs no database; returns every failing field.
-    pub fn validate(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+impl Rules for Enrolment {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        required(&mut errs, "id", &self.id);
-        required(&mut errs, "infant_id", &self.infant_id);
-        required(&mut errs, "facility_id", &self.facility_id);
-        if let Some(c) = &self.class_id {
-            required(&mut errs, "class_id", c);
+        if let Some(c) = &self.class_id
+            && c.trim().is_empty()
+        {
+            errs.push(FieldError::new("class_id", "must not be empty"));
         }
         not_future(&mut errs, "start_date", self.start_date, today);
         in_order(
@@ -339,13 +346,9 @@ impl Enrolment {
     }
 }
 
-impl Residence {
-    /// Checks every rule that needs no database; returns every failing field.
-    pub fn validate(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+impl Rules for Residence {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        required(&mut errs, "id", &self.id);
-        required(&mut errs, "person_id", &self.person_id);
-        required(&mut errs, "facility_id", &self.facility_id);
         not_future(&mut errs, "admitted_date", self.admitted_date, today);
         in_order(
             &mut errs,
@@ -359,13 +362,9 @@ impl Residence {
     }
 }
 
-impl StudentCohort {
-    /// Checks every rule that needs no database; returns every failing field.
-    pub fn validate(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+impl Rules for StudentCohort {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        required(&mut errs, "id", &self.id);
-        required(&mut errs, "institution", &self.institution);
-        required(&mut errs, "program", &self.program);
         let this_year = i64::from(today.year());
         if !(1950..=this_year).contains(&self.intake_year) {
             errs.push(FieldError::new(
@@ -376,10 +375,9 @@ impl StudentCohort {
                 ),
             ));
         }
-        bounds::COHORT_ENROLLED.check(self.enrolled, &mut errs);
-        if !bounds::COHORT_GRADUATED.contains(self.graduated) {
-            bounds::COHORT_GRADUATED.check(self.graduated, &mut errs);
-        } else if self.graduated > self.enrolled.max(0) {
+        if bounds::COHORT_GRADUATED.contains(self.graduated)
+            && self.graduated > self.enrolled.max(0)
+        {
             errs.push(FieldError::new(
                 "graduated",
                 format!(
@@ -406,6 +404,7 @@ mod tests {
     use super::*;
     use crate::ClassLimits;
     use crate::geo::IndexedBoundary;
+    use crate::register::Record;
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")

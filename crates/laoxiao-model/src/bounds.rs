@@ -152,6 +152,10 @@ pub const COHORT_ENROLLED: Bound = Bound::count(
 /// Graduates of one intake (also at most its enrolled).
 pub const COHORT_GRADUATED: Bound = Bound::count("graduated", 0, 100_000, "at most the enrolled");
 
+/// Intake year of a programme (also at most the current year).
+pub const INTAKE_YEAR: Bound =
+    Bound::count("intake_year", 1950, 2100, "a year; not after this year");
+
 /// Every numeric range, for the documentation test and for readers.
 pub const ALL: &[Bound] = &[
     BEDS,
@@ -165,6 +169,7 @@ pub const ALL: &[Bound] = &[
     BIRTH_ORDER,
     COHORT_ENROLLED,
     COHORT_GRADUATED,
+    INTAKE_YEAR,
 ];
 
 /// Longest single-line text field, in characters (names, addresses, ids).

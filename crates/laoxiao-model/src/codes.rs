@@ -20,6 +20,11 @@ macro_rules! code_enum {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
 
+            /// Every value with its labels, for register declarations.
+            pub const VALUES: &'static [$crate::register::EnumValue] = &[
+                $( $crate::register::EnumValue { code: $code, zh: $zh, en: $en } ),+
+            ];
+
             /// The glossary identifier used in code, API and files.
             pub fn code(self) -> &'static str {
                 match self { $( $name::$variant => $code ),+ }
@@ -51,6 +56,28 @@ macro_rules! code_enum {
             pub fn expected() -> String {
                 let v: Vec<&str> = $name::ALL.iter().map(|x| x.code()).collect();
                 v.join(", ")
+            }
+        }
+
+        impl $crate::register::CodeEnum for $name {
+            const VALUES: &'static [$crate::register::EnumValue] = $name::VALUES;
+            fn code(self) -> &'static str {
+                $name::code(self)
+            }
+            fn from_code(s: &str) -> Option<Self> {
+                $name::parse(s)
+            }
+        }
+
+        impl $crate::register::FieldValue for $name {
+            fn to_cell(&self) -> $crate::register::Cell {
+                $crate::register::Cell::Text(self.code().to_string())
+            }
+            fn from_cell(c: $crate::register::Cell) -> Option<Self> {
+                match c {
+                    $crate::register::Cell::Text(s) => $name::parse(&s),
+                    _ => None,
+                }
             }
         }
 

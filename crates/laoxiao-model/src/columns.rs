@@ -9,9 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
-use crate::activity::{
-    Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole, StudentCohort,
-};
+use crate::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use crate::bounds;
 use crate::error::FieldError;
 use crate::facility::{
     ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
@@ -37,72 +36,42 @@ crate::code_enum! {
     }
 }
 
-/// Enumerated values as (identifier, Chinese label) pairs, for dropdowns.
-pub type EnumValues = fn() -> Vec<(&'static str, &'static str)>;
-
-/// The type of a column's cells.
-#[derive(Clone, Copy)]
-pub enum ColType {
-    Text,
-    Int,
-    /// Decimal number (coordinates, yuan).
-    Decimal,
-    /// `YYYY-MM-DD` (also `YYYY/MM/DD`, `YYYYMMDD`).
-    Date,
-    /// `true`/`false`, `是`/`否`, `1`/`0`.
-    Bool,
-    /// One of the values.
-    Enum(EnumValues),
-    /// Several values separated by `;`, `；`, `、` or `|`.
-    EnumList(EnumValues),
-}
-
-impl std::fmt::Debug for ColType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ColType::Text => "text",
-            ColType::Int => "integer",
-            ColType::Decimal => "decimal",
-            ColType::Date => "date",
-            ColType::Bool => "boolean",
-            ColType::Enum(_) => "enum",
-            ColType::EnumList(_) => "enum list",
-        })
-    }
-}
-
-/// One column of a format.
-#[derive(Debug, Clone, Copy)]
-pub struct Column {
-    /// English header and field identifier.
-    pub key: &'static str,
-    /// Chinese header.
-    pub zh: &'static str,
-    pub ty: ColType,
-    pub required: bool,
-}
+use crate::register::{Cell, Field, Record, Register, format_cell, parse_cell};
+pub use crate::register::{ColType, Field as Column};
 
 const fn col(key: &'static str, zh: &'static str, ty: ColType, required: bool) -> Column {
-    Column {
-        key,
-        zh,
-        ty,
-        required,
-    }
+    let f = match ty {
+        ColType::Text => Field::text(key, zh, ""),
+        ColType::Note => Field::note(key, zh, ""),
+        ColType::Int(b) => Field::int(key, zh, "", b),
+        ColType::Money(b) => Field::money(key, zh, "", b),
+        ColType::Decimal { min, max } => Field::decimal(key, zh, "", min, max),
+        ColType::Date => Field::date(key, zh, ""),
+        ColType::Bool => Field::boolean(key, zh, ""),
+        ColType::Enum(v) => Field::enumeration(key, zh, "", v),
+        ColType::EnumList(v) => Field::enum_list(key, zh, "", v),
+        ColType::Ref(t) => Field::reference(key, zh, "", t),
+        ColType::Area => Field::area(key, zh, ""),
+        ColType::IdNumber => Field::id_number(key, zh, ""),
+    };
+    if required { f.required() } else { f }
 }
 
 macro_rules! values_of {
     ($t:ty) => {
-        || <$t>::ALL.iter().map(|v| (v.code(), v.label_zh())).collect()
+        <$t>::VALUES
     };
 }
 
-fn coord_values() -> Vec<(&'static str, &'static str)> {
-    CoordSystem::ALL
-        .iter()
-        .map(|v| (v.code(), v.label_zh()))
-        .collect()
-}
+const COORD_VALUES: &[crate::register::EnumValue] = CoordSystem::VALUES;
+const LNG: ColType = ColType::Decimal {
+    min: -180.0,
+    max: 180.0,
+};
+const LAT: ColType = ColType::Decimal {
+    min: -90.0,
+    max: 90.0,
+};
 
 const FACILITY_COLUMNS: &[Column] = &[
     col("id", "编号", ColType::Text, true),
@@ -132,15 +101,30 @@ const FACILITY_COLUMNS: &[Column] = &[
         ColType::Text,
         false,
     ),
-    col("area_code", "所在区划代码", ColType::Text, true),
+    col("area_code", "所在区划代码", ColType::Area, true),
     col("address", "地址", ColType::Text, false),
-    col("lng", "经度", ColType::Decimal, false),
-    col("lat", "纬度", ColType::Decimal, false),
-    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
-    col("beds", "床位数", ColType::Int, false),
-    col("nursing_beds", "护理型床位数", ColType::Int, false),
-    col("dementia_beds", "认知障碍床位数", ColType::Int, false),
-    col("approved_slots", "核定托位数", ColType::Int, false),
+    col("lng", "经度", LNG, false),
+    col("lat", "纬度", LAT, false),
+    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
+    col("beds", "床位数", ColType::Int(&bounds::BEDS), false),
+    col(
+        "nursing_beds",
+        "护理型床位数",
+        ColType::Int(&bounds::NURSING_BEDS),
+        false,
+    ),
+    col(
+        "dementia_beds",
+        "认知障碍床位数",
+        ColType::Int(&bounds::DEMENTIA_BEDS),
+        false,
+    ),
+    col(
+        "approved_slots",
+        "核定托位数",
+        ColType::Int(&bounds::APPROVED_SLOTS),
+        false,
+    ),
     col("inclusive", "普惠性", ColType::Bool, false),
     col(
         "filing_status",
@@ -166,31 +150,51 @@ const FACILITY_COLUMNS: &[Column] = &[
 
 const CLASS_COLUMNS: &[Column] = &[
     col("id", "编号", ColType::Text, true),
-    col("facility_id", "设施编号", ColType::Text, true),
+    col("facility_id", "设施编号", ColType::Ref("facilities"), true),
     col(
         "class_type",
         "班级类型",
         ColType::Enum(values_of!(ClassType)),
         true,
     ),
-    col("capacity", "班额", ColType::Int, true),
-    col("enrolled", "在托人数", ColType::Int, false),
-    col("caregivers", "保育人员数", ColType::Int, false),
-    col("monthly_fee_yuan", "月收费（元）", ColType::Decimal, false),
+    col(
+        "capacity",
+        "班额",
+        ColType::Int(&bounds::CLASS_CAPACITY),
+        true,
+    ),
+    col(
+        "enrolled",
+        "在托人数",
+        ColType::Int(&bounds::CLASS_ENROLLED),
+        false,
+    ),
+    col(
+        "caregivers",
+        "保育人员数",
+        ColType::Int(&bounds::CLASS_CAREGIVERS),
+        false,
+    ),
+    col(
+        "monthly_fee_yuan",
+        "月收费（元）",
+        ColType::Money(&bounds::MONTHLY_FEE),
+        false,
+    ),
 ];
 
 const ELDERLY_COLUMNS: &[Column] = &[
     col("id", "编号", ColType::Text, true),
-    col("id_number", "身份证号码", ColType::Text, true),
+    col("id_number", "身份证号码", ColType::IdNumber, true),
     col("name", "姓名", ColType::Text, true),
     col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
     col("birth_date", "出生日期", ColType::Date, true),
-    col("hukou_area_code", "户籍区划代码", ColType::Text, false),
-    col("residence_area_code", "居住区划代码", ColType::Text, true),
+    col("hukou_area_code", "户籍区划代码", ColType::Area, false),
+    col("residence_area_code", "居住区划代码", ColType::Area, true),
     col("address", "居住地址", ColType::Text, false),
-    col("lng", "经度", ColType::Decimal, false),
-    col("lat", "纬度", ColType::Decimal, false),
-    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
+    col("lng", "经度", LNG, false),
+    col("lat", "纬度", LAT, false),
+    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
     col(
         "living_arrangement",
         "居住状况",
@@ -221,17 +225,22 @@ const ELDERLY_COLUMNS: &[Column] = &[
 
 const INFANT_COLUMNS: &[Column] = &[
     col("id", "编号", ColType::Text, true),
-    col("id_number", "身份证号码", ColType::Text, true),
+    col("id_number", "身份证号码", ColType::IdNumber, true),
     col("name", "姓名", ColType::Text, true),
     col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
     col("birth_date", "出生日期", ColType::Date, true),
-    col("hukou_area_code", "户籍区划代码", ColType::Text, false),
-    col("residence_area_code", "居住区划代码", ColType::Text, true),
+    col("hukou_area_code", "户籍区划代码", ColType::Area, false),
+    col("residence_area_code", "居住区划代码", ColType::Area, true),
     col("address", "居住地址", ColType::Text, false),
-    col("lng", "经度", ColType::Decimal, false),
-    col("lat", "纬度", ColType::Decimal, false),
-    col("coord_system", "坐标系", ColType::Enum(coord_values), false),
-    col("birth_order", "孩次", ColType::Int, false),
+    col("lng", "经度", LNG, false),
+    col("lat", "纬度", LAT, false),
+    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
+    col(
+        "birth_order",
+        "孩次",
+        ColType::Int(&bounds::BIRTH_ORDER),
+        false,
+    ),
     col("guardian_name", "监护人姓名", ColType::Text, false),
     col("guardian_phone", "监护人电话", ColType::Text, false),
     col(
@@ -243,82 +252,67 @@ const INFANT_COLUMNS: &[Column] = &[
     col("death_date", "死亡日期", ColType::Date, false),
 ];
 
-const STAFF_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("facility_id", "用人单位编号", ColType::Text, true),
-    col("role", "岗位", ColType::Enum(values_of!(StaffRole)), true),
-    col("name", "姓名", ColType::Text, true),
-    col("certified", "持证", ColType::Bool, false),
-    col("certificate", "证书名称", ColType::Text, false),
-    col(
-        "skill_grade",
-        "技能等级",
-        ColType::Enum(values_of!(SkillGrade)),
-        false,
-    ),
-    col("hired_date", "入职日期", ColType::Date, true),
-    col("left_date", "离职日期", ColType::Date, false),
-];
+/// The register of the facilities (设施).
+pub static FACILITIES: Register = Register {
+    key: "facilities",
+    table: "facility",
+    zh: "设施",
+    en: "Facilities",
+    scope: crate::register::ScopeRule::AreaPath("area_path"),
+    domain: crate::register::Domain::Facilities,
+    fields: FACILITY_COLUMNS,
+};
+/// The register of childcare classes (托育班级).
+pub static CLASSES: Register = Register {
+    key: "classes",
+    table: "childcare_class",
+    zh: "托育班级",
+    en: "Childcare classes",
+    scope: crate::register::ScopeRule::Facility("facility_id"),
+    domain: crate::register::Domain::Facilities,
+    fields: CLASS_COLUMNS,
+};
+/// The register of elderly people (老年人).
+pub static ELDERLY: Register = Register {
+    key: "elderly",
+    table: "person",
+    zh: "老年人",
+    en: "Elderly people",
+    scope: crate::register::ScopeRule::AreaPath("area_path"),
+    domain: crate::register::Domain::People,
+    fields: ELDERLY_COLUMNS,
+};
+/// The register of infants (婴幼儿).
+pub static INFANTS: Register = Register {
+    key: "infants",
+    table: "person",
+    zh: "婴幼儿",
+    en: "Infants",
+    scope: crate::register::ScopeRule::AreaPath("area_path"),
+    domain: crate::register::Domain::People,
+    fields: INFANT_COLUMNS,
+};
 
-const SERVICE_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("person_id", "服务对象编号", ColType::Text, true),
-    col(
-        "kind",
-        "服务类型",
-        ColType::Enum(values_of!(ServiceKind)),
-        true,
-    ),
-    col("date", "服务日期", ColType::Date, true),
-    col("facility_id", "服务机构编号", ColType::Text, false),
-    col(
-        "ability_level",
-        "评估能力等级",
-        ColType::Enum(values_of!(AbilityLevel)),
-        false,
-    ),
-    col("note", "备注", ColType::Text, false),
-];
-
-const ENROLMENT_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("infant_id", "婴幼儿编号", ColType::Text, true),
-    col("facility_id", "托育机构编号", ColType::Text, true),
-    col("class_id", "班级编号", ColType::Text, false),
-    col("start_date", "入托日期", ColType::Date, true),
-    col("end_date", "离托日期", ColType::Date, false),
-];
-
-const RESIDENCE_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("person_id", "老年人编号", ColType::Text, true),
-    col("facility_id", "养老机构编号", ColType::Text, true),
-    col("admitted_date", "入住日期", ColType::Date, true),
-    col("discharged_date", "退住日期", ColType::Date, false),
-];
-
-const COHORT_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("institution", "院校", ColType::Text, true),
-    col("program", "专业", ColType::Text, true),
-    col("intake_year", "入学年份", ColType::Int, true),
-    col("enrolled", "入学人数", ColType::Int, true),
-    col("graduated", "毕业人数", ColType::Int, false),
-];
+impl RecordKind {
+    /// The declaration of the kind's register.
+    pub fn register(self) -> &'static Register {
+        match self {
+            RecordKind::Facilities => &FACILITIES,
+            RecordKind::Classes => &CLASSES,
+            RecordKind::Elderly => &ELDERLY,
+            RecordKind::Infants => &INFANTS,
+            RecordKind::Staff => &crate::activity::STAFF,
+            RecordKind::Services => &crate::activity::SERVICES,
+            RecordKind::Enrolments => &crate::activity::ENROLMENTS,
+            RecordKind::Residences => &crate::activity::RESIDENCES,
+            RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
+        }
+    }
+}
 
 /// The columns of a record kind, in file order.
 pub fn columns(kind: RecordKind) -> &'static [Column] {
-    match kind {
-        RecordKind::Facilities => FACILITY_COLUMNS,
-        RecordKind::Classes => CLASS_COLUMNS,
-        RecordKind::Elderly => ELDERLY_COLUMNS,
-        RecordKind::Infants => INFANT_COLUMNS,
-        RecordKind::Staff => STAFF_COLUMNS,
-        RecordKind::Services => SERVICE_COLUMNS,
-        RecordKind::Enrolments => ENROLMENT_COLUMNS,
-        RecordKind::Residences => RESIDENCE_COLUMNS,
-        RecordKind::StudentCohorts => COHORT_COLUMNS,
-    }
+    kind.register().fields
 }
 
 /// Which header language a file uses.
@@ -824,136 +818,82 @@ pub fn person_to_row(p: &Person) -> Vec<String> {
     v
 }
 
+/// Reads a record of a declared register from a row: each cell parsed by its
+/// field's type (blank cells take the field's default), every failing cell
+/// and every missing required value reported.
+pub fn record_from_row<R: Record>(mut r: Row<'_>) -> Result<R, Vec<FieldError>> {
+    let reg = R::register();
+    let mut cells = Vec::with_capacity(reg.fields.len());
+    for f in reg.fields {
+        let raw = r.raw(f.key).unwrap_or(f.default);
+        match parse_cell(f, raw) {
+            Ok(Cell::Null) if f.required => {
+                r.fail(f.key, "required");
+                cells.push(Cell::Null);
+            }
+            Ok(c) => cells.push(c),
+            Err(e) => {
+                r.fail(f.key, e);
+                cells.push(Cell::Null);
+            }
+        }
+    }
+    if !r.errs.is_empty() {
+        return Err(r.errs);
+    }
+    R::from_cells(cells).map_err(|e| vec![e])
+}
+
+/// Writes a record of a declared register as cells in field order. Personal
+/// fields are written as given: callers mask them where they must not be shown.
+pub fn record_to_row<R: Record>(x: &R) -> Vec<String> {
+    R::register()
+        .fields
+        .iter()
+        .zip(x.to_cells())
+        .map(|(f, c)| format_cell(f, &c))
+        .collect()
+}
+
 /// Reads a staff member from a row.
-pub fn staff_from_row(mut r: Row<'_>) -> Result<Staff, Vec<FieldError>> {
-    let s = Staff {
-        id: r.req_text("id"),
-        facility_id: r.req_text("facility_id"),
-        role: r.req_enum("role").unwrap_or(StaffRole::Other),
-        name: r.req_text("name"),
-        certified: r.bool("certified"),
-        certificate: r.text("certificate"),
-        skill_grade: r.enum_("skill_grade").unwrap_or(SkillGrade::Ungraded),
-        hired_date: r.req_date("hired_date"),
-        left_date: r.date("left_date"),
-    };
-    r.finish(s)
+pub fn staff_from_row(r: Row<'_>) -> Result<Staff, Vec<FieldError>> {
+    record_from_row(r)
 }
-
-/// Writes a staff member as cells in [`columns`] order. `name` is written as
-/// given: callers pass a masked copy where names must not be shown.
+/// Writes a staff member as cells in [`columns`] order.
 pub fn staff_to_row(s: &Staff) -> Vec<String> {
-    vec![
-        s.id.clone(),
-        s.facility_id.clone(),
-        s.role.code().into(),
-        s.name.clone(),
-        fmt_bool(s.certified),
-        opt(&s.certificate),
-        s.skill_grade.code().into(),
-        s.hired_date.to_string(),
-        opt(&s.left_date),
-    ]
+    record_to_row(s)
 }
-
 /// Reads a service record from a row.
-pub fn service_from_row(mut r: Row<'_>) -> Result<ServiceRecord, Vec<FieldError>> {
-    let s = ServiceRecord {
-        id: r.req_text("id"),
-        person_id: r.req_text("person_id"),
-        kind: r.req_enum("kind").unwrap_or(ServiceKind::Visit),
-        date: r.req_date("date"),
-        facility_id: r.text("facility_id"),
-        ability_level: r.enum_("ability_level"),
-        note: r.text("note"),
-    };
-    r.finish(s)
+pub fn service_from_row(r: Row<'_>) -> Result<ServiceRecord, Vec<FieldError>> {
+    record_from_row(r)
 }
-
 /// Writes a service record as cells in [`columns`] order.
 pub fn service_to_row(s: &ServiceRecord) -> Vec<String> {
-    vec![
-        s.id.clone(),
-        s.person_id.clone(),
-        s.kind.code().into(),
-        s.date.to_string(),
-        opt(&s.facility_id),
-        opt(&s.ability_level),
-        opt(&s.note),
-    ]
+    record_to_row(s)
 }
-
 /// Reads an enrolment from a row.
-pub fn enrolment_from_row(mut r: Row<'_>) -> Result<Enrolment, Vec<FieldError>> {
-    let e = Enrolment {
-        id: r.req_text("id"),
-        infant_id: r.req_text("infant_id"),
-        facility_id: r.req_text("facility_id"),
-        class_id: r.text("class_id"),
-        start_date: r.req_date("start_date"),
-        end_date: r.date("end_date"),
-    };
-    r.finish(e)
+pub fn enrolment_from_row(r: Row<'_>) -> Result<Enrolment, Vec<FieldError>> {
+    record_from_row(r)
 }
-
 /// Writes an enrolment as cells in [`columns`] order.
 pub fn enrolment_to_row(e: &Enrolment) -> Vec<String> {
-    vec![
-        e.id.clone(),
-        e.infant_id.clone(),
-        e.facility_id.clone(),
-        opt(&e.class_id),
-        e.start_date.to_string(),
-        opt(&e.end_date),
-    ]
+    record_to_row(e)
 }
-
 /// Reads a care-home residence from a row.
-pub fn residence_from_row(mut r: Row<'_>) -> Result<Residence, Vec<FieldError>> {
-    let v = Residence {
-        id: r.req_text("id"),
-        person_id: r.req_text("person_id"),
-        facility_id: r.req_text("facility_id"),
-        admitted_date: r.req_date("admitted_date"),
-        discharged_date: r.date("discharged_date"),
-    };
-    r.finish(v)
+pub fn residence_from_row(r: Row<'_>) -> Result<Residence, Vec<FieldError>> {
+    record_from_row(r)
 }
-
 /// Writes a residence as cells in [`columns`] order.
 pub fn residence_to_row(v: &Residence) -> Vec<String> {
-    vec![
-        v.id.clone(),
-        v.person_id.clone(),
-        v.facility_id.clone(),
-        v.admitted_date.to_string(),
-        opt(&v.discharged_date),
-    ]
+    record_to_row(v)
 }
-
 /// Reads a student cohort from a row.
-pub fn cohort_from_row(mut r: Row<'_>) -> Result<StudentCohort, Vec<FieldError>> {
-    let c = StudentCohort {
-        id: r.req_text("id"),
-        institution: r.req_text("institution"),
-        program: r.req_text("program"),
-        intake_year: r.req_int("intake_year"),
-        enrolled: r.req_int("enrolled"),
-        graduated: r.int("graduated").unwrap_or(0),
-    };
-    r.finish(c)
+pub fn cohort_from_row(r: Row<'_>) -> Result<StudentCohort, Vec<FieldError>> {
+    record_from_row(r)
 }
-
 /// Writes a student cohort as cells in [`columns`] order.
 pub fn cohort_to_row(c: &StudentCohort) -> Vec<String> {
-    vec![
-        c.id.clone(),
-        c.institution.clone(),
-        c.program.clone(),
-        c.intake_year.to_string(),
-        c.enrolled.to_string(),
-        c.graduated.to_string(),
-    ]
+    record_to_row(c)
 }
 
 /// The header row of a kind in a language.
@@ -970,6 +910,7 @@ pub fn headers(kind: RecordKind, lang: HeaderLang) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activity::{ServiceKind, SkillGrade, StaffRole};
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -17,6 +17,7 @@ pub mod jiaxing;
 pub mod person;
 #[cfg(test)]
 mod proptests;
+pub mod register;
 
 pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
 pub use area::{Area, AreaLevel, AreaTree};

@@ -3,6 +3,7 @@
 //! (256), so they run in every `cargo test`; the fuzz targets in `fuzz/` run
 //! the same code for longer.
 
+use crate::register::Record as _;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;

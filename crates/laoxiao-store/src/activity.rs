@@ -7,14 +7,9 @@
 //! indicator queries.
 
 use chrono::NaiveDate;
-use laoxiao_model::activity::{
-    Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole, StudentCohort,
-};
-use laoxiao_model::columns::{
-    self, RecordKind, cohort_to_row, enrolment_to_row, residence_to_row, service_to_row,
-    staff_to_row,
-};
-use laoxiao_model::person::AbilityLevel;
+use laoxiao_model::activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StaffRole};
+use laoxiao_model::columns::{self, RecordKind};
+use laoxiao_model::register::{Cell, Domain, Field, FieldType, Record, Register, ScopeRule};
 
 use crate::db::{Backend, Conn, Row, Value};
 use crate::error::{Result, StoreError};
@@ -37,276 +32,170 @@ fn bad(e: String) -> StoreError {
     StoreError::Database(e)
 }
 
-fn date(r: &Row, i: usize) -> Result<NaiveDate> {
-    let t = r.text(i);
-    columns::parse_date(&t).ok_or_else(|| bad(format!("bad date {t:?} in the database")))
-}
-
-fn opt_date(r: &Row, i: usize) -> Option<NaiveDate> {
-    r.opt_text(i).and_then(|t| columns::parse_date(&t))
-}
-
-/// A record of one of the activity tables.
-pub trait ActivityRecord: Sized + Send + Sync {
+/// A record of a declared register kept in its own table (every register
+/// declared with [`laoxiao_model::register!`]). Everything this module needs
+/// follows from the declaration: table, columns, scope, permissions.
+pub trait ActivityRecord: Record {
     /// The table.
-    const TABLE: &'static str;
+    fn table() -> &'static str {
+        Self::register().table
+    }
     /// The import/export kind.
-    const KIND: RecordKind;
+    fn kind() -> RecordKind {
+        RecordKind::parse(Self::register().key).unwrap_or(RecordKind::Staff)
+    }
     /// What the record belongs to (the scope of reads goes through it).
-    const VIA: Via;
+    fn via() -> Via {
+        match Self::register().scope {
+            ScopeRule::Facility(c) => Via::Facility(c),
+            ScopeRule::Person(c) => Via::Person(c),
+            ScopeRule::AreaPath(_) | ScopeRule::City => Via::City,
+        }
+    }
     /// The permission to read records one by one.
-    const READ: Perm;
+    fn read_perm() -> Perm {
+        read_perm(Self::register())
+    }
     /// The permission to export them (each export audited).
-    const EXPORT: Perm;
-    /// Columns in [`ActivityRecord::params`] order; the first is `id`.
-    const COLS: &'static [&'static str];
-    fn id(&self) -> &str;
-    /// Values in [`ActivityRecord::COLS`] order.
-    fn params(&self) -> Vec<Value>;
-    /// Reads a record from the columns selected in [`ActivityRecord::COLS`] order.
-    fn from_db(r: &Row) -> Result<Self>;
+    fn export_perm() -> Perm {
+        export_perm(Self::register())
+    }
+    /// The database columns, in field order; the first is `id`.
+    fn cols() -> Vec<&'static str> {
+        Self::register().fields.iter().map(|f| f.column).collect()
+    }
+    /// Values in [`ActivityRecord::cols`] order.
+    fn params(&self) -> Vec<Value> {
+        Self::register()
+            .fields
+            .iter()
+            .zip(self.to_cells())
+            .map(|(f, c)| cell_value(f, c))
+            .collect()
+    }
+    /// Reads a record from a row, by column name.
+    fn from_db(r: &Row) -> Result<Self> {
+        let reg = Self::register();
+        let mut cells = Vec::with_capacity(reg.fields.len());
+        for f in reg.fields {
+            cells.push(value_cell(f, r.value(f.column)?)?);
+        }
+        Self::from_cells(cells).map_err(|e| {
+            bad(format!(
+                "{}.{}: {} in the database",
+                reg.table, e.field, e.reason
+            ))
+        })
+    }
     /// The record as import/export cells (what `row_hash` covers).
-    fn cells(&self) -> Vec<String>;
-}
-
-impl ActivityRecord for Staff {
-    const TABLE: &'static str = "staff";
-    const KIND: RecordKind = RecordKind::Staff;
-    const VIA: Via = Via::Facility("facility_id");
-    const READ: Perm = Perm::ReadFacilities;
-    const EXPORT: Perm = Perm::ExportPeople;
-    const COLS: &'static [&'static str] = &[
-        "id",
-        "facility_id",
-        "role",
-        "name",
-        "certified",
-        "certificate",
-        "skill_grade",
-        "hired_date",
-        "left_date",
-    ];
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn params(&self) -> Vec<Value> {
-        vec![
-            self.id.as_str().into(),
-            self.facility_id.as_str().into(),
-            self.role.code().into(),
-            self.name.as_str().into(),
-            self.certified.into(),
-            self.certificate.clone().into(),
-            self.skill_grade.code().into(),
-            self.hired_date.into(),
-            self.left_date.into(),
-        ]
-    }
-    fn from_db(r: &Row) -> Result<Self> {
-        Ok(Staff {
-            id: r.text(0),
-            facility_id: r.text(1),
-            role: r.text(2).parse::<StaffRole>().map_err(bad)?,
-            name: r.text(3),
-            certified: r.bool(4),
-            certificate: r.opt_text(5),
-            skill_grade: r.text(6).parse::<SkillGrade>().map_err(bad)?,
-            hired_date: date(r, 7)?,
-            left_date: opt_date(r, 8),
-        })
-    }
     fn cells(&self) -> Vec<String> {
-        staff_to_row(self)
+        columns::record_to_row(self)
     }
 }
 
-impl ActivityRecord for ServiceRecord {
-    const TABLE: &'static str = "service_record";
-    const KIND: RecordKind = RecordKind::Services;
-    const VIA: Via = Via::Person("person_id");
-    const READ: Perm = Perm::ReadPeople;
-    const EXPORT: Perm = Perm::ExportPeople;
-    const COLS: &'static [&'static str] = &[
-        "id",
-        "person_id",
-        "kind",
-        "date",
-        "facility_id",
-        "ability_level",
-        "note",
-    ];
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn params(&self) -> Vec<Value> {
-        vec![
-            self.id.as_str().into(),
-            self.person_id.as_str().into(),
-            self.kind.code().into(),
-            self.date.into(),
-            self.facility_id.clone().into(),
-            self.ability_level.map(|a| i64::from(a.number())).into(),
-            self.note.clone().into(),
-        ]
-    }
-    fn from_db(r: &Row) -> Result<Self> {
-        Ok(ServiceRecord {
-            id: r.text(0),
-            person_id: r.text(1),
-            kind: r.text(2).parse::<ServiceKind>().map_err(bad)?,
-            date: date(r, 3)?,
-            facility_id: r.opt_text(4),
-            ability_level: r
-                .opt_int(5)
-                .map(|n| n.to_string().parse::<AbilityLevel>())
-                .transpose()
-                .map_err(bad)?,
-            note: r.opt_text(6),
-        })
-    }
-    fn cells(&self) -> Vec<String> {
-        service_to_row(self)
+impl<T: Record> ActivityRecord for T {}
+
+/// The permission to read a register's records one by one.
+pub fn read_perm(reg: &Register) -> Perm {
+    match reg.domain {
+        Domain::Facilities => Perm::ReadFacilities,
+        Domain::People => Perm::ReadPeople,
     }
 }
 
-impl ActivityRecord for Enrolment {
-    const TABLE: &'static str = "enrolment";
-    const KIND: RecordKind = RecordKind::Enrolments;
-    const VIA: Via = Via::Person("infant_id");
-    const READ: Perm = Perm::ReadPeople;
-    const EXPORT: Perm = Perm::ExportPeople;
-    const COLS: &'static [&'static str] = &[
-        "id",
-        "infant_id",
-        "facility_id",
-        "class_id",
-        "start_date",
-        "end_date",
-    ];
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn params(&self) -> Vec<Value> {
-        vec![
-            self.id.as_str().into(),
-            self.infant_id.as_str().into(),
-            self.facility_id.as_str().into(),
-            self.class_id.clone().into(),
-            self.start_date.into(),
-            self.end_date.into(),
-        ]
-    }
-    fn from_db(r: &Row) -> Result<Self> {
-        Ok(Enrolment {
-            id: r.text(0),
-            infant_id: r.text(1),
-            facility_id: r.text(2),
-            class_id: r.opt_text(3),
-            start_date: date(r, 4)?,
-            end_date: opt_date(r, 5),
-        })
-    }
-    fn cells(&self) -> Vec<String> {
-        enrolment_to_row(self)
+/// The permission to write a register's records (create, update, delete).
+pub fn write_perm(reg: &Register) -> Perm {
+    match reg.domain {
+        Domain::Facilities => Perm::WriteFacilities,
+        Domain::People => Perm::WritePeople,
     }
 }
 
-impl ActivityRecord for Residence {
-    const TABLE: &'static str = "residence";
-    const KIND: RecordKind = RecordKind::Residences;
-    const VIA: Via = Via::Person("person_id");
-    const READ: Perm = Perm::ReadPeople;
-    const EXPORT: Perm = Perm::ExportPeople;
-    const COLS: &'static [&'static str] = &[
-        "id",
-        "person_id",
-        "facility_id",
-        "admitted_date",
-        "discharged_date",
-    ];
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn params(&self) -> Vec<Value> {
-        vec![
-            self.id.as_str().into(),
-            self.person_id.as_str().into(),
-            self.facility_id.as_str().into(),
-            self.admitted_date.into(),
-            self.discharged_date.into(),
-        ]
-    }
-    fn from_db(r: &Row) -> Result<Self> {
-        Ok(Residence {
-            id: r.text(0),
-            person_id: r.text(1),
-            facility_id: r.text(2),
-            admitted_date: date(r, 3)?,
-            discharged_date: opt_date(r, 4),
-        })
-    }
-    fn cells(&self) -> Vec<String> {
-        residence_to_row(self)
+/// The permission to export a register: personal data needs
+/// [`Perm::ExportPeople`]; a register without any needs only the read permission.
+pub fn export_perm(reg: &Register) -> Perm {
+    if reg.has_personal() {
+        Perm::ExportPeople
+    } else {
+        read_perm(reg)
     }
 }
 
-impl ActivityRecord for StudentCohort {
-    const TABLE: &'static str = "student_cohort";
-    const KIND: RecordKind = RecordKind::StudentCohorts;
-    const VIA: Via = Via::City;
-    const READ: Perm = Perm::Aggregates;
-    const EXPORT: Perm = Perm::Aggregates;
-    const COLS: &'static [&'static str] = &[
-        "id",
-        "institution",
-        "program",
-        "intake_year",
-        "enrolled",
-        "graduated",
-    ];
-    fn id(&self) -> &str {
-        &self.id
+/// Enumerations whose codes are numbers (ability levels `0`–`4`) are stored
+/// as integers, so that they compare and sort as numbers in SQL.
+fn numeric_enum(f: &Field) -> bool {
+    matches!(f.ty, FieldType::Enum(values) if values.iter().all(|v| v.code.parse::<i64>().is_ok()))
+}
+
+/// A field's cell as a database value: dates as ISO text, lists `;`-joined,
+/// numeric enumeration codes as integers.
+pub fn cell_value(f: &Field, c: Cell) -> Value {
+    match c {
+        Cell::Null => Value::Null,
+        Cell::Text(s) if numeric_enum(f) => s.parse::<i64>().map_or(Value::Text(s), Value::Int),
+        Cell::Text(s) => Value::Text(s),
+        Cell::Int(n) => Value::Int(n),
+        Cell::Real(x) => Value::Real(x),
+        Cell::Bool(b) => Value::Bool(b),
+        Cell::Date(d) => d.into(),
+        Cell::List(v) => Value::Text(v.join(";")),
     }
-    fn params(&self) -> Vec<Value> {
-        vec![
-            self.id.as_str().into(),
-            self.institution.as_str().into(),
-            self.program.as_str().into(),
-            self.intake_year.into(),
-            self.enrolled.into(),
-            self.graduated.into(),
-        ]
-    }
-    fn from_db(r: &Row) -> Result<Self> {
-        Ok(StudentCohort {
-            id: r.text(0),
-            institution: r.text(1),
-            program: r.text(2),
-            intake_year: r.int(3),
-            enrolled: r.int(4),
-            graduated: r.int(5),
-        })
-    }
-    fn cells(&self) -> Vec<String> {
-        cohort_to_row(self)
-    }
+}
+
+/// A database value as a cell of the field's type. NULL is [`Cell::Null`]
+/// (the record type decides whether that is allowed); a value of another type
+/// is an error naming the column, never a silent default.
+pub fn value_cell(f: &Field, v: &Value) -> Result<Cell> {
+    let wrong = || {
+        bad(format!(
+            "column {}: expected {}, found another type in the database",
+            f.column,
+            f.ty.name()
+        ))
+    };
+    Ok(match (v, &f.ty) {
+        (Value::Null, _) => Cell::Null,
+        (Value::Int(n), FieldType::Int(_) | FieldType::Money(_)) => Cell::Int(*n),
+        (Value::Int(n), FieldType::Enum(_)) if numeric_enum(f) => Cell::Text(n.to_string()),
+        (Value::Real(x), FieldType::Decimal { .. }) => Cell::Real(*x),
+        (Value::Int(n), FieldType::Decimal { .. }) => Cell::Real(*n as f64),
+        (Value::Bool(b), FieldType::Bool) => Cell::Bool(*b),
+        (Value::Int(n @ (0 | 1)), FieldType::Bool) => Cell::Bool(*n == 1),
+        (Value::Text(t), FieldType::Date) => Cell::Date(columns::parse_date(t).ok_or_else(wrong)?),
+        (Value::Text(t), FieldType::EnumList(_)) => Cell::List(
+            t.split(';')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        (
+            Value::Text(t),
+            FieldType::Text
+            | FieldType::Note
+            | FieldType::Enum(_)
+            | FieldType::Ref(_)
+            | FieldType::Area
+            | FieldType::IdNumber,
+        ) => Cell::Text(t.clone()),
+        _ => return Err(wrong()),
+    })
 }
 
 fn col_list<T: ActivityRecord>() -> String {
-    T::COLS.join(", ")
+    T::cols().join(", ")
 }
 
 /// The single-row upsert: inserts, or updates only when the content changed
 /// (or the row was deleted), as for facilities.
 fn upsert_sql<T: ActivityRecord>(rows: usize) -> String {
-    let n = T::COLS.len() + 1;
+    let n = T::cols().len() + 1;
     let values: Vec<String> = (0..rows)
         .map(|r| {
             let ph: Vec<String> = (0..n).map(|i| format!("${}", 2 + r * n + i)).collect();
             format!("({}, $1, $1)", ph.join(", "))
         })
         .collect();
-    let sets: Vec<String> = T::COLS
+    let sets: Vec<String> = T::cols()
         .iter()
         .skip(1)
         .chain(&["row_hash"])
@@ -318,14 +207,14 @@ fn upsert_sql<T: ActivityRecord>(rows: usize) -> String {
          WHERE {t}.row_hash <> excluded.row_hash OR {t}.deleted_at IS NOT NULL",
         values.join(", "),
         sets.join(", "),
-        t = T::TABLE,
+        t = T::table(),
         cols = col_list::<T>(),
     )
 }
 
 /// A plain multi-row INSERT (for rows known to be new: cheaper on SQLite).
 fn insert_sql<T: ActivityRecord>(rows: usize) -> String {
-    let n = T::COLS.len() + 1;
+    let n = T::cols().len() + 1;
     let values: Vec<String> = (0..rows)
         .map(|r| {
             let ph: Vec<String> = (0..n).map(|i| format!("${}", 2 + r * n + i)).collect();
@@ -334,7 +223,7 @@ fn insert_sql<T: ActivityRecord>(rows: usize) -> String {
         .collect();
     format!(
         "INSERT INTO {} ({}, row_hash, created_at, updated_at) VALUES {}",
-        T::TABLE,
+        T::table(),
         col_list::<T>(),
         values.join(", ")
     )
@@ -356,7 +245,7 @@ pub struct WriteCounts {
 
 /// Rows per statement: within SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 fn chunk_rows<T: ActivityRecord>() -> usize {
-    (20_000 / (T::COLS.len() + 1)).clamp(1, 1000)
+    (20_000 / (T::cols().len() + 1)).clamp(1, 1000)
 }
 
 /// Inserts or updates records (already validated and checked) with multi-row
@@ -372,7 +261,7 @@ pub fn write_many<T: ActivityRecord>(
     let empty = conn.query_i64(
         &format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) t",
-            T::TABLE
+            T::table()
         ),
         &[],
     )? == 0;
@@ -384,7 +273,7 @@ pub fn write_many<T: ActivityRecord>(
     let mut sorted: Vec<&T> = items.iter().collect();
     let rebuild = if empty && items.len() >= BULK_ROWS {
         sorted.sort_unstable_by(|a, b| a.id().cmp(b.id()));
-        drop_indexes(conn, T::TABLE)?
+        drop_indexes(conn, T::table())?
     } else {
         Vec::new()
     };
@@ -399,15 +288,20 @@ pub fn write_many<T: ActivityRecord>(
             let stored: std::collections::HashMap<String, (String, bool)> = conn
                 .query(
                     &format!(
-                        "SELECT id, row_hash, deleted_at IS NOT NULL FROM {} WHERE id IN ({})",
-                        T::TABLE,
+                        "SELECT id, row_hash, deleted_at IS NOT NULL AS deleted FROM {} WHERE id IN ({})",
+                        T::table(),
                         ph.join(", ")
                     ),
                     &ids,
                 )?
                 .into_iter()
-                .map(|r| (r.text(0), (r.text(1), r.bool(2))))
-                .collect();
+                .map(|r| {
+                    Ok((
+                        r.get::<String>("id")?,
+                        (r.get::<String>("row_hash")?, r.get::<bool>("deleted")?),
+                    ))
+                })
+                .collect::<Result<_>>()?;
             let mut new = Vec::new();
             let mut changed = Vec::new();
             for &item in chunk {
@@ -463,7 +357,10 @@ fn drop_indexes(conn: &mut Conn, table: &str) -> Result<Vec<String>> {
     };
     let mut create = Vec::new();
     for r in rows {
-        let (name, sql) = (r.text(0), r.text(1));
+        let (name, sql) = match conn.backend() {
+            Backend::Sqlite => (r.get::<String>("name")?, r.get::<String>("sql")?),
+            Backend::Postgres => (r.get::<String>("indexname")?, r.get::<String>("indexdef")?),
+        };
         conn.batch(&format!("DROP INDEX {name}"))?;
         create.push(sql);
     }
@@ -477,7 +374,7 @@ fn write_chunk<'a, T: ActivityRecord + 'a>(
     upsert: bool,
 ) -> Result<()> {
     let n = items.len();
-    let mut params = Vec::with_capacity(1 + n * (T::COLS.len() + 1));
+    let mut params = Vec::with_capacity(1 + n * (T::cols().len() + 1));
     params.push(Value::from(now));
     for item in items {
         values_with_hash(item, &mut params);
@@ -496,7 +393,7 @@ pub fn upsert<T: ActivityRecord>(conn: &mut Conn, item: &T, now: &str) -> Result
     let existed = conn.query_opt(
         &format!(
             "SELECT row_hash, deleted_at FROM {} WHERE id = $1",
-            T::TABLE
+            T::table()
         ),
         &[item.id().into()],
     )?;
@@ -506,7 +403,12 @@ pub fn upsert<T: ActivityRecord>(conn: &mut Conn, item: &T, now: &str) -> Result
     conn.execute(&upsert_sql::<T>(1), &params)?;
     Ok(match existed {
         None => Upserted::Inserted,
-        Some(r) if Value::Text(r.text(0)) == hash && r.opt_text(1).is_none() => Upserted::Unchanged,
+        Some(r)
+            if Value::Text(r.get::<String>("row_hash")?) == hash
+                && r.get::<Option<String>>("deleted_at")?.is_none() =>
+        {
+            Upserted::Unchanged
+        }
         Some(_) => Upserted::Updated,
     })
 }
@@ -517,24 +419,28 @@ pub fn upsert<T: ActivityRecord>(conn: &mut Conn, item: &T, now: &str) -> Result
 fn scoped_from<T: ActivityRecord>(scope: &Scope, p: &mut Vec<Value>) -> (String, String) {
     let mut w = String::new();
     if scope.role().is_none() {
-        return (format!("{} t", T::TABLE), w);
+        return (format!("{} t", T::table()), w);
     }
-    let from = match T::VIA {
-        Via::Facility(col) => {
+    let from = match T::register().scope {
+        ScopeRule::Facility(col) => {
             scope.push_sql(&mut w, p, "s.area_path", Some("s.id"));
-            format!("{} t JOIN facility s ON s.id = t.{col}", T::TABLE)
+            format!("{} t JOIN facility s ON s.id = t.{col}", T::table())
         }
-        Via::Person(col) => {
+        ScopeRule::Person(col) => {
             scope.push_sql(&mut w, p, "s.area_path", None);
-            format!("{} t JOIN person s ON s.id = t.{col}", T::TABLE)
+            format!("{} t JOIN person s ON s.id = t.{col}", T::table())
         }
-        Via::City => format!("{} t", T::TABLE),
+        ScopeRule::AreaPath(col) => {
+            scope.push_sql(&mut w, p, &format!("t.{col}"), None);
+            format!("{} t", T::table())
+        }
+        ScopeRule::City => format!("{} t", T::table()),
     };
     (from, w)
 }
 
 fn t_cols<T: ActivityRecord>() -> String {
-    T::COLS
+    T::cols()
         .iter()
         .map(|c| format!("t.{c}"))
         .collect::<Vec<_>>()
@@ -550,7 +456,7 @@ fn select_where<T: ActivityRecord>(
     params: &[Value],
     order: &str,
 ) -> Result<Vec<T>> {
-    scope.require(T::READ)?;
+    scope.require(T::read_perm())?;
     let mut p = params.to_vec();
     let (from, w) = scoped_from::<T>(scope, &mut p);
     conn.query(
@@ -571,9 +477,18 @@ pub fn get<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Resul
         .into_iter()
         .next()
         .ok_or_else(|| StoreError::NotFound {
-            what: T::TABLE,
+            what: T::table(),
             id: id.to_string(),
         })
+}
+
+/// Whether a record with this id, live or deleted, lies in the scope.
+pub fn get_any<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<bool> {
+    let mut p = vec![Value::from(id)];
+    let (from, w) = scoped_from::<T>(scope, &mut p);
+    Ok(conn
+        .query_opt(&format!("SELECT t.id FROM {from} WHERE t.id = $1{w}"), &p)?
+        .is_some())
 }
 
 /// Marks a record deleted. The activity registers are written by the
@@ -585,13 +500,13 @@ pub fn soft_delete<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) 
     let n = conn.execute(
         &format!(
             "UPDATE {} SET deleted_at = $1, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
-            T::TABLE
+            T::table()
         ),
         &[crate::now_rfc3339().into(), id.into()],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound {
-            what: T::TABLE,
+            what: T::table(),
             id: id.to_string(),
         });
     }
@@ -711,7 +626,7 @@ fn count_where<T: ActivityRecord>(
     cond: &str,
     params: &[Value],
 ) -> Result<i64> {
-    if !scope.can(T::READ) {
+    if !scope.can(T::read_perm()) {
         scope.require(Perm::Aggregates)?;
     }
     let mut p = params.to_vec();
@@ -796,7 +711,7 @@ pub fn for_each<T: ActivityRecord>(
     scope: &Scope,
     mut f: impl FnMut(&T) -> Result<()>,
 ) -> Result<usize> {
-    scope.require(T::READ)?;
+    scope.require(T::read_perm())?;
     let mut after = String::new();
     let mut n = 0;
     loop {
@@ -830,23 +745,6 @@ mod tests {
         let sql = insert_sql::<Residence>(2);
         assert!(
             sql.contains("($2, $3, $4, $5, $6, $7, $1, $1), ($8, $9, $10, $11, $12, $13, $1, $1)")
-        );
-        assert_eq!(
-            Residence::COLS.len(),
-            columns::columns(Residence::KIND).len()
-        );
-        assert_eq!(Staff::COLS.len(), columns::columns(Staff::KIND).len());
-        assert_eq!(
-            ServiceRecord::COLS.len(),
-            columns::columns(ServiceRecord::KIND).len()
-        );
-        assert_eq!(
-            Enrolment::COLS.len(),
-            columns::columns(Enrolment::KIND).len()
-        );
-        assert_eq!(
-            StudentCohort::COLS.len(),
-            columns::columns(StudentCohort::KIND).len()
         );
         assert!(upsert_sql::<Staff>(1).contains("WHERE staff.row_hash <> excluded.row_hash"));
     }

@@ -224,12 +224,22 @@ pub fn redact(
     snapshot: &str,
 ) -> Option<String> {
     let personal = personal_fields(entity);
+    // Declared registers say themselves which fields are personal (a field the
+    // declaration does not know is treated as personal).
+    let declared = laoxiao_model::columns::RecordKind::ALL
+        .iter()
+        .map(|k| k.register())
+        .find(|r| r.table == entity && !matches!(r.table, "person" | "facility" | "childcare_class"));
+    let is_personal = |name: &str| match declared {
+        Some(r) => r.field(name).is_none_or(|f| f.personal),
+        None => personal.contains(&name),
+    };
     let Ok(mut j) = serde_json::from_str::<serde_json::Value>(snapshot) else {
         return Some(serde_json::Value::String(REDACTED.into()).to_string());
     };
     let one = |obj: &mut serde_json::Map<String, serde_json::Value>| {
         for (name, v) in obj.iter_mut() {
-            if name == "id_number" || personal.contains(&name.as_str()) {
+            if name == "id_number" || is_personal(name) {
                 *v = field_digest(key, entity, entity_id, name, v);
             }
         }
@@ -711,10 +721,23 @@ mod tests {
         )
         .expect("json");
         assert!(f.contains("阳光院") && f.contains("40") && !f.contains("138"));
-        let other = redact(None, "staff", "S1", r#"{"name":"张三","rows":3}"#).expect("json");
+        let other = redact(None, "some_kind", "S1", r#"{"name":"张三","rows":3}"#).expect("json");
         assert!(
             !other.contains("张三") && other.contains("\"rows\":3"),
             "{other}"
+        );
+        // Declared registers: their personal fields hidden, the rest kept, and
+        // a field the declaration does not know hidden too.
+        let staff = redact(
+            None,
+            "staff",
+            "S1",
+            r#"{"name":"张三","role":"care_worker","extra":"x9"}"#,
+        )
+        .expect("json");
+        assert!(
+            !staff.contains("张三") && staff.contains("care_worker") && !staff.contains("x9"),
+            "{staff}"
         );
     }
 

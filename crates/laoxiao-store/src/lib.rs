@@ -15,6 +15,7 @@ pub mod io;
 pub mod migrate;
 pub mod people;
 pub mod record_view;
+pub mod registry;
 pub mod scope;
 pub mod tally;
 pub mod testdb;

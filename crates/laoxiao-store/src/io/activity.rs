@@ -135,7 +135,7 @@ impl Refs {
 
 /// A record kind's checks beyond its own fields.
 trait Checked: ActivityRecord {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError>;
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError>;
     /// The people the record names.
     fn person_ref(&self) -> Option<&str> {
         None
@@ -145,8 +145,8 @@ trait Checked: ActivityRecord {
 }
 
 impl Checked for Staff {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        Staff::validate(self, &store.checker(), today)
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        laoxiao_model::register::Record::validate(self, &store.checker(), today)
     }
     fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
         match refs.facility(&self.facility_id) {
@@ -176,8 +176,8 @@ impl Checked for Staff {
 }
 
 impl Checked for ServiceRecord {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        ServiceRecord::validate(self, &store.checker(), today)
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        laoxiao_model::register::Record::validate(self, &store.checker(), today)
     }
     fn person_ref(&self) -> Option<&str> {
         Some(&self.person_id)
@@ -202,8 +202,8 @@ impl Checked for ServiceRecord {
 }
 
 impl Checked for Enrolment {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        Enrolment::validate(self, &store.checker(), today)
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        laoxiao_model::register::Record::validate(self, &store.checker(), today)
     }
     fn person_ref(&self) -> Option<&str> {
         Some(&self.infant_id)
@@ -243,8 +243,8 @@ impl Checked for Enrolment {
 }
 
 impl Checked for Residence {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        Residence::validate(self, &store.checker(), today)
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        laoxiao_model::register::Record::validate(self, &store.checker(), today)
     }
     fn person_ref(&self) -> Option<&str> {
         Some(&self.person_id)
@@ -271,8 +271,8 @@ impl Checked for Residence {
 }
 
 impl Checked for StudentCohort {
-    fn validate(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        StudentCohort::validate(self, &store.checker(), today)
+    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
+        laoxiao_model::register::Record::validate(self, &store.checker(), today)
     }
     fn check_refs(&self, _refs: &Refs) -> Vec<(&'static str, String)> {
         Vec::new()
@@ -289,7 +289,7 @@ fn check<'a, T: Checked + 'a>(
 ) {
     let mut seen = Seen::default();
     for (row, x) in items {
-        errs.fields(row, x.validate(store, today));
+        errs.fields(row, x.check_all(store, today));
         if let Some(first) = seen.first(x.id(), row) {
             errs.push(
                 row,
@@ -457,7 +457,7 @@ fn numbered<T>(items: &[T]) -> impl Iterator<Item = (usize, &T)> {
 }
 
 /// Cells of every live record of an activity `kind` in the scope, in id
-/// order. Needs the kind's export permission ([`ActivityRecord::EXPORT`]);
+/// order. Needs the kind's export permission ([`ActivityRecord::export_perm`]);
 /// every export is audited, like an export of people.
 pub(crate) fn for_each_row(
     store: &Store,
@@ -470,7 +470,7 @@ pub(crate) fn for_each_row(
         scope: &Scope,
         f: &mut impl FnMut(Vec<String>) -> Result<()>,
     ) -> Result<usize> {
-        scope.require(T::EXPORT)?;
+        scope.require(T::export_perm())?;
         activity::for_each::<T>(conn, scope, |x| f(x.cells()))
     }
     let mut conn = store.conn()?;

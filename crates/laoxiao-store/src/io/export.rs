@@ -227,7 +227,11 @@ impl AsRef<[u8]> for CsvCell<'_> {
 /// not a formula), any other text neutralised against formula injection.
 fn csv_cell<'a>(c: &Column, v: &'a str) -> std::borrow::Cow<'a, str> {
     match c.ty {
-        ColType::Int | ColType::Decimal if v.parse::<f64>().is_ok() => v.into(),
+        ColType::Int(_) | ColType::Money(_) | ColType::Decimal { .. }
+            if v.parse::<f64>().is_ok() =>
+        {
+            v.into()
+        }
         _ => neutralise(v),
     }
 }
@@ -247,7 +251,8 @@ fn write_xlsx_row(
             continue;
         }
         match c.ty {
-            ColType::Int | ColType::Decimal => match v.parse::<f64>() {
+            ColType::Int(_) | ColType::Money(_) | ColType::Decimal { .. } => match v.parse::<f64>()
+            {
                 Ok(x) => sheet.write_number(row, col, x)?,
                 Err(_) => sheet.write_string(row, col, neutralise(v))?,
             },
@@ -278,25 +283,23 @@ fn localise(cols: &[Column], cells: Vec<String>, lang: HeaderLang) -> Vec<String
                 Some(false) => "否".to_string(),
                 None => v,
             },
-            ColType::Enum(values) => label(values(), &v).unwrap_or(v),
-            ColType::EnumList(values) => {
-                let all = values();
-                v.split(';')
-                    .filter(|p| !p.is_empty())
-                    .map(|p| label(all.clone(), p).unwrap_or_else(|| p.to_string()))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            }
+            ColType::Enum(values) => label(values, &v).unwrap_or(v),
+            ColType::EnumList(values) => v
+                .split(';')
+                .filter(|p| !p.is_empty())
+                .map(|p| label(values, p).unwrap_or_else(|| p.to_string()))
+                .collect::<Vec<_>>()
+                .join("、"),
             _ => v,
         })
         .collect()
 }
 
-fn label(values: Vec<(&'static str, &'static str)>, code: &str) -> Option<String> {
+fn label(values: &[laoxiao_model::register::EnumValue], code: &str) -> Option<String> {
     values
-        .into_iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, zh)| zh.to_string())
+        .iter()
+        .find(|e| e.code == code)
+        .map(|e| e.zh.to_string())
 }
 
 /// Cells of every live record of `kind`, in id order, with coordinates at full

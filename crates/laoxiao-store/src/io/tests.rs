@@ -807,10 +807,10 @@ fn filled_templates_import() {
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default();
                     match c.ty {
-                        columns::ColType::Enum(values) => values()
+                        columns::ColType::Enum(values) => values
                             .iter()
-                            .find(|(code, _)| *code == v)
-                            .map(|(_, zh)| zh.to_string())
+                            .find(|e| e.code == v)
+                            .map(|e| e.zh.to_string())
                             .unwrap_or(v),
                         columns::ColType::Bool if v == "true" => "是".into(),
                         columns::ColType::Bool if v == "false" => "否".into(),

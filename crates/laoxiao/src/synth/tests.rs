@@ -2,6 +2,7 @@
 //! laoxiao synth::tests::scale_one_report -- --ignored --nocapture`) prints the
 //! figures quoted in docs/synthetic-city.md.
 
+use laoxiao_model::register::Record as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
