@@ -255,6 +255,7 @@ const INFANT_COLUMNS: &[Column] = &[
 /// The register of the facilities (设施).
 pub static FACILITIES: Register = Register {
     key: "facilities",
+    paths: crate::register_paths!("facilities"),
     table: "facility",
     zh: "设施",
     en: "Facilities",
@@ -265,6 +266,7 @@ pub static FACILITIES: Register = Register {
 /// The register of childcare classes (托育班级).
 pub static CLASSES: Register = Register {
     key: "classes",
+    paths: crate::register_paths!("classes"),
     table: "childcare_class",
     zh: "托育班级",
     en: "Childcare classes",
@@ -275,6 +277,7 @@ pub static CLASSES: Register = Register {
 /// The register of elderly people (老年人).
 pub static ELDERLY: Register = Register {
     key: "elderly",
+    paths: crate::register_paths!("elderly"),
     table: "person",
     zh: "老年人",
     en: "Elderly people",
@@ -285,6 +288,7 @@ pub static ELDERLY: Register = Register {
 /// The register of infants (婴幼儿).
 pub static INFANTS: Register = Register {
     key: "infants",
+    paths: crate::register_paths!("infants"),
     table: "person",
     zh: "婴幼儿",
     en: "Infants",

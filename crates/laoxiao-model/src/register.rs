@@ -305,6 +305,30 @@ pub struct Register {
     pub domain: Domain,
     /// Fields in file and struct order; the first is the id.
     pub fields: &'static [Field],
+    /// Where it is served: API collection and item, console list and item.
+    pub paths: Paths,
+}
+
+/// A register's routes (`{id}` is the record's id).
+#[derive(Debug, Clone, Copy)]
+pub struct Paths {
+    pub api: &'static str,
+    pub api_item: &'static str,
+    pub console: &'static str,
+    pub console_item: &'static str,
+}
+
+/// The routes of the register `key`, at compile time.
+#[macro_export]
+macro_rules! register_paths {
+    ($key:literal) => {
+        $crate::register::Paths {
+            api: concat!("/api/", $key),
+            api_item: concat!("/api/", $key, "/{id}"),
+            console: concat!("/console/", $key),
+            console_item: concat!("/console/", $key, "/{id}"),
+        }
+    };
 }
 
 impl Register {
@@ -316,6 +340,16 @@ impl Register {
     /// The id field (the first).
     pub fn id_field(&self) -> &'static Field {
         &self.fields[0]
+    }
+
+    /// `GET/POST` path of the API.
+    pub fn api_collection(&self) -> &'static str {
+        self.paths.api
+    }
+
+    /// `GET/PUT/DELETE` path of one record in the API.
+    pub fn api_item(&self) -> &'static str {
+        self.paths.api_item
     }
 
     /// True when any field is personal data.
@@ -446,7 +480,11 @@ pub trait Record:
     Rules + Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static
 {
     /// The declaration.
-    fn register() -> &'static Register;
+    const REGISTER: &'static Register;
+    /// The declaration (as a function, for generic code).
+    fn register() -> &'static Register {
+        Self::REGISTER
+    }
     /// The record's id.
     fn id(&self) -> &str;
     /// The cells, in field order.
@@ -650,15 +688,14 @@ macro_rules! register {
             en: $en,
             scope: $scope,
             domain: $domain,
+            paths: $crate::register_paths!($key),
             fields: &[
                 $( $crate::register::Field::$ctor(stringify!($f), $($a),*) $( . $m ( $($ma),* ) )* ),+
             ],
         };
 
         impl $crate::register::Record for $name {
-            fn register() -> &'static $crate::register::Register {
-                &$reg
-            }
+            const REGISTER: &'static $crate::register::Register = &$reg;
             fn id(&self) -> &str {
                 $crate::__first_field_str!(self; $($f),+)
             }

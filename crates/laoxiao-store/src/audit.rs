@@ -229,7 +229,9 @@ pub fn redact(
     let declared = laoxiao_model::columns::RecordKind::ALL
         .iter()
         .map(|k| k.register())
-        .find(|r| r.table == entity && !matches!(r.table, "person" | "facility" | "childcare_class"));
+        .find(|r| {
+            r.table == entity && !matches!(r.table, "person" | "facility" | "childcare_class")
+        });
     let is_personal = |name: &str| match declared {
         Some(r) => r.field(name).is_none_or(|f| f.personal),
         None => personal.contains(&name),

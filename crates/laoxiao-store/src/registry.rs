@@ -100,7 +100,10 @@ pub struct ListPage<T> {
 
 /// The `FROM` of a scoped read (the table is `t`, the scoping parent `s`),
 /// the scope's conditions and the area-path column an area filter uses.
-fn scoped<T: ActivityRecord>(scope: &Scope, p: &mut Vec<Value>) -> (String, String, Option<&'static str>) {
+fn scoped<T: ActivityRecord>(
+    scope: &Scope,
+    p: &mut Vec<Value>,
+) -> (String, String, Option<&'static str>) {
     let mut w = String::new();
     let table = T::table();
     match T::register().scope {
@@ -212,7 +215,11 @@ fn conditions<T: ActivityRecord>(
 }
 
 /// A page of live records in the scope matching the query, with the count.
-pub fn list<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, q: &ListQuery) -> Result<ListPage<T>> {
+pub fn list<T: ActivityRecord>(
+    conn: &mut Conn,
+    scope: &Scope,
+    q: &ListQuery,
+) -> Result<ListPage<T>> {
     scope.require(T::read_perm())?;
     let limit = q.limit.clamp(1, MAX_LIMIT);
     let mut p = Vec::new();
@@ -369,7 +376,9 @@ fn ref_problem(conn: &mut Conn, scope: &Scope, target: &str, id: &str) -> Result
     Ok(if conn.query_opt(&sql, &p)?.is_some() {
         None
     } else {
-        Some(format!("{id:?} is not on the {target} register in your area"))
+        Some(format!(
+            "{id:?} is not on the {target} register in your area"
+        ))
     })
 }
 
@@ -378,7 +387,10 @@ fn ref_problem(conn: &mut Conn, scope: &Scope, target: &str, id: &str) -> Result
 /// answer does not reveal a record the caller may not see.
 fn check_id_free<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
     let taken = conn
-        .query_opt(&format!("SELECT id FROM {} WHERE id = $1", T::table()), &[id.into()])?
+        .query_opt(
+            &format!("SELECT id FROM {} WHERE id = $1", T::table()),
+            &[id.into()],
+        )?
         .is_some();
     if !taken {
         return Ok(());

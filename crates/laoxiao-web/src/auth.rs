@@ -191,6 +191,24 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         .iter()
         .find(|(rm, rp, _)| *rm == m && *rp == path)
         .map(|r| r.2)
+        .or_else(|| {
+            crate::registers::routes()
+                .into_iter()
+                .find(|(rm, rp, _)| *rm == m && *rp == path)
+                .map(|r| Access::Perm(r.2))
+        })
+}
+
+/// Every declared route: [`ROUTES`] and the generic registers' routes (from
+/// their declarations), as (method, route template, access).
+pub fn policy() -> Vec<(&'static str, &'static str, Access)> {
+    let mut out = ROUTES.to_vec();
+    out.extend(
+        crate::registers::routes()
+            .into_iter()
+            .map(|(m, p, perm)| (m, p, Access::Perm(perm))),
+    );
+    out
 }
 
 /// The caller of a request, as the middleware found it.
@@ -343,7 +361,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         return CURRENT.scope(auth, next.run(req)).await;
     };
     let Some(access) = access(req.method(), &route) else {
-        if ROUTES.iter().any(|(_, p, _)| *p == route) {
+        if policy().iter().any(|(_, p, _)| *p == route) {
             // A declared path with another method: 405, never an undeclared handler.
             return if api {
                 ApiError::MethodNotAllowed(req.method().clone()).into_response()
@@ -516,7 +534,7 @@ mod tests {
     #[test]
     fn every_route_is_declared_once() {
         let mut seen = std::collections::HashSet::new();
-        for (m, p, _) in ROUTES {
+        for (m, p, _) in policy() {
             assert!(seen.insert((m, p)), "{m} {p} twice");
         }
         assert_eq!(access(&Method::HEAD, "/api/health"), Some(Access::Public));

@@ -21,6 +21,7 @@ pub mod facilities;
 pub mod health;
 pub mod openapi;
 pub mod people;
+pub mod registers;
 pub mod schema;
 pub mod transfers;
 
@@ -115,7 +116,11 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers/{id}/approve", post(transfers::approve))
         .route("/transfers/{id}/refuse", post(transfers::refuse))
         .route("/transfers/{id}/withdraw", post(transfers::withdraw))
-        .route("/people/{id}/views", get(audit::person_views))
+        .route("/people/{id}/views", get(audit::person_views));
+    // The declared registers' routes, from their declarations.
+    let api = registers::REGISTERS
+        .iter()
+        .fold(api, |r, reg| (reg.mount)(r))
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(limit))

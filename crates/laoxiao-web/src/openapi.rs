@@ -166,7 +166,10 @@ impl utoipa::Modify for CommonResponses {
 
 /// The document (its version is the crate's).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    use utoipa::Modify as _;
+    let mut doc = ApiDoc::openapi();
+    RegisterPaths.modify(&mut doc);
+    doc
 }
 
 /// This OpenAPI document.
@@ -179,4 +182,231 @@ pub fn document() -> utoipa::openapi::OpenApi {
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
+}
+
+/// The paths and schemas of the declared registers, from their declarations:
+/// each field's type, bounds, format and enumeration, and every status the
+/// generic handlers answer (crate::registers).
+fn register_parts() -> (serde_json::Value, serde_json::Value) {
+    use laoxiao_model::register::FieldType;
+    use serde_json::json;
+    let mut paths = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
+    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+    for api in crate::registers::REGISTERS {
+        let reg = api.register;
+        let name: String = reg
+            .key
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut props = serde_json::Map::new();
+        let mut required = Vec::new();
+        let mut params = vec![
+            json!({"name": "limit", "in": "query", "required": false, "description": "Page size (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": laoxiao_store::registry::MAX_LIMIT}}),
+            json!({"name": "after", "in": "query", "required": false, "description": "The `next` cursor of the previous page.", "schema": {"type": "string", "minLength": 1, "maxLength": 600}}),
+            json!({"name": "order", "in": "query", "required": false, "schema": {"type": "string", "enum": ["asc", "desc"]}}),
+        ];
+        let sortable: Vec<&str> = reg
+            .fields
+            .iter()
+            .filter(|f| crate::registers::sortable(f))
+            .map(|f| f.key)
+            .collect();
+        params.push(json!({"name": "sort", "in": "query", "required": false, "description": "Sort field (then id).", "schema": {"type": "string", "enum": sortable}}));
+        if reg.fields.iter().any(|f| f.search) {
+            params.push(json!({"name": "q", "in": "query", "required": false, "description": "Prefix of a searchable field.", "schema": {"type": "string", "minLength": 1, "maxLength": 50}}));
+        }
+        if reg.scope != laoxiao_model::register::ScopeRule::City {
+            params.push(json!({"name": "area", "in": "query", "required": false, "description": "Only records in this area (code); within the caller's scope.", "schema": {"type": "string", "pattern": "^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"}}));
+        }
+        for f in reg.fields {
+            let base = match f.ty {
+                FieldType::Text | FieldType::Ref(_) => {
+                    json!({"type": "string", "minLength": 1, "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
+                }
+                FieldType::Note => {
+                    json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_NOTE_CHARS})
+                }
+                FieldType::Int(b) => {
+                    json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max})
+                }
+                FieldType::Money(b) => {
+                    json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max, "description": "fen (分)"})
+                }
+                FieldType::Decimal { min, max } => {
+                    json!({"type": "number", "minimum": min, "maximum": max})
+                }
+                FieldType::Date => json!({"type": "string", "format": "date"}),
+                FieldType::Bool => json!({"type": "boolean"}),
+                FieldType::Enum(v) => {
+                    json!({"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()})
+                }
+                FieldType::EnumList(v) => {
+                    json!({"type": "array", "items": {"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()}})
+                }
+                FieldType::Area => json!({"type": "string", "pattern": "^[0-9]{9}([0-9]{3})?$"}),
+                FieldType::IdNumber => json!({"type": "string", "pattern": "^[0-9]{17}[0-9X]$"}),
+            };
+            let mut s = base.clone();
+            if let Some(o) = s.as_object_mut() {
+                let mut d = format!("{} / {}", f.label_zh, f.en);
+                if f.personal {
+                    d.push_str(" (personal: masked in lists)");
+                }
+                if let Some(prev) = o.get("description").and_then(|v| v.as_str()) {
+                    d = format!("{d}; {prev}");
+                }
+                o.insert("description".into(), d.into());
+            }
+            if f.required {
+                required.push(f.key);
+            } else {
+                s = json!({"oneOf": [s, {"type": "null"}]});
+            }
+            props.insert(f.key.into(), s);
+            if f.filter {
+                match f.ty {
+                    FieldType::Date | FieldType::Int(_) => {
+                        for end in ["from", "to"] {
+                            params.push(json!({"name": format!("{}_{end}", f.key), "in": "query", "required": false, "description": format!("{} {end} (inclusive)", f.en), "schema": base}));
+                        }
+                    }
+                    _ => params.push(
+                        json!({"name": f.key, "in": "query", "required": false, "schema": base}),
+                    ),
+                }
+            }
+        }
+        let full = json!({"type": "object", "description": format!("{} ({}). Cross-field rules (dates in order, certificates, graduates at most enrolled …) are checked on write and answered with 422.", reg.en, reg.zh), "properties": props, "required": required, "additionalProperties": false});
+        let mut input = full.clone();
+        if let Some(o) = input.as_object_mut() {
+            o.insert(
+                "required".into(),
+                json!(required.iter().filter(|k| **k != "id").collect::<Vec<_>>()),
+            );
+            o.insert("description".into(), json!(format!("A new {} record: leave `id` out to have one assigned (only city-level accounts choose ids).", reg.en)));
+        }
+        let page = json!({"type": "object", "required": ["items", "next", "total", "total_exact"], "properties": {
+            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
+            "next": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+            "total": {"type": "integer", "minimum": 0, "maximum": laoxiao_store::registry::COUNT_CAP},
+            "total_exact": {"type": "boolean", "description": "false: more than `total`"}}});
+        schemas.insert(name.clone(), full);
+        schemas.insert(format!("{name}Input"), input);
+        schemas.insert(format!("{name}Page"), page);
+        let tag = [reg.key];
+        let body = |schema: &str| json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        let ok = |schema: &str, d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 500}});
+        paths.insert(reg.api_collection().into(), json!({
+            "get": {"tags": tag, "operationId": format!("list_{}", reg.key), "summary": format!("{} ({}) in the caller's scope", reg.en, reg.zh), "parameters": params,
+                    "responses": {"200": ok(&format!("{name}Page"), "A page"), "400": err("A query parameter that is unknown or does not parse (`invalid_query`)")}},
+            "post": {"tags": tag, "operationId": format!("create_{}", reg.key), "requestBody": body(&format!("{name}Input")),
+                     "responses": {"201": ok(&name, "Created"), "409": err("The id is taken (`conflict`)"), "422": err("A field or rule failed, or a reference is not on the register in the caller's area (`validation_failed`)")}},
+        }));
+        paths.insert(reg.api_item().into(), json!({
+            "get": {"tags": tag, "operationId": format!("get_{}", reg.key), "parameters": [id_param], "responses": {"200": ok(&name, "The record (a full read of personal fields is audited)"), "404": err("Not found in the caller's scope (`not_found`)")}},
+            "put": {"tags": tag, "operationId": format!("update_{}", reg.key), "parameters": [id_param], "requestBody": body(&format!("{name}Input")),
+                    "responses": {"200": ok(&name, "Updated"), "404": err("Not found in the caller's scope (`not_found`)"), "422": err("A field or rule failed (`validation_failed`)")}},
+            "delete": {"tags": tag, "operationId": format!("delete_{}", reg.key), "parameters": [id_param], "responses": {"204": {"description": "Deleted"}, "404": err("Not found in the caller's scope (`not_found`)")}},
+        }));
+    }
+    (
+        serde_json::Value::Object(paths),
+        serde_json::Value::Object(schemas),
+    )
+}
+
+/// Adds the declared registers to the document, then the common answers.
+struct RegisterPaths;
+
+impl utoipa::Modify for RegisterPaths {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let (paths, schemas) = register_parts();
+        if let serde_json::Value::Object(paths) = paths {
+            for (p, item) in paths {
+                match serde_json::from_value::<utoipa::openapi::PathItem>(item) {
+                    Ok(item) => {
+                        doc.paths.paths.insert(p, item);
+                    }
+                    Err(e) => tracing::error!(path = %p, "register path not representable: {e}"),
+                }
+            }
+        }
+        let components = doc.components.get_or_insert_with(Default::default);
+        if let serde_json::Value::Object(schemas) = schemas {
+            for (n, s) in schemas {
+                match serde_json::from_value::<
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                >(s)
+                {
+                    Ok(s) => {
+                        components.schemas.insert(n, s);
+                    }
+                    Err(e) => {
+                        tracing::error!(schema = %n, "register schema not representable: {e}")
+                    }
+                }
+            }
+        }
+        if let Some(tags) = doc.tags.as_mut() {
+            for api in crate::registers::REGISTERS {
+                let r = api.register;
+                let mut t = utoipa::openapi::tag::Tag::new(r.key);
+                t.description = Some(format!("{}: {} (declared register)", r.zh, r.en));
+                tags.push(t);
+            }
+        }
+        CommonResponses.modify(doc);
+    }
+}
+
+#[cfg(test)]
+mod register_tests {
+    use super::*;
+
+    /// Every declared register is in the document with its paths, schemas and
+    /// the bounds of its fields.
+    #[test]
+    fn every_register_is_documented() {
+        let (paths, schemas) = register_parts();
+        for (p, item) in paths.as_object().expect("paths") {
+            if let Err(e) = serde_json::from_value::<utoipa::openapi::PathItem>(item.clone()) {
+                panic!("{p}: {e}");
+            }
+        }
+        for (n, s) in schemas.as_object().expect("schemas") {
+            if let Err(e) = serde_json::from_value::<
+                utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+            >(s.clone())
+            {
+                panic!("{n}: {e}");
+            }
+        }
+        let doc = serde_json::to_value(document()).expect("json");
+        for api in crate::registers::REGISTERS {
+            let r = api.register;
+            for p in [r.api_collection(), r.api_item()] {
+                assert!(doc["paths"][p].is_object(), "{p} missing");
+            }
+            let list = &doc["paths"][r.api_collection()]["get"];
+            assert!(list["responses"]["401"].is_object(), "{}: 401", r.key);
+        }
+        let cohort = &doc["components"]["schemas"]["StudentCohorts"]["properties"];
+        assert_eq!(cohort["enrolled"]["maximum"], 100_000);
+        assert_eq!(cohort["intake_year"]["minimum"], 1950);
+        let staff = &doc["components"]["schemas"]["Staff"];
+        assert_eq!(staff["additionalProperties"], false);
+        assert!(
+            staff["properties"]["role"]["enum"]
+                .as_array()
+                .is_some_and(|v| v.len() == 6)
+        );
+    }
 }

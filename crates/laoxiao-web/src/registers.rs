@@ -1,0 +1,351 @@
+//! The JSON API of every declared register, generated from its declaration:
+//! `GET/POST /api/{key}` (list with filters, search, sort, keyset pages and a
+//! count; create) and `GET/PUT/DELETE /api/{key}/{id}`. Filters, bounds and
+//! enumerations are the declaration's; the store applies the scope rule and
+//! writes each change with its audit entry in one transaction. Personal fields
+//! are masked in lists; a full read of a record with personal fields is audited.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::LOCATION;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use laoxiao_model::FieldError;
+use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use laoxiao_model::register::{Field, FieldType, Register, mask_text, parse_cell};
+use laoxiao_store::activity::{ActivityRecord, cell_value, read_perm, write_perm};
+use laoxiao_store::registry::{self, Cursor, Filter, ListQuery, MAX_LIMIT};
+use laoxiao_store::{Perm, Reference, Scope};
+use serde_json::{Map, Value as Json_};
+
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, QueryPairs, parse_json};
+use crate::{AppState, blocking, encode_segment};
+
+/// A register served by the generic API and console.
+#[derive(Clone, Copy)]
+pub struct RegisterApi {
+    pub register: &'static Register,
+    /// Adds the register's API routes to a router nested under `/api`.
+    pub mount: fn(Router<AppState>) -> Router<AppState>,
+}
+
+impl std::fmt::Debug for RegisterApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.register.key)
+    }
+}
+
+const fn api<T: ActivityRecord>() -> RegisterApi {
+    RegisterApi {
+        register: <T as laoxiao_model::register::Record>::REGISTER,
+        mount: mount::<T>,
+    }
+}
+
+/// The registers on the generic API, in console order.
+pub const REGISTERS: &[RegisterApi] = &[
+    api::<Staff>(),
+    api::<ServiceRecord>(),
+    api::<Enrolment>(),
+    api::<Residence>(),
+    api::<StudentCohort>(),
+];
+
+/// The register with this key, if it is on the generic API.
+pub fn by_key(key: &str) -> Option<&'static RegisterApi> {
+    REGISTERS.iter().find(|r| r.register.key == key)
+}
+
+fn mount<T: ActivityRecord>(r: Router<AppState>) -> Router<AppState> {
+    let reg = <T as laoxiao_model::register::Record>::REGISTER;
+    r.route(&reg.api_collection()[4..], get(list::<T>).post(create::<T>))
+        .route(
+            &reg.api_item()[4..],
+            get(read::<T>).put(update::<T>).delete(remove::<T>),
+        )
+}
+
+/// The routes of the generic registers with their access, for the policy table.
+pub fn routes() -> Vec<(&'static str, &'static str, Perm)> {
+    let mut out = Vec::new();
+    for a in REGISTERS {
+        let r = a.register;
+        out.push(("GET", r.api_collection(), read_perm(r)));
+        out.push(("POST", r.api_collection(), write_perm(r)));
+        out.push(("GET", r.api_item(), read_perm(r)));
+        out.push(("PUT", r.api_item(), write_perm(r)));
+        out.push(("DELETE", r.api_item(), write_perm(r)));
+    }
+    out
+}
+
+/// The fields a list may be sorted by: required, not personal.
+pub fn sortable(f: &Field) -> bool {
+    f.required && !f.personal && !matches!(f.ty, FieldType::EnumList(_) | FieldType::Note)
+}
+
+/// Reads a list request from the query string against the declaration.
+pub fn list_query(
+    reg: &'static Register,
+    uri: &Uri,
+    reference: &Reference,
+) -> Result<ListQuery, ApiError> {
+    let mut q = QueryPairs::from_uri(uri)?;
+    let mut errs = Vec::new();
+    let mut out = ListQuery {
+        limit: 50,
+        ..ListQuery::default()
+    };
+    if let Some(n) = q.take::<u32>("limit") {
+        if (1..=MAX_LIMIT as u32).contains(&n) {
+            out.limit = n as usize;
+        } else {
+            errs.push(FieldError::new(
+                "limit",
+                format!("must be from 1 to {MAX_LIMIT}"),
+            ));
+        }
+    }
+    if let Some(c) = q.take::<String>("after") {
+        match Cursor::decode(&c) {
+            Some(c) => out.after = Some(c),
+            None => errs.push(FieldError::new(
+                "after",
+                "not a cursor from a previous page's next",
+            )),
+        }
+    }
+    if let Some(s) = q.take::<String>("sort") {
+        match reg.field(&s).filter(|f| sortable(f)) {
+            Some(f) if f.key == "id" => {}
+            Some(f) => out.sort = Some(f),
+            None => {
+                let keys: Vec<&str> = reg
+                    .fields
+                    .iter()
+                    .filter(|f| sortable(f))
+                    .map(|f| f.key)
+                    .collect();
+                errs.push(FieldError::new(
+                    "sort",
+                    format!("expected one of: {}", keys.join(", ")),
+                ));
+            }
+        }
+    }
+    if let Some(o) = q.take::<String>("order") {
+        match o.as_str() {
+            "asc" => {}
+            "desc" => out.desc = true,
+            _ => errs.push(FieldError::new("order", "expected asc or desc")),
+        }
+    }
+    if let Some(text) = q.take::<String>("q") {
+        if text.chars().count() > 50 {
+            errs.push(FieldError::new("q", "at most 50 characters"));
+        } else {
+            out.search = Some(text);
+        }
+    }
+    if let Some(code) = q.take::<String>("area") {
+        match reference.areas.get(&code) {
+            Some(a) => out.area_path = Some(a.path.clone()),
+            None => errs.push(FieldError::new(
+                "area",
+                format!("{code:?} is not an area of the city"),
+            )),
+        }
+    }
+    for f in reg.fields.iter().filter(|f| f.filter) {
+        match f.ty {
+            FieldType::Date | FieldType::Int(_) => {
+                let lo = range_end(&mut q, f, "from", &mut errs);
+                let hi = range_end(&mut q, f, "to", &mut errs);
+                if lo.is_some() || hi.is_some() {
+                    out.filters.push(Filter::Range(f, lo, hi));
+                }
+            }
+            _ => {
+                if let Some(v) = q.take::<String>(f.key) {
+                    match parse_cell(f, &v) {
+                        Ok(c) => out.filters.push(Filter::Eq(f, cell_value(f, c))),
+                        Err(e) => errs.push(FieldError::new(f.key, e)),
+                    }
+                }
+            }
+        }
+    }
+    let unknown = q.finish();
+    match (errs.is_empty(), unknown) {
+        (true, Ok(())) => Ok(out),
+        (_, Err(ApiError::InvalidQuery(mut more))) => {
+            errs.append(&mut more);
+            Err(ApiError::InvalidQuery(errs))
+        }
+        (_, _) => Err(ApiError::InvalidQuery(errs)),
+    }
+}
+
+fn range_end(
+    q: &mut QueryPairs,
+    f: &'static Field,
+    end: &str,
+    errs: &mut Vec<FieldError>,
+) -> Option<laoxiao_store::Value> {
+    let name = format!("{}_{end}", f.key);
+    let v = q.take::<String>(&name)?;
+    match parse_cell(f, &v) {
+        Ok(c) => Some(cell_value(f, c)),
+        Err(e) => {
+            errs.push(FieldError::new(name, e));
+            None
+        }
+    }
+}
+
+/// A record as JSON, its personal fields masked (text keeps its first
+/// character; anything else is left out as `null`).
+pub fn masked<T: ActivityRecord>(x: &T) -> Result<Json_, ApiError> {
+    let mut v = serde_json::to_value(x).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(o) = v.as_object_mut() {
+        for f in T::REGISTER.fields.iter().filter(|f| f.personal) {
+            if let Some(slot) = o.get_mut(f.key) {
+                *slot = match slot {
+                    Json_::String(s) if !matches!(f.ty, FieldType::Enum(_) | FieldType::Note) => {
+                        Json_::String(mask_text(s))
+                    }
+                    _ => Json_::Null,
+                };
+            }
+        }
+    }
+    Ok(v)
+}
+
+async fn list<T: ActivityRecord>(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
+    let page = blocking(&state, move |c, r| {
+        let q = list_query(T::REGISTER, &uri, r)?;
+        Ok(registry::list::<T>(c, &scope, &q)?)
+    })
+    .await?;
+    let items = page
+        .items
+        .iter()
+        .map(masked)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut body = Map::new();
+    body.insert("items".into(), Json_::Array(items));
+    body.insert("next".into(), page.next.map_or(Json_::Null, Json_::String));
+    body.insert("total".into(), page.total.into());
+    body.insert("total_exact".into(), page.total_exact.into());
+    Ok(Json(Json_::Object(body)).into_response())
+}
+
+async fn read<T: ActivityRecord>(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
+    let x = blocking(&state, move |c, _| Ok(registry::get::<T>(c, &scope, &id)?)).await?;
+    Ok(Json(x).into_response())
+}
+
+/// The body as a record: `id` assigned when left out (only city-wide callers
+/// choose ids, as for facilities), or taken from the path on update.
+fn body_record<T: ActivityRecord>(
+    bytes: &[u8],
+    scope: &Scope,
+    path_id: Option<&str>,
+) -> Result<T, ApiError> {
+    let mut v: Map<String, Json_> = parse_json(bytes)?;
+    let given = v
+        .get("id")
+        .and_then(Json_::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let id = match (path_id, given) {
+        (Some(p), Some(g)) if p != g => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "id",
+                format!("{g:?} differs from the id in the path"),
+            )]));
+        }
+        (Some(p), _) => p.to_string(),
+        (None, Some(_)) if !scope.is_city_wide() => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "id",
+                "only city-level accounts choose ids; leave id out to have one assigned",
+            )]));
+        }
+        (None, Some(g)) => g,
+        (None, None) => registry::new_id(T::REGISTER),
+    };
+    v.insert("id".into(), Json_::String(id));
+    serde_json::from_value(Json_::Object(v)).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).unwrap_or("body").to_string();
+        ApiError::invalid(vec![FieldError::new(field, msg)])
+    })
+}
+
+async fn create<T: ActivityRecord>(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<Map<String, Json_>>,
+) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let x: T = body_record(&bytes, &scope, None)?;
+    let today = chrono::Local::now().date_naive();
+    let x = blocking(&state, move |c, r| {
+        Ok(registry::create::<T>(c, &r.checker(), &scope, &x, today)?)
+    })
+    .await?;
+    let location = format!(
+        "{}/{}",
+        T::REGISTER.api_collection(),
+        encode_segment(x.id())
+    );
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(x)).into_response())
+}
+
+async fn update<T: ActivityRecord>(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiPath(id): ApiPath<String>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<Map<String, Json_>>,
+) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let x: T = body_record(&bytes, &scope, Some(&id))?;
+    let today = chrono::Local::now().date_naive();
+    let x = blocking(&state, move |c, r| {
+        Ok(registry::update::<T>(c, &r.checker(), &scope, &x, today)?)
+    })
+    .await?;
+    Ok(Json(x).into_response())
+}
+
+async fn remove<T: ActivityRecord>(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let scope = ctx.scope()?;
+    blocking(&state, move |c, _| {
+        Ok(registry::delete::<T>(c, &scope, &id)?)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
