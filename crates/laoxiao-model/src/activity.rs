@@ -167,7 +167,7 @@ crate::register! {
     }
     fields {
         id: String = id(),
-        infant_id: String = reference("婴幼儿编号", "Infant", "people").required().filter(),
+        infant_id: String = reference("婴幼儿编号", "Infant", "infants").required().filter(),
         facility_id: String = reference("托育机构编号", "Childcare facility", "facilities").required().filter(),
         /// The class, when the facility has classes on the register.
         #[serde(default)]
@@ -195,7 +195,7 @@ crate::register! {
     }
     fields {
         id: String = id(),
-        person_id: String = reference("老年人编号", "Elderly person", "people").required().filter(),
+        person_id: String = reference("老年人编号", "Elderly person", "elderly").required().filter(),
         /// The care home.
         facility_id: String = reference("养老机构编号", "Care home", "facilities").required().filter(),
         /// 入住日期

@@ -316,6 +316,8 @@ pub struct Paths {
     pub api_item: &'static str,
     pub console: &'static str,
     pub console_item: &'static str,
+    pub console_new: &'static str,
+    pub console_edit: &'static str,
 }
 
 /// The routes of the register `key`, at compile time.
@@ -327,6 +329,8 @@ macro_rules! register_paths {
             api_item: concat!("/api/", $key, "/{id}"),
             console: concat!("/console/", $key),
             console_item: concat!("/console/", $key, "/{id}"),
+            console_new: concat!("/console/", $key, "/new"),
+            console_edit: concat!("/console/", $key, "/{id}/edit"),
         }
     };
 }

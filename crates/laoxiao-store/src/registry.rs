@@ -356,9 +356,14 @@ fn ref_problem(conn: &mut Conn, scope: &Scope, target: &str, id: &str) -> Result
             scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
             format!("SELECT id FROM facility WHERE id = $1 AND deleted_at IS NULL{w}")
         }
-        "people" => {
+        "people" | "elderly" | "infants" => {
             scope.push_sql(&mut w, &mut p, "area_path", None);
-            format!("SELECT id FROM person WHERE id = $1 AND deleted_at IS NULL{w}")
+            let role = match target {
+                "elderly" => " AND role = 'elderly'",
+                "infants" => " AND role = 'infant'",
+                _ => "",
+            };
+            format!("SELECT id FROM person WHERE id = $1 AND deleted_at IS NULL{role}{w}")
         }
         "classes" => {
             scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));

@@ -3500,3 +3500,6 @@ fn hole_rel_concurrent_write_transactions_wait_instead_of_failing_as_locked() {
         .expect("count");
     assert_eq!(n, 150);
 }
+
+#[path = "support/registry.rs"]
+mod registry;

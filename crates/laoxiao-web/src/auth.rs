@@ -194,6 +194,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         .or_else(|| {
             crate::registers::routes()
                 .into_iter()
+                .chain(crate::console::registers::routes_declared())
                 .find(|(rm, rp, _)| *rm == m && *rp == path)
                 .map(|r| Access::Perm(r.2))
         })
@@ -206,6 +207,7 @@ pub fn policy() -> Vec<(&'static str, &'static str, Access)> {
     out.extend(
         crate::registers::routes()
             .into_iter()
+            .chain(crate::console::registers::routes_declared())
             .map(|(m, p, perm)| (m, p, Access::Perm(perm))),
     );
     out

@@ -285,7 +285,7 @@ fn health_reports_backend_and_schema() {
 /// The API routes of the policy table (lower-case method, path): the OpenAPI
 /// document must list exactly these.
 fn api_routes() -> Vec<(String, String)> {
-    laoxiao_web::auth::ROUTES
+    laoxiao_web::auth::policy()
         .iter()
         .filter(|(_, p, _)| p.starts_with("/api/"))
         .map(|(m, p, _)| (m.to_lowercase(), p.to_string()))
@@ -1140,6 +1140,66 @@ fn people_validation_and_filters() {
 use laoxiao_store::Role;
 use laoxiao_web::auth::{Access, ROUTES as POLICY};
 
+/// The generic register a route belongs to (API or console), if any.
+fn register_of(path: &str) -> Option<&'static laoxiao_model::register::Register> {
+    laoxiao_web::registers::REGISTERS
+        .iter()
+        .map(|a| a.register)
+        .find(|r| {
+            let p = &r.paths;
+            [
+                p.api,
+                p.api_item,
+                p.console,
+                p.console_item,
+                p.console_new,
+                p.console_edit,
+            ]
+            .contains(&path)
+        })
+}
+
+/// A body of a generic register's record attached to the fixture: `In` to
+/// FA/PA/IA (village A), `Out` to FB/PB/IB (town B).
+fn register_record(key: &str, id: &str, target: Target) -> Value {
+    let (f, p, i) = if target == Target::Out {
+        ("FB", "PB", "IB")
+    } else {
+        ("FA", "PA", "IA")
+    };
+    match key {
+        "staff" => {
+            json!({"id": id, "facility_id": f, "role": "care_worker", "name": "李某某", "hired_date": "2021-01-01"})
+        }
+        "services" => json!({"id": id, "person_id": p, "kind": "visit", "date": "2022-01-05"}),
+        "enrolments" => {
+            json!({"id": id, "infant_id": i, "facility_id": f, "start_date": (chrono::Local::now().date_naive() - chrono::Duration::days(30)).to_string()})
+        }
+        "residences" => {
+            json!({"id": id, "person_id": p, "facility_id": f, "admitted_date": "2022-01-01"})
+        }
+        "student_cohorts" => {
+            json!({"id": id, "institution": "嘉兴职业技术学院", "program": "智慧健康养老服务与管理", "intake_year": 2021, "enrolled": 40})
+        }
+        other => panic!("no sample record for {other}"),
+    }
+}
+
+async fn seed_register(router: &Router, admin: &str, key: &str, id: &str, target: Target) {
+    let r = raw(
+        router,
+        "POST",
+        &format!("/api/{key}"),
+        &[("authorization".into(), format!("Bearer {admin}"))],
+        Some((
+            "application/json",
+            register_record(key, id, target).to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{key} {id}: {}", r.body);
+}
+
 /// What a response amounts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -1277,6 +1337,21 @@ fn seed(store: &laoxiao_store::Store, w: &World) {
     for (id, area, seq) in [("PA", &w.village_a, 31), ("PB", &w.town_b, 32)] {
         let p = person(id, area, seq);
         laoxiao_store::people::create(&mut c, r, &sys, &p).expect("person");
+    }
+    // Infants IA and IB, for the enrolments register.
+    for (id, area, seq) in [("IA", &w.village_a, 42), ("IB", &w.town_b, 44)] {
+        use laoxiao_model::person::Sex;
+        let birth = chrono::Local::now().date_naive() - chrono::Duration::days(400);
+        let mut p = laoxiao_model::Person::blank(
+            id,
+            laoxiao_model::PersonRole::Infant,
+            area,
+            birth,
+            Sex::Female,
+        );
+        p.id_number = laoxiao_model::idcard::make("330402", birth, seq);
+        p.name = "王小某".into();
+        laoxiao_store::people::create(&mut c, r, &sys, &p).expect("infant");
     }
 }
 
@@ -1422,6 +1497,21 @@ fn expected(
         return vec![Forbidden, Rejected];
     }
     let everything = role == Role::CityAdmin;
+    if let Some(reg) = register_of(path)
+        && reg.scope == laoxiao_model::register::ScopeRule::City
+    {
+        // City-wide figures: everyone who reads the domain sees them; only
+        // city-level accounts change them (console forms may be judged first).
+        return if method == "GET" && !path.ends_with("/new") && !path.ends_with("/edit") {
+            vec![Allowed]
+        } else if everything {
+            vec![Allowed, Rejected]
+        } else if method == "GET" {
+            vec![Allowed]
+        } else {
+            vec![Forbidden, Rejected]
+        };
+    }
     match target {
         Target::None | Target::In => vec![Allowed, Rejected],
         Target::Out | Target::OutArea if everything => vec![Allowed, Rejected],
@@ -1435,6 +1525,13 @@ fn expected(
 fn fill<'a>(path: &str, target: Target, del_id: &'a str) -> (String, &'a str) {
     let is_people = path.contains("/people");
     let id = match (target, is_people) {
+        _ if register_of(path).is_some() => {
+            if target == Target::Out {
+                "RB"
+            } else {
+                "RA"
+            }
+        }
         (Target::Out, false) => "FB",
         (Target::Out, true) => "PB",
         (Target::OtherFacility, _) => "FA2",
@@ -1474,13 +1571,18 @@ fn access_matrix_every_route_role_and_scope() {
             seed_facility(&router, &admin, "FA", &w.village_a).await;
             seed_facility(&router, &admin, "FA2", &w.town_a).await;
             seed_facility(&router, &admin, "FB", &w.town_b).await;
+            for api in laoxiao_web::registers::REGISTERS {
+                seed_register(&router, &admin, api.register.key, "RA", Target::In).await;
+                seed_register(&router, &admin, api.register.key, "RB", Target::Out).await;
+            }
             #[allow(clippy::needless_range_loop)] // the session is renewed in place
             for ci in 0..callers.len() {
-                for (method, path, access) in POLICY {
+                for (method, path, access) in &laoxiao_web::auth::policy() {
                     let caller = &callers[ci];
                     let api = path.starts_with("/api/");
                     let mut targets = vec![Target::None];
-                    if path.contains("{id}") || matches!((*method, *path), ("POST", "/api/facilities") | ("POST", "/api/people")) {
+                    let reg = register_of(path);
+                    if path.contains("{id}") || matches!((*method, *path), ("POST", "/api/facilities") | ("POST", "/api/people")) || (reg.is_some() && *method == "POST") {
                         targets = vec![Target::In, Target::Out];
                         if caller.role == Some(Role::FacilityOperator) && path.contains("facilities/{id}") {
                             targets.push(Target::OtherFacility);
@@ -1515,7 +1617,9 @@ fn access_matrix_every_route_role_and_scope() {
                                 Target::OtherFacility => w.town_a.clone(),
                                 _ => w.village_a.clone(),
                             };
-                            if path.contains("/people") {
+                            if let Some(reg) = reg {
+                                seed_register(&router, &admin, reg.key, &del_id, target).await;
+                            } else if path.contains("/people") {
                                 let s2 = store.clone();
                                 let (id, area, n) = (del_id.clone(), area, checked);
                                 tokio::task::spawn_blocking(move || {
@@ -1546,6 +1650,18 @@ fn access_matrix_every_route_role_and_scope() {
                             headers.push(("cookie".into(), "lx_login_csrf=pre".into()));
                         }
                         let body: Option<(&str, String)> = match (*method, *path) {
+                            ("POST", p) if reg.is_some_and(|r| r.paths.api == p) => {
+                                let key = reg.map(|r| r.key).unwrap_or_default();
+                                let mut b = register_record(key, &format!("NEW{checked}"), target);
+                                if caller.role != Some(Role::CityAdmin) {
+                                    b.as_object_mut().expect("object").remove("id");
+                                }
+                                Some(("application/json", b.to_string()))
+                            }
+                            ("PUT", p) if reg.is_some_and(|r| r.paths.api_item == p) => {
+                                let key = reg.map(|r| r.key).unwrap_or_default();
+                                Some(("application/json", register_record(key, id, target).to_string()))
+                            }
                             ("POST", "/api/facilities") => {
                                 let area = if target == Target::Out { &w.town_b } else { &w.village_a };
                                 let mut b = care_home(&format!("NEW{checked}"), area, "新机构");
@@ -1615,7 +1731,11 @@ fn access_matrix_every_route_role_and_scope() {
                             && caller.role != Some(Role::CityAdmin)
                             && !path.contains("audit")
                         {
-                            for hidden in ["FB", "PB"] {
+                            let mut hidden_ids = vec!["FB", "PB"];
+                            if reg.is_some_and(|r| r.scope != laoxiao_model::register::ScopeRule::City) {
+                                hidden_ids.push("RB");
+                            }
+                            for hidden in hidden_ids {
                                 let needle = if api { format!("\"{hidden}\"") } else { format!(">{hidden}<") };
                                 assert!(!r.body.contains(&needle), "{:?} {uri} shows {hidden}", caller.role);
                             }

@@ -19,6 +19,7 @@ mod import;
 mod overview;
 mod people;
 mod plan;
+pub mod registers;
 pub mod session;
 mod templates;
 mod transfers;
@@ -117,7 +118,7 @@ pub fn routes(state: &crate::AppState) -> Router {
 
 /// The routes over an already built console state.
 pub fn routes_for(state: ConsoleState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/", get(overview::page))
         .route("/console", get(|| async { Redirect::to("/") }))
         .route("/console/", get(|| async { Redirect::to("/") }))
@@ -161,8 +162,9 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/password",
             get(session::password_page).post(session::change_password),
-        )
-        .with_state(state)
+        );
+    // The declared registers' pages, from their declarations.
+    registers::mount(router).with_state(state)
 }
 
 /// What every page knows about its request: language, area, query.
@@ -437,6 +439,7 @@ impl ConsoleState {
             );
         }
         m.insert("csrf".into(), json!(a.csrf.clone().unwrap_or_default()));
+        m.insert("registers".into(), json!(registers::nav(ctx)));
         use laoxiao_store::Perm;
         m.insert(
             "can".into(),

@@ -43,6 +43,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/facility_form.html"),
     ),
     (
+        "register_list.html",
+        include_str!("../../assets/templates/register_list.html"),
+    ),
+    (
+        "register_record.html",
+        include_str!("../../assets/templates/register_record.html"),
+    ),
+    (
+        "register_form.html",
+        include_str!("../../assets/templates/register_form.html"),
+    ),
+    (
         "people.html",
         include_str!("../../assets/templates/people.html"),
     ),
