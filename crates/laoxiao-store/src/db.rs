@@ -418,6 +418,14 @@ fn pg_row(row: &postgres::Row, names: &Arc<[Box<str>]>) -> Result<Row> {
                 .try_get::<_, Option<f32>>(i)?
                 .map(|x| Value::Real(x.into())),
             Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+            // SUM over BIGINT, AVG, numeric literals: SQLite returns an INTEGER
+            // or REAL there, so say which CAST keeps the SQL the same on both.
+            Type::NUMERIC => {
+                return Err(StoreError::Database(format!(
+                    "column {}: PostgreSQL returns NUMERIC; CAST it AS BIGINT or DOUBLE PRECISION in the SQL",
+                    col.name()
+                )));
+            }
             _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
         };
         v.push(val.unwrap_or(Value::Null));

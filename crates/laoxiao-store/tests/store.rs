@@ -68,6 +68,56 @@ fn each_db(f: impl Fn(&Store)) {
     }
 }
 
+/// Integers, booleans, NULLs and aggregates read by name alike on both
+/// databases (SQLite keeps booleans as 0/1, PostgreSQL sums BIGINT as NUMERIC).
+#[test]
+fn cells_read_by_name_alike_on_both_databases() {
+    each_db(|s| {
+        let mut c = s.conn().expect("conn");
+        c.batch("CREATE TABLE rows_t (n BIGINT NOT NULL, flag BOOLEAN NOT NULL, note TEXT)")
+            .expect("table");
+        for (n, flag) in [(2_i64, true), (3, false)] {
+            c.execute(
+                "INSERT INTO rows_t (n, flag, note) VALUES ($1, $2, $3)",
+                &[n.into(), flag.into(), laoxiao_store::Value::Null],
+            )
+            .expect("insert");
+        }
+        let r = c
+            .query_opt(
+                "SELECT CAST(SUM(n) AS BIGINT) AS total, COUNT(*) AS k, MAX(n) AS top, \
+                 CAST(SUM(CASE WHEN flag THEN 1 ELSE 0 END) AS BIGINT) AS flagged FROM rows_t",
+                &[],
+            )
+            .expect("sum")
+            .expect("row");
+        assert_eq!(r.get::<i64>("total").expect("total"), 5);
+        assert_eq!(r.get::<i64>("k").expect("k"), 2);
+        assert_eq!(r.get::<i64>("top").expect("top"), 3);
+        assert_eq!(r.get::<i64>("flagged").expect("flagged"), 1);
+        let rows = c
+            .query("SELECT flag, note FROM rows_t ORDER BY n", &[])
+            .expect("rows");
+        let flags: Vec<bool> = rows.iter().map(|r| r.get("flag").expect("flag")).collect();
+        assert_eq!(flags, [true, false]);
+        assert_eq!(rows[0].get::<Option<String>>("note").expect("note"), None);
+        assert!(rows[0].get::<String>("note").is_err());
+        if s.backend() == laoxiao_store::Backend::Postgres {
+            assert!(
+                rows[0].get::<i64>("flag").is_err(),
+                "a boolean is not an integer"
+            );
+            let e = c
+                .query("SELECT SUM(n) AS total FROM rows_t", &[])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains("total") && e.contains("CAST"), "{e}");
+        }
+        c.batch("DROP TABLE rows_t").expect("drop");
+    });
+}
+
 #[test]
 fn areas_are_loaded_once_with_subtrees() {
     each_db(|s| {
