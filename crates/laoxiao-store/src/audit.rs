@@ -670,14 +670,13 @@ pub fn search(conn: &mut Conn, scope: &Scope, q: &AuditQuery) -> Result<Vec<Entr
         w.push_str(&format!(" AND seq < ${}", p.len()));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(conn
-        .query(
-            &format!("SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT {limit}"),
-            &p,
-        )?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_>>()?)
+    conn.query(
+        &format!("SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT {limit}"),
+        &p,
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
 }
 
 /// A record as a JSON snapshot for [`Event`]. It still holds personal values:
