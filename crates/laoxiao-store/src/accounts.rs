@@ -83,13 +83,13 @@ const COLS: &str =
 
 fn from_row(r: &Row) -> Result<User> {
     Ok(User {
-        username: r.text(0),
-        role: r.text(1).parse().map_err(StoreError::Database)?,
-        area_code: r.text(2),
-        facility_id: r.opt_text(3),
-        disabled: r.bool(4),
-        created_at: r.text(5),
-        must_change_password: r.bool(6),
+        username: r.get("username")?,
+        role: r.parse("role")?,
+        area_code: r.get("area_code")?,
+        facility_id: r.get("facility_id")?,
+        disabled: r.get("disabled")?,
+        created_at: r.get("created_at")?,
+        must_change_password: r.get("must_change_password")?,
     })
 }
 
@@ -234,7 +234,7 @@ pub fn change_own_password(
     else {
         return Ok(Err("wrong_password"));
     };
-    if !verify_password(current, &r.text(0)) {
+    if !verify_password(current, &r.get::<String>("password_hash")?) {
         return Ok(Err("wrong_password"));
     }
     if new.chars().count() < 12 {
@@ -424,12 +424,18 @@ fn stamp(t: chrono::DateTime<Utc>) -> String {
 type ThrottleRow = Option<(i64, String, String)>;
 
 fn read_throttle(conn: &mut Conn, key: &str) -> Result<ThrottleRow> {
-    Ok(conn
-        .query_opt(
-            "SELECT failures, last_failure_at, next_attempt_at FROM login_throttle WHERE key = $1",
-            &[key.into()],
-        )?
-        .map(|r| (r.int(0), r.text(1), r.text(2))))
+    conn.query_opt(
+        "SELECT failures, last_failure_at, next_attempt_at FROM login_throttle WHERE key = $1",
+        &[key.into()],
+    )?
+    .map(|r| {
+        Ok((
+            r.get("failures")?,
+            r.get("last_failure_at")?,
+            r.get("next_attempt_at")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Counts one attempt against `key` before the password is checked, so that
@@ -577,7 +583,10 @@ pub fn login_at(
     // hash when the attempt is admitted and the account exists, else against a
     // dummy hash of the same parameters.
     let ok = match (&admitted, &row) {
-        (Some(_), Some(r)) => verify_password(password, &r.text(0)) && !r.bool(1),
+        (Some(_), Some(r)) => {
+            verify_password(password, &r.get::<String>("password_hash")?)
+                && !r.get::<bool>("disabled")?
+        }
         _ => {
             let _ = verify_password(password, dummy_hash());
             false
@@ -696,7 +705,8 @@ pub fn session_principal(
         &[sha256_hex(secret.as_bytes()).into(), now().into()],
     )?;
     let Some(r) = r else { return Ok(None) };
-    Ok(principal(conn, reference, &r.text(0))?.map(|p| (p, r.text(1))))
+    let csrf: String = r.get("csrf")?;
+    Ok(principal(conn, reference, &r.get::<String>("username")?)?.map(|p| (p, csrf)))
 }
 
 /// Ends a session.
@@ -795,20 +805,21 @@ pub fn revoke_token(conn: &mut Conn, by: &Scope, username: &str, name: &str) -> 
 
 /// A user's tokens.
 pub fn list_tokens(conn: &mut Conn, username: &str) -> Result<Vec<TokenInfo>> {
-    Ok(conn
-        .query(
-            "SELECT username, name, created_at, expires_at, revoked_at FROM api_tokens WHERE username = $1 ORDER BY name",
-            &[username.into()],
-        )?
-        .iter()
-        .map(|r| TokenInfo {
-            username: r.text(0),
-            name: r.text(1),
-            created_at: r.text(2),
-            expires_at: r.text(3),
-            revoked_at: r.opt_text(4),
+    conn.query(
+        "SELECT username, name, created_at, expires_at, revoked_at FROM api_tokens WHERE username = $1 ORDER BY name",
+        &[username.into()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(TokenInfo {
+            username: r.get("username")?,
+            name: r.get("name")?,
+            created_at: r.get("created_at")?,
+            expires_at: r.get("expires_at")?,
+            revoked_at: r.get("revoked_at")?,
         })
-        .collect())
+    })
+    .collect()
 }
 
 /// The caller of a live, unrevoked API token.
@@ -822,7 +833,7 @@ pub fn token_principal(
         &[sha256_hex(secret.as_bytes()).into(), now().into()],
     )?;
     match r {
-        Some(r) => principal(conn, reference, &r.text(0)),
+        Some(r) => principal(conn, reference, &r.get::<String>("username")?),
         None => Ok(None),
     }
 }

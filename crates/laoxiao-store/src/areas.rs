@@ -33,18 +33,32 @@ pub fn load_reference(conn: &mut Conn, tree: &AreaTree) -> Result<usize> {
 }
 
 fn from_row(r: &Row) -> Result<Area> {
-    let level = AreaLevel::parse(&r.text(2))
-        .ok_or_else(|| StoreError::Database(format!("bad level {}", r.text(2))))?;
+    let level: String = r.get("level")?;
+    let level = AreaLevel::parse(&level)
+        .ok_or_else(|| StoreError::Database(format!("column level: bad area level {level:?}")))?;
+    let urban_rural_code = r
+        .get::<Option<i64>>("urban_rural_code")?
+        .map(|n| {
+            u16::try_from(n).map_err(|_| {
+                StoreError::Database(format!("column urban_rural_code: {n} is out of range"))
+            })
+        })
+        .transpose()?;
     Ok(Area {
-        code: r.text(0),
-        name: r.text(1),
+        code: r.get("code")?,
+        name: r.get("name")?,
         level,
-        parent_code: r.opt_text(3),
-        path: r.text(4),
-        urban_rural_code: r.opt_int(5).and_then(|n| u16::try_from(n).ok()),
-        centre: match (r.opt_real(6), r.opt_real(7)) {
+        parent_code: r.get("parent_code")?,
+        path: r.get("path")?,
+        urban_rural_code,
+        centre: match (r.get("lng")?, r.get("lat")?) {
             (Some(x), Some(y)) => Some((x, y)),
-            _ => None,
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Database(
+                    "columns lng, lat: one is NULL and the other is not".into(),
+                ));
+            }
         },
     })
 }

@@ -71,24 +71,24 @@ pub struct Entry {
 const COLS: &str = "seq, at, actor, role, ip, action, entity, entity_id, before, after, \
                     prev_hash, hash, version, area_path, actor_area_path";
 
-fn from_row(r: &Row) -> Entry {
-    Entry {
-        seq: r.int(0),
-        at: r.text(1),
-        actor: r.text(2),
-        role: r.text(3),
-        ip: r.opt_text(4),
-        action: r.text(5),
-        entity: r.text(6),
-        entity_id: r.opt_text(7),
-        before: r.opt_text(8),
-        after: r.opt_text(9),
-        prev_hash: r.text(10),
-        hash: r.text(11),
-        version: r.int(12),
-        area_path: r.opt_text(13),
-        actor_area_path: r.opt_text(14),
-    }
+fn from_row(r: &Row) -> Result<Entry> {
+    Ok(Entry {
+        seq: r.get("seq")?,
+        at: r.get("at")?,
+        actor: r.get("actor")?,
+        role: r.get("role")?,
+        ip: r.get("ip")?,
+        action: r.get("action")?,
+        entity: r.get("entity")?,
+        entity_id: r.get("entity_id")?,
+        before: r.get("before")?,
+        after: r.get("after")?,
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+        version: r.get("version")?,
+        area_path: r.get("area_path")?,
+        actor_area_path: r.get("actor_area_path")?,
+    })
 }
 
 /// The fields an entry's link covers, each length-prefixed (`-1:` for none).
@@ -310,19 +310,19 @@ fn record_area(conn: &mut Conn, entity: &str, entity_id: Option<&str>) -> Result
             &params,
         )?
         .iter()
-        .map(|r| r.text(0))
-        .collect();
+        .map(|r| r.get("area_path"))
+        .collect::<Result<_>>()?;
     Ok(common_area(&paths))
 }
 
 /// An account's home area path.
 fn user_area(conn: &mut Conn, username: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_opt(
-            "SELECT a.path FROM users u JOIN area a ON a.code = u.area_code WHERE u.username = $1",
-            &[username.into()],
-        )?
-        .map(|r| r.text(0)))
+    conn.query_opt(
+        "SELECT a.path FROM users u JOIN area a ON a.code = u.area_code WHERE u.username = $1",
+        &[username.into()],
+    )?
+    .map(|r| r.get("path"))
+    .transpose()
 }
 
 /// Appends one entry for the scope's actor; returns its sequence number. The
@@ -361,7 +361,7 @@ pub fn append(conn: &mut Conn, scope: &Scope, ev: Event<'_>) -> Result<i64> {
             &[],
         )?;
         let (seq, prev, prev_version) = match last {
-            Some(r) => (r.int(0) + 1, r.text(1), r.int(2)),
+            Some(r) => (r.get::<i64>("seq")? + 1, r.get("hash")?, r.get("version")?),
             None => (1, GENESIS.to_string(), V1_SHA256),
         };
         let version = match (&key, prev_version) {
@@ -463,7 +463,18 @@ pub fn verify(conn: &mut Conn) -> Result<Verified> {
             });
         }
         for r in &rows {
-            let e = from_row(r);
+            // A cell of the wrong type (SQLite keeps whatever was written) is
+            // tampering like any other: report the entry, do not fail the check.
+            let e = match from_row(r) {
+                Ok(e) => e,
+                Err(err) => {
+                    return Ok(Verified {
+                        entries: n,
+                        first_keyed,
+                        first_broken: Some((expect_seq, format!("it cannot be read: {err}"))),
+                    });
+                }
+            };
             let broken = if e.seq != expect_seq {
                 Some(format!("entry {expect_seq} is missing (next is {})", e.seq))
             } else if e.prev_hash != prev {
@@ -561,16 +572,18 @@ impl Head {
 
 /// The newest entry's head, `None` on an empty trail.
 pub fn head(conn: &mut Conn) -> Result<Option<Head>> {
-    Ok(conn
-        .query_opt(
-            "SELECT seq, version, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            &[],
-        )?
-        .map(|r| Head {
-            seq: r.int(0),
-            version: r.int(1),
-            hash: r.text(2),
-        }))
+    conn.query_opt(
+        "SELECT seq, version, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+        &[],
+    )?
+    .map(|r| {
+        Ok(Head {
+            seq: r.get("seq")?,
+            version: r.get("version")?,
+            hash: r.get("hash")?,
+        })
+    })
+    .transpose()
 }
 
 /// Checks a kept head against the trail: `Some(reason)` when the entry it names
@@ -586,10 +599,15 @@ pub fn check_head(conn: &mut Conn, h: &Head) -> Result<Option<String>> {
             "entry {} named by the head is missing: the trail was cut",
             h.seq
         )),
-        Some(r) if !ct_eq(&r.text(0), &h.hash) || r.int(1) != h.version => Some(format!(
-            "entry {} differs from the head: the trail was rewritten (or cut and re-grown)",
-            h.seq
-        )),
+        Some(r)
+            if !ct_eq(&r.get::<String>("hash")?, &h.hash)
+                || r.get::<i64>("version")? != h.version =>
+        {
+            Some(format!(
+                "entry {} differs from the head: the trail was rewritten (or cut and re-grown)",
+                h.seq
+            ))
+        }
         Some(_) => None,
     })
 }
@@ -664,14 +682,13 @@ pub fn search(conn: &mut Conn, scope: &Scope, q: &AuditQuery) -> Result<Vec<Entr
         w.push_str(&format!(" AND seq < ${}", p.len()));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(conn
-        .query(
-            &format!("SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT {limit}"),
-            &p,
-        )?
-        .iter()
-        .map(from_row)
-        .collect())
+    conn.query(
+        &format!("SELECT {COLS} FROM audit_log WHERE {w} ORDER BY seq DESC LIMIT {limit}"),
+        &p,
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
 }
 
 /// A record as a JSON snapshot for [`Event`]. It still holds personal values:

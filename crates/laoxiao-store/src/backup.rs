@@ -163,8 +163,8 @@ pub fn backup_sqlite(source: &Path, out: &Path, opts: &BackupOptions) -> Result<
         let mut dst = Connection::open(&tmp_path)?;
         // One snapshot for the whole copy (see the module comment).
         src.execute_batch("BEGIN")?;
-        src.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
+        src.query_row("SELECT COUNT(*) AS n FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>("n")
         })?;
         let pages = {
             let b = rusqlite::backup::Backup::new(&src, &mut dst)?;
@@ -192,7 +192,9 @@ pub fn backup_sqlite(source: &Path, out: &Path, opts: &BackupOptions) -> Result<
         };
         src.execute_batch("COMMIT")?;
         // The copy carries the source's WAL flag; make it one self-contained file.
-        dst.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0))?;
+        dst.query_row("PRAGMA journal_mode=DELETE", [], |r| {
+            r.get::<_, String>("journal_mode")
+        })?;
         dst.close().map_err(|(_, e)| StoreError::from(e))?;
         pages
     };
@@ -233,7 +235,7 @@ pub fn check_file(path: &Path) -> Result<i64> {
         let mut st = c
             .prepare("PRAGMA integrity_check(10)")
             .map_err(|e| file_err("reading backup", path, e))?;
-        st.query_map([], |r| r.get::<_, String>(0))
+        st.query_map([], |r| r.get::<_, String>("integrity_check"))
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| file_err("checking backup", path, e))?
     };
@@ -248,7 +250,7 @@ pub fn check_file(path: &Path) -> Result<i64> {
         let mut st = c
             .prepare("SELECT version FROM schema_migrations ORDER BY version")
             .map_err(|e| file_err("not a laoxiao database (no schema_migrations):", path, e))?;
-        st.query_map([], |r| r.get::<_, i64>(0))
+        st.query_map([], |r| r.get::<_, i64>("version"))
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| file_err("reading migrations of", path, e))?
     };
@@ -328,7 +330,7 @@ pub fn restore_sqlite(file: &Path, target: &Path, force: bool) -> Result<BackupI
     let bytes = sync_file(&tmp_path)?;
     let pages = {
         let c = Connection::open_with_flags(&tmp_path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        c.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?
+        c.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>("page_count"))?
     };
     // The old database's journals must not be replayed onto the new file.
     for ext in ["-wal", "-shm", "-journal"] {
@@ -411,7 +413,7 @@ mod tests {
         restore_sqlite(&out, &target, true).expect("forced");
         let c = Connection::open(&target).expect("open");
         let n: i64 = c
-            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) AS n FROM t", [], |r| r.get("n"))
             .expect("count");
         assert_eq!(n, 2);
         let _ = std::fs::remove_dir_all(&d);
@@ -452,7 +454,7 @@ mod tests {
         small_db(&target, 1);
         let holder = Connection::open(&target).expect("open");
         holder
-            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COUNT(*) AS n FROM t", [], |r| r.get::<_, i64>("n"))
             .expect("read");
         let e = restore_sqlite(&good, &target, true).expect_err("in use");
         assert!(e.to_string().contains("in use"), "{e}");

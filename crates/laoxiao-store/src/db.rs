@@ -104,9 +104,9 @@ impl FromValue for i64 {
     const WHAT: &'static str = "integer";
     fn from_value(v: &Value) -> Option<Self> {
         match v {
+            // Not text, even of digits: PostgreSQL's NUMERIC (a SUM over
+            // BIGINT) cannot be read at all, so sums are cast to BIGINT in SQL.
             Value::Int(n) => Some(*n),
-            // PostgreSQL's NUMERIC sums arrive as text; an exact integer in text is fine.
-            Value::Text(s) => s.parse().ok(),
             _ => None,
         }
     }
@@ -137,7 +137,7 @@ impl FromValue for chrono::NaiveDate {
     const WHAT: &'static str = "date (YYYY-MM-DD)";
     fn from_value(v: &Value) -> Option<Self> {
         match v {
-            Value::Text(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            Value::Text(s) => iso_date(s),
             _ => None,
         }
     }
@@ -147,6 +147,21 @@ impl FromValue for Value {
     fn from_value(v: &Value) -> Option<Self> {
         Some(v.clone())
     }
+}
+
+/// Exactly `YYYY-MM-DD`, as [`Value::from`] writes dates (chrono's
+/// `parse_from_str` would also take `2024-1-5`, and is slower on a hot path).
+fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
 }
 
 /// `Option<T>` reads NULL as `None`; any other value must be a `T`.
@@ -174,6 +189,17 @@ fn mismatch(col: &str, what: &str, v: &Value) -> StoreError {
     ))
 }
 
+/// A cell that does not parse as a `T`. The parser's own message would quote
+/// the text, which may be personal data; say only how long it is.
+fn not_a<T>(col: &str, text: &str) -> StoreError {
+    let ty = std::any::type_name::<T>();
+    let ty = ty.rsplit("::").next().unwrap_or(ty);
+    StoreError::Database(format!(
+        "column {col}: text of {} characters is not a valid {ty} in the database",
+        text.chars().count()
+    ))
+}
+
 impl Row {
     /// A row from its column names and cells (tests, and rows built in memory).
     pub fn new(names: Arc<[Box<str>]>, values: Vec<Value>) -> Self {
@@ -190,21 +216,48 @@ impl Row {
         &self.values
     }
 
-    /// The cell of column `col` (as the query named it, e.g. with `AS`).
-    pub fn value(&self, col: &str) -> Result<&Value> {
-        self.names
+    /// Where column `col` (as the query named it, e.g. with `AS`) is. Every row
+    /// of one query has the same columns: a loop over many rows can resolve
+    /// the name once and read with [`Row::get_at`].
+    pub fn index_of(&self, col: &str) -> Result<usize> {
+        let i = self
+            .names
             .iter()
             .position(|n| &**n == col)
-            .and_then(|i| self.values.get(i))
+            .filter(|&i| i < self.values.len())
             .ok_or_else(|| {
                 StoreError::Database(format!("column {col} is not in the query's result"))
-            })
+            })?;
+        // Two columns of one name (`SELECT t.id, f.id`): name them apart with AS.
+        if self.names[i + 1..].iter().any(|n| &**n == col) {
+            return Err(StoreError::Database(format!(
+                "column {col} appears twice in the query's result"
+            )));
+        }
+        Ok(i)
+    }
+
+    /// The cell of column `col` (as the query named it, e.g. with `AS`).
+    pub fn value(&self, col: &str) -> Result<&Value> {
+        let i = self.index_of(col)?;
+        Ok(&self.values[i])
     }
 
     /// Column `col` as a `T`. `Option<T>` reads NULL as `None`; any other type
     /// refuses NULL. A value of the wrong type is an error.
     pub fn get<T: FromValue>(&self, col: &str) -> Result<T> {
         let v = self.value(col)?;
+        T::from_value(v).ok_or_else(|| mismatch(col, T::WHAT, v))
+    }
+
+    /// Cell `i` as a `T`, as strictly as [`Row::get`]; `i` comes from
+    /// [`Row::index_of`] on a row of the same query (or is 0 of a one-column
+    /// query), never from counting columns in the SQL.
+    pub fn get_at<T: FromValue>(&self, i: usize) -> Result<T> {
+        let col = self.names.get(i).map_or("?", |n| &**n);
+        let v = self.values.get(i).ok_or_else(|| {
+            StoreError::Database(format!("column {i} is not in the query's result"))
+        })?;
         T::from_value(v).ok_or_else(|| mismatch(col, T::WHAT, v))
     }
 
@@ -215,8 +268,7 @@ impl Row {
         T::Err: std::fmt::Display,
     {
         let t: String = self.get(col)?;
-        t.parse::<T>()
-            .map_err(|e| StoreError::Database(format!("column {col}: {e}")))
+        t.parse::<T>().map_err(|_| not_a::<T>(col, &t))
     }
 
     /// Like [`Row::parse`] for a nullable column.
@@ -227,10 +279,7 @@ impl Row {
     {
         match self.get::<Option<String>>(col)? {
             None => Ok(None),
-            Some(t) => t
-                .parse::<T>()
-                .map(Some)
-                .map_err(|e| StoreError::Database(format!("column {col}: {e}"))),
+            Some(t) => t.parse::<T>().map(Some).map_err(|_| not_a::<T>(col, &t)),
         }
     }
 
@@ -369,6 +418,14 @@ fn pg_row(row: &postgres::Row, names: &Arc<[Box<str>]>) -> Result<Row> {
                 .try_get::<_, Option<f32>>(i)?
                 .map(|x| Value::Real(x.into())),
             Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+            // SUM over BIGINT, AVG, numeric literals: SQLite returns an INTEGER
+            // or REAL there, so say which CAST keeps the SQL the same on both.
+            Type::NUMERIC => {
+                return Err(StoreError::Database(format!(
+                    "column {}: PostgreSQL returns NUMERIC; CAST it AS BIGINT or DOUBLE PRECISION in the SQL",
+                    col.name()
+                )));
+            }
             _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
         };
         v.push(val.unwrap_or(Value::Null));
@@ -604,18 +661,20 @@ impl Conn {
         Ok(self.query(sql, params)?.into_iter().next())
     }
 
-    /// A single integer (e.g. a count).
+    /// A single integer (a count, a PRAGMA): the query must return one row of
+    /// one column holding an integer. No row, NULL (a SUM over nothing: use
+    /// COALESCE) or another type is an error.
     pub fn query_i64(&mut self, sql: &str, params: &[Value]) -> Result<i64> {
-        match self.query_opt(sql, params)? {
-            None => Ok(0),
-            // One column whatever its name; NULL (a SUM over nothing) is 0.
-            Some(r) => Ok(r
-                .values()
-                .first()
-                .and_then(<Option<i64>>::from_value)
-                .flatten()
-                .unwrap_or(0)),
+        let r = self
+            .query_opt(sql, params)?
+            .ok_or_else(|| StoreError::Database("a single-integer query returned no row".into()))?;
+        if r.values().len() != 1 {
+            return Err(StoreError::Database(format!(
+                "a single-integer query returned {} columns",
+                r.values().len()
+            )));
         }
+        r.get_at(0)
     }
 
     /// Runs `f` inside a transaction: committed when it returns Ok, rolled back otherwise.
@@ -682,6 +741,175 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(cells: &[(&str, Value)]) -> Row {
+        let names: Arc<[Box<str>]> = cells.iter().map(|(n, _)| Box::from(*n)).collect();
+        Row::new(names, cells.iter().map(|(_, v)| v.clone()).collect())
+    }
+
+    fn err<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Ok(v) => panic!("expected an error, got {v:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn null_is_an_error_for_a_required_column_and_none_for_an_option() {
+        let r = row(&[("death_date", Value::Null), ("beds", Value::Null)]);
+        let e = err(r.get::<String>("death_date"));
+        assert!(e.contains("death_date") && e.contains("NULL"), "{e}");
+        let e = err(r.get::<i64>("beds"));
+        assert!(e.contains("beds") && e.contains("NULL"), "{e}");
+        assert!(r.get::<bool>("beds").is_err());
+        assert!(r.get::<f64>("beds").is_err());
+        assert!(r.get::<chrono::NaiveDate>("death_date").is_err());
+        assert_eq!(r.get::<Option<String>>("death_date").ok(), Some(None));
+        assert_eq!(r.get::<Option<i64>>("beds").ok(), Some(None));
+        assert_eq!(
+            r.get::<Option<chrono::NaiveDate>>("death_date").ok(),
+            Some(None)
+        );
+        assert_eq!(r.get::<Value>("beds").ok(), Some(Value::Null));
+        assert_eq!(r.parse_opt::<i32>("beds").ok(), Some(None));
+        assert!(r.parse::<i32>("beds").is_err());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_an_error_not_a_default() {
+        let r = row(&[
+            ("name", Value::Text("12".into())),
+            ("beds", Value::Int(12)),
+            ("lng", Value::Real(120.5)),
+        ]);
+        // Digits in a text column are still text.
+        let e = err(r.get::<i64>("name"));
+        assert!(e.contains("name") && e.contains("integer"), "{e}");
+        assert!(r.get::<Option<i64>>("name").is_err());
+        assert!(r.get::<String>("beds").is_err());
+        assert!(r.get::<i64>("lng").is_err());
+        assert!(r.get::<bool>("lng").is_err());
+        assert_eq!(r.get::<i64>("beds").ok(), Some(12));
+        // An integer is a number (SQLite may store a REAL column's 120 as 120).
+        assert_eq!(r.get::<f64>("beds").ok(), Some(12.0));
+        assert_eq!(r.get::<Option<f64>>("lng").ok(), Some(Some(120.5)));
+        assert_eq!(r.get::<String>("name").ok(), Some("12".to_string()));
+    }
+
+    #[test]
+    fn a_missing_or_repeated_column_is_an_error() {
+        let r = row(&[("id", Value::Int(1)), ("id", Value::Int(2))]);
+        let e = err(r.get::<i64>("name"));
+        assert!(e.contains("name") && e.contains("not in"), "{e}");
+        assert!(r.get::<Option<i64>>("name").is_err());
+        assert!(r.value("name").is_err());
+        let e = err(r.get::<i64>("id"));
+        assert!(e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn booleans_read_from_integer_zero_and_one_only() {
+        let r = row(&[
+            ("f", Value::Int(0)),
+            ("t", Value::Int(1)),
+            ("two", Value::Int(2)),
+            ("b", Value::Bool(true)),
+            ("s", Value::Text("1".into())),
+        ]);
+        assert_eq!(r.get::<bool>("f").ok(), Some(false));
+        assert_eq!(r.get::<bool>("t").ok(), Some(true));
+        assert_eq!(r.get::<bool>("b").ok(), Some(true));
+        assert!(r.get::<bool>("two").is_err());
+        assert!(r.get::<bool>("s").is_err());
+        assert_eq!(r.get::<Option<bool>>("t").ok(), Some(Some(true)));
+    }
+
+    #[test]
+    fn dates_read_as_exact_iso_text() {
+        let r = row(&[
+            ("ok", Value::Text("2024-02-29".into())),
+            ("short", Value::Text("2024-2-9".into())),
+            ("nonday", Value::Text("2023-02-29".into())),
+            ("time", Value::Text("2024-02-29T00:00:00Z".into())),
+            ("int", Value::Int(20240229)),
+        ]);
+        assert_eq!(
+            r.get::<chrono::NaiveDate>("ok").ok(),
+            chrono::NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        for col in ["short", "nonday", "time", "int"] {
+            let e = err(r.get::<chrono::NaiveDate>(col));
+            assert!(e.contains(col) && e.contains("YYYY-MM-DD"), "{e}");
+        }
+        // What Value::from writes, get reads back.
+        let d = chrono::NaiveDate::from_ymd_opt(987, 1, 5).expect("date");
+        assert_eq!(
+            row(&[("d", d.into())]).get::<chrono::NaiveDate>("d").ok(),
+            Some(d)
+        );
+    }
+
+    #[test]
+    fn errors_never_quote_the_cell() {
+        let secret = "330402194003051234 张三";
+        let r = row(&[("id_number", Value::Text(secret.into()))]);
+        #[derive(Debug)]
+        struct Code;
+        impl std::str::FromStr for Code {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                Err(format!("unknown value {s:?}"))
+            }
+        }
+        let msgs = [
+            err(r.get::<i64>("id_number")),
+            err(r.get::<bool>("id_number")),
+            err(r.get::<chrono::NaiveDate>("id_number")),
+            err(r.parse::<Code>("id_number")),
+            err(r.parse_opt::<Code>("id_number")),
+        ];
+        for m in msgs {
+            assert!(m.contains("id_number"), "{m}");
+            assert!(!m.contains("3304") && !m.contains("张三"), "{m}");
+            assert!(m.contains("21 characters"), "{m}");
+        }
+    }
+
+    #[test]
+    fn cells_resolved_once_by_name_read_as_strictly() {
+        let r = row(&[("a", Value::Int(1)), ("b", Value::Null)]);
+        let (a, b) = (r.index_of("a").expect("a"), r.index_of("b").expect("b"));
+        assert_eq!(r.get_at::<i64>(a).ok(), Some(1));
+        let e = err(r.get_at::<i64>(b));
+        assert!(e.contains("column b") && e.contains("NULL"), "{e}");
+        assert_eq!(r.get_at::<Option<i64>>(b).ok(), Some(None));
+        assert!(r.get_at::<i64>(2).is_err());
+        assert!(r.index_of("c").is_err());
+    }
+
+    #[test]
+    fn rows_from_sqlite_carry_their_names_and_single_integers_are_strict() {
+        let pool = Pool::open(&DbTarget::Sqlite(":memory:".into()), 1).expect("pool");
+        let mut c = pool.conn().expect("conn");
+        c.batch("CREATE TABLE t (x INTEGER, s TEXT); INSERT INTO t VALUES (2, 'a'), (3, NULL)")
+            .expect("table");
+        let rows = c
+            .query("SELECT x, s, x * 2 AS twice FROM t ORDER BY x", &[])
+            .expect("rows");
+        assert_eq!(rows[0].get::<i64>("twice").ok(), Some(4));
+        assert_eq!(rows[1].get::<Option<String>>("s").ok(), Some(None));
+        assert!(rows[1].get::<String>("s").is_err());
+        assert_eq!(c.query_i64("SELECT COUNT(*) FROM t", &[]).ok(), Some(2));
+        assert_eq!(c.query_i64("SELECT SUM(x) FROM t", &[]).ok(), Some(5));
+        // A SUM over nothing is NULL: the caller says what it means (COALESCE).
+        assert!(
+            c.query_i64("SELECT SUM(x) FROM t WHERE x > 9", &[])
+                .is_err()
+        );
+        assert!(c.query_i64("SELECT s FROM t WHERE x = 2", &[]).is_err());
+        assert!(c.query_i64("SELECT x FROM t WHERE x > 9", &[]).is_err());
+        assert!(c.query_i64("SELECT x, x FROM t WHERE x = 2", &[]).is_err());
+    }
 
     #[test]
     fn placeholders_become_sqlite_style_outside_strings() {

@@ -87,8 +87,8 @@ pub fn migrate(conn: &mut Conn) -> Result<Vec<i64>> {
     let done: Vec<i64> = conn
         .query("SELECT version FROM schema_migrations", &[])?
         .iter()
-        .map(|r| r.int(0))
-        .collect();
+        .map(|r| r.get("version"))
+        .collect::<Result<_>>()?;
     let mut applied = Vec::new();
     for &(version, name, sqlite, pg) in MIGRATIONS.iter().filter(|m| !done.contains(&m.0)) {
         let sql = match conn.backend() {

@@ -39,8 +39,7 @@ fn join_categories(v: &[SpecialDifficulty]) -> Option<String> {
 }
 
 fn from_row(keys: &Keys, r: &Row) -> Result<Person> {
-    let bad = StoreError::Database;
-    let id_number = match r.opt_text(2) {
+    let id_number = match r.get::<Option<String>>("id_number_enc")? {
         Some(enc) => keys.decrypt(&enc)?,
         None => {
             return Err(StoreError::Crypto(
@@ -48,46 +47,43 @@ fn from_row(keys: &Keys, r: &Row) -> Result<Person> {
             ));
         }
     };
-    let date = |i: usize| {
-        r.opt_text(i)
-            .and_then(|v| laoxiao_model::columns::parse_date(&v))
-    };
-    Ok(Person {
-        id: r.text(0),
-        role: r.text(1).parse().map_err(bad)?,
-        id_number,
-        name: r.text(3),
-        sex: r.text(4).parse().map_err(bad)?,
-        birth_date: date(5).unwrap_or(NaiveDate::MIN),
-        hukou_area_code: r.opt_text(6),
-        residence_area_code: r.text(7),
-        address: r.opt_text(8),
-        lng: r.opt_real(9),
-        lat: r.opt_real(10),
-        living_arrangement: r
-            .opt_text(11)
-            .map(|s| s.parse::<LivingArrangement>())
-            .transpose()
-            .map_err(bad)?,
-        special_difficulty: r
-            .opt_text(12)
-            .unwrap_or_default()
+    // The parsers' messages quote the cell, which is personal data here.
+    let bad = |col: &str| StoreError::Database(format!("column {col}: not a valid code"));
+    let special_difficulty = match r.get::<Option<String>>("special_difficulty")? {
+        None => Vec::new(),
+        Some(v) => v
             .split(';')
             .filter(|s| !s.is_empty())
             .map(|s| s.parse::<SpecialDifficulty>())
             .collect::<std::result::Result<_, _>>()
-            .map_err(bad)?,
-        ability_level: r
-            .opt_int(13)
-            .map(|n| n.to_string().parse::<AbilityLevel>())
-            .transpose()
-            .map_err(bad)?,
-        dementia: r.bool(14),
-        birth_order: r.opt_int(15),
-        guardian_name: r.opt_text(16),
-        guardian_phone: r.opt_text(17),
-        status: r.text(18).parse::<PersonStatus>().map_err(bad)?,
-        death_date: date(19),
+            .map_err(|_| bad("special_difficulty"))?,
+    };
+    let ability_level = r
+        .get::<Option<i64>>("ability_level")?
+        .map(|n| n.to_string().parse::<AbilityLevel>())
+        .transpose()
+        .map_err(|_| bad("ability_level"))?;
+    Ok(Person {
+        id: r.get("id")?,
+        role: r.parse("role")?,
+        id_number,
+        name: r.get("name")?,
+        sex: r.parse("sex")?,
+        birth_date: r.get("birth_date")?,
+        hukou_area_code: r.get("hukou_area_code")?,
+        residence_area_code: r.get("residence_area_code")?,
+        address: r.get("address")?,
+        lng: r.get("lng")?,
+        lat: r.get("lat")?,
+        living_arrangement: r.parse_opt::<LivingArrangement>("living_arrangement")?,
+        special_difficulty,
+        ability_level,
+        dementia: r.get("dementia")?,
+        birth_order: r.get("birth_order")?,
+        guardian_name: r.get("guardian_name")?,
+        guardian_phone: r.get("guardian_phone")?,
+        status: r.parse::<PersonStatus>("status")?,
+        death_date: r.get("death_date")?,
     })
 }
 
@@ -165,7 +161,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
     )? {
         return Err(StoreError::Conflict(format!(
             "the ID number is already registered as person {:?}",
-            other.text(0)
+            other.get::<String>("id")?
         )));
     }
     let existed = conn.query_opt(
@@ -177,7 +173,12 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
     conn.execute(&upsert_sql(), &v)?;
     Ok(match existed {
         None => Upserted::Inserted,
-        Some(r) if Value::Text(r.text(0)) == hash && r.opt_text(1).is_none() => Upserted::Unchanged,
+        Some(r)
+            if Value::Text(r.get("row_hash")?) == hash
+                && r.get::<Option<String>>("deleted_at")?.is_none() =>
+        {
+            Upserted::Unchanged
+        }
         Some(_) => Upserted::Updated,
     })
 }
@@ -196,13 +197,14 @@ pub fn encrypt_pending(conn: &mut Conn, reference: &Reference) -> Result<usize> 
         }
         conn.transaction(|c| {
             for r in &rows {
-                let plain = r.text(1);
+                // Still the plaintext before this runs (see migration 3).
+                let plain: String = r.get("id_number_hmac")?;
                 c.execute(
                     "UPDATE person SET id_number_hmac = $1, id_number_enc = $2 WHERE id = $3",
                     &[
                         keys.hmac(&plain).into(),
                         keys.encrypt(&plain)?.into(),
-                        r.text(0).into(),
+                        r.value("id")?.clone(),
                     ],
                 )?;
             }
@@ -226,13 +228,17 @@ pub fn reencrypt(conn: &mut Conn, reference: &Reference) -> Result<usize> {
         let Some(last) = rows.last() else {
             return Ok(n);
         };
-        after = last.text(0);
+        after = last.get("id")?;
         conn.transaction(|c| {
-            for r in rows.iter().filter(|r| !r.text(1).starts_with(&prefix)) {
-                let plain = keys.decrypt(&r.text(1))?;
+            for r in &rows {
+                let enc: String = r.get("id_number_enc")?;
+                if enc.starts_with(&prefix) {
+                    continue;
+                }
+                let plain = keys.decrypt(&enc)?;
                 c.execute(
                     "UPDATE person SET id_number_enc = $1 WHERE id = $2",
-                    &[keys.encrypt(&plain)?.into(), r.text(0).into()],
+                    &[keys.encrypt(&plain)?.into(), r.value("id")?.clone()],
                 )?;
                 n += 1;
             }
@@ -289,8 +295,8 @@ fn check_id_free(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
         return Ok(());
     };
     Err(StoreError::Conflict(
-        if scope.can(Perm::ReadPeople) && scope.contains_path(&r.text(0)) {
-            match r.opt_text(1) {
+        if scope.can(Perm::ReadPeople) && scope.contains_path(&r.get::<String>("area_path")?) {
+            match r.get::<Option<String>>("deleted_at")? {
                 None => format!("person {id:?} already exists"),
                 Some(_) => format!("person {id:?} exists (deleted); import it to restore it"),
             }
@@ -318,11 +324,11 @@ fn check_id_number_free(
     else {
         return Ok(());
     };
-    if scope.contains_path(&other.text(1)) {
+    if scope.contains_path(&other.get::<String>("area_path")?) {
         Err(StoreError::Conflict(format!(
             "the ID number is already registered as person {:?}{}",
-            other.text(0),
-            if other.opt_text(2).is_some() {
+            other.get::<String>("id")?,
+            if other.get::<Option<String>>("deleted_at")?.is_some() {
                 " (deleted)"
             } else {
                 ""
@@ -580,7 +586,8 @@ pub fn list(
                 "unknown cursor: pass the next_cursor of the previous page",
             )]));
         };
-        let (role, path) = (at.text(0), at.text(1));
+        let role: String = at.get("role")?;
+        let path: String = at.get("area_path")?;
         let n = p.len();
         // After (area path, register, id) of the cursor; the bound on the path
         // comes first: of several lower bounds on one column SQLite seeks by

@@ -100,20 +100,21 @@ pub fn of_person(conn: &mut Conn, scope: &Scope, person_id: &str, limit: u32) ->
         });
     }
     let limit = limit.clamp(1, 1000);
-    Ok(conn
-        .query(
-            &format!(
-                "SELECT at, actor, role, via FROM record_view WHERE person_id = $1 \
-                 ORDER BY id DESC LIMIT {limit}"
-            ),
-            &[person_id.into()],
-        )?
-        .iter()
-        .map(|r| View {
-            at: r.text(0),
-            actor: r.text(1),
-            role: r.text(2),
-            via: r.text(3),
+    conn.query(
+        &format!(
+            "SELECT at, actor, role, via FROM record_view WHERE person_id = $1 \
+             ORDER BY id DESC LIMIT {limit}"
+        ),
+        &[person_id.into()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(View {
+            at: r.get("at")?,
+            actor: r.get("actor")?,
+            role: r.get("role")?,
+            via: r.get("via")?,
         })
-        .collect())
+    })
+    .collect()
 }

@@ -17,7 +17,7 @@ use laoxiao_model::PersonRole;
 use laoxiao_model::person::PersonStatus;
 
 use crate::db::{Backend, Conn, Value};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::path_upper;
 use crate::scope::Scope;
 
@@ -101,11 +101,24 @@ pub fn count(
     // Per band, the tally of each year its ends cut through, by child.
     let cuts: Vec<Vec<i32>> = bands.iter().map(Band::cut_years).collect();
     let mut cut_totals: Vec<BTreeMap<(i32, String), i64>> = vec![BTreeMap::new(); bands.len()];
+    // Tens of thousands of rows: find the columns once.
+    let (c_path, c_role, c_year, c_n) = match years.first() {
+        Some(r) => (
+            r.index_of("area_path")?,
+            r.index_of("role")?,
+            r.index_of("birth_year")?,
+            r.index_of("n")?,
+        ),
+        None => (0, 0, 0, 0),
+    };
     for r in &years {
-        let (path, role, year, n) = (r.text(0), r.text(1), r.int(2), r.int(3));
-        let Ok(year) = i32::try_from(year) else {
-            continue;
-        };
+        let path: String = r.get_at(c_path)?;
+        let role: String = r.get_at(c_role)?;
+        let year: i64 = r.get_at(c_year)?;
+        let n: i64 = r.get_at(c_n)?;
+        let year = i32::try_from(year).map_err(|_| {
+            StoreError::Database(format!("column birth_year: {year} is out of range"))
+        })?;
         if n == 0 {
             continue;
         }
@@ -190,16 +203,18 @@ fn count_range(
     };
     let sql = match at.child {
         None => {
-            format!("SELECT '' AS c, COUNT(*) FROM person{hint} WHERE deleted_at IS NULL AND {w}")
+            format!(
+                "SELECT '' AS c, COUNT(*) AS n FROM person{hint} WHERE deleted_at IS NULL AND {w}"
+            )
         }
         Some((start, len)) => format!(
-            "SELECT substr(area_path, {start}, {len}) AS c, COUNT(*) FROM person{hint} \
+            "SELECT substr(area_path, {start}, {len}) AS c, COUNT(*) AS n FROM person{hint} \
              WHERE deleted_at IS NULL AND {w} GROUP BY c"
         ),
     };
     let mut out = BTreeMap::new();
     for r in conn.query(&sql, &p)? {
-        *out.entry(r.text(0)).or_insert(0) += r.int(1);
+        *out.entry(r.get::<String>("c")?).or_insert(0) += r.get::<i64>("n")?;
     }
     Ok(out)
 }

@@ -103,7 +103,8 @@ pub enum Mailbox {
 
 const COLS: &str = "t.id, t.person_id, t.to_area_code, t.to_path, t.reason, t.status, t.requested_by, \
     t.requested_at, t.expires_at, t.decided_by, t.decided_at, t.decision_reason, \
-    p.area_path, p.residence_area_code, p.name, p.id_number_enc, p.deleted_at";
+    p.area_path AS holder_path, p.residence_area_code AS holder_area_code, p.name AS person_name, \
+    p.id_number_enc, p.deleted_at AS person_deleted_at";
 
 fn not_found(id: &str) -> StoreError {
     StoreError::NotFound {
@@ -139,8 +140,8 @@ pub fn expire(conn: &mut Conn) -> Result<usize> {
             &[now.as_str().into()],
         )?
         .iter()
-        .map(|r| r.text(0))
-        .collect();
+        .map(|r| r.get("id"))
+        .collect::<Result<_>>()?;
     let sys = Scope::system("transfer-expiry");
     for id in &ids {
         let n = conn.execute(
@@ -218,7 +219,8 @@ pub fn request(
             what: "person with the ID number",
             id: mask_id_number(&number),
         })?;
-    let (person_id, holder_path) = (person.text(0), person.text(1));
+    let person_id: String = person.get("id")?;
+    let holder_path: String = person.get("area_path")?;
     if scope.contains_path(&holder_path) {
         return Err(StoreError::Invalid(vec![FieldError::new(
             "id_number",
@@ -275,42 +277,62 @@ pub fn request(
 /// The caller's side of a row: incoming when they hold the live record,
 /// outgoing when the target area is theirs (a city-wide caller is both;
 /// incoming wins, it shows more).
-fn direction(scope: &Scope, r: &Row) -> Option<Direction> {
-    let holds = r.opt_text(16).is_none() && scope.contains_path(&r.text(12));
-    if holds {
+fn direction(scope: &Scope, r: &Row) -> Result<Option<Direction>> {
+    Ok(if holds(scope, r)? {
         Some(Direction::Incoming)
-    } else if scope.contains_path(&r.text(3)) {
+    } else if scope.contains_path(&r.get::<String>("to_path")?) {
         Some(Direction::Outgoing)
     } else {
         None
-    }
+    })
+}
+
+/// Whether the caller holds the live record the row's request is about.
+fn holds(scope: &Scope, r: &Row) -> Result<bool> {
+    Ok(r.get::<Option<String>>("person_deleted_at")?.is_none()
+        && scope.contains_path(&r.get::<String>("holder_path")?))
 }
 
 /// A row as seen from one side.
 fn view(reference: &Reference, r: &Row, direction: Direction) -> Result<Transfer> {
-    let status = TransferStatus::parse(&r.text(5))
-        .ok_or_else(|| StoreError::Database(format!("bad transfer status {:?}", r.text(5))))?;
-    let number = match r.opt_text(15) {
+    let status: String = r.get("status")?;
+    let status = TransferStatus::parse(&status).ok_or_else(|| {
+        StoreError::Database(format!("column status: bad transfer status {status:?}"))
+    })?;
+    // NULL only before keys were ever configured (not yet encrypted).
+    let number = match r.get::<Option<String>>("id_number_enc")? {
         Some(enc) => reference.keys()?.decrypt(&enc)?,
         None => String::new(),
     };
     let incoming = direction == Direction::Incoming;
     Ok(Transfer {
-        id: r.text(0),
+        id: r.get("id")?,
         direction,
         status,
         id_number_masked: mask_id_number(&number),
-        person_id: (incoming || status == TransferStatus::Approved).then(|| r.text(1)),
-        person_name: incoming.then(|| r.text(14)),
-        holding_area_code: incoming.then(|| r.text(13)),
-        to_area_code: r.text(2),
-        reason: r.text(4),
-        requested_by: r.text(6),
-        requested_at: r.text(7),
-        expires_at: r.text(8),
-        decided_by: r.opt_text(9),
-        decided_at: r.opt_text(10),
-        decision_reason: r.opt_text(11),
+        person_id: if incoming || status == TransferStatus::Approved {
+            Some(r.get("person_id")?)
+        } else {
+            None
+        },
+        person_name: if incoming {
+            Some(r.get("person_name")?)
+        } else {
+            None
+        },
+        holding_area_code: if incoming {
+            Some(r.get("holder_area_code")?)
+        } else {
+            None
+        },
+        to_area_code: r.get("to_area_code")?,
+        reason: r.get("reason")?,
+        requested_by: r.get("requested_by")?,
+        requested_at: r.get("requested_at")?,
+        expires_at: r.get("expires_at")?,
+        decided_by: r.get("decided_by")?,
+        decided_at: r.get("decided_at")?,
+        decision_reason: r.get("decision_reason")?,
     })
 }
 
@@ -325,7 +347,7 @@ pub fn get(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> R
             &[id.into()],
         )?
         .ok_or_else(|| not_found(id))?;
-    match direction(scope, &row) {
+    match direction(scope, &row)? {
         Some(d) => view(reference, &row, d),
         None => Err(not_found(id)),
     }
@@ -427,8 +449,8 @@ pub fn decide(
             &[id.into()],
         )?
         .ok_or_else(|| not_found(id))?;
-    let holds = row.opt_text(16).is_none() && scope.contains_path(&row.text(12));
-    let requests = scope.contains_path(&row.text(3));
+    let holds = holds(scope, &row)?;
+    let requests = scope.contains_path(&row.get::<String>("to_path")?);
     let allowed = match decision {
         Decision::Approve | Decision::Refuse => holds,
         Decision::Withdraw => requests,
@@ -436,13 +458,14 @@ pub fn decide(
     if !allowed {
         return Err(not_found(id));
     }
-    let status = row.text(5);
+    let status: String = row.get("status")?;
     if status != "open" {
         return Err(StoreError::Conflict(format!(
             "the request is {status}, no longer open"
         )));
     }
-    let (person_id, to_code) = (row.text(1), row.text(2));
+    let person_id: String = row.get("person_id")?;
+    let to_code: String = row.get("to_area_code")?;
     let new_status = match decision {
         Decision::Approve => TransferStatus::Approved,
         Decision::Refuse => TransferStatus::Refused,

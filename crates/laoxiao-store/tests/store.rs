@@ -68,6 +68,56 @@ fn each_db(f: impl Fn(&Store)) {
     }
 }
 
+/// Integers, booleans, NULLs and aggregates read by name alike on both
+/// databases (SQLite keeps booleans as 0/1, PostgreSQL sums BIGINT as NUMERIC).
+#[test]
+fn cells_read_by_name_alike_on_both_databases() {
+    each_db(|s| {
+        let mut c = s.conn().expect("conn");
+        c.batch("CREATE TABLE rows_t (n BIGINT NOT NULL, flag BOOLEAN NOT NULL, note TEXT)")
+            .expect("table");
+        for (n, flag) in [(2_i64, true), (3, false)] {
+            c.execute(
+                "INSERT INTO rows_t (n, flag, note) VALUES ($1, $2, $3)",
+                &[n.into(), flag.into(), laoxiao_store::Value::Null],
+            )
+            .expect("insert");
+        }
+        let r = c
+            .query_opt(
+                "SELECT CAST(SUM(n) AS BIGINT) AS total, COUNT(*) AS k, MAX(n) AS top, \
+                 CAST(SUM(CASE WHEN flag THEN 1 ELSE 0 END) AS BIGINT) AS flagged FROM rows_t",
+                &[],
+            )
+            .expect("sum")
+            .expect("row");
+        assert_eq!(r.get::<i64>("total").expect("total"), 5);
+        assert_eq!(r.get::<i64>("k").expect("k"), 2);
+        assert_eq!(r.get::<i64>("top").expect("top"), 3);
+        assert_eq!(r.get::<i64>("flagged").expect("flagged"), 1);
+        let rows = c
+            .query("SELECT flag, note FROM rows_t ORDER BY n", &[])
+            .expect("rows");
+        let flags: Vec<bool> = rows.iter().map(|r| r.get("flag").expect("flag")).collect();
+        assert_eq!(flags, [true, false]);
+        assert_eq!(rows[0].get::<Option<String>>("note").expect("note"), None);
+        assert!(rows[0].get::<String>("note").is_err());
+        if s.backend() == laoxiao_store::Backend::Postgres {
+            assert!(
+                rows[0].get::<i64>("flag").is_err(),
+                "a boolean is not an integer"
+            );
+            let e = c
+                .query("SELECT SUM(n) AS total FROM rows_t", &[])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains("total") && e.contains("CAST"), "{e}");
+        }
+        c.batch("DROP TABLE rows_t").expect("drop");
+    });
+}
+
 #[test]
 fn areas_are_loaded_once_with_subtrees() {
     each_db(|s| {
@@ -225,7 +275,8 @@ fn upsert_reports_unchanged_and_keeps_updated_at() {
             .query_opt("SELECT updated_at FROM facility WHERE id = 'U1'", &[])
             .expect("q")
             .expect("row")
-            .text(0);
+            .get::<String>("updated_at")
+            .expect("updated_at");
         assert_eq!(at, "2024-01-01T00:00:00Z");
         let mut g = f.clone();
         g.beds = Some(60);
@@ -479,7 +530,8 @@ fn id_numbers_are_encrypted_at_rest_and_found_by_hmac() {
             )
             .expect("row")
             .expect("row");
-        let (enc, hmac) = (row.text(0), row.text(1));
+        let enc: String = row.get("id_number_enc").expect("enc");
+        let hmac: String = row.get("id_number_hmac").expect("hmac");
         assert!(enc.starts_with("test:"), "{enc}");
         assert!(!enc.contains(&p.id_number) && !hmac.contains(&p.id_number[..10]));
         assert_eq!(hmac.len(), 64);
@@ -1167,7 +1219,8 @@ fn key_rotation_reencrypts_every_number() {
             .query_opt("SELECT id_number_enc FROM person WHERE id = 'PA'", &[])
             .expect("row")
             .expect("row")
-            .text(0);
+            .get::<String>("id_number_enc")
+            .expect("enc");
         assert!(enc.starts_with("k2:"), "{enc}");
         assert_eq!(
             people::get(&mut c, r, &sys, "PA").expect("get").id_number,
@@ -1547,7 +1600,8 @@ mod activity_registers {
                 .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
                 .expect("row")
                 .expect("S2")
-                .text(0);
+                .get::<String>("updated_at")
+                .expect("updated_at");
             let mut s1 = st[0].clone();
             s1.left_date = Some(d("2022-10-31"));
             assert_eq!(
@@ -1562,7 +1616,8 @@ mod activity_registers {
                 .query_opt("SELECT updated_at FROM staff WHERE id = 'S2'", &[])
                 .expect("row")
                 .expect("S2")
-                .text(0);
+                .get::<String>("updated_at")
+                .expect("updated_at");
             assert_eq!(before, after);
             assert_eq!(
                 activity::count_staff(
@@ -1912,13 +1967,15 @@ fn tally_and_truth(c: &mut laoxiao_store::Conn) -> (Vec<String>, Vec<String>) {
             .expect("query")
             .iter()
             .map(|r| {
+                let get = |c: &str| r.get::<String>(c).expect(c);
+                let int = |c: &str| r.get::<i64>(c).expect(c);
                 format!(
                     "{} {} {} {} {}",
-                    r.text(0),
-                    r.text(1),
-                    r.text(2),
-                    r.int(3),
-                    r.int(4)
+                    get("area_path"),
+                    get("role"),
+                    get("status"),
+                    int("birth_year"),
+                    int("n")
                 )
             })
             .collect()
@@ -1928,8 +1985,8 @@ fn tally_and_truth(c: &mut laoxiao_store::Conn) -> (Vec<String>, Vec<String>) {
          ORDER BY area_path, role, status, birth_year",
     );
     let truth = rows(
-        "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS BIGINT), COUNT(*) \
-         FROM person WHERE deleted_at IS NULL GROUP BY area_path, role, status, \
+        "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS BIGINT) AS birth_year, \
+         COUNT(*) AS n FROM person WHERE deleted_at IS NULL GROUP BY area_path, role, status, \
          CAST(substr(birth_date, 1, 4) AS BIGINT) ORDER BY area_path, role, status, 4",
     );
     (tally, truth)
@@ -2021,10 +2078,10 @@ fn the_tally_follows_every_write_and_counts_match_the_rows() {
             .iter()
             .map(|row| {
                 (
-                    PersonRole::parse(&row.text(0)).expect("role"),
-                    row.text(1),
-                    row.text(2).parse().expect("status"),
-                    d(&row.text(3)),
+                    row.parse::<PersonRole>("role").expect("role"),
+                    row.get("residence_area_code").expect("area"),
+                    row.parse("status").expect("status"),
+                    row.get("birth_date").expect("birth_date"),
                 )
             })
             .collect();
@@ -2121,7 +2178,12 @@ mod holes {
             )
             .expect("query")
             .expect("row");
-        (r.text(0), r.opt_text(1).is_some())
+        (
+            r.get("area_path").expect("area_path"),
+            r.get::<Option<String>>("deleted_at")
+                .expect("deleted_at")
+                .is_some(),
+        )
     }
 
     #[test]
@@ -2345,7 +2407,7 @@ mod holes {
                     )
                     .expect("q")
                     .expect("row");
-                assert_eq!(row.text(0), owner);
+                assert_eq!(row.get::<String>("facility_id").expect("facility"), owner);
             }
             // Its own classes a facility may still revise.
             let mut mine = class("CA", "NA");
@@ -3308,21 +3370,30 @@ mod backups {
 
     /// The tally as stored, and as recounted from the person table.
     fn tally_and_recount(s: &Store) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
-        let key = |r: &Row| format!("{}|{}|{}|{}", r.text(0), r.text(1), r.text(2), r.int(3));
+        let key = |r: &Row| {
+            let get = |c: &str| r.get::<String>(c).expect(c);
+            let year = r.get::<i64>("birth_year").expect("birth_year");
+            format!(
+                "{}|{}|{}|{year}",
+                get("area_path"),
+                get("role"),
+                get("status")
+            )
+        };
         let stored = rows(
             s,
             "SELECT area_path, role, status, birth_year, n FROM person_tally WHERE n <> 0",
         )
         .iter()
-        .map(|r| (key(r), r.int(4)))
+        .map(|r| (key(r), r.get::<i64>("n").expect("n")))
         .collect();
         let recount = rows(
             s,
-            "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS INTEGER), COUNT(*) \
-             FROM person WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4",
+            "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS INTEGER) AS birth_year, \
+             COUNT(*) AS n FROM person WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4",
         )
         .iter()
-        .map(|r| (key(r), r.int(4)))
+        .map(|r| (key(r), r.get::<i64>("n").expect("n")))
         .collect();
         (stored, recount)
     }
@@ -3410,16 +3481,17 @@ mod backups {
         // the source's.
         let got = rows(&restored, "SELECT * FROM person ORDER BY id");
         let source = rows(&s, "SELECT * FROM person ORDER BY id");
-        let by_id: BTreeMap<String, &Row> = source.iter().map(|r| (r.text(0), r)).collect();
+        let id = |r: &Row| r.get::<String>("id").expect("id");
+        let by_id: BTreeMap<String, &Row> = source.iter().map(|r| (id(r), r)).collect();
         for row in &before {
-            assert!(got.contains(row), "{} is missing or changed", row.text(0));
+            assert!(got.contains(row), "{} is missing or changed", id(row));
         }
         for row in &got {
-            assert_eq!(Some(&row), by_id.get(&row.text(0)), "{}", row.text(0));
+            assert_eq!(Some(&row), by_id.get(&id(row)), "{}", id(row));
         }
         let w: Vec<String> = got
             .iter()
-            .map(|r| r.text(0))
+            .map(id)
             .filter(|id| id.starts_with('W'))
             .collect();
         let want: Vec<String> = (0..w.len()).map(|k| format!("W{:04}", 100 + k)).collect();

@@ -315,6 +315,7 @@ mod backups {
         text(&o)
     }
 
+    /// The `k` column of each row.
     fn ids(db: &Path, sql: &str) -> Vec<String> {
         let s = laoxiao_store::Store::open_url(&db.display().to_string()).expect("open");
         s.conn()
@@ -322,7 +323,7 @@ mod backups {
             .query(sql, &[])
             .expect("query")
             .iter()
-            .map(|r| r.text(0))
+            .map(|r| r.get::<String>("k").expect("k"))
             .collect()
     }
 
@@ -438,9 +439,9 @@ mod backups {
 
         // The people are all there; the facilities are the live ones up to a point
         // (a prefix of the writer's), and each restored facility write has its audit entry.
-        let q_people = "SELECT id || ':' || row_hash FROM person ORDER BY id";
+        let q_people = "SELECT id || ':' || row_hash AS k FROM person ORDER BY id";
         assert_eq!(ids(&restored, q_people), ids(&db, q_people));
-        let q_fac = "SELECT id || ':' || name FROM facility ORDER BY id";
+        let q_fac = "SELECT id || ':' || name AS k FROM facility ORDER BY id";
         let (got, live) = (ids(&restored, q_fac), ids(&db, q_fac));
         assert!(got.iter().all(|f| live.contains(f)));
         let bk: Vec<&String> = got.iter().filter(|f| f.starts_with("BK-")).collect();

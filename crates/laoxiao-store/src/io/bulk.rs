@@ -345,8 +345,8 @@ pub(crate) fn in_people_tx<T>(
     let stored: HashSet<String> = conn
         .query("SELECT code FROM area", &[])?
         .iter()
-        .map(|r| r.text(0))
-        .collect();
+        .map(|r| r.get("code"))
+        .collect::<Result<_>>()?;
     let areas_match = reference
         .areas
         .all()
@@ -380,13 +380,15 @@ fn leave_wal(conn: &mut Conn) -> Result<bool> {
     let Some(c) = conn.as_sqlite() else {
         return Ok(false);
     };
-    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get("journal_mode"))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Ok(false);
     }
     c.busy_timeout(std::time::Duration::ZERO)?;
     let switched = c
-        .query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0))
+        .query_row("PRAGMA journal_mode=DELETE", [], |r| {
+            r.get::<_, String>("journal_mode")
+        })
         .is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
     c.busy_timeout(BUSY_TIMEOUT)?;
     Ok(switched)
@@ -395,7 +397,7 @@ fn leave_wal(conn: &mut Conn) -> Result<bool> {
 /// Puts the connection back into WAL mode after [`leave_wal`].
 fn back_to_wal(conn: &mut Conn) -> Result<()> {
     if let Some(c) = conn.as_sqlite() {
-        let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        let mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get("journal_mode"))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Database(format!(
                 "could not return the database to WAL mode (it is in {mode} mode)"
@@ -606,7 +608,7 @@ fn drop_indexes(c: &rusqlite::Connection, empty: bool) -> Result<Vec<String>> {
          AND tbl_name = 'person' AND sql IS NOT NULL ORDER BY type, name",
     )?;
     let found: Vec<(String, String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([], |r| Ok((r.get("type")?, r.get("name")?, r.get("sql")?)))?
         .collect::<rusqlite::Result<_>>()?;
     drop(st);
     let found: Vec<(String, String, String)> = found
@@ -678,9 +680,24 @@ struct SqliteSink<'c> {
     insert: rusqlite::Statement<'c>,
     update: rusqlite::Statement<'c>,
     by_id: rusqlite::Statement<'c>,
+    by_id_cols: ByIdCols,
     /// Tally changes of the rows written into a filled table.
     delta: TallyDelta,
     by_number: rusqlite::Statement<'c>,
+    /// Where `by_number`'s `id` is.
+    by_number_id: usize,
+}
+
+/// Where the columns of [`SqliteSink::by_id`] are: found by name once, not
+/// for each of a million rows.
+#[derive(Debug, Clone, Copy)]
+struct ByIdCols {
+    role: usize,
+    row_hash: usize,
+    deleted: usize,
+    area_path: usize,
+    status: usize,
+    birth_year: usize,
 }
 
 impl<'c> SqliteSink<'c> {
@@ -706,17 +723,31 @@ impl<'c> SqliteSink<'c> {
             sets.join(", ")
         ))?;
         update.raw_bind_parameter(n, now)?;
+        let by_id = c.prepare(
+            "SELECT role, row_hash, deleted_at IS NOT NULL AS deleted, area_path, status, \
+             CAST(substr(birth_date, 1, 4) AS INTEGER) AS birth_year FROM person WHERE id = ?1",
+        )?;
+        let by_id_cols = ByIdCols {
+            role: by_id.column_index("role")?,
+            row_hash: by_id.column_index("row_hash")?,
+            deleted: by_id.column_index("deleted")?,
+            area_path: by_id.column_index("area_path")?,
+            status: by_id.column_index("status")?,
+            birth_year: by_id.column_index("birth_year")?,
+        };
+        let by_number =
+            c.prepare("SELECT id FROM person WHERE id_number_hmac = ?1 AND id <> ?2")?;
+        let by_number_id = by_number.column_index("id")?;
         Ok(SqliteSink {
             empty,
             clash: None,
             insert,
             update,
-            by_id: c.prepare(
-                "SELECT role, row_hash, deleted_at IS NOT NULL, area_path, status, \
-                 CAST(substr(birth_date, 1, 4) AS INTEGER) FROM person WHERE id = ?1",
-            )?,
+            by_id,
+            by_id_cols,
             delta: HashMap::new(),
-            by_number: c.prepare("SELECT id FROM person WHERE id_number_hmac = ?1 AND id <> ?2")?,
+            by_number,
+            by_number_id,
         })
     }
 
@@ -784,24 +815,26 @@ impl<'c> SqliteSink<'c> {
                 continue;
             }
             let (id, number, hash) = (item.text_of(0), item.text_of(2), item.text_of(21));
+            let k = self.by_id_cols;
             let existing = self
                 .by_id
                 .query_row([id], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, bool>(2)?,
+                        r.get::<_, String>(k.role)?,
+                        r.get::<_, String>(k.row_hash)?,
+                        r.get::<_, bool>(k.deleted)?,
                         (
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, i64>(5)?,
+                            r.get::<_, String>(k.area_path)?,
+                            r.get::<_, String>(k.status)?,
+                            r.get::<_, i64>(k.birth_year)?,
                         ),
                     ))
                 })
                 .optional()?;
+            let i = self.by_number_id;
             let holder = self
                 .by_number
-                .query_row([number, id], |r| r.get::<_, String>(0))
+                .query_row([number, id], |r| r.get::<_, String>(i))
                 .optional()?;
             let mut bad = false;
             if let Some((role, _, _, _)) = &existing
@@ -881,7 +914,7 @@ impl PgSink {
             // As on SQLite: secondary indexes are built once after the load.
             // (Dropping them locks the empty table until the import commits.)
             for r in c.query(
-                "SELECT n.nspname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x \
+                "SELECT n.nspname, i.relname, pg_get_indexdef(i.oid) AS def FROM pg_index x \
                  JOIN pg_class i ON i.oid = x.indexrelid \
                  JOIN pg_namespace n ON n.oid = i.relnamespace \
                  WHERE x.indrelid = 'person'::regclass \
@@ -889,7 +922,9 @@ impl PgSink {
                  ORDER BY i.relname",
                 &[],
             )? {
-                let (ns, name, def): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                let ns: String = r.try_get("nspname")?;
+                let name: String = r.try_get("relname")?;
+                let def: String = r.try_get("def")?;
                 c.batch_execute(&format!(
                     "DROP INDEX \"{}\".\"{}\"",
                     ns.replace('"', "\"\""),
@@ -1021,16 +1056,19 @@ impl PgSink {
              WHERE p.role <> s.role ORDER BY s.row_no",
             &[],
         )? {
-            let (row, id, role): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
+            let row: i64 = r.try_get("row_no")?;
+            let id: String = r.try_get("id")?;
+            let role: String = r.try_get("role")?;
             errs.push(row as usize, "id", role_clash(&id, &role));
             conflict = true;
         }
         for r in c.query(
-            "SELECT s.row_no, p.id FROM import_person s JOIN person p \
+            "SELECT s.row_no, p.id AS other FROM import_person s JOIN person p \
              ON p.id_number_hmac = s.id_number_hmac AND p.id <> s.id ORDER BY s.row_no",
             &[],
         )? {
-            let (row, other): (i64, String) = (r.get(0), r.get(1));
+            let row: i64 = r.try_get("row_no")?;
+            let other: String = r.try_get("other")?;
             errs.push(
                 row as usize,
                 "id_number",
@@ -1042,16 +1080,17 @@ impl PgSink {
             return Ok(true);
         }
         for r in c.query(
-            "SELECT s.role, COUNT(*) FILTER (WHERE p.id IS NULL), \
+            "SELECT s.role, COUNT(*) FILTER (WHERE p.id IS NULL) AS inserted, \
              COUNT(*) FILTER (WHERE p.id IS NOT NULL AND p.row_hash = s.row_hash AND p.deleted_at IS NULL) \
+             AS unchanged \
              FROM import_person s LEFT JOIN person p ON p.id = s.id GROUP BY s.role",
             &[],
         )? {
-            let role: String = r.get(0);
-            let (ins, same): (i64, i64) = (r.get(1), r.get(2));
-            let Some(role) = PersonRole::parse(&role) else {
-                continue;
-            };
+            let role: String = r.try_get("role")?;
+            let ins: i64 = r.try_get("inserted")?;
+            let same: i64 = r.try_get("unchanged")?;
+            let role = PersonRole::parse(&role)
+                .ok_or_else(|| StoreError::Database(format!("column role: unknown register {role:?}")))?;
             let k = &mut counts[role_index(role)];
             k.inserted = ins as u64;
             k.unchanged = same as u64;

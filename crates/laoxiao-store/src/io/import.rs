@@ -604,11 +604,10 @@ fn check_facilities(
 
 /// Ids of the live facilities.
 fn live_facility_ids(conn: &mut Conn) -> Result<HashSet<String>> {
-    Ok(conn
-        .query("SELECT id FROM facility WHERE deleted_at IS NULL", &[])?
+    conn.query("SELECT id FROM facility WHERE deleted_at IS NULL", &[])?
         .iter()
-        .map(|r| r.text(0))
-        .collect())
+        .map(|r| r.get("id"))
+        .collect()
 }
 
 /// Validates classes: fields, duplicate ids, and that each facility exists
@@ -682,7 +681,10 @@ fn write_classes(conn: &mut Conn, items: &[(usize, ChildcareClass)], now: &str) 
         )?;
         let u = match existing {
             None => Upserted::Inserted,
-            Some(r) if Value::Text(r.text(0)) == params[7] && r.opt_text(1).is_none() => {
+            Some(r)
+                if Value::Text(r.get("row_hash")?) == params[7]
+                    && r.get::<Option<String>>("deleted_at")?.is_none() =>
+            {
                 Upserted::Unchanged
             }
             Some(_) => Upserted::Updated,

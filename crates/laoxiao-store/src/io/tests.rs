@@ -1020,7 +1020,9 @@ fn bulk_loads_leave_wal_only_when_alone_and_always_return_to_it() {
     import_rows(s, RecordKind::Elderly, &rows).expect("import");
     let mut c = s.conn().expect("conn");
     assert_eq!(
-        c.query("PRAGMA journal_mode", &[]).expect("mode")[0].text(0),
+        c.query("PRAGMA journal_mode", &[]).expect("mode")[0]
+            .get::<String>("journal_mode")
+            .expect("journal_mode"),
         "wal"
     );
     assert_eq!(wal_len(), 0, "pages went through the log");
@@ -1034,7 +1036,9 @@ fn bulk_loads_leave_wal_only_when_alone_and_always_return_to_it() {
     import_rows(s, RecordKind::Elderly, &rows).expect("import beside a reader");
     assert!(wal_len() > 0);
     assert_eq!(
-        c.query("PRAGMA journal_mode", &[]).expect("mode")[0].text(0),
+        c.query("PRAGMA journal_mode", &[]).expect("mode")[0]
+            .get::<String>("journal_mode")
+            .expect("journal_mode"),
         "wal"
     );
     assert_eq!(
