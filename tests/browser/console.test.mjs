@@ -325,34 +325,82 @@ test("import: a good file is previewed, then confirmed", async () => {
   assert.equal(r.status(), 200);
 });
 
-test("tablet width", async () => {
+/** The page scrolls sideways: wider than its viewport. */
+async function scrollsSideways() {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+}
+
+test("tablet width: no page scrolls sideways", async () => {
   await page.setViewportSize({ width: 768, height: 1024 });
-  await page.goto(`${base}/`);
-  await mapReady("overview-map");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-  assert.equal(overflow, false, "no horizontal page scroll at tablet width");
-  await shot("14-tablet-overview");
-  await page.goto(`${base}/console/facilities`);
-  await shot("15-tablet-facilities");
-  await page.setViewportSize({ width: 1280, height: 900 });
+  try {
+    const pages = [
+      ["14-tablet-overview", "/", "overview-map"],
+      ["15-tablet-facilities", "/console/facilities"],
+      ["16-tablet-facility", null, "detail-map"],
+      ["17-tablet-elderly", "/console/elderly"],
+      ["18-tablet-person", null, "detail-map"],
+      ["19-tablet-infants", "/console/infants"],
+      ["19a-tablet-plan", "/console/plan"],
+      ["19b-tablet-import", "/console/import"],
+      ["19c-tablet-transfers", "/console/transfers"],
+      ["19d-tablet-facility-form", "/console/facilities/new"],
+      ["19e-tablet-overview-en", "/?lang=en"],
+    ];
+    for (const [name, path, map] of pages) {
+      if (path) {
+        await page.goto(`${base}${path}`);
+      } else {
+        // A detail page: the first row's link on the list just visited.
+        await page.locator("#results tbody tr th a").first().click();
+        await page.waitForLoadState("load");
+      }
+      if (map) await mapReady(map);
+      assert.equal(await scrollsSideways(), false, `${page.url()} scrolls sideways at 768 px`);
+      await shot(name);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/?lang=zh-CN`);
+  }
 });
 
 test("roles: a village worker sees their village only; the auditor reads the trail", async () => {
+  // The city administrator's list holds rows outside any one village: the
+  // attribute the check below reads carries real codes.
+  await page.goto(`${base}/console/elderly`);
+  const cityAreas = await page.locator("#results tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.areaCode));
+  assert.ok(cityAreas.length > 0 && cityAreas.every((a) => /^\d{12}$/.test(a)), `${cityAreas}`);
   await page.click("#logout");
   await page.waitForSelector("#login-form");
+  const villageRow = page.locator("#demo-accounts tbody tr", { hasText: "demo-village-2026" });
+  const villageArea = (await villageRow.textContent()).match(/\b(\d{12})\b/)?.[1];
+  assert.ok(villageArea, "the login page gives the village account's area code");
+  assert.ok(cityAreas.some((a) => !a.startsWith(villageArea)), "the city sees beyond the village");
   await login("village", "demo-village-2026");
   const r = await page.goto(`${base}/console/elderly?area=330411`);
   assert.equal(r.status(), 404, "another county is out of reach");
   const imp = await page.goto(`${base}/console/import`);
   assert.equal(imp.status(), 403);
-  await page.goto(`${base}/console/elderly`);
-  const ids = await page.locator("#results tbody tr").count();
-  assert.ok(ids >= 0);
+  // Every row of every list lies in the worker's village (its area code, from the login page).
+  for (const list of ["elderly", "infants", "facilities"]) {
+    await page.goto(`${base}/console/${list}`);
+    const areas = await page.locator("#results tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.areaCode));
+    if (list === "elderly") assert.ok(areas.length > 0, "the village has elderly people to check");
+    for (const a of areas) {
+      assert.ok(a && a.startsWith(villageArea), `${list}: a row in ${a}, outside the village ${villageArea}`);
+    }
+  }
+  await shot("19f-village-elderly");
   await page.click("#logout");
   await page.waitForSelector("#login-form");
   await login("auditor", "demo-auditor-2026");
   await page.goto(`${base}/console/audit?action=import`);
   await page.waitForSelector("#audit-table");
+  // Filters not given are empty, not the text "None" (which would then be searched for).
+  for (const f of ["actor", "entity", "entity_id"]) {
+    assert.equal(await page.inputValue(`#audit-filters input[name=${f}]`), "", f);
+  }
+  assert.equal(await page.inputValue("#audit-filters input[name=action]"), "import");
   const actions = await page.locator("#audit-table tbody td:nth-child(6)").allTextContents();
   assert.ok(actions.map((a) => a.trim()).includes("import"), "the console import is in the trail");
   await shot("20-audit");

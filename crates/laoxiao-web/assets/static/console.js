@@ -97,7 +97,11 @@
             zoom: (!city && data.centre && data.level !== "county") ? 3 : 1,
             itemStyle: { areaColor: "#f1f4f7", borderColor: "#5a6775", borderWidth: 1 },
             emphasis: { itemStyle: { areaColor: "#ffe9a8" }, label: { show: true } },
-            label: { show: city, formatter: function (p) { return names[p.name] || ""; }, fontSize: 12, color: "#1d2733" },
+            // A light halo keeps the names readable on the darkest shades and over points.
+            label: {
+              show: city, formatter: function (p) { return names[p.name] || ""; }, fontSize: 12, fontWeight: 600,
+              color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 3
+            },
             select: { disabled: true }
           },
           series: [

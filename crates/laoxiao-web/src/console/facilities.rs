@@ -255,6 +255,7 @@ pub async fn list(
                 "kind": r.kind,
                 "ownership": r.ownership,
                 "area_name": area_name,
+                "area_code": r.area_code,
                 "beds": r.beds,
                 "slots": r.slots,
                 "rating": r.rating,

@@ -133,6 +133,7 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
                 "sex": p.sex.code(),
                 "age": age_text(&s, &ctx, p),
                 "area_name": area_name(&s, &p.residence_area_code),
+                "area_code": p.residence_area_code,
                 "living_arrangement": p.living_arrangement.map(|x| x.code()),
                 "ability_level": p.ability_level.map(|x| x.code()),
                 "special_difficulty": p.special_difficulty.iter().map(|x| x.code()).collect::<Vec<_>>(),
