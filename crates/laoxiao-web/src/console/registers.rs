@@ -317,9 +317,11 @@ async fn detail<T: ActivityRecord>(
 
 /// The form's controls, filled with `values` (key → text as typed).
 fn controls(ctx: &Ctx, reg: &'static Register, values: &Json, editing: bool) -> Vec<Json> {
+    // Only city-wide accounts choose ids (as for facilities); an edit keeps its id.
+    let choose_id = !editing && ctx.scope().is_city_wide();
     reg.fields
         .iter()
-        .filter(|f| !(editing && f.key == "id"))
+        .filter(|f| f.key != "id" || choose_id)
         .map(|f| {
             let v = values.get(f.key).and_then(Json::as_str).unwrap_or_default();
             let (kind, options): (&str, Vec<Json>) = match f.ty {
