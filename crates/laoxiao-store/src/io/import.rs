@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::bulk::{self, Counts, PeopleJob};
 use super::limits::{ImportLimits, Limit};
 use super::read::{self, BadCell, CsvSource, FileFormat, RowSource, SheetSource};
-use crate::db::{Backend, Conn, Value};
+use crate::db::{Conn, Value};
 use crate::error::{Result, RowError, StoreError};
 use crate::{Store, Upserted, facilities, now_rfc3339};
 
@@ -703,21 +703,7 @@ pub(crate) fn in_tx<T>(
     dry_run: bool,
     f: impl FnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
-    conn.batch(match conn.backend() {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    })?;
-    match f(conn) {
-        Ok(v) => {
-            conn.batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
-            Ok(v)
-        }
-        Err(e) => {
-            // The original error matters more than a failed rollback.
-            let _ = conn.batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    conn.transaction_with(!dry_run, f)
 }
 
 /// Writes records built in memory (the synthetic city) through the import's
