@@ -334,9 +334,13 @@ fn check_id_number_free(
 }
 
 /// Creates a person in the scope; an id held by any record (live or deleted)
-/// or an ID number registered already is a conflict. Audited (ID number
-/// masked in the snapshot).
+/// or an ID number registered already is a conflict. One transaction with its
+/// audit entry (ID number masked in the snapshot).
 pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    conn.transaction(|c| create_in(c, reference, scope, p))
+}
+
+fn create_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     validate(reference, p)?;
     check_in_scope(reference, scope, p)?;
@@ -359,8 +363,12 @@ pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
 }
 
 /// Replaces a live person's fields; both the old and the new residence must lie
-/// in the scope. Audited.
+/// in the scope. One transaction with its audit entry.
 pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    conn.transaction(|c| update_in(c, reference, scope, p))
+}
+
+fn update_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     let before = get(conn, reference, scope, &p.id)?;
     validate(reference, p)?;
@@ -382,8 +390,12 @@ pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
     Ok(after)
 }
 
-/// Marks a person in the scope deleted. Audited.
+/// Marks a person in the scope deleted. One transaction with its audit entry.
 pub fn soft_delete(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<()> {
+    conn.transaction(|c| soft_delete_in(c, reference, scope, id))
+}
+
+fn soft_delete_in(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<()> {
     scope.require(Perm::WritePeople)?;
     let before = get(conn, reference, scope, id)?;
     let n = conn.execute(

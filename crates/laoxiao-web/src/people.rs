@@ -256,15 +256,6 @@ fn audit_full_read(
     scope: &laoxiao_store::Scope,
     ids: &[&str],
 ) -> Result<(), ApiError> {
-    Ok(audit_full_read_store(c, scope, ids)?)
-}
-
-/// [`audit_full_read`] inside a store transaction.
-fn audit_full_read_store(
-    c: &mut laoxiao_store::Conn,
-    scope: &laoxiao_store::Scope,
-    ids: &[&str],
-) -> laoxiao_store::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -433,14 +424,13 @@ pub async fn create(
             return Err(ApiError::invalid(errs));
         }
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        // The answer shows the full number when asked for: audited with the write.
-        Ok(c.transaction(|c| {
-            let p = people::create(c, r, &scope, &p)?;
-            if reveal {
-                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
-            }
-            Ok(p)
-        })?)
+        let p = people::create(c, r, &scope, &p)?;
+        // The answer shows the full number when asked for: audited before it
+        // is sent (as for a read), or the answer is an error.
+        if reveal {
+            audit_full_read(c, &scope, &[p.id.as_str()])?;
+        }
+        Ok(p)
     })
     .await?;
     let location = format!("/api/people/{}", encode_segment(&person.id));
@@ -536,13 +526,11 @@ pub async fn update(
             Some(n) => Some(n),
         };
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(c.transaction(|c| {
-            let p = people::update(c, r, &scope, &p)?;
-            if reveal {
-                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
-            }
-            Ok(p)
-        })?)
+        let p = people::update(c, r, &scope, &p)?;
+        if reveal {
+            audit_full_read(c, &scope, &[p.id.as_str()])?;
+        }
+        Ok(p)
     })
     .await?;
     Ok(Json(PersonView::render(p, &ctx)))
@@ -567,7 +555,7 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let scope = auth.scope()?;
     blocking(&state, move |c, r| {
-        Ok(c.transaction(|c| people::soft_delete(c, r, &scope, &id))?)
+        Ok(people::soft_delete(c, r, &scope, &id)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
