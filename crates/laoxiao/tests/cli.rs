@@ -326,6 +326,72 @@ mod backups {
             .collect()
     }
 
+    /// The import's audit entry is written in the import's own transaction:
+    /// one entry with the counts for an import, none for a dry run.
+    #[test]
+    fn import_writes_one_audit_entry_with_its_counts() {
+        let dir = temp_dir("import-audit");
+        let keys = generated_keys();
+        let db = dir.join("t.db");
+        let kind = laoxiao_model::columns::RecordKind::Facilities;
+        let mut rows = csv::Writer::from_writer(Vec::new());
+        rows.write_record(laoxiao_model::columns::headers(
+            kind,
+            laoxiao_model::columns::HeaderLang::English,
+        ))
+        .expect("header");
+        for i in 0..3 {
+            let mut f = laoxiao_model::Facility::blank(
+                format!("IMP-{i}"),
+                format!("导入测试养老院{i}"),
+                laoxiao_model::FacilityKind::ElderlyInstitution,
+                "330402007",
+            );
+            f.beds = Some(30);
+            rows.write_record(laoxiao_model::columns::facility_to_row(&f))
+                .expect("row");
+        }
+        let file = dir.join("facilities.csv");
+        std::fs::write(&file, rows.into_inner().expect("csv")).expect("write");
+        let file = file.display().to_string();
+        let imports = || {
+            let s = laoxiao_store::Store::open_url(&db.display().to_string()).expect("open");
+            s.conn()
+                .expect("conn")
+                .query(
+                    "SELECT actor, entity, after FROM audit_log WHERE action = 'import' ORDER BY seq",
+                    &[],
+                )
+                .expect("query")
+                .iter()
+                .map(|r| {
+                    (
+                        r.get::<String>("actor").expect("actor"),
+                        r.get::<String>("entity").expect("entity"),
+                        r.get::<String>("after").expect("after"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        run_ok(&keys, &db, &["import", "facilities", &file, "--dry-run"]);
+        assert!(imports().is_empty());
+        run_ok(&keys, &db, &["import", "facilities", &file]);
+        let got = imports();
+        assert_eq!(got.len(), 1, "{got:?}");
+        let (actor, entity, after) = &got[0];
+        assert!(actor.starts_with("cli:"), "{actor}");
+        assert_eq!(entity, "facilities");
+        let after: serde_json::Value = serde_json::from_str(after).expect("json");
+        assert_eq!((&after["rows"], &after["inserted"]), (&3.into(), &3.into()));
+        // The same file again changes nothing, and says so.
+        run_ok(&keys, &db, &["import", "facilities", &file]);
+        let got = imports();
+        assert_eq!(got.len(), 2, "{got:?}");
+        let after: serde_json::Value = serde_json::from_str(&got[1].2).expect("json");
+        assert_eq!(after["unchanged"], 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn backup_while_a_writer_writes_then_restore_verifies_and_rows_match() {
         let dir = temp_dir("backup");
