@@ -340,6 +340,41 @@ pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
     conn.transaction(|c| create_in(c, reference, scope, p))
 }
 
+/// [`create`] for a caller who is shown the record's full ID number: the
+/// `read_full_id` entry ([`audit_full_read`]) is written in the same
+/// transaction as the record and its audit entry.
+pub fn create_revealing(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    p: &Person,
+) -> Result<Person> {
+    conn.transaction(|c| {
+        let after = create_in(c, reference, scope, p)?;
+        audit_full_read(c, scope, &[after.id.as_str()])?;
+        Ok(after)
+    })
+}
+
+/// Records that the full ID numbers of these people were shown to the caller
+/// (one `read_full_id` entry naming them; none for no one).
+pub fn audit_full_read(conn: &mut Conn, scope: &Scope, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "read_full_id",
+            entity: "person",
+            entity_id: Some(&ids.join(",")),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
 fn create_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     validate(reference, p)?;
@@ -366,6 +401,21 @@ fn create_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) 
 /// in the scope. One transaction with its audit entry.
 pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     conn.transaction(|c| update_in(c, reference, scope, p))
+}
+
+/// [`update`] for a caller who is shown the record's full ID number, with
+/// the `read_full_id` entry in the same transaction (see [`create_revealing`]).
+pub fn update_revealing(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    p: &Person,
+) -> Result<Person> {
+    conn.transaction(|c| {
+        let after = update_in(c, reference, scope, p)?;
+        audit_full_read(c, scope, &[after.id.as_str()])?;
+        Ok(after)
+    })
 }
 
 fn update_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {

@@ -256,20 +256,7 @@ fn audit_full_read(
     scope: &laoxiao_store::Scope,
     ids: &[&str],
 ) -> Result<(), ApiError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    laoxiao_store::audit::append(
-        c,
-        scope,
-        laoxiao_store::audit::Event {
-            action: "read_full_id",
-            entity: "person",
-            entity_id: Some(&ids.join(",")),
-            ..Default::default()
-        },
-    )?;
-    Ok(())
+    Ok(people::audit_full_read(c, scope, ids)?)
 }
 
 query_params! {
@@ -424,13 +411,12 @@ pub async fn create(
             return Err(ApiError::invalid(errs));
         }
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        let p = people::create(c, r, &scope, &p)?;
-        // The answer shows the full number when asked for: audited before it
-        // is sent (as for a read), or the answer is an error.
-        if reveal {
-            audit_full_read(c, &scope, &[p.id.as_str()])?;
-        }
-        Ok(p)
+        // The answer shows the full number when asked for: audited with the write.
+        Ok(if reveal {
+            people::create_revealing(c, r, &scope, &p)?
+        } else {
+            people::create(c, r, &scope, &p)?
+        })
     })
     .await?;
     let location = format!("/api/people/{}", encode_segment(&person.id));
@@ -526,11 +512,11 @@ pub async fn update(
             Some(n) => Some(n),
         };
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        let p = people::update(c, r, &scope, &p)?;
-        if reveal {
-            audit_full_read(c, &scope, &[p.id.as_str()])?;
-        }
-        Ok(p)
+        Ok(if reveal {
+            people::update_revealing(c, r, &scope, &p)?
+        } else {
+            people::update(c, r, &scope, &p)?
+        })
     })
     .await?;
     Ok(Json(PersonView::render(p, &ctx)))

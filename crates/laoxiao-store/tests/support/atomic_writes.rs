@@ -209,9 +209,16 @@ fn a_failed_audit_append_undoes_people_and_transfer_writes() {
             people::get(&mut c, r, &sys, "PC"),
             Err(StoreError::NotFound { .. })
         ));
+        refused(people::create_revealing(
+            &mut b,
+            br,
+            &sys,
+            &elderly("PC", &town_b, "1942-03-05", 15),
+        ));
         let mut renamed = pb.clone();
         renamed.name = "李某某".into();
         refused(people::update(&mut b, br, &sys, &renamed));
+        refused(people::update_revealing(&mut b, br, &sys, &renamed));
         refused(people::soft_delete(&mut b, br, &sys, "PB"));
         let still: Person = people::get(&mut c, r, &sys, "PB").expect("still live");
         assert_eq!(still.name, pb.name);
@@ -232,6 +239,32 @@ fn a_failed_audit_append_undoes_people_and_transfer_writes() {
         };
         assert_eq!(requests(&mut c), 0);
         assert_eq!(entries(&mut c), n);
+
+        // Shown the full number: the read entry is written with the record's.
+        let pd =
+            people::create_revealing(&mut c, r, &sys, &elderly("PD", &town_b, "1943-03-05", 17))
+                .expect("create");
+        let last: Vec<(String, Option<String>)> = c
+            .query(
+                "SELECT action, entity_id FROM audit_log ORDER BY seq DESC LIMIT 2",
+                &[],
+            )
+            .expect("trail")
+            .iter()
+            .map(|r| {
+                (
+                    r.get("action").expect("action"),
+                    r.get("entity_id").expect("id"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            last,
+            [
+                ("read_full_id".to_string(), Some(pd.id.clone())),
+                ("create".to_string(), Some(pd.id.clone())),
+            ]
+        );
 
         let t = transfers::request(&mut c, r, &town, &pb.id_number, &village_a, "随子女居住")
             .expect("request");
