@@ -313,7 +313,6 @@ fn counts(rows: usize, w: WriteCounts) -> Counts {
 }
 
 fn import_kind<T: Checked>(
-    kind: RecordKind,
     store: &Store,
     src: &mut dyn RowSource,
     layout: &Layout,
@@ -332,7 +331,7 @@ fn import_kind<T: Checked>(
         std::mem::replace(errs, Errors::new("")).check()?;
         let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
         let c = counts(values.len(), w);
-        super::import::audit_import(conn, opts, kind, c)?;
+        super::import::audit_import(conn, opts, T::KIND, c)?;
         Ok(c)
     })?;
     Ok(c)
@@ -350,41 +349,18 @@ pub(crate) fn import_source(
     errs: &mut Errors,
 ) -> Result<Counts> {
     match kind {
-        RecordKind::Staff => {
-            import_kind(kind, store, src, layout, opts, today, errs, staff_from_row)
+        RecordKind::Staff => import_kind(store, src, layout, opts, today, errs, staff_from_row),
+        RecordKind::Services => {
+            import_kind(store, src, layout, opts, today, errs, service_from_row)
         }
-        RecordKind::Services => import_kind(
-            kind,
-            store,
-            src,
-            layout,
-            opts,
-            today,
-            errs,
-            service_from_row,
-        ),
-        RecordKind::Enrolments => import_kind(
-            kind,
-            store,
-            src,
-            layout,
-            opts,
-            today,
-            errs,
-            enrolment_from_row,
-        ),
-        RecordKind::Residences => import_kind(
-            kind,
-            store,
-            src,
-            layout,
-            opts,
-            today,
-            errs,
-            residence_from_row,
-        ),
+        RecordKind::Enrolments => {
+            import_kind(store, src, layout, opts, today, errs, enrolment_from_row)
+        }
+        RecordKind::Residences => {
+            import_kind(store, src, layout, opts, today, errs, residence_from_row)
+        }
         RecordKind::StudentCohorts => {
-            import_kind(kind, store, src, layout, opts, today, errs, cohort_from_row)
+            import_kind(store, src, layout, opts, today, errs, cohort_from_row)
         }
         RecordKind::Facilities
         | RecordKind::Classes
