@@ -77,6 +77,14 @@ pub fn get(conn: &mut Conn, code: &str) -> Result<Area> {
     from_row(&row)
 }
 
+/// How many areas lie directly below an area.
+pub fn child_count(conn: &mut Conn, code: &str) -> Result<i64> {
+    conn.query_i64(
+        "SELECT COUNT(*) FROM area WHERE parent_code = $1",
+        &[code.into()],
+    )
+}
+
 /// Areas filtered by parent and/or level and/or subtree, in code order.
 pub fn list(
     conn: &mut Conn,

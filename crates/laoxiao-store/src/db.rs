@@ -565,10 +565,12 @@ impl Pool {
 
     /// Takes a connection from the pool.
     pub fn conn(&self) -> Result<Conn> {
-        Ok(match self {
+        let mut c = match self {
             Pool::Sqlite(p) => Conn::Sqlite(p.get()?),
             Pool::Postgres(p) => Conn::Postgres(p.get()?),
-        })
+        };
+        c.reset();
+        Ok(c)
     }
 }
 
@@ -589,6 +591,9 @@ fn unique_suffix() -> String {
 
 /// The audit key carried in a pooled connection's extensions.
 struct AuditKeySlot(Option<std::sync::Arc<crate::crypto::AuditKey>>);
+
+/// The nesting depth of [`Conn::transaction`], in the connection's extensions.
+struct TxDepth(u32);
 
 /// One pooled connection.
 pub enum Conn {
@@ -683,21 +688,97 @@ impl Conn {
     /// a deferred one that reads first and writes later cannot wait for another
     /// writer's commit (SQLite refuses the upgrade with "database is locked"
     /// without calling the busy handler), so concurrent writes would fail.
+    ///
+    /// Inside another transaction `f` runs under a savepoint: its writes are
+    /// undone when it fails and kept (until the outer transaction ends) when it
+    /// succeeds. So a store function that is one transaction of its own (a
+    /// write and its audit entry) can also be part of a larger one.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
-        self.batch(match self.backend() {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        })?;
-        match f(self) {
+        self.transaction_with(true, f)
+    }
+
+    /// [`Conn::transaction`] that, with `keep` false, rolls back even when `f`
+    /// succeeds (a dry run).
+    pub fn transaction_with<T>(
+        &mut self,
+        keep: bool,
+        f: impl FnOnce(&mut Conn) -> Result<T>,
+    ) -> Result<T> {
+        let depth = self.depth();
+        let (begin, commit, rollback) = if depth > 0 || self.sqlite_in_transaction() {
+            (
+                "SAVEPOINT laoxiao_tx",
+                "RELEASE SAVEPOINT laoxiao_tx",
+                "ROLLBACK TO SAVEPOINT laoxiao_tx; RELEASE SAVEPOINT laoxiao_tx",
+            )
+        } else {
+            (
+                match self.backend() {
+                    Backend::Sqlite => "BEGIN IMMEDIATE",
+                    Backend::Postgres => "BEGIN",
+                },
+                "COMMIT",
+                "ROLLBACK",
+            )
+        };
+        self.batch(begin)?;
+        self.set_depth(depth + 1);
+        let r = f(self);
+        self.set_depth(depth);
+        match r {
+            Ok(v) if keep => match self.batch(commit) {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    // A COMMIT SQLite could not finish leaves the transaction open.
+                    let _ = self.batch(rollback);
+                    Err(e)
+                }
+            },
             Ok(v) => {
-                self.batch("COMMIT")?;
+                self.batch(rollback)?;
                 Ok(v)
             }
             Err(e) => {
                 // The original error matters more than a failed rollback.
-                let _ = self.batch("ROLLBACK");
+                let _ = self.batch(rollback);
                 Err(e)
             }
+        }
+    }
+
+    /// Whether a SQLite connection is inside a transaction it did not open
+    /// with [`Conn::transaction`] (e.g. a raw `BEGIN`).
+    fn sqlite_in_transaction(&self) -> bool {
+        match self {
+            Conn::Sqlite(c) => !c.is_autocommit(),
+            Conn::Postgres(_) => false,
+        }
+    }
+
+    /// How many [`Conn::transaction`]s are open on this connection (the
+    /// PostgreSQL client cannot tell whether a transaction is open).
+    fn depth(&self) -> u32 {
+        let ext = match self {
+            Conn::Sqlite(c) => r2d2::PooledConnection::extensions(c),
+            Conn::Postgres(c) => r2d2::PooledConnection::extensions(c),
+        };
+        ext.get::<TxDepth>().map_or(0, |d| d.0)
+    }
+
+    fn set_depth(&mut self, depth: u32) {
+        let slot = TxDepth(depth);
+        match self {
+            Conn::Sqlite(c) => r2d2::PooledConnection::extensions_mut(c).insert(slot),
+            Conn::Postgres(c) => r2d2::PooledConnection::extensions_mut(c).insert(slot),
+        };
+    }
+
+    /// Rolls back a transaction left open on a pooled connection (a panic
+    /// inside [`Conn::transaction`]), so the next user starts clean.
+    fn reset(&mut self) {
+        if self.depth() > 0 || self.sqlite_in_transaction() {
+            let _ = self.batch("ROLLBACK");
+            self.set_depth(0);
         }
     }
 

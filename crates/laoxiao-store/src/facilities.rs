@@ -15,46 +15,34 @@ const COLS: &str = "id, name, kind, level, ownership, operator_name, operator_cr
     rating_valid_from, rating_valid_until, smart, demonstration, opening_date, status, phone";
 const N_COLS: usize = 26;
 
-fn parse_enum<T: std::str::FromStr<Err = String>>(s: Option<String>) -> Result<Option<T>> {
-    s.map(|v| v.parse::<T>().map_err(StoreError::Database))
-        .transpose()
-}
-
-fn date(s: Option<String>) -> Option<chrono::NaiveDate> {
-    s.and_then(|v| laoxiao_model::columns::parse_date(&v))
-}
-
 fn from_row(r: &Row) -> Result<Facility> {
     Ok(Facility {
-        id: r.text(0),
-        name: r.text(1),
-        kind: r.text(2).parse().map_err(StoreError::Database)?,
-        level: parse_enum::<FacilityLevel>(r.opt_text(3))?,
-        ownership: parse_enum::<Ownership>(r.opt_text(4))?,
-        operator_name: r.opt_text(5),
-        operator_credit_code: r.opt_text(6),
-        area_code: r.text(7),
-        address: r.opt_text(8),
-        lng: r.opt_real(9),
-        lat: r.opt_real(10),
-        beds: r.opt_int(11),
-        nursing_beds: r.opt_int(12),
-        dementia_beds: r.opt_int(13),
-        approved_slots: r.opt_int(14),
-        inclusive: r.bool(15),
-        filing_status: r
-            .text(16)
-            .parse::<FilingStatus>()
-            .map_err(StoreError::Database)?,
-        filing_date: date(r.opt_text(17)),
-        rating: parse_enum::<Rating>(r.opt_text(18))?,
-        rating_valid_from: date(r.opt_text(19)),
-        rating_valid_until: date(r.opt_text(20)),
-        smart: r.bool(21),
-        demonstration: r.bool(22),
-        opening_date: date(r.opt_text(23)),
-        status: r.text(24).parse().map_err(StoreError::Database)?,
-        phone: r.opt_text(25),
+        id: r.get("id")?,
+        name: r.get("name")?,
+        kind: r.parse("kind")?,
+        level: r.parse_opt::<FacilityLevel>("level")?,
+        ownership: r.parse_opt::<Ownership>("ownership")?,
+        operator_name: r.get("operator_name")?,
+        operator_credit_code: r.get("operator_credit_code")?,
+        area_code: r.get("area_code")?,
+        address: r.get("address")?,
+        lng: r.get("lng")?,
+        lat: r.get("lat")?,
+        beds: r.get("beds")?,
+        nursing_beds: r.get("nursing_beds")?,
+        dementia_beds: r.get("dementia_beds")?,
+        approved_slots: r.get("approved_slots")?,
+        inclusive: r.get("inclusive")?,
+        filing_status: r.parse::<FilingStatus>("filing_status")?,
+        filing_date: r.get("filing_date")?,
+        rating: r.parse_opt::<Rating>("rating")?,
+        rating_valid_from: r.get("rating_valid_from")?,
+        rating_valid_until: r.get("rating_valid_until")?,
+        smart: r.get("smart")?,
+        demonstration: r.get("demonstration")?,
+        opening_date: r.get("opening_date")?,
+        status: r.parse("status")?,
+        phone: r.get("phone")?,
     })
 }
 
@@ -126,7 +114,12 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, f: &Facility, now: &str) -
     conn.execute(&upsert_sql(), &p)?;
     Ok(match existed {
         None => Upserted::Inserted,
-        Some(r) if Value::Text(r.text(0)) == hash && r.opt_text(1).is_none() => Upserted::Unchanged,
+        Some(r)
+            if Value::Text(r.get("row_hash")?) == hash
+                && r.get::<Option<String>>("deleted_at")?.is_none() =>
+        {
+            Upserted::Unchanged
+        }
         Some(_) => Upserted::Updated,
     })
 }
@@ -195,8 +188,8 @@ fn check_id_free(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
         return Ok(());
     };
     Err(StoreError::Conflict(
-        if scope.contains_facility(id, &r.text(0)) {
-            match r.opt_text(1) {
+        if scope.contains_facility(id, &r.get::<String>("area_path")?) {
+            match r.get::<Option<String>>("deleted_at")? {
                 None => format!("facility {id:?} already exists"),
                 Some(_) => format!("facility {id:?} exists (deleted); import it to restore it"),
             }
@@ -207,8 +200,35 @@ fn check_id_free(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
 }
 
 /// Creates a facility in the scope; an id held by any facility (live or
-/// deleted) is a conflict. Audited.
+/// deleted) is a conflict. One transaction with its audit entry.
 pub fn create(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+) -> Result<Facility> {
+    conn.transaction(|c| create_in(c, reference, scope, f))
+}
+
+/// [`create`] with the facility's classes (new ones with ids from
+/// [`new_class_id`], listed in `assigned`): one transaction, with the audit
+/// entries of both.
+pub fn create_with_classes(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+    classes: &[ChildcareClass],
+    assigned: &[String],
+) -> Result<Facility> {
+    conn.transaction(|c| {
+        let after = create_in(c, reference, scope, f)?;
+        write_classes_in(c, scope, &after.id, classes, assigned, false)?;
+        Ok(after)
+    })
+}
+
+fn create_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,
@@ -239,8 +259,37 @@ pub fn create(
     Ok(after)
 }
 
-/// Replaces a live facility's fields (old and new area in the scope). Audited.
+/// Replaces a live facility's fields (old and new area in the scope). One
+/// transaction with its audit entry.
 pub fn update(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+) -> Result<Facility> {
+    conn.transaction(|c| update_in(c, reference, scope, f))
+}
+
+/// [`update`] that also replaces the facility's classes with `classes` (its
+/// live classes not listed are removed; new ones carry ids from
+/// [`new_class_id`], listed in `assigned`): one transaction, with the audit
+/// entries of both.
+pub fn update_with_classes(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    f: &Facility,
+    classes: &[ChildcareClass],
+    assigned: &[String],
+) -> Result<Facility> {
+    conn.transaction(|c| {
+        let after = update_in(c, reference, scope, f)?;
+        write_classes_in(c, scope, &after.id, classes, assigned, true)?;
+        Ok(after)
+    })
+}
+
+fn update_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,
@@ -267,9 +316,12 @@ pub fn update(
 }
 
 /// Marks a facility in the scope and its classes deleted; they disappear from
-/// lists and lookups. Callers that need both updates atomic run this inside a
-/// transaction. Audited.
+/// lists and lookups. One transaction with its audit entry.
 pub fn soft_delete(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
+    conn.transaction(|c| soft_delete_in(c, scope, id))
+}
+
+fn soft_delete_in(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
     scope.require(Perm::WriteFacilities)?;
     if scope.facility().is_some() {
         return Err(StoreError::Forbidden(
@@ -329,10 +381,99 @@ pub struct FacilityQuery {
     pub filing_status: Option<FilingStatus>,
     /// Text contained in the name, address or operator (case-insensitive).
     pub q: Option<String>,
-    /// Cursor: the last id of the previous page.
+    /// The order of the list (default: by id).
+    pub sort: FacilitySort,
+    /// Largest first.
+    pub descending: bool,
+    /// Cursor: the `next_cursor` of the previous page (in the id order, the
+    /// last id).
     pub after: Option<String>,
     /// Page size (1–1000, default 50).
     pub limit: Option<u32>,
+}
+
+/// The orders a facility list offers: by one column, then by id. A list
+/// takes only these, never an expression from its caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilitySort {
+    #[default]
+    Id,
+    Name,
+    Kind,
+    Beds,
+    Slots,
+    OpeningDate,
+}
+
+impl FacilitySort {
+    /// Every order, in the order a list page offers them.
+    pub const ALL: &'static [FacilitySort] = &[
+        FacilitySort::Id,
+        FacilitySort::Name,
+        FacilitySort::Kind,
+        FacilitySort::Beds,
+        FacilitySort::Slots,
+        FacilitySort::OpeningDate,
+    ];
+
+    /// The key in URLs and messages (`facility.sort_{code}`).
+    pub fn code(self) -> &'static str {
+        match self {
+            FacilitySort::Id => "id",
+            FacilitySort::Name => "name",
+            FacilitySort::Kind => "kind",
+            FacilitySort::Beds => "beds",
+            FacilitySort::Slots => "slots",
+            FacilitySort::OpeningDate => "opening_date",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FacilitySort> {
+        FacilitySort::ALL.iter().copied().find(|x| x.code() == s)
+    }
+
+    /// The expression sorted on (blanks first, ascending) and whether it is a
+    /// number (so a cursor's value is read back as one).
+    fn expr(self) -> (&'static str, bool) {
+        match self {
+            FacilitySort::Id => ("id", false),
+            FacilitySort::Name => ("name", false),
+            FacilitySort::Kind => ("kind", false),
+            FacilitySort::Beds => ("COALESCE(beds, -1)", true),
+            FacilitySort::Slots => ("COALESCE(approved_slots, -1)", true),
+            FacilitySort::OpeningDate => ("COALESCE(opening_date, '')", false),
+        }
+    }
+}
+
+/// A cursor of an order other than by id: the last row's sort value and id,
+/// hex-encoded (opaque, and safe in a URL).
+fn encode_cursor(sort_value: &str, id: &str) -> String {
+    format!("{sort_value}\u{1f}{id}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_cursor(c: &str) -> Option<(String, String)> {
+    if !c.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..c.len())
+        .step_by(2)
+        .map(|i| c.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let s = String::from_utf8(bytes?).ok()?;
+    let (v, id) = s.split_once('\u{1f}')?;
+    Some((v.to_string(), id.to_string()))
+}
+
+fn bad_cursor() -> StoreError {
+    StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+        "after",
+        "not a cursor of this list; start again from the first page",
+    )])
 }
 
 /// Builds the WHERE clause shared by list and count.
@@ -391,7 +532,8 @@ fn where_clause(
     Ok(w)
 }
 
-/// A page of live facilities in id order.
+/// A page of live facilities in the query's order (by id unless it says
+/// otherwise).
 pub fn list(
     conn: &mut Conn,
     reference: &Reference,
@@ -401,23 +543,61 @@ pub fn list(
     scope.require(Perm::ReadFacilities)?;
     let mut p = Vec::new();
     let mut w = where_clause(reference, scope, q, &mut p)?;
+    let (expr, numeric) = q.sort.expr();
+    let (cmp, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     if let Some(after) = &q.after {
-        p.push(after.as_str().into());
-        w.push_str(&format!(" AND id > ${}", p.len()));
+        if q.sort == FacilitySort::Id {
+            p.push(after.as_str().into());
+            w.push_str(&format!(" AND id {cmp} ${}", p.len()));
+        } else {
+            let (v, id) = decode_cursor(after).ok_or_else(bad_cursor)?;
+            p.push(if numeric {
+                v.parse::<i64>().map_err(|_| bad_cursor())?.into()
+            } else {
+                v.into()
+            });
+            let a = p.len();
+            p.push(id.into());
+            let b = p.len();
+            w.push_str(&format!(
+                " AND ({expr} {cmp} ${a} OR ({expr} = ${a} AND id {cmp} ${b}))"
+            ));
+        }
     }
+    let order = if q.sort == FacilitySort::Id {
+        format!("id {dir}")
+    } else {
+        format!("{expr} {dir}, id {dir}")
+    };
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS} FROM facility WHERE {w} ORDER BY id LIMIT {}",
+        "SELECT {COLS}, {expr} AS sort_key FROM facility WHERE {w} ORDER BY {order} LIMIT {}",
         limit + 1
     );
-    let mut items: Vec<Facility> = conn
-        .query(&sql, &p)?
-        .iter()
-        .map(from_row)
-        .collect::<Result<_>>()?;
+    let rows = conn.query(&sql, &p)?;
+    let mut items: Vec<Facility> = rows.iter().map(from_row).collect::<Result<_>>()?;
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|f| f.id.clone())
+        match (items.last(), rows.get(limit - 1)) {
+            (Some(f), _) if q.sort == FacilitySort::Id => Some(f.id.clone()),
+            (Some(f), Some(r)) => {
+                let v = match r.get::<Value>("sort_key")? {
+                    Value::Int(n) => n.to_string(),
+                    Value::Text(t) => t,
+                    other => {
+                        return Err(StoreError::Database(format!(
+                            "column sort_key: expected text or an integer, found {other:?}"
+                        )));
+                    }
+                };
+                Some(encode_cursor(&v, &f.id))
+            }
+            _ => None,
+        }
     } else {
         None
     };
@@ -481,11 +661,11 @@ pub fn map_points(conn: &mut Conn, scope: &Scope, path: &str) -> Result<Vec<MapP
     .iter()
     .map(|r| {
         Ok(MapPoint {
-            id: with_id.then(|| r.text(0)),
-            name: r.text(1),
-            kind: r.text(2).parse().map_err(StoreError::Database)?,
-            lng: r.opt_real(3).unwrap_or_default(),
-            lat: r.opt_real(4).unwrap_or_default(),
+            id: if with_id { Some(r.get("id")?) } else { None },
+            name: r.get("name")?,
+            kind: r.parse("kind")?,
+            lng: r.get("lng")?,
+            lat: r.get("lat")?,
         })
     })
     .collect()
@@ -496,16 +676,13 @@ const CLASS_COLS: &str =
 
 fn class_from_row(r: &Row) -> Result<ChildcareClass> {
     Ok(ChildcareClass {
-        id: r.text(0),
-        facility_id: r.text(1),
-        class_type: r
-            .text(2)
-            .parse::<ClassType>()
-            .map_err(StoreError::Database)?,
-        capacity: r.int(3),
-        enrolled: r.int(4),
-        caregivers: r.int(5),
-        monthly_fee_fen: r.opt_int(6),
+        id: r.get("id")?,
+        facility_id: r.get("facility_id")?,
+        class_type: r.parse::<ClassType>("class_type")?,
+        capacity: r.get("capacity")?,
+        enrolled: r.get("enrolled")?,
+        caregivers: r.get("caregivers")?,
+        monthly_fee_fen: r.get("monthly_fee_fen")?,
     })
 }
 
@@ -543,7 +720,7 @@ pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()
 
 /// Writes the classes of a facility in the scope; with `replace`, its live
 /// classes not listed are removed. Audited as one `childcare_classes` entry
-/// when they changed. Run inside the caller's transaction.
+/// when they changed, in the same transaction.
 ///
 /// A class id held by a class of another facility — live or deleted, in any
 /// area — is refused: a class never moves between facilities, and a deleted
@@ -552,6 +729,17 @@ pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()
 /// [`new_class_id`], listed in `assigned`), so the answer is the same whether
 /// the id exists elsewhere or not.
 pub fn write_classes(
+    conn: &mut Conn,
+    scope: &Scope,
+    facility_id: &str,
+    classes: &[ChildcareClass],
+    assigned: &[String],
+    replace: bool,
+) -> Result<()> {
+    conn.transaction(|c| write_classes_in(c, scope, facility_id, classes, assigned, replace))
+}
+
+fn write_classes_in(
     conn: &mut Conn,
     scope: &Scope,
     facility_id: &str,
@@ -576,7 +764,7 @@ pub fn write_classes(
                     "an assigned class id was taken; send the request again".into(),
                 ));
             }
-            Some(row) if row.text(0) == facility_id => {}
+            Some(row) if row.get::<String>("facility_id")? == facility_id => {}
             None if fresh || scope.is_city_wide() => {}
             Some(_) if scope.is_city_wide() => {
                 return Err(StoreError::Conflict(format!(
@@ -663,4 +851,26 @@ pub fn all_classes(conn: &mut Conn, scope: &Scope) -> Result<Vec<ChildcareClass>
     .iter()
     .map(class_from_row)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = encode_cursor("养老院 A", "F-1");
+        assert!(c.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(decode_cursor(&c), Some(("养老院 A".into(), "F-1".into())));
+        assert_eq!(decode_cursor("zz"), None);
+        assert_eq!(decode_cursor("616"), None);
+    }
+
+    #[test]
+    fn sorts_parse_their_codes_only() {
+        for s in FacilitySort::ALL {
+            assert_eq!(FacilitySort::parse(s.code()), Some(*s));
+        }
+        assert_eq!(FacilitySort::parse("beds; DROP TABLE facility"), None);
+    }
 }

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod facilities;
+pub mod figures;
 pub mod io;
 pub mod migrate;
 pub mod people;

@@ -340,9 +340,48 @@ fn check_id_number_free(
 }
 
 /// Creates a person in the scope; an id held by any record (live or deleted)
-/// or an ID number registered already is a conflict. Audited (ID number
-/// masked in the snapshot).
+/// or an ID number registered already is a conflict. One transaction with its
+/// audit entry (ID number masked in the snapshot).
 pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    conn.transaction(|c| create_in(c, reference, scope, p))
+}
+
+/// [`create`] for a caller who is shown the record's full ID number: the
+/// `read_full_id` entry ([`audit_full_read`]) is written in the same
+/// transaction as the record and its audit entry.
+pub fn create_revealing(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    p: &Person,
+) -> Result<Person> {
+    conn.transaction(|c| {
+        let after = create_in(c, reference, scope, p)?;
+        audit_full_read(c, scope, &[after.id.as_str()])?;
+        Ok(after)
+    })
+}
+
+/// Records that the full ID numbers of these people were shown to the caller
+/// (one `read_full_id` entry naming them; none for no one).
+pub fn audit_full_read(conn: &mut Conn, scope: &Scope, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "read_full_id",
+            entity: "person",
+            entity_id: Some(&ids.join(",")),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
+fn create_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     validate(reference, p)?;
     check_in_scope(reference, scope, p)?;
@@ -365,8 +404,27 @@ pub fn create(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
 }
 
 /// Replaces a live person's fields; both the old and the new residence must lie
-/// in the scope. Audited.
+/// in the scope. One transaction with its audit entry.
 pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
+    conn.transaction(|c| update_in(c, reference, scope, p))
+}
+
+/// [`update`] for a caller who is shown the record's full ID number, with
+/// the `read_full_id` entry in the same transaction (see [`create_revealing`]).
+pub fn update_revealing(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    p: &Person,
+) -> Result<Person> {
+    conn.transaction(|c| {
+        let after = update_in(c, reference, scope, p)?;
+        audit_full_read(c, scope, &[after.id.as_str()])?;
+        Ok(after)
+    })
+}
+
+fn update_in(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person) -> Result<Person> {
     scope.require(Perm::WritePeople)?;
     let before = get(conn, reference, scope, &p.id)?;
     validate(reference, p)?;
@@ -388,8 +446,12 @@ pub fn update(conn: &mut Conn, reference: &Reference, scope: &Scope, p: &Person)
     Ok(after)
 }
 
-/// Marks a person in the scope deleted. Audited.
+/// Marks a person in the scope deleted. One transaction with its audit entry.
 pub fn soft_delete(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<()> {
+    conn.transaction(|c| soft_delete_in(c, reference, scope, id))
+}
+
+fn soft_delete_in(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<()> {
     scope.require(Perm::WritePeople)?;
     let before = get(conn, reference, scope, id)?;
     let n = conn.execute(

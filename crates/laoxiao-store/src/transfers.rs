@@ -131,8 +131,13 @@ fn clean_reason(field: &str, reason: &str) -> Result<String> {
 }
 
 /// Marks open requests past their expiry `expired` (audited as the system).
-/// Called before every read and decision, so no clock job is needed.
+/// Called before every read and decision, so no clock job is needed. One
+/// transaction with the audit entries.
 pub fn expire(conn: &mut Conn) -> Result<usize> {
+    conn.transaction(expire_in)
+}
+
+fn expire_in(conn: &mut Conn) -> Result<usize> {
     let now = now_rfc3339();
     let ids: Vec<String> = conn
         .query(
@@ -167,8 +172,19 @@ pub fn expire(conn: &mut Conn) -> Result<usize> {
 /// Requests the record of the person with `id_number` for `to_area_code` (a
 /// town or village in the caller's scope). Not found when no live record has
 /// the number; refused when the record is in the caller's own area already
-/// or a request for the person is open. Audited.
+/// or a request for the person is open. One transaction with its audit entry.
 pub fn request(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    id_number: &str,
+    to_area_code: &str,
+    reason: &str,
+) -> Result<Transfer> {
+    conn.transaction(|c| request_in(c, reference, scope, id_number, to_area_code, reason))
+}
+
+fn request_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,
@@ -336,9 +352,11 @@ fn view(reference: &Reference, r: &Row, direction: Direction) -> Result<Transfer
     })
 }
 
-/// One request the caller is a party to (otherwise not found).
+/// One request the caller is a party to (otherwise not found), after
+/// expiring overdue ones.
 pub fn get(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> Result<Transfer> {
     scope.require(Perm::WritePeople)?;
+    expire(conn)?;
     let row = conn
         .query_opt(
             &format!(
@@ -420,8 +438,20 @@ impl Decision {
 /// scope), withdrawing the requester's (the target area in scope); to anyone
 /// else the request does not exist. On approval the person's residence moves
 /// to the requested area (the tally follows through its triggers) and the
-/// record's change is audited like an update. Run inside a transaction.
+/// record's change is audited like an update. One transaction with the
+/// audit entries.
 pub fn decide(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    id: &str,
+    decision: Decision,
+    reason: Option<&str>,
+) -> Result<Transfer> {
+    conn.transaction(|c| decide_in(c, reference, scope, id, decision, reason))
+}
+
+fn decide_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,

@@ -3575,3 +3575,15 @@ fn hole_rel_concurrent_write_transactions_wait_instead_of_failing_as_locked() {
 
 #[path = "support/registry.rs"]
 mod registry;
+
+// ---------------------------------------------------------------------------
+// Issue 10: all SQL in the store; each write one transaction with its audit entry.
+
+#[path = "support/atomic_writes.rs"]
+mod atomic_writes;
+
+#[path = "support/figures.rs"]
+mod figures;
+
+#[path = "support/sql_boundary.rs"]
+mod sql_boundary;

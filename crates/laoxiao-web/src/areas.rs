@@ -162,10 +162,7 @@ pub async fn get(
         {
             ancestors.push(AreaView::from(areas::get(c, anc)?));
         }
-        let child_count = c.query_i64(
-            "SELECT COUNT(*) FROM area WHERE parent_code = $1",
-            &[area.code.as_str().into()],
-        )?;
+        let child_count = areas::child_count(c, &area.code)?;
         Ok(AreaDetail {
             area: AreaView::from(area),
             ancestors,

@@ -14,7 +14,7 @@ use laoxiao_model::{
     Checker, ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus, FieldError,
 };
 use laoxiao_store::facilities::{self, FacilityQuery};
-use laoxiao_store::{Conn, Reference, Scope, StoreError};
+use laoxiao_store::{Conn, Reference, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -448,6 +448,8 @@ impl FacilityListParams {
             q: self.q,
             after: self.after,
             limit: self.limit.map(|l| l.0),
+            // The API lists in id order (its cursor is the last id).
+            ..Default::default()
         }
     }
 }
@@ -530,14 +532,13 @@ pub async fn create(
             facilities::new_id,
         );
         let p = prepare(input, id, &r.checker(), errs)?;
-        c.transaction(|c| {
-            let f = facilities::create(c, r, &scope, &p.facility)?;
-            if let Some(classes) = &p.classes {
-                facilities::write_classes(c, &scope, &f.id, classes, &p.assigned, false)?;
+        let f = match &p.classes {
+            Some(classes) => {
+                facilities::create_with_classes(c, r, &scope, &p.facility, classes, &p.assigned)?
             }
-            detail(c, &scope, f).map_err(into_store)
-        })
-        .map_err(ApiError::from)
+            None => facilities::create(c, r, &scope, &p.facility)?,
+        };
+        detail(c, &scope, f)
     })
     .await?;
     let location = format!("/api/facilities/{}", encode_segment(&detail.facility.id));
@@ -564,14 +565,6 @@ pub(crate) fn assign_id(
             String::new()
         }
         None => new_id(),
-    }
-}
-
-/// `Conn::transaction` works in store errors; carry ours through it.
-fn into_store(e: ApiError) -> StoreError {
-    match e {
-        ApiError::Store(s) => s,
-        other => StoreError::Database(other.to_string()),
     }
 }
 
@@ -638,14 +631,13 @@ pub async fn update(
             ));
         }
         let p = prepare(input, id, &r.checker(), errs)?;
-        c.transaction(|c| {
-            let f = facilities::update(c, r, &scope, &p.facility)?;
-            if let Some(classes) = &p.classes {
-                facilities::write_classes(c, &scope, &f.id, classes, &p.assigned, true)?;
+        let f = match &p.classes {
+            Some(classes) => {
+                facilities::update_with_classes(c, r, &scope, &p.facility, classes, &p.assigned)?
             }
-            detail(c, &scope, f).map_err(into_store)
-        })
-        .map_err(ApiError::from)
+            None => facilities::update(c, r, &scope, &p.facility)?,
+        };
+        detail(c, &scope, f)
     })
     .await?;
     Ok(Json(d))
@@ -670,9 +662,8 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let scope = auth.scope()?;
     blocking(&state, move |c, _| {
-        // The store cascades to the facility's classes; one transaction keeps both.
-        c.transaction(|c| facilities::soft_delete(c, &scope, &id))
-            .map_err(ApiError::from)
+        // The store deletes the facility's classes with it, in one transaction.
+        Ok(facilities::soft_delete(c, &scope, &id)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

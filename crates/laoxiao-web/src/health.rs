@@ -43,10 +43,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<HealthView>, A
         Backend::Postgres => "postgres",
     };
     let schema_version = blocking(&state, |c, _| {
-        Ok(c.query_i64(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            &[],
-        )?)
+        Ok(laoxiao_store::migrate::current_version(c)?)
     })
     .await?;
     let latest = laoxiao_store::migrate::latest_version();

@@ -256,29 +256,7 @@ fn audit_full_read(
     scope: &laoxiao_store::Scope,
     ids: &[&str],
 ) -> Result<(), ApiError> {
-    Ok(audit_full_read_store(c, scope, ids)?)
-}
-
-/// [`audit_full_read`] inside a store transaction.
-fn audit_full_read_store(
-    c: &mut laoxiao_store::Conn,
-    scope: &laoxiao_store::Scope,
-    ids: &[&str],
-) -> laoxiao_store::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    laoxiao_store::audit::append(
-        c,
-        scope,
-        laoxiao_store::audit::Event {
-            action: "read_full_id",
-            entity: "person",
-            entity_id: Some(&ids.join(",")),
-            ..Default::default()
-        },
-    )?;
-    Ok(())
+    Ok(people::audit_full_read(c, scope, ids)?)
 }
 
 query_params! {
@@ -434,13 +412,11 @@ pub async fn create(
         }
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
         // The answer shows the full number when asked for: audited with the write.
-        Ok(c.transaction(|c| {
-            let p = people::create(c, r, &scope, &p)?;
-            if reveal {
-                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
-            }
-            Ok(p)
-        })?)
+        Ok(if reveal {
+            people::create_revealing(c, r, &scope, &p)?
+        } else {
+            people::create(c, r, &scope, &p)?
+        })
     })
     .await?;
     let location = format!("/api/people/{}", encode_segment(&person.id));
@@ -536,13 +512,11 @@ pub async fn update(
             Some(n) => Some(n),
         };
         let p = prepare(input, id, id_number, &r.checker(), errs)?;
-        Ok(c.transaction(|c| {
-            let p = people::update(c, r, &scope, &p)?;
-            if reveal {
-                audit_full_read_store(c, &scope, &[p.id.as_str()])?;
-            }
-            Ok(p)
-        })?)
+        Ok(if reveal {
+            people::update_revealing(c, r, &scope, &p)?
+        } else {
+            people::update(c, r, &scope, &p)?
+        })
     })
     .await?;
     Ok(Json(PersonView::render(p, &ctx)))
@@ -567,7 +541,7 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let scope = auth.scope()?;
     blocking(&state, move |c, r| {
-        Ok(c.transaction(|c| people::soft_delete(c, r, &scope, &id))?)
+        Ok(people::soft_delete(c, r, &scope, &id)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

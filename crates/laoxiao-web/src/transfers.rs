@@ -175,7 +175,7 @@ pub async fn list(
     let (which, status) = parse_filters(p.direction.as_deref(), p.status.as_deref())?;
     let scope = auth.scope()?;
     let items = blocking(&state, move |c, r| {
-        Ok(c.transaction(|c| transfers::list(c, r, &scope, which, status))?)
+        Ok(transfers::list(c, r, &scope, which, status)?)
     })
     .await?;
     Ok(Json(TransferList {
@@ -212,7 +212,7 @@ pub async fn create(
         let number = text(input.id_number).unwrap_or_default();
         let to = text(input.to_area_code).unwrap_or_default();
         let reason = input.reason.unwrap_or_default();
-        Ok(c.transaction(|c| transfers::request(c, r, &scope, &number, &to, &reason))?)
+        Ok(transfers::request(c, r, &scope, &number, &to, &reason)?)
     })
     .await?;
     let location = format!("/api/transfers/{}", encode_segment(&t.id));
@@ -242,13 +242,7 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TransferView>, ApiError> {
     let scope = auth.scope()?;
-    let t = blocking(&state, move |c, r| {
-        Ok(c.transaction(|c| {
-            transfers::expire(c)?;
-            transfers::get(c, r, &scope, &id)
-        })?)
-    })
-    .await?;
+    let t = blocking(&state, move |c, r| Ok(transfers::get(c, r, &scope, &id)?)).await?;
     Ok(Json(t.into()))
 }
 
@@ -261,7 +255,14 @@ async fn decide(
 ) -> Result<Json<TransferView>, ApiError> {
     let scope = auth.scope()?;
     let t = blocking(&state, move |c, r| {
-        Ok(c.transaction(|c| transfers::decide(c, r, &scope, &id, decision, reason.as_deref()))?)
+        Ok(transfers::decide(
+            c,
+            r,
+            &scope,
+            &id,
+            decision,
+            reason.as_deref(),
+        )?)
     })
     .await?;
     Ok(Json(t.into()))

@@ -336,9 +336,7 @@ fn cli_scope() -> laoxiao_store::Scope {
 /// Refuses to serve people without a key; creates the first administrator.
 fn prepare_to_serve(store: &Store) -> Result<()> {
     if !store.reference.has_keys() {
-        let people = store
-            .conn()?
-            .query_i64("SELECT COUNT(*) FROM person", &[])?;
+        let people = laoxiao_store::figures::stored_rows(&mut store.conn()?)?.people;
         if people > 0 {
             bail!(
                 "no data key is configured but the register holds {people} people: set \
@@ -399,10 +397,7 @@ fn run(cli: Cli) -> Result<()> {
             bootstrap(&store)?;
             // open() already migrated; report the resulting version.
             let mut c = store.conn()?;
-            let v = c.query_i64(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                &[],
-            )?;
+            let v = laoxiao_store::migrate::current_version(&mut c)?;
             println!(
                 "database {} is at schema version {v}",
                 config.database_display()
@@ -422,6 +417,7 @@ fn run(cli: Cli) -> Result<()> {
                      LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or LAOXIAO_KEY_FILE first"
                 );
             }
+            let scope = cli_scope();
             let pb = bar(0, "importing");
             let progress = |done: u64, total: u64| {
                 pb.set_length(total);
@@ -436,27 +432,13 @@ fn run(cli: Cli) -> Result<()> {
                 dry_run,
                 progress: Some(&progress),
                 limits: config.import,
+                // The audit entry is written in the import's transaction.
+                audit_as: Some(&scope),
             };
             let started = Instant::now();
             let report = laoxiao_store::io::import_file(&store, kind.into(), &file, &opts);
             pb.finish_and_clear();
             let report = report?;
-            if !dry_run {
-                laoxiao_store::audit::append(
-                    &mut store.conn()?,
-                    &cli_scope(),
-                    laoxiao_store::audit::Event {
-                        action: "import",
-                        entity: RecordKind::from(kind).code(),
-                        entity_id: None,
-                        before: None,
-                        after: Some(format!(
-                            "{{\"rows\":{},\"inserted\":{},\"updated\":{}}}",
-                            report.rows, report.inserted, report.updated
-                        )),
-                    },
-                )?;
-            }
             println!(
                 "{}{}: {} rows — {} inserted, {} updated, {} unchanged ({:.1} s)",
                 if dry_run {
@@ -540,8 +522,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             let store = open(&config)?;
             let mut c = store.conn()?;
-            let people = c.query_i64("SELECT COUNT(*) FROM person", &[])?;
-            let facilities = c.query_i64("SELECT COUNT(*) FROM facility", &[])?;
+            let laoxiao_store::figures::StoredRows { people, facilities } =
+                laoxiao_store::figures::stored_rows(&mut c)?;
             drop(c);
             if people + facilities > 0 {
                 println!(
@@ -792,16 +774,21 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .map(|a| a.code.clone())
         .unwrap_or_else(|| town.clone());
     let mut c = store.conn()?;
-    let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
-    let facility = c
-        .query_opt(
-            "SELECT id, area_code FROM facility WHERE deleted_at IS NULL AND area_path >= $1 AND area_path < $2 ORDER BY id LIMIT 1",
-            &[
-                town_path.as_str().into(),
-                laoxiao_store::path_upper(&town_path).into(),
-            ],
-        )?
-        .map(|r| r.text(0));
+    // The town's first facility (by id) for the demo's operator.
+    let facility = laoxiao_store::facilities::list(
+        &mut c,
+        &store.reference,
+        &laoxiao_store::Scope::system("demo"),
+        &laoxiao_store::facilities::FacilityQuery {
+            area: Some(town.clone()),
+            limit: Some(1),
+            ..Default::default()
+        },
+    )?
+    .items
+    .into_iter()
+    .next()
+    .map(|f| f.id);
     let plan: Vec<(&str, Role, String, Option<String>)> = vec![
         ("city", Role::CityAdmin, "330400".into(), None),
         ("county", Role::CountyAdmin, county.into(), None),

@@ -330,7 +330,9 @@ fn import_kind<T: Checked>(
         check(store, today, rows.iter().copied().zip(&values), &refs, errs);
         std::mem::replace(errs, Errors::new("")).check()?;
         let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
-        Ok(counts(values.len(), w))
+        let c = counts(values.len(), w);
+        super::import::audit_import(conn, opts, T::KIND, c)?;
+        Ok(c)
     })?;
     Ok(c)
 }

@@ -16,9 +16,10 @@ use serde::Serialize;
 use super::bulk::{self, Counts, PeopleJob};
 use super::limits::{ImportLimits, Limit};
 use super::read::{self, BadCell, CsvSource, FileFormat, RowSource, SheetSource};
-use crate::db::{Backend, Conn, Value};
+use crate::db::{Conn, Value};
 use crate::error::{Result, RowError, StoreError};
-use crate::{Store, Upserted, facilities, now_rfc3339};
+use crate::scope::Scope;
+use crate::{Store, Upserted, audit, facilities, now_rfc3339};
 
 /// Header of the ID-number column in a masked export (English). Files with it
 /// are refused, so that masked numbers never overwrite full ones.
@@ -41,6 +42,11 @@ pub struct ImportOptions<'a> {
     pub progress: Option<&'a dyn Fn(u64, u64)>,
     /// What the file may hold (from the configuration).
     pub limits: ImportLimits,
+    /// Who imports: the import's audit entry (action `import`, entity the
+    /// kind, the report as `after`) is written inside its transaction, so the
+    /// rows and their entry are written together or not at all. `None` (the
+    /// default) writes no entry; every import a person starts sets it.
+    pub audit_as: Option<&'a Scope>,
 }
 
 impl Default for ImportOptions<'_> {
@@ -50,6 +56,7 @@ impl Default for ImportOptions<'_> {
             dry_run: false,
             progress: None,
             limits: ImportLimits::default(),
+            audit_as: None,
         }
     }
 }
@@ -61,6 +68,7 @@ impl std::fmt::Debug for ImportOptions<'_> {
             .field("dry_run", &self.dry_run)
             .field("progress", &self.progress.is_some())
             .field("limits", &self.limits)
+            .field("audit_as", &self.audit_as.map(|s| s.actor.user.as_str()))
             .finish()
     }
 }
@@ -411,7 +419,9 @@ fn import_source(
                 let mut seen = Seen::default();
                 check_facilities(store, &items, &mut seen, &mut errs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
-                write_facilities(conn, store, &items, &now_rfc3339())
+                let c = write_facilities(conn, store, &items, &now_rfc3339())?;
+                audit_import(conn, opts, kind, c)?;
+                Ok(c)
             })?;
             progress_done(opts);
             Ok(ImportReport::new(kind, c, opts.dry_run))
@@ -423,7 +433,9 @@ fn import_source(
                 let known = live_facility_ids(conn)?;
                 check_classes(store, &items, &known, &HashSet::new(), &mut errs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
-                write_classes(conn, &items, &now_rfc3339())
+                let c = write_classes(conn, &items, &now_rfc3339())?;
+                audit_import(conn, opts, kind, c)?;
+                Ok(c)
             })?;
             progress_done(opts);
             Ok(ImportReport::new(kind, c, opts.dry_run))
@@ -462,6 +474,12 @@ fn import_source(
                 })?;
                 errs.append(perrs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
+                audit_import(
+                    conn,
+                    opts,
+                    kind,
+                    counts[usize::from(role == PersonRole::Infant)],
+                )?;
                 Ok(counts)
             })?;
             progress_done(opts);
@@ -469,6 +487,33 @@ fn import_source(
             Ok(ImportReport::new(kind, c, opts.dry_run))
         }
     }
+}
+
+/// Appends the import's audit entry (who loaded what, how much: one entry per
+/// import, not per row) inside the import's transaction, when the options
+/// name who imports. A dry run writes nothing and is not audited.
+pub(crate) fn audit_import(
+    conn: &mut Conn,
+    opts: &ImportOptions<'_>,
+    kind: RecordKind,
+    counts: Counts,
+) -> Result<()> {
+    let Some(scope) = opts.audit_as.filter(|_| !opts.dry_run) else {
+        return Ok(());
+    };
+    let report = ImportReport::new(kind, counts, false);
+    audit::append(
+        conn,
+        scope,
+        audit::Event {
+            action: "import",
+            entity: kind.code(),
+            entity_id: None,
+            before: None,
+            after: audit::snapshot(&report),
+        },
+    )?;
+    Ok(())
 }
 
 /// A data row read and parsed, on its way to validation.
@@ -705,21 +750,7 @@ pub(crate) fn in_tx<T>(
     dry_run: bool,
     f: impl FnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
-    conn.batch(match conn.backend() {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    })?;
-    match f(conn) {
-        Ok(v) => {
-            conn.batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
-            Ok(v)
-        }
-        Err(e) => {
-            // The original error matters more than a failed rollback.
-            let _ = conn.batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    conn.transaction_with(!dry_run, f)
 }
 
 /// Writes records built in memory (the synthetic city) through the import's

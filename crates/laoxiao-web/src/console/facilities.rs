@@ -8,23 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
 use laoxiao_model::{Facility, FacilityKind, FacilityStatus, FieldError};
-use laoxiao_store::{StoreError, Value, like_contains, path_upper};
+use laoxiao_store::StoreError;
+use laoxiao_store::facilities::{self, FacilityQuery, FacilitySort};
 use serde_json::{Value as Json, json};
 
 use super::{ConsoleState, Ctx, PageError, ctx_or_error, enc, url_with};
 
 /// Page size of the list.
-const PAGE: usize = 25;
-
-/// The orders the list offers: (key, SQL expression, numeric).
-const SORTS: &[(&str, &str, bool)] = &[
-    ("id", "id", false),
-    ("name", "name", false),
-    ("kind", "kind", false),
-    ("beds", "COALESCE(beds, -1)", true),
-    ("slots", "COALESCE(approved_slots, -1)", true),
-    ("opening_date", "COALESCE(opening_date, '')", false),
-];
+const PAGE: u32 = 25;
 
 /// The list's filters, read from the query.
 #[derive(Debug, Clone, Default)]
@@ -36,17 +27,12 @@ struct Filters {
     filing_status: Option<FilingStatus>,
     status: Option<FacilityStatus>,
     q: Option<String>,
-    sort: &'static str,
+    sort: FacilitySort,
     desc: bool,
     after: Option<String>,
 }
 
 fn filters(ctx: &Ctx) -> Filters {
-    let sort = ctx
-        .param("sort")
-        .and_then(|s| SORTS.iter().find(|(k, _, _)| *k == s))
-        .map(|(k, _, _)| *k)
-        .unwrap_or("id");
     Filters {
         kind: ctx.param("kind").and_then(FacilityKind::parse),
         ownership: ctx.param("ownership").and_then(Ownership::parse),
@@ -59,149 +45,47 @@ fn filters(ctx: &Ctx) -> Filters {
         filing_status: ctx.param("filing_status").and_then(FilingStatus::parse),
         status: ctx.param("status").and_then(FacilityStatus::parse),
         q: ctx.param("q").map(str::to_string),
-        sort,
+        sort: ctx
+            .param("sort")
+            .and_then(FacilitySort::parse)
+            .unwrap_or_default(),
         desc: ctx.param("dir") == Some("desc"),
         after: ctx.param("after").map(str::to_string),
     }
 }
 
-/// A row of the list.
-#[derive(Debug, Clone, serde::Serialize)]
-struct Row {
-    id: String,
-    name: String,
-    kind: String,
-    ownership: Option<String>,
-    area_code: String,
-    beds: Option<i64>,
-    slots: Option<i64>,
-    rating: Option<String>,
-    inclusive: bool,
-    filing_status: String,
-    status: String,
-    sort_key: String,
+impl Filters {
+    /// The store's query for one page of the area `area_code`.
+    fn query(&self, area_code: &str) -> FacilityQuery {
+        FacilityQuery {
+            area: Some(area_code.to_string()),
+            kind: self.kind,
+            status: self.status,
+            ownership: self.ownership,
+            rating: self.rating,
+            inclusive: self.inclusive,
+            filing_status: self.filing_status,
+            q: self.q.clone(),
+            sort: self.sort,
+            descending: self.desc,
+            after: self.after.clone(),
+            limit: Some(PAGE),
+        }
+    }
 }
 
-/// Cursor: the last row's sort value and id, hex-encoded.
-fn encode_cursor(sort_value: &str, id: &str) -> String {
-    format!("{sort_value}\u{1f}{id}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn decode_cursor(c: &str) -> Option<(String, String)> {
-    if !c.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..c.len())
-        .step_by(2)
-        .map(|i| c.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
-    let s = String::from_utf8(bytes?).ok()?;
-    let (v, id) = s.split_once('\u{1f}')?;
-    Some((v.to_string(), id.to_string()))
-}
-
-/// Builds the WHERE clause (without the cursor) and its parameters.
-fn where_clause(scope: &laoxiao_store::Scope, path: &str, f: &Filters) -> (String, Vec<Value>) {
-    let mut w = String::from("deleted_at IS NULL AND area_path >= $1 AND area_path < $2");
-    let mut p: Vec<Value> = vec![path.into(), path_upper(path).into()];
-    // The caller's scope on top of the page's area (operators: their facility).
-    scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
-    let mut add = |cond: &str, v: Value| {
-        p.push(v);
-        w.push_str(&format!(" AND {cond} ${}", p.len()));
-    };
-    if let Some(k) = f.kind {
-        add("kind =", k.code().into());
-    }
-    if let Some(o) = f.ownership {
-        add("ownership =", o.code().into());
-    }
-    if let Some(r) = f.rating {
-        add("rating =", r.code().into());
-    }
-    if let Some(i) = f.inclusive {
-        add("inclusive =", i.into());
-    }
-    if let Some(s) = f.filing_status {
-        add("filing_status =", s.code().into());
-    }
-    if let Some(s) = f.status {
-        add("status =", s.code().into());
-    }
-    if let Some(q) = &f.q {
-        p.push(like_contains(q).into());
-        let n = p.len();
-        w.push_str(&format!(
-            " AND (lower(name) LIKE ${n} ESCAPE '\\' OR lower(COALESCE(address, '')) LIKE ${n} ESCAPE '\\' \
-             OR lower(COALESCE(operator_name, '')) LIKE ${n} ESCAPE '\\' OR lower(id) LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    (w, p)
-}
-
-/// One page of the list and the total count.
+/// One page of the list, the next page's cursor and the total count.
 fn query(
     conn: &mut laoxiao_store::Conn,
+    reference: &laoxiao_store::Reference,
     scope: &laoxiao_store::Scope,
-    path: &str,
+    area_code: &str,
     f: &Filters,
-) -> laoxiao_store::Result<(Vec<Row>, Option<String>, i64)> {
-    scope.require(laoxiao_store::Perm::ReadFacilities)?;
-    let (mut w, mut p) = where_clause(scope, path, f);
-    let total = conn.query_i64(&format!("SELECT COUNT(*) FROM facility WHERE {w}"), &p)?;
-    let (_, expr, numeric) = SORTS
-        .iter()
-        .find(|(k, _, _)| *k == f.sort)
-        .copied()
-        .unwrap_or(SORTS[0]);
-    let (cmp, dir) = if f.desc { ("<", "DESC") } else { (">", "ASC") };
-    if let Some((v, id)) = f.after.as_deref().and_then(decode_cursor) {
-        let v: Value = if numeric {
-            v.parse::<i64>().unwrap_or(-1).into()
-        } else {
-            v.into()
-        };
-        p.push(v);
-        let a = p.len();
-        p.push(id.into());
-        let b = p.len();
-        w.push_str(&format!(
-            " AND ({expr} {cmp} ${a} OR ({expr} = ${a} AND id {cmp} ${b}))"
-        ));
-    }
-    let sql = format!(
-        "SELECT id, name, kind, ownership, area_code, beds, approved_slots, rating, inclusive, \
-         filing_status, status, {expr} FROM facility WHERE {w} ORDER BY {expr} {dir}, id {dir} LIMIT {}",
-        PAGE + 1
-    );
-    let mut rows: Vec<Row> = conn
-        .query(&sql, &p)?
-        .iter()
-        .map(|r| Row {
-            id: r.text(0),
-            name: r.text(1),
-            kind: r.text(2),
-            ownership: r.opt_text(3),
-            area_code: r.text(4),
-            beds: r.opt_int(5),
-            slots: r.opt_int(6),
-            rating: r.opt_text(7),
-            inclusive: r.bool(8),
-            filing_status: r.text(9),
-            status: r.text(10),
-            sort_key: r.text(11),
-        })
-        .collect();
-    let next = if rows.len() > PAGE {
-        rows.truncate(PAGE);
-        rows.last().map(|r| encode_cursor(&r.sort_key, &r.id))
-    } else {
-        None
-    };
-    Ok((rows, next, total))
+) -> laoxiao_store::Result<(Vec<Facility>, Option<String>, i64)> {
+    let q = f.query(area_code);
+    let page = facilities::list(conn, reference, scope, &q)?;
+    let total = facilities::count(conn, reference, scope, &q)?;
+    Ok((page.items, page.next_cursor, total))
 }
 
 /// Options of the filter selects.
@@ -213,7 +97,7 @@ fn filter_options(s: &ConsoleState, ctx: &Ctx) -> Json {
         "filing_status": s.options(ctx, "filing_status", FilingStatus::ALL, |x| x.code()),
         "status": s.options(ctx, "facility_status", FacilityStatus::ALL, |x| x.code()),
         "level": s.options(ctx, "facility_level", FacilityLevel::ALL, |x| x.code()),
-        "sort": SORTS.iter().map(|(k, _, _)| json!({"value": k, "label": s.t(ctx, &format!("facility.sort_{k}"))})).collect::<Vec<_>>(),
+        "sort": FacilitySort::ALL.iter().map(|k| json!({"value": k.code(), "label": s.t(ctx, &format!("facility.sort_{}", k.code()))})).collect::<Vec<_>>(),
     })
 }
 
@@ -225,12 +109,12 @@ pub async fn list(
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/facilities", headers, q);
     let f = filters(&ctx);
-    let path = ctx.area.path.clone();
+    let area_code = ctx.area.code.clone();
     let f2 = f.clone();
     let (rows, next, total) = match s
         .db({
             let scope = ctx.scope();
-            move |c, _| query(c, &scope, &path, &f2)
+            move |c, r| query(c, r, &scope, &area_code, &f2)
         })
         .await
     {
@@ -252,16 +136,16 @@ pub async fn list(
                 "id": r.id,
                 "url": format!("/console/facilities/{}", super::super::encode_segment(&r.id)),
                 "name": r.name,
-                "kind": r.kind,
-                "ownership": r.ownership,
+                "kind": r.kind.code(),
+                "ownership": r.ownership.map(|x| x.code()),
                 "area_name": area_name,
                 "area_code": r.area_code,
                 "beds": r.beds,
-                "slots": r.slots,
-                "rating": r.rating,
+                "slots": r.approved_slots,
+                "rating": r.rating.map(|x| x.code()),
                 "inclusive": r.inclusive,
-                "filing_status": r.filing_status,
-                "status": r.status,
+                "filing_status": r.filing_status.code(),
+                "status": r.status.code(),
             })
         })
         .collect();
@@ -274,23 +158,26 @@ pub async fn list(
         .after
         .is_some()
         .then(|| url_with("/console/facilities", &ctx.keep(&["after"])));
-    let sort_url = |key: &str| {
+    let sort_url = |key: FacilitySort| {
         let mut keep = ctx.keep(&["after", "sort", "dir"]);
-        keep.push(("sort".into(), key.into()));
+        keep.push(("sort".into(), key.code().into()));
         if f.sort == key && !f.desc {
             keep.push(("dir".into(), "desc".into()));
         }
         url_with("/console/facilities", &keep)
     };
-    let sort_links: serde_json::Map<String, Json> = SORTS
+    let sort_links: serde_json::Map<String, Json> = FacilitySort::ALL
         .iter()
-        .map(|(k, _, _)| {
-            let state = if f.sort == *k {
+        .map(|&k| {
+            let state = if f.sort == k {
                 if f.desc { "descending" } else { "ascending" }
             } else {
                 "none"
             };
-            ((*k).to_string(), json!({"url": sort_url(k), "aria": state}))
+            (
+                k.code().to_string(),
+                json!({"url": sort_url(k), "aria": state}),
+            )
         })
         .collect();
     let page = json!({
@@ -306,7 +193,7 @@ pub async fn list(
             "filing_status": f.filing_status.map(|x| x.code()),
             "status": f.status.map(|x| x.code()),
             "q": f.q,
-            "sort": f.sort,
+            "sort": f.sort.code(),
             "dir": if f.desc { "desc" } else { "asc" },
         },
         "sorts": sort_links,
@@ -666,13 +553,11 @@ async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> 
     let scope = ctx.scope();
     let res = s
         .db(move |c, r| {
-            c.transaction(|c| {
-                if editing {
-                    laoxiao_store::facilities::update(c, r, &scope, &f2)
-                } else {
-                    laoxiao_store::facilities::create(c, r, &scope, &f2)
-                }
-            })
+            if editing {
+                facilities::update(c, r, &scope, &f2)
+            } else {
+                facilities::create(c, r, &scope, &f2)
+            }
         })
         .await;
     match res {
@@ -739,14 +624,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip() {
-        let c = encode_cursor("养老院 A", "F-1");
-        assert!(c.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(decode_cursor(&c), Some(("养老院 A".into(), "F-1".into())));
-        assert_eq!(decode_cursor("zz"), None);
-    }
-
-    #[test]
     fn form_fields_that_do_not_parse_are_reported() {
         let form: FormData = vec![
             ("id".into(), "F1".into()),
@@ -759,56 +636,5 @@ mod tests {
         assert_eq!(f.id, "F1");
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["beds", "filing_date"]);
-    }
-
-    #[test]
-    fn keyset_pages_cover_the_list_once() {
-        let store = laoxiao_store::Store::open_url(":memory:").expect("store");
-        let mut c = store.conn().expect("conn");
-        let r = &store.reference;
-        let town = r
-            .areas
-            .children("330402")
-            .first()
-            .map(|a| a.code.clone())
-            .expect("town");
-        for i in 0..60 {
-            let mut f = empty_facility(&town);
-            f.id = format!("F{i:03}");
-            f.name = format!("N{}", (i * 7) % 13);
-            f.beds = (i % 3 != 0).then_some(i);
-            laoxiao_store::facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), &f)
-                .expect("create");
-        }
-        for sort in ["id", "name", "beds"] {
-            for desc in [false, true] {
-                let mut seen = Vec::new();
-                let mut f = Filters {
-                    sort,
-                    desc,
-                    ..Default::default()
-                };
-                loop {
-                    let (rows, next, total) = query(
-                        &mut c,
-                        &laoxiao_store::Scope::system("test"),
-                        "/330400/",
-                        &f,
-                    )
-                    .expect("query");
-                    assert_eq!(total, 60);
-                    seen.extend(rows.into_iter().map(|r| r.id));
-                    match next {
-                        Some(n) => f.after = Some(n),
-                        None => break,
-                    }
-                }
-                let mut sorted = seen.clone();
-                sorted.sort();
-                sorted.dedup();
-                assert_eq!(sorted.len(), 60, "{sort} desc={desc}");
-                assert_eq!(seen.len(), 60, "{sort} desc={desc}");
-            }
-        }
     }
 }

@@ -84,8 +84,11 @@ fn report_json(r: &ImportReport) -> Json {
     })
 }
 
+/// Runs an import (or its dry run) as `scope`, whose audit entry the store
+/// writes in the import's transaction.
 async fn run(
     s: &ConsoleState,
+    scope: laoxiao_store::Scope,
     kind: RecordKind,
     coords: CoordSystem,
     name: String,
@@ -99,6 +102,7 @@ async fn run(
             coords,
             dry_run,
             limits,
+            audit_as: Some(&scope),
             ..Default::default()
         };
         laoxiao_store::io::import_bytes(&store, kind, &name, &bytes, &opts).map(|r| (r, bytes))
@@ -213,7 +217,7 @@ pub async fn upload(
             json!({"file_error": msg}),
         );
     };
-    match run(&s, kind, coords, name.clone(), bytes, true).await {
+    match run(&s, ctx.scope(), kind, coords, name.clone(), bytes, true).await {
         Ok((report, bytes)) => {
             let token = format!("{:032x}", rand::random::<u128>());
             if let Ok(mut pending) = s.uploads.lock() {
@@ -270,37 +274,23 @@ pub async fn confirm(
         let msg = s.t(&ctx, "import.expired");
         return render(&s, &ctx, StatusCode::GONE, json!({"file_error": msg}));
     };
-    match run(&s, u.kind, u.coords, u.name.clone(), u.bytes, false).await {
-        Ok((report, _)) => {
-            // One entry per import (not per row): who loaded what, how much.
-            let scope = ctx.scope();
-            let after = report_json(&report).to_string();
-            let entity = report.kind.code();
-            if let Err(e) = s
-                .db(move |c, _| {
-                    laoxiao_store::audit::append(
-                        c,
-                        &scope,
-                        laoxiao_store::audit::Event {
-                            action: "import",
-                            entity,
-                            entity_id: None,
-                            before: None,
-                            after: Some(after),
-                        },
-                    )
-                })
-                .await
-            {
-                return s.error_page(&ctx, e);
-            }
-            render(
-                &s,
-                &ctx,
-                StatusCode::OK,
-                json!({"done": report_json(&report), "file_name": u.name}),
-            )
-        }
+    match run(
+        &s,
+        ctx.scope(),
+        u.kind,
+        u.coords,
+        u.name.clone(),
+        u.bytes,
+        false,
+    )
+    .await
+    {
+        Ok((report, _)) => render(
+            &s,
+            &ctx,
+            StatusCode::OK,
+            json!({"done": report_json(&report), "file_name": u.name}),
+        ),
         Err(e) => failure(&s, &ctx, e),
     }
 }

@@ -91,11 +91,9 @@ async fn render(
     let scope = ctx.scope();
     let lists = s
         .db(move |c, r| {
-            c.transaction(|c| {
-                let i = transfers::list(c, r, &scope, Mailbox::Incoming, None)?;
-                let o = transfers::list(c, r, &scope, Mailbox::Outgoing, None)?;
-                Ok((i, o))
-            })
+            let i = transfers::list(c, r, &scope, Mailbox::Incoming, None)?;
+            let o = transfers::list(c, r, &scope, Mailbox::Outgoing, None)?;
+            Ok((i, o))
         })
         .await;
     let (incoming, outgoing) = match lists {
@@ -162,7 +160,7 @@ pub async fn create(
     let keep = json!({"to_area_code": to, "reason": reason});
     let scope = ctx.scope();
     let res = s
-        .db(move |c, r| c.transaction(|c| transfers::request(c, r, &scope, &number, &to, &reason)))
+        .db(move |c, r| transfers::request(c, r, &scope, &number, &to, &reason))
         .await;
     match res {
         Ok(_) => Redirect::to("/console/transfers?done=requested").into_response(),
@@ -194,9 +192,7 @@ pub async fn decide(
     let reason = field(&form, "reason").map(str::to_string);
     let scope = ctx.scope();
     let res = s
-        .db(move |c, r| {
-            c.transaction(|c| transfers::decide(c, r, &scope, &id, decision, reason.as_deref()))
-        })
+        .db(move |c, r| transfers::decide(c, r, &scope, &id, decision, reason.as_deref()))
         .await;
     match res {
         Ok(_) => {
