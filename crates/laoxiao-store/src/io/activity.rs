@@ -331,7 +331,7 @@ fn import_kind<T: Checked>(
         std::mem::replace(errs, Errors::new("")).check()?;
         let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
         let c = counts(values.len(), w);
-        super::import::audit_import(conn, opts, T::KIND, c)?;
+        super::import::audit_import(conn, opts, T::kind(), c)?;
         Ok(c)
     })?;
     Ok(c)
