@@ -282,50 +282,6 @@ impl Row {
             Some(t) => t.parse::<T>().map(Some).map_err(|_| not_a::<T>(col, &t)),
         }
     }
-
-    // Positional, lenient reads: being replaced by the named reads above.
-    pub fn text(&self, i: usize) -> String {
-        match self.values.get(i) {
-            Some(Value::Text(s)) => s.clone(),
-            Some(Value::Int(n)) => n.to_string(),
-            Some(Value::Real(x)) => x.to_string(),
-            Some(Value::Bool(b)) => b.to_string(),
-            _ => String::new(),
-        }
-    }
-    pub fn opt_text(&self, i: usize) -> Option<String> {
-        match self.values.get(i) {
-            None | Some(Value::Null) => None,
-            _ => Some(self.text(i)),
-        }
-    }
-    pub fn int(&self, i: usize) -> i64 {
-        self.opt_int(i).unwrap_or(0)
-    }
-    pub fn opt_int(&self, i: usize) -> Option<i64> {
-        match self.values.get(i) {
-            Some(Value::Int(n)) => Some(*n),
-            Some(Value::Real(x)) => Some(*x as i64),
-            Some(Value::Bool(b)) => Some(i64::from(*b)),
-            Some(Value::Text(s)) => s.parse().ok(),
-            _ => None,
-        }
-    }
-    pub fn opt_real(&self, i: usize) -> Option<f64> {
-        match self.values.get(i) {
-            Some(Value::Int(n)) => Some(*n as f64),
-            Some(Value::Real(x)) => Some(*x),
-            Some(Value::Text(s)) => s.parse().ok(),
-            _ => None,
-        }
-    }
-    pub fn bool(&self, i: usize) -> bool {
-        match self.values.get(i) {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Int(n)) => *n != 0,
-            _ => false,
-        }
-    }
 }
 
 impl ToSql for Value {

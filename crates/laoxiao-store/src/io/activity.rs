@@ -75,8 +75,9 @@ impl Refs {
             "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
             &[],
         )? {
-            if let Some(k) = FacilityKind::parse(&r.text(1)) {
-                facilities.insert(r.text(0), k);
+            let kind: String = r.get("kind")?;
+            if let Some(k) = FacilityKind::parse(&kind) {
+                facilities.insert(r.get("id")?, k);
             }
         }
         let classes = conn
@@ -85,8 +86,8 @@ impl Refs {
                 &[],
             )?
             .into_iter()
-            .map(|r| (r.text(0), r.text(1)))
-            .collect();
+            .map(|r| Ok((r.get("id")?, r.get("facility_id")?)))
+            .collect::<Result<_>>()?;
         let wanted: HashSet<&str> = person_ids.collect();
         let mut wanted: Vec<&str> = wanted.into_iter().collect();
         wanted.sort_unstable();
@@ -101,8 +102,9 @@ impl Refs {
                 ),
                 &ids,
             )? {
-                if let Some(role) = PersonRole::parse(&r.text(1)) {
-                    people.insert(r.text(0), role);
+                let role: String = r.get("role")?;
+                if let Some(role) = PersonRole::parse(&role) {
+                    people.insert(r.get("id")?, role);
                 }
             }
         }
