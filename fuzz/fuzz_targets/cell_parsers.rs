@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use laoxiao_model::columns::{self, HeaderLang, HeaderMap, RecordKind};
-use laoxiao_model::geo::{CoordSystem, IndexedBoundary};
+use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 use laoxiao_model::{AreaTree, Checker, ClassLimits, PersonRole};
 use libfuzzer_sys::fuzz_target;
 

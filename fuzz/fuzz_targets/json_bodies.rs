@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use laoxiao_model::geo::IndexedBoundary;
+use laoxiao_spatial::IndexedBoundary;
 use laoxiao_model::{
     AreaTree, Checker, ChildcareClass, ClassLimits, Enrolment, Facility, Person, Residence,
     ServiceRecord, Staff, StudentCohort, bounds,

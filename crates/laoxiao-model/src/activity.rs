@@ -405,7 +405,7 @@ impl StudentCohort {
 mod tests {
     use super::*;
     use crate::ClassLimits;
-    use crate::geo::IndexedBoundary;
+    use laoxiao_spatial::IndexedBoundary;
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")

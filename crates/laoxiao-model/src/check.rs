@@ -4,7 +4,7 @@
 use crate::area::{AreaLevel, AreaTree};
 use crate::error::FieldError;
 use crate::facility::ClassType;
-use crate::geo::IndexedBoundary;
+use laoxiao_spatial::IndexedBoundary;
 
 /// One row of the national class-size table (托育机构设置标准).
 #[derive(Debug, Clone, PartialEq)]

@@ -17,10 +17,10 @@ use crate::facility::{
     ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
     Ownership, Rating,
 };
-use crate::geo::{CoordSystem, to_wgs84};
 use crate::person::{
     AbilityLevel, LivingArrangement, Person, PersonRole, PersonStatus, Sex, SpecialDifficulty,
 };
+use laoxiao_spatial::{CoordSystem, to_wgs84};
 
 crate::code_enum! {
     /// A kind of record that can be imported and exported.

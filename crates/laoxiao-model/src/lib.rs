@@ -11,7 +11,6 @@ pub mod columns;
 pub mod credit_code;
 pub mod error;
 pub mod facility;
-pub mod geo;
 pub mod idcard;
 pub mod jiaxing;
 pub mod person;

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use crate::columns::{self, HeaderLang, HeaderMap, RecordKind};
-use crate::geo::{CoordSystem, IndexedBoundary};
 use crate::{AreaTree, Checker, ClassLimits, PersonRole, credit_code, idcard};
+use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 
 struct Ctx {
     areas: AreaTree,
@@ -158,9 +158,9 @@ proptest! {
     #[test]
     fn coordinates_convert_any_numbers(x in any::<f64>(), y in any::<f64>(), lng in 120.3f64..121.3, lat in 30.3f64..31.0) {
         for cs in [CoordSystem::Wgs84, CoordSystem::Gcj02, CoordSystem::Bd09] {
-            let _ = crate::geo::to_wgs84(cs, x, y);
-            let (a, b) = crate::geo::from_wgs84(cs, lng, lat);
-            let (l2, b2) = crate::geo::to_wgs84(cs, a, b);
+            let _ = laoxiao_spatial::to_wgs84(cs, x, y);
+            let (a, b) = laoxiao_spatial::from_wgs84(cs, lng, lat);
+            let (l2, b2) = laoxiao_spatial::to_wgs84(cs, a, b);
             prop_assert!((l2 - lng).abs() < 1e-6 && (b2 - lat).abs() < 1e-6);
         }
         let mut errs = Vec::new();

@@ -22,8 +22,8 @@ pub mod transfers;
 
 use std::sync::Arc;
 
-use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::{AreaTree, Checker, ClassLimits};
+use laoxiao_spatial::IndexedBoundary;
 
 pub use crypto::Keys;
 pub use db::{Backend, Conn, DbTarget, Pool, Row, Value};

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use laoxiao::config::{Config, FlagOverrides};
 use laoxiao_model::columns::{HeaderLang, RecordKind};
-use laoxiao_model::geo::CoordSystem;
+use laoxiao_spatial::CoordSystem;
 use laoxiao_store::io::{ExportFormat, ImportOptions};
 use laoxiao_store::{DbTarget, OpenOptions, Store, StoreError};
 
