@@ -19,7 +19,7 @@ mod proptests;
 
 pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
 pub use area::{Area, AreaLevel, AreaTree};
-pub use check::{Checker, ClassLimits};
+pub use check::{Checker, ClassSizeRule};
 pub use error::{FieldError, ModelError};
 pub use facility::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
 pub use person::{Person, PersonRole};

@@ -8,14 +8,14 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use crate::check::test_rules::NationalMaxima;
 use crate::columns::{self, HeaderLang, HeaderMap, RecordKind};
-use crate::{AreaTree, Checker, ClassLimits, PersonRole, credit_code, idcard};
+use crate::{AreaTree, Checker, PersonRole, credit_code, idcard};
 use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 
 struct Ctx {
     areas: AreaTree,
     boundary: IndexedBoundary,
-    limits: ClassLimits,
 }
 
 fn ctx() -> &'static Ctx {
@@ -23,7 +23,6 @@ fn ctx() -> &'static Ctx {
     CTX.get_or_init(|| Ctx {
         areas: crate::jiaxing::areas().expect("areas"),
         boundary: crate::jiaxing::city_boundary().expect("boundary").into(),
-        limits: ClassLimits::embedded().expect("limits"),
     })
 }
 
@@ -32,7 +31,7 @@ fn checker() -> Checker<'static> {
     Checker {
         areas: &c.areas,
         boundary: &c.boundary,
-        class_limits: &c.limits,
+        class_limits: &NationalMaxima,
     }
 }
 

@@ -22,7 +22,8 @@ pub mod transfers;
 
 use std::sync::Arc;
 
-use laoxiao_model::{AreaTree, Checker, ClassLimits};
+use laoxiao_model::{AreaTree, Checker};
+use laoxiao_rules::ClassLimits;
 use laoxiao_spatial::IndexedBoundary;
 
 pub use crypto::Keys;

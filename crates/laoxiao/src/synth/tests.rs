@@ -9,7 +9,8 @@ use chrono::Datelike;
 
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Rating};
 use laoxiao_model::person::{LivingArrangement, SpecialDifficulty, age_on};
-use laoxiao_model::{Checker, ClassLimits, FacilityKind, jiaxing};
+use laoxiao_model::{Checker, FacilityKind, jiaxing};
+use laoxiao_rules::ClassLimits;
 use laoxiao_spatial::IndexedBoundary;
 
 use super::*;
