@@ -17,6 +17,9 @@ pub mod people;
 pub mod record_view;
 pub mod scope;
 pub mod tally;
+/// Throwaway databases for tests (this crate's and, through the
+/// `test-support` feature, other crates'); not in production builds.
+#[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 pub mod transfers;
 
