@@ -6,8 +6,9 @@
 use std::sync::OnceLock;
 
 use laoxiao_model::columns::{self, HeaderLang, HeaderMap, RecordKind};
-use laoxiao_model::geo::{CoordSystem, IndexedBoundary};
-use laoxiao_model::{AreaTree, Checker, ClassLimits, PersonRole};
+use laoxiao_model::{AreaTree, Checker, PersonRole};
+use laoxiao_rules::ClassLimits;
+use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 use libfuzzer_sys::fuzz_target;
 
 struct Ctx {

@@ -6,11 +6,12 @@
 
 use std::sync::OnceLock;
 
-use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::{
-    AreaTree, Checker, ChildcareClass, ClassLimits, Enrolment, Facility, Person, Residence,
-    ServiceRecord, Staff, StudentCohort, bounds,
+    AreaTree, Checker, ChildcareClass, Enrolment, Facility, Person, Residence, ServiceRecord,
+    Staff, StudentCohort, bounds,
 };
+use laoxiao_rules::ClassLimits;
+use laoxiao_spatial::IndexedBoundary;
 use libfuzzer_sys::fuzz_target;
 
 struct Ctx {

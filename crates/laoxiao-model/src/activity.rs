@@ -402,9 +402,9 @@ impl Rules for StudentCohort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ClassLimits;
-    use crate::geo::IndexedBoundary;
+    use crate::check::test_rules::NationalMaxima;
     use crate::register::Record;
+    use laoxiao_spatial::IndexedBoundary;
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")
@@ -417,11 +417,10 @@ mod tests {
     fn with_checker(f: impl FnOnce(&Checker<'_>)) {
         let areas = crate::jiaxing::areas().expect("areas");
         let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
-        let limits = ClassLimits::embedded().expect("limits");
         let ck = Checker {
             areas: &areas,
             boundary: &boundary,
-            class_limits: &limits,
+            class_limits: &NationalMaxima,
         };
         f(&ck);
     }

@@ -1,88 +1,18 @@
 //! The context that validation needs beyond the record itself: the area tree,
-//! the city boundary and the national class-size limits.
+//! the city boundary and the national class-size rule.
 
 use crate::area::{AreaLevel, AreaTree};
 use crate::error::FieldError;
 use crate::facility::ClassType;
-use crate::geo::IndexedBoundary;
+use laoxiao_spatial::IndexedBoundary;
 
-/// One row of the national class-size table (托育机构设置标准).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClassLimit {
-    pub class_type: ClassType,
-    pub min_age_months: u32,
-    pub max_age_months: u32,
-    pub max_size: i64,
-    /// Children per caregiver, where the standard sets one.
-    pub children_per_caregiver: Option<i64>,
-    pub effective_from: chrono::NaiveDate,
-    /// Document and clause, for messages.
-    pub source: String,
-}
-
-/// The class-size table, parsed from `data/standards/childcare_class_limits.csv`.
-#[derive(Debug, Clone, Default)]
-pub struct ClassLimits {
-    rows: Vec<ClassLimit>,
-}
-
-const CLASS_LIMITS_CSV: &str = include_str!("../../../data/standards/childcare_class_limits.csv");
-
-impl ClassLimits {
-    /// The embedded national table.
-    pub fn embedded() -> Result<Self, crate::ModelError> {
-        Self::parse(CLASS_LIMITS_CSV)
-    }
-
-    /// Parses the table (simple CSV without quoted fields).
-    pub fn parse(text: &str) -> Result<Self, crate::ModelError> {
-        let bad = |reason: String| crate::ModelError::ReferenceData {
-            file: "childcare_class_limits.csv",
-            reason,
-        };
-        let mut rows = Vec::new();
-        for (i, line) in text.lines().enumerate().skip(1) {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f: Vec<&str> = line.split(',').collect();
-            if f.len() != 8 {
-                return Err(bad(format!(
-                    "line {}: expected 8 fields, got {}",
-                    i + 1,
-                    f.len()
-                )));
-            }
-            let num = |s: &str, what: &str| -> Result<i64, crate::ModelError> {
-                s.parse::<i64>()
-                    .map_err(|e| bad(format!("line {}: {what}: {e}", i + 1)))
-            };
-            rows.push(ClassLimit {
-                class_type: ClassType::parse(f[0])
-                    .ok_or_else(|| bad(format!("line {}: class type {}", i + 1, f[0])))?,
-                min_age_months: num(f[1], "min_age_months")? as u32,
-                max_age_months: num(f[2], "max_age_months")? as u32,
-                max_size: num(f[3], "max_size")?,
-                children_per_caregiver: if f[4].is_empty() {
-                    None
-                } else {
-                    Some(num(f[4], "children_per_caregiver")?)
-                },
-                effective_from: chrono::NaiveDate::parse_from_str(f[5], "%Y-%m-%d")
-                    .map_err(|e| bad(format!("line {}: effective_from: {e}", i + 1)))?,
-                source: format!("{} {}", f[6], f[7]),
-            });
-        }
-        Ok(ClassLimits { rows })
-    }
-
-    pub fn get(&self, t: ClassType) -> Option<&ClassLimit> {
-        self.rows.iter().find(|r| r.class_type == t)
-    }
-
-    pub fn all(&self) -> &[ClassLimit] {
-        &self.rows
-    }
+/// What class validation asks of the national class-size rule. The table and
+/// its lookup are rules (`laoxiao_rules::ClassLimits` implements this); the
+/// model only names the question, so it does not depend on the rules crate.
+pub trait ClassSizeRule: std::fmt::Debug + Sync {
+    /// The largest class the standard allows for this type, and the document
+    /// and clause to cite; `None` where it sets none.
+    fn max_class_size(&self, class_type: ClassType) -> Option<(i64, &str)>;
 }
 
 /// Validation context, built once and shared.
@@ -91,7 +21,7 @@ pub struct Checker<'a> {
     pub areas: &'a AreaTree,
     /// The city outline, indexed so that a million points check in well under a second.
     pub boundary: &'a IndexedBoundary,
-    pub class_limits: &'a ClassLimits,
+    pub class_limits: &'a dyn ClassSizeRule,
 }
 
 impl Checker<'_> {
@@ -129,5 +59,80 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+/// Test stand-ins for the rules the model asks about (the model's own tests
+/// cannot use the rules crate, which depends on the model).
+#[cfg(test)]
+pub(crate) mod test_rules {
+    use super::ClassSizeRule;
+    use crate::facility::ClassType;
+
+    /// The national maxima as `data/standards/childcare_class_limits.csv` has them.
+    #[derive(Debug)]
+    pub(crate) struct NationalMaxima;
+
+    impl ClassSizeRule for NationalMaxima {
+        fn max_class_size(&self, class_type: ClassType) -> Option<(i64, &str)> {
+            let max = match class_type {
+                ClassType::InfantClass => 10,
+                ClassType::YoungToddlerClass => 15,
+                ClassType::OlderToddlerClass => 20,
+                ClassType::MixedAgeClass => 18,
+            };
+            Some((max, "托育机构设置标准（试行） 第十五条"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_rules::NationalMaxima;
+    use super::*;
+    use crate::facility::ChildcareClass;
+
+    #[test]
+    fn class_validation_asks_the_class_size_rule() {
+        let areas = crate::jiaxing::areas().expect("areas");
+        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
+        let ck = Checker {
+            areas: &areas,
+            boundary: &boundary,
+            class_limits: &NationalMaxima,
+        };
+        let class = |class_type, capacity| ChildcareClass {
+            id: "C1".into(),
+            facility_id: "F1".into(),
+            class_type,
+            capacity,
+            enrolled: 0,
+            caregivers: 1,
+            monthly_fee_fen: None,
+        };
+        assert!(class(ClassType::InfantClass, 10).validate(&ck).is_empty());
+        let errs = class(ClassType::InfantClass, 11).validate(&ck);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "capacity");
+        assert!(
+            errs[0]
+                .reason
+                .contains("national maximum of 10 for a 乳儿班 (托育机构设置标准"),
+            "{}",
+            errs[0].reason
+        );
+        // A type the rule sets no maximum for is held to the general bound only.
+        #[derive(Debug)]
+        struct NoMaxima;
+        impl ClassSizeRule for NoMaxima {
+            fn max_class_size(&self, _: ClassType) -> Option<(i64, &str)> {
+                None
+            }
+        }
+        let ck = Checker {
+            class_limits: &NoMaxima,
+            ..ck
+        };
+        assert!(class(ClassType::InfantClass, 11).validate(&ck).is_empty());
     }
 }

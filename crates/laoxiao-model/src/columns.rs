@@ -16,10 +16,10 @@ use crate::facility::{
     ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
     Ownership, Rating,
 };
-use crate::geo::{CoordSystem, to_wgs84};
 use crate::person::{
     AbilityLevel, LivingArrangement, Person, PersonRole, PersonStatus, Sex, SpecialDifficulty,
 };
+use laoxiao_spatial::{CoordSystem, to_wgs84};
 
 crate::code_enum! {
     /// A kind of record that can be imported and exported.
@@ -63,7 +63,25 @@ macro_rules! values_of {
     };
 }
 
-const COORD_VALUES: &[crate::register::EnumValue] = CoordSystem::VALUES;
+/// The coordinate systems a file may use (`coord_system`); the spatial crate
+/// defines them, without the model's enumeration macro.
+const COORD_VALUES: &[crate::register::EnumValue] = &[
+    crate::register::EnumValue {
+        code: "wgs84",
+        zh: "WGS-84",
+        en: "WGS-84",
+    },
+    crate::register::EnumValue {
+        code: "gcj02",
+        zh: "GCJ-02",
+        en: "GCJ-02",
+    },
+    crate::register::EnumValue {
+        code: "bd09",
+        zh: "BD-09",
+        en: "BD-09",
+    },
+];
 const LNG: ColType = ColType::Decimal {
     min: -180.0,
     max: 180.0,
@@ -914,6 +932,17 @@ pub fn headers(kind: RecordKind, lang: HeaderLang) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coordinate_systems_match_the_spatial_crate() {
+        let ours: Vec<(&str, &str, &str)> =
+            COORD_VALUES.iter().map(|v| (v.code, v.zh, v.en)).collect();
+        let theirs: Vec<(&str, &str, &str)> = CoordSystem::ALL
+            .iter()
+            .map(|c| (c.code(), c.label_zh(), c.label_en()))
+            .collect();
+        assert_eq!(ours, theirs);
+    }
     use crate::activity::{ServiceKind, SkillGrade, StaffRole};
 
     fn strings(v: &[&str]) -> Vec<String> {

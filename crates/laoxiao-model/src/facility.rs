@@ -389,17 +389,17 @@ impl ChildcareClass {
             bounds::check_text(field, v, false, &mut errs);
         }
         bounds::CLASS_CAPACITY.check(self.capacity, &mut errs);
-        if let Some(limit) = ck.class_limits.get(self.class_type)
-            && self.capacity > limit.max_size
+        if let Some((max_size, source)) = ck.class_limits.max_class_size(self.class_type)
+            && self.capacity > max_size
         {
             errs.push(FieldError::new(
                 "capacity",
                 format!(
                     "{} places exceed the national maximum of {} for a {} ({})",
                     self.capacity,
-                    limit.max_size,
+                    max_size,
                     self.class_type.label_zh(),
-                    limit.source
+                    source
                 ),
             ));
         }

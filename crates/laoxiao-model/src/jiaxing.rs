@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::area::{Area, AreaLevel, AreaTree, child_path};
 use crate::error::ModelError;
-use crate::geo::{Boundary, gcj02_to_wgs84};
+use laoxiao_spatial::{Boundary, gcj02_to_wgs84};
 
 /// The city's own code.
 pub const CITY_CODE: &str = "330400";

@@ -11,7 +11,6 @@ pub mod columns;
 pub mod credit_code;
 pub mod error;
 pub mod facility;
-pub mod geo;
 pub mod idcard;
 pub mod jiaxing;
 pub mod person;
@@ -21,7 +20,7 @@ pub mod register;
 
 pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
 pub use area::{Area, AreaLevel, AreaTree};
-pub use check::{Checker, ClassLimits};
+pub use check::{Checker, ClassSizeRule};
 pub use error::{FieldError, ModelError};
 pub use facility::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
 pub use person::{Person, PersonRole};

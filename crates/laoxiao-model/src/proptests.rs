@@ -9,14 +9,14 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use crate::check::test_rules::NationalMaxima;
 use crate::columns::{self, HeaderLang, HeaderMap, RecordKind};
-use crate::geo::{CoordSystem, IndexedBoundary};
-use crate::{AreaTree, Checker, ClassLimits, PersonRole, credit_code, idcard};
+use crate::{AreaTree, Checker, PersonRole, credit_code, idcard};
+use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 
 struct Ctx {
     areas: AreaTree,
     boundary: IndexedBoundary,
-    limits: ClassLimits,
 }
 
 fn ctx() -> &'static Ctx {
@@ -24,7 +24,6 @@ fn ctx() -> &'static Ctx {
     CTX.get_or_init(|| Ctx {
         areas: crate::jiaxing::areas().expect("areas"),
         boundary: crate::jiaxing::city_boundary().expect("boundary").into(),
-        limits: ClassLimits::embedded().expect("limits"),
     })
 }
 
@@ -33,7 +32,7 @@ fn checker() -> Checker<'static> {
     Checker {
         areas: &c.areas,
         boundary: &c.boundary,
-        class_limits: &c.limits,
+        class_limits: &NationalMaxima,
     }
 }
 
@@ -159,9 +158,9 @@ proptest! {
     #[test]
     fn coordinates_convert_any_numbers(x in any::<f64>(), y in any::<f64>(), lng in 120.3f64..121.3, lat in 30.3f64..31.0) {
         for cs in [CoordSystem::Wgs84, CoordSystem::Gcj02, CoordSystem::Bd09] {
-            let _ = crate::geo::to_wgs84(cs, x, y);
-            let (a, b) = crate::geo::from_wgs84(cs, lng, lat);
-            let (l2, b2) = crate::geo::to_wgs84(cs, a, b);
+            let _ = laoxiao_spatial::to_wgs84(cs, x, y);
+            let (a, b) = laoxiao_spatial::from_wgs84(cs, lng, lat);
+            let (l2, b2) = laoxiao_spatial::to_wgs84(cs, a, b);
             prop_assert!((l2 - lng).abs() < 1e-6 && (b2 - lat).abs() < 1e-6);
         }
         let mut errs = Vec::new();

@@ -10,6 +10,10 @@ pub enum RulesError {
     /// A target cell is none of "N", "N以上", "N以下", "/" or "-".
     #[error("invalid target value {raw:?}")]
     InvalidTarget { raw: String },
+    /// An embedded national standard could not be parsed (a build defect, not
+    /// user input).
+    #[error("reference data {file}: {reason}")]
+    ReferenceData { file: &'static str, reason: String },
 }
 
 impl RulesError {
@@ -18,6 +22,7 @@ impl RulesError {
         match self {
             RulesError::PlanData { .. } => "plan_data_invalid",
             RulesError::InvalidTarget { .. } => "target_invalid",
+            RulesError::ReferenceData { .. } => "reference_data_invalid",
         }
     }
 }

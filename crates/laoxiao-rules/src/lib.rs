@@ -1,9 +1,12 @@
-//! Rules of the laoxiao (一老一小) platform. For now: the Jiaxing plan's
-//! targets and reference tables (`plan`), which the rule checks compare
-//! live figures against.
+//! Rules of the laoxiao (一老一小) platform: the Jiaxing plan's targets and
+//! reference tables (`plan`), which the rule checks compare live figures
+//! against, and the national standards (`standards`: the childcare class-size
+//! table and caregiver ratios that class validation applies).
 
 pub mod error;
 pub mod plan;
+pub mod standards;
 
 pub use error::RulesError;
 pub use plan::Plan;
+pub use standards::{ClassLimit, ClassLimits};

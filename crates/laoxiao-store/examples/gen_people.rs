@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
 
     let areas = jiaxing::areas()?;
-    let city = laoxiao_model::geo::IndexedBoundary::new(jiaxing::city_boundary()?);
+    let city = laoxiao_spatial::IndexedBoundary::new(jiaxing::city_boundary()?);
     // Villages with a known centre inside the city outline.
     let villages: Vec<(&str, &str, (f64, f64))> = areas
         .at_level(AreaLevel::Village)

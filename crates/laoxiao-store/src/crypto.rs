@@ -205,7 +205,9 @@ impl Keys {
         self.audit.as_ref()
     }
 
-    /// Fixed keys for tests (never use outside tests).
+    /// Fixed keys for tests (never use outside tests): only in test builds and
+    /// with the `test-support` feature, which production builds leave off.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests() -> Keys {
         let k = DataKey::from_bytes("test", [7u8; 32]);
         // Constant input: cannot fail.
@@ -278,6 +280,7 @@ impl Keys {
 }
 
 /// The audit key of [`Keys::for_tests`] (tests that verify a chain by hand use it).
+#[cfg(any(test, feature = "test-support"))]
 pub const TEST_AUDIT_KEY: [u8; 32] = [5u8; 32];
 
 /// Lower-case hex of bytes.

@@ -173,4 +173,10 @@ impl From<laoxiao_model::ModelError> for StoreError {
     }
 }
 
+impl From<laoxiao_rules::RulesError> for StoreError {
+    fn from(e: laoxiao_rules::RulesError) -> Self {
+        StoreError::Reference(e.to_string())
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

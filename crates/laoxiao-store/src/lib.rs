@@ -19,13 +19,17 @@ pub mod record_view;
 pub mod registry;
 pub mod scope;
 pub mod tally;
+/// Throwaway databases for tests (this crate's and, through the
+/// `test-support` feature, other crates'); not in production builds.
+#[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 pub mod transfers;
 
 use std::sync::Arc;
 
-use laoxiao_model::geo::IndexedBoundary;
-use laoxiao_model::{AreaTree, Checker, ClassLimits};
+use laoxiao_model::{AreaTree, Checker};
+use laoxiao_rules::ClassLimits;
+use laoxiao_spatial::IndexedBoundary;
 
 pub use crypto::Keys;
 pub use db::{Backend, Conn, DbTarget, Pool, Row, Value};

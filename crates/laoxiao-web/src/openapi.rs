@@ -209,7 +209,7 @@ fn register_parts() -> (serde_json::Value, serde_json::Value) {
         let mut required = Vec::new();
         let mut params = vec![
             json!({"name": "limit", "in": "query", "required": false, "description": "Page size (default 50).", "schema": {"type": "integer", "minimum": 1, "maximum": laoxiao_store::registry::MAX_LIMIT}}),
-            json!({"name": "after", "in": "query", "required": false, "description": "The `next` cursor of the previous page.", "schema": {"type": "string", "minLength": 1, "maxLength": 600}}),
+            json!({"name": "after", "in": "query", "required": false, "description": "The `next` cursor of the previous page (opaque).", "schema": {"type": "string", "pattern": "^[itbr]:[^\\u001f]*\\u001f.+$", "maxLength": 600}}),
             json!({"name": "order", "in": "query", "required": false, "schema": {"type": "string", "enum": ["asc", "desc"]}}),
         ];
         let sortable: Vec<&str> = reg
@@ -281,6 +281,23 @@ fn register_parts() -> (serde_json::Value, serde_json::Value) {
                         json!({"name": f.key, "in": "query", "required": false, "schema": base}),
                     ),
                 }
+            }
+        }
+        // An empty value (`?kind=`, what an untouched form field sends) means
+        // "no filter", so the document allows it beside each parameter's type.
+        for p in &mut params {
+            if let Some(schema) = p.get("schema").cloned() {
+                p["schema"] = json!({"oneOf": [schema, {"type": "string", "maxLength": 0}]});
+                p["description"] = json!(
+                    format!(
+                        "{} An empty value means no filter.",
+                        p.get("description")
+                            .and_then(|d| d.as_str())
+                            .unwrap_or_default()
+                    )
+                    .trim()
+                    .to_string()
+                );
             }
         }
         let full = json!({"type": "object", "description": format!("{} ({}). Cross-field rules (dates in order, certificates, graduates at most enrolled …) are checked on write and answered with 422.", reg.en, reg.zh), "properties": props, "required": required, "additionalProperties": false});

@@ -1,17 +1,16 @@
-//! `laoxiao`: the command line. Parses flags, loads configuration and calls the crates.
+//! `laoxiao`: the command line. Parses flags, loads configuration and calls the
+//! commands in the library (`laoxiao::cli`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use laoxiao::cli;
 use laoxiao::config::{Config, FlagOverrides};
 use laoxiao_model::columns::{HeaderLang, RecordKind};
-use laoxiao_model::geo::CoordSystem;
-use laoxiao_store::io::{ExportFormat, ImportOptions};
-use laoxiao_store::{DbTarget, OpenOptions, Store, StoreError};
+use laoxiao_spatial::CoordSystem;
+use laoxiao_store::io::ExportFormat;
 
 #[derive(Parser)]
 #[command(
@@ -265,6 +264,34 @@ enum Lang {
     En,
 }
 
+impl From<Coords> for CoordSystem {
+    fn from(c: Coords) -> Self {
+        match c {
+            Coords::Wgs84 => CoordSystem::Wgs84,
+            Coords::Gcj02 => CoordSystem::Gcj02,
+            Coords::Bd09 => CoordSystem::Bd09,
+        }
+    }
+}
+
+impl From<Format> for ExportFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Csv => ExportFormat::Csv,
+            Format::Xlsx => ExportFormat::Xlsx,
+        }
+    }
+}
+
+impl From<Lang> for HeaderLang {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::Zh => HeaderLang::Chinese,
+            Lang::En => HeaderLang::English,
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. })
@@ -273,94 +300,9 @@ fn main() {
         eprintln!("note: could not restart with MALLOC_ARENA_MAX set ({e}); continuing");
     }
     if let Err(e) = run(cli) {
-        // An import's row errors are the answer the user needs, not a trace.
-        if let Some(StoreError::ImportRejected(rows)) = e.downcast_ref::<StoreError>() {
-            for r in rows {
-                eprintln!("{r}");
-            }
-            eprintln!(
-                "import rejected: {} error(s); nothing was written",
-                rows.len()
-            );
-        } else {
-            eprintln!("error: {e:#}");
-        }
+        cli::print_error(&e);
         std::process::exit(1);
     }
-}
-
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-fn bar(len: u64, msg: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
-    {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb.set_message(msg.to_string());
-    pb
-}
-
-fn open(config: &Config) -> Result<Store> {
-    let target = DbTarget::parse(&config.database_url)?;
-    let store = Store::open(&OpenOptions {
-        target,
-        pool_size: config.pool_size,
-        migrate: true,
-    })
-    .with_context(|| format!("opening database {}", config.database_display()))?;
-    if let Some(keys) = config.keys()? {
-        let n = store.set_keys(keys)?;
-        if n > 0 {
-            println!("encrypted the ID numbers of {n} people (first start with a data key)");
-        }
-    }
-    Ok(store)
-}
-
-/// The scope of CLI commands: the operator of the server.
-fn cli_scope() -> laoxiao_store::Scope {
-    let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    laoxiao_store::Scope::system(&format!("cli:{who}"))
-}
-
-/// Refuses to serve people without a key; creates the first administrator.
-fn prepare_to_serve(store: &Store) -> Result<()> {
-    if !store.reference.has_keys() {
-        let people = laoxiao_store::figures::stored_rows(&mut store.conn()?)?.people;
-        if people > 0 {
-            bail!(
-                "no data key is configured but the register holds {people} people: set \
-                 LAOXIAO_DATA_KEY, LAOXIAO_HMAC_KEY and LAOXIAO_AUDIT_KEY or LAOXIAO_KEY_FILE \
-                 (see `laoxiao keys generate`); the server will not start without them"
-            );
-        }
-        eprintln!(
-            "warning: no keys are configured; people cannot be registered and the audit \
-             trail is not keyed until they are (see `laoxiao keys generate`)"
-        );
-    }
-    bootstrap(store)
-}
-
-fn bootstrap(store: &Store) -> Result<()> {
-    let mut c = store.conn()?;
-    if let Some(pw) = laoxiao_store::accounts::bootstrap_admin(&mut c, &store.reference)? {
-        println!(
-            "created the city administrator `admin` with the one-time password: {pw}\n\
-             (shown once; change it with `laoxiao user password admin`)"
-        );
-    }
-    Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -384,637 +326,71 @@ fn run(cli: Cli) -> Result<()> {
         flags.database_url = Some("laoxiao-demo.db".into());
     }
     let config = Config::load(cli.config.as_deref(), &env, &flags)?;
-    init_logging(&config.log);
+    cli::init_logging(&config.log);
 
     match cli.command {
-        Command::Serve { .. } => {
-            let store = open(&config)?;
-            prepare_to_serve(&store)?;
-            serve(store, &config, Vec::new())
-        }
-        Command::Migrate => {
-            let store = open(&config)?;
-            bootstrap(&store)?;
-            // open() already migrated; report the resulting version.
-            let mut c = store.conn()?;
-            let v = laoxiao_store::migrate::current_version(&mut c)?;
-            println!(
-                "database {} is at schema version {v}",
-                config.database_display()
-            );
-            Ok(())
-        }
+        Command::Serve { .. } => cli::serve::run(&config),
+        Command::Migrate => cli::serve::migrate(&config),
         Command::Import {
             kind,
             file,
             coords,
             dry_run,
-        } => {
-            let store = open(&config)?;
-            if matches!(kind, Kind::Elderly | Kind::Infants) && !store.reference.has_keys() {
-                bail!(
-                    "people's ID numbers are encrypted at rest: set LAOXIAO_DATA_KEY and \
-                     LAOXIAO_HMAC_KEY (see `laoxiao keys generate`) or LAOXIAO_KEY_FILE first"
-                );
-            }
-            let scope = cli_scope();
-            let pb = bar(0, "importing");
-            let progress = |done: u64, total: u64| {
-                pb.set_length(total);
-                pb.set_position(done);
-            };
-            let opts = ImportOptions {
-                coords: match coords {
-                    Coords::Wgs84 => CoordSystem::Wgs84,
-                    Coords::Gcj02 => CoordSystem::Gcj02,
-                    Coords::Bd09 => CoordSystem::Bd09,
-                },
-                dry_run,
-                progress: Some(&progress),
-                limits: config.import,
-                // The audit entry is written in the import's transaction.
-                audit_as: Some(&scope),
-            };
-            let started = Instant::now();
-            let report = laoxiao_store::io::import_file(&store, kind.into(), &file, &opts);
-            pb.finish_and_clear();
-            let report = report?;
-            println!(
-                "{}{}: {} rows — {} inserted, {} updated, {} unchanged ({:.1} s)",
-                if dry_run {
-                    "dry run, nothing written — "
-                } else {
-                    ""
-                },
-                file.display(),
-                report.rows,
-                report.inserted,
-                report.updated,
-                report.unchanged,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
+        } => cli::registers::import(&config, kind.into(), &file, coords.into(), dry_run),
         Command::Export {
             kind,
             format,
             out,
             lang,
             full_id_numbers,
-        } => {
-            let store = open(&config)?;
-            let n = laoxiao_store::io::export(
-                &store,
-                &cli_scope(),
-                kind.into(),
-                match format {
-                    Format::Csv => ExportFormat::Csv,
-                    Format::Xlsx => ExportFormat::Xlsx,
-                },
-                match lang {
-                    Lang::Zh => HeaderLang::Chinese,
-                    Lang::En => HeaderLang::English,
-                },
-                full_id_numbers,
-                &out,
-            )?;
-            println!("wrote {n} rows to {}", out.display());
-            Ok(())
-        }
+        } => cli::registers::export(
+            &config,
+            kind.into(),
+            format.into(),
+            &out,
+            lang.into(),
+            full_id_numbers,
+        ),
         Command::Template { kind, format, out } => {
-            if matches!(format, Format::Csv) {
-                bail!("templates are XLSX (they carry dropdowns); use --format xlsx");
-            }
-            let kind: RecordKind = kind.into();
-            let out =
-                out.unwrap_or_else(|| PathBuf::from(format!("{}-template.xlsx", kind.code())));
-            laoxiao_store::io::write_template(kind, &out)?;
-            println!("wrote {}", out.display());
-            Ok(())
+            cli::registers::template(kind.into(), format.into(), out)
         }
         Command::Synth {
             seed,
             scale,
             as_of,
             out,
-        } => {
-            let as_of = as_of.unwrap_or_else(today);
-            check_scale(scale)?;
-            let started = Instant::now();
-            let city = laoxiao::synth::generate_as_of(seed, scale, as_of)?;
-            let files = laoxiao::synth::write_csv(&city, &out)?;
-            for f in files {
-                println!("wrote {}", f.display());
-            }
-            println!(
-                "synthetic city (seed {seed}, scale {scale}, as of {as_of}) in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
+        } => cli::registers::synth(seed, scale, as_of, &out),
         Command::Demo {
             scale, seed, as_of, ..
-        } => {
-            check_scale(scale)?;
-            let mut config = config;
-            if config.keys()?.is_none() && config.key_file.is_none() {
-                config.key_file = Some(demo_key_file(&config.database_url)?);
-            }
-            let store = open(&config)?;
-            let mut c = store.conn()?;
-            let laoxiao_store::figures::StoredRows { people, facilities } =
-                laoxiao_store::figures::stored_rows(&mut c)?;
-            drop(c);
-            if people + facilities > 0 {
-                println!(
-                    "reusing {} ({facilities} facilities, {people} people); delete it to regenerate",
-                    config.database_display()
-                );
-            } else {
-                load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?;
-            }
-            println!("the people are synthetic; areas, boundaries and plan figures are real");
-            let accounts = demo_accounts(&store)?;
-            println!("demo accounts (also listed on the login page):");
-            for a in &accounts {
-                println!(
-                    "  {:<10} {:<22} {} ({})",
-                    a.username, a.password, a.role, a.area
-                );
-            }
-            serve(store, &config, accounts)
-        }
-        Command::Backup { out } => {
-            let source =
-                laoxiao_store::backup::sqlite_path(&DbTarget::parse(&config.database_url)?)?;
-            let started = Instant::now();
-            let info = laoxiao_store::backup::backup_sqlite(&source, &out, &Default::default())?;
-            println!(
-                "backed up {} to {} ({} bytes, schema {}) in {:.1} s",
-                source.display(),
-                out.display(),
-                info.bytes,
-                info.schema_version,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Command::Restore { file, force } => {
-            let target =
-                laoxiao_store::backup::sqlite_path(&DbTarget::parse(&config.database_url)?)?;
-            let info = laoxiao_store::backup::restore_sqlite(&file, &target, force)?;
-            println!(
-                "restored {} as {} ({} bytes, schema {}, integrity ok); run `laoxiao audit verify` \
-                 with the same keys",
-                file.display(),
-                target.display(),
-                info.bytes,
-                info.schema_version
-            );
-            Ok(())
-        }
-        Command::User { command } => user_command(&config, command),
-        Command::Audit {
-            command: AuditCmd::Verify { head },
-        } => {
-            // Read the head first: a bad file should not cost a full verification.
-            let head = match &head {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("reading audit head {}", path.display()))?;
-                    Some(
-                        laoxiao_store::audit::Head::parse(&text)
-                            .map_err(anyhow::Error::msg)
-                            .with_context(|| format!("audit head {}", path.display()))?,
-                    )
-                }
-                None => None,
-            };
-            let store = open(&config)?;
-            let mut c = store.conn()?;
-            let v = laoxiao_store::audit::verify(&mut c)?;
-            if let Some((seq, why)) = v.first_broken {
-                bail!(
-                    "audit trail broken at entry {seq}: {why} ({} entries before it verified)",
-                    v.entries
-                );
-            }
-            if let Some(h) = &head
-                && let Some(why) = laoxiao_store::audit::check_head(&mut c, h)?
-            {
-                bail!("audit trail does not match the head: {why}");
-            }
-            let keyed = match v.first_keyed {
-                Some(seq) => format!("keyed (MAC) from entry {seq}"),
-                None => "no keyed entries".to_string(),
-            };
-            match &head {
-                Some(h) => println!(
-                    "audit trail intact: {} entries verified ({keyed}); head entry {} matches",
-                    v.entries, h.seq
-                ),
-                None => println!(
-                    "audit trail intact: {} entries verified ({keyed})",
-                    v.entries
-                ),
-            }
-            Ok(())
-        }
-        Command::Audit {
-            command: AuditCmd::Head,
-        } => {
-            let store = open(&config)?;
-            match laoxiao_store::audit::head(&mut store.conn()?)? {
-                Some(h) => {
-                    println!("{}", h.line());
-                    Ok(())
-                }
-                None => bail!("the audit trail is empty: there is no head to keep yet"),
-            }
-        }
-        Command::Keys {
-            command: KeysCmd::Generate { id, out },
-        } => {
-            let id = id.unwrap_or_else(|| format!("k{}", today().format("%Y%m%d")));
-            let k = laoxiao_store::crypto::DataKey::generate(&id);
-            let hmac = laoxiao_store::crypto::generate_raw_key();
-            let audit = laoxiao_store::crypto::generate_raw_key();
-            if let Some(out) = out {
-                write_private(
-                    &out,
-                    &format!(
-                        "# laoxiao keys (LAOXIAO_KEY_FILE or key_file names this file); keep it\n\
-                         # outside the repository and the database, with a separate backup.\n\
-                         data_key = \"{}\"\nhmac_key = \"{hmac}\"\naudit_key = \"{audit}\"\n",
-                        k.encode()
-                    ),
-                )?;
-                println!(
-                    "wrote {} (mode 0600): set LAOXIAO_KEY_FILE={} or key_file in laoxiao.toml",
-                    out.display(),
-                    out.display()
-                );
-                return Ok(());
-            }
-            println!("# keep these outside the repository and the database: set them in the");
-            println!(
-                "# environment, or save them as a key file (mode 0600) named by LAOXIAO_KEY_FILE"
-            );
-            println!("# (`laoxiao keys generate --out FILE` writes one).");
-            println!("LAOXIAO_DATA_KEY={}", k.encode());
-            println!("LAOXIAO_HMAC_KEY={hmac}");
-            println!("LAOXIAO_AUDIT_KEY={audit}");
-            println!("# rotating: make the new key LAOXIAO_DATA_KEY, list the old one in");
-            println!("# LAOXIAO_OLD_DATA_KEYS, run `laoxiao keys rotate`, then drop the old one.");
-            println!("# The HMAC and audit keys stay: changing the HMAC key means re-hashing");
-            println!("# every ID number; a new audit key cannot verify older entries.");
-            Ok(())
-        }
-        Command::Keys {
-            command: KeysCmd::Rotate,
-        } => {
-            let store = open(&config)?;
-            if !store.reference.has_keys() {
-                bail!("no data key is configured");
-            }
-            let n = laoxiao_store::people::reencrypt(&mut store.conn()?, &store.reference)?;
-            laoxiao_store::audit::append(
-                &mut store.conn()?,
-                &cli_scope(),
-                laoxiao_store::audit::Event {
-                    action: "rotate_keys",
-                    entity: "person",
-                    entity_id: None,
-                    before: None,
-                    after: Some(format!("{{\"reencrypted\":{n}}}")),
-                },
-            )?;
-            println!("re-encrypted {n} ID numbers under the current data key");
-            Ok(())
-        }
-    }
-}
-
-/// The demo's key file beside its database (created, mode 0600, when absent).
-fn demo_key_file(database_url: &str) -> Result<PathBuf> {
-    let db = match DbTarget::parse(database_url)? {
-        DbTarget::Sqlite(p) if p != ":memory:" => PathBuf::from(p),
-        _ => PathBuf::from("laoxiao-demo.db"),
-    };
-    let path = db.with_extension("key");
-    if !path.exists() {
-        let k = laoxiao_store::crypto::DataKey::generate("demo1");
-        let text = format!(
-            "# laoxiao demo keys: for the demo database only, never for real registers\n\
-             data_key = \"{}\"\nhmac_key = \"{}\"\naudit_key = \"{}\"\n",
-            k.encode(),
-            laoxiao_store::crypto::generate_raw_key(),
-            laoxiao_store::crypto::generate_raw_key()
-        );
-        write_private(&path, &text)?;
-        println!(
-            "no data key configured: created the demo key file {}",
-            path.display()
-        );
-    } else if laoxiao::config::KeyFile::read(&path)
-        .map(|f| f.audit_key.is_none())
-        .unwrap_or(false)
-    {
-        // A demo key file from before the audit key: the demo adds one itself.
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        writeln!(
-            f,
-            "audit_key = \"{}\"",
-            laoxiao_store::crypto::generate_raw_key()
-        )?;
-        println!("added an audit key to the demo key file {}", path.display());
-    }
-    Ok(path)
-}
-
-/// Writes a file readable by its owner only.
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{} exists: refusing to overwrite it", path.display())
-        } else {
-            anyhow::Error::new(e).context(format!("creating {}", path.display()))
-        }
-    })?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
-}
-
-/// The demo's accounts, one per role (created when absent). Documented in the
-/// README; the passwords are public, so the demo holds synthetic people only.
-fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
-    use laoxiao_store::Role;
-    let areas = &store.reference.areas;
-    let county = "330402";
-    let town = areas
-        .children(county)
-        .first()
-        .map(|a| a.code.clone())
-        .context("the county has no towns")?;
-    let village = areas
-        .children(&town)
-        .first()
-        .map(|a| a.code.clone())
-        .unwrap_or_else(|| town.clone());
-    let mut c = store.conn()?;
-    // The town's first facility (by id) for the demo's operator.
-    let facility = laoxiao_store::facilities::list(
-        &mut c,
-        &store.reference,
-        &laoxiao_store::Scope::system("demo"),
-        &laoxiao_store::facilities::FacilityQuery {
-            area: Some(town.clone()),
-            limit: Some(1),
-            ..Default::default()
-        },
-    )?
-    .items
-    .into_iter()
-    .next()
-    .map(|f| f.id);
-    let plan: Vec<(&str, Role, String, Option<String>)> = vec![
-        ("city", Role::CityAdmin, "330400".into(), None),
-        ("county", Role::CountyAdmin, county.into(), None),
-        ("town", Role::TownStaff, town.clone(), None),
-        ("village", Role::VillageStaff, village, None),
-        ("operator", Role::FacilityOperator, town, facility),
-        ("inspector", Role::Inspector, county.into(), None),
-        ("auditor", Role::Auditor, "330400".into(), None),
-        ("analyst", Role::Analyst, "330400".into(), None),
-    ];
-    let mut out = Vec::new();
-    for (name, role, area, fac) in plan {
-        let password = format!("demo-{name}-2026");
-        if laoxiao_store::accounts::get_user(&mut c, name).is_err() {
-            laoxiao_store::accounts::create_user(
-                &mut c,
-                &store.reference,
-                &laoxiao_store::Scope::system("demo"),
+        } => cli::demo::run(config, scale, seed, as_of),
+        Command::Backup { out } => cli::backup::backup(&config, &out),
+        Command::Restore { file, force } => cli::backup::restore(&config, &file, force),
+        Command::User { command } => match command {
+            UserCmd::Add {
+                username,
+                role,
+                area,
+                facility,
+            } => cli::user::add(&config, &username, &role, &area, facility.as_deref()),
+            UserCmd::List => cli::user::list(&config),
+            UserCmd::Disable { username } => cli::user::set_disabled(&config, &username, true),
+            UserCmd::Enable { username } => cli::user::set_disabled(&config, &username, false),
+            UserCmd::Password { username } => cli::user::password(&config, &username),
+            UserCmd::Token {
+                username,
                 name,
-                role,
-                &area,
-                fac.as_deref()
-                    .or(Some("-"))
-                    .filter(|_| role == Role::FacilityOperator),
-                &password,
-            )?;
-        }
-        let area_name = areas.get(&area).map(|a| a.name.clone()).unwrap_or_default();
-        out.push(laoxiao_web::DemoAccount {
-            username: name.to_string(),
-            password,
-            role: role.code().to_string(),
-            area: format!("{area_name} {area}"),
-        });
-    }
-    Ok(out)
-}
-
-fn user_command(config: &Config, cmd: UserCmd) -> Result<()> {
-    use laoxiao_store::accounts;
-    let store = open(config)?;
-    let mut c = store.conn()?;
-    let by = cli_scope();
-    match cmd {
-        UserCmd::Add {
-            username,
-            role,
-            area,
-            facility,
-        } => {
-            let role: laoxiao_store::Role = role.parse().map_err(anyhow::Error::msg)?;
-            let pw = accounts::generate_password();
-            accounts::create_user(
-                &mut c,
-                &store.reference,
-                &by,
-                &username,
-                role,
-                &area,
-                facility.as_deref(),
-                &pw,
-            )?;
-            accounts::set_must_change(&mut c, &username, true)?;
-            println!("created {username} ({role}, area {area}); one-time password: {pw}");
-        }
-        UserCmd::List => {
-            for u in accounts::list_users(&mut c)? {
-                println!(
-                    "{:<20} {:<18} {:<12} {:<16} {}",
-                    u.username,
-                    u.role.code(),
-                    u.area_code,
-                    u.facility_id.unwrap_or_else(|| "-".into()),
-                    if u.disabled { "disabled" } else { "active" }
-                );
-            }
-        }
-        UserCmd::Disable { username } => {
-            accounts::set_disabled(&mut c, &by, &username, true)?;
-            println!("disabled {username}");
-        }
-        UserCmd::Enable { username } => {
-            accounts::set_disabled(&mut c, &by, &username, false)?;
-            println!("enabled {username}");
-        }
-        UserCmd::Password { username } => {
-            let pw = accounts::generate_password();
-            accounts::set_password(&mut c, &by, &username, &pw)?;
-            println!("new one-time password for {username}: {pw}");
-        }
-        UserCmd::Token {
-            username,
-            name,
-            days,
-        } => {
-            let t = accounts::create_token(&mut c, &by, &username, &name, days)?;
-            println!("API token {name:?} for {username}, valid {days} days (shown once):\n{t}");
-        }
-        UserCmd::Revoke { username, name } => {
-            accounts::revoke_token(&mut c, &by, &username, &name)?;
-            println!("revoked token {name:?} of {username}");
-        }
-        UserCmd::Tokens { username } => {
-            for t in accounts::list_tokens(&mut c, &username)? {
-                println!(
-                    "{:<20} created {} expires {} {}",
-                    t.name,
-                    t.created_at,
-                    t.expires_at,
-                    t.revoked_at
-                        .map(|r| format!("revoked {r}"))
-                        .unwrap_or_default()
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_scale(scale: f64) -> Result<()> {
-    if !(scale.is_finite() && scale > 0.0 && scale <= 2.0) {
-        bail!("--scale must be a number above 0 and at most 2 (got {scale})");
-    }
-    Ok(())
-}
-
-/// Today's date on this machine: imports check ages against it.
-fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> Result<()> {
-    let started = Instant::now();
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message(format!("generating the synthetic city (scale {scale})"));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    let city = laoxiao::synth::generate_as_of(seed, scale, as_of)?;
-    spinner.finish_and_clear();
-    let generated = started.elapsed();
-    let total =
-        (city.facilities.len() + city.classes.len() + city.elderly.len() + city.infants.len())
-            as u64;
-    let pb = bar(total, "loading");
-    let progress = |done: u64, _total: u64| pb.set_position(done);
-    let mut people = city.elderly;
-    people.extend(city.infants);
-    let report = laoxiao_store::io::load_records(
-        store,
-        &city.facilities,
-        &city.classes,
-        &people,
-        Some(&progress),
-    )?;
-    pb.finish_and_clear();
-    let _ = report;
-    let activity = laoxiao_store::io::ActivityBatch {
-        staff: &city.staff,
-        services: &city.services,
-        enrolments: &city.enrolments,
-        residences: &city.residences,
-        student_cohorts: &city.student_cohorts,
-    };
-    let people_loaded = started.elapsed();
-    let pb = bar(activity.len() as u64, "activity");
-    let progress = |done: u64, _total: u64| pb.set_position(done);
-    laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
-    pb.finish_and_clear();
-    println!(
-        "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
-         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
-         registers {:.1} s, activity {:.1} s)",
-        city.facilities.len(),
-        city.classes.len(),
-        people.len(),
-        city.staff.len(),
-        city.services.len(),
-        city.enrolments.len(),
-        city.residences.len(),
-        city.student_cohorts.len(),
-        generated.as_secs_f64(),
-        (started.elapsed() - generated).as_secs_f64(),
-        (people_loaded - generated).as_secs_f64(),
-        (started.elapsed() - people_loaded).as_secs_f64()
-    );
-    Ok(())
-}
-
-fn serve(
-    store: Store,
-    config: &Config,
-    demo_accounts: Vec<laoxiao_web::DemoAccount>,
-) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    // The synchronous PostgreSQL client panics if its last handle is dropped on an
-    // async worker: keep one handle here and drop it after the runtime is gone.
-    let keep = store.clone();
-    let state = laoxiao_web::AppState::new(
-        store,
-        laoxiao_web::WebConfig {
-            max_body_bytes: config.max_body_bytes,
-            secure_cookies: config.secure_cookies,
-            demo_accounts,
-            import_limits: config.import,
+                days,
+            } => cli::user::token(&config, &username, &name, days),
+            UserCmd::Revoke { username, name } => cli::user::revoke(&config, &username, &name),
+            UserCmd::Tokens { username } => cli::user::tokens(&config, &username),
         },
-    );
-    let addr = config.addr;
-    let served = rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = listener.local_addr()?;
-        println!("laoxiao is serving on http://{local}/  (API: http://{local}/api/openapi.json)");
-        axum::serve(
-            listener,
-            laoxiao_web::router(state)
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("server stopped")
-    });
-    drop(rt);
-    drop(keep);
-    served
+        Command::Audit { command } => match command {
+            AuditCmd::Verify { head } => cli::audit::verify(&config, head.as_deref()),
+            AuditCmd::Head => cli::audit::head(&config),
+        },
+        Command::Keys { command } => match command {
+            KeysCmd::Generate { id, out } => cli::keys::generate(id, out.as_deref()),
+            KeysCmd::Rotate => cli::keys::rotate(&config),
+        },
+    }
 }

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use laoxiao_model::columns::{
     self, HeaderMap, RecordKind, class_from_row, facility_from_row, person_from_row,
 };
-use laoxiao_model::geo::CoordSystem;
 use laoxiao_model::{ChildcareClass, Facility, FieldError, Person, PersonRole};
+use laoxiao_spatial::CoordSystem;
 use serde::Serialize;
 
 use super::bulk::{self, Counts, PeopleJob};

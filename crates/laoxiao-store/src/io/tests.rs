@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use laoxiao_model::columns::{self, HeaderLang, RecordKind};
-use laoxiao_model::geo::{CoordSystem, wgs84_to_gcj02};
 use laoxiao_model::{ChildcareClass, Facility, Person, PersonRole, credit_code, idcard};
+use laoxiao_spatial::{CoordSystem, wgs84_to_gcj02};
 
 use super::template::template_with_rows;
 use super::{

@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use laoxiao_model::columns::RecordKind;
-use laoxiao_model::geo::CoordSystem;
+use laoxiao_spatial::CoordSystem;
 use laoxiao_store::StoreError;
 use laoxiao_store::io::{ImportOptions, ImportReport};
 use serde_json::{Value as Json, json};

@@ -11,7 +11,8 @@ use laoxiao_model::activity::{
     Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole, StudentCohort,
 };
 use laoxiao_model::person::{LivingArrangement, age_months_on, age_on};
-use laoxiao_model::{ChildcareClass, ClassLimits, Facility, FacilityKind, Person};
+use laoxiao_model::{ChildcareClass, Facility, FacilityKind, Person};
+use laoxiao_rules::ClassLimits;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
-use laoxiao_model::{ChildcareClass, ClassLimits, ClassType, Facility, FacilityKind};
+use laoxiao_model::{ChildcareClass, ClassType, Facility, FacilityKind};
+use laoxiao_rules::ClassLimits;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 

@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
 use laoxiao_model::columns::{self, HeaderLang, RecordKind};
-use laoxiao_model::{ChildcareClass, ClassLimits, Facility, ModelError, Person};
+use laoxiao_model::{ChildcareClass, Facility, ModelError, Person};
+use laoxiao_rules::{ClassLimits, RulesError};
 
 /// The largest scale accepted (about 4.6 million people).
 pub const MAX_SCALE: f64 = 4.0;
@@ -69,6 +70,9 @@ pub enum SynthError {
     /// The embedded reference data could not be read (a build defect).
     #[error(transparent)]
     Reference(#[from] ModelError),
+    /// The embedded national standards could not be read (a build defect).
+    #[error(transparent)]
+    Standards(#[from] RulesError),
     /// The geography could not be set up (a reference-data defect).
     #[error("geography: {0}")]
     Geography(String),

@@ -9,9 +9,10 @@ use std::time::Instant;
 use chrono::Datelike;
 
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Rating};
-use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::person::{LivingArrangement, SpecialDifficulty, age_on};
-use laoxiao_model::{Checker, ClassLimits, FacilityKind, jiaxing};
+use laoxiao_model::{Checker, FacilityKind, jiaxing};
+use laoxiao_rules::ClassLimits;
+use laoxiao_spatial::IndexedBoundary;
 
 use super::*;
 
@@ -375,7 +376,7 @@ fn points_lie_in_their_county_and_ids_carry_its_code() {
     let city = generate(5, 0.004).expect("generate");
     // The plain (unindexed) polygons, so this does not rest on the index.
     let bounds = jiaxing::boundaries().expect("boundaries");
-    let regions: BTreeMap<String, laoxiao_model::geo::Boundary> =
+    let regions: BTreeMap<String, laoxiao_spatial::Boundary> =
         bounds.into_iter().map(|b| (b.code, b.boundary)).collect();
     let city_outline = &regions["330400"];
     let mut local = 0usize;

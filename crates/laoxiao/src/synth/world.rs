@@ -3,8 +3,8 @@
 //! point and a spread for every town and village.
 
 use laoxiao_model::area::AreaLevel;
-use laoxiao_model::geo::IndexedBoundary;
 use laoxiao_model::jiaxing;
+use laoxiao_spatial::IndexedBoundary;
 use rand::Rng;
 
 use super::SynthError;

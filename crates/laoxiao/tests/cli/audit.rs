@@ -150,14 +150,16 @@ fn head_and_verify_head_detect_a_cut_tail() {
     assert!(o.stderr.contains("missing"), "{o}");
 }
 
-clitest!(import_writes_one_audit_entry_with_its_counts, |env: &Env| {
-    // The import's audit entry is written in the import's own transaction:
-    // one entry with the counts for an import, none for a dry run.
-    let file = example("facilities");
-    let n = crate::harness::csv_rows(&file).1.len();
-    let imports = || {
-        let s = laoxiao_store::Store::open_url(&env.database()).expect("open");
-        s.conn()
+clitest!(
+    import_writes_one_audit_entry_with_its_counts,
+    |env: &Env| {
+        // The import's audit entry is written in the import's own transaction:
+        // one entry with the counts for an import, none for a dry run.
+        let file = example("facilities");
+        let n = crate::harness::csv_rows(&file).1.len();
+        let imports = || {
+            let s = laoxiao_store::Store::open_url(&env.database()).expect("open");
+            s.conn()
             .expect("conn")
             .query(
                 "SELECT actor, entity, after FROM audit_log WHERE action = 'import' ORDER BY seq",
@@ -173,25 +175,26 @@ clitest!(import_writes_one_audit_entry_with_its_counts, |env: &Env| {
                 )
             })
             .collect::<Vec<_>>()
-    };
-    env.cmd()
-        .args(["import", "facilities"])
-        .arg(&file)
-        .arg("--dry-run")
-        .ok();
-    assert!(imports().is_empty(), "a dry run writes no entry");
-    env.import("facilities", &file);
-    let got = imports();
-    assert_eq!(got.len(), 1, "{got:?}");
-    let (actor, entity, after) = &got[0];
-    assert!(actor.starts_with("cli:"), "{actor}");
-    assert_eq!(entity, "facilities");
-    let after: serde_json::Value = serde_json::from_str(after).expect("json");
-    assert_eq!(after["inserted"], serde_json::json!(n));
-    // The same file again changes nothing, and says so.
-    env.import("facilities", &file);
-    let got = imports();
-    assert_eq!(got.len(), 2, "{got:?}");
-    let after: serde_json::Value = serde_json::from_str(&got[1].2).expect("json");
-    assert_eq!(after["unchanged"], serde_json::json!(n));
-});
+        };
+        env.cmd()
+            .args(["import", "facilities"])
+            .arg(&file)
+            .arg("--dry-run")
+            .ok();
+        assert!(imports().is_empty(), "a dry run writes no entry");
+        env.import("facilities", &file);
+        let got = imports();
+        assert_eq!(got.len(), 1, "{got:?}");
+        let (actor, entity, after) = &got[0];
+        assert!(actor.starts_with("cli:"), "{actor}");
+        assert_eq!(entity, "facilities");
+        let after: serde_json::Value = serde_json::from_str(after).expect("json");
+        assert_eq!(after["inserted"], serde_json::json!(n));
+        // The same file again changes nothing, and says so.
+        env.import("facilities", &file);
+        let got = imports();
+        assert_eq!(got.len(), 2, "{got:?}");
+        let after: serde_json::Value = serde_json::from_str(&got[1].2).expect("json");
+        assert_eq!(after["unchanged"], serde_json::json!(n));
+    }
+);

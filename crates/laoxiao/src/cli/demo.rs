@@ -1,0 +1,211 @@
+//! `demo`: a demo database with Jiaxing's areas and a synthetic city, its key
+//! file and its accounts, then the server.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::ProgressBar;
+use laoxiao_store::{DbTarget, Store};
+
+use super::{bar, check_scale, open, today, write_private};
+use crate::config::Config;
+
+/// `laoxiao demo`.
+pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDate>) -> Result<()> {
+    check_scale(scale)?;
+    let mut config = config;
+    if config.keys()?.is_none() && config.key_file.is_none() {
+        config.key_file = Some(demo_key_file(&config.database_url)?);
+    }
+    let store = open(&config)?;
+    let mut c = store.conn()?;
+    let laoxiao_store::figures::StoredRows { people, facilities } =
+        laoxiao_store::figures::stored_rows(&mut c)?;
+    drop(c);
+    if people + facilities > 0 {
+        println!(
+            "reusing {} ({facilities} facilities, {people} people); delete it to regenerate",
+            config.database_display()
+        );
+    } else {
+        load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?;
+    }
+    println!("the people are synthetic; areas, boundaries and plan figures are real");
+    let accounts = demo_accounts(&store)?;
+    println!("demo accounts (also listed on the login page):");
+    for a in &accounts {
+        println!(
+            "  {:<10} {:<22} {} ({})",
+            a.username, a.password, a.role, a.area
+        );
+    }
+    super::serve::serve(store, &config, accounts)
+}
+
+/// The demo's key file beside its database (created, mode 0600, when absent).
+fn demo_key_file(database_url: &str) -> Result<PathBuf> {
+    let db = match DbTarget::parse(database_url)? {
+        DbTarget::Sqlite(p) if p != ":memory:" => PathBuf::from(p),
+        _ => PathBuf::from("laoxiao-demo.db"),
+    };
+    let path = db.with_extension("key");
+    if !path.exists() {
+        let k = laoxiao_store::crypto::DataKey::generate("demo1");
+        let text = format!(
+            "# laoxiao demo keys: for the demo database only, never for real registers\n\
+             data_key = \"{}\"\nhmac_key = \"{}\"\naudit_key = \"{}\"\n",
+            k.encode(),
+            laoxiao_store::crypto::generate_raw_key(),
+            laoxiao_store::crypto::generate_raw_key()
+        );
+        write_private(&path, &text)?;
+        println!(
+            "no data key configured: created the demo key file {}",
+            path.display()
+        );
+    } else if crate::config::KeyFile::read(&path)
+        .map(|f| f.audit_key.is_none())
+        .unwrap_or(false)
+    {
+        // A demo key file from before the audit key: the demo adds one itself.
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        writeln!(
+            f,
+            "audit_key = \"{}\"",
+            laoxiao_store::crypto::generate_raw_key()
+        )?;
+        println!("added an audit key to the demo key file {}", path.display());
+    }
+    Ok(path)
+}
+
+/// The demo's accounts, one per role (created when absent). Documented in the
+/// README; the passwords are public, so the demo holds synthetic people only.
+fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
+    use laoxiao_store::Role;
+    let areas = &store.reference.areas;
+    let county = "330402";
+    let town = areas
+        .children(county)
+        .first()
+        .map(|a| a.code.clone())
+        .context("the county has no towns")?;
+    let village = areas
+        .children(&town)
+        .first()
+        .map(|a| a.code.clone())
+        .unwrap_or_else(|| town.clone());
+    let mut c = store.conn()?;
+    // The town's first facility (by id) for the demo's operator.
+    let facility = laoxiao_store::facilities::list(
+        &mut c,
+        &store.reference,
+        &laoxiao_store::Scope::system("demo"),
+        &laoxiao_store::facilities::FacilityQuery {
+            area: Some(town.clone()),
+            limit: Some(1),
+            ..Default::default()
+        },
+    )?
+    .items
+    .into_iter()
+    .next()
+    .map(|f| f.id);
+    let plan: Vec<(&str, Role, String, Option<String>)> = vec![
+        ("city", Role::CityAdmin, "330400".into(), None),
+        ("county", Role::CountyAdmin, county.into(), None),
+        ("town", Role::TownStaff, town.clone(), None),
+        ("village", Role::VillageStaff, village, None),
+        ("operator", Role::FacilityOperator, town, facility),
+        ("inspector", Role::Inspector, county.into(), None),
+        ("auditor", Role::Auditor, "330400".into(), None),
+        ("analyst", Role::Analyst, "330400".into(), None),
+    ];
+    let mut out = Vec::new();
+    for (name, role, area, fac) in plan {
+        let password = format!("demo-{name}-2026");
+        if laoxiao_store::accounts::get_user(&mut c, name).is_err() {
+            laoxiao_store::accounts::create_user(
+                &mut c,
+                &store.reference,
+                &laoxiao_store::Scope::system("demo"),
+                name,
+                role,
+                &area,
+                fac.as_deref()
+                    .or(Some("-"))
+                    .filter(|_| role == Role::FacilityOperator),
+                &password,
+            )?;
+        }
+        let area_name = areas.get(&area).map(|a| a.name.clone()).unwrap_or_default();
+        out.push(laoxiao_web::DemoAccount {
+            username: name.to_string(),
+            password,
+            role: role.code().to_string(),
+            area: format!("{area_name} {area}"),
+        });
+    }
+    Ok(out)
+}
+
+fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> Result<()> {
+    let started = Instant::now();
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!("generating the synthetic city (scale {scale})"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let city = crate::synth::generate_as_of(seed, scale, as_of)?;
+    spinner.finish_and_clear();
+    let generated = started.elapsed();
+    let total =
+        (city.facilities.len() + city.classes.len() + city.elderly.len() + city.infants.len())
+            as u64;
+    let pb = bar(total, "loading");
+    let progress = |done: u64, _total: u64| pb.set_position(done);
+    let mut people = city.elderly;
+    people.extend(city.infants);
+    let report = laoxiao_store::io::load_records(
+        store,
+        &city.facilities,
+        &city.classes,
+        &people,
+        Some(&progress),
+    )?;
+    pb.finish_and_clear();
+    let _ = report;
+    let activity = laoxiao_store::io::ActivityBatch {
+        staff: &city.staff,
+        services: &city.services,
+        enrolments: &city.enrolments,
+        residences: &city.residences,
+        student_cohorts: &city.student_cohorts,
+    };
+    let people_loaded = started.elapsed();
+    let pb = bar(activity.len() as u64, "activity");
+    let progress = |done: u64, _total: u64| pb.set_position(done);
+    laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
+    pb.finish_and_clear();
+    println!(
+        "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
+         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
+         registers {:.1} s, activity {:.1} s)",
+        city.facilities.len(),
+        city.classes.len(),
+        people.len(),
+        city.staff.len(),
+        city.services.len(),
+        city.enrolments.len(),
+        city.residences.len(),
+        city.student_cohorts.len(),
+        generated.as_secs_f64(),
+        (started.elapsed() - generated).as_secs_f64(),
+        (people_loaded - generated).as_secs_f64(),
+        (started.elapsed() - people_loaded).as_secs_f64()
+    );
+    Ok(())
+}
