@@ -5,51 +5,9 @@
 use crate::db::{Backend, Conn, Value};
 use crate::error::{Result, StoreError};
 
-/// (version, name, SQLite text, PostgreSQL text)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
-    (
-        1,
-        "registers",
-        include_str!("../migrations/sqlite/0001_registers.sql"),
-        include_str!("../migrations/postgres/0001_registers.sql"),
-    ),
-    (
-        2,
-        "activity",
-        include_str!("../migrations/sqlite/0002_activity.sql"),
-        include_str!("../migrations/postgres/0002_activity.sql"),
-    ),
-    (
-        3,
-        "security",
-        include_str!("../migrations/sqlite/0003_security.sql"),
-        include_str!("../migrations/postgres/0003_security.sql"),
-    ),
-    (
-        4,
-        "tally",
-        include_str!("../migrations/sqlite/0004_tally.sql"),
-        include_str!("../migrations/postgres/0004_tally.sql"),
-    ),
-    (
-        5,
-        "transfers",
-        include_str!("../migrations/sqlite/0005_transfers.sql"),
-        include_str!("../migrations/postgres/0005_transfers.sql"),
-    ),
-    (
-        6,
-        "audit",
-        include_str!("../migrations/sqlite/0006_audit.sql"),
-        include_str!("../migrations/postgres/0006_audit.sql"),
-    ),
-    (
-        7,
-        "login",
-        include_str!("../migrations/sqlite/0007_login.sql"),
-        include_str!("../migrations/postgres/0007_login.sql"),
-    ),
-];
+/// (version, name, SQLite text, PostgreSQL text): every pair of files under
+/// `migrations/`, listed by `build.rs`.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {
