@@ -111,10 +111,11 @@ pub fn write_perm(reg: &Register) -> Perm {
     }
 }
 
-/// The permission to export a register: personal data needs
-/// [`Perm::ExportPeople`]; a register without any needs only the read permission.
+/// The permission to export a register: records about people, or with any
+/// personal field, need [`Perm::ExportPeople`]; others (counts of a school's
+/// students) need only the read permission.
 pub fn export_perm(reg: &Register) -> Perm {
-    if reg.has_personal() {
+    if reg.domain == Domain::People || reg.has_personal() {
         Perm::ExportPeople
     } else {
         read_perm(reg)

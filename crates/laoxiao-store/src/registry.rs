@@ -77,6 +77,7 @@ impl Cursor {
             "b" => Value::Bool(rest == "1"),
             "t" => Value::Text(rest.to_string()),
             "r" => Value::Real(rest.parse().ok()?),
+            "n" if rest.is_empty() => Value::Null,
             _ => return None,
         };
         Some(Cursor {
@@ -530,6 +531,7 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         for v in [
+            Value::Null,
             Value::Int(-3),
             Value::Text("2022-01-01".into()),
             Value::Bool(true),
