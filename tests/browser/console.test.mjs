@@ -10,15 +10,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
+// axe-core ships a browser bundle; resolve it the CommonJS way from this ES module.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const root = resolve(here, "../..");
 const shots = join(here, "screenshots");
 mkdirSync(shots, { recursive: true });
@@ -302,6 +304,7 @@ test("import: a bad row is listed with its reason and nothing is written", async
   const rows = await page.locator("#import-rejected tbody td:first-child").allTextContents();
   assert.deepEqual(rows.map((r) => r.trim()), ["3"]); // the header is row 1
   await shot("12-import-rejected");
+  await assertAccessible("import with a rejected row");
   const r = await page.goto(`${base}/console/facilities/BT-${runId}-1`);
   assert.equal(r.status(), 404, "dry run wrote nothing");
 });
@@ -319,11 +322,49 @@ test("import: a good file is previewed, then confirmed", async () => {
   await page.click("#check-import");
   await page.waitForSelector("#import-preview");
   await shot("13-import-preview");
+  await assertAccessible("import preview");
   await page.click("#confirm-import");
   await page.waitForSelector("#import-done");
+  await assertAccessible("import done");
   const r = await page.goto(`${base}/console/facilities/BT-${runId}-1`);
   assert.equal(r.status(), 200);
 });
+
+/** The generic registers, each with a list, record page and form from its declaration. */
+const REGISTER_KEYS = ["staff", "services", "enrolments", "residences", "student_cohorts"];
+
+/** The product's promise: axe-core's WCAG 2 A/AA rules. */
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/**
+ * Runs axe-core on the current page; returns one line per violation (empty when none):
+ * the rule id, its impact, and the first nodes' targets.
+ */
+async function axeViolations(label) {
+  // Evaluated through the DevTools protocol, not `page.addScriptTag`: the console's
+  // Content-Security-Policy (script-src 'self') rightly refuses an inline <script>,
+  // and the test keeps that policy on rather than bypassing it.
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags } });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      count: v.nodes.length,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  }, AXE_TAGS);
+  return violations.map(
+    (v) => `${label} (${page.url()}): ${v.id} [${v.impact}] ${v.help}; ${v.count} node(s): ${v.targets.join(" | ")}`,
+  );
+}
+
+/** Asserts that axe-core finds nothing on the current page. */
+async function assertAccessible(label) {
+  const found = await axeViolations(label);
+  assert.deepEqual(found, [], `axe-core found violations:\n${found.join("\n")}`);
+}
 
 /** The page scrolls sideways: wider than its viewport. */
 async function scrollsSideways() {
@@ -345,6 +386,7 @@ test("tablet width: no page scrolls sideways", async () => {
       ["19c-tablet-transfers", "/console/transfers"],
       ["19d-tablet-facility-form", "/console/facilities/new"],
       ["19e-tablet-overview-en", "/?lang=en"],
+      ...REGISTER_KEYS.map((k, i) => [`19g${i}-tablet-${k}`, `/console/${k}`]),
     ];
     for (const [name, path, map] of pages) {
       if (path) {
@@ -429,4 +471,123 @@ test("roles: the analyst's map shows public facility fields only; staff see the 
   await page.waitForSelector("#transfer-form");
   assert.match(await page.textContent("h1"), /Transfer requests/);
   await shot("21-transfers");
+});
+
+test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", async () => {
+  const found = [];
+  const check = async (label) => {
+    found.push(...(await axeViolations(label)));
+  };
+  /** Visits a path, expects the status, runs axe; returns the response. */
+  const visit = async (label, path, status = 200, map = null) => {
+    const r = await page.goto(`${base}${path}`);
+    assert.equal(r.status(), status, `${path} answers ${status}`);
+    if (map) await mapReady(map);
+    await check(label);
+    return r;
+  };
+
+  // Logged out: the login page, and its error state.
+  await page.goto(`${base}/`);
+  if (await page.locator("#logout").count()) {
+    await page.click("#logout");
+    await page.waitForSelector("#login-form");
+  }
+  await visit("login", "/console/login");
+  await page.fill("#i-username", "city");
+  await page.fill("#i-password", "wrong");
+  await page.click("#login-submit");
+  await page.waitForSelector("#login-error");
+  await check("login with an error");
+
+  // The city administrator: every page.
+  await login("city", "demo-city-2026");
+  await visit("overview", "/?lang=zh-CN", 200, "overview-map");
+  await visit("overview (en)", "/?lang=en", 200, "overview-map");
+  await visit("facilities (en)", "/console/facilities");
+  await page.goto(`${base}/?lang=zh-CN`);
+  await visit("facilities", "/console/facilities");
+  const facility = await page.locator("#results tbody tr th a").first().getAttribute("href");
+  await visit("facility", facility, 200, "detail-map");
+  await visit("facility new", "/console/facilities/new");
+  await page.click("#save");
+  await page.waitForSelector("#form-errors");
+  await check("facility form with errors");
+  await visit("facility edit", `${facility.split("?")[0]}/edit`);
+  await visit("elderly", "/console/elderly");
+  const person = await page.locator("#results tbody tr th a").first().getAttribute("href");
+  await visit("infants", "/console/infants");
+  await visit("person", person, 200, "detail-map");
+  await visit("plan", "/console/plan");
+  await visit("import", "/console/import");
+  await visit("transfers", "/console/transfers");
+  await visit("password", "/console/password");
+  await visit("not found", "/console/facilities/NOPE", 404);
+
+  for (const [i, key] of REGISTER_KEYS.entries()) {
+    await visit(`${key} list`, `/console/${key}`);
+    await shot(`30${i}a-${key}-list`);
+    const link = page.locator("#register-table tbody a").first();
+    assert.ok((await link.count()) > 0, `${key}: the demo has records`);
+    const record = await link.getAttribute("href");
+    await visit(`${key} record`, record);
+    await shot(`30${i}b-${key}-record`);
+    await visit(`${key} new`, `/console/${key}/new`);
+    await shot(`30${i}c-${key}-new`);
+    const [answer] = await Promise.all([
+      page.waitForNavigation(),
+      page.click("#save"),
+    ]);
+    assert.equal(answer.status(), 422, `${key}: an empty form is refused`);
+    await page.waitForSelector("#form-errors");
+    await check(`${key} form with errors`);
+    await shot(`30${i}d-${key}-errors`);
+    await visit(`${key} edit`, `${record.split("?")[0]}/edit`);
+    await shot(`30${i}e-${key}-edit`);
+  }
+  await visit("staff list (en)", "/console/staff?lang=en");
+  await shot("30z-staff-list-en");
+  await page.goto(`${base}/?lang=zh-CN`);
+
+  // A village worker: their lists and a record.
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("village", "demo-village-2026");
+  await visit("village overview", "/", 200, "overview-map");
+  await visit("village elderly", "/console/elderly");
+  await visit("village transfers", "/console/transfers");
+  await visit("village staff", "/console/staff");
+  const own = page.locator("#register-table tbody a").first();
+  if (await own.count()) await visit("village staff record", await own.getAttribute("href"));
+  await visit("village services", "/console/services");
+  await visit("village forbidden", "/console/import", 403);
+  await shot("30y-village-forbidden");
+
+  // The auditor: the trail.
+  await page.goto(`${base}/`);
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  await login("auditor", "demo-auditor-2026");
+  await visit("audit", "/console/audit");
+  await visit("audit filtered", "/console/audit?action=import");
+
+  assert.deepEqual(found, [], `axe-core found violations:\n${found.join("\n")}`);
+});
+
+test("registers: deleting a record asks first, and a refusal keeps the record", async () => {
+  await page.context().clearCookies(); // whoever was signed in
+  await login("city", "demo-city-2026");
+  await page.goto(`${base}/console/staff`);
+  const record = await page.locator("#register-table tbody a").first().getAttribute("href");
+  await page.goto(`${base}${record}`);
+  let asked = null;
+  page.once("dialog", (d) => {
+    asked = d.message();
+    d.dismiss();
+  });
+  await page.click("#delete");
+  await page.waitForTimeout(500);
+  assert.ok(asked, "a confirmation was asked (an inline onclick would be blocked by the CSP)");
+  const r = await page.goto(`${base}${record}`);
+  assert.equal(r.status(), 200, "the record is still there");
 });

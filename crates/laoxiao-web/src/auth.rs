@@ -295,10 +295,31 @@ fn deny(api: bool, status: StatusCode, path_and_query: &str) -> Response {
         let next = crate::console::enc(path_and_query);
         return Redirect::to(&format!("/console/login?next={next}")).into_response();
     }
+    denial_page(status, "无权访问", "Forbidden", "")
+}
+
+/// A small bilingual page for refusals made before a console page context exists
+/// (no session language yet): a document with a language, a title, a heading and
+/// a way back, so that it reads like the console's pages to assistive technology.
+fn denial_page(status: StatusCode, zh: &str, en: &str, detail_zh: &str) -> Response {
+    let code = status.as_u16();
+    let detail = if detail_zh.is_empty() {
+        String::new()
+    } else {
+        format!("<p>{detail_zh}</p>")
+    };
+    let html = format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{code} {zh} · {en}</title>\n\
+         <link rel=\"stylesheet\" href=\"/console/static/console.css\">\n</head>\n<body>\n\
+         <main id=\"main\">\n<h1>{code} {zh} · <span lang=\"en\">{en}</span></h1>\n{detail}\n\
+         <p><a href=\"/\">概览</a> · <a href=\"/\" lang=\"en\">Overview</a></p>\n</main>\n</body>\n</html>\n"
+    );
     (
         status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "403 Forbidden / 无权访问",
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
     )
         .into_response()
 }
@@ -416,12 +437,12 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         };
         let given = csrf_field(&parts.headers, &bytes);
         if !given.is_some_and(|g| laoxiao_store::crypto::ct_eq(&g, &expected)) {
-            return (
+            return denial_page(
                 StatusCode::FORBIDDEN,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "403 CSRF token missing or wrong / 表单已失效，请刷新页面后重试",
-            )
-                .into_response();
+                "表单已失效",
+                "CSRF token missing or wrong",
+                "请刷新页面后重试。",
+            );
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }

@@ -176,4 +176,11 @@
     var e = document.getElementById("form-errors");
     if (e) e.focus();
   });
+
+  // Buttons that ask first (data-confirm: the question). A listener, not an inline
+  // onclick: the Content-Security-Policy (script-src 'self') blocks inline handlers.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-confirm]");
+    if (b && !window.confirm(b.getAttribute("data-confirm"))) ev.preventDefault();
+  });
 })();

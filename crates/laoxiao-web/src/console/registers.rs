@@ -264,6 +264,12 @@ async fn list<T: ActivityRecord>(
                 "searchable": reg.fields.iter().any(|f| f.search),
                 "can_write": ctx.auth.can(write_perm(reg)) && (reg.scope != laoxiao_model::register::ScopeRule::City || ctx.scope().is_city_wide())},
         "columns": cols.iter().map(|f| label(&ctx, f)).collect::<Vec<_>>(),
+        // Numbers align right and dates stay on one line (the CSS classes of the column).
+        "column_classes": cols.iter().map(|f| match f.ty {
+            FieldType::Int(_) => "n",
+            FieldType::Date => "nowrap",
+            _ => "",
+        }).collect::<Vec<_>>(),
         "rows": rows,
         "filters": filter_controls(&ctx, reg),
         "q": ctx.param("q").unwrap_or_default(),
