@@ -49,6 +49,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_login.sql"),
         include_str!("../migrations/postgres/0007_login.sql"),
     ),
+    (
+        8,
+        "parity",
+        include_str!("../migrations/sqlite/0008_parity.sql"),
+        include_str!("../migrations/postgres/0008_parity.sql"),
+    ),
 ];
 
 /// The newest schema version this binary knows.
