@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::columns::person_to_row;
 use laoxiao_model::person::{AbilityLevel, LivingArrangement, PersonStatus, SpecialDifficulty};
-use laoxiao_model::{FieldError, Person, PersonRole};
+use laoxiao_model::{Person, PersonRole};
 use serde::Deserialize;
 
 use crate::crypto::Keys;
@@ -642,11 +642,13 @@ pub fn list(
             &format!("SELECT role, area_path FROM person WHERE {cw}"),
             &cp,
         )?;
+        // Not found, like any reference to a record that is not there (or not
+        // in the scope): the cursor is well-formed, its record is missing.
         let Some(at) = at.first() else {
-            return Err(StoreError::Invalid(vec![FieldError::new(
-                "after",
-                "unknown cursor: pass the next_cursor of the previous page",
-            )]));
+            return Err(StoreError::NotFound {
+                what: "cursor (pass the next_cursor of the previous page)",
+                id: after.clone(),
+            });
         };
         let role: String = at.get("role")?;
         let path: String = at.get("area_path")?;

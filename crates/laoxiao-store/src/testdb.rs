@@ -31,11 +31,42 @@ impl Drop for TestDb {
     }
 }
 
-/// The PostgreSQL URL tests should also run on, if any.
+/// The line a test prints when it skips PostgreSQL; `.ci/run` and readers grep for it.
+pub const SKIPPED: &str = "SKIPPED (no TEST_DATABASE_URL)";
+
+/// Set (to `1`) by `.ci/run`: a test that would skip PostgreSQL fails instead,
+/// so that CI cannot pass with the second backend untested.
+pub const REQUIRE_POSTGRES: &str = "LAOXIAO_REQUIRE_POSTGRES";
+
+/// The PostgreSQL URL tests should also run on, if any: the one place tests
+/// read `TEST_DATABASE_URL`. Without it, says so on stderr
+/// (`SKIPPED (no TEST_DATABASE_URL): <test> at <file:line>`), or panics when
+/// [`REQUIRE_POSTGRES`] is set. The test is named by its thread (libtest names
+/// each test's thread after it) and the caller's location.
+#[track_caller]
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
+    let at = std::panic::Location::caller();
+    let thread = std::thread::current();
+    postgres_url_for(&format!(
+        "{} at {}:{}",
+        thread.name().unwrap_or("a test"),
+        at.file(),
+        at.line()
+    ))
+}
+
+/// [`postgres_url`] with the skipped part of a test named by the caller.
+pub fn postgres_url_for(what: &str) -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL")
         .ok()
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !s.trim().is_empty());
+    if url.is_none() {
+        if std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| v.trim() == "1") {
+            panic!("{SKIPPED}: {what}, and {REQUIRE_POSTGRES}=1 requires PostgreSQL");
+        }
+        eprintln!("{SKIPPED}: {what}");
+    }
+    url
 }
 
 fn unique(prefix: &str) -> String {
@@ -95,7 +126,8 @@ impl TestDb {
         })
     }
 
-    /// SQLite, plus PostgreSQL when `TEST_DATABASE_URL` is set.
+    /// SQLite, plus PostgreSQL when `TEST_DATABASE_URL` is set (see [`postgres_url`]).
+    #[track_caller]
     pub fn all() -> Result<Vec<TestDb>> {
         let mut v = vec![TestDb::sqlite()?];
         if let Some(pg) = postgres_url() {

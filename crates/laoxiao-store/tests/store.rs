@@ -62,6 +62,7 @@ fn elderly(id: &str, area: &str, birth: &str, seq: u16) -> Person {
     p
 }
 
+#[track_caller]
 fn each_db(f: impl Fn(&Store)) {
     for db in TestDb::all().expect("test databases") {
         f(&db.store);
@@ -378,7 +379,6 @@ fn people_filters_and_id_number_uniqueness() {
 #[test]
 fn sqlite_and_postgres_give_identical_results() {
     let Some(pg) = postgres_url() else {
-        eprintln!("TEST_DATABASE_URL not set: parity test runs on SQLite only");
         return;
     };
     let scenario = |s: &Store| -> Vec<String> {
@@ -2908,6 +2908,12 @@ fn hole_08_concurrent_attempts_cannot_slip_through_one_open_window() {
 #[path = "support/powercut.rs"]
 mod powercut;
 
+#[path = "support/schema_parity.rs"]
+mod schema_parity;
+
+#[path = "support/tally_parity.rs"]
+mod tally_parity;
+
 use r2d2_sqlite::rusqlite;
 
 /// A store on the power-cut VFS, set up as `Pool::open` sets up a file, but
@@ -3261,7 +3267,6 @@ fn with_database(base: &str, name: &str) -> String {
 fn hole_13_tally_paths_collate_like_area_paths() {
     use r2d2_postgres::postgres;
     let Some(base) = postgres_url() else {
-        eprintln!("skipped: hole_13_tally_paths_collate_like_area_paths needs TEST_DATABASE_URL");
         return;
     };
     // A database whose default collation ignores punctuation, as many

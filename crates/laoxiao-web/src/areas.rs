@@ -138,19 +138,21 @@ pub async fn list(
     params(("code" = String, Path, description = "Division code (6, 9 or 12 digits)", example = "330402007")),
     responses(
         (status = 200, description = "The area", body = AreaDetail),
-        (status = 400, description = "Not an area code", body = ErrorBody),
-        (status = 404, description = "No such area", body = ErrorBody),
+        (status = 404, description = "No such area (a value that is not 6, 9 or 12 digits names none either)", body = ErrorBody),
     )
 )]
 pub async fn get(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<AreaDetail>, ApiError> {
+    // Not found rather than a bad request: a client that checks the code's
+    // shape (the document's pattern) still gets a not-found for a code that
+    // names nothing, and one that does not gets the same answer.
     if !is_area_code(&code) {
-        return Err(ApiError::InvalidPath(FieldError::new(
-            "code",
-            format!("{code:?} is not an area code (6, 9 or 12 digits)"),
-        )));
+        return Err(ApiError::Store(laoxiao_store::StoreError::NotFound {
+            what: "area (codes are 6, 9 or 12 digits)",
+            id: code,
+        }));
     }
     let detail = blocking(&state, move |c, _| {
         let area = areas::get(c, &code)?;

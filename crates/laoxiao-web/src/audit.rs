@@ -58,7 +58,9 @@ query_params! {
         pub to: Option<String>,
         /// Entries older than this sequence number (paging).
         pub before_seq: Option<i64>,
-        pub limit: Option<u32>,
+        /// Page size, 1–1000 (default 100).
+        #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+        pub limit: Option<PageLimit>,
     }
 }
 
@@ -100,7 +102,7 @@ pub async fn search(
         from: p.from,
         to: p.to,
         before_seq: p.before_seq,
-        limit: p.limit,
+        limit: p.limit.map(|l| l.0),
     };
     let items = blocking(&state, move |c, _| Ok(audit::search(c, &scope, &q)?)).await?;
     Ok(Json(AuditPage { items }))

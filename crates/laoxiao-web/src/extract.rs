@@ -17,39 +17,49 @@ use crate::error::ApiError;
 // ---------------------------------------------------------------------------
 // Query strings
 
-/// A type a single query parameter parses into.
+/// A type a single query parameter parses into. Values are taken as sent (no
+/// trimming): the OpenAPI document states each parameter's type, format, bounds
+/// or values, and what it refuses the parser refuses too (an empty value is
+/// refused for every type, see [`QueryPairs::take`]).
 pub trait QueryValue: Sized {
-    /// Parses the (already percent-decoded) value; the error is the reason shown.
+    /// Parses the (already percent-decoded, non-empty) value; the error is the reason shown.
     fn parse_value(s: &str) -> Result<Self, String>;
 }
 
 impl QueryValue for String {
     fn parse_value(s: &str) -> Result<Self, String> {
-        Ok(s.trim().to_string())
+        Ok(s.to_string())
     }
 }
 
 impl QueryValue for u32 {
     fn parse_value(s: &str) -> Result<Self, String> {
-        s.trim()
-            .parse()
+        // Digits only: `u32::from_str` would also take `+5`.
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("expected a whole number, got {s:?}"));
+        }
+        s.parse()
             .map_err(|_| format!("expected a whole number, got {s:?}"))
     }
 }
 
 impl QueryValue for i64 {
     fn parse_value(s: &str) -> Result<Self, String> {
-        s.trim()
-            .parse()
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("expected an integer, got {s:?}"));
+        }
+        s.parse()
             .map_err(|_| format!("expected an integer, got {s:?}"))
     }
 }
 
 impl QueryValue for bool {
     fn parse_value(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Ok(true),
-            "false" | "0" | "no" => Ok(false),
+        // As the document's `type: boolean` serialises: nothing else.
+        match s {
+            "true" => Ok(true),
+            "false" => Ok(false),
             _ => Err(format!("expected true or false, got {s:?}")),
         }
     }
@@ -57,8 +67,19 @@ impl QueryValue for bool {
 
 impl QueryValue for NaiveDate {
     fn parse_value(s: &str) -> Result<Self, String> {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("expected a date as YYYY-MM-DD, got {s:?}"))
+        // `format: date` is exactly YYYY-MM-DD (chrono's parser alone would
+        // also take `2024-1-5`).
+        let b = s.as_bytes();
+        let shaped = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        shaped
+            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten()
+            .ok_or_else(|| format!("expected a date as YYYY-MM-DD, got {s:?}"))
     }
 }
 
@@ -66,7 +87,15 @@ macro_rules! code_enum_query_value {
     ($($t:ty),* $(,)?) => {$(
         impl QueryValue for $t {
             fn parse_value(s: &str) -> Result<Self, String> {
-                s.parse::<$t>()
+                // The identifier only, as the document's enum lists it (the
+                // model's own parser also takes labels, for imports).
+                <$t>::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.code() == s)
+                    .ok_or_else(|| {
+                        format!("unknown value {s:?}; expected one of: {}", <$t>::expected())
+                    })
             }
         }
     )*};
@@ -121,9 +150,12 @@ impl QueryPairs {
             [] => None,
             [i] => {
                 let v = &self.pairs[*i].1;
-                // `?kind=` (an empty form field) means "no filter".
-                if v.trim().is_empty() {
-                    None
+                // `?as_of=` is neither a date nor "no filter" to a client
+                // generated from the document: leave the parameter out instead.
+                if v.is_empty() {
+                    Some(Err(
+                        "is empty: give a value or leave the parameter out".to_string()
+                    ))
                 } else {
                     Some(T::parse_value(v))
                 }
@@ -133,7 +165,7 @@ impl QueryPairs {
         (idx, parsed)
     }
 
-    /// Takes parameter `name`: absent or empty is `None`; a bad value is recorded.
+    /// Takes parameter `name`: absent is `None`; a bad or empty value is recorded.
     pub fn take<T: QueryValue>(&mut self, name: &str) -> Option<T> {
         let (idx, parsed) = self.value::<T>(name);
         for i in idx {
@@ -359,11 +391,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "expected a JSON object",
         )]));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v: T = serde_path_to_error::deserialize(&mut de).map_err(body_error)?;
-    de.end()
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    Ok(v)
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(body_error)
+}
+
+/// `2939.0` is an integer to JSON Schema (and to the OpenAPI document's
+/// `type: integer`); serde would refuse it for an `i64`. Numbers without a
+/// fraction become integers (a float field takes them as well).
+fn integral_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64()
+                && x.fract() == 0.0
+                && (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&x)
+            {
+                // Within ±2^53 every such float is exactly an integer.
+                *v = Value::from(x as i64);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path says more.
@@ -453,11 +505,29 @@ mod tests {
         assert_eq!(p.limit, Some(5));
         assert_eq!(p.flag, Some(true));
         assert_eq!(p.kind, Some(laoxiao_model::FacilityKind::SunflowerHut));
-        let p = parse("kind=&limit=").expect("empty is absent");
-        assert!(p.kind.is_none() && p.limit.is_none());
+        let e = parse("kind=&limit=").expect_err("empty is not absent");
+        assert_eq!(fields(e), vec!["limit", "kind"]);
         let e = parse("limit=ten&kind=hospital&colour=red&flag=1&flag=0").expect_err("bad");
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(fields(e), vec!["limit", "flag", "kind", "colour"]);
+        // Only what the document's types allow: no blanks, signs, labels or short dates.
+        for q in [
+            "limit=%205",
+            "limit=+5",
+            "flag=1",
+            "flag=TRUE",
+            "kind=Sunflower%20hut",
+            "kind=%20sunflower_hut",
+        ] {
+            assert!(parse(q).is_err(), "{q}");
+        }
+        assert_eq!(NaiveDate::parse_value("2024-1-5").ok(), None);
+        assert_eq!(
+            NaiveDate::parse_value("2024-01-05").ok(),
+            NaiveDate::from_ymd_opt(2024, 1, 5)
+        );
+        assert_eq!(i64::parse_value("-12"), Ok(-12));
+        assert!(i64::parse_value("-").is_err() && i64::parse_value("+1").is_err());
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -517,6 +587,12 @@ mod tests {
             (s, code.as_str()),
             (StatusCode::BAD_REQUEST, "malformed_json")
         );
+        // A number without a fraction is an integer, as JSON Schema has it.
+        assert!(parse_json::<Body>(br#"{"name":"x","classes":[{"capacity":3.0}]}"#).is_ok());
+        let (_, _, f) = body_err(r#"{"name":"x","classes":[{"capacity":3.5}]}"#);
+        assert_eq!(f, vec!["classes[0].capacity"]);
+        let (_, _, f) = body_err(r#"{"name":"x","classes":[{"capacity":1e300}]}"#);
+        assert_eq!(f, vec!["classes[0].capacity"]);
     }
 
     #[test]

@@ -59,7 +59,7 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
         AbilityLevelSchema,
         PersonStatusSchema,
     )),
-    modifiers(&CommonResponses),
+    modifiers(&CommonResponses, &Contract),
     tags(
         (name = "health", description = "Service status"),
         (name = "meta", description = "This document"),
@@ -74,12 +74,31 @@ pub struct ApiDoc;
 
 /// Answers every operation can give that its own attribute need not repeat: 401
 /// and 403 on every operation that needs an account, 400 on every operation that
-/// takes query parameters (unknown ones are refused), 400 and 415 on every
-/// operation with a JSON body (malformed, or not JSON), and 422 on lists that take
-/// a cursor (`after` that names no record). Without them a client generated from the
-/// document, or a conformance test (bench/schemathesis.sh), meets undocumented
-/// statuses.
+/// takes query parameters (unknown, empty or malformed ones are refused) or path
+/// parameters (one that does not decode), 400, 413, 415 and 422 on every
+/// operation with a JSON body (malformed, too large, not JSON, invalid), and 404
+/// on lists that take a cursor (`after` that names no record). Without them a
+/// client generated from the document, or a conformance test
+/// (bench/schemathesis.sh), meets undocumented statuses.
 struct CommonResponses;
+
+/// The validation rules (bounds, formats, enumerations, rules across fields):
+/// [`crate::contract`].
+struct Contract;
+
+impl utoipa::Modify for Contract {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        // Edited in its JSON form; should the round trip ever fail, the
+        // document stays as generated (the contract's tests would fail first).
+        let Ok(mut v) = serde_json::to_value(&*doc) else {
+            return;
+        };
+        crate::contract::apply(&mut v);
+        if let Ok(d) = serde_json::from_value(v) {
+            *doc = d;
+        }
+    }
+}
 
 /// Operations anyone may call (docs/security.md).
 const PUBLIC: &[&str] = &[
@@ -133,9 +152,19 @@ impl utoipa::Modify for CommonResponses {
                 if query {
                     r.entry("400".into()).or_insert_with(|| {
                         error(
-                            "A query parameter that is unknown or does not parse (`invalid_query`)",
+                            "A query parameter that is unknown, empty or does not parse (`invalid_query`)",
                         )
                         .into()
+                    });
+                }
+                let path_params = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                if path_params {
+                    r.entry("400".into()).or_insert_with(|| {
+                        error("A path parameter that does not decode (`invalid_path`)").into()
                     });
                 }
                 // A JSON body that does not parse, or comes without its content
@@ -144,8 +173,16 @@ impl utoipa::Modify for CommonResponses {
                     r.entry("400".into()).or_insert_with(|| {
                         error("The body is not well-formed JSON (`malformed_json`)").into()
                     });
+                    r.entry("413".into()).or_insert_with(|| {
+                        error("The body is larger than the server accepts (`payload_too_large`)")
+                            .into()
+                    });
                     r.entry("415".into()).or_insert_with(|| {
                         error("The body is not `application/json` (`unsupported_media_type`)")
+                            .into()
+                    });
+                    r.entry("422".into()).or_insert_with(|| {
+                        error("A field is invalid, or a rule across fields is broken (`validation_failed`)")
                             .into()
                     });
                 }
@@ -155,8 +192,8 @@ impl utoipa::Modify for CommonResponses {
                     .flatten()
                     .any(|p| p.name == "after" && matches!(p.parameter_in, ParameterIn::Query));
                 if cursor {
-                    r.entry("422".into()).or_insert_with(|| {
-                        error("`after` is not a cursor this list gave (`validation_failed`)").into()
+                    r.entry("404".into()).or_insert_with(|| {
+                        error("`after` names no record of this list (`not_found`)").into()
                     });
                 }
             }
@@ -181,7 +218,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     responses((status = 200, description = "OpenAPI 3 document", body = Object))
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+    // Built once: the contract reads the embedded divisions and outline.
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(document).clone())
 }
 
 /// The paths and schemas of the declared registers, from their declarations:

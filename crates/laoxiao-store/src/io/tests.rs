@@ -22,6 +22,7 @@ const LAT: &str = "30.755";
 
 type Cells = Vec<(&'static str, String)>;
 
+#[track_caller]
 fn dbs() -> Vec<TestDb> {
     TestDb::all().expect("test databases")
 }

@@ -1,0 +1,3 @@
+-- Schema parity (issue 10): the PostgreSQL twin widens audit_log.version to
+-- BIGINT, which SQLite's INTEGER already is. Nothing to change here; the
+-- version is recorded so both databases stay at the same schema number.

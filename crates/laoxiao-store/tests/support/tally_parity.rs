@@ -1,0 +1,256 @@
+//! The person tally has one truth (issue 10, item 4): whichever path wrote
+//! `person` — the bulk import into an empty table (the tally written from the
+//! producer's counts) or a filled one (SQLite: the writer's deltas;
+//! PostgreSQL: the row trigger), the API's create, update and soft delete, a
+//! revival by upsert or import, a transfer's move — `person_tally` equals a
+//! recount from `person`, and SQLite and PostgreSQL hold the same tally.
+
+use chrono::{Duration, NaiveDate};
+use laoxiao_model::person::PersonStatus;
+use laoxiao_model::{Person, PersonRole};
+use laoxiao_store::testdb::{TestDb, postgres_url_for};
+use laoxiao_store::transfers::{self, Decision};
+use laoxiao_store::{Actor, Backend, Role, Scope, Store, people};
+
+use super::{d, elderly};
+
+/// (area path, register, status, birth year, people)
+type Tally = Vec<(String, String, String, i64, i64)>;
+
+/// The tally's rows that count someone (a key whose people all left keeps a 0).
+fn tally(s: &Store) -> Tally {
+    let mut c = s.conn().expect("conn");
+    let rows = c
+        .query(
+            "SELECT area_path, role, status, birth_year, n FROM person_tally WHERE n <> 0 \
+             ORDER BY area_path, role, status, birth_year",
+            &[],
+        )
+        .expect("tally");
+    rows.iter()
+        .map(|r| {
+            (
+                r.get("area_path").expect("area_path"),
+                r.get("role").expect("role"),
+                r.get("status").expect("status"),
+                r.get("birth_year").expect("birth_year"),
+                r.get("n").expect("n"),
+            )
+        })
+        .collect()
+}
+
+/// Live people counted from `person`, grouped by the tally's key.
+fn recount(s: &Store) -> Tally {
+    let int = match s.backend() {
+        Backend::Sqlite => "INTEGER",
+        Backend::Postgres => "BIGINT",
+    };
+    let mut c = s.conn().expect("conn");
+    let rows = c
+        .query(
+            &format!(
+                "SELECT area_path, role, status, CAST(substr(birth_date, 1, 4) AS {int}) AS birth_year, \
+                 COUNT(*) AS n FROM person WHERE deleted_at IS NULL \
+                 GROUP BY area_path, role, status, CAST(substr(birth_date, 1, 4) AS {int}) \
+                 ORDER BY area_path, role, status, birth_year"
+            ),
+            &[],
+        )
+        .expect("recount");
+    rows.iter()
+        .map(|r| {
+            (
+                r.get("area_path").expect("area_path"),
+                r.get("role").expect("role"),
+                r.get("status").expect("status"),
+                r.get("birth_year").expect("birth_year"),
+                r.get("n").expect("n"),
+            )
+        })
+        .collect()
+}
+
+fn assert_tally_is_recount(s: &Store, step: &str) {
+    let (t, r) = (tally(s), recount(s));
+    assert_eq!(
+        t,
+        r,
+        "{:?} after {step}: person_tally (left) differs from a recount of person (right)",
+        s.backend()
+    );
+    let mut c = s.conn().expect("conn");
+    assert_eq!(
+        c.query_i64("SELECT COUNT(*) FROM person_tally WHERE n < 0", &[])
+            .expect("negative"),
+        0,
+        "{:?} after {step}: negative tally rows",
+        s.backend()
+    );
+}
+
+const VILLAGES: [&str; 3] = ["330402007024", "330481001003", "330424001003"];
+
+/// A person born on `birth`, with an ID number that agrees.
+fn reborn(p: &Person, birth: NaiveDate, seq: u16) -> Person {
+    let mut q = p.clone();
+    q.birth_date = birth;
+    q.id_number = laoxiao_model::idcard::make(&p.id_number[..6], birth, seq);
+    q
+}
+
+fn infant(id: &str, area: &str, birth: NaiveDate, seq: u16) -> Person {
+    Person {
+        role: PersonRole::Infant,
+        living_arrangement: None,
+        special_difficulty: Vec::new(),
+        birth_order: Some(1),
+        ..elderly(id, area, &birth.format("%Y-%m-%d").to_string(), seq)
+    }
+}
+
+fn old(i: usize) -> Person {
+    let births = [
+        "1931-01-01",
+        "1944-12-31",
+        "1950-06-15",
+        "1962-02-28",
+        "1944-01-01",
+    ];
+    let mut p = elderly(
+        &format!("E{i:02}"),
+        VILLAGES[i % 3],
+        births[i % births.len()],
+        100 + i as u16,
+    );
+    if i % 7 == 3 {
+        p.status = PersonStatus::Deceased;
+        p.death_date = Some(d("2023-05-01"));
+    }
+    p
+}
+
+/// Writes people through every path, checking the tally after each; returns it.
+fn mixed_writes(s: &Store) -> Tally {
+    let r = &s.reference;
+    let sys = Scope::system("tally-test");
+    let today = chrono::Local::now().date_naive();
+    let baby = |i: usize| {
+        infant(
+            &format!("I{i:02}"),
+            VILLAGES[i % 3],
+            today - Duration::days(100 + 150 * i as i64),
+            300 + i as u16,
+        )
+    };
+
+    // 1. A bulk import into the empty table.
+    let mut first: Vec<Person> = (0..30).map(old).collect();
+    first.extend((0..6).map(baby));
+    laoxiao_store::io::load_records(s, &[], &[], &first, None).expect("first load");
+    assert_tally_is_recount(s, "a bulk import into an empty table");
+
+    // 2. The API: create, update (area, birth date, status), soft delete.
+    let mut c = s.conn().expect("conn");
+    for i in 0..3 {
+        let p = elderly(
+            &format!("A{i}"),
+            VILLAGES[(i + 1) % 3],
+            "1948-08-08",
+            200 + i as u16,
+        );
+        people::create(&mut c, r, &sys, &p).expect("create");
+    }
+    let mut moved = old(1);
+    moved.residence_area_code = VILLAGES[2].into();
+    people::update(&mut c, r, &sys, &moved).expect("move");
+    people::update(&mut c, r, &sys, &reborn(&old(2), d("1939-04-04"), 102)).expect("birth");
+    let mut died = old(4);
+    died.status = PersonStatus::Deceased;
+    died.death_date = Some(d("2024-02-02"));
+    people::update(&mut c, r, &sys, &died).expect("status");
+    let mut left = baby(1);
+    left.status = PersonStatus::MovedOut;
+    people::update(&mut c, r, &sys, &left).expect("infant status");
+    for id in ["E20", "E21", "E22", "A2", "I03"] {
+        people::soft_delete(&mut c, r, &sys, id).expect("delete");
+    }
+    assert_tally_is_recount(s, "API creates, updates and soft deletes");
+
+    // 3. A revival by upsert, and a soft delete undone the same way with a change.
+    people::upsert(
+        &mut c,
+        r,
+        &elderly("A2", VILLAGES[0], "1948-08-08", 202),
+        "2025-01-01T00:00:00Z",
+    )
+    .expect("revive A2");
+    assert_tally_is_recount(s, "a revival by upsert");
+
+    // 4. A bulk import into the filled table: unchanged rows, changed ones
+    // (area, birth year, status), revivals (one changed), new people.
+    let mut second: Vec<Person> = (0..10).map(old).collect();
+    let mut e10 = old(10);
+    e10.residence_area_code = VILLAGES[0].into();
+    second.push(e10);
+    second.push(reborn(&old(11), d("1935-11-11"), 111));
+    let mut e12 = old(12);
+    e12.status = PersonStatus::MovedOut;
+    second.push(e12);
+    second.push(old(20));
+    let mut e21 = old(21);
+    e21.residence_area_code = VILLAGES[1].into();
+    second.push(e21);
+    second.push(baby(3));
+    second.extend((40..45).map(old));
+    second.push(baby(6));
+    drop(c);
+    laoxiao_store::io::load_records(s, &[], &[], &second, None).expect("second load");
+    assert_tally_is_recount(s, "a bulk import into a filled table");
+
+    // 5. A transfer: the holder approves, the record moves to another county.
+    let mut c = s.conn().expect("conn");
+    let to = r.areas.children("330402007")[0].code.clone();
+    let requester = Scope::user(
+        Actor {
+            user: "town".into(),
+            ip: None,
+        },
+        Role::TownStaff,
+        "/330400/330402/330402007/",
+        None,
+    );
+    let holder = Scope::user(
+        Actor {
+            user: "county".into(),
+            ip: None,
+        },
+        Role::CountyAdmin,
+        "/330400/330481/",
+        None,
+    );
+    let person = old(13); // lives in 330481001003
+    let t = c
+        .transaction(|c| transfers::request(c, r, &requester, &person.id_number, &to, "随子女居住"))
+        .expect("request");
+    c.transaction(|c| transfers::decide(c, r, &holder, &t.id, Decision::Approve, None))
+        .expect("approve");
+    assert_tally_is_recount(s, "a transfer");
+    tally(s)
+}
+
+#[test]
+fn the_tally_equals_a_recount_after_mixed_writes_on_both_databases() {
+    let lite = TestDb::sqlite().expect("sqlite");
+    let a = mixed_writes(&lite.store);
+    assert!(a.len() > 10, "{a:?}");
+    let Some(pg) = postgres_url_for("tally parity") else {
+        return;
+    };
+    let pgdb = TestDb::postgres(&pg).expect("postgres");
+    let b = mixed_writes(&pgdb.store);
+    assert_eq!(
+        a, b,
+        "SQLite's tally (left) differs from PostgreSQL's (right)"
+    );
+}
