@@ -234,7 +234,7 @@ fn input_rules() -> Vec<(&'static str, &'static str, Rule)> {
 
 /// Rules across fields, or on the caller and the stored records, per schema.
 fn input_notes() -> Vec<(&'static str, String)> {
-    let limits = laoxiao_model::ClassLimits::embedded()
+    let limits = laoxiao_rules::ClassLimits::embedded()
         .map(|l| {
             ClassType::ALL
                 .iter()

@@ -322,23 +322,6 @@ fn register_parts() -> (serde_json::Value, serde_json::Value) {
                 }
             }
         }
-        // An empty value (`?kind=`, what an untouched form field sends) means
-        // "no filter", so the document allows it beside each parameter's type.
-        for p in &mut params {
-            if let Some(schema) = p.get("schema").cloned() {
-                p["schema"] = json!({"oneOf": [schema, {"type": "string", "maxLength": 0}]});
-                p["description"] = json!(
-                    format!(
-                        "{} An empty value means no filter.",
-                        p.get("description")
-                            .and_then(|d| d.as_str())
-                            .unwrap_or_default()
-                    )
-                    .trim()
-                    .to_string()
-                );
-            }
-        }
         let full = json!({"type": "object", "description": format!("{} ({}). Cross-field rules (dates in order, certificates, graduates at most enrolled …) are checked on write and answered with 422.", reg.en, reg.zh), "properties": props, "required": required, "additionalProperties": false});
         let mut input = full.clone();
         if let Some(o) = input.as_object_mut() {
