@@ -292,7 +292,9 @@ pub fn read_sqlite(c: &mut Conn) -> R<Schema> {
         }
         pk.sort();
         table.primary_key = pk.into_iter().map(|(_, c)| c).collect();
-        let mut fks: BTreeMap<i64, (String, Vec<String>, Vec<Option<String>>)> = BTreeMap::new();
+        // Per key id: (referenced table, columns, referenced columns or NULL).
+        type Key = (String, Vec<String>, Vec<Option<String>>);
+        let mut fks: BTreeMap<i64, Key> = BTreeMap::new();
         for k in c.query(
             "SELECT id, seq, \"table\" AS ref_table, \"from\" AS col, \"to\" AS ref_col \
              FROM pragma_foreign_key_list($1) ORDER BY id, seq",
