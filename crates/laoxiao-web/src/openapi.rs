@@ -266,8 +266,12 @@ fn register_parts() -> (serde_json::Value, serde_json::Value) {
         }
         for f in reg.fields {
             let base = match f.ty {
-                FieldType::Text | FieldType::Ref(_) => {
+                // Only a required text must not be empty; an optional one may be.
+                FieldType::Text | FieldType::Ref(_) if f.required => {
                     json!({"type": "string", "minLength": 1, "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
+                }
+                FieldType::Text | FieldType::Ref(_) => {
+                    json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
                 }
                 FieldType::Note => {
                     json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_NOTE_CHARS})

@@ -171,6 +171,16 @@ pub fn list_query(
             }
             _ => {
                 if let Some(v) = q.take::<String>(f.key) {
+                    if v.chars().count() > laoxiao_model::bounds::MAX_TEXT_CHARS {
+                        errs.push(FieldError::new(
+                            f.key,
+                            format!(
+                                "at most {} characters",
+                                laoxiao_model::bounds::MAX_TEXT_CHARS
+                            ),
+                        ));
+                        continue;
+                    }
                     match parse_cell(f, &v) {
                         Ok(c) => out.filters.push(Filter::Eq(f, cell_value(f, c))),
                         Err(e) => errs.push(FieldError::new(f.key, e)),
