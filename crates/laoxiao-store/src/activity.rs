@@ -16,18 +16,6 @@ use crate::error::{Result, StoreError};
 use crate::scope::{Perm, Scope};
 use crate::{Upserted, row_hash};
 
-/// What an activity record belongs to, and so which scope covers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// A facility (this column): the facility's area and, for operators, the
-    /// facility itself.
-    Facility(&'static str),
-    /// A person (this column): the person's residence area.
-    Person(&'static str),
-    /// Nothing placed in an area (city-wide statistics).
-    City,
-}
-
 fn bad(e: String) -> StoreError {
     StoreError::Database(e)
 }
@@ -43,14 +31,6 @@ pub trait ActivityRecord: Record {
     /// The import/export kind.
     fn kind() -> RecordKind {
         RecordKind::parse(Self::register().key).unwrap_or(RecordKind::Staff)
-    }
-    /// What the record belongs to (the scope of reads goes through it).
-    fn via() -> Via {
-        match Self::register().scope {
-            ScopeRule::Facility(c) => Via::Facility(c),
-            ScopeRule::Person(c) => Via::Person(c),
-            ScopeRule::AreaPath(_) | ScopeRule::City => Via::City,
-        }
     }
     /// The permission to read records one by one.
     fn read_perm() -> Perm {

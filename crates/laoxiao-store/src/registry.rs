@@ -291,13 +291,18 @@ fn not_found<T: ActivityRecord>(id: &str) -> StoreError {
     }
 }
 
+/// One live record in the scope, or not found under the register's own name.
+fn live<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<T> {
+    activity::get::<T>(conn, scope, id).map_err(|e| match e {
+        StoreError::NotFound { .. } => not_found::<T>(id),
+        e => e,
+    })
+}
+
 /// One live record in the scope (outside it: not found). A register with
 /// personal fields audits the read.
 pub fn get<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Result<T> {
-    let x = activity::get::<T>(conn, scope, id).map_err(|e| match e {
-        StoreError::NotFound { .. } => not_found::<T>(id),
-        e => e,
-    })?;
+    let x = live::<T>(conn, scope, id)?;
     if T::register().has_personal() && scope.role().is_some() {
         audit::append(
             conn,
@@ -465,10 +470,7 @@ pub fn update<T: ActivityRecord>(
 ) -> Result<T> {
     scope.require(activity::write_perm(T::register()))?;
     conn.transaction(|c| {
-        let before = activity::get::<T>(c, scope, x.id()).map_err(|e| match e {
-            StoreError::NotFound { .. } => not_found::<T>(x.id()),
-            e => e,
-        })?;
+        let before = live::<T>(c, scope, x.id())?;
         check(c, ck, scope, x, today)?;
         activity::upsert(c, x, &now_rfc3339())?;
         let after = activity::get::<T>(c, scope, x.id())?;
@@ -497,10 +499,7 @@ pub fn delete<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Re
         )));
     }
     conn.transaction(|c| {
-        let before = activity::get::<T>(c, scope, id).map_err(|e| match e {
-            StoreError::NotFound { .. } => not_found::<T>(id),
-            e => e,
-        })?;
+        let before = live::<T>(c, scope, id)?;
         let now = now_rfc3339();
         c.execute(
             &format!(
