@@ -161,11 +161,37 @@ pub fn create_user(
             "the home area lies outside your own".into(),
         ));
     }
-    if role == Role::FacilityOperator && facility_id.is_none() {
-        return Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
-            "facility",
-            "a facility operator needs --facility",
-        )]));
+    match (role == Role::FacilityOperator, facility_id) {
+        (true, None) => {
+            return Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+                "facility",
+                "a facility operator needs --facility",
+            )]));
+        }
+        (false, Some(_)) => {
+            return Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+                "facility",
+                "only a facility operator is tied to a facility",
+            )]));
+        }
+        (true, Some(fid)) => {
+            // The facility must be live and inside the account's home area (which
+            // lies inside the caller's own). One answer for "no such facility"
+            // and "a facility elsewhere", so the check reveals nothing outside.
+            let upper = crate::path_upper(&area.path);
+            let found = conn.query_i64(
+                "SELECT COUNT(*) FROM facility WHERE id = $1 AND deleted_at IS NULL \
+                 AND area_path >= $2 AND area_path < $3",
+                &[fid.into(), area.path.as_str().into(), upper.as_str().into()],
+            )?;
+            if found == 0 {
+                return Err(StoreError::Invalid(vec![laoxiao_model::FieldError::new(
+                    "facility",
+                    format!("no facility {fid:?} in area {area_code}"),
+                )]));
+            }
+        }
+        (false, None) => {}
     }
     if conn.query_i64(
         "SELECT COUNT(*) FROM users WHERE username = $1",

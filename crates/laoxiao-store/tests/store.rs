@@ -3592,3 +3592,63 @@ mod figures;
 
 #[path = "support/sql_boundary.rs"]
 mod sql_boundary;
+
+/// An operator's account names a live facility inside its home area; a
+/// facility that does not exist and one elsewhere get the same answer.
+#[test]
+fn operator_accounts_name_a_facility_in_their_area() {
+    each_db(|store| {
+        let sys = laoxiao_store::Scope::system("test");
+        let mut c = store.conn().expect("conn");
+        facilities::create(
+            &mut c,
+            &store.reference,
+            &sys,
+            &facility("F-OP-1", "330402007", FacilityKind::ElderlyInstitution, 40),
+        )
+        .expect("facility");
+        let add = |c: &mut laoxiao_store::Conn, name: &str, role, area: &str, fid: Option<&str>| {
+            laoxiao_store::accounts::create_user(
+                c,
+                &store.reference,
+                &sys,
+                name,
+                role,
+                area,
+                fid,
+                "operator-pass-1",
+            )
+        };
+        let msg = |r: Result<_, StoreError>| match r {
+            Err(StoreError::Invalid(errs)) => {
+                assert_eq!(errs[0].field, "facility");
+                errs[0].reason.clone()
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        };
+        let op = laoxiao_store::Role::FacilityOperator;
+        let nope = msg(add(&mut c, "op1", op, "330402007", Some("NOPE")));
+        assert!(nope.contains("NOPE"), "{nope}");
+        // 330411 is another county: the facility exists, but not there.
+        let elsewhere = msg(add(&mut c, "op2", op, "330411", Some("F-OP-1")));
+        assert_eq!(
+            elsewhere
+                .replace("F-OP-1", "NOPE")
+                .replace("330411", "330402007"),
+            nope,
+            "the same answer as for a facility that does not exist"
+        );
+        msg(add(&mut c, "op3", op, "330402007", None));
+        msg(add(
+            &mut c,
+            "town1",
+            laoxiao_store::Role::TownStaff,
+            "330402007",
+            Some("F-OP-1"),
+        ));
+        let u = add(&mut c, "op4", op, "330402007", Some("F-OP-1")).expect("operator");
+        assert_eq!(u.facility_id.as_deref(), Some("F-OP-1"));
+        laoxiao_store::facilities::soft_delete(&mut c, &sys, "F-OP-1").expect("delete");
+        msg(add(&mut c, "op5", op, "330402007", Some("F-OP-1")));
+    });
+}

@@ -132,6 +132,20 @@ clitest!(
             .args(["--area", "330402007", "--facility", "F001"])
             .ok();
         assert_eq!(listed(env, "op").expect("listed")[3], "F001");
+        // A facility not on the register is refused, and nothing is created.
+        let o = env
+            .cmd()
+            .args(["user", "add", "--username", "op2", "--role"])
+            .args([
+                "facility_operator",
+                "--area",
+                "330402007",
+                "--facility",
+                "NOPE",
+            ])
+            .fails();
+        assert!(o.stderr.contains("NOPE"), "{o}");
+        assert!(listed(env, "op2").is_none(), "an operator of no facility");
     }
 );
 
