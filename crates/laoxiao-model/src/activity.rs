@@ -8,7 +8,9 @@ use chrono::{Datelike, NaiveDate};
 use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
-use crate::person::AbilityLevel;
+use crate::facility::FacilityKind;
+use crate::person::{AbilityLevel, PersonRole};
+use crate::refs::{KnownRefs, References, facility_of_kind};
 use crate::register::{Domain, Rules, ScopeRule};
 
 crate::code_enum! {
@@ -396,6 +398,110 @@ impl Rules for StudentCohort {
             ));
         }
         errs
+    }
+}
+
+// What each record's references must point to (checked by the import and the
+// API alike, against what the caller may see).
+
+impl References for Staff {
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let k = match refs.facility(&self.facility_id) {
+            Err(e) => return vec![FieldError::new("facility_id", e)],
+            Ok(k) => k,
+        };
+        let wrong = match self.role {
+            StaffRole::CareWorker => !k.is_elderly(),
+            StaffRole::NurseryStaff | StaffRole::InfantCarer => k.is_elderly(),
+            _ => false,
+        };
+        if wrong {
+            vec![FieldError::new(
+                "role",
+                format!(
+                    "a {} does not work at a {} ({})",
+                    self.role.label_en().to_lowercase(),
+                    k.label_en().to_lowercase(),
+                    self.facility_id
+                ),
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+impl References for ServiceRecord {
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        let want = if self.kind.for_infants() {
+            PersonRole::Infant
+        } else {
+            PersonRole::Elderly
+        };
+        if let Err(e) = refs.person(&self.person_id, want) {
+            out.push(FieldError::new("person_id", e));
+        }
+        if let Some(f) = &self.facility_id
+            && let Err(e) = refs.facility(f)
+        {
+            out.push(FieldError::new("facility_id", e));
+        }
+        out
+    }
+}
+
+impl References for Enrolment {
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        if let Err(e) = refs.person(&self.infant_id, PersonRole::Infant) {
+            out.push(FieldError::new("infant_id", e));
+        }
+        out.extend(facility_of_kind(
+            refs,
+            "facility_id",
+            &self.facility_id,
+            FacilityKind::has_slots,
+            "which takes no enrolments",
+        ));
+        if let Some(c) = &self.class_id {
+            match refs.class_facility(c) {
+                Err(e) => out.push(FieldError::new("class_id", e)),
+                Ok(f) if f != self.facility_id => out.push(FieldError::new(
+                    "class_id",
+                    format!(
+                        "class {c:?} belongs to facility {f:?}, not {:?}",
+                        self.facility_id
+                    ),
+                )),
+                Ok(_) => {}
+            }
+        }
+        out
+    }
+}
+
+impl References for Residence {
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        if let Err(e) = refs.person(&self.person_id, PersonRole::Elderly) {
+            out.push(FieldError::new("person_id", e));
+        }
+        out.extend(facility_of_kind(
+            refs,
+            "facility_id",
+            &self.facility_id,
+            FacilityKind::has_beds,
+            "which has no beds",
+        ));
+        out
+    }
+}
+
+impl References for StudentCohort {
+    /// Cohorts name schools by text, not by reference.
+    fn references(&self, _refs: &KnownRefs) -> Vec<FieldError> {
+        Vec::new()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod jiaxing;
 pub mod person;
 #[cfg(test)]
 mod proptests;
+pub mod refs;
 pub mod register;
 
 pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};

@@ -481,7 +481,14 @@ pub trait Rules {
 
 /// A record of a declared register.
 pub trait Record:
-    Rules + Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static
+    Rules
+    + crate::refs::References
+    + Clone
+    + Send
+    + Sync
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + 'static
 {
     /// The declaration.
     const REGISTER: &'static Register;

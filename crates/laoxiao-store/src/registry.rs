@@ -8,7 +8,8 @@
 use chrono::NaiveDate;
 use laoxiao_model::Checker;
 use laoxiao_model::FieldError;
-use laoxiao_model::register::{Field, FieldType, Register, ScopeRule};
+use laoxiao_model::refs::KnownRefs;
+use laoxiao_model::register::{Cell, Field, FieldType, Register, ScopeRule};
 
 use crate::activity::{self, ActivityRecord};
 use crate::audit;
@@ -332,14 +333,15 @@ fn check<T: ActivityRecord>(
 ) -> Result<()> {
     let mut errs = x.validate(ck, today);
     let reg = T::register();
+    // The references' rules see only what the caller may see: a record outside
+    // the scope reads exactly like one that does not exist.
+    let mut refs = KnownRefs::default();
     for (f, c) in reg.fields.iter().zip(x.to_cells()) {
-        let (FieldType::Ref(target), laoxiao_model::register::Cell::Text(id)) = (&f.ty, c) else {
-            continue;
-        };
-        if let Some(reason) = ref_problem(conn, scope, target, &id)? {
-            errs.push(FieldError::new(f.key, reason));
+        if let (FieldType::Ref(target), Cell::Text(id)) = (&f.ty, c) {
+            know_ref(conn, scope, target, &id, &mut refs)?;
         }
     }
+    errs.extend(x.references(&refs));
     if reg.scope == ScopeRule::City && !scope.is_city_wide() {
         return Err(StoreError::Forbidden(format!(
             "{} are city-wide: only city-level accounts change them",
@@ -353,44 +355,50 @@ fn check<T: ActivityRecord>(
     }
 }
 
-/// Why a reference to `target`'s record `id` is not acceptable, if it is not.
-fn ref_problem(conn: &mut Conn, scope: &Scope, target: &str, id: &str) -> Result<Option<String>> {
+/// Adds the record `id` of register `target` to `refs` when it is live and in
+/// the scope.
+fn know_ref(
+    conn: &mut Conn,
+    scope: &Scope,
+    target: &str,
+    id: &str,
+    refs: &mut KnownRefs,
+) -> Result<()> {
     let mut p = vec![Value::from(id)];
     let mut w = String::new();
-    let sql = match target {
+    match target {
         "facilities" => {
             scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
-            format!("SELECT id FROM facility WHERE id = $1 AND deleted_at IS NULL{w}")
+            let sql = format!("SELECT kind FROM facility WHERE id = $1 AND deleted_at IS NULL{w}");
+            if let Some(r) = conn.query_opt(&sql, &p)? {
+                refs.facilities.insert(id.to_string(), r.parse("kind")?);
+            }
         }
         "people" | "elderly" | "infants" => {
             scope.push_sql(&mut w, &mut p, "area_path", None);
-            let role = match target {
-                "elderly" => " AND role = 'elderly'",
-                "infants" => " AND role = 'infant'",
-                _ => "",
-            };
-            format!("SELECT id FROM person WHERE id = $1 AND deleted_at IS NULL{role}{w}")
+            let sql = format!("SELECT role FROM person WHERE id = $1 AND deleted_at IS NULL{w}");
+            if let Some(r) = conn.query_opt(&sql, &p)? {
+                refs.people.insert(id.to_string(), r.parse("role")?);
+            }
         }
         "classes" => {
             scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));
-            format!(
-                "SELECT c.id FROM childcare_class c JOIN facility f ON f.id = c.facility_id \
+            let sql = format!(
+                "SELECT c.facility_id AS facility_id FROM childcare_class c \
+                 JOIN facility f ON f.id = c.facility_id \
                  WHERE c.id = $1 AND c.deleted_at IS NULL AND f.deleted_at IS NULL{w}"
-            )
+            );
+            if let Some(r) = conn.query_opt(&sql, &p)? {
+                refs.classes.insert(id.to_string(), r.get("facility_id")?);
+            }
         }
         other => {
             return Err(StoreError::Database(format!(
                 "a reference to the unknown register {other:?}"
             )));
         }
-    };
-    Ok(if conn.query_opt(&sql, &p)?.is_some() {
-        None
-    } else {
-        Some(format!(
-            "{id:?} is not on the {target} register in your area"
-        ))
-    })
+    }
+    Ok(())
 }
 
 /// Refuses an id held by any record (live or deleted). Inside the scope the

@@ -3,16 +3,16 @@
 //! references checked (facilities, classes and people must be live on the
 //! register, and of the right kind); one transaction writes all rows or none.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use laoxiao_model::activity::{
-    Enrolment, Residence, ServiceRecord, Staff, StaffRole, StudentCohort,
-};
+use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
 use laoxiao_model::columns::{
     RecordKind, cohort_from_row, enrolment_from_row, residence_from_row, service_from_row,
     staff_from_row,
 };
+use laoxiao_model::refs::KnownRefs;
+use laoxiao_model::register::{Cell, FieldType};
 use laoxiao_model::{FacilityKind, FieldError, PersonRole};
 use serde::Serialize;
 
@@ -60,238 +60,71 @@ pub struct ActivityReport {
     pub student_cohorts: ImportReport,
 }
 
-/// What the checks know about the register: live facilities (with kind),
-/// classes (with facility) and the people the records name (with role).
-struct Refs {
-    facilities: HashMap<String, FacilityKind>,
-    classes: HashMap<String, String>,
-    people: HashMap<String, PersonRole>,
-}
-
-impl Refs {
-    fn load(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Result<Refs> {
-        let mut facilities = HashMap::new();
+/// What the reference rules may look at: every live facility (with its kind)
+/// and class (with its facility), and the people the records name (with their
+/// register). An import sees the whole register, as before.
+fn load_refs(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Result<KnownRefs> {
+    let mut refs = KnownRefs::default();
+    for r in conn.query(
+        "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
+        &[],
+    )? {
+        let kind: String = r.get("kind")?;
+        if let Some(k) = FacilityKind::parse(&kind) {
+            refs.facilities.insert(r.get("id")?, k);
+        }
+    }
+    for r in conn.query(
+        "SELECT id, facility_id FROM childcare_class WHERE deleted_at IS NULL",
+        &[],
+    )? {
+        refs.classes.insert(r.get("id")?, r.get("facility_id")?);
+    }
+    let wanted: HashSet<&str> = person_ids.collect();
+    let mut wanted: Vec<&str> = wanted.into_iter().collect();
+    wanted.sort_unstable();
+    for chunk in wanted.chunks(500) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let ids: Vec<Value> = chunk.iter().map(|s| (*s).into()).collect();
         for r in conn.query(
-            "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
-            &[],
+            &format!(
+                "SELECT id, role FROM person WHERE deleted_at IS NULL AND id IN ({})",
+                ph.join(", ")
+            ),
+            &ids,
         )? {
-            let kind: String = r.get("kind")?;
-            if let Some(k) = FacilityKind::parse(&kind) {
-                facilities.insert(r.get("id")?, k);
+            let role: String = r.get("role")?;
+            if let Some(role) = PersonRole::parse(&role) {
+                refs.people.insert(r.get("id")?, role);
             }
         }
-        let classes = conn
-            .query(
-                "SELECT id, facility_id FROM childcare_class WHERE deleted_at IS NULL",
-                &[],
-            )?
-            .into_iter()
-            .map(|r| Ok((r.get("id")?, r.get("facility_id")?)))
-            .collect::<Result<_>>()?;
-        let wanted: HashSet<&str> = person_ids.collect();
-        let mut wanted: Vec<&str> = wanted.into_iter().collect();
-        wanted.sort_unstable();
-        let mut people = HashMap::with_capacity(wanted.len());
-        for chunk in wanted.chunks(500) {
-            let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let ids: Vec<Value> = chunk.iter().map(|s| (*s).into()).collect();
-            for r in conn.query(
-                &format!(
-                    "SELECT id, role FROM person WHERE deleted_at IS NULL AND id IN ({})",
-                    ph.join(", ")
-                ),
-                &ids,
-            )? {
-                let role: String = r.get("role")?;
-                if let Some(role) = PersonRole::parse(&role) {
-                    people.insert(r.get("id")?, role);
-                }
-            }
-        }
-        Ok(Refs {
-            facilities,
-            classes,
-            people,
+    }
+    Ok(refs)
+}
+
+/// The ids of people a record names (its references to a people register).
+fn person_refs<T: ActivityRecord>(x: &T) -> impl Iterator<Item = String> {
+    T::register()
+        .fields
+        .iter()
+        .zip(x.to_cells())
+        .filter_map(|(f, c)| match (&f.ty, c) {
+            (FieldType::Ref("elderly" | "infants" | "people"), Cell::Text(id)) => Some(id),
+            _ => None,
         })
-    }
-
-    fn facility(&self, id: &str) -> std::result::Result<FacilityKind, String> {
-        self.facilities
-            .get(id)
-            .copied()
-            .ok_or_else(|| format!("facility {id:?} is not on the register"))
-    }
-
-    fn person(&self, id: &str, want: PersonRole) -> std::result::Result<(), String> {
-        match self.people.get(id) {
-            None => Err(format!("person {id:?} is not on the register")),
-            Some(r) if *r != want => Err(format!(
-                "person {id:?} is on the {} register, not the {} one",
-                r.code(),
-                want.code()
-            )),
-            Some(_) => Ok(()),
-        }
-    }
-}
-
-/// A record kind's checks beyond its own fields.
-trait Checked: ActivityRecord {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError>;
-    /// The people the record names.
-    fn person_ref(&self) -> Option<&str> {
-        None
-    }
-    /// Errors of references to the register, as (field, reason).
-    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)>;
-}
-
-impl Checked for Staff {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        laoxiao_model::register::Record::validate(self, &store.checker(), today)
-    }
-    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
-        match refs.facility(&self.facility_id) {
-            Err(e) => vec![("facility_id", e)],
-            Ok(k) => {
-                let wrong = match self.role {
-                    StaffRole::CareWorker => !k.is_elderly(),
-                    StaffRole::NurseryStaff | StaffRole::InfantCarer => k.is_elderly(),
-                    _ => false,
-                };
-                if wrong {
-                    vec![(
-                        "role",
-                        format!(
-                            "a {} does not work at a {} ({})",
-                            self.role.label_en().to_lowercase(),
-                            k.label_en().to_lowercase(),
-                            self.facility_id
-                        ),
-                    )]
-                } else {
-                    Vec::new()
-                }
-            }
-        }
-    }
-}
-
-impl Checked for ServiceRecord {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        laoxiao_model::register::Record::validate(self, &store.checker(), today)
-    }
-    fn person_ref(&self) -> Option<&str> {
-        Some(&self.person_id)
-    }
-    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        let want = if self.kind.for_infants() {
-            PersonRole::Infant
-        } else {
-            PersonRole::Elderly
-        };
-        if let Err(e) = refs.person(&self.person_id, want) {
-            out.push(("person_id", e));
-        }
-        if let Some(f) = &self.facility_id
-            && let Err(e) = refs.facility(f)
-        {
-            out.push(("facility_id", e));
-        }
-        out
-    }
-}
-
-impl Checked for Enrolment {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        laoxiao_model::register::Record::validate(self, &store.checker(), today)
-    }
-    fn person_ref(&self) -> Option<&str> {
-        Some(&self.infant_id)
-    }
-    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Err(e) = refs.person(&self.infant_id, PersonRole::Infant) {
-            out.push(("infant_id", e));
-        }
-        match refs.facility(&self.facility_id) {
-            Err(e) => out.push(("facility_id", e)),
-            Ok(k) if !k.has_slots() => out.push((
-                "facility_id",
-                format!(
-                    "{} is a {}, which takes no enrolments",
-                    self.facility_id,
-                    k.label_en().to_lowercase()
-                ),
-            )),
-            Ok(_) => {}
-        }
-        if let Some(c) = &self.class_id {
-            match refs.classes.get(c) {
-                None => out.push(("class_id", format!("class {c:?} is not on the register"))),
-                Some(f) if *f != self.facility_id => out.push((
-                    "class_id",
-                    format!(
-                        "class {c:?} belongs to facility {f:?}, not {:?}",
-                        self.facility_id
-                    ),
-                )),
-                Some(_) => {}
-            }
-        }
-        out
-    }
-}
-
-impl Checked for Residence {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        laoxiao_model::register::Record::validate(self, &store.checker(), today)
-    }
-    fn person_ref(&self) -> Option<&str> {
-        Some(&self.person_id)
-    }
-    fn check_refs(&self, refs: &Refs) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Err(e) = refs.person(&self.person_id, PersonRole::Elderly) {
-            out.push(("person_id", e));
-        }
-        match refs.facility(&self.facility_id) {
-            Err(e) => out.push(("facility_id", e)),
-            Ok(k) if !k.has_beds() => out.push((
-                "facility_id",
-                format!(
-                    "{} is a {}, which has no beds",
-                    self.facility_id,
-                    k.label_en().to_lowercase()
-                ),
-            )),
-            Ok(_) => {}
-        }
-        out
-    }
-}
-
-impl Checked for StudentCohort {
-    fn check_all(&self, store: &Store, today: NaiveDate) -> Vec<FieldError> {
-        laoxiao_model::register::Record::validate(self, &store.checker(), today)
-    }
-    fn check_refs(&self, _refs: &Refs) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
 }
 
 /// Validates records: their fields, repeated ids, and their references.
-fn check<'a, T: Checked + 'a>(
+fn check<'a, T: ActivityRecord + 'a>(
     store: &Store,
     today: NaiveDate,
     items: impl Iterator<Item = (usize, &'a T)>,
-    refs: &Refs,
+    refs: &KnownRefs,
     errs: &mut Errors,
 ) {
     let mut seen = Seen::default();
     for (row, x) in items {
-        errs.fields(row, x.check_all(store, today));
+        errs.fields(row, x.validate(&store.checker(), today));
         if let Some(first) = seen.first(x.id(), row) {
             errs.push(
                 row,
@@ -299,9 +132,7 @@ fn check<'a, T: Checked + 'a>(
                 format!("duplicate id {:?}: also on row {first}", x.id()),
             );
         }
-        for (field, reason) in x.check_refs(refs) {
-            errs.push(row, field, reason);
-        }
+        errs.fields(row, x.references(refs));
     }
 }
 
@@ -314,7 +145,7 @@ fn counts(rows: usize, w: WriteCounts) -> Counts {
     }
 }
 
-fn import_kind<T: Checked>(
+fn import_kind<T: ActivityRecord>(
     store: &Store,
     src: &mut dyn RowSource,
     layout: &Layout,
@@ -328,7 +159,8 @@ fn import_kind<T: Checked>(
         .unzip();
     let mut conn = store.conn()?;
     let c = in_people_tx(&mut conn, &store.reference, opts.dry_run, |conn| {
-        let refs = Refs::load(conn, &mut values.iter().filter_map(|x| x.person_ref()))?;
+        let named: Vec<String> = values.iter().flat_map(person_refs).collect();
+        let refs = load_refs(conn, &mut named.iter().map(String::as_str))?;
         check(store, today, rows.iter().copied().zip(&values), &refs, errs);
         std::mem::replace(errs, Errors::new("")).check()?;
         let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
@@ -409,7 +241,7 @@ pub fn load_activity_on(
             .map(|s| s.person_id.as_str())
             .chain(batch.enrolments.iter().map(|e| e.infant_id.as_str()))
             .chain(batch.residences.iter().map(|r| r.person_id.as_str()));
-        let refs = Refs::load(conn, &mut people)?;
+        let refs = load_refs(conn, &mut people)?;
         let mut errs = Errors::new("staff.");
         check(store, today, numbered(batch.staff), &refs, &mut errs);
         let mut e = Errors::new("services.");

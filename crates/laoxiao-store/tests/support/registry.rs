@@ -122,8 +122,39 @@ fn generic_crud_is_scoped_audited_and_paged() {
             today,
         )
         .expect_err("outside");
-        match err {
-            StoreError::Invalid(e) => assert_eq!(e[0].field, "facility_id", "{e:?}"),
+        let outside = match err {
+            StoreError::Invalid(e) => {
+                assert_eq!(e[0].field, "facility_id", "{e:?}");
+                e[0].reason.clone()
+            }
+            other => panic!("{other:?}"),
+        };
+        // … in the very words used for a facility that does not exist.
+        match registry::create(
+            &mut c,
+            &ck,
+            &county,
+            &staff("SX", "NOPE", StaffRole::CareWorker, "2020-01-01"),
+            today,
+        ) {
+            Err(StoreError::Invalid(e)) => {
+                assert_eq!(e[0].reason.replace("NOPE", "FB"), outside)
+            }
+            other => panic!("{other:?}"),
+        }
+        // The rules on what a reference points to, as the import applies them:
+        // a nursery worker does not work at a care home.
+        match registry::create(
+            &mut c,
+            &ck,
+            &county,
+            &staff("SN", "FA", StaffRole::NurseryStaff, "2020-01-01"),
+            today,
+        ) {
+            Err(StoreError::Invalid(e)) => {
+                assert_eq!(e[0].field, "role", "{e:?}");
+                assert!(e[0].reason.contains("care home"), "{e:?}");
+            }
             other => panic!("{other:?}"),
         }
         registry::create(
