@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use laoxiao_model::FieldError;
 use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
-use laoxiao_model::register::{Field, FieldType, Register, mask_text, parse_cell};
+use laoxiao_model::register::{Cell, Field, FieldType, Register, mask_text, parse_cell};
 use laoxiao_store::activity::{ActivityRecord, cell_value, read_perm, write_perm};
 use laoxiao_store::registry::{self, Cursor, Filter, ListQuery, MAX_LIMIT};
 use laoxiao_store::{Perm, Reference, Scope};
@@ -208,13 +208,16 @@ fn range_end(
 ) -> Option<laoxiao_store::Value> {
     let name = format!("{}_{end}", f.key);
     let v = q.take::<String>(&name)?;
-    match parse_cell(f, &v) {
-        Ok(c) => Some(cell_value(f, c)),
-        Err(e) => {
-            errs.push(FieldError::new(name, e));
-            None
-        }
-    }
+    // An end outside the field's bounds is refused as the document says, not
+    // silently answered with nothing.
+    let problem = match (parse_cell(f, &v), &f.ty) {
+        (Ok(Cell::Null), _) => "must not be empty".to_string(),
+        (Ok(Cell::Int(n)), FieldType::Int(b)) if !b.contains(n) => b.reason(n),
+        (Ok(c), _) => return Some(cell_value(f, c)),
+        (Err(e), _) => e,
+    };
+    errs.push(FieldError::new(name, problem));
+    None
 }
 
 /// A record as JSON, its personal fields masked (text keeps its first
@@ -278,12 +281,16 @@ fn body_record<T: ActivityRecord>(
     path_id: Option<&str>,
 ) -> Result<T, ApiError> {
     let mut v: Map<String, Json_> = parse_json(bytes)?;
-    let given = v
-        .get("id")
-        .and_then(Json_::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+    let given = match v.get("id") {
+        None => None,
+        Some(Json_::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "id",
+                "must be a non-empty text; leave id out to have one assigned",
+            )]));
+        }
+    };
     let id = match (path_id, given) {
         (Some(p), Some(g)) if p != g => {
             return Err(ApiError::invalid(vec![FieldError::new(
