@@ -1184,6 +1184,8 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         }
         "services" => json!({"id": id, "person_id": p, "kind": "visit", "date": "2022-01-05"}),
         "enrolments" => {
+            // Children are enrolled at childcare institutions (CA, CB), not care homes.
+            let f = if target == Target::Out { "CB" } else { "CA" };
             json!({"id": id, "infant_id": i, "facility_id": f, "start_date": (chrono::Local::now().date_naive() - chrono::Duration::days(30)).to_string()})
         }
         "residences" => {
@@ -1452,27 +1454,35 @@ fn callers(store: &laoxiao_store::Store, w: &World) -> Vec<Caller> {
         cookie: None,
         csrf: String::new(),
     }];
+    // The operator's account names its facility, which must exist first: it
+    // is added once FA is on the register (see the access matrix).
     for role in Role::ALL {
-        let (area, fac) = match role {
-            Role::CityAdmin => ("330400", None),
-            Role::CountyAdmin | Role::Inspector | Role::Auditor | Role::Analyst => ("330402", None),
-            Role::TownStaff => (w.town_a.as_str(), None),
-            Role::VillageStaff => (w.village_a.as_str(), None),
-            Role::FacilityOperator => (w.town_a.as_str(), Some("FA")),
-        };
-        let name = format!("m-{}", role.code());
-        let token = make_user(store, &name, role, area, fac);
-        let mut c = store.conn().expect("conn");
-        let (secret, csrf) =
-            laoxiao_store::accounts::create_session(&mut c, &name, None).expect("session");
-        out.push(Caller {
-            role: Some(role),
-            token: Some(token),
-            cookie: Some(format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE)),
-            csrf,
-        });
+        if role != Role::FacilityOperator {
+            out.push(caller(store, w, role));
+        }
     }
     out
+}
+
+fn caller(store: &laoxiao_store::Store, w: &World, role: Role) -> Caller {
+    let (area, fac) = match role {
+        Role::CityAdmin => ("330400", None),
+        Role::CountyAdmin | Role::Inspector | Role::Auditor | Role::Analyst => ("330402", None),
+        Role::TownStaff => (w.town_a.as_str(), None),
+        Role::VillageStaff => (w.village_a.as_str(), None),
+        Role::FacilityOperator => (w.town_a.as_str(), Some("FA")),
+    };
+    let name = format!("m-{}", role.code());
+    let token = make_user(store, &name, role, area, fac);
+    let mut c = store.conn().expect("conn");
+    let (secret, csrf) =
+        laoxiao_store::accounts::create_session(&mut c, &name, None).expect("session");
+    Caller {
+        role: Some(role),
+        token: Some(token),
+        cookie: Some(format!("{}={secret}", laoxiao_web::auth::SESSION_COOKIE)),
+        csrf,
+    }
 }
 
 /// The outcomes the policy and the scope rules expect.
@@ -1523,7 +1533,14 @@ fn expected(
             vec![Forbidden, Rejected]
         };
     }
+    // Enrolments are at the childcare institutions CA/CB, not at the
+    // operator's care home FA: to its operator they are another facility's.
+    let other_facility = role == Role::FacilityOperator
+        && target == Target::In
+        && register_of(path).is_some_and(|r| r.key == "enrolments")
+        && path.contains("{id}");
     match target {
+        Target::In if other_facility => vec![Hidden, Rejected],
         Target::None | Target::In => vec![Allowed, Rejected],
         Target::Out | Target::OutArea if everything => vec![Allowed, Rejected],
         // The API filters a list by area within the scope: empty, not an error.
@@ -1582,6 +1599,20 @@ fn access_matrix_every_route_role_and_scope() {
             seed_facility(&router, &admin, "FA", &w.village_a).await;
             seed_facility(&router, &admin, "FA2", &w.town_a).await;
             seed_facility(&router, &admin, "FB", &w.town_b).await;
+            for (id, area) in [("CA", &w.village_a), ("CB", &w.town_b)] {
+                let r = raw(
+                    &router,
+                    "POST",
+                    "/api/facilities",
+                    &[("authorization".into(), format!("Bearer {admin}"))],
+                    Some(("application/json", childcare(id, area).to_string())),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            }
+            callers.push(tokio::task::block_in_place(|| {
+                caller(&store, &w, Role::FacilityOperator)
+            }));
             for api in laoxiao_web::registers::REGISTERS {
                 seed_register(&router, &admin, api.register.key, "RA", Target::In).await;
                 seed_register(&router, &admin, api.register.key, "RB", Target::Out).await;
