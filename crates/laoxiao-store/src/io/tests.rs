@@ -160,7 +160,7 @@ fn csv_text(kind: RecordKind, lang: HeaderLang, rows: &[Cells]) -> String {
     for r in rows {
         w.write_record(cols.iter().map(|c| {
             r.iter()
-                .find(|(k, _)| *k == c.key)
+                .find(|(k, _)| *k == c.file_key)
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         }))
@@ -804,7 +804,7 @@ fn filled_templates_import() {
                 .map(|c| {
                     let v = row
                         .iter()
-                        .find(|(k, _)| *k == c.key)
+                        .find(|(k, _)| *k == c.file_key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default();
                     match c.ty {
@@ -845,7 +845,7 @@ fn load_records_is_all_or_nothing() {
                 .iter()
                 .map(|c| {
                     row.iter()
-                        .find(|(k, _)| *k == c.key)
+                        .find(|(k, _)| *k == c.file_key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default()
                 })
