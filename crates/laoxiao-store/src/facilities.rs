@@ -1,12 +1,13 @@
 //! The facility register (设施) and childcare classes (托育班级).
 
-use laoxiao_model::facility::{FilingStatus, Ownership, Rating};
-use laoxiao_model::{ChildcareClass, Facility, FacilityKind, FacilityStatus, Record};
+use laoxiao_model::register::parse_cell;
+use laoxiao_model::{ChildcareClass, FACILITIES, Facility, FacilityKind, Record};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::{self, ActivityRecord};
 use crate::db::{Conn, Value};
 use crate::error::{Result, StoreError};
+use crate::registry::Filter;
 use crate::scope::{Perm, Scope};
 use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
@@ -316,17 +317,13 @@ pub fn get(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Facility> {
 }
 
 /// Filters for listing facilities. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct FacilityQuery {
     /// Area code: the facility's area must lie in this area's subtree.
     pub area: Option<String>,
-    pub kind: Option<FacilityKind>,
-    pub status: Option<FacilityStatus>,
-    pub ownership: Option<Ownership>,
-    pub rating: Option<Rating>,
-    pub inclusive: Option<bool>,
-    pub filing_status: Option<FilingStatus>,
+    /// Filters on the declared fields that offer one (`Field::filter`):
+    /// equality, or a range for dates and numbers.
+    pub filters: Vec<Filter>,
     /// Text contained in the name, address or operator (case-insensitive).
     pub q: Option<String>,
     /// The order of the list (default: by id).
@@ -338,6 +335,21 @@ pub struct FacilityQuery {
     pub after: Option<String>,
     /// Page size (1–1000, default 50).
     pub limit: Option<u32>,
+}
+
+impl FacilityQuery {
+    /// Adds an equality filter on the declared field `key`, its value as a
+    /// file or form writes it (an identifier, 是/否, a date).
+    pub fn with(mut self, key: &str, value: &str) -> Result<Self> {
+        let invalid = |r: String| StoreError::Invalid(vec![laoxiao_model::FieldError::new(key, r)]);
+        let f = FACILITIES
+            .field(key)
+            .filter(|f| f.filter)
+            .ok_or_else(|| invalid("facilities are not filtered by this field".into()))?;
+        let c = parse_cell(f, value).map_err(invalid)?;
+        self.filters.push(Filter::Eq(f, activity::cell_value(f, c)));
+        Ok(self)
+    }
 }
 
 /// The orders a facility list offers: by one column, then by id. A list
@@ -374,6 +386,18 @@ impl FacilitySort {
             FacilitySort::Beds => "beds",
             FacilitySort::Slots => "slots",
             FacilitySort::OpeningDate => "opening_date",
+        }
+    }
+
+    /// The declared field sorted on (by its key), if the order is by one.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            FacilitySort::Id => Some("id"),
+            FacilitySort::Name => Some("name"),
+            FacilitySort::Kind => Some("kind"),
+            FacilitySort::Beds => Some("beds"),
+            FacilitySort::Slots => Some("approved_slots"),
+            FacilitySort::OpeningDate => Some("opening_date"),
         }
     }
 
@@ -451,23 +475,18 @@ fn where_clause(
         add(&mut w, "area_path >= $?", a.path.clone().into(), p);
         add(&mut w, "area_path < $?", path_upper(&a.path).into(), p);
     }
-    if let Some(k) = q.kind {
-        add(&mut w, "kind = $?", k.code().into(), p);
-    }
-    if let Some(s) = q.status {
-        add(&mut w, "status = $?", s.code().into(), p);
-    }
-    if let Some(o) = q.ownership {
-        add(&mut w, "ownership = $?", o.code().into(), p);
-    }
-    if let Some(r) = q.rating {
-        add(&mut w, "rating = $?", r.code().into(), p);
-    }
-    if let Some(i) = q.inclusive {
-        add(&mut w, "inclusive = $?", i.into(), p);
-    }
-    if let Some(fs) = q.filing_status {
-        add(&mut w, "filing_status = $?", fs.code().into(), p);
+    for f in &q.filters {
+        match f {
+            Filter::Eq(field, v) => add(&mut w, &format!("{} = $?", field.column), v.clone(), p),
+            Filter::Range(field, lo, hi) => {
+                if let Some(lo) = lo {
+                    add(&mut w, &format!("{} >= $?", field.column), lo.clone(), p);
+                }
+                if let Some(hi) = hi {
+                    add(&mut w, &format!("{} <= $?", field.column), hi.clone(), p);
+                }
+            }
+        }
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         p.push(like_contains(text).into());

@@ -412,14 +412,14 @@ fn sqlite_and_postgres_give_identical_results() {
                 ..Default::default()
             },
             FacilityQuery {
-                kind: Some(FacilityKind::TownHomeCareCenter),
                 limit: Some(3),
                 ..Default::default()
-            },
-            FacilityQuery {
-                inclusive: Some(true),
-                ..Default::default()
-            },
+            }
+            .with("kind", "town_home_care_center")
+            .expect("filter"),
+            FacilityQuery::default()
+                .with("inclusive", "true")
+                .expect("filter"),
             FacilityQuery {
                 q: Some("ALPHA".into()),
                 ..Default::default()
