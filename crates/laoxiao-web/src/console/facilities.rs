@@ -158,6 +158,11 @@ fn list_fields() -> impl Iterator<Item = &'static Field> {
         .filter(|f| f.list && !matches!(f.key, "id" | "name"))
 }
 
+/// Columns a narrow screen may hide: optional ones the list does not sort by.
+fn optional_column(f: &Field) -> bool {
+    !f.required && !FacilitySort::ALL.iter().any(|k| k.field() == Some(f.key))
+}
+
 /// Numbers align right.
 fn numeric(f: &Field) -> bool {
     matches!(
@@ -214,7 +219,7 @@ pub async fn list(
                     } else {
                         show(&ctx, f, c)
                     };
-                    json!({"text": text, "n": numeric(f), "opt": !f.required && !numeric(f)})
+                    json!({"text": text, "n": numeric(f), "opt": optional_column(f)})
                 })
                 .collect();
             json!({
@@ -263,7 +268,7 @@ pub async fn list(
                 .iter()
                 .find(|k| k.field() == Some(fd.key))
                 .map(|k| sort_links.get(k.code()).cloned());
-            json!({"key": fd.key, "label": label(&ctx, fd), "n": numeric(fd), "opt": !fd.required && !numeric(fd), "sort": sort})
+            json!({"key": fd.key, "label": label(&ctx, fd), "n": numeric(fd), "opt": optional_column(fd), "sort": sort})
         })
         .collect();
     let page = json!({
