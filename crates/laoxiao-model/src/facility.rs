@@ -226,7 +226,8 @@ crate::register! {
         #[serde(default)]
         status: FacilityStatus = enumeration("运营状态", "Status", FacilityStatus::VALUES).or("operating").filter(),
         #[serde(default)]
-        phone: Option<String> = text("联系电话", "Phone").label("电话"),
+        /// Often a person's mobile: personal (hidden in the audit trail).
+        phone: Option<String> = text("联系电话", "Phone").label("电话").personal(),
     }
 }
 

@@ -336,8 +336,14 @@ pub(crate) fn record_schema(
                 .pointer("/oneOf/0/description")
                 .or_else(|| labelled.get("description"))
                 .cloned();
-            if let Some(d) = d {
-                o.insert("description".into(), d);
+            // The facility API does not mask (its personal field, a phone,
+            // is hidden in the audit trail only).
+            if let Some(d) = d.as_ref().and_then(|d| d.as_str()) {
+                o.insert(
+                    "description".into(),
+                    d.replace(" (personal: masked in lists)", " (personal)")
+                        .into(),
+                );
             }
             if !f.required {
                 if let Some(t) = o.get("type").cloned() {
