@@ -200,6 +200,10 @@ crate::register! {
         /// 核定托位数
         #[serde(default)]
         approved_slots: Option<i64> = int("核定托位数", "Approved slots", &bounds::APPROVED_SLOTS).listed(),
+        /// 月收费 in fen (分), files give yuan: what a place costs a family
+        /// each month (the public portal filters by it).
+        #[serde(default)]
+        monthly_fee: Option<i64> = money("月收费（元）", "Monthly fee (yuan)", &bounds::MONTHLY_FEE).label("月收费").filter(),
         /// 普惠
         #[serde(default)]
         inclusive: bool = boolean("普惠性", "Inclusive").label("普惠").or("false").filter(),

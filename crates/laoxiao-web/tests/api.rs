@@ -438,6 +438,63 @@ fn areas_list_filter_and_detail() {
 // ---------------------------------------------------------------------------
 // Facilities
 
+/// The facility's monthly fee (月收费), added by declaring it and migrating
+/// both databases: the API takes and answers it in fen, checks its bound,
+/// filters lists by its range, and documents all of it.
+#[test]
+fn facility_monthly_fee_follows_from_its_declaration() {
+    run(|app| async move {
+        let mut body = care_home("F-FEE", "330402007", "南湖颐养院");
+        body["monthly_fee"] = json!(350_000);
+        let r = app.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["monthly_fee"], 350_000);
+        let mut cheap = care_home("F-CHEAP", "330402007", "南湖小院");
+        cheap["monthly_fee"] = json!(120_000);
+        let r = app.post("/api/facilities", &cheap).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            app.get("/api/facilities/F-FEE").await.body["monthly_fee"],
+            350_000
+        );
+
+        // A range filter in yuan, as the portal asks.
+        let r = app
+            .get("/api/facilities?monthly_fee_from=2000&monthly_fee_to=4000")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ids: Vec<&str> = r.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|f| f["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec!["F-FEE"]);
+
+        // Its bound is the declaration's.
+        let mut bad = care_home("F-BAD", "330402007", "颐养院");
+        bad["monthly_fee"] = json!(-1);
+        let f = app
+            .post("/api/facilities", &bad)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["monthly_fee"]);
+
+        // The document states it, with the bound, and the filter.
+        let doc = app.get("/api/openapi.json").await.body;
+        let fee = &doc["components"]["schemas"]["FacilityInput"]["properties"]["monthly_fee"];
+        assert_eq!(fee["maximum"], 10_000_000);
+        assert_eq!(fee["minimum"], 0);
+        assert!(
+            doc["paths"]["/api/facilities"]["get"]["parameters"]
+                .as_array()
+                .expect("params")
+                .iter()
+                .any(|p| p["name"] == "monthly_fee_from")
+        );
+    });
+}
+
 #[test]
 fn facility_create_get_update_delete() {
     run(|app| async move {

@@ -1703,3 +1703,33 @@ fn hole_13_control_characters_are_refused_on_import() {
         assert_eq!(count(s, "facility") + count(s, "person"), 0);
     }
 }
+
+/// The facility's monthly fee (月收费（元）) imports from its declared column
+/// in yuan, is held in fen, exports in yuan, and is refused outside its bound.
+#[test]
+fn facility_monthly_fee_imports_in_yuan() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut f = facility("F1");
+        set(&mut f, "monthly_fee", "3500.5");
+        import(
+            s,
+            RecordKind::Facilities,
+            &csv_text(RecordKind::Facilities, HeaderLang::Chinese, &[f]),
+        )
+        .expect("import");
+        let got = crate::facilities::get(
+            &mut s.conn().expect("conn"),
+            &crate::Scope::system("test"),
+            "F1",
+        )
+        .expect("facility");
+        assert_eq!(got.monthly_fee, Some(350_050));
+        let row = laoxiao_model::columns::facility_to_row(&got);
+        assert!(row.contains(&"3500.50".to_string()), "{row:?}");
+        let mut g = facility("F2");
+        set(&mut g, "monthly_fee", "200000");
+        let errs = rejected(import_rows(s, RecordKind::Facilities, &[g]));
+        assert_error(&errs, 2, "monthly_fee", "0 yuan to 100000 yuan");
+    }
+}
