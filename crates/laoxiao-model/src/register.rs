@@ -574,11 +574,8 @@ pub fn check_fields(reg: &Register, cells: &[Cell]) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (f, c) in reg.fields.iter().zip(cells) {
         match (c, &f.ty) {
-            (Cell::Null, _) => {
-                if f.required {
-                    errs.push(FieldError::new(f.key, "required"));
-                }
-            }
+            (Cell::Null, _) if f.required => errs.push(FieldError::new(f.key, "required")),
+            (Cell::Null, _) => {}
             (Cell::Text(s), FieldType::Note) => bounds::check_text(f.key, s, true, &mut errs),
             (Cell::Text(s), _) => {
                 if f.required && s.trim().is_empty() {
@@ -586,18 +583,16 @@ pub fn check_fields(reg: &Register, cells: &[Cell]) -> Vec<FieldError> {
                 }
                 bounds::check_text(f.key, s, false, &mut errs);
             }
-            (Cell::Int(n), FieldType::Int(b) | FieldType::Money(b)) => {
-                if !b.contains(*n) {
-                    errs.push(FieldError::new(f.key, b.reason(*n)));
-                }
+            (Cell::Int(n), FieldType::Int(b) | FieldType::Money(b)) if !b.contains(*n) => {
+                errs.push(FieldError::new(f.key, b.reason(*n)));
             }
-            (Cell::Real(x), FieldType::Decimal { min, max }) => {
-                if !(x.is_finite() && *min <= *x && *x <= *max) {
-                    errs.push(FieldError::new(
-                        f.key,
-                        format!("{x} is outside the range {min} to {max}"),
-                    ));
-                }
+            (Cell::Real(x), FieldType::Decimal { min, max })
+                if !(x.is_finite() && *min <= *x && *x <= *max) =>
+            {
+                errs.push(FieldError::new(
+                    f.key,
+                    format!("{x} is outside the range {min} to {max}"),
+                ));
             }
             _ => {}
         }
