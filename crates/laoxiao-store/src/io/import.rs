@@ -720,12 +720,16 @@ fn write_facilities(
     Ok(c)
 }
 
+/// Classes go through the declared registers' multi-row writes.
 fn write_classes(conn: &mut Conn, items: &[(usize, ChildcareClass)], now: &str) -> Result<Counts> {
-    let mut c = Counts::default();
-    for (_, class) in items {
-        count(&mut c, facilities::upsert_class(conn, class, now)?);
-    }
-    Ok(c)
+    let classes: Vec<ChildcareClass> = items.iter().map(|(_, c)| c.clone()).collect();
+    let w = crate::activity::write_many(conn, &classes, now, |_| {})?;
+    Ok(Counts {
+        rows: classes.len() as u64,
+        inserted: w.inserted,
+        updated: w.updated,
+        unchanged: w.unchanged,
+    })
 }
 
 /// Runs `f` in a transaction that is committed, or rolled back when `f` fails
