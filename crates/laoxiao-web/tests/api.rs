@@ -495,6 +495,77 @@ fn facility_monthly_fee_follows_from_its_declaration() {
     });
 }
 
+/// The console's facility pages follow the declaration: the form has a
+/// control and the record page a labelled row for every declared field, and
+/// the list filters on the declared filter fields.
+#[test]
+fn console_facility_pages_follow_the_declaration() {
+    run(|app| async move {
+        let mut body = care_home("F-CON", "330402007", "南湖颐养院");
+        body["monthly_fee"] = json!(350_000);
+        let r = app.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let h = console_session(&app, "county-console", Role::CountyAdmin, "330402").await;
+        let fields = || {
+            laoxiao_model::FACILITIES
+                .fields
+                .iter()
+                .filter(|f| !f.file_only())
+        };
+        let form = raw(
+            &app.router,
+            "GET",
+            "/console/facilities/F-CON/edit?lang=en",
+            &h,
+            None,
+        )
+        .await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        for f in fields().filter(|f| f.key != "id") {
+            assert!(
+                form.body.contains(&format!("id=\"i-{}\"", f.key)),
+                "no control for {}",
+                f.key
+            );
+        }
+        assert!(form.body.contains("value=\"3500.00\""), "{}", form.body);
+        let page = raw(
+            &app.router,
+            "GET",
+            "/console/facilities/F-CON?lang=en",
+            &h,
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for f in fields() {
+            assert!(
+                page.body.contains(&format!("<dt>{}</dt>", f.en)),
+                "no row for {}",
+                f.key
+            );
+        }
+        assert!(page.body.contains("3500.00"));
+        for (query, listed) in [
+            ("monthly_fee_from=3000&monthly_fee_to=4000", true),
+            ("monthly_fee_from=4000", false),
+            ("kind=elderly_institution", true),
+            ("kind=sunflower_hut", false),
+        ] {
+            let list = raw(
+                &app.router,
+                "GET",
+                &format!("/console/facilities?lang=en&{query}"),
+                &h,
+                None,
+            )
+            .await;
+            assert_eq!(list.status, StatusCode::OK, "{query}");
+            assert_eq!(list.body.contains("F-CON"), listed, "{query}");
+        }
+    });
+}
+
 #[test]
 fn facility_create_get_update_delete() {
     run(|app| async move {
