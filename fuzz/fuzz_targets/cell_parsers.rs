@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use laoxiao_model::columns::{self, HeaderLang, HeaderMap, RecordKind};
 use laoxiao_model::{AreaTree, Checker, PersonRole};
+use laoxiao_model::Record as _;
 use laoxiao_rules::ClassLimits;
 use laoxiao_spatial::{CoordSystem, IndexedBoundary};
 use libfuzzer_sys::fuzz_target;
@@ -57,13 +58,13 @@ fuzz_target!(|data: &[u8]| {
     match kind {
         RecordKind::Facilities => {
             if let Ok(f) = columns::facility_from_row(row) {
-                f.validate(&ck);
+                f.validate(&ck, today);
                 let _ = columns::facility_to_row(&f);
             }
         }
         RecordKind::Classes => {
             if let Ok(x) = columns::class_from_row(row) {
-                x.validate(&ck);
+                x.validate(&ck, today);
                 let _ = columns::class_to_row(&x);
             }
         }

@@ -10,6 +10,7 @@ use laoxiao_model::{
     AreaTree, Checker, ChildcareClass, Enrolment, Facility, Person, Residence, ServiceRecord,
     Staff, StudentCohort, bounds,
 };
+use laoxiao_model::Record as _;
 use laoxiao_rules::ClassLimits;
 use laoxiao_spatial::IndexedBoundary;
 use libfuzzer_sys::fuzz_target;
@@ -40,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
     if let Ok(f) = serde_json::from_slice::<Facility>(data)
-        && f.validate(&ck).is_empty()
+        && f.validate(&ck, today).is_empty()
     {
         assert!(f.beds.is_none_or(|b| bounds::BEDS.contains(b)));
         assert!(
@@ -50,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!f.name.contains('\0'));
     }
     if let Ok(x) = serde_json::from_slice::<ChildcareClass>(data)
-        && x.validate(&ck).is_empty()
+        && x.validate(&ck, today).is_empty()
     {
         assert!(bounds::CLASS_CAREGIVERS.contains(x.caregivers));
     }

@@ -91,6 +91,8 @@ mod tests {
     use super::test_rules::NationalMaxima;
     use super::*;
     use crate::facility::ChildcareClass;
+    use crate::register::Record as _;
+    use chrono::NaiveDate;
 
     #[test]
     fn class_validation_asks_the_class_size_rule() {
@@ -106,12 +108,15 @@ mod tests {
             facility_id: "F1".into(),
             class_type,
             capacity,
-            enrolled: 0,
             caregivers: 1,
-            monthly_fee_fen: None,
+            ..Default::default()
         };
-        assert!(class(ClassType::InfantClass, 10).validate(&ck).is_empty());
-        let errs = class(ClassType::InfantClass, 11).validate(&ck);
+        assert!(
+            class(ClassType::InfantClass, 10)
+                .validate(&ck, NaiveDate::MIN)
+                .is_empty()
+        );
+        let errs = class(ClassType::InfantClass, 11).validate(&ck, NaiveDate::MIN);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].field, "capacity");
         assert!(
@@ -133,6 +138,10 @@ mod tests {
             class_limits: &NoMaxima,
             ..ck
         };
-        assert!(class(ClassType::InfantClass, 11).validate(&ck).is_empty());
+        assert!(
+            class(ClassType::InfantClass, 11)
+                .validate(&ck, NaiveDate::MIN)
+                .is_empty()
+        );
     }
 }

@@ -12,10 +12,7 @@ use chrono::NaiveDate;
 use crate::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
 use crate::bounds;
 use crate::error::FieldError;
-use crate::facility::{
-    ChildcareClass, ClassType, Facility, FacilityKind, FacilityLevel, FacilityStatus, FilingStatus,
-    Ownership, Rating,
-};
+use crate::facility::{ChildcareClass, Facility};
 use crate::person::{
     AbilityLevel, LivingArrangement, Person, PersonRole, PersonStatus, Sex, SpecialDifficulty,
 };
@@ -53,6 +50,7 @@ const fn col(key: &'static str, zh: &'static str, ty: ColType, required: bool) -
         ColType::Ref(t) => Field::reference(key, zh, "", t),
         ColType::Area => Field::area(key, zh, ""),
         ColType::IdNumber => Field::id_number(key, zh, ""),
+        ColType::CoordSystem => Field::coord_system(key, zh, ""),
     };
     if required { f.required() } else { f }
 }
@@ -63,25 +61,7 @@ macro_rules! values_of {
     };
 }
 
-/// The coordinate systems a file may use (`coord_system`); the spatial crate
-/// defines them, without the model's enumeration macro.
-const COORD_VALUES: &[crate::register::EnumValue] = &[
-    crate::register::EnumValue {
-        code: "wgs84",
-        zh: "WGS-84",
-        en: "WGS-84",
-    },
-    crate::register::EnumValue {
-        code: "gcj02",
-        zh: "GCJ-02",
-        en: "GCJ-02",
-    },
-    crate::register::EnumValue {
-        code: "bd09",
-        zh: "BD-09",
-        en: "BD-09",
-    },
-];
+use crate::register::COORD_VALUES;
 const LNG: ColType = ColType::Decimal {
     min: -180.0,
     max: 180.0,
@@ -90,116 +70,6 @@ const LAT: ColType = ColType::Decimal {
     min: -90.0,
     max: 90.0,
 };
-
-const FACILITY_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("name", "名称", ColType::Text, true),
-    col(
-        "kind",
-        "设施类型",
-        ColType::Enum(values_of!(FacilityKind)),
-        true,
-    ),
-    col(
-        "level",
-        "层级",
-        ColType::Enum(values_of!(FacilityLevel)),
-        false,
-    ),
-    col(
-        "ownership",
-        "性质",
-        ColType::Enum(values_of!(Ownership)),
-        false,
-    ),
-    col("operator_name", "运营主体", ColType::Text, false),
-    col(
-        "operator_credit_code",
-        "统一社会信用代码",
-        ColType::Text,
-        false,
-    ),
-    col("area_code", "所在区划代码", ColType::Area, true),
-    col("address", "地址", ColType::Text, false),
-    col("lng", "经度", LNG, false),
-    col("lat", "纬度", LAT, false),
-    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
-    col("beds", "床位数", ColType::Int(&bounds::BEDS), false),
-    col(
-        "nursing_beds",
-        "护理型床位数",
-        ColType::Int(&bounds::NURSING_BEDS),
-        false,
-    ),
-    col(
-        "dementia_beds",
-        "认知障碍床位数",
-        ColType::Int(&bounds::DEMENTIA_BEDS),
-        false,
-    ),
-    col(
-        "approved_slots",
-        "核定托位数",
-        ColType::Int(&bounds::APPROVED_SLOTS),
-        false,
-    ),
-    col("inclusive", "普惠性", ColType::Bool, false),
-    col(
-        "filing_status",
-        "备案状态",
-        ColType::Enum(values_of!(FilingStatus)),
-        false,
-    ),
-    col("filing_date", "备案日期", ColType::Date, false),
-    col("rating", "等级", ColType::Enum(values_of!(Rating)), false),
-    col("rating_valid_from", "等级有效期起", ColType::Date, false),
-    col("rating_valid_until", "等级有效期止", ColType::Date, false),
-    col("smart", "智慧养老院", ColType::Bool, false),
-    col("demonstration", "示范性", ColType::Bool, false),
-    col("opening_date", "开业日期", ColType::Date, false),
-    col(
-        "status",
-        "运营状态",
-        ColType::Enum(values_of!(FacilityStatus)),
-        false,
-    ),
-    col("phone", "联系电话", ColType::Text, false),
-];
-
-const CLASS_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("facility_id", "设施编号", ColType::Ref("facilities"), true),
-    col(
-        "class_type",
-        "班级类型",
-        ColType::Enum(values_of!(ClassType)),
-        true,
-    ),
-    col(
-        "capacity",
-        "班额",
-        ColType::Int(&bounds::CLASS_CAPACITY),
-        true,
-    ),
-    col(
-        "enrolled",
-        "在托人数",
-        ColType::Int(&bounds::CLASS_ENROLLED),
-        false,
-    ),
-    col(
-        "caregivers",
-        "保育人员数",
-        ColType::Int(&bounds::CLASS_CAREGIVERS),
-        false,
-    ),
-    col(
-        "monthly_fee_yuan",
-        "月收费（元）",
-        ColType::Money(&bounds::MONTHLY_FEE),
-        false,
-    ),
-];
 
 const ELDERLY_COLUMNS: &[Column] = &[
     col("id", "编号", ColType::Text, true),
@@ -270,28 +140,6 @@ const INFANT_COLUMNS: &[Column] = &[
     col("death_date", "死亡日期", ColType::Date, false),
 ];
 
-/// The register of the facilities (设施).
-pub static FACILITIES: Register = Register {
-    key: "facilities",
-    paths: crate::register_paths!("facilities"),
-    table: "facility",
-    zh: "设施",
-    en: "Facilities",
-    scope: crate::register::ScopeRule::AreaPath("area_path"),
-    domain: crate::register::Domain::Facilities,
-    fields: FACILITY_COLUMNS,
-};
-/// The register of childcare classes (托育班级).
-pub static CLASSES: Register = Register {
-    key: "classes",
-    paths: crate::register_paths!("classes"),
-    table: "childcare_class",
-    zh: "托育班级",
-    en: "Childcare classes",
-    scope: crate::register::ScopeRule::Facility("facility_id"),
-    domain: crate::register::Domain::Facilities,
-    fields: CLASS_COLUMNS,
-};
 /// The register of elderly people (老年人).
 pub static ELDERLY: Register = Register {
     key: "elderly",
@@ -319,8 +167,8 @@ impl RecordKind {
     /// The declaration of the kind's register.
     pub fn register(self) -> &'static Register {
         match self {
-            RecordKind::Facilities => &FACILITIES,
-            RecordKind::Classes => &CLASSES,
+            RecordKind::Facilities => &crate::facility::FACILITIES,
+            RecordKind::Classes => &crate::facility::CLASSES,
             RecordKind::Elderly => &ELDERLY,
             RecordKind::Infants => &INFANTS,
             RecordKind::Staff => &crate::activity::STAFF,
@@ -388,7 +236,7 @@ impl HeaderMap {
             }
             match cols
                 .iter()
-                .find(|c| c.key.eq_ignore_ascii_case(h) || c.zh == h)
+                .find(|c| c.file_key.eq_ignore_ascii_case(h) || c.zh == h)
             {
                 Some(c) => {
                     if index.insert(c.key, i).is_some() {
@@ -408,7 +256,7 @@ impl HeaderMap {
             if !index.contains_key(c.key) {
                 errs.push(FieldError::new(
                     c.key,
-                    format!("required column missing ({} / {})", c.key, c.zh),
+                    format!("required column missing ({} / {})", c.file_key, c.zh),
                 ));
             }
         }
@@ -641,110 +489,24 @@ fn fmt_bool(v: bool) -> String {
     if v { "true".into() } else { "false".into() }
 }
 
-/// Reads a facility from a row.
-pub fn facility_from_row(mut r: Row<'_>) -> Result<Facility, Vec<FieldError>> {
-    let (lng, lat) = r.point();
-    let f = Facility {
-        id: r.req_text("id"),
-        name: r.req_text("name"),
-        kind: r
-            .req_enum("kind")
-            .unwrap_or(FacilityKind::ElderlyInstitution),
-        level: r.enum_("level"),
-        ownership: r.enum_("ownership"),
-        operator_name: r.text("operator_name"),
-        operator_credit_code: r.text("operator_credit_code"),
-        area_code: r.req_text("area_code"),
-        address: r.text("address"),
-        lng,
-        lat,
-        beds: r.int("beds"),
-        nursing_beds: r.int("nursing_beds"),
-        dementia_beds: r.int("dementia_beds"),
-        approved_slots: r.int("approved_slots"),
-        inclusive: r.bool("inclusive"),
-        filing_status: r
-            .enum_("filing_status")
-            .unwrap_or(FilingStatus::NotRequired),
-        filing_date: r.date("filing_date"),
-        rating: r.enum_("rating"),
-        rating_valid_from: r.date("rating_valid_from"),
-        rating_valid_until: r.date("rating_valid_until"),
-        smart: r.bool("smart"),
-        demonstration: r.bool("demonstration"),
-        opening_date: r.date("opening_date"),
-        status: r.enum_("status").unwrap_or(FacilityStatus::Operating),
-        phone: r.text("phone"),
-    };
-    r.finish(f)
+/// Reads a facility from a row (coordinates converted to WGS-84).
+pub fn facility_from_row(r: Row<'_>) -> Result<Facility, Vec<FieldError>> {
+    record_from_row(r)
 }
 
 /// Writes a facility as cells in [`columns`] order (identifiers, WGS-84).
 pub fn facility_to_row(f: &Facility) -> Vec<String> {
-    vec![
-        f.id.clone(),
-        f.name.clone(),
-        f.kind.code().into(),
-        opt(&f.level),
-        opt(&f.ownership),
-        opt(&f.operator_name),
-        opt(&f.operator_credit_code),
-        f.area_code.clone(),
-        opt(&f.address),
-        fmt_coord(f.lng),
-        fmt_coord(f.lat),
-        if f.lng.is_some() {
-            "wgs84".into()
-        } else {
-            String::new()
-        },
-        opt(&f.beds),
-        opt(&f.nursing_beds),
-        opt(&f.dementia_beds),
-        opt(&f.approved_slots),
-        fmt_bool(f.inclusive),
-        f.filing_status.code().into(),
-        opt(&f.filing_date),
-        opt(&f.rating),
-        opt(&f.rating_valid_from),
-        opt(&f.rating_valid_until),
-        fmt_bool(f.smart),
-        fmt_bool(f.demonstration),
-        opt(&f.opening_date),
-        f.status.code().into(),
-        opt(&f.phone),
-    ]
+    record_to_row(f)
 }
 
-/// Reads a childcare class from a row; the fee column is yuan, stored as fen.
-pub fn class_from_row(mut r: Row<'_>) -> Result<ChildcareClass, Vec<FieldError>> {
-    let c = ChildcareClass {
-        id: r.req_text("id"),
-        facility_id: r.req_text("facility_id"),
-        class_type: r.req_enum("class_type").unwrap_or(ClassType::MixedAgeClass),
-        capacity: r.req_int("capacity"),
-        enrolled: r.int("enrolled").unwrap_or(0),
-        caregivers: r.int("caregivers").unwrap_or(0),
-        monthly_fee_fen: r
-            .decimal("monthly_fee_yuan")
-            .map(|y| (y * 100.0).round() as i64),
-    };
-    r.finish(c)
+/// Reads a childcare class from a row; the fee column is yuan, held as fen.
+pub fn class_from_row(r: Row<'_>) -> Result<ChildcareClass, Vec<FieldError>> {
+    record_from_row(r)
 }
 
 /// Writes a class as cells in [`columns`] order.
 pub fn class_to_row(c: &ChildcareClass) -> Vec<String> {
-    vec![
-        c.id.clone(),
-        c.facility_id.clone(),
-        c.class_type.code().into(),
-        c.capacity.to_string(),
-        c.enrolled.to_string(),
-        c.caregivers.to_string(),
-        c.monthly_fee_fen
-            .map(|f| format!("{}.{:02}", f / 100, f % 100))
-            .unwrap_or_default(),
-    ]
+    record_to_row(c)
 }
 
 /// Reads a person of `role` from a row.
@@ -846,16 +608,21 @@ pub fn person_to_row(p: &Person) -> Vec<String> {
 pub fn record_from_row<R: Record>(mut r: Row<'_>) -> Result<R, Vec<FieldError>> {
     let reg = R::register();
     let mut cells = Vec::with_capacity(reg.fields.len());
+    let mut coords = r.coords;
     for f in reg.fields {
         let raw = r.raw(f.key).unwrap_or(f.default);
         match parse_cell(f, raw) {
             Ok(Cell::Null) if f.required => {
-                r.fail(f.key, "required");
+                r.fail(f.file_key, "required");
+                cells.push(Cell::Null);
+            }
+            Ok(Cell::Text(code)) if f.file_only() => {
+                coords = code.parse().unwrap_or(coords);
                 cells.push(Cell::Null);
             }
             Ok(c) => cells.push(c),
             Err(e) => {
-                r.fail(f.key, e);
+                r.fail(f.file_key, e);
                 cells.push(Cell::Null);
             }
         }
@@ -863,18 +630,46 @@ pub fn record_from_row<R: Record>(mut r: Row<'_>) -> Result<R, Vec<FieldError>> 
     if !r.errs.is_empty() {
         return Err(r.errs);
     }
+    to_wgs84_cells(reg, &mut cells, coords);
     R::from_cells(cells).map_err(|e| vec![e])
 }
 
 /// Writes a record of a declared register as cells in field order. Personal
 /// fields are written as given: callers mask them where they must not be shown.
 pub fn record_to_row<R: Record>(x: &R) -> Vec<String> {
-    R::register()
-        .fields
+    let reg = R::register();
+    let cells = x.to_cells();
+    let has_point = point_of(reg, &cells).is_some();
+    reg.fields
         .iter()
-        .zip(x.to_cells())
-        .map(|(f, c)| format_cell(f, &c))
+        .zip(&cells)
+        .map(|(f, c)| match f.ty {
+            // Records hold WGS-84: say so beside coordinates.
+            ColType::CoordSystem if has_point => "wgs84".to_string(),
+            _ => format_cell(f, c),
+        })
         .collect()
+}
+
+/// The positions of a register's `lng` and `lat` fields, when both are set.
+fn point_of(reg: &Register, cells: &[Cell]) -> Option<(usize, usize)> {
+    let at = |k: &str| reg.fields.iter().position(|f| f.key == k);
+    let (i, j) = (at("lng")?, at("lat")?);
+    match (cells.get(i)?, cells.get(j)?) {
+        (Cell::Real(_), Cell::Real(_)) => Some((i, j)),
+        _ => None,
+    }
+}
+
+/// Converts a record's `lng`/`lat` cells from `cs` to WGS-84.
+fn to_wgs84_cells(reg: &Register, cells: &mut [Cell], cs: CoordSystem) {
+    if let Some((i, j)) = point_of(reg, cells)
+        && let (Cell::Real(x), Cell::Real(y)) = (&cells[i], &cells[j])
+    {
+        let (x, y) = to_wgs84(cs, *x, *y);
+        cells[i] = Cell::Real(x);
+        cells[j] = Cell::Real(y);
+    }
 }
 
 /// Reads a staff member from a row.
@@ -918,12 +713,23 @@ pub fn cohort_to_row(c: &StudentCohort) -> Vec<String> {
     record_to_row(c)
 }
 
+/// Errors that name fields by their keys, renamed to the columns of a file
+/// (`monthly_fee_fen` → `monthly_fee_yuan`), for import reports.
+pub fn file_fields(reg: &Register, errs: Vec<FieldError>) -> Vec<FieldError> {
+    errs.into_iter()
+        .map(|e| match reg.field(&e.field) {
+            Some(f) if f.file_key != f.key => FieldError::new(f.file_key, e.reason),
+            _ => e,
+        })
+        .collect()
+}
+
 /// The header row of a kind in a language.
 pub fn headers(kind: RecordKind, lang: HeaderLang) -> Vec<&'static str> {
     columns(kind)
         .iter()
         .map(|c| match lang {
-            HeaderLang::English => c.key,
+            HeaderLang::English => c.file_key,
             HeaderLang::Chinese => c.zh,
         })
         .collect()
@@ -944,6 +750,7 @@ mod tests {
         assert_eq!(ours, theirs);
     }
     use crate::activity::{ServiceKind, SkillGrade, StaffRole};
+    use crate::facility::{FacilityKind, Ownership, Rating};
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -960,32 +767,20 @@ mod tests {
             assert_eq!(uniq.len(), n, "duplicate key in {kind}");
         }
         let f = Facility {
-            id: "F1".into(),
-            name: "南湖区社会福利中心".into(),
-            kind: FacilityKind::ElderlyInstitution,
-            level: None,
             ownership: Some(Ownership::Public),
-            operator_name: None,
-            operator_credit_code: None,
-            area_code: "330402001".into(),
-            address: None,
             lng: Some(120.75),
             lat: Some(30.75),
             beds: Some(100),
             nursing_beds: Some(60),
-            dementia_beds: None,
-            approved_slots: None,
-            inclusive: false,
-            filing_status: FilingStatus::NotRequired,
-            filing_date: None,
             rating: Some(Rating::Star3),
-            rating_valid_from: None,
-            rating_valid_until: None,
             smart: true,
-            demonstration: false,
             opening_date: parse_date("2019-05-01"),
-            status: FacilityStatus::Operating,
-            phone: None,
+            ..Facility::blank(
+                "F1",
+                "南湖区社会福利中心",
+                FacilityKind::ElderlyInstitution,
+                "330402001",
+            )
         };
         let cells = facility_to_row(&f);
         assert_eq!(cells.len(), columns(RecordKind::Facilities).len());

@@ -2,16 +2,18 @@
 //! institutions and the other service sites the plan counts.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
+use crate::register::{Domain, Rules, ScopeRule, Wgs84};
 
 crate::code_enum! {
-    /// Kind of facility.
+    /// Kind of facility (a blank form starts at a care home).
+    #[derive(Default)]
     pub enum FacilityKind {
         /// 养老机构
+        #[default]
         ElderlyInstitution = ("elderly_institution", "养老机构", "Care home"),
         /// 镇（街道）居家养老服务中心
         TownHomeCareCenter = ("town_home_care_center", "镇（街道）居家养老服务中心", "Town home-care centre"),
@@ -117,7 +119,9 @@ impl Rating {
 
 crate::code_enum! {
     /// Filing (备案) status with the county health commission.
+    #[derive(Default)]
     pub enum FilingStatus {
+        #[default]
         NotRequired = ("not_required", "无需备案", "Not required"),
         Unfiled = ("unfiled", "未备案", "Not filed"),
         Pending = ("pending", "备案中", "Pending"),
@@ -127,8 +131,10 @@ crate::code_enum! {
 
 crate::code_enum! {
     /// Operating status.
+    #[derive(Default)]
     pub enum FacilityStatus {
         Planned = ("planned", "筹建中", "Planned"),
+        #[default]
         Operating = ("operating", "运营中", "Operating"),
         Suspended = ("suspended", "暂停运营", "Suspended"),
         Closed = ("closed", "已关闭", "Closed"),
@@ -137,106 +143,123 @@ crate::code_enum! {
 
 crate::code_enum! {
     /// Childcare class type (乳儿班 / 托小班 / 托大班 / 混龄班).
+    #[derive(Default)]
     pub enum ClassType {
         InfantClass = ("infant_class", "乳儿班", "Infant class"),
         YoungToddlerClass = ("young_toddler_class", "托小班", "Young toddler class"),
         OlderToddlerClass = ("older_toddler_class", "托大班", "Older toddler class"),
+        #[default]
         MixedAgeClass = ("mixed_age_class", "混龄班", "Mixed-age class"),
     }
 }
 
-/// A facility on the register.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Facility {
-    /// The register's own id (an import file's id column); stable across re-imports.
-    pub id: String,
-    pub name: String,
-    pub kind: FacilityKind,
-    #[serde(default)]
-    pub level: Option<FacilityLevel>,
-    #[serde(default)]
-    pub ownership: Option<Ownership>,
-    #[serde(default)]
-    pub operator_name: Option<String>,
-    /// 统一社会信用代码 (GB 32100) of the operator.
-    #[serde(default)]
-    pub operator_credit_code: Option<String>,
-    /// Town- or village-level area code.
-    pub area_code: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    /// Longitude, WGS-84.
-    #[serde(default)]
-    pub lng: Option<f64>,
-    /// Latitude, WGS-84.
-    #[serde(default)]
-    pub lat: Option<f64>,
-    /// 养老床位
-    #[serde(default)]
-    pub beds: Option<i64>,
-    /// 护理型床位
-    #[serde(default)]
-    pub nursing_beds: Option<i64>,
-    /// 认知障碍床位
-    #[serde(default)]
-    pub dementia_beds: Option<i64>,
-    /// 核定托位数
-    #[serde(default)]
-    pub approved_slots: Option<i64>,
-    /// 普惠
-    #[serde(default)]
-    pub inclusive: bool,
-    /// 备案
-    #[serde(default = "default_filing")]
-    pub filing_status: FilingStatus,
-    #[serde(default)]
-    pub filing_date: Option<NaiveDate>,
-    #[serde(default)]
-    pub rating: Option<Rating>,
-    #[serde(default)]
-    pub rating_valid_from: Option<NaiveDate>,
-    #[serde(default)]
-    pub rating_valid_until: Option<NaiveDate>,
-    /// 智慧养老院
-    #[serde(default)]
-    pub smart: bool,
-    /// 示范性 (demonstration) institution
-    #[serde(default)]
-    pub demonstration: bool,
-    #[serde(default)]
-    pub opening_date: Option<NaiveDate>,
-    #[serde(default = "default_status")]
-    pub status: FacilityStatus,
-    #[serde(default)]
-    pub phone: Option<String>,
+crate::register! {
+    /// A facility on the register (设施). Scoped by the area path of its
+    /// `area_code` (kept by the store).
+    #[derive(Default)]
+    pub struct Facility in FACILITIES {
+        key: "facilities", table: "facility", zh: "设施", en: "Facilities",
+        scope: ScopeRule::AreaPath("area_path"), domain: Domain::Facilities,
+    }
+    fields {
+        /// The register's own id (an import file's id column); stable across re-imports.
+        id: String = id(),
+        name: String = text("名称", "Name").required().search(),
+        kind: FacilityKind = enumeration("设施类型", "Kind", FacilityKind::VALUES).required().filter(),
+        #[serde(default)]
+        level: Option<FacilityLevel> = enumeration("层级", "Level", FacilityLevel::VALUES),
+        #[serde(default)]
+        ownership: Option<Ownership> = enumeration("性质", "Ownership", Ownership::VALUES).filter(),
+        #[serde(default)]
+        operator_name: Option<String> = text("运营主体", "Operator"),
+        /// 统一社会信用代码 (GB 32100) of the operator.
+        #[serde(default)]
+        operator_credit_code: Option<String> = text("统一社会信用代码", "Operator credit code"),
+        /// Town- or village-level area code.
+        area_code: String = area("所在区划代码", "Area").required().label("所在区划").listed(),
+        #[serde(default)]
+        address: Option<String> = text("地址", "Address"),
+        /// Longitude, WGS-84.
+        #[serde(default)]
+        lng: Option<f64> = decimal("经度", "Longitude (WGS-84)", -180.0, 180.0).label("经度（WGS-84）"),
+        /// Latitude, WGS-84.
+        #[serde(default)]
+        lat: Option<f64> = decimal("纬度", "Latitude (WGS-84)", -90.0, 90.0).label("纬度（WGS-84）"),
+        /// The coordinate system of `lng`/`lat` in a file; records hold WGS-84.
+        #[serde(skip)]
+        coord_system: Wgs84 = coord_system("坐标系", "Coordinate system"),
+        /// 养老床位
+        #[serde(default)]
+        beds: Option<i64> = int("床位数", "Beds", &bounds::BEDS).label("养老床位").listed(),
+        /// 护理型床位
+        #[serde(default)]
+        nursing_beds: Option<i64> = int("护理型床位数", "Nursing beds", &bounds::NURSING_BEDS).label("护理型床位"),
+        /// 认知障碍床位
+        #[serde(default)]
+        dementia_beds: Option<i64> = int("认知障碍床位数", "Dementia beds", &bounds::DEMENTIA_BEDS).label("认知障碍床位"),
+        /// 核定托位数
+        #[serde(default)]
+        approved_slots: Option<i64> = int("核定托位数", "Approved slots", &bounds::APPROVED_SLOTS).listed(),
+        /// 月收费 in fen (分), files give yuan: what a place costs a family
+        /// each month (the public portal filters by it).
+        #[serde(default)]
+        monthly_fee: Option<i64> = money("月收费（元）", "Monthly fee (yuan)", &bounds::MONTHLY_FEE).label("月收费").filter(),
+        /// 普惠
+        #[serde(default)]
+        inclusive: bool = boolean("普惠性", "Inclusive").label("普惠").or("false").filter(),
+        /// 备案
+        #[serde(default)]
+        filing_status: FilingStatus = enumeration("备案状态", "Filing", FilingStatus::VALUES).or("not_required").filter(),
+        #[serde(default)]
+        filing_date: Option<NaiveDate> = date("备案日期", "Filing date"),
+        /// 等级评定
+        #[serde(default)]
+        rating: Option<Rating> = enumeration("等级", "Rating", Rating::VALUES).label("等级评定").filter(),
+        #[serde(default)]
+        rating_valid_from: Option<NaiveDate> = date("等级有效期起", "Rating valid from").label("评定有效期起"),
+        #[serde(default)]
+        rating_valid_until: Option<NaiveDate> = date("等级有效期止", "Rating valid until").label("评定有效期止"),
+        /// 智慧养老院
+        #[serde(default)]
+        smart: bool = boolean("智慧养老院", "Smart care home").or("false"),
+        /// 示范性 (demonstration) institution
+        #[serde(default)]
+        demonstration: bool = boolean("示范性", "Demonstration institution").or("false"),
+        #[serde(default)]
+        opening_date: Option<NaiveDate> = date("开业日期", "Opening date"),
+        #[serde(default)]
+        status: FacilityStatus = enumeration("运营状态", "Status", FacilityStatus::VALUES).or("operating").filter(),
+        #[serde(default)]
+        /// Often a person's mobile: personal (hidden in the audit trail).
+        phone: Option<String> = text("联系电话", "Phone").label("电话").personal(),
+    }
 }
 
-fn default_filing() -> FilingStatus {
-    FilingStatus::NotRequired
-}
-
-fn default_status() -> FacilityStatus {
-    FacilityStatus::Operating
-}
-
-/// A class in a childcare institution or kindergarten nursery class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChildcareClass {
-    /// The register's own id of the class.
-    pub id: String,
-    pub facility_id: String,
-    pub class_type: ClassType,
-    /// Places in the class.
-    pub capacity: i64,
-    /// Children enrolled.
-    #[serde(default)]
-    pub enrolled: i64,
-    /// Caregivers (保育人员) assigned.
-    #[serde(default)]
-    pub caregivers: i64,
-    /// Monthly fee in fen (分); imports take yuan.
-    #[serde(default)]
-    pub monthly_fee_fen: Option<i64>,
+crate::register! {
+    /// A class (托育班级) in a childcare institution or kindergarten nursery
+    /// class; scoped through its facility.
+    #[derive(Default)]
+    pub struct ChildcareClass in CLASSES {
+        key: "classes", table: "childcare_class", zh: "托育班级", en: "Childcare classes",
+        scope: ScopeRule::Facility("facility_id"), domain: Domain::Facilities,
+    }
+    fields {
+        /// The register's own id of the class.
+        id: String = id().label("班级编号"),
+        facility_id: String = reference("设施编号", "Facility", "facilities").required().filter(),
+        class_type: ClassType = enumeration("班级类型", "Class type", ClassType::VALUES).required().filter(),
+        /// Places in the class.
+        capacity: i64 = int("班额", "Capacity", &bounds::CLASS_CAPACITY).required().listed(),
+        /// Children enrolled.
+        #[serde(default)]
+        enrolled: i64 = int("在托人数", "Enrolled", &bounds::CLASS_ENROLLED).or("0").listed(),
+        /// Caregivers (保育人员) assigned.
+        #[serde(default)]
+        caregivers: i64 = int("保育人员数", "Caregivers", &bounds::CLASS_CAREGIVERS).or("0").label("保育人员").listed(),
+        /// Monthly fee in fen (分); files give yuan.
+        #[serde(default)]
+        monthly_fee_fen: Option<i64> = money("月收费（元）", "Monthly fee (yuan)", &bounds::MONTHLY_FEE).file_key("monthly_fee_yuan").listed(),
+    }
 }
 
 impl Facility {
@@ -248,58 +271,44 @@ impl Facility {
         kind: FacilityKind,
         area_code: impl Into<String>,
     ) -> Self {
-        let area_code: String = area_code.into();
         Facility {
             id: id.into(),
             name: name.into(),
             kind,
-            level: None,
-            ownership: None,
-            operator_name: None,
-            operator_credit_code: None,
-            area_code,
-            address: None,
-            lng: None,
-            lat: None,
-            beds: None,
-            nursing_beds: None,
-            dementia_beds: None,
-            approved_slots: None,
-            inclusive: false,
-            filing_status: FilingStatus::NotRequired,
-            filing_date: None,
-            rating: None,
-            rating_valid_from: None,
-            rating_valid_until: None,
-            smart: false,
-            demonstration: false,
-            opening_date: None,
-            status: FacilityStatus::Operating,
-            phone: None,
+            area_code: area_code.into(),
+            ..Default::default()
         }
     }
+}
 
-    /// Checks every rule that needs no database: codes, ranges, geography.
-    /// Returns every failing field, not just the first.
-    pub fn validate(&self, ck: &Checker<'_>) -> Vec<FieldError> {
+/// The facility's rules beyond its fields' types and bounds (those come from
+/// the declaration): the operator's credit code, the area's level, the point
+/// inside the city, bed shares, filing and rating.
+/// A facility refers to no other record (its area is reference data).
+impl crate::refs::References for Facility {
+    fn references(&self, _refs: &crate::refs::KnownRefs) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// A class belongs to a facility that offers childcare slots.
+impl crate::refs::References for ChildcareClass {
+    fn references(&self, refs: &crate::refs::KnownRefs) -> Vec<FieldError> {
+        crate::refs::facility_of_kind(
+            refs,
+            "facility_id",
+            &self.facility_id,
+            FacilityKind::has_slots,
+            "which has no childcare classes",
+        )
+        .into_iter()
+        .collect()
+    }
+}
+
+impl Rules for Facility {
+    fn rules(&self, ck: &Checker<'_>, _today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        if self.id.trim().is_empty() {
-            errs.push(FieldError::new("id", "must not be empty"));
-        }
-        if self.name.trim().is_empty() {
-            errs.push(FieldError::new("name", "must not be empty"));
-        }
-        for (field, v) in [
-            ("id", Some(&self.id)),
-            ("name", Some(&self.name)),
-            ("operator_name", self.operator_name.as_ref()),
-            ("operator_credit_code", self.operator_credit_code.as_ref()),
-            ("area_code", Some(&self.area_code)),
-            ("address", self.address.as_ref()),
-            ("phone", self.phone.as_ref()),
-        ] {
-            bounds::check_opt_text(field, v.map(String::as_str), &mut errs);
-        }
         if let Some(code) = &self.operator_credit_code
             && let Err(reason) = crate::credit_code::validate(code)
         {
@@ -310,18 +319,12 @@ impl Facility {
         } else {
             &[crate::AreaLevel::Town, crate::AreaLevel::Village][..]
         };
-        if let Err(reason) = ck.area_at_levels(&self.area_code, want) {
+        if !self.area_code.trim().is_empty()
+            && let Err(reason) = ck.area_at_levels(&self.area_code, want)
+        {
             errs.push(FieldError::new("area_code", reason));
         }
         ck.check_point(self.lng, self.lat, &mut errs);
-        for (bound, v) in [
-            (bounds::BEDS, self.beds),
-            (bounds::NURSING_BEDS, self.nursing_beds),
-            (bounds::DEMENTIA_BEDS, self.dementia_beds),
-            (bounds::APPROVED_SLOTS, self.approved_slots),
-        ] {
-            bound.check_opt(v, &mut errs);
-        }
         let beds = self.beds.unwrap_or(0);
         if let Some(n) = self.nursing_beds
             && n > beds
@@ -375,20 +378,11 @@ impl Facility {
     }
 }
 
-impl ChildcareClass {
-    /// Checks class size against the national maximum for its type, and the counts.
-    pub fn validate(&self, ck: &Checker<'_>) -> Vec<FieldError> {
+/// A class's rules beyond its fields' bounds: the national maximum size for
+/// its type, and no more children than places.
+impl Rules for ChildcareClass {
+    fn rules(&self, ck: &Checker<'_>, _today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        if self.id.trim().is_empty() {
-            errs.push(FieldError::new("id", "must not be empty"));
-        }
-        if self.facility_id.trim().is_empty() {
-            errs.push(FieldError::new("facility_id", "must not be empty"));
-        }
-        for (field, v) in [("id", &self.id), ("facility_id", &self.facility_id)] {
-            bounds::check_text(field, v, false, &mut errs);
-        }
-        bounds::CLASS_CAPACITY.check(self.capacity, &mut errs);
         if let Some((max_size, source)) = ck.class_limits.max_class_size(self.class_type)
             && self.capacity > max_size
         {
@@ -403,9 +397,10 @@ impl ChildcareClass {
                 ),
             ));
         }
-        if !bounds::CLASS_ENROLLED.contains(self.enrolled) {
-            bounds::CLASS_ENROLLED.check(self.enrolled, &mut errs);
-        } else if self.enrolled > self.capacity && self.capacity > 0 {
+        if bounds::CLASS_ENROLLED.contains(self.enrolled)
+            && self.enrolled > self.capacity
+            && self.capacity > 0
+        {
             errs.push(FieldError::new(
                 "enrolled",
                 format!(
@@ -414,8 +409,6 @@ impl ChildcareClass {
                 ),
             ));
         }
-        bounds::CLASS_CAREGIVERS.check(self.caregivers, &mut errs);
-        bounds::MONTHLY_FEE.check_opt(self.monthly_fee_fen, &mut errs);
         errs
     }
 }

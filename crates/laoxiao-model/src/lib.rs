@@ -23,5 +23,8 @@ pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, Stud
 pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassSizeRule};
 pub use error::{FieldError, ModelError};
-pub use facility::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
+pub use facility::{
+    CLASSES, ChildcareClass, ClassType, FACILITIES, Facility, FacilityKind, FacilityStatus,
+};
 pub use person::{Person, PersonRole};
+pub use register::{Record, Rules};

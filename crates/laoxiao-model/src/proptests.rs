@@ -83,12 +83,12 @@ proptest! {
         match kind {
             RecordKind::Facilities => {
                 if let Ok(f) = columns::facility_from_row(row) {
-                    f.validate(&ck);
+                    f.validate(&ck, today());
                 }
             }
             RecordKind::Classes => {
                 if let Ok(c) = columns::class_from_row(row) {
-                    c.validate(&ck);
+                    c.validate(&ck, today());
                 }
             }
             RecordKind::Elderly | RecordKind::Infants => {
@@ -215,10 +215,10 @@ proptest! {
     fn json_bodies_deserialise_and_validate_without_panic(v in json_record()) {
         let ck = checker();
         if let Ok(f) = serde_json::from_value::<crate::Facility>(v.clone()) {
-            f.validate(&ck);
+            f.validate(&ck, today());
         }
         if let Ok(c) = serde_json::from_value::<crate::ChildcareClass>(v.clone()) {
-            c.validate(&ck);
+            c.validate(&ck, today());
         }
         if let Ok(p) = serde_json::from_value::<crate::Person>(v.clone()) {
             p.validate(&ck, today());

@@ -67,6 +67,46 @@ pub enum FieldType {
     Area,
     /// A citizen ID number (GB 11643): always personal, stored encrypted.
     IdNumber,
+    /// The coordinate system of the record's `lng`/`lat` in a file
+    /// (`wgs84`, `gcj02`, `bd09`): read on import to convert them, written as
+    /// `wgs84` on export. Files only: records hold WGS-84 ([`Wgs84`]), so it
+    /// has no database column and no API property.
+    CoordSystem,
+}
+
+/// The coordinate systems a file may use (`coord_system`); the spatial crate
+/// defines them, without the model's enumeration macro (a test keeps the two
+/// in step).
+pub const COORD_VALUES: &[EnumValue] = &[
+    EnumValue {
+        code: "wgs84",
+        zh: "WGS-84",
+        en: "WGS-84",
+    },
+    EnumValue {
+        code: "gcj02",
+        zh: "GCJ-02",
+        en: "GCJ-02",
+    },
+    EnumValue {
+        code: "bd09",
+        zh: "BD-09",
+        en: "BD-09",
+    },
+];
+
+/// The value of a [`FieldType::CoordSystem`] field: records always hold
+/// WGS-84 coordinates, converted on import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wgs84;
+
+impl FieldValue for Wgs84 {
+    fn to_cell(&self) -> Cell {
+        Cell::Null
+    }
+    fn from_cell(_: Cell) -> Option<Self> {
+        Some(Wgs84)
+    }
 }
 
 /// Alias kept for the import/export code, which calls a field's type its column type.
@@ -88,6 +128,7 @@ impl FieldType {
             FieldType::Ref(_) => "reference",
             FieldType::Area => "area code",
             FieldType::IdNumber => "ID number",
+            FieldType::CoordSystem => "enum",
         }
     }
 
@@ -95,6 +136,7 @@ impl FieldType {
     pub fn values(&self) -> &'static [EnumValue] {
         match self {
             FieldType::Enum(v) | FieldType::EnumList(v) => v,
+            FieldType::CoordSystem => COORD_VALUES,
             _ => &[],
         }
     }
@@ -105,6 +147,9 @@ impl FieldType {
 pub struct Field {
     /// Identifier in code, JSON, query strings and English file headers.
     pub key: &'static str,
+    /// The English file header, when it differs from the key (a fee held in
+    /// fen whose files give yuan: `monthly_fee_yuan`).
+    pub file_key: &'static str,
     /// Chinese file header (may carry a unit, e.g. 月收费（元）).
     pub zh: &'static str,
     /// English label in the console.
@@ -133,6 +178,7 @@ impl Field {
     const fn new(key: &'static str, zh: &'static str, en: &'static str, ty: FieldType) -> Field {
         Field {
             key,
+            file_key: key,
             zh,
             en,
             label_zh: zh,
@@ -223,6 +269,23 @@ impl Field {
         let mut f = Field::new(key, zh, en, FieldType::IdNumber);
         f.personal = true;
         f
+    }
+
+    /// The coordinate system of the record's `lng`/`lat` in files.
+    pub const fn coord_system(key: &'static str, zh: &'static str, en: &'static str) -> Field {
+        Field::new(key, zh, en, FieldType::CoordSystem)
+    }
+
+    /// True for a column of files only ([`FieldType::CoordSystem`]): no
+    /// database column, no API property, no form control.
+    pub const fn file_only(&self) -> bool {
+        matches!(self.ty, FieldType::CoordSystem)
+    }
+
+    /// The English file header (see [`Field::file_key`]).
+    pub const fn file_key(mut self, header: &'static str) -> Field {
+        self.file_key = header;
+        self
     }
 
     pub const fn required(mut self) -> Field {
@@ -594,12 +657,14 @@ pub fn parse_cell(f: &Field, raw: &str) -> Result<Cell, String> {
                     .map_err(|_| format!("{v:?} is not a whole number"))?,
             )
         }
-        FieldType::Money(b) => Cell::Int(parse_yuan(v).ok_or_else(|| {
-            format!(
-                "{v:?} is not an amount in yuan (at most 2 decimals); {}",
-                b.why
-            )
-        })?),
+        FieldType::Money(b) => {
+            Cell::Int(parse_yuan(v).or_else(|| sci_yuan(v)).ok_or_else(|| {
+                format!(
+                    "{v:?} is not an amount in yuan (at most 2 decimals); {}",
+                    b.why
+                )
+            })?)
+        }
         FieldType::Decimal { .. } => match v.parse::<f64>() {
             Ok(x) if x.is_finite() => Cell::Real(x),
             _ => return Err(format!("{v:?} is not a number")),
@@ -613,6 +678,7 @@ pub fn parse_cell(f: &Field, raw: &str) -> Result<Cell, String> {
                 .ok_or_else(|| format!("{v:?} is not true/false (是/否)"))?,
         ),
         FieldType::Enum(values) => Cell::Text(enum_code(values, v)?.to_string()),
+        FieldType::CoordSystem => Cell::Text(enum_code(COORD_VALUES, v)?.to_string()),
         FieldType::EnumList(values) => Cell::List(
             v.split([';', '；', '、', '|'])
                 .map(str::trim)
@@ -635,6 +701,17 @@ pub fn enum_code(values: &'static [EnumValue], v: &str) -> Result<&'static str, 
             let codes: Vec<&str> = values.iter().map(|e| e.code).collect();
             format!("unknown value {t:?}; expected one of: {}", codes.join(", "))
         })
+}
+
+/// Yuan in a spreadsheet's scientific notation (`1e12`), as fen, when that
+/// is a whole number of fen small enough to be exact; so that a huge amount
+/// is refused by its bound, with the range in the message.
+fn sci_yuan(v: &str) -> Option<i64> {
+    if !v.contains(['e', 'E']) {
+        return None;
+    }
+    let fen = v.parse::<f64>().ok()? * 100.0;
+    (fen.is_finite() && fen.abs() < 9.0e15 && fen.fract() == 0.0).then_some(fen as i64)
 }
 
 /// Yuan with at most two decimals, as fen; exact (no floating point).
@@ -764,6 +841,10 @@ mod tests {
             let c = parse_cell(&f, s).expect("parses");
             assert_eq!(format_cell(&f, &c), s);
         }
+        // Scientific notation of a whole amount reaches the bound's check.
+        assert_eq!(parse_cell(&f, "1e12"), Ok(Cell::Int(100_000_000_000_000)));
+        assert!(parse_cell(&f, "1e-3").is_err());
+        assert!(parse_cell(&f, "1e300").is_err());
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub trait ActivityRecord: Record {
         export_perm(Self::register())
     }
     /// The database columns, in field order; the first is `id`.
+    /// Columns of files only (a coordinate system) have none.
     fn cols() -> Vec<&'static str> {
-        Self::register().fields.iter().map(|f| f.column).collect()
+        Self::register()
+            .fields
+            .iter()
+            .filter(|f| !f.file_only())
+            .map(|f| f.column)
+            .collect()
     }
     /// Values in [`ActivityRecord::cols`] order.
     fn params(&self) -> Vec<Value> {
@@ -50,6 +56,7 @@ pub trait ActivityRecord: Record {
             .fields
             .iter()
             .zip(self.to_cells())
+            .filter(|(f, _)| !f.file_only())
             .map(|(f, c)| cell_value(f, c))
             .collect()
     }
@@ -58,6 +65,10 @@ pub trait ActivityRecord: Record {
         let reg = Self::register();
         let mut cells = Vec::with_capacity(reg.fields.len());
         for f in reg.fields {
+            if f.file_only() {
+                cells.push(Cell::Null);
+                continue;
+            }
             cells.push(value_cell(f, r.value(f.column)?)?);
         }
         Self::from_cells(cells).map_err(|e| {

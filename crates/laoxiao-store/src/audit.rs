@@ -178,15 +178,14 @@ const PERSON_PERSONAL: &[&str] = match DEFAULT_PERSONAL.split_last() {
     None => &[],
 };
 
-/// Which snapshot fields of a record kind (the entry's `entity`) are personal.
-/// The one place this is decided (issue #10 moves it into the register
-/// declarations). Facilities and their classes are public places: only a
-/// facility's phone (often a person's mobile) is personal. Accounts carry no
-/// personal data (user names are not real names).
+/// Which snapshot fields of a record kind (the entry's `entity`) are personal,
+/// for kinds that are not declared registers (declared ones, facilities among
+/// them, say it in their declaration: a facility's phone is often a person's
+/// mobile). A facility's classes are public. Accounts carry no personal data
+/// (user names are not real names).
 pub fn personal_fields(entity: &str) -> &'static [&'static str] {
     match entity {
         "person" => PERSON_PERSONAL,
-        "facility" => &["phone"],
         "childcare_classes" | "user" => &[],
         _ => DEFAULT_PERSONAL,
     }
@@ -229,9 +228,7 @@ pub fn redact(
     let declared = laoxiao_model::columns::RecordKind::ALL
         .iter()
         .map(|k| k.register())
-        .find(|r| {
-            r.table == entity && !matches!(r.table, "person" | "facility" | "childcare_class")
-        });
+        .find(|r| r.table == entity && r.table != "person");
     let is_personal = |name: &str| match declared {
         Some(r) => r.field(name).is_none_or(|f| f.personal),
         None => personal.contains(&name),
@@ -760,44 +757,13 @@ mod tests {
         );
     }
 
-    /// Every field of a person and a facility is classified: a field added to
-    /// the model fails here until it is listed as personal or as clear.
+    /// Every field of a person is classified: a field added to the model fails
+    /// here until it is listed as personal or as clear. (Declared registers,
+    /// facilities among them, classify each field in their declaration.)
     #[test]
     fn every_person_and_facility_field_is_classified() {
-        use laoxiao_model::{Facility, FacilityKind, Person, PersonRole, person::Sex};
-        let clear: &[(&str, &[&str])] = &[
-            ("person", &["id", "role", "residence_area_code"]),
-            (
-                "facility",
-                &[
-                    "id",
-                    "name",
-                    "kind",
-                    "level",
-                    "ownership",
-                    "operator_name",
-                    "operator_credit_code",
-                    "area_code",
-                    "address",
-                    "lng",
-                    "lat",
-                    "beds",
-                    "nursing_beds",
-                    "dementia_beds",
-                    "approved_slots",
-                    "inclusive",
-                    "filing_status",
-                    "filing_date",
-                    "rating",
-                    "rating_valid_from",
-                    "rating_valid_until",
-                    "smart",
-                    "demonstration",
-                    "opening_date",
-                    "status",
-                ],
-            ),
-        ];
+        use laoxiao_model::{Person, PersonRole, person::Sex};
+        let clear: &[(&str, &[&str])] = &[("person", &["id", "role", "residence_area_code"])];
         let date = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date");
         let person = serde_json::to_value(Person::blank(
             "P",
@@ -807,12 +773,7 @@ mod tests {
             Sex::Male,
         ))
         .expect("json");
-        let facility: Facility = serde_json::from_value(serde_json::json!({
-            "id": "F", "name": "n", "kind": FacilityKind::ElderlyInstitution, "area_code": "330402007",
-        }))
-        .expect("facility");
-        let facility = serde_json::to_value(facility).expect("json");
-        for (entity, record) in [("person", person), ("facility", facility)] {
+        for (entity, record) in [("person", person)] {
             let listed = clear
                 .iter()
                 .find(|(e, _)| *e == entity)

@@ -1,103 +1,52 @@
 //! The facility register (设施) and childcare classes (托育班级).
 
-use laoxiao_model::columns::{class_to_row, facility_to_row};
-use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
-use laoxiao_model::{ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus};
+use laoxiao_model::register::parse_cell;
+use laoxiao_model::{ChildcareClass, FACILITIES, Facility, FacilityKind, Record};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Conn, Row, Value};
+use crate::activity::{self, ActivityRecord};
+use crate::db::{Conn, Value};
 use crate::error::{Result, StoreError};
+use crate::registry::Filter;
 use crate::scope::{Perm, Scope};
 use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
-const COLS: &str = "id, name, kind, level, ownership, operator_name, operator_credit_code, area_code, address, \
-    lng, lat, beds, nursing_beds, dementia_beds, approved_slots, inclusive, filing_status, filing_date, rating, \
-    rating_valid_from, rating_valid_until, smart, demonstration, opening_date, status, phone";
-const N_COLS: usize = 26;
-
-fn from_row(r: &Row) -> Result<Facility> {
-    Ok(Facility {
-        id: r.get("id")?,
-        name: r.get("name")?,
-        kind: r.parse("kind")?,
-        level: r.parse_opt::<FacilityLevel>("level")?,
-        ownership: r.parse_opt::<Ownership>("ownership")?,
-        operator_name: r.get("operator_name")?,
-        operator_credit_code: r.get("operator_credit_code")?,
-        area_code: r.get("area_code")?,
-        address: r.get("address")?,
-        lng: r.get("lng")?,
-        lat: r.get("lat")?,
-        beds: r.get("beds")?,
-        nursing_beds: r.get("nursing_beds")?,
-        dementia_beds: r.get("dementia_beds")?,
-        approved_slots: r.get("approved_slots")?,
-        inclusive: r.get("inclusive")?,
-        filing_status: r.parse::<FilingStatus>("filing_status")?,
-        filing_date: r.get("filing_date")?,
-        rating: r.parse_opt::<Rating>("rating")?,
-        rating_valid_from: r.get("rating_valid_from")?,
-        rating_valid_until: r.get("rating_valid_until")?,
-        smart: r.get("smart")?,
-        demonstration: r.get("demonstration")?,
-        opening_date: r.get("opening_date")?,
-        status: r.parse("status")?,
-        phone: r.get("phone")?,
-    })
+/// The facility's columns, from its declaration.
+fn cols() -> String {
+    Facility::cols().join(", ")
 }
 
-/// The parameters of an upsert, in [`COLS`] order, followed by area_path and row_hash.
+/// The parameters of an upsert: the declared columns in order, then
+/// area_path and row_hash.
 pub fn params(f: &Facility, area_path: &str) -> Vec<Value> {
-    vec![
-        f.id.as_str().into(),
-        f.name.as_str().into(),
-        f.kind.code().into(),
-        f.level.map(|x| x.code()).into(),
-        f.ownership.map(|x| x.code()).into(),
-        f.operator_name.clone().into(),
-        f.operator_credit_code.clone().into(),
-        f.area_code.as_str().into(),
-        f.address.clone().into(),
-        f.lng.into(),
-        f.lat.into(),
-        f.beds.into(),
-        f.nursing_beds.into(),
-        f.dementia_beds.into(),
-        f.approved_slots.into(),
-        f.inclusive.into(),
-        f.filing_status.code().into(),
-        f.filing_date.into(),
-        f.rating.map(|x| x.code()).into(),
-        f.rating_valid_from.into(),
-        f.rating_valid_until.into(),
-        f.smart.into(),
-        f.demonstration.into(),
-        f.opening_date.into(),
-        f.status.code().into(),
-        f.phone.clone().into(),
-        area_path.into(),
-        row_hash(&facility_to_row(f)).into(),
-    ]
+    let mut p = f.params();
+    p.push(area_path.into());
+    p.push(row_hash(&f.cells()).into());
+    p
 }
 
 /// The upsert statement: inserts, or updates only when the content changed, so
 /// re-importing the same file leaves every row (and its `updated_at`) alone.
 /// A soft-deleted facility that is imported again comes back.
 pub fn upsert_sql() -> String {
-    let ph: Vec<String> = (1..=N_COLS + 2).map(|i| format!("${i}")).collect();
-    let sets: Vec<String> = COLS
-        .split(", ")
+    let cols = Facility::cols();
+    let n = cols.len();
+    let ph: Vec<String> = (1..=n + 2).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = cols
+        .iter()
         .skip(1)
+        .copied()
         .chain(["area_path", "row_hash"])
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
-        "INSERT INTO facility ({COLS}, area_path, row_hash, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
+        "INSERT INTO facility ({}, area_path, row_hash, created_at, updated_at) VALUES ({}, ${now}, ${now}) \
          ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
          WHERE facility.row_hash <> excluded.row_hash OR facility.deleted_at IS NOT NULL",
+        cols.join(", "),
         ph.join(", "),
         sets.join(", "),
-        n = N_COLS + 3
+        now = n + 3
     )
 }
 
@@ -109,7 +58,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, f: &Facility, now: &str) -
         &[f.id.as_str().into()],
     )?;
     let mut p = params(f, &path);
-    let hash = p[N_COLS + 1].clone();
+    let hash = p.last().cloned().unwrap_or(Value::Null);
     p.push(now.into());
     conn.execute(&upsert_sql(), &p)?;
     Ok(match existed {
@@ -139,7 +88,7 @@ pub fn area_path(reference: &Reference, code: &str) -> Result<String> {
 }
 
 fn validate(reference: &Reference, f: &Facility) -> Result<()> {
-    let errs = f.validate(&reference.checker());
+    let errs = f.validate(&reference.checker(), chrono::Local::now().date_naive());
     if errs.is_empty() {
         Ok(())
     } else {
@@ -362,23 +311,19 @@ pub fn get(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Facility> {
     let mut w = String::from("id = $1 AND deleted_at IS NULL");
     scope.push_sql(&mut w, &mut p, "area_path", Some("id"));
     let row = conn
-        .query_opt(&format!("SELECT {COLS} FROM facility WHERE {w}"), &p)?
+        .query_opt(&format!("SELECT {} FROM facility WHERE {w}", cols()), &p)?
         .ok_or_else(|| not_found(id))?;
-    from_row(&row)
+    Facility::from_db(&row)
 }
 
 /// Filters for listing facilities. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct FacilityQuery {
     /// Area code: the facility's area must lie in this area's subtree.
     pub area: Option<String>,
-    pub kind: Option<FacilityKind>,
-    pub status: Option<FacilityStatus>,
-    pub ownership: Option<Ownership>,
-    pub rating: Option<Rating>,
-    pub inclusive: Option<bool>,
-    pub filing_status: Option<FilingStatus>,
+    /// Filters on the declared fields that offer one (`Field::filter`):
+    /// equality, or a range for dates and numbers.
+    pub filters: Vec<Filter>,
     /// Text contained in the name, address or operator (case-insensitive).
     pub q: Option<String>,
     /// The order of the list (default: by id).
@@ -390,6 +335,21 @@ pub struct FacilityQuery {
     pub after: Option<String>,
     /// Page size (1–1000, default 50).
     pub limit: Option<u32>,
+}
+
+impl FacilityQuery {
+    /// Adds an equality filter on the declared field `key`, its value as a
+    /// file or form writes it (an identifier, 是/否, a date).
+    pub fn with(mut self, key: &str, value: &str) -> Result<Self> {
+        let invalid = |r: String| StoreError::Invalid(vec![laoxiao_model::FieldError::new(key, r)]);
+        let f = FACILITIES
+            .field(key)
+            .filter(|f| f.filter)
+            .ok_or_else(|| invalid("facilities are not filtered by this field".into()))?;
+        let c = parse_cell(f, value).map_err(invalid)?;
+        self.filters.push(Filter::Eq(f, activity::cell_value(f, c)));
+        Ok(self)
+    }
 }
 
 /// The orders a facility list offers: by one column, then by id. A list
@@ -426,6 +386,18 @@ impl FacilitySort {
             FacilitySort::Beds => "beds",
             FacilitySort::Slots => "slots",
             FacilitySort::OpeningDate => "opening_date",
+        }
+    }
+
+    /// The declared field sorted on (by its key), if the order is by one.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            FacilitySort::Id => Some("id"),
+            FacilitySort::Name => Some("name"),
+            FacilitySort::Kind => Some("kind"),
+            FacilitySort::Beds => Some("beds"),
+            FacilitySort::Slots => Some("approved_slots"),
+            FacilitySort::OpeningDate => Some("opening_date"),
         }
     }
 
@@ -503,23 +475,18 @@ fn where_clause(
         add(&mut w, "area_path >= $?", a.path.clone().into(), p);
         add(&mut w, "area_path < $?", path_upper(&a.path).into(), p);
     }
-    if let Some(k) = q.kind {
-        add(&mut w, "kind = $?", k.code().into(), p);
-    }
-    if let Some(s) = q.status {
-        add(&mut w, "status = $?", s.code().into(), p);
-    }
-    if let Some(o) = q.ownership {
-        add(&mut w, "ownership = $?", o.code().into(), p);
-    }
-    if let Some(r) = q.rating {
-        add(&mut w, "rating = $?", r.code().into(), p);
-    }
-    if let Some(i) = q.inclusive {
-        add(&mut w, "inclusive = $?", i.into(), p);
-    }
-    if let Some(fs) = q.filing_status {
-        add(&mut w, "filing_status = $?", fs.code().into(), p);
+    for f in &q.filters {
+        match f {
+            Filter::Eq(field, v) => add(&mut w, &format!("{} = $?", field.column), v.clone(), p),
+            Filter::Range(field, lo, hi) => {
+                if let Some(lo) = lo {
+                    add(&mut w, &format!("{} >= $?", field.column), lo.clone(), p);
+                }
+                if let Some(hi) = hi {
+                    add(&mut w, &format!("{} <= $?", field.column), hi.clone(), p);
+                }
+            }
+        }
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         p.push(like_contains(text).into());
@@ -575,11 +542,12 @@ pub fn list(
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS}, {expr} AS sort_key FROM facility WHERE {w} ORDER BY {order} LIMIT {}",
+        "SELECT {}, {expr} AS sort_key FROM facility WHERE {w} ORDER BY {order} LIMIT {}",
+        cols(),
         limit + 1
     );
     let rows = conn.query(&sql, &p)?;
-    let mut items: Vec<Facility> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    let mut items: Vec<Facility> = rows.iter().map(Facility::from_db).collect::<Result<_>>()?;
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
         match (items.last(), rows.get(limit - 1)) {
@@ -671,51 +639,9 @@ pub fn map_points(conn: &mut Conn, scope: &Scope, path: &str) -> Result<Vec<MapP
     .collect()
 }
 
-const CLASS_COLS: &str =
-    "id, facility_id, class_type, capacity, enrolled, caregivers, monthly_fee_fen";
-
-fn class_from_row(r: &Row) -> Result<ChildcareClass> {
-    Ok(ChildcareClass {
-        id: r.get("id")?,
-        facility_id: r.get("facility_id")?,
-        class_type: r.parse::<ClassType>("class_type")?,
-        capacity: r.get("capacity")?,
-        enrolled: r.get("enrolled")?,
-        caregivers: r.get("caregivers")?,
-        monthly_fee_fen: r.get("monthly_fee_fen")?,
-    })
-}
-
-/// The upsert statement for classes (same rules as facilities).
-pub fn class_upsert_sql() -> String {
-    "INSERT INTO childcare_class (id, facility_id, class_type, capacity, enrolled, caregivers, monthly_fee_fen, \
-     row_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-     ON CONFLICT (id) DO UPDATE SET facility_id = excluded.facility_id, class_type = excluded.class_type, \
-     capacity = excluded.capacity, enrolled = excluded.enrolled, caregivers = excluded.caregivers, \
-     monthly_fee_fen = excluded.monthly_fee_fen, row_hash = excluded.row_hash, updated_at = excluded.updated_at, \
-     deleted_at = NULL WHERE childcare_class.row_hash <> excluded.row_hash OR childcare_class.deleted_at IS NOT NULL"
-        .to_string()
-}
-
-/// Parameters of [`class_upsert_sql`].
-pub fn class_params(c: &ChildcareClass, now: &str) -> Vec<Value> {
-    vec![
-        c.id.as_str().into(),
-        c.facility_id.as_str().into(),
-        c.class_type.code().into(),
-        c.capacity.into(),
-        c.enrolled.into(),
-        c.caregivers.into(),
-        c.monthly_fee_fen.into(),
-        row_hash(&class_to_row(c)).into(),
-        now.into(),
-    ]
-}
-
 /// Inserts or updates a class (already validated); its facility must exist.
-pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<()> {
-    conn.execute(&class_upsert_sql(), &class_params(c, now))?;
-    Ok(())
+pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<Upserted> {
+    activity::upsert(conn, c, now)
 }
 
 /// Writes the classes of a facility in the scope; with `replace`, its live
@@ -825,11 +751,14 @@ pub fn classes_of(
 ) -> Result<Vec<ChildcareClass>> {
     get(conn, scope, facility_id)?;
     conn.query(
-        &format!("SELECT {CLASS_COLS} FROM childcare_class WHERE facility_id = $1 AND deleted_at IS NULL ORDER BY id"),
+        &format!(
+            "SELECT {} FROM childcare_class WHERE facility_id = $1 AND deleted_at IS NULL ORDER BY id",
+            ChildcareClass::cols().join(", ")
+        ),
         &[facility_id.into()],
     )?
     .iter()
-    .map(class_from_row)
+    .map(ChildcareClass::from_db)
     .collect()
 }
 
@@ -839,7 +768,10 @@ pub fn all_classes(conn: &mut Conn, scope: &Scope) -> Result<Vec<ChildcareClass>
     let mut p = Vec::new();
     let mut w = String::new();
     scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));
-    let cols: Vec<String> = CLASS_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+    let cols: Vec<String> = ChildcareClass::cols()
+        .iter()
+        .map(|c| format!("c.{c}"))
+        .collect();
     conn.query(
         &format!(
             "SELECT {} FROM childcare_class c JOIN facility f ON f.id = c.facility_id \
@@ -849,7 +781,7 @@ pub fn all_classes(conn: &mut Conn, scope: &Scope) -> Result<Vec<ChildcareClass>
         &p,
     )?
     .iter()
-    .map(class_from_row)
+    .map(ChildcareClass::from_db)
     .collect()
 }
 

@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::facility::{FilingStatus, Ownership, Rating};
 use laoxiao_model::person::{LivingArrangement, PersonStatus, Sex, SpecialDifficulty};
-use laoxiao_model::{AreaLevel, Facility, FacilityKind, FacilityStatus, Person, PersonRole};
+use laoxiao_model::{AreaLevel, Facility, FacilityKind, Person, PersonRole};
 use laoxiao_store::facilities::FacilityQuery;
 use laoxiao_store::people::PersonQuery;
 use laoxiao_store::testdb::{TestDb, postgres_url};
@@ -45,8 +45,7 @@ fn facility(id: &str, area: &str, kind: FacilityKind, beds: i64) -> Facility {
         smart: false,
         demonstration: false,
         opening_date: Some(d("2018-01-01")),
-        status: FacilityStatus::Operating,
-        phone: None,
+        ..Default::default()
     }
 }
 
@@ -413,14 +412,14 @@ fn sqlite_and_postgres_give_identical_results() {
                 ..Default::default()
             },
             FacilityQuery {
-                kind: Some(FacilityKind::TownHomeCareCenter),
                 limit: Some(3),
                 ..Default::default()
-            },
-            FacilityQuery {
-                inclusive: Some(true),
-                ..Default::default()
-            },
+            }
+            .with("kind", "town_home_care_center")
+            .expect("filter"),
+            FacilityQuery::default()
+                .with("inclusive", "true")
+                .expect("filter"),
             FacilityQuery {
                 q: Some("ALPHA".into()),
                 ..Default::default()
@@ -1316,7 +1315,7 @@ mod activity_registers {
             capacity: 18,
             enrolled: 1,
             caregivers: 3,
-            monthly_fee_fen: None,
+            ..Default::default()
         };
         let people = vec![
             elderly("E1", VILLAGE, "1940-02-03", 1),
@@ -2365,7 +2364,7 @@ mod holes {
                 capacity: 18,
                 enrolled: 3,
                 caregivers: 3,
-                monthly_fee_fen: None,
+                ..Default::default()
             };
             for (f, cl) in [
                 (nursery("NA", "330402007"), "CA"),

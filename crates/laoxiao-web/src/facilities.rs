@@ -5,238 +5,45 @@ use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::header::LOCATION;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
-use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
 use laoxiao_model::{
-    Checker, ChildcareClass, ClassType, Facility, FacilityKind, FacilityStatus, FieldError,
+    Checker, ChildcareClass, FACILITIES, Facility, FacilityKind, FieldError, Record,
 };
 use laoxiao_store::facilities::{self, FacilityQuery};
 use laoxiao_store::{Conn, Reference, Scope};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use serde_json::{Map, Value as Json_};
+use utoipa::IntoParams;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, PageLimit, query_params, required, text};
-use crate::schema::{
-    ClassTypeSchema, FacilityKindSchema, FacilityLevelSchema, FacilityStatusSchema,
-    FilingStatusSchema, OwnershipSchema, RatingSchema,
-};
+use crate::extract::{ApiJson, ApiPath, PageLimit, QueryPairs, query_params, text};
+use crate::registers::record_from_json;
 use crate::{AppState, blocking, encode_segment};
 
 // ---------------------------------------------------------------------------
-// Views
-
-/// A facility on the register.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FacilityView {
-    /// The register's own id.
-    #[schema(example = "F-330402-0001")]
-    pub id: String,
-    pub name: String,
-    #[schema(value_type = FacilityKindSchema)]
-    pub kind: FacilityKind,
-    #[schema(value_type = Option<FacilityLevelSchema>)]
-    pub level: Option<FacilityLevel>,
-    #[schema(value_type = Option<OwnershipSchema>)]
-    pub ownership: Option<Ownership>,
-    pub operator_name: Option<String>,
-    /// 统一社会信用代码 of the operator (GB 32100).
-    pub operator_credit_code: Option<String>,
-    /// Town- or village-level area code.
-    #[schema(example = "330402007")]
-    pub area_code: String,
-    pub address: Option<String>,
-    /// Longitude, WGS-84.
-    pub lng: Option<f64>,
-    /// Latitude, WGS-84.
-    pub lat: Option<f64>,
-    /// 养老床位
-    pub beds: Option<i64>,
-    /// 护理型床位
-    pub nursing_beds: Option<i64>,
-    /// 认知障碍床位
-    pub dementia_beds: Option<i64>,
-    /// 核定托位数
-    pub approved_slots: Option<i64>,
-    /// 普惠
-    pub inclusive: bool,
-    #[schema(value_type = FilingStatusSchema)]
-    pub filing_status: FilingStatus,
-    pub filing_date: Option<NaiveDate>,
-    #[schema(value_type = Option<RatingSchema>)]
-    pub rating: Option<Rating>,
-    pub rating_valid_from: Option<NaiveDate>,
-    pub rating_valid_until: Option<NaiveDate>,
-    /// 智慧养老院
-    pub smart: bool,
-    /// 示范性 institution
-    pub demonstration: bool,
-    pub opening_date: Option<NaiveDate>,
-    #[schema(value_type = FacilityStatusSchema)]
-    pub status: FacilityStatus,
-    pub phone: Option<String>,
-}
-
-impl From<Facility> for FacilityView {
-    fn from(f: Facility) -> Self {
-        FacilityView {
-            id: f.id,
-            name: f.name,
-            kind: f.kind,
-            level: f.level,
-            ownership: f.ownership,
-            operator_name: f.operator_name,
-            operator_credit_code: f.operator_credit_code,
-            area_code: f.area_code,
-            address: f.address,
-            lng: f.lng,
-            lat: f.lat,
-            beds: f.beds,
-            nursing_beds: f.nursing_beds,
-            dementia_beds: f.dementia_beds,
-            approved_slots: f.approved_slots,
-            inclusive: f.inclusive,
-            filing_status: f.filing_status,
-            filing_date: f.filing_date,
-            rating: f.rating,
-            rating_valid_from: f.rating_valid_from,
-            rating_valid_until: f.rating_valid_until,
-            smart: f.smart,
-            demonstration: f.demonstration,
-            opening_date: f.opening_date,
-            status: f.status,
-            phone: f.phone,
-        }
-    }
-}
-
-/// A class of a childcare institution or kindergarten nursery class.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ClassView {
-    pub id: String,
-    pub facility_id: String,
-    #[schema(value_type = ClassTypeSchema)]
-    pub class_type: ClassType,
-    /// Places in the class.
-    pub capacity: i64,
-    /// Children enrolled.
-    pub enrolled: i64,
-    /// Caregivers (保育人员) assigned.
-    pub caregivers: i64,
-    /// Monthly fee in fen (分).
-    pub monthly_fee_fen: Option<i64>,
-}
-
-impl From<ChildcareClass> for ClassView {
-    fn from(c: ChildcareClass) -> Self {
-        ClassView {
-            id: c.id,
-            facility_id: c.facility_id,
-            class_type: c.class_type,
-            capacity: c.capacity,
-            enrolled: c.enrolled,
-            caregivers: c.caregivers,
-            monthly_fee_fen: c.monthly_fee_fen,
-        }
-    }
-}
+// Bodies: the declared records themselves (their JSON and schemas follow from
+// `laoxiao_model::FACILITIES` and `CLASSES`; see crate::openapi).
 
 /// A facility with its live childcare classes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FacilityDetail {
     #[serde(flatten)]
-    pub facility: FacilityView,
+    pub facility: Facility,
     /// The facility's classes, in id order (empty for kinds without classes).
-    pub classes: Vec<ClassView>,
+    pub classes: Vec<ChildcareClass>,
 }
 
 /// One page of facilities in id order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FacilityPage {
-    pub items: Vec<FacilityView>,
+    pub items: Vec<Facility>,
     /// Pass as `after` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
     /// How many facilities match the filters (all pages).
     pub total: i64,
-}
-
-// ---------------------------------------------------------------------------
-// Input
-
-/// A facility as created (`POST`) or replaced (`PUT`). `PUT` replaces every field:
-/// an absent optional field is cleared. On `POST`, leave `id` out: the server assigns
-/// one (only city-wide accounts may choose it). On `PUT` it may be absent and otherwise
-/// must equal the path's id. `classes`, when present, is the
-/// facility's complete set of classes (on `PUT`, classes not listed are removed); when
-/// absent the classes are left as they are.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FacilityInput {
-    #[schema(example = "F-330402-0001")]
-    pub id: Option<String>,
-    #[schema(required = true, value_type = String)]
-    pub name: Option<String>,
-    #[schema(required = true, value_type = FacilityKindSchema)]
-    pub kind: Option<FacilityKind>,
-    #[schema(value_type = Option<FacilityLevelSchema>)]
-    pub level: Option<FacilityLevel>,
-    #[schema(value_type = Option<OwnershipSchema>)]
-    pub ownership: Option<Ownership>,
-    pub operator_name: Option<String>,
-    pub operator_credit_code: Option<String>,
-    #[schema(required = true, value_type = String, example = "330402007")]
-    pub area_code: Option<String>,
-    pub address: Option<String>,
-    pub lng: Option<f64>,
-    pub lat: Option<f64>,
-    pub beds: Option<i64>,
-    pub nursing_beds: Option<i64>,
-    pub dementia_beds: Option<i64>,
-    pub approved_slots: Option<i64>,
-    /// Default false.
-    pub inclusive: Option<bool>,
-    /// Default `not_required`.
-    #[schema(value_type = Option<FilingStatusSchema>)]
-    pub filing_status: Option<FilingStatus>,
-    pub filing_date: Option<NaiveDate>,
-    #[schema(value_type = Option<RatingSchema>)]
-    pub rating: Option<Rating>,
-    pub rating_valid_from: Option<NaiveDate>,
-    pub rating_valid_until: Option<NaiveDate>,
-    /// Default false.
-    pub smart: Option<bool>,
-    /// Default false.
-    pub demonstration: Option<bool>,
-    pub opening_date: Option<NaiveDate>,
-    /// Default `operating`.
-    #[schema(value_type = Option<FacilityStatusSchema>)]
-    pub status: Option<FacilityStatus>,
-    pub phone: Option<String>,
-    pub classes: Option<Vec<ClassInput>>,
-}
-
-/// A childcare class inside a facility body.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClassInput {
-    /// An existing class of this facility; leave it out to add a class (the
-    /// server assigns the id). Only city-wide accounts may choose a new id.
-    pub id: Option<String>,
-    /// If given, must be the facility's id.
-    pub facility_id: Option<String>,
-    #[schema(required = true, value_type = ClassTypeSchema)]
-    pub class_type: Option<ClassType>,
-    #[schema(required = true, value_type = i64)]
-    pub capacity: Option<i64>,
-    /// Default 0.
-    pub enrolled: Option<i64>,
-    /// Default 0.
-    pub caregivers: Option<i64>,
-    pub monthly_fee_fen: Option<i64>,
 }
 
 /// A validated facility and, when the body listed them, its classes.
@@ -248,89 +55,92 @@ struct Prepared {
     assigned: Vec<String>,
 }
 
-/// Builds and validates the model records from a body; every problem is reported at
-/// once, with class fields as `classes[i].field`. `errs` may already hold errors: they
-/// are kept, and the model's own errors for the same fields are dropped as repeats.
+/// Builds and validates the records from a body (`FacilityInput`: the
+/// declared fields and an optional `classes` list); every problem is reported
+/// at once, with class fields as `classes[i].field`. `errs` may already hold
+/// errors: they are kept, and later errors for the same fields are dropped as
+/// repeats.
 fn prepare(
-    input: FacilityInput,
+    mut body: Map<String, Json_>,
     id: String,
     ck: &Checker<'_>,
     mut errs: Vec<FieldError>,
 ) -> Result<Prepared, ApiError> {
-    let name = required(&mut errs, "name", text(input.name));
-    let kind = required(&mut errs, "kind", input.kind);
-    let area_code = required(&mut errs, "area_code", text(input.area_code));
-    let missing: HashSet<String> = errs.iter().map(|e| e.field.clone()).collect();
-    let facility = kind.map(|kind| Facility {
-        id: id.clone(),
-        name: name.unwrap_or_default(),
-        kind,
-        level: input.level,
-        ownership: input.ownership,
-        operator_name: text(input.operator_name),
-        operator_credit_code: text(input.operator_credit_code),
-        area_code: area_code.unwrap_or_default(),
-        address: text(input.address),
-        lng: input.lng,
-        lat: input.lat,
-        beds: input.beds,
-        nursing_beds: input.nursing_beds,
-        dementia_beds: input.dementia_beds,
-        approved_slots: input.approved_slots,
-        inclusive: input.inclusive.unwrap_or(false),
-        filing_status: input.filing_status.unwrap_or(FilingStatus::NotRequired),
-        filing_date: input.filing_date,
-        rating: input.rating,
-        rating_valid_from: input.rating_valid_from,
-        rating_valid_until: input.rating_valid_until,
-        smart: input.smart.unwrap_or(false),
-        demonstration: input.demonstration.unwrap_or(false),
-        opening_date: input.opening_date,
-        status: input.status.unwrap_or(FacilityStatus::Operating),
-        phone: text(input.phone),
-    });
-    if let Some(f) = &facility {
-        errs.extend(
-            f.validate(ck)
-                .into_iter()
-                .filter(|e| !missing.contains(&e.field)),
-        );
-    }
+    let today = chrono::Local::now().date_naive();
+    let classes_body = body.remove("classes");
+    body.insert("id".into(), Json_::String(id.clone()));
+    let facility = match record_from_json::<Facility>(&body) {
+        Ok(f) => {
+            let seen: HashSet<String> = errs.iter().map(|e| e.field.clone()).collect();
+            errs.extend(
+                f.validate(ck, today)
+                    .into_iter()
+                    .filter(|e| !seen.contains(&e.field)),
+            );
+            Some(f)
+        }
+        Err(fe) => {
+            let seen: HashSet<String> = errs.iter().map(|e| e.field.clone()).collect();
+            errs.extend(fe.into_iter().filter(|e| !seen.contains(&e.field)));
+            None
+        }
+    };
+    let kind = body
+        .get("kind")
+        .and_then(Json_::as_str)
+        .and_then(FacilityKind::parse);
     let mut assigned = Vec::new();
-    let classes = input.classes.map(|list| {
-        if let Some(k) = kind
-            && !k.has_slots()
-            && !list.is_empty()
-        {
-            errs.push(FieldError::new(
-                "classes",
-                format!(
-                    "a {} has no childcare classes; only {} and {} do",
-                    k.code(),
-                    FacilityKind::ChildcareInstitution.code(),
-                    FacilityKind::KindergartenNurseryClass.code()
-                ),
-            ));
-        }
-        let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(list.len());
-        for (i, c) in list.into_iter().enumerate() {
-            let given = c.id.as_deref().is_some_and(|x| !x.trim().is_empty());
-            if let Some(class) = prepare_class(c, &id, i, ck, &mut errs) {
-                if !given {
-                    assigned.push(class.id.clone());
-                }
-                if !seen.insert(class.id.clone()) {
-                    errs.push(FieldError::new(
-                        format!("classes[{i}].id"),
-                        format!("class id {:?} appears more than once", class.id),
-                    ));
-                }
-                out.push(class);
+    let classes = match classes_body {
+        None | Some(Json_::Null) => None,
+        Some(Json_::Array(list)) => {
+            if let Some(k) = kind
+                && !k.has_slots()
+                && !list.is_empty()
+            {
+                errs.push(FieldError::new(
+                    "classes",
+                    format!(
+                        "a {} has no childcare classes; only {} and {} do",
+                        k.code(),
+                        FacilityKind::ChildcareInstitution.code(),
+                        FacilityKind::KindergartenNurseryClass.code()
+                    ),
+                ));
             }
+            let mut seen = HashSet::new();
+            let mut out = Vec::with_capacity(list.len());
+            for (i, c) in list.into_iter().enumerate() {
+                let Json_::Object(c) = c else {
+                    errs.push(FieldError::new(
+                        format!("classes[{i}]"),
+                        "expected an object",
+                    ));
+                    continue;
+                };
+                let given = c
+                    .get("id")
+                    .and_then(Json_::as_str)
+                    .is_some_and(|x| !x.trim().is_empty());
+                if let Some(class) = prepare_class(c, &id, i, ck, today, &mut errs) {
+                    if !given {
+                        assigned.push(class.id.clone());
+                    }
+                    if !seen.insert(class.id.clone()) {
+                        errs.push(FieldError::new(
+                            format!("classes[{i}].id"),
+                            format!("class id {:?} appears more than once", class.id),
+                        ));
+                    }
+                    out.push(class);
+                }
+            }
+            Some(out)
         }
-        out
-    });
+        Some(_) => {
+            errs.push(FieldError::new("classes", "expected an array of classes"));
+            None
+        }
+    };
     match facility {
         Some(facility) if errs.is_empty() => Ok(Prepared {
             facility,
@@ -342,49 +152,45 @@ fn prepare(
 }
 
 fn prepare_class(
-    c: ClassInput,
+    mut c: Map<String, Json_>,
     facility_id: &str,
     i: usize,
     ck: &Checker<'_>,
+    today: chrono::NaiveDate,
     errs: &mut Vec<FieldError>,
 ) -> Option<ChildcareClass> {
     let at = |f: &str| format!("classes[{i}].{f}");
     let mut local = Vec::new();
     // New classes get an id from the server (see `facilities::write_classes`).
-    let id = text(c.id).unwrap_or_else(facilities::new_class_id);
-    let class_type = required(&mut local, "class_type", c.class_type);
-    let capacity = required(&mut local, "capacity", c.capacity);
-    if let Some(fid) = text(c.facility_id)
-        && fid != facility_id
+    let id = text(c.get("id").and_then(Json_::as_str).map(str::to_string))
+        .unwrap_or_else(facilities::new_class_id);
+    if let Some(fid) = text(
+        c.get("facility_id")
+            .and_then(Json_::as_str)
+            .map(str::to_string),
+    ) && fid != facility_id
     {
         local.push(FieldError::new(
             "facility_id",
             format!("must be the facility's id {facility_id:?}"),
         ));
     }
-    let missing: HashSet<String> = local.iter().map(|e| e.field.clone()).collect();
-    let class = class_type.map(|class_type| ChildcareClass {
-        id,
-        facility_id: facility_id.to_string(),
-        class_type,
-        capacity: capacity.unwrap_or(0),
-        enrolled: c.enrolled.unwrap_or(0),
-        caregivers: c.caregivers.unwrap_or(0),
-        monthly_fee_fen: c.monthly_fee_fen,
-    });
-    if let Some(class) = &class {
-        for e in class.validate(ck) {
-            // The model names the import column; the API field is in fen.
-            let field = if e.field == "monthly_fee_yuan" {
-                "monthly_fee_fen".to_string()
-            } else {
-                e.field
-            };
-            if !missing.contains(&field) && field != "facility_id" {
-                local.push(FieldError::new(field, e.reason));
+    c.insert("id".into(), Json_::String(id));
+    c.insert("facility_id".into(), Json_::String(facility_id.to_string()));
+    let class = match record_from_json::<ChildcareClass>(&c) {
+        Ok(class) => {
+            for e in class.validate(ck, today) {
+                if e.field != "facility_id" {
+                    local.push(e);
+                }
             }
+            Some(class)
         }
-    }
+        Err(fe) => {
+            local.extend(fe);
+            None
+        }
+    };
     let ok = local.is_empty();
     errs.extend(
         local
@@ -397,8 +203,8 @@ fn prepare_class(
 fn detail(c: &mut Conn, scope: &Scope, f: Facility) -> Result<FacilityDetail, ApiError> {
     let classes = facilities::classes_of(c, scope, &f.id)?;
     Ok(FacilityDetail {
-        facility: f.into(),
-        classes: classes.into_iter().map(ClassView::from).collect(),
+        facility: f,
+        classes,
     })
 }
 
@@ -406,25 +212,15 @@ fn detail(c: &mut Conn, scope: &Scope, f: Facility) -> Result<FacilityDetail, Ap
 // Handlers
 
 query_params! {
-    /// Filters and paging for `GET /api/facilities`; all filters combine.
+    /// Paging, area and text search for `GET /api/facilities`; the filters on
+    /// the declared fields (`kind=…`, `opening_date_from=…`) are added to the
+    /// document from the declaration (crate::openapi). All filters combine.
     #[derive(Debug, Default, IntoParams)]
     #[into_params(parameter_in = Query)]
     pub struct FacilityListParams {
         /// Area code: only facilities in this area's subtree.
         #[param(example = "330402")]
         pub area: Option<String>,
-        #[param(value_type = Option<FacilityKindSchema>)]
-        pub kind: Option<FacilityKind>,
-        #[param(value_type = Option<FacilityStatusSchema>)]
-        pub status: Option<FacilityStatus>,
-        #[param(value_type = Option<OwnershipSchema>)]
-        pub ownership: Option<Ownership>,
-        #[param(value_type = Option<RatingSchema>)]
-        pub rating: Option<Rating>,
-        /// 普惠 only (true) or non-inclusive only (false).
-        pub inclusive: Option<bool>,
-        #[param(value_type = Option<FilingStatusSchema>)]
-        pub filing_status: Option<FilingStatus>,
         /// Text in the name, address, operator or id (case-insensitive).
         pub q: Option<String>,
         /// Cursor: the `next_cursor` of the previous page.
@@ -435,23 +231,31 @@ query_params! {
     }
 }
 
-impl FacilityListParams {
-    fn into_query(self) -> FacilityQuery {
-        FacilityQuery {
-            area: self.area,
-            kind: self.kind,
-            status: self.status,
-            ownership: self.ownership,
-            rating: self.rating,
-            inclusive: self.inclusive,
-            filing_status: self.filing_status,
-            q: self.q,
-            after: self.after,
-            limit: self.limit.map(|l| l.0),
-            // The API lists in id order (its cursor is the last id).
-            ..Default::default()
+/// Reads a list request: the parameters above and the declared filters;
+/// unknown parameters are refused.
+fn list_request(uri: &Uri) -> Result<FacilityQuery, ApiError> {
+    let mut pairs = QueryPairs::from_uri(uri)?;
+    let mut errs = Vec::new();
+    let filters = crate::registers::declared_filters(&FACILITIES, &mut pairs, &mut errs);
+    let p = <FacilityListParams as crate::extract::FromQuery>::from_query(&mut pairs);
+    match (errs.is_empty(), pairs.finish()) {
+        (true, Ok(())) => {}
+        (_, Err(ApiError::InvalidQuery(mut more))) => {
+            errs.append(&mut more);
+            return Err(ApiError::InvalidQuery(errs));
         }
+        (_, Err(e)) => return Err(e),
+        (false, Ok(())) => return Err(ApiError::InvalidQuery(errs)),
     }
+    Ok(FacilityQuery {
+        area: p.area,
+        filters,
+        q: p.q,
+        after: p.after,
+        limit: p.limit.map(|l| l.0),
+        // The API lists in id order (its cursor is the last id).
+        ..Default::default()
+    })
 }
 
 /// Rejects an `area` filter naming no known area (400 rather than the store's 404).
@@ -475,23 +279,23 @@ pub(crate) fn check_area_param(reference: &Reference, area: Option<&str>) -> Res
     tag = "facilities",
     params(FacilityListParams),
     responses(
-        (status = 200, description = "One page", body = FacilityPage),
+        (status = 200, description = "One page", body = crate::schema::FacilityPageSchema),
         (status = 400, description = "Bad query parameters", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
-    ApiQuery(p): ApiQuery<FacilityListParams>,
+    uri: Uri,
 ) -> Result<Json<FacilityPage>, ApiError> {
-    check_area_param(&state.store.reference, p.area.as_deref())?;
-    let q = p.into_query();
+    let q = list_request(&uri)?;
+    check_area_param(&state.store.reference, q.area.as_deref())?;
     let scope = auth.scope()?;
     let page = blocking(&state, move |c, r| {
         let page = facilities::list(c, r, &scope, &q)?;
         let total = facilities::count(c, r, &scope, &q)?;
         Ok(FacilityPage {
-            items: page.items.into_iter().map(FacilityView::from).collect(),
+            items: page.items,
             next_cursor: page.next_cursor,
             total,
         })
@@ -506,9 +310,9 @@ pub async fn list(
     path = "/api/facilities",
     operation_id = "create_facility",
     tag = "facilities",
-    request_body = FacilityInput,
+    request_body = crate::schema::FacilityInputSchema,
     responses(
-        (status = 201, description = "Created", body = FacilityDetail,
+        (status = 201, description = "Created", body = crate::schema::FacilityDetailSchema,
             headers(("Location" = String, description = "URL of the new facility"))),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "The id is taken (only city-wide accounts choose ids; others leave `id` out)", body = ErrorBody),
@@ -520,17 +324,12 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(input): ApiJson<FacilityInput>,
+    ApiJson(input): ApiJson<Map<String, Json_>>,
 ) -> Result<Response, ApiError> {
     let scope = auth.scope()?;
     let detail = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
-        let id = assign_id(
-            &scope,
-            text(input.id.clone()),
-            &mut errs,
-            facilities::new_id,
-        );
+        let id = assign_id(&scope, body_id(&input), &mut errs, facilities::new_id);
         let p = prepare(input, id, &r.checker(), errs)?;
         let f = match &p.classes {
             Some(classes) => {
@@ -543,6 +342,11 @@ pub async fn create(
     .await?;
     let location = format!("/api/facilities/{}", encode_segment(&detail.facility.id));
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(detail)).into_response())
+}
+
+/// The body's `id`, trimmed, when it gives one.
+fn body_id(body: &Map<String, Json_>) -> Option<String> {
+    text(body.get("id").and_then(Json_::as_str).map(str::to_string))
 }
 
 /// The id of a record created through the API: chosen by the caller only when
@@ -576,7 +380,7 @@ pub(crate) fn assign_id(
     tag = "facilities",
     params(("id" = String, Path, description = "The facility's id")),
     responses(
-        (status = 200, description = "The facility", body = FacilityDetail),
+        (status = 200, description = "The facility", body = crate::schema::FacilityDetailSchema),
         (status = 404, description = "No such facility", body = ErrorBody),
     )
 )]
@@ -601,9 +405,9 @@ pub async fn get(
     operation_id = "update_facility",
     tag = "facilities",
     params(("id" = String, Path, description = "The facility's id")),
-    request_body = FacilityInput,
+    request_body = crate::schema::FacilityInputSchema,
     responses(
-        (status = 200, description = "Updated", body = FacilityDetail),
+        (status = 200, description = "Updated", body = crate::schema::FacilityDetailSchema),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 404, description = "No such facility", body = ErrorBody),
         (status = 409, description = "A class id belongs to another facility", body = ErrorBody),
@@ -616,13 +420,13 @@ pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(input): ApiJson<FacilityInput>,
+    ApiJson(input): ApiJson<Map<String, Json_>>,
 ) -> Result<Json<FacilityDetail>, ApiError> {
     let scope = auth.scope()?;
     let d = blocking(&state, move |c, r| {
         facilities::get(c, &scope, &id)?;
         let mut errs = Vec::new();
-        if let Some(body_id) = text(input.id.clone())
+        if let Some(body_id) = body_id(&input)
             && body_id != id
         {
             errs.push(FieldError::new(

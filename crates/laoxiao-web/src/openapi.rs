@@ -44,6 +44,12 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
     ),
     components(schemas(
         error::ErrorBody,
+        FacilityViewSchema,
+        ClassViewSchema,
+        FacilityDetailSchema,
+        FacilityInputSchema,
+        ClassInputSchema,
+        FacilityPageSchema,
         AreaLevelSchema,
         FacilityKindSchema,
         FacilityLevelSchema,
@@ -223,11 +229,143 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(DOC.get_or_init(document).clone())
 }
 
+/// The schema of a declared field: its type with every bound, format and
+/// enumeration (`base`, for query parameters), and as a property (`base`
+/// with its labels, and `null` allowed when the field is optional).
+pub(crate) fn field_schema(
+    f: &laoxiao_model::register::Field,
+) -> (serde_json::Value, serde_json::Value) {
+    use laoxiao_model::register::FieldType;
+    use serde_json::json;
+    let base = match f.ty {
+        // Only a required text must not be empty; an optional one may be.
+        FieldType::Text | FieldType::Ref(_) if f.required => {
+            json!({"type": "string", "minLength": 1, "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
+        }
+        FieldType::Text | FieldType::Ref(_) => {
+            json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
+        }
+        FieldType::Note => {
+            json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_NOTE_CHARS})
+        }
+        FieldType::Int(b) => {
+            json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max})
+        }
+        FieldType::Money(b) => {
+            json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max, "description": "fen (分)"})
+        }
+        FieldType::Decimal { min, max } => {
+            json!({"type": "number", "minimum": min, "maximum": max})
+        }
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Enum(v) => {
+            json!({"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()})
+        }
+        FieldType::EnumList(v) => {
+            json!({"type": "array", "items": {"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()}})
+        }
+        FieldType::Area => json!({"type": "string", "pattern": "^[0-9]{9}([0-9]{3})?$"}),
+        FieldType::IdNumber => json!({"type": "string", "pattern": "^[0-9]{17}[0-9X]$"}),
+        FieldType::CoordSystem => {
+            json!({"type": "string", "enum": f.ty.values().iter().map(|e| e.code).collect::<Vec<_>>()})
+        }
+    };
+    let mut s = base.clone();
+    if let Some(o) = s.as_object_mut() {
+        let mut d = format!("{} / {}", f.label_zh, f.en);
+        if f.personal {
+            d.push_str(" (personal: masked in lists)");
+        }
+        if let Some(prev) = o.get("description").and_then(|v| v.as_str()) {
+            d = format!("{d}; {prev}");
+        }
+        if !f.default.is_empty() {
+            d = format!("{d}; default `{}`", f.default);
+        }
+        o.insert("description".into(), d.into());
+    }
+    if !f.required {
+        s = json!({"oneOf": [s, {"type": "null"}]});
+    }
+    (base, s)
+}
+
+/// The query parameters of a register's declared filters: `key` for
+/// equality, `key_from`/`key_to` for dates and numbers.
+pub(crate) fn filter_params(reg: &laoxiao_model::register::Register) -> Vec<serde_json::Value> {
+    use laoxiao_model::register::FieldType;
+    use serde_json::json;
+    let mut params = Vec::new();
+    for f in reg.fields.iter().filter(|f| f.filter) {
+        let (mut base, _) = field_schema(f);
+        // An empty value is refused (crate::extract::QueryPairs).
+        if base["type"] == "string"
+            && base.get("format").is_none()
+            && let Some(o) = base.as_object_mut()
+        {
+            o.entry("minLength").or_insert(json!(1));
+        }
+        match f.ty {
+            FieldType::Date | FieldType::Int(_) | FieldType::Money(_) => {
+                for end in ["from", "to"] {
+                    params.push(json!({"name": format!("{}_{end}", f.key), "in": "query", "required": false, "description": format!("{} {end} (inclusive)", f.en), "schema": base}));
+                }
+            }
+            _ => params
+                .push(json!({"name": f.key, "in": "query", "required": false, "schema": base})),
+        }
+    }
+    params
+}
+
+/// The schema of a record of a declared register, as answered (`optional`
+/// empty) or as a body, where the fields in `optional` may be left out.
+pub(crate) fn record_schema(
+    reg: &laoxiao_model::register::Register,
+    optional: &[&str],
+) -> serde_json::Value {
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    for f in reg.fields.iter().filter(|f| !f.file_only()) {
+        let (mut s, labelled) = field_schema(f);
+        // The labels, and `null` for an optional field as the other bodies
+        // of this document state it: in the type (and enumeration).
+        if let Some(o) = s.as_object_mut() {
+            let d = labelled
+                .pointer("/oneOf/0/description")
+                .or_else(|| labelled.get("description"))
+                .cloned();
+            // The facility API does not mask (its personal field, a phone,
+            // is hidden in the audit trail only).
+            if let Some(d) = d.as_ref().and_then(|d| d.as_str()) {
+                o.insert(
+                    "description".into(),
+                    d.replace(" (personal: masked in lists)", " (personal)")
+                        .into(),
+                );
+            }
+            if !f.required {
+                if let Some(t) = o.get("type").cloned() {
+                    o.insert("type".into(), serde_json::json!([t, "null"]));
+                }
+                if let Some(e) = o.get_mut("enum").and_then(|e| e.as_array_mut()) {
+                    e.push(serde_json::Value::Null);
+                }
+            }
+        }
+        if f.required && !optional.contains(&f.key) {
+            required.push(f.key);
+        }
+        props.insert(f.key.into(), s);
+    }
+    serde_json::json!({"type": "object", "description": format!("{} ({}). Cross-field rules are checked on write and answered with 422.", reg.en, reg.zh), "properties": props, "required": required, "additionalProperties": false})
+}
+
 /// The paths and schemas of the declared registers, from their declarations:
 /// each field's type, bounds, format and enumeration, and every status the
 /// generic handlers answer (crate::registers).
 fn register_parts() -> (serde_json::Value, serde_json::Value) {
-    use laoxiao_model::register::FieldType;
     use serde_json::json;
     let mut paths = serde_json::Map::new();
     let mut schemas = serde_json::Map::new();
@@ -264,68 +402,14 @@ fn register_parts() -> (serde_json::Value, serde_json::Value) {
         if reg.scope != laoxiao_model::register::ScopeRule::City {
             params.push(json!({"name": "area", "in": "query", "required": false, "description": "Only records in this area (code); within the caller's scope.", "schema": {"type": "string", "pattern": "^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"}}));
         }
-        for f in reg.fields {
-            let base = match f.ty {
-                // Only a required text must not be empty; an optional one may be.
-                FieldType::Text | FieldType::Ref(_) if f.required => {
-                    json!({"type": "string", "minLength": 1, "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
-                }
-                FieldType::Text | FieldType::Ref(_) => {
-                    json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_TEXT_CHARS})
-                }
-                FieldType::Note => {
-                    json!({"type": "string", "maxLength": laoxiao_model::bounds::MAX_NOTE_CHARS})
-                }
-                FieldType::Int(b) => {
-                    json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max})
-                }
-                FieldType::Money(b) => {
-                    json!({"type": "integer", "format": "int64", "minimum": b.min, "maximum": b.max, "description": "fen (分)"})
-                }
-                FieldType::Decimal { min, max } => {
-                    json!({"type": "number", "minimum": min, "maximum": max})
-                }
-                FieldType::Date => json!({"type": "string", "format": "date"}),
-                FieldType::Bool => json!({"type": "boolean"}),
-                FieldType::Enum(v) => {
-                    json!({"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()})
-                }
-                FieldType::EnumList(v) => {
-                    json!({"type": "array", "items": {"type": "string", "enum": v.iter().map(|e| e.code).collect::<Vec<_>>()}})
-                }
-                FieldType::Area => json!({"type": "string", "pattern": "^[0-9]{9}([0-9]{3})?$"}),
-                FieldType::IdNumber => json!({"type": "string", "pattern": "^[0-9]{17}[0-9X]$"}),
-            };
-            let mut s = base.clone();
-            if let Some(o) = s.as_object_mut() {
-                let mut d = format!("{} / {}", f.label_zh, f.en);
-                if f.personal {
-                    d.push_str(" (personal: masked in lists)");
-                }
-                if let Some(prev) = o.get("description").and_then(|v| v.as_str()) {
-                    d = format!("{d}; {prev}");
-                }
-                o.insert("description".into(), d.into());
-            }
+        for f in reg.fields.iter().filter(|f| !f.file_only()) {
+            let (_, s) = field_schema(f);
             if f.required {
                 required.push(f.key);
-            } else {
-                s = json!({"oneOf": [s, {"type": "null"}]});
             }
             props.insert(f.key.into(), s);
-            if f.filter {
-                match f.ty {
-                    FieldType::Date | FieldType::Int(_) => {
-                        for end in ["from", "to"] {
-                            params.push(json!({"name": format!("{}_{end}", f.key), "in": "query", "required": false, "description": format!("{} {end} (inclusive)", f.en), "schema": base}));
-                        }
-                    }
-                    _ => params.push(
-                        json!({"name": f.key, "in": "query", "required": false, "schema": base}),
-                    ),
-                }
-            }
         }
+        params.extend(filter_params(reg));
         let full = json!({"type": "object", "description": format!("{} ({}). Cross-field rules (dates in order, certificates, graduates at most enrolled …) are checked on write and answered with 422.", reg.en, reg.zh), "properties": props, "required": required, "additionalProperties": false});
         let mut input = full.clone();
         if let Some(o) = input.as_object_mut() {
@@ -372,6 +456,21 @@ struct RegisterPaths;
 impl utoipa::Modify for RegisterPaths {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let (paths, schemas) = register_parts();
+        // The facility list's filters are the declaration's.
+        if let Some(op) = doc
+            .paths
+            .paths
+            .get_mut("/api/facilities")
+            .and_then(|item| item.get.as_mut())
+        {
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            for p in filter_params(&laoxiao_model::FACILITIES) {
+                match serde_json::from_value::<utoipa::openapi::path::Parameter>(p) {
+                    Ok(p) => params.push(p),
+                    Err(e) => tracing::error!("facility filter not representable: {e}"),
+                }
+            }
+        }
         if let serde_json::Value::Object(paths) = paths {
             for (p, item) in paths {
                 match serde_json::from_value::<utoipa::openapi::PathItem>(item) {

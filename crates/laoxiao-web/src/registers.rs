@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use laoxiao_model::FieldError;
 use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
-use laoxiao_model::register::{Cell, Field, FieldType, Register, mask_text, parse_cell};
+use laoxiao_model::register::{Cell, Field, FieldType, Record, Register, mask_text, parse_cell};
 use laoxiao_store::activity::{ActivityRecord, cell_value, read_perm, write_perm};
 use laoxiao_store::registry::{self, Cursor, Filter, ListQuery, MAX_LIMIT};
 use laoxiao_store::{Perm, Reference, Scope};
@@ -160,13 +160,33 @@ pub fn list_query(
             )),
         }
     }
+    out.filters = declared_filters(reg, &mut q, &mut errs);
+    let unknown = q.finish();
+    match (errs.is_empty(), unknown) {
+        (true, Ok(())) => Ok(out),
+        (_, Err(ApiError::InvalidQuery(mut more))) => {
+            errs.append(&mut more);
+            Err(ApiError::InvalidQuery(errs))
+        }
+        (_, _) => Err(ApiError::InvalidQuery(errs)),
+    }
+}
+
+/// The filters of a list request on the register's declared filter fields:
+/// `key=value` for equality, `key_from`/`key_to` for dates and integers.
+pub fn declared_filters(
+    reg: &'static Register,
+    q: &mut QueryPairs,
+    errs: &mut Vec<FieldError>,
+) -> Vec<Filter> {
+    let mut out = Vec::new();
     for f in reg.fields.iter().filter(|f| f.filter) {
         match f.ty {
-            FieldType::Date | FieldType::Int(_) => {
-                let lo = range_end(&mut q, f, "from", &mut errs);
-                let hi = range_end(&mut q, f, "to", &mut errs);
+            FieldType::Date | FieldType::Int(_) | FieldType::Money(_) => {
+                let lo = range_end(q, f, "from", errs);
+                let hi = range_end(q, f, "to", errs);
                 if lo.is_some() || hi.is_some() {
-                    out.filters.push(Filter::Range(f, lo, hi));
+                    out.push(Filter::Range(f, lo, hi));
                 }
             }
             _ => {
@@ -182,22 +202,14 @@ pub fn list_query(
                         continue;
                     }
                     match parse_cell(f, &v) {
-                        Ok(c) => out.filters.push(Filter::Eq(f, cell_value(f, c))),
+                        Ok(c) => out.push(Filter::Eq(f, cell_value(f, c))),
                         Err(e) => errs.push(FieldError::new(f.key, e)),
                     }
                 }
             }
         }
     }
-    let unknown = q.finish();
-    match (errs.is_empty(), unknown) {
-        (true, Ok(())) => Ok(out),
-        (_, Err(ApiError::InvalidQuery(mut more))) => {
-            errs.append(&mut more);
-            Err(ApiError::InvalidQuery(errs))
-        }
-        (_, _) => Err(ApiError::InvalidQuery(errs)),
-    }
+    out
 }
 
 fn range_end(
@@ -218,6 +230,96 @@ fn range_end(
     };
     errs.push(FieldError::new(name, problem));
     None
+}
+
+/// A JSON value as a cell of the field's type. Text is trimmed, and blank
+/// text is no value; money is whole fen; dates are `YYYY-MM-DD`.
+pub fn json_cell(f: &Field, v: &Json_) -> Result<Cell, String> {
+    let wrong = || format!("expected {}", f.ty.name());
+    Ok(match (v, &f.ty) {
+        (Json_::Null, _) => Cell::Null,
+        (Json_::Number(n), FieldType::Int(_) | FieldType::Money(_)) => Cell::Int(
+            n.as_i64()
+                .ok_or_else(|| format!("{n} is not a whole number"))?,
+        ),
+        (Json_::Number(n), FieldType::Decimal { .. }) => Cell::Real(n.as_f64().ok_or_else(wrong)?),
+        (Json_::Bool(b), FieldType::Bool) => Cell::Bool(*b),
+        (Json_::String(s), FieldType::Date) => {
+            match chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+                Ok(d) => Cell::Date(d),
+                Err(_) => return Err(format!("{s:?} is not a date (YYYY-MM-DD)")),
+            }
+        }
+        (Json_::String(s), FieldType::Enum(_)) => parse_cell(f, s)?,
+        (Json_::Array(items), FieldType::EnumList(values)) => Cell::List(
+            items
+                .iter()
+                .map(|x| match x {
+                    Json_::String(s) => {
+                        laoxiao_model::register::enum_code(values, s).map(str::to_string)
+                    }
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        (
+            Json_::String(s),
+            FieldType::Text
+            | FieldType::Note
+            | FieldType::Ref(_)
+            | FieldType::Area
+            | FieldType::IdNumber,
+        ) => {
+            let t = s.trim();
+            if t.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Text(t.to_string())
+            }
+        }
+        _ => return Err(wrong()),
+    })
+}
+
+/// A record from a JSON object, field by field against the declaration:
+/// unknown keys, values of the wrong type and missing required fields are
+/// all reported at once (with the fields' own checks); an absent field takes
+/// its declared default. Cross-field rules are the caller's (`validate`).
+pub fn record_from_json<T: Record>(obj: &Map<String, Json_>) -> Result<T, Vec<FieldError>> {
+    let reg = T::REGISTER;
+    let mut errs = Vec::new();
+    for k in obj.keys() {
+        if reg.field(k).is_none_or(|f| f.file_only()) {
+            errs.push(FieldError::new(k.as_str(), "unknown field"));
+        }
+    }
+    let mut cells = Vec::with_capacity(reg.fields.len());
+    for f in reg.fields {
+        let mut c = match obj.get(f.key) {
+            _ if f.file_only() => Cell::Null,
+            Some(v) => json_cell(f, v).unwrap_or_else(|e| {
+                errs.push(FieldError::new(f.key, e));
+                Cell::Null
+            }),
+            None => Cell::Null,
+        };
+        if c == Cell::Null && !f.default.is_empty() {
+            c = parse_cell(f, f.default).unwrap_or(Cell::Null);
+        }
+        if c == Cell::Null && f.required && !errs.iter().any(|e| e.field == f.key) {
+            errs.push(FieldError::new(f.key, "is required"));
+        }
+        cells.push(c);
+    }
+    if errs.is_empty() {
+        return T::from_cells(cells).map_err(|e| vec![e]);
+    }
+    for e in laoxiao_model::register::check_fields(reg, &cells) {
+        if !errs.iter().any(|x| x.field == e.field) {
+            errs.push(e);
+        }
+    }
+    Err(errs)
 }
 
 /// A record as JSON, its personal fields masked (text keeps its first

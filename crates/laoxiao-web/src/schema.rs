@@ -59,6 +59,97 @@ code_enum_schemas! {
     PersonStatusSchema => laoxiao_model::person::PersonStatus, "PersonStatus", "Register status";
 }
 
+/// A schema written as JSON (from a register's declaration) as utoipa's.
+fn from_json(name: &str, v: serde_json::Value) -> RefOr<Schema> {
+    serde_json::from_value(v).unwrap_or_else(|e| {
+        tracing::error!(schema = name, "declared schema not representable: {e}");
+        RefOr::T(Schema::Object(ObjectBuilder::new().build()))
+    })
+}
+
+macro_rules! declared_schemas {
+    ($( $marker:ident, $name:literal, $doc:literal => $build:expr; )*) => {$(
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $marker;
+
+        impl utoipa::PartialSchema for $marker {
+            fn schema() -> RefOr<Schema> {
+                from_json($name, $build)
+            }
+        }
+
+        impl utoipa::ToSchema for $marker {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    )*};
+}
+
+fn schema_ref(name: &str) -> serde_json::Value {
+    serde_json::json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A facility with its classes, as answered.
+fn facility_detail() -> serde_json::Value {
+    let mut v = crate::openapi::record_schema(&laoxiao_model::FACILITIES, &[]);
+    if let Some(o) = v.as_object_mut() {
+        if let Some(p) = o.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            p.insert(
+                "classes".into(),
+                serde_json::json!({"type": "array", "description": "The facility's classes, in id order (empty for kinds without classes).", "items": schema_ref("ClassView")}),
+            );
+        }
+        if let Some(r) = o.get_mut("required").and_then(|r| r.as_array_mut()) {
+            r.push("classes".into());
+        }
+    }
+    v
+}
+
+/// A facility as created (`POST`) or replaced (`PUT`), with its classes.
+fn facility_input() -> serde_json::Value {
+    let mut v = crate::openapi::record_schema(&laoxiao_model::FACILITIES, &["id"]);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("description".into(), "A facility as created (`POST`) or replaced (`PUT`). `PUT` replaces every field: an absent optional field is cleared (or takes its default). On `POST`, leave `id` out: the server assigns one (only city-wide accounts may choose it). On `PUT` it may be absent and otherwise must equal the path's id. `classes`, when present, is the facility's complete set of classes (on `PUT`, classes not listed are removed); when absent the classes are left as they are.".into());
+        if let Some(p) = o.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            p.insert(
+                "classes".into(),
+                serde_json::json!({"oneOf": [{"type": "array", "items": schema_ref("ClassInput")}, {"type": "null"}]}),
+            );
+        }
+    }
+    v
+}
+
+/// A class inside a facility body: `id` left out adds a class; `facility_id`, if given, is the facility's.
+fn class_input() -> serde_json::Value {
+    let mut v = crate::openapi::record_schema(&laoxiao_model::CLASSES, &["id", "facility_id"]);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("description".into(), "A childcare class inside a facility body. Leave `id` out to add a class (the server assigns the id; only city-wide accounts may choose a new id); `facility_id`, if given, must be the facility's id.".into());
+    }
+    v
+}
+
+declared_schemas! {
+    FacilityViewSchema, "FacilityView", "A facility on the register (from its declaration)."
+        => crate::openapi::record_schema(&laoxiao_model::FACILITIES, &[]);
+    ClassViewSchema, "ClassView", "A childcare class (from its declaration)."
+        => crate::openapi::record_schema(&laoxiao_model::CLASSES, &[]);
+    FacilityDetailSchema, "FacilityDetail", "A facility with its live childcare classes."
+        => facility_detail();
+    FacilityInputSchema, "FacilityInput", "A facility body."
+        => facility_input();
+    ClassInputSchema, "ClassInput", "A class inside a facility body."
+        => class_input();
+    FacilityPageSchema, "FacilityPage", "One page of facilities in id order."
+        => serde_json::json!({"type": "object", "required": ["items", "next_cursor", "total"], "properties": {
+            "items": {"type": "array", "items": schema_ref("FacilityView")},
+            "next_cursor": {"oneOf": [{"type": "string"}, {"type": "null"}], "description": "Pass as `after` for the next page; `null` on the last page."},
+            "total": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many facilities match the filters (all pages)."}}});
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -438,6 +438,134 @@ fn areas_list_filter_and_detail() {
 // ---------------------------------------------------------------------------
 // Facilities
 
+/// The facility's monthly fee (月收费), added by declaring it and migrating
+/// both databases: the API takes and answers it in fen, checks its bound,
+/// filters lists by its range, and documents all of it.
+#[test]
+fn facility_monthly_fee_follows_from_its_declaration() {
+    run(|app| async move {
+        let mut body = care_home("F-FEE", "330402007", "南湖颐养院");
+        body["monthly_fee"] = json!(350_000);
+        let r = app.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["monthly_fee"], 350_000);
+        let mut cheap = care_home("F-CHEAP", "330402007", "南湖小院");
+        cheap["monthly_fee"] = json!(120_000);
+        let r = app.post("/api/facilities", &cheap).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            app.get("/api/facilities/F-FEE").await.body["monthly_fee"],
+            350_000
+        );
+
+        // A range filter in yuan, as the portal asks.
+        let r = app
+            .get("/api/facilities?monthly_fee_from=2000&monthly_fee_to=4000")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ids: Vec<&str> = r.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|f| f["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec!["F-FEE"]);
+
+        // Its bound is the declaration's.
+        let mut bad = care_home("F-BAD", "330402007", "颐养院");
+        bad["monthly_fee"] = json!(-1);
+        let f = app
+            .post("/api/facilities", &bad)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, vec!["monthly_fee"]);
+
+        // The document states it, with the bound, and the filter.
+        let doc = app.get("/api/openapi.json").await.body;
+        let fee = &doc["components"]["schemas"]["FacilityInput"]["properties"]["monthly_fee"];
+        assert_eq!(fee["maximum"], 10_000_000);
+        assert_eq!(fee["minimum"], 0);
+        assert!(
+            doc["paths"]["/api/facilities"]["get"]["parameters"]
+                .as_array()
+                .expect("params")
+                .iter()
+                .any(|p| p["name"] == "monthly_fee_from")
+        );
+    });
+}
+
+/// The console's facility pages follow the declaration: the form has a
+/// control and the record page a labelled row for every declared field, and
+/// the list filters on the declared filter fields.
+#[test]
+fn console_facility_pages_follow_the_declaration() {
+    run(|app| async move {
+        let mut body = care_home("F-CON", "330402007", "南湖颐养院");
+        body["monthly_fee"] = json!(350_000);
+        let r = app.post("/api/facilities", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let h = console_session(&app, "county-console", Role::CountyAdmin, "330402").await;
+        let fields = || {
+            laoxiao_model::FACILITIES
+                .fields
+                .iter()
+                .filter(|f| !f.file_only())
+        };
+        let form = raw(
+            &app.router,
+            "GET",
+            "/console/facilities/F-CON/edit?lang=en",
+            &h,
+            None,
+        )
+        .await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        for f in fields().filter(|f| f.key != "id") {
+            assert!(
+                form.body.contains(&format!("id=\"i-{}\"", f.key)),
+                "no control for {}",
+                f.key
+            );
+        }
+        assert!(form.body.contains("value=\"3500.00\""), "{}", form.body);
+        let page = raw(
+            &app.router,
+            "GET",
+            "/console/facilities/F-CON?lang=en",
+            &h,
+            None,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for f in fields() {
+            assert!(
+                page.body.contains(&format!("<dt>{}</dt>", f.en)),
+                "no row for {}",
+                f.key
+            );
+        }
+        assert!(page.body.contains("3500.00"));
+        for (query, listed) in [
+            ("monthly_fee_from=3000&monthly_fee_to=4000", true),
+            ("monthly_fee_from=4000", false),
+            ("kind=elderly_institution", true),
+            ("kind=sunflower_hut", false),
+        ] {
+            let list = raw(
+                &app.router,
+                "GET",
+                &format!("/console/facilities?lang=en&{query}"),
+                &h,
+                None,
+            )
+            .await;
+            assert_eq!(list.status, StatusCode::OK, "{query}");
+            assert_eq!(list.body.contains("F-CON"), listed, "{query}");
+        }
+    });
+}
+
 #[test]
 fn facility_create_get_update_delete() {
     run(|app| async move {
@@ -620,8 +748,9 @@ fn facility_validation_lists_every_bad_field() {
             .post("/api/facilities", &json!({ "beds": -1 }))
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        // (An absent id is assigned by the server.)
-        assert_eq!(f, vec!["name", "kind", "area_code"]);
+        // (An absent id is assigned by the server.) The fields' own bounds
+        // are checked too, though the record is incomplete.
+        assert_eq!(f, vec!["name", "kind", "area_code", "beds"]);
         let f = app
             .post(
                 "/api/facilities",

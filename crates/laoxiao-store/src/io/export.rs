@@ -141,7 +141,7 @@ fn export_unaudited<W: Write + Send>(
         .map(|c| match (c.key, lang, masked) {
             ("id_number", HeaderLang::English, true) => MASKED_ID_HEADER_EN,
             ("id_number", HeaderLang::Chinese, true) => MASKED_ID_HEADER_ZH,
-            (_, HeaderLang::English, _) => c.key,
+            (_, HeaderLang::English, _) => c.file_key,
             (_, HeaderLang::Chinese, _) => c.zh,
         })
         .collect();
@@ -284,6 +284,7 @@ fn localise(cols: &[Column], cells: Vec<String>, lang: HeaderLang) -> Vec<String
                 None => v,
             },
             ColType::Enum(values) => label(values, &v).unwrap_or(v),
+            ColType::CoordSystem => label(c.ty.values(), &v).unwrap_or(v),
             ColType::EnumList(values) => v
                 .split(';')
                 .filter(|p| !p.is_empty())

@@ -6,17 +6,20 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use laoxiao_model::columns::file_fields;
 use laoxiao_model::columns::{
     self, HeaderMap, RecordKind, class_from_row, facility_from_row, person_from_row,
 };
-use laoxiao_model::{ChildcareClass, Facility, FieldError, Person, PersonRole};
+use laoxiao_model::{
+    CLASSES, ChildcareClass, FACILITIES, Facility, FieldError, Person, PersonRole, Record,
+};
 use laoxiao_spatial::CoordSystem;
 use serde::Serialize;
 
 use super::bulk::{self, Counts, PeopleJob};
 use super::limits::{ImportLimits, Limit};
 use super::read::{self, BadCell, CsvSource, FileFormat, RowSource, SheetSource};
-use crate::db::{Conn, Value};
+use crate::db::Conn;
 use crate::error::{Result, RowError, StoreError};
 use crate::scope::Scope;
 use crate::{Store, Upserted, audit, facilities, now_rfc3339};
@@ -337,7 +340,7 @@ impl Layout {
                     .map(|h| {
                         let h = h.trim().trim_start_matches('\u{feff}');
                         cols.iter()
-                            .find(|c| c.key.eq_ignore_ascii_case(h) || c.zh == h)
+                            .find(|c| c.file_key.eq_ignore_ascii_case(h) || c.zh == h)
                             .map(|c| c.key)
                     })
                     .collect::<Vec<_>>();
@@ -417,7 +420,7 @@ fn import_source(
             let mut conn = store.conn()?;
             let c = in_tx(&mut conn, opts.dry_run, |conn| {
                 let mut seen = Seen::default();
-                check_facilities(store, &items, &mut seen, &mut errs);
+                check_facilities(store, today, &items, &mut seen, &mut errs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
                 let c = write_facilities(conn, store, &items, &now_rfc3339())?;
                 audit_import(conn, opts, kind, c)?;
@@ -431,7 +434,7 @@ fn import_source(
             let mut conn = store.conn()?;
             let c = in_tx(&mut conn, opts.dry_run, |conn| {
                 let known = live_facility_ids(conn)?;
-                check_classes(store, &items, &known, &HashSet::new(), &mut errs);
+                check_classes(store, today, &items, &known, &HashSet::new(), &mut errs);
                 std::mem::replace(&mut errs, Errors::new("")).check()?;
                 let c = write_classes(conn, &items, &now_rfc3339())?;
                 audit_import(conn, opts, kind, c)?;
@@ -630,13 +633,14 @@ pub(crate) fn read_all<T>(
 /// Validates facilities: fields, duplicate ids in the batch.
 fn check_facilities(
     store: &Store,
+    today: NaiveDate,
     items: &[(usize, Facility)],
     seen: &mut Seen,
     errs: &mut Errors,
 ) {
     let ck = store.checker();
     for (row, f) in items {
-        errs.fields(*row, f.validate(&ck));
+        errs.fields(*row, file_fields(&FACILITIES, f.validate(&ck, today)));
         if let Some(first) = seen.first(&f.id, *row) {
             errs.push(
                 *row,
@@ -659,6 +663,7 @@ fn live_facility_ids(conn: &mut Conn) -> Result<HashSet<String>> {
 /// in the database or in the same batch.
 fn check_classes(
     store: &Store,
+    today: NaiveDate,
     items: &[(usize, ChildcareClass)],
     db_facilities: &HashSet<String>,
     batch_facilities: &HashSet<&str>,
@@ -667,7 +672,7 @@ fn check_classes(
     let ck = store.checker();
     let mut seen = Seen::default();
     for (row, c) in items {
-        let fe = c.validate(&ck);
+        let fe = file_fields(&CLASSES, c.validate(&ck, today));
         let facility_failed = fe.iter().any(|e| e.field == "facility_id");
         errs.fields(*row, fe);
         if let Some(first) = seen.first(&c.id, *row) {
@@ -715,31 +720,16 @@ fn write_facilities(
     Ok(c)
 }
 
+/// Classes go through the declared registers' multi-row writes.
 fn write_classes(conn: &mut Conn, items: &[(usize, ChildcareClass)], now: &str) -> Result<Counts> {
-    let mut c = Counts::default();
-    let sql = facilities::class_upsert_sql();
-    for (_, class) in items {
-        let params = facilities::class_params(class, now);
-        let existing = conn.query_opt(
-            "SELECT row_hash, deleted_at FROM childcare_class WHERE id = $1",
-            &[class.id.as_str().into()],
-        )?;
-        let u = match existing {
-            None => Upserted::Inserted,
-            Some(r)
-                if Value::Text(r.get("row_hash")?) == params[7]
-                    && r.get::<Option<String>>("deleted_at")?.is_none() =>
-            {
-                Upserted::Unchanged
-            }
-            Some(_) => Upserted::Updated,
-        };
-        if u != Upserted::Unchanged {
-            conn.execute(&sql, &params)?;
-        }
-        count(&mut c, u);
-    }
-    Ok(c)
+    let classes: Vec<ChildcareClass> = items.iter().map(|(_, c)| c.clone()).collect();
+    let w = crate::activity::write_many(conn, &classes, now, |_| {})?;
+    Ok(Counts {
+        rows: classes.len() as u64,
+        inserted: w.inserted,
+        updated: w.updated,
+        unchanged: w.unchanged,
+    })
 }
 
 /// Runs `f` in a transaction that is committed, or rolled back when `f` fails
@@ -780,11 +770,11 @@ pub fn load_records(
     let (fc, cc, pc) = bulk::in_people_tx(&mut conn, &store.reference, false, |conn| {
         let mut errs = Errors::new("facilities.");
         let mut seen = Seen::default();
-        check_facilities(store, &fac_items, &mut seen, &mut errs);
+        check_facilities(store, today, &fac_items, &mut seen, &mut errs);
         let mut cerrs = Errors::new("classes.");
         let known = live_facility_ids(conn)?;
         let batch: HashSet<&str> = facilities.iter().map(|f| f.id.as_str()).collect();
-        check_classes(store, &class_items, &known, &batch, &mut cerrs);
+        check_classes(store, today, &class_items, &known, &batch, &mut cerrs);
         errs.append(cerrs);
         let (fc, cc) = if errs.is_empty() {
             (

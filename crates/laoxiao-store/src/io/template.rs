@@ -34,7 +34,7 @@ pub(crate) fn type_zh(ty: ColType) -> &'static str {
         ColType::Decimal { .. } => "小数",
         ColType::Date => "日期（YYYY-MM-DD）",
         ColType::Bool => "是/否",
-        ColType::Enum(_) => "单选",
+        ColType::Enum(_) | ColType::CoordSystem => "单选",
         ColType::EnumList(_) => "多选（用“、”或“;”分隔）",
     }
 }
@@ -42,7 +42,8 @@ pub(crate) fn type_zh(ty: ColType) -> &'static str {
 /// Allowed values as `中文（identifier）`, for the help sheet and the docs.
 pub(crate) fn allowed_values(ty: ColType) -> String {
     match ty {
-        ColType::Enum(v) | ColType::EnumList(v) => v
+        ColType::Enum(_) | ColType::EnumList(_) | ColType::CoordSystem => ty
+            .values()
             .iter()
             .map(|e| format!("{}（{}）", e.zh, e.code))
             .collect::<Vec<_>>()
@@ -117,7 +118,7 @@ pub(crate) fn template_with_rows(kind: RecordKind, rows: &[Vec<String>]) -> Resu
             let r = r as u32 + 1;
             let cells = [
                 c.zh.to_string(),
-                c.key.to_string(),
+                c.file_key.to_string(),
                 type_zh(c.ty).to_string(),
                 if c.required { "是" } else { "否" }.to_string(),
                 allowed_values(c.ty),
@@ -176,8 +177,8 @@ fn validation(
                 .allow_list_strings(&["是", "否"])
                 .map_err(xlsx_err)?,
         ),
-        ColType::Enum(values) | ColType::EnumList(values) => {
-            let labels: Vec<&'static str> = values.iter().map(|e| e.zh).collect();
+        ColType::Enum(_) | ColType::EnumList(_) | ColType::CoordSystem => {
+            let labels: Vec<&'static str> = c.ty.values().iter().map(|e| e.zh).collect();
             let n = labels.len();
             let col_no = options.len();
             options.push((index, labels));
@@ -255,11 +256,13 @@ pub(crate) fn columns_markdown(kind: RecordKind) -> String {
     );
     for c in columns::columns(kind) {
         let values = match c.ty {
-            ColType::Enum(v) | ColType::EnumList(v) => v
-                .iter()
-                .map(|e| format!("`{}` {}", e.code, e.zh))
-                .collect::<Vec<_>>()
-                .join(", "),
+            ColType::Enum(_) | ColType::EnumList(_) | ColType::CoordSystem => {
+                c.ty.values()
+                    .iter()
+                    .map(|e| format!("`{}` {}", e.code, e.zh))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
             ColType::Bool => "`true`/`false`, 是/否, `1`/`0`".into(),
             ColType::Date => {
                 "`YYYY-MM-DD` (also `YYYY/MM/DD`, `YYYYMMDD`, a spreadsheet date)".into()
@@ -268,7 +271,7 @@ pub(crate) fn columns_markdown(kind: RecordKind) -> String {
         };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
-            c.key,
+            c.file_key,
             c.zh,
             c.ty.name(),
             if c.required { "yes" } else { "" },

@@ -160,7 +160,7 @@ fn csv_text(kind: RecordKind, lang: HeaderLang, rows: &[Cells]) -> String {
     for r in rows {
         w.write_record(cols.iter().map(|c| {
             r.iter()
-                .find(|(k, _)| *k == c.key)
+                .find(|(k, _)| *k == c.file_key)
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         }))
@@ -411,7 +411,8 @@ fn header_errors_are_row_one() {
             lines.next().expect("row")
         );
         let errs = rejected(import(s, RecordKind::Facilities, &text));
-        assert_error(&errs, 2, "column AB", "without a header");
+        let beyond = super::import::col_letters(columns::columns(RecordKind::Facilities).len());
+        assert_error(&errs, 2, &format!("column {beyond}"), "without a header");
         assert_eq!(errs.len(), 1, "{errs:?}");
     }
 }
@@ -804,7 +805,7 @@ fn filled_templates_import() {
                 .map(|c| {
                     let v = row
                         .iter()
-                        .find(|(k, _)| *k == c.key)
+                        .find(|(k, _)| *k == c.file_key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default();
                     match c.ty {
@@ -845,7 +846,7 @@ fn load_records_is_all_or_nothing() {
                 .iter()
                 .map(|c| {
                     row.iter()
-                        .find(|(k, _)| *k == c.key)
+                        .find(|(k, _)| *k == c.file_key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default()
                 })
@@ -1700,5 +1701,35 @@ fn hole_13_control_characters_are_refused_on_import() {
         let errs = rejected(import_rows(s, RecordKind::Elderly, &[p]));
         assert_error(&errs, 2, "name", "U+007F");
         assert_eq!(count(s, "facility") + count(s, "person"), 0);
+    }
+}
+
+/// The facility's monthly fee (月收费（元）) imports from its declared column
+/// in yuan, is held in fen, exports in yuan, and is refused outside its bound.
+#[test]
+fn facility_monthly_fee_imports_in_yuan() {
+    for db in dbs() {
+        let s = &db.store;
+        let mut f = facility("F1");
+        set(&mut f, "monthly_fee", "3500.5");
+        import(
+            s,
+            RecordKind::Facilities,
+            &csv_text(RecordKind::Facilities, HeaderLang::Chinese, &[f]),
+        )
+        .expect("import");
+        let got = crate::facilities::get(
+            &mut s.conn().expect("conn"),
+            &crate::Scope::system("test"),
+            "F1",
+        )
+        .expect("facility");
+        assert_eq!(got.monthly_fee, Some(350_050));
+        let row = laoxiao_model::columns::facility_to_row(&got);
+        assert!(row.contains(&"3500.50".to_string()), "{row:?}");
+        let mut g = facility("F2");
+        set(&mut g, "monthly_fee", "200000");
+        let errs = rejected(import_rows(s, RecordKind::Facilities, &[g]));
+        assert_error(&errs, 2, "monthly_fee", "0 yuan to 100000 yuan");
     }
 }

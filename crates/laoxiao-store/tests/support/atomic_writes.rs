@@ -74,7 +74,7 @@ fn class(id: &str, fac: &str, enrolled: i64) -> ChildcareClass {
         capacity: 18,
         enrolled,
         caregivers: 3,
-        monthly_fee_fen: None,
+        ..Default::default()
     }
 }
 

@@ -1,49 +1,66 @@
 //! Facilities (设施): a filterable, sortable list with keyset pagination, the detail
 //! page, and the create/edit forms (validated by the store, so the messages are the
-//! API's).
+//! API's). Fields, labels, filters and form controls come from the declaration
+//! (`laoxiao_model::FACILITIES`, `CLASSES`); what is particular to facilities is
+//! the area chooser, the map, the classes table and the sort orders.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
-use laoxiao_model::{Facility, FacilityKind, FacilityStatus, FieldError};
+use laoxiao_model::register::{Cell, Field, FieldType, Register, format_cell, parse_cell};
+use laoxiao_model::{CLASSES, FACILITIES, Facility, FieldError, Record};
 use laoxiao_store::StoreError;
+use laoxiao_store::activity::cell_value;
 use laoxiao_store::facilities::{self, FacilityQuery, FacilitySort};
+use laoxiao_store::registry::Filter;
 use serde_json::{Value as Json, json};
 
+use super::registers::{controls, label, link, show};
 use super::{ConsoleState, Ctx, PageError, ctx_or_error, enc, url_with};
 
 /// Page size of the list.
 const PAGE: u32 = 25;
 
-/// The list's filters, read from the query.
+/// The list's filters, read from the query: each declared filter field
+/// (values that do not parse are ignored, as a link may be stale).
 #[derive(Debug, Clone, Default)]
 struct Filters {
-    kind: Option<FacilityKind>,
-    ownership: Option<Ownership>,
-    rating: Option<Rating>,
-    inclusive: Option<bool>,
-    filing_status: Option<FilingStatus>,
-    status: Option<FacilityStatus>,
+    filters: Vec<Filter>,
     q: Option<String>,
     sort: FacilitySort,
     desc: bool,
     after: Option<String>,
 }
 
+/// True for fields filtered by a range (`key_from`, `key_to`).
+fn ranged(f: &Field) -> bool {
+    matches!(
+        f.ty,
+        FieldType::Date | FieldType::Int(_) | FieldType::Money(_)
+    )
+}
+
 fn filters(ctx: &Ctx) -> Filters {
+    let value = |f: &'static Field, k: &str| {
+        ctx.param(k)
+            .and_then(|v| parse_cell(f, v).ok())
+            .filter(|c| *c != Cell::Null)
+            .map(|c| cell_value(f, c))
+    };
+    let mut out = Vec::new();
+    for f in FACILITIES.fields.iter().filter(|f| f.filter) {
+        if ranged(f) {
+            let lo = value(f, &format!("{}_from", f.key));
+            let hi = value(f, &format!("{}_to", f.key));
+            if lo.is_some() || hi.is_some() {
+                out.push(Filter::Range(f, lo, hi));
+            }
+        } else if let Some(v) = value(f, f.key) {
+            out.push(Filter::Eq(f, v));
+        }
+    }
     Filters {
-        kind: ctx.param("kind").and_then(FacilityKind::parse),
-        ownership: ctx.param("ownership").and_then(Ownership::parse),
-        rating: ctx.param("rating").and_then(Rating::parse),
-        inclusive: match ctx.param("inclusive") {
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            _ => None,
-        },
-        filing_status: ctx.param("filing_status").and_then(FilingStatus::parse),
-        status: ctx.param("status").and_then(FacilityStatus::parse),
+        filters: out,
         q: ctx.param("q").map(str::to_string),
         sort: ctx
             .param("sort")
@@ -59,12 +76,7 @@ impl Filters {
     fn query(&self, area_code: &str) -> FacilityQuery {
         FacilityQuery {
             area: Some(area_code.to_string()),
-            kind: self.kind,
-            status: self.status,
-            ownership: self.ownership,
-            rating: self.rating,
-            inclusive: self.inclusive,
-            filing_status: self.filing_status,
+            filters: self.filters.clone(),
             q: self.q.clone(),
             sort: self.sort,
             descending: self.desc,
@@ -88,17 +100,88 @@ fn query(
     Ok((page.items, page.next_cursor, total))
 }
 
-/// Options of the filter selects.
-fn filter_options(s: &ConsoleState, ctx: &Ctx) -> Json {
-    json!({
-        "kind": s.options(ctx, "facility_kind", FacilityKind::ALL, |x| x.code()),
-        "ownership": s.options(ctx, "ownership", Ownership::ALL, |x| x.code()),
-        "rating": s.options(ctx, "rating", Rating::ALL, |x| x.code()),
-        "filing_status": s.options(ctx, "filing_status", FilingStatus::ALL, |x| x.code()),
-        "status": s.options(ctx, "facility_status", FacilityStatus::ALL, |x| x.code()),
-        "level": s.options(ctx, "facility_level", FacilityLevel::ALL, |x| x.code()),
-        "sort": FacilitySort::ALL.iter().map(|k| json!({"value": k.code(), "label": s.t(ctx, &format!("facility.sort_{}", k.code()))})).collect::<Vec<_>>(),
-    })
+/// The filter controls of the list, from the declared filter fields, with
+/// the values of the request.
+fn filter_controls(ctx: &Ctx) -> Vec<Json> {
+    let v = |k: &str| ctx.param(k).unwrap_or_default().to_string();
+    FACILITIES
+        .fields
+        .iter()
+        .filter(|f| f.filter)
+        .map(|f| {
+            let kind = match f.ty {
+                FieldType::Date => "date",
+                FieldType::Int(_) | FieldType::Money(_) => "number",
+                FieldType::Enum(_) | FieldType::Bool => "select",
+                _ => "text",
+            };
+            let options: Vec<Json> = match f.ty {
+                FieldType::Enum(values) => values
+                    .iter()
+                    .map(|e| json!({"value": e.code, "label": pick(ctx, e.zh, e.en)}))
+                    .collect(),
+                FieldType::Bool => [true, false]
+                    .iter()
+                    .map(|b| json!({"value": b.to_string(), "label": show(ctx, f, &Cell::Bool(*b))}))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            json!({
+                "key": f.key, "label": label(ctx, f), "kind": kind, "options": options,
+                "value": v(f.key), "from": v(&format!("{}_from", f.key)), "to": v(&format!("{}_to", f.key)),
+            })
+        })
+        .collect()
+}
+
+fn pick(ctx: &Ctx, zh: &'static str, en: &'static str) -> &'static str {
+    match ctx.lang {
+        super::i18n::Lang::Zh => zh,
+        super::i18n::Lang::En => en,
+    }
+}
+
+/// The sort choices of the list.
+fn sort_options(s: &ConsoleState, ctx: &Ctx) -> Vec<Json> {
+    FacilitySort::ALL
+        .iter()
+        .map(|k| json!({"value": k.code(), "label": s.t(ctx, &format!("facility.sort_{}", k.code()))}))
+        .collect()
+}
+
+/// The list's columns: the declared fields shown in lists, after the name
+/// (which links to the record and carries the id).
+fn list_fields() -> impl Iterator<Item = &'static Field> {
+    FACILITIES
+        .fields
+        .iter()
+        .filter(|f| f.list && !matches!(f.key, "id" | "name"))
+}
+
+/// Columns a narrow screen may hide: optional ones the list does not sort by.
+fn optional_column(f: &Field) -> bool {
+    !f.required && !FacilitySort::ALL.iter().any(|k| k.field() == Some(f.key))
+}
+
+/// Numbers align right.
+fn numeric(f: &Field) -> bool {
+    matches!(
+        f.ty,
+        FieldType::Int(_) | FieldType::Money(_) | FieldType::Decimal { .. }
+    )
+}
+
+/// The names of an area's ancestors below the city, `/`-joined.
+fn area_name(s: &ConsoleState, code: &str) -> String {
+    s.store
+        .reference
+        .areas
+        .ancestors(code)
+        .iter()
+        .skip(1)
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 /// `GET /console/facilities`
@@ -121,31 +204,30 @@ pub async fn list(
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
-    let areas = &s.store.reference.areas;
     let rows: Vec<Json> = rows
         .into_iter()
         .map(|r| {
-            let area_name = areas
-                .ancestors(&r.area_code)
+            let cells = r.to_cells();
+            let shown: Vec<Json> = FACILITIES
+                .fields
                 .iter()
-                .skip(1)
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" / ");
+                .zip(&cells)
+                .filter(|(f, _)| f.list && !matches!(f.key, "id" | "name"))
+                .map(|(f, c)| {
+                    let text = if f.key == "area_code" {
+                        area_name(&s, &r.area_code)
+                    } else {
+                        show(&ctx, f, c)
+                    };
+                    json!({"text": text, "n": numeric(f), "opt": optional_column(f)})
+                })
+                .collect();
             json!({
                 "id": r.id,
                 "url": format!("/console/facilities/{}", super::super::encode_segment(&r.id)),
                 "name": r.name,
-                "kind": r.kind.code(),
-                "ownership": r.ownership.map(|x| x.code()),
-                "area_name": area_name,
                 "area_code": r.area_code,
-                "beds": r.beds,
-                "slots": r.approved_slots,
-                "rating": r.rating.map(|x| x.code()),
-                "inclusive": r.inclusive,
-                "filing_status": r.filing_status.code(),
-                "status": r.status.code(),
+                "cells": shown,
             })
         })
         .collect();
@@ -180,24 +262,30 @@ pub async fn list(
             )
         })
         .collect();
+    let columns: Vec<Json> = list_fields()
+        .map(|fd| {
+            let sort = FacilitySort::ALL
+                .iter()
+                .find(|k| k.field() == Some(fd.key))
+                .map(|k| sort_links.get(k.code()).cloned());
+            json!({"key": fd.key, "label": label(&ctx, fd), "n": numeric(fd), "opt": optional_column(fd), "sort": sort})
+        })
+        .collect();
     let page = json!({
         "rows": rows,
+        "columns": columns,
+        "name_label": FACILITIES.field("name").map(|fd| label(&ctx, fd)),
         "total": total,
         "next_url": next_url,
         "first_url": first_url,
         "f": {
-            "kind": f.kind.map(|x| x.code()),
-            "ownership": f.ownership.map(|x| x.code()),
-            "rating": f.rating.map(|x| x.code()),
-            "inclusive": f.inclusive.map(|x| x.to_string()),
-            "filing_status": f.filing_status.map(|x| x.code()),
-            "status": f.status.map(|x| x.code()),
             "q": f.q,
             "sort": f.sort.code(),
             "dir": if f.desc { "desc" } else { "asc" },
         },
+        "filters": filter_controls(&ctx),
         "sorts": sort_links,
-        "opts": filter_options(&s, &ctx),
+        "sort_options": sort_options(&s, &ctx),
     });
     let template = if ctx.htmx {
         "facility_results.html"
@@ -207,44 +295,36 @@ pub async fn list(
     s.render(&ctx, template, "facilities", page)
 }
 
-fn facility_json(s: &ConsoleState, ctx: &Ctx, f: &Facility) -> Json {
-    let areas = &s.store.reference.areas;
-    let chain: Vec<Json> = areas
+/// What the detail page needs beside the fields: title, kind and status
+/// labels, area chain, links.
+fn facility_json(s: &ConsoleState, f: &Facility) -> Json {
+    let chain: Vec<Json> = s
+        .store
+        .reference
+        .areas
         .ancestors(&f.area_code)
         .iter()
         .map(|a| json!({"code": a.code, "name": a.name}))
         .collect();
-    let _ = ctx;
     json!({
         "id": f.id,
         "name": f.name,
         "kind": f.kind.code(),
-        "level": f.level.map(|x| x.code()),
-        "ownership": f.ownership.map(|x| x.code()),
-        "operator_name": f.operator_name,
-        "operator_credit_code": f.operator_credit_code,
+        "status": f.status.code(),
         "area_code": f.area_code,
         "area_chain": chain,
-        "address": f.address,
-        "lng": f.lng,
-        "lat": f.lat,
-        "beds": f.beds,
-        "nursing_beds": f.nursing_beds,
-        "dementia_beds": f.dementia_beds,
-        "approved_slots": f.approved_slots,
-        "inclusive": f.inclusive,
-        "filing_status": f.filing_status.code(),
-        "filing_date": f.filing_date.map(|d| d.to_string()),
-        "rating": f.rating.map(|x| x.code()),
-        "rating_valid_from": f.rating_valid_from.map(|d| d.to_string()),
-        "rating_valid_until": f.rating_valid_until.map(|d| d.to_string()),
-        "smart": f.smart,
-        "demonstration": f.demonstration,
-        "opening_date": f.opening_date.map(|d| d.to_string()),
-        "status": f.status.code(),
-        "phone": f.phone,
         "edit_url": format!("/console/facilities/{}/edit", super::super::encode_segment(&f.id)),
     })
+}
+
+/// A record's fields as the detail page shows them: label, text, link.
+fn shown_fields<R: Record>(ctx: &Ctx, reg: &Register, x: &R) -> Vec<Json> {
+    reg.fields
+        .iter()
+        .zip(x.to_cells())
+        .filter(|(f, _)| !f.file_only())
+        .map(|(f, c)| json!({"key": f.key, "label": label(ctx, f), "text": show(ctx, f, &c), "link": link(f, &c), "n": numeric(f)}))
+        .collect()
 }
 
 /// `GET /console/facilities/{id}`
@@ -267,17 +347,21 @@ pub async fn detail(
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
+    // The classes table: the class fields, without the facility's id.
+    let class_columns: Vec<Json> = CLASSES
+        .fields
+        .iter()
+        .filter(|fd| fd.key != "facility_id" && !fd.file_only())
+        .map(|fd| json!({"label": label(&ctx, fd), "n": numeric(fd)}))
+        .collect();
     let classes: Vec<Json> = classes
         .iter()
         .map(|c| {
-            json!({
-                "id": c.id,
-                "class_type": c.class_type.code(),
-                "capacity": c.capacity,
-                "enrolled": c.enrolled,
-                "caregivers": c.caregivers,
-                "monthly_fee_yuan": c.monthly_fee_fen.map(|f| f as f64 / 100.0),
-            })
+            let cells: Vec<Json> = shown_fields(&ctx, &CLASSES, c)
+                .into_iter()
+                .filter(|x| x["key"] != "facility_id")
+                .collect();
+            json!({"id": c.id, "cells": cells})
         })
         .collect();
     let centre = s
@@ -299,7 +383,13 @@ pub async fn detail(
         "name": f.name,
         "geo_url": "/console/static/geo/jiaxing.json",
     });
-    let page = json!({"f": facility_json(&s, &ctx, &f), "classes": classes, "map": map});
+    let page = json!({
+        "f": facility_json(&s, &f),
+        "fields": shown_fields(&ctx, &FACILITIES, &f),
+        "classes": classes,
+        "class_columns": class_columns,
+        "map": map,
+    });
     s.render(&ctx, "facility.html", "facilities", page)
 }
 
@@ -314,103 +404,70 @@ fn field<'a>(form: &'a FormData, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Reads the form into a facility, collecting the fields that do not parse with the
-/// same kind of message the API gives.
-fn parse_form(form: &FormData, id_from_path: Option<&str>) -> (Facility, Vec<FieldError>) {
+/// Reads the form into a facility: each declared field parsed by its type
+/// (blank: its default). A blank required text is kept empty, so that the
+/// store reports it with the record's other problems; what does not parse is
+/// reported here, with the same kind of message the API gives.
+fn parse_form(form: &FormData, id_from_path: Option<&str>) -> Result<Facility, Vec<FieldError>> {
     let mut errs = Vec::new();
-    fn en<T: std::str::FromStr<Err = String>>(
-        form: &FormData,
-        name: &str,
-        errs: &mut Vec<FieldError>,
-    ) -> Option<T> {
-        field(form, name).and_then(|v| match v.parse::<T>() {
-            Ok(x) => Some(x),
+    let mut cells = Vec::with_capacity(FACILITIES.fields.len());
+    for f in FACILITIES.fields {
+        let raw = match (f.key, id_from_path) {
+            ("id", Some(id)) => id,
+            _ => field(form, f.key).unwrap_or(f.default),
+        };
+        let c = match parse_cell(f, raw) {
+            Ok(Cell::Null)
+                if f.required
+                    && matches!(f.ty, FieldType::Text | FieldType::Area | FieldType::Ref(_)) =>
+            {
+                Cell::Text(String::new())
+            }
+            Ok(Cell::Null) if f.required => {
+                errs.push(FieldError::new(f.key, "must not be empty"));
+                Cell::Null
+            }
+            Ok(c) => c,
             Err(e) => {
-                errs.push(FieldError::new(name, e));
-                None
+                errs.push(FieldError::new(f.key, e));
+                Cell::Null
             }
-        })
+        };
+        cells.push(c);
     }
-    let int = |name: &str, errs: &mut Vec<FieldError>| {
-        field(form, name).and_then(|v| match v.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errs.push(FieldError::new(
-                    name,
-                    format!("{v:?} is not a whole number"),
-                ));
-                None
-            }
-        })
-    };
-    let real = |name: &str, errs: &mut Vec<FieldError>| {
-        field(form, name).and_then(|v| match v.parse::<f64>() {
-            Ok(n) if n.is_finite() => Some(n),
-            _ => {
-                errs.push(FieldError::new(name, format!("{v:?} is not a number")));
-                None
-            }
-        })
-    };
-    let date = |name: &str, errs: &mut Vec<FieldError>| {
-        field(form, name).and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errs.push(FieldError::new(
-                    name,
-                    format!("{v:?} is not a date (YYYY-MM-DD)"),
-                ));
-                None
-            }
-        })
-    };
-    let text = |name: &str| field(form, name).map(str::to_string);
-    let flag = |name: &str| field(form, name).is_some_and(|v| v == "true" || v == "on");
-    let kind = match en::<FacilityKind>(form, "kind", &mut errs) {
-        Some(k) => k,
-        None => {
-            if field(form, "kind").is_none() {
-                errs.push(FieldError::new("kind", "must not be empty"));
-            }
-            FacilityKind::ElderlyInstitution
-        }
-    };
-    let f = Facility {
-        id: id_from_path
-            .map(str::to_string)
-            .or_else(|| text("id"))
-            .unwrap_or_default(),
-        name: text("name").unwrap_or_default(),
-        kind,
-        level: en(form, "level", &mut errs),
-        ownership: en(form, "ownership", &mut errs),
-        operator_name: text("operator_name"),
-        operator_credit_code: text("operator_credit_code"),
-        area_code: text("area_code").unwrap_or_default(),
-        address: text("address"),
-        lng: real("lng", &mut errs),
-        lat: real("lat", &mut errs),
-        beds: int("beds", &mut errs),
-        nursing_beds: int("nursing_beds", &mut errs),
-        dementia_beds: int("dementia_beds", &mut errs),
-        approved_slots: int("approved_slots", &mut errs),
-        inclusive: flag("inclusive"),
-        filing_status: en(form, "filing_status", &mut errs).unwrap_or(FilingStatus::NotRequired),
-        filing_date: date("filing_date", &mut errs),
-        rating: en(form, "rating", &mut errs),
-        rating_valid_from: date("rating_valid_from", &mut errs),
-        rating_valid_until: date("rating_valid_until", &mut errs),
-        smart: flag("smart"),
-        demonstration: flag("demonstration"),
-        opening_date: date("opening_date", &mut errs),
-        status: en(form, "status", &mut errs).unwrap_or(FacilityStatus::Operating),
-        phone: text("phone"),
-    };
-    (f, errs)
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Facility::from_cells(cells).map_err(|e| vec![e])
+}
+
+/// A facility's fields as the form shows them (text as typed).
+fn form_values(f: &Facility) -> Json {
+    Json::Object(
+        FACILITIES
+            .fields
+            .iter()
+            .zip(f.to_cells())
+            .map(|(fd, c)| (fd.key.to_string(), json!(format_cell(fd, &c))))
+            .collect(),
+    )
+}
+
+/// The form as submitted, to show again with its messages.
+fn typed(form: &FormData) -> Json {
+    Json::Object(
+        form.iter()
+            .filter(|(k, _)| k != "_csrf")
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect(),
+    )
 }
 
 fn empty_facility(area_code: &str) -> Facility {
-    Facility::blank("", "", FacilityKind::ElderlyInstitution, area_code)
+    Facility {
+        area_code: area_code.to_string(),
+        ..Default::default()
+    }
 }
 
 /// Town and village choices under the current area, for the form's area select.
@@ -456,37 +513,39 @@ fn area_choices(s: &ConsoleState, ctx: &Ctx, selected: &str) -> Vec<Json> {
 fn render_form(
     s: &ConsoleState,
     ctx: &Ctx,
-    f: &Facility,
-    editing: bool,
+    values: Json,
+    editing: Option<&str>,
     errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
-    let errs: serde_json::Map<String, Json> =
-        errors.iter().fold(serde_json::Map::new(), |mut m, e| {
-            let entry = m.entry(e.field.clone()).or_insert_with(|| json!([]));
-            if let Some(a) = entry.as_array_mut() {
-                a.push(json!(e.reason));
-            }
-            m
-        });
-    let action = if editing {
-        format!(
-            "/console/facilities/{}",
-            super::super::encode_segment(&f.id)
-        )
-    } else {
-        "/console/facilities".to_string()
+    let area = values["area_code"].as_str().unwrap_or_default().to_string();
+    let mut controls = controls(ctx, &FACILITIES, &values, editing.is_some());
+    for c in &mut controls {
+        if c["key"] == "area_code" {
+            // Areas are chosen from the towns and villages of the caller's county.
+            let options: Vec<Json> = area_choices(s, ctx, &area)
+                .into_iter()
+                .map(|mut o| {
+                    let sel = o["value"] == area.as_str();
+                    o["selected"] = json!(sel);
+                    o
+                })
+                .collect();
+            c["kind"] = json!("select");
+            c["options"] = json!(options);
+        }
+    }
+    let action = match editing {
+        Some(id) => format!("/console/facilities/{}", super::super::encode_segment(id)),
+        None => "/console/facilities".to_string(),
     };
     let page = json!({
-        "f": facility_json(s, ctx, f),
+        "name": values["name"],
         "editing": editing,
-        "errors": errs,
+        "controls": controls,
         "error_list": errors.iter().map(|e| json!({"field": e.field, "reason": e.reason})).collect::<Vec<_>>(),
         "action": format!("{action}{}", if ctx.area.level == laoxiao_model::AreaLevel::City { String::new() } else { format!("?area={}", enc(&ctx.area.code)) }),
-        "opts": filter_options(s, ctx),
-        "areas": area_choices(s, ctx, &f.area_code),
-        // Only city-wide accounts choose ids (see `laoxiao_store::Scope::is_city_wide`).
-        "choose_id": ctx.scope().is_city_wide(),
+        "cancel": editing.map_or_else(|| "/console/facilities".to_string(), |id| format!("/console/facilities/{}", super::super::encode_segment(id))),
     });
     s.render_status(ctx, status, "facility_form.html", "facilities", page)
 }
@@ -506,7 +565,14 @@ pub async fn new_form(
     } else {
         String::new()
     };
-    render_form(&s, &ctx, &empty_facility(&area), false, &[], StatusCode::OK)
+    render_form(
+        &s,
+        &ctx,
+        form_values(&empty_facility(&area)),
+        None,
+        &[],
+        StatusCode::OK,
+    )
 }
 
 /// `GET /console/facilities/{id}/edit`
@@ -522,41 +588,37 @@ pub async fn edit_form(
         .db(move |c, _| laoxiao_store::facilities::get(c, &scope, &id))
         .await
     {
-        Ok(f) => render_form(&s, &ctx, &f, true, &[], StatusCode::OK),
+        Ok(f) => render_form(&s, &ctx, form_values(&f), Some(&f.id), &[], StatusCode::OK),
         Err(e) => s.error_page(&ctx, e),
     }
 }
 
 async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> Response {
     let editing = id.is_some();
-    let (mut f, mut parse_errs) = parse_form(&form, id.as_deref());
+    let again = |errs: &[FieldError], status| {
+        render_form(&s, &ctx, typed(&form), id.as_deref(), errs, status)
+    };
+    let mut f = match parse_form(&form, id.as_deref()) {
+        Ok(f) => f,
+        Err(errs) => return again(&errs, StatusCode::UNPROCESSABLE_ENTITY),
+    };
     if !editing {
         // Ids of new facilities come from the server, except for city-wide
         // accounts: a taken id elsewhere must not answer differently.
         if f.id.is_empty() {
             f.id = laoxiao_store::facilities::new_id();
         } else if !ctx.scope().is_city_wide() {
-            parse_errs.push(FieldError::new("id", s.t(&ctx, "facility.id_assigned")));
+            let errs = [FieldError::new("id", s.t(&ctx, "facility.id_assigned"))];
+            return again(&errs, StatusCode::UNPROCESSABLE_ENTITY);
         }
     }
-    if !parse_errs.is_empty() {
-        return render_form(
-            &s,
-            &ctx,
-            &f,
-            editing,
-            &parse_errs,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let f2 = f.clone();
     let scope = ctx.scope();
     let res = s
         .db(move |c, r| {
             if editing {
-                facilities::update(c, r, &scope, &f2)
+                facilities::update(c, r, &scope, &f)
             } else {
-                facilities::create(c, r, &scope, &f2)
+                facilities::create(c, r, &scope, &f)
             }
         })
         .await;
@@ -568,22 +630,12 @@ async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> 
             );
             Redirect::to(&url).into_response()
         }
-        Err(PageError::Store(StoreError::Invalid(errs))) => render_form(
-            &s,
-            &ctx,
-            &f,
-            editing,
-            &errs,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(PageError::Store(StoreError::Conflict(msg))) => render_form(
-            &s,
-            &ctx,
-            &f,
-            editing,
-            &[FieldError::new("id", msg)],
-            StatusCode::CONFLICT,
-        ),
+        Err(PageError::Store(StoreError::Invalid(errs))) => {
+            again(&errs, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(PageError::Store(StoreError::Conflict(msg))) => {
+            again(&[FieldError::new("id", msg)], StatusCode::CONFLICT)
+        }
         Err(e) => s.error_page(&ctx, e),
     }
 }
@@ -632,9 +684,22 @@ mod tests {
             ("beds".into(), "many".into()),
             ("filing_date".into(), "2020-13-01".into()),
         ];
-        let (f, errs) = parse_form(&form, None);
-        assert_eq!(f.id, "F1");
+        let errs = parse_form(&form, None).expect_err("bad fields");
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["beds", "filing_date"]);
+    }
+
+    #[test]
+    fn a_blank_required_text_is_left_to_the_store() {
+        let form: FormData = vec![
+            ("name".into(), "x".into()),
+            ("kind".into(), "elderly_institution".into()),
+            ("beds".into(), "10".into()),
+        ];
+        let f = parse_form(&form, Some("F1")).expect("parses");
+        assert_eq!(f.id, "F1");
+        assert_eq!(f.area_code, "");
+        assert_eq!(f.beds, Some(10));
+        assert_eq!(f.status, laoxiao_model::FacilityStatus::Operating);
     }
 }

@@ -87,7 +87,7 @@ fn reg_label(ctx: &Ctx, r: &Register) -> &'static str {
     }
 }
 
-fn label(ctx: &Ctx, f: &Field) -> &'static str {
+pub(super) fn label(ctx: &Ctx, f: &Field) -> &'static str {
     match ctx.lang {
         Lang::Zh => f.label_zh,
         Lang::En => f.en,
@@ -95,7 +95,7 @@ fn label(ctx: &Ctx, f: &Field) -> &'static str {
 }
 
 /// A cell as the page shows it: enumeration labels, 是/否, money in yuan.
-fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
+pub(super) fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
     let pick = |v: &laoxiao_model::register::EnumValue| match ctx.lang {
         Lang::Zh => v.zh,
         Lang::En => v.en,
@@ -116,7 +116,7 @@ fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
 }
 
 /// A link to the record a reference names, where the console has a page for it.
-fn link(f: &Field, c: &Cell) -> Option<String> {
+pub(super) fn link(f: &Field, c: &Cell) -> Option<String> {
     let (FieldType::Ref(target), Cell::Text(id)) = (&f.ty, c) else {
         return None;
     };
@@ -322,12 +322,17 @@ async fn detail<T: ActivityRecord>(
 }
 
 /// The form's controls, filled with `values` (key → text as typed).
-fn controls(ctx: &Ctx, reg: &'static Register, values: &Json, editing: bool) -> Vec<Json> {
+pub(super) fn controls(
+    ctx: &Ctx,
+    reg: &'static Register,
+    values: &Json,
+    editing: bool,
+) -> Vec<Json> {
     // Only city-wide accounts choose ids (as for facilities); an edit keeps its id.
     let choose_id = !editing && ctx.scope().is_city_wide();
     reg.fields
         .iter()
-        .filter(|f| f.key != "id" || choose_id)
+        .filter(|f| (f.key != "id" || choose_id) && !f.file_only())
         .map(|f| {
             let v = values.get(f.key).and_then(Json::as_str).unwrap_or_default();
             let (kind, options): (&str, Vec<Json>) = match f.ty {
@@ -347,6 +352,7 @@ fn controls(ctx: &Ctx, reg: &'static Register, values: &Json, editing: bool) -> 
                 ),
                 FieldType::Date => ("date", Vec::new()),
                 FieldType::Int(_) => ("number", Vec::new()),
+                FieldType::Money(_) | FieldType::Decimal { .. } => ("decimal", Vec::new()),
                 FieldType::Note => ("textarea", Vec::new()),
                 _ => ("text", Vec::new()),
             };

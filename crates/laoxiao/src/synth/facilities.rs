@@ -1168,6 +1168,8 @@ fn classes_for(rng: &mut ChaCha8Rng, f: &Facility, limits: &ClassLimits) -> Vec<
                 }
                 (false, _, false) => rng.random_range(280..=550) * 10,
             };
+            // A field added to the declaration takes its default here.
+            #[allow(clippy::needless_update)]
             ChildcareClass {
                 id: format!("{}-{:02}", f.id, k + 1),
                 facility_id: f.id.clone(),
@@ -1176,6 +1178,7 @@ fn classes_for(rng: &mut ChaCha8Rng, f: &Facility, limits: &ClassLimits) -> Vec<
                 enrolled,
                 caregivers,
                 monthly_fee_fen: Some(yuan * 100),
+                ..Default::default()
             }
         })
         .collect()

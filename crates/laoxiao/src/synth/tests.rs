@@ -6,7 +6,7 @@ use laoxiao_model::register::Record as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Rating};
 use laoxiao_model::person::{LivingArrangement, SpecialDifficulty, age_on};
@@ -182,10 +182,15 @@ fn facility_totals_at_scale_one_are_the_plans() {
         class_limits: &limits,
     };
     for f in &fs {
-        assert!(f.validate(&ck).is_empty(), "{} {}", f.id, f.name);
+        assert!(
+            f.validate(&ck, NaiveDate::MAX).is_empty(),
+            "{} {}",
+            f.id,
+            f.name
+        );
     }
     for c in &classes {
-        assert!(c.validate(&ck).is_empty(), "{}", c.id);
+        assert!(c.validate(&ck, NaiveDate::MAX).is_empty(), "{}", c.id);
     }
     let names: BTreeSet<&str> = fs.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names.len(), fs.len(), "facility names repeat");
@@ -290,11 +295,11 @@ fn every_record_validates_and_ids_are_unique() {
         class_limits: &limits,
     };
     for f in &city.facilities {
-        let e = f.validate(&ck);
+        let e = f.validate(&ck, city.as_of);
         assert!(e.is_empty(), "{} {}: {e:?}", f.id, f.name);
     }
     for c in &city.classes {
-        let e = c.validate(&ck);
+        let e = c.validate(&ck, city.as_of);
         assert!(e.is_empty(), "{}: {e:?}", c.id);
     }
     for p in city.elderly.iter().chain(&city.infants) {
@@ -353,7 +358,7 @@ fn a_city_moved_to_another_date_still_validates() {
         assert!(e.is_empty(), "{}: {e:?}", b.id);
     }
     for f in &city.facilities {
-        assert!(f.validate(&ck).is_empty(), "{}", f.id);
+        assert!(f.validate(&ck, city.as_of).is_empty(), "{}", f.id);
     }
     let ids: BTreeSet<&str> = city
         .elderly
