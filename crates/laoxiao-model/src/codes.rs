@@ -70,6 +70,9 @@ macro_rules! code_enum {
         }
 
         impl $crate::register::FieldValue for $name {
+            fn cell_ref(&self) -> $crate::register::CellRef<'_> {
+                $crate::register::CellRef::Text(self.code())
+            }
             fn to_cell(&self) -> $crate::register::Cell {
                 $crate::register::Cell::Text(self.code().to_string())
             }
