@@ -176,6 +176,10 @@ crate::register! {
     }
 }
 
+/// Fields that default to what the ID number says when left out of a form
+/// or an API body (the rules check that, given, they agree with it).
+pub const FROM_ID_NUMBER: &[&str] = &["sex", "birth_date"];
+
 impl PersonRole {
     /// The register of people of this role (a subset of [`PEOPLE`]'s fields).
     pub fn register(self) -> &'static Register {
