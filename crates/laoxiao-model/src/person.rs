@@ -113,10 +113,10 @@ crate::register! {
         /// Which register (登记册) the person is on; files take it from the import kind.
         role: PersonRole = enumeration("登记册", "Register", PersonRole::VALUES).required().filter(),
         /// 公民身份号码 (GB 11643), 18 characters.
-        id_number: String = id_number("身份证号码", "ID number").required(),
+        id_number: String = id_number("身份证号码", "ID number").required().listed(),
         name: String = text("姓名", "Name").required().search(),
         sex: Sex = enumeration("性别", "Sex", Sex::VALUES).required().listed(),
-        birth_date: NaiveDate = date("出生日期", "Birth date").required().filter(),
+        birth_date: NaiveDate = date("出生日期", "Birth date").required().listed(),
         /// 户籍 area.
         #[serde(default)]
         hukou_area_code: Option<String> = area("户籍区划代码", "Hukou area"),
@@ -139,19 +139,19 @@ crate::register! {
         ability_level: Option<AbilityLevel> = enumeration("能力等级", "Ability level", AbilityLevel::VALUES).filter(),
         /// 失智 (elderly).
         #[serde(default)]
-        dementia: bool = boolean("失智", "Dementia").or("false").filter(),
+        dementia: bool = boolean("失智", "Dementia").or("false"),
         /// Infants: 孩次 (1 = first child).
         #[serde(default)]
         birth_order: Option<i64> = int("孩次", "Birth order", &bounds::BIRTH_ORDER),
         /// Infants: guardian's name (监护人姓名).
         #[serde(default)]
-        guardian_name: Option<String> = text("监护人姓名", "Guardian"),
+        guardian_name: Option<String> = text("监护人姓名", "Guardian").listed(),
         /// Infants: guardian's phone (监护人电话).
         #[serde(default)]
         guardian_phone: Option<String> = text("监护人电话", "Guardian's phone"),
         /// 状态 on the register.
         #[serde(default)]
-        status: PersonStatus = enumeration("状态", "Status", PersonStatus::VALUES).or("active").filter(),
+        status: PersonStatus = enumeration("状态", "Status", PersonStatus::VALUES).or("active"),
         /// 死亡日期
         #[serde(default)]
         death_date: Option<NaiveDate> = date("死亡日期", "Death date"),

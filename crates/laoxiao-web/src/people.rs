@@ -29,9 +29,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use crate::auth::Auth;
 use crate::context::{RequestContext, reveal_ids};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{
-    AgeYears, ApiJson, ApiPath, ApiQuery, PageLimit, query_params, required, text,
-};
+use crate::extract::{AgeYears, ApiJson, ApiPath, ApiQuery, PageLimit, query_params, text};
 use crate::facilities::check_area_param;
 use crate::schema::{
     AbilityLevelSchema, LivingArrangementSchema, PersonRoleSchema, PersonStatusSchema,

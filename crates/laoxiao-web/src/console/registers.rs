@@ -87,7 +87,7 @@ fn reg_label(ctx: &Ctx, r: &Register) -> &'static str {
     }
 }
 
-fn label(ctx: &Ctx, f: &Field) -> &'static str {
+pub(super) fn label(ctx: &Ctx, f: &Field) -> &'static str {
     match ctx.lang {
         Lang::Zh => f.label_zh,
         Lang::En => f.en,
@@ -95,7 +95,7 @@ fn label(ctx: &Ctx, f: &Field) -> &'static str {
 }
 
 /// A cell as the page shows it: enumeration labels, 是/否, money in yuan.
-fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
+pub(super) fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
     let pick = |v: &laoxiao_model::register::EnumValue| match ctx.lang {
         Lang::Zh => v.zh,
         Lang::En => v.en,
@@ -105,6 +105,19 @@ fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
             .iter()
             .find(|v| v.code == code)
             .map_or_else(|| code.clone(), |v| pick(v).to_string()),
+        (FieldType::EnumList(values), Cell::List(codes)) => codes
+            .iter()
+            .map(|code| {
+                values
+                    .iter()
+                    .find(|v| v.code == code)
+                    .map_or(code.as_str(), pick)
+            })
+            .collect::<Vec<_>>()
+            .join(match ctx.lang {
+                Lang::Zh => "、",
+                Lang::En => ", ",
+            }),
         (FieldType::Bool, Cell::Bool(b)) => match (ctx.lang, b) {
             (Lang::Zh, true) => "是".into(),
             (Lang::Zh, false) => "否".into(),
