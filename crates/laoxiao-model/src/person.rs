@@ -108,53 +108,56 @@ crate::register! {
         scope: ScopeRule::AreaPath("area_path"), domain: Domain::People,
     }
     fields in person_fields {
+        // Every field but the register id, the register and the residence
+        // area (which scopes the record; an area, not an address) is personal
+        // data: the audit trail keeps only digests of them.
         /// The register's own id (an import file's id column).
         id: String = id(),
         /// Which register (登记册) the person is on; files take it from the import kind.
         role: PersonRole = enumeration("登记册", "Register", PersonRole::VALUES).required().filter(),
         /// 公民身份号码 (GB 11643), 18 characters.
         id_number: String = id_number("身份证号码", "ID number").required().listed(),
-        name: String = text("姓名", "Name").required().search(),
-        sex: Sex = enumeration("性别", "Sex", Sex::VALUES).required().listed(),
-        birth_date: NaiveDate = date("出生日期", "Birth date").required().listed(),
+        name: String = text("姓名", "Name").required().search().personal(),
+        sex: Sex = enumeration("性别", "Sex", Sex::VALUES).required().listed().personal(),
+        birth_date: NaiveDate = date("出生日期", "Birth date").required().listed().personal(),
         /// 户籍 area.
         #[serde(default)]
-        hukou_area_code: Option<String> = area("户籍区划代码", "Hukou area"),
+        hukou_area_code: Option<String> = area("户籍区划代码", "Hukou area").personal(),
         /// Where the person lives (居住地): a town- or village-level area.
         residence_area_code: String = area("居住区划代码", "Residence area").required().listed(),
         #[serde(default)]
-        address: Option<String> = text("居住地址", "Address"),
+        address: Option<String> = text("居住地址", "Address").personal(),
         #[serde(default)]
-        lng: Option<f64> = decimal("经度", "Longitude", -180.0, 180.0),
+        lng: Option<f64> = decimal("经度", "Longitude", -180.0, 180.0).personal(),
         #[serde(default)]
-        lat: Option<f64> = decimal("纬度", "Latitude", -90.0, 90.0),
+        lat: Option<f64> = decimal("纬度", "Latitude", -90.0, 90.0).personal(),
         /// 居住状况 (elderly).
         #[serde(default)]
-        living_arrangement: Option<LivingArrangement> = enumeration("居住状况", "Living arrangement", LivingArrangement::VALUES).filter(),
+        living_arrangement: Option<LivingArrangement> = enumeration("居住状况", "Living arrangement", LivingArrangement::VALUES).filter().personal(),
         /// 特殊困难类别 (elderly).
         #[serde(default)]
-        special_difficulty: Vec<SpecialDifficulty> = enum_list("特殊困难类别", "Special difficulty", SpecialDifficulty::VALUES).filter(),
+        special_difficulty: Vec<SpecialDifficulty> = enum_list("特殊困难类别", "Special difficulty", SpecialDifficulty::VALUES).filter().personal(),
         /// 能力等级 (elderly).
         #[serde(default)]
-        ability_level: Option<AbilityLevel> = enumeration("能力等级", "Ability level", AbilityLevel::VALUES).filter(),
+        ability_level: Option<AbilityLevel> = enumeration("能力等级", "Ability level", AbilityLevel::VALUES).filter().personal(),
         /// 失智 (elderly).
         #[serde(default)]
-        dementia: bool = boolean("失智", "Dementia").or("false"),
+        dementia: bool = boolean("失智", "Dementia").or("false").personal(),
         /// Infants: 孩次 (1 = first child).
         #[serde(default)]
-        birth_order: Option<i64> = int("孩次", "Birth order", &bounds::BIRTH_ORDER),
+        birth_order: Option<i64> = int("孩次", "Birth order", &bounds::BIRTH_ORDER).personal(),
         /// Infants: guardian's name (监护人姓名).
         #[serde(default)]
-        guardian_name: Option<String> = text("监护人姓名", "Guardian").listed(),
+        guardian_name: Option<String> = text("监护人姓名", "Guardian").listed().personal(),
         /// Infants: guardian's phone (监护人电话).
         #[serde(default)]
-        guardian_phone: Option<String> = text("监护人电话", "Guardian's phone"),
+        guardian_phone: Option<String> = text("监护人电话", "Guardian's phone").personal(),
         /// 状态 on the register.
         #[serde(default)]
-        status: PersonStatus = enumeration("状态", "Status", PersonStatus::VALUES).or("active"),
+        status: PersonStatus = enumeration("状态", "Status", PersonStatus::VALUES).or("active").personal(),
         /// 死亡日期
         #[serde(default)]
-        death_date: Option<NaiveDate> = date("死亡日期", "Death date"),
+        death_date: Option<NaiveDate> = date("死亡日期", "Death date").personal(),
     }
     file_only {
         /// 坐标系 of `lng`/`lat` in a file; imports convert to WGS-84, exports write `wgs84`.
