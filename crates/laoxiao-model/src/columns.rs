@@ -1019,6 +1019,7 @@ mod tests {
             ("special_difficulty", "特殊困难类别"),
             ("ability_level", "能力等级"),
             ("dementia", "失智"),
+            ("care_insurance", "享受长护险待遇"),
         ]);
         elderly.extend(tail);
         let mut infants = common.to_vec();
@@ -1057,6 +1058,7 @@ mod tests {
             ],
             ability_level: Some(AbilityLevel::Severe),
             dementia: true,
+            care_insurance: true,
             ..Person::default()
         };
         let read = |kind, p: &Person| {

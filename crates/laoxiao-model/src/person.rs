@@ -143,6 +143,10 @@ crate::register! {
         /// 失智 (elderly).
         #[serde(default)]
         dementia: bool = boolean("失智", "Dementia").or("false").personal(),
+        /// 享受长期护理保险（长护险）待遇 (elderly): counted by indicator 15 and
+        /// the subsidy rules.
+        #[serde(default)]
+        care_insurance: bool = boolean("享受长护险待遇", "Long-term care insurance").or("false").personal(),
         /// Infants: 孩次 (1 = first child).
         #[serde(default)]
         birth_order: Option<i64> = int("孩次", "Birth order", &bounds::BIRTH_ORDER).personal(),
@@ -168,7 +172,7 @@ crate::register! {
         ELDERLY = ("elderly", "老年人", "Elderly people") [
             id, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address,
             lng, lat, coord_system, living_arrangement, special_difficulty, ability_level,
-            dementia, status, death_date,
+            dementia, care_insurance, status, death_date,
         ],
         /// The register of infants under three (婴幼儿): the `person` rows of role `infant`.
         INFANTS = ("infants", "婴幼儿", "Infants") [
