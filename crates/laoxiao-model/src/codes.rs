@@ -78,7 +78,13 @@ macro_rules! code_enum {
             }
             fn from_cell(c: $crate::register::Cell) -> Option<Self> {
                 match c {
-                    $crate::register::Cell::Text(s) => $name::parse(&s),
+                    // Cells hold codes (parse_cell wrote them): the exact
+                    // match first, labels only after.
+                    $crate::register::Cell::Text(s) => $name::ALL
+                        .iter()
+                        .copied()
+                        .find(|x| x.code() == s)
+                        .or_else(|| $name::parse(&s)),
                     _ => None,
                 }
             }

@@ -399,7 +399,7 @@ impl std::fmt::Debug for CellRef<'_> {
             CellRef::Date(d) => write!(f, "Date({d})"),
             CellRef::Codes(c) => {
                 let mut v = Vec::new();
-                c.each_code(&mut |s| v.push(s));
+                c.each_code(&mut |s| v.push(s.to_string()));
                 write!(f, "Codes({v:?})")
             }
         }
@@ -408,12 +408,23 @@ impl std::fmt::Debug for CellRef<'_> {
 
 /// A list of enumeration codes, seen without knowing the enumeration.
 pub trait CodeList {
-    fn each_code(&self, f: &mut dyn FnMut(&'static str));
+    fn each_code(&self, f: &mut dyn FnMut(&str));
     fn is_empty(&self) -> bool;
 }
 
+impl CodeList for Vec<String> {
+    fn each_code(&self, f: &mut dyn FnMut(&str)) {
+        for c in self {
+            f(c);
+        }
+    }
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
 impl<E: CodeEnum> CodeList for Vec<E> {
-    fn each_code(&self, f: &mut dyn FnMut(&'static str)) {
+    fn each_code(&self, f: &mut dyn FnMut(&str)) {
         for e in self {
             f(e.code());
         }
@@ -575,7 +586,7 @@ pub trait Record:
 
     /// Every failing field and rule: the declaration's, then [`Rules::rules`].
     fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
-        let mut errs = check_fields(Self::register(), &self.to_cells());
+        let mut errs = check_field_refs(Self::register(), &self.cell_refs());
         errs.extend(self.rules(ck, today));
         errs
     }
@@ -584,33 +595,47 @@ pub trait Record:
 /// Checks each cell against its field: required, text length and characters,
 /// numeric bounds, enum values, decimal ranges.
 pub fn check_fields(reg: &Register, cells: &[Cell]) -> Vec<FieldError> {
+    let refs: Vec<CellRef<'_>> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Null => CellRef::Null,
+            Cell::Text(s) => CellRef::Text(s),
+            Cell::Int(n) => CellRef::Int(*n),
+            Cell::Real(x) => CellRef::Real(*x),
+            Cell::Bool(b) => CellRef::Bool(*b),
+            Cell::Date(d) => CellRef::Date(*d),
+            Cell::List(v) => CellRef::Codes(v),
+        })
+        .collect();
+    check_field_refs(reg, &refs)
+}
+
+/// [`check_fields`] on borrowed cells (what [`Record::validate`] uses: a
+/// million-row import validates without copying each record's text).
+pub fn check_field_refs(reg: &Register, cells: &[CellRef<'_>]) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (f, c) in reg.fields.iter().zip(cells) {
         match (c, &f.ty) {
-            (Cell::Null, _) => {
-                if f.required {
-                    errs.push(FieldError::new(f.key, "required"));
-                }
-            }
-            (Cell::Text(s), FieldType::Note) => bounds::check_text(f.key, s, true, &mut errs),
-            (Cell::Text(s), _) => {
+            (CellRef::Null, _) if f.required => errs.push(FieldError::new(f.key, "required")),
+            (CellRef::Text(s), FieldType::Note) => bounds::check_text(f.key, s, true, &mut errs),
+            // A code parsed against the enumeration's values is a value of it.
+            (CellRef::Text(_), FieldType::Enum(_)) => {}
+            (CellRef::Text(s), _) => {
                 if f.required && s.trim().is_empty() {
                     errs.push(FieldError::new(f.key, "must not be empty"));
                 }
                 bounds::check_text(f.key, s, false, &mut errs);
             }
-            (Cell::Int(n), FieldType::Int(b) | FieldType::Money(b)) => {
-                if !b.contains(*n) {
-                    errs.push(FieldError::new(f.key, b.reason(*n)));
-                }
+            (CellRef::Int(n), FieldType::Int(b) | FieldType::Money(b)) if !b.contains(*n) => {
+                errs.push(FieldError::new(f.key, b.reason(*n)));
             }
-            (Cell::Real(x), FieldType::Decimal { min, max }) => {
-                if !(x.is_finite() && *min <= *x && *x <= *max) {
-                    errs.push(FieldError::new(
-                        f.key,
-                        format!("{x} is outside the range {min} to {max}"),
-                    ));
-                }
+            (CellRef::Real(x), FieldType::Decimal { min, max })
+                if !(x.is_finite() && *min <= *x && *x <= *max) =>
+            {
+                errs.push(FieldError::new(
+                    f.key,
+                    format!("{x} is outside the range {min} to {max}"),
+                ));
             }
             _ => {}
         }
