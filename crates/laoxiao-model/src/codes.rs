@@ -70,12 +70,21 @@ macro_rules! code_enum {
         }
 
         impl $crate::register::FieldValue for $name {
+            fn cell_ref(&self) -> $crate::register::CellRef<'_> {
+                $crate::register::CellRef::Text(self.code())
+            }
             fn to_cell(&self) -> $crate::register::Cell {
                 $crate::register::Cell::Text(self.code().to_string())
             }
             fn from_cell(c: $crate::register::Cell) -> Option<Self> {
                 match c {
-                    $crate::register::Cell::Text(s) => $name::parse(&s),
+                    // Cells hold codes (parse_cell wrote them): the exact
+                    // match first, labels only after.
+                    $crate::register::Cell::Text(s) => $name::ALL
+                        .iter()
+                        .copied()
+                        .find(|x| x.code() == s)
+                        .or_else(|| $name::parse(&s)),
                     _ => None,
                 }
             }

@@ -10,12 +10,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 
 use crate::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
-use crate::bounds;
 use crate::error::FieldError;
 use crate::facility::{ChildcareClass, Facility};
-use crate::person::{
-    AbilityLevel, LivingArrangement, Person, PersonRole, PersonStatus, Sex, SpecialDifficulty,
-};
+use crate::person::{PEOPLE, Person, PersonRole};
 use laoxiao_spatial::{CoordSystem, to_wgs84};
 
 crate::code_enum! {
@@ -33,135 +30,10 @@ crate::code_enum! {
     }
 }
 
-use crate::register::{Cell, Field, Record, Register, format_cell, parse_cell};
+use crate::register::{Cell, Record, Register, format_cell, parse_cell};
 pub use crate::register::{ColType, Field as Column};
 
-const fn col(key: &'static str, zh: &'static str, ty: ColType, required: bool) -> Column {
-    let f = match ty {
-        ColType::Text => Field::text(key, zh, ""),
-        ColType::Note => Field::note(key, zh, ""),
-        ColType::Int(b) => Field::int(key, zh, "", b),
-        ColType::Money(b) => Field::money(key, zh, "", b),
-        ColType::Decimal { min, max } => Field::decimal(key, zh, "", min, max),
-        ColType::Date => Field::date(key, zh, ""),
-        ColType::Bool => Field::boolean(key, zh, ""),
-        ColType::Enum(v) => Field::enumeration(key, zh, "", v),
-        ColType::EnumList(v) => Field::enum_list(key, zh, "", v),
-        ColType::Ref(t) => Field::reference(key, zh, "", t),
-        ColType::Area => Field::area(key, zh, ""),
-        ColType::IdNumber => Field::id_number(key, zh, ""),
-        ColType::CoordSystem => Field::coord_system(key, zh, ""),
-    };
-    if required { f.required() } else { f }
-}
-
-macro_rules! values_of {
-    ($t:ty) => {
-        <$t>::VALUES
-    };
-}
-
-use crate::register::COORD_VALUES;
-const LNG: ColType = ColType::Decimal {
-    min: -180.0,
-    max: 180.0,
-};
-const LAT: ColType = ColType::Decimal {
-    min: -90.0,
-    max: 90.0,
-};
-
-const ELDERLY_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("id_number", "身份证号码", ColType::IdNumber, true),
-    col("name", "姓名", ColType::Text, true),
-    col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
-    col("birth_date", "出生日期", ColType::Date, true),
-    col("hukou_area_code", "户籍区划代码", ColType::Area, false),
-    col("residence_area_code", "居住区划代码", ColType::Area, true),
-    col("address", "居住地址", ColType::Text, false),
-    col("lng", "经度", LNG, false),
-    col("lat", "纬度", LAT, false),
-    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
-    col(
-        "living_arrangement",
-        "居住状况",
-        ColType::Enum(values_of!(LivingArrangement)),
-        false,
-    ),
-    col(
-        "special_difficulty",
-        "特殊困难类别",
-        ColType::EnumList(values_of!(SpecialDifficulty)),
-        false,
-    ),
-    col(
-        "ability_level",
-        "能力等级",
-        ColType::Enum(values_of!(AbilityLevel)),
-        false,
-    ),
-    col("dementia", "失智", ColType::Bool, false),
-    col(
-        "status",
-        "状态",
-        ColType::Enum(values_of!(PersonStatus)),
-        false,
-    ),
-    col("death_date", "死亡日期", ColType::Date, false),
-];
-
-const INFANT_COLUMNS: &[Column] = &[
-    col("id", "编号", ColType::Text, true),
-    col("id_number", "身份证号码", ColType::IdNumber, true),
-    col("name", "姓名", ColType::Text, true),
-    col("sex", "性别", ColType::Enum(values_of!(Sex)), true),
-    col("birth_date", "出生日期", ColType::Date, true),
-    col("hukou_area_code", "户籍区划代码", ColType::Area, false),
-    col("residence_area_code", "居住区划代码", ColType::Area, true),
-    col("address", "居住地址", ColType::Text, false),
-    col("lng", "经度", LNG, false),
-    col("lat", "纬度", LAT, false),
-    col("coord_system", "坐标系", ColType::Enum(COORD_VALUES), false),
-    col(
-        "birth_order",
-        "孩次",
-        ColType::Int(&bounds::BIRTH_ORDER),
-        false,
-    ),
-    col("guardian_name", "监护人姓名", ColType::Text, false),
-    col("guardian_phone", "监护人电话", ColType::Text, false),
-    col(
-        "status",
-        "状态",
-        ColType::Enum(values_of!(PersonStatus)),
-        false,
-    ),
-    col("death_date", "死亡日期", ColType::Date, false),
-];
-
-/// The register of elderly people (老年人).
-pub static ELDERLY: Register = Register {
-    key: "elderly",
-    paths: crate::register_paths!("elderly"),
-    table: "person",
-    zh: "老年人",
-    en: "Elderly people",
-    scope: crate::register::ScopeRule::AreaPath("area_path"),
-    domain: crate::register::Domain::People,
-    fields: ELDERLY_COLUMNS,
-};
-/// The register of infants (婴幼儿).
-pub static INFANTS: Register = Register {
-    key: "infants",
-    paths: crate::register_paths!("infants"),
-    table: "person",
-    zh: "婴幼儿",
-    en: "Infants",
-    scope: crate::register::ScopeRule::AreaPath("area_path"),
-    domain: crate::register::Domain::People,
-    fields: INFANT_COLUMNS,
-};
+pub use crate::person::{ELDERLY, INFANTS};
 
 impl RecordKind {
     /// The declaration of the kind's register.
@@ -477,18 +349,6 @@ impl<'a> Row<'a> {
     }
 }
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
-}
-
-fn fmt_coord(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.6}")).unwrap_or_default()
-}
-
-fn fmt_bool(v: bool) -> String {
-    if v { "true".into() } else { "false".into() }
-}
-
 /// Reads a facility from a row (coordinates converted to WGS-84).
 pub fn facility_from_row(r: Row<'_>) -> Result<Facility, Vec<FieldError>> {
     record_from_row(r)
@@ -509,97 +369,67 @@ pub fn class_to_row(c: &ChildcareClass) -> Vec<String> {
     record_to_row(c)
 }
 
-/// Reads a person of `role` from a row.
+/// Reads a person of `role` from a row: each column of the role's register
+/// parsed by its declared type (blank cells take the field's default), the
+/// fields of the other register left at their defaults, the coordinates
+/// converted to WGS-84 from the row's `coord_system`.
 pub fn person_from_row(mut r: Row<'_>, role: PersonRole) -> Result<Person, Vec<FieldError>> {
     let (lng, lat) = r.point();
-    let elderly = role == PersonRole::Elderly;
-    let p = Person {
-        id: r.req_text("id"),
-        role,
-        id_number: r.req_text("id_number").to_ascii_uppercase(),
-        name: r.req_text("name"),
-        sex: r.req_enum("sex").unwrap_or(Sex::Female),
-        birth_date: r.req_date("birth_date"),
-        hukou_area_code: r.text("hukou_area_code"),
-        residence_area_code: r.req_text("residence_area_code"),
-        address: r.text("address"),
-        lng,
-        lat,
-        living_arrangement: if elderly {
-            r.enum_("living_arrangement")
-        } else {
-            None
-        },
-        special_difficulty: if elderly {
-            r.enum_list("special_difficulty")
-        } else {
-            Vec::new()
-        },
-        ability_level: if elderly {
-            r.enum_("ability_level")
-        } else {
-            None
-        },
-        dementia: elderly && r.bool("dementia"),
-        birth_order: if elderly { None } else { r.int("birth_order") },
-        guardian_name: if elderly {
-            None
-        } else {
-            r.text("guardian_name")
-        },
-        guardian_phone: if elderly {
-            None
-        } else {
-            r.text("guardian_phone")
-        },
-        status: r.enum_("status").unwrap_or(PersonStatus::Active),
-        death_date: r.date("death_date"),
-    };
-    r.finish(p)
+    let fields = PEOPLE.fields;
+    let mut cells = vec![Cell::Null; fields.len()];
+    let mut seen = vec![false; fields.len()];
+    for (f, at) in role.register().fields.iter().zip(role.file_plan()) {
+        let Some(i) = *at else { continue };
+        seen[i] = true;
+        cells[i] = match f.key {
+            "lng" => lng.map_or(Cell::Null, Cell::Real),
+            "lat" => lat.map_or(Cell::Null, Cell::Real),
+            _ => {
+                let raw = r.raw(f.key).unwrap_or(f.default);
+                match parse_cell(f, raw) {
+                    Ok(Cell::Null) if f.required => {
+                        r.fail(f.key, "required");
+                        Cell::Null
+                    }
+                    Ok(c) => c,
+                    Err(e) => {
+                        r.fail(f.key, e);
+                        Cell::Null
+                    }
+                }
+            }
+        };
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if f.key == "role" {
+            cells[i] = Cell::Text(role.code().to_string());
+        } else if !seen[i] {
+            // The other register's field: its default (false, an empty list).
+            cells[i] = parse_cell(f, f.default).unwrap_or(Cell::Null);
+        }
+    }
+    if !r.errs.is_empty() {
+        return Err(r.errs);
+    }
+    Person::from_cells(cells).map_err(|e| vec![e])
 }
 
 /// Writes a person as cells in [`columns`] order for its role. `id_number` is
 /// written as given: callers pass a masked copy unless full numbers are allowed.
 pub fn person_to_row(p: &Person) -> Vec<String> {
-    let mut v = vec![
-        p.id.clone(),
-        p.id_number.clone(),
-        p.name.clone(),
-        p.sex.code().into(),
-        p.birth_date.to_string(),
-        opt(&p.hukou_area_code),
-        p.residence_area_code.clone(),
-        opt(&p.address),
-        fmt_coord(p.lng),
-        fmt_coord(p.lat),
-        if p.lng.is_some() {
-            "wgs84".into()
-        } else {
-            String::new()
-        },
-    ];
-    match p.role {
-        PersonRole::Elderly => {
-            v.push(opt(&p.living_arrangement));
-            v.push(
-                p.special_difficulty
-                    .iter()
-                    .map(|s| s.code())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-            );
-            v.push(opt(&p.ability_level));
-            v.push(fmt_bool(p.dementia));
-        }
-        PersonRole::Infant => {
-            v.push(opt(&p.birth_order));
-            v.push(opt(&p.guardian_name));
-            v.push(opt(&p.guardian_phone));
-        }
-    }
-    v.push(p.status.code().into());
-    v.push(opt(&p.death_date));
-    v
+    let cells = p.to_cells();
+    p.role
+        .register()
+        .fields
+        .iter()
+        .zip(p.role.file_plan())
+        .map(|(f, at)| match at {
+            Some(i) => format_cell(f, &cells[*i]),
+            // The coordinate system: what the store holds is WGS-84.
+            None if p.lng.is_some() => "wgs84".to_string(),
+            None => String::new(),
+        })
+        .collect()
 }
 
 /// Reads a record of a declared register from a row: each cell parsed by its
@@ -751,6 +581,8 @@ mod tests {
     }
     use crate::activity::{ServiceKind, SkillGrade, StaffRole};
     use crate::facility::{FacilityKind, Ownership, Rating};
+    use crate::person::AbilityLevel;
+    use crate::register::COORD_VALUES;
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -908,6 +740,133 @@ mod tests {
         let r = service_from_row(hdr.row(&cells, CoordSystem::Wgs84)).expect("row");
         assert_eq!(r.kind, ServiceKind::AbilityAssessment);
         assert_eq!(r.ability_level, Some(AbilityLevel::Severe));
+    }
+
+    #[test]
+    fn people_registers_keep_their_file_columns() {
+        let cols = |k: RecordKind| -> Vec<(&str, &str)> {
+            columns(k).iter().map(|c| (c.key, c.zh)).collect()
+        };
+        let common = [
+            ("id", "编号"),
+            ("id_number", "身份证号码"),
+            ("name", "姓名"),
+            ("sex", "性别"),
+            ("birth_date", "出生日期"),
+            ("hukou_area_code", "户籍区划代码"),
+            ("residence_area_code", "居住区划代码"),
+            ("address", "居住地址"),
+            ("lng", "经度"),
+            ("lat", "纬度"),
+            ("coord_system", "坐标系"),
+        ];
+        let tail = [("status", "状态"), ("death_date", "死亡日期")];
+        let mut elderly = common.to_vec();
+        elderly.extend([
+            ("living_arrangement", "居住状况"),
+            ("special_difficulty", "特殊困难类别"),
+            ("ability_level", "能力等级"),
+            ("dementia", "失智"),
+            ("care_insurance", "享受长护险待遇"),
+        ]);
+        elderly.extend(tail);
+        let mut infants = common.to_vec();
+        infants.extend([
+            ("birth_order", "孩次"),
+            ("guardian_name", "监护人姓名"),
+            ("guardian_phone", "监护人电话"),
+        ]);
+        infants.extend(tail);
+        assert_eq!(cols(RecordKind::Elderly), elderly);
+        assert_eq!(cols(RecordKind::Infants), infants);
+        assert_eq!(ELDERLY.table, "person");
+        assert_eq!(INFANTS.table, "person");
+    }
+
+    #[test]
+    fn people_rows_round_trip() {
+        use crate::person::{
+            AbilityLevel, LivingArrangement, PersonStatus, Sex, SpecialDifficulty,
+        };
+        let d = |s: &str| parse_date(s).expect("date");
+        let old = Person {
+            id: "E1".into(),
+            role: PersonRole::Elderly,
+            id_number: "33040219491231123X".into(),
+            name: "张三".into(),
+            sex: Sex::Male,
+            birth_date: d("1949-12-31"),
+            residence_area_code: "330402001".into(),
+            lng: Some(120.75),
+            lat: Some(30.75),
+            living_arrangement: Some(LivingArrangement::LivingAlone),
+            special_difficulty: vec![
+                SpecialDifficulty::ExtremePoverty,
+                SpecialDifficulty::SevereDisability,
+            ],
+            ability_level: Some(AbilityLevel::Severe),
+            dementia: true,
+            care_insurance: true,
+            ..Person::default()
+        };
+        let read = |kind, p: &Person| {
+            person_from_row(
+                HeaderMap::new(kind, &strings(&headers(kind, HeaderLang::Chinese)))
+                    .expect("headers")
+                    .row(&person_to_row(p), CoordSystem::Wgs84),
+                p.role,
+            )
+            .expect("row")
+        };
+        assert_eq!(read(RecordKind::Elderly, &old), old);
+        let row = person_to_row(&old);
+        assert_eq!(row.len(), ELDERLY.fields.len());
+        assert_eq!(row[10], "wgs84");
+        assert_eq!(row[12], "extreme_poverty;severe_disability");
+        let baby = Person {
+            id: "I1".into(),
+            role: PersonRole::Infant,
+            id_number: "330402202401010012".into(),
+            name: "李四".into(),
+            birth_date: d("2024-01-01"),
+            residence_area_code: "330402001".into(),
+            birth_order: Some(2),
+            guardian_phone: Some("13800000000".into()),
+            status: PersonStatus::Active,
+            ..Person::default()
+        };
+        assert_eq!(read(RecordKind::Infants, &baby), baby);
+        // A lower-case check character is upper-cased; blank status is active.
+        let hdr = HeaderMap::new(
+            RecordKind::Elderly,
+            &strings(&[
+                "编号",
+                "身份证号码",
+                "姓名",
+                "性别",
+                "出生日期",
+                "居住区划代码",
+            ]),
+        )
+        .expect("headers");
+        let cells = strings(&[
+            "E2",
+            "33040219491231123x",
+            "王五",
+            "男",
+            "1949-12-31",
+            "330402001",
+        ]);
+        let p =
+            person_from_row(hdr.row(&cells, CoordSystem::Wgs84), PersonRole::Elderly).expect("row");
+        assert_eq!(p.id_number, "33040219491231123X");
+        assert_eq!(p.status, PersonStatus::Active);
+        assert!(!p.dementia);
+        let bad = strings(&["E3", "x", "王五", "男", "1949-13-31", ""]);
+        let errs = person_from_row(hdr.row(&bad, CoordSystem::Wgs84), PersonRole::Elderly)
+            .expect_err("bad row");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["birth_date", "residence_area_code"]);
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! People on the registers: elderly people (老年人) and infants under three (婴幼儿).
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
+use crate::register::{Domain, Register, Rules, ScopeRule};
 
 crate::code_enum! {
     /// Which register a person is on.
+    #[derive(Default)]
     pub enum PersonRole {
+        #[default]
         Elderly = ("elderly", "老年人", "Elderly person"),
         Infant = ("infant", "婴幼儿", "Infant"),
     }
@@ -17,7 +19,9 @@ crate::code_enum! {
 
 crate::code_enum! {
     /// Sex as recorded on the citizen ID.
+    #[derive(Default)]
     pub enum Sex {
+        #[default]
         Male = ("male", "男", "Male"),
         Female = ("female", "女", "Female"),
     }
@@ -66,7 +70,9 @@ crate::code_enum! {
 
 crate::code_enum! {
     /// Register status of a person.
+    #[derive(Default)]
     pub enum PersonStatus {
+        #[default]
         Active = ("active", "在册", "Active"),
         Deceased = ("deceased", "已故", "Deceased"),
         MovedOut = ("moved_out", "已迁出", "Moved out"),
@@ -91,54 +97,120 @@ impl AbilityLevel {
     }
 }
 
-/// A person on the register. `id_number` is held in full in memory only; every
-/// output masks it unless the caller is allowed and asks (see [`mask_id_number`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Person {
-    /// The register's own id (an import file's id column).
-    pub id: String,
-    pub role: PersonRole,
-    /// 公民身份号码 (GB 11643), 18 characters.
-    pub id_number: String,
-    pub name: String,
-    pub sex: Sex,
-    pub birth_date: NaiveDate,
-    /// 户籍 area.
-    #[serde(default)]
-    pub hukou_area_code: Option<String>,
-    /// Where the person lives: a town- or village-level area.
-    pub residence_area_code: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub lng: Option<f64>,
-    #[serde(default)]
-    pub lat: Option<f64>,
-    #[serde(default)]
-    pub living_arrangement: Option<LivingArrangement>,
-    #[serde(default)]
-    pub special_difficulty: Vec<SpecialDifficulty>,
-    #[serde(default)]
-    pub ability_level: Option<AbilityLevel>,
-    /// 失智
-    #[serde(default)]
-    pub dementia: bool,
-    /// Infants: 孩次 (1 = first child).
-    #[serde(default)]
-    pub birth_order: Option<i64>,
-    /// Infants: guardian's name.
-    #[serde(default)]
-    pub guardian_name: Option<String>,
-    #[serde(default)]
-    pub guardian_phone: Option<String>,
-    #[serde(default = "default_status")]
-    pub status: PersonStatus,
-    #[serde(default)]
-    pub death_date: Option<NaiveDate>,
+crate::register! {
+    /// A person on the register (老年人 or 婴幼儿, by `role`). `id_number` is
+    /// held in full in memory only; every output masks it unless the caller is
+    /// allowed and asks (see [`mask_id_number`]). The store keeps it as a
+    /// keyed hash (lookups) and a ciphertext.
+    #[derive(Default)]
+    pub struct Person in PEOPLE {
+        key: "people", table: "person", zh: "人员", en: "People",
+        scope: ScopeRule::AreaPath("area_path"), domain: Domain::People,
+    }
+    fields in person_fields {
+        // Every field but the register id, the register and the residence
+        // area (which scopes the record; an area, not an address) is personal
+        // data: the audit trail keeps only digests of them.
+        /// The register's own id (an import file's id column).
+        id: String = id(),
+        /// Which register (登记册) the person is on; files take it from the import kind.
+        role: PersonRole = enumeration("登记册", "Register", PersonRole::VALUES).required().filter(),
+        /// 公民身份号码 (GB 11643), 18 characters.
+        id_number: String = id_number("身份证号码", "ID number").required().listed(),
+        name: String = text("姓名", "Name").required().search().personal(),
+        sex: Sex = enumeration("性别", "Sex", Sex::VALUES).required().listed().personal(),
+        birth_date: NaiveDate = date("出生日期", "Birth date").required().listed().personal(),
+        /// 户籍 area.
+        #[serde(default)]
+        hukou_area_code: Option<String> = area("户籍区划代码", "Hukou area").personal(),
+        /// Where the person lives (居住地): a town- or village-level area.
+        residence_area_code: String = area("居住区划代码", "Residence area").required().listed(),
+        #[serde(default)]
+        address: Option<String> = text("居住地址", "Address").personal(),
+        #[serde(default)]
+        lng: Option<f64> = decimal("经度", "Longitude", -180.0, 180.0).personal(),
+        #[serde(default)]
+        lat: Option<f64> = decimal("纬度", "Latitude", -90.0, 90.0).personal(),
+        /// 居住状况 (elderly).
+        #[serde(default)]
+        living_arrangement: Option<LivingArrangement> = enumeration("居住状况", "Living arrangement", LivingArrangement::VALUES).filter().personal(),
+        /// 特殊困难类别 (elderly).
+        #[serde(default)]
+        special_difficulty: Vec<SpecialDifficulty> = enum_list("特殊困难类别", "Special difficulty", SpecialDifficulty::VALUES).filter().personal(),
+        /// 能力等级 (elderly).
+        #[serde(default)]
+        ability_level: Option<AbilityLevel> = enumeration("能力等级", "Ability level", AbilityLevel::VALUES).filter().personal(),
+        /// 失智 (elderly).
+        #[serde(default)]
+        dementia: bool = boolean("失智", "Dementia").or("false").personal(),
+        /// 享受长期护理保险（长护险）待遇 (elderly): counted by indicator 15 and
+        /// the subsidy rules.
+        #[serde(default)]
+        care_insurance: bool = boolean("享受长护险待遇", "Long-term care insurance").or("false").personal(),
+        /// Infants: 孩次 (1 = first child).
+        #[serde(default)]
+        birth_order: Option<i64> = int("孩次", "Birth order", &bounds::BIRTH_ORDER).personal(),
+        /// Infants: guardian's name (监护人姓名).
+        #[serde(default)]
+        guardian_name: Option<String> = text("监护人姓名", "Guardian").listed().personal(),
+        /// Infants: guardian's phone (监护人电话).
+        #[serde(default)]
+        guardian_phone: Option<String> = text("监护人电话", "Guardian's phone").personal(),
+        /// 状态 on the register.
+        #[serde(default)]
+        status: PersonStatus = enumeration("状态", "Status", PersonStatus::VALUES).or("active").personal(),
+        /// 死亡日期
+        #[serde(default)]
+        death_date: Option<NaiveDate> = date("死亡日期", "Death date").personal(),
+    }
+    file_only {
+        /// 坐标系 of `lng`/`lat` in a file; imports convert to WGS-84, exports write `wgs84`.
+        coord_system = coord_system("坐标系", "Coordinate system"),
+    }
+    subsets {
+        /// The register of elderly people (老年人): the `person` rows of role `elderly`.
+        ELDERLY = ("elderly", "老年人", "Elderly people") [
+            id, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address,
+            lng, lat, coord_system, living_arrangement, special_difficulty, ability_level,
+            dementia, care_insurance, status, death_date,
+        ],
+        /// The register of infants under three (婴幼儿): the `person` rows of role `infant`.
+        INFANTS = ("infants", "婴幼儿", "Infants") [
+            id, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address,
+            lng, lat, coord_system, birth_order, guardian_name, guardian_phone, status,
+            death_date,
+        ],
+    }
 }
 
-fn default_status() -> PersonStatus {
-    PersonStatus::Active
+/// Fields that default to what the ID number says when left out of a form
+/// or an API body (the rules check that, given, they agree with it).
+pub const FROM_ID_NUMBER: &[&str] = &["sex", "birth_date"];
+
+impl PersonRole {
+    /// The register of people of this role (a subset of [`PEOPLE`]'s fields).
+    pub fn register(self) -> &'static Register {
+        match self {
+            PersonRole::Elderly => &ELDERLY,
+            PersonRole::Infant => &INFANTS,
+        }
+    }
+
+    /// For each file column of the role's register, the index of its field in
+    /// [`PEOPLE`] (`None` for a column only files carry), found once by key.
+    pub fn file_plan(self) -> &'static [Option<usize>] {
+        static PLANS: std::sync::LazyLock<[Vec<Option<usize>>; 2]> =
+            std::sync::LazyLock::new(|| {
+                [PersonRole::Elderly, PersonRole::Infant].map(|role| {
+                    role.register()
+                        .fields
+                        .iter()
+                        .map(|f| PEOPLE.fields.iter().position(|g| g.key == f.key))
+                        .collect()
+                })
+            });
+        &PLANS[usize::from(self == PersonRole::Infant)]
+    }
 }
 
 /// Masks a citizen ID number for display: the first 6 and last 4 characters stay,
@@ -199,48 +271,31 @@ impl Person {
         Person {
             id: id.into(),
             role,
-            id_number: String::new(),
-            name: String::new(),
             sex,
             birth_date,
-            hukou_area_code: None,
             residence_area_code: residence_area_code.into(),
-            address: None,
-            lng: None,
-            lat: None,
-            living_arrangement: None,
-            special_difficulty: Vec::new(),
-            ability_level: None,
-            dementia: false,
-            birth_order: None,
-            guardian_name: None,
-            guardian_phone: None,
-            status: PersonStatus::Active,
-            death_date: None,
+            ..Person::default()
         }
     }
 
-    /// Checks every rule that needs no database. `today` bounds birth dates.
+    /// Checks every rule that needs no database: the declaration's field
+    /// checks, then [`Rules::rules`]. `today` bounds birth dates.
     pub fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+        crate::register::Record::validate(self, ck, today)
+    }
+}
+
+/// The rules of a person that involve more than one field, or reference data.
+/// A person refers to no other record (areas are reference data).
+impl crate::refs::References for Person {
+    fn references(&self, _refs: &crate::refs::KnownRefs) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+impl Rules for Person {
+    fn rules(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        if self.id.trim().is_empty() {
-            errs.push(FieldError::new("id", "must not be empty"));
-        }
-        if self.name.trim().is_empty() {
-            errs.push(FieldError::new("name", "must not be empty"));
-        }
-        for (field, v) in [
-            ("id", Some(&self.id)),
-            ("id_number", Some(&self.id_number)),
-            ("name", Some(&self.name)),
-            ("hukou_area_code", self.hukou_area_code.as_ref()),
-            ("residence_area_code", Some(&self.residence_area_code)),
-            ("address", self.address.as_ref()),
-            ("guardian_name", self.guardian_name.as_ref()),
-            ("guardian_phone", self.guardian_phone.as_ref()),
-        ] {
-            bounds::check_opt_text(field, v.map(String::as_str), &mut errs);
-        }
         match crate::idcard::parse(&self.id_number) {
             Err(reason) => errs.push(FieldError::new("id_number", reason)),
             Ok(info) => {
@@ -310,7 +365,6 @@ impl Person {
                         format!("infant register is for under-threes; age is {age}"),
                     ));
                 }
-                bounds::BIRTH_ORDER.check_opt(self.birth_order, &mut errs);
                 if self.ability_level.is_some() {
                     errs.push(FieldError::new("ability_level", "only for elderly people"));
                 }

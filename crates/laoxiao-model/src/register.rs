@@ -101,6 +101,9 @@ pub const COORD_VALUES: &[EnumValue] = &[
 pub struct Wgs84;
 
 impl FieldValue for Wgs84 {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Null
+    }
     fn to_cell(&self) -> Cell {
         Cell::Null
     }
@@ -437,14 +440,79 @@ pub enum Cell {
     List(Vec<String>),
 }
 
+/// A cell borrowed from a record, for writers that must not allocate per
+/// value (the bulk import of a million people).
+#[derive(Clone, Copy)]
+pub enum CellRef<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    /// The codes of an enumeration list.
+    Codes(&'a dyn CodeList),
+}
+
+impl std::fmt::Debug for CellRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CellRef::Null => f.write_str("Null"),
+            CellRef::Text(s) => write!(f, "Text({s:?})"),
+            CellRef::Int(n) => write!(f, "Int({n})"),
+            CellRef::Real(x) => write!(f, "Real({x})"),
+            CellRef::Bool(b) => write!(f, "Bool({b})"),
+            CellRef::Date(d) => write!(f, "Date({d})"),
+            CellRef::Codes(c) => {
+                let mut v = Vec::new();
+                c.each_code(&mut |s| v.push(s.to_string()));
+                write!(f, "Codes({v:?})")
+            }
+        }
+    }
+}
+
+/// A list of enumeration codes, seen without knowing the enumeration.
+pub trait CodeList {
+    fn each_code(&self, f: &mut dyn FnMut(&str));
+    fn is_empty(&self) -> bool;
+}
+
+impl CodeList for Vec<String> {
+    fn each_code(&self, f: &mut dyn FnMut(&str)) {
+        for c in self {
+            f(c);
+        }
+    }
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
+impl<E: CodeEnum> CodeList for Vec<E> {
+    fn each_code(&self, f: &mut dyn FnMut(&str)) {
+        for e in self {
+            f(e.code());
+        }
+    }
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
 /// A Rust type a field can hold.
 pub trait FieldValue: Sized {
     fn to_cell(&self) -> Cell;
     /// `None` when the cell is of another kind, or NULL for a required type.
     fn from_cell(c: Cell) -> Option<Self>;
+    /// The value borrowed as a cell.
+    fn cell_ref(&self) -> CellRef<'_>;
 }
 
 impl FieldValue for String {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Text(self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::Text(self.clone())
     }
@@ -456,6 +524,9 @@ impl FieldValue for String {
     }
 }
 impl FieldValue for i64 {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Int(*self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::Int(*self)
     }
@@ -467,6 +538,9 @@ impl FieldValue for i64 {
     }
 }
 impl FieldValue for f64 {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Real(*self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::Real(*self)
     }
@@ -479,6 +553,9 @@ impl FieldValue for f64 {
     }
 }
 impl FieldValue for bool {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Bool(*self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::Bool(*self)
     }
@@ -490,6 +567,9 @@ impl FieldValue for bool {
     }
 }
 impl FieldValue for NaiveDate {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Date(*self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::Date(*self)
     }
@@ -501,6 +581,9 @@ impl FieldValue for NaiveDate {
     }
 }
 impl<T: FieldValue> FieldValue for Option<T> {
+    fn cell_ref(&self) -> CellRef<'_> {
+        self.as_ref().map_or(CellRef::Null, T::cell_ref)
+    }
     fn to_cell(&self) -> Cell {
         self.as_ref().map_or(Cell::Null, T::to_cell)
     }
@@ -521,12 +604,17 @@ pub trait CodeEnum: Sized + Copy + 'static {
 
 /// A list of enumeration values (special-difficulty categories).
 impl<E: CodeEnum> FieldValue for Vec<E> {
+    fn cell_ref(&self) -> CellRef<'_> {
+        CellRef::Codes(self)
+    }
     fn to_cell(&self) -> Cell {
         Cell::List(self.iter().map(|e| e.code().to_string()).collect())
     }
     fn from_cell(c: Cell) -> Option<Self> {
         match c {
             Cell::List(v) => v.iter().map(|s| E::from_code(s)).collect(),
+            // An empty list is stored as NULL.
+            Cell::Null => Some(Vec::new()),
             _ => None,
         }
     }
@@ -563,13 +651,15 @@ pub trait Record:
     fn id(&self) -> &str;
     /// The cells, in field order.
     fn to_cells(&self) -> Vec<Cell>;
+    /// The cells borrowed, in field order.
+    fn cell_refs(&self) -> Vec<CellRef<'_>>;
     /// The record from cells in field order; the first field whose cell has
     /// the wrong kind is the error.
     fn from_cells(cells: Vec<Cell>) -> Result<Self, FieldError>;
 
     /// Every failing field and rule: the declaration's, then [`Rules::rules`].
     fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
-        let mut errs = check_fields(Self::register(), &self.to_cells());
+        let mut errs = check_field_refs(Self::register(), &self.cell_refs());
         errs.extend(self.rules(ck, today));
         errs
     }
@@ -578,22 +668,41 @@ pub trait Record:
 /// Checks each cell against its field: required, text length and characters,
 /// numeric bounds, enum values, decimal ranges.
 pub fn check_fields(reg: &Register, cells: &[Cell]) -> Vec<FieldError> {
+    let refs: Vec<CellRef<'_>> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Null => CellRef::Null,
+            Cell::Text(s) => CellRef::Text(s),
+            Cell::Int(n) => CellRef::Int(*n),
+            Cell::Real(x) => CellRef::Real(*x),
+            Cell::Bool(b) => CellRef::Bool(*b),
+            Cell::Date(d) => CellRef::Date(*d),
+            Cell::List(v) => CellRef::Codes(v),
+        })
+        .collect();
+    check_field_refs(reg, &refs)
+}
+
+/// [`check_fields`] on borrowed cells (what [`Record::validate`] uses: a
+/// million-row import validates without copying each record's text).
+pub fn check_field_refs(reg: &Register, cells: &[CellRef<'_>]) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (f, c) in reg.fields.iter().zip(cells) {
         match (c, &f.ty) {
-            (Cell::Null, _) if f.required => errs.push(FieldError::new(f.key, "required")),
-            (Cell::Null, _) => {}
-            (Cell::Text(s), FieldType::Note) => bounds::check_text(f.key, s, true, &mut errs),
-            (Cell::Text(s), _) => {
+            (CellRef::Null, _) if f.required => errs.push(FieldError::new(f.key, "required")),
+            (CellRef::Text(s), FieldType::Note) => bounds::check_text(f.key, s, true, &mut errs),
+            // A code parsed against the enumeration's values is a value of it.
+            (CellRef::Text(_), FieldType::Enum(_)) => {}
+            (CellRef::Text(s), _) => {
                 if f.required && s.trim().is_empty() {
                     errs.push(FieldError::new(f.key, "must not be empty"));
                 }
                 bounds::check_text(f.key, s, false, &mut errs);
             }
-            (Cell::Int(n), FieldType::Int(b) | FieldType::Money(b)) if !b.contains(*n) => {
+            (CellRef::Int(n), FieldType::Int(b) | FieldType::Money(b)) if !b.contains(*n) => {
                 errs.push(FieldError::new(f.key, b.reason(*n)));
             }
-            (Cell::Real(x), FieldType::Decimal { min, max })
+            (CellRef::Real(x), FieldType::Decimal { min, max })
                 if !(x.is_finite() && *min <= *x && *x <= *max) =>
             {
                 errs.push(FieldError::new(
@@ -644,11 +753,11 @@ pub fn parse_cell(f: &Field, raw: &str) -> Result<Cell, String> {
         return Ok(Cell::Null);
     }
     Ok(match &f.ty {
-        FieldType::Text
-        | FieldType::Note
-        | FieldType::Ref(_)
-        | FieldType::Area
-        | FieldType::IdNumber => Cell::Text(v.to_string()),
+        FieldType::Text | FieldType::Note | FieldType::Ref(_) | FieldType::Area => {
+            Cell::Text(v.to_string())
+        }
+        // The check character is written either case; the register keeps `X`.
+        FieldType::IdNumber => Cell::Text(v.to_ascii_uppercase()),
         FieldType::Int(_) => {
             // Spreadsheets write whole numbers as "12.0".
             let t = v.strip_suffix(".0").unwrap_or(v);
@@ -741,6 +850,17 @@ pub fn parse_yuan(v: &str) -> Option<i64> {
 /// Declares a record type and its register in one place. See the module
 /// documentation for the form; each field is `name: Type = builder(args)`
 /// with any chained builder methods, and the key is the field's name.
+///
+/// Attributes before `pub struct` go on the struct (e.g. `#[derive(Default)]`
+/// so that tools fill only the fields they know with `..Default::default()`).
+///
+/// The second form, `fields in module { … } file_only { … } subsets { … }`,
+/// also writes each field as a constant of `module` (`module::name`), so that
+/// further registers over the same table can be declared as subsets of the
+/// record's fields, in their own file order, with columns that only files
+/// carry (`file_only`, e.g. the coordinate system of `lng`/`lat`). The
+/// people are declared this way: one `person` table, the elderly and the
+/// infants registers each a subset of its fields.
 #[macro_export]
 macro_rules! register {
     (
@@ -755,6 +875,81 @@ macro_rules! register {
                 $f:ident : $t:ty = $ctor:ident ( $($a:expr),* $(,)? ) $( . $m:ident ( $($ma:expr),* ) )*
             ),+ $(,)?
         }
+    ) => {
+        $crate::register! {
+            @record $(#[$meta])* $name $reg
+            [ $key, $table, $zh, $en, $scope, $domain ]
+            [ $( $crate::register::Field::$ctor(stringify!($f), $($a),*) $( . $m ( $($ma),* ) )* ),+ ]
+            { $( $(#[$fmeta])* $f : $t ),+ }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident in $reg:ident {
+            key: $key:literal, table: $table:literal, zh: $zh:literal, en: $en:literal,
+            scope: $scope:expr, domain: $domain:expr $(,)?
+        }
+        fields in $fm:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $f:ident : $t:ty = $ctor:ident ( $($a:expr),* $(,)? ) $( . $m:ident ( $($ma:expr),* ) )*
+            ),+ $(,)?
+        }
+        file_only {
+            $(
+                $(#[$xmeta:meta])*
+                $x:ident = $xctor:ident ( $($xa:expr),* $(,)? ) $( . $xm:ident ( $($xma:expr),* ) )*
+            ),* $(,)?
+        }
+        subsets {
+            $(
+                $(#[$smeta:meta])*
+                $sreg:ident = ( $skey:literal, $szh:literal, $sen:literal ) [ $($sf:ident),+ $(,)? ]
+            ),+ $(,)?
+        }
+    ) => {
+        #[doc = concat!("The fields of the ", $en, " register (", $zh, "), one constant each.")]
+        #[allow(non_upper_case_globals)]
+        pub mod $fm {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                pub const $f: $crate::register::Field =
+                    $crate::register::Field::$ctor(stringify!($f), $($a),*) $( . $m ( $($ma),* ) )*;
+            )+
+            $(
+                $(#[$xmeta])*
+                pub const $x: $crate::register::Field =
+                    $crate::register::Field::$xctor(stringify!($x), $($xa),*) $( . $xm ( $($xma),* ) )*;
+            )*
+        }
+
+        $(
+            $(#[$smeta])*
+            pub static $sreg: $crate::register::Register = $crate::register::Register {
+                key: $skey,
+                table: $table,
+                zh: $szh,
+                en: $sen,
+                scope: $scope,
+                domain: $domain,
+                paths: $crate::register_paths!($skey),
+                fields: &[ $( $fm::$sf ),+ ],
+            };
+        )+
+
+        $crate::register! {
+            @record $(#[$meta])* $name $reg
+            [ $key, $table, $zh, $en, $scope, $domain ]
+            [ $( $fm::$f ),+ ]
+            { $( $(#[$fmeta])* $f : $t ),+ }
+        }
+    };
+    (
+        @record $(#[$meta:meta])* $name:ident $reg:ident
+        [ $key:literal, $table:literal, $zh:literal, $en:literal, $scope:expr, $domain:expr ]
+        [ $($field:expr),+ ]
+        { $( $(#[$fmeta:meta])* $f:ident : $t:ty ),+ }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -772,9 +967,7 @@ macro_rules! register {
             scope: $scope,
             domain: $domain,
             paths: $crate::register_paths!($key),
-            fields: &[
-                $( $crate::register::Field::$ctor(stringify!($f), $($a),*) $( . $m ( $($ma),* ) )* ),+
-            ],
+            fields: &[ $($field),+ ],
         };
 
         impl $crate::register::Record for $name {
@@ -784,6 +977,9 @@ macro_rules! register {
             }
             fn to_cells(&self) -> Vec<$crate::register::Cell> {
                 vec![ $( $crate::register::FieldValue::to_cell(&self.$f) ),+ ]
+            }
+            fn cell_refs(&self) -> Vec<$crate::register::CellRef<'_>> {
+                vec![ $( $crate::register::FieldValue::cell_ref(&self.$f) ),+ ]
             }
             fn from_cells(
                 cells: Vec<$crate::register::Cell>,

@@ -115,7 +115,7 @@ pub fn export_perm(reg: &Register) -> Perm {
 
 /// Enumerations whose codes are numbers (ability levels `0`–`4`) are stored
 /// as integers, so that they compare and sort as numbers in SQL.
-fn numeric_enum(f: &Field) -> bool {
+pub(crate) fn numeric_enum(f: &Field) -> bool {
     matches!(f.ty, FieldType::Enum(values) if values.iter().all(|v| v.code.parse::<i64>().is_ok()))
 }
 
@@ -130,8 +130,101 @@ pub fn cell_value(f: &Field, c: Cell) -> Value {
         Cell::Real(x) => Value::Real(x),
         Cell::Bool(b) => Value::Bool(b),
         Cell::Date(d) => d.into(),
-        Cell::List(v) => Value::Text(v.join(";")),
+        Cell::List(v) => list_value(v.iter().map(String::as_str)),
     }
+}
+
+/// An enumeration list as stored: `;a;b;`, delimited at both ends so that
+/// `LIKE '%;a;%'` finds one value; an empty list is NULL.
+pub fn list_value<'a>(codes: impl Iterator<Item = &'a str>) -> Value {
+    let mut out = String::new();
+    for c in codes {
+        out.push(';');
+        out.push_str(c);
+    }
+    if out.is_empty() {
+        Value::Null
+    } else {
+        out.push(';');
+        Value::Text(out)
+    }
+}
+
+/// The database column of a field when written: an ID number
+/// ([`FieldType::IdNumber`]) is written only as its keyed hash
+/// (`<column>_hmac`, what lookups and the unique index use); its ciphertext
+/// goes to `<column>_enc` (see [`sealed_columns`]).
+pub fn write_column(f: &Field) -> String {
+    match f.ty {
+        FieldType::IdNumber => format!("{}_hmac", f.column),
+        _ => f.column.to_string(),
+    }
+}
+
+/// The column a field is read from: an ID number from its ciphertext.
+pub fn read_column(f: &Field) -> String {
+    match f.ty {
+        FieldType::IdNumber => format!("{}_enc", f.column),
+        _ => f.column.to_string(),
+    }
+}
+
+/// The ciphertext columns of a register's ID-number fields, in field order.
+pub fn sealed_columns(reg: &Register) -> Vec<String> {
+    reg.fields
+        .iter()
+        .filter(|f| matches!(f.ty, FieldType::IdNumber))
+        .map(|f| format!("{}_enc", f.column))
+        .collect()
+}
+
+/// A record's values in [`write_column`] order, then the ciphertexts of its
+/// ID numbers in [`sealed_columns`] order. The plain number is in neither.
+pub fn sealed_values<T: Record>(
+    keys: &crate::crypto::Keys,
+    x: &T,
+) -> Result<(Vec<Value>, Vec<Value>)> {
+    let reg = T::register();
+    let mut vals = Vec::with_capacity(reg.fields.len());
+    let mut enc = Vec::new();
+    for (f, c) in reg.fields.iter().zip(x.to_cells()) {
+        match (&f.ty, c) {
+            (FieldType::IdNumber, Cell::Text(plain)) => {
+                vals.push(Value::Text(keys.hmac(&plain)));
+                enc.push(Value::Text(keys.encrypt(&plain)?));
+            }
+            (_, c) => vals.push(cell_value(f, c)),
+        }
+    }
+    Ok((vals, enc))
+}
+
+/// Reads a record with ID-number fields from a row by [`read_column`] name,
+/// decrypting each number.
+pub fn from_sealed_row<T: Record>(keys: &crate::crypto::Keys, r: &Row) -> Result<T> {
+    let reg = T::register();
+    let mut cells = Vec::with_capacity(reg.fields.len());
+    for f in reg.fields {
+        cells.push(match f.ty {
+            FieldType::IdNumber => match r.get::<Option<String>>(&read_column(f))? {
+                Some(enc) => Cell::Text(keys.decrypt(&enc)?),
+                None => {
+                    return Err(StoreError::Crypto(
+                        "an ID number is not yet encrypted: configure the data key and restart"
+                            .into(),
+                    ));
+                }
+            },
+            _ => value_cell(f, r.value(f.column)?)?,
+        });
+    }
+    // The error names the field, never the value (personal data).
+    T::from_cells(cells).map_err(|e| {
+        bad(format!(
+            "{}.{}: {} in the database",
+            reg.table, e.field, e.reason
+        ))
+    })
 }
 
 /// A database value as a cell of the field's type. NULL is [`Cell::Null`]

@@ -171,12 +171,19 @@ const DEFAULT_PERSONAL: &[&str] = &[
     "phone",
 ];
 
-/// Person fields: all personal except the register id, the register (role) and
-/// the residence area (needed to scope the entry; an area, not an address).
-const PERSON_PERSONAL: &[&str] = match DEFAULT_PERSONAL.split_last() {
-    Some((_, person)) => person,
-    None => &[],
-};
+/// Person fields: the personal ones of the declaration
+/// (`laoxiao_model::person::PEOPLE`).
+fn person_personal() -> &'static [&'static str] {
+    static FIELDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        laoxiao_model::person::PEOPLE
+            .fields
+            .iter()
+            .filter(|f| f.personal)
+            .map(|f| f.key)
+            .collect()
+    });
+    &FIELDS
+}
 
 /// Which snapshot fields of a record kind (the entry's `entity`) are personal,
 /// for kinds that are not declared registers (declared ones, facilities among
@@ -185,7 +192,7 @@ const PERSON_PERSONAL: &[&str] = match DEFAULT_PERSONAL.split_last() {
 /// (user names are not real names).
 pub fn personal_fields(entity: &str) -> &'static [&'static str] {
     match entity {
-        "person" => PERSON_PERSONAL,
+        "person" => person_personal(),
         "childcare_classes" | "user" => &[],
         _ => DEFAULT_PERSONAL,
     }

@@ -1,11 +1,18 @@
 //! The people registers: elderly people (老年人) and infants (婴幼儿).
 //! ID numbers leave this module only inside [`Person`]; callers mask them.
 
+use std::sync::LazyLock;
+
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::columns::person_to_row;
-use laoxiao_model::person::{AbilityLevel, LivingArrangement, PersonStatus, SpecialDifficulty};
+use laoxiao_model::person::{
+    AbilityLevel, LivingArrangement, PEOPLE, PersonStatus, SpecialDifficulty,
+};
+use laoxiao_model::register::FieldType;
 use laoxiao_model::{Person, PersonRole};
 use serde::Deserialize;
+
+use crate::activity;
 
 use crate::crypto::Keys;
 use crate::db::{Conn, Row, Value};
@@ -15,136 +22,112 @@ use crate::scope::{Perm, Scope};
 use crate::tally::{self, Band, Where as TallyWhere};
 use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
 
-/// The columns read: the ID number comes back encrypted and is decrypted here.
-const COLS: &str = "id, role, id_number_enc, name, sex, birth_date, hukou_area_code, residence_area_code, address, \
-    lng, lat, living_arrangement, special_difficulty, ability_level, dementia, birth_order, guardian_name, \
-    guardian_phone, status, death_date";
-/// The columns written: the keyed hash in the ID number's place (then area_path,
-/// row_hash and id_number_enc, see [`params`]).
-const WRITE_COLS: &str = "id, role, id_number_hmac, name, sex, birth_date, hukou_area_code, residence_area_code, address, \
-    lng, lat, living_arrangement, special_difficulty, ability_level, dementia, birth_order, guardian_name, \
-    guardian_phone, status, death_date";
-const N_COLS: usize = 20;
+/// The person columns, from the declaration ([`PEOPLE`]) by name.
+struct Layout {
+    /// Read: each field's column, an ID number's ciphertext in its place.
+    read: String,
+    /// Written: each field's column (an ID number as its keyed hash), then
+    /// `area_path`, `row_hash` and the ciphertexts.
+    write: String,
+    /// Values written: [`Layout::write`]'s columns.
+    n_values: usize,
+    /// Where the ID number's keyed hash is among the values.
+    hmac_at: usize,
+    /// Where the row hash is among the values.
+    hash_at: usize,
+}
 
-/// `;a;b;` so that `LIKE '%;a;%'` finds one category.
-fn join_categories(v: &[SpecialDifficulty]) -> Option<String> {
-    if v.is_empty() {
-        None
-    } else {
-        Some(format!(
-            ";{};",
-            v.iter().map(|c| c.code()).collect::<Vec<_>>().join(";")
-        ))
-    }
+fn layout() -> &'static Layout {
+    static LAYOUT: LazyLock<Layout> = LazyLock::new(|| {
+        let fields = PEOPLE.fields;
+        let read: Vec<String> = fields.iter().map(activity::read_column).collect();
+        let mut write: Vec<String> = fields.iter().map(activity::write_column).collect();
+        write.push("area_path".into());
+        write.push("row_hash".into());
+        write.extend(activity::sealed_columns(&PEOPLE));
+        Layout {
+            read: read.join(", "),
+            n_values: write.len(),
+            write: write.join(", "),
+            hmac_at: fields
+                .iter()
+                .position(|f| matches!(f.ty, FieldType::IdNumber))
+                .unwrap_or(0),
+            hash_at: fields.len() + 1,
+        }
+    });
+    &LAYOUT
+}
+
+/// The person columns written, in the order of [`params`] (the bulk path
+/// writes the same).
+pub fn write_columns() -> &'static str {
+    &layout().write
+}
+
+/// The number of values [`params`] returns.
+pub fn n_values() -> usize {
+    layout().n_values
+}
+
+/// Where [`params`] puts the value of a [`write_columns`] column.
+pub fn value_index(column: &str) -> Option<usize> {
+    layout().write.split(", ").position(|c| c == column)
+}
+
+/// Where [`params`] puts the ID number's keyed hash and the row hash.
+pub fn value_positions() -> (usize, usize) {
+    (layout().hmac_at, layout().hash_at)
 }
 
 fn from_row(keys: &Keys, r: &Row) -> Result<Person> {
-    let id_number = match r.get::<Option<String>>("id_number_enc")? {
-        Some(enc) => keys.decrypt(&enc)?,
-        None => {
-            return Err(StoreError::Crypto(
-                "an ID number is not yet encrypted: configure the data key and restart".into(),
-            ));
-        }
-    };
-    // The parsers' messages quote the cell, which is personal data here.
-    let bad = |col: &str| StoreError::Database(format!("column {col}: not a valid code"));
-    let special_difficulty = match r.get::<Option<String>>("special_difficulty")? {
-        None => Vec::new(),
-        Some(v) => v
-            .split(';')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<SpecialDifficulty>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| bad("special_difficulty"))?,
-    };
-    let ability_level = r
-        .get::<Option<i64>>("ability_level")?
-        .map(|n| n.to_string().parse::<AbilityLevel>())
-        .transpose()
-        .map_err(|_| bad("ability_level"))?;
-    Ok(Person {
-        id: r.get("id")?,
-        role: r.parse("role")?,
-        id_number,
-        name: r.get("name")?,
-        sex: r.parse("sex")?,
-        birth_date: r.get("birth_date")?,
-        hukou_area_code: r.get("hukou_area_code")?,
-        residence_area_code: r.get("residence_area_code")?,
-        address: r.get("address")?,
-        lng: r.get("lng")?,
-        lat: r.get("lat")?,
-        living_arrangement: r.parse_opt::<LivingArrangement>("living_arrangement")?,
-        special_difficulty,
-        ability_level,
-        dementia: r.get("dementia")?,
-        birth_order: r.get("birth_order")?,
-        guardian_name: r.get("guardian_name")?,
-        guardian_phone: r.get("guardian_phone")?,
-        status: r.parse::<PersonStatus>("status")?,
-        death_date: r.get("death_date")?,
-    })
+    activity::from_sealed_row(keys, r)
 }
 
-/// The row hash of a person: over its cells with the ID number replaced by its
-/// keyed hash, so the hash reveals nothing a brute force could use.
+/// The row hash of a person: over its file cells with the ID number replaced
+/// by its keyed hash, so the hash reveals nothing a brute force could use.
 pub fn person_row_hash(p: &Person, id_hmac: &str) -> String {
     let mut cells = person_to_row(p);
-    if let Some(c) = cells.get_mut(1) {
-        *c = id_hmac.to_string();
+    for (f, c) in p.role.register().fields.iter().zip(cells.iter_mut()) {
+        if matches!(f.ty, FieldType::IdNumber) {
+            *c = id_hmac.to_string();
+        }
     }
     row_hash(&cells)
 }
 
-/// Upsert parameters in [`WRITE_COLS`] order, then area_path, row_hash and id_number_enc.
+/// Upsert parameters in [`write_columns`] order: the declared fields (the ID
+/// number as its keyed hash), area_path, row_hash and the ciphertext.
 pub fn params(keys: &Keys, p: &Person, area_path: &str) -> Result<Vec<Value>> {
-    let hmac = keys.hmac(&p.id_number);
-    let enc = keys.encrypt(&p.id_number)?;
-    let hash = person_row_hash(p, &hmac);
-    Ok(vec![
-        p.id.as_str().into(),
-        p.role.code().into(),
-        hmac.into(),
-        p.name.as_str().into(),
-        p.sex.code().into(),
-        p.birth_date.into(),
-        p.hukou_area_code.clone().into(),
-        p.residence_area_code.as_str().into(),
-        p.address.clone().into(),
-        p.lng.into(),
-        p.lat.into(),
-        p.living_arrangement.map(|x| x.code()).into(),
-        join_categories(&p.special_difficulty).into(),
-        p.ability_level.map(|a| i64::from(a.number())).into(),
-        p.dementia.into(),
-        p.birth_order.into(),
-        p.guardian_name.clone().into(),
-        p.guardian_phone.clone().into(),
-        p.status.code().into(),
-        p.death_date.into(),
-        area_path.into(),
-        hash.into(),
-        enc.into(),
-    ])
+    let (mut v, enc) = activity::sealed_values(keys, p)?;
+    let hmac = match &v[layout().hmac_at] {
+        Value::Text(h) => h.clone(),
+        _ => String::new(),
+    };
+    v.push(area_path.into());
+    v.push(person_row_hash(p, &hmac).into());
+    v.extend(enc);
+    Ok(v)
 }
 
 /// The upsert statement (update only when the content changed).
 pub fn upsert_sql() -> String {
-    let ph: Vec<String> = (1..=N_COLS + 3).map(|i| format!("${i}")).collect();
-    let sets: Vec<String> = WRITE_COLS
+    let l = layout();
+    let ph: Vec<String> = (1..=l.n_values).map(|i| format!("${i}")).collect();
+    let sets: Vec<String> = l
+        .write
         .split(", ")
         .skip(1)
-        .chain(["area_path", "row_hash", "id_number_enc"])
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
-        "INSERT INTO person ({WRITE_COLS}, area_path, row_hash, id_number_enc, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
+        "INSERT INTO person ({}, created_at, updated_at) VALUES ({}, ${n}, ${n}) \
          ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
          WHERE person.row_hash <> excluded.row_hash OR person.deleted_at IS NOT NULL",
+        l.write,
         ph.join(", "),
         sets.join(", "),
-        n = N_COLS + 4
+        n = l.n_values + 1
     )
 }
 
@@ -157,7 +140,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
     let mut v = params(&keys, p, &path)?;
     if let Some(other) = conn.query_opt(
         "SELECT id FROM person WHERE id_number_hmac = $1 AND id <> $2",
-        &[v[2].clone(), p.id.as_str().into()],
+        &[v[layout().hmac_at].clone(), p.id.as_str().into()],
     )? {
         return Err(StoreError::Conflict(format!(
             "the ID number is already registered as person {:?}",
@@ -168,7 +151,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
         "SELECT row_hash, deleted_at FROM person WHERE id = $1",
         &[p.id.as_str().into()],
     )?;
-    let hash = v[N_COLS + 1].clone();
+    let hash = v[layout().hash_at].clone();
     v.push(now.into());
     conn.execute(&upsert_sql(), &v)?;
     Ok(match existed {
@@ -483,7 +466,10 @@ pub fn get(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &str) -> R
     let mut w = String::from("id = $1 AND deleted_at IS NULL");
     scope.push_sql(&mut w, &mut p, "area_path", None);
     let row = conn
-        .query_opt(&format!("SELECT {COLS} FROM person WHERE {w}"), &p)?
+        .query_opt(
+            &format!("SELECT {} FROM person WHERE {w}", layout().read),
+            &p,
+        )?
         .ok_or_else(|| not_found(id))?;
     from_row(&keys, &row)
 }
@@ -667,7 +653,8 @@ pub fn list(
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
-        "SELECT {COLS} FROM person{} WHERE {w} ORDER BY area_path, role, id LIMIT {}",
+        "SELECT {} FROM person{} WHERE {w} ORDER BY area_path, role, id LIMIT {}",
+        layout().read,
         list_hint(conn, q),
         limit + 1
     );
@@ -799,7 +786,10 @@ pub fn for_each(
         let mut w = String::from("role = $1 AND deleted_at IS NULL AND id > $2");
         scope.push_sql(&mut w, &mut params, "area_path", None);
         let rows = conn.query(
-            &format!("SELECT {COLS} FROM person WHERE {w} ORDER BY id LIMIT 5000"),
+            &format!(
+                "SELECT {} FROM person WHERE {w} ORDER BY id LIMIT 5000",
+                layout().read
+            ),
             &params,
         )?;
         if rows.is_empty() {

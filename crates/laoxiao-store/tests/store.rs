@@ -3651,3 +3651,47 @@ fn operator_accounts_name_a_facility_in_their_area() {
         msg(add(&mut c, "op5", op, "330402007", Some("F-OP-1")));
     });
 }
+
+/// A field added to the elderly declaration (享受长护险待遇) is written and
+/// read through the single-record path and the bulk path alike, on both
+/// databases, with nothing but the declaration and a migration.
+#[test]
+fn care_insurance_round_trips_through_both_write_paths() {
+    each_db(|s| {
+        let r = &s.reference;
+        let sys = laoxiao_store::Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let mut one = elderly("CI1", "330402007024", "1940-03-05", 31);
+        one.care_insurance = true;
+        people::create(&mut c, r, &sys, &one).expect("create");
+        assert!(
+            people::get(&mut c, r, &sys, "CI1")
+                .expect("get")
+                .care_insurance
+        );
+        let mut many: Vec<Person> = (0..4u16)
+            .map(|i| {
+                elderly(
+                    &format!("CI{}", i + 2),
+                    "330402007024",
+                    "1941-04-06",
+                    40 + i,
+                )
+            })
+            .collect();
+        many[1].care_insurance = true;
+        laoxiao_store::io::load_records(s, &[], &[], &many, None).expect("load");
+        for p in &many {
+            let got = people::get(&mut c, r, &sys, &p.id).expect("get");
+            assert_eq!(&got, p, "bulk path");
+        }
+        assert_eq!(
+            c.query_i64(
+                "SELECT COUNT(*) FROM person WHERE care_insurance = $1",
+                &[true.into()]
+            )
+            .expect("count"),
+            2
+        );
+    });
+}

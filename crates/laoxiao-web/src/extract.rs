@@ -370,14 +370,6 @@ pub(crate) fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// Records `field` as missing when `v` is `None`; passes `v` through.
-pub(crate) fn required<T>(errs: &mut Vec<FieldError>, field: &str, v: Option<T>) -> Option<T> {
-    if v.is_none() {
-        errs.push(FieldError::new(field, "is required"));
-    }
-    v
-}
-
 /// Parses a JSON object body, mapping errors as [`ApiJson`] documents. Other JSON
 /// values are rejected: serde would otherwise read an array as a struct's fields in
 /// order.

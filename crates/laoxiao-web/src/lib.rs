@@ -5,7 +5,7 @@
 //! Store calls are blocking (r2d2 pools of rusqlite / sync postgres) and run on
 //! tokio's blocking pool.
 //!
-//! Personal data: a person leaves the API only as a [`people::PersonView`], whose ID
+//! Personal data: a person leaves the API only through [`people::render`], whose ID
 //! number is masked unless [`context::reveal_ids`] says otherwise. Nothing here logs
 //! names, ID numbers or addresses; request spans carry the method and the route
 //! template only (never the query string, which may hold a search for a name).

@@ -1175,7 +1175,8 @@ fn people_validation_and_filters() {
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, vec!["id_number"]);
-        // Missing fields, all at once (an absent id is assigned by the server).
+        // Missing fields, all at once, in the declaration's field order (an
+        // absent id is assigned by the server).
         let f = app
             .post("/api/people", &json!({}))
             .await
@@ -1184,11 +1185,11 @@ fn people_validation_and_filters() {
             f,
             vec![
                 "role",
-                "name",
-                "residence_area_code",
                 "id_number",
+                "name",
                 "sex",
-                "birth_date"
+                "birth_date",
+                "residence_area_code",
             ]
         );
         // Too young for the elderly register.

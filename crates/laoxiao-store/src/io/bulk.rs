@@ -31,21 +31,49 @@ use laoxiao_model::{FieldError, Person, PersonRole};
 use r2d2_postgres::postgres;
 use r2d2_sqlite::rusqlite::{self, OptionalExtension};
 
-use super::encode::{Col, Item, N_VALUES, encode, id_number_key, short_key};
+use super::encode::{Col, Item, encode, id_number_key, short_key};
 use super::import::{Errors, in_tx};
 use crate::crypto::Keys;
 use crate::db::{BUSY_TIMEOUT, Backend, Conn, Value};
 use crate::error::{Result, StoreError};
 use crate::{Reference, Store};
 
-/// The person columns in the order of [`crate::people::params`], then `area_path`,
-/// `row_hash` and `id_number_enc`; [`crate::people::upsert_sql`] lists the same
-/// (checked by a test). The ID number is written only as its keyed hash and ciphertext.
-pub(crate) const PERSON_COLS: &str = "id, role, id_number_hmac, name, sex, birth_date, hukou_area_code, \
-    residence_area_code, address, lng, lat, living_arrangement, special_difficulty, ability_level, \
-    dementia, birth_order, guardian_name, guardian_phone, status, death_date, area_path, row_hash, id_number_enc";
-/// Number of parameters [`crate::people::params`] returns.
-const N_PARAMS: usize = N_VALUES;
+/// The person columns in the order of [`crate::people::params`], from the
+/// declaration: the fields (the ID number as its keyed hash), then
+/// `area_path`, `row_hash` and the ciphertext. The ID number is written only
+/// as its keyed hash and ciphertext.
+fn person_cols() -> &'static str {
+    crate::people::write_columns()
+}
+
+/// Where the values the writer looks at are in an [`Item`], found by column
+/// name once.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    id: usize,
+    hmac: usize,
+    hash: usize,
+    birth_date: usize,
+    area_path: usize,
+    status: usize,
+}
+
+fn at() -> At {
+    static AT: std::sync::LazyLock<At> = std::sync::LazyLock::new(|| {
+        let (hmac, hash) = crate::people::value_positions();
+        let i = |c: &str| crate::people::value_index(c).unwrap_or(usize::MAX);
+        At {
+            id: i("id"),
+            hmac,
+            hash,
+            birth_date: i("birth_date"),
+            area_path: i("area_path"),
+            status: i("status"),
+        }
+    });
+    *AT
+}
+
 /// Rows per batch sent from the producer to the writer.
 const BATCH: usize = 2048;
 /// Batches in flight between them.
@@ -705,14 +733,16 @@ impl<'c> SqliteSink<'c> {
     /// with a statement journal, copying every page it touches, which made
     /// bulk loads several times slower. Whether a row exists is known anyway.
     fn new(c: &'c rusqlite::Connection, empty: bool, now: &str) -> Result<Self> {
-        let ph: Vec<String> = (1..=N_PARAMS).map(|i| format!("?{i}")).collect();
-        let n = N_PARAMS + 1;
+        let n_params = crate::people::n_values();
+        let ph: Vec<String> = (1..=n_params).map(|i| format!("?{i}")).collect();
+        let n = n_params + 1;
         let mut insert = c.prepare(&format!(
-            "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) VALUES ({}, ?{n}, ?{n})",
+            "INSERT INTO person ({}, created_at, updated_at) VALUES ({}, ?{n}, ?{n})",
+            person_cols(),
             ph.join(", ")
         ))?;
         insert.raw_bind_parameter(n, now)?;
-        let sets: Vec<String> = PERSON_COLS
+        let sets: Vec<String> = person_cols()
             .split(", ")
             .enumerate()
             .skip(1)
@@ -814,7 +844,12 @@ impl<'c> SqliteSink<'c> {
                 c.inserted += 1;
                 continue;
             }
-            let (id, number, hash) = (item.text_of(0), item.text_of(2), item.text_of(21));
+            let a = at();
+            let (id, number, hash) = (
+                item.text_of(a.id),
+                item.text_of(a.hmac),
+                item.text_of(a.hash),
+            );
             let k = self.by_id_cols;
             let existing = self
                 .by_id
@@ -870,11 +905,15 @@ impl<'c> SqliteSink<'c> {
                 if let Some((role, _, false, (path, status, year))) = existing {
                     *self.delta.entry((path, role, status, year)).or_insert(0) -= 1;
                 }
-                let year = item.text_of(5).get(..4).and_then(|y| y.parse().ok());
+                let a = at();
+                let year = item
+                    .text_of(a.birth_date)
+                    .get(..4)
+                    .and_then(|y| y.parse().ok());
                 let key = (
-                    item.text_of(20).to_string(),
+                    item.text_of(a.area_path).to_string(),
                     item.role.code().to_string(),
-                    item.text_of(18).to_string(),
+                    item.text_of(a.status).to_string(),
                     year.unwrap_or_default(),
                 );
                 *self.delta.entry(key).or_insert(0) += 1;
@@ -935,13 +974,17 @@ impl PgSink {
             // The tally is written once from the producer's counts instead.
             c.batch_execute("ALTER TABLE person DISABLE TRIGGER person_tally_trigger")?;
             rebuild.push("ALTER TABLE person ENABLE TRIGGER person_tally_trigger".into());
-            format!("COPY person ({PERSON_COLS}, created_at, updated_at) FROM STDIN")
+            format!(
+                "COPY person ({}, created_at, updated_at) FROM STDIN",
+                person_cols()
+            )
         } else {
             c.batch_execute(&format!(
                 "CREATE TEMP TABLE import_person ON COMMIT DROP AS \
-                 SELECT 0::BIGINT AS row_no, {PERSON_COLS} FROM person WITH NO DATA"
+                 SELECT 0::BIGINT AS row_no, {} FROM person WITH NO DATA",
+                person_cols()
             ))?;
-            format!("COPY import_person (row_no, {PERSON_COLS}) FROM STDIN")
+            format!("COPY import_person (row_no, {}) FROM STDIN", person_cols())
         };
         Ok(PgSink {
             direct: empty,
@@ -1099,18 +1142,19 @@ impl PgSink {
         if !write {
             return Ok(false);
         }
-        let sets: Vec<String> = PERSON_COLS
+        let sets: Vec<String> = person_cols()
             .split(", ")
             .skip(1)
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
         c.execute(
             &format!(
-                "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) \
-                 SELECT {PERSON_COLS}, $1, $1 FROM import_person ORDER BY id \
+                "INSERT INTO person ({cols}, created_at, updated_at) \
+                 SELECT {cols}, $1, $1 FROM import_person ORDER BY id \
                  ON CONFLICT (id) DO UPDATE SET {}, updated_at = excluded.updated_at, deleted_at = NULL \
                  WHERE person.row_hash <> excluded.row_hash OR person.deleted_at IS NOT NULL",
-                sets.join(", ")
+                sets.join(", "),
+                cols = person_cols(),
             ),
             &[&self.now],
         )?;
@@ -1153,12 +1197,24 @@ mod tests {
     fn column_list_matches_the_upsert() {
         assert!(
             crate::people::upsert_sql().starts_with(&format!(
-                "INSERT INTO person ({PERSON_COLS}, created_at, updated_at) VALUES ("
+                "INSERT INTO person ({}, created_at, updated_at) VALUES (",
+                person_cols()
             )),
             "{}",
             crate::people::upsert_sql()
         );
-        assert_eq!(PERSON_COLS.split(", ").count(), N_PARAMS);
+        assert_eq!(person_cols().split(", ").count(), crate::people::n_values());
+        // Every declared field is written, the ID number only sealed.
+        for f in laoxiao_model::person::PEOPLE.fields {
+            assert!(
+                person_cols()
+                    .split(", ")
+                    .any(|c| c == f.column || c == format!("{}_hmac", f.column)),
+                "{}",
+                f.key
+            );
+        }
+        assert!(!person_cols().split(", ").any(|c| c == "id_number"));
     }
 
     #[test]

@@ -7,16 +7,15 @@
 
 use std::fmt::Write;
 
+use std::sync::LazyLock;
+
 use chrono::{Datelike, NaiveDate};
-use laoxiao_model::person::{Person, PersonRole};
+use laoxiao_model::person::{PEOPLE, Person, PersonRole};
+use laoxiao_model::register::{CellRef, Field, FieldType, Record};
 
 use crate::crypto::Keys;
 #[cfg(test)]
 use crate::db::Value;
-
-/// Number of values per row: the person columns (the ID number as its keyed
-/// hash), `area_path`, `row_hash` and `id_number_enc`.
-pub(crate) const N_VALUES: usize = 23;
 
 /// One value of a row; text is a span of [`Item::text`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,7 +33,8 @@ pub(crate) struct Item {
     pub row: usize,
     pub role: PersonRole,
     pub text: String,
-    pub cols: [Col; N_VALUES],
+    /// [`crate::people::write_columns`]'s values.
+    pub cols: Vec<Col>,
 }
 
 impl Default for Item {
@@ -43,7 +43,7 @@ impl Default for Item {
             row: 0,
             role: PersonRole::Elderly,
             text: String::new(),
-            cols: [Col::Null; N_VALUES],
+            cols: Vec::with_capacity(crate::people::n_values()),
         }
     }
 }
@@ -78,13 +78,6 @@ impl Item {
         let a = self.text.len() as u32;
         self.text.push_str(s);
         Col::Text(a, self.text.len() as u32)
-    }
-
-    fn push_opt(&mut self, s: Option<&str>) -> Col {
-        match s {
-            Some(s) => self.push(s),
-            None => Col::Null,
-        }
     }
 
     /// A date as `people::params` writes it (`%Y-%m-%d`).
@@ -127,13 +120,73 @@ impl Fnv {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    fn opt(&mut self, s: Option<&str>) {
-        self.cell(s.unwrap_or_default().as_bytes());
+}
+
+/// How a declared field of a person is written, found once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// Its keyed hash in the row, its ciphertext after the row hash.
+    IdNumber,
+    /// An enumeration with numeric codes, stored as an integer.
+    NumericEnum,
+    Plain,
+}
+
+fn kinds() -> &'static [(Kind, &'static Field)] {
+    static KINDS: LazyLock<Vec<(Kind, &'static Field)>> = LazyLock::new(|| {
+        PEOPLE
+            .fields
+            .iter()
+            .map(|f| {
+                let k = if matches!(f.ty, FieldType::IdNumber) {
+                    Kind::IdNumber
+                } else if crate::activity::numeric_enum(f) {
+                    Kind::NumericEnum
+                } else {
+                    Kind::Plain
+                };
+                (k, f)
+            })
+            .collect()
+    });
+    &KINDS
+}
+
+/// A borrowed cell as [`laoxiao_model::register::format_cell`] writes it
+/// into a file row (what the row hash covers), into `out`.
+fn file_text(f: &Field, c: CellRef<'_>, out: &mut String) {
+    match (c, &f.ty) {
+        (CellRef::Null, _) => {}
+        (CellRef::Text(s), _) => out.push_str(s),
+        (CellRef::Int(n), FieldType::Money(_)) => {
+            let sign = if n < 0 { "-" } else { "" };
+            let a = n.unsigned_abs();
+            let _ = write!(out, "{sign}{}.{:02}", a / 100, a % 100);
+        }
+        (CellRef::Int(n), _) => {
+            let _ = write!(out, "{n}");
+        }
+        (CellRef::Real(x), _) => {
+            let _ = write!(out, "{x:.6}");
+        }
+        (CellRef::Bool(b), _) => out.push_str(if b { "true" } else { "false" }),
+        (CellRef::Date(d), _) => write_date(out, d),
+        (CellRef::Codes(list), _) => {
+            let mut first = true;
+            list.each_code(&mut |s| {
+                if !first {
+                    out.push(';');
+                }
+                first = false;
+                out.push_str(s);
+            });
+        }
     }
 }
 
-/// Fills `item` with the row values of `p` (the item's buffer is reused).
-/// `scratch` is a reusable formatting buffer.
+/// Fills `item` with the row values of `p` (the item's buffer is reused), in
+/// [`crate::people::write_columns`] order, every field as the declaration
+/// types it. `scratch` is a reusable formatting buffer.
 pub(crate) fn encode(
     keys: &Keys,
     p: &Person,
@@ -145,124 +198,79 @@ pub(crate) fn encode(
     item.row = row;
     item.role = p.role;
     item.text.clear();
+    item.cols.clear();
+    let cells = p.cell_refs();
     // The ID number leaves here only as its keyed hash and its ciphertext.
-    let hmac = keys.hmac(&p.id_number);
-    // Encryption cannot fail with a valid key; an empty value would be refused
-    // when read back, never silently accepted.
-    let enc = keys.encrypt(&p.id_number).unwrap_or_default();
+    // Encryption cannot fail with a valid key; an empty value would be
+    // refused when read back, never silently accepted.
+    let mut sealed: Vec<(String, String)> = Vec::with_capacity(1);
+    for (c, (k, _)) in cells.iter().zip(kinds()) {
+        if *k == Kind::IdNumber {
+            let plain = match c {
+                CellRef::Text(s) => *s,
+                _ => "",
+            };
+            sealed.push((keys.hmac(plain), keys.encrypt(plain).unwrap_or_default()));
+        }
+    }
     // The hash first: the cells of person_to_row, the ID number as its hash.
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-    h.cell(p.id.as_bytes());
-    h.cell(hmac.as_bytes());
-    h.cell(p.name.as_bytes());
-    h.cell(p.sex.code().as_bytes());
-    scratch.clear();
-    write_date(scratch, p.birth_date);
-    h.cell(scratch.as_bytes());
-    h.opt(p.hukou_area_code.as_deref());
-    h.cell(p.residence_area_code.as_bytes());
-    h.opt(p.address.as_deref());
-    for v in [p.lng, p.lat] {
+    let mut hmacs = sealed.iter();
+    for (f, at) in p.role.register().fields.iter().zip(p.role.file_plan()) {
         scratch.clear();
-        if let Some(x) = v {
-            let _ = write!(scratch, "{x:.6}");
+        match at {
+            Some(i) if kinds()[*i].0 == Kind::IdNumber => {
+                scratch.push_str(hmacs.next().map_or("", |s| s.0.as_str()));
+            }
+            Some(i) => file_text(f, cells[*i], scratch),
+            // The coordinate system: what the store holds is WGS-84.
+            None if p.lng.is_some() => scratch.push_str("wgs84"),
+            None => {}
         }
         h.cell(scratch.as_bytes());
     }
-    h.cell(if p.lng.is_some() { b"wgs84" } else { b"" });
-    match p.role {
-        PersonRole::Elderly => {
-            h.opt(p.living_arrangement.map(|x| x.code()));
-            scratch.clear();
-            for (i, s) in p.special_difficulty.iter().enumerate() {
-                if i > 0 {
-                    scratch.push(';');
-                }
-                scratch.push_str(s.code());
-            }
-            h.cell(scratch.as_bytes());
-            h.opt(p.ability_level.map(|x| x.code()));
-            h.cell(if p.dementia { b"true" } else { b"false" });
-        }
-        PersonRole::Infant => {
-            scratch.clear();
-            if let Some(n) = p.birth_order {
-                let _ = write!(scratch, "{n}");
-            }
-            h.cell(scratch.as_bytes());
-            h.opt(p.guardian_name.as_deref());
-            h.opt(p.guardian_phone.as_deref());
-        }
-    }
-    h.cell(p.status.code().as_bytes());
-    scratch.clear();
-    if let Some(d) = p.death_date {
-        write_date(scratch, d);
-    }
-    h.cell(scratch.as_bytes());
 
     // The values, in people::params order.
-    let id = item.push(&p.id);
-    let role = item.push(p.role.code());
-    let number = item.push(&hmac);
-    let name = item.push(&p.name);
-    let sex = item.push(p.sex.code());
-    let birth = item.push_date(p.birth_date);
-    let hukou = item.push_opt(p.hukou_area_code.as_deref());
-    let residence = item.push(&p.residence_area_code);
-    let address = item.push_opt(p.address.as_deref());
-    let living = item.push_opt(p.living_arrangement.map(|x| x.code()));
-    let difficulty = if p.special_difficulty.is_empty() {
-        Col::Null
-    } else {
-        let a = item.text.len() as u32;
-        item.text.push(';');
-        for s in &p.special_difficulty {
-            item.text.push_str(s.code());
-            item.text.push(';');
-        }
-        Col::Text(a, item.text.len() as u32)
-    };
-    let guardian = item.push_opt(p.guardian_name.as_deref());
-    let phone = item.push_opt(p.guardian_phone.as_deref());
-    let status = item.push(p.status.code());
-    let death = match p.death_date {
-        Some(d) => item.push_date(d),
-        None => Col::Null,
-    };
+    let mut hmacs = sealed.iter();
+    for (c, (k, _)) in cells.iter().zip(kinds()) {
+        let col = match (*c, k) {
+            (_, Kind::IdNumber) => item.push(hmacs.next().map_or("", |s| s.0.as_str())),
+            (CellRef::Null, _) => Col::Null,
+            (CellRef::Text(s), Kind::NumericEnum) => s.parse::<i64>().map_or(Col::Null, Col::Int),
+            (CellRef::Text(s), _) => item.push(s),
+            (CellRef::Int(n), _) => Col::Int(n),
+            (CellRef::Real(x), _) => Col::Real(x),
+            (CellRef::Bool(b), _) => Col::Bool(b),
+            (CellRef::Date(d), _) => item.push_date(d),
+            (CellRef::Codes(list), _) => {
+                // `;a;b;` as crate::activity::list_value stores it; empty: NULL.
+                if list.is_empty() {
+                    Col::Null
+                } else {
+                    let a = item.text.len() as u32;
+                    item.text.push(';');
+                    list.each_code(&mut |s| {
+                        item.text.push_str(s);
+                        item.text.push(';');
+                    });
+                    Col::Text(a, item.text.len() as u32)
+                }
+            }
+        };
+        item.cols.push(col);
+    }
     let path = item.push(area_path);
+    item.cols.push(path);
     let hash = {
         let a = item.text.len() as u32;
         let _ = write!(item.text, "{:016x}", h.0);
         Col::Text(a, item.text.len() as u32)
     };
-    let enc = item.push(&enc);
-    item.cols = [
-        id,
-        role,
-        number,
-        name,
-        sex,
-        birth,
-        hukou,
-        residence,
-        address,
-        p.lng.map_or(Col::Null, Col::Real),
-        p.lat.map_or(Col::Null, Col::Real),
-        living,
-        difficulty,
-        p.ability_level
-            .map_or(Col::Null, |a| Col::Int(i64::from(a.number()))),
-        Col::Bool(p.dementia),
-        p.birth_order.map_or(Col::Null, Col::Int),
-        guardian,
-        phone,
-        status,
-        death,
-        path,
-        hash,
-        enc,
-    ];
+    item.cols.push(hash);
+    for (_, enc) in &sealed {
+        let c = item.push(enc);
+        item.cols.push(c);
+    }
 }
 
 /// An exact, compact key for duplicate checks: strings of up to 15 bytes are
@@ -352,18 +360,21 @@ mod tests {
             let keys = Keys::for_tests();
             encode(&keys, &p, path, 7, &mut item, &mut scratch);
             let want = crate::people::params(&keys, &p, path).expect("params");
-            assert_eq!(want.len(), N_VALUES);
+            let n = crate::people::n_values();
+            let (_, hash_at) = crate::people::value_positions();
+            assert_eq!(want.len(), n);
+            assert_eq!(item.cols.len(), n);
             // All but the ciphertext (a fresh nonce each time), which must decrypt.
-            for (i, w) in want.iter().enumerate().take(N_VALUES - 1) {
+            for (i, w) in want.iter().enumerate().take(n - 1) {
                 assert_eq!(&item.value(i), w, "value {i} of {p:?}");
             }
             assert_eq!(
-                keys.decrypt(item.text_of(22)).expect("decrypts"),
+                keys.decrypt(item.text_of(n - 1)).expect("decrypts"),
                 p.id_number
             );
             assert!(!item.text.contains(&p.id_number), "no plaintext in the row");
             assert_eq!(
-                item.text_of(21),
+                item.text_of(hash_at),
                 crate::people::person_row_hash(&p, &keys.hmac(&p.id_number)),
                 "{p:?}"
             );

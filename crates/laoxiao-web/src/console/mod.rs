@@ -739,6 +739,25 @@ mod tests {
                 let (_, body) = get(&app, "/console/elderly", false).await;
                 assert!(body.contains("330402********"), "ID numbers are masked");
                 assert!(!body.contains(&laoxiao_model::idcard::make("330402", old, 11)));
+                // Columns and fields are the declaration's, with its labels.
+                for f in laoxiao_model::person::ELDERLY
+                    .fields
+                    .iter()
+                    .filter(|f| f.list)
+                {
+                    assert!(body.contains(f.label_zh), "list column {}", f.key);
+                }
+                assert!(body.contains("轻度失能"), "enumeration labels");
+                let (_, body) = get(&app, "/console/people/P-1?lang=en", false).await;
+                assert!(body.contains("id=\"id-number\""), "{body}");
+                assert!(!body.contains(&laoxiao_model::idcard::make("330402", old, 11)));
+                for f in laoxiao_model::person::ELDERLY.fields {
+                    if !matches!(f.ty, laoxiao_model::register::FieldType::Decimal { .. })
+                        && f.key != "coord_system"
+                    {
+                        assert!(body.contains(f.en), "record field {}", f.key);
+                    }
+                }
                 let (status, body) =
                     get(&app, "/console/facilities?q=%E5%8D%97%E6%B9%96", true).await;
                 assert_eq!(status, StatusCode::OK);

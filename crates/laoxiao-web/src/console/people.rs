@@ -1,17 +1,21 @@
 //! People (人员): the elderly and infant registers with filters, and the detail page.
+//! Columns, fields and labels come from the declarations (`ELDERLY`, `INFANTS`);
 //! ID numbers are always masked here.
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use laoxiao_model::person::{
-    AbilityLevel, LivingArrangement, SpecialDifficulty, age_months_on, age_on, mask_id_number,
+    AbilityLevel, LivingArrangement, PEOPLE, SpecialDifficulty, age_months_on, age_on,
+    mask_id_number,
 };
+use laoxiao_model::register::{Cell, Field, FieldType, Record};
 use laoxiao_model::{Person, PersonRole};
 use laoxiao_store::people::PersonQuery;
 use laoxiao_store::record_view;
 use serde_json::{Value as Json, json};
 
+use super::registers::{label, show};
 use super::{ConsoleState, Ctx, ctx_or_error, url_with};
 
 const PAGE: u32 = 25;
@@ -83,6 +87,41 @@ fn age_text(s: &ConsoleState, ctx: &Ctx, p: &Person) -> String {
     }
 }
 
+/// A person's field as the console shows it, from its declared type: the ID
+/// number always masked, a birth date with the age, an area with its name.
+fn field_text(s: &ConsoleState, ctx: &Ctx, p: &Person, cells: &[Cell], f: &Field) -> String {
+    let Some(c) = PEOPLE
+        .fields
+        .iter()
+        .position(|g| g.key == f.key)
+        .and_then(|i| cells.get(i))
+    else {
+        return String::new();
+    };
+    match (&f.ty, c) {
+        (FieldType::IdNumber, Cell::Text(n)) => mask_id_number(n),
+        (FieldType::Date, Cell::Date(d)) if f.key == "birth_date" => {
+            format!("{} ({})", d, age_text(s, ctx, p))
+        }
+        (FieldType::Area, Cell::Text(code)) => match area_name(s, code) {
+            n if n.is_empty() => code.clone(),
+            n => format!("{n} ({code})"),
+        },
+        _ => show(ctx, f, c),
+    }
+}
+
+/// The CSS class of a column: ID numbers in a fixed-width font, numbers to
+/// the right, dates on one line.
+fn column_class(f: &Field) -> &'static str {
+    match f.ty {
+        FieldType::IdNumber => "mono",
+        FieldType::Int(_) | FieldType::Money(_) => "n",
+        FieldType::Date => "nowrap",
+        _ => "",
+    }
+}
+
 async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
     let band = ctx
         .param("age")
@@ -91,7 +130,9 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
     let query = PersonQuery {
         area: Some(ctx.area.code.clone()),
         role: Some(role),
-        category: ctx.param("category").and_then(SpecialDifficulty::parse),
+        category: ctx
+            .param("special_difficulty")
+            .and_then(SpecialDifficulty::parse),
         ability_level: ctx.param("ability_level").and_then(AbilityLevel::parse),
         living_arrangement: ctx
             .param("living_arrangement")
@@ -121,24 +162,32 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
+    // The row's heading is the first searchable field (the name); the other
+    // columns are the role's listed fields, in the declaration's order.
+    let reg = role.register();
+    let heading = reg.fields.iter().find(|f| f.search);
+    let cols: Vec<&'static Field> = reg
+        .fields
+        .iter()
+        .filter(|f| f.list && heading.is_none_or(|h| h.key != f.key))
+        .collect();
     let rows: Vec<Json> = page
         .items
         .iter()
         .map(|p| {
+            let cells = p.to_cells();
+            let head = heading.map(|f| field_text(&s, &ctx, p, &cells, f));
+            let values: Vec<Json> = cols
+                .iter()
+                .map(|f| {
+                    json!({"text": field_text(&s, &ctx, p, &cells, f), "class": column_class(f)})
+                })
+                .collect();
             json!({
-                "id": p.id,
                 "url": format!("/console/people/{}", crate::encode_segment(&p.id)),
-                "name": p.name,
-                "id_number": mask_id_number(&p.id_number),
-                "sex": p.sex.code(),
-                "age": age_text(&s, &ctx, p),
-                "area_name": area_name(&s, &p.residence_area_code),
+                "heading": head,
+                "cells": values,
                 "area_code": p.residence_area_code,
-                "living_arrangement": p.living_arrangement.map(|x| x.code()),
-                "ability_level": p.ability_level.map(|x| x.code()),
-                "special_difficulty": p.special_difficulty.iter().map(|x| x.code()).collect::<Vec<_>>(),
-                "guardian_name": p.guardian_name,
-                "status": p.status.code(),
             })
         })
         .collect();
@@ -157,23 +206,33 @@ async fn list(s: ConsoleState, ctx: Ctx, role: PersonRole) -> Response {
         .collect();
     let page = json!({
         "role": role.code(),
+        "heading": heading.map(|f| label(&ctx, f)),
+        "columns": cols.iter().map(|f| label(&ctx, f)).collect::<Vec<_>>(),
         "rows": rows,
         "total": total,
         "next_url": next_url,
         "first_url": first_url,
         "f": {
-            "category": query.category.map(|x| x.code()),
-            "ability_level": query.ability_level.map(|x| x.code()),
-            "living_arrangement": query.living_arrangement.map(|x| x.code()),
             "age": band.map(|b| b.0),
             "q": query.q,
         },
         "opts": {
-            "category": s.options(&ctx, "special_difficulty", SpecialDifficulty::ALL, |x| x.code()),
-            "ability_level": s.options(&ctx, "ability_level", AbilityLevel::ALL, |x| x.code()),
-            "living_arrangement": s.options(&ctx, "living_arrangement", LivingArrangement::ALL, |x| x.code()),
             "age": band_opts,
         },
+        // A select for each enumeration the role's register filters on, named
+        // by the field's key, labelled by the declaration.
+        "filters": reg.fields.iter().filter(|f| f.filter).filter_map(|f| {
+            let values = f.ty.values();
+            (!values.is_empty()).then(|| json!({
+                "key": f.key,
+                "label": label(&ctx, f),
+                "value": ctx.param(f.key),
+                "options": values.iter().map(|e| json!({"value": e.code, "label": match ctx.lang {
+                    super::i18n::Lang::Zh => e.zh,
+                    super::i18n::Lang::En => e.en,
+                }})).collect::<Vec<_>>(),
+            }))
+        }).collect::<Vec<_>>(),
     });
     let template = if ctx.htmx {
         "people_results.html"
@@ -219,32 +278,33 @@ pub async fn detail(
         PersonRole::Elderly => "/console/elderly",
         PersonRole::Infant => "/console/infants",
     };
+    // Every declared field of the role's register (the coordinates are on
+    // the map), labels from the declaration, the ID number masked.
+    let cells = p.to_cells();
+    let fields: Vec<Json> = p
+        .role
+        .register()
+        .fields
+        .iter()
+        .filter(|f| PEOPLE.field(f.key).is_some() && !matches!(f.ty, FieldType::Decimal { .. }))
+        .map(|f| {
+            json!({
+                "key": f.key.replace('_', "-"),
+                "label": label(&ctx, f),
+                "text": field_text(&s, &ctx, &p, &cells, f),
+                "class": column_class(f),
+                "masked": matches!(f.ty, FieldType::IdNumber),
+            })
+        })
+        .collect();
     let page = json!({
         "p": {
             "id": p.id,
             "role": p.role.code(),
             "name": p.name,
-            "id_number": mask_id_number(&p.id_number),
-            "sex": p.sex.code(),
-            "birth_date": p.birth_date.to_string(),
-            "age": age_text(&s, &ctx, &p),
-            "hukou_area_code": p.hukou_area_code,
-            "hukou_area_name": p.hukou_area_code.as_deref().map(|c| area_name(&s, c)).filter(|n| !n.is_empty()),
-            "residence_area_code": p.residence_area_code,
-            "residence_area_name": area_name(&s, &p.residence_area_code),
-            "address": p.address,
-            "lng": p.lng,
-            "lat": p.lat,
-            "living_arrangement": p.living_arrangement.map(|x| x.code()),
-            "special_difficulty": p.special_difficulty.iter().map(|x| x.code()).collect::<Vec<_>>(),
-            "ability_level": p.ability_level.map(|x| x.code()),
-            "dementia": p.dementia,
-            "birth_order": p.birth_order,
-            "guardian_name": p.guardian_name,
-            "guardian_phone": p.guardian_phone,
             "status": p.status.code(),
-            "death_date": p.death_date.map(|d| d.to_string()),
         },
+        "fields": fields,
         "list_url": list_url,
         "views": views,
         "map": {

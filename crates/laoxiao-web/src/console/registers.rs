@@ -105,6 +105,19 @@ pub(super) fn show(ctx: &Ctx, f: &Field, c: &Cell) -> String {
             .iter()
             .find(|v| v.code == code)
             .map_or_else(|| code.clone(), |v| pick(v).to_string()),
+        (FieldType::EnumList(values), Cell::List(codes)) => codes
+            .iter()
+            .map(|code| {
+                values
+                    .iter()
+                    .find(|v| v.code == code)
+                    .map_or(code.as_str(), pick)
+            })
+            .collect::<Vec<_>>()
+            .join(match ctx.lang {
+                Lang::Zh => "、",
+                Lang::En => ", ",
+            }),
         (FieldType::Bool, Cell::Bool(b)) => match (ctx.lang, b) {
             (Lang::Zh, true) => "是".into(),
             (Lang::Zh, false) => "否".into(),

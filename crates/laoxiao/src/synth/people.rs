@@ -463,11 +463,10 @@ fn elderly(
             special_difficulty: d.sd,
             ability_level: Some(d.ability),
             dementia: d.dementia,
-            birth_order: None,
-            guardian_name: None,
-            guardian_phone: None,
             status: PersonStatus::Active,
-            death_date: None,
+            // Fields the generator does not model (the infants' ones,
+            // death dates, fields added later) keep their defaults.
+            ..Person::default()
         });
     }
     Ok((out, residents))
@@ -541,15 +540,11 @@ fn infants(ctx: &mut Ctx<'_>, target: &CountyTarget, seed: u64) -> Result<Vec<Pe
                 address: Some(address),
                 lng: Some(p6(point.0)),
                 lat: Some(p6(point.1)),
-                living_arrangement: None,
-                special_difficulty: Vec::new(),
-                ability_level: None,
-                dementia: false,
                 birth_order: Some(order),
                 guardian_name: Some(guardian),
                 guardian_phone: Some(mobile(&mut rng)),
                 status: PersonStatus::Active,
-                death_date: None,
+                ..Person::default()
             });
         }
     }
