@@ -171,19 +171,6 @@ fn numeric(f: &Field) -> bool {
     )
 }
 
-/// The names of an area's ancestors below the city, `/`-joined.
-fn area_name(s: &ConsoleState, code: &str) -> String {
-    s.store
-        .reference
-        .areas
-        .ancestors(code)
-        .iter()
-        .skip(1)
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 /// `GET /console/facilities`
 pub async fn list(
     State(s): State<ConsoleState>,
@@ -215,7 +202,7 @@ pub async fn list(
                 .filter(|(f, _)| f.list && !matches!(f.key, "id" | "name"))
                 .map(|(f, c)| {
                     let text = if f.key == "area_code" {
-                        area_name(&s, &r.area_code)
+                        super::area_name(&s, &r.area_code)
                     } else {
                         show(&ctx, f, c)
                     };
@@ -453,16 +440,6 @@ fn form_values(f: &Facility) -> Json {
     )
 }
 
-/// The form as submitted, to show again with its messages.
-fn typed(form: &FormData) -> Json {
-    Json::Object(
-        form.iter()
-            .filter(|(k, _)| k != "_csrf")
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect(),
-    )
-}
-
 fn empty_facility(area_code: &str) -> Facility {
     Facility {
         area_code: area_code.to_string(),
@@ -596,7 +573,14 @@ pub async fn edit_form(
 async fn save(s: ConsoleState, ctx: Ctx, form: FormData, id: Option<String>) -> Response {
     let editing = id.is_some();
     let again = |errs: &[FieldError], status| {
-        render_form(&s, &ctx, typed(&form), id.as_deref(), errs, status)
+        render_form(
+            &s,
+            &ctx,
+            super::registers::typed(&form),
+            id.as_deref(),
+            errs,
+            status,
+        )
     };
     let mut f = match parse_form(&form, id.as_deref()) {
         Ok(f) => f,

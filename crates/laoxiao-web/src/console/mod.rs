@@ -798,3 +798,17 @@ mod tests {
         );
     }
 }
+
+/// The names of an area's ancestors below the city, `/`-joined
+/// (`南湖区 / 建设街道`).
+pub(crate) fn area_name(s: &ConsoleState, code: &str) -> String {
+    s.store
+        .reference
+        .areas
+        .ancestors(code)
+        .iter()
+        .skip(1)
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}

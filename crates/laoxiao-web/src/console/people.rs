@@ -59,18 +59,6 @@ pub async fn infants(
     list(s, ctx, PersonRole::Infant).await
 }
 
-fn area_name(s: &ConsoleState, code: &str) -> String {
-    s.store
-        .reference
-        .areas
-        .ancestors(code)
-        .iter()
-        .skip(1)
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 fn age_text(s: &ConsoleState, ctx: &Ctx, p: &Person) -> String {
     let today = chrono::Local::now().date_naive();
     match p.role {
@@ -103,7 +91,7 @@ fn field_text(s: &ConsoleState, ctx: &Ctx, p: &Person, cells: &[Cell], f: &Field
         (FieldType::Date, Cell::Date(d)) if f.key == "birth_date" => {
             format!("{} ({})", d, age_text(s, ctx, p))
         }
-        (FieldType::Area, Cell::Text(code)) => match area_name(s, code) {
+        (FieldType::Area, Cell::Text(code)) => match super::area_name(s, code) {
             n if n.is_empty() => code.clone(),
             n => format!("{n} ({code})"),
         },

@@ -493,7 +493,8 @@ fn from_form<T: ActivityRecord>(form: &FormData, id: String) -> Result<T, Vec<Fi
     T::from_cells(cells).map_err(|e| vec![e])
 }
 
-fn typed(form: &FormData) -> Json {
+/// The form as submitted, to show again with its messages.
+pub(crate) fn typed(form: &FormData) -> Json {
     Json::Object(
         form.iter()
             .filter(|(k, _)| k != "_csrf")

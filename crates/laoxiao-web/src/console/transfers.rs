@@ -47,18 +47,6 @@ fn area_choices(s: &ConsoleState, ctx: &Ctx, selected: &str) -> Vec<Json> {
     v
 }
 
-fn area_label(s: &ConsoleState, code: &str) -> String {
-    s.store
-        .reference
-        .areas
-        .ancestors(code)
-        .iter()
-        .skip(1)
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 fn row(s: &ConsoleState, ctx: &Ctx, t: &Transfer) -> Json {
     json!({
         "id": t.id,
@@ -69,8 +57,8 @@ fn row(s: &ConsoleState, ctx: &Ctx, t: &Transfer) -> Json {
         "person_url": t.person_id.as_ref().map(|p| format!("/console/people/{}", crate::encode_segment(p))),
         "person_id": t.person_id,
         "person_name": t.person_name,
-        "holding_area": t.holding_area_code.as_deref().map(|c| area_label(s, c)),
-        "to_area": area_label(s, &t.to_area_code),
+        "holding_area": t.holding_area_code.as_deref().map(|c| super::area_name(s, c)),
+        "to_area": super::area_name(s, &t.to_area_code),
         "reason": t.reason,
         "requested_by": t.requested_by,
         "requested_at": t.requested_at,
