@@ -7,6 +7,7 @@
 #   cargo build --release -p laoxiao-store --example import_bench   # at each commit,
 #   cp target/release/examples/import_bench /tmp/A                  # into its own file
 #   bench/import_pair.sh /tmp/A /tmp/B                              # ROWS=1000000 PAIRS=5
+#   CSV=old-columns.csv bench/import_pair.sh /tmp/A /tmp/B           # a given file
 #
 # Build the two commits in separate target directories (or copy each binary
 # right after building it): worktrees sharing one target directory share
@@ -21,8 +22,15 @@ WORK=$(mktemp -d -t laoxiao-pair.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is required for CPU times" >&2; exit 1; }
 
-cargo build --release -q -p laoxiao-store --example gen_people
-target/release/examples/gen_people "$ROWS" "$WORK/elderly.csv"
+# CSV=FILE uses that file instead (e.g. one without a column the older build
+# does not know: a field added since then is optional, so both builds read it).
+if [ -n "${CSV:-}" ]; then
+  cp "$CSV" "$WORK/elderly.csv"
+  ROWS=$(($(wc -l < "$CSV") - 1))
+else
+  cargo build --release -q -p laoxiao-store --example gen_people
+  target/release/examples/gen_people "$ROWS" "$WORK/elderly.csv"
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 declare -a AW BW AC BC

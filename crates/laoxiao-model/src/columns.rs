@@ -71,6 +71,10 @@ pub enum HeaderLang {
 pub struct HeaderMap {
     pub kind: RecordKind,
     index: HashMap<&'static str, usize, BuildHasherDefault<KeyHasher>>,
+    /// For each field of the kind's register, in declaration order, its
+    /// column in the file: a million-row import reads cells by position,
+    /// not by hashing each key again.
+    by_field: Vec<Option<usize>>,
 }
 
 /// FNV-1a for the few short, fixed column keys looked up for every cell of a
@@ -133,7 +137,12 @@ impl HeaderMap {
             }
         }
         if errs.is_empty() {
-            Ok(HeaderMap { kind, index })
+            let by_field = cols.iter().map(|c| index.get(c.key).copied()).collect();
+            Ok(HeaderMap {
+                kind,
+                index,
+                by_field,
+            })
         } else {
             Err(errs)
         }
@@ -204,6 +213,14 @@ fn parse_iso_date(t: &str) -> Option<NaiveDate> {
 impl<'a> Row<'a> {
     fn raw(&self, key: &str) -> Option<&'a str> {
         let i = *self.map.index.get(key)?;
+        let v = self.cells.get(i)?.trim();
+        if v.is_empty() { None } else { Some(v) }
+    }
+
+    /// The cell of the register's `j`-th field (declaration order), trimmed;
+    /// blank or absent is `None`.
+    fn raw_at(&self, j: usize) -> Option<&'a str> {
+        let i = (*self.map.by_field.get(j)?)?;
         let v = self.cells.get(i)?.trim();
         if v.is_empty() { None } else { Some(v) }
     }
@@ -375,17 +392,44 @@ pub fn class_to_row(c: &ChildcareClass) -> Vec<String> {
 /// converted to WGS-84 from the row's `coord_system`.
 pub fn person_from_row(mut r: Row<'_>, role: PersonRole) -> Result<Person, Vec<FieldError>> {
     let (lng, lat) = r.point();
-    let fields = PEOPLE.fields;
-    let mut cells = vec![Cell::Null; fields.len()];
-    let mut seen = vec![false; fields.len()];
-    for (f, at) in role.register().fields.iter().zip(role.file_plan()) {
+    // The role and the other register's fields at their defaults, worked out
+    // once: a million-row import only fills in the file's columns.
+    static BASE: std::sync::LazyLock<[Vec<Cell>; 2]> = std::sync::LazyLock::new(|| {
+        [PersonRole::Elderly, PersonRole::Infant].map(|role| {
+            let plan = role.file_plan();
+            PEOPLE
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if f.key == "role" {
+                        Cell::Text(role.code().to_string())
+                    } else if plan.contains(&Some(i)) {
+                        Cell::Null
+                    } else {
+                        // The other register's field: its default (false, an empty list).
+                        parse_cell(f, f.default).unwrap_or(Cell::Null)
+                    }
+                })
+                .collect()
+        })
+    });
+    let mut cells = BASE[usize::from(role == PersonRole::Infant)].clone();
+    let same = std::ptr::eq(r.map.kind.register(), role.register());
+    for (j, (f, at)) in role
+        .register()
+        .fields
+        .iter()
+        .zip(role.file_plan())
+        .enumerate()
+    {
         let Some(i) = *at else { continue };
-        seen[i] = true;
-        cells[i] = match f.key {
-            "lng" => lng.map_or(Cell::Null, Cell::Real),
-            "lat" => lat.map_or(Cell::Null, Cell::Real),
+        cells[i] = match f.ty {
+            ColType::Decimal { .. } if f.key == "lng" => lng.map_or(Cell::Null, Cell::Real),
+            ColType::Decimal { .. } if f.key == "lat" => lat.map_or(Cell::Null, Cell::Real),
             _ => {
-                let raw = r.raw(f.key).unwrap_or(f.default);
+                let raw = if same { r.raw_at(j) } else { r.raw(f.key) };
+                let raw = raw.unwrap_or(f.default);
                 match parse_cell(f, raw) {
                     Ok(Cell::Null) if f.required => {
                         r.fail(f.key, "required");
@@ -399,14 +443,6 @@ pub fn person_from_row(mut r: Row<'_>, role: PersonRole) -> Result<Person, Vec<F
                 }
             }
         };
-    }
-    for (i, f) in fields.iter().enumerate() {
-        if f.key == "role" {
-            cells[i] = Cell::Text(role.code().to_string());
-        } else if !seen[i] {
-            // The other register's field: its default (false, an empty list).
-            cells[i] = parse_cell(f, f.default).unwrap_or(Cell::Null);
-        }
     }
     if !r.errs.is_empty() {
         return Err(r.errs);
@@ -439,8 +475,11 @@ pub fn record_from_row<R: Record>(mut r: Row<'_>) -> Result<R, Vec<FieldError>> 
     let reg = R::register();
     let mut cells = Vec::with_capacity(reg.fields.len());
     let mut coords = r.coords;
-    for f in reg.fields {
-        let raw = r.raw(f.key).unwrap_or(f.default);
+    // Cells by position when the file is of this register (always, in practice).
+    let same = std::ptr::eq(r.map.kind.register(), reg);
+    for (j, f) in reg.fields.iter().enumerate() {
+        let raw = if same { r.raw_at(j) } else { r.raw(f.key) };
+        let raw = raw.unwrap_or(f.default);
         match parse_cell(f, raw) {
             Ok(Cell::Null) if f.required => {
                 r.fail(f.file_key, "required");
