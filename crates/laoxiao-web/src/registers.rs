@@ -222,9 +222,21 @@ fn range_end(
     let v = q.take::<String>(&name)?;
     // An end outside the field's bounds is refused as the document says, not
     // silently answered with nothing.
-    let problem = match (parse_cell(f, &v), &f.ty) {
+    let parsed = match f.ty {
+        // The API speaks fen, as its JSON and its document do (files and
+        // forms speak yuan).
+        FieldType::Money(_) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<i64>()
+            .map(Cell::Int)
+            .map_err(|_| format!("{v:?} is not a whole number of fen")),
+        _ => parse_cell(f, &v),
+    };
+    let problem = match (parsed, &f.ty) {
         (Ok(Cell::Null), _) => "must not be empty".to_string(),
-        (Ok(Cell::Int(n)), FieldType::Int(b)) if !b.contains(n) => b.reason(n),
+        (Ok(Cell::Int(n)), FieldType::Int(b) | FieldType::Money(b)) if !b.contains(n) => {
+            b.reason(n)
+        }
         (Ok(c), _) => return Some(cell_value(f, c)),
         (Err(e), _) => e,
     };

@@ -458,9 +458,9 @@ fn facility_monthly_fee_follows_from_its_declaration() {
             350_000
         );
 
-        // A range filter in yuan, as the portal asks.
+        // A range filter in fen, as the API's JSON and its document speak.
         let r = app
-            .get("/api/facilities?monthly_fee_from=2000&monthly_fee_to=4000")
+            .get("/api/facilities?monthly_fee_from=200000&monthly_fee_to=400000")
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let ids: Vec<&str> = r.body["items"]
@@ -470,6 +470,16 @@ fn facility_monthly_fee_follows_from_its_declaration() {
             .filter_map(|f| f["id"].as_str())
             .collect();
         assert_eq!(ids, vec!["F-FEE"]);
+
+        // A filter's ends keep the bound too, and are whole fen.
+        for q in [
+            "monthly_fee_to=-1",
+            "monthly_fee_from=20.5",
+            "monthly_fee_from=",
+        ] {
+            let r = app.get(&format!("/api/facilities?{q}")).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.body);
+        }
 
         // Its bound is the declaration's.
         let mut bad = care_home("F-BAD", "330402007", "颐养院");
