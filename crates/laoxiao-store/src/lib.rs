@@ -15,6 +15,7 @@ pub mod figures;
 pub mod io;
 pub mod migrate;
 pub mod people;
+pub mod people_index;
 pub mod record_view;
 pub mod registry;
 pub mod scope;
@@ -24,6 +25,7 @@ pub mod tally;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 pub mod transfers;
+pub mod versions;
 
 use std::sync::Arc;
 
@@ -62,6 +64,9 @@ pub struct Reference {
     pub class_limits: ClassLimits,
     /// The keys for ID numbers; set from configuration after opening.
     keys: std::sync::RwLock<Option<Arc<Keys>>>,
+    /// Every live person's list fields in memory (lists, counts and name
+    /// searches at city scale); attached to the database when the store opens.
+    pub people_index: Arc<people_index::PeopleIndex>,
 }
 
 impl Reference {
@@ -72,6 +77,7 @@ impl Reference {
             boundary: laoxiao_model::jiaxing::city_boundary()?.into(),
             class_limits: ClassLimits::embedded()?,
             keys: std::sync::RwLock::new(None),
+            people_index: Arc::default(),
         })
     }
 
@@ -133,6 +139,9 @@ impl Store {
     pub fn open(opts: &OpenOptions) -> Result<Self> {
         let pool = Pool::open(&opts.target, opts.pool_size.max(1))?;
         let reference = Arc::new(Reference::jiaxing()?);
+        reference
+            .people_index
+            .attach(pool.clone(), &reference.areas);
         let store = Store { pool, reference };
         if opts.migrate {
             store.migrate()?;

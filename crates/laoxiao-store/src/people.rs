@@ -18,9 +18,12 @@ use crate::crypto::Keys;
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::facilities::area_path;
+use crate::people_index::Ask;
 use crate::scope::{Perm, Scope};
 use crate::tally::{self, Band, Where as TallyWhere};
-use crate::{Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash};
+use crate::{
+    Page, Reference, Upserted, audit, like_contains, now_rfc3339, path_upper, row_hash, versions,
+};
 
 /// The person columns, from the declaration ([`PEOPLE`]) by name.
 struct Layout {
@@ -154,6 +157,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
     let hash = v[layout().hash_at].clone();
     v.push(now.into());
     conn.execute(&upsert_sql(), &v)?;
+    stamp(conn, &p.id)?;
     Ok(match existed {
         None => Upserted::Inserted,
         Some(r)
@@ -164,6 +168,18 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, p: &Person, now: &str) -> 
         }
         Some(_) => Upserted::Updated,
     })
+}
+
+/// Numbers a write to a person with a new person version, in the writer's
+/// transaction, so every server's people index fetches the row at its next
+/// query (crate::versions).
+fn stamp(conn: &mut Conn, id: &str) -> Result<()> {
+    let seq = versions::bump(conn, versions::PERSON)?;
+    conn.execute(
+        "UPDATE person SET change_seq = $1 WHERE id = $2",
+        &[Value::Int(seq), id.into()],
+    )?;
+    Ok(())
 }
 
 /// Hashes and encrypts ID numbers still in plaintext (rows from before migration 3).
@@ -444,6 +460,7 @@ fn soft_delete_in(conn: &mut Conn, reference: &Reference, scope: &Scope, id: &st
     if n == 0 {
         return Err(not_found(id));
     }
+    stamp(conn, id)?;
     audit::append(
         conn,
         scope,
@@ -498,7 +515,7 @@ pub struct PersonQuery {
     pub limit: Option<u32>,
 }
 
-fn years_before(d: NaiveDate, years: u32) -> NaiveDate {
+pub(crate) fn years_before(d: NaiveDate, years: u32) -> NaiveDate {
     let y = d.year() - years as i32;
     NaiveDate::from_ymd_opt(y, d.month(), d.day())
         .or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))
@@ -614,30 +631,18 @@ pub fn list(
 ) -> Result<Page<Person>> {
     scope.require(Perm::ReadPeople)?;
     let keys = reference.keys()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
+    let cursor = match &q.after {
+        Some(after) => Some(cursor_place(conn, scope, after)?),
+        None => None,
+    };
+    if let Some(page) = list_by_index(conn, reference, scope, q, cursor.as_ref(), limit)? {
+        return Ok(page);
+    }
     let mut p = Vec::new();
     let mut w = where_clause(reference, scope, q, &mut p)?;
-    if let Some(after) = &q.after {
-        // Soft-deleted rows stay, so a cursor whose person was deleted since
-        // still has its place.
-        // Looked up within the scope: a cursor must not reveal that an id
-        // exists elsewhere.
-        let mut cp: Vec<Value> = vec![after.as_str().into()];
-        let mut cw = String::from("id = $1");
-        scope.push_sql(&mut cw, &mut cp, "area_path", None);
-        let at = conn.query(
-            &format!("SELECT role, area_path FROM person WHERE {cw}"),
-            &cp,
-        )?;
-        // Not found, like any reference to a record that is not there (or not
-        // in the scope): the cursor is well-formed, its record is missing.
-        let Some(at) = at.first() else {
-            return Err(StoreError::NotFound {
-                what: "cursor (pass the next_cursor of the previous page)",
-                id: after.clone(),
-            });
-        };
-        let role: String = at.get("role")?;
-        let path: String = at.get("area_path")?;
+    if let Some((path, role)) = cursor {
+        let after = q.after.as_deref().unwrap_or_default();
         let n = p.len();
         // After (area path, register, id) of the cursor; the bound on the path
         // comes first: of several lower bounds on one column SQLite seeks by
@@ -649,9 +654,8 @@ pub fn list(
             r = n + 2,
             i = n + 3
         );
-        p.extend([path.into(), role.into(), after.as_str().into()]);
+        p.extend([path.into(), role.code().into(), after.into()]);
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, 1000) as usize;
     let sql = format!(
         "SELECT {} FROM person{} WHERE {w} ORDER BY area_path, role, id LIMIT {}",
         layout().read,
@@ -672,6 +676,94 @@ pub fn list(
     Ok(Page { items, next_cursor })
 }
 
+/// Where a list cursor (the last id of the previous page) stands: its area
+/// path and register. Soft-deleted rows stay, so a cursor whose person was
+/// deleted since still has its place. Looked up within the scope: a cursor
+/// must not reveal that an id exists elsewhere.
+fn cursor_place(conn: &mut Conn, scope: &Scope, after: &str) -> Result<(String, PersonRole)> {
+    let mut cp: Vec<Value> = vec![after.into()];
+    let mut cw = String::from("id = $1");
+    scope.push_sql(&mut cw, &mut cp, "area_path", None);
+    let at = conn.query(
+        &format!("SELECT role, area_path FROM person WHERE {cw}"),
+        &cp,
+    )?;
+    // Not found, like any reference to a record that is not there (or not
+    // in the scope): the cursor is well-formed, its record is missing.
+    let Some(at) = at.first() else {
+        return Err(StoreError::NotFound {
+            what: "cursor (pass the next_cursor of the previous page)",
+            id: after.to_string(),
+        });
+    };
+    Ok((at.get("area_path")?, at.parse("role")?))
+}
+
+/// The subtrees a query's matches lie in: the scope's and the asked area's.
+fn within<'a>(reference: &'a Reference, scope: &'a Scope, q: &PersonQuery) -> Result<Vec<&'a str>> {
+    let mut v: Vec<&str> = scope.area_path().into_iter().collect();
+    if let Some(area) = &q.area {
+        let a = reference
+            .areas
+            .get(area)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "area",
+                id: area.clone(),
+            })?;
+        v.push(a.path.as_str());
+    }
+    Ok(v)
+}
+
+/// A page from the people index (`None`: not built yet, or a lookup it
+/// cannot answer): the ids in list order from memory, the records from the
+/// database by id.
+fn list_by_index(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    q: &PersonQuery,
+    cursor: Option<&(String, PersonRole)>,
+    limit: usize,
+) -> Result<Option<Page<Person>>> {
+    if scope.facility().is_some() {
+        return Ok(None);
+    }
+    let ask = Ask {
+        within: within(reference, scope, q)?,
+        after: cursor
+            .map(|(path, role)| (path.as_str(), *role, q.after.as_deref().unwrap_or_default())),
+        query: q,
+        today: q.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+    };
+    let Some(mut ids) = reference.people_index.page(conn, &ask, limit)? else {
+        return Ok(None);
+    };
+    let more = ids.len() > limit;
+    ids.truncate(limit);
+    let keys = reference.keys()?;
+    let mut by_id: std::collections::HashMap<String, Person> = std::collections::HashMap::new();
+    if !ids.is_empty() {
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = ids.iter().map(|i| i.as_str().into()).collect();
+        for r in conn.query(
+            &format!(
+                "SELECT {} FROM person WHERE id IN ({}) AND deleted_at IS NULL",
+                layout().read,
+                marks.join(", ")
+            ),
+            &params,
+        )? {
+            let p = from_row(&keys, &r)?;
+            by_id.insert(p.id.clone(), p);
+        }
+    }
+    // A person deleted between the index's read and this one is left out.
+    let items: Vec<Person> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    let next_cursor = if more { ids.last().cloned() } else { None };
+    Ok(Some(Page { items, next_cursor }))
+}
+
 /// How many live people in the scope match (an aggregate: analysts may ask).
 pub fn count(
     conn: &mut Conn,
@@ -684,6 +776,17 @@ pub fn count(
         if q.q.is_some() {
             // A name or ID-number search is a lookup of a person, not an aggregate.
             return Err(StoreError::Forbidden("aggregates only".into()));
+        }
+    }
+    if scope.facility().is_none() {
+        let ask = Ask {
+            within: within(reference, scope, q)?,
+            after: None,
+            query: q,
+            today: q.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        };
+        if let Some(n) = reference.people_index.count(conn, &ask)? {
+            return Ok(n);
         }
     }
     if q.category.is_none()

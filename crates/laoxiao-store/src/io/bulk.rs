@@ -364,6 +364,14 @@ pub(crate) fn in_people_tx<T>(
     dry_run: bool,
     f: impl FnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
+    // A bulk write stamps no row: readers of the person version reload the
+    // register (crate::versions), at the end so the version row is locked
+    // for the commit only.
+    let f = |c: &mut Conn| {
+        let v = f(c)?;
+        crate::versions::bump_rebuilt(c, crate::versions::PERSON)?;
+        Ok(v)
+    };
     if conn.backend() != Backend::Sqlite {
         return in_tx(conn, dry_run, f);
     }

@@ -68,6 +68,9 @@ pub(super) fn serve(
     // The synchronous PostgreSQL client panics if its last handle is dropped on an
     // async worker: keep one handle here and drop it after the runtime is gone.
     let keep = store.clone();
+    // Lists and counts answer from memory once it is built (a few seconds at
+    // city scale); until then from SQL.
+    keep.reference.people_index.warm();
     let state = laoxiao_web::AppState::new(
         store,
         laoxiao_web::WebConfig {
