@@ -470,6 +470,7 @@ fn write_chunk<'a, T: ActivityRecord + 'a>(
         insert_sql::<T>(n)
     };
     conn.execute(&sql, &params)?;
+    crate::versions::bump(conn, crate::versions::of_table(T::table()))?;
     Ok(())
 }
 
@@ -486,6 +487,7 @@ pub fn upsert<T: ActivityRecord>(conn: &mut Conn, item: &T, now: &str) -> Result
     values_with_hash(item, &mut params);
     let hash = params.last().cloned().unwrap_or(Value::Null);
     conn.execute(&upsert_sql::<T>(1), &params)?;
+    crate::versions::bump(conn, crate::versions::of_table(T::table()))?;
     Ok(match existed {
         None => Upserted::Inserted,
         Some(r)
@@ -589,6 +591,7 @@ pub fn soft_delete<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) 
         ),
         &[crate::now_rfc3339().into(), id.into()],
     )?;
+    crate::versions::bump(conn, crate::versions::of_table(T::table()))?;
     if n == 0 {
         return Err(StoreError::NotFound {
             what: T::table(),

@@ -61,6 +61,7 @@ pub fn upsert(conn: &mut Conn, reference: &Reference, f: &Facility, now: &str) -
     let hash = p.last().cloned().unwrap_or(Value::Null);
     p.push(now.into());
     conn.execute(&upsert_sql(), &p)?;
+    crate::versions::bump(conn, crate::versions::FACILITY)?;
     Ok(match existed {
         None => Upserted::Inserted,
         Some(r)
@@ -290,6 +291,8 @@ fn soft_delete_in(conn: &mut Conn, scope: &Scope, id: &str) -> Result<()> {
         "UPDATE childcare_class SET deleted_at = $1, updated_at = $1 WHERE facility_id = $2 AND deleted_at IS NULL",
         &[now.as_str().into(), id.into()],
     )?;
+    crate::versions::bump(conn, crate::versions::FACILITY)?;
+    crate::versions::bump(conn, crate::versions::ACTIVITY)?;
     audit::append(
         conn,
         scope,
@@ -639,6 +642,31 @@ pub fn map_points(conn: &mut Conn, scope: &Scope, path: &str) -> Result<Vec<MapP
     .collect()
 }
 
+/// [`map_points`], kept until the next facility write (crate::cache). The
+/// permission is checked first; the key holds what the scope decides (its
+/// subtree, its facility, whether ids are shown).
+pub fn map_points_kept(
+    conn: &mut Conn,
+    reference: &Reference,
+    scope: &Scope,
+    path: &str,
+) -> Result<Vec<MapPoint>> {
+    if !scope.can(Perm::ReadFacilities) {
+        scope.require(Perm::Aggregates)?;
+    }
+    let key = format!(
+        "map_points\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{path}",
+        scope.area_path().unwrap_or_default(),
+        scope.facility().unwrap_or_default(),
+        scope.can(Perm::ReadFacilities)
+    );
+    reference
+        .cache
+        .get_or(conn, &key, crate::cache::Reads::FACILITIES, |c| {
+            map_points(c, scope, path)
+        })
+}
+
 /// Inserts or updates a class (already validated); its facility must exist.
 pub fn upsert_class(conn: &mut Conn, c: &ChildcareClass, now: &str) -> Result<Upserted> {
     activity::upsert(conn, c, now)
@@ -725,6 +753,7 @@ fn write_classes_in(
             sql.push_str(&format!(" AND id NOT IN ({})", ph.join(", ")));
         }
         conn.execute(&sql, &params)?;
+        crate::versions::bump(conn, crate::versions::ACTIVITY)?;
     }
     let after = classes_of(conn, scope, facility_id)?;
     if before != after {

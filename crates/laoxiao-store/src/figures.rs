@@ -133,10 +133,26 @@ pub fn by_child(
 ) -> Result<BTreeMap<String, Figures>> {
     let start = path.len() + 1;
     let len = child_code_len(level);
-    let mut out: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut out = people_by_child(conn, None, path, level, today)?;
+    for (child, f) in facility_figures(conn, path, start, len)? {
+        out.entry(child).or_default().add(&f);
+    }
+    Ok(out)
+}
 
-    // People from the tally: a city's figures without a scan of its million
-    // people.
+/// The people figures of [`by_child`]: from the people index when it is
+/// current, else from the tally — a city's figures without a scan of its
+/// million people either way.
+fn people_by_child(
+    conn: &mut Conn,
+    reference: Option<&crate::Reference>,
+    path: &str,
+    level: AreaLevel,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, Figures>> {
+    let start = path.len() + 1;
+    let len = child_code_len(level);
+    let mut out: BTreeMap<String, Figures> = BTreeMap::new();
     let bands = [
         Band {
             role: PersonRole::Elderly,
@@ -159,7 +175,14 @@ pub fn by_child(
         child: Some((start, len)),
         status: Some(PersonStatus::Active),
     };
-    let counts = tally::count(conn, &Scope::system("overview"), &at, &bands)?;
+    let from_index = match reference {
+        Some(r) => r.people_index.tally(conn, &at, &bands)?,
+        None => None,
+    };
+    let counts = match from_index {
+        Some(c) => c,
+        None => tally::count(conn, &Scope::system("overview"), &at, &bands)?,
+    };
     for (i, by_child) in counts.into_iter().enumerate() {
         for (child, n) in by_child {
             let f = out.entry(child).or_default();
@@ -171,8 +194,33 @@ pub fn by_child(
             *slot = slot.saturating_add(n);
         }
     }
+    Ok(out)
+}
 
-    for (child, f) in facility_figures(conn, path, start, len)? {
+/// [`by_child`], its people figures kept until the next people write and
+/// its facility figures until the next facility write (crate::cache): the
+/// overview at city level without recounting.
+pub fn by_child_kept(
+    conn: &mut Conn,
+    reference: &crate::Reference,
+    path: &str,
+    level: AreaLevel,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, Figures>> {
+    use crate::cache::Reads;
+    let mut out = reference.cache.get_or(
+        conn,
+        &format!("people_figures\u{1f}{path}\u{1f}{level:?}\u{1f}{today}"),
+        Reads::PEOPLE,
+        |c| people_by_child(c, Some(reference), path, level, today),
+    )?;
+    let facilities = reference.cache.get_or(
+        conn,
+        &format!("facility_figures\u{1f}{path}\u{1f}{level:?}"),
+        Reads::FACILITIES,
+        |c| facility_figures(c, path, path.len() + 1, child_code_len(level)),
+    )?;
+    for (child, f) in facilities {
         out.entry(child).or_default().add(&f);
     }
     Ok(out)

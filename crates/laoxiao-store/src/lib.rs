@@ -7,6 +7,7 @@ pub mod activity;
 pub mod areas;
 pub mod audit;
 pub mod backup;
+pub mod cache;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -67,6 +68,8 @@ pub struct Reference {
     /// Every live person's list fields in memory (lists, counts and name
     /// searches at city scale); attached to the database when the store opens.
     pub people_index: Arc<people_index::PeopleIndex>,
+    /// Answers kept until the next write to a register they read.
+    pub cache: cache::Cache,
 }
 
 impl Reference {
@@ -78,6 +81,7 @@ impl Reference {
             class_limits: ClassLimits::embedded()?,
             keys: std::sync::RwLock::new(None),
             people_index: Arc::default(),
+            cache: cache::Cache::default(),
         })
     }
 

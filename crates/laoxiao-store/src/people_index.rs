@@ -78,6 +78,9 @@ struct Built {
     arena: Vec<u8>,
     /// Bytes of the arena no entry points to any more.
     garbage: usize,
+    /// Counts asked at this version (emptied by every patch): a count is
+    /// kept until the next write.
+    counts: Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// A person's indexed fields, as read from a row.
@@ -118,6 +121,9 @@ struct Filter {
     born_until: Option<i32>,
     /// Lower-case text to find in the name, or in the initials when ASCII.
     text: Option<String>,
+    finder: Option<memchr::memmem::Finder<'static>>,
+    /// Whether the text may match initials (ASCII letters and digits only).
+    initials: bool,
 }
 
 /// A question to the index: the subtrees a match must lie in (the scope's,
@@ -343,19 +349,14 @@ impl Built {
         {
             return false;
         }
-        match &f.text {
+        match &f.finder {
             None => true,
-            Some(t) => {
-                let t = t.as_bytes();
-                contains(self.name(e), t)
-                    || (t.iter().all(u8::is_ascii_alphanumeric) && contains(self.initials(e), t))
+            Some(find) => {
+                find.find(self.name(e)).is_some()
+                    || (f.initials && find.find(self.initials(e)).is_some())
             }
         }
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || memchr::memmem::find(hay, needle).is_some()
 }
 
 /// Reads one row into an [`Item`]; `None` if the row cannot be indexed.
@@ -598,6 +599,9 @@ impl PeopleIndex {
                 *b = None;
                 return Ok(None);
             }
+            if let Ok(mut k) = x.counts.lock() {
+                k.clear();
+            }
             x.versions = Versions { person: top, ..v };
         }
         let b = self.read()?;
@@ -627,6 +631,7 @@ fn load(conn: &mut Conn, paths: Arc<[Box<str>]>, v: Versions) -> Result<Option<B
         entries: Vec::new(),
         arena: Vec::new(),
         garbage: 0,
+        counts: Mutex::default(),
     };
     // In list order, in batches by the list index, so the entries arrive sorted.
     let mut after: Option<(String, String, String)> = None;
@@ -702,8 +707,30 @@ impl Filter {
             born_after: q
                 .max_age
                 .map(|m| days(crate::people::years_before(today, m.saturating_add(1)))),
+            initials: text
+                .as_deref()
+                .is_some_and(|t| t.bytes().all(|b| b.is_ascii_alphanumeric())),
+            finder: text
+                .as_deref()
+                .map(|t| memchr::memmem::Finder::new(t.as_bytes()).into_owned()),
             text,
         })
+    }
+
+    /// A key naming the filter, for the kept counts.
+    fn key(&self) -> String {
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.role,
+            self.status,
+            self.ability,
+            self.living,
+            self.dementia,
+            self.category,
+            self.born_after,
+            self.born_until,
+            self.text
+        )
     }
 }
 
@@ -760,6 +787,62 @@ impl PeopleIndex {
         Ok(Some(ids))
     }
 
+    /// Live people in each band by child area, as [`crate::tally::count`]
+    /// answers (system scope), from memory. `None`: use the tally.
+    pub fn tally(
+        self: &Arc<Self>,
+        conn: &mut Conn,
+        at: &crate::tally::Where<'_>,
+        bands: &[crate::tally::Band],
+    ) -> Result<Option<Vec<std::collections::BTreeMap<String, i64>>>> {
+        let Some(guard) = self.fresh(conn)? else {
+            return Ok(None);
+        };
+        let Some(b) = guard.as_ref() else {
+            return Ok(None);
+        };
+        let status = at.status.map(status_code);
+        let bands: Vec<(u8, i32, i32)> = bands
+            .iter()
+            .map(|x| {
+                (
+                    role_code(x.role),
+                    x.after.map_or(i32::MIN, days),
+                    x.until.map_or(i32::MAX, days),
+                )
+            })
+            .collect();
+        let mut out = vec![std::collections::BTreeMap::new(); bands.len()];
+        let r = b.range(&[at.path]);
+        let entries = &b.entries[r];
+        let mut i = 0;
+        // One run per area (entries are in area order): the child code is
+        // cut once per run.
+        while i < entries.len() {
+            let area = entries[i].area;
+            let end = i + entries[i..].partition_point(|e| e.area == area);
+            let mut n = vec![0i64; bands.len()];
+            for e in &entries[i..end] {
+                if status.is_some_and(|s| s != e.status) {
+                    continue;
+                }
+                for (k, (role, after, until)) in bands.iter().enumerate() {
+                    if e.role == *role && e.birth > *after && e.birth <= *until {
+                        n[k] += 1;
+                    }
+                }
+            }
+            let child = at.child_of(&b.paths[area as usize]);
+            for (k, n) in n.into_iter().enumerate() {
+                if n != 0 {
+                    *out[k].entry(child.clone()).or_insert(0) += n;
+                }
+            }
+            i = end;
+        }
+        Ok(Some(out))
+    }
+
     /// The exact number of matches. `None`: use SQL.
     pub fn count(self: &Arc<Self>, conn: &mut Conn, ask: &Ask<'_>) -> Result<Option<i64>> {
         let Some(f) = Filter::of(ask.query, ask.today) else {
@@ -772,8 +855,19 @@ impl PeopleIndex {
             return Ok(None);
         };
         let r = b.range(&ask.within);
-        let n = b.entries[r].iter().filter(|e| b.matches(e, &f)).count();
-        Ok(Some(n as i64))
+        let key = format!("{}..{}|{}", r.start, r.end, f.key());
+        if let Some(n) = b.counts.lock().ok().and_then(|k| k.get(&key).copied()) {
+            return Ok(Some(n));
+        }
+        let n = b.entries[r].iter().filter(|e| b.matches(e, &f)).count() as i64;
+        if let Ok(mut k) = b.counts.lock() {
+            // Bounded: a burst of distinct questions starts the memory over.
+            if k.len() >= 4096 {
+                k.clear();
+            }
+            k.insert(key, n);
+        }
+        Ok(Some(n))
     }
 }
 
@@ -810,6 +904,7 @@ mod tests {
             entries: Vec::new(),
             arena: Vec::new(),
             garbage: 0,
+            counts: Mutex::default(),
         };
         let name = "单田芳";
         let it = Item {
@@ -845,6 +940,8 @@ mod tests {
             born_after: None,
             born_until: None,
             text: Some(t.into()),
+            finder: Some(memchr::memmem::Finder::new(t.as_bytes()).into_owned()),
+            initials: t.bytes().all(|b| b.is_ascii_alphanumeric()),
         };
         let e = b.entries[0];
         for hit in ["田", "单田芳", "stf", "tf", "dt"] {

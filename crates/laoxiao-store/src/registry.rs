@@ -516,6 +516,7 @@ pub fn delete<T: ActivityRecord>(conn: &mut Conn, scope: &Scope, id: &str) -> Re
             ),
             &[now.as_str().into(), id.into()],
         )?;
+        crate::versions::bump(c, crate::versions::of_table(T::table()))?;
         audit::append(
             c,
             scope,

@@ -59,7 +59,7 @@ pub struct Where<'a> {
 
 impl Where<'_> {
     /// The child-area code within a path, as SQL's `substr` would cut it.
-    fn child_of(&self, path: &str) -> String {
+    pub fn child_of(&self, path: &str) -> String {
         match self.child {
             Some((start, len)) => path.chars().skip(start - 1).take(len).collect(),
             None => String::new(),

@@ -23,6 +23,15 @@ pub const FACILITY: &str = "facility";
 /// figures that depend on them are read together.
 pub const ACTIVITY: &str = "activity";
 
+/// The version a table's writes bump.
+pub fn of_table(table: &str) -> &'static str {
+    match table {
+        "person" => PERSON,
+        "facility" => FACILITY,
+        _ => ACTIVITY,
+    }
+}
+
 /// The versions of every register, read at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Versions {

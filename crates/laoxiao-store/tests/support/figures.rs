@@ -62,6 +62,25 @@ fn figures_group_by_child_area() {
         assert_eq!(nanhu.slots_per_1000(Some(8000)), Some(10.0));
         let rows = figures::stored_rows(&mut c).expect("rows");
         assert_eq!((rows.facilities, rows.people), (6, 0));
+
+        // Kept figures (issue 11) equal the computed ones, and a facility
+        // write (create, update, delete) reaches them.
+        let kept = |c: &mut laoxiao_store::Conn| {
+            figures::by_child_kept(c, r, "/330400/", AreaLevel::City, today).expect("kept")
+        };
+        assert_eq!(kept(&mut c), city);
+        let mut more = facility("F7", FacilityKind::ElderlyInstitution, &town);
+        more.beds = Some(20);
+        facilities::create(&mut c, r, &sys, &more).expect("create");
+        assert_eq!(
+            kept(&mut c).get("330402").map(|f| (f.care_homes, f.beds)),
+            Some((2, 120))
+        );
+        more.beds = Some(30);
+        facilities::update(&mut c, r, &sys, &more).expect("update");
+        assert_eq!(kept(&mut c).get("330402").map(|f| f.beds), Some(130));
+        facilities::soft_delete(&mut c, &sys, "F7").expect("delete");
+        assert_eq!(kept(&mut c), city);
     });
 }
 
@@ -110,5 +129,43 @@ fn people_figures_count_exact_ages_on_the_day() {
         let city = figures::by_child(&mut c, "/330400/", AreaLevel::City, tomorrow).expect("city");
         let nanhu = city.get("330402").expect("330402 group");
         assert_eq!((nanhu.elderly_80, nanhu.infants), (2, 1));
+
+        // Kept figures (issue 11) from the people index agree with the tally
+        // at every level, and a write reaches them.
+        store.reference.people_index.build(&mut c).expect("index");
+        let nanhu_path = r.areas.get("330402").map(|a| a.path.clone()).expect("path");
+        let kept = |c: &mut laoxiao_store::Conn, path: &str, level, day| {
+            figures::by_child_kept(c, r, path, level, day).expect("kept")
+        };
+        for day in [today, tomorrow] {
+            for (path, level) in [
+                ("/330400/", AreaLevel::City),
+                (nanhu_path.as_str(), AreaLevel::County),
+            ] {
+                assert_eq!(
+                    kept(&mut c, path, level, day),
+                    figures::by_child(&mut c, path, level, day).expect("sql"),
+                    "{path} on {day}"
+                );
+            }
+        }
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &person("E6", village, PersonRole::Elderly, back(85, 0), 16),
+        )
+        .expect("create");
+        let city = kept(&mut c, "/330400/", AreaLevel::City, today);
+        assert_eq!(
+            city.get("330402").map(|f| (f.elderly_60, f.elderly_80)),
+            Some((4, 2))
+        );
+        people::soft_delete(&mut c, r, &sys, "E1").expect("delete");
+        let city = kept(&mut c, "/330400/", AreaLevel::City, today);
+        assert_eq!(
+            city.get("330402").map(|f| (f.elderly_60, f.elderly_80)),
+            Some((3, 1))
+        );
     });
 }

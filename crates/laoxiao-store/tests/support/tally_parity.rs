@@ -187,6 +187,22 @@ fn assert_index_agrees(s: &Store, b: &Store, step: &str) {
         "/330400/330481/",
         None,
     );
+    let today = chrono::Local::now().date_naive();
+    for (path, level) in [
+        ("/330400/", laoxiao_model::AreaLevel::City),
+        ("/330400/330481/", laoxiao_model::AreaLevel::County),
+    ] {
+        let mut cb = b.conn().expect("conn");
+        let mut cs = s.conn().expect("conn");
+        assert_eq!(
+            laoxiao_store::figures::by_child_kept(&mut cb, &b.reference, path, level, today)
+                .expect("kept"),
+            laoxiao_store::figures::by_child(&mut cs, path, level, today).expect("sql"),
+            "{:?} after {step}: the overview's figures at {path} from the index (left) differ \
+             from the tally's (right)",
+            s.backend()
+        );
+    }
     for scope in [Scope::system("index-test"), county] {
         for q in queries() {
             assert_eq!(

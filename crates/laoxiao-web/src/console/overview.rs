@@ -24,15 +24,23 @@ pub struct Point {
 /// At most this many facility points go on a map.
 pub const MAX_POINTS: usize = laoxiao_store::facilities::MAX_POINTS;
 
-/// Facilities with coordinates in the subtree, as the scope may see them.
-pub fn points(conn: &mut Conn, scope: &Scope, path: &str) -> laoxiao_store::Result<Vec<Point>> {
-    Ok(laoxiao_store::facilities::map_points(conn, scope, path)?
-        .into_iter()
-        .map(|p| Point {
-            elderly: p.kind.is_elderly(),
-            point: p,
-        })
-        .collect())
+/// Facilities with coordinates in the subtree, as the scope may see them
+/// (kept until the next facility write).
+pub fn points(
+    conn: &mut Conn,
+    reference: &laoxiao_store::Reference,
+    scope: &Scope,
+    path: &str,
+) -> laoxiao_store::Result<Vec<Point>> {
+    Ok(
+        laoxiao_store::facilities::map_points_kept(conn, reference, scope, path)?
+            .into_iter()
+            .map(|p| Point {
+                elderly: p.kind.is_elderly(),
+                point: p,
+            })
+            .collect(),
+    )
 }
 
 /// The figures a map can be shaded by: (key, message key).
@@ -93,9 +101,9 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
     let path = area.path.clone();
     let scope = ctx.scope();
     let (groups, pts) = s
-        .db(move |c, _| {
-            let g = figures::by_child(c, &path, area.level, today)?;
-            let p = points(c, &scope, &path)?;
+        .db(move |c, r| {
+            let g = figures::by_child_kept(c, r, &path, area.level, today)?;
+            let p = points(c, r, &scope, &path)?;
             Ok((g, p))
         })
         .await?;
