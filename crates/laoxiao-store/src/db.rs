@@ -405,17 +405,31 @@ fn sqlite_row(row: &rusqlite::Row<'_>, names: &Arc<[Box<str>]>) -> rusqlite::Res
     Ok(Row::new(names.clone(), v))
 }
 
+/// The writers of one SQLite database take turns in this process: a writer
+/// waiting for another's commit then wakes when it commits, where SQLite's
+/// busy handler would sleep 1, 2, 5 … 100 ms between tries (the tail of the
+/// latency under load, docs/benchmarks.md). Writers in other processes are
+/// still ordered by SQLite itself.
+/// A writer waits at most [`BUSY_TIMEOUT`] for its turn and then goes on
+/// without it (SQLite's own locking still holds), so a caller that nests two
+/// connections' transactions slows down instead of deadlocking.
+#[derive(Clone, Default, Debug)]
+pub struct WriteGate(std::sync::Arc<parking_lot::Mutex<()>>);
+
+#[derive(Clone)]
+struct GateSlot(WriteGate);
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub enum Pool {
-    Sqlite(r2d2::Pool<SqliteConnectionManager>),
+    Sqlite(r2d2::Pool<SqliteConnectionManager>, WriteGate),
     Postgres(r2d2::Pool<PostgresConnectionManager<NoTls>>),
 }
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Pool::Sqlite(_) => "Pool::Sqlite",
+            Pool::Sqlite(..) => "Pool::Sqlite",
             Pool::Postgres(_) => "Pool::Postgres",
         })
     }
@@ -495,7 +509,7 @@ impl Pool {
                     .connection_timeout(Duration::from_secs(30))
                     .build(mgr)
                     .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;
-                Ok(Pool::Sqlite(pool))
+                Ok(Pool::Sqlite(pool, WriteGate::default()))
             }
             DbTarget::Postgres(url) => {
                 let cfg: postgres::Config = url
@@ -514,7 +528,7 @@ impl Pool {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite(..) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -522,7 +536,11 @@ impl Pool {
     /// Takes a connection from the pool.
     pub fn conn(&self) -> Result<Conn> {
         let mut c = match self {
-            Pool::Sqlite(p) => Conn::Sqlite(p.get()?),
+            Pool::Sqlite(p, gate) => {
+                let mut c = p.get()?;
+                r2d2::PooledConnection::extensions_mut(&mut c).insert(GateSlot(gate.clone()));
+                Conn::Sqlite(c)
+            }
             Pool::Postgres(p) => Conn::Postgres(p.get()?),
         };
         c.reset();
@@ -677,6 +695,14 @@ impl Conn {
                 "ROLLBACK",
             )
         };
+        // The outermost SQLite transaction waits its turn in this process.
+        let gate = match self {
+            Conn::Sqlite(c) if depth == 0 => r2d2::PooledConnection::extensions(c)
+                .get::<GateSlot>()
+                .map(|g| g.0.0.clone()),
+            _ => None,
+        };
+        let _turn = gate.as_ref().and_then(|g| g.try_lock_for(BUSY_TIMEOUT));
         self.batch(begin)?;
         self.set_depth(depth + 1);
         let r = f(self);

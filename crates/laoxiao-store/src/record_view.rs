@@ -50,26 +50,31 @@ pub fn record(conn: &mut Conn, scope: &Scope, via: Via, person_ids: &[&str]) -> 
     let at = chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string();
-    for chunk in person_ids.chunks(CHUNK) {
-        let mut sql =
-            String::from("INSERT INTO record_view (at, actor, role, ip, via, person_id) VALUES ");
-        let mut p: Vec<Value> = Vec::with_capacity(5 + chunk.len());
-        // The shared columns once, each row referring to them.
-        p.push(at.as_str().into());
-        p.push(scope.actor.user.as_str().into());
-        p.push(scope.role_code().into());
-        p.push(scope.actor.ip.clone().into());
-        p.push(via.code().into());
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
+    // A transaction of its own (when the caller has none): on SQLite it
+    // waits its turn among the writers (crate::db::WriteGate).
+    conn.transaction(|conn| {
+        for chunk in person_ids.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO record_view (at, actor, role, ip, via, person_id) VALUES ",
+            );
+            let mut p: Vec<Value> = Vec::with_capacity(5 + chunk.len());
+            // The shared columns once, each row referring to them.
+            p.push(at.as_str().into());
+            p.push(scope.actor.user.as_str().into());
+            p.push(scope.role_code().into());
+            p.push(scope.actor.ip.clone().into());
+            p.push(via.code().into());
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                p.push((*id).into());
+                sql.push_str(&format!("($1, $2, $3, $4, $5, ${})", p.len()));
             }
-            p.push((*id).into());
-            sql.push_str(&format!("($1, $2, $3, $4, $5, ${})", p.len()));
+            conn.execute(&sql, &p)?;
         }
-        conn.execute(&sql, &p)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// One view of a record.

@@ -2940,7 +2940,7 @@ fn powercut_store(dir: &str) -> Store {
         .build(mgr)
         .expect("pool");
     let store = Store {
-        pool: laoxiao_store::Pool::Sqlite(pool),
+        pool: laoxiao_store::Pool::Sqlite(pool, Default::default()),
         reference: std::sync::Arc::new(laoxiao_store::Reference::jiaxing().expect("reference")),
     };
     store.migrate().expect("migrate");
