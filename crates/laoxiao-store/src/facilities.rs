@@ -642,20 +642,27 @@ pub fn map_points(conn: &mut Conn, scope: &Scope, path: &str) -> Result<Vec<MapP
     .collect()
 }
 
-/// [`map_points`], kept until the next facility write (crate::cache). The
-/// permission is checked first; the key holds what the scope decides (its
-/// subtree, its facility, whether ids are shown).
-pub fn map_points_kept(
+/// [`map_points`] turned into something by `make` (the console's JSON),
+/// kept until the next facility write (crate::cache). The permission is
+/// checked first, on every call; the key holds what the scope decides (its
+/// subtree, its facility, whether ids are shown) and `what` names `make`.
+pub fn map_points_kept<T, F>(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,
     path: &str,
-) -> Result<Vec<MapPoint>> {
+    what: &str,
+    make: F,
+) -> Result<T>
+where
+    T: Clone + Send + Sync + 'static,
+    F: FnOnce(Vec<MapPoint>) -> Result<T>,
+{
     if !scope.can(Perm::ReadFacilities) {
         scope.require(Perm::Aggregates)?;
     }
     let key = format!(
-        "map_points\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{path}",
+        "map_points\u{1f}{what}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{path}",
         scope.area_path().unwrap_or_default(),
         scope.facility().unwrap_or_default(),
         scope.can(Perm::ReadFacilities)
@@ -663,7 +670,7 @@ pub fn map_points_kept(
     reference
         .cache
         .get_or(conn, &key, crate::cache::Reads::FACILITIES, |c| {
-            map_points(c, scope, path)
+            make(map_points(c, scope, path)?)
         })
 }
 

@@ -162,6 +162,9 @@
     var dataEl = document.getElementById("map-data");
     if (!dataEl || !window.echarts) return;
     var data = JSON.parse(dataEl.textContent);
+    // The facility points come apart from the rest (made once per facility version).
+    var pointsEl = document.getElementById("map-points");
+    if (pointsEl) data.points = JSON.parse(pointsEl.textContent);
     var ov = document.getElementById("overview-map");
     var dm = document.getElementById("detail-map");
     if (ov) overview(ov, data);

@@ -24,23 +24,50 @@ pub struct Point {
 /// At most this many facility points go on a map.
 pub const MAX_POINTS: usize = laoxiao_store::facilities::MAX_POINTS;
 
-/// Facilities with coordinates in the subtree, as the scope may see them
-/// (kept until the next facility write).
-pub fn points(
+/// Facilities with coordinates in the subtree, as the scope may see them, as
+/// JSON for the page's map (safe inside a `<script>`), and how many: made
+/// once per facility version (thousands of points at city level).
+pub fn points_json(
     conn: &mut Conn,
     reference: &laoxiao_store::Reference,
     scope: &Scope,
     path: &str,
-) -> laoxiao_store::Result<Vec<Point>> {
-    Ok(
-        laoxiao_store::facilities::map_points_kept(conn, reference, scope, path)?
-            .into_iter()
-            .map(|p| Point {
-                elderly: p.kind.is_elderly(),
-                point: p,
-            })
-            .collect(),
+) -> laoxiao_store::Result<(std::sync::Arc<str>, usize)> {
+    laoxiao_store::facilities::map_points_kept(
+        conn,
+        reference,
+        scope,
+        path,
+        "console_json",
+        |pts| {
+            let pts: Vec<Point> = pts
+                .into_iter()
+                .map(|p| Point {
+                    elderly: p.kind.is_elderly(),
+                    point: p,
+                })
+                .collect();
+            let json = serde_json::to_string(&pts)
+                .map_err(|e| laoxiao_store::StoreError::Database(format!("map points: {e}")))?;
+            Ok((script_safe(&json).into(), pts.len()))
+        },
     )
+}
+
+/// JSON that cannot end a `<script>` element or open a comment or entity in
+/// it, as minijinja's `tojson` escapes it.
+fn script_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\'' => out.push_str("\\u0027"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The figures a map can be shaded by: (key, message key).
@@ -103,7 +130,7 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
     let (groups, pts) = s
         .db(move |c, r| {
             let g = figures::by_child_kept(c, r, &path, area.level, today)?;
-            let p = points(c, r, &scope, &path)?;
+            let p = points_json(c, r, &scope, &path)?;
             Ok((g, p))
         })
         .await?;
@@ -167,7 +194,6 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
         "county": county,
         "centre": ctx.area.centre.map(|c| [c.0, c.1]),
         "children": children,
-        "points": pts,
         "kinds": kinds,
         "figure": chosen,
         "figures": figures,
@@ -189,12 +215,20 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
         "map": map,
         "figure": chosen,
         "figures": figures,
-        "points_capped": pts_len_capped(&map),
+        "points_json": &*pts.0,
+        "points_capped": pts.1 >= MAX_POINTS,
     }))
 }
 
-fn pts_len_capped(map: &serde_json::Value) -> bool {
-    map.get("points")
-        .and_then(|p| p.as_array())
-        .is_some_and(|a| a.len() >= MAX_POINTS)
+#[cfg(test)]
+mod tests {
+    use super::script_safe;
+
+    #[test]
+    fn map_json_cannot_close_its_script_element() {
+        let s = script_safe(r#"[{"name":"</script><b>A & B's"}]"#);
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&') && !s.contains('\''));
+        let back: serde_json::Value = serde_json::from_str(&s).expect("still JSON");
+        assert_eq!(back[0]["name"], "</script><b>A & B's");
+    }
 }
