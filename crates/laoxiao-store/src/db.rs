@@ -526,6 +526,14 @@ impl Pool {
         }
     }
 
+    /// How many connections the pool holds at most.
+    pub fn max_size(&self) -> u32 {
+        match self {
+            Pool::Sqlite(p, _) => p.max_size(),
+            Pool::Postgres(p) => p.max_size(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite(..) => Backend::Sqlite,

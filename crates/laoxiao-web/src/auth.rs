@@ -353,21 +353,23 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     };
     if let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() < 200) {
         let store = state.store.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            let mut c = store.conn()?;
-            if api {
-                Ok::<_, StoreError>(
-                    accounts::token_principal(&mut c, &store.reference, &secret)?
-                        .map(|p| (p, None)),
-                )
-            } else {
-                Ok(
-                    accounts::session_principal(&mut c, &store.reference, &secret)?
-                        .map(|(p, csrf)| (p, Some(csrf))),
-                )
-            }
-        })
-        .await;
+        let found = state
+            .db_tasks
+            .run(move || {
+                let mut c = store.conn()?;
+                if api {
+                    Ok::<_, StoreError>(
+                        accounts::token_principal(&mut c, &store.reference, &secret)?
+                            .map(|p| (p, None)),
+                    )
+                } else {
+                    Ok(
+                        accounts::session_principal(&mut c, &store.reference, &secret)?
+                            .map(|(p, csrf)| (p, Some(csrf))),
+                    )
+                }
+            })
+            .await;
         match found {
             Ok(Ok(Some((p, csrf)))) => {
                 auth.principal = Some(p);

@@ -75,11 +75,42 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
+    pub db_tasks: DbTasks,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
-        AppState { store, config }
+        let db_tasks = DbTasks::new(store.pool.max_size() as usize);
+        AppState {
+            store,
+            config,
+            db_tasks,
+        }
+    }
+}
+
+/// Requests use the database at most as many at once as the pool has
+/// connections; the others wait in line as tasks. Without it, fifty
+/// concurrent requests are fifty threads on two cores contending for eight
+/// connections (context switches were a sixth of the CPU under load,
+/// docs/benchmarks.md).
+#[derive(Clone, Debug)]
+pub struct DbTasks(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl DbTasks {
+    pub fn new(n: usize) -> Self {
+        DbTasks(std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1))))
+    }
+
+    /// Runs `f` on tokio's blocking pool when a place is free.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, tokio::task::JoinError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _place = self.0.acquire().await.ok();
+        tokio::task::spawn_blocking(f).await
     }
 }
 
@@ -163,12 +194,14 @@ where
     F: FnOnce(&mut Conn, &Reference) -> Result<T, ApiError> + Send + 'static,
 {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = store.conn()?;
-        f(&mut conn, &store.reference)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+    state
+        .db_tasks
+        .run(move || {
+            let mut conn = store.conn()?;
+            f(&mut conn, &store.reference)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
 }
 
 /// Percent-encodes one path segment (for `Location` headers).

@@ -55,6 +55,7 @@ pub struct Console {
     uploads: Mutex<HashMap<String, import::Upload>>,
     /// Web settings (demo accounts for the login page, cookie flags).
     web: crate::WebConfig,
+    db_tasks: crate::DbTasks,
 }
 
 /// The console's state: cheap to clone.
@@ -88,11 +89,16 @@ impl ConsoleState {
     /// Builds the console over a store. The embedded templates, catalogues and plan
     /// are checked by unit tests; a failure here is a build defect.
     pub fn new(store: Store) -> ConsoleState {
-        ConsoleState::with_config(store, crate::WebConfig::default())
+        let tasks = crate::DbTasks::new(store.pool.max_size() as usize);
+        ConsoleState::with_config(store, crate::WebConfig::default(), tasks)
     }
 
     /// Builds the console with the web settings.
-    pub fn with_config(store: Store, web: crate::WebConfig) -> ConsoleState {
+    pub fn with_config(
+        store: Store,
+        web: crate::WebConfig,
+        db_tasks: crate::DbTasks,
+    ) -> ConsoleState {
         let cat = Arc::new(Catalogues::embedded().expect("embedded message catalogues parse"));
         let env = templates::environment(cat.clone()).expect("embedded templates compile");
         let plan = Plan::embedded().expect("embedded plan tables parse");
@@ -104,6 +110,7 @@ impl ConsoleState {
             census: census(),
             uploads: Mutex::new(HashMap::new()),
             web,
+            db_tasks,
         }))
     }
 }
@@ -113,6 +120,7 @@ pub fn routes(state: &crate::AppState) -> Router {
     routes_for(ConsoleState::with_config(
         state.store.clone(),
         state.config.clone(),
+        state.db_tasks.clone(),
     ))
 }
 
@@ -543,13 +551,14 @@ impl ConsoleState {
         F: FnOnce(&mut Conn, &Reference) -> Result<T, StoreError> + Send + 'static,
     {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = store.conn()?;
-            f(&mut conn, &store.reference)
-        })
-        .await
-        .map_err(|e| PageError::Internal(format!("blocking task failed: {e}")))?
-        .map_err(PageError::from)
+        self.db_tasks
+            .run(move || {
+                let mut conn = store.conn()?;
+                f(&mut conn, &store.reference)
+            })
+            .await
+            .map_err(|e| PageError::Internal(format!("blocking task failed: {e}")))?
+            .map_err(PageError::from)
     }
 }
 
