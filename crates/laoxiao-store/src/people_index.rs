@@ -639,9 +639,13 @@ fn load(conn: &mut Conn, paths: Arc<[Box<str>]>, v: Versions) -> Result<Option<B
         let (w, p): (String, Vec<Value>) = match &after {
             None => ("deleted_at IS NULL".into(), vec![]),
             Some((path, role, id)) => (
-                "deleted_at IS NULL AND area_path >= $1 AND (area_path > $1 OR role > $2 OR (role = $2 AND id > $3))"
-                    .into(),
-                vec![path.as_str().into(), role.as_str().into(), id.as_str().into()],
+                // A row value: both databases seek the list index to it.
+                "deleted_at IS NULL AND (area_path, role, id) > ($1, $2, $3)".into(),
+                vec![
+                    path.as_str().into(),
+                    role.as_str().into(),
+                    id.as_str().into(),
+                ],
             ),
         };
         let hint = match conn.backend() {

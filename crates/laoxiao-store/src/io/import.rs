@@ -406,6 +406,24 @@ fn import_source(
     opts: &ImportOptions<'_>,
     today: NaiveDate,
 ) -> Result<ImportReport> {
+    let report = import_source_in(store, kind, src, opts, today)?;
+    if !opts.dry_run {
+        let table = kind.register().table;
+        match kind {
+            RecordKind::Elderly | RecordKind::Infants => store.analyze(&[table, "person_tally"])?,
+            _ => store.analyze(&[table])?,
+        }
+    }
+    Ok(report)
+}
+
+fn import_source_in(
+    store: &Store,
+    kind: RecordKind,
+    src: &mut dyn RowSource,
+    opts: &ImportOptions<'_>,
+    today: NaiveDate,
+) -> Result<ImportReport> {
     let mut errs = Errors::new("");
     let Some((header_row, headers)) = src.header()? else {
         errs.push(1, "*", "the file is empty; expected a header row");

@@ -190,6 +190,14 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
     let progress = |done: u64, _total: u64| pb.set_position(done);
     laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
     pb.finish_and_clear();
+    let tables: Vec<&str> = laoxiao_model::columns::RecordKind::ALL
+        .iter()
+        .map(|k| k.register().table)
+        .chain(["person_tally"])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    store.analyze(&tables)?;
     println!(
         "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
          {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
