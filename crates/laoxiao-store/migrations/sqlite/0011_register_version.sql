@@ -18,3 +18,6 @@ VALUES ('#database', abs(random() % 9007199254740991), 0);
 -- a server fetches only the rows changed since the version it has seen.
 ALTER TABLE person ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX person_change_idx ON person (change_seq) WHERE change_seq > 0;
+-- A city's service records by kind in list order (id): a page reads the
+-- first ids of one kind, not every record of the kind sorted.
+CREATE INDEX service_record_kind_id_idx ON service_record (kind, id);

@@ -376,3 +376,138 @@ fn generic_crud_is_scoped_audited_and_paged() {
         .expect("in B");
     }
 }
+
+/// A person-scoped register listed by area (issue 11): a town's or village's
+/// lists walk its people (SQLite), a city-wide one reads no person at all;
+/// every way gives the records of the people living there, in id order,
+/// page after page, with the same count.
+#[test]
+fn service_records_by_area_are_the_records_of_the_people_there() {
+    use laoxiao_model::Person;
+    use laoxiao_model::person::Sex;
+    for db in TestDb::all().expect("test databases") {
+        let s = &db.store;
+        let r = &s.reference;
+        let sys = Scope::system("test");
+        let mut c = s.conn().expect("conn");
+        let today = chrono::Local::now().date_naive();
+        // Two villages of one town, and a village of another county.
+        let villages = ["330402007024", "330402007029", "330481001003"];
+        let mut expected: std::collections::BTreeMap<&str, Vec<(String, ServiceKind)>> =
+            Default::default();
+        for (i, v) in villages.iter().enumerate() {
+            for k in 0..3u16 {
+                let born = d("1945-03-03");
+                let mut p =
+                    Person::blank(format!("P{i}{k}"), PersonRole::Elderly, *v, born, Sex::Male);
+                p.id_number =
+                    laoxiao_model::idcard::make(&v[..6], born, 11 + 2 * (3 * i as u16 + k));
+                p.name = "王某某".into();
+                laoxiao_store::people::create(&mut c, r, &sys, &p).expect("person");
+                for n in 0..3 {
+                    let kind = if n == 1 {
+                        ServiceKind::MealAssistance
+                    } else {
+                        ServiceKind::Visit
+                    };
+                    // Ids interleave the villages, so id order mixes them.
+                    let rec = ServiceRecord {
+                        id: format!("S{n}{k}{i}"),
+                        person_id: p.id.clone(),
+                        kind,
+                        date: d("2026-01-05"),
+                        facility_id: None,
+                        ability_level: None,
+                        note: None,
+                    };
+                    registry::create(&mut c, &r.checker(), &sys, &rec, today).expect("service");
+                    expected.entry(v).or_default().push((rec.id.clone(), kind));
+                }
+            }
+        }
+        let walk = |scope: &Scope, area: Option<&str>, kind: Option<ServiceKind>| {
+            let mut c = s.conn().expect("conn");
+            let field = laoxiao_model::activity::SERVICES
+                .fields
+                .iter()
+                .find(|f| f.key == "kind")
+                .expect("kind field");
+            let mut q = ListQuery {
+                area_path: area.map(|a| r.areas.get(a).expect("area").path.clone()),
+                filters: kind
+                    .map(|k| vec![Filter::Eq(field, k.code().into())])
+                    .unwrap_or_default(),
+                limit: 2,
+                ..ListQuery::default()
+            };
+            let (mut ids, mut total) = (Vec::new(), None);
+            loop {
+                let page = registry::list::<ServiceRecord>(&mut c, scope, &q).expect("list");
+                total.get_or_insert(page.total);
+                ids.extend(page.items.iter().map(|x| x.id.clone()));
+                match page.next {
+                    Some(next) => q.after = Some(Cursor::decode(&next).expect("cursor")),
+                    None => break,
+                }
+            }
+            (ids, total.unwrap_or(0))
+        };
+        let of = |vs: &[&str], kind: Option<ServiceKind>| {
+            let mut v: Vec<String> = vs
+                .iter()
+                .flat_map(|x| expected[x].iter())
+                .filter(|(_, k)| kind.is_none_or(|want| *k == want))
+                .map(|(id, _)| id.clone())
+                .collect();
+            v.sort();
+            let n = v.len() as i64;
+            (v, n)
+        };
+        let city = user(s, Role::CityAdmin, "330400");
+        let town = user(s, Role::TownStaff, "330402007");
+        let village = user(s, Role::VillageStaff, "330402007024");
+        let county = user(s, Role::CountyAdmin, "330481");
+        assert_eq!(
+            walk(&city, None, None),
+            of(&villages, None),
+            "{:?}: city",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&city, Some("330402007"), None),
+            of(&villages[..2], None),
+            "{:?}: city, a town asked",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&city, Some("330402007024"), Some(ServiceKind::Visit)),
+            of(&villages[..1], Some(ServiceKind::Visit)),
+            "{:?}: city, a village and a kind",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&town, None, None),
+            of(&villages[..2], None),
+            "{:?}: a town's staff",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&village, None, Some(ServiceKind::MealAssistance)),
+            of(&villages[..1], Some(ServiceKind::MealAssistance)),
+            "{:?}: a village's staff",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&county, None, None),
+            of(&villages[2..], None),
+            "{:?}: another county",
+            s.backend()
+        );
+        assert_eq!(
+            walk(&town, Some("330481"), None),
+            (vec![], 0),
+            "{:?}: outside the scope",
+            s.backend()
+        );
+    }
+}
