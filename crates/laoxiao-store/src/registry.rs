@@ -130,7 +130,9 @@ fn scoped<T: ActivityRecord>(
             )
         }
         ScopeRule::Person(col) => {
-            if scope.role().is_some() {
+            // A city-wide scope adds no bound: with two lower bounds on the
+            // area path SQLite seeks by the first (the city's) and reads it all.
+            if scope.role().is_some() && !scope.is_city_wide() {
                 scope.push_sql(&mut w, p, "s.area_path", None);
             }
             // Within a town or a village, walk its people (the list index)
@@ -202,6 +204,17 @@ fn conditions<T: ActivityRecord>(
     p: &mut Vec<Value>,
 ) -> Result<(String, String)> {
     let (from, mut w, area_col) = scoped::<T>(backend, scope, q, p);
+    // With an equality too, SQLite drives by the equality's (column, id)
+    // index and checks ranges row by row (`+` keeps a column from choosing
+    // the index): a page of a kind of service record since a date then reads
+    // a few rows in list order instead of sorting every match (190 → 0.1 ms).
+    let unindexed = if backend == crate::Backend::Sqlite
+        && q.filters.iter().any(|f| matches!(f, Filter::Eq(..)))
+    {
+        "+"
+    } else {
+        ""
+    };
     for f in &q.filters {
         match f {
             Filter::Eq(field, v) => {
@@ -211,11 +224,19 @@ fn conditions<T: ActivityRecord>(
             Filter::Range(field, lo, hi) => {
                 if let Some(lo) = lo {
                     p.push(lo.clone());
-                    w.push_str(&format!(" AND t.{} >= ${}", field.column, p.len()));
+                    w.push_str(&format!(
+                        " AND {unindexed}t.{} >= ${}",
+                        field.column,
+                        p.len()
+                    ));
                 }
                 if let Some(hi) = hi {
                     p.push(hi.clone());
-                    w.push_str(&format!(" AND t.{} <= ${}", field.column, p.len()));
+                    w.push_str(&format!(
+                        " AND {unindexed}t.{} <= ${}",
+                        field.column,
+                        p.len()
+                    ));
                 }
             }
         }
