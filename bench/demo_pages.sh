@@ -35,8 +35,9 @@ done
 ready=$(date +%s.%N)
 echo "demo --scale $SCALE: serving after $(awk -v a="$start" -v b="$ready" 'BEGIN{printf "%.1f", b-a}') s (fresh database)"
 grep -E "demo city loaded" "$WORK/log" || true
-# Lists answer from the people index once it is built (a few seconds).
-for _ in $(seq 600); do
+# Lists answer from the people index once it is built (a few seconds; a
+# build without one waits WAIT_INDEX seconds for nothing).
+for _ in $(seq $(( ${WAIT_INDEX:-120} * 2 ))); do
   grep -qE "people index (built|not built)" "$WORK/log" && break
   sleep 0.5
 done

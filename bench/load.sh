@@ -93,7 +93,8 @@ until curl -sf "$BASE/api/health" >/dev/null; do
   sleep 0.5
 done
 echo "demo --scale $SCALE serving after $(( $(date +%s) - start )) s (pid $PID, load $(cut -d' ' -f1-3 /proc/loadavg))"
-for _ in $(seq 600); do
+# (WAIT_INDEX=0 for a build without the people index.)
+for _ in $(seq $(( ${WAIT_INDEX:-120} * 2 ))); do
   grep -qE "people index (built|not built)" "$WORK/server.log" && break
   sleep 0.5
 done
