@@ -512,9 +512,17 @@ impl Pool {
                 Ok(Pool::Sqlite(pool, WriteGate::default()))
             }
             DbTarget::Postgres(url) => {
-                let cfg: postgres::Config = url
+                let mut cfg: postgres::Config = url
                     .parse()
                     .map_err(|e| StoreError::Connect(format!("{e}")))?;
+                // No JIT: it compiled for 0.4 s to run a 30 ms page query
+                // whose estimate crossed jit_above_cost. Pages are small
+                // queries; the URL's own options stay.
+                let options = match cfg.get_options() {
+                    Some(o) => format!("{o} -c jit=off"),
+                    None => "-c jit=off".to_string(),
+                };
+                cfg.options(&options);
                 let mgr = PostgresConnectionManager::new(cfg, NoTls);
                 let pool = r2d2::Pool::builder()
                     .max_size(max_size)

@@ -149,14 +149,23 @@ fn scoped<T: ActivityRecord>(
                 .map(depth)
                 .max()
                 .unwrap_or(0);
-            if deepest >= 3 && backend == crate::Backend::Sqlite {
+            if deepest >= 3 {
+                // Live people: the list index holds them (both databases).
                 w.push_str(" AND s.deleted_at IS NULL");
-                (
-                    // CROSS JOIN: SQLite keeps the written order of the loops.
-                    format!("person s CROSS JOIN {table} t ON t.{col} = s.id"),
-                    w,
-                    Some("s.area_path"),
-                )
+                // SQLite keeps a CROSS JOIN's written order of the loops;
+                // PostgreSQL would hash-join the whole table to the town's
+                // people (180 ms) unless the records come from a lateral
+                // subquery it cannot flatten (OFFSET 0): 15 ms.
+                let from = match backend {
+                    crate::Backend::Sqlite => {
+                        format!("person s CROSS JOIN {table} t ON t.{col} = s.id")
+                    }
+                    crate::Backend::Postgres => format!(
+                        "person s CROSS JOIN LATERAL \
+                         (SELECT * FROM {table} WHERE {col} = s.id OFFSET 0) t"
+                    ),
+                };
+                (from, w, Some("s.area_path"))
             } else {
                 (
                     format!("{table} t JOIN person s ON s.id = t.{col}"),
