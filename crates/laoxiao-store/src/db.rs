@@ -467,6 +467,14 @@ impl DbTarget {
 /// How long a SQLite connection waits for another's lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Each pooled SQLite connection's page cache, in KiB: 16 MiB, so the pool's
+/// eight hold at most 128 MiB. Lists and counts come from the people index
+/// and pages read records by id, so the pages a connection reuses are the
+/// facility table, the indexes' upper levels and the tails it appends to
+/// (a few MiB); the file's other pages stay in the OS's cache. A bulk load
+/// sets its own (io::bulk). docs/benchmarks.md, "Issue 11", has the figures.
+pub(crate) const PAGE_CACHE_KIB: i64 = 16 * 1024;
+
 impl Pool {
     /// Opens a pool; SQLite files are created if absent, with WAL and foreign keys on.
     pub fn open(target: &DbTarget, max_size: u32) -> Result<Self> {
@@ -494,10 +502,10 @@ impl Pool {
                 // than with 4 KiB, docs/benchmarks.md).
                 let mgr = mgr.with_init(|c| {
                     c.busy_timeout(BUSY_TIMEOUT)?;
-                    c.execute_batch(
+                    c.execute_batch(&format!(
                         "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; \
-                         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
-                    )
+                         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{PAGE_CACHE_KIB};"
+                    ))
                 });
                 // Connections are opened when needed rather than all at once,
                 // so a command-line import holds the file alone and its bulk

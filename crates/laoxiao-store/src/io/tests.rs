@@ -990,7 +990,7 @@ fn sqlite_settings_are_restored_after_a_bulk_import() {
         assert_eq!(c.query_i64("PRAGMA synchronous", &[]).expect("sync"), 1);
         assert_eq!(
             c.query_i64("PRAGMA cache_size", &[]).expect("cache"),
-            -65536
+            -crate::db::PAGE_CACHE_KIB
         );
         let idx = c
             .query_i64(
