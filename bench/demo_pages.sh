@@ -51,7 +51,7 @@ curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "_csrf=$TOKEN" --data-
 C=(-b "$JAR")
 # The API takes bearer tokens: issue one for the same account.
 # (The CLI audits the token with the demo's keys, beside its database.)
-API_TOKEN=$(LAOXIAO_KEY_FILE="$KEYS" "$BIN" --database "$DB" user token city --name bench --days 1 | tail -n 1)
+API_TOKEN=$(LAOXIAO_KEY_FILE="$KEYS" "$BIN" --database "$DB" user token city --name "bench$$-$(date +%s)" --days 1 | tail -n 1)
 A=(-H "Authorization: Bearer $API_TOKEN")
 
 # One facility and one person to open detail pages.
