@@ -541,13 +541,7 @@ fn where_clause(
         add(&mut w, "role = $?", role.code().into(), p);
     }
     if let Some(area) = &q.area {
-        let a = reference
-            .areas
-            .get(area)
-            .ok_or_else(|| StoreError::NotFound {
-                what: "area",
-                id: area.clone(),
-            })?;
+        let a = asked_area(reference, area)?;
         add(&mut w, "area_path >= $?", a.path.clone().into(), p);
         add(&mut w, "area_path < $?", path_upper(&a.path).into(), p);
     }
@@ -699,18 +693,22 @@ fn cursor_place(conn: &mut Conn, scope: &Scope, after: &str) -> Result<(String, 
     Ok((at.get("area_path")?, at.parse("role")?))
 }
 
+/// The area a query asks for: not found when the code is unknown.
+fn asked_area<'a>(reference: &'a Reference, code: &str) -> Result<&'a laoxiao_model::Area> {
+    reference
+        .areas
+        .get(code)
+        .ok_or_else(|| StoreError::NotFound {
+            what: "area",
+            id: code.to_string(),
+        })
+}
+
 /// The subtrees a query's matches lie in: the scope's and the asked area's.
 fn within<'a>(reference: &'a Reference, scope: &'a Scope, q: &PersonQuery) -> Result<Vec<&'a str>> {
     let mut v: Vec<&str> = scope.area_path().into_iter().collect();
     if let Some(area) = &q.area {
-        let a = reference
-            .areas
-            .get(area)
-            .ok_or_else(|| StoreError::NotFound {
-                what: "area",
-                id: area.clone(),
-            })?;
-        v.push(a.path.as_str());
+        v.push(asked_area(reference, area)?.path.as_str());
     }
     Ok(v)
 }
