@@ -14,8 +14,8 @@
 //! Several servers over one database each keep their own index and each sees
 //! every other's writes at its next query.
 //!
-//! Memory: about 20 bytes per person plus the texts (id, name, initials), some
-//! 60 MB at scale 1 (1.16 M people); `docs/benchmarks.md` has the figures.
+//! Memory: about 20 bytes per person plus the texts (id, name, initials), about
+//! 40 MB at scale 1 (1.16 M people); `docs/benchmarks.md` has the figures.
 //! Names are personal data: they live here as they live in the database's
 //! page cache, and nothing here logs them.
 
