@@ -86,13 +86,24 @@ crate::code_enum! {
         RespiteService = ("respite_service", "喘息服务", "Respite service"),
         /// 专业照护: professional care at home (indicator 7).
         ProfessionalCare = ("professional_care", "专业照护", "Professional care"),
+        /// 儿童健康检查: a health check of a child under three (婴幼儿健康管理,
+        /// indicator 43).
+        ChildHealthCheck = ("child_health_check", "儿童健康检查", "Child health check"),
+        /// 发育筛查: a developmental screening of a child under three
+        /// (indicator 45).
+        DevelopmentalScreening = ("developmental_screening", "发育筛查", "Developmental screening"),
     }
 }
 
 impl ServiceKind {
     /// True when the person served is an infant rather than an elderly person.
     pub fn for_infants(self) -> bool {
-        self == ServiceKind::NewbornVisit
+        matches!(
+            self,
+            ServiceKind::NewbornVisit
+                | ServiceKind::ChildHealthCheck
+                | ServiceKind::DevelopmentalScreening
+        )
     }
 }
 

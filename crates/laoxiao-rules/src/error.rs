@@ -14,6 +14,12 @@ pub enum RulesError {
     /// user input).
     #[error("reference data {file}: {reason}")]
     ReferenceData { file: &'static str, reason: String },
+    /// An indicator definition file is invalid (names the file and why).
+    #[error("indicator definition {file}: {reason}")]
+    Definition { file: String, reason: String },
+    /// A period is not a year (2020–2035) or a month of one (`2022-06`).
+    #[error("invalid period {raw:?}: give a year from 2020 to 2035 (2022) or a month (2022-06)")]
+    Period { raw: String },
 }
 
 impl RulesError {
@@ -23,6 +29,8 @@ impl RulesError {
             RulesError::PlanData { .. } => "plan_data_invalid",
             RulesError::InvalidTarget { .. } => "target_invalid",
             RulesError::ReferenceData { .. } => "reference_data_invalid",
+            RulesError::Definition { .. } => "indicator_definition_invalid",
+            RulesError::Period { .. } => "period_invalid",
         }
     }
 }

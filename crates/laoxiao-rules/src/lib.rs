@@ -4,6 +4,7 @@
 //! table and caregiver ratios that class validation applies).
 
 pub mod error;
+pub mod indicators;
 pub mod plan;
 pub mod standards;
 
