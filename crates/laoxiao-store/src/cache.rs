@@ -51,6 +51,7 @@ impl Reads {
             person_rebuilt: if self.people { v.person_rebuilt } else { 0 },
             facility: if self.facilities { v.facility } else { 0 },
             activity: if self.activity { v.activity } else { 0 },
+            indicator: 0,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod facilities;
 pub mod figures;
+pub mod indicators;
 pub mod io;
 pub mod migrate;
 pub mod people;
@@ -70,6 +71,10 @@ pub struct Reference {
     pub people_index: Arc<people_index::PeopleIndex>,
     /// Answers kept until the next write to a register they read.
     pub cache: cache::Cache,
+    /// The registers' facts the indicators count, kept until a write.
+    pub indicator_facts: indicators::facts::Kept,
+    /// Indicator tables computed, kept until a write.
+    pub indicator_tables: indicators::KeptTables,
 }
 
 impl Reference {
@@ -82,6 +87,8 @@ impl Reference {
             keys: std::sync::RwLock::new(None),
             people_index: Arc::default(),
             cache: cache::Cache::default(),
+            indicator_facts: indicators::facts::Kept::default(),
+            indicator_tables: indicators::KeptTables::default(),
         })
     }
 

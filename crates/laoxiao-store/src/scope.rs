@@ -57,6 +57,11 @@ pub enum Perm {
     /// Bulk import from the console (city-wide: imports are not scoped row by row).
     Import,
     ManageUsers,
+    /// Enter reported indicator values, an area's own targets and resident
+    /// figures (填报) for areas in scope.
+    ReportIndicators,
+    /// Publish a period's indicator values (发布).
+    PublishIndicators,
 }
 
 impl Role {
@@ -92,7 +97,8 @@ impl Role {
             CityAdmin => !matches!(p, ReadAudit),
             CountyAdmin => matches!(
                 p,
-                ReadFacilities
+                ReportIndicators
+                    | ReadFacilities
                     | WriteFacilities
                     | ReadPeople
                     | WritePeople

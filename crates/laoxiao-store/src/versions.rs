@@ -22,6 +22,9 @@ pub const FACILITY: &str = "facility";
 /// Childcare classes and the activity registers share one version: the
 /// figures that depend on them are read together.
 pub const ACTIVITY: &str = "activity";
+/// The indicator tables (reported values, area targets, residents,
+/// publications): what the indicator monitor keeps depends on them too.
+pub const INDICATOR: &str = "indicator";
 
 /// The version a table's writes bump.
 pub fn of_table(table: &str) -> &'static str {
@@ -43,6 +46,7 @@ pub struct Versions {
     pub person_rebuilt: i64,
     pub facility: i64,
     pub activity: i64,
+    pub indicator: i64,
 }
 
 /// Reads every register's version.
@@ -62,6 +66,7 @@ pub fn read(conn: &mut Conn) -> Result<Versions> {
             }
             FACILITY => v.facility = n,
             ACTIVITY => v.activity = n,
+            INDICATOR => v.indicator = n,
             _ => {}
         }
     }

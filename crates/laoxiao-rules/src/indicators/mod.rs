@@ -29,7 +29,7 @@ use crate::plan::{IndicatorGroup, Target};
 
 pub use compute::{Computed, MonthValue, Period, PeriodKind, compute};
 pub use facts::Facts;
-pub use parse::{Cond, Field, Relation};
+pub use parse::{Cond, Field, INSURANCE_KINDS, Relation, parse_insurance_kind};
 pub use status::{AreaTarget, Status, StatusKind};
 
 macro_rules! embed {

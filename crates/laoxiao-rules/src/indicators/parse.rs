@@ -48,6 +48,14 @@ pub const INSURANCE_KINDS: &[EnumValue] = &[
     },
 ];
 
+/// The position of an insurance kind's code in [`INSURANCE_KINDS`].
+pub fn parse_insurance_kind(code: &str) -> Option<u8> {
+    INSURANCE_KINDS
+        .iter()
+        .position(|v| v.code == code)
+        .map(|p| p as u8)
+}
+
 /// A register field a condition can test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
