@@ -107,6 +107,57 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/people/{id}/views",
         Access::Perm(Perm::ReadViews),
     ),
+    ("GET", "/api/indicators", Access::Perm(Perm::Aggregates)),
+    (
+        "GET",
+        "/api/indicators/values",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/indicators/export",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/indicators/reported",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/api/indicators/reported",
+        Access::Perm(Perm::ReportIndicators),
+    ),
+    (
+        "POST",
+        "/api/indicators/targets",
+        Access::Perm(Perm::ReportIndicators),
+    ),
+    (
+        "GET",
+        "/api/indicators/publications",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/api/indicators/publications",
+        Access::Perm(Perm::PublishIndicators),
+    ),
+    (
+        "GET",
+        "/api/indicators/publications/{period}/changes",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/indicators/{number}",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/indicators/{number}/trend",
+        Access::Perm(Perm::Aggregates),
+    ),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),

@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod facilities;
 pub mod health;
+pub mod indicators;
 pub mod openapi;
 pub mod people;
 pub mod registers;
@@ -148,7 +149,25 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers/{id}/approve", post(transfers::approve))
         .route("/transfers/{id}/refuse", post(transfers::refuse))
         .route("/transfers/{id}/withdraw", post(transfers::withdraw))
-        .route("/people/{id}/views", get(audit::person_views));
+        .route("/people/{id}/views", get(audit::person_views))
+        .route("/indicators", get(indicators::list))
+        .route("/indicators/values", get(indicators::values))
+        .route("/indicators/export", get(indicators::export))
+        .route(
+            "/indicators/reported",
+            get(indicators::reported).post(indicators::report),
+        )
+        .route("/indicators/targets", post(indicators::set_target))
+        .route(
+            "/indicators/publications",
+            get(indicators::publications).post(indicators::publish),
+        )
+        .route(
+            "/indicators/publications/{period}/changes",
+            get(indicators::changes),
+        )
+        .route("/indicators/{number}", get(indicators::explain))
+        .route("/indicators/{number}/trend", get(indicators::trend));
     // The declared registers' routes, from their declarations.
     let api = registers::REGISTERS
         .iter()

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::schema::*;
-use crate::{areas, audit, error, facilities, health, people, transfers};
+use crate::{areas, audit, error, facilities, health, indicators, people, transfers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,17 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
         audit::me,
         audit::search,
         audit::person_views,
+        indicators::list,
+        indicators::values,
+        indicators::explain,
+        indicators::trend,
+        indicators::reported,
+        indicators::report,
+        indicators::set_target,
+        indicators::publications,
+        indicators::publish,
+        indicators::changes,
+        indicators::export,
     ),
     components(schemas(
         error::ErrorBody,
@@ -74,6 +85,7 @@ use crate::{areas, audit, error, facilities, health, people, transfers};
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
+        (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
     )
 )]
 pub struct ApiDoc;

@@ -133,6 +133,66 @@ enum Command {
         #[command(subcommand)]
         command: KeysCmd,
     },
+    /// The plan's 44 indicators (指标监测): compute, export, publish, report values.
+    Indicators {
+        #[command(subcommand)]
+        command: IndicatorsCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndicatorsCmd {
+    /// Compute every indicator for every area of a period; print an area's
+    /// values, or write the plan's table with them (--out FILE.csv|.xlsx).
+    Compute {
+        /// A year (2022) or a month (2022-06).
+        #[arg(long)]
+        period: String,
+        /// Area code (default: the city).
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The live (provisional) values even if the period is published.
+        #[arg(long)]
+        live: bool,
+    },
+    /// Publish a period: freeze its values as the official ones.
+    Publish {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List what recomputing a published period would change, and why.
+    Recompute {
+        #[arg(long)]
+        period: String,
+    },
+    /// Enter reported values from a CSV or XLSX file (every row or none).
+    ReportValues { file: PathBuf },
+    /// Write the reported values entered (the format report-values reads).
+    Reported {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Enter resident figures (CSV: area_code,year,residents,source).
+    Residents { file: PathBuf },
+    /// Set an area's own target (a county's own plan), e.g. 95 or 72以上.
+    Target {
+        #[arg(long)]
+        indicator: u32,
+        #[arg(long)]
+        area: String,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        source: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -391,6 +451,32 @@ fn run(cli: Cli) -> Result<()> {
         Command::Keys { command } => match command {
             KeysCmd::Generate { id, out } => cli::keys::generate(id, out.as_deref()),
             KeysCmd::Rotate => cli::keys::rotate(&config),
+        },
+        Command::Indicators { command } => match command {
+            IndicatorsCmd::Compute {
+                period,
+                area,
+                out,
+                live,
+            } => cli::indicators::compute(&config, &period, area.as_deref(), out.as_deref(), live),
+            IndicatorsCmd::Publish { period, note } => {
+                cli::indicators::publish(&config, &period, note.as_deref())
+            }
+            IndicatorsCmd::Recompute { period } => cli::indicators::recompute(&config, &period),
+            IndicatorsCmd::ReportValues { file } => cli::indicators::report_values(&config, &file),
+            IndicatorsCmd::Reported { period, out } => {
+                cli::indicators::reported(&config, period.as_deref(), &out)
+            }
+            IndicatorsCmd::Residents { file } => cli::indicators::residents(&config, &file),
+            IndicatorsCmd::Target {
+                indicator,
+                area,
+                year,
+                target,
+                source,
+            } => {
+                cli::indicators::target(&config, indicator, &area, year, &target, source.as_deref())
+            }
         },
     }
 }

@@ -9,6 +9,7 @@
 //! and `indicator_published_value`. Every write bumps the `indicator` version,
 //! so kept tables and facts are dropped by every server at its next request.
 
+pub mod excel;
 pub mod facts;
 
 use std::collections::{BTreeMap, HashMap};

@@ -198,6 +198,18 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         .into_iter()
         .collect();
     store.analyze(&tables)?;
+    // The synthetic city's residents (indicator 38's denominator): the
+    // calibration's county figures at this scale, dated 2020 (the census).
+    let targets = crate::synth::calib::targets(scale);
+    let source =
+        format!("synthetic city (scale {scale}): census 2020 apportioned, docs/synthetic-city.md");
+    let mut residents: Vec<(String, i32, i64, String)> = crate::synth::calib::COUNTIES
+        .iter()
+        .zip(&targets.counties)
+        .map(|(code, c)| (code.to_string(), 2020, c.residents, source.clone()))
+        .collect();
+    residents.push(("330400".into(), 2020, targets.residents(), source));
+    laoxiao_store::indicators::replace_residents(&mut store.conn()?, &residents)?;
     println!(
         "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
          {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \

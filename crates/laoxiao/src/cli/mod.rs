@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod backup;
 pub mod demo;
+pub mod indicators;
 pub mod keys;
 pub mod registers;
 pub mod serve;

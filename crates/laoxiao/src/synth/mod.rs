@@ -12,7 +12,7 @@
 //! `docs/synthetic-city.md`.
 
 mod activity;
-mod calib;
+pub(crate) mod calib;
 mod facilities;
 mod names;
 mod operators;
