@@ -1,7 +1,8 @@
 //! The activity registers (phase 2): staff (从业人员), service records (服务记录),
-//! childcare enrolments (入托), care-home residences (入住) and eldercare student
-//! cohorts (养老服务相关专业学生). They link people and facilities, and are what
-//! the plan's staffing and service indicators (6–8, 16–19, 30, 41–42) count.
+//! childcare enrolments (入托), care-home residences (入住), eldercare student
+//! cohorts (养老服务相关专业学生) and insurance enrolments (参保登记). They link
+//! people and facilities, and are what the plan's staffing, service and
+//! insurance indicators (6–8, 16–19, 24, 30, 41–43, 45) count.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -249,6 +250,55 @@ crate::register! {
     }
 }
 
+crate::code_enum! {
+    /// Kind of insurance a person is enrolled in (参保险种).
+    pub enum InsuranceKind {
+        /// 政策性老年人意外伤害保险 (indicator 24): elderly people.
+        ElderlyAccident = ("elderly_accident", "政策性老年人意外伤害保险", "Policy accident insurance for the elderly"),
+        /// 长期护理保险 (长护险): elderly people.
+        LongTermCare = ("long_term_care", "长期护理保险", "Long-term care insurance"),
+        /// 托育婴幼儿意外伤害保险: children in childcare.
+        ChildcareAccident = ("childcare_accident", "托育婴幼儿意外伤害保险", "Childcare accident insurance"),
+    }
+}
+
+impl InsuranceKind {
+    /// True when the insured person is an infant rather than an elderly person.
+    pub fn for_infants(self) -> bool {
+        self == InsuranceKind::ChildcareAccident
+    }
+}
+
+crate::register! {
+    /// An insurance enrolment (参保登记): one person insured by one kind of
+    /// insurance from a start date, until an end date when it has ended.
+    pub struct InsuranceEnrolment in INSURANCE {
+        key: "insurance", table: "insurance_enrolment", zh: "参保登记", en: "Insurance enrolments",
+        scope: ScopeRule::Person("person_id"), domain: Domain::People,
+    }
+    fields {
+        id: String = id(),
+        /// The insured (参保人): an elderly person, or an infant for childcare accident insurance.
+        person_id: String = reference("参保人编号", "Person", "people").required().filter(),
+        /// 险种
+        kind: InsuranceKind = enumeration("险种", "Kind", InsuranceKind::VALUES).required().filter(),
+        /// 参保起始日期
+        start_date: NaiveDate = date("参保起始日期", "Start").required().filter(),
+        /// 参保终止日期; absent while insured.
+        #[serde(default)]
+        end_date: Option<NaiveDate> = date("参保终止日期", "End").filter(),
+        #[serde(default)]
+        note: Option<String> = note("备注", "Note").personal(),
+    }
+}
+
+impl InsuranceEnrolment {
+    /// True when insured on `d` (both ends count).
+    pub fn covers(&self, d: NaiveDate) -> bool {
+        self.start_date <= d && self.end_date.is_none_or(|e| e >= d)
+    }
+}
+
 /// Programmes run three years (中职/高职): a cohort of intake year Y studies in
 /// Y … Y+2 and graduates in Y+3's summer.
 pub const PROGRAM_YEARS: i64 = 3;
@@ -371,6 +421,19 @@ impl Rules for Residence {
         if let Some(d) = self.discharged_date {
             not_future(&mut errs, "discharged_date", d, today);
         }
+        errs
+    }
+}
+
+impl Rules for InsuranceEnrolment {
+    fn rules(&self, _ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        not_future(&mut errs, "start_date", self.start_date, today);
+        in_order(
+            &mut errs,
+            ("start_date", self.start_date),
+            ("end_date", self.end_date),
+        );
         errs
     }
 }
@@ -509,6 +572,21 @@ impl References for Residence {
     }
 }
 
+impl References for InsuranceEnrolment {
+    /// Elderly kinds insure elderly people; childcare accident insurance, infants.
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let want = if self.kind.for_infants() {
+            PersonRole::Infant
+        } else {
+            PersonRole::Elderly
+        };
+        match refs.person(&self.person_id, want) {
+            Err(e) => vec![FieldError::new("person_id", e)],
+            Ok(()) => Vec::new(),
+        }
+    }
+}
+
 impl References for StudentCohort {
     /// Cohorts name schools by text, not by reference.
     fn references(&self, _refs: &KnownRefs) -> Vec<FieldError> {
@@ -611,6 +689,74 @@ mod tests {
                 vec!["graduated", "graduated"]
             );
         });
+    }
+
+    #[test]
+    fn insurance_dates_in_order_and_kinds_for_their_register() {
+        let today = d("2022-12-31");
+        with_checker(|ck| {
+            let x = InsuranceEnrolment {
+                id: "I1".into(),
+                person_id: "E1".into(),
+                kind: InsuranceKind::ElderlyAccident,
+                start_date: d("2022-01-01"),
+                end_date: Some(d("2021-12-31")),
+                note: None,
+            };
+            assert_eq!(fields(&x.validate(ck, today)), vec!["end_date"]);
+            let ok = InsuranceEnrolment {
+                end_date: Some(d("2022-12-31")),
+                ..x.clone()
+            };
+            assert!(ok.validate(ck, today).is_empty());
+            assert!(ok.covers(d("2022-12-31")) && !ok.covers(d("2023-01-01")));
+            let future = InsuranceEnrolment {
+                start_date: d("2023-01-01"),
+                end_date: None,
+                ..x.clone()
+            };
+            assert_eq!(fields(&future.validate(ck, today)), vec!["start_date"]);
+            let mut refs = KnownRefs::default();
+            refs.people.insert("E1".into(), PersonRole::Elderly);
+            refs.people.insert("B1".into(), PersonRole::Infant);
+            assert!(ok.references(&refs).is_empty());
+            let child = InsuranceEnrolment {
+                person_id: "B1".into(),
+                ..ok.clone()
+            };
+            let e = child.references(&refs);
+            assert_eq!(fields(&e), vec!["person_id"]);
+            assert!(e[0].reason.contains("infant"), "{}", e[0].reason);
+            let childcare = InsuranceEnrolment {
+                kind: InsuranceKind::ChildcareAccident,
+                ..child
+            };
+            assert!(childcare.references(&refs).is_empty());
+            let wrong = InsuranceEnrolment {
+                kind: InsuranceKind::ChildcareAccident,
+                ..ok
+            };
+            assert_eq!(fields(&wrong.references(&refs)), vec!["person_id"]);
+        });
+    }
+
+    #[test]
+    fn child_health_services_are_for_infants() {
+        assert!(ServiceKind::ChildHealthCheck.for_infants());
+        assert!(ServiceKind::DevelopmentalScreening.for_infants());
+        assert!(!ServiceKind::Visit.for_infants());
+        let mut refs = KnownRefs::default();
+        refs.people.insert("E1".into(), PersonRole::Elderly);
+        let r = ServiceRecord {
+            id: "V1".into(),
+            person_id: "E1".into(),
+            kind: ServiceKind::ChildHealthCheck,
+            date: d("2022-05-06"),
+            facility_id: None,
+            ability_level: None,
+            note: None,
+        };
+        assert_eq!(fields(&r.references(&refs)), vec!["person_id"]);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
-use crate::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use crate::activity::{
+    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+};
 use crate::error::FieldError;
 use crate::facility::{ChildcareClass, Facility};
 use crate::person::{PEOPLE, Person, PersonRole};
@@ -27,6 +29,7 @@ crate::code_enum! {
         Enrolments = ("enrolments", "入托", "Childcare enrolments"),
         Residences = ("residences", "入住", "Care-home residences"),
         StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
+        Insurance = ("insurance", "参保登记", "Insurance enrolments"),
     }
 }
 
@@ -48,6 +51,7 @@ impl RecordKind {
             RecordKind::Enrolments => &crate::activity::ENROLMENTS,
             RecordKind::Residences => &crate::activity::RESIDENCES,
             RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
+            RecordKind::Insurance => &crate::activity::INSURANCE,
         }
     }
 }
@@ -581,6 +585,14 @@ pub fn cohort_from_row(r: Row<'_>) -> Result<StudentCohort, Vec<FieldError>> {
 pub fn cohort_to_row(c: &StudentCohort) -> Vec<String> {
     record_to_row(c)
 }
+/// Reads an insurance enrolment (参保登记) from a row.
+pub fn insurance_from_row(r: Row<'_>) -> Result<InsuranceEnrolment, Vec<FieldError>> {
+    record_from_row(r)
+}
+/// Writes an insurance enrolment as cells in [`columns`] order.
+pub fn insurance_to_row(x: &InsuranceEnrolment) -> Vec<String> {
+    record_to_row(x)
+}
 
 /// Errors that name fields by their keys, renamed to the columns of a file
 /// (`monthly_fee_fen` → `monthly_fee_yuan`), for import reports.
@@ -763,6 +775,19 @@ mod tests {
             cohort_to_row,
             cohort_from_row,
         );
+        round_trip(
+            RecordKind::Insurance,
+            &InsuranceEnrolment {
+                id: "A1".into(),
+                person_id: "E1".into(),
+                kind: crate::activity::InsuranceKind::LongTermCare,
+                start_date: d("2021-01-01"),
+                end_date: Some(d("2021-12-31")),
+                note: Some("年度".into()),
+            },
+            insurance_to_row,
+            insurance_from_row,
+        );
         // Chinese labels from the template's dropdowns are read too.
         let hdr = HeaderMap::new(
             RecordKind::Services,
@@ -799,7 +824,11 @@ mod tests {
             ("lat", "纬度"),
             ("coord_system", "坐标系"),
         ];
-        let tail = [("status", "状态"), ("death_date", "死亡日期")];
+        let tail = [
+            ("status", "状态"),
+            ("death_date", "死亡日期"),
+            ("moved_out_date", "迁出日期"),
+        ];
         let mut elderly = common.to_vec();
         elderly.extend([
             ("living_arrangement", "居住状况"),

@@ -229,6 +229,10 @@ crate::register! {
         opening_date: Option<NaiveDate> = date("开业日期", "Opening date"),
         #[serde(default)]
         status: FacilityStatus = enumeration("运营状态", "Status", FacilityStatus::VALUES).or("operating").filter(),
+        /// 停业日期: the day the facility closed (status `closed`); it stays
+        /// on the register.
+        #[serde(default)]
+        closed_date: Option<NaiveDate> = date("停业日期", "Closed date"),
         #[serde(default)]
         /// Often a person's mobile: personal (hidden in the audit trail).
         phone: Option<String> = text("联系电话", "Phone").label("电话").personal(),
@@ -355,6 +359,22 @@ impl Rules for Facility {
                 "rating_valid_until",
                 format!("{until} is before rating_valid_from {from}"),
             ));
+        }
+        if let Some(c) = self.closed_date {
+            if let Some(o) = self.opening_date
+                && c < o
+            {
+                errs.push(FieldError::new(
+                    "closed_date",
+                    format!("{c} is before opening_date {o}"),
+                ));
+            }
+            if self.status != FacilityStatus::Closed {
+                errs.push(FieldError::new(
+                    "closed_date",
+                    format!("only when status is closed, not {}", self.status.code()),
+                ));
+            }
         }
         if let Some(r) = self.rating {
             let stations = matches!(

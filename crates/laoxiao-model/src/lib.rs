@@ -19,7 +19,10 @@ mod proptests;
 pub mod refs;
 pub mod register;
 
-pub use activity::{Enrolment, Residence, ServiceKind, ServiceRecord, Staff, StudentCohort};
+pub use activity::{
+    Enrolment, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind, ServiceRecord, Staff,
+    StudentCohort,
+};
 pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassSizeRule};
 pub use error::{FieldError, ModelError};

@@ -162,6 +162,10 @@ crate::register! {
         /// 死亡日期
         #[serde(default)]
         death_date: Option<NaiveDate> = date("死亡日期", "Death date").personal(),
+        /// 迁出日期: the day the person moved out of the city (status
+        /// `moved_out`); the record stays on the register.
+        #[serde(default)]
+        moved_out_date: Option<NaiveDate> = date("迁出日期", "Moved-out date").personal(),
     }
     file_only {
         /// 坐标系 of `lng`/`lat` in a file; imports convert to WGS-84, exports write `wgs84`.
@@ -172,13 +176,13 @@ crate::register! {
         ELDERLY = ("elderly", "老年人", "Elderly people") [
             id, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address,
             lng, lat, coord_system, living_arrangement, special_difficulty, ability_level,
-            dementia, care_insurance, status, death_date,
+            dementia, care_insurance, status, death_date, moved_out_date,
         ],
         /// The register of infants under three (婴幼儿): the `person` rows of role `infant`.
         INFANTS = ("infants", "婴幼儿", "Infants") [
             id, id_number, name, sex, birth_date, hukou_area_code, residence_area_code, address,
             lng, lat, coord_system, birth_order, guardian_name, guardian_phone, status,
-            death_date,
+            death_date, moved_out_date,
         ],
     }
 }
@@ -278,6 +282,26 @@ impl Person {
         }
     }
 
+    /// The date the record's age rule is checked on (its own date): the
+    /// day the person left the register (死亡日期 `death_date`, 迁出日期
+    /// `moved_out_date`) when that is before `today`, else `today` — the
+    /// registration date the caller gives (an import's or an API write's
+    /// date; the synthetic city's `as_of`).
+    pub fn record_date(&self, today: NaiveDate) -> NaiveDate {
+        [self.death_date, self.moved_out_date]
+            .into_iter()
+            .flatten()
+            .fold(today, NaiveDate::min)
+    }
+
+    /// 超龄 (aged out): an infant who has turned three by `on`. Such a child
+    /// stays on the infant register (it was under three on the register's
+    /// date); lists and record pages mark them, and counts of under-threes
+    /// leave them out by their birth date.
+    pub fn aged_out(&self, on: NaiveDate) -> bool {
+        self.role == PersonRole::Infant && age_on(self.birth_date, on) >= 3
+    }
+
     /// Checks every rule that needs no database: the declaration's field
     /// checks, then [`Rules::rules`]. `today` bounds birth dates.
     pub fn validate(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
@@ -344,13 +368,14 @@ impl Rules for Person {
             }
         }
         ck.check_point(self.lng, self.lat, &mut errs);
+        let on = self.record_date(today);
         match self.role {
             PersonRole::Elderly => {
-                let age = age_on(self.birth_date, today);
+                let age = age_on(self.birth_date, on);
                 if age < 60 {
                     errs.push(FieldError::new(
                         "birth_date",
-                        format!("elderly register starts at 60; age is {age}"),
+                        format!("elderly register starts at 60; age on {on} is {age}"),
                     ));
                 }
                 if self.birth_order.is_some() {
@@ -358,11 +383,13 @@ impl Rules for Person {
                 }
             }
             PersonRole::Infant => {
-                let age = age_on(self.birth_date, today);
+                // Under three on the record's own date; a child who turned
+                // three since stays on the register, aged out (超龄).
+                let age = age_on(self.birth_date, on);
                 if age >= 3 {
                     errs.push(FieldError::new(
                         "birth_date",
-                        format!("infant register is for under-threes; age is {age}"),
+                        format!("infant register is for under-threes; age on {on} is {age}"),
                     ));
                 }
                 if self.ability_level.is_some() {
@@ -376,10 +403,27 @@ impl Rules for Person {
                 "required when status is deceased",
             ));
         }
-        if let Some(d) = self.death_date
-            && d < self.birth_date
-        {
-            errs.push(FieldError::new("death_date", "before the birth date"));
+        if let Some(d) = self.death_date {
+            if d < self.birth_date {
+                errs.push(FieldError::new("death_date", "before the birth date"));
+            }
+            if self.status != PersonStatus::Deceased {
+                errs.push(FieldError::new(
+                    "death_date",
+                    format!("only when status is deceased, not {}", self.status.code()),
+                ));
+            }
+        }
+        if let Some(d) = self.moved_out_date {
+            if d < self.birth_date {
+                errs.push(FieldError::new("moved_out_date", "before the birth date"));
+            }
+            if self.status != PersonStatus::MovedOut {
+                errs.push(FieldError::new(
+                    "moved_out_date",
+                    format!("only when status is moved_out, not {}", self.status.code()),
+                ));
+            }
         }
         errs
     }
@@ -388,6 +432,87 @@ impl Rules for Person {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::test_rules::NationalMaxima;
+    use laoxiao_spatial::IndexedBoundary;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::columns::parse_date(s).expect("date")
+    }
+
+    fn with_checker(f: impl FnOnce(&Checker<'_>)) {
+        let areas = crate::jiaxing::areas().expect("areas");
+        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
+        let ck = Checker {
+            areas: &areas,
+            boundary: &boundary,
+            class_limits: &NationalMaxima,
+        };
+        f(&ck);
+    }
+
+    fn person(role: PersonRole, birth: &str) -> Person {
+        let b = d(birth);
+        let mut p = Person::blank("P1", role, "330402007024", b, Sex::Male);
+        p.id_number = crate::idcard::make("330402", b, 11);
+        p.name = "张三".into();
+        p
+    }
+
+    fn fields(errs: &[FieldError]) -> Vec<&str> {
+        errs.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn infants_are_under_three_on_the_record_s_own_date() {
+        with_checker(|ck| {
+            let p = person(PersonRole::Infant, "2020-06-01");
+            // Under three on the register's date: accepted, though four today.
+            assert!(p.validate(ck, d("2022-12-31")).is_empty());
+            assert!(p.aged_out(d("2024-01-01")));
+            assert!(!p.aged_out(d("2022-12-31")));
+            // Three on the date given: refused, naming the date.
+            let errs = p.validate(ck, d("2024-01-01"));
+            assert_eq!(fields(&errs), vec!["birth_date"]);
+            assert!(errs[0].reason.contains("2024-01-01"), "{}", errs[0].reason);
+            // A child who died at two is checked on the day of death.
+            let mut dead = p.clone();
+            dead.status = PersonStatus::Deceased;
+            dead.death_date = Some(d("2022-03-01"));
+            assert!(dead.validate(ck, d("2026-01-01")).is_empty());
+            assert_eq!(dead.record_date(d("2026-01-01")), d("2022-03-01"));
+            // Elderly people: 60 on the date given.
+            let e = person(PersonRole::Elderly, "1962-06-01");
+            assert!(e.validate(ck, d("2022-12-31")).is_empty());
+            assert_eq!(fields(&e.validate(ck, d("2022-01-01"))), vec!["birth_date"]);
+        });
+    }
+
+    #[test]
+    fn leaving_dates_need_their_status_and_follow_birth() {
+        with_checker(|ck| {
+            let today = d("2022-12-31");
+            let mut p = person(PersonRole::Elderly, "1950-06-01");
+            p.moved_out_date = Some(d("2022-05-01"));
+            assert_eq!(fields(&p.validate(ck, today)), vec!["moved_out_date"]);
+            p.status = PersonStatus::MovedOut;
+            assert!(p.validate(ck, today).is_empty());
+            // Before birth (and so, on that date, not yet 60).
+            p.moved_out_date = Some(d("1949-01-01"));
+            assert_eq!(
+                fields(&p.validate(ck, today)),
+                vec!["birth_date", "moved_out_date"]
+            );
+            let mut q = person(PersonRole::Elderly, "1950-06-01");
+            q.death_date = Some(d("2022-05-01"));
+            let errs = q.validate(ck, today);
+            assert_eq!(fields(&errs), vec!["death_date"]);
+            assert!(errs[0].reason.contains("active"), "{}", errs[0].reason);
+            q.status = PersonStatus::Deceased;
+            assert!(q.validate(ck, today).is_empty());
+            q.death_date = None;
+            assert_eq!(fields(&q.validate(ck, today)), vec!["death_date"]);
+        });
+    }
 
     #[test]
     fn masks_keep_prefix_and_suffix() {

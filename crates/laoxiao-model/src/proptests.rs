@@ -122,6 +122,11 @@ proptest! {
                     x.validate(&ck, today());
                 }
             }
+            RecordKind::Insurance => {
+                if let Ok(x) = columns::insurance_from_row(row) {
+                    x.validate(&ck, today());
+                }
+            }
         }
     }
 
@@ -235,7 +240,10 @@ proptest! {
         if let Ok(x) = serde_json::from_value::<crate::Residence>(v.clone()) {
             x.validate(&ck, today());
         }
-        if let Ok(x) = serde_json::from_value::<crate::StudentCohort>(v) {
+        if let Ok(x) = serde_json::from_value::<crate::StudentCohort>(v.clone()) {
+            x.validate(&ck, today());
+        }
+        if let Ok(x) = serde_json::from_value::<crate::InsuranceEnrolment>(v) {
             x.validate(&ck, today());
         }
     }
@@ -317,6 +325,8 @@ fn json_record() -> impl Strategy<Value = serde_json::Value> {
         "guardian_name",
         "guardian_phone",
         "death_date",
+        "moved_out_date",
+        "closed_date",
     ];
     prop::collection::vec((prop::sample::select(FIELDS), json_value()), 0..30).prop_map(|kv| {
         serde_json::Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())

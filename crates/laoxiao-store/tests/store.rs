@@ -1273,8 +1273,8 @@ fn rows_from_before_encryption_are_encrypted_when_keys_are_set() {
 mod activity_registers {
     use super::*;
     use laoxiao_model::activity::{
-        Enrolment, Residence, ServiceKind, ServiceRecord, SkillGrade, Staff, StaffRole,
-        StudentCohort,
+        Enrolment, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind, ServiceRecord,
+        SkillGrade, Staff, StaffRole, StudentCohort,
     };
     use laoxiao_model::person::AbilityLevel;
     use laoxiao_model::{ChildcareClass, ClassType};
@@ -1432,6 +1432,42 @@ mod activity_registers {
         (staff, services, enrolments, residences, cohorts)
     }
 
+    /// Two years of policy accident insurance of E1, and an infant's childcare
+    /// accident insurance.
+    fn insurance_parts() -> Vec<InsuranceEnrolment> {
+        let x = |id: &str, person: &str, kind, start: &str, end: Option<&str>| InsuranceEnrolment {
+            id: id.into(),
+            person_id: person.into(),
+            kind,
+            start_date: d(start),
+            end_date: end.map(d),
+            note: None,
+        };
+        vec![
+            x(
+                "EA2021E1",
+                "E1",
+                InsuranceKind::ElderlyAccident,
+                "2021-01-01",
+                Some("2021-12-31"),
+            ),
+            x(
+                "EA2022E1",
+                "E1",
+                InsuranceKind::ElderlyAccident,
+                "2022-01-01",
+                Some("2022-12-31"),
+            ),
+            x(
+                "CAEN1",
+                "I1",
+                InsuranceKind::ChildcareAccident,
+                "2022-09-01",
+                None,
+            ),
+        ]
+    }
+
     fn today() -> NaiveDate {
         d("2022-12-31")
     }
@@ -1441,16 +1477,30 @@ mod activity_registers {
         each_db(|s| {
             registers(s);
             let (st, sv, en, re, co) = batch_parts();
+            let ins = insurance_parts();
             let batch = ActivityBatch {
                 staff: &st,
                 services: &sv,
                 enrolments: &en,
                 residences: &re,
                 student_cohorts: &co,
+                insurance: &ins,
             };
             let r = load_activity_on(s, &batch, None, today()).expect("load");
             assert_eq!(r.services.inserted, 14);
             assert_eq!(r.staff.inserted, 4);
+            assert_eq!(r.insurance.inserted, 3);
+            {
+                let mut c = s.conn().expect("conn");
+                let sys = laoxiao_store::Scope::system("test");
+                let x = activity::get::<InsuranceEnrolment>(&mut c, &sys, "EA2022E1").expect("get");
+                assert_eq!(x, ins[1]);
+                assert!(x.covers(d("2022-12-31")) && !x.covers(d("2021-12-31")));
+                assert_eq!(
+                    activity::count::<InsuranceEnrolment>(&mut c, &sys).expect("n"),
+                    3
+                );
+            }
             // Loading again changes nothing.
             let r = load_activity_on(s, &batch, None, today()).expect("again");
             assert_eq!((r.services.unchanged, r.services.inserted), (14, 0));
@@ -1652,12 +1702,16 @@ mod activity_registers {
             ));
             en[0].class_id = Some("C9".into());
             re[0].facility_id = "N1".into();
+            let mut ins = insurance_parts();
+            // Childcare accident insurance is for infants, not an elderly person.
+            ins[0].kind = InsuranceKind::ChildcareAccident;
             let batch = ActivityBatch {
                 staff: &st,
                 services: &sv,
                 enrolments: &en,
                 residences: &re,
                 student_cohorts: &co,
+                insurance: &ins,
             };
             let Err(StoreError::ImportRejected(errs)) = load_activity_on(s, &batch, None, today())
             else {
@@ -1670,6 +1724,7 @@ mod activity_registers {
                 vec![
                     (1, "enrolments.class_id"),
                     (1, "residences.facility_id"),
+                    (1, "insurance.person_id"),
                     (15, "services.person_id"),
                     (16, "services.person_id"),
                 ],
@@ -1682,6 +1737,7 @@ mod activity_registers {
                 "enrolment",
                 "residence",
                 "student_cohort",
+                "insurance_enrolment",
             ] {
                 assert_eq!(
                     c.query_i64(&format!("SELECT COUNT(*) FROM {t}"), &[])
@@ -1714,6 +1770,7 @@ mod activity_registers {
                     enrolments: &en,
                     residences: &re,
                     student_cohorts: &co,
+                    insurance: &[],
                 };
                 load_activity_on(s, &batch, None, today()).expect("load");
                 let mut c = s.conn().expect("conn");
@@ -1804,6 +1861,7 @@ mod activity_registers {
                 enrolments: &en,
                 residences: &re,
                 student_cohorts: &co,
+                insurance: &[],
             };
             load_activity_on(s, &batch, None, today()).expect("load");
             let county = user_scope(Role::CountyAdmin, "/330400/330402/", None);

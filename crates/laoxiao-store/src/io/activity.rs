@@ -6,10 +6,12 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use laoxiao_model::activity::{
+    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+};
 use laoxiao_model::columns::{
-    RecordKind, cohort_from_row, enrolment_from_row, residence_from_row, service_from_row,
-    staff_from_row,
+    RecordKind, cohort_from_row, enrolment_from_row, insurance_from_row, residence_from_row,
+    service_from_row, staff_from_row,
 };
 use laoxiao_model::refs::KnownRefs;
 use laoxiao_model::register::{Cell, FieldType};
@@ -33,6 +35,8 @@ pub struct ActivityBatch<'a> {
     pub enrolments: &'a [Enrolment],
     pub residences: &'a [Residence],
     pub student_cohorts: &'a [StudentCohort],
+    /// 参保登记
+    pub insurance: &'a [InsuranceEnrolment],
 }
 
 impl ActivityBatch<'_> {
@@ -43,6 +47,7 @@ impl ActivityBatch<'_> {
             + self.enrolments.len()
             + self.residences.len()
             + self.student_cohorts.len()
+            + self.insurance.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -58,6 +63,7 @@ pub struct ActivityReport {
     pub enrolments: ImportReport,
     pub residences: ImportReport,
     pub student_cohorts: ImportReport,
+    pub insurance: ImportReport,
 }
 
 /// What the reference rules may look at: every live facility (with its kind)
@@ -196,6 +202,9 @@ pub(crate) fn import_source(
         RecordKind::StudentCohorts => {
             import_kind(store, src, layout, opts, today, errs, cohort_from_row)
         }
+        RecordKind::Insurance => {
+            import_kind(store, src, layout, opts, today, errs, insurance_from_row)
+        }
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
@@ -240,7 +249,8 @@ pub fn load_activity_on(
             .iter()
             .map(|s| s.person_id.as_str())
             .chain(batch.enrolments.iter().map(|e| e.infant_id.as_str()))
-            .chain(batch.residences.iter().map(|r| r.person_id.as_str()));
+            .chain(batch.residences.iter().map(|r| r.person_id.as_str()))
+            .chain(batch.insurance.iter().map(|r| r.person_id.as_str()));
         let refs = load_refs(conn, &mut people)?;
         let mut errs = Errors::new("staff.");
         check(store, today, numbered(batch.staff), &refs, &mut errs);
@@ -255,6 +265,9 @@ pub fn load_activity_on(
         errs.append(e);
         let mut e = Errors::new("student_cohorts.");
         check(store, today, numbered(batch.student_cohorts), &refs, &mut e);
+        errs.append(e);
+        let mut e = Errors::new("insurance.");
+        check(store, today, numbered(batch.insurance), &refs, &mut e);
         errs.append(e);
         errs.check()?;
         let write = |kind: RecordKind, c: Counts| {
@@ -274,12 +287,15 @@ pub fn load_activity_on(
         let enrolments = write(RecordKind::Enrolments, counts(batch.enrolments.len(), w));
         let w = activity::write_many(conn, batch.services, &now, &tick)?;
         let services = write(RecordKind::Services, counts(batch.services.len(), w));
+        let w = activity::write_many(conn, batch.insurance, &now, &tick)?;
+        let insurance = write(RecordKind::Insurance, counts(batch.insurance.len(), w));
         Ok(ActivityReport {
             staff,
             services,
             enrolments,
             residences,
             student_cohorts,
+            insurance,
         })
     })?;
     if let Some(p) = progress {
@@ -316,6 +332,7 @@ pub(crate) fn for_each_row(
         RecordKind::Enrolments => run::<Enrolment>(&mut conn, scope, &mut f)?,
         RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
         RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
+        RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly

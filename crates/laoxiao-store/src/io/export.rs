@@ -357,7 +357,8 @@ fn for_each_row(
         | RecordKind::Services
         | RecordKind::Enrolments
         | RecordKind::Residences
-        | RecordKind::StudentCohorts => {}
+        | RecordKind::StudentCohorts
+        | RecordKind::Insurance => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -389,9 +390,8 @@ fn activity_rows(
         | RecordKind::Services
         | RecordKind::Enrolments
         | RecordKind::Residences
-        | RecordKind::StudentCohorts => {
-            Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
-        }
+        | RecordKind::StudentCohorts
+        | RecordKind::Insurance => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
         _ => Ok(None),
     }
 }

@@ -202,7 +202,7 @@ pub fn import_file(
 }
 
 /// [`import_file`] with ages checked on `today`.
-pub(crate) fn import_file_on(
+pub fn import_file_on(
     store: &Store,
     kind: RecordKind,
     path: &Path,
@@ -266,7 +266,7 @@ pub fn import_bytes(
 }
 
 /// [`import_bytes`] with ages checked on `today`.
-pub(crate) fn import_bytes_on(
+pub fn import_bytes_on(
     store: &Store,
     kind: RecordKind,
     name: &str,
@@ -465,7 +465,8 @@ fn import_source_in(
         | RecordKind::Services
         | RecordKind::Enrolments
         | RecordKind::Residences
-        | RecordKind::StudentCohorts => {
+        | RecordKind::StudentCohorts
+        | RecordKind::Insurance => {
             let c =
                 super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;
             progress_done(opts);
@@ -772,7 +773,20 @@ pub fn load_records(
     people: &[Person],
     progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<LoadReport> {
-    let today = local_today();
+    load_records_on(store, facilities, classes, people, progress, local_today())
+}
+
+/// [`load_records`] with the records checked on `today`, the date they
+/// describe (the synthetic city's `as_of`): an infant must be under three
+/// then, and stays on the register after turning three (超龄).
+pub fn load_records_on(
+    store: &Store,
+    facilities: &[Facility],
+    classes: &[ChildcareClass],
+    people: &[Person],
+    progress: Option<&dyn Fn(u64, u64)>,
+    today: NaiveDate,
+) -> Result<LoadReport> {
     let now = now_rfc3339();
     let fac_items: Vec<(usize, Facility)> = facilities
         .iter()

@@ -32,7 +32,8 @@ pub use export::{ExportFormat, export, export_to_writer};
 pub use formula::{neutralise, unquote};
 pub use import::{
     ImportOptions, ImportReport, LoadReport, MASKED_ID_HEADER_EN, MASKED_ID_HEADER_ZH,
-    import_bytes, import_file, import_reader, load_records,
+    import_bytes, import_bytes_on, import_file, import_file_on, import_reader, load_records,
+    load_records_on,
 };
 pub use limits::{ImportLimits, Limit};
 pub use template::{template_bytes, write_template};

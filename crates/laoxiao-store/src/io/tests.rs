@@ -1165,6 +1165,31 @@ fn activity_rows() -> Vec<(RecordKind, Vec<Cells>)> {
                     ("kind", "newborn_visit"),
                     ("date", "2025-01-10"),
                 ]),
+                cells(&[
+                    ("id", "CH1"),
+                    ("person_id", "I00003"),
+                    ("kind", "儿童健康检查"),
+                    ("date", "2025-06-10"),
+                ]),
+            ],
+        ),
+        (
+            RecordKind::Insurance,
+            vec![
+                cells(&[
+                    ("id", "EA1"),
+                    ("person_id", "E00002"),
+                    ("kind", "elderly_accident"),
+                    ("start_date", "2025-01-01"),
+                    ("end_date", "2025-12-31"),
+                ]),
+                cells(&[
+                    ("id", "CA1"),
+                    ("person_id", "I00001"),
+                    ("kind", "托育婴幼儿意外伤害保险"),
+                    ("start_date", "2026-09-01"),
+                    ("note", "入托期间"),
+                ]),
             ],
         ),
     ]
@@ -1231,10 +1256,48 @@ fn activity_rows_are_checked_against_the_registers() {
         ])];
         let errs = rejected(import_rows(s, RecordKind::Staff, &bad));
         assert_error(&errs, 2, "role", "does not work at");
+        // Insurance: the kind's register, dates in order, not in the future.
+        let bad = vec![
+            cells(&[
+                ("id", "EA9"),
+                ("person_id", "I00001"),
+                ("kind", "elderly_accident"),
+                ("start_date", "2025-01-01"),
+            ]),
+            cells(&[
+                ("id", "CA9"),
+                ("person_id", "E00001"),
+                ("kind", "childcare_accident"),
+                ("start_date", "2025-01-01"),
+                ("end_date", "2024-12-31"),
+            ]),
+            cells(&[
+                ("id", "LT9"),
+                ("person_id", "E00001"),
+                ("kind", "long_term_care"),
+                ("start_date", "2027-01-01"),
+            ]),
+        ];
+        let errs = rejected(import_rows(s, RecordKind::Insurance, &bad));
+        assert_error(&errs, 2, "person_id", "infant register, not the elderly");
+        assert_error(&errs, 3, "person_id", "elderly register, not the infant");
+        assert_error(&errs, 3, "end_date", "before start_date");
+        assert_error(&errs, 4, "start_date", "future");
+        assert_eq!(errs.len(), 4, "{errs:?}");
+        // A health check is for an infant.
+        let bad = vec![cells(&[
+            ("id", "DS9"),
+            ("person_id", "E00001"),
+            ("kind", "developmental_screening"),
+            ("date", "2026-03-05"),
+        ])];
+        let errs = rejected(import_rows(s, RecordKind::Services, &bad));
+        assert_error(&errs, 2, "person_id", "elderly register, not the infant");
         // Nothing of the rejected files was written.
-        assert_eq!(count(s, "service_record"), 3);
+        assert_eq!(count(s, "service_record"), 4);
         assert_eq!(count(s, "enrolment"), 1);
         assert_eq!(count(s, "staff"), 2);
+        assert_eq!(count(s, "insurance_enrolment"), 2);
     }
 }
 
@@ -1252,6 +1315,7 @@ fn documented_activity_examples_import() {
             (RecordKind::Enrolments, "enrolments.csv"),
             (RecordKind::Residences, "residences.csv"),
             (RecordKind::StudentCohorts, "student_cohorts.csv"),
+            (RecordKind::Insurance, "insurance.csv"),
         ] {
             let r = import_file(&db.store, kind, &dir.join(file), &opts())
                 .unwrap_or_else(|e| panic!("{file}: {e}: {e:?}"));
@@ -1731,5 +1795,83 @@ fn facility_monthly_fee_imports_in_yuan() {
         set(&mut g, "monthly_fee", "200000");
         let errs = rejected(import_rows(s, RecordKind::Facilities, &[g]));
         assert_error(&errs, 2, "monthly_fee", "0 yuan to 100000 yuan");
+    }
+}
+
+/// A register of infants dated when they were under three imports on that
+/// date and loads, though every child is over three on the import's own day;
+/// on a later date it is refused, naming the row, the column and the age.
+#[test]
+fn infants_over_three_now_import_as_of_their_register_date() {
+    let as_of = NaiveDate::from_ymd_opt(2022, 12, 31).expect("date");
+    for db in dbs() {
+        let s = &db.store;
+        let rows: Vec<Cells> = (0..4u32)
+            .map(|i| {
+                let mut r = infant(i);
+                let birth = NaiveDate::from_ymd_opt(2020, 3, 1).expect("date")
+                    + chrono::Days::new(u64::from(i * 100));
+                set(&mut r, "birth_date", &birth.to_string());
+                set(
+                    &mut r,
+                    "id_number",
+                    &idcard::make("330402", birth, i as u16),
+                );
+                set(&mut r, "sex", if i % 2 == 1 { "男" } else { "女" });
+                r
+            })
+            .collect();
+        let mut dead = rows[3].clone();
+        set(&mut dead, "status", "deceased");
+        set(&mut dead, "death_date", "2021-06-01");
+        let rows = [rows[0].clone(), rows[1].clone(), rows[2].clone(), dead];
+        let text = csv_text(RecordKind::Infants, HeaderLang::English, &rows);
+        let errs = rejected(import_bytes(
+            s,
+            RecordKind::Infants,
+            "i.csv",
+            text.as_bytes(),
+            &opts(),
+        ));
+        // Checked on 2026-11-01, the three alive are over three; the child
+        // who died is checked on the day of death.
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert_error(
+            &errs,
+            2,
+            "birth_date",
+            "under-threes; age on 2026-11-01 is 6",
+        );
+        assert_eq!(count(s, "person"), 0);
+        let r = super::import::import_bytes_on(
+            s,
+            RecordKind::Infants,
+            "i.csv",
+            text.as_bytes(),
+            &opts(),
+            as_of,
+        )
+        .expect("imports as of 2022-12-31");
+        assert_eq!(r.inserted, 4);
+        // Loaded: the register holds them, aged out today (超龄).
+        let people: Vec<laoxiao_model::Person> = {
+            let mut c = s.conn().expect("conn");
+            let mut v = Vec::new();
+            crate::people::for_each(
+                &mut c,
+                &s.reference,
+                &crate::Scope::system("test"),
+                laoxiao_model::PersonRole::Infant,
+                |p: &laoxiao_model::Person| {
+                    v.push(p.clone());
+                    Ok(())
+                },
+            )
+            .expect("read");
+            v
+        };
+        assert_eq!(people.len(), 4);
+        assert!(people.iter().all(|p| p.aged_out(today())));
+        assert!(people.iter().all(|p| !p.aged_out(as_of)));
     }
 }
