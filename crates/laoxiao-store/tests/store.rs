@@ -3753,3 +3753,9 @@ fn care_insurance_round_trips_through_both_write_paths() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------
+// Issue 12: the indicator monitor.
+
+#[path = "support/indicators.rs"]
+mod indicators;

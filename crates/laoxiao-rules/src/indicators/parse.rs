@@ -29,24 +29,7 @@ use serde::Serialize;
 use super::Source;
 
 /// The insurance kinds (参保登记 险种), by glossary identifier.
-// TODO(merge): the model's InsuranceKind::VALUES once the register lands.
-pub const INSURANCE_KINDS: &[EnumValue] = &[
-    EnumValue {
-        code: "elderly_accident",
-        zh: "政策性老年人意外伤害保险",
-        en: "Policy accident insurance for the elderly",
-    },
-    EnumValue {
-        code: "long_term_care",
-        zh: "长期护理保险",
-        en: "Long-term care insurance",
-    },
-    EnumValue {
-        code: "childcare_accident",
-        zh: "托育婴幼儿意外伤害保险",
-        en: "Childcare accident insurance",
-    },
-];
+pub const INSURANCE_KINDS: &[EnumValue] = laoxiao_model::activity::InsuranceKind::VALUES;
 
 /// The position of an insurance kind's code in [`INSURANCE_KINDS`].
 pub fn parse_insurance_kind(code: &str) -> Option<u8> {
