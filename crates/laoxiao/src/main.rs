@@ -156,6 +156,10 @@ enum IndicatorsCmd {
         /// The live (provisional) values even if the period is published.
         #[arg(long)]
         live: bool,
+        /// With --out FILE.csv: every value of every area under --area, one
+        /// row each, instead of the plan's table.
+        #[arg(long, requires = "out")]
+        all: bool,
     },
     /// Publish a period: freeze its values as the official ones.
     Publish {

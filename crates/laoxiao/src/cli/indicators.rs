@@ -39,6 +39,7 @@ pub fn compute(
     area: Option<&str>,
     out: Option<&Path>,
     live: bool,
+    all: bool,
 ) -> Result<()> {
     let period = Period::parse(period)?;
     let store = open(config)?;
@@ -59,6 +60,38 @@ pub fn compute(
         ),
         None => "provisional (not published)".to_string(),
     };
+    if let (true, Some(path)) = (all, out) {
+        // Every value of every area, one row each (for comparisons and analysis).
+        let headers = ["indicator", "area_code", "level", "period", "numerator", "denominator", "value", "status", "months"];
+        let rows: Vec<Vec<String>> = t
+            .values
+            .iter()
+            .filter(|v| r.areas.get(&v.area_code).is_some_and(|a| a.path.starts_with(&area.path)))
+            .map(|v| {
+                vec![
+                    v.indicator.to_string(),
+                    v.area_code.clone(),
+                    v.level.code().to_string(),
+                    v.period.clone(),
+                    v.numerator.map(|n| n.to_string()).unwrap_or_default(),
+                    v.denominator.map(|n| n.to_string()).unwrap_or_default(),
+                    v.value.map(|x| x.to_string()).unwrap_or_default(),
+                    v.status.status.code().to_string(),
+                    v.months.iter().map(|m| format!("{}/{}", m.numerator, m.denominator)).collect::<Vec<_>>().join(" "),
+                ]
+            })
+            .collect();
+        write_new(path, &excel::write(&headers, &rows, format_of(path)?, "values")?)?;
+        println!(
+            "wrote {} values ({} areas, {period} as of {}; {state}); facts read in {:.0} ms, computed in {:.0} ms",
+            rows.len(),
+            r.areas.len(),
+            t.as_of,
+            t.facts_ms,
+            t.compute_ms
+        );
+        return Ok(());
+    }
     if let Some(path) = out {
         let bytes = excel::export_table(&t, &area.code, format_of(path)?)?;
         write_new(path, &bytes)?;
