@@ -107,5 +107,10 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        RecordKind::Insurance => {
+            if let Ok(x) = columns::insurance_from_row(row) {
+                x.validate(&ck, today);
+            }
+        }
     }
 });

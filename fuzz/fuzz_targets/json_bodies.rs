@@ -1,5 +1,5 @@
 //! JSON bodies of the write endpoints: any bytes deserialised as each record
-//! type (facility, class, person, and the five activity registers), and what
+//! type (facility, class, person, and the six activity registers), and what
 //! deserialises validated. Never a panic; no accepted record outside the
 //! documented ranges.
 #![no_main]
@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use laoxiao_model::{
-    AreaTree, Checker, ChildcareClass, Enrolment, Facility, Person, Residence, ServiceRecord,
-    Staff, StudentCohort, bounds,
+    AreaTree, Checker, ChildcareClass, Enrolment, Facility, InsuranceEnrolment, Person, Residence,
+    ServiceRecord, Staff, StudentCohort, bounds,
 };
 use laoxiao_model::Record as _;
 use laoxiao_rules::ClassLimits;
@@ -73,5 +73,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(x) = serde_json::from_slice::<StudentCohort>(data) {
         x.validate(&ck, today);
         let _ = x.counted_in(2026);
+    }
+    if let Ok(x) = serde_json::from_slice::<InsuranceEnrolment>(data) {
+        x.validate(&ck, today);
     }
 });

@@ -45,16 +45,25 @@ use crate::{AppState, blocking, encode_segment};
 /// and may see full numbers. The only way a [`Person`] leaves the API.
 pub fn render(p: &Person, ctx: &RequestContext) -> Result<Json_, ApiError> {
     let mut v = serde_json::to_value(p).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !reveal_ids(ctx)
-        && let Some(o) = v.as_object_mut()
-    {
-        for f in PEOPLE.fields.iter().filter(|f| is_id_number(f)) {
-            if let Some(Json_::String(n)) = o.get_mut(f.key) {
-                *n = mask_id_number(n);
+    if let Some(o) = v.as_object_mut() {
+        if !reveal_ids(ctx) {
+            for f in PEOPLE.fields.iter().filter(|f| is_id_number(f)) {
+                if let Some(Json_::String(n)) = o.get_mut(f.key) {
+                    *n = mask_id_number(n);
+                }
             }
         }
+        o.insert(AGED_OUT.into(), p.aged_out(today()).into());
     }
     Ok(v)
+}
+
+/// The derived, read-only property marking an infant who has turned three
+/// (超龄) since registration: such a child stays on the infant register.
+pub const AGED_OUT: &str = "aged_out";
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
 }
 
 fn is_id_number(f: &Field) -> bool {
@@ -106,10 +115,11 @@ fn json_cell(f: &Field, v: &Json_) -> Result<Cell, String> {
 }
 
 /// A body's cells in [`PEOPLE`] field order, each read by its declared type;
-/// unknown keys and values of the wrong type are errors.
+/// unknown keys and values of the wrong type are errors. The derived
+/// [`AGED_OUT`] marker of a view sent back is ignored (read-only).
 fn body_cells(body: &Map<String, Json_>, errs: &mut Vec<FieldError>) -> Vec<Cell> {
     for k in body.keys() {
-        if PEOPLE.field(k).is_none() {
+        if PEOPLE.field(k).is_none() && k != AGED_OUT {
             errs.push(FieldError::new(k.as_str(), "unknown field"));
         }
     }
@@ -199,7 +209,14 @@ impl PartialSchema for PersonView {
                 !f.required && f.default.is_empty() && !matches!(f.ty, FieldType::EnumList(_));
             props.insert(f.key.into(), field_schema(f, nullable));
         }
-        let keys: Vec<&str> = PEOPLE.fields.iter().map(|f| f.key).collect();
+        props.insert(
+            AGED_OUT.into(),
+            json!({"type": "boolean", "readOnly": true, "description":
+                "超龄 / Aged out: an infant who has turned three since registration (kept on \
+                 the infant register); always false for elderly people. Derived, never written."}),
+        );
+        let mut keys: Vec<&str> = PEOPLE.fields.iter().map(|f| f.key).collect();
+        keys.push(AGED_OUT);
         to_schema(json!({"type": "object", "description": format!(
             "A person on the {} or {} register ({}), declared in laoxiao_model::person.",
             ELDERLY.zh, INFANTS.zh, PEOPLE.zh),
@@ -666,9 +683,14 @@ mod tests {
             for f in PEOPLE.fields {
                 assert!(keys.contains(&f.key), "{name}: {}", f.key);
             }
-            assert_eq!(props.len(), PEOPLE.fields.len(), "{name}");
+            // A view adds the derived 超龄 marker, never an input.
+            let derived = usize::from(name == "PersonView");
+            assert_eq!(props.len(), PEOPLE.fields.len() + derived, "{name}");
         }
         let view = &s["PersonView"]["properties"];
+        assert_eq!(view[AGED_OUT]["type"], "boolean");
+        assert_eq!(view[AGED_OUT]["readOnly"], true);
+        assert!(s["PersonInput"]["properties"].get(AGED_OUT).is_none());
         assert_eq!(view["lat"]["maximum"], 90.0);
         assert_eq!(
             view["status"]["enum"].as_array().map(Vec::len),

@@ -13,7 +13,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use laoxiao_model::FieldError;
-use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use laoxiao_model::activity::{
+    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+};
 use laoxiao_model::register::{Cell, Field, FieldType, Record, Register, mask_text, parse_cell};
 use laoxiao_store::activity::{ActivityRecord, cell_value, read_perm, write_perm};
 use laoxiao_store::registry::{self, Cursor, Filter, ListQuery, MAX_LIMIT};
@@ -53,6 +55,7 @@ pub const REGISTERS: &[RegisterApi] = &[
     api::<Enrolment>(),
     api::<Residence>(),
     api::<StudentCohort>(),
+    api::<InsuranceEnrolment>(),
 ];
 
 /// The register with this key, if it is on the generic API.

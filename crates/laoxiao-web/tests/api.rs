@@ -1279,6 +1279,30 @@ fn people_validation_and_filters() {
             .await
             .expect_error(StatusCode::NOT_FOUND, "not_found");
         assert_eq!(count("").await, 2);
+
+        // An infant registered under three and over three now stays on the
+        // register, marked aged out (超龄); a younger one is not.
+        let born = chrono::Local::now().date_naive() - chrono::Days::new(365 * 4);
+        let csv = format!(
+            "id,id_number,name,sex,birth_date,residence_area_code\n\
+             P-050,{},小红,female,{born},330481001\n",
+            laoxiao_model::idcard::make("330402", born, 52)
+        );
+        laoxiao_store::io::import_bytes_on(
+            &app.store,
+            laoxiao_model::columns::RecordKind::Infants,
+            "infants.csv",
+            csv.as_bytes(),
+            &laoxiao_store::io::ImportOptions::default(),
+            born + chrono::Days::new(400),
+        )
+        .expect("imports as of its date");
+        let r = app.get("/api/people/P-050").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["aged_out"], true, "{}", r.body);
+        assert_eq!(app.get("/api/people/P-040").await.body["aged_out"], false);
+        let r = app.get("/api/people?role=infant&area=330481").await;
+        assert_eq!(r.body["total"], 2, "{}", r.body);
     });
 }
 
@@ -1330,6 +1354,9 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         }
         "residences" => {
             json!({"id": id, "person_id": p, "facility_id": f, "admitted_date": "2022-01-01"})
+        }
+        "insurance" => {
+            json!({"id": id, "person_id": p, "kind": "elderly_accident", "start_date": "2022-01-01", "end_date": "2022-12-31"})
         }
         "student_cohorts" => {
             json!({"id": id, "institution": "嘉兴职业技术学院", "program": "智慧健康养老服务与管理", "intake_year": 2021, "enrolled": 40})

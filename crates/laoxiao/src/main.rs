@@ -54,6 +54,11 @@ enum Command {
         /// Validate and report without writing.
         #[arg(long)]
         dry_run: bool,
+        /// The date the file describes (its registration date; default today):
+        /// the rules check ages and dates on it, so an infant must be under
+        /// three then and may have turned three since (超龄).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Export a register as CSV or XLSX (ID numbers masked unless --full-id-numbers).
     Export {
@@ -291,6 +296,8 @@ enum Kind {
     /// 养老服务相关专业学生
     #[value(alias = "student_cohorts")]
     StudentCohorts,
+    /// 参保登记
+    Insurance,
 }
 
 impl From<Kind> for RecordKind {
@@ -305,6 +312,7 @@ impl From<Kind> for RecordKind {
             Kind::Enrolments => RecordKind::Enrolments,
             Kind::Residences => RecordKind::Residences,
             Kind::StudentCohorts => RecordKind::StudentCohorts,
+            Kind::Insurance => RecordKind::Insurance,
         }
     }
 }
@@ -400,7 +408,8 @@ fn run(cli: Cli) -> Result<()> {
             file,
             coords,
             dry_run,
-        } => cli::registers::import(&config, kind.into(), &file, coords.into(), dry_run),
+            as_of,
+        } => cli::registers::import(&config, kind.into(), &file, coords.into(), dry_run, as_of),
         Command::Export {
             kind,
             format,

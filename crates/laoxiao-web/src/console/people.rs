@@ -67,9 +67,14 @@ fn age_text(s: &ConsoleState, ctx: &Ctx, p: &Person) -> String {
             "person.age_years",
             &[("n", age_on(p.birth_date, today).to_string())],
         ),
+        // 超龄: turned three since registration, still on the register.
         PersonRole::Infant => s.cat.fill(
             ctx.lang,
-            "person.age_months",
+            if p.aged_out(today) {
+                "person.age_aged_out"
+            } else {
+                "person.age_months"
+            },
             &[("n", age_months_on(p.birth_date, today).to_string())],
         ),
     }

@@ -31,12 +31,15 @@ pub fn mount(r: axum::Router<ConsoleState>) -> axum::Router<ConsoleState> {
 }
 
 fn console_mount(reg: &Register) -> fn(axum::Router<ConsoleState>) -> axum::Router<ConsoleState> {
-    use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+    use laoxiao_model::activity::{
+        Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+    };
     match reg.key {
         "staff" => routes::<Staff>,
         "services" => routes::<ServiceRecord>,
         "enrolments" => routes::<Enrolment>,
         "residences" => routes::<Residence>,
+        "insurance" => routes::<InsuranceEnrolment>,
         _ => routes::<StudentCohort>,
     }
 }

@@ -169,12 +169,15 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
     let progress = |done: u64, _total: u64| pb.set_position(done);
     let mut people = city.elderly;
     people.extend(city.infants);
-    let report = laoxiao_store::io::load_records(
+    // The records are checked on the date they describe: an infant under
+    // three then stays on the register after turning three (超龄).
+    let report = laoxiao_store::io::load_records_on(
         store,
         &city.facilities,
         &city.classes,
         &people,
         Some(&progress),
+        city.as_of,
     )?;
     pb.finish_and_clear();
     let _ = report;
@@ -184,11 +187,12 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         enrolments: &city.enrolments,
         residences: &city.residences,
         student_cohorts: &city.student_cohorts,
+        insurance: &city.insurance,
     };
     let people_loaded = started.elapsed();
     let pb = bar(activity.len() as u64, "activity");
     let progress = |done: u64, _total: u64| pb.set_position(done);
-    laoxiao_store::io::load_activity(store, &activity, Some(&progress))?;
+    laoxiao_store::io::load_activity_on(store, &activity, Some(&progress), city.as_of)?;
     pb.finish_and_clear();
     let tables: Vec<&str> = laoxiao_model::columns::RecordKind::ALL
         .iter()
@@ -212,8 +216,8 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
     laoxiao_store::indicators::replace_residents(&mut store.conn()?, &residents)?;
     println!(
         "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
-         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in {:.1} s: \
-         registers {:.1} s, activity {:.1} s)",
+         {} enrolments, {} residences, {} student cohorts, {} insurance enrolments (generated in \
+         {:.1} s, loaded in {:.1} s: registers {:.1} s, activity {:.1} s)",
         city.facilities.len(),
         city.classes.len(),
         people.len(),
@@ -222,6 +226,7 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         city.enrolments.len(),
         city.residences.len(),
         city.student_cohorts.len(),
+        city.insurance.len(),
         generated.as_secs_f64(),
         (started.elapsed() - generated).as_secs_f64(),
         (people_loaded - generated).as_secs_f64(),

@@ -19,6 +19,7 @@ pub fn import(
     file: &Path,
     coords: CoordSystem,
     dry_run: bool,
+    as_of: Option<chrono::NaiveDate>,
 ) -> Result<()> {
     let store = open(config)?;
     if matches!(kind, RecordKind::Elderly | RecordKind::Infants) && !store.reference.has_keys() {
@@ -42,7 +43,8 @@ pub fn import(
         audit_as: Some(&scope),
     };
     let started = Instant::now();
-    let report = laoxiao_store::io::import_file(&store, kind, file, &opts);
+    let report =
+        laoxiao_store::io::import_file_on(&store, kind, file, &opts, as_of.unwrap_or_else(today));
     pb.finish_and_clear();
     let report = report?;
     println!(

@@ -14,6 +14,7 @@
 mod activity;
 pub(crate) mod calib;
 mod facilities;
+mod history;
 mod names;
 mod operators;
 mod people;
@@ -27,7 +28,9 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use laoxiao_model::activity::{Enrolment, Residence, ServiceRecord, Staff, StudentCohort};
+use laoxiao_model::activity::{
+    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+};
 use laoxiao_model::columns::{self, HeaderLang, RecordKind};
 use laoxiao_model::{ChildcareClass, Facility, ModelError, Person};
 use laoxiao_rules::{ClassLimits, RulesError};
@@ -40,9 +43,11 @@ pub const MAX_SCALE: f64 = 4.0;
 pub struct SynthCity {
     pub facilities: Vec<Facility>,
     pub classes: Vec<ChildcareClass>,
-    /// People aged 60 or more on `as_of`.
+    /// People aged 60 or more on `as_of`, then those who died or moved out
+    /// since the start of `as_of`'s year − 2 (status and date set).
     pub elderly: Vec<Person>,
-    /// Children under 3 on `as_of`.
+    /// Children under 3 on `as_of`, then those of them born who died under
+    /// one (status `deceased`, `death_date`).
     pub infants: Vec<Person>,
     /// Staff of the facilities (从业人员), including those who left since 2020.
     pub staff: Vec<Staff>,
@@ -54,6 +59,8 @@ pub struct SynthCity {
     pub residences: Vec<Residence>,
     /// Eldercare student cohorts (养老服务相关专业学生).
     pub student_cohorts: Vec<StudentCohort>,
+    /// Insurance enrolments (参保登记), yearly from `as_of`'s year − 2.
+    pub insurance: Vec<InsuranceEnrolment>,
     /// The date the registers describe (2022-12-31).
     pub as_of: NaiveDate,
 }
@@ -152,16 +159,25 @@ pub fn generate(seed: u64, scale: f64) -> Result<SynthCity, SynthError> {
         },
         seed,
     );
+    // History: who left the registers, the infants' yearly health services,
+    // insurance. Drawn from streams of their own, after the rest.
+    let mut services = act.services;
+    services.extend(history::child_health(&infants, seed, as_of));
+    let (gone_elderly, gone_infants) = history::departed(&elderly, &infants, seed, as_of);
+    elderly.extend(gone_elderly);
+    infants.extend(gone_infants);
+    let insurance = history::insurance(&elderly, &act.enrolments, seed, as_of);
     Ok(SynthCity {
         facilities: fac.facilities,
         classes: fac.classes,
         elderly,
         infants,
         staff: act.staff,
-        services: act.services,
+        services,
         enrolments: act.enrolments,
         residences: act.residences,
         student_cohorts: act.student_cohorts,
+        insurance,
         as_of,
     })
 }
@@ -194,7 +210,7 @@ pub fn generate_facilities(
 }
 
 /// The file names [`write_csv`] writes, in order.
-pub const FILES: [(&str, RecordKind); 9] = [
+pub const FILES: [(&str, RecordKind); 10] = [
     ("facilities.csv", RecordKind::Facilities),
     ("classes.csv", RecordKind::Classes),
     ("elderly.csv", RecordKind::Elderly),
@@ -204,6 +220,7 @@ pub const FILES: [(&str, RecordKind); 9] = [
     ("enrolments.csv", RecordKind::Enrolments),
     ("residences.csv", RecordKind::Residences),
     ("student_cohorts.csv", RecordKind::StudentCohorts),
+    ("insurance.csv", RecordKind::Insurance),
 ];
 
 /// Writes the [`FILES`] (`facilities.csv`, `classes.csv`, `elderly.csv`,
@@ -277,6 +294,12 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
             RecordKind::StudentCohorts => {
                 for x in &city.student_cohorts {
                     w.write_record(columns::cohort_to_row(x)).map_err(csv_err)?;
+                }
+            }
+            RecordKind::Insurance => {
+                for x in &city.insurance {
+                    w.write_record(columns::insurance_to_row(x))
+                        .map_err(csv_err)?;
                 }
             }
         }

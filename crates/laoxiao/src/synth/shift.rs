@@ -65,6 +65,10 @@ pub(crate) fn shift_to(city: &mut SynthCity, to: NaiveDate) -> Result<(), SynthE
         r.admitted_date = moved(r.admitted_date, days);
         r.discharged_date = r.discharged_date.map(|d| moved(d, days));
     }
+    for x in &mut city.insurance {
+        x.start_date = moved(x.start_date, days);
+        x.end_date = x.end_date.map(|d| moved(d, days));
+    }
     let years = i64::from(to.year() - from.year());
     for c in &mut city.student_cohorts {
         c.intake_year += years;
@@ -86,6 +90,9 @@ pub(crate) fn shift_to(city: &mut SynthCity, to: NaiveDate) -> Result<(), SynthE
             b = b - Days::new(1);
         }
         p.birth_date = b;
+        // A leap day may move the birth a day more than the other dates.
+        p.death_date = p.death_date.map(|d| moved(d, days).max(b));
+        p.moved_out_date = p.moved_out_date.map(|d| moved(d, days).max(b));
         let addr6 = p.id_number.get(..6).unwrap_or("330400").to_string();
         let mut seq: u16 = p
             .id_number

@@ -9,7 +9,7 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate};
 
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Rating};
-use laoxiao_model::person::{LivingArrangement, SpecialDifficulty, age_on};
+use laoxiao_model::person::{LivingArrangement, PersonStatus, SpecialDifficulty, age_on};
 use laoxiao_model::{Checker, FacilityKind, jiaxing};
 use laoxiao_rules::ClassLimits;
 use laoxiao_spatial::IndexedBoundary;
@@ -218,7 +218,17 @@ fn class_sums_match(fs: &[Facility], classes: &[ChildcareClass]) {
 #[test]
 fn people_totals_follow_the_targets() {
     let s = 0.01;
-    let city = generate(3, s).expect("generate");
+    let mut city = generate(3, s).expect("generate");
+    // The live people follow the targets; those who left are counted apart.
+    let active = |p: &Person| p.status == PersonStatus::Active;
+    let gone_elderly = city.elderly.iter().filter(|&p| !active(p)).count();
+    let gone_infants = city.infants.iter().filter(|&p| !active(p)).count();
+    assert!(
+        gone_elderly > 0 && gone_infants > 0,
+        "{gone_elderly} {gone_infants}"
+    );
+    city.elderly.retain(active);
+    city.infants.retain(active);
     let want60 = (1_042_562.0 * s).round() as usize;
     assert_eq!(city.elderly.len(), want60);
     let a65 = city
@@ -490,6 +500,17 @@ fn scale_one_report() {
     let t = Instant::now();
     write_csv(&city, dir.path()).expect("write");
     println!("write_csv: {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "registers: {} elderly, {} infants (with those who left), {} services, {} insurance",
+        city.elderly.len(),
+        city.infants.len(),
+        city.services.len(),
+        city.insurance.len()
+    );
+    for (k, v) in history_indicators(&city) {
+        println!("{k}: {v}");
+    }
+    let city = live_only(&city);
     let t1 = calib::targets(1.0);
     for (c, t) in t1.counties.iter().enumerate() {
         println!(
@@ -914,6 +935,18 @@ fn activity_records_validate_and_refer_to_the_registers() {
             assert!(c.validate(&ck, today).is_empty(), "{c:?}");
             assert!(ids.insert(c.id.as_str()), "{}", c.id);
         }
+        let mut insured = BTreeSet::new();
+        for x in &city.insurance {
+            assert!(x.validate(&ck, today).is_empty(), "{x:?}");
+            let people = if x.kind.for_infants() {
+                &infants
+            } else {
+                &elderly
+            };
+            assert!(people.contains(x.person_id.as_str()), "{x:?}");
+            assert!(insured.insert(x.id.as_str()), "{}", x.id);
+        }
+        assert!(!city.insurance.is_empty());
         // Everyone living in a care home has a residence, and no one else.
         let in_home = city
             .elderly
@@ -1112,6 +1145,184 @@ fn activity_indicator_values(city: &SynthCity) {
     );
 }
 
+/// The city without the people who left (status other than active): the
+/// population the census-calibrated figures describe.
+fn live_only(city: &SynthCity) -> SynthCity {
+    let mut live = city.clone();
+    live.elderly.retain(|p| p.status == PersonStatus::Active);
+    live.infants.retain(|p| p.status == PersonStatus::Active);
+    live
+}
+
+/// Indicators 24, 31, 43 and 45 of each year 2020–2022 from the registers'
+/// dates, as the indicator engine defines them, with the deaths and moves of
+/// each year: `(name, "value (numerator/denominator)")`.
+fn history_indicators(city: &SynthCity) -> Vec<(String, String)> {
+    use laoxiao_model::activity::{InsuranceKind, ServiceKind};
+    let gone = |p: &Person, d: NaiveDate| {
+        [p.death_date, p.moved_out_date]
+            .into_iter()
+            .flatten()
+            .any(|x| x <= d)
+    };
+    let alive = |p: &Person, d: NaiveDate| p.birth_date <= d && !gone(p, d);
+    let mut out = Vec::new();
+    let first = city.as_of.year() - 2;
+    for y in first..=city.as_of.year() {
+        let end = util::ymd(y, 12, 31).min(city.as_of);
+        let start = util::ymd(y, 1, 1);
+        // 24: 60+ with a 3304 hukou alive on the last day, covered that day.
+        let covered: BTreeSet<&str> = city
+            .insurance
+            .iter()
+            .filter(|x| x.kind == InsuranceKind::ElderlyAccident && x.covers(end))
+            .map(|x| x.person_id.as_str())
+            .collect();
+        let den: Vec<&Person> = city
+            .elderly
+            .iter()
+            .filter(|p| {
+                alive(p, end)
+                    && age_on(p.birth_date, end) >= 60
+                    && p.hukou_area_code
+                        .as_deref()
+                        .is_some_and(|h| h.starts_with("3304"))
+            })
+            .collect();
+        let num = den
+            .iter()
+            .filter(|p| covered.contains(p.id.as_str()))
+            .count();
+        out.push((
+            format!("ind 24 {y}"),
+            format!(
+                "{:.2}% ({num}/{})",
+                100.0 * num as f64 / den.len() as f64,
+                den.len()
+            ),
+        ));
+        // 31: deaths under one in the year per live birth in the year (‰).
+        let births = city
+            .infants
+            .iter()
+            .filter(|p| p.birth_date.year() == y)
+            .count();
+        let deaths = city
+            .infants
+            .iter()
+            .filter(|p| {
+                p.death_date
+                    .is_some_and(|d| d.year() == y && age_on(p.birth_date, d) < 1)
+            })
+            .count();
+        out.push((
+            format!("ind 31 {y}"),
+            format!(
+                "{:.2}‰ ({deaths}/{births})",
+                1000.0 * deaths as f64 / births as f64
+            ),
+        ));
+        // 43 and 45: under-threes alive on the last day with a service in the year.
+        let kids: Vec<&Person> = city
+            .infants
+            .iter()
+            .filter(|p| alive(p, end) && age_on(p.birth_date, end) < 3)
+            .collect();
+        for (n, kind) in [
+            (43, ServiceKind::ChildHealthCheck),
+            (45, ServiceKind::DevelopmentalScreening),
+        ] {
+            let seen: BTreeSet<&str> = city
+                .services
+                .iter()
+                .filter(|s| s.kind == kind && s.date >= start && s.date <= end)
+                .map(|s| s.person_id.as_str())
+                .collect();
+            let num = kids.iter().filter(|p| seen.contains(p.id.as_str())).count();
+            out.push((
+                format!("ind {n} {y}"),
+                format!(
+                    "{:.2}% ({num}/{})",
+                    100.0 * num as f64 / kids.len() as f64,
+                    kids.len()
+                ),
+            ));
+        }
+        let in_year = |d: Option<NaiveDate>| d.is_some_and(|d| d >= start && d <= end);
+        out.push((
+            format!("left {y}"),
+            format!(
+                "elderly deaths {}, elderly moves {}, infant deaths {}",
+                city.elderly
+                    .iter()
+                    .filter(|p| in_year(p.death_date))
+                    .count(),
+                city.elderly
+                    .iter()
+                    .filter(|p| in_year(p.moved_out_date))
+                    .count(),
+                city.infants
+                    .iter()
+                    .filter(|p| in_year(p.death_date))
+                    .count()
+            ),
+        ));
+    }
+    out
+}
+
+/// The history's indicators are the plan's, from the registers' dates.
+#[test]
+fn history_gives_each_year_s_indicators() {
+    let city = generate(2, 0.05).expect("generate");
+    let figures: BTreeMap<String, String> = history_indicators(&city).into_iter().collect();
+    let pct = |k: &str| -> f64 {
+        figures[k]
+            .split('%')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a percentage")
+    };
+    for y in 2020..=2022 {
+        assert_eq!(pct(&format!("ind 24 {y}")), 100.0, "{figures:?}");
+        assert!(
+            figures[&format!("left {y}")].contains("deaths"),
+            "{figures:?}"
+        );
+    }
+    assert!((pct("ind 43 2020") - 98.78).abs() < 0.05, "{figures:?}");
+    assert!((pct("ind 43 2022") - 96.0).abs() < 0.05, "{figures:?}");
+    assert!((pct("ind 45 2020") - 90.0).abs() < 0.05, "{figures:?}");
+    assert!((pct("ind 45 2022") - 88.0).abs() < 0.05, "{figures:?}");
+    let permille = |k: &str| -> f64 {
+        figures[k]
+            .split('‰')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a rate")
+    };
+    for y in 2020..=2022 {
+        let r = permille(&format!("ind 31 {y}"));
+        assert!((1.0..3.5).contains(&r), "{y}: {figures:?}");
+    }
+    // Everyone who left did so in the years of history, and stays listed.
+    for p in city.elderly.iter().chain(&city.infants) {
+        match p.status {
+            PersonStatus::Active => assert!(p.death_date.is_none() && p.moved_out_date.is_none()),
+            PersonStatus::Deceased => {
+                assert!(
+                    p.death_date
+                        .is_some_and(|d| d.year() >= 2020 && d <= city.as_of)
+                )
+            }
+            PersonStatus::MovedOut => assert!(
+                p.moved_out_date
+                    .is_some_and(|d| d.year() >= 2020 && d <= city.as_of)
+            ),
+        }
+    }
+}
+
 /// The activity registers' indicator values at scale 1 (for docs/synthetic-city.md).
 #[test]
 #[ignore = "scale 1 takes a while in debug builds; run with --release --ignored --nocapture"]
@@ -1119,5 +1330,8 @@ fn activity_indicators_report() {
     let started = Instant::now();
     let city = generate(1, 1.0).expect("generate");
     println!("generate(1, 1.0): {:.2} s", started.elapsed().as_secs_f64());
-    activity_indicator_values(&city);
+    for (k, v) in history_indicators(&city) {
+        println!("{k}: {v}");
+    }
+    activity_indicator_values(&live_only(&city));
 }

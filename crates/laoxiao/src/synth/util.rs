@@ -28,6 +28,10 @@ pub(crate) enum Concern {
     Enrolments = 20,
     Residences = 21,
     Students = 22,
+    Departures = 23,
+    HealthChecks = 24,
+    Screenings = 25,
+    Insurance = 26,
     #[cfg(test)]
     Density = 17,
 }

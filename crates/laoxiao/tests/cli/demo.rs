@@ -247,3 +247,55 @@ fn demo_flag_errors() {
         .args(["demo", "--as-of", "2026-02-30"])
         .usage_error();
 }
+
+#[test]
+fn a_demo_of_2022_serves_with_its_infants_now_aged_out() {
+    let env = Env::sqlite();
+    let server = env
+        .cmd()
+        .args([
+            "demo",
+            "--scale",
+            "0.001",
+            "--seed",
+            "4",
+            "--as-of",
+            "2022-12-31",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .serve();
+    assert!(
+        server
+            .printed
+            .iter()
+            .any(|l| l.starts_with("demo city loaded")),
+        "{}",
+        server.log()
+    );
+    let page = server.get("/console/login", &[]);
+    assert_eq!(page.status, 200);
+    server.stop();
+    // Every infant was under three at the end of 2022 and is over three
+    // today: kept on the register (超龄), with those who died under one.
+    let infants = env.export_csv("infants", &["--lang", "en"]);
+    assert!(!infants.1.is_empty());
+    let (born, status) = (
+        column(&infants, &["birth_date"]),
+        column(&infants, &["status"]),
+    );
+    let end2022 = chrono::NaiveDate::from_ymd_opt(2022, 12, 31).expect("date");
+    for r in &infants.1 {
+        let b: chrono::NaiveDate = r[born].parse().expect("birth date");
+        assert!(end2022.years_since(b).is_some_and(|a| a < 3), "{b}");
+    }
+    assert!(
+        infants
+            .1
+            .iter()
+            .all(|r| r[status] == "active" || r[status] == "deceased"),
+        "{:?}",
+        infants.1
+    );
+    assert!(!env.export_csv("insurance", &[]).1.is_empty());
+}

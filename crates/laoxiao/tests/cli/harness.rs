@@ -181,7 +181,7 @@ impl Env {
         Report::parse(&out.stdout).unwrap_or_else(|| panic!("no import report in\n{out}"))
     }
 
-    /// Imports the nine example files in docs/examples, in dependency order.
+    /// Imports the ten example files in docs/examples, in dependency order.
     pub fn import_examples(&self) {
         for kind in KINDS {
             let file = example(kind);
@@ -208,8 +208,8 @@ impl Env {
     }
 }
 
-/// The nine import kinds, in an order where every reference is already there.
-pub const KINDS: [&str; 9] = [
+/// The ten import kinds, in an order where every reference is already there.
+pub const KINDS: [&str; 10] = [
     "facilities",
     "classes",
     "elderly",
@@ -219,6 +219,7 @@ pub const KINDS: [&str; 9] = [
     "enrolments",
     "residences",
     "student_cohorts",
+    "insurance",
 ];
 
 /// The repository's example import file of `kind`.

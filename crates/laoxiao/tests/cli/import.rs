@@ -46,7 +46,7 @@ clitest!(
 );
 
 /// One bad cell per kind: `(kind, data row, column names (en, zh), bad value, column in the message)`.
-const BAD: [(&str, usize, [&str; 2], &str, &str); 9] = [
+const BAD: [(&str, usize, [&str; 2], &str, &str); 10] = [
     ("facilities", 2, ["beds", "床位数"], "many", "beds"),
     ("classes", 1, ["capacity", "核定托位数"], "-3", "capacity"),
     (
@@ -86,6 +86,7 @@ const BAD: [(&str, usize, [&str; 2], &str, &str); 9] = [
         "MMXXII",
         "intake_year",
     ),
+    ("insurance", 4, ["kind", "险种"], "fire_insurance", "kind"),
 ];
 
 clitest!(
@@ -188,7 +189,7 @@ clitest!(unknown_kinds_and_missing_files_are_refused, |env: &Env| {
         .args(["import", "pets"])
         .arg(example("facilities"))
         .usage_error();
-    // clap lists the nine kinds.
+    // clap lists the ten kinds.
     assert!(o.stderr.contains("student-cohorts"), "{o}");
     let o = env
         .cmd()
@@ -294,3 +295,50 @@ clitest!(import_limits_from_flags_and_environment, |env: &Env| {
         .arg(&file)
         .ok();
 });
+
+clitest!(
+    a_register_holding_a_child_now_over_three_imports_as_of_its_date,
+    |env: &Env| {
+        // The synthetic city of 2022-12-31: its infants were under three then
+        // and are all over three today (超龄).
+        let dir = env.path("city-2022");
+        env.bare()
+            .args([
+                "synth",
+                "--seed",
+                "3",
+                "--scale",
+                "0.001",
+                "--as-of",
+                "2022-12-31",
+                "--out",
+            ])
+            .arg(&dir)
+            .ok();
+        let n = |kind: &str| csv_rows(&dir.join(format!("{kind}.csv"))).1.len();
+        // Checked on today, the infants are refused by their age on today.
+        let o = env
+            .cmd()
+            .args(["import", "infants"])
+            .arg(dir.join("infants.csv"))
+            .fails();
+        assert!(
+            o.stderr
+                .contains("column birth_date: infant register is for under-threes"),
+            "{o}"
+        );
+        assert!(env.export_csv("infants", &[]).1.is_empty(), "rows written");
+        // Checked on the date the files describe, every register imports and loads.
+        for kind in KINDS {
+            let o = env
+                .cmd()
+                .args(["import", kind])
+                .arg(dir.join(format!("{kind}.csv")))
+                .args(["--as-of", "2022-12-31"])
+                .ok();
+            let r = Report::parse(&o.stdout).unwrap_or_else(|| panic!("{kind}: {o}"));
+            assert_eq!(r.inserted, n(kind), "{kind}: {r:?}");
+            assert_eq!(env.export_csv(kind, &[]).1.len(), n(kind), "{kind}");
+        }
+    }
+);

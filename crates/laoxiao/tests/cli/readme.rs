@@ -288,7 +288,7 @@ fn the_readme_command_table_matches_help() {
             for v in &h.values {
                 assert!(kinds.contains(v), "README's KIND line lacks `{v}` ({verb})");
             }
-            assert_eq!(h.values.len(), 9, "{verb}: {:?}", h.values);
+            assert_eq!(h.values.len(), 10, "{verb}: {:?}", h.values);
         }
     }
     assert_eq!(with_kind, 3, "import, export and template take a KIND");
