@@ -204,6 +204,17 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::ReadPeople),
     ),
     ("GET", "/console/plan", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console/indicators", Access::Perm(Perm::Aggregates)),
+    (
+        "GET",
+        "/console/indicators/{number}",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/console/indicators/{number}",
+        Access::Perm(Perm::ReportIndicators),
+    ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",

@@ -158,7 +158,96 @@
     }).catch(function () { el.setAttribute("data-ready", "error"); });
   }
 
+
+  // An indicator's trend: values by year, the 2020 baseline and the targets.
+  function indicatorTrend(el, data) {
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var years = [];
+    for (var y = 2020; y <= 2025; y++) years.push(String(y));
+    data.trend.forEach(function (p) { if (years.indexOf(p[0]) < 0) years.push(p[0]); });
+    var values = years.map(function (y) {
+      var p = data.trend.filter(function (q) { return q[0] === y; })[0];
+      return p ? p[1] : null;
+    });
+    var marks = [];
+    if (data.baseline !== null) marks.push(["2020", data.baseline, data.labels.baseline]);
+    if (data.t2022 !== null) marks.push(["2022", data.t2022, data.labels.target + " 2022"]);
+    if (data.t2025 !== null) marks.push(["2025", data.t2025, data.labels.target + " 2025"]);
+    chart.setOption({
+      tooltip: { trigger: "item" },
+      legend: { bottom: 0, data: [data.labels.value, data.labels.target] },
+      grid: { left: 60, right: 20, top: 20, bottom: 50 },
+      xAxis: { type: "category", data: years },
+      yAxis: { type: "value", name: data.unit || "" },
+      series: [
+        { type: "line", name: data.labels.value, data: values, connectNulls: true, symbolSize: 8, itemStyle: { color: "#0b5cad" } },
+        { type: "scatter", name: data.labels.target, symbol: "diamond", symbolSize: 14, itemStyle: { color: "#b35900" },
+          data: marks.map(function (m) { return { value: [m[0], m[1]], name: m[2] }; }),
+          tooltip: { formatter: function (p) { return esc(p.data.name) + ": " + esc(p.data.value[1]); } } }
+      ]
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+    el.setAttribute("data-ready", "true");
+  }
+
+  // One indicator across the child areas: counties shaded at city level,
+  // children's centres elsewhere.
+  function indicatorMap(el, data) {
+    loadGeo(data.geo_url).then(function (geo) {
+      var city = data.level === "city";
+      var feats = geo.features.filter(function (f) {
+        var c = f.properties.code;
+        return city ? c !== "330400" : c === data.county;
+      });
+      echarts.registerMap("laoxiao-indicator", { type: "FeatureCollection", features: feats });
+      var names = {};
+      geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+      var ext = extent(data.children.map(function (c) { return c.value; }));
+      var chart = echarts.init(el, null, { renderer: "canvas" });
+      var shaded = city ? {
+        type: "map", geoIndex: 0, name: data.title,
+        data: data.children.map(function (c) { return { name: c.code, value: c.value }; })
+      } : {
+        type: "scatter", coordinateSystem: "geo", name: data.title, symbolSize: 16,
+        itemStyle: { borderColor: "#333", borderWidth: 0.6 },
+        data: data.children.filter(function (c) { return c.centre; }).map(function (c) {
+          return { name: c.name, value: [c.centre[0], c.centre[1], c.value], code: c.code };
+        }),
+        encode: { value: 2 }
+      };
+      chart.setOption({
+        tooltip: { trigger: "item", formatter: function (p) {
+          var v = city ? p.value : (p.value && p.value[2]);
+          var n = city ? (names[p.name] || p.name) : p.name;
+          var shown = (v === null || v === undefined || isNaN(v)) ? data.labels.no_data : Number(v).toLocaleString();
+          return esc(n) + "<br>" + esc(shown);
+        } },
+        visualMap: { type: "continuous", seriesIndex: 0, min: ext[0], max: ext[1], calculable: true, left: 10, bottom: 10,
+          inRange: { color: COLOURS }, outOfRange: { color: "#eeeeee" }, dimension: city ? undefined : 2 },
+        geo: { map: "laoxiao-indicator", roam: true, nameProperty: "code", layoutCenter: ["50%", "50%"], layoutSize: "95%",
+          itemStyle: { areaColor: "#f1f4f7", borderColor: "#5a6775", borderWidth: 1 },
+          label: { show: city, formatter: function (p) { return names[p.name] || ""; }, fontSize: 12, fontWeight: 600,
+            color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 3 },
+          select: { disabled: true } },
+        series: [shaded]
+      });
+      window.addEventListener("resize", function () { chart.resize(); });
+      el.setAttribute("data-ready", "true");
+    }).catch(function () { el.setAttribute("data-ready", "error"); });
+  }
+
+  function startIndicator() {
+    var dataEl = document.getElementById("indicator-chart");
+    if (!dataEl || !window.echarts) return;
+    var data = JSON.parse(dataEl.textContent);
+    var t = document.getElementById("indicator-trend");
+    var m = document.getElementById("indicator-map");
+    if (t) indicatorTrend(t, data);
+    if (m && data.children.length) indicatorMap(m, data);
+  }
+
   function start() {
+    startIndicator();
     var dataEl = document.getElementById("map-data");
     if (!dataEl || !window.echarts) return;
     var data = JSON.parse(dataEl.textContent);

@@ -16,6 +16,7 @@ mod assets;
 mod facilities;
 pub mod i18n;
 mod import;
+mod indicators;
 mod overview;
 mod people;
 mod plan;
@@ -144,6 +145,11 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/infants", get(people::infants))
         .route("/console/people/{id}", get(people::detail))
         .route("/console/plan", get(plan::page))
+        .route("/console/indicators", get(indicators::dashboard))
+        .route(
+            "/console/indicators/{number}",
+            get(indicators::detail).post(indicators::report),
+        )
         .route(
             "/console/transfers",
             get(transfers::page).post(transfers::create),
@@ -453,6 +459,7 @@ impl ConsoleState {
             "can".into(),
             json!({
                 "overview": a.can(Perm::Aggregates),
+                "report_indicators": a.can(Perm::ReportIndicators),
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
                 "transfers": a.can(Perm::WritePeople),

@@ -90,6 +90,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "transfers.html",
         include_str!("../../assets/templates/transfers.html"),
     ),
+    (
+        "indicators.html",
+        include_str!("../../assets/templates/indicators.html"),
+    ),
+    (
+        "indicator.html",
+        include_str!("../../assets/templates/indicator.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {
@@ -252,6 +260,7 @@ mod tests {
             include_str!("people.rs"),
             include_str!("transfers.rs"),
             include_str!("plan.rs"),
+            include_str!("indicators.rs"),
             include_str!("import.rs"),
         ];
         let mut missing = Vec::new();
