@@ -3741,3 +3741,168 @@ fn hole_rel_auth_and_cursor_failures_are_documented_on_every_operation() {
         assert!(checked > 20);
     });
 }
+
+// ---------------------------------------------------------------------------
+// Issue 12: the indicator monitor's API.
+
+#[test]
+fn indicators_are_computed_explained_reported_and_published() {
+    run(|app| async move {
+        // One care home (120 beds, 80 nursing) and one elderly person at
+        // level 2 with 低保 in town 330402007.
+        let r = app
+            .post("/api/facilities", &care_home("F1", "330402007", "一号院"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app
+            .post("/api/people", &elderly("E1", "1940-03-05", 11))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let defs = app.get("/api/indicators").await;
+        assert_eq!(defs.status, StatusCode::OK);
+        assert_eq!(defs.body["items"].as_array().map(Vec::len), Some(44));
+
+        let r = app
+            .get("/api/indicators/values?period=2023&indicator=14")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["provisional"], true);
+        let items = r.body["items"].as_array().expect("items");
+        let city = items
+            .iter()
+            .find(|v| v["area_code"] == "330400")
+            .expect("city");
+        assert_eq!(
+            (city["numerator"].as_i64(), city["denominator"].as_i64()),
+            (Some(80), Some(120))
+        );
+        assert_eq!(city["value"].as_f64(), Some(66.67));
+        assert_eq!(city["status"], "met");
+        // The city and its seven counties.
+        assert_eq!(items.len(), 8);
+        let r = app
+            .get("/api/indicators/values?period=2023&area=330402&level=town&indicator=14")
+            .await;
+        let towns = r.body["items"].as_array().expect("towns");
+        assert!(towns.iter().all(|v| v["level"] == "town") && towns.len() > 5);
+
+        // Bad input: a period out of range, an unknown area, an unknown parameter.
+        for q in [
+            "period=1999",
+            "period=2023&area=999999",
+            "period=2023&colour=red",
+            "area=330402",
+        ] {
+            let r = app.get(&format!("/api/indicators/values?{q}")).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.body);
+        }
+        let r = app.get("/api/indicators/44?period=2023").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "the plan has no 44");
+
+        // Explain: the drill-down and the records (the admin reads people).
+        let r = app.get("/api/indicators/9?period=2023&area=330402").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["value"]["numerator"].as_i64(), Some(10));
+        assert_eq!(r.body["records"]["register"], "facilities");
+        assert_eq!(r.body["records"]["numerator"], json!(["F1"]));
+        assert!(r.body["children"].as_array().is_some_and(|c| !c.is_empty()));
+        // An analyst sees the figures but not the records.
+        let analyst = as_user(&app, "ana", Role::Analyst, "330400", None).await;
+        let r = analyst
+            .get("/api/indicators/9?period=2023&area=330402")
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body["records"].is_null() && r.body["records_withheld"].is_string());
+        let r = analyst
+            .post("/api/indicators/reported", &json!({"values": []}))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // Reported values: all or none, with row and column in the errors.
+        let body = json!({"values": [
+            {"indicator": 1, "area_code": "330400", "period": "2023", "value": 83.2},
+            {"indicator": 6, "area_code": "330400", "period": "2023", "value": 90.0},
+        ]});
+        let r = app.post("/api/indicators/reported", &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body.to_string().contains("computed from the registers"),
+            "{}",
+            r.body
+        );
+        let body = json!({"values": [{"indicator": 1, "area_code": "330400", "period": "2023", "value": 83.2, "note": "统计公报"}]});
+        let r = app.post("/api/indicators/reported", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .get("/api/indicators/values?period=2023&indicator=1")
+            .await;
+        let city = r.body["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|v| v["area_code"] == "330400").cloned())
+            .expect("city");
+        assert_eq!(
+            (city["value"].as_f64(), city["status"].as_str()),
+            (Some(83.2), Some("met"))
+        );
+        assert_eq!(city["reported_by"], "admin");
+
+        // Trend by year, then publish and list changes after a write.
+        let r = app
+            .get("/api/indicators/14/trend?area=330402&to=2023")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(4),
+            "2020 to 2023"
+        );
+        let r = app
+            .post("/api/indicators/publications", &json!({"period": "2023"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app
+            .get("/api/indicators/values?period=2023&indicator=14")
+            .await;
+        assert_eq!(r.body["provisional"], false);
+        let mut home = care_home("F2", "330402007", "二号院");
+        home["nursing_beds"] = json!(0);
+        assert_eq!(
+            app.post("/api/facilities", &home).await.status,
+            StatusCode::CREATED
+        );
+        let r = app.get("/api/indicators/publications/2023/changes").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ch = r.body["changes"].as_array().expect("changes");
+        assert!(
+            ch.iter().any(|c| c["indicator"] == 14
+                && c["area_code"] == "330400"
+                && c["reason"] == "numerator and denominator changed"
+                || c["indicator"] == 14 && c["reason"] == "denominator changed"),
+            "{ch:?}"
+        );
+        let r = app.get("/api/indicators/publications/2019/changes").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app.get("/api/indicators/publications/2022/changes").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "never published");
+
+        // The plan's table as a file.
+        let auth = [(
+            "authorization".to_string(),
+            format!("Bearer {}", app.token.clone().unwrap_or_default()),
+        )];
+        let r = raw(
+            &app.router,
+            "GET",
+            "/api/indicators/export?period=2023&format=csv",
+            &auth,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("养老机构护理型床位占比") && r.body.contains("已发布"),
+            "{}",
+            r.body
+        );
+    });
+}

@@ -472,7 +472,14 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 live,
                 all,
-            } => cli::indicators::compute(&config, &period, area.as_deref(), out.as_deref(), live, all),
+            } => cli::indicators::compute(
+                &config,
+                &period,
+                area.as_deref(),
+                out.as_deref(),
+                live,
+                all,
+            ),
             IndicatorsCmd::Publish { period, note } => {
                 cli::indicators::publish(&config, &period, note.as_deref())
             }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use laoxiao_model::{AreaLevel, AreaTree};
 use serde::{Deserialize, Serialize};
 
@@ -348,27 +348,46 @@ pub fn students_counted(cohorts: &[facts::CohortFact], year: i32) -> i64 {
         .fold(0i64, i64::saturating_add)
 }
 
+/// The same day `years` years before `d` (28 February for 29 February), as
+/// days: a person is `years` old on `d` exactly when born on or before it.
+fn years_before(d: i32, years: i32) -> i32 {
+    let Some(t) = NaiveDate::from_num_days_from_ce_opt(d) else {
+        return NONE;
+    };
+    NaiveDate::from_ymd_opt(t.year() - years, t.month(), t.day())
+        .or_else(|| NaiveDate::from_ymd_opt(t.year() - years, t.month(), 28))
+        .map_or(NONE, day)
+}
+
+/// Whether a person counts for a people source on the window's day.
+fn person_counted(source: Source, p: &PersonFact, w: Window, cuts: (i32, i32)) -> bool {
+    match source {
+        // Aged 60 on D: born on or before D − 60 years (no date arithmetic
+        // per person: one cut per window).
+        Source::Elderly => !p.infant && p.birth <= cuts.0 && p.present(w.day),
+        Source::Infants => p.infant && p.birth > cuts.1 && p.present(w.day),
+        Source::Births => p.infant && p.birth >= w.from && p.birth <= w.day,
+        _ => {
+            p.infant
+                && p.death != NONE
+                && p.death >= w.from
+                && p.death <= w.day
+                && age(p.birth, p.death) < 1
+        }
+    }
+}
+
 /// Counts one side for every area (rolled up), or `None` per area where the
 /// side has no figure there (residents below county level).
 fn count(side: &Side, f: &Facts, shape: &Shape, w: Window) -> Vec<Option<i64>> {
     let n = shape.parents.len();
     let mut acc = vec![0i64; n];
     let all = |p: &PersonFact, i: usize| side.conditions.iter().all(|c| person_ok(c, p, i, f, w));
+    let cuts = (years_before(w.day, 60), years_before(w.day, 3));
     match side.count {
         Source::Elderly | Source::Infants | Source::Births | Source::InfantDeaths => {
             for (i, p) in f.people.iter().enumerate() {
-                let counted = match side.count {
-                    Source::Elderly => !p.infant && p.present(w.day) && p.age_on(w.day) >= 60,
-                    Source::Infants => p.infant && p.present(w.day) && p.age_on(w.day) < 3,
-                    Source::Births => p.infant && p.birth >= w.from && p.birth <= w.day,
-                    _ => {
-                        p.infant
-                            && p.death != NONE
-                            && p.death >= w.from
-                            && p.death <= w.day
-                            && age(p.birth, p.death) < 1
-                    }
-                };
+                let counted = person_counted(side.count, p, w, cuts);
                 if counted
                     && all(p, i)
                     && let Some(a) = acc.get_mut(p.area as usize)
@@ -641,24 +660,14 @@ pub fn records(
         }
     };
     let mut out = Vec::new();
+    let cuts = (years_before(w.day, 60), years_before(w.day, 3));
     match side.count {
         Source::Elderly | Source::Infants | Source::Births | Source::InfantDeaths => {
             for (i, p) in facts.people.iter().enumerate() {
                 if out.len() >= limit {
                     break;
                 }
-                let counted = match side.count {
-                    Source::Elderly => !p.infant && p.present(w.day) && p.age_on(w.day) >= 60,
-                    Source::Infants => p.infant && p.present(w.day) && p.age_on(w.day) < 3,
-                    Source::Births => p.infant && p.birth >= w.from && p.birth <= w.day,
-                    _ => {
-                        p.infant
-                            && p.death != NONE
-                            && p.death >= w.from
-                            && p.death <= w.day
-                            && age(p.birth, p.death) < 1
-                    }
-                };
+                let counted = person_counted(side.count, p, w, cuts);
                 if counted
                     && inside(p.area as usize)
                     && side.conditions.iter().all(|c| person_ok(c, p, i, facts, w))
@@ -692,4 +701,24 @@ pub fn records(
         _ => {}
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicators::facts::age;
+
+    #[test]
+    fn the_age_cut_agrees_with_whole_years() {
+        // Every birth day around the cut, on ordinary days and 29 February.
+        for d in ["2020-02-29", "2021-02-28", "2022-12-31", "2024-03-01"] {
+            let d = day(NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date"));
+            for years in [3, 60] {
+                let cut = years_before(d, years);
+                for b in cut - 3..=cut + 3 {
+                    assert_eq!(b <= cut, age(b, d) >= years, "born {b}, day {d}, {years}");
+                }
+            }
+        }
+    }
 }

@@ -62,18 +62,33 @@ fn value_json(s: &ConsoleState, ctx: &Ctx, v: &IndicatorValue, decimals: u32) ->
 }
 
 /// `GET /console/indicators`
-pub async fn dashboard(State(s): State<ConsoleState>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn dashboard(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let ctx = ctx_or_error!(s, "/console/indicators", headers, q);
     let period = match period_of(&ctx) {
         Ok(p) => p,
-        Err(e) => return s.error_page(&ctx, super::PageError::BadRequest(format!("{}: {}", e.field, e.reason))),
+        Err(e) => {
+            return s.error_page(
+                &ctx,
+                super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
+            );
+        }
     };
-    let t = match s.db(move |c, r| ind::table(c, r, period, today(), false)).await {
+    let t = match s
+        .db(move |c, r| ind::table(c, r, period, today(), false))
+        .await
+    {
         Ok(t) => t,
         Err(e) => return s.error_page(&ctx, e),
     };
     let Ok(defs) = definitions() else {
-        return s.error_page(&ctx, super::PageError::Internal("indicator definitions".into()));
+        return s.error_page(
+            &ctx,
+            super::PageError::Internal("indicator definitions".into()),
+        );
     };
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     let groups: Vec<Json> = [IndicatorGroup::Elderly, IndicatorGroup::Childcare]
@@ -123,12 +138,23 @@ pub async fn dashboard(State(s): State<ConsoleState>, headers: HeaderMap, Query(
 }
 
 /// `GET /console/indicators/{number}`
-pub async fn detail(State(s): State<ConsoleState>, Path(number): Path<String>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn detail(
+    State(s): State<ConsoleState>,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
     let ctx = ctx_or_error!(s, "/console/indicators", headers, q);
     render_detail(&s, &ctx, &number, StatusCode::OK, &[]).await
 }
 
-async fn render_detail(s: &ConsoleState, ctx: &Ctx, number: &str, status: StatusCode, errors: &[FieldError]) -> Response {
+async fn render_detail(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    number: &str,
+    status: StatusCode,
+    errors: &[FieldError],
+) -> Response {
     let Some(d) = number
         .parse::<u32>()
         .ok()
@@ -136,12 +162,20 @@ async fn render_detail(s: &ConsoleState, ctx: &Ctx, number: &str, status: Status
     else {
         return s.error_page(
             ctx,
-            super::PageError::NotFound(format!("indicator {}", number.chars().take(8).collect::<String>())),
+            super::PageError::NotFound(format!(
+                "indicator {}",
+                number.chars().take(8).collect::<String>()
+            )),
         );
     };
     let period = match period_of(ctx) {
         Ok(p) => p,
-        Err(e) => return s.error_page(ctx, super::PageError::BadRequest(format!("{}: {}", e.field, e.reason))),
+        Err(e) => {
+            return s.error_page(
+                ctx,
+                super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
+            );
+        }
     };
     let scope = ctx.scope();
     let code = ctx.area.code.clone();
@@ -164,8 +198,18 @@ async fn render_detail(s: &ConsoleState, ctx: &Ctx, number: &str, status: Status
         .iter()
         .map(|v| {
             let mut j = value_json(s, ctx, v, dec);
-            j["url"] = json!(format!("/console/indicators/{n}?area={}&period={period}", v.area_code));
-            j["centre"] = json!(s.store.reference.areas.get(&v.area_code).and_then(|a| a.centre).map(|c| [c.0, c.1]));
+            j["url"] = json!(format!(
+                "/console/indicators/{n}?area={}&period={period}",
+                v.area_code
+            ));
+            j["centre"] = json!(
+                s.store
+                    .reference
+                    .areas
+                    .get(&v.area_code)
+                    .and_then(|a| a.centre)
+                    .map(|c| [c.0, c.1])
+            );
             j
         })
         .collect();
@@ -207,7 +251,9 @@ async fn render_detail(s: &ConsoleState, ctx: &Ctx, number: &str, status: Status
             "no_data": s.t(ctx, "map.no_data"),
         },
     });
-    let can_report = d.method == Method::Reported && ctx.auth.can(Perm::ReportIndicators) && d.allows(ctx.area.level);
+    let can_report = d.method == Method::Reported
+        && ctx.auth.can(Perm::ReportIndicators)
+        && d.allows(ctx.area.level);
     let page = json!({
         "d": {
             "number": d.number,
@@ -245,7 +291,11 @@ async fn render_detail(s: &ConsoleState, ctx: &Ctx, number: &str, status: Status
 type FormData = Vec<(String, String)>;
 
 fn field<'a>(form: &'a FormData, name: &str) -> Option<&'a str> {
-    form.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    form.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// `POST /console/indicators/{number}`: enter a reported value.
@@ -275,9 +325,16 @@ pub async fn report(
     };
     let scope = ctx.scope();
     match s.db(move |c, r| ind::report(c, &scope, r, &[report])).await {
-        Ok(_) => Redirect::to(&format!("/console/indicators/{n}?area={}&period={period}&saved=1", ctx.area.code)).into_response(),
+        Ok(_) => Redirect::to(&format!(
+            "/console/indicators/{n}?area={}&period={period}&saved=1",
+            ctx.area.code
+        ))
+        .into_response(),
         Err(super::PageError::Store(laoxiao_store::StoreError::ImportRejected(rows))) => {
-            let errs: Vec<FieldError> = rows.iter().map(|r| FieldError::new(r.column.clone(), r.reason.clone())).collect();
+            let errs: Vec<FieldError> = rows
+                .iter()
+                .map(|r| FieldError::new(r.column.clone(), r.reason.clone()))
+                .collect();
             render_detail(&s, &ctx, &number, StatusCode::UNPROCESSABLE_ENTITY, &errs).await
         }
         Err(e) => s.error_page(&ctx, e),

@@ -62,11 +62,25 @@ pub fn compute(
     };
     if let (true, Some(path)) = (all, out) {
         // Every value of every area, one row each (for comparisons and analysis).
-        let headers = ["indicator", "area_code", "level", "period", "numerator", "denominator", "value", "status", "months"];
+        let headers = [
+            "indicator",
+            "area_code",
+            "level",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+            "status",
+            "months",
+        ];
         let rows: Vec<Vec<String>> = t
             .values
             .iter()
-            .filter(|v| r.areas.get(&v.area_code).is_some_and(|a| a.path.starts_with(&area.path)))
+            .filter(|v| {
+                r.areas
+                    .get(&v.area_code)
+                    .is_some_and(|a| a.path.starts_with(&area.path))
+            })
             .map(|v| {
                 vec![
                     v.indicator.to_string(),
@@ -77,11 +91,18 @@ pub fn compute(
                     v.denominator.map(|n| n.to_string()).unwrap_or_default(),
                     v.value.map(|x| x.to_string()).unwrap_or_default(),
                     v.status.status.code().to_string(),
-                    v.months.iter().map(|m| format!("{}/{}", m.numerator, m.denominator)).collect::<Vec<_>>().join(" "),
+                    v.months
+                        .iter()
+                        .map(|m| format!("{}/{}", m.numerator, m.denominator))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ]
             })
             .collect();
-        write_new(path, &excel::write(&headers, &rows, format_of(path)?, "values")?)?;
+        write_new(
+            path,
+            &excel::write(&headers, &rows, format_of(path)?, "values")?,
+        )?;
         println!(
             "wrote {} values ({} areas, {period} as of {}; {state}); facts read in {:.0} ms, computed in {:.0} ms",
             rows.len(),

@@ -71,6 +71,26 @@ pub(super) fn serve(
     // Lists and counts answer from memory once it is built (a few seconds at
     // city scale); until then from SQL.
     keep.reference.people_index.warm();
+    // The indicator dashboard opens on last year: read the registers' facts
+    // and compute that table now, in the background, rather than at the
+    // first view.
+    let warm = keep.clone();
+    let _ = std::thread::Builder::new()
+        .name("indicators-warm".into())
+        .spawn(move || {
+            use chrono::Datelike;
+            let today = super::today();
+            let last = laoxiao_rules::indicators::Period {
+                year: (today.year() - 1).clamp(2020, 2035),
+                month: None,
+            };
+            if let Ok(mut c) = warm.conn()
+                && let Err(e) =
+                    laoxiao_store::indicators::live(&mut c, &warm.reference, last, today)
+            {
+                tracing::warn!("indicators not computed at start: {e}");
+            }
+        });
     let state = laoxiao_web::AppState::new(
         store,
         laoxiao_web::WebConfig {
