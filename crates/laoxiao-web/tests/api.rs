@@ -1738,6 +1738,10 @@ fn fill<'a>(path: &str, target: Target, del_id: &'a str) -> (String, &'a str) {
         .replace("{id}", id)
         .replace("{code}", "330402")
         .replace("{file}", "elderly-template.xlsx")
+        // Indicator 6 exists; a period before the plan's is refused (400)
+        // after the access check, which is what the matrix looks at.
+        .replace("{number}", "6")
+        .replace("{period}", "2019")
         .replace("{*path}", "console.css");
     (p, id)
 }
