@@ -382,6 +382,8 @@ test("tablet width: no page scrolls sideways", async () => {
       ["18-tablet-person", null, "detail-map"],
       ["19-tablet-infants", "/console/infants"],
       ["19a-tablet-plan", "/console/plan"],
+      ["19h-tablet-indicators", "/console/indicators"],
+      ["19i-tablet-indicator", "/console/indicators/14", "indicator-map"],
       ["19b-tablet-import", "/console/import"],
       ["19c-tablet-transfers", "/console/transfers"],
       ["19d-tablet-facility-form", "/console/facilities/new"],
@@ -520,6 +522,16 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   await visit("infants", "/console/infants");
   await visit("person", person, 200, "detail-map");
   await visit("plan", "/console/plan");
+  await visit("indicators", "/console/indicators");
+  await shot("20a-indicators");
+  await visit("indicators 2020", "/console/indicators?period=2020&area=330402");
+  await visit("indicator 14", "/console/indicators/14", 200, "indicator-map");
+  await shot("20b-indicator-14");
+  await visit("indicator 8 (monthly)", "/console/indicators/8?area=330402", 200, "indicator-trend");
+  await visit("indicator 1 (reported, a form)", "/console/indicators/1");
+  await shot("20c-indicator-1-form");
+  await visit("indicators (en)", "/console/indicators?lang=en");
+  await page.goto(`${base}/?lang=zh-CN`);
   await visit("import", "/console/import");
   await visit("transfers", "/console/transfers");
   await visit("password", "/console/password");
