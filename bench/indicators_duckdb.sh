@@ -27,6 +27,7 @@ SEED=${SEED:-1}
 AS_OF=2022-12-31
 PERIOD=2022
 WORK=${WORK:-$(mktemp -d -t laoxiao-duck.XXXXXX)}
+mkdir -p "$WORK"
 KEEP=${KEEP:-}
 PID=
 cleanup() {
@@ -50,7 +51,7 @@ t0=$(now)
 echo "   $(du -sh "$WORK/csv" | cut -f1) of CSV in $(secs "$t0" "$(now)") s"
 
 DB="$WORK/demo.db"
-export LAOXIAO_KEY_FILE="$WORK/demo.key"
+unset LAOXIAO_KEY_FILE   # the demo writes its key file beside the database
 echo "== demo database (the same city)"
 t0=$(now)
 "$LAOXIAO" --database "$DB" demo --scale "$SCALE" --seed "$SEED" --as-of "$AS_OF" \
@@ -64,6 +65,7 @@ kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 echo "   serving after $(secs "$t0" "$(now)") s; stopped"
 grep -E "demo city loaded" "$WORK/demo.log" | sed 's/^/   /' || true
 
+export LAOXIAO_KEY_FILE="$WORK/demo.key"
 echo "== ours: indicators compute --period $PERIOD --all, $RUNS runs"
 : >"$WORK/ours_ms"; : >"$WORK/facts_ms"
 for i in $(seq 1 "$RUNS"); do
