@@ -27,6 +27,7 @@ import os
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 import tomllib
 
@@ -135,14 +136,17 @@ def load(con, csv_dir, sqlite_path):
     areas = lite.execute("SELECT code, level, parent_code, name FROM area").fetchall()
     pop = lite.execute("SELECT area_code, year, residents FROM area_population").fetchall()
     lite.close()
-    con.execute("CREATE TABLE area (code VARCHAR PRIMARY KEY, level VARCHAR, parent_code VARCHAR, name VARCHAR)")
-    # One statement (executemany runs one per row: seconds for 1,300 areas).
-    con.execute("INSERT INTO area SELECT unnest(?), unnest(?), unnest(?), unnest(?)",
-                [list(c) for c in zip(*areas)])
-    con.execute("CREATE TABLE population (area_code VARCHAR, year INTEGER, residents BIGINT)")
-    if pop:
-        con.execute("INSERT INTO population SELECT unnest(?), unnest(?), unnest(?)",
-                    [list(c) for c in zip(*pop)])
+    # Through a CSV file: binding Python values row by row takes seconds.
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rows, cols in (("area", areas, "code VARCHAR, level VARCHAR, parent_code VARCHAR, name VARCHAR"),
+                                 ("population", pop, "area_code VARCHAR, year INTEGER, residents BIGINT")):
+            path = os.path.join(tmp, name + ".csv")
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(rows)
+            types = "{" + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in cols.split(", ")) + "}"
+            con.execute(f"CREATE TABLE {name} ({cols})")
+            if rows:
+                con.execute(f"INSERT INTO {name} SELECT * FROM read_csv({q(path)}, header = false, columns = {types})")
     # Every area with each of its ancestors and itself.
     con.execute("""
         CREATE TABLE anc AS
@@ -500,18 +504,19 @@ def result_sql(defs, year):
     base AS (
         SELECT s.ind, a.code, a.level, s.factor, s.has_den,
                CASE WHEN s.ind = 8 THEN v8.num
-                    WHEN s.ind = 19 THEN st.n
+                    WHEN s.ind = 19 THEN st.n  -- the city only
                     ELSE coalesce(r.num, 0) END AS num,
                CASE WHEN NOT s.has_den THEN NULL
                     WHEN s.ind = 8 THEN v8.den
                     WHEN s.ind = 38 THEN res.r
                     ELSE coalesce(r.den, 0) END AS den,
-               v8.value AS value8, coalesce(v8.months, '') AS months
+               CASE WHEN s.ind = 8 THEN v8.value END AS value8,
+               CASE WHEN s.ind = 8 THEN v8.months ELSE '' END AS months
         FROM spec s JOIN area a ON a.level = s.level
         LEFT JOIN rolled r ON r.ind = s.ind AND r.code = a.code
-        LEFT JOIN v8 ON s.ind = 8 AND v8.code = a.code
-        LEFT JOIN students st ON s.ind = 19 AND st.code = a.code
-        LEFT JOIN residents res ON s.ind = 38 AND res.code = a.code),
+        LEFT JOIN v8 ON v8.code = a.code
+        LEFT JOIN students st ON st.code = a.code
+        LEFT JOIN residents res ON res.code = a.code),
     valued AS (
         SELECT *,
                CASE WHEN ind = 8 THEN value8
