@@ -172,7 +172,7 @@ def load(con, csv_dir, sqlite_path):
                    hukou_area_code, residence_area_code, NULL, NULL, NULL
             FROM {rd('infants.csv')}
         )
-        SELECT trim(id) AS id, role, a.code AS area,
+        SELECT row_number() OVER (ORDER BY trim(id))::INTEGER AS pid, trim(id) AS id, role, a.code AS area,
                {date('birth_date')} AS birth, {date('death_date')} AS death,
                {date('moved_out_date')} AS moved_out,
                coalesce({text('status')}, 'active') AS status,
@@ -215,27 +215,22 @@ def load(con, csv_dir, sqlite_path):
         FROM {rd('staff.csv')} s JOIN facility f ON f.id = trim(s.facility_id)
         WHERE trim(s.role) IN ('care_worker', 'social_worker', 'nursery_staff', 'infant_carer',
                                'health_staff', 'other')""")
-    # Person-linked records of people kept.
+    # Person-linked records of people kept, tied to the person by a number
+    # (as our facts reader ties them by position).
     con.execute(f"""
         CREATE TABLE service AS
-        SELECT s.person_id, s.kind, s.date FROM (
-            SELECT trim(person_id) AS person_id, trim(kind) AS kind, {date('date')} AS date
-            FROM {rd('services.csv')}) s
-        WHERE s.person_id IN (SELECT id FROM person)""")
+        SELECT p.pid AS person_id, trim(s.kind) AS kind, {date('s.date')} AS date
+        FROM {rd('services.csv')} s JOIN person p ON p.id = trim(s.person_id)""")
     con.execute(f"""
         CREATE TABLE residence AS
-        SELECT r.* FROM (
-            SELECT trim(person_id) AS person_id, {date('admitted_date')} AS admitted,
-                   {date('discharged_date')} AS discharged
-            FROM {rd('residences.csv')}) r
-        WHERE r.person_id IN (SELECT id FROM person)""")
+        SELECT p.pid AS person_id, {date('r.admitted_date')} AS admitted,
+               {date('r.discharged_date')} AS discharged
+        FROM {rd('residences.csv')} r JOIN person p ON p.id = trim(r.person_id)""")
     con.execute(f"""
         CREATE TABLE insurance AS
-        SELECT i.* FROM (
-            SELECT trim(person_id) AS person_id, trim(kind) AS kind, {date('start_date')} AS start_date,
-                   {date('end_date')} AS end_date
-            FROM {rd('insurance.csv')}) i
-        WHERE i.person_id IN (SELECT id FROM person)""")
+        SELECT p.pid AS person_id, trim(i.kind) AS kind, {date('i.start_date')} AS start_date,
+               {date('i.end_date')} AS end_date
+        FROM {rd('insurance.csv')} i JOIN person p ON p.id = trim(i.person_id)""")
     con.execute(f"""
         CREATE TABLE cohort AS
         SELECT TRY_CAST(trim(intake_year) AS INTEGER) AS intake_year,
@@ -294,9 +289,9 @@ def compute_sql(year):
                prof.person_id IS NOT NULL AS has_prof,
                acc.person_id IS NOT NULL AS has_acc
         FROM person p
-        LEFT JOIN res ON res.person_id = p.id
-        LEFT JOIN prof ON prof.person_id = p.id
-        LEFT JOIN acc ON acc.person_id = p.id
+        LEFT JOIN res ON res.person_id = p.pid
+        LEFT JOIN prof ON prof.person_id = p.pid
+        LEFT JOIN acc ON acc.person_id = p.pid
         WHERE p.role <> 'infant' AND {present(D)} AND {age('p.birth', D)} >= 60),
     e AS (
         SELECT area,
@@ -314,8 +309,8 @@ def compute_sql(year):
                count(*) FILTER (scr.person_id IS NOT NULL) AS n45,
                count(*) AS infants
         FROM person p
-        LEFT JOIN chk ON chk.person_id = p.id
-        LEFT JOIN scr ON scr.person_id = p.id
+        LEFT JOIN chk ON chk.person_id = p.pid
+        LEFT JOIN scr ON scr.person_id = p.pid
         WHERE p.role = 'infant' AND {present(D)} AND {age('p.birth', D)} < 3
         GROUP BY p.area),
     b AS (
@@ -323,7 +318,7 @@ def compute_sql(year):
                count(*) FILTER (p.birth >= {Y0} AND p.birth <= {D}) AS births,
                count(*) FILTER (p.birth >= {Y0} AND p.birth <= {D} AND nbv.person_id IS NOT NULL) AS n30,
                count(*) FILTER (p.death >= {Y0} AND p.death <= {D} AND {age('p.birth', 'p.death')} < 1) AS n31
-        FROM person p LEFT JOIN nbv ON nbv.person_id = p.id
+        FROM person p LEFT JOIN nbv ON nbv.person_id = p.pid
         WHERE p.role = 'infant' GROUP BY p.area),
     fo AS (SELECT f.* FROM facility f WHERE {operating}),
     fa AS (
@@ -415,7 +410,7 @@ def compute_sql(year):
         WHERE p.role <> 'infant' AND len(p.difficulty) > 0
           AND p.birth <= DATE '{year - 60}-12-31'),
     pm AS (
-        SELECT p.id, p.area, m.month, m.ms, m.me FROM cand p, m
+        SELECT p.pid AS id, p.area, m.month, m.ms, m.me FROM cand p CROSS JOIN m
         WHERE {present('m.me')} AND {age('p.birth', 'm.me')} >= 60),
     athome AS (
         SELECT pm.* FROM pm
