@@ -12,6 +12,7 @@
 #   bench/indicators_duckdb.sh                       # scale 1 (about 1.15 M people)
 #   SCALE=0.05 bench/indicators_duckdb.sh            # quick
 #   LAOXIAO=/path/to/laoxiao RUNS=5 KEEP=1 bench/indicators_duckdb.sh
+#   WORK=/tmp/d KEEP=1 REUSE=1 bench/indicators_duckdb.sh   # again on the kept files
 #
 # Needs the release binary (LAOXIAO, default target/release/laoxiao; this
 # script does not build), python3 with duckdb (bench/requirements-duckdb.txt,
@@ -45,12 +46,15 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
 echo "== machine: $(nproc) cores; $(uptime | sed 's/^ *//')"
+DB="$WORK/demo.db"
+if [ -n "${REUSE:-}" ] && [ -f "$DB" ] && [ -d "$WORK/csv" ]; then
+  echo "== reusing $WORK/csv and $DB (REUSE=1)"
+else
 echo "== synth: scale $SCALE, seed $SEED, as of $AS_OF"
 t0=$(now)
 "$LAOXIAO" synth --seed "$SEED" --scale "$SCALE" --as-of "$AS_OF" --out "$WORK/csv" >"$WORK/synth.log"
 echo "   $(du -sh "$WORK/csv" | cut -f1) of CSV in $(secs "$t0" "$(now)") s"
 
-DB="$WORK/demo.db"
 unset LAOXIAO_KEY_FILE   # the demo writes its key file beside the database
 echo "== demo database (the same city)"
 t0=$(now)
@@ -64,6 +68,7 @@ done
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 echo "   serving after $(secs "$t0" "$(now)") s; stopped"
 grep -E "demo city loaded" "$WORK/demo.log" | sed 's/^/   /' || true
+fi
 
 export LAOXIAO_KEY_FILE="$WORK/demo.key"
 echo "== ours: indicators compute --period $PERIOD --all, $RUNS runs"
