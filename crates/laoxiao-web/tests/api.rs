@@ -1288,14 +1288,19 @@ fn people_validation_and_filters() {
              P-050,{},小红,female,{born},330481001\n",
             laoxiao_model::idcard::make("330402", born, 52)
         );
-        laoxiao_store::io::import_bytes_on(
-            &app.store,
-            laoxiao_model::columns::RecordKind::Infants,
-            "infants.csv",
-            csv.as_bytes(),
-            &laoxiao_store::io::ImportOptions::default(),
-            born + chrono::Days::new(400),
-        )
+        let store = app.store.clone();
+        tokio::task::spawn_blocking(move || {
+            laoxiao_store::io::import_bytes_on(
+                &store,
+                laoxiao_model::columns::RecordKind::Infants,
+                "infants.csv",
+                csv.as_bytes(),
+                &laoxiao_store::io::ImportOptions::default(),
+                born + chrono::Days::new(400),
+            )
+        })
+        .await
+        .expect("join")
         .expect("imports as of its date");
         let r = app.get("/api/people/P-050").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -212,7 +212,7 @@ fn alive_on(p: &Person, d: NaiveDate) -> bool {
 }
 
 /// Children under three alive on `end`, in register order.
-fn under_three_on<'a>(infants: &'a [Person], end: NaiveDate) -> Vec<&'a Person> {
+fn under_three_on(infants: &[Person], end: NaiveDate) -> Vec<&Person> {
     infants
         .iter()
         .filter(|p| {
