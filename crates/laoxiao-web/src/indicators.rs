@@ -498,7 +498,11 @@ query_params! {
     tag = "indicators",
     params(ExportParams),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file: XLSX (default) or CSV (UTF-8 with a byte-order mark)",
+            content(
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv")
+            )),
         (status = 400, description = "Bad parameters", body = ErrorBody),
     )
 )]
