@@ -22,21 +22,16 @@ if [ -z "${BIN:-}" ]; then
 fi
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 DB=${DATABASE:-$WORK/city.db}
-# SQLite: the demo writes its key file beside the database (demo.key); a
-# PostgreSQL database needs LAOXIAO_KEY_FILE given.
-[ -z "${DATABASE:-}" ] && unset LAOXIAO_KEY_FILE
+export LAOXIAO_KEY_FILE=${LAOXIAO_KEY_FILE:-$WORK/demo.key}
 # The 2022 city: the demo loads it into an empty database; stop once it serves.
-start=$(date +%s.%N)
 "$BIN" demo --scale "$SCALE" --as-of 2022-12-31 --addr "127.0.0.1:$PORT" --database "$DB" >"$WORK/log" 2>&1 &
 PID=$!
 until curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/log"; exit 1; }
   sleep 0.5
 done
-echo "demo --scale $SCALE --as-of 2022-12-31: serving after $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s (fresh database)"
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 grep -E "demo city loaded" "$WORK/log" || true
-[ -z "${DATABASE:-}" ] && export LAOXIAO_KEY_FILE="$WORK/demo.key"
 : >"$WORK/facts"; : >"$WORK/compute"; : >"$WORK/wall"
 for i in $(seq "$RUNS"); do
   s=$(date +%s%N)

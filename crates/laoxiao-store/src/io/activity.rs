@@ -69,18 +69,7 @@ pub struct ActivityReport {
 /// What the reference rules may look at: every live facility (with its kind)
 /// and class (with its facility), and the people the records name (with their
 /// register). An import sees the whole register, as before.
-/// More people named than this: read the register once rather than by id.
-const FULL_SCAN_REFS: usize = 100_000;
-
 fn load_refs(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Result<KnownRefs> {
-    load_refs_with(conn, person_ids, FULL_SCAN_REFS)
-}
-
-fn load_refs_with(
-    conn: &mut Conn,
-    person_ids: &mut dyn Iterator<Item = &str>,
-    full_scan_above: usize,
-) -> Result<KnownRefs> {
     let mut refs = KnownRefs::default();
     for r in conn.query(
         "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
@@ -98,24 +87,6 @@ fn load_refs_with(
         refs.classes.insert(r.get("id")?, r.get("facility_id")?);
     }
     let wanted: HashSet<&str> = person_ids.collect();
-    if wanted.len() > full_scan_above {
-        // Most of the register is named (a whole city's services): one scan
-        // of the table instead of thousands of id lists.
-        let hint = match conn.backend() {
-            crate::db::Backend::Sqlite => " NOT INDEXED",
-            crate::db::Backend::Postgres => "",
-        };
-        for r in conn.query(&format!("SELECT id, role FROM person{hint} WHERE deleted_at IS NULL"), &[])? {
-            let id: String = r.get_at(0)?;
-            if wanted.contains(id.as_str()) {
-                let role: String = r.get_at(1)?;
-                if let Some(role) = PersonRole::parse(&role) {
-                    refs.people.insert(id, role);
-                }
-            }
-        }
-        return Ok(refs);
-    }
     let mut wanted: Vec<&str> = wanted.into_iter().collect();
     wanted.sort_unstable();
     for chunk in wanted.chunks(500) {
@@ -379,33 +350,4 @@ pub(crate) fn for_each_row(
         },
     )?;
     Ok(n)
-}
-
-#[cfg(test)]
-mod refs_tests {
-    use super::*;
-    use crate::testdb::TestDb;
-    use laoxiao_model::person::Sex;
-
-    /// The scan of the whole register finds what the lists of ids find.
-    #[test]
-    fn a_full_scan_finds_the_same_references() {
-        for db in TestDb::all().expect("test databases") {
-            let mut c = db.store.conn().expect("conn");
-            let sys = crate::Scope::system("test");
-            for (id, role, seq) in [("E1", PersonRole::Elderly, 11), ("I1", PersonRole::Infant, 13), ("E2", PersonRole::Elderly, 15)] {
-                let born = if role == PersonRole::Infant { "2024-05-01" } else { "1950-05-01" };
-                let born = chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d").expect("date");
-                let mut p = laoxiao_model::Person::blank(id, role, "330402007", born, Sex::Male);
-                p.id_number = laoxiao_model::idcard::make("330402", born, seq);
-                p.name = "王某".into();
-                crate::people::create(&mut c, &db.store.reference, &sys, &p).expect("person");
-            }
-            let ask = ["E1", "I1", "NOPE"];
-            let by_list = load_refs_with(&mut c, &mut ask.iter().copied(), usize::MAX).expect("lists");
-            let by_scan = load_refs_with(&mut c, &mut ask.iter().copied(), 0).expect("scan");
-            assert_eq!(by_list.people, by_scan.people);
-            assert_eq!(by_scan.people.len(), 2, "E2 was not asked for, NOPE does not exist");
-        }
-    }
 }
