@@ -303,7 +303,9 @@ fn load_people(
     f: &mut Facts,
     ids: &mut Ids,
 ) -> Result<()> {
-    let sql = format!("SELECT {PERSON_COLUMNS} FROM person WHERE deleted_at IS NULL");
+    // A scan of the table in its own order: the planner would otherwise walk
+    // a partial index (birth order) and fetch each row apart, ten times slower.
+    let sql = format!("SELECT {PERSON_COLUMNS} FROM person NOT INDEXED WHERE deleted_at IS NULL");
     let streamed = sqlite_each(conn, &sql, &[], |r| {
         let area: String = r.get(2)?;
         let Some(&area) = area_pos.get(area.as_str()) else {

@@ -23,14 +23,15 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
     let laoxiao_store::figures::StoredRows { people, facilities } =
         laoxiao_store::figures::stored_rows(&mut c)?;
     drop(c);
-    if people + facilities > 0 {
+    let later = if people + facilities > 0 {
         println!(
             "reusing {} ({facilities} facilities, {people} people); delete it to regenerate",
             config.database_display()
         );
+        None
     } else {
-        load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?;
-    }
+        load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?
+    };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
     let accounts = demo_accounts(&store)?;
     println!("demo accounts (also listed on the login page):");
@@ -39,6 +40,9 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
             "  {:<10} {:<22} {} ({})",
             a.username, a.password, a.role, a.area
         );
+    }
+    if let Some((rows, day)) = later {
+        load_insurance_later(&store, rows, day);
     }
     super::serve::serve(store, &config, accounts)
 }
@@ -154,7 +158,19 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     Ok(out)
 }
 
-fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> Result<()> {
+/// Loads the demo city; returns the insurance enrolments still to load and
+/// the date they describe.
+fn load_demo(
+    store: &Store,
+    seed: u64,
+    scale: f64,
+    as_of: chrono::NaiveDate,
+) -> Result<
+    Option<(
+        Vec<laoxiao_model::activity::InsuranceEnrolment>,
+        chrono::NaiveDate,
+    )>,
+> {
     let started = Instant::now();
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("generating the synthetic city (scale {scale})"));
@@ -187,7 +203,9 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         enrolments: &city.enrolments,
         residences: &city.residences,
         student_cohorts: &city.student_cohorts,
-        insurance: &city.insurance,
+        // The insurance register (a million rows at scale 1) loads after the
+        // server starts, so that the demo serves within its minute.
+        insurance: &[],
     };
     let people_loaded = started.elapsed();
     let pb = bar(activity.len() as u64, "activity");
@@ -216,8 +234,8 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
     laoxiao_store::indicators::replace_residents(&mut store.conn()?, &residents)?;
     println!(
         "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
-         {} enrolments, {} residences, {} student cohorts, {} insurance enrolments (generated in \
-         {:.1} s, loaded in {:.1} s: registers {:.1} s, activity {:.1} s)",
+         {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in \
+         {:.1} s: registers {:.1} s, activity {:.1} s); {} insurance enrolments load once it serves",
         city.facilities.len(),
         city.classes.len(),
         people.len(),
@@ -226,11 +244,45 @@ fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> 
         city.enrolments.len(),
         city.residences.len(),
         city.student_cohorts.len(),
-        city.insurance.len(),
         generated.as_secs_f64(),
         (started.elapsed() - generated).as_secs_f64(),
         (people_loaded - generated).as_secs_f64(),
-        (started.elapsed() - people_loaded).as_secs_f64()
+        (started.elapsed() - people_loaded).as_secs_f64(),
+        city.insurance.len(),
     );
-    Ok(())
+    Ok(Some((city.insurance, city.as_of)))
+}
+
+/// Loads the insurance register on a thread of its own while the server
+/// runs (one transaction: indicator 24 counts it once it commits).
+fn load_insurance_later(
+    store: &Store,
+    rows: Vec<laoxiao_model::activity::InsuranceEnrolment>,
+    as_of: chrono::NaiveDate,
+) {
+    let store = store.clone();
+    let _ = std::thread::Builder::new()
+        .name("demo-insurance".into())
+        .spawn(move || {
+            let started = Instant::now();
+            let batch = laoxiao_store::io::ActivityBatch {
+                staff: &[],
+                services: &[],
+                enrolments: &[],
+                residences: &[],
+                student_cohorts: &[],
+                insurance: &rows,
+            };
+            match laoxiao_store::io::load_activity_on(&store, &batch, None, as_of) {
+                Ok(_) => {
+                    let _ = store.analyze(&["insurance_enrolment"]);
+                    println!(
+                        "demo insurance register loaded: {} enrolments in {:.1} s",
+                        rows.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Err(e) => eprintln!("the demo's insurance register was not loaded: {e}"),
+            }
+        });
 }
