@@ -147,6 +147,9 @@ struct Window {
     year: i32,
 }
 
+/// A month and its numerator's and denominator's counts per area.
+type MonthCounts = (u32, Vec<Option<i64>>, Vec<Option<i64>>);
+
 /// The tree's shape, by position.
 struct Shape {
     parents: Vec<Option<usize>>,
@@ -442,13 +445,13 @@ fn count(side: &Side, f: &Facts, shape: &Shape, w: Window) -> Vec<Option<i64>> {
                     (k, v)
                 })
                 .collect();
-            for i in 0..n {
+            for (i, a) in acc.iter_mut().enumerate() {
                 let unit = match side.count {
                     Source::Towns => shape.levels[i] == AreaLevel::Town,
                     _ => shape.community[i],
                 };
                 if unit && side.conditions.iter().all(|c| area_ok(c, i, &covered)) {
-                    acc[i] = 1;
+                    *a = 1;
                 }
             }
         }
@@ -468,12 +471,11 @@ fn residents(f: &Facts, shape: &Shape, year: i32) -> Vec<Option<i64>> {
         let Some(slot) = best.get_mut(r.area as usize) else {
             continue;
         };
+        // The latest figure up to the year; failing that, the earliest.
         let better = match *slot {
             None => true,
-            Some((y, _)) => {
-                (r.year <= year && (y > year || r.year > y))
-                    || (r.year > year && y > year && r.year < y)
-            }
+            Some((y, _)) if r.year <= year => y > year || r.year > y,
+            Some((y, _)) => y > year && r.year < y,
         };
         if better {
             *slot = Some((r.year, r.residents));
@@ -557,7 +559,7 @@ pub fn compute(
                     })
                 })
                 .collect();
-            let per_month: Vec<(u32, Vec<Option<i64>>, Vec<Option<i64>>)> = months
+            let per_month: Vec<MonthCounts> = months
                 .iter()
                 .map(|&(m, w)| {
                     let num = side_counts(num_side, w);

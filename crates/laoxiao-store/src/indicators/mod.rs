@@ -858,6 +858,7 @@ pub fn reported_values(conn: &mut Conn, period: Option<Period>) -> Result<Vec<Re
 
 /// Sets an area's own target for an indicator and year (a county's own
 /// plan); `raw` in the plan's notation (`95`, `72以上`, `5以下`).
+#[allow(clippy::too_many_arguments)] // the target's own fields, each checked here
 pub fn set_target(
     conn: &mut Conn,
     scope: &Scope,
