@@ -287,6 +287,19 @@ fn assemble(
     out
 }
 
+fn publication_of(r: &crate::db::Row) -> Result<Publication> {
+    Ok(Publication {
+        id: r.get("id")?,
+        period: r.get("period")?,
+        as_of: r.get("as_of")?,
+        published_at: r.get("published_at")?,
+        published_by: r.get("published_by")?,
+        definitions_version: r.get("definitions_version")?,
+        register_versions: r.get("register_versions")?,
+        note: r.get("note")?,
+    })
+}
+
 /// The latest publication of a period.
 pub fn publication(conn: &mut Conn, period: Period) -> Result<Option<Publication>> {
     conn.query_opt(
@@ -295,18 +308,7 @@ pub fn publication(conn: &mut Conn, period: Period) -> Result<Option<Publication
          ORDER BY id DESC LIMIT 1",
         &[period.to_string().into()],
     )?
-    .map(|r| {
-        Ok(Publication {
-            id: r.get("id")?,
-            period: r.get("period")?,
-            as_of: r.get("as_of")?,
-            published_at: r.get("published_at")?,
-            published_by: r.get("published_by")?,
-            definitions_version: r.get("definitions_version")?,
-            register_versions: r.get("register_versions")?,
-            note: r.get("note")?,
-        })
-    })
+    .map(|r| publication_of(&r))
     .transpose()
 }
 
@@ -318,18 +320,7 @@ pub fn publications(conn: &mut Conn) -> Result<Vec<Publication>> {
         &[],
     )?
     .iter()
-    .map(|r| {
-        Ok(Publication {
-            id: r.get("id")?,
-            period: r.get("period")?,
-            as_of: r.get("as_of")?,
-            published_at: r.get("published_at")?,
-            published_by: r.get("published_by")?,
-            definitions_version: r.get("definitions_version")?,
-            register_versions: r.get("register_versions")?,
-            note: r.get("note")?,
-        })
-    })
+    .map(publication_of)
     .collect()
 }
 

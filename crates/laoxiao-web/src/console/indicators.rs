@@ -14,6 +14,7 @@ use laoxiao_store::Perm;
 use laoxiao_store::indicators::{self as ind, IndicatorValue, Report};
 use serde_json::{Value as Json, json};
 
+use super::transfers::{FormData, field};
 use super::{ConsoleState, Ctx, ctx_or_error};
 
 fn today() -> chrono::NaiveDate {
@@ -286,16 +287,6 @@ async fn render_detail(
         "back": format!("/console/indicators?area={}&period={period}", ctx.area.code),
     });
     s.render_status(ctx, status, "indicator.html", "indicators", page)
-}
-
-type FormData = Vec<(String, String)>;
-
-fn field<'a>(form: &'a FormData, name: &str) -> Option<&'a str> {
-    form.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
 }
 
 /// `POST /console/indicators/{number}`: enter a reported value.

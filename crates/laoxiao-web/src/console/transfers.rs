@@ -13,9 +13,10 @@ use serde_json::{Value as Json, json};
 
 use super::{ConsoleState, Ctx, PageError, ctx_or_error};
 
-type FormData = Vec<(String, String)>;
+pub(super) type FormData = Vec<(String, String)>;
 
-fn field<'a>(form: &'a FormData, name: &str) -> Option<&'a str> {
+/// A form field's value (the last one given), trimmed, empty as absent.
+pub(super) fn field<'a>(form: &'a FormData, name: &str) -> Option<&'a str> {
     form.iter()
         .rev()
         .find(|(k, _)| k == name)
