@@ -201,12 +201,6 @@ impl PersonFact {
             && (self.death == NONE || self.death > d)
             && (self.moved_out == NONE || self.moved_out > d)
     }
-
-    /// Whole years of age on day `d` (birthdays on 29 February count on 1 March
-    /// in other years).
-    pub fn age_on(&self, d: i32) -> i32 {
-        age(self.birth, d)
-    }
 }
 
 /// Whole years from `birth` to `d` (both days from the common era).
