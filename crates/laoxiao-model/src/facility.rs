@@ -225,6 +225,17 @@ crate::register! {
         /// 示范性 (demonstration) institution
         #[serde(default)]
         demonstration: bool = boolean("示范性", "Demonstration institution").or("false"),
+        /// 省级示范性托育机构: a city-level demonstration institution later
+        /// rated at provincial level (a further one-time award).
+        #[serde(default)]
+        provincial_demonstration: bool = boolean("省级示范性", "Provincial demonstration").or("false"),
+        /// 临时托、计时托功能 (sunflower parks and huts): decides the operating subsidy.
+        #[serde(default)]
+        temporary_care: bool = boolean("临时托/计时托", "Temporary or hourly care").or("false"),
+        /// 已享受市本级医养结合补助 (wellness alliances): the alliance award is
+        /// not paid on top of it.
+        #[serde(default)]
+        medical_care_subsidy: bool = boolean("已享受医养结合补助", "Has the medical-care-integration subsidy").or("false"),
         #[serde(default)]
         opening_date: Option<NaiveDate> = date("开业日期", "Opening date"),
         #[serde(default)]

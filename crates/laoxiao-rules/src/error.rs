@@ -20,6 +20,15 @@ pub enum RulesError {
     /// A period is not a year (2020–2035) or a month of one (`2022-06`).
     #[error("invalid period {raw:?}: give a year from 2020 to 2035 (2022) or a month (2022-06)")]
     Period { raw: String },
+    /// A subsidy parameter file (embedded or a reform) is invalid.
+    #[error("parameter file {file}: {reason}")]
+    Parameters { file: String, reason: String },
+    /// A rule asked for a parameter that has no value on the day it needs.
+    #[error("parameter {name}: {reason}")]
+    Parameter { name: String, reason: String },
+    /// A subsidy test-case file is invalid.
+    #[error("test cases {file}: {reason}")]
+    Cases { file: String, reason: String },
 }
 
 impl RulesError {
@@ -31,6 +40,9 @@ impl RulesError {
             RulesError::ReferenceData { .. } => "reference_data_invalid",
             RulesError::Definition { .. } => "indicator_definition_invalid",
             RulesError::Period { .. } => "period_invalid",
+            RulesError::Parameters { .. } => "parameters_invalid",
+            RulesError::Parameter { .. } => "parameter_missing",
+            RulesError::Cases { .. } => "cases_invalid",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod indicators;
 pub mod plan;
 pub mod standards;
+pub mod subsidies;
 
 pub use error::RulesError;
 pub use plan::Plan;
