@@ -21,6 +21,7 @@ pub mod people_index;
 pub mod record_view;
 pub mod registry;
 pub mod scope;
+pub mod subsidies;
 pub mod tally;
 /// Throwaway databases for tests (this crate's and, through the
 /// `test-support` feature, other crates'); not in production builds.

@@ -62,6 +62,11 @@ pub enum Perm {
     ReportIndicators,
     /// Publish a period's indicator values (发布).
     PublishIndicators,
+    /// Read subsidy runs, their lines (a county: its own) and explanations.
+    ReadSubsidies,
+    /// Prepare, review (a second account), mark paid and cost subsidy runs;
+    /// load county incomes.
+    ManageSubsidies,
 }
 
 impl Role {
@@ -98,6 +103,7 @@ impl Role {
             CountyAdmin => matches!(
                 p,
                 ReportIndicators
+                    | ReadSubsidies
                     | ReadFacilities
                     | WriteFacilities
                     | ReadPeople
