@@ -3759,3 +3759,6 @@ fn care_insurance_round_trips_through_both_write_paths() {
 
 #[path = "support/indicators.rs"]
 mod indicators;
+
+#[path = "support/subsidies.rs"]
+mod subsidies;

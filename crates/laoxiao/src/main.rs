@@ -143,6 +143,97 @@ enum Command {
         #[command(subcommand)]
         command: IndicatorsCmd,
     },
+    /// Subsidies (补助发放): runs, review, payout lists, explanations, what-ifs.
+    Subsidies {
+        #[command(subcommand)]
+        command: SubsidiesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubsidiesCmd {
+    /// Compute a month's (--month) or a year's (--year) entitlements into a
+    /// draft run; a period's draft is replaced.
+    Run {
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        year: Option<String>,
+        /// Prepare as this account (a city administrator); default: the system.
+        #[arg(long = "as")]
+        who: Option<String>,
+    },
+    /// List the runs.
+    List,
+    /// A run's header, totals and lines.
+    Show {
+        id: i64,
+        #[arg(long)]
+        county: Option<String>,
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long)]
+        payee: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        after: Option<i64>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Approve a draft, as a second account (not the one who prepared it).
+    Approve {
+        id: i64,
+        #[arg(long = "as")]
+        who: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject a draft, as a second account.
+    Reject {
+        id: i64,
+        #[arg(long = "as")]
+        who: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Mark an approved run paid (its awards enter the ledger).
+    Paid {
+        id: i64,
+        #[arg(long = "as")]
+        who: String,
+    },
+    /// Write a run's payout list (--out FILE.csv|.xlsx).
+    Export {
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Explain a payee's amounts for a month or a year.
+    Explain {
+        #[arg(long)]
+        payee: String,
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        year: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cost a reform (a parameter file) month by month for a year.
+    Whatif {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        reform: PathBuf,
+        /// Every cell (month, rule, county) as CSV or XLSX.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Load county incomes (CSV: county_code,year,yuan,source).
+    Income { file: PathBuf },
+    /// Run the rules' YAML test cases (the shipped ones, or the files given).
+    Test { files: Vec<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -464,6 +555,58 @@ fn run(cli: Cli) -> Result<()> {
         Command::Keys { command } => match command {
             KeysCmd::Generate { id, out } => cli::keys::generate(id, out.as_deref()),
             KeysCmd::Rotate => cli::keys::rotate(&config),
+        },
+        Command::Subsidies { command } => match command {
+            SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(
+                &config,
+                cli::subsidies::period_of(month.as_deref(), year.as_deref())?,
+                who.as_deref(),
+            ),
+            SubsidiesCmd::List => cli::subsidies::list(&config),
+            SubsidiesCmd::Show {
+                id,
+                county,
+                rule,
+                payee,
+                kind,
+                after,
+                limit,
+            } => cli::subsidies::show(
+                &config,
+                id,
+                laoxiao_store::subsidies::LineQuery {
+                    county,
+                    rule,
+                    payee,
+                    kind,
+                    after,
+                    limit: Some(limit),
+                },
+            ),
+            SubsidiesCmd::Approve { id, who, note } => {
+                cli::subsidies::review(&config, id, &who, true, note.as_deref())
+            }
+            SubsidiesCmd::Reject { id, who, note } => {
+                cli::subsidies::review(&config, id, &who, false, note.as_deref())
+            }
+            SubsidiesCmd::Paid { id, who } => cli::subsidies::paid(&config, id, &who),
+            SubsidiesCmd::Export { id, out } => cli::subsidies::export(&config, id, &out),
+            SubsidiesCmd::Explain {
+                payee,
+                month,
+                year,
+                json,
+            } => cli::subsidies::explain(
+                &config,
+                &payee,
+                cli::subsidies::period_of(month.as_deref(), year.as_deref())?,
+                json,
+            ),
+            SubsidiesCmd::Whatif { year, reform, out } => {
+                cli::subsidies::whatif(&config, year, &reform, out.as_deref())
+            }
+            SubsidiesCmd::Income { file } => cli::subsidies::income(&config, &file),
+            SubsidiesCmd::Test { files } => cli::subsidies::test(&files),
         },
         Command::Indicators { command } => match command {
             IndicatorsCmd::Compute {

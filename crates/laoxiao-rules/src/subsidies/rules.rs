@@ -698,8 +698,8 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
                     rates.push((month, rate, why));
                 }
                 Err(r) => {
-                    last_reason = r;
-                    rates.push((month, 0, String::new()));
+                    last_reason = r.clone();
+                    rates.push((month, 0, r));
                 }
             }
         }
@@ -715,7 +715,7 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
             while j + 1 < rates.len() && rates[j + 1].1 == rates[i].1 && rates[j + 1].2 == rates[i].2 {
                 j += 1;
             }
-            let what = if rates[i].1 == 0 { "not qualified".to_string() } else { format!("{} ({} a year)", rates[i].2, yuan(rates[i].1)) };
+            let what = if rates[i].1 == 0 { format!("not qualified ({})", rates[i].2) } else { format!("{} ({} a year)", rates[i].2, yuan(rates[i].1)) };
             e.step(format!("months {}–{}: {what}", rates[i].0, rates[j].0));
             i = j + 1;
         }

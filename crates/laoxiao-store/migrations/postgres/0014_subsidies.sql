@@ -34,7 +34,9 @@ CREATE TABLE subsidy_run (
     adjustment_fen BIGINT NOT NULL,
     city_fen BIGINT NOT NULL,
     county_fen BIGINT NOT NULL,
-    note_count BIGINT NOT NULL
+    note_count BIGINT NOT NULL,
+    -- Paid runs when it was prepared: a run paid since makes it stale.
+    ledger_version BIGINT NOT NULL
 );
 CREATE INDEX subsidy_run_period_idx ON subsidy_run (period, id);
 

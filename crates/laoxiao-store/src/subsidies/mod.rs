@@ -100,6 +100,9 @@ pub struct Run {
     pub city_fen: i64,
     pub county_fen: i64,
     pub note_count: i64,
+    /// The number of paid runs when it was prepared: a run paid since makes
+    /// this one stale (its awards and adjustments were computed without it).
+    pub ledger_version: i64,
 }
 
 /// A stored line.
@@ -510,6 +513,7 @@ fn store_draft(
             city.into(),
             county.into(),
             (out.notes.len() as i64).into(),
+            ledger_version(c)?.into(),
         ];
         let id = match existing {
             Some(id) => {
@@ -520,8 +524,8 @@ fn store_draft(
                 c.execute(
                     "UPDATE subsidy_run SET prepared_by = $1, prepared_at = $2, parameters_version = $3, \
                      register_versions = $4, snapshot_digest = $5, placeholder = $6, line_count = $7, \
-                     total_fen = $8, adjustment_fen = $9, city_fen = $10, county_fen = $11, note_count = $12 \
-                     WHERE id = $13",
+                     total_fen = $8, adjustment_fen = $9, city_fen = $10, county_fen = $11, note_count = $12, \
+                     ledger_version = $13 WHERE id = $14",
                     &v,
                 )?;
                 id
@@ -532,8 +536,8 @@ fn store_draft(
                 c.query_opt(
                     "INSERT INTO subsidy_run (cadence, period, status, prepared_by, prepared_at, \
                      parameters_version, register_versions, snapshot_digest, placeholder, line_count, \
-                     total_fen, adjustment_fen, city_fen, county_fen, note_count) \
-                     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                     total_fen, adjustment_fen, city_fen, county_fen, note_count, ledger_version) \
+                     VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
                     &v,
                 )?
                 .ok_or_else(|| StoreError::Database("the run id was not returned".into()))?
@@ -637,6 +641,22 @@ fn insert_notes(c: &mut Conn, id: i64, notes: &[Note]) -> Result<()> {
     Ok(())
 }
 
+fn ledger_version(c: &mut Conn) -> Result<i64> {
+    c.query_i64("SELECT COUNT(*) FROM subsidy_run WHERE status = 'paid'", &[])
+}
+
+/// Refuses a run prepared before another run was paid.
+fn check_fresh(c: &mut Conn, run: &Run) -> Result<()> {
+    if ledger_version(c)? != run.ledger_version {
+        let last: i64 = c.query_i64("SELECT COALESCE(MAX(id), 0) FROM subsidy_run WHERE status = 'paid'", &[])?;
+        return Err(StoreError::Conflict(format!(
+            "run {last} was paid after run {} was prepared: its awards and adjustments may be paid already; prepare {} again",
+            run.id, run.period
+        )));
+    }
+    Ok(())
+}
+
 fn run_of(r: &Row) -> Result<Run> {
     Ok(Run {
         id: r.get("id")?,
@@ -660,6 +680,7 @@ fn run_of(r: &Row) -> Result<Run> {
         city_fen: r.get("city_fen")?,
         county_fen: r.get("county_fen")?,
         note_count: r.get("note_count")?,
+        ledger_version: r.get("ledger_version")?,
     })
 }
 
@@ -805,7 +826,7 @@ fn sums(conn: &mut Conn, scope: &Scope, id: i64, group: &str) -> Result<Vec<(Str
     scope.push_sql(&mut w, &mut p, "area_path", None);
     let rows = conn.query(
         &format!(
-            "SELECT {group} AS k, COUNT(*) AS n, SUM(amount_fen) AS a, SUM(city_fen) AS c, SUM(county_fen) AS d \
+            "SELECT {group} AS k, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS a, CAST(SUM(city_fen) AS BIGINT) AS c, CAST(SUM(county_fen) AS BIGINT) AS d \
              FROM subsidy_line WHERE {w} GROUP BY {group} ORDER BY {group}"
         ),
         &p,
@@ -905,6 +926,7 @@ pub fn review(conn: &mut Conn, scope: &Scope, id: i64, approve: bool, note: Opti
                     "award {key} was paid in run {paid_in} after this draft was prepared: prepare the period again"
                 )));
             }
+            check_fresh(c, &run)?;
         }
         let status = if approve { "approved" } else { "rejected" };
         c.execute(
@@ -962,6 +984,7 @@ pub fn mark_paid(conn: &mut Conn, scope: &Scope, id: i64) -> Result<Run> {
                 ],
             )?;
         }
+        check_fresh(c, &run)?;
         c.execute(
             "UPDATE subsidy_run SET status = 'paid', paid_by = $1, paid_at = $2 WHERE id = $3",
             &[scope.actor.user.as_str().into(), now.as_str().into(), id.into()],

@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod keys;
 pub mod registers;
 pub mod serve;
+pub mod subsidies;
 pub mod user;
 
 use std::path::Path;

@@ -1046,6 +1046,10 @@ fn childcare(g: &mut Gen<'_>, t: &Targets, limits: &ClassLimits) -> Result<(), S
                 f.opening_date =
                     Some((filed - Days::new(rng.random_range(0..400))).max(ymd(2017, 1, 1)));
                 f.demonstration = demo.contains(&i);
+                // One demonstration institution in three is later rated
+                // provincial (by position: the random streams stay as they were).
+                f.provincial_demonstration =
+                    f.demonstration && demo.iter().position(|&d| d == i).is_some_and(|p| p % 3 == 0);
                 let r = rng.random::<f64>();
                 if r < 0.10 {
                     f.ownership = Some(Ownership::Public);
@@ -1242,6 +1246,9 @@ fn wellness(g: &mut Gen<'_>, s: f64) -> Result<(), SynthError> {
         f.operator_name = home.operator_name.clone();
         f.operator_credit_code = home.operator_credit_code.clone();
         f.opening_date = Some(date_between(&mut rng, ymd(2019, 1, 1), ymd(2020, 12, 31)));
+        // A quarter of the city-level alliances already draw the city's
+        // medical-care-integration subsidy (no alliance award on top).
+        f.medical_care_subsidy = k >= n_prov && k % 4 == 1;
         g.out.facilities.push(f);
     }
     Ok(())
@@ -1383,6 +1390,8 @@ fn sunflower(g: &mut Gen<'_>) -> Result<(), SynthError> {
         f.ownership = Some(Ownership::Public);
         g.public_body(&mut f, format!("{}社区卫生服务中心", town.name), sp.county)?;
         f.opening_date = Some(date_between(&mut rng, ymd(2021, 3, 1), ymd(2022, 12, 15)));
+        // Three parks in five offer temporary or hourly care (临时托、计时托).
+        f.temporary_care = i % 5 < 3;
         g.out.facilities.push(f);
     }
     let mut villages: Vec<Spot> = Vec::new();
@@ -1414,6 +1423,8 @@ fn sunflower(g: &mut Gen<'_>) -> Result<(), SynthError> {
         f.ownership = Some(Ownership::Public);
         g.collective(&mut f, sp)?;
         f.opening_date = Some(date_between(&mut rng, ymd(2021, 6, 1), ymd(2022, 12, 15)));
+        // One hut in four offers temporary or hourly care.
+        f.temporary_care = i % 4 == 0;
         g.out.facilities.push(f);
     }
     Ok(())
