@@ -14,6 +14,7 @@ mod import;
 mod keys;
 mod readme;
 mod serve;
+mod subsidies;
 mod synth;
 mod template;
 mod user;
