@@ -25,7 +25,6 @@ if [ -z "${BIN:-}" ]; then
 fi
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 DB=${DATABASE:-$WORK/city.db}
-export LAOXIAO_KEY_FILE=${LAOXIAO_KEY_FILE:-$WORK/demo.key}
 "$BIN" demo --scale "$SCALE" --addr "127.0.0.1:$PORT" --database "$DB" >"$WORK/log" 2>&1 &
 PID=$!
 until curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null; do
@@ -34,6 +33,8 @@ until curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null; do
 done
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 grep -E "demo city loaded" "$WORK/log" || true
+# SQLite: the demo wrote its keys beside the database.
+[ -z "${LAOXIAO_KEY_FILE:-}" ] && export LAOXIAO_KEY_FILE="$(ls "$WORK"/*.key | head -1)"
 measure() { # name, then the command's arguments
   local name=$1; shift
   : >"$WORK/$name.read"; : >"$WORK/$name.rules"; : >"$WORK/$name.wall"; : >"$WORK/$name.rss"
@@ -58,5 +59,8 @@ echo "scale $SCALE, $RUNS runs each, load $(cut -d' ' -f1 /proc/loadavg)"
 measure monthly subsidies run --month "$MONTH"
 measure annual subsidies run --year "$YEAR"
 measure whatif subsidies whatif --year "$YEAR" --reform docs/examples/reform-centenarian-800.toml
-"$BIN" --database "$DB" subsidies whatif --year "$YEAR" --reform docs/examples/reform-inclusive-plus-100.toml | head -1
-"$BIN" --database "$DB" subsidies whatif --year "$YEAR" --reform docs/examples/reform-centenarian-800.toml | head -1
+for r in centenarian-800 inclusive-plus-100; do
+  "$BIN" --database "$DB" subsidies whatif --year "$YEAR" --reform "docs/examples/reform-$r.toml" >"$WORK/w"
+  echo "reform-$r: $(head -1 "$WORK/w")"
+done
+"$BIN" --database "$DB" subsidies show 1 --limit 1 >"$WORK/show"; sed -n '1,30p' "$WORK/show"

@@ -5,9 +5,6 @@
 ALTER TABLE facility ADD COLUMN provincial_demonstration BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE facility ADD COLUMN temporary_care BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE facility ADD COLUMN medical_care_subsidy BOOLEAN NOT NULL DEFAULT 0;
--- The centenarian allowance reads the oldest elderly people only: a partial
--- index small enough not to slow imports (a query repeats the predicate).
-CREATE INDEX person_aged_idx ON person (birth_date) WHERE role = 'elderly' AND birth_date < '1940-01-01';
 
 -- A run (发放批次): a month's or a year's entitlements, with the parameters'
 -- version and the registers' state it was computed at. draft → approved (by a

@@ -277,17 +277,11 @@ pub fn snapshot(conn: &mut Conn, params: &Params, from: NaiveDate, to: NaiveDate
         31,
     )
     .unwrap_or_default();
-    // The partial index covers births before 1940 (the query must say so to use it).
-    let indexed = if cut < NaiveDate::from_ymd_opt(1940, 1, 1).unwrap_or_default() {
-        " AND birth_date < '1940-01-01'"
-    } else {
-        ""
-    };
     let mut elders = Vec::new();
     for r in conn.query(
         &format!(
             "SELECT id, name, birth_date, hukou_area_code, status, death_date FROM person \
-             WHERE role = 'elderly' AND deleted_at IS NULL{indexed} AND birth_date <= $1 ORDER BY id"
+             WHERE role = 'elderly' AND deleted_at IS NULL AND birth_date <= $1 ORDER BY id"
         ),
         &[cut.to_string().into()],
     )? {
