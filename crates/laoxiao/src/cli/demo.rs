@@ -23,6 +23,7 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
     let laoxiao_store::figures::StoredRows { people, facilities } =
         laoxiao_store::figures::stored_rows(&mut c)?;
     drop(c);
+    let day = as_of.unwrap_or_else(today);
     let later = if people + facilities > 0 {
         println!(
             "reusing {} ({facilities} facilities, {people} people); delete it to regenerate",
@@ -30,7 +31,11 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         );
         None
     } else {
-        load_demo(&store, seed, scale, as_of.unwrap_or_else(today))?
+        let later = load_demo(&store, seed, scale, day)?;
+        if let Err(e) = demo_subsidy_runs(&store, day) {
+            eprintln!("the demo's subsidy drafts were not prepared: {e}");
+        }
+        later
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
     let accounts = demo_accounts(&store)?;
@@ -251,6 +256,41 @@ fn load_demo(
         city.insurance.len(),
     );
     Ok(Some((city.insurance, city.as_of)))
+}
+
+/// Drafts for the month before the demo's date and for its year, so the
+/// subsidy pages have runs to review (prepared by the system: any city
+/// administrator may approve them).
+fn demo_subsidy_runs(store: &Store, day: chrono::NaiveDate) -> Result<()> {
+    use laoxiao_rules::subsidies::{Month, Period};
+    let month = Month::of(day).add(-1);
+    let mut c = store.conn()?;
+    let scope = laoxiao_store::Scope::system("demo");
+    let mut said = Vec::new();
+    for period in [Period::Month(month), Period::Year(month.year)] {
+        // Outside the rules' years (2020–2035) the demo simply has no runs.
+        if !(2022..=2035).contains(&period_year(period)) {
+            continue;
+        }
+        let (r, _) = laoxiao_store::subsidies::prepare(&mut c, &scope, period)?;
+        said.push(format!(
+            "{} ({} lines, {} yuan)",
+            r.period,
+            r.line_count,
+            laoxiao_rules::subsidies::yuan(r.total_fen)
+        ));
+    }
+    if !said.is_empty() {
+        println!("demo subsidy drafts prepared: {} (review them at /console/subsidies)", said.join(", "));
+    }
+    Ok(())
+}
+
+fn period_year(p: laoxiao_rules::subsidies::Period) -> i32 {
+    match p {
+        laoxiao_rules::subsidies::Period::Month(m) => m.year,
+        laoxiao_rules::subsidies::Period::Year(y) => y,
+    }
 }
 
 /// Loads the insurance register on a thread of its own while the server
