@@ -137,7 +137,12 @@ fn amount_of(v: &serde_yaml::Value) -> Option<i64> {
 }
 
 /// Runs every case of one file against `params`.
-pub fn run_file(file: &str, text: &str, params: &Params, report: &mut Report) -> Result<(), RulesError> {
+pub fn run_file(
+    file: &str,
+    text: &str,
+    params: &Params,
+    report: &mut Report,
+) -> Result<(), RulesError> {
     if text.len() > 5_000_000 {
         return Err(RulesError::Cases {
             file: file.into(),
@@ -200,7 +205,10 @@ pub fn run_file(file: &str, text: &str, params: &Params, report: &mut Report) ->
             .collect();
         for x in &c.expect {
             let Some(want) = amount_of(&x.amount) else {
-                fail(format!("expected amount {:?} is not a yuan amount", x.amount));
+                fail(format!(
+                    "expected amount {:?} is not a yuan amount",
+                    x.amount
+                ));
                 continue;
             };
             let want_period = x.period.clone().unwrap_or_else(|| c.period.clone());
@@ -230,7 +238,10 @@ pub fn run_file(file: &str, text: &str, params: &Params, report: &mut Report) ->
                     l.explanation.steps.join("; ")
                 ));
             }
-            for (name, exp, got) in [("city", &x.city, l.city_fen), ("county", &x.county, l.county_fen)] {
+            for (name, exp, got) in [
+                ("city", &x.city, l.city_fen),
+                ("county", &x.county, l.county_fen),
+            ] {
                 if let Some(v) = exp {
                     match amount_of(v) {
                         Some(w) if w == got => {}
@@ -267,10 +278,9 @@ pub fn run_file(file: &str, text: &str, params: &Params, report: &mut Report) ->
             ));
         }
         for n in &c.expect_notes {
-            let found = out
-                .notes
-                .iter()
-                .any(|o| o.rule == n.rule && o.subject_id == n.subject && o.reason.contains(&n.contains));
+            let found = out.notes.iter().any(|o| {
+                o.rule == n.rule && o.subject_id == n.subject && o.reason.contains(&n.contains)
+            });
             if !found {
                 fail(format!(
                     "expected a note on {} for {} containing {:?}; notes: {:?}",

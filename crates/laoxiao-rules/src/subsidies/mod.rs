@@ -73,6 +73,7 @@ impl Month {
     }
 
     /// `n` months later (earlier when negative).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, n: i32) -> Month {
         let i = self.year * 12 + self.month as i32 - 1 + n;
         Month {
@@ -320,7 +321,11 @@ impl Explanation {
         });
     }
     fn param(&mut self, u: &Used) {
-        if !self.params.iter().any(|p| p.name == u.name && p.from == u.from) {
+        if !self
+            .params
+            .iter()
+            .any(|p| p.name == u.name && p.from == u.from)
+        {
             self.params.push(u.clone());
         }
     }
@@ -452,7 +457,7 @@ pub fn yuan(fen: i64) -> String {
     let int = (a / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -468,7 +473,12 @@ pub fn parse_yuan(s: &str) -> Option<i64> {
         None => (false, s),
     };
     let (i, f) = s.split_once('.').unwrap_or((&s, ""));
-    if i.is_empty() || f.len() > 2 || !i.bytes().all(|b| b.is_ascii_digit()) || !f.bytes().all(|b| b.is_ascii_digit()) || i.len() > 12 {
+    if i.is_empty()
+        || f.len() > 2
+        || !i.bytes().all(|b| b.is_ascii_digit())
+        || !f.bytes().all(|b| b.is_ascii_digit())
+        || i.len() > 12
+    {
         return None;
     }
     let fen = i.parse::<i64>().ok()? * 100 + format!("{f:0<2}").parse::<i64>().ok()?;
@@ -578,7 +588,10 @@ fn adjustment(mut l: Line, paid: Option<&Paid>) -> Line {
     l.explanation.input("paid_fen", amt);
     l.explanation.input(
         "paid_in_runs",
-        runs.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+        runs.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     l.explanation.step(format!(
         "更正 adjustment: entitled now {} − paid {} = {}",
@@ -594,7 +607,11 @@ fn clawback(p: &Paid) -> Line {
     e.input("paid_fen", p.amount_fen);
     e.input(
         "paid_in_runs",
-        p.runs.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+        p.runs
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     e.step(format!(
         "更正 adjustment: no longer entitled (the registers changed); entitled now 0.00 − paid {} = {}",
@@ -692,7 +709,16 @@ pub fn whatif(
                         i128::from(l.amount_fen),
                     )
                 };
-                add(Month { year, month: s.month }.to_string(), l, s.fen, city);
+                add(
+                    Month {
+                        year,
+                        month: s.month,
+                    }
+                    .to_string(),
+                    l,
+                    s.fen,
+                    city,
+                );
             }
         }
     }
@@ -705,10 +731,13 @@ mod tests {
 
     #[test]
     fn months_step_across_years() {
-        let m = Month::parse("2025-01").unwrap();
+        let m = Month::parse("2025-01").expect("ok");
         assert_eq!(m.add(-1).to_string(), "2024-12");
         assert_eq!(m.add(13).to_string(), "2026-02");
-        assert_eq!(Month::parse("2024-02").unwrap().last().to_string(), "2024-02-29");
+        assert_eq!(
+            Month::parse("2024-02").expect("ok").last().to_string(),
+            "2024-02-29"
+        );
         assert!(Month::parse("2025").is_err());
     }
 

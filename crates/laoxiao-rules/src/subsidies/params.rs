@@ -141,7 +141,9 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<Parameter>, RulesError> 
         {
             return Err(bad(
                 file,
-                format!("parameter name {name:?}: letters, digits, dots and underscores, at most 100"),
+                format!(
+                    "parameter name {name:?}: letters, digits, dots and underscores, at most 100"
+                ),
             ));
         }
         if p.values.is_empty() || p.values.len() > MAX_VALUES {
@@ -161,7 +163,10 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<Parameter>, RulesError> 
             }
             match &v.value {
                 Value::Int(n) if !(-MAX_VALUE..=MAX_VALUE).contains(n) => {
-                    return Err(bad(file, format!("parameter {name}: value {n} out of range")));
+                    return Err(bad(
+                        file,
+                        format!("parameter {name}: value {n} out of range"),
+                    ));
                 }
                 Value::Text(s) if s.len() > 200 => {
                     return Err(bad(file, format!("parameter {name}: text value too long")));
@@ -265,10 +270,13 @@ impl Params {
     /// The value of `name` on `date`: among the entries covering the date,
     /// the reform's first, then the latest `from`.
     pub fn at(&self, name: &str, date: NaiveDate) -> Result<Used, RulesError> {
-        let p = self.by_name.get(name).ok_or_else(|| RulesError::Parameter {
-            name: name.to_string(),
-            reason: "no such parameter".into(),
-        })?;
+        let p = self
+            .by_name
+            .get(name)
+            .ok_or_else(|| RulesError::Parameter {
+                name: name.to_string(),
+                reason: "no such parameter".into(),
+            })?;
         let best = p
             .values
             .iter()
@@ -316,17 +324,20 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("ok")
     }
 
     #[test]
     fn embedded_parse_and_every_amount_cites_a_clause() {
-        let p = Params::embedded().unwrap();
+        let p = Params::embedded().expect("ok");
         for par in p.all() {
             assert!(!par.clause.is_empty(), "{} has no clause", par.name);
             assert!(!par.zh.is_empty(), "{} has no Chinese name", par.name);
         }
-        assert_eq!(p.int("centenarian.monthly", d("2025-06-15")).unwrap().0, 600);
+        assert_eq!(
+            p.int("centenarian.monthly", d("2025-06-15")).expect("ok").0,
+            600
+        );
         assert!(p.at("centenarian.monthly", d("2021-12-31")).is_err());
     }
 
@@ -338,24 +349,26 @@ name = "x"
 clause = "c"
 values = [{ from = "2022-01-01", value = 1 }, { from = "2024-01-01", value = 2 }]
 "#;
-        let p = Params::from_files(&[("t.toml", text)]).unwrap();
-        assert_eq!(p.int("x", d("2023-12-31")).unwrap().0, 1);
-        assert_eq!(p.int("x", d("2024-01-01")).unwrap().0, 2);
+        let p = Params::from_files(&[("t.toml", text)]).expect("ok");
+        assert_eq!(p.int("x", d("2023-12-31")).expect("ok").0, 1);
+        assert_eq!(p.int("x", d("2024-01-01")).expect("ok").0, 2);
         let r = p
             .with_reform(
                 r#"[[parameter]]
 name = "x"
 values = [{ from = "2023-06-01", until = "2023-06-30", value = 9 }]"#,
             )
-            .unwrap();
-        assert_eq!(r.int("x", d("2023-05-31")).unwrap().0, 1);
-        let (v, used) = r.int("x", d("2023-06-15")).unwrap();
+            .expect("ok");
+        assert_eq!(r.int("x", d("2023-05-31")).expect("ok").0, 1);
+        let (v, used) = r.int("x", d("2023-06-15")).expect("ok");
         assert_eq!((v, used.reform), (9, true));
-        assert_eq!(r.int("x", d("2023-07-01")).unwrap().0, 1);
+        assert_eq!(r.int("x", d("2023-07-01")).expect("ok").0, 1);
         assert_ne!(r.version(), p.version());
         let e = p
-            .with_reform("[[parameter]]\nname = \"y\"\nvalues = [{ from = \"2022-01-01\", value = 1 }]")
-            .unwrap_err();
+            .with_reform(
+                "[[parameter]]\nname = \"y\"\nvalues = [{ from = \"2022-01-01\", value = 1 }]",
+            )
+            .expect_err("an error");
         assert!(e.to_string().contains("unknown parameter y"), "{e}");
     }
 
@@ -365,9 +378,10 @@ values = [{ from = "2023-06-01", until = "2023-06-30", value = 9 }]"#,
             "t",
             "[[parameter]]\nname = \"x\"\nvalues = [{ from = \"2022-02-01\", until = \"2022-01-01\", value = 1 }]",
         )
-        .unwrap_err();
+        .expect_err("an error");
         assert!(e.to_string().contains("parameter x"), "{e}");
-        let e = parse_file("t", "[[parameter]]\nname = \"a b\"\nvalues = []").unwrap_err();
+        let e =
+            parse_file("t", "[[parameter]]\nname = \"a b\"\nvalues = []").expect_err("an error");
         assert!(e.to_string().contains("\"a b\""), "{e}");
     }
 }

@@ -51,8 +51,8 @@ fn filed(f: &Facility, d: NaiveDate) -> bool {
 
 fn rating_on(f: &Facility, d: NaiveDate) -> Option<Rating> {
     let r = f.rating?;
-    let valid = f.rating_valid_from.is_none_or(|v| v <= d)
-        && f.rating_valid_until.is_none_or(|v| v >= d);
+    let valid =
+        f.rating_valid_from.is_none_or(|v| v <= d) && f.rating_valid_until.is_none_or(|v| v >= d);
     valid.then_some(r)
 }
 
@@ -202,7 +202,10 @@ pub(super) fn entitlements(
     }
     let mut enrolments: HashMap<&str, Vec<&Enrolment>> = HashMap::new();
     for e in &snap.enrolments {
-        enrolments.entry(e.facility_id.as_str()).or_default().push(e);
+        enrolments
+            .entry(e.facility_id.as_str())
+            .or_default()
+            .push(e);
     }
     let mut ctx = Ctx {
         snap,
@@ -256,7 +259,10 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         e.input("county_code", &county);
         e.input("inclusive", true);
         if institution {
-            e.input("filing_date", f.filing_date.map(|x| x.to_string()).unwrap_or_default());
+            e.input(
+                "filing_date",
+                f.filing_date.map(|x| x.to_string()).unwrap_or_default(),
+            );
         }
         let classes = ctx.classes.get(f.id.as_str()).cloned().unwrap_or_default();
         // The price cap (institutions only): every class's fee within its type's cap.
@@ -269,7 +275,13 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                     v
                 }
                 Err(err) => {
-                    ctx.note(rule, &period, &f.id, &f.id, format!("no income figure for the price cap: {err}"));
+                    ctx.note(
+                        rule,
+                        &period,
+                        &f.id,
+                        &f.id,
+                        format!("no income figure for the price cap: {err}"),
+                    );
                     continue;
                 }
             };
@@ -279,7 +291,11 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                 over = Some("no classes on the register: the fee cannot be checked".to_string());
             }
             for c in &classes {
-                let share = ctx.int(&format!("price_cap.share.{}", class_key(c.class_type)), d, &mut e)?;
+                let share = ctx.int(
+                    &format!("price_cap.share.{}", class_key(c.class_type)),
+                    d,
+                    &mut e,
+                )?;
                 let cap = div_round(i128::from(income) * 100 * i128::from(share), 1200);
                 let Some(fee) = c.monthly_fee_fen.or(f.monthly_fee) else {
                     over = Some(format!("class {} has no fee on record", c.id));
@@ -313,12 +329,19 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         // Children counted: enrolled on the month's 15th, by class type.
         let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
         let mut unclassed = 0;
-        for en in ctx.enrolments.get(f.id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+        for en in ctx
+            .enrolments
+            .get(f.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             if !en.active_on(d) {
                 continue;
             }
             match en.class_id.as_deref().and_then(|c| ctx.class_by_id.get(c)) {
-                Some(c) if c.facility_id == f.id => *counts.entry(class_key(c.class_type)).or_default() += 1,
+                Some(c) if c.facility_id == f.id => {
+                    *counts.entry(class_key(c.class_type)).or_default() += 1
+                }
                 _ => unclassed += 1,
             }
         }
@@ -370,10 +393,29 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         }
         e.step(format!("合计 total {}", yuan(amount)));
         if amount == 0 {
-            ctx.note(rule, &period, &f.id, &f.id, "no child counted on the 15th".into());
+            ctx.note(
+                rule,
+                &period,
+                &f.id,
+                &f.id,
+                "no child counted on the 15th".into(),
+            );
             continue;
         }
-        ctx.push(rule, LineKind::Regular, &period, facility_payee(f), &f.id, county, amount, None, d, e, None, Vec::new())?;
+        ctx.push(
+            rule,
+            LineKind::Regular,
+            &period,
+            facility_payee(f),
+            &f.id,
+            county,
+            amount,
+            None,
+            d,
+            e,
+            None,
+            Vec::new(),
+        )?;
     }
     Ok(())
 }
@@ -399,7 +441,13 @@ fn centenarian(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             continue;
         }
         if p.status == PersonStatus::Deceased && p.death_date.is_none() {
-            ctx.note(rule, &period, &p.id, &p.id, "deceased without a death date: not paid until the date is registered".into());
+            ctx.note(
+                rule,
+                &period,
+                &p.id,
+                &p.id,
+                "deceased without a death date: not paid until the date is registered".into(),
+            );
             continue;
         }
         let mut e = age_e.clone();
@@ -418,8 +466,26 @@ fn centenarian(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             yuan(amount)
         ));
         let county = county_of(hukou);
-        let payee = (PayeeKind::Person, p.id.clone(), p.name.clone(), p.name.clone());
-        ctx.push(rule, LineKind::Regular, &period, payee, &p.id, county, amount, None, d, e, None, Vec::new())?;
+        let payee = (
+            PayeeKind::Person,
+            p.id.clone(),
+            p.name.clone(),
+            p.name.clone(),
+        );
+        ctx.push(
+            rule,
+            LineKind::Regular,
+            &period,
+            payee,
+            &p.id,
+            county,
+            amount,
+            None,
+            d,
+            e,
+            None,
+            Vec::new(),
+        )?;
     }
     Ok(())
 }
@@ -469,7 +535,20 @@ fn eldercare_student(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             c.institution.clone(),
             c.institution.clone(),
         );
-        ctx.push(rule, LineKind::Regular, &period, payee, &c.id, CITY.to_string(), amount, None, d, e, None, Vec::new())?;
+        ctx.push(
+            rule,
+            LineKind::Regular,
+            &period,
+            payee,
+            &c.id,
+            CITY.to_string(),
+            amount,
+            None,
+            d,
+            e,
+            None,
+            Vec::new(),
+        )?;
     }
     Ok(())
 }
@@ -482,6 +561,7 @@ fn enrolled_on(ctx: &Ctx<'_>, f: &Facility, d: NaiveDate) -> i64 {
         .map_or(0, |v| v.iter().filter(|e| e.active_on(d)).count() as i64)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn award(
     ctx: &mut Ctx<'_>,
     rule: Rule,
@@ -496,7 +576,20 @@ fn award(
     if ctx.awards_paid.contains(&key) {
         return Ok(());
     }
-    ctx.push(rule, LineKind::Award, &m.to_string(), payee, subject, county, amount, None, m.mid(), e, Some(key), Vec::new())
+    ctx.push(
+        rule,
+        LineKind::Award,
+        &m.to_string(),
+        payee,
+        subject,
+        county,
+        amount,
+        None,
+        m.mid(),
+        e,
+        Some(key),
+        Vec::new(),
+    )
 }
 
 fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
@@ -520,21 +613,50 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                 let amount = ctx.fen(name, d, &mut e)?;
                 e.input("facility", format!("{} {}", f.id, f.name));
                 e.input("kind", f.kind.code());
-                e.input("opening_date", f.opening_date.map(|x| x.to_string()).unwrap_or_default());
-                e.step(format!("建成并运营 built and operating on {d}: {}", yuan(amount)));
-                award(ctx, Rule::SunflowerConstruction, m, format!("sunflower_construction:{}", f.id), facility_payee(f), &f.id, county, amount, e)?;
+                e.input(
+                    "opening_date",
+                    f.opening_date.map(|x| x.to_string()).unwrap_or_default(),
+                );
+                e.step(format!(
+                    "建成并运营 built and operating on {d}: {}",
+                    yuan(amount)
+                ));
+                award(
+                    ctx,
+                    Rule::SunflowerConstruction,
+                    m,
+                    format!("sunflower_construction:{}", f.id),
+                    facility_payee(f),
+                    &f.id,
+                    county,
+                    amount,
+                    e,
+                )?;
             }
             FacilityKind::WellnessAlliance => {
                 let level = match f.level {
                     Some(FacilityLevel::Provincial) => "provincial",
                     Some(FacilityLevel::City) => "city",
                     _ => {
-                        ctx.note(Rule::WellnessAlliance, &period, &f.id, &f.id, "level is neither provincial nor city".into());
+                        ctx.note(
+                            Rule::WellnessAlliance,
+                            &period,
+                            &f.id,
+                            &f.id,
+                            "level is neither provincial nor city".into(),
+                        );
                         continue;
                     }
                 };
                 if f.medical_care_subsidy {
-                    ctx.note(Rule::WellnessAlliance, &period, &f.id, &f.id, "already receives the city's medical-care-integration subsidy (不重复享受)".into());
+                    ctx.note(
+                        Rule::WellnessAlliance,
+                        &period,
+                        &f.id,
+                        &f.id,
+                        "already receives the city's medical-care-integration subsidy (不重复享受)"
+                            .into(),
+                    );
                     continue;
                 }
                 let mut e = Explanation::new();
@@ -542,8 +664,21 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                 e.input("facility", format!("{} {}", f.id, f.name));
                 e.input("level", level);
                 e.input("medical_care_subsidy", false);
-                e.step(format!("{level} alliance, no medical-care-integration subsidy: {}", yuan(amount)));
-                award(ctx, Rule::WellnessAlliance, m, format!("wellness_alliance:{}", f.id), facility_payee(f), &f.id, county, amount, e)?;
+                e.step(format!(
+                    "{level} alliance, no medical-care-integration subsidy: {}",
+                    yuan(amount)
+                ));
+                award(
+                    ctx,
+                    Rule::WellnessAlliance,
+                    m,
+                    format!("wellness_alliance:{}", f.id),
+                    facility_payee(f),
+                    &f.id,
+                    county,
+                    amount,
+                    e,
+                )?;
             }
             FacilityKind::ChildcareInstitution => {
                 if let Some(code) = f.operator_credit_code.as_deref().filter(|c| !c.is_empty()) {
@@ -557,10 +692,27 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                     let mut e = Explanation::new();
                     let amount = ctx.fen("class_filing.per_class", d, &mut e)?;
                     e.input("facility", format!("{} {}", f.id, f.name));
-                    e.input("filing_date", f.filing_date.map(|x| x.to_string()).unwrap_or_default());
+                    e.input(
+                        "filing_date",
+                        f.filing_date.map(|x| x.to_string()).unwrap_or_default(),
+                    );
                     e.input("class", format!("{} {}", c.id, c.class_type.code()));
-                    e.step(format!("class {} of a filed institution: {}", c.id, yuan(amount)));
-                    award(ctx, Rule::ClassFiling, m, format!("class_filing:{}", c.id), facility_payee(f), &c.id, county.clone(), amount, e)?;
+                    e.step(format!(
+                        "class {} of a filed institution: {}",
+                        c.id,
+                        yuan(amount)
+                    ));
+                    award(
+                        ctx,
+                        Rule::ClassFiling,
+                        m,
+                        format!("class_filing:{}", c.id),
+                        facility_payee(f),
+                        &c.id,
+                        county.clone(),
+                        amount,
+                        e,
+                    )?;
                 }
                 if f.demonstration {
                     let n = enrolled_on(ctx, f, d);
@@ -579,14 +731,37 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                     e.input("demonstration", true);
                     e.input("enrolled_on_15th", n);
                     e.step(format!("收托 {n} children on {d} (tiers: < {medium}, {medium}–{}, ≥ {large}) → {tier}: {}", large - 1, yuan(amount)));
-                    award(ctx, Rule::DemonstrationAward, m, format!("demonstration:{}", f.id), facility_payee(f), &f.id, county.clone(), amount, e)?;
+                    award(
+                        ctx,
+                        Rule::DemonstrationAward,
+                        m,
+                        format!("demonstration:{}", f.id),
+                        facility_payee(f),
+                        &f.id,
+                        county.clone(),
+                        amount,
+                        e,
+                    )?;
                     if f.provincial_demonstration {
                         let mut e = Explanation::new();
                         let amount = ctx.fen("demonstration.provincial_extra", d, &mut e)?;
                         e.input("facility", format!("{} {}", f.id, f.name));
                         e.input("provincial_demonstration", true);
-                        e.step(format!("city demonstration institution rated provincial: {}", yuan(amount)));
-                        award(ctx, Rule::ProvincialDemonstrationAward, m, format!("provincial_demonstration:{}", f.id), facility_payee(f), &f.id, county, amount, e)?;
+                        e.step(format!(
+                            "city demonstration institution rated provincial: {}",
+                            yuan(amount)
+                        ));
+                        award(
+                            ctx,
+                            Rule::ProvincialDemonstrationAward,
+                            m,
+                            format!("provincial_demonstration:{}", f.id),
+                            facility_payee(f),
+                            &f.id,
+                            county,
+                            amount,
+                            e,
+                        )?;
                     }
                 }
             }
@@ -606,12 +781,32 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         let mut e = e0.clone();
         let amount = ctx.fen("chain.award", d, &mut e)?;
         e.input("operator_credit_code", code);
-        e.input("institutions", fs.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", "));
-        e.step(format!("{} operating childcare institutions of one operator ≥ {min_inst}: {}", fs.len(), yuan(amount)));
+        e.input(
+            "institutions",
+            fs.iter()
+                .map(|f| f.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        e.step(format!(
+            "{} operating childcare institutions of one operator ≥ {min_inst}: {}",
+            fs.len(),
+            yuan(amount)
+        ));
         let name = fs[0].operator_name.clone().unwrap_or_else(|| code.clone());
         let payee = (PayeeKind::Operator, code.clone(), name.clone(), name);
         done.insert(code.clone());
-        award(ctx, Rule::ChainAward, m, format!("chain:{code}"), payee, code, CITY.to_string(), amount, e)?;
+        award(
+            ctx,
+            Rule::ChainAward,
+            m,
+            format!("chain:{code}"),
+            payee,
+            code,
+            CITY.to_string(),
+            amount,
+            e,
+        )?;
     }
     for f in facilities {
         if f.kind != FacilityKind::ChildcareInstitution || !operating(f, d) {
@@ -621,21 +816,43 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         if n < min_enrolled {
             continue;
         }
-        let (key, payee, subject) = match f.operator_credit_code.as_deref().filter(|c| !c.is_empty()) {
-            Some(code) if done.contains(code) => continue,
-            Some(code) => {
-                let name = f.operator_name.clone().unwrap_or_else(|| code.to_string());
-                (format!("chain:{code}"), (PayeeKind::Operator, code.to_string(), name.clone(), name), code.to_string())
-            }
-            None => (format!("chain:facility:{}", f.id), facility_payee(f), f.id.clone()),
-        };
+        let (key, payee, subject) =
+            match f.operator_credit_code.as_deref().filter(|c| !c.is_empty()) {
+                Some(code) if done.contains(code) => continue,
+                Some(code) => {
+                    let name = f.operator_name.clone().unwrap_or_else(|| code.to_string());
+                    (
+                        format!("chain:{code}"),
+                        (PayeeKind::Operator, code.to_string(), name.clone(), name),
+                        code.to_string(),
+                    )
+                }
+                None => (
+                    format!("chain:facility:{}", f.id),
+                    facility_payee(f),
+                    f.id.clone(),
+                ),
+            };
         done.insert(subject.clone());
         let mut e = e0.clone();
         let amount = ctx.fen("chain.award", d, &mut e)?;
         e.input("facility", format!("{} {}", f.id, f.name));
         e.input("enrolled_on_15th", n);
-        e.step(format!("one institution enrols {n} ≥ {min_enrolled} children: {}", yuan(amount)));
-        award(ctx, Rule::ChainAward, m, key, payee, &subject, CITY.to_string(), amount, e)?;
+        e.step(format!(
+            "one institution enrols {n} ≥ {min_enrolled} children: {}",
+            yuan(amount)
+        ));
+        award(
+            ctx,
+            Rule::ChainAward,
+            m,
+            key,
+            payee,
+            &subject,
+            CITY.to_string(),
+            amount,
+            e,
+        )?;
     }
     Ok(())
 }
@@ -644,7 +861,12 @@ fn awards(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
 
 /// The annual rate (fen per year) a facility earns under `rule` on day `d`,
 /// with the parameter used, or why none.
-fn annual_rate(ctx: &Ctx<'_>, rule: Rule, f: &Facility, d: NaiveDate) -> Result<Result<(i64, Used, String), String>, RulesError> {
+fn annual_rate(
+    ctx: &Ctx<'_>,
+    rule: Rule,
+    f: &Facility,
+    d: NaiveDate,
+) -> Result<Result<(i64, Used, String), String>, RulesError> {
     if !operating(f, d) {
         return Ok(Err("not operating".into()));
     }
@@ -664,9 +886,15 @@ fn annual_rate(ctx: &Ctx<'_>, rule: Rule, f: &Facility, d: NaiveDate) -> Result<
         },
         Rule::SunflowerOperating => {
             if f.temporary_care {
-                ("sunflower.operating.with_temporary_care".into(), "with temporary/hourly care".into())
+                (
+                    "sunflower.operating.with_temporary_care".into(),
+                    "with temporary/hourly care".into(),
+                )
             } else {
-                ("sunflower.operating.base".into(), "without temporary/hourly care".into())
+                (
+                    "sunflower.operating.base".into(),
+                    "without temporary/hourly care".into(),
+                )
             }
         }
         _ => return Ok(Err("not an annual rule".into())),
@@ -705,22 +933,39 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
         }
         let sum: i64 = rates.iter().map(|r| r.1).sum();
         if sum == 0 {
-            ctx.note(rule, &period, &f.id, &f.id, format!("no month qualified ({last_reason})"));
+            ctx.note(
+                rule,
+                &period,
+                &f.id,
+                &f.id,
+                format!("no month qualified ({last_reason})"),
+            );
             continue;
         }
         // Runs of equal rate, for a readable explanation.
         let mut i = 0;
         while i < rates.len() {
             let mut j = i;
-            while j + 1 < rates.len() && rates[j + 1].1 == rates[i].1 && rates[j + 1].2 == rates[i].2 {
+            while j + 1 < rates.len()
+                && rates[j + 1].1 == rates[i].1
+                && rates[j + 1].2 == rates[i].2
+            {
                 j += 1;
             }
-            let what = if rates[i].1 == 0 { format!("not qualified ({})", rates[i].2) } else { format!("{} ({} a year)", rates[i].2, yuan(rates[i].1)) };
+            let what = if rates[i].1 == 0 {
+                format!("not qualified ({})", rates[i].2)
+            } else {
+                format!("{} ({} a year)", rates[i].2, yuan(rates[i].1))
+            };
             e.step(format!("months {}–{}: {what}", rates[i].0, rates[j].0));
             i = j + 1;
         }
         let amount = div_round(i128::from(sum), 12);
-        e.step(format!("Σ annual rates of the months ÷ 12 = {} ÷ 12 = {}", yuan(sum), yuan(amount)));
+        e.step(format!(
+            "Σ annual rates of the months ÷ 12 = {} ÷ 12 = {}",
+            yuan(sum),
+            yuan(amount)
+        ));
         // Month shares that add up exactly: cumulative rounding.
         let mut months = Vec::with_capacity(12);
         let mut acc = 0i128;
@@ -729,7 +974,10 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
             acc += i128::from(*rate);
             let upto = div_round(acc, 12);
             if upto != prev {
-                months.push(MonthShare { month: *month, fen: upto - prev });
+                months.push(MonthShare {
+                    month: *month,
+                    fen: upto - prev,
+                });
             }
             prev = upto;
         }
@@ -741,7 +989,20 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
         };
         let county = county_of(&f.area_code);
         let d = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
-        ctx.push(rule, LineKind::Regular, &period, facility_payee(f), &f.id, county, amount, level, d, e, None, months)?;
+        ctx.push(
+            rule,
+            LineKind::Regular,
+            &period,
+            facility_payee(f),
+            &f.id,
+            county,
+            amount,
+            level,
+            d,
+            e,
+            None,
+            months,
+        )?;
     }
     Ok(())
 }

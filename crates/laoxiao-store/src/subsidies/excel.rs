@@ -36,7 +36,15 @@ pub const HEADERS: &[&str] = &[
 /// Columns holding amounts (written as numbers, not quoted).
 const AMOUNT_COLS: [usize; 3] = [11, 12, 13];
 
-const SUM_HEADERS: &[&str] = &["汇总", "代码", "名称", "笔数", "金额（元）", "市级承担（元）", "县（市、区）承担（元）"];
+const SUM_HEADERS: &[&str] = &[
+    "汇总",
+    "代码",
+    "名称",
+    "笔数",
+    "金额（元）",
+    "市级承担（元）",
+    "县（市、区）承担（元）",
+];
 
 fn kind_zh(k: &str) -> &'static str {
     match k {
@@ -50,8 +58,11 @@ fn file_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::File(e.to_string())
 }
 
+/// Rows of text cells.
+type Rows = Vec<Vec<String>>;
+
 /// The run's lines and totals as rows of text.
-fn rows(conn: &mut Conn, scope: &Scope, id: i64) -> Result<(Run, Vec<Vec<String>>, Vec<Vec<String>>)> {
+fn rows(conn: &mut Conn, scope: &Scope, id: i64) -> Result<(Run, Rows, Rows)> {
     let r = run(conn, scope, id)?;
     let mut out = Vec::new();
     let mut q = LineQuery {
@@ -62,8 +73,14 @@ fn rows(conn: &mut Conn, scope: &Scope, id: i64) -> Result<(Run, Vec<Vec<String>
         let page = lines(conn, scope, id, &q)?;
         for s in &page.items {
             let l = &s.line;
-            let kind = serde_json::to_value(l.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let pk = serde_json::to_value(l.payee_kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let kind = serde_json::to_value(l.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let pk = serde_json::to_value(l.payee_kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             out.push(vec![
                 s.line_no.to_string(),
                 l.county_code.clone(),
@@ -114,7 +131,12 @@ fn rows(conn: &mut Conn, scope: &Scope, id: i64) -> Result<(Run, Vec<Vec<String>
 }
 
 /// The payout list of run `id` as a file.
-pub fn payout_list(conn: &mut Conn, scope: &Scope, id: i64, format: ExportFormat) -> Result<Vec<u8>> {
+pub fn payout_list(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: i64,
+    format: ExportFormat,
+) -> Result<Vec<u8>> {
     let (r, lines, sums) = rows(conn, scope, id)?;
     let title = format!(
         "补助发放清单 run {} · {} · {} · 参数版本 {}{}",
@@ -122,20 +144,33 @@ pub fn payout_list(conn: &mut Conn, scope: &Scope, id: i64, format: ExportFormat
         r.period,
         r.status.code(),
         r.parameters_version,
-        if r.placeholder { " · 含占位参数（收入为占位值）" } else { "" }
+        if r.placeholder {
+            " · 含占位参数（收入为占位值）"
+        } else {
+            ""
+        }
     );
     match format {
         ExportFormat::Csv => {
             let mut out = b"\xEF\xBB\xBF".to_vec();
             {
-                let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
-                w.write_record([neutralise(&title).as_ref()]).map_err(file_err)?;
+                let mut w = csv::WriterBuilder::new()
+                    .flexible(true)
+                    .from_writer(&mut out);
+                w.write_record([neutralise(&title).as_ref()])
+                    .map_err(file_err)?;
                 w.write_record(HEADERS).map_err(file_err)?;
                 for row in &lines {
                     let cells: Vec<String> = row
                         .iter()
                         .enumerate()
-                        .map(|(j, c)| if AMOUNT_COLS.contains(&j) { c.clone() } else { neutralise(c).into_owned() })
+                        .map(|(j, c)| {
+                            if AMOUNT_COLS.contains(&j) {
+                                c.clone()
+                            } else {
+                                neutralise(c).into_owned()
+                            }
+                        })
                         .collect();
                     w.write_record(&cells).map_err(file_err)?;
                 }
@@ -145,7 +180,13 @@ pub fn payout_list(conn: &mut Conn, scope: &Scope, id: i64, format: ExportFormat
                     let cells: Vec<String> = row
                         .iter()
                         .enumerate()
-                        .map(|(j, c)| if j >= 3 { c.clone() } else { neutralise(c).into_owned() })
+                        .map(|(j, c)| {
+                            if j >= 3 {
+                                c.clone()
+                            } else {
+                                neutralise(c).into_owned()
+                            }
+                        })
                         .collect();
                     w.write_record(&cells).map_err(file_err)?;
                 }
@@ -157,16 +198,19 @@ pub fn payout_list(conn: &mut Conn, scope: &Scope, id: i64, format: ExportFormat
             let mut book = Workbook::new();
             let bold = Format::new().set_bold();
             let money = Format::new().set_num_format("#,##0.00");
-            let sheets: [(&str, &[&str], &Vec<Vec<String>>, &[usize]); 2] = [
+            type Sheet<'a> = (&'a str, &'a [&'a str], &'a Rows, &'a [usize]);
+            let sheets: [Sheet<'_>; 2] = [
                 ("发放明细", HEADERS, &lines, &AMOUNT_COLS),
                 ("汇总", SUM_HEADERS, &sums, &[4, 5, 6]),
             ];
             for (name, headers, rows, amounts) in sheets {
                 let ws = book.add_worksheet();
                 ws.set_name(name).map_err(file_err)?;
-                ws.write_string_with_format(0, 0, neutralise(&title).as_ref(), &bold).map_err(file_err)?;
+                ws.write_string_with_format(0, 0, neutralise(&title).as_ref(), &bold)
+                    .map_err(file_err)?;
                 for (j, h) in headers.iter().enumerate() {
-                    ws.write_string_with_format(1, j as u16, *h, &bold).map_err(file_err)?;
+                    ws.write_string_with_format(1, j as u16, *h, &bold)
+                        .map_err(file_err)?;
                     ws.set_column_width(j as u16, 14.0).map_err(file_err)?;
                 }
                 for (i, r) in rows.iter().enumerate() {
@@ -174,10 +218,12 @@ pub fn payout_list(conn: &mut Conn, scope: &Scope, id: i64, format: ExportFormat
                     for (j, c) in r.iter().enumerate() {
                         match (amounts.contains(&j), c.parse::<f64>()) {
                             (true, Ok(v)) => {
-                                ws.write_number_with_format(row, j as u16, v, &money).map_err(file_err)?;
+                                ws.write_number_with_format(row, j as u16, v, &money)
+                                    .map_err(file_err)?;
                             }
                             _ => {
-                                ws.write_string(row, j as u16, neutralise(c).as_ref()).map_err(file_err)?;
+                                ws.write_string(row, j as u16, neutralise(c).as_ref())
+                                    .map_err(file_err)?;
                             }
                         }
                     }

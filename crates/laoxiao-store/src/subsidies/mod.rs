@@ -186,7 +186,11 @@ pub fn params(conn: &mut Conn) -> Result<Params> {
 
 /// Loads county incomes (county code, year, yuan, source), replacing the
 /// placeholder for each county and year given.
-pub fn set_income(conn: &mut Conn, scope: &Scope, rows: &[(String, i64, i64, String)]) -> Result<usize> {
+pub fn set_income(
+    conn: &mut Conn,
+    scope: &Scope,
+    rows: &[(String, i64, i64, String)],
+) -> Result<usize> {
     scope.require(Perm::ManageSubsidies)?;
     if rows.len() > MAX_INCOME_ROWS {
         return Err(invalid("rows", format!("more than {MAX_INCOME_ROWS}")));
@@ -195,16 +199,28 @@ pub fn set_income(conn: &mut Conn, scope: &Scope, rows: &[(String, i64, i64, Str
     for (i, (county, year, yuan, source)) in rows.iter().enumerate() {
         let row = i + 1;
         if !embedded.has(&format!("income.per_capita_disposable.{county}")) {
-            return Err(invalid("county_code", format!("row {row}: {county:?} is not a county of the city")));
+            return Err(invalid(
+                "county_code",
+                format!("row {row}: {county:?} is not a county of the city"),
+            ));
         }
         if !(2000..=2035).contains(year) {
-            return Err(invalid("year", format!("row {row}: {year} is not a year from 2000 to 2035")));
+            return Err(invalid(
+                "year",
+                format!("row {row}: {year} is not a year from 2000 to 2035"),
+            ));
         }
         if !(1_000..=10_000_000).contains(yuan) {
-            return Err(invalid("yuan", format!("row {row}: {yuan} is not an annual income in yuan (1,000–10,000,000)")));
+            return Err(invalid(
+                "yuan",
+                format!("row {row}: {yuan} is not an annual income in yuan (1,000–10,000,000)"),
+            ));
         }
         if source.trim().is_empty() || source.chars().count() > 200 {
-            return Err(invalid("source", format!("row {row}: give the figure's source (at most 200 characters)")));
+            return Err(invalid(
+                "source",
+                format!("row {row}: give the figure's source (at most 200 characters)"),
+            ));
         }
     }
     let now = now_rfc3339();
@@ -234,16 +250,27 @@ pub fn set_income(conn: &mut Conn, scope: &Scope, rows: &[(String, i64, i64, Str
 /// The registers as the rules read them, for periods within `from`–`to`:
 /// facilities and classes, enrolments overlapping the dates, the elderly old
 /// enough for the centenarian allowance by `to`, the student cohorts.
-pub fn snapshot(conn: &mut Conn, params: &Params, from: NaiveDate, to: NaiveDate) -> Result<Snapshot> {
+pub fn snapshot(
+    conn: &mut Conn,
+    params: &Params,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Snapshot> {
     let fcols = Facility::cols().join(", ");
     let facilities = conn
-        .query(&format!("SELECT {fcols} FROM facility WHERE deleted_at IS NULL ORDER BY id"), &[])?
+        .query(
+            &format!("SELECT {fcols} FROM facility WHERE deleted_at IS NULL ORDER BY id"),
+            &[],
+        )?
         .iter()
         .map(Facility::from_db)
         .collect::<Result<Vec<_>>>()?;
     let ccols = ChildcareClass::cols().join(", ");
     let classes = conn
-        .query(&format!("SELECT {ccols} FROM childcare_class WHERE deleted_at IS NULL ORDER BY id"), &[])?
+        .query(
+            &format!("SELECT {ccols} FROM childcare_class WHERE deleted_at IS NULL ORDER BY id"),
+            &[],
+        )?
         .iter()
         .map(ChildcareClass::from_db)
         .collect::<Result<Vec<_>>>()?;
@@ -261,7 +288,10 @@ pub fn snapshot(conn: &mut Conn, params: &Params, from: NaiveDate, to: NaiveDate
         .collect::<Result<Vec<_>>>()?;
     let kcols = StudentCohort::cols().join(", ");
     let cohorts = conn
-        .query(&format!("SELECT {kcols} FROM student_cohort WHERE deleted_at IS NULL ORDER BY id"), &[])?
+        .query(
+            &format!("SELECT {kcols} FROM student_cohort WHERE deleted_at IS NULL ORDER BY id"),
+            &[],
+        )?
         .iter()
         .map(StudentCohort::from_db)
         .collect::<Result<Vec<_>>>()?;
@@ -279,10 +309,8 @@ pub fn snapshot(conn: &mut Conn, params: &Params, from: NaiveDate, to: NaiveDate
     .unwrap_or_default();
     let mut elders = Vec::new();
     for r in conn.query(
-        &format!(
-            "SELECT id, name, birth_date, hukou_area_code, status, death_date FROM person \
-             WHERE role = 'elderly' AND deleted_at IS NULL AND birth_date <= $1 ORDER BY id"
-        ),
+        "SELECT id, name, birth_date, hukou_area_code, status, death_date FROM person \
+         WHERE role = 'elderly' AND deleted_at IS NULL AND birth_date <= $1 ORDER BY id",
         &[cut.to_string().into()],
     )? {
         elders.push(elder(&r)?);
@@ -337,7 +365,11 @@ pub fn ledger(conn: &mut Conn) -> Result<Ledger> {
         let Some(rule) = Rule::from_code(&rule_code) else {
             continue;
         };
-        let key = (rule_code, r.get::<String>("subject_id")?, r.get::<String>("period")?);
+        let key = (
+            rule_code,
+            r.get::<String>("subject_id")?,
+            r.get::<String>("period")?,
+        );
         let run: i64 = r.get("run_id")?;
         let pk: String = r.get("payee_kind")?;
         let e = sums.entry(key.clone()).or_insert_with(|| Paid {
@@ -417,7 +449,9 @@ pub struct Timing {
 pub fn prepare(conn: &mut Conn, scope: &Scope, period: Period) -> Result<(Run, Timing)> {
     scope.require(Perm::ManageSubsidies)?;
     if !scope.is_city_wide() {
-        return Err(StoreError::Forbidden("only a city-wide account prepares the city's subsidy runs".into()));
+        return Err(StoreError::Forbidden(
+            "only a city-wide account prepares the city's subsidy runs".into(),
+        ));
     }
     let t0 = Instant::now();
     let params = params(conn)?;
@@ -439,7 +473,15 @@ pub fn prepare(conn: &mut Conn, scope: &Scope, period: Period) -> Result<(Run, T
         vers.person, vers.facility, vers.activity
     );
     let digest = snap.digest();
-    let run = store_draft(conn, scope, period, &params, &out, &register_versions, &digest)?;
+    let run = store_draft(
+        conn,
+        scope,
+        period,
+        &params,
+        &out,
+        &register_versions,
+        &digest,
+    )?;
     let t3 = Instant::now();
     Ok((
         run,
@@ -474,7 +516,12 @@ fn store_draft(
     let cadence = code_of(&period.cadence());
     let p = period.to_string();
     let total: i64 = out.lines.iter().map(|l| l.amount_fen).sum();
-    let adj: i64 = out.lines.iter().filter(|l| l.kind == LineKind::Adjustment).map(|l| l.amount_fen).sum();
+    let adj: i64 = out
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Adjustment)
+        .map(|l| l.amount_fen)
+        .sum();
     let city: i64 = out.lines.iter().map(|l| l.city_fen).sum();
     let county: i64 = out.lines.iter().map(|l| l.county_fen).sum();
     conn.transaction(|c| {
@@ -636,13 +683,19 @@ fn insert_notes(c: &mut Conn, id: i64, notes: &[Note]) -> Result<()> {
 }
 
 fn ledger_version(c: &mut Conn) -> Result<i64> {
-    c.query_i64("SELECT COUNT(*) FROM subsidy_run WHERE status = 'paid'", &[])
+    c.query_i64(
+        "SELECT COUNT(*) FROM subsidy_run WHERE status = 'paid'",
+        &[],
+    )
 }
 
 /// Refuses a run prepared before another run was paid.
 fn check_fresh(c: &mut Conn, run: &Run) -> Result<()> {
     if ledger_version(c)? != run.ledger_version {
-        let last: i64 = c.query_i64("SELECT COALESCE(MAX(id), 0) FROM subsidy_run WHERE status = 'paid'", &[])?;
+        let last: i64 = c.query_i64(
+            "SELECT COALESCE(MAX(id), 0) FROM subsidy_run WHERE status = 'paid'",
+            &[],
+        )?;
         return Err(StoreError::Conflict(format!(
             "run {last} was paid after run {} was prepared: its awards and adjustments may be paid already; prepare {} again",
             run.id, run.period
@@ -722,8 +775,8 @@ fn line_of(r: &Row) -> Result<StoredLine> {
         .ok_or_else(|| StoreError::Database(format!("unknown rule {rule_code:?}")))?;
     let kind: String = r.get("kind")?;
     let expl: String = r.get("explanation")?;
-    let explanation: Explanation =
-        serde_json::from_str(&expl).map_err(|e| StoreError::Database(format!("explanation: {e}")))?;
+    let explanation: Explanation = serde_json::from_str(&expl)
+        .map_err(|e| StoreError::Database(format!("explanation: {e}")))?;
     let months: Option<String> = r.get("months")?;
     let months: Vec<MonthShare> = months
         .and_then(|m| serde_json::from_str(&m).ok())
@@ -773,7 +826,12 @@ pub fn lines(conn: &mut Conn, scope: &Scope, id: i64, q: &LineQuery) -> Result<P
     let mut p: Vec<Value> = vec![id.into()];
     let mut w = String::from("run_id = $1");
     scope.push_sql(&mut w, &mut p, "area_path", None);
-    for (col, v) in [("county_code", &q.county), ("rule", &q.rule), ("payee_id", &q.payee), ("kind", &q.kind)] {
+    for (col, v) in [
+        ("county_code", &q.county),
+        ("rule", &q.rule),
+        ("payee_id", &q.payee),
+        ("kind", &q.kind),
+    ] {
         if let Some(v) = v {
             check_filter(col, v)?;
             p.push(v.as_str().into());
@@ -786,7 +844,10 @@ pub fn lines(conn: &mut Conn, scope: &Scope, id: i64, q: &LineQuery) -> Result<P
     }
     p.push(i64::from(limit + 1).into());
     let rows = conn.query(
-        &format!("SELECT * FROM subsidy_line WHERE {w} ORDER BY line_no LIMIT ${}", p.len()),
+        &format!(
+            "SELECT * FROM subsidy_line WHERE {w} ORDER BY line_no LIMIT ${}",
+            p.len()
+        ),
         &p,
     )?;
     let mut items: Vec<StoredLine> = rows.iter().map(line_of).collect::<Result<_>>()?;
@@ -849,22 +910,32 @@ pub fn totals(conn: &mut Conn, scope: &Scope, id: i64) -> Result<Totals> {
     get_run(conn, id)?;
     let names = area_names(conn)?;
     let label_county = |k: &str| names.get(k).cloned().unwrap_or_else(|| k.to_string());
-    let label_rule = |k: &str| Rule::from_code(k).map_or_else(|| k.to_string(), |r| r.zh().to_string());
-    let mut by_county: Vec<Sum> = sums(conn, scope, id, "county_code")?.into_iter().map(|(k, mut s)| {
-        s.label = label_county(&k);
-        s
-    }).collect();
+    let label_rule =
+        |k: &str| Rule::from_code(k).map_or_else(|| k.to_string(), |r| r.zh().to_string());
+    let mut by_county: Vec<Sum> = sums(conn, scope, id, "county_code")?
+        .into_iter()
+        .map(|(k, mut s)| {
+            s.label = label_county(&k);
+            s
+        })
+        .collect();
     by_county.sort_by(|a, b| a.key.cmp(&b.key));
-    let by_rule: Vec<Sum> = sums(conn, scope, id, "rule")?.into_iter().map(|(k, mut s)| {
-        s.label = label_rule(&k);
-        s
-    }).collect();
+    let by_rule: Vec<Sum> = sums(conn, scope, id, "rule")?
+        .into_iter()
+        .map(|(k, mut s)| {
+            s.label = label_rule(&k);
+            s
+        })
+        .collect();
     let cat = "county_code || '/' || rule";
-    let by_county_rule: Vec<Sum> = sums(conn, scope, id, cat)?.into_iter().map(|(k, mut s)| {
-        let (c, r) = k.split_once('/').unwrap_or((&k, ""));
-        s.label = format!("{} · {}", label_county(c), label_rule(r));
-        s
-    }).collect();
+    let by_county_rule: Vec<Sum> = sums(conn, scope, id, cat)?
+        .into_iter()
+        .map(|(k, mut s)| {
+            let (c, r) = k.split_once('/').unwrap_or((&k, ""));
+            s.label = format!("{} · {}", label_county(c), label_rule(r));
+            s
+        })
+        .collect();
     let mut total = Sum {
         key: "total".into(),
         label: "合计".into(),
@@ -887,10 +958,18 @@ pub fn totals(conn: &mut Conn, scope: &Scope, id: i64) -> Result<Totals> {
 /// Approves (or rejects) a draft. The reviewer must be a second account:
 /// never the one who prepared it. An approval is refused when an award in
 /// the run has been paid since it was prepared (prepare it again).
-pub fn review(conn: &mut Conn, scope: &Scope, id: i64, approve: bool, note: Option<&str>) -> Result<Run> {
+pub fn review(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: i64,
+    approve: bool,
+    note: Option<&str>,
+) -> Result<Run> {
     scope.require(Perm::ManageSubsidies)?;
     if !scope.is_city_wide() {
-        return Err(StoreError::Forbidden("only a city-wide account reviews the city's subsidy runs".into()));
+        return Err(StoreError::Forbidden(
+            "only a city-wide account reviews the city's subsidy runs".into(),
+        ));
     }
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 500) {
@@ -947,7 +1026,9 @@ pub fn review(conn: &mut Conn, scope: &Scope, id: i64, approve: bool, note: Opti
 pub fn mark_paid(conn: &mut Conn, scope: &Scope, id: i64) -> Result<Run> {
     scope.require(Perm::ManageSubsidies)?;
     if !scope.is_city_wide() {
-        return Err(StoreError::Forbidden("only a city-wide account marks the city's runs paid".into()));
+        return Err(StoreError::Forbidden(
+            "only a city-wide account marks the city's runs paid".into(),
+        ));
     }
     let now = now_rfc3339();
     conn.transaction(|c| {
@@ -1033,7 +1114,10 @@ pub fn explain(conn: &mut Conn, scope: &Scope, payee: &str, period: Period) -> R
         .filter(|l| l.payee_id == payee && in_scope(&l.county_code))
         .collect();
     let notes: Vec<Note> = if scope.is_city_wide() {
-        out.notes.into_iter().filter(|n| n.payee_id == payee).collect()
+        out.notes
+            .into_iter()
+            .filter(|n| n.payee_id == payee)
+            .collect()
     } else {
         Vec::new()
     };
@@ -1041,7 +1125,10 @@ pub fn explain(conn: &mut Conn, scope: &Scope, payee: &str, period: Period) -> R
     let mut w = String::from("payee_id = $1 AND period = $2");
     scope.push_sql(&mut w, &mut p, "area_path", None);
     let stored = conn
-        .query(&format!("SELECT * FROM subsidy_line WHERE {w} ORDER BY run_id, line_no LIMIT 200"), &p)?
+        .query(
+            &format!("SELECT * FROM subsidy_line WHERE {w} ORDER BY run_id, line_no LIMIT 200"),
+            &p,
+        )?
         .iter()
         .map(line_of)
         .collect::<Result<Vec<_>>>()?;
@@ -1087,7 +1174,11 @@ pub struct Cost {
     pub reform_city_fen: i64,
 }
 
-fn group(cells: &[CostCell], key: impl Fn(&CostCell) -> String, label: impl Fn(&str) -> String) -> Vec<Cost> {
+fn group(
+    cells: &[CostCell],
+    key: impl Fn(&CostCell) -> String,
+    label: impl Fn(&str) -> String,
+) -> Vec<Cost> {
     let mut m: BTreeMap<String, Cost> = BTreeMap::new();
     for c in cells {
         let k = key(c);
@@ -1109,16 +1200,23 @@ fn group(cells: &[CostCell], key: impl Fn(&CostCell) -> String, label: impl Fn(&
 pub fn whatif(conn: &mut Conn, scope: &Scope, year: i32, reform: &str) -> Result<WhatIf> {
     scope.require(Perm::ReadSubsidies)?;
     if !scope.is_city_wide() {
-        return Err(StoreError::Forbidden("a what-if costs the whole city: a city-wide account runs it".into()));
+        return Err(StoreError::Forbidden(
+            "a what-if costs the whole city: a city-wide account runs it".into(),
+        ));
     }
     if reform.len() > MAX_REFORM_BYTES {
-        return Err(invalid("reform", format!("larger than {} KiB", MAX_REFORM_BYTES / 1024)));
+        return Err(invalid(
+            "reform",
+            format!("larger than {} KiB", MAX_REFORM_BYTES / 1024),
+        ));
     }
     if !(2022..=2035).contains(&year) {
         return Err(invalid("year", "a year from 2022 to 2035"));
     }
     let base = params(conn)?;
-    let reformed = base.with_reform(reform).map_err(|e| invalid("reform", e.to_string()))?;
+    let reformed = base
+        .with_reform(reform)
+        .map_err(|e| invalid("reform", e.to_string()))?;
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let snap = snapshot(conn, &base, from, to)?;
@@ -1126,8 +1224,16 @@ pub fn whatif(conn: &mut Conn, scope: &Scope, year: i32, reform: &str) -> Result
     let cells = subsidies::whatif(&snap, &base, &reformed, year, &ledger).map_err(rules_err)?;
     let names = area_names(conn)?;
     let by_month = group(&cells, |c| c.month.clone(), |k| k.to_string());
-    let by_rule = group(&cells, |c| c.rule.code().to_string(), |k| Rule::from_code(k).map_or_else(|| k.to_string(), |r| r.zh().to_string()));
-    let by_county = group(&cells, |c| c.county_code.clone(), |k| names.get(k).cloned().unwrap_or_else(|| k.to_string()));
+    let by_rule = group(
+        &cells,
+        |c| c.rule.code().to_string(),
+        |k| Rule::from_code(k).map_or_else(|| k.to_string(), |r| r.zh().to_string()),
+    );
+    let by_county = group(
+        &cells,
+        |c| c.county_code.clone(),
+        |k| names.get(k).cloned().unwrap_or_else(|| k.to_string()),
+    );
     let mut total = Cost {
         key: "total".into(),
         label: "合计".into(),
@@ -1153,5 +1259,7 @@ pub fn whatif(conn: &mut Conn, scope: &Scope, year: i32, reform: &str) -> Result
 }
 
 /// The two documented what-if examples (`docs/subsidies.md`).
-pub const EXAMPLE_CENTENARIAN_800: &str = include_str!("../../../../docs/examples/reform-centenarian-800.toml");
-pub const EXAMPLE_INCLUSIVE_PLUS_100: &str = include_str!("../../../../docs/examples/reform-inclusive-plus-100.toml");
+pub const EXAMPLE_CENTENARIAN_800: &str =
+    include_str!("../../../../docs/examples/reform-centenarian-800.toml");
+pub const EXAMPLE_INCLUSIVE_PLUS_100: &str =
+    include_str!("../../../../docs/examples/reform-inclusive-plus-100.toml");

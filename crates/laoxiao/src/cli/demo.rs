@@ -281,7 +281,10 @@ fn demo_subsidy_runs(store: &Store, day: chrono::NaiveDate) -> Result<()> {
         ));
     }
     if !said.is_empty() {
-        println!("demo subsidy drafts prepared: {} (review them at /console/subsidies)", said.join(", "));
+        println!(
+            "demo subsidy drafts prepared: {} (review them at /console/subsidies)",
+            said.join(", ")
+        );
     }
     Ok(())
 }

@@ -99,7 +99,10 @@ fn print_run(r: &Run) {
         r.prepared_at,
         r.reviewed_by
             .as_ref()
-            .map(|b| format!("; reviewed by {b} at {}", r.reviewed_at.as_deref().unwrap_or("")))
+            .map(|b| format!(
+                "; reviewed by {b} at {}",
+                r.reviewed_at.as_deref().unwrap_or("")
+            ))
             .unwrap_or_default(),
         r.paid_by
             .as_ref()
@@ -111,7 +114,9 @@ fn print_run(r: &Run) {
         r.parameters_version, r.register_versions, r.snapshot_digest
     );
     if r.placeholder {
-        println!("  NOTE: some amounts used placeholder county incomes (load the real ones: laoxiao subsidies income FILE)");
+        println!(
+            "  NOTE: some amounts used placeholder county incomes (load the real ones: laoxiao subsidies income FILE)"
+        );
     }
 }
 
@@ -179,7 +184,11 @@ pub fn list(config: &Config) -> Result<()> {
             r.line_count,
             yuan(r.total_fen),
             r.prepared_by,
-            if r.placeholder { "  (placeholder incomes)" } else { "" }
+            if r.placeholder {
+                "  (placeholder incomes)"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
@@ -217,7 +226,13 @@ pub fn show(config: &Config, id: i64, q: LineQuery) -> Result<()> {
 }
 
 /// `subsidies approve|reject`.
-pub fn review(config: &Config, id: i64, who: &str, approve: bool, note: Option<&str>) -> Result<()> {
+pub fn review(
+    config: &Config,
+    id: i64,
+    who: &str,
+    approve: bool,
+    note: Option<&str>,
+) -> Result<()> {
     let store = open(config)?;
     let scope = scope_as(&store, Some(who))?;
     let r = sub::review(&mut store.conn()?, &scope, id, approve, note)?;
@@ -266,7 +281,11 @@ pub fn explain(config: &Config, payee: &str, period: Period, json: bool) -> Resu
             yuan(l.amount_fen),
             yuan(l.city_fen),
             yuan(l.county_fen),
-            if l.placeholder { " · placeholder income" } else { "" }
+            if l.placeholder {
+                " · placeholder income"
+            } else {
+                ""
+            }
         );
         println!("  parameters:");
         for p in &l.explanation.params {
@@ -300,7 +319,12 @@ pub fn explain(config: &Config, payee: &str, period: Period, json: bool) -> Resu
         }
     }
     for n in &e.notes {
-        println!("\n{} ({}): nothing — {}", n.rule.zh(), n.rule.code(), n.reason);
+        println!(
+            "\n{} ({}): nothing — {}",
+            n.rule.zh(),
+            n.rule.code(),
+            n.reason
+        );
     }
     for s in &e.stored {
         println!(
@@ -317,8 +341,8 @@ pub fn explain(config: &Config, payee: &str, period: Period, json: bool) -> Resu
 
 /// `subsidies whatif`: a reform's cost by month, rule and county.
 pub fn whatif(config: &Config, year: i32, reform: &Path, out: Option<&Path>) -> Result<()> {
-    let text = std::fs::read_to_string(reform)
-        .with_context(|| format!("reading {}", reform.display()))?;
+    let text =
+        std::fs::read_to_string(reform).with_context(|| format!("reading {}", reform.display()))?;
     let t0 = Instant::now();
     let store = open(config)?;
     let w = sub::whatif(&mut store.conn()?, &cli_scope(), year, &text)?;
@@ -330,7 +354,11 @@ pub fn whatif(config: &Config, year: i32, reform: &Path, out: Option<&Path>) -> 
         yuan(w.total.baseline_city_fen),
         yuan(w.total.reform_city_fen)
     );
-    for (title, rows) in [("by month", &w.by_month), ("by rule", &w.by_rule), ("by county", &w.by_county)] {
+    for (title, rows) in [
+        ("by month", &w.by_month),
+        ("by rule", &w.by_rule),
+        ("by county", &w.by_county),
+    ] {
         println!("  {title}:");
         for c in rows.iter() {
             println!(
@@ -343,7 +371,16 @@ pub fn whatif(config: &Config, year: i32, reform: &Path, out: Option<&Path>) -> 
         }
     }
     if let Some(path) = out {
-        let headers = ["month", "rule", "county_code", "baseline_yuan", "reform_yuan", "difference_yuan", "baseline_city_yuan", "reform_city_yuan"];
+        let headers = [
+            "month",
+            "rule",
+            "county_code",
+            "baseline_yuan",
+            "reform_yuan",
+            "difference_yuan",
+            "baseline_city_yuan",
+            "reform_city_yuan",
+        ];
         let rows: Vec<Vec<String>> = w
             .cells
             .iter()
@@ -360,7 +397,8 @@ pub fn whatif(config: &Config, year: i32, reform: &Path, out: Option<&Path>) -> 
                 ]
             })
             .collect();
-        let bytes = laoxiao_store::indicators::excel::write(&headers, &rows, format_of(path)?, "what-if")?;
+        let bytes =
+            laoxiao_store::indicators::excel::write(&headers, &rows, format_of(path)?, "what-if")?;
         std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {}", path.display());
     }
@@ -370,14 +408,18 @@ pub fn whatif(config: &Config, year: i32, reform: &Path, out: Option<&Path>) -> 
 
 /// `subsidies income FILE`: county incomes (CSV county_code,year,yuan,source).
 pub fn income(config: &Config, file: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let mut rows = Vec::new();
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rdr =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
         let rec = rec.with_context(|| format!("row {row}"))?;
         let get = |j: usize| rec.get(j).unwrap_or("").trim().to_string();
-        let year: i64 = get(1).parse().with_context(|| format!("row {row}, column year: not a year"))?;
+        let year: i64 = get(1)
+            .parse()
+            .with_context(|| format!("row {row}, column year: not a year"))?;
         let yuan: i64 = get(2)
             .parse()
             .with_context(|| format!("row {row}, column yuan: not a whole number of yuan"))?;
@@ -388,7 +430,9 @@ pub fn income(config: &Config, file: &Path) -> Result<()> {
     }
     let store = open(config)?;
     let n = sub::set_income(&mut store.conn()?, &cli_scope(), &rows)?;
-    println!("loaded {n} county income figure(s); they replace the placeholders for those counties and years");
+    println!(
+        "loaded {n} county income figure(s); they replace the placeholders for those counties and years"
+    );
     Ok(())
 }
 
@@ -402,7 +446,8 @@ pub fn test(files: &[std::path::PathBuf]) -> Result<()> {
         }
     } else {
         for f in files {
-            let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
             cases::run_file(&f.display().to_string(), &text, &params, &mut report)?;
         }
     }

@@ -1048,8 +1048,11 @@ fn childcare(g: &mut Gen<'_>, t: &Targets, limits: &ClassLimits) -> Result<(), S
                 f.demonstration = demo.contains(&i);
                 // One demonstration institution in three is later rated
                 // provincial (by position: the random streams stay as they were).
-                f.provincial_demonstration =
-                    f.demonstration && demo.iter().position(|&d| d == i).is_some_and(|p| p % 3 == 0);
+                f.provincial_demonstration = f.demonstration
+                    && demo
+                        .iter()
+                        .position(|&d| d == i)
+                        .is_some_and(|p| p % 3 == 0);
                 let r = rng.random::<f64>();
                 if r < 0.10 {
                     f.ownership = Some(Ownership::Public);

@@ -135,12 +135,25 @@ fn facility_totals_at_scale_one_are_the_plans() {
     assert_eq!(filed.iter().filter(|f| f.demonstration).count(), 6);
     // The subsidy flags: one demonstration institution in three rated
     // provincial (6 → 2), never without being a demonstration one.
-    assert_eq!(filed.iter().filter(|f| f.provincial_demonstration).count(), 2);
-    assert!(fs.iter().all(|f| !f.provincial_demonstration || f.demonstration));
+    assert_eq!(
+        filed.iter().filter(|f| f.provincial_demonstration).count(),
+        2
+    );
+    assert!(
+        fs.iter()
+            .all(|f| !f.provincial_demonstration || f.demonstration)
+    );
     let parks: Vec<&Facility> = fs.iter().filter(|f| f.kind == SunflowerPark).collect();
     let with_care = parks.iter().filter(|f| f.temporary_care).count();
-    assert!(with_care > 0 && with_care < parks.len(), "{with_care} of {}", parks.len());
-    assert!(fs.iter().any(|f| f.kind == WellnessAlliance && f.medical_care_subsidy));
+    assert!(
+        with_care > 0 && with_care < parks.len(),
+        "{with_care} of {}",
+        parks.len()
+    );
+    assert!(
+        fs.iter()
+            .any(|f| f.kind == WellnessAlliance && f.medical_care_subsidy)
+    );
     let inclusive: i64 = fs
         .iter()
         .filter(|f| f.kind.has_slots() && f.inclusive)
