@@ -158,6 +158,66 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/indicators/{number}/trend",
         Access::Perm(Perm::Aggregates),
     ),
+    (
+        "GET",
+        "/api/subsidies/rules",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/lines",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/lines/{line}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/approve",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/reject",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/paid",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/export",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/explain",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),
