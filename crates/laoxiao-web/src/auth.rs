@@ -275,6 +275,46 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/indicators/{number}",
         Access::Perm(Perm::ReportIndicators),
     ),
+    (
+        "GET",
+        "/console/subsidies",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies/runs/{id}",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}/export",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}/lines/{line}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",

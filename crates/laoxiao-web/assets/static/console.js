@@ -246,7 +246,73 @@
     if (m && data.children.length) indicatorMap(m, data);
   }
 
+  // The what-if's month-by-month chart: baseline and reform as two lines, drawn
+  // as SVG (no library); the table beside it holds the same figures.
+  var SVGNS = "http://www.w3.org/2000/svg";
+  function svgEl(name, attrs, text) {
+    var e = document.createElementNS(SVGNS, name);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function yuanShort(fen) {
+    var y = fen / 100;
+    if (Math.abs(y) >= 1e8) return (y / 1e8).toFixed(2) + "亿";
+    if (Math.abs(y) >= 1e4) return (y / 1e4).toFixed(1) + "万";
+    return y.toFixed(0);
+  }
+  function whatifChart(el, data) {
+    var W = 640, H = 300, L = 70, R = 16, T = 16, B = 56;
+    var n = data.months.length;
+    if (!n) return;
+    var all = data.baseline.concat(data.reform);
+    var max = Math.max.apply(null, all.concat([0]));
+    var min = Math.min.apply(null, all.concat([0]));
+    if (max === min) max = min + 100;
+    var x = function (i) { return L + (n === 1 ? (W - L - R) / 2 : i * (W - L - R) / (n - 1)); };
+    var y = function (v) { return T + (H - T - B) * (1 - (v - min) / (max - min)); };
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-labelledby": "whatif-svg-title", focusable: "false" });
+    svg.appendChild(svgEl("title", { id: "whatif-svg-title" }, data.labels.baseline + " / " + data.labels.reform));
+    for (var k = 0; k <= 4; k++) {
+      var v = min + (max - min) * k / 4;
+      svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), "class": "grid" }));
+      svg.appendChild(svgEl("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", "class": "tick" }, yuanShort(v)));
+    }
+    data.months.forEach(function (m, i) {
+      svg.appendChild(svgEl("text", { x: x(i), y: H - B + 18, "text-anchor": "middle", "class": "tick" }, m.slice(5)));
+    });
+    var series = [["baseline", data.baseline], ["reform", data.reform]];
+    series.forEach(function (s) {
+      var pts = s[1].map(function (v, i) { return x(i) + "," + y(v); }).join(" ");
+      svg.appendChild(svgEl("polyline", { points: pts, "class": "series " + s[0], fill: "none" }));
+      s[1].forEach(function (v, i) {
+        var c = svgEl(s[0] === "baseline" ? "circle" : "rect", s[0] === "baseline"
+          ? { cx: x(i), cy: y(v), r: 3.5, "class": "dot " + s[0] }
+          : { x: x(i) - 3.5, y: y(v) - 3.5, width: 7, height: 7, "class": "dot " + s[0] });
+        c.appendChild(svgEl("title", {}, data.months[i] + " " + data.labels[s[0]] + ": " + (v / 100).toFixed(2)));
+        svg.appendChild(c);
+      });
+    });
+    // The legend, below the axis.
+    var lx = L;
+    series.forEach(function (s) {
+      svg.appendChild(svgEl("line", { x1: lx, x2: lx + 24, y1: H - 12, y2: H - 12, "class": "series " + s[0] }));
+      svg.appendChild(svgEl("text", { x: lx + 30, y: H - 8, "class": "legend" }, data.labels[s[0]]));
+      lx += 200;
+    });
+    el.appendChild(svg);
+    el.setAttribute("data-ready", "true");
+  }
+
+  function startWhatif() {
+    var dataEl = document.getElementById("whatif-data");
+    var el = document.getElementById("whatif-chart");
+    if (!dataEl || !el) return;
+    whatifChart(el, JSON.parse(dataEl.textContent));
+  }
+
   function start() {
+    startWhatif();
     startIndicator();
     var dataEl = document.getElementById("map-data");
     if (!dataEl || !window.echarts) return;
