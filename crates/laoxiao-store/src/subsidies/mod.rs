@@ -805,7 +805,7 @@ fn sums(conn: &mut Conn, scope: &Scope, id: i64, group: &str) -> Result<Vec<(Str
     scope.push_sql(&mut w, &mut p, "area_path", None);
     let rows = conn.query(
         &format!(
-            "SELECT {group} AS k, COUNT(*) AS n, SUM(amount_fen) AS a, SUM(city_fen) AS c, SUM(county_fen) AS d \
+            "SELECT {group} AS k, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS a, CAST(SUM(city_fen) AS BIGINT) AS c, CAST(SUM(county_fen) AS BIGINT) AS d \
              FROM subsidy_line WHERE {w} GROUP BY {group} ORDER BY {group}"
         ),
         &p,
