@@ -239,6 +239,7 @@ fn line_row(s: &ConsoleState, ctx: &Ctx, l: &StoredLine) -> Json {
         "period": l.line.period,
         "payee_id": l.line.payee_id,
         "payee_name": l.line.payee_name,
+        "payee_id_shown": l.line.payee_id != l.line.payee_name,
         "county": county_name(s, &l.line.county_code),
         "amount": yuan(l.line.amount_fen),
         "city": yuan(l.line.city_fen),
@@ -496,7 +497,7 @@ pub async fn line(
         .line
         .months
         .iter()
-        .map(|m| json!({"month": m.month, "amount": yuan(m.fen)}))
+        .map(|m| json!({"month": format!("{}-{:02}", l.line.period, m.month), "amount": yuan(m.fen)}))
         .collect();
     let page = json!({
         "run": run_json(&s, &ctx, &run),
@@ -552,7 +553,8 @@ async fn render_whatif(
             "months": w.by_month.iter().map(|m| m.key.clone()).collect::<Vec<_>>(),
             "baseline": w.by_month.iter().map(|m| m.baseline_fen).collect::<Vec<_>>(),
             "reform": w.by_month.iter().map(|m| m.reform_fen).collect::<Vec<_>>(),
-            "labels": {"baseline": s.t(ctx, "sub.baseline"), "reform": s.t(ctx, "sub.reform"), "unit": s.t(ctx, "sub.yuan")},
+            "labels": {"baseline": s.t(ctx, "sub.baseline"), "reform": s.t(ctx, "sub.reform"), "difference": s.t(ctx, "sub.difference")},
+            "lang": ctx.lang.tag(),
         });
         json!({
             "year": w.year,
