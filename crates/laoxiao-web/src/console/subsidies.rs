@@ -176,17 +176,15 @@ pub async fn prepare(
     }
 }
 
-/// The run id of a path, or the not-found page.
-fn run_id(s: &ConsoleState, ctx: &Ctx, raw: &str) -> Result<i64, Response> {
-    raw.parse::<i64>().map_err(|_| {
-        s.error_page(
-            ctx,
-            PageError::NotFound(format!(
-                "subsidy run {}",
-                raw.chars().take(20).collect::<String>()
-            )),
-        )
-    })
+/// The not-found page for a run id that is not a number.
+fn no_run(s: &ConsoleState, ctx: &Ctx, raw: &str) -> Response {
+    s.error_page(
+        ctx,
+        PageError::NotFound(format!(
+            "subsidy run {}",
+            raw.chars().take(20).collect::<String>()
+        )),
+    )
 }
 
 /// The line filters of a run's page, checked.
@@ -346,9 +344,8 @@ pub async fn run(
 ) -> Response {
     let path = format!("/console/subsidies/runs/{}", crate::encode_segment(&raw));
     let ctx = ctx_or_error!(s, &path, headers, q);
-    let id = match run_id(&s, &ctx, &raw) {
-        Ok(i) => i,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<i64>() else {
+        return no_run(&s, &ctx, &raw);
     };
     render_run(&s, &ctx, id, StatusCode::OK, &[]).await
 }
@@ -363,9 +360,8 @@ pub async fn act(
 ) -> Response {
     let path = format!("/console/subsidies/runs/{}", crate::encode_segment(&raw));
     let ctx = ctx_or_error!(s, &path, headers, q);
-    let id = match run_id(&s, &ctx, &raw) {
-        Ok(i) => i,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<i64>() else {
+        return no_run(&s, &ctx, &raw);
     };
     let action = field(&form, "action").unwrap_or_default().to_string();
     let note = field(&form, "note").map(str::to_string);
@@ -414,9 +410,8 @@ pub async fn export(
         crate::encode_segment(&raw)
     );
     let ctx = ctx_or_error!(s, &path, headers, q);
-    let id = match run_id(&s, &ctx, &raw) {
-        Ok(i) => i,
-        Err(r) => return r,
+    let Ok(id) = raw.parse::<i64>() else {
+        return no_run(&s, &ctx, &raw);
     };
     let format = match export_format(ctx.param("format")) {
         Ok(f) => f,
