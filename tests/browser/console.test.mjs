@@ -383,6 +383,8 @@ test("tablet width: no page scrolls sideways", async () => {
       ["19-tablet-infants", "/console/infants"],
       ["19a-tablet-plan", "/console/plan"],
       ["19h-tablet-indicators", "/console/indicators"],
+      ["19j-tablet-subsidies", "/console/subsidies"],
+      ["19k-tablet-whatif", "/console/subsidies/whatif?example=centenarian_800"],
       ["19i-tablet-indicator", "/console/indicators/14", "indicator-map"],
       ["19b-tablet-import", "/console/import"],
       ["19c-tablet-transfers", "/console/transfers"],
@@ -532,6 +534,46 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   await shot("20c-indicator-1-form");
   await visit("indicators (en)", "/console/indicators?lang=en");
   await page.goto(`${base}/?lang=zh-CN`);
+  // Subsidies (补助发放): the runs, a month prepared from the page, its run
+  // page (the preparer is told why they cannot approve), a line explained, an
+  // annual line with its month shares, the what-if form and its result.
+  await visit("subsidies", "/console/subsidies");
+  await page.selectOption("#p-month", { index: 1 });
+  const [prepared] = await Promise.all([page.waitForNavigation(), page.click("#prepare-month-submit")]);
+  assert.equal(prepared.status(), 200, "a month is prepared");
+  assert.match(page.url(), /\/console\/subsidies\/runs\/\d+/);
+  await page.waitForSelector("#own-draft");
+  await check("subsidy run (month)");
+  await shot("20d-subsidy-run");
+  const lineLink = page.locator("#lines tbody a").first();
+  assert.ok((await lineLink.count()) > 0, "the demo's month has lines");
+  await visit("subsidy line", await lineLink.getAttribute("href"));
+  await page.waitForSelector("#line-steps li");
+  await shot("20e-subsidy-line");
+  await visit("subsidies", "/console/subsidies");
+  await page.selectOption("#p-year", { index: 1 });
+  await Promise.all([page.waitForNavigation(), page.click("#prepare-year-submit")]);
+  await visit("subsidy run (year, filtered)", `${new URL(page.url()).pathname}?rule=village_station&county=330402`);
+  const annual = page.locator("#lines tbody a").first();
+  if (await annual.count()) {
+    await visit("subsidy line (annual)", await annual.getAttribute("href"));
+    await page.waitForSelector("#line-months");
+  }
+  await visit("subsidy runs", "/console/subsidies?lang=en");
+  await shot("20f-subsidies-en");
+  await page.goto(`${base}/?lang=zh-CN`);
+  await visit("what-if", "/console/subsidies/whatif");
+  await visit("what-if example", "/console/subsidies/whatif?example=centenarian_800");
+  await Promise.all([page.waitForNavigation(), page.click("#whatif-submit")]);
+  await page.waitForSelector("#whatif-chart[data-ready=\"true\"] svg");
+  assert.notEqual((await page.textContent("#w-difference")).trim(), "0.00", "the reform costs more");
+  await check("what-if result");
+  await shot("20g-whatif");
+  await page.fill("#w-reform", "[[parameter");
+  const [refused] = await Promise.all([page.waitForNavigation(), page.click("#whatif-submit")]);
+  assert.equal(refused.status(), 422);
+  await page.waitForSelector("#form-errors");
+  await check("what-if with an error");
   await visit("import", "/console/import");
   await visit("transfers", "/console/transfers");
   await visit("password", "/console/password");

@@ -158,6 +158,66 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/indicators/{number}/trend",
         Access::Perm(Perm::Aggregates),
     ),
+    (
+        "GET",
+        "/api/subsidies/rules",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/lines",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/lines/{line}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/approve",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/reject",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/runs/{id}/paid",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/runs/{id}/export",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/api/subsidies/explain",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/api/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),
@@ -214,6 +274,46 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "POST",
         "/console/indicators/{number}",
         Access::Perm(Perm::ReportIndicators),
+    ),
+    (
+        "GET",
+        "/console/subsidies",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies/whatif",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "POST",
+        "/console/subsidies/runs/{id}",
+        Access::Perm(Perm::ManageSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}/export",
+        Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/console/subsidies/runs/{id}/lines/{line}",
+        Access::Perm(Perm::ReadSubsidies),
     ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod people;
 pub mod registers;
 pub mod schema;
+pub mod subsidies;
 pub mod transfers;
 
 use axum::Router;
@@ -167,7 +168,21 @@ pub fn router(state: AppState) -> Router {
             get(indicators::changes),
         )
         .route("/indicators/{number}", get(indicators::explain))
-        .route("/indicators/{number}/trend", get(indicators::trend));
+        .route("/indicators/{number}/trend", get(indicators::trend))
+        .route("/subsidies/rules", get(subsidies::rules))
+        .route(
+            "/subsidies/runs",
+            get(subsidies::list_runs).post(subsidies::prepare),
+        )
+        .route("/subsidies/runs/{id}", get(subsidies::get_run))
+        .route("/subsidies/runs/{id}/lines", get(subsidies::lines))
+        .route("/subsidies/runs/{id}/lines/{line}", get(subsidies::line))
+        .route("/subsidies/runs/{id}/approve", post(subsidies::approve))
+        .route("/subsidies/runs/{id}/reject", post(subsidies::reject))
+        .route("/subsidies/runs/{id}/paid", post(subsidies::paid))
+        .route("/subsidies/runs/{id}/export", get(subsidies::export))
+        .route("/subsidies/explain", get(subsidies::explain))
+        .route("/subsidies/whatif", post(subsidies::whatif));
     // The declared registers' routes, from their declarations.
     let api = registers::REGISTERS
         .iter()

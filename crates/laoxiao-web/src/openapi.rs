@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::schema::*;
-use crate::{areas, audit, error, facilities, health, indicators, people, transfers};
+use crate::{areas, audit, error, facilities, health, indicators, people, subsidies, transfers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -52,6 +52,18 @@ use crate::{areas, audit, error, facilities, health, indicators, people, transfe
         indicators::publish,
         indicators::changes,
         indicators::export,
+        subsidies::rules,
+        subsidies::list_runs,
+        subsidies::prepare,
+        subsidies::get_run,
+        subsidies::lines,
+        subsidies::line,
+        subsidies::approve,
+        subsidies::reject,
+        subsidies::paid,
+        subsidies::export,
+        subsidies::explain,
+        subsidies::whatif,
     ),
     components(schemas(
         error::ErrorBody,
@@ -86,6 +98,7 @@ use crate::{areas, audit, error, facilities, health, indicators, people, transfe
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
+        (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]
 pub struct ApiDoc;

@@ -340,7 +340,10 @@ fn openapi_lists_every_route_and_resolves_every_schema() {
         // Every listed route is served: it reaches a handler, not a fallback.
         for (m, p) in api_routes() {
             let m = m.as_str();
-            let uri = p.replace("{code}", "330402").replace("{id}", "nope");
+            let uri = p
+                .replace("{code}", "330402")
+                .replace("{id}", "nope")
+                .replace("{line}", "1");
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
             let body = matches!(m, "post" | "put").then(|| ("application/json", b"{}".to_vec()));
             let r = app.send(method, &uri, body).await;
@@ -1722,6 +1725,37 @@ fn expected(
     }
 }
 
+/// A subsidy run for the matrix (month 2025-06: the class filing awards of
+/// the childcare institutions CA and CB), prepared by a city administrator
+/// who is none of the matrix's callers; its id and the number of a line in
+/// county 330402.
+fn seed_subsidy_run(store: &laoxiao_store::Store) -> (i64, i64) {
+    use laoxiao_store::{Actor, Scope};
+    let scope = Scope::user(
+        Actor {
+            user: "seed-city".into(),
+            ip: None,
+        },
+        Role::CityAdmin,
+        "/330400/",
+        None,
+    );
+    let mut c = store.conn().expect("conn");
+    let period = laoxiao_rules::subsidies::Period::parse("2025-06").expect("period");
+    let (run, _) = laoxiao_store::subsidies::prepare(&mut c, &scope, period).expect("run");
+    let q = laoxiao_store::subsidies::LineQuery {
+        county: Some("330402".into()),
+        ..Default::default()
+    };
+    let lines = laoxiao_store::subsidies::lines(&mut c, &scope, run.id, &q).expect("lines");
+    let line = lines
+        .items
+        .first()
+        .expect("a line in county 330402")
+        .line_no;
+    (run.id, line)
+}
+
 fn fill<'a>(path: &str, target: Target, del_id: &'a str) -> (String, &'a str) {
     let is_people = path.contains("/people");
     let id = match (target, is_people) {
@@ -1789,6 +1823,9 @@ fn access_matrix_every_route_role_and_scope() {
             callers.push(tokio::task::block_in_place(|| {
                 caller(&store, &w, Role::FacilityOperator)
             }));
+            // A subsidy run prepared by another city administrator (so the
+            // matrix's may review it), and one of its lines in county 330402.
+            let (run_id, line_no) = tokio::task::block_in_place(|| seed_subsidy_run(&store));
             for api in laoxiao_web::registers::REGISTERS {
                 seed_register(&router, &admin, api.register.key, "RA", Target::In).await;
                 seed_register(&router, &admin, api.register.key, "RB", Target::Out).await;
@@ -1800,7 +1837,10 @@ fn access_matrix_every_route_role_and_scope() {
                     let api = path.starts_with("/api/");
                     let mut targets = vec![Target::None];
                     let reg = register_of(path);
-                    if path.contains("{id}") || matches!((*method, *path), ("POST", "/api/facilities") | ("POST", "/api/people")) || (reg.is_some() && *method == "POST") {
+                    // A subsidy run's header is the city's (every reader sees
+                    // it); its lines are filtered by the store (checked below).
+                    let subsidy = path.contains("/subsidies/runs/{id}");
+                    if (path.contains("{id}") && !subsidy) || matches!((*method, *path), ("POST", "/api/facilities") | ("POST", "/api/people")) || (reg.is_some() && *method == "POST") {
                         targets = vec![Target::In, Target::Out];
                         if caller.role == Some(Role::FacilityOperator) && path.contains("facilities/{id}") {
                             targets.push(Target::OtherFacility);
@@ -1853,7 +1893,12 @@ fn access_matrix_every_route_role_and_scope() {
                                 seed_facility(&router, &admin, &del_id, &area).await;
                             }
                         }
-                        let (mut uri, id) = fill(path, target, &del_id);
+                        let (mut uri, id) = if subsidy {
+                            let p = path.replace("{id}", &run_id.to_string()).replace("{line}", &line_no.to_string());
+                            (p, "")
+                        } else {
+                            fill(path, target, &del_id)
+                        };
                         if target == Target::OutArea {
                             uri.push_str("?area=330411");
                         }
@@ -3688,7 +3733,10 @@ fn hole_rel_auth_and_cursor_failures_are_documented_on_every_operation() {
                 .as_object()
                 .map(|r| r.keys().cloned().collect())
                 .unwrap_or_default();
-            let uri = p.replace("{code}", "330402").replace("{id}", "nope");
+            let uri = p
+                .replace("{code}", "330402")
+                .replace("{id}", "nope")
+                .replace("{line}", "1");
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
             let body = || {
                 matches!(m.as_str(), "post" | "put").then(|| ("application/json", b"{}".to_vec()))
@@ -3913,5 +3961,662 @@ fn indicators_are_computed_explained_reported_and_published() {
             "{}",
             r.body
         );
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Subsidy runs (补助发放)
+
+fn village_station(id: &str, area: &str) -> Value {
+    json!({
+        "id": id,
+        "name": format!("照料中心{id}"),
+        "kind": "village_care_station",
+        "area_code": area,
+        "rating": "5a",
+        "rating_valid_from": "2024-01-01",
+        "rating_valid_until": "2028-12-31",
+        "opening_date": "2020-01-01"
+    })
+}
+
+async fn raw_as(app: &App, token: &str, uri: &str) -> Raw {
+    raw(
+        &app.router,
+        "GET",
+        uri,
+        &[("authorization".into(), format!("Bearer {token}"))],
+        None,
+    )
+    .await
+}
+
+#[test]
+fn subsidies_are_prepared_reviewed_by_another_paid_once_and_explained() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let (b, county) = tokio::task::spawn_blocking(move || {
+            (
+                make_user(&store, "admin-b", Role::CityAdmin, "330400", None),
+                make_user(&store, "county-a", Role::CountyAdmin, "330402", None),
+            )
+        })
+        .await
+        .expect("users");
+        let as_b = App {
+            token: Some(b),
+            ..app.clone()
+        };
+        let as_county = App {
+            token: Some(county.clone()),
+            ..app.clone()
+        };
+        let areas = &app.store.reference.areas;
+        let village = areas.children("330402007")[0].code.clone();
+        let town_b = areas.children("330411")[0].code.clone();
+        // Two filed inclusive childcare institutions with two classes each
+        // (one per county), a 5A village care station, a centenarian.
+        for f in [
+            childcare("CC1", "330402007"),
+            childcare("CC2", &town_b),
+            village_station("VS1", &village),
+        ] {
+            let r = app.post("/api/facilities", &f).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let mut p = elderly("P100", "1920-05-01", 11);
+        p["hukou_area_code"] = json!("330402");
+        let r = app.post("/api/people", &p).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // The rules and their parameters.
+        let r = app.get("/api/subsidies/rules").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let rules = r.body["rules"].as_array().expect("rules");
+        assert!(
+            rules
+                .iter()
+                .any(|x| x["code"] == "centenarian" && x["cadence"] == "monthly")
+        );
+        let params = r.body["parameters"].as_array().expect("parameters");
+        assert!(params.iter().any(|x| x["name"] == "centenarian.monthly"));
+        assert!(
+            params.iter().any(|x| x["placeholder"] == true),
+            "the county incomes are placeholders"
+        );
+
+        // Bad periods name the field.
+        for bad in [
+            json!({"period": "2025-13"}),
+            json!({"period": "June"}),
+            json!({"period": "2019"}),
+        ] {
+            let r = app.post("/api/subsidies/runs", &bad).await;
+            assert_eq!(
+                r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+                ["period"]
+            );
+        }
+        let r = app
+            .post("/api/subsidies/runs", &json!({"period": "2025-06", "x": 1}))
+            .await;
+        r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+        // A prepares June 2025.
+        let r = app
+            .post("/api/subsidies/runs", &json!({"period": "2025-06"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_i64().expect("id");
+        assert_eq!(r.body["status"], "draft");
+        assert_eq!(r.body["prepared_by"], "admin");
+        let r = app.get(&format!("/api/subsidies/runs/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let total = r.body["totals"]["total"]["amount_fen"]
+            .as_i64()
+            .expect("total");
+        assert!(total > 0);
+        assert_eq!(r.body["run"]["total_fen"], total);
+        let r = app
+            .get(&format!("/api/subsidies/runs/{id}/lines?limit=500"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let lines = r.body["items"].as_array().expect("items").clone();
+        let centenarian = lines
+            .iter()
+            .find(|l| l["rule"] == "centenarian" && l["payee_id"] == "P100")
+            .expect("the centenarian's line");
+        assert_eq!(centenarian["amount_fen"], 60_000, "{centenarian}");
+        let awards: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "award").collect();
+        assert_eq!(
+            awards.len(),
+            4,
+            "a class filing award per class: {awards:?}"
+        );
+        // Paging and filters.
+        let r = app
+            .get(&format!("/api/subsidies/runs/{id}/lines?limit=2"))
+            .await;
+        assert_eq!(r.body["items"].as_array().map(Vec::len), Some(2));
+        let next = r.body["next"].as_i64().expect("next");
+        let r = app
+            .get(&format!(
+                "/api/subsidies/runs/{id}/lines?limit=500&after={next}"
+            ))
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(lines.len() - 2)
+        );
+        let r = app
+            .get(&format!(
+                "/api/subsidies/runs/{id}/lines?rule=class_filing&county=330411"
+            ))
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(2),
+            "{}",
+            r.body
+        );
+        for q in [
+            "limit=501",
+            "limit=0",
+            "rule=nope",
+            "kind=x",
+            "county=33",
+            "after=x",
+        ] {
+            let r = app
+                .get(&format!("/api/subsidies/runs/{id}/lines?{q}"))
+                .await;
+            r.expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        }
+        let no = centenarian["line_no"].as_i64().expect("line_no");
+        let r = app
+            .get(&format!("/api/subsidies/runs/{id}/lines/{no}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            !r.body["explanation"]["steps"]
+                .as_array()
+                .expect("steps")
+                .is_empty()
+        );
+        app.get(&format!("/api/subsidies/runs/{id}/lines/99999"))
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        app.get("/api/subsidies/runs/99999")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        app.get("/api/subsidies/runs/x")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_path");
+
+        // A county administrator sees the run and its own county's lines only.
+        let r = as_county
+            .get(&format!("/api/subsidies/runs/{id}/lines?limit=500"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let own = r.body["items"].as_array().expect("items");
+        assert!(!own.is_empty() && own.len() < lines.len());
+        assert!(own.iter().all(|l| l["county_code"] == "330402"), "{own:?}");
+        let other = lines
+            .iter()
+            .find(|l| l["county_code"] == "330411")
+            .expect("a line of 330411");
+        as_county
+            .get(&format!(
+                "/api/subsidies/runs/{id}/lines/{}",
+                other["line_no"]
+            ))
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+        let r = as_county.get(&format!("/api/subsidies/runs/{id}")).await;
+        assert!(
+            r.body["totals"]["by_county"]
+                .as_array()
+                .expect("by county")
+                .iter()
+                .all(|s| s["key"] == "330402")
+        );
+        as_county
+            .post(&format!("/api/subsidies/runs/{id}/approve"), &json!({}))
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        as_county
+            .post(
+                "/api/subsidies/whatif",
+                &json!({"year": 2026, "example": "centenarian_800"}),
+            )
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+
+        // Four eyes: A cannot approve what A prepared; B can.
+        app.post(&format!("/api/subsidies/runs/{id}/approve"), &json!({}))
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+        app.post(&format!("/api/subsidies/runs/{id}/paid"), &json!({}))
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+        let r = as_b
+            .post(
+                &format!("/api/subsidies/runs/{id}/approve"),
+                &json!({"note": "核对无误"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "approved");
+        assert_eq!(r.body["reviewed_by"], "admin-b");
+        as_b.post(&format!("/api/subsidies/runs/{id}/reject"), &json!({}))
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+
+        // The payout list: Chinese headers and the total.
+        let token = app.token.clone().expect("token");
+        let r = raw_as(
+            &app,
+            &token,
+            &format!("/api/subsidies/runs/{id}/export?format=csv"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            header_of(&r, "content-type"),
+            Some("text/csv; charset=utf-8")
+        );
+        let cd = header_of(&r, "content-disposition").unwrap_or_default();
+        assert!(
+            cd.contains(&format!("subsidy-run-{id}-2025-06.csv")),
+            "{cd}"
+        );
+        for h in ["收款对象", "账户名", "金额（元）", "市级承担（元）", "合计"]
+        {
+            assert!(r.body.contains(h), "{h} in the CSV");
+        }
+        let total_yuan = format!("{}.{:02}", total / 100, total % 100);
+        assert!(
+            r.body
+                .contains(&format!("合计,total,合计,{},{total_yuan}", lines.len())),
+            "{}",
+            r.body
+        );
+        let r = raw_as(&app, &token, &format!("/api/subsidies/runs/{id}/export")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(header_of(&r, "content-type").is_some_and(|c| c.contains("spreadsheetml")));
+        assert!(header_of(&r, "content-disposition").is_some_and(|c| c.contains(".xlsx")));
+        let r = raw_as(
+            &app,
+            &token,
+            &format!("/api/subsidies/runs/{id}/export?format=pdf"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // The county's list holds its own lines only.
+        let r = raw_as(
+            &app,
+            &county,
+            &format!("/api/subsidies/runs/{id}/export?format=csv"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("CC1") && !r.body.contains("CC2"));
+
+        // Paid once; preparing June again pays no award a second time.
+        let r = app
+            .post(&format!("/api/subsidies/runs/{id}/paid"), &json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "paid");
+        app.post(&format!("/api/subsidies/runs/{id}/paid"), &json!({}))
+            .await
+            .expect_error(StatusCode::CONFLICT, "conflict");
+        let r = app
+            .post("/api/subsidies/runs", &json!({"period": "2025-06"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let again = r.body["id"].as_i64().expect("id");
+        assert_ne!(again, id);
+        let r = app
+            .get(&format!("/api/subsidies/runs/{again}/lines?limit=500"))
+            .await;
+        let items = r.body["items"].as_array().expect("items");
+        assert!(
+            items.iter().all(|l| l["kind"] != "award"),
+            "no award twice: {items:?}"
+        );
+        assert!(
+            items.iter().all(|l| l["rule"] != "centenarian"),
+            "June's allowance is paid: {items:?}"
+        );
+        let r = app.get("/api/subsidies/runs").await;
+        assert_eq!(r.body["total"], 2);
+
+        // Explain: the parameters with their dates and clauses, and the steps.
+        let r = app
+            .get("/api/subsidies/explain?payee=P100&period=2025-07")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let now = &r.body["now"][0];
+        assert_eq!(now["rule"], "centenarian");
+        let ps = now["explanation"]["params"].as_array().expect("params");
+        assert!(ps.iter().any(|p| p["name"] == "centenarian.monthly"
+            && p["clause"].as_str().is_some_and(|c| !c.is_empty())));
+        assert!(
+            !now["explanation"]["steps"]
+                .as_array()
+                .expect("steps")
+                .is_empty()
+        );
+        let r = app
+            .get("/api/subsidies/explain?payee=P100&period=2025-06")
+            .await;
+        assert!(
+            r.body["stored"].as_array().is_some_and(|s| !s.is_empty()),
+            "{}",
+            r.body
+        );
+        for q in ["payee=P100", "period=2025-06", "payee=P100&period=2025-6x"] {
+            app.get(&format!("/api/subsidies/explain?{q}"))
+                .await
+                .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        }
+        app.get("/api/subsidies/explain?payee=NOBODY&period=2025-06")
+            .await
+            .expect_error(StatusCode::NOT_FOUND, "not_found");
+
+        // The annual run: the 5A station, month by month.
+        let r = app
+            .post("/api/subsidies/runs", &json!({"period": "2025"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["cadence"], "annual");
+        let year = r.body["id"].as_i64().expect("id");
+        let r = app
+            .get(&format!(
+                "/api/subsidies/runs/{year}/lines?rule=village_station"
+            ))
+            .await;
+        let vs = &r.body["items"][0];
+        assert_eq!(vs["payee_id"], "VS1", "{}", r.body);
+        assert_eq!(vs["months"].as_array().map(Vec::len), Some(12));
+
+        // What-if: the documented centenarian reform costs more.
+        let r = app
+            .post(
+                "/api/subsidies/whatif",
+                &json!({"year": 2026, "example": "centenarian_800"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body["total"]["difference_fen"]
+                .as_i64()
+                .is_some_and(|d| d > 0),
+            "{}",
+            r.body["total"]
+        );
+        assert_eq!(r.body["by_month"].as_array().map(Vec::len), Some(12));
+        let text = laoxiao_store::subsidies::EXAMPLE_INCLUSIVE_PLUS_100;
+        let r = app
+            .post(
+                "/api/subsidies/whatif",
+                &json!({"year": 2026, "reform": text}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for (body, field) in [
+            (json!({"year": 2026}), "reform"),
+            (json!({"year": 2026, "reform": "[[parameter"}), "reform"),
+            (json!({"year": 2026, "example": "nope"}), "example"),
+            (
+                json!({"year": 2026, "example": "centenarian_800", "reform": text}),
+                "example",
+            ),
+            (json!({"year": 1999, "example": "centenarian_800"}), "year"),
+            (
+                json!({"year": 2026, "reform": "x".repeat(70_000)}),
+                "reform",
+            ),
+        ] {
+            let r = app.post("/api/subsidies/whatif", &body).await;
+            assert_eq!(
+                r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+                [field]
+            );
+        }
+    });
+}
+
+#[test]
+fn subsidy_console_pages_render_and_act() {
+    run(|app| async move {
+        let store = app.store.clone();
+        let (a, b) = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for name in ["con-a", "con-b"] {
+                make_user(&store, name, Role::CityAdmin, "330400", None);
+                let mut c = store.conn().expect("conn");
+                out.push(
+                    laoxiao_store::accounts::create_session(&mut c, name, None).expect("session"),
+                );
+            }
+            (out[0].clone(), out[1].clone())
+        })
+        .await
+        .expect("sessions");
+        let r = app
+            .post("/api/facilities", &childcare("CC1", "330402007"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        // An inclusive institution whose fees are within the price cap, with a
+        // child enrolled: its line is decided by a placeholder county income.
+        let mut cc9 = childcare("CC9", "330402007");
+        cc9["classes"][1]["monthly_fee_fen"] = json!(200_000);
+        let r = app.post("/api/facilities", &cc9).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let birth = d("2024-01-10");
+        let infant = json!({"id": "I9", "role": "infant", "id_number": laoxiao_model::idcard::make("330402", birth, 21),
+            "name": "王小某", "sex": "male", "birth_date": "2024-01-10", "residence_area_code": "330402007"});
+        let r = app.post("/api/people", &infant).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app
+            .post("/api/enrolments", &json!({"id": "E9", "infant_id": "I9", "facility_id": "CC9", "class_id": "CC9-C1", "start_date": "2025-01-01"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let cookie = |s: &(String, String)| {
+            vec![(
+                "cookie".to_string(),
+                format!("{}={}", laoxiao_web::auth::SESSION_COOKIE, s.0),
+            )]
+        };
+        let form = |s: &(String, String), rest: &str| {
+            Some((
+                "application/x-www-form-urlencoded",
+                format!("_csrf={}&{rest}", s.1),
+            ))
+        };
+        for lang in ["zh-CN", "en"] {
+            let r = raw(
+                &app.router,
+                "GET",
+                &format!("/console/subsidies?lang={lang}"),
+                &cookie(&a),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("id=\"prepare-month\""));
+        }
+        // Prepare from the page: redirected to the run.
+        let r = raw(
+            &app.router,
+            "POST",
+            "/console/subsidies",
+            &cookie(&a),
+            form(&a, "period=2025-06"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let loc = header_of(&r, "location").unwrap_or_default().to_string();
+        assert!(loc.starts_with("/console/subsidies/runs/"), "{loc}");
+        let run = loc
+            .trim_start_matches("/console/subsidies/runs/")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let r = raw(
+            &app.router,
+            "POST",
+            "/console/subsidies",
+            &cookie(&a),
+            form(&a, "period=2025-99"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("form-errors"));
+        // The preparer is told why they cannot approve; the other can.
+        let r = raw(&app.router, "GET", &loc, &cookie(&a), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("id=\"own-draft\"") && !r.body.contains("id=\"approve\""));
+        assert!(
+            r.body.contains("id=\"placeholder-banner\""),
+            "the placeholder income is announced"
+        );
+        let url = format!("/console/subsidies/runs/{run}");
+        let r = raw(
+            &app.router,
+            "POST",
+            &url,
+            &cookie(&a),
+            form(&a, "action=approve"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("form-errors"));
+        let r = raw(&app.router, "GET", &url, &cookie(&b), None).await;
+        assert!(r.body.contains("id=\"approve\""));
+        let r = raw(
+            &app.router,
+            "GET",
+            &format!("{url}?rule=class_filing&kind=award&county=330402"),
+            &cookie(&b),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let line = r
+            .body
+            .split("lines&#x2f;")
+            .nth(1)
+            .and_then(|x| x.split('"').next())
+            .unwrap_or_else(|| panic!("a line link: {}", r.body))
+            .to_string();
+        for lang in ["zh-CN", "en"] {
+            let r = raw(
+                &app.router,
+                "GET",
+                &format!("{url}/lines/{line}?lang={lang}"),
+                &cookie(&b),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(
+                r.body.contains("class_filing.per_class") && r.body.contains("id=\"line-steps\"")
+            );
+        }
+        let r = raw(
+            &app.router,
+            "GET",
+            &format!("{url}/lines/x"),
+            &cookie(&b),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = raw(
+            &app.router,
+            "POST",
+            &url,
+            &cookie(&b),
+            form(&b, "action=approve&note=ok"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = raw(&app.router, "GET", &url, &cookie(&b), None).await;
+        assert!(r.body.contains("id=\"mark-paid\""));
+        let r = raw(
+            &app.router,
+            "GET",
+            &format!("{url}/export?format=csv"),
+            &cookie(&b),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("收款对象"));
+        let r = raw(
+            &app.router,
+            "POST",
+            &url,
+            &cookie(&b),
+            form(&b, "action=paid"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = raw(
+            &app.router,
+            "POST",
+            &url,
+            &cookie(&b),
+            form(&b, "action=paid"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        let r = raw(
+            &app.router,
+            "GET",
+            "/console/subsidies/runs/999",
+            &cookie(&b),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // What-if: an example loaded into the form, then costed.
+        let r = raw(
+            &app.router,
+            "GET",
+            "/console/subsidies/whatif?example=centenarian_800",
+            &cookie(&a),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("centenarian.monthly"));
+        let body = format!(
+            "year=2026&reform={}",
+            laoxiao_web::console::enc(laoxiao_store::subsidies::EXAMPLE_INCLUSIVE_PLUS_100)
+        );
+        let r = raw(
+            &app.router,
+            "POST",
+            "/console/subsidies/whatif",
+            &cookie(&a),
+            form(&a, &body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("id=\"whatif-data\"") && r.body.contains("id=\"whatif-months\""));
+        let r = raw(
+            &app.router,
+            "POST",
+            "/console/subsidies/whatif",
+            &cookie(&a),
+            form(&a, "year=2026&reform=%5B%5B"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     });
 }

@@ -246,7 +246,101 @@
     if (m && data.children.length) indicatorMap(m, data);
   }
 
+  // The what-if's month-by-month chart: baseline and reform as two lines, drawn
+  // as SVG (no library); the table beside it holds the same figures.
+  var SVGNS = "http://www.w3.org/2000/svg";
+  function svgEl(name, attrs, text) {
+    var e = document.createElementNS(SVGNS, name);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function yuanShort(fen, en) {
+    var y = fen / 100;
+    if (en) {
+      if (Math.abs(y) >= 1e6) return +(y / 1e6).toFixed(2) + "M";
+      if (Math.abs(y) >= 1e3) return +(y / 1e3).toFixed(2) + "k";
+      return String(+y.toFixed(2));
+    }
+    if (Math.abs(y) >= 1e8) return +(y / 1e8).toFixed(2) + "亿";
+    if (Math.abs(y) >= 1e4) return +(y / 1e4).toFixed(2) + "万";
+    return String(+y.toFixed(2));
+  }
+  // Round tick steps (1, 2, 5 × 10^n) covering [min, max] in about four steps.
+  function ticks(min, max) {
+    if (max === min) max = min + 100;
+    var raw = (max - min) / 4;
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 5, 10].map(function (m) { return m * p; }).filter(function (s) { return s >= raw; })[0];
+    var lo = Math.floor(min / step) * step, hi = Math.ceil(max / step) * step;
+    var out = [];
+    for (var v = lo; v <= hi + step / 2; v += step) out.push(v);
+    return out;
+  }
+  // One panel: an axis with round ticks, month labels, then lines or bars.
+  function panel(svg, o) {
+    var t = ticks(o.min, o.max), lo = t[0], hi = t[t.length - 1];
+    var n = o.months.length, bw = (o.W - o.L - o.R) / n;
+    var x = function (i) { return o.L + bw * (i + 0.5); };
+    var y = function (v) { return o.T + o.H * (1 - (v - lo) / (hi - lo)); };
+    t.forEach(function (v) {
+      svg.appendChild(svgEl("line", { x1: o.L, x2: o.W - o.R, y1: y(v), y2: y(v), "class": v === 0 ? "grid zero" : "grid" }));
+      svg.appendChild(svgEl("text", { x: o.L - 6, y: y(v) + 4, "text-anchor": "end", "class": "tick" }, yuanShort(v, o.en)));
+    });
+    o.months.forEach(function (m, i) {
+      svg.appendChild(svgEl("text", { x: x(i), y: o.T + o.H + 16, "text-anchor": "middle", "class": "tick" }, m.slice(5)));
+    });
+    svg.appendChild(svgEl("text", { x: o.L, y: o.T - 8, "class": "legend" }, o.title));
+    return { x: x, y: y, bw: bw };
+  }
+  function whatifChart(el, data) {
+    var n = data.months.length;
+    if (!n) return;
+    var W = 640, L = 72, R = 16;
+    var diff = data.reform.map(function (v, i) { return v - data.baseline[i]; });
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " 470", role: "img", "aria-labelledby": "whatif-svg-title", focusable: "false" });
+    svg.appendChild(svgEl("title", { id: "whatif-svg-title" }, data.labels.baseline + " / " + data.labels.reform + " / " + data.labels.difference));
+    // Top: baseline and reform.
+    var all = data.baseline.concat(data.reform, [0]);
+    var a = panel(svg, { W: W, L: L, R: R, T: 40, H: 200, en: data.lang === "en", months: data.months, min: Math.min.apply(null, all), max: Math.max.apply(null, all), title: data.labels.baseline + " · " + data.labels.reform });
+    [["baseline", data.baseline], ["reform", data.reform]].forEach(function (s) {
+      var pts = s[1].map(function (v, i) { return a.x(i) + "," + a.y(v); }).join(" ");
+      svg.appendChild(svgEl("polyline", { points: pts, "class": "series " + s[0] }));
+      s[1].forEach(function (v, i) {
+        var c = s[0] === "baseline"
+          ? svgEl("circle", { cx: a.x(i), cy: a.y(v), r: 4, "class": "dot baseline" })
+          : svgEl("rect", { x: a.x(i) - 3, y: a.y(v) - 3, width: 6, height: 6, "class": "dot reform" });
+        c.appendChild(svgEl("title", {}, data.months[i] + " " + data.labels[s[0]] + ": " + (v / 100).toFixed(2)));
+        svg.appendChild(c);
+      });
+    });
+    var lx = W - R - 260;
+    [["baseline", data.labels.baseline], ["reform", data.labels.reform]].forEach(function (s) {
+      svg.appendChild(svgEl("line", { x1: lx, x2: lx + 22, y1: 28, y2: 28, "class": "series " + s[0] }));
+      svg.appendChild(svgEl("text", { x: lx + 28, y: 32, "class": "legend" }, s[1]));
+      lx += 130;
+    });
+    // Bottom: the difference, as bars from zero.
+    var b = panel(svg, { W: W, L: L, R: R, T: 310, H: 120, en: data.lang === "en", months: data.months, min: Math.min.apply(null, diff.concat([0])), max: Math.max.apply(null, diff.concat([0])), title: data.labels.difference });
+    diff.forEach(function (v, i) {
+      var y0 = b.y(0), y1 = b.y(v);
+      var r = svgEl("rect", { x: b.x(i) - b.bw * 0.3, y: Math.min(y0, y1), width: b.bw * 0.6, height: Math.max(1, Math.abs(y1 - y0)), "class": v < 0 ? "bar down" : "bar up" });
+      r.appendChild(svgEl("title", {}, data.months[i] + " " + data.labels.difference + ": " + (v / 100).toFixed(2)));
+      svg.appendChild(r);
+    });
+    el.appendChild(svg);
+    el.setAttribute("data-ready", "true");
+  }
+
+  function startWhatif() {
+    var dataEl = document.getElementById("whatif-data");
+    var el = document.getElementById("whatif-chart");
+    if (!dataEl || !el) return;
+    whatifChart(el, JSON.parse(dataEl.textContent));
+  }
+
   function start() {
+    startWhatif();
     startIndicator();
     var dataEl = document.getElementById("map-data");
     if (!dataEl || !window.echarts) return;

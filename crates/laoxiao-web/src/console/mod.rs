@@ -22,6 +22,7 @@ mod people;
 mod plan;
 pub mod registers;
 pub mod session;
+mod subsidies;
 mod templates;
 mod transfers;
 
@@ -149,6 +150,26 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/indicators/{number}",
             get(indicators::detail).post(indicators::report),
+        )
+        .route(
+            "/console/subsidies",
+            get(subsidies::list).post(subsidies::prepare),
+        )
+        .route(
+            "/console/subsidies/whatif",
+            get(subsidies::whatif_form).post(subsidies::whatif),
+        )
+        .route(
+            "/console/subsidies/runs/{id}",
+            get(subsidies::run).post(subsidies::act),
+        )
+        .route(
+            "/console/subsidies/runs/{id}/export",
+            get(subsidies::export),
+        )
+        .route(
+            "/console/subsidies/runs/{id}/lines/{line}",
+            get(subsidies::line),
         )
         .route(
             "/console/transfers",
@@ -465,6 +486,7 @@ impl ConsoleState {
                 "transfers": a.can(Perm::WritePeople),
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
+                "subsidies": a.can(Perm::ReadSubsidies),
             }),
         );
         m

@@ -98,6 +98,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "indicator.html",
         include_str!("../../assets/templates/indicator.html"),
     ),
+    (
+        "subsidies.html",
+        include_str!("../../assets/templates/subsidies.html"),
+    ),
+    (
+        "subsidy_run.html",
+        include_str!("../../assets/templates/subsidy_run.html"),
+    ),
+    (
+        "subsidy_line.html",
+        include_str!("../../assets/templates/subsidy_line.html"),
+    ),
+    (
+        "subsidy_whatif.html",
+        include_str!("../../assets/templates/subsidy_whatif.html"),
+    ),
 ];
 
 fn lang_of(state: &State) -> Lang {
@@ -262,6 +278,7 @@ mod tests {
             include_str!("plan.rs"),
             include_str!("indicators.rs"),
             include_str!("import.rs"),
+            include_str!("subsidies.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {
@@ -274,7 +291,7 @@ mod tests {
                     && part.split('.').next().is_some_and(|s| {
                         [
                             "error", "overview", "fig", "list", "form", "import", "plan", "person",
-                            "facility", "people", "nav", "map",
+                            "facility", "people", "nav", "map", "sub",
                         ]
                         .contains(&s)
                     });
