@@ -267,6 +267,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/console/indicators", Access::Perm(Perm::Aggregates)),
     (
         "GET",
+        "/console/indicators/export",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
         "/console/indicators/{number}",
         Access::Perm(Perm::Aggregates),
     ),

@@ -4557,6 +4557,38 @@ fn subsidy_console_pages_render_and_act() {
         .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("收款对象"));
+        // The indicator table downloads from the console with the session
+        // (the dashboard links here, not to the bearer-token API).
+        let r = raw(
+            &app.router,
+            "GET",
+            "/console/indicators/export?period=2023&format=csv",
+            &cookie(&b),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("指标") && r.body.contains("当前值"),
+            "{}",
+            r.body
+        );
+        let r = raw(
+            &app.router,
+            "GET",
+            "/console/indicators?period=2023",
+            &cookie(&b),
+            None,
+        )
+        .await;
+        // (minijinja escapes the slashes of an attribute value)
+        let body = r.body.replace("&#x2f;", "/").replace("&amp;", "&");
+        let links: Vec<&str> = body.lines().filter(|l| l.contains("export")).collect();
+        assert!(
+            body.contains("/console/indicators/export?period=2023")
+                && !body.contains("/api/indicators/export"),
+            "the dashboard links the console export: {links:?}"
+        );
         let r = raw(
             &app.router,
             "POST",

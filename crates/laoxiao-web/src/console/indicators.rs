@@ -62,6 +62,63 @@ fn value_json(s: &ConsoleState, ctx: &Ctx, v: &IndicatorValue, decimals: u32) ->
     })
 }
 
+/// `GET /console/indicators/export?period=&area=&format=xlsx|csv`: the plan's
+/// table with the values as a file — the API's export with the session's
+/// scope (`/api/*` takes bearer tokens, not the console's cookie).
+pub async fn export(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    use laoxiao_store::io::ExportFormat;
+    let ctx = ctx_or_error!(s, "/console/indicators/export", headers, q);
+    let period = match period_of(&ctx) {
+        Ok(p) => p,
+        Err(e) => {
+            return s.error_page(
+                &ctx,
+                super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
+            );
+        }
+    };
+    let (format, ct, ext) = match ctx.param("format") {
+        None | Some("xlsx") => (
+            ExportFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        Some("csv") => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
+        Some(_) => {
+            return s.error_page(
+                &ctx,
+                super::PageError::BadRequest("format: xlsx or csv".into()),
+            );
+        }
+    };
+    let code = ctx.area.code.clone();
+    let area = code.clone();
+    match s
+        .db(move |c, r| {
+            let t = ind::table(c, r, period, today(), false)?;
+            laoxiao_store::indicators::excel::export_table(&t, &area, format)
+        })
+        .await
+    {
+        Ok(bytes) => (
+            [
+                (axum::http::header::CONTENT_TYPE, ct.to_string()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"indicators-{code}-{period}.{ext}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => s.error_page(&ctx, e),
+    }
+}
+
 /// `GET /console/indicators`
 pub async fn dashboard(
     State(s): State<ConsoleState>,
@@ -132,8 +189,8 @@ pub async fn dashboard(
         "periods": periods(period),
         "as_of": t.as_of.to_string(),
         "publication": t.publication,
-        "export_xlsx": format!("/api/indicators/export?period={period}&area={}", ctx.area.code),
-        "export_csv": format!("/api/indicators/export?period={period}&area={}&format=csv", ctx.area.code),
+        "export_xlsx": format!("/console/indicators/export?period={period}&area={}", ctx.area.code),
+        "export_csv": format!("/console/indicators/export?period={period}&area={}&format=csv", ctx.area.code),
     });
     s.render(&ctx, "indicators.html", "indicators", page)
 }

@@ -147,6 +147,7 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/people/{id}", get(people::detail))
         .route("/console/plan", get(plan::page))
         .route("/console/indicators", get(indicators::dashboard))
+        .route("/console/indicators/export", get(indicators::export))
         .route(
             "/console/indicators/{number}",
             get(indicators::detail).post(indicators::report),
