@@ -11,7 +11,8 @@ use laoxiao_store::io::{ExportFormat, ImportLimits};
 use super::{cli_scope, open, today};
 use crate::config::Config;
 
-fn format_of(path: &Path) -> Result<ExportFormat> {
+/// CSV or XLSX, by the output file's extension.
+pub(crate) fn format_of(path: &Path) -> Result<ExportFormat> {
     match path
         .extension()
         .and_then(|e| e.to_str())

@@ -8,28 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use laoxiao_rules::subsidies::{Period, Rule, cases, yuan};
 use laoxiao_store::accounts;
-use laoxiao_store::io::ExportFormat;
 use laoxiao_store::subsidies::{self as sub, LineQuery, Run, Totals};
 use laoxiao_store::{Actor, Scope};
 
+use super::indicators::format_of;
 use super::{cli_scope, open};
 use crate::config::Config;
-
-fn format_of(path: &Path) -> Result<ExportFormat> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok(ExportFormat::Csv),
-        Some("xlsx") => Ok(ExportFormat::Xlsx),
-        _ => bail!(
-            "{}: the output file must end in .csv or .xlsx",
-            path.display()
-        ),
-    }
-}
 
 /// `--month 2025-06` or `--year 2025`, exactly one.
 pub fn period_of(month: Option<&str>, year: Option<&str>) -> Result<Period> {
