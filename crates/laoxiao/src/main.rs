@@ -232,6 +232,8 @@ enum SubsidiesCmd {
     },
     /// Load county incomes (CSV: county_code,year,yuan,source).
     Income { file: PathBuf },
+    /// Record awards paid before the platform (CSV: award_key,amount_yuan,paid_date,source).
+    AwardsPaid { file: PathBuf },
     /// Run the rules' YAML test cases (the shipped ones, or the files given).
     Test { files: Vec<PathBuf> },
 }
@@ -606,6 +608,7 @@ fn run(cli: Cli) -> Result<()> {
                 cli::subsidies::whatif(&config, year, &reform, out.as_deref())
             }
             SubsidiesCmd::Income { file } => cli::subsidies::income(&config, &file),
+            SubsidiesCmd::AwardsPaid { file } => cli::subsidies::awards_paid(&config, &file),
             SubsidiesCmd::Test { files } => cli::subsidies::test(&files),
         },
         Command::Indicators { command } => match command {

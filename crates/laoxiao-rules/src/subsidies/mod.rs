@@ -217,6 +217,22 @@ rules_enum! {
     ChainAward = ("chain_award", "连锁补助", "Chain award", OneTime),
 }
 
+/// The one-time rule an award key names (`class_filing:C1` → class filing),
+/// by the prefixes the rules write.
+pub fn award_rule(key: &str) -> Option<(Rule, &str)> {
+    let (prefix, subject) = key.split_once(':')?;
+    let rule = match prefix {
+        "sunflower_construction" => Rule::SunflowerConstruction,
+        "wellness_alliance" => Rule::WellnessAlliance,
+        "class_filing" => Rule::ClassFiling,
+        "demonstration" => Rule::DemonstrationAward,
+        "provincial_demonstration" => Rule::ProvincialDemonstrationAward,
+        "chain" => Rule::ChainAward,
+        _ => return None,
+    };
+    (!subject.is_empty()).then_some((rule, subject))
+}
+
 /// Who is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -747,6 +763,35 @@ mod tests {
         assert_eq!(div_round(-5, 2), -3);
         assert_eq!(div_round(4, 3), 1);
         assert_eq!(div_round(16_000_000, 12), 1_333_333);
+    }
+
+    #[test]
+    fn award_keys_name_their_rule() {
+        assert_eq!(
+            award_rule("class_filing:C1"),
+            Some((Rule::ClassFiling, "C1"))
+        );
+        assert_eq!(
+            award_rule("chain:facility:F1"),
+            Some((Rule::ChainAward, "facility:F1"))
+        );
+        assert_eq!(award_rule("centenarian:P1"), None);
+        assert_eq!(award_rule("class_filing:"), None);
+        // Every award rule's key prefix is known (the rules write these).
+        for r in Rule::ALL.iter().filter(|r| r.cadence() == Cadence::OneTime) {
+            assert!(
+                [
+                    "sunflower_construction",
+                    "wellness_alliance",
+                    "class_filing",
+                    "demonstration_award",
+                    "provincial_demonstration_award",
+                    "chain_award"
+                ]
+                .contains(&r.code()),
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

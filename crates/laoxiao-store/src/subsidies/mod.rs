@@ -1258,6 +1258,115 @@ pub fn whatif(conn: &mut Conn, scope: &Scope, year: i32, reform: &str) -> Result
     })
 }
 
+/// An award paid before the platform kept the ledger (上线前已发放).
+#[derive(Debug, Clone)]
+pub struct PaidAward {
+    pub award_key: String,
+    pub amount_fen: i64,
+    pub paid_on: NaiveDate,
+    pub source: String,
+}
+
+/// Records awards paid before the platform went live, so that no run pays
+/// them again: one run of cadence `import`, paid at once, holding no lines,
+/// and the awards in the ledger. Every row or none; a row naming an award
+/// already in the ledger, or twice, is refused with its row number.
+pub fn import_paid_awards(
+    conn: &mut Conn,
+    scope: &Scope,
+    rows: &[PaidAward],
+    today: NaiveDate,
+) -> Result<Run> {
+    scope.require(Perm::ManageSubsidies)?;
+    if !scope.is_city_wide() {
+        return Err(StoreError::Forbidden(
+            "only a city-wide account records the city's awards".into(),
+        ));
+    }
+    if rows.is_empty() || rows.len() > MAX_INCOME_ROWS {
+        return Err(invalid("rows", format!("1 to {MAX_INCOME_ROWS} rows")));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, a) in rows.iter().enumerate() {
+        let row = i + 1;
+        if a.award_key.chars().count() > 200 || subsidies::award_rule(&a.award_key).is_none() {
+            return Err(invalid(
+                "award_key",
+                format!(
+                    "row {row}: {:?} is not an award key (class_filing:CLASS, sunflower_construction:FACILITY, wellness_alliance:…, demonstration:…, provincial_demonstration:…, chain:CREDIT_CODE)",
+                    a.award_key.chars().take(200).collect::<String>()
+                ),
+            ));
+        }
+        if !(1..=10_000_000_000).contains(&a.amount_fen) {
+            return Err(invalid(
+                "amount",
+                format!("row {row}: the amount must be above 0 and at most 100,000,000 yuan"),
+            ));
+        }
+        if a.paid_on > today || a.paid_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+        {
+            return Err(invalid(
+                "paid_date",
+                format!("row {row}: {} is not a date from 2000 to today", a.paid_on),
+            ));
+        }
+        if a.source.trim().is_empty() || a.source.chars().count() > 200 {
+            return Err(invalid(
+                "source",
+                format!("row {row}: give the payment's source (at most 200 characters)"),
+            ));
+        }
+        if !seen.insert(a.award_key.as_str()) {
+            return Err(invalid(
+                "award_key",
+                format!("row {row}: {} is given twice", a.award_key),
+            ));
+        }
+    }
+    let now = now_rfc3339();
+    let by = scope.actor.user.clone();
+    let total: i64 = rows.iter().map(|a| a.amount_fen).sum();
+    let params = Params::embedded().map_err(rules_err)?;
+    conn.transaction(|c| {
+        for (i, a) in rows.iter().enumerate() {
+            if let Some(r) = c.query_opt("SELECT run_id FROM subsidy_award WHERE award_key = $1", &[a.award_key.as_str().into()])? {
+                let run: i64 = r.get("run_id")?;
+                return Err(StoreError::Conflict(format!("row {}: award {} is already in the ledger (run {run})", i + 1, a.award_key)));
+            }
+        }
+        let id: i64 = c
+            .query_opt(
+                "INSERT INTO subsidy_run (cadence, period, status, prepared_by, prepared_at, reviewed_by, reviewed_at, \
+                 review_note, paid_by, paid_at, parameters_version, register_versions, snapshot_digest, placeholder, \
+                 line_count, total_fen, adjustment_fen, city_fen, county_fen, note_count, ledger_version) \
+                 VALUES ('import', 'import', 'paid', $1, $2, $1, $2, $3, $1, $2, $4, '', '', FALSE, 0, $5, 0, 0, 0, 0, 0) RETURNING id",
+                &[by.as_str().into(), now.as_str().into(), format!("{} awards paid before the platform", rows.len()).into(), params.version().into(), total.into()],
+            )?
+            .ok_or_else(|| StoreError::Database("the run id was not returned".into()))?
+            .get("id")?;
+        for (i, a) in rows.iter().enumerate() {
+            let (rule, subject) = subsidies::award_rule(&a.award_key).unwrap_or((Rule::ChainAward, ""));
+            c.execute(
+                "INSERT INTO subsidy_award (award_key, rule, subject_id, run_id, line_no, amount_fen, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[a.award_key.as_str().into(), rule.code().into(), subject.into(), id.into(), ((i + 1) as i64).into(), a.amount_fen.into(), a.paid_on.to_string().into()],
+            )?;
+        }
+        audit::append(
+            c,
+            scope,
+            Event {
+                action: "subsidy.import_awards",
+                entity: "subsidy_run",
+                entity_id: Some(&id.to_string()),
+                before: None,
+                after: Some(serde_json::json!({"awards": rows.len(), "total_fen": total, "sources": rows.iter().map(|a| a.source.trim()).collect::<std::collections::BTreeSet<_>>()}).to_string()),
+            },
+        )?;
+        get_run(c, id)
+    })
+}
+
 /// The two documented what-if examples (`docs/subsidies.md`).
 pub const EXAMPLE_CENTENARIAN_800: &str =
     include_str!("../../../../docs/examples/reform-centenarian-800.toml");

@@ -92,6 +92,25 @@ fn a_run_is_reviewed_paid_once_frozen_and_corrected() {
             .expect("institution");
         let hut = Facility::blank("S1", "亲子小屋", FacilityKind::SunflowerHut, &village);
         facilities::create(&mut c, r, &sys, &hut).expect("hut");
+        // A hut whose award was paid before the platform: recorded, never paid again.
+        let old_hut = Facility::blank("S0", "老小屋", FacilityKind::SunflowerHut, &village);
+        facilities::create(&mut c, r, &sys, &old_hut).expect("old hut");
+        let imported = sub::import_paid_awards(
+            &mut c,
+            &sys,
+            &[sub::PaidAward {
+                award_key: "sunflower_construction:S0".into(),
+                amount_fen: 1_000_000,
+                paid_on: d("2021-09-01"),
+                source: "2021年奖补文件".into(),
+            }],
+            d("2025-01-01"),
+        )
+        .expect("import");
+        assert_eq!(
+            (imported.status, imported.total_fen),
+            (Status::Paid, 1_000_000)
+        );
         let p1 = people::create(&mut c, r, &sys, &centenarian("P1", &village, 2)).expect("p1");
         people::create(&mut c, r, &sys, &centenarian("P2", &village, 4)).expect("p2");
 

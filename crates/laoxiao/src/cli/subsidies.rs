@@ -420,6 +420,51 @@ pub fn income(config: &Config, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `subsidies awards-paid FILE`: awards paid before the platform
+/// (CSV: award_key,amount_yuan,paid_date,source), so no run pays them again.
+pub fn awards_paid(config: &Config, file: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut rows = Vec::new();
+    let mut rdr =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 1;
+        let rec = rec.with_context(|| format!("row {row}"))?;
+        let get = |j: usize| rec.get(j).unwrap_or("").trim().to_string();
+        let amount_fen = laoxiao_rules::subsidies::parse_yuan(&get(1)).with_context(|| {
+            format!(
+                "row {row}, column amount_yuan: {:?} is not an amount in yuan",
+                get(1)
+            )
+        })?;
+        let paid_on = get(2).parse().with_context(|| {
+            format!(
+                "row {row}, column paid_date: {:?} is not a date (YYYY-MM-DD)",
+                get(2)
+            )
+        })?;
+        rows.push(sub::PaidAward {
+            award_key: get(0),
+            amount_fen,
+            paid_on,
+            source: get(3),
+        });
+        if rows.len() > sub::MAX_INCOME_ROWS {
+            bail!("more than {} rows", sub::MAX_INCOME_ROWS);
+        }
+    }
+    let store = open(config)?;
+    let r = sub::import_paid_awards(&mut store.conn()?, &cli_scope(), &rows, super::today())?;
+    println!(
+        "recorded {} award(s) paid before the platform ({} yuan) as run {}: no run will pay them again",
+        rows.len(),
+        yuan(r.total_fen),
+        r.id
+    );
+    Ok(())
+}
+
 /// `subsidies test`: runs the YAML cases (the shipped ones, or files given).
 pub fn test(files: &[std::path::PathBuf]) -> Result<()> {
     let params = laoxiao_rules::subsidies::Params::embedded()?;
