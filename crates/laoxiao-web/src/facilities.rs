@@ -329,6 +329,7 @@ pub async fn create(
     let scope = auth.scope()?;
     let detail = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
+        refuse_blank_id(&input, &mut errs);
         let id = assign_id(&scope, body_id(&input), &mut errs, facilities::new_id);
         let p = prepare(input, id, &r.checker(), errs)?;
         let f = match &p.classes {
@@ -342,6 +343,21 @@ pub async fn create(
     .await?;
     let location = format!("/api/facilities/{}", encode_segment(&detail.facility.id));
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(detail)).into_response())
+}
+
+/// An `id` given blank is refused, as the schema says (minLength 1): left
+/// out, the server assigns one.
+pub(crate) fn refuse_blank_id(body: &Map<String, Json_>, errs: &mut Vec<FieldError>) {
+    if body
+        .get("id")
+        .and_then(Json_::as_str)
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        errs.push(FieldError::new(
+            "id",
+            "empty; leave the id out and the server assigns one",
+        ));
+    }
 }
 
 /// The body's `id`, trimmed, when it gives one.

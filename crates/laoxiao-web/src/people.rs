@@ -516,6 +516,7 @@ pub async fn create(
     let reveal = reveal_ids(&ctx);
     let person = blocking(&state, move |c, r| {
         let mut errs = Vec::new();
+        crate::facilities::refuse_blank_id(&input, &mut errs);
         let id = crate::facilities::assign_id(
             &scope,
             body_text(&input, "id"),
