@@ -345,18 +345,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(detail)).into_response())
 }
 
-/// An `id` given blank is refused, as the schema says (minLength 1): left
-/// out, the server assigns one.
+/// An `id` given blank or not as text is refused, as the schema says (a
+/// string, minLength 1): left out, the server assigns one.
 pub(crate) fn refuse_blank_id(body: &Map<String, Json_>, errs: &mut Vec<FieldError>) {
-    if body
-        .get("id")
-        .and_then(Json_::as_str)
-        .is_some_and(|s| s.trim().is_empty())
-    {
-        errs.push(FieldError::new(
+    match body.get("id") {
+        None => {}
+        Some(Json_::String(s)) if !s.trim().is_empty() => {}
+        Some(_) => errs.push(FieldError::new(
             "id",
-            "empty; leave the id out and the server assigns one",
-        ));
+            "not a non-empty text; leave the id out and the server assigns one",
+        )),
     }
 }
 

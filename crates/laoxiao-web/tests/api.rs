@@ -494,13 +494,15 @@ fn facility_monthly_fee_follows_from_its_declaration() {
         assert_eq!(f, vec!["monthly_fee"]);
         // A blank id is refused as the schema says (minLength 1), not taken
         // for an absent one.
-        let mut blank = care_home("F-X", "330402007", "颐养院");
-        blank["id"] = json!(" ");
-        let f = app
-            .post("/api/facilities", &blank)
-            .await
-            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        assert_eq!(f, vec!["id"]);
+        for id in [json!(" "), json!({}), json!(7)] {
+            let mut blank = care_home("F-X", "330402007", "颐养院");
+            blank["id"] = id;
+            let f = app
+                .post("/api/facilities", &blank)
+                .await
+                .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert_eq!(f, vec!["id"]);
+        }
 
         // The document states it, with the bound, and the filter.
         let doc = app.get("/api/openapi.json").await.body;
