@@ -69,6 +69,46 @@ fn facility_payee(f: &Facility) -> (PayeeKind, String, String, String) {
     )
 }
 
+/// A line before its funder split: what a rule decided.
+struct Draft<'p> {
+    rule: Rule,
+    kind: LineKind,
+    period: &'p str,
+    payee: (PayeeKind, String, String, String),
+    subject: &'p str,
+    county: String,
+    amount: i64,
+    /// The facility's level, where the funding depends on it.
+    level: Option<&'p str>,
+    award_key: Option<String>,
+    months: Vec<MonthShare>,
+}
+
+impl<'p> Draft<'p> {
+    /// A period's entitlement (no level, award key or month shares).
+    fn regular(
+        rule: Rule,
+        period: &'p str,
+        payee: (PayeeKind, String, String, String),
+        subject: &'p str,
+        county: String,
+        amount: i64,
+    ) -> Self {
+        Draft {
+            rule,
+            kind: LineKind::Regular,
+            period,
+            payee,
+            subject,
+            county,
+            amount,
+            level: None,
+            award_key: None,
+            months: Vec::new(),
+        }
+    }
+}
+
 impl<'a> Ctx<'a> {
     fn int(&self, name: &str, d: NaiveDate, e: &mut Explanation) -> Result<i64, RulesError> {
         let (v, u) = self.params.int(name, d)?;
@@ -147,22 +187,26 @@ impl<'a> Ctx<'a> {
         Ok((city, county_part))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Adds a line: its funder split (read on `d`) and placeholder flag
+    /// follow from the draft and the explanation.
     fn push(
         &mut self,
-        rule: Rule,
-        kind: LineKind,
-        period: &str,
-        payee: (PayeeKind, String, String, String),
-        subject: &str,
-        county: String,
-        amount: i64,
-        level: Option<&str>,
+        draft: Draft<'_>,
         d: NaiveDate,
         mut e: Explanation,
-        award_key: Option<String>,
-        months: Vec<MonthShare>,
     ) -> Result<(), RulesError> {
+        let Draft {
+            rule,
+            kind,
+            period,
+            payee,
+            subject,
+            county,
+            amount,
+            level,
+            award_key,
+            months,
+        } = draft;
         let (city_fen, county_fen) = self.split(rule, level, &county, amount, d, &mut e)?;
         let placeholder = e.params.iter().any(|p| p.placeholder);
         self.out.lines.push(Line {
@@ -403,18 +447,9 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             continue;
         }
         ctx.push(
-            rule,
-            LineKind::Regular,
-            &period,
-            facility_payee(f),
-            &f.id,
-            county,
-            amount,
-            None,
+            Draft::regular(rule, &period, facility_payee(f), &f.id, county, amount),
             d,
             e,
-            None,
-            Vec::new(),
         )?;
     }
     Ok(())
@@ -473,18 +508,9 @@ fn centenarian(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             p.name.clone(),
         );
         ctx.push(
-            rule,
-            LineKind::Regular,
-            &period,
-            payee,
-            &p.id,
-            county,
-            amount,
-            None,
+            Draft::regular(rule, &period, payee, &p.id, county, amount),
             d,
             e,
-            None,
-            Vec::new(),
         )?;
     }
     Ok(())
@@ -536,18 +562,9 @@ fn eldercare_student(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
             c.institution.clone(),
         );
         ctx.push(
-            rule,
-            LineKind::Regular,
-            &period,
-            payee,
-            &c.id,
-            CITY.to_string(),
-            amount,
-            None,
+            Draft::regular(rule, &period, payee, &c.id, CITY.to_string(), amount),
             d,
             e,
-            None,
-            Vec::new(),
         )?;
     }
     Ok(())
@@ -577,18 +594,13 @@ fn award(
         return Ok(());
     }
     ctx.push(
-        rule,
-        LineKind::Award,
-        &m.to_string(),
-        payee,
-        subject,
-        county,
-        amount,
-        None,
+        Draft {
+            kind: LineKind::Award,
+            award_key: Some(key),
+            ..Draft::regular(rule, &m.to_string(), payee, subject, county, amount)
+        },
         m.mid(),
         e,
-        Some(key),
-        Vec::new(),
     )
 }
 
@@ -990,18 +1002,13 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
         let county = county_of(&f.area_code);
         let d = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
         ctx.push(
-            rule,
-            LineKind::Regular,
-            &period,
-            facility_payee(f),
-            &f.id,
-            county,
-            amount,
-            level,
+            Draft {
+                level,
+                months,
+                ..Draft::regular(rule, &period, facility_payee(f), &f.id, county, amount)
+            },
             d,
             e,
-            None,
-            months,
         )?;
     }
     Ok(())

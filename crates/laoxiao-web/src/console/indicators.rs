@@ -32,6 +32,14 @@ fn period_of(ctx: &Ctx) -> Result<Period, FieldError> {
     }
 }
 
+/// The page answering a bad `?period=`.
+fn bad_period(s: &ConsoleState, ctx: &Ctx, e: FieldError) -> Response {
+    s.error_page(
+        ctx,
+        super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
+    )
+}
+
 fn periods(current: Period) -> Vec<Json> {
     let last = today().year().clamp(2020, 2035);
     (2020..=last)
@@ -74,12 +82,7 @@ pub async fn export(
     let ctx = ctx_or_error!(s, "/console/indicators/export", headers, q);
     let period = match period_of(&ctx) {
         Ok(p) => p,
-        Err(e) => {
-            return s.error_page(
-                &ctx,
-                super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
-            );
-        }
+        Err(e) => return bad_period(&s, &ctx, e),
     };
     let (format, ct, ext) = match ctx.param("format") {
         None | Some("xlsx") => (
@@ -128,12 +131,7 @@ pub async fn dashboard(
     let ctx = ctx_or_error!(s, "/console/indicators", headers, q);
     let period = match period_of(&ctx) {
         Ok(p) => p,
-        Err(e) => {
-            return s.error_page(
-                &ctx,
-                super::PageError::BadRequest(format!("{}: {}", e.field, e.reason)),
-            );
-        }
+        Err(e) => return bad_period(&s, &ctx, e),
     };
     let t = match s
         .db(move |c, r| ind::table(c, r, period, today(), false))
