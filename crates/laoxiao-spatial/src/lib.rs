@@ -8,6 +8,7 @@
 pub mod access;
 pub mod boundary;
 pub mod coords;
+pub mod grid;
 pub mod index;
 pub mod proj;
 pub mod siting;
@@ -17,5 +18,6 @@ pub use coords::{
     CoordSystem, EARTH_RADIUS_M, bd09_to_gcj02, bd09_to_wgs84, distance_m, from_wgs84,
     gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02,
 };
+pub use grid::{CellKey, CellNearest, Grid};
 pub use index::PointIndex;
 pub use proj::{Xy, project, unproject};

@@ -1,0 +1,421 @@
+//! Square population grids in projected metres (100 m for planning, 250 m and
+//! 1 km for overviews): weighted points summed into cells, neighbourhood sums
+//! for densities, nearest-point answers per cell and per point, and the
+//! connected clusters of a set of cells.
+//!
+//! A cell is named by its column and row, `(floor(x / size), floor(y / size))`,
+//! so grids of one size line up everywhere and a cell's key is stable across
+//! runs. Only cells holding some weight are stored (sparse), sorted by row then
+//! column.
+
+use std::collections::HashMap;
+
+use crate::index::PointIndex;
+use crate::proj::Xy;
+
+/// The largest grid (columns × rows of the populated bounding box) the dense
+/// neighbourhood sums allocate; beyond it they fall back to hash lookups.
+const MAX_DENSE: usize = 16_000_000;
+/// Cells in one grid at most: a bound on what an input can make us hold.
+pub const MAX_CELLS: usize = 5_000_000;
+
+/// A cell's column and row.
+pub type CellKey = (i32, i32);
+
+/// The cell holding `p` in a grid of `size` metres.
+pub fn cell_of(p: Xy, size: f64) -> CellKey {
+    (
+        (p.x / size).floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32,
+        (p.y / size).floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32,
+    )
+}
+
+/// The centre of a cell.
+pub fn centre_of(key: CellKey, size: f64) -> Xy {
+    Xy::new(
+        (f64::from(key.0) + 0.5) * size,
+        (f64::from(key.1) + 0.5) * size,
+    )
+}
+
+/// A sparse grid with `layers` values per cell (for example elderly people,
+/// infants, residents).
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub size: f64,
+    pub layers: usize,
+    /// Cell keys, sorted (row, then column).
+    pub keys: Vec<CellKey>,
+    /// `values[cell * layers + layer]`.
+    pub values: Vec<f64>,
+    lookup: HashMap<CellKey, u32>,
+}
+
+impl Grid {
+    /// Sums weighted points into cells of `size` metres. Points or weights
+    /// that are not finite are skipped; so are points beyond [`MAX_CELLS`]
+    /// distinct cells (the count of skipped points is returned).
+    pub fn build(
+        size: f64,
+        layers: usize,
+        points: impl IntoIterator<Item = (Xy, usize, f64)>,
+    ) -> (Grid, usize) {
+        let size = if size.is_finite() && size >= 1.0 { size } else { 100.0 };
+        let layers = layers.max(1);
+        let mut lookup: HashMap<CellKey, u32> = HashMap::new();
+        let mut keys: Vec<CellKey> = Vec::new();
+        let mut values: Vec<f64> = Vec::new();
+        let mut skipped = 0;
+        for (p, layer, w) in points {
+            if !(p.x.is_finite() && p.y.is_finite() && w.is_finite()) || layer >= layers {
+                skipped += 1;
+                continue;
+            }
+            let key = cell_of(p, size);
+            let i = match lookup.get(&key) {
+                Some(i) => *i as usize,
+                None => {
+                    if keys.len() >= MAX_CELLS {
+                        skipped += 1;
+                        continue;
+                    }
+                    lookup.insert(key, keys.len() as u32);
+                    keys.push(key);
+                    values.extend(std::iter::repeat_n(0.0, layers));
+                    keys.len() - 1
+                }
+            };
+            values[i * layers + layer] += w;
+        }
+        // Sort cells by (row, column) for stable output.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&i| (keys[i].1, keys[i].0));
+        let keys2: Vec<CellKey> = order.iter().map(|&i| keys[i]).collect();
+        let mut values2 = Vec::with_capacity(values.len());
+        for &i in &order {
+            values2.extend_from_slice(&values[i * layers..(i + 1) * layers]);
+        }
+        let lookup = keys2
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        (
+            Grid {
+                size,
+                layers,
+                keys: keys2,
+                values: values2,
+                lookup,
+            },
+            skipped,
+        )
+    }
+
+    /// Number of (populated) cells.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when no cell holds anything.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The index of a cell, if populated.
+    pub fn find(&self, key: CellKey) -> Option<usize> {
+        self.lookup.get(&key).map(|i| *i as usize)
+    }
+
+    /// The cell's value in a layer.
+    pub fn value(&self, cell: usize, layer: usize) -> f64 {
+        self.values[cell * self.layers + layer]
+    }
+
+    /// Sets a cell's value in a layer.
+    pub fn set(&mut self, cell: usize, layer: usize, v: f64) {
+        self.values[cell * self.layers + layer] = v;
+    }
+
+    /// The centre of a cell.
+    pub fn centre(&self, cell: usize) -> Xy {
+        centre_of(self.keys[cell], self.size)
+    }
+
+    /// The cell's area in km².
+    pub fn cell_km2(&self) -> f64 {
+        self.size * self.size / 1e6
+    }
+
+    /// For every cell, the sum of `layer` over the square of
+    /// `(2 · reach + 1)²` cells centred on it (its neighbourhood), with a
+    /// summed-area table over the populated bounding box.
+    pub fn window_sums(&self, layer: usize, reach: usize) -> Vec<f64> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let r = reach.min(1_000) as i64;
+        let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
+        for k in &self.keys {
+            x0 = x0.min(i64::from(k.0));
+            y0 = y0.min(i64::from(k.1));
+            x1 = x1.max(i64::from(k.0));
+            y1 = y1.max(i64::from(k.1));
+        }
+        let (w, h) = ((x1 - x0 + 1) as usize, (y1 - y0 + 1) as usize);
+        if w.saturating_add(1).saturating_mul(h.saturating_add(1)) > MAX_DENSE {
+            return self.window_sums_sparse(layer, r);
+        }
+        // sat[(y + 1) * (w + 1) + (x + 1)] = sum over cells (≤ x, ≤ y).
+        let stride = w + 1;
+        let mut sat = vec![0.0f64; stride * (h + 1)];
+        for (i, k) in self.keys.iter().enumerate() {
+            let (x, y) = ((i64::from(k.0) - x0) as usize, (i64::from(k.1) - y0) as usize);
+            sat[(y + 1) * stride + x + 1] = self.value(i, layer);
+        }
+        for y in 1..=h {
+            let mut row = 0.0;
+            for x in 1..=w {
+                row += sat[y * stride + x];
+                sat[y * stride + x] = sat[(y - 1) * stride + x] + row;
+            }
+        }
+        let at = |x: i64, y: i64| -> f64 {
+            // Sum over cells with column < x and row < y (clamped to the box).
+            let x = x.clamp(0, w as i64) as usize;
+            let y = y.clamp(0, h as i64) as usize;
+            sat[y * stride + x]
+        };
+        self.keys
+            .iter()
+            .map(|k| {
+                let (x, y) = (i64::from(k.0) - x0, i64::from(k.1) - y0);
+                let (a, b) = (x - r, y - r);
+                let (c, d) = (x + r + 1, y + r + 1);
+                // Clamp tiny negative rounding residues from the subtraction.
+                (at(c, d) - at(a, d) - at(c, b) + at(a, b)).max(0.0)
+            })
+            .collect()
+    }
+
+    fn window_sums_sparse(&self, layer: usize, r: i64) -> Vec<f64> {
+        self.keys
+            .iter()
+            .map(|k| {
+                let mut s = 0.0;
+                for dy in -r..=r {
+                    for dx in -r..=r {
+                        let key = (
+                            (i64::from(k.0) + dx).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                            (i64::from(k.1) + dy).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                        );
+                        if let Some(j) = self.find(key) {
+                            s += self.value(j, layer);
+                        }
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// The connected groups of the cells for which `member` is true, queen
+    /// contiguity (the eight cells around one are its neighbours). Each group
+    /// lists its cells ascending; groups come in order of their first cell.
+    pub fn clusters(&self, member: &[bool]) -> Vec<Vec<usize>> {
+        let mut seen = vec![false; self.len()];
+        let mut out = Vec::new();
+        let mut stack = Vec::new();
+        for start in 0..self.len() {
+            if seen[start] || !member.get(start).copied().unwrap_or(false) {
+                continue;
+            }
+            seen[start] = true;
+            stack.push(start);
+            let mut group = Vec::new();
+            while let Some(c) = stack.pop() {
+                group.push(c);
+                let (cx, cy) = self.keys[c];
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        if dx == 0 && dy == 0 {
+                            continue;
+                        }
+                        let key = (
+                            (i64::from(cx) + dx).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                            (i64::from(cy) + dy).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                        );
+                        if let Some(n) = self.find(key)
+                            && !seen[n]
+                            && member.get(n).copied().unwrap_or(false)
+                        {
+                            seen[n] = true;
+                            stack.push(n);
+                        }
+                    }
+                }
+            }
+            group.sort_unstable();
+            out.push(group);
+        }
+        out
+    }
+}
+
+/// Nearest-point answers for the points inside the cells of a grid, with
+/// each cell's short list of the only targets that can be nearest to a point
+/// in it: targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
+/// nearest distance and `s` the cell side (a point in the cell is within
+/// `s√2 / 2` of the centre, so the nearest target of any such point is within
+/// that bound of the centre). A point's answer then costs a few distances.
+#[derive(Debug, Clone)]
+pub struct CellNearest {
+    /// `start[c]..start[c + 1]` indexes `targets` for cell `c`.
+    start: Vec<u32>,
+    targets: Vec<u32>,
+    /// The centre's nearest target and distance.
+    centre: Vec<Option<(u32, f64)>>,
+}
+
+impl CellNearest {
+    /// Computes the lists for every cell of `grid` against the points of
+    /// `index` accepted by `keep`.
+    pub fn new(grid: &Grid, index: &PointIndex, keep: impl Fn(usize) -> bool) -> CellNearest {
+        let mut start = Vec::with_capacity(grid.len() + 1);
+        let mut targets = Vec::new();
+        let mut centre = Vec::with_capacity(grid.len());
+        let slack = grid.size * std::f64::consts::SQRT_2;
+        start.push(0u32);
+        for c in 0..grid.len() {
+            let p = grid.centre(c);
+            let near = index.nearest_where(p, &keep);
+            centre.push(near.map(|(i, d)| (i as u32, d)));
+            if let Some((_, d0)) = near {
+                let first = targets.len();
+                index.within(p, d0 + slack, |i, _| {
+                    if keep(i) {
+                        targets.push(i as u32);
+                    }
+                });
+                targets[first..].sort_unstable();
+            }
+            start.push(targets.len() as u32);
+        }
+        CellNearest {
+            start,
+            targets,
+            centre,
+        }
+    }
+
+    /// The nearest target to the centre of `cell` and its distance.
+    pub fn of_centre(&self, cell: usize) -> Option<(usize, f64)> {
+        self.centre[cell].map(|(i, d)| (i as usize, d))
+    }
+
+    /// The nearest target to `p`, a point inside `cell` (ties to the lowest
+    /// index, as [`PointIndex::nearest_where`]).
+    pub fn of_point(&self, index: &PointIndex, cell: usize, p: Xy) -> Option<(usize, f64)> {
+        let list = &self.targets[self.start[cell] as usize..self.start[cell + 1] as usize];
+        let mut best: Option<(usize, f64)> = None;
+        for &t in list {
+            let d2 = p.dist2(index.point(t as usize));
+            if best.is_none_or(|(_, b)| d2 < b) {
+                best = Some((t as usize, d2));
+            }
+        }
+        best.map(|(i, d2)| (i, d2.sqrt()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_line_up_and_sum() {
+        assert_eq!(cell_of(Xy::new(150.0, 99.9), 100.0), (1, 0));
+        assert_eq!(cell_of(Xy::new(-0.1, 0.0), 100.0), (-1, 0));
+        assert_eq!(centre_of((1, 0), 100.0), Xy::new(150.0, 50.0));
+        let pts = vec![
+            (Xy::new(10.0, 10.0), 0, 1.0),
+            (Xy::new(90.0, 90.0), 0, 1.0),
+            (Xy::new(90.0, 90.0), 1, 2.0),
+            (Xy::new(110.0, 10.0), 0, 1.0),
+            (Xy::new(f64::NAN, 10.0), 0, 1.0),
+            (Xy::new(10.0, 10.0), 5, 1.0),
+        ];
+        let (g, skipped) = Grid::build(100.0, 2, pts);
+        assert_eq!(skipped, 2);
+        assert_eq!(g.keys, vec![(0, 0), (1, 0)]);
+        assert_eq!(g.value(0, 0), 2.0);
+        assert_eq!(g.value(0, 1), 2.0);
+        assert_eq!(g.value(1, 0), 1.0);
+        assert!((g.cell_km2() - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn window_sums_by_hand() {
+        // Cells (0,0)=1, (1,0)=2, (3,0)=4, (1,1)=8. With reach 1 the window of
+        // (0,0) covers columns -1..1, rows -1..1: 1 + 2 + 8 = 11; of (1,0):
+        // columns 0..2: 1 + 2 + 8 = 11; of (3,0): columns 2..4: 4; of (1,1): 11.
+        let pts = [((0, 0), 1.0), ((1, 0), 2.0), ((3, 0), 4.0), ((1, 1), 8.0)]
+            .map(|(k, w)| (centre_of(k, 100.0), 0, w));
+        let (g, _) = Grid::build(100.0, 1, pts);
+        let got = g.window_sums(0, 1);
+        let want: Vec<f64> = g
+            .keys
+            .iter()
+            .map(|k| match k {
+                (3, 0) => 4.0,
+                _ => 11.0,
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(g.window_sums_sparse(0, 1), want);
+        // Reach 0 is the cell itself.
+        let own: Vec<f64> = (0..g.len()).map(|c| g.value(c, 0)).collect();
+        assert_eq!(g.window_sums(0, 0), own);
+    }
+
+    #[test]
+    fn clusters_are_queen_connected() {
+        // Two diagonal cells touch at a corner (one cluster); a cell two
+        // columns away is its own; (5,5) is not a member.
+        let keys = [(0, 0), (1, 1), (3, 1), (5, 5)];
+        let (g, _) = Grid::build(100.0, 1, keys.map(|k| (centre_of(k, 100.0), 0, 1.0)));
+        let member: Vec<bool> = g.keys.iter().map(|k| *k != (5, 5)).collect();
+        let mut groups: Vec<Vec<CellKey>> = g
+            .clusters(&member)
+            .iter()
+            .map(|grp| grp.iter().map(|&c| g.keys[c]).collect())
+            .collect();
+        groups.sort();
+        assert_eq!(groups, vec![vec![(0, 0), (1, 1)], vec![(3, 1)]]);
+    }
+
+    #[test]
+    fn cell_nearest_matches_the_index_for_points() {
+        let targets: Vec<Xy> = (0..40)
+            .map(|i| Xy::new((i * 733 % 5000) as f64, (i * 1319 % 4000) as f64))
+            .collect();
+        let index = PointIndex::new(&targets, 500.0);
+        let people: Vec<Xy> = (0..2000)
+            .map(|i| Xy::new((i * 37 % 5100) as f64 + 0.5, (i * 91 % 4100) as f64 + 0.25))
+            .collect();
+        let (g, _) = Grid::build(100.0, 1, people.iter().map(|p| (*p, 0, 1.0)));
+        let even = |i: usize| i % 2 == 0;
+        let cn = CellNearest::new(&g, &index, even);
+        for p in &people {
+            let c = g.find(cell_of(*p, 100.0)).expect("populated");
+            let got = cn.of_point(&index, c, *p).expect("some target");
+            let want = index.nearest_where(*p, even).expect("some target");
+            assert_eq!(got.0, want.0);
+            assert!((got.1 - want.1).abs() < 1e-9);
+        }
+        // No target kept: no answer.
+        let none = CellNearest::new(&g, &index, |_| false);
+        assert!(none.of_centre(0).is_none());
+        assert!(none.of_point(&index, 0, people[0]).is_none());
+    }
+}
