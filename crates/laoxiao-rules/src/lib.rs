@@ -6,6 +6,7 @@
 pub mod error;
 pub mod indicators;
 pub mod plan;
+pub mod planning;
 pub mod standards;
 pub mod subsidies;
 

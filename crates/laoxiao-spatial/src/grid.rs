@@ -60,7 +60,11 @@ impl Grid {
         layers: usize,
         points: impl IntoIterator<Item = (Xy, usize, f64)>,
     ) -> (Grid, usize) {
-        let size = if size.is_finite() && size >= 1.0 { size } else { 100.0 };
+        let size = if size.is_finite() && size >= 1.0 {
+            size
+        } else {
+            100.0
+        };
         let layers = layers.max(1);
         let mut lookup: HashMap<CellKey, u32> = HashMap::new();
         let mut keys: Vec<CellKey> = Vec::new();
@@ -170,7 +174,10 @@ impl Grid {
         let stride = w + 1;
         let mut sat = vec![0.0f64; stride * (h + 1)];
         for (i, k) in self.keys.iter().enumerate() {
-            let (x, y) = ((i64::from(k.0) - x0) as usize, (i64::from(k.1) - y0) as usize);
+            let (x, y) = (
+                (i64::from(k.0) - x0) as usize,
+                (i64::from(k.1) - y0) as usize,
+            );
             sat[(y + 1) * stride + x + 1] = self.value(i, layer);
         }
         for y in 1..=h {

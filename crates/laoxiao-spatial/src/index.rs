@@ -42,7 +42,11 @@ impl PointIndex {
             lo = Xy::default();
             hi = Xy::default();
         }
-        let mut side = if side.is_finite() && side > 0.0 { side } else { 1000.0 };
+        let mut side = if side.is_finite() && side > 0.0 {
+            side
+        } else {
+            1000.0
+        };
         let dims = |s: f64| {
             (
                 ((hi.x - lo.x) / s).floor() as usize + 1,
@@ -245,7 +249,9 @@ mod tests {
     fn scatter(n: usize, seed: u64) -> Vec<Xy> {
         let mut s = seed;
         let mut next = || {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         (0..n)

@@ -152,7 +152,10 @@ mod tests {
             for lat in [30.2, 30.5, 30.8, 31.1] {
                 let (l, b) = unproject(project(lng, lat));
                 // 1e-8° is about a millimetre: the n³ series of the inverse.
-                assert!((l - lng).abs() < 1e-8 && (b - lat).abs() < 1e-8, "{lng},{lat}: {l} {b}");
+                assert!(
+                    (l - lng).abs() < 1e-8 && (b - lat).abs() < 1e-8,
+                    "{lng},{lat}: {l} {b}"
+                );
             }
         }
     }

@@ -1,0 +1,1082 @@
+//! The planning analysis: the population grid, the density classes, who is
+//! covered under each distance rule, the uncovered clusters, and the slots per
+//! 1,000 residents, for every person, cell and area at once.
+//!
+//! The store reads the registers into [`Inputs`] (projected points, areas,
+//! county residents); [`Analysis::run`] computes everything else in memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use laoxiao_model::{Area, AreaLevel, FacilityKind};
+use laoxiao_spatial::grid::{CellNearest, Grid, cell_of};
+use laoxiao_spatial::{PointIndex, Xy, unproject};
+
+use super::params::{CoverageRule, DensityClass, Layer, Params};
+use crate::error::RulesError;
+
+/// Grid sizes a planner may ask for (metres).
+pub const CELL_SIZES: [f64; 3] = [100.0, 250.0, 1000.0];
+/// Bucket side of the facility indices: about the spacing of facilities of
+/// one kind in town.
+const FACILITY_BUCKET_M: f64 = 1_000.0;
+
+/// A person on a register, projected: an elderly person or an infant with
+/// coordinates, alive and resident on the analysis date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PersonPoint {
+    pub at: Xy,
+    /// `Elderly` or `Infants`.
+    pub layer: Layer,
+    /// Index into [`Inputs::areas`] of the residence area.
+    pub area: u32,
+}
+
+/// A facility, projected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacilityPoint {
+    pub id: String,
+    pub name: String,
+    pub kind: FacilityKind,
+    pub at: Xy,
+    /// Beds (养老床位), 0 when none.
+    pub beds: f64,
+    /// Approved childcare slots (核定托位), 0 when none.
+    pub slots: f64,
+    /// Index into [`Inputs::areas`].
+    pub area: u32,
+    /// Operating on the analysis date.
+    pub operating: bool,
+    /// Status `planned` (筹建中).
+    pub planned: bool,
+}
+
+/// What the analysis reads from the registers.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub date: Option<NaiveDate>,
+    /// The area tree, every area once.
+    pub areas: Vec<Area>,
+    pub people: Vec<PersonPoint>,
+    pub facilities: Vec<FacilityPoint>,
+    /// Residents per county code (census or the statistics bureau's figure).
+    pub county_residents: BTreeMap<String, f64>,
+    /// An imported resident grid (cell centres or points with a count); it
+    /// replaces the estimate.
+    pub resident_grid: Option<Vec<(Xy, f64)>>,
+    /// People of the registers left out for want of coordinates.
+    pub people_without_point: u64,
+    /// Facilities left out for want of coordinates.
+    pub facilities_without_point: u64,
+}
+
+/// How an analysis is run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Cell side: 100, 250 or 1,000 m.
+    pub cell_m: f64,
+    /// The density basis, when not the rules' default.
+    pub basis: Option<Layer>,
+    /// Count planned facilities as if they operated (a scenario).
+    pub with_planned: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cell_m: 100.0,
+            basis: None,
+            with_planned: false,
+        }
+    }
+}
+
+impl Options {
+    /// Checks the options; the error names the field.
+    pub fn check(&self) -> Result<(), RulesError> {
+        if !CELL_SIZES.contains(&self.cell_m) {
+            return Err(RulesError::Parameter {
+                name: "cell".into(),
+                reason: format!("{} m is not one of 100, 250, 1000", self.cell_m),
+            });
+        }
+        if self.basis == Some(Layer::Infants) {
+            return Err(RulesError::Parameter {
+                name: "basis".into(),
+                reason: "density counts residents or elderly".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A person's standing under one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Not of the rule's population.
+    Other,
+    /// In a density class the rule sets no distance for.
+    NoRule,
+    Covered,
+    NotCovered,
+}
+
+/// Counts for one area under one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Counts {
+    /// People of the rule's population.
+    pub people: u64,
+    /// Of them, in a class the rule applies to.
+    pub in_scope: u64,
+    pub covered: u64,
+    pub not_covered: u64,
+    /// In a class without a distance (low density).
+    pub not_assessed: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.people += o.people;
+        self.in_scope += o.in_scope;
+        self.covered += o.covered;
+        self.not_covered += o.not_covered;
+        self.not_assessed += o.not_assessed;
+    }
+
+    /// Covered share of those in scope (0–1), none when nobody is in scope.
+    pub fn share(&self) -> Option<f64> {
+        (self.in_scope > 0).then(|| self.covered as f64 / self.in_scope as f64)
+    }
+}
+
+/// An area's coverage under one rule.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AreaCoverage {
+    pub area: String,
+    pub name: String,
+    pub level: &'static str,
+    pub total: Counts,
+    /// By density class (high, medium, low).
+    pub by_class: [Counts; 3],
+}
+
+/// Connected uncovered cells (queen contiguity) and the people in them who
+/// are not covered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Cluster {
+    pub rank: usize,
+    pub cells: usize,
+    pub people: u64,
+    /// The centre of the cluster's cells, weighted by the uncovered people (WGS-84).
+    pub lng: f64,
+    pub lat: f64,
+    /// The town (or county) holding most of them.
+    pub area: String,
+    pub area_name: String,
+    /// Cell indices (grid order).
+    #[serde(skip)]
+    pub members: Vec<u32>,
+}
+
+/// One rule's answers.
+#[derive(Debug, Clone)]
+pub struct RuleCoverage {
+    pub rule: CoverageRule,
+    /// Facilities counted (indices into [`Inputs::facilities`]).
+    pub facilities: Vec<u32>,
+    index: PointIndex,
+    cells: CellNearest,
+    /// Per person: the nearest counted facility and its distance.
+    pub nearest: Vec<Option<(u32, f32)>>,
+    pub standing: Vec<Standing>,
+    /// Per cell: people of the population, and of them not covered.
+    pub cell_people: Vec<u32>,
+    pub cell_uncovered: Vec<u32>,
+    /// Per area (index into the inputs' areas), including everything below.
+    pub area_counts: Vec<[Counts; 3]>,
+    pub clusters: Vec<Cluster>,
+}
+
+/// Slots per 1,000 residents in an area against its norm.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AreaSlots {
+    pub area: String,
+    pub name: String,
+    pub level: &'static str,
+    pub residents: f64,
+    pub slots: f64,
+    pub per_1000: Option<f64>,
+    pub norm_per_1000: f64,
+    /// Slots still needed to reach the norm (0 when met).
+    pub gap: f64,
+    pub status: SlotStatus,
+}
+
+/// Whether an area meets its slot norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotStatus {
+    Met,
+    Short,
+    NoResidents,
+}
+
+/// The analysis of one date's registers under one set of rules.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub params: Params,
+    pub options: Options,
+    pub inputs: Arc<Inputs>,
+    /// Layers: elderly, infants, residents.
+    pub grid: Grid,
+    /// Per person: its cell.
+    pub person_cell: Vec<u32>,
+    /// Per cell: the area (index) holding most of its people.
+    pub cell_area: Vec<u32>,
+    /// Per cell: people per km² on the density basis, and its class.
+    pub density: Vec<f64>,
+    pub class: Vec<DensityClass>,
+    /// `estimated` or `imported`.
+    pub residents_source: &'static str,
+    /// Residents per registered person, per county code (the estimator).
+    pub resident_factor: BTreeMap<String, f64>,
+    pub rules: Vec<RuleCoverage>,
+    parent: Vec<Option<u32>>,
+    by_code: HashMap<String, u32>,
+    /// Facilities counted (operating, or planned in a scenario).
+    pub counted: Vec<bool>,
+    /// Per facility: the area used for slots (its village where the grid
+    /// places it in one of its town's villages).
+    pub facility_area: Vec<u32>,
+}
+
+/// Runs `f` over `0..n` in up to two threads' chunks and returns the results
+/// in order.
+pub(crate) fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || n < 20_000 {
+        return (0..n).map(f).collect();
+    }
+    let chunk = n.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (t * chunk..((t + 1) * chunk).min(n))
+                        .map(f)
+                        .collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
+}
+
+impl Analysis {
+    /// Builds the grid and answers every rule.
+    pub fn run(
+        params: &Params,
+        inputs: Arc<Inputs>,
+        options: &Options,
+    ) -> Result<Analysis, RulesError> {
+        options.check()?;
+        let by_code: HashMap<String, u32> = inputs
+            .areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i as u32))
+            .collect();
+        let parent: Vec<Option<u32>> = inputs
+            .areas
+            .iter()
+            .map(|a| a.parent_code.as_ref().and_then(|p| by_code.get(p).copied()))
+            .collect();
+        let county_of = |mut a: u32| -> Option<u32> {
+            for _ in 0..8 {
+                let area = inputs.areas.get(a as usize)?;
+                if area.level == AreaLevel::County {
+                    return Some(a);
+                }
+                a = parent.get(a as usize).copied().flatten()?;
+            }
+            None
+        };
+        // The estimator: residents per registered person in each county.
+        let mut registered: BTreeMap<String, f64> = BTreeMap::new();
+        let person_county: Vec<Option<u32>> =
+            inputs.people.iter().map(|p| county_of(p.area)).collect();
+        for c in person_county.iter().flatten() {
+            *registered
+                .entry(inputs.areas[*c as usize].code.clone())
+                .or_default() += 1.0;
+        }
+        let (mut known_r, mut known_n) = (0.0, 0.0);
+        for (code, n) in &registered {
+            if let Some(r) = inputs.county_residents.get(code) {
+                known_r += r;
+                known_n += n;
+            }
+        }
+        let fallback = if known_n > 0.0 {
+            known_r / known_n
+        } else {
+            1.0
+        };
+        let resident_factor: BTreeMap<String, f64> = registered
+            .iter()
+            .map(|(code, n)| {
+                let f = inputs
+                    .county_residents
+                    .get(code)
+                    .map_or(fallback, |r| r / n);
+                (code.clone(), f)
+            })
+            .collect();
+        let factor_of: Vec<f64> = person_county
+            .iter()
+            .map(|c| {
+                c.and_then(|c| resident_factor.get(&inputs.areas[c as usize].code).copied())
+                    .unwrap_or(fallback)
+            })
+            .collect();
+        let imported = inputs.resident_grid.is_some();
+        let people_pts = inputs.people.iter().enumerate().flat_map(|(i, p)| {
+            let own = (p.at, p.layer.index(), 1.0);
+            let res = (!imported).then_some((p.at, Layer::Residents.index(), factor_of[i]));
+            std::iter::once(own).chain(res)
+        });
+        let extra = inputs
+            .resident_grid
+            .iter()
+            .flatten()
+            .map(|(at, n)| (*at, Layer::Residents.index(), *n));
+        let (grid, _skipped) = Grid::build(options.cell_m, 3, people_pts.chain(extra));
+        let person_cell: Vec<u32> = par_map(inputs.people.len(), |i| {
+            grid.find(cell_of(inputs.people[i].at, grid.size))
+                .map_or(u32::MAX, |c| c as u32)
+        });
+        // The area holding most of each cell's people.
+        let mut tally: HashMap<(u32, u32), u32> = HashMap::new();
+        for (i, p) in inputs.people.iter().enumerate() {
+            if person_cell[i] != u32::MAX {
+                *tally.entry((person_cell[i], p.area)).or_default() += 1;
+            }
+        }
+        let mut best: Vec<(u32, u32)> = vec![(0, u32::MAX); grid.len()];
+        for ((cell, area), n) in tally {
+            let b = &mut best[cell as usize];
+            if n > b.0 || (n == b.0 && area < b.1) {
+                *b = (n, area);
+            }
+        }
+        let peopled: Vec<usize> = (0..grid.len()).filter(|c| best[*c].1 != u32::MAX).collect();
+        let peopled_index = PointIndex::new(
+            &peopled.iter().map(|c| grid.centre(*c)).collect::<Vec<_>>(),
+            1_000.0,
+        );
+        let cell_area: Vec<u32> = (0..grid.len())
+            .map(|c| {
+                if best[c].1 != u32::MAX {
+                    best[c].1
+                } else {
+                    // A cell of the imported grid with nobody registered: the
+                    // area of the nearest cell that has someone.
+                    peopled_index
+                        .nearest(grid.centre(c))
+                        .map_or(u32::MAX, |(j, _)| best[peopled[j]].1)
+                }
+            })
+            .collect();
+        let basis = options.basis.unwrap_or(params.density.basis);
+        let reach = params.density.reach(grid.size);
+        let window_km2 = ((2 * reach + 1) as f64 * grid.size).powi(2) / 1e6;
+        let density: Vec<f64> = grid
+            .window_sums(basis.index(), reach)
+            .into_iter()
+            .map(|s| s / window_km2)
+            .collect();
+        let class: Vec<DensityClass> = density.iter().map(|d| params.density.class(*d)).collect();
+        let counted: Vec<bool> = inputs
+            .facilities
+            .iter()
+            .map(|f| {
+                (f.operating || (options.with_planned && f.planned))
+                    && f.at.x.is_finite()
+                    && f.at.y.is_finite()
+            })
+            .collect();
+        let mut facility_area: Vec<u32> = Vec::with_capacity(inputs.facilities.len());
+        for f in &inputs.facilities {
+            let own = f.area;
+            let placed = grid
+                .find(cell_of(f.at, grid.size))
+                .map(|c| cell_area[c])
+                .filter(|a| {
+                    *a != u32::MAX && parent.get(*a as usize).copied().flatten() == Some(own)
+                });
+            facility_area.push(placed.unwrap_or(own));
+        }
+        let mut analysis = Analysis {
+            params: params.clone(),
+            options: options.clone(),
+            inputs: inputs.clone(),
+            grid,
+            person_cell,
+            cell_area,
+            density,
+            class,
+            residents_source: if imported { "imported" } else { "estimated" },
+            resident_factor,
+            rules: Vec::new(),
+            parent,
+            by_code,
+            counted,
+            facility_area,
+        };
+        for rule in &params.rules {
+            let r = analysis.cover(rule);
+            analysis.rules.push(r);
+        }
+        Ok(analysis)
+    }
+
+    /// The facilities of some kinds that count, with an index over them.
+    pub fn facility_index(&self, keep: impl Fn(FacilityKind) -> bool) -> (Vec<u32>, PointIndex) {
+        let ids: Vec<u32> = self
+            .inputs
+            .facilities
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| self.counted[*i] && keep(f.kind))
+            .map(|(i, _)| i as u32)
+            .collect();
+        let pts: Vec<Xy> = ids
+            .iter()
+            .map(|i| self.inputs.facilities[*i as usize].at)
+            .collect();
+        let index = PointIndex::new(&pts, FACILITY_BUCKET_M);
+        (ids, index)
+    }
+
+    fn cover(&self, rule: &CoverageRule) -> RuleCoverage {
+        let (facilities, index) = self.facility_index(|k| rule.counts(k));
+        let cells = CellNearest::new(&self.grid, &index, |_| true);
+        let people = &self.inputs.people;
+        let answers: Vec<(Option<(u32, f32)>, Standing)> = par_map(people.len(), |i| {
+            let p = &people[i];
+            let c = self.person_cell[i];
+            if p.layer != rule.population || c == u32::MAX {
+                return (None, Standing::Other);
+            }
+            let near = cells
+                .of_point(&index, c as usize, p.at)
+                .map(|(j, d)| (facilities[j], d));
+            let standing = match rule.threshold(self.class[c as usize]) {
+                None => Standing::NoRule,
+                Some(t) if near.is_some_and(|(_, d)| d <= t) => Standing::Covered,
+                Some(_) => Standing::NotCovered,
+            };
+            (near.map(|(j, d)| (j, d as f32)), standing)
+        });
+        let mut nearest = Vec::with_capacity(answers.len());
+        let mut standing = Vec::with_capacity(answers.len());
+        let mut cell_people = vec![0u32; self.grid.len()];
+        let mut cell_uncovered = vec![0u32; self.grid.len()];
+        let mut leaf: Vec<[Counts; 3]> = vec![[Counts::default(); 3]; self.inputs.areas.len()];
+        for (i, (n, s)) in answers.into_iter().enumerate() {
+            nearest.push(n);
+            standing.push(s);
+            if s == Standing::Other {
+                continue;
+            }
+            let c = self.person_cell[i] as usize;
+            cell_people[c] += 1;
+            let k = &mut leaf[people[i].area as usize][self.class[c].index()];
+            k.people += 1;
+            match s {
+                Standing::Covered => {
+                    k.in_scope += 1;
+                    k.covered += 1;
+                }
+                Standing::NotCovered => {
+                    k.in_scope += 1;
+                    k.not_covered += 1;
+                    cell_uncovered[c] += 1;
+                }
+                _ => k.not_assessed += 1,
+            }
+        }
+        let area_counts = self.roll_up(leaf);
+        let clusters = self.clusters(&cell_uncovered);
+        RuleCoverage {
+            rule: rule.clone(),
+            facilities,
+            index,
+            cells,
+            nearest,
+            standing,
+            cell_people,
+            cell_uncovered,
+            area_counts,
+            clusters,
+        }
+    }
+
+    /// Adds every area's counts into its ancestors'.
+    fn roll_up(&self, mut counts: Vec<[Counts; 3]>) -> Vec<[Counts; 3]> {
+        // Deepest first, so that a town's sum is complete before it is added up.
+        let mut order: Vec<usize> = (0..self.inputs.areas.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(self.inputs.areas[*i].level.depth()));
+        for i in order {
+            if let Some(p) = self.parent[i] {
+                let own = counts[i];
+                for (k, o) in counts[p as usize].iter_mut().zip(own.iter()) {
+                    k.add(o);
+                }
+            }
+        }
+        counts
+    }
+
+    fn clusters(&self, uncovered: &[u32]) -> Vec<Cluster> {
+        let member: Vec<bool> = uncovered.iter().map(|n| *n > 0).collect();
+        let mut out: Vec<Cluster> = self
+            .grid
+            .clusters(&member)
+            .into_iter()
+            .map(|cells| {
+                let people: u64 = cells.iter().map(|c| u64::from(uncovered[*c])).sum();
+                let (mut sx, mut sy) = (0.0, 0.0);
+                let mut towns: BTreeMap<u32, u64> = BTreeMap::new();
+                for c in &cells {
+                    let w = f64::from(uncovered[*c]);
+                    let p = self.grid.centre(*c);
+                    sx += p.x * w;
+                    sy += p.y * w;
+                    let a = self.cell_area[*c];
+                    let town = self.ancestor_at(a, AreaLevel::Town).unwrap_or(a);
+                    *towns.entry(town).or_default() += u64::from(uncovered[*c]);
+                }
+                let n = people.max(1) as f64;
+                let (lng, lat) = unproject(Xy::new(sx / n, sy / n));
+                let main = towns
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map_or(u32::MAX, |(t, _)| *t);
+                let (area, area_name) = self
+                    .inputs
+                    .areas
+                    .get(main as usize)
+                    .map_or((String::new(), String::new()), |a| {
+                        (a.code.clone(), a.name.clone())
+                    });
+                Cluster {
+                    rank: 0,
+                    cells: cells.len(),
+                    people,
+                    lng,
+                    lat,
+                    area,
+                    area_name,
+                    members: cells.iter().map(|c| *c as u32).collect(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.people.cmp(&a.people).then(a.members.cmp(&b.members)));
+        for (i, c) in out.iter_mut().enumerate() {
+            c.rank = i + 1;
+        }
+        out
+    }
+
+    /// The ancestor of an area at a level (the area itself when at it).
+    pub fn ancestor_at(&self, mut a: u32, level: AreaLevel) -> Option<u32> {
+        for _ in 0..8 {
+            let area = self.inputs.areas.get(a as usize)?;
+            if area.level == level {
+                return Some(a);
+            }
+            if area.level.depth() < level.depth() {
+                return None;
+            }
+            a = self.parent.get(a as usize).copied().flatten()?;
+        }
+        None
+    }
+
+    /// An area's index by code.
+    pub fn area_index(&self, code: &str) -> Option<u32> {
+        self.by_code.get(code).copied()
+    }
+
+    /// True when area `a` is `root` or lies below it.
+    pub fn within(&self, a: u32, root: u32) -> bool {
+        let mut cur = Some(a);
+        for _ in 0..8 {
+            match cur {
+                Some(c) if c == root => return true,
+                Some(c) => cur = self.parent.get(c as usize).copied().flatten(),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// A rule's answers by code.
+    pub fn rule(&self, code: &str) -> Option<&RuleCoverage> {
+        self.rules.iter().find(|r| r.rule.code == code)
+    }
+
+    /// Coverage of `area` and of the areas directly below it, under a rule.
+    pub fn coverage_table(&self, rule: &RuleCoverage, area: u32) -> Vec<AreaCoverage> {
+        let mut rows = vec![self.area_coverage(rule, area)];
+        let mut kids: Vec<u32> = (0..self.inputs.areas.len() as u32)
+            .filter(|i| self.parent[*i as usize] == Some(area))
+            .collect();
+        kids.sort_by(|a, b| {
+            self.inputs.areas[*a as usize]
+                .code
+                .cmp(&self.inputs.areas[*b as usize].code)
+        });
+        rows.extend(kids.into_iter().map(|k| self.area_coverage(rule, k)));
+        rows
+    }
+
+    /// One area's coverage under a rule.
+    pub fn area_coverage(&self, rule: &RuleCoverage, area: u32) -> AreaCoverage {
+        let a = &self.inputs.areas[area as usize];
+        let by_class = rule.area_counts[area as usize];
+        let mut total = Counts::default();
+        for k in &by_class {
+            total.add(k);
+        }
+        AreaCoverage {
+            area: a.code.clone(),
+            name: a.name.clone(),
+            level: a.level.code(),
+            total,
+            by_class,
+        }
+    }
+
+    /// The uncovered clusters within an area, biggest first.
+    pub fn clusters_in<'a>(
+        &'a self,
+        rule: &'a RuleCoverage,
+        area: u32,
+    ) -> impl Iterator<Item = &'a Cluster> {
+        rule.clusters.iter().filter(move |c| {
+            self.area_index(&c.area)
+                .is_some_and(|a| self.within(a, area))
+        })
+    }
+
+    /// Per cell: the nearest counted facility of `kind` to the cell's centre.
+    pub fn cell_nearest_of_kind(&self, kind: FacilityKind) -> Vec<Option<(u32, f64)>> {
+        let (ids, index) = self.facility_index(|k| k == kind);
+        par_map(self.grid.len(), |c| {
+            index.nearest(self.grid.centre(c)).map(|(j, d)| (ids[j], d))
+        })
+    }
+
+    /// Per person: the nearest counted facility of `kind` (for people of
+    /// `layer`; others get none).
+    pub fn person_nearest_of_kind(
+        &self,
+        kind: FacilityKind,
+        layer: Layer,
+    ) -> Vec<Option<(u32, f64)>> {
+        let (ids, index) = self.facility_index(|k| k == kind);
+        let cells = CellNearest::new(&self.grid, &index, |_| true);
+        par_map(self.inputs.people.len(), |i| {
+            let p = &self.inputs.people[i];
+            let c = self.person_cell[i];
+            if p.layer != layer || c == u32::MAX {
+                return None;
+            }
+            cells
+                .of_point(&index, c as usize, p.at)
+                .map(|(j, d)| (ids[j], d))
+        })
+    }
+
+    /// Per cell, the nearest counted facility of the rule and whether the
+    /// cell's centre is covered (none where the rule sets no distance).
+    pub fn cell_cover(
+        &self,
+        rule: &RuleCoverage,
+        cell: usize,
+    ) -> (Option<(u32, f64)>, Option<bool>) {
+        let near = rule
+            .cells
+            .of_centre(cell)
+            .map(|(j, d)| (rule.facilities[j], d));
+        let t = rule.rule.threshold(self.class[cell]);
+        (near, t.map(|t| near.is_some_and(|(_, d)| d <= t)))
+    }
+
+    /// The nearest counted facility of the rule to any point (for siting).
+    pub fn rule_nearest(&self, rule: &RuleCoverage, p: Xy) -> Option<(u32, f64)> {
+        rule.index.nearest(p).map(|(j, d)| (rule.facilities[j], d))
+    }
+
+    /// Residents of an area (from the grid's cells by their area).
+    pub fn area_residents(&self) -> Vec<f64> {
+        let mut leaf = vec![0.0; self.inputs.areas.len()];
+        for c in 0..self.grid.len() {
+            let a = self.cell_area[c];
+            if let Some(v) = leaf.get_mut(a as usize) {
+                *v += self.grid.value(c, Layer::Residents.index());
+            }
+        }
+        self.roll_up_f64(leaf)
+    }
+
+    fn roll_up_f64(&self, mut v: Vec<f64>) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..self.inputs.areas.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(self.inputs.areas[*i].level.depth()));
+        for i in order {
+            if let Some(p) = self.parent[i] {
+                v[p as usize] += v[i];
+            }
+        }
+        v
+    }
+
+    /// Childcare slots per 1,000 residents for `area` and the areas directly
+    /// below it: villages and towns against 8 (10 in new residential areas),
+    /// counties and the city against the city's 2025 figure (indicator 38).
+    pub fn slots_table(&self, area: u32) -> Vec<AreaSlots> {
+        let residents = self.area_residents();
+        let norms = &self.params.childcare;
+        let mut slots = vec![0.0; self.inputs.areas.len()];
+        for (i, f) in self.inputs.facilities.iter().enumerate() {
+            if self.counted[i] && norms.kinds.contains(&f.kind) {
+                if let Some(s) = slots.get_mut(self.facility_area[i] as usize) {
+                    *s += f.slots;
+                }
+            }
+        }
+        let slots = self.roll_up_f64(slots);
+        let row = |a: u32| -> AreaSlots {
+            let area = &self.inputs.areas[a as usize];
+            let norm = match area.level {
+                AreaLevel::City | AreaLevel::County => norms.city_per_1000,
+                _ => {
+                    let mut codes = vec![area.code.as_str()];
+                    let mut cur = self.parent[a as usize];
+                    while let Some(p) = cur {
+                        codes.push(self.inputs.areas[p as usize].code.as_str());
+                        cur = self.parent[p as usize];
+                    }
+                    norms.norm_for(codes)
+                }
+            };
+            let (r, s) = (residents[a as usize], slots[a as usize]);
+            let need = (norm * r / 1000.0).ceil();
+            AreaSlots {
+                area: area.code.clone(),
+                name: area.name.clone(),
+                level: area.level.code(),
+                residents: r,
+                slots: s,
+                per_1000: (r > 0.0).then(|| s / r * 1000.0),
+                norm_per_1000: norm,
+                gap: (need - s).max(0.0),
+                status: if r <= 0.0 {
+                    SlotStatus::NoResidents
+                } else if s >= need {
+                    SlotStatus::Met
+                } else {
+                    SlotStatus::Short
+                },
+            }
+        };
+        let mut kids: Vec<u32> = (0..self.inputs.areas.len() as u32)
+            .filter(|i| self.parent[*i as usize] == Some(area))
+            .collect();
+        kids.sort_by(|a, b| {
+            self.inputs.areas[*a as usize]
+                .code
+                .cmp(&self.inputs.areas[*b as usize].code)
+        });
+        std::iter::once(area).chain(kids).map(row).collect()
+    }
+
+    /// Cells whose majority area lies within `area`.
+    pub fn cells_in(&self, area: u32) -> Vec<usize> {
+        (0..self.grid.len())
+            .filter(|c| {
+                let a = self.cell_area[*c];
+                a != u32::MAX && self.within(a, area)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A corner of a 100 m cell, in Jiaxing's projected metres.
+    const BASE: Xy = Xy::new(570_000.0, 3_400_000.0);
+
+    fn at(dx: f64, dy: f64) -> Xy {
+        Xy::new(BASE.x + dx, BASE.y + dy)
+    }
+
+    fn area(code: &str, level: AreaLevel, parent: Option<&str>) -> Area {
+        Area {
+            code: code.into(),
+            name: format!("A{code}"),
+            level,
+            parent_code: parent.map(String::from),
+            path: String::new(),
+            urban_rural_code: None,
+            centre: None,
+        }
+    }
+
+    fn facility(id: &str, kind: FacilityKind, p: Xy, area: u32) -> FacilityPoint {
+        FacilityPoint {
+            id: id.into(),
+            name: id.into(),
+            kind,
+            at: p,
+            beds: 0.0,
+            slots: 0.0,
+            area,
+            operating: true,
+            planned: false,
+        }
+    }
+
+    /// The hand-made city of the tests (indices in brackets):
+    /// city [0] → county 1 [1] → town 1 [2] → villages 1 [3], 2 [4];
+    /// city → county 2 [5] → town 2 [6] → village 3 [7].
+    ///
+    /// A care home F sits at BASE. Elderly people: A 500 m east of it and
+    /// B 500.5 m east (village 1, one cell); D 1,000 m north and E 1,000.5 m
+    /// south (village 2); G 30 km east (village 3). County 1 has 8,000
+    /// residents over its 4 registered people (2,000 each); county 2 has 500
+    /// for G. Density over the 11 × 11-cell window (1.21 km²): A and B share
+    /// one, 4,000 / 1.21 = 3,306 per km², high (> 3,000: 500 m); D and E are
+    /// alone, 2,000 / 1.21 = 1,653, medium (1,000 m); G has 413, low (no rule).
+    fn city() -> Inputs {
+        let areas = vec![
+            area("330400", AreaLevel::City, None),
+            area("330402", AreaLevel::County, Some("330400")),
+            area("330402001", AreaLevel::Town, Some("330402")),
+            area("330402001001", AreaLevel::Village, Some("330402001")),
+            area("330402001002", AreaLevel::Village, Some("330402001")),
+            area("330421", AreaLevel::County, Some("330400")),
+            area("330421001", AreaLevel::Town, Some("330421")),
+            area("330421001001", AreaLevel::Village, Some("330421001")),
+        ];
+        let person = |p: Xy, area: u32| PersonPoint {
+            at: p,
+            layer: Layer::Elderly,
+            area,
+        };
+        let mut childcare = facility("C", FacilityKind::ChildcareInstitution, at(200.0, 200.0), 2);
+        childcare.slots = 50.0;
+        Inputs {
+            areas,
+            people: vec![
+                person(at(500.0, 0.0), 3),
+                person(at(500.5, 0.0), 3),
+                person(at(0.0, 1000.0), 4),
+                person(at(0.0, -1000.5), 4),
+                person(at(30_000.0, 0.0), 7),
+            ],
+            facilities: vec![
+                facility("F", FacilityKind::ElderlyInstitution, BASE, 2),
+                // A village station 692 m north of D: inside the walk.
+                facility("V", FacilityKind::VillageCareStation, at(0.0, 1692.0), 4),
+                childcare,
+            ],
+            county_residents: [
+                ("330402".to_string(), 8000.0),
+                ("330421".to_string(), 500.0),
+            ]
+            .into_iter()
+            .collect(),
+            ..Inputs::default()
+        }
+    }
+
+    fn run(inputs: Inputs, options: &Options) -> Analysis {
+        let params = Params::embedded().expect("embedded rules");
+        Analysis::run(&params, Arc::new(inputs), options).expect("analysis")
+    }
+
+    #[test]
+    fn density_classes_by_hand() {
+        let a = run(city(), &Options::default());
+        let class_of = |i: usize| a.class[a.person_cell[i] as usize];
+        assert_eq!(class_of(0), DensityClass::High);
+        assert_eq!(class_of(1), DensityClass::High);
+        assert_eq!(class_of(2), DensityClass::Medium);
+        assert_eq!(class_of(3), DensityClass::Medium);
+        assert_eq!(class_of(4), DensityClass::Low);
+        let d = a.density[a.person_cell[0] as usize];
+        assert!((d - 4000.0 / 1.21).abs() < 1e-6, "{d}");
+        assert_eq!(a.residents_source, "estimated");
+        assert_eq!(a.resident_factor.get("330402"), Some(&2000.0));
+        // On the elderly basis every window holds one or two people: low.
+        let e = run(
+            city(),
+            &Options {
+                basis: Some(Layer::Elderly),
+                ..Options::default()
+            },
+        );
+        assert!(e.class.iter().all(|c| *c == DensityClass::Low));
+    }
+
+    #[test]
+    fn institution_rule_at_and_past_the_threshold() {
+        let a = run(city(), &Options::default());
+        let r = a.rule("institution").expect("rule");
+        assert_eq!(
+            r.standing,
+            vec![
+                Standing::Covered,    // A: exactly 500 m in a high-density area
+                Standing::NotCovered, // B: 500.5 m
+                Standing::Covered,    // D: exactly 1,000 m in a medium-density area
+                Standing::NotCovered, // E: 1,000.5 m
+                Standing::NoRule,     // G: low density
+            ]
+        );
+        let (f, d) = r.nearest[1].expect("nearest");
+        assert_eq!(a.inputs.facilities[f as usize].id, "F");
+        assert!((f64::from(d) - 500.5).abs() < 1e-3);
+        let city = a.area_coverage(r, 0).total;
+        assert_eq!(
+            (
+                city.people,
+                city.in_scope,
+                city.covered,
+                city.not_covered,
+                city.not_assessed
+            ),
+            (5, 4, 2, 2, 1)
+        );
+        assert_eq!(city.share(), Some(0.5));
+        let table = a.coverage_table(r, 2);
+        assert_eq!(table.len(), 3, "town and its two villages");
+        assert_eq!(table[1].total.covered, 1);
+        assert_eq!(table[1].by_class[DensityClass::High.index()].not_covered, 1);
+        // Two uncovered cells far apart: two clusters of one person each.
+        assert_eq!(r.clusters.len(), 2);
+        assert!(r.clusters.iter().all(|c| c.people == 1 && c.cells == 1));
+        assert_eq!(r.clusters[0].area, "330402001");
+        assert_eq!(a.clusters_in(r, 5).count(), 0);
+    }
+
+    #[test]
+    fn walk_rule_uses_the_detour_factor() {
+        let a = run(city(), &Options::default());
+        let r = a.rule("home_care_walk").expect("rule");
+        // 692 m straight ≤ 900 / 1.3 = 692.3 m: D is covered; nobody else.
+        let covered: Vec<bool> = r.standing.iter().map(|s| *s == Standing::Covered).collect();
+        assert_eq!(covered, vec![false, false, true, false, false]);
+        // The walk applies at every density, low included.
+        assert_eq!(r.standing[4], Standing::NotCovered);
+    }
+
+    #[test]
+    fn planned_facilities_count_only_in_a_scenario() {
+        let mut inputs = city();
+        let mut planned = facility("P", FacilityKind::ElderlyInstitution, at(600.0, 0.0), 2);
+        planned.operating = false;
+        planned.planned = true;
+        inputs.facilities.push(planned);
+        let a = run(inputs.clone(), &Options::default());
+        assert_eq!(
+            a.rule("institution").expect("rule").standing[1],
+            Standing::NotCovered
+        );
+        let b = run(
+            inputs,
+            &Options {
+                with_planned: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            b.rule("institution").expect("rule").standing[1],
+            Standing::Covered
+        );
+    }
+
+    #[test]
+    fn slots_per_thousand_against_the_norms() {
+        let a = run(city(), &Options::default());
+        // Town 1: 8,000 residents, 50 slots = 6.25 per 1,000 against 8:
+        // 64 needed, 14 short.
+        let t = a.slots_table(2);
+        assert_eq!(t[0].area, "330402001");
+        assert!((t[0].residents - 8000.0).abs() < 1e-6);
+        assert_eq!(t[0].slots, 50.0);
+        assert_eq!(t[0].per_1000, Some(6.25));
+        assert_eq!(t[0].norm_per_1000, 8.0);
+        assert_eq!(t[0].gap, 14.0);
+        assert_eq!(t[0].status, SlotStatus::Short);
+        // The institution's cell at (200, 200) has nobody registered, so it
+        // stays with its town; the villages hold none.
+        assert_eq!(t[1].slots, 0.0);
+        // The city is held to 4.6: 8,500 residents need 40 (39.1 rounded up); 50 meet it.
+        let c = a.slots_table(0);
+        assert_eq!(c[0].norm_per_1000, 4.6);
+        assert_eq!(c[0].status, SlotStatus::Met);
+        assert_eq!(c[0].gap, 0.0);
+    }
+
+    #[test]
+    fn an_imported_resident_grid_replaces_the_estimate() {
+        let mut inputs = city();
+        // 1,000 residents in A's cell and 100 somewhere nobody is registered.
+        inputs.resident_grid = Some(vec![
+            (at(550.0, 50.0), 1000.0),
+            (at(5_000.0, 5_000.0), 100.0),
+        ]);
+        let a = run(inputs, &Options::default());
+        assert_eq!(a.residents_source, "imported");
+        let total: f64 = (0..a.grid.len())
+            .map(|c| a.grid.value(c, Layer::Residents.index()))
+            .sum();
+        assert_eq!(total, 1100.0);
+        // 1,000 / 1.21 = 826 per km²: A's window is low density now.
+        assert_eq!(a.class[a.person_cell[0] as usize], DensityClass::Low);
+        // The empty cell takes the area of the nearest cell with people.
+        let c = a
+            .grid
+            .find(cell_of(at(5_000.0, 5_000.0), 100.0))
+            .expect("cell");
+        assert_ne!(a.cell_area[c], u32::MAX);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let p = Params::embedded().expect("rules");
+        let bad = Options {
+            cell_m: 50.0,
+            ..Options::default()
+        };
+        let e = Analysis::run(&p, Arc::new(city()), &bad).expect_err("50 m");
+        assert!(e.to_string().contains("cell"), "{e}");
+    }
+}
