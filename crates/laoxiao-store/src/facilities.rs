@@ -178,7 +178,7 @@ pub fn create_with_classes(
     })
 }
 
-fn create_in(
+pub(crate) fn create_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,

@@ -18,6 +18,7 @@ pub mod io;
 pub mod migrate;
 pub mod people;
 pub mod people_index;
+pub mod planning;
 pub mod record_view;
 pub mod registry;
 pub mod scope;
@@ -76,6 +77,8 @@ pub struct Reference {
     pub indicator_facts: indicators::facts::Kept,
     /// Indicator tables computed, kept until a write.
     pub indicator_tables: indicators::KeptTables,
+    /// The planning inputs and the last analyses, kept until a write.
+    pub planning: planning::Kept,
 }
 
 impl Reference {
@@ -90,6 +93,7 @@ impl Reference {
             cache: cache::Cache::default(),
             indicator_facts: indicators::facts::Kept::default(),
             indicator_tables: indicators::KeptTables::default(),
+            planning: planning::Kept::default(),
         })
     }
 

@@ -134,7 +134,7 @@ fn col(rows: &[Row], name: &str) -> Result<usize> {
 
 /// Reads every batch of `sql` (which takes the last id as `$1` and holds
 /// `{after}` where the id condition goes), calling `each` per row.
-fn batches(
+pub(crate) fn batches(
     conn: &mut Conn,
     sql: &str,
     params: &[Value],
@@ -228,7 +228,7 @@ fn ymd(s: &str) -> Option<i32> {
 
 /// Streams a query's rows on SQLite (no row is materialised as values);
 /// `None` on PostgreSQL, whose callers use the batched path.
-fn sqlite_each(
+pub(crate) fn sqlite_each(
     conn: &mut Conn,
     sql: &str,
     params: &[&str],
