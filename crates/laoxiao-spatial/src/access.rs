@@ -26,6 +26,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -45,7 +46,8 @@ const MAX_COORD: f64 = 1e12;
 /// a longer radius, infinity included, reaches everything and is queried as
 /// this one.
 const MAX_QUERY_RADIUS: f64 = 4e12;
-/// Below this many queries a stage runs on the calling thread only.
+/// Below this many points (demand and supply) both stages run on the
+/// calling thread only: starting threads would cost more than it saves.
 const PARALLEL_MIN: usize = 2048;
 /// Never more threads than this, whatever the machine offers.
 const MAX_THREADS: usize = 8;
@@ -305,7 +307,9 @@ fn weight_of(decay: &Decay, d: f64) -> f64 {
 /// The bucket side for an index of `points` queried with `radius`: about two
 /// point spacings, kept between a quarter of the radius and the radius (so a
 /// query visits at most 13 × 13 buckets), and never so small that the table
-/// passes a thousand buckets a side.
+/// passes about a million buckets (4 MB). The floor goes by the bounding
+/// box's area, not its longest side, so one stray point far away stretches
+/// the table instead of coarsening every bucket.
 fn bucket_side(points: &[Xy], radius: f64) -> f64 {
     let (mut lo, mut hi) = (Xy::new(f64::MAX, f64::MAX), Xy::new(f64::MIN, f64::MIN));
     let mut n = 0usize;
@@ -322,14 +326,15 @@ fn bucket_side(points: &[Xy], radius: f64) -> f64 {
     (2.0 * spacing)
         .min(radius)
         .max(radius / 4.0)
-        .max(w.max(h) / 1000.0)
+        .max((w * h / 1e6).sqrt())
         .max(1.0)
 }
 
 /// `f(0), f(1), ..., f(n - 1)` in order, computed on up to `threads`
 /// threads in contiguous chunks (so the result does not depend on them).
 fn par_map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    if threads <= 1 || n < PARALLEL_MIN {
+    let threads = threads.min(n);
+    if threads <= 1 {
         return (0..n).map(f).collect();
     }
     let chunk = n.div_ceil(threads);
@@ -387,13 +392,23 @@ fn two_step_threads(
     let query = (radius_m * (1.0 + 1e-9) + 1e-9).min(MAX_QUERY_RADIUS);
     let in_reach = |d: f64| d <= radius_m;
 
-    // Stage 1: the weighted demand in reach of each supply point.
+    // Stage 1: the weighted demand in reach of each supply point. It meets
+    // every pair in reach, so it also marks the demand points that have a
+    // supply point in reach (the marks are an OR: the same whatever the
+    // threads' interleaving); stage 2 queries only those.
+    let threads = if demand.len() + supply.len() >= PARALLEL_MIN {
+        threads
+    } else {
+        1
+    };
     let didx = PointIndex::new(&dpts, bucket_side(&dpts, query));
+    let reached: Vec<AtomicBool> = (0..demand.len()).map(|_| AtomicBool::new(false)).collect();
     let weighted: Vec<f64> = par_map(supply.len(), threads, |j| {
         let s = spts[j];
         let mut sum = 0.0;
         didx.within(s, query, |i, d| {
             if in_reach(d) {
+                reached[i].store(true, Ordering::Relaxed);
                 let w = weight_of(decay, d);
                 if w > 0.0 {
                     sum += demand[i].1 * w;
@@ -419,6 +434,9 @@ fn two_step_threads(
     // Stage 2: each demand point sums the ratios in reach, weighted again.
     let sidx = PointIndex::new(&spts, bucket_side(&spts, query));
     let value: Vec<Option<f64>> = par_map(demand.len(), threads, |i| {
+        if !reached[i].load(Ordering::Relaxed) {
+            return None;
+        }
         let mut any = false;
         let mut sum = 0.0;
         sidx.within(dpts[i], query, |j, d| {
