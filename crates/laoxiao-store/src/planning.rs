@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, Months, NaiveDate};
 use laoxiao_model::facility::FacilityStatus;
 use laoxiao_model::{AreaLevel, AreaTree, Facility, FacilityKind, PersonRole};
-use laoxiao_rules::planning::{Analysis, FacilityPoint, Inputs, Layer, Options, Params, PersonPoint};
+use laoxiao_rules::planning::{
+    Analysis, FacilityPoint, Inputs, Layer, Options, Params, PersonPoint,
+};
 use laoxiao_spatial::project;
 
 use crate::db::{Conn, Row, Value};
@@ -72,7 +74,12 @@ pub struct Kept {
 
 impl Kept {
     /// The inputs for `date` at the database's current versions.
-    pub fn inputs(&self, conn: &mut Conn, areas: &AreaTree, date: NaiveDate) -> Result<Arc<Loaded>> {
+    pub fn inputs(
+        &self,
+        conn: &mut Conn,
+        areas: &AreaTree,
+        date: NaiveDate,
+    ) -> Result<Arc<Loaded>> {
         let now = versions::read(conn)?;
         let grid_version = grid_version(conn)?;
         let mut held = self
@@ -195,12 +202,23 @@ pub fn load(
         ..Inputs::default()
     };
     let mut person_ids: Vec<Box<str>> = Vec::new();
-    let mut take = |id: &str, role: &str, birth: Option<&str>, area: &str, lng: Option<f64>, lat: Option<f64>| {
-        let Some(&area) = area_pos.get(area) else { return };
-        let Some(birth) = birth.and_then(ymd) else { return };
+    let mut take = |id: &str,
+                    role: &str,
+                    birth: Option<&str>,
+                    area: &str,
+                    lng: Option<f64>,
+                    lat: Option<f64>| {
+        let Some(&area) = area_pos.get(area) else {
+            return;
+        };
+        let Some(birth) = birth.and_then(ymd) else {
+            return;
+        };
         let layer = match PersonRole::parse(role) {
             Some(PersonRole::Elderly) if birth <= elderly_born_by => Layer::Elderly,
-            Some(PersonRole::Infant) if birth > infant_born_after && birth <= date => Layer::Infants,
+            Some(PersonRole::Infant) if birth > infant_born_after && birth <= date => {
+                Layer::Infants
+            }
             _ => return,
         };
         match (lng, lat) {
@@ -266,7 +284,10 @@ pub fn load(
     }
     inputs.county_residents = residents(conn, areas, date.year())?;
     let mut grid = Vec::new();
-    for r in conn.query("SELECT lng, lat, residents FROM resident_grid ORDER BY seq", &[])? {
+    for r in conn.query(
+        "SELECT lng, lat, residents FROM resident_grid ORDER BY seq",
+        &[],
+    )? {
         let (x, y, n): (f64, f64, f64) = (r.get("lng")?, r.get("lat")?, r.get("residents")?);
         grid.push((project(x, y), n));
     }
@@ -300,8 +321,14 @@ fn facility_point(
         return Ok(None);
     };
     let status = FacilityStatus::parse(&r.get::<String>("status")?).unwrap_or_default();
-    let opening = r.get::<Option<String>>("opening_date")?.as_deref().and_then(ymd);
-    let closed = r.get::<Option<String>>("closed_date")?.as_deref().and_then(ymd);
+    let opening = r
+        .get::<Option<String>>("opening_date")?
+        .as_deref()
+        .and_then(ymd);
+    let closed = r
+        .get::<Option<String>>("closed_date")?
+        .as_deref()
+        .and_then(ymd);
     // Operating on the date: as the subsidy rules read it.
     let operating = match status {
         FacilityStatus::Operating => true,
@@ -326,7 +353,10 @@ fn facility_point(
 /// year up to `year`, else the earliest after it.
 fn residents(conn: &mut Conn, areas: &AreaTree, year: i32) -> Result<BTreeMap<String, f64>> {
     let mut best: BTreeMap<String, (i64, f64)> = BTreeMap::new();
-    for r in conn.query("SELECT area_code, year, residents FROM area_population", &[])? {
+    for r in conn.query(
+        "SELECT area_code, year, residents FROM area_population",
+        &[],
+    )? {
         let code: String = r.get("area_code")?;
         let Some(a) = areas.get(&code) else { continue };
         if !matches!(a.level, AreaLevel::City | AreaLevel::County) {
@@ -434,14 +464,21 @@ pub fn parse_grid_csv(bytes: &[u8]) -> Result<Vec<(f64, f64, f64)>> {
             }
         };
         let num = |i: usize| rec.get(i).map(str::trim).unwrap_or("").parse::<f64>().ok();
-        let cs = match ic.and_then(|i| rec.get(i)).map(str::trim).filter(|s| !s.is_empty()) {
+        let cs = match ic
+            .and_then(|i| rec.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => Some(laoxiao_spatial::CoordSystem::Wgs84),
             Some(s) => laoxiao_spatial::CoordSystem::parse(s),
         };
         let Some(cs) = cs else {
             bad(
                 "coord_system",
-                format!("expected one of {}", laoxiao_spatial::CoordSystem::expected()),
+                format!(
+                    "expected one of {}",
+                    laoxiao_spatial::CoordSystem::expected()
+                ),
             );
             continue;
         };
@@ -455,7 +492,10 @@ pub fn parse_grid_csv(bytes: &[u8]) -> Result<Vec<(f64, f64, f64)>> {
             continue;
         };
         let Some(v) = v.filter(|v| v.is_finite() && (0.0..=MAX_POINT_RESIDENTS).contains(v)) else {
-            bad("residents", format!("not a number from 0 to {MAX_POINT_RESIDENTS}"));
+            bad(
+                "residents",
+                format!("not a number from 0 to {MAX_POINT_RESIDENTS}"),
+            );
             continue;
         };
         let (x, y) = laoxiao_spatial::to_wgs84(cs, x, y);
@@ -601,18 +641,26 @@ pub fn save_sites(
     sites: &[SiteToSave],
 ) -> Result<Vec<String>> {
     if sites.is_empty() || sites.len() > MAX_SAVED_SITES {
-        return Err(invalid("sites", format!("give 1 to {MAX_SAVED_SITES} sites")));
+        return Err(invalid(
+            "sites",
+            format!("give 1 to {MAX_SAVED_SITES} sites"),
+        ));
     }
     let mut facilities_out = Vec::new();
     for (i, s) in sites.iter().enumerate() {
         let field = |f: &str| format!("sites[{i}].{f}");
-        let area = reference
-            .areas
-            .get(&s.area_code)
-            .ok_or_else(|| invalid(&field("area_code"), format!("unknown area {:?}", s.area_code)))?;
+        let area = reference.areas.get(&s.area_code).ok_or_else(|| {
+            invalid(
+                &field("area_code"),
+                format!("unknown area {:?}", s.area_code),
+            )
+        })?;
         let area_code = if s.kind == FacilityKind::VillageCareStation {
             if area.level != AreaLevel::Village {
-                return Err(invalid(&field("area_code"), "a village care station needs a village"));
+                return Err(invalid(
+                    &field("area_code"),
+                    "a village care station needs a village",
+                ));
             }
             area.code.clone()
         } else {
@@ -624,7 +672,10 @@ pub fn save_sites(
         };
         let name = s.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(invalid(&field("name"), "give a name of 1 to 100 characters"));
+            return Err(invalid(
+                &field("name"),
+                "give a name of 1 to 100 characters",
+            ));
         }
         if !(s.lng.is_finite() && s.lat.is_finite()) {
             return Err(invalid(&field("lng"), "not a coordinate"));
