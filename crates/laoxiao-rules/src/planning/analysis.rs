@@ -741,10 +741,11 @@ impl Analysis {
                 *v += self.grid.value(c, Layer::Residents.index());
             }
         }
-        self.roll_up_f64(leaf)
+        self.roll_up_values(leaf)
     }
 
-    fn roll_up_f64(&self, mut v: Vec<f64>) -> Vec<f64> {
+    /// Adds every area's value into its ancestors'.
+    pub fn roll_up_values(&self, mut v: Vec<f64>) -> Vec<f64> {
         let mut order: Vec<usize> = (0..self.inputs.areas.len()).collect();
         order.sort_by_key(|i| std::cmp::Reverse(self.inputs.areas[*i].level.depth()));
         for i in order {
@@ -769,7 +770,7 @@ impl Analysis {
                 }
             }
         }
-        let slots = self.roll_up_f64(slots);
+        let slots = self.roll_up_values(slots);
         let row = |a: u32| -> AreaSlots {
             let area = &self.inputs.areas[a as usize];
             let norm = match area.level {
@@ -813,6 +814,19 @@ impl Analysis {
                 .cmp(&self.inputs.areas[*b as usize].code)
         });
         std::iter::once(area).chain(kids).map(row).collect()
+    }
+
+    /// The areas directly below `area`, by code.
+    pub fn children(&self, area: u32) -> Vec<u32> {
+        let mut kids: Vec<u32> = (0..self.inputs.areas.len() as u32)
+            .filter(|i| self.parent[*i as usize] == Some(area))
+            .collect();
+        kids.sort_by(|a, b| {
+            self.inputs.areas[*a as usize]
+                .code
+                .cmp(&self.inputs.areas[*b as usize].code)
+        });
+        kids
     }
 
     /// Cells whose majority area lies within `area`.

@@ -10,6 +10,7 @@
 
 mod analysis;
 mod params;
+pub mod report;
 
 pub use analysis::{
     Analysis, AreaCoverage, AreaSlots, CELL_SIZES, Cluster, Counts, FacilityPoint, Inputs, Options,
@@ -17,4 +18,8 @@ pub use analysis::{
 };
 pub use params::{
     AccessDefaults, ChildcareNorms, CoverageRule, Density, DensityClass, Layer, Params, Walk,
+};
+pub use report::{
+    AccessReport, AccessRequest, AccessRun, AccessSide, AreaAccess, AreaRef, CellFilter, CellRow,
+    CoverageReport, FacilityRef, Reading, RuleInfo, SlotsReport,
 };
