@@ -17,7 +17,8 @@ pub use analysis::{
     PersonPoint, RuleCoverage, SlotStatus, Standing,
 };
 pub use params::{
-    AccessDefaults, ChildcareNorms, CoverageRule, Density, DensityClass, Layer, Params, Walk,
+    AccessDefaults, ChildcareNorms, CoverageRule, Density, DensityClass, Layer, Params, SitingDefaults,
+    Walk,
 };
 pub use report::{
     AccessReport, AccessRequest, AccessRun, AccessSide, AreaAccess, AreaRef, CellFilter, CellRow,

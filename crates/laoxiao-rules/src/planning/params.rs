@@ -225,6 +225,16 @@ pub struct AccessDefaults {
     pub decay: String,
 }
 
+/// Defaults of the siting tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitingDefaults {
+    pub grid_spacing_m: f64,
+    pub childcare_min_slots: f64,
+    pub childcare_max_slots: f64,
+    /// The kind a proposed site is saved as, by rule code (and `childcare`).
+    pub save_as: std::collections::BTreeMap<String, FacilityKind>,
+}
+
 /// Every planning parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -233,6 +243,7 @@ pub struct Params {
     pub rules: Vec<CoverageRule>,
     pub childcare: ChildcareNorms,
     pub access: AccessDefaults,
+    pub siting: SitingDefaults,
     /// Where they came from (`embedded` or a file name).
     pub source: String,
     /// A digest of the text, printed with every result.
@@ -247,6 +258,16 @@ struct FileDoc {
     rule: Vec<FileRule>,
     childcare: FileChildcare,
     access: FileAccess,
+    siting: FileSiting,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSiting {
+    grid_spacing_m: f64,
+    childcare_min_slots: f64,
+    childcare_max_slots: f64,
+    save_as: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -487,12 +508,32 @@ impl Params {
             radius_m: distance("access.radius_m", doc.access.radius_m)?,
             decay: doc.access.decay.clone(),
         };
+        let st = &doc.siting;
+        let mut save_as = std::collections::BTreeMap::new();
+        for (code, kind) in &st.save_as {
+            if code != "childcare" && !rules.iter().any(|r| r.code == *code) {
+                return Err(bad(format!("siting.save_as: {code:?} is not a rule code or childcare")));
+            }
+            let k = FacilityKind::parse(kind)
+                .ok_or_else(|| bad(format!("siting.save_as.{code}: unknown facility kind {kind:?}")))?;
+            save_as.insert(code.clone(), k);
+        }
+        let siting = SitingDefaults {
+            grid_spacing_m: distance("siting.grid_spacing_m", st.grid_spacing_m)?,
+            childcare_min_slots: positive("siting.childcare_min_slots", st.childcare_min_slots, 10_000.0)?,
+            childcare_max_slots: positive("siting.childcare_max_slots", st.childcare_max_slots, 10_000.0)?,
+            save_as,
+        };
+        if siting.childcare_min_slots > siting.childcare_max_slots {
+            return Err(bad("siting: childcare_min_slots is above childcare_max_slots".into()));
+        }
         Ok(Params {
             from: doc.from,
             density,
             rules,
             childcare,
             access,
+            siting,
             source: source.to_string(),
             version: fnv(text),
         })
