@@ -218,6 +218,43 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/subsidies/whatif",
         Access::Perm(Perm::ManageSubsidies),
     ),
+    (
+        "GET",
+        "/api/planning/coverage",
+        Access::Perm(Perm::Aggregates),
+    ),
+    ("GET", "/api/planning/cells", Access::Perm(Perm::Aggregates)),
+    (
+        "GET",
+        "/api/planning/facilities",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/planning/access",
+        Access::Perm(Perm::Aggregates),
+    ),
+    ("GET", "/api/planning/slots", Access::Perm(Perm::Aggregates)),
+    (
+        "POST",
+        "/api/planning/sites",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/api/planning/resident-grid",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/api/planning/resident-grid",
+        Access::Perm(Perm::Import),
+    ),
+    (
+        "DELETE",
+        "/api/planning/resident-grid",
+        Access::Perm(Perm::Import),
+    ),
     ("GET", "/", Access::Perm(Perm::Aggregates)),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),
@@ -265,6 +302,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/console/plan", Access::Perm(Perm::Aggregates)),
     ("GET", "/console/indicators", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console/planning", Access::Perm(Perm::Aggregates)),
+    (
+        "GET",
+        "/console/planning/access",
+        Access::Perm(Perm::Aggregates),
+    ),
     (
         "GET",
         "/console/indicators/export",

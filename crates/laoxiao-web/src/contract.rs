@@ -229,6 +229,9 @@ fn input_rules() -> Vec<(&'static str, &'static str, Rule)> {
     ];
     v.extend(coords("FacilityInput"));
     v.extend(coords("PersonInput"));
+    v.extend(coords("SiteToSave"));
+    v.push(("SiteToSave", "name", Rule::RequiredText));
+    v.push(("SiteToSave", "area_code", Rule::ResidenceArea));
     v
 }
 

@@ -23,6 +23,7 @@ pub mod health;
 pub mod indicators;
 pub mod openapi;
 pub mod people;
+pub mod planning;
 pub mod registers;
 pub mod schema;
 pub mod subsidies;
@@ -182,7 +183,21 @@ pub fn router(state: AppState) -> Router {
         .route("/subsidies/runs/{id}/paid", post(subsidies::paid))
         .route("/subsidies/runs/{id}/export", get(subsidies::export))
         .route("/subsidies/explain", get(subsidies::explain))
-        .route("/subsidies/whatif", post(subsidies::whatif));
+        .route("/subsidies/whatif", post(subsidies::whatif))
+        .route("/planning/coverage", get(planning::coverage))
+        .route("/planning/cells", get(planning::cells))
+        .route("/planning/facilities", get(planning::facilities))
+        .route("/planning/access", get(planning::access))
+        .route("/planning/slots", get(planning::slots))
+        .route("/planning/sites", post(planning::save_sites))
+        .route(
+            "/planning/resident-grid",
+            get(planning::grid_info)
+                .post(planning::import_grid)
+                .delete(planning::clear_grid)
+                // A grid is larger than a JSON body: the console's upload limit.
+                .layer(DefaultBodyLimit::max(planning::MAX_GRID_BYTES)),
+        );
     // The declared registers' routes, from their declarations.
     let api = registers::REGISTERS
         .iter()

@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::schema::*;
-use crate::{areas, audit, error, facilities, health, indicators, people, subsidies, transfers};
+use crate::{
+    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,6 +66,15 @@ use crate::{areas, audit, error, facilities, health, indicators, people, subsidi
         subsidies::export,
         subsidies::explain,
         subsidies::whatif,
+        planning::coverage,
+        planning::cells,
+        planning::facilities,
+        planning::access,
+        planning::slots,
+        planning::save_sites,
+        planning::grid_info,
+        planning::import_grid,
+        planning::clear_grid,
     ),
     components(schemas(
         error::ErrorBody,
@@ -87,6 +98,14 @@ use crate::{areas, audit, error, facilities, health, indicators, people, subsidi
         SpecialDifficultySchema,
         AbilityLevelSchema,
         PersonStatusSchema,
+        CoverageReportSchema,
+        PlanningCellsSchema,
+        GeoJsonSchema,
+        AccessReportSchema,
+        SlotsReportSchema,
+        SiteToSaveSchema,
+        SavedSitesSchema,
+        GridInfoSchema,
     )),
     modifiers(&CommonResponses, &Contract),
     tags(
@@ -98,6 +117,7 @@ use crate::{areas, audit, error, facilities, health, indicators, people, subsidi
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
+        (name = "planning", description = "设施布局规划: coverage of the plan's distance rules (500 m / 1,000 m to a care institution, the 15-minute walk to home care), accessibility (2SFCA), childcare slots per 1,000 residents, siting of new facilities, the resident grid"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

@@ -150,6 +150,216 @@ declared_schemas! {
             "total": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many facilities match the filters (all pages)."}}});
 }
 
+/// JSON-schema helpers for the planning answers.
+mod plan_schema {
+    use serde_json::{Value, json};
+
+    pub fn num() -> Value {
+        json!({"type": "number"})
+    }
+    pub fn opt_num() -> Value {
+        json!({"type": ["number", "null"]})
+    }
+    pub fn int() -> Value {
+        json!({"type": "integer", "minimum": 0})
+    }
+    pub fn text() -> Value {
+        json!({"type": "string"})
+    }
+    pub fn opt_text() -> Value {
+        json!({"type": ["string", "null"]})
+    }
+    pub fn obj(props: Value, required: &[&str]) -> Value {
+        json!({"type": "object", "properties": props, "required": required})
+    }
+    pub fn area_ref() -> Value {
+        obj(
+            json!({"code": text(), "name": text(), "level": {"type": "string", "enum": ["city", "county", "town", "village"]}}),
+            &["code", "name", "level"],
+        )
+    }
+    pub fn reading() -> Value {
+        obj(
+            json!({
+                "date": opt_text(), "params_source": text(), "params_version": text(), "projection": text(),
+                "cell_m": {"type": "number", "enum": [100, 250, 1000]},
+                "density_basis": {"type": "string", "enum": ["residents", "elderly", "infants"]},
+                "density_basis_zh": text(), "density_window_m": num(), "high_above": num(), "medium_from": num(),
+                "residents_source": {"type": "string", "enum": ["estimated", "imported"]},
+                "with_planned": {"type": "boolean"}, "people": int(), "people_without_point": int(),
+                "facilities": int(), "facilities_without_point": int(),
+            }),
+            &[
+                "params_version",
+                "cell_m",
+                "density_basis",
+                "residents_source",
+                "with_planned",
+                "people",
+                "facilities",
+            ],
+        )
+    }
+    pub fn counts() -> Value {
+        obj(
+            json!({"people": int(), "in_scope": int(), "covered": int(), "not_covered": int(), "not_assessed": int()}),
+            &[
+                "people",
+                "in_scope",
+                "covered",
+                "not_covered",
+                "not_assessed",
+            ],
+        )
+    }
+    pub fn coverage() -> Value {
+        let row = obj(
+            json!({"area": text(), "name": text(), "level": text(), "total": counts(),
+                   "by_class": {"type": "array", "description": "High, medium and low density (高/中/低密度)", "items": counts(), "minItems": 3, "maxItems": 3}}),
+            &["area", "name", "level", "total", "by_class"],
+        );
+        let cluster = obj(
+            json!({"rank": int(), "cells": int(), "people": int(), "lng": num(), "lat": num(), "area": text(), "area_name": text()}),
+            &["rank", "cells", "people", "lng", "lat", "area", "area_name"],
+        );
+        let rule = obj(
+            json!({"code": text(), "zh": text(), "en": text(), "kinds": {"type": "array", "items": text()},
+                   "population": text(), "high_m": opt_num(), "medium_m": opt_num(), "low_m": opt_num(),
+                   "walk": {"type": ["object", "null"]}, "clause": text()}),
+            &["code", "zh", "en", "kinds", "clause"],
+        );
+        let mut v = obj(
+            json!({"reading": reading(), "rule": rule, "area": area_ref(),
+                   "rows": {"type": "array", "description": "The area first, then the areas directly below it", "items": row},
+                   "clusters": {"type": "array", "items": cluster}, "clusters_total": int()}),
+            &[
+                "reading",
+                "rule",
+                "area",
+                "rows",
+                "clusters",
+                "clusters_total",
+            ],
+        );
+        v["description"] = json!("Coverage under a distance rule (服务半径覆盖).");
+        v
+    }
+    pub fn cells() -> Value {
+        let cell = obj(
+            json!({"col": {"type": "integer"}, "row": {"type": "integer"}, "lng": num(), "lat": num(), "area": text(),
+                   "elderly": num(), "infants": num(), "residents": num(), "density": num(),
+                   "class": {"type": "string", "enum": ["high", "medium", "low"]},
+                   "rules": {"type": "array", "items": obj(json!({"rule": text(), "nearest_id": opt_text(), "nearest_m": opt_num(),
+                       "centre_covered": {"type": ["boolean", "null"]}, "people": int(), "uncovered": int()}), &["rule", "people", "uncovered"])}}),
+            &["col", "row", "lng", "lat", "area", "class", "rules"],
+        );
+        obj(
+            json!({"reading": reading(), "cell_m": num(), "total": int(), "items": {"type": "array", "items": cell}}),
+            &["reading", "cell_m", "total", "items"],
+        )
+    }
+    pub fn geojson() -> Value {
+        json!({"type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946), WGS-84.",
+               "required": ["type", "features"],
+               "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                 "features": {"type": "array", "items": {"type": "object", "required": ["type", "geometry", "properties"],
+                   "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                     "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {"type": {"type": "string", "enum": ["Point", "Polygon"]}, "coordinates": {"type": "array"}}},
+                     "properties": {"type": "object"}}}}}})
+    }
+    pub fn facility_ref() -> Value {
+        obj(
+            json!({"id": text(), "name": text(), "kind": text(), "kind_zh": text(), "lng": num(), "lat": num(),
+                   "beds": num(), "slots": num(), "area": text(), "planned": {"type": "boolean"}}),
+            &["id", "name", "kind", "lng", "lat"],
+        )
+    }
+    pub fn access() -> Value {
+        let row = obj(
+            json!({"area": text(), "name": text(), "level": text(), "demand": num(), "demand_without_access": num(),
+                   "mean": opt_num(), "mean_per_1000": opt_num()}),
+            &["area", "name", "level", "demand", "demand_without_access"],
+        );
+        let cell = obj(
+            json!({"col": {"type": "integer"}, "row": {"type": "integer"}, "lng": num(), "lat": num(), "demand": num(), "value": opt_num()}),
+            &["col", "row", "lng", "lat", "demand", "value"],
+        );
+        let mut v = obj(
+            json!({"reading": reading(), "side": {"type": "string", "enum": ["beds", "slots"]},
+                   "demand": {"type": "string", "enum": ["elderly", "infants", "residents"]},
+                   "radius_m": num(), "decay": text(), "area": area_ref(),
+                   "rows": {"type": "array", "items": row}, "unserved": {"type": "array", "items": facility_ref()},
+                   "millis": num(), "cells": {"type": "array", "description": "With `cells=true`: the area's cells; `value` null where no facility is in reach", "items": cell}}),
+            &[
+                "reading", "side", "demand", "radius_m", "decay", "area", "rows", "unserved",
+            ],
+        );
+        v["description"] = json!("Accessibility (可达性) by 2SFCA / E2SFCA.");
+        v
+    }
+    pub fn slots() -> Value {
+        let row = obj(
+            json!({"area": text(), "name": text(), "level": text(), "residents": num(), "slots": num(),
+                   "per_1000": opt_num(), "norm_per_1000": num(), "gap": num(),
+                   "status": {"type": "string", "enum": ["met", "short", "no_residents"]}}),
+            &[
+                "area",
+                "name",
+                "level",
+                "residents",
+                "slots",
+                "norm_per_1000",
+                "gap",
+                "status",
+            ],
+        );
+        obj(
+            json!({"reading": reading(), "area": area_ref(), "clause": text(), "rows": {"type": "array", "items": row}}),
+            &["reading", "area", "clause", "rows"],
+        )
+    }
+    pub fn site_to_save() -> Value {
+        json!({"type": "object", "additionalProperties": false,
+               "required": ["name", "kind", "lng", "lat", "area_code"],
+               "properties": {
+                 "name": {"type": "string", "maxLength": 100},
+                 "kind": {"$ref": "#/components/schemas/FacilityKind"},
+                 "lng": {"type": "number"},
+                 "lat": {"type": "number"},
+                 "area_code": {"type": "string", "pattern": "^[0-9]{9}([0-9]{3})?$", "description": "The town, or (a village care station) the village the site lies in"},
+                 "beds": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
+                 "approved_slots": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000}}})
+    }
+    pub fn saved_sites() -> Value {
+        obj(json!({"ids": {"type": "array", "items": text()}}), &["ids"])
+    }
+    pub fn grid_info() -> Value {
+        json!({"oneOf": [{"type": "null"}, obj(
+            json!({"points": int(), "residents": num(), "source": text(), "imported_at": text(), "imported_by": text()}),
+            &["points", "residents", "source", "imported_at", "imported_by"],
+        )], "description": "The imported resident grid (常住人口网格), or null when none is in force"})
+    }
+}
+
+declared_schemas! {
+    CoverageReportSchema, "CoverageReport", "Coverage of an area under a distance rule."
+        => plan_schema::coverage();
+    PlanningCellsSchema, "PlanningCells", "The cells of the gap map."
+        => plan_schema::cells();
+    GeoJsonSchema, "GeoJsonFeatureCollection", "A GeoJSON FeatureCollection."
+        => plan_schema::geojson();
+    AccessReportSchema, "AccessReport", "Accessibility by area."
+        => plan_schema::access();
+    SlotsReportSchema, "SlotsReport", "The slot table."
+        => plan_schema::slots();
+    SiteToSaveSchema, "SiteToSave", "A site to save as a planned facility."
+        => plan_schema::site_to_save();
+    SavedSitesSchema, "SavedSites", "The saved facilities' ids."
+        => plan_schema::saved_sites();
+    GridInfoSchema, "GridInfo", "The resident grid in force."
+        => plan_schema::grid_info();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4663,3 +4663,256 @@ fn subsidy_console_pages_render_and_act() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     });
 }
+
+// ---------------------------------------------------------------------------
+// Spatial planning (设施布局规划)
+
+/// A tiny city worked out by hand: one care home F at P0 in 南湖区, a resident
+/// grid of two dense points (P0 and P2, 1.5 km east: 50,000 residents each,
+/// so every cell within 500 m of them is high density), and four older
+/// people: E1 200 m east and E2 400 m north of F (high density, covered by
+/// 500 m), E4 at P2 (high density, 1.5 km from F: not covered) and E3 5 km
+/// south with nobody around (low density: not assessed).
+#[test]
+fn planning_coverage_cells_access_sites_and_grid() {
+    run(|app| async move {
+        const P0: (f64, f64) = (120.755, 30.75);
+        let mut home = care_home("PF1", "330402007", "规划测试养老院");
+        home["lng"] = json!(P0.0);
+        home["lat"] = json!(P0.1);
+        assert_eq!(
+            app.post("/api/facilities", &home).await.status,
+            StatusCode::CREATED
+        );
+        let people = [
+            ("E1", P0.0 + 0.00209, P0.1, 61u16),
+            ("E2", P0.0, P0.1 + 0.0036, 62),
+            ("E3", P0.0, P0.1 - 0.045, 63),
+            ("E4", P0.0 + 0.01567, P0.1, 64),
+        ];
+        for (id, lng, lat, seq) in people {
+            let mut p = elderly(id, "1940-03-05", seq);
+            p["lng"] = json!(lng);
+            p["lat"] = json!(lat);
+            let r = app.post("/api/people", &p).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{id}: {}", r.body);
+        }
+        // No grid yet: residents are estimated.
+        assert_eq!(
+            app.get("/api/planning/resident-grid").await.body,
+            Value::Null
+        );
+        let csv = format!(
+            "lng,lat,residents\n{},{},50000\n{},{},50000\n",
+            P0.0,
+            P0.1,
+            P0.0 + 0.01567,
+            P0.1
+        );
+        let r = app
+            .send(
+                Method::POST,
+                "/api/planning/resident-grid",
+                Some(("application/json", csv.clone().into_bytes())),
+            )
+            .await;
+        r.expect_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        let bad = "lng,lat,residents\n200,30,5\n".to_string();
+        let r = app
+            .send(
+                Method::POST,
+                "/api/planning/resident-grid",
+                Some(("text/csv", bad.into_bytes())),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = app
+            .send(
+                Method::POST,
+                "/api/planning/resident-grid?source=hand",
+                Some(("text/csv; charset=utf-8", csv.clone().into_bytes())),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["points"], 2);
+        assert_eq!(r.body["source"], "hand");
+        assert_eq!(
+            app.get("/api/planning/resident-grid").await.body["points"],
+            2
+        );
+
+        // Coverage by hand.
+        let r = app
+            .get("/api/planning/coverage?area=330402&rule=institution&cell=100")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["reading"]["residents_source"], "imported");
+        assert_eq!(r.body["area"]["code"], "330402");
+        let total = &r.body["rows"][0]["total"];
+        assert_eq!(
+            total,
+            &json!({"people": 4, "in_scope": 3, "covered": 2, "not_covered": 1, "not_assessed": 1}),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            r.body["rows"][0]["by_class"][0]["covered"], 2,
+            "high density"
+        );
+        assert_eq!(r.body["clusters"][0]["people"], 1);
+        // The town below the county holds them all.
+        let town = r.body["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|x| x["area"] == "330402007")
+            .expect("the town's row")
+            .clone();
+        assert_eq!(town["total"]["covered"], 2);
+        // The walk: no home-care service at all, every density class in scope.
+        let r = app
+            .get("/api/planning/coverage?area=330402&rule=home_care_walk")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["rows"][0]["total"]["covered"], 0);
+        assert_eq!(r.body["rows"][0]["total"]["in_scope"], 4);
+
+        // The cells of the gap map as GeoJSON: the one uncovered cell (E4's).
+        let r = app
+            .get("/api/planning/cells?area=330402&rule=institution&filter=uncovered&format=geojson")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/geo+json");
+        assert_eq!(r.body["type"], "FeatureCollection");
+        let feats = r.body["features"].as_array().expect("features");
+        assert_eq!(feats.len(), 1, "{}", r.body);
+        assert_eq!(feats[0]["geometry"]["type"], "Polygon");
+        let ring = feats[0]["geometry"]["coordinates"][0]
+            .as_array()
+            .expect("ring");
+        assert_eq!(ring.len(), 5);
+        assert_eq!(ring[0], ring[4]);
+        assert_eq!(feats[0]["properties"]["institution_uncovered"], 1);
+        let r = app.get("/api/planning/cells?area=330402&format=json").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // The four people's cells and P0's (residents only).
+        assert_eq!(r.body["total"], 5, "{}", r.body);
+        let r = app
+            .get("/api/planning/facilities?area=330402&kinds=elderly_institution")
+            .await;
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/geo+json");
+        let feats = r.body["features"].as_array().expect("features");
+        assert_eq!(feats.len(), 1);
+        assert_eq!(feats[0]["geometry"]["coordinates"], json!([P0.0, P0.1]));
+        assert_eq!(feats[0]["properties"]["id"], "PF1");
+
+        // Bad input names the field.
+        for (uri, field) in [
+            ("/api/planning/coverage?cell=300", "cell"),
+            ("/api/planning/coverage?rule=nearest_pub", "rule"),
+            ("/api/planning/coverage?date=2019-12-31", "date"),
+            ("/api/planning/coverage?basis=infants", "basis"),
+            ("/api/planning/coverage?area=999999", "area"),
+            ("/api/planning/coverage?clusters=501", "clusters"),
+            ("/api/planning/access?decay=bogus", "decay"),
+            ("/api/planning/access?radius=10", "radius"),
+            ("/api/planning/access?radius=30000", "radius"),
+            ("/api/planning/access?side=chairs", "side"),
+            ("/api/planning/cells?filter=some", "filter"),
+            (
+                "/api/planning/facilities?kinds=elderly_institution,castle",
+                "kinds",
+            ),
+        ] {
+            let fields = app
+                .get(uri)
+                .await
+                .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert_eq!(fields, vec![field.to_string()], "{uri}");
+        }
+        // Accessibility: beds within 1 km, with Gaussian decay.
+        let r = app.get("/api/planning/access?area=330402&side=beds&radius=1000&decay=gaussian:500&cells=true").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["rows"][0]["area"], "330402");
+        assert!((r.body["rows"][0]["demand"].as_f64().expect("demand") - 4.0).abs() < 1e-9);
+        let cells = r.body["cells"].as_array().expect("cells");
+        assert_eq!(cells.len(), 5);
+        assert_eq!(
+            cells.iter().filter(|c| c["value"].is_null()).count(),
+            2,
+            "E3 and E4 have no bed in reach"
+        );
+        let r = app.get("/api/planning/slots?area=330402").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["rows"][0]["area"], "330402");
+
+        // Scope: a county administrator elsewhere is refused this county and
+        // answered for their own by default.
+        let store = app.store.clone();
+        let token = tokio::task::spawn_blocking(move || {
+            make_user(
+                &store,
+                "plan-county",
+                laoxiao_store::Role::CountyAdmin,
+                "330411",
+                None,
+            )
+        })
+        .await
+        .expect("user");
+        let other = App {
+            token: Some(token),
+            ..app.clone()
+        };
+        let fields = other
+            .get("/api/planning/coverage?area=330402")
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, vec!["area"]);
+        let r = other.get("/api/planning/coverage").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["area"]["code"], "330411");
+        other
+            .send(Method::DELETE, "/api/planning/resident-grid", None)
+            .await
+            .expect_error(StatusCode::FORBIDDEN, "forbidden");
+
+        // Saving a site creates a planned facility, counted with `with_planned`.
+        let site = json!({"sites": [{"name": "规划养老院一号", "kind": "elderly_institution", "lng": P0.0 + 0.01567, "lat": P0.1, "area_code": "330402007", "beds": 100}]});
+        let r = app.post("/api/planning/sites", &site).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["ids"][0].as_str().expect("id").to_string();
+        let f = app.get(&format!("/api/facilities/{id}")).await;
+        assert_eq!(f.body["status"], "planned", "{}", f.body);
+        let r = app.get("/api/planning/coverage?area=330402").await;
+        assert_eq!(
+            r.body["rows"][0]["total"]["covered"], 2,
+            "planned sites do not count by default"
+        );
+        let r = app
+            .get("/api/planning/coverage?area=330402&with_planned=true")
+            .await;
+        assert_eq!(r.body["rows"][0]["total"]["covered"], 3, "{}", r.body);
+        let fields = app
+            .post("/api/planning/sites", &json!({"sites": [{"name": "", "kind": "elderly_institution", "lng": P0.0, "lat": P0.1, "area_code": "330402007"}]}))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, vec!["sites[0].name"]);
+        let fields = app
+            .post("/api/planning/sites", &json!({"sites": []}))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, vec!["sites"]);
+
+        // Clearing the grid: residents are estimated again.
+        let r = app.delete("/api/planning/resident-grid").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["cleared"], true);
+        assert_eq!(
+            app.get("/api/planning/resident-grid").await.body,
+            Value::Null
+        );
+        let r = app.get("/api/planning/coverage?area=330402").await;
+        assert_eq!(r.body["reading"]["residents_source"], "estimated");
+    });
+}

@@ -20,6 +20,8 @@ mod indicators;
 mod overview;
 mod people;
 mod plan;
+mod planmap;
+mod planning;
 pub mod registers;
 pub mod session;
 mod subsidies;
@@ -146,6 +148,8 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/infants", get(people::infants))
         .route("/console/people/{id}", get(people::detail))
         .route("/console/plan", get(plan::page))
+        .route("/console/planning", get(planning::gap))
+        .route("/console/planning/access", get(planning::access))
         .route("/console/indicators", get(indicators::dashboard))
         .route("/console/indicators/export", get(indicators::export))
         .route(
@@ -763,6 +767,10 @@ mod tests {
                     "/console/people/P-1".into(),
                     "/console/people/P-2".into(),
                     "/console/plan".into(),
+                    "/console/planning".into(),
+                    format!("/console/planning?area={town}&cell=100&rule=home_care_walk"),
+                    "/console/planning/access".into(),
+                    "/console/planning/access?side=slots&decay=gaussian:500&area=330402".into(),
                     "/console/import".into(),
                     "/console/transfers".into(),
                 ];

@@ -23,6 +23,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/error.html"),
     ),
     (
+        "planning.html",
+        include_str!("../../assets/templates/planning.html"),
+    ),
+    (
+        "planning_access.html",
+        include_str!("../../assets/templates/planning_access.html"),
+    ),
+    (
         "overview.html",
         include_str!("../../assets/templates/overview.html"),
     ),
@@ -279,6 +287,7 @@ mod tests {
             include_str!("indicators.rs"),
             include_str!("import.rs"),
             include_str!("subsidies.rs"),
+            include_str!("planning.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {
@@ -291,7 +300,7 @@ mod tests {
                     && part.split('.').next().is_some_and(|s| {
                         [
                             "error", "overview", "fig", "list", "form", "import", "plan", "person",
-                            "facility", "people", "nav", "map", "sub",
+                            "facility", "people", "nav", "map", "sub", "planning",
                         ]
                         .contains(&s)
                     });
