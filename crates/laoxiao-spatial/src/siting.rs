@@ -572,7 +572,7 @@ fn subgradient(p: &Problem, k: usize, inc: &mut Incumbent, deadline: Instant) ->
         for i in 0..ng {
             let y = i32::from(p.w[i] > lam[i]);
             let g = f64::from(cnt[i] - y);
-            cnt[i] = cnt[i] - y;
+            cnt[i] -= y;
             norm2 += g * g;
         }
         if norm2 == 0.0 {
@@ -799,7 +799,7 @@ impl Bnb<'_> {
                 }
                 let limited = self.nodes >= node_limit
                     || self.arena.len() + frame.len > MAX_ARENA
-                    || (self.nodes % 64 == 0 && Instant::now() >= deadline);
+                    || (self.nodes.is_multiple_of(64) && Instant::now() >= deadline);
                 if limited {
                     let mut open: f64 = 0.0;
                     for fr in &stack {
@@ -1129,7 +1129,11 @@ pub fn cover_until(
 /// `need` is per cell (e.g. childcare slots needed there); cells or weights
 /// that are not finite are skipped and negative needs count as zero. A
 /// `min_size` that is not a finite positive number is 0; a `max_size` that is
-/// not a number or is below `min_size` puts no cap.
+/// not a number or is below `min_size` puts no cap. A `total_need` of
+/// infinity serves all the need in reach; one that is not a positive number
+/// opens nothing. A `total_need` of
+/// infinity serves all the need in reach; one that is not a positive number
+/// opens nothing.
 pub fn size_to_need(
     need: &[(Xy, f64)],
     candidates: &[Xy],
@@ -1139,7 +1143,7 @@ pub fn size_to_need(
     max_size: f64,
 ) -> Vec<SizedSite> {
     let mut out = Vec::new();
-    if !(radius.is_finite() && radius >= 0.0) || !(total_need > 0.0) {
+    if !(radius.is_finite() && radius >= 0.0 && total_need > 0.0) {
         return out;
     }
     let min_size = if min_size.is_finite() && min_size > 0.0 {
