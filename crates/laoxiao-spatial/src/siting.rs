@@ -54,7 +54,8 @@
 //! with the number of (demand, candidate) pairs within the radius, plus the
 //! search's lists (capped).
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -325,20 +326,40 @@ fn build(demand: &[Demand], candidates: &[Xy]) -> Problem {
     let mut pts = Vec::new();
     let mut r2 = Vec::new();
     let mut wts = Vec::new();
-    let mut max_r: f64 = 0.0;
+    // Demands by radius class (radii within a factor of two), each class
+    // with its own index queried with its largest radius: a few large radii
+    // do not make every query wide.
+    let mut classes: BTreeMap<i32, (Vec<usize>, f64)> = BTreeMap::new();
     for d in demand {
         let w = clean_weight(d.weight);
         if w > 0.0 && finite(d.at) && d.radius.is_finite() && d.radius >= 0.0 {
+            let class = if d.radius < 1.0 {
+                0
+            } else {
+                d.radius.log2().floor() as i32 + 1
+            };
+            let c = classes.entry(class).or_insert((Vec::new(), 0.0));
+            c.0.push(pts.len());
+            c.1 = c.1.max(d.radius);
             pts.push(d.at);
             r2.push(d.radius * d.radius);
             wts.push(w);
-            max_r = max_r.max(d.radius);
         }
     }
     if pts.is_empty() {
         return Problem::default();
     }
-    let index = PointIndex::new(&pts, (max_r / 4.0).max(1.0));
+    let indexes: Vec<(PointIndex, &[usize], f64)> = classes
+        .values()
+        .map(|(members, max_r)| {
+            let at: Vec<Xy> = members.iter().map(|&i| pts[i]).collect();
+            (
+                PointIndex::new(&at, (max_r / 4.0).max(1.0)),
+                members.as_slice(),
+                *max_r,
+            )
+        })
+        .collect();
     let mut cand = Vec::new();
     let mut raw = Csr {
         start: vec![0],
@@ -349,11 +370,14 @@ fn build(demand: &[Demand], candidates: &[Xy]) -> Problem {
             continue;
         }
         let from = raw.idx.len();
-        index.within(c, max_r, |i, _| {
-            if c.dist2(pts[i]) <= r2[i] {
-                raw.idx.push(i as u32);
-            }
-        });
+        for (index, members, max_r) in &indexes {
+            index.within(c, *max_r, |t, _| {
+                let i = members[t];
+                if c.dist2(pts[i]) <= r2[i] {
+                    raw.idx.push(i as u32);
+                }
+            });
+        }
         if raw.idx.len() > from {
             raw.idx[from..].sort_unstable();
             raw.start.push(raw.idx.len());
@@ -399,31 +423,46 @@ struct Incumbent {
 
 /// Greedy by marginal gain, at most `k` sites, none of gain ≤ tolerance.
 fn greedy(p: &Problem, k: usize) -> Incumbent {
-    let mut gain: Vec<f64> = (0..p.ncand())
-        .map(|j| p.covers(j).iter().map(|&i| p.w[i as usize]).sum())
-        .collect();
+    greedy_until(p, k, |_| false)
+}
+
+/// Greedy by marginal gain (lazy: a site's stale gain bounds its current
+/// one), at most `k` sites, none of gain ≤ tolerance, stopping as soon as
+/// `enough(covered)`. Ties go to the lowest index.
+fn greedy_until(p: &Problem, k: usize, enough: impl Fn(f64) -> bool) -> Incumbent {
+    let gain_of = |j: usize, cov: &[bool]| -> f64 {
+        p.covers(j)
+            .iter()
+            .filter(|&&i| !cov[i as usize])
+            .map(|&i| p.w[i as usize])
+            .sum()
+    };
     let mut cov = vec![false; p.w.len()];
+    // Gains are non-negative, so their bits order them.
+    let mut heap: BinaryHeap<(u64, Reverse<u32>)> = (0..p.ncand())
+        .map(|j| (gain_of(j, &cov).to_bits(), Reverse(j as u32)))
+        .collect();
     let mut inc = Incumbent {
         set: Vec::new(),
         value: 0.0,
     };
-    for _ in 0..k {
-        let mut best: Option<usize> = None;
-        for (j, &g) in gain.iter().enumerate() {
-            if g > p.tol && best.is_none_or(|b| g > gain[b]) {
-                best = Some(j);
-            }
+    while inc.set.len() < k && !enough(inc.value) {
+        let Some((_, Reverse(j))) = heap.pop() else {
+            break;
+        };
+        let g = gain_of(j as usize, &cov);
+        if g <= p.tol {
+            continue;
         }
-        let Some(b) = best else { break };
-        inc.set.push(b as u32);
-        inc.value += gain[b];
-        for &i in p.covers(b) {
-            if !cov[i as usize] {
-                cov[i as usize] = true;
-                for &o in p.coverers(i as usize) {
-                    gain[o as usize] -= p.w[i as usize];
-                }
-            }
+        let key = (g.to_bits(), Reverse(j));
+        if heap.peek().is_some_and(|top| *top > key) {
+            heap.push(key);
+            continue;
+        }
+        inc.set.push(j);
+        inc.value += g;
+        for &i in p.covers(j as usize) {
+            cov[i as usize] = true;
         }
     }
     inc
@@ -676,6 +715,8 @@ struct Frame {
     next: usize,
     r: usize,
     bound: f64,
+    /// The weight covered at the node.
+    covered: f64,
 }
 
 struct Bnb<'a> {
@@ -767,6 +808,7 @@ impl Bnb<'_> {
             next: 0,
             r,
             bound,
+            covered: self.s.covered,
         })
     }
 
@@ -775,7 +817,7 @@ impl Bnb<'_> {
     fn child_bound(&self, f: &Frame, t: usize) -> f64 {
         let hi = (t + f.r).min(f.len);
         let more = self.prefix[f.start + hi] - self.prefix[f.start + t];
-        (self.s.covered + more).min(f.bound)
+        (f.covered + more).min(f.bound)
     }
 
     /// Runs the search; returns the bound on what was left unexplored when a
@@ -1066,36 +1108,7 @@ pub fn cover_until(
     // The target, capped at all that can be covered.
     let goal = target_weight.min(p.total);
     let reached = |v: f64| v >= goal - p.tol;
-    let mut g = Incumbent {
-        set: Vec::new(),
-        value: 0.0,
-    };
-    {
-        // Greedy one site at a time until the goal is met.
-        let mut covered = vec![false; p.w.len()];
-        let mut gain: Vec<f64> = (0..p.ncand())
-            .map(|j| p.covers(j).iter().map(|&i| p.w[i as usize]).sum())
-            .collect();
-        while g.set.len() < max_sites && !reached(g.value) {
-            let mut best: Option<usize> = None;
-            for (j, &gj) in gain.iter().enumerate() {
-                if gj > p.tol && best.is_none_or(|b| gj > gain[b]) {
-                    best = Some(j);
-                }
-            }
-            let Some(b) = best else { break };
-            g.set.push(b as u32);
-            g.value += gain[b];
-            for &i in p.covers(b) {
-                if !covered[i as usize] {
-                    covered[i as usize] = true;
-                    for &o in p.coverers(i as usize) {
-                        gain[o as usize] -= p.w[i as usize];
-                    }
-                }
-            }
-        }
-    }
+    let g = greedy_until(&p, max_sites, reached);
     let budget = start + Duration::from_secs(2);
     let opts = |k: usize| Options {
         k,
