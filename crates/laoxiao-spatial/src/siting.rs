@@ -1613,6 +1613,70 @@ mod tests {
     }
 
     #[test]
+    fn larger_instances_agree_across_methods() {
+        // Beyond enumeration: the exact search with and without the
+        // heuristics must prove the same optimum.
+        let mut rng = Lcg(99);
+        for case in 0..6 {
+            let demand: Vec<Demand> = (0..400)
+                .map(|_| {
+                    let (cx, cy) =
+                        [(0.0, 0.0), (4_000.0, 1_000.0), (1_500.0, 3_500.0)][rng.below(3)];
+                    let r = if rng.below(3) == 0 { 500.0 } else { 1000.0 };
+                    d(
+                        cx + (rng.next() * 2_500.0 / 100.0).round() * 100.0,
+                        cy + (rng.next() * 2_500.0 / 100.0).round() * 100.0,
+                        (1 + rng.below(50)) as f64,
+                        r,
+                    )
+                })
+                .collect();
+            let candidates: Vec<Xy> = (0..60)
+                .map(|_| Xy::new(rng.next() * 6_500.0, rng.next() * 6_000.0))
+                .collect();
+            let k = 2 + case;
+            let opts = Options {
+                k,
+                node_limit: u64::MAX,
+                time_limit: Duration::from_secs(60),
+                ..Options::default()
+            };
+            let full = max_cover(&demand, &candidates, &opts);
+            let p = build(&demand, &candidates);
+            let bare = solve(
+                &p,
+                &opts,
+                Instant::now(),
+                Heuristics {
+                    swap: false,
+                    lagrange: false,
+                },
+            );
+            assert!(full.optimal && bare.optimal, "case {case}");
+            assert!(
+                (full.covered - bare.covered).abs() <= 1e-9 * full.covered,
+                "case {case}: {} vs {}",
+                full.covered,
+                bare.covered
+            );
+            check_solution(&demand, &candidates, &full, k);
+            check_solution(&demand, &candidates, &bare, k);
+            // No time at all: still a valid answer with a valid bound.
+            let rushed = max_cover(
+                &demand,
+                &candidates,
+                &Options {
+                    k,
+                    time_limit: Duration::ZERO,
+                    ..Options::default()
+                },
+            );
+            check_solution(&demand, &candidates, &rushed, k);
+            assert!(rushed.upper_bound >= full.covered - 1e-9 * full.covered);
+        }
+    }
+
+    #[test]
     fn results_are_deterministic() {
         let mut rng = Lcg(7);
         for _ in 0..20 {
