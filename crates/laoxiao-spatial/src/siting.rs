@@ -547,31 +547,55 @@ fn local_search(p: &Problem, k: usize, inc: &mut Incumbent, deadline: Instant) {
     }
 }
 
-/// `L(λ)` and the relaxation's chosen sites (`top`, the `k` largest `C_j`).
-fn lagrange_value(p: &Problem, k: usize, lam: &[f64], c: &mut [f64], top: &mut Vec<u32>) -> f64 {
+/// `L(λ)` over the candidates still open (`status`: those fixed in always
+/// count, those fixed out never) and the relaxation's chosen sites (`top`:
+/// the ones fixed in and the largest `C_j` of the free ones).
+fn lagrange_value(
+    p: &Problem,
+    k: usize,
+    lam: &[f64],
+    status: &[u8],
+    c: &mut [f64],
+    top: &mut Vec<u32>,
+) -> f64 {
     let mut base = 0.0;
     for (i, &l) in lam.iter().enumerate() {
         base += (p.w[i] - l).max(0.0);
     }
     for (j, cj) in c.iter_mut().enumerate() {
-        *cj = p.covers(j).iter().map(|&i| lam[i as usize]).sum();
+        *cj = if status[j] == OUT {
+            0.0
+        } else {
+            p.covers(j).iter().map(|&i| lam[i as usize]).sum()
+        };
     }
     top.clear();
-    top.extend(0..p.ncand() as u32);
-    if k < top.len() {
-        top.select_nth_unstable_by(k, |&a, &b| {
+    top.extend((0..p.ncand() as u32).filter(|&j| status[j as usize] == CHOSEN));
+    let nf = top.len();
+    let r = k.saturating_sub(nf);
+    top.extend((0..p.ncand() as u32).filter(|&j| status[j as usize] == FREE));
+    let free = &mut top[nf..];
+    if r < free.len() {
+        free.select_nth_unstable_by(r, |&a, &b| {
             c[b as usize].total_cmp(&c[a as usize]).then(a.cmp(&b))
         });
-        top.truncate(k);
+        top.truncate(nf + r);
     }
     base + top.iter().map(|&j| c[j as usize]).sum::<f64>()
 }
 
-/// Subgradient optimisation of the Lagrangian bound; improves `inc` with the
-/// relaxation's solutions. Returns the best bound and its multipliers.
-fn subgradient(p: &Problem, k: usize, inc: &mut Incumbent, deadline: Instant) -> (f64, Vec<f64>) {
+/// Subgradient optimisation of the Lagrangian bound from `lam` over the
+/// candidates still open; improves `inc` with the relaxation's solutions.
+/// Returns the best bound and its multipliers.
+fn subgradient(
+    p: &Problem,
+    k: usize,
+    inc: &mut Incumbent,
+    deadline: Instant,
+    status: &[u8],
+    mut lam: Vec<f64>,
+) -> (f64, Vec<f64>) {
     let ng = p.w.len();
-    let mut lam: Vec<f64> = p.w.iter().map(|w| 0.5 * w).collect();
     let mut c = vec![0.0; p.ncand()];
     let mut top = Vec::new();
     let mut cnt = vec![0i32; ng];
@@ -580,7 +604,7 @@ fn subgradient(p: &Problem, k: usize, inc: &mut Incumbent, deadline: Instant) ->
     let mut theta = 2.0;
     let mut stall = 0;
     for _ in 0..LAGRANGE_ITERS {
-        let l = lagrange_value(p, k, &lam, &mut c, &mut top);
+        let l = lagrange_value(p, k, &lam, status, &mut c, &mut top);
         if l < best.0 {
             best = (l, lam.clone());
             stall = 0;
@@ -623,6 +647,41 @@ fn subgradient(p: &Problem, k: usize, inc: &mut Incumbent, deadline: Instant) ->
         }
     }
     best
+}
+
+/// Fixing with the multipliers: when forcing a free candidate in (or out)
+/// bounds the result by the incumbent, no better solution has it (or lacks
+/// it), so it is fixed out (or in). Returns whether anything was fixed.
+fn fix(p: &Problem, k: usize, lam: &[f64], status: &mut [u8], incumbent: f64) -> bool {
+    let mut c = vec![0.0; p.ncand()];
+    let mut top = Vec::new();
+    let l = lagrange_value(p, k, lam, status, &mut c, &mut top);
+    let nf = status.iter().filter(|&&s| s == CHOSEN).count();
+    let r = k.saturating_sub(nf);
+    let mut free: Vec<u32> = (0..p.ncand() as u32)
+        .filter(|&j| status[j as usize] == FREE)
+        .collect();
+    free.sort_unstable_by(|&a, &b| c[b as usize].total_cmp(&c[a as usize]).then(a.cmp(&b)));
+    let kth = if r > 0 && r <= free.len() {
+        c[free[r - 1] as usize]
+    } else {
+        0.0
+    };
+    let next = free.get(r).map_or(0.0, |&j| c[j as usize]);
+    let mut changed = false;
+    for (t, &j) in free.iter().enumerate() {
+        let cj = c[j as usize];
+        let (bound, to) = if t >= r {
+            (l - kth + cj, OUT)
+        } else {
+            (l - cj + next, CHOSEN)
+        };
+        if r > 0 && bound <= incumbent + p.tol {
+            status[j as usize] = to;
+            changed = true;
+        }
+    }
+    changed
 }
 
 const FREE: u8 = 0;
@@ -995,11 +1054,24 @@ fn solve(p: &Problem, opts: &Options, start: Instant, h: Heuristics) -> Solution
     let mut ub = (inc.value + gains.iter().take(k).sum::<f64>()).min(p.total);
     let gap_ok = |ub: f64, v: f64| ub <= v + p.tol || ub * (1.0 - max_gap) <= v;
     let mut lam: Vec<f64> = p.w.clone();
+    let mut status = vec![FREE; p.ncand()];
     if h.lagrange && !gap_ok(ub, inc.value) {
         let before = inc.value;
-        let (lb, l) = subgradient(p, k, &mut inc, deadline);
+        let half = p.w.iter().map(|w| 0.5 * w).collect();
+        let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, half);
         if lb < ub {
             ub = lb;
+            lam = l;
+        }
+        // Fix what the multipliers allow, optimise them again over what is
+        // left (a bound there bounds every solution better than the
+        // incumbent), a few rounds while that fixes more.
+        for _ in 0..4 {
+            if gap_ok(ub, inc.value) || !fix(p, k, &lam, &mut status, inc.value) {
+                break;
+            }
+            let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, lam.clone());
+            ub = ub.min(lb.max(inc.value));
             lam = l;
         }
         if h.swap && inc.value > before {
@@ -1010,32 +1082,11 @@ fn solve(p: &Problem, opts: &Options, start: Instant, h: Heuristics) -> Solution
     let mut optimal = ub <= inc.value + p.tol;
     if !gap_ok(ub, inc.value) {
         let mut s = Search::new(p, &lam);
-        // Fixing with the multipliers: forcing j in (or out) bounds the
-        // result; when that bound does not beat the incumbent, no better
-        // solution has j (or lacks it).
-        if h.lagrange && k < p.ncand() {
-            let mut order: Vec<u32> = (0..p.ncand() as u32).collect();
-            order.sort_unstable_by(|&a, &b| {
-                s.lcost[b as usize]
-                    .total_cmp(&s.lcost[a as usize])
-                    .then(a.cmp(&b))
-            });
-            let top: f64 = order[..k].iter().map(|&j| s.lcost[j as usize]).sum();
-            let kth = s.lcost[order[k - 1] as usize];
-            let next = s.lcost[order[k] as usize];
-            let lb = s.base + top;
-            let mut forced = Vec::new();
-            for (t, &j) in order.iter().enumerate() {
-                let cj = s.lcost[j as usize];
-                if t >= k && lb - kth + cj <= inc.value + p.tol {
-                    s.status[j as usize] = OUT;
-                }
-                if t < k && lb - cj + next <= inc.value + p.tol {
-                    forced.push(j);
-                }
-            }
-            for j in forced {
-                s.add(j as usize);
+        for (j, &st) in status.iter().enumerate() {
+            match st {
+                CHOSEN => s.add(j),
+                OUT => s.status[j] = OUT,
+                _ => {}
             }
         }
         let mut b = Bnb {
