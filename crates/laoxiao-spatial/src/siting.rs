@@ -29,8 +29,11 @@
 //!    subgradient steps (Polyak's step towards the incumbent). Each
 //!    relaxation's chosen sites are tried as an incumbent as well. With the
 //!    best multipliers, candidates that cannot take part in a better solution
-//!    (forcing them in bounds the result by the incumbent) are removed, and
-//!    candidates without which nothing better exists are fixed in.
+//!    (forcing them in bounds the result by the incumbent) are fixed out, and
+//!    candidates without which nothing better exists are fixed in; the
+//!    multipliers are then optimised again over what is left (a bound there
+//!    bounds every solution better than the incumbent), for a few rounds
+//!    while that fixes more.
 //! 4. **Branch and bound**, depth first. A node's children are its free
 //!    candidates in decreasing marginal gain (ties: lowest index); child `t`
 //!    adds candidate `t` and excludes the candidates before it, so that every
