@@ -151,8 +151,10 @@ pub struct SizedSite {
 /// Relative tolerance on weights: a bound within this fraction of the total
 /// weight of the incumbent proves nothing better exists.
 const REL_TOL: f64 = 1e-10;
-/// Subgradient iterations at most.
-const LAGRANGE_ITERS: usize = 400;
+/// Subgradient iterations at most: at the root, and in each later round
+/// (which starts from the root's multipliers).
+const LAGRANGE_ITERS: usize = 300;
+const ROUND_ITERS: usize = 100;
 /// Entries of the search's child lists at most (4 bytes and 8 bytes each).
 const MAX_ARENA: usize = 1 << 24;
 const NONE: u32 = u32::MAX;
@@ -597,6 +599,7 @@ fn subgradient(
     deadline: Instant,
     status: &[u8],
     mut lam: Vec<f64>,
+    iters: usize,
 ) -> (f64, Vec<f64>) {
     let ng = p.w.len();
     let mut c = vec![0.0; p.ncand()];
@@ -606,7 +609,7 @@ fn subgradient(
     let mut best = (f64::INFINITY, lam.clone());
     let mut theta = 2.0;
     let mut stall = 0;
-    for _ in 0..LAGRANGE_ITERS {
+    for _ in 0..iters {
         let l = lagrange_value(p, k, &lam, status, &mut c, &mut top);
         if l < best.0 {
             best = (l, lam.clone());
@@ -625,7 +628,7 @@ fn subgradient(
                 value: v,
             };
         }
-        if best.0 <= inc.value + p.tol || theta < 1e-4 || Instant::now() >= deadline {
+        if best.0 <= inc.value + p.tol || theta < 1e-3 || Instant::now() >= deadline {
             break;
         }
         cnt.iter_mut().for_each(|x| *x = 0);
@@ -654,8 +657,8 @@ fn subgradient(
 
 /// Fixing with the multipliers: when forcing a free candidate in (or out)
 /// bounds the result by the incumbent, no better solution has it (or lacks
-/// it), so it is fixed out (or in). Returns whether anything was fixed.
-fn fix(p: &Problem, k: usize, lam: &[f64], status: &mut [u8], incumbent: f64) -> bool {
+/// it), so it is fixed out (or in). Returns how many were fixed.
+fn fix(p: &Problem, k: usize, lam: &[f64], status: &mut [u8], incumbent: f64) -> usize {
     let mut c = vec![0.0; p.ncand()];
     let mut top = Vec::new();
     let l = lagrange_value(p, k, lam, status, &mut c, &mut top);
@@ -671,7 +674,7 @@ fn fix(p: &Problem, k: usize, lam: &[f64], status: &mut [u8], incumbent: f64) ->
         0.0
     };
     let next = free.get(r).map_or(0.0, |&j| c[j as usize]);
-    let mut changed = false;
+    let mut changed = 0;
     for (t, &j) in free.iter().enumerate() {
         let cj = c[j as usize];
         let (bound, to) = if t >= r {
@@ -681,7 +684,7 @@ fn fix(p: &Problem, k: usize, lam: &[f64], status: &mut [u8], incumbent: f64) ->
         };
         if r > 0 && bound <= incumbent + p.tol {
             status[j as usize] = to;
-            changed = true;
+            changed += 1;
         }
     }
     changed
@@ -1061,21 +1064,28 @@ fn solve(p: &Problem, opts: &Options, start: Instant, h: Heuristics) -> Solution
     if h.lagrange && !gap_ok(ub, inc.value) {
         let before = inc.value;
         let half = p.w.iter().map(|w| 0.5 * w).collect();
-        let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, half);
+        let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, half, LAGRANGE_ITERS);
         if lb < ub {
             ub = lb;
             lam = l;
         }
         // Fix what the multipliers allow, optimise them again over what is
         // left (a bound there bounds every solution better than the
-        // incumbent), a few rounds while that fixes more.
+        // incumbent), a few rounds while that fixes a good many more.
         for _ in 0..4 {
-            if gap_ok(ub, inc.value) || !fix(p, k, &lam, &mut status, inc.value) {
+            if gap_ok(ub, inc.value) {
                 break;
             }
-            let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, lam.clone());
+            let fixed = fix(p, k, &lam, &mut status, inc.value);
+            if fixed == 0 {
+                break;
+            }
+            let (lb, l) = subgradient(p, k, &mut inc, deadline, &status, lam.clone(), ROUND_ITERS);
             ub = ub.min(lb.max(inc.value));
             lam = l;
+            if fixed < 10 {
+                break;
+            }
         }
         if h.swap && inc.value > before {
             local_search(p, k, &mut inc, deadline);
