@@ -778,7 +778,9 @@ fn run(cli: Cli) -> Result<()> {
                 out,
                 json,
             } => cli::plan::slots(&config, &common, area.as_deref(), out.as_deref(), json),
-            PlanCmd::Residents { file, clear } => cli::plan::residents(&config, file.as_deref(), clear),
+            PlanCmd::Residents { file, clear } => {
+                cli::plan::residents(&config, file.as_deref(), clear)
+            }
             PlanCmd::Bench {
                 common,
                 repeat,

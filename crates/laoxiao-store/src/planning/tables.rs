@@ -2,7 +2,9 @@
 //! headers, for the CLI's `--out` and the console's downloads; GeoJSON comes
 //! from `laoxiao_rules::planning::report`.
 
-use laoxiao_rules::planning::report::{AccessReport, AccessRun, CellRow, CoverageReport, SlotsReport};
+use laoxiao_rules::planning::report::{
+    AccessReport, AccessRun, CellRow, CoverageReport, SlotsReport,
+};
 use laoxiao_rules::planning::siting::SitingReport;
 use laoxiao_rules::planning::{Analysis, DensityClass, SlotStatus};
 
@@ -33,7 +35,15 @@ fn share(covered: u64, in_scope: u64) -> String {
 /// Coverage by area: one row per area, totals then each density class.
 pub fn coverage(report: &CoverageReport, format: ExportFormat) -> Result<Vec<u8>> {
     let mut headers = vec![
-        "区划代码", "区划", "层级", "人数", "适用人数", "已覆盖", "未覆盖", "不适用（低密度）", "覆盖率",
+        "区划代码",
+        "区划",
+        "层级",
+        "人数",
+        "适用人数",
+        "已覆盖",
+        "未覆盖",
+        "不适用（低密度）",
+        "覆盖率",
     ];
     for c in DensityClass::ALL {
         headers.push(match c {
@@ -81,7 +91,15 @@ pub fn coverage(report: &CoverageReport, format: ExportFormat) -> Result<Vec<u8>
 
 /// The uncovered clusters.
 pub fn clusters(report: &CoverageReport, format: ExportFormat) -> Result<Vec<u8>> {
-    let headers = ["排名", "未覆盖人数", "网格数", "镇（街道）代码", "镇（街道）", "经度", "纬度"];
+    let headers = [
+        "排名",
+        "未覆盖人数",
+        "网格数",
+        "镇（街道）代码",
+        "镇（街道）",
+        "经度",
+        "纬度",
+    ];
     let rows: Vec<Vec<String>> = report
         .clusters
         .iter()
@@ -103,7 +121,16 @@ pub fn clusters(report: &CoverageReport, format: ExportFormat) -> Result<Vec<u8>
 /// Cells with their people, density class and every rule's answer.
 pub fn cells(rows: &[CellRow], format: ExportFormat) -> Result<Vec<u8>> {
     let mut headers: Vec<String> = [
-        "列", "行", "中心经度", "中心纬度", "区划代码", "老年人", "婴幼儿", "常住人口", "密度（人/平方公里）", "密度分区",
+        "列",
+        "行",
+        "中心经度",
+        "中心纬度",
+        "区划代码",
+        "老年人",
+        "婴幼儿",
+        "常住人口",
+        "密度（人/平方公里）",
+        "密度分区",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -156,7 +183,14 @@ pub fn cells(rows: &[CellRow], format: ExportFormat) -> Result<Vec<u8>> {
 
 /// Accessibility by area.
 pub fn access(report: &AccessReport, format: ExportFormat) -> Result<Vec<u8>> {
-    let headers = ["区划代码", "区划", "层级", "需求人数", "无可达设施人数", "可达性（每千人）"];
+    let headers = [
+        "区划代码",
+        "区划",
+        "层级",
+        "需求人数",
+        "无可达设施人数",
+        "可达性（每千人）",
+    ];
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
@@ -192,7 +226,17 @@ pub fn access_cells(a: &Analysis, run: &AccessRun) -> Vec<Vec<String>> {
 
 /// Slots per 1,000 residents by area.
 pub fn slots(report: &SlotsReport, format: ExportFormat) -> Result<Vec<u8>> {
-    let headers = ["区划代码", "区划", "层级", "常住人口", "托位", "每千人托位", "标准", "缺口", "状态"];
+    let headers = [
+        "区划代码",
+        "区划",
+        "层级",
+        "常住人口",
+        "托位",
+        "每千人托位",
+        "标准",
+        "缺口",
+        "状态",
+    ];
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
@@ -221,7 +265,17 @@ pub fn slots(report: &SlotsReport, format: ExportFormat) -> Result<Vec<u8>> {
 /// The proposed sites.
 pub fn sites(report: &SitingReport, format: ExportFormat) -> Result<Vec<u8>> {
     let headers = [
-        "序号", "名称", "来源", "经度", "纬度", "区划代码", "区划", "设施类型", "新增覆盖人数", "托位", "覆盖范围内需求",
+        "序号",
+        "名称",
+        "来源",
+        "经度",
+        "纬度",
+        "区划代码",
+        "区划",
+        "设施类型",
+        "新增覆盖人数",
+        "托位",
+        "覆盖范围内需求",
     ];
     let rows: Vec<Vec<String>> = report
         .sites

@@ -47,7 +47,8 @@ fn params(common: &Common) -> Result<Params> {
             if meta.len() > 256 * 1024 {
                 bail!("{}: a rules file is at most 256 KB", p.display());
             }
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Params::parse(&p.display().to_string(), &text)?
         }
         None => Params::embedded()?,
@@ -85,11 +86,13 @@ fn analyse(config: &Config, common: &Common) -> Result<Run> {
     let store = open(config)?;
     let mut c = store.conn()?;
     let start = Instant::now();
-    let (loaded, analysis) =
-        store
-            .reference
-            .planning
-            .analysis(&mut c, &store.reference.areas, date, &params, &options)?;
+    let (loaded, analysis) = store.reference.planning.analysis(
+        &mut c,
+        &store.reference.areas,
+        date,
+        &params,
+        &options,
+    )?;
     let took = start.elapsed();
     drop(c);
     Ok(Run {
@@ -113,7 +116,11 @@ fn print_reading(r: &Run) {
         rd.density_basis,
         rd.density_window_m,
         rd.residents_source,
-        if rd.with_planned { " · planned facilities counted" } else { "" }
+        if rd.with_planned {
+            " · planned facilities counted"
+        } else {
+            ""
+        }
     );
     println!(
         "{} people and {} facilities with coordinates ({} people and {} facilities without) · read in {:.1} s, analysed in {:.2} s",
@@ -233,7 +240,11 @@ pub fn coverage(
         }
     }
     if let Some(path) = cells {
-        let filter = if uncovered { CellFilter::Uncovered } else { CellFilter::All };
+        let filter = if uncovered {
+            CellFilter::Uncovered
+        } else {
+            CellFilter::All
+        };
         let rows = report::cells(a, area, Some(rule), filter)?;
         match out_of(path, true)? {
             Out::Table(f) => write(path, &tables::cells(&rows, f)?)?,
@@ -256,7 +267,10 @@ fn unreachable_geojson() -> Result<()> {
 /// Every person of the rule's population in the area: the nearest facility,
 /// its distance and whether covered. Personal data: the export is audited.
 fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<()> {
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
         bail!("{}: the people file must end in .csv", path.display());
     }
     let a = &r.analysis;
@@ -274,10 +288,19 @@ fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<(
         let cell = a.person_cell[i] as usize;
         let near = rc.nearest[i];
         rows.push(vec![
-            r.loaded.person_ids.get(i).map(|s| s.to_string()).unwrap_or_default(),
+            r.loaded
+                .person_ids
+                .get(i)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             a.inputs.areas[p.area as usize].code.clone(),
-            a.class.get(cell).map(|c| c.code()).unwrap_or("").to_string(),
-            near.map(|(f, _)| a.inputs.facilities[f as usize].id.clone()).unwrap_or_default(),
+            a.class
+                .get(cell)
+                .map(|c| c.code())
+                .unwrap_or("")
+                .to_string(),
+            near.map(|(f, _)| a.inputs.facilities[f as usize].id.clone())
+                .unwrap_or_default(),
             near.map(|(_, d)| format!("{d:.1}")).unwrap_or_default(),
             match standing {
                 laoxiao_rules::planning::Standing::Covered => "covered",
@@ -288,7 +311,14 @@ fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<(
         ]);
     }
     let bytes = laoxiao_store::indicators::excel::write(
-        &["人员编号", "居住区划代码", "密度分区", "最近设施", "距离（米）", "覆盖情况"],
+        &[
+            "人员编号",
+            "居住区划代码",
+            "密度分区",
+            "最近设施",
+            "距离（米）",
+            "覆盖情况",
+        ],
         &rows,
         ExportFormat::Csv,
         "人员",
@@ -302,7 +332,9 @@ fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<(
             entity: "planning_people",
             entity_id: None,
             before: None,
-            after: Some(serde_json::json!({ "rule": rule, "area": area, "people": rows.len() }).to_string()),
+            after: Some(
+                serde_json::json!({ "rule": rule, "area": area, "people": rows.len() }).to_string(),
+            ),
         },
     )?;
     write(path, &bytes)
@@ -393,7 +425,11 @@ pub fn access(
         let mut ours_s = String::from("id,x,y,capacity,ratio\n");
         for (j, f) in run.supply.iter().enumerate() {
             let fac = &a.inputs.facilities[*f as usize];
-            let cap = if req.side == report::AccessSide::Beds { fac.beds } else { fac.slots };
+            let cap = if req.side == report::AccessSide::Beds {
+                fac.beds
+            } else {
+                fac.slots
+            };
             let line = format!("{j},{:?},{:?},{:?}", fac.at.x, fac.at.y, cap);
             supply.push_str(&line);
             supply.push('\n');
@@ -415,7 +451,13 @@ pub fn access(
 }
 
 /// `plan slots`.
-pub fn slots(config: &Config, common: &Common, area: Option<&str>, out: Option<&Path>, json: bool) -> Result<()> {
+pub fn slots(
+    config: &Config,
+    common: &Common,
+    area: Option<&str>,
+    out: Option<&Path>,
+    json: bool,
+) -> Result<()> {
     let r = analyse(config, common)?;
     let rep = report::slots_report(&r.analysis, area)?;
     if json {
@@ -473,12 +515,18 @@ fn read_points(path: &Path) -> Result<Vec<(f64, f64, String)>> {
     if meta.len() > 8 * 1024 * 1024 {
         bail!("{}: a candidate file is at most 8 MB", path.display());
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers = rd.headers()?.clone();
     let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.trim()));
     let (Some(ix), Some(iy)) = (find(&["lng", "经度"]), find(&["lat", "纬度"])) else {
-        bail!("{}: row 1: the header must name lng and lat (经度, 纬度), and may name name (名称)", path.display());
+        bail!(
+            "{}: row 1: the header must name lng and lat (经度, 纬度), and may name name (名称)",
+            path.display()
+        );
     };
     let iname = find(&["name", "名称"]);
     let mut out = Vec::new();
@@ -486,13 +534,22 @@ fn read_points(path: &Path) -> Result<Vec<(f64, f64, String)>> {
         let rec = rec?;
         let row = i + 2;
         if out.len() >= siting::MAX_CANDIDATES {
-            bail!("{}: more than {} candidates", path.display(), siting::MAX_CANDIDATES);
+            bail!(
+                "{}: more than {} candidates",
+                path.display(),
+                siting::MAX_CANDIDATES
+            );
         }
         let num = |j: usize, what: &str, range: std::ops::RangeInclusive<f64>| -> Result<f64> {
             rec.get(j)
                 .and_then(|s| s.trim().parse::<f64>().ok())
                 .filter(|v| range.contains(v))
-                .with_context(|| format!("{}: row {row}, column {what}: not a coordinate in China", path.display()))
+                .with_context(|| {
+                    format!(
+                        "{}: row {row}, column {what}: not a coordinate in China",
+                        path.display()
+                    )
+                })
         };
         out.push((
             num(ix, "lng", 73.0..=136.0)?,
@@ -543,12 +600,7 @@ pub fn site(config: &Config, common: &Common, args: &SiteArgs) -> Result<()> {
         print_reading(&r);
         println!(
             "{} {} · mode {} · {} candidates · {} demand cells · {:.1} ms",
-            rep.area.code,
-            rep.area.name,
-            rep.mode,
-            rep.candidates,
-            rep.demand_cells,
-            rep.millis
+            rep.area.code, rep.area.name, rep.mode, rep.candidates, rep.demand_cells, rep.millis
         );
         if rep.mode == "slots" {
             println!(
@@ -569,7 +621,11 @@ pub fn site(config: &Config, common: &Common, args: &SiteArgs) -> Result<()> {
                 pct(rep.covered_after as u64, rep.in_scope as u64),
                 rep.upper_bound.unwrap_or(0.0),
                 rep.gap.unwrap_or(0.0) * 100.0,
-                if rep.optimal == Some(true) { "proven optimal" } else { "not proven optimal" }
+                if rep.optimal == Some(true) {
+                    "proven optimal"
+                } else {
+                    "not proven optimal"
+                }
             );
         }
         for s in &rep.sites {
@@ -606,8 +662,10 @@ pub fn site(config: &Config, common: &Common, args: &SiteArgs) -> Result<()> {
                     .collect();
                 write(
                     path,
-                    serde_json::to_string(&serde_json::json!({"type": "FeatureCollection", "features": features}))?
-                        .as_bytes(),
+                    serde_json::to_string(
+                        &serde_json::json!({"type": "FeatureCollection", "features": features}),
+                    )?
+                    .as_bytes(),
                 )?;
             }
         }
@@ -651,22 +709,31 @@ pub fn residents(config: &Config, file: Option<&Path>, clear: bool) -> Result<()
     match (file, clear) {
         (Some(_), true) => bail!("give a file or --clear, not both"),
         (Some(path), false) => {
-            let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+            let meta =
+                std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
             if meta.len() > 200 * 1024 * 1024 {
                 bail!("{}: a resident grid file is at most 200 MB", path.display());
             }
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             let points = match plan::parse_grid_csv(&bytes) {
                 Ok(p) => p,
                 Err(laoxiao_store::StoreError::ImportRejected(errors)) => {
                     for e in errors.iter().take(20) {
                         eprintln!("{}: {e}", path.display());
                     }
-                    bail!("{}: {} row error(s); nothing was loaded", path.display(), errors.len());
+                    bail!(
+                        "{}: {} row error(s); nothing was loaded",
+                        path.display(),
+                        errors.len()
+                    );
                 }
                 Err(e) => return Err(e.into()),
             };
-            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             let info = plan::import_grid(&mut c, &scope, &points, &name)?;
             println!(
                 "loaded {} points, {:.0} residents, from {}: the analysis uses them instead of its estimate",
@@ -714,10 +781,14 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
     let store = open(config)?;
     let mut c = store.conn()?;
     let t = Instant::now();
-    let loaded = store.reference.planning.inputs(&mut c, &store.reference.areas, date)?;
+    let loaded = store
+        .reference
+        .planning
+        .inputs(&mut c, &store.reference.areas, date)?;
     let read_s = t.elapsed().as_secs_f64();
     let rss_inputs = peak_rss_mib();
-    let (mut run_ms, mut nearest_ms, mut access_ms, mut total_ms) = (vec![], vec![], vec![], vec![]);
+    let (mut run_ms, mut nearest_ms, mut access_ms, mut total_ms) =
+        (vec![], vec![], vec![], vec![]);
     let mut last = None;
     let mut checksum = 0.0;
     for _ in 0..repeat {
@@ -731,7 +802,11 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
                 checksum += d;
             }
             if k.is_elderly() {
-                for (_, d) in a.person_nearest_of_kind(*k, Layer::Elderly).into_iter().flatten() {
+                for (_, d) in a
+                    .person_nearest_of_kind(*k, Layer::Elderly)
+                    .into_iter()
+                    .flatten()
+                {
                     checksum += d;
                 }
             }
@@ -788,7 +863,8 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
     for c in a.cells_in(ci) {
         let key = laoxiao_spatial::grid::cell_of(a.grid.centre(c), 250.0);
         if seen.insert(key) {
-            let (lng, lat) = laoxiao_spatial::unproject(laoxiao_spatial::grid::centre_of(key, 250.0));
+            let (lng, lat) =
+                laoxiao_spatial::unproject(laoxiao_spatial::grid::centre_of(key, 250.0));
             pts.push((lng, lat, String::new()));
         }
     }
@@ -821,7 +897,11 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
         rep.covered_after - rep.covered_before,
         rep.upper_bound.unwrap_or(0.0) - rep.covered_before,
         rep.gap.unwrap_or(0.0) * 100.0,
-        if rep.optimal == Some(true) { "proven optimal" } else { "not proven optimal" }
+        if rep.optimal == Some(true) {
+            "proven optimal"
+        } else {
+            "not proven optimal"
+        }
     );
     Ok(())
 }
