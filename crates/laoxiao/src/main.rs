@@ -148,6 +148,141 @@ enum Command {
         #[command(subcommand)]
         command: SubsidiesCmd,
     },
+    /// Spatial planning (设施布局规划): coverage, accessibility, siting, slots.
+    Plan {
+        #[command(subcommand)]
+        command: PlanCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlanCmd {
+    /// Who is out of reach under a distance rule: by area, the uncovered
+    /// clusters, the cells and the people.
+    Coverage {
+        #[command(flatten)]
+        common: cli::plan::Common,
+        /// The rule: institution (500 m / 1,000 m) or home_care_walk (15 minutes).
+        #[arg(long, default_value = "institution")]
+        rule: String,
+        /// The area (default: the city).
+        #[arg(long)]
+        area: Option<String>,
+        /// Clusters listed.
+        #[arg(long, default_value_t = 10)]
+        clusters: usize,
+        /// The table by area (.csv or .xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The area's cells (.csv, .xlsx or .geojson).
+        #[arg(long)]
+        cells: Option<PathBuf>,
+        /// Only the cells where someone is not covered.
+        #[arg(long)]
+        uncovered: bool,
+        /// Every person of the rule's population in the area (.csv; audited).
+        #[arg(long)]
+        people: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accessibility by 2SFCA / E2SFCA: beds for the elderly, slots for infants.
+    Access {
+        #[command(flatten)]
+        common: cli::plan::Common,
+        /// beds or slots.
+        #[arg(long, default_value = "beds")]
+        side: String,
+        /// Catchment radius in metres (default: the rules').
+        #[arg(long)]
+        radius: Option<f64>,
+        /// uniform, gaussian:SIGMA or step:D1=W1,D2=W2,...
+        #[arg(long)]
+        decay: Option<String>,
+        /// Whose demand: elderly, infants or residents.
+        #[arg(long)]
+        demand: Option<String>,
+        #[arg(long)]
+        area: Option<String>,
+        /// The table by area (.csv, .xlsx) or the cells with values (.geojson).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the inputs and answers for bench/access_pysal.py to this directory.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where the next facilities should go in a county.
+    Site {
+        #[command(flatten)]
+        common: cli::plan::Common,
+        #[arg(long)]
+        county: String,
+        #[arg(long, default_value = "institution")]
+        rule: String,
+        /// Choose this many sites (default 10).
+        #[arg(long)]
+        k: Option<usize>,
+        /// Or add sites until this share of those in scope is covered (0.95).
+        #[arg(long)]
+        target: Option<f64>,
+        /// Or add childcare sites sized to the need until 4.6 slots per 1,000.
+        #[arg(long)]
+        slots: bool,
+        /// centres, grid, or a CSV file of lng,lat[,name].
+        #[arg(long, default_value = "centres")]
+        candidates: String,
+        /// Grid spacing in metres (grid candidates).
+        #[arg(long)]
+        spacing: Option<f64>,
+        /// Accepted optimality gap (0 = prove optimal).
+        #[arg(long, default_value_t = 0.0)]
+        max_gap: f64,
+        /// Time allowed to the solver.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// The sites (.csv, .xlsx or .geojson).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Save the sites as planned facilities.
+        #[arg(long)]
+        save: bool,
+        /// Save as this account (its scope applies).
+        #[arg(long = "as")]
+        who: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Childcare slots per 1,000 residents by area against the norms.
+    Slots {
+        #[command(flatten)]
+        common: cli::plan::Common,
+        #[arg(long)]
+        area: Option<String>,
+        /// The table (.csv or .xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The imported resident grid: show it, load a CSV (lng,lat,residents), or --clear.
+    Residents {
+        file: Option<PathBuf>,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Measure coverage, accessibility and siting (docs/benchmarks.md).
+    Bench {
+        #[command(flatten)]
+        common: cli::plan::Common,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// The county for the siting measurement (default: the one with most uncovered).
+        #[arg(long)]
+        county: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -557,6 +692,100 @@ fn run(cli: Cli) -> Result<()> {
         Command::Keys { command } => match command {
             KeysCmd::Generate { id, out } => cli::keys::generate(id, out.as_deref()),
             KeysCmd::Rotate => cli::keys::rotate(&config),
+        },
+        Command::Plan { command } => match command {
+            PlanCmd::Coverage {
+                common,
+                rule,
+                area,
+                clusters,
+                out,
+                cells,
+                uncovered,
+                people,
+                json,
+            } => cli::plan::coverage(
+                &config,
+                &common,
+                &rule,
+                area.as_deref(),
+                clusters,
+                out.as_deref(),
+                cells.as_deref(),
+                uncovered,
+                people.as_deref(),
+                json,
+            ),
+            PlanCmd::Access {
+                common,
+                side,
+                radius,
+                decay,
+                demand,
+                area,
+                out,
+                inputs,
+                json,
+            } => cli::plan::access(
+                &config,
+                &common,
+                &side,
+                radius,
+                decay.as_deref(),
+                demand.as_deref(),
+                area.as_deref(),
+                out.as_deref(),
+                inputs.as_deref(),
+                json,
+            ),
+            PlanCmd::Site {
+                common,
+                county,
+                rule,
+                k,
+                target,
+                slots,
+                candidates,
+                spacing,
+                max_gap,
+                seconds,
+                out,
+                save,
+                who,
+                json,
+            } => cli::plan::site(
+                &config,
+                &common,
+                &cli::plan::SiteArgs {
+                    county,
+                    rule,
+                    k,
+                    target,
+                    slots,
+                    candidates,
+                    spacing,
+                    max_gap,
+                    seconds,
+                    out,
+                    save,
+                    who,
+                    json,
+                },
+            ),
+            PlanCmd::Slots {
+                common,
+                area,
+                out,
+                json,
+            } => cli::plan::slots(&config, &common, area.as_deref(), out.as_deref(), json),
+            PlanCmd::Residents { file, clear } => {
+                cli::plan::residents(&config, file.as_deref(), clear)
+            }
+            PlanCmd::Bench {
+                common,
+                repeat,
+                county,
+            } => cli::plan::bench(&config, &common, repeat, county.as_deref()),
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

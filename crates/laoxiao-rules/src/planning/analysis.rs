@@ -764,10 +764,11 @@ impl Analysis {
         let norms = &self.params.childcare;
         let mut slots = vec![0.0; self.inputs.areas.len()];
         for (i, f) in self.inputs.facilities.iter().enumerate() {
-            if self.counted[i] && norms.kinds.contains(&f.kind) {
-                if let Some(s) = slots.get_mut(self.facility_area[i] as usize) {
-                    *s += f.slots;
-                }
+            if self.counted[i]
+                && norms.kinds.contains(&f.kind)
+                && let Some(s) = slots.get_mut(self.facility_area[i] as usize)
+            {
+                *s += f.slots;
             }
         }
         let slots = self.roll_up_values(slots);

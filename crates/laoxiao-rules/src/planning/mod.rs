@@ -11,14 +11,15 @@
 mod analysis;
 mod params;
 pub mod report;
+pub mod siting;
 
 pub use analysis::{
     Analysis, AreaCoverage, AreaSlots, CELL_SIZES, Cluster, Counts, FacilityPoint, Inputs, Options,
     PersonPoint, RuleCoverage, SlotStatus, Standing,
 };
 pub use params::{
-    AccessDefaults, ChildcareNorms, CoverageRule, Density, DensityClass, Layer, Params, SitingDefaults,
-    Walk,
+    AccessDefaults, ChildcareNorms, CoverageRule, Density, DensityClass, Layer, Params,
+    SitingDefaults, Walk,
 };
 pub use report::{
     AccessReport, AccessRequest, AccessRun, AccessSide, AreaAccess, AreaRef, CellFilter, CellRow,

@@ -512,20 +512,35 @@ impl Params {
         let mut save_as = std::collections::BTreeMap::new();
         for (code, kind) in &st.save_as {
             if code != "childcare" && !rules.iter().any(|r| r.code == *code) {
-                return Err(bad(format!("siting.save_as: {code:?} is not a rule code or childcare")));
+                return Err(bad(format!(
+                    "siting.save_as: {code:?} is not a rule code or childcare"
+                )));
             }
-            let k = FacilityKind::parse(kind)
-                .ok_or_else(|| bad(format!("siting.save_as.{code}: unknown facility kind {kind:?}")))?;
+            let k = FacilityKind::parse(kind).ok_or_else(|| {
+                bad(format!(
+                    "siting.save_as.{code}: unknown facility kind {kind:?}"
+                ))
+            })?;
             save_as.insert(code.clone(), k);
         }
         let siting = SitingDefaults {
             grid_spacing_m: distance("siting.grid_spacing_m", st.grid_spacing_m)?,
-            childcare_min_slots: positive("siting.childcare_min_slots", st.childcare_min_slots, 10_000.0)?,
-            childcare_max_slots: positive("siting.childcare_max_slots", st.childcare_max_slots, 10_000.0)?,
+            childcare_min_slots: positive(
+                "siting.childcare_min_slots",
+                st.childcare_min_slots,
+                10_000.0,
+            )?,
+            childcare_max_slots: positive(
+                "siting.childcare_max_slots",
+                st.childcare_max_slots,
+                10_000.0,
+            )?,
             save_as,
         };
         if siting.childcare_min_slots > siting.childcare_max_slots {
-            return Err(bad("siting: childcare_min_slots is above childcare_max_slots".into()));
+            return Err(bad(
+                "siting: childcare_min_slots is above childcare_max_slots".into(),
+            ));
         }
         Ok(Params {
             from: doc.from,

@@ -336,7 +336,10 @@ pub fn cells_geojson(rows: &[CellRow], size: f64) -> Value {
                 for cr in &r.rules {
                     m.insert(format!("{}_nearest_id", cr.rule), json!(cr.nearest_id));
                     m.insert(format!("{}_nearest_m", cr.rule), json!(cr.nearest_m));
-                    m.insert(format!("{}_centre_covered", cr.rule), json!(cr.centre_covered));
+                    m.insert(
+                        format!("{}_centre_covered", cr.rule),
+                        json!(cr.centre_covered),
+                    );
                     m.insert(format!("{}_people", cr.rule), json!(cr.people));
                     m.insert(format!("{}_uncovered", cr.rule), json!(cr.uncovered));
                 }
@@ -475,14 +478,22 @@ impl AccessRequest {
         if !(radius_m.is_finite() && (RADIUS_RANGE.0..=RADIUS_RANGE.1).contains(&radius_m)) {
             return Err(bad(
                 "radius",
-                format!("{radius_m} m is not from {} to {} m", RADIUS_RANGE.0, RADIUS_RANGE.1),
+                format!(
+                    "{radius_m} m is not from {} to {} m",
+                    RADIUS_RANGE.0, RADIUS_RANGE.1
+                ),
             ));
         }
-        let decay = Decay::parse(decay.unwrap_or(&a.params.access.decay)).map_err(|e| bad("decay", e))?;
+        let decay =
+            Decay::parse(decay.unwrap_or(&a.params.access.decay)).map_err(|e| bad("decay", e))?;
         let demand = match demand {
             None => side.demand(),
-            Some(d) => Layer::parse(d)
-                .ok_or_else(|| bad("demand", format!("{d:?} is not elderly, infants or residents")))?,
+            Some(d) => Layer::parse(d).ok_or_else(|| {
+                bad(
+                    "demand",
+                    format!("{d:?} is not elderly, infants or residents"),
+                )
+            })?,
         };
         Ok(AccessRequest {
             side,
@@ -519,7 +530,9 @@ pub fn access(a: &Analysis, req: &AccessRequest) -> AccessRun {
             a.counted[*i as usize]
                 && match req.side {
                     AccessSide::Beds => f.kind.has_beds() && f.beds > 0.0,
-                    AccessSide::Slots => a.params.childcare.kinds.contains(&f.kind) && f.slots > 0.0,
+                    AccessSide::Slots => {
+                        a.params.childcare.kinds.contains(&f.kind) && f.slots > 0.0
+                    }
                 }
         })
         .collect();
@@ -527,7 +540,14 @@ pub fn access(a: &Analysis, req: &AccessRequest) -> AccessRun {
         .iter()
         .map(|i| {
             let f = &a.inputs.facilities[*i as usize];
-            (f.at, if req.side == AccessSide::Beds { f.beds } else { f.slots })
+            (
+                f.at,
+                if req.side == AccessSide::Beds {
+                    f.beds
+                } else {
+                    f.slots
+                },
+            )
         })
         .collect();
     let r = two_step(&demand, &pts, req.radius_m, &req.decay);
@@ -571,7 +591,11 @@ pub struct AccessReport {
     pub millis: f64,
 }
 
-pub fn access_report(a: &Analysis, run: &AccessRun, area: Option<&str>) -> Result<AccessReport, RulesError> {
+pub fn access_report(
+    a: &Analysis,
+    run: &AccessRun,
+    area: Option<&str>,
+) -> Result<AccessReport, RulesError> {
     let ai = area_of(a, area)?;
     let mut demand = vec![0.0; a.inputs.areas.len()];
     let mut without = vec![0.0; a.inputs.areas.len()];
@@ -609,10 +633,7 @@ pub fn access_report(a: &Analysis, run: &AccessRun, area: Option<&str>) -> Resul
             mean_per_1000: mean.map(|m| m * 1000.0),
         }
     };
-    let rows = std::iter::once(ai)
-        .chain(a.children(ai))
-        .map(row)
-        .collect();
+    let rows = std::iter::once(ai).chain(a.children(ai)).map(row).collect();
     Ok(AccessReport {
         reading: Reading::of(a),
         side: run.request.side.code(),

@@ -128,7 +128,9 @@ fn candidates(a: &Analysis, county: u32, from: &Candidates) -> Result<Vec<Candid
         Candidates::Centres => {
             for (i, area) in a.inputs.areas.iter().enumerate() {
                 let level = area.level;
-                if !matches!(level, AreaLevel::Town | AreaLevel::Village) || !a.within(i as u32, county) {
+                if !matches!(level, AreaLevel::Town | AreaLevel::Village)
+                    || !a.within(i as u32, county)
+                {
                     continue;
                 }
                 if let Some((lng, lat)) = area.centre {
@@ -136,14 +138,21 @@ fn candidates(a: &Analysis, county: u32, from: &Candidates) -> Result<Vec<Candid
                         at: project(lng, lat),
                         area: i as u32,
                         name: area.name.clone(),
-                        source: if level == AreaLevel::Town { "town_centre" } else { "village_centre" },
+                        source: if level == AreaLevel::Town {
+                            "town_centre"
+                        } else {
+                            "village_centre"
+                        },
                     });
                 }
             }
         }
         Candidates::Grid { spacing_m } => {
             if !(spacing_m.is_finite() && (50.0..=5_000.0).contains(spacing_m)) {
-                return Err(bad("spacing", format!("{spacing_m} m is not from 50 to 5000 m")));
+                return Err(bad(
+                    "spacing",
+                    format!("{spacing_m} m is not from 50 to 5000 m"),
+                ));
             }
             let mut seen: HashSet<(i32, i32)> = HashSet::new();
             for c in &cells {
@@ -193,7 +202,10 @@ fn candidates(a: &Analysis, county: u32, from: &Candidates) -> Result<Vec<Candid
     if out.len() > MAX_CANDIDATES {
         return Err(bad(
             "candidates",
-            format!("{} candidates: more than {MAX_CANDIDATES}; use a wider grid", out.len()),
+            format!(
+                "{} candidates: more than {MAX_CANDIDATES}; use a wider grid",
+                out.len()
+            ),
         ));
     }
     Ok(out)
@@ -230,7 +242,10 @@ pub fn site(a: &Analysis, req: &SitingRequest) -> Result<SitingReport, RulesErro
     let start = std::time::Instant::now();
     let county = area_of(a, Some(&req.county))?;
     if a.inputs.areas[county as usize].level != AreaLevel::County {
-        return Err(bad("area", format!("{} is not a county: siting runs per county", req.county)));
+        return Err(bad(
+            "area",
+            format!("{} is not a county: siting runs per county", req.county),
+        ));
     }
     if !(req.max_gap.is_finite() && (0.0..=0.5).contains(&req.max_gap)) {
         return Err(bad("max_gap", "give a share from 0 to 0.5"));
@@ -301,7 +316,10 @@ pub fn site(a: &Analysis, req: &SitingRequest) -> Result<SitingReport, RulesErro
                     _ => f64::NAN,
                 };
                 if !(share.is_finite() && share > 0.0 && share <= 1.0) {
-                    return Err(bad("target", "give a share above 0 and up to 1 (0.95 = 95%)"));
+                    return Err(bad(
+                        "target",
+                        "give a share above 0 and up to 1 (0.95 = 95%)",
+                    ));
                 }
                 report.mode = "target";
                 let want = share * counts.in_scope as f64 - counts.covered as f64;

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod demo;
 pub mod indicators;
 pub mod keys;
+pub mod plan;
 pub mod registers;
 pub mod serve;
 pub mod subsidies;

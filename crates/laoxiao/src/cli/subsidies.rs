@@ -38,7 +38,7 @@ pub fn period_of(month: Option<&str>, year: Option<&str>) -> Result<Period> {
 
 /// The scope of an account named by `--as` (its role and area), or the
 /// system's when none is named.
-fn scope_as(store: &laoxiao_store::Store, who: Option<&str>) -> Result<Scope> {
+pub(crate) fn scope_as(store: &laoxiao_store::Store, who: Option<&str>) -> Result<Scope> {
     let Some(name) = who else {
         return Ok(cli_scope());
     };

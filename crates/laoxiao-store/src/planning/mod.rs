@@ -20,6 +20,8 @@ use laoxiao_rules::planning::{
 };
 use laoxiao_spatial::project;
 
+pub mod tables;
+
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, RowError, StoreError};
 use crate::indicators::facts::{batches, sqlite_each};
