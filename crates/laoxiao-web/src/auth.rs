@@ -237,6 +237,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/planning/slots", Access::Perm(Perm::Aggregates)),
     (
         "POST",
+        "/api/planning/siting",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
         "/api/planning/sites",
         Access::Perm(Perm::WriteFacilities),
     ),

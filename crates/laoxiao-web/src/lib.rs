@@ -189,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .route("/planning/facilities", get(planning::facilities))
         .route("/planning/access", get(planning::access))
         .route("/planning/slots", get(planning::slots))
+        .route("/planning/siting", post(planning::siting))
         .route("/planning/sites", post(planning::save_sites))
         .route(
             "/planning/resident-grid",

@@ -71,6 +71,7 @@ use crate::{
         planning::facilities,
         planning::access,
         planning::slots,
+        planning::siting,
         planning::save_sites,
         planning::grid_info,
         planning::import_grid,
@@ -106,6 +107,7 @@ use crate::{
         SiteToSaveSchema,
         SavedSitesSchema,
         GridInfoSchema,
+        SitingReportSchema,
     )),
     modifiers(&CommonResponses, &Contract),
     tags(

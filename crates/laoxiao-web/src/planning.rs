@@ -841,3 +841,254 @@ pub async fn clear_grid(
     .await?;
     Ok(Json(json!({ "cleared": n })))
 }
+
+/// What the siting tool optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SitingMode {
+    /// `k` new sites covering the most uncovered people under `rule`.
+    Count,
+    /// As few sites as reach `target` (a covered share, 0–1) under `rule`.
+    Target,
+    /// Childcare sites sized to the county's slot shortfall (4.6 per 1,000).
+    Slots,
+}
+
+/// Where candidate sites come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateSource {
+    /// The centres of the county's villages and towns.
+    Centres,
+    /// The centres of a square grid (`spacing_m`) over the populated cells.
+    Grid,
+    /// The `points` given.
+    Points,
+}
+
+/// A candidate point (WGS-84).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatePoint {
+    #[schema(minimum = -180, maximum = 180)]
+    pub lng: f64,
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    /// At most 100 characters (a number is given when absent).
+    #[schema(max_length = 100)]
+    pub name: Option<String>,
+}
+
+/// A siting request for one county.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SitingBody {
+    /// The county (6-digit code) inside the caller's scope.
+    #[schema(pattern = "^3304[0-9]{2}$", example = "330402")]
+    pub county: String,
+    pub mode: SitingMode,
+    /// `institution` (default) or `home_care_walk`; modes `count` and `target`.
+    #[schema(pattern = "^(institution|home_care_walk)$")]
+    pub rule: Option<String>,
+    /// Sites to propose, 1–200 (mode `count`; required there).
+    #[schema(minimum = 1, maximum = 200)]
+    pub k: Option<u32>,
+    /// The covered share to reach, above 0 and up to 1 (mode `target`; required there).
+    #[schema(exclusive_minimum = 0, maximum = 1)]
+    pub target: Option<f64>,
+    /// Default `centres`.
+    pub candidates: Option<CandidateSource>,
+    /// Grid spacing in metres, 50–5,000 (candidates `grid`; default 250).
+    #[schema(minimum = 50, maximum = 5000)]
+    pub spacing_m: Option<f64>,
+    /// Candidates `points`: 1 to 2,000 points.
+    #[schema(max_items = 2000)]
+    pub points: Option<Vec<CandidatePoint>>,
+    /// The accepted optimality gap, 0 (prove optimal, default) to 0.5; the
+    /// solver stops after 20 seconds and reports the gap it reached.
+    #[schema(minimum = 0, maximum = 0.5)]
+    pub max_gap: Option<f64>,
+    /// Count planned facilities as if they operated.
+    pub with_planned: Option<bool>,
+    /// Cell side in metres: 100 (default), 250 or 1000.
+    #[schema(minimum = 100, maximum = 1000)]
+    pub cell: Option<u32>,
+}
+
+/// Time the solver may take per request.
+pub const SITING_SECONDS: u64 = 20;
+/// Candidate points one request may give.
+pub const MAX_POINTS: usize = 2_000;
+
+/// A siting request checked: the county and the rules' request, or every
+/// field error.
+pub fn siting_request(
+    reference: &Reference,
+    auth: &Auth,
+    scope: &Scope,
+    b: &SitingBody,
+) -> Result<(laoxiao_rules::planning::siting::SitingRequest, Options), Vec<FieldError>> {
+    use laoxiao_rules::planning::siting::{Candidates, Mode, SitingRequest};
+    let mut e = Errors::default();
+    let county = match scope_area(reference, auth, scope, Some(&b.county)) {
+        Ok(a) if a.level == laoxiao_model::AreaLevel::County => Some(a.code),
+        Ok(_) => {
+            e.0.push(FieldError::new(
+                "county",
+                "a county's 6-digit code: siting runs per county",
+            ));
+            None
+        }
+        Err(fe) => {
+            e.0.push(FieldError::new("county", fe.reason));
+            None
+        }
+    };
+    let rule = match params() {
+        Ok(p) => e.take(check_rule(p, b.rule.as_deref())),
+        Err(_) => None,
+    };
+    let mode = match b.mode {
+        SitingMode::Count => match b.k {
+            Some(k @ 1..=200) => rule.clone().map(|rule| Mode::Count {
+                rule,
+                k: k as usize,
+            }),
+            Some(_) => {
+                e.0.push(FieldError::new("k", "from 1 to 200"));
+                None
+            }
+            None => {
+                e.0.push(FieldError::new("k", "is required for mode count"));
+                None
+            }
+        },
+        SitingMode::Target => match b.target {
+            Some(t) if t.is_finite() && t > 0.0 && t <= 1.0 => {
+                rule.clone().map(|rule| Mode::Target { rule, share: t })
+            }
+            Some(_) => {
+                e.0.push(FieldError::new(
+                    "target",
+                    "a share above 0 and up to 1 (0.95 = 95%)",
+                ));
+                None
+            }
+            None => {
+                e.0.push(FieldError::new("target", "is required for mode target"));
+                None
+            }
+        },
+        SitingMode::Slots => Some(Mode::Slots),
+    };
+    let candidates = match b.candidates.unwrap_or(CandidateSource::Centres) {
+        CandidateSource::Centres => Some(Candidates::Centres),
+        CandidateSource::Grid => {
+            let s = b.spacing_m.unwrap_or(250.0);
+            if s.is_finite() && (50.0..=5_000.0).contains(&s) {
+                Some(Candidates::Grid { spacing_m: s })
+            } else {
+                e.0.push(FieldError::new("spacing_m", "from 50 to 5000 metres"));
+                None
+            }
+        }
+        CandidateSource::Points => match &b.points {
+            Some(pts) if !pts.is_empty() && pts.len() <= MAX_POINTS => {
+                let mut out = Vec::with_capacity(pts.len());
+                for (i, p) in pts.iter().enumerate() {
+                    let name = p.name.clone().unwrap_or_default();
+                    if !(p.lng.is_finite()
+                        && p.lat.is_finite()
+                        && (-180.0..=180.0).contains(&p.lng)
+                        && (-90.0..=90.0).contains(&p.lat))
+                    {
+                        e.0.push(FieldError::new(
+                            format!("points[{i}]"),
+                            "not a longitude and latitude",
+                        ));
+                    } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
+                        e.0.push(FieldError::new(
+                            format!("points[{i}].name"),
+                            "at most 100 printable characters",
+                        ));
+                    } else {
+                        out.push((p.lng, p.lat, name));
+                    }
+                }
+                Some(Candidates::Points(out))
+            }
+            _ => {
+                e.0.push(FieldError::new(
+                    "points",
+                    format!("give 1 to {MAX_POINTS} points for candidates points"),
+                ));
+                None
+            }
+        },
+    };
+    let max_gap = b.max_gap.unwrap_or(0.0);
+    if !(max_gap.is_finite() && (0.0..=0.5).contains(&max_gap)) {
+        e.0.push(FieldError::new("max_gap", "a share from 0 to 0.5"));
+    }
+    let opts = options(&mut e, b.cell, None, b.with_planned);
+    match (county, mode, candidates) {
+        (Some(county), Some(mode), Some(candidates)) if e.0.is_empty() => Ok((
+            SitingRequest {
+                county,
+                mode,
+                candidates,
+                max_gap,
+                time_limit: std::time::Duration::from_secs(SITING_SECONDS),
+            },
+            opts,
+        )),
+        _ => Err(e.0),
+    }
+}
+
+/// A siting error as the API's (the rules call the county `area`).
+pub fn siting_error(e: RulesError) -> ApiError {
+    match e {
+        RulesError::Parameter { name, reason } if name == "area" => {
+            ApiError::invalid(vec![FieldError::new("county", reason)])
+        }
+        other => rules_error(other),
+    }
+}
+
+/// The siting tool (选址): where new facilities should go in a county — `k`
+/// sites covering the most uncovered people (maximal covering), as few
+/// sites as reach a covered share, or childcare sites sized to the slot
+/// shortfall. Sites come from village and town centres, a grid, or given
+/// points; the answer says whether the solution is proven optimal and the
+/// gap to the proven bound.
+#[utoipa::path(
+    post,
+    path = "/api/planning/siting",
+    operation_id = "planning_siting",
+    tag = "planning",
+    summary = "Propose sites for new facilities in a county",
+    request_body = SitingBody,
+    responses(
+        (status = 200, description = "The proposed sites, coverage before and after, the optimality gap and the time taken", body = crate::schema::SitingReportSchema),
+        (status = 422, description = "A bad field, named (`county` outside the caller's scope or not a county, `k` for mode count, `target` for mode target, `points`, …)", body = ErrorBody),
+    )
+)]
+pub async fn siting(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<SitingBody>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = auth.scope()?;
+    scope.require(Perm::Aggregates)?;
+    let (req, opts) =
+        siting_request(&state.store.reference, &auth, &scope, &b).map_err(ApiError::invalid)?;
+    let date = check_date(None).map_err(|e| ApiError::invalid(vec![e]))?;
+    let v = blocking(&state, move |c, r| {
+        let a = analysis(c, r, date, &opts)?;
+        let rep = laoxiao_rules::planning::siting::site(&a, &req).map_err(siting_error)?;
+        to_json(&rep)
+    })
+    .await?;
+    Ok(Json(v))
+}

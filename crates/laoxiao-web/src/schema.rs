@@ -333,6 +333,48 @@ mod plan_schema {
     pub fn saved_sites() -> Value {
         obj(json!({"ids": {"type": "array", "items": text()}}), &["ids"])
     }
+    pub fn siting() -> Value {
+        let site = obj(
+            json!({"rank": int(), "name": text(), "source": {"type": "string", "enum": ["town_centre", "village_centre", "grid", "file"]},
+                   "lng": num(), "lat": num(), "area": text(), "area_name": text(), "kind": text(),
+                   "gain": num(), "slots": opt_num(), "need_in_reach": opt_num()}),
+            &[
+                "rank",
+                "name",
+                "source",
+                "lng",
+                "lat",
+                "area",
+                "area_name",
+                "kind",
+                "gain",
+            ],
+        );
+        let mut v = obj(
+            json!({"reading": reading(), "area": area_ref(), "mode": {"type": "string", "enum": ["count", "target", "slots"]},
+                   "rule": opt_text(), "candidates": int(), "demand_cells": int(),
+                   "in_scope": num(), "covered_before": num(), "covered_after": num(),
+                   "upper_bound": opt_num(), "gap": opt_num(), "optimal": {"type": ["boolean", "null"]},
+                   "nodes": {"type": ["integer", "null"], "minimum": 0},
+                   "slots_needed": opt_num(), "slots_proposed": opt_num(),
+                   "sites": {"type": "array", "items": site}, "millis": num()}),
+            &[
+                "reading",
+                "area",
+                "mode",
+                "candidates",
+                "in_scope",
+                "covered_before",
+                "covered_after",
+                "sites",
+                "millis",
+            ],
+        );
+        v["description"] = json!(
+            "The siting tool's answer (选址). Slots mode: `in_scope` is the county's residents, `covered_before`/`covered_after` its slots."
+        );
+        v
+    }
     pub fn grid_info() -> Value {
         json!({"oneOf": [{"type": "null"}, obj(
             json!({"points": int(), "residents": num(), "source": text(), "imported_at": text(), "imported_by": text()}),
@@ -358,6 +400,8 @@ declared_schemas! {
         => plan_schema::saved_sites();
     GridInfoSchema, "GridInfo", "The resident grid in force."
         => plan_schema::grid_info();
+    SitingReportSchema, "SitingReport", "The siting tool's answer."
+        => plan_schema::siting();
 }
 
 #[cfg(test)]

@@ -4872,10 +4872,59 @@ fn planning_coverage_cells_access_sites_and_grid() {
         let r = other.get("/api/planning/coverage").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["area"]["code"], "330411");
+        let mut b = json!({"county": "330402", "mode": "slots"});
+        let fields = other
+            .post("/api/planning/siting", &b)
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, vec!["county"]);
+        b["county"] = json!("330411");
+        assert_eq!(
+            other.post("/api/planning/siting", &b).await.status,
+            StatusCode::OK
+        );
         other
             .send(Method::DELETE, "/api/planning/resident-grid", None)
             .await
             .expect_error(StatusCode::FORBIDDEN, "forbidden");
+
+        // Siting: one site among two given points; the one by E4 covers them.
+        let body = json!({"county": "330402", "mode": "count", "rule": "institution", "k": 1,
+            "candidates": "points", "points": [
+                {"lng": P0.0 + 0.01567, "lat": P0.1 + 0.001, "name": "候选甲"},
+                {"lng": P0.0, "lat": P0.1 - 0.02, "name": "候选乙"}]});
+        let r = app.post("/api/planning/siting", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.body["sites"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.body["sites"][0]["name"], "候选甲");
+        assert_eq!(r.body["sites"][0]["gain"], 1.0);
+        assert_eq!(r.body["covered_before"], 2.0);
+        assert_eq!(r.body["covered_after"], 3.0);
+        assert_eq!(r.body["optimal"], true);
+        for (patch, field) in [
+            (json!({"k": null}), "k"),
+            (json!({"k": 0}), "k"),
+            (json!({"county": "330402007"}), "county"),
+            (json!({"rule": "nearest_pub"}), "rule"),
+            (json!({"points": []}), "points"),
+            (json!({"max_gap": 0.9}), "max_gap"),
+            (json!({"mode": "everything"}), "mode"),
+        ] {
+            let mut b = body.clone();
+            for (k, v) in patch.as_object().expect("patch") {
+                b[k] = v.clone();
+            }
+            let fields = app
+                .post("/api/planning/siting", &b)
+                .await
+                .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert_eq!(fields, vec![field.to_string()], "{patch}");
+        }
 
         // Saving a site creates a planned facility, counted with `with_planned`.
         let site = json!({"sites": [{"name": "规划养老院一号", "kind": "elderly_institution", "lng": P0.0 + 0.01567, "lat": P0.1, "area_code": "330402007", "beds": 100}]});
