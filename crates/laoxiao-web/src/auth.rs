@@ -315,6 +315,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/console/planning/siting",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/console/planning/siting",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "POST",
+        "/console/planning/siting/save",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
         "/console/indicators/export",
         Access::Perm(Perm::Aggregates),
     ),

@@ -150,6 +150,14 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route("/console/plan", get(plan::page))
         .route("/console/planning", get(planning::gap))
         .route("/console/planning/access", get(planning::access))
+        .route(
+            "/console/planning/siting",
+            get(planning::siting_form).post(planning::siting_run),
+        )
+        .route(
+            "/console/planning/siting/save",
+            axum::routing::post(planning::siting_save),
+        )
         .route("/console/indicators", get(indicators::dashboard))
         .route("/console/indicators/export", get(indicators::export))
         .route(
@@ -770,6 +778,7 @@ mod tests {
                     "/console/planning".into(),
                     format!("/console/planning?area={town}&cell=100&rule=home_care_walk"),
                     "/console/planning/access".into(),
+                    "/console/planning/siting".into(),
                     "/console/planning/access?side=slots&decay=gaussian:500&area=330402".into(),
                     "/console/import".into(),
                     "/console/transfers".into(),

@@ -5,18 +5,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use laoxiao_model::{AreaLevel, FieldError};
 use laoxiao_rules::RulesError;
 use laoxiao_rules::planning::report::{self, CellFilter};
+use laoxiao_rules::planning::siting::{self, SitingReport};
 use laoxiao_rules::planning::{Analysis, DensityClass, Layer, Options, Params, SlotStatus};
 use laoxiao_spatial::{Xy, project};
 use serde_json::{Value as Json, json};
 
 use super::i18n::Lang;
 use super::planmap::{self, Cell, MapSpec, Marker, Point};
+use super::transfers::{FormData, field};
 use super::{ConsoleState, Ctx, PageError, ctx_or_error, url_with};
 
 /// Clusters listed on the gap map.
@@ -665,4 +667,510 @@ async fn build_access(s: &ConsoleState, ctx: &Ctx) -> Result<(StatusCode, Json),
             "gap_url": url_with("/console/planning", &ctx.keep(&["side", "radius", "decay", "decay_custom"])),
         }),
     ))
+}
+
+/// The counties in the caller's scope, for the siting form.
+fn counties(s: &ConsoleState, ctx: &Ctx) -> Vec<(String, String)> {
+    let scope = ctx.scope();
+    let areas = &s.store.reference.areas;
+    areas
+        .root()
+        .map(|city| areas.children(&city.code))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.level == AreaLevel::County && scope.contains_path(&a.path))
+        .map(|a| (a.code.clone(), a.name.clone()))
+        .collect()
+}
+
+/// The siting form's values, as given (or the defaults).
+#[derive(Debug, Clone)]
+struct SitingForm {
+    county: String,
+    mode: String,
+    rule: String,
+    k: String,
+    target: String,
+    candidates: String,
+    spacing: String,
+    points: String,
+    planned: bool,
+}
+
+impl SitingForm {
+    fn defaults(s: &ConsoleState, ctx: &Ctx) -> SitingForm {
+        let county = county_of(s, &ctx.area.code)
+            .or_else(|| counties(s, ctx).first().map(|c| c.0.clone()))
+            .unwrap_or_default();
+        SitingForm {
+            county,
+            mode: "count".into(),
+            rule: "institution".into(),
+            k: "5".into(),
+            target: "90".into(),
+            candidates: "centres".into(),
+            spacing: "250".into(),
+            points: String::new(),
+            planned: false,
+        }
+    }
+
+    fn from(form: &FormData) -> SitingForm {
+        let f = |k: &str, d: &str| field(form, k).unwrap_or(d).to_string();
+        SitingForm {
+            county: f("county", ""),
+            mode: f("mode", "count"),
+            rule: f("rule", "institution"),
+            k: f("k", ""),
+            target: f("target", ""),
+            candidates: f("candidates", "centres"),
+            spacing: f("spacing_m", "250"),
+            points: form
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "points")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+            planned: field(form, "planned") == Some("1"),
+        }
+    }
+
+    /// The API's body, or the form's errors (labelled for the page).
+    fn body(
+        &self,
+        s: &ConsoleState,
+        ctx: &Ctx,
+    ) -> Result<crate::planning::SitingBody, Vec<FieldError>> {
+        use crate::planning::{CandidatePoint, CandidateSource, SitingBody, SitingMode};
+        let mut errors = Vec::new();
+        let label = |k: &str| s.t(ctx, &format!("planning.f_{k}"));
+        let mode = match self.mode.as_str() {
+            "target" => SitingMode::Target,
+            "slots" => SitingMode::Slots,
+            _ => SitingMode::Count,
+        };
+        let k = match (mode, self.k.trim().parse::<u32>()) {
+            (SitingMode::Count, Ok(k)) => Some(k),
+            (SitingMode::Count, Err(_)) => {
+                errors.push(FieldError::new(label("k"), s.t(ctx, "planning.k_hint")));
+                None
+            }
+            _ => None,
+        };
+        let target = match (mode, self.target.trim().parse::<f64>()) {
+            (SitingMode::Target, Ok(t)) => Some(t / 100.0),
+            (SitingMode::Target, Err(_)) => {
+                errors.push(FieldError::new(
+                    label("target"),
+                    s.t(ctx, "planning.target_hint"),
+                ));
+                None
+            }
+            _ => None,
+        };
+        let candidates = match self.candidates.as_str() {
+            "grid" => CandidateSource::Grid,
+            "points" => CandidateSource::Points,
+            _ => CandidateSource::Centres,
+        };
+        let spacing = match (candidates, self.spacing.trim().parse::<f64>()) {
+            (CandidateSource::Grid, Ok(x)) => Some(x),
+            (CandidateSource::Grid, Err(_)) => {
+                errors.push(FieldError::new(
+                    label("spacing_m"),
+                    s.t(ctx, "planning.spacing_hint"),
+                ));
+                None
+            }
+            _ => None,
+        };
+        let mut points = Vec::new();
+        if candidates == CandidateSource::Points {
+            for (i, line) in self.points.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let mut parts = line.splitn(3, [',', '，']);
+                let lng = parts.next().and_then(|x| x.trim().parse::<f64>().ok());
+                let lat = parts.next().and_then(|x| x.trim().parse::<f64>().ok());
+                match (lng, lat) {
+                    (Some(lng), Some(lat)) => points.push(CandidatePoint {
+                        lng,
+                        lat,
+                        name: parts
+                            .next()
+                            .map(|x| x.trim().to_string())
+                            .filter(|x| !x.is_empty()),
+                    }),
+                    _ => errors.push(FieldError::new(
+                        label("points"),
+                        s.cat.fill(
+                            ctx.lang,
+                            "planning.points_line",
+                            &[("n", (i + 1).to_string())],
+                        ),
+                    )),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(SitingBody {
+            county: self.county.clone(),
+            mode,
+            rule: Some(self.rule.clone()),
+            k,
+            target,
+            candidates: Some(candidates),
+            spacing_m: spacing,
+            points: (candidates == CandidateSource::Points).then_some(points),
+            max_gap: None,
+            with_planned: Some(self.planned),
+            cell: None,
+        })
+    }
+}
+
+/// Renders the siting page: the form, and the answer when there is one.
+async fn render_siting(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &SitingForm,
+    result: Option<(Arc<Analysis>, SitingReport)>,
+    errors: &[FieldError],
+    saved: &[String],
+) -> Response {
+    let p = match params() {
+        Ok(p) => p,
+        Err(e) => return s.error_page(ctx, e),
+    };
+    let counties: Vec<Json> = counties(s, ctx)
+        .into_iter()
+        .map(|(c, n)| json!({"value": c, "label": n, "selected": c == form.county}))
+        .collect();
+    let rules: Vec<Json> = p
+        .rules
+        .iter()
+        .map(|r| json!({"value": r.code, "label": if en(ctx) { &r.en } else { &r.zh }, "selected": r.code == form.rule}))
+        .collect();
+    let modes: Vec<Json> = ["count", "target", "slots"]
+        .iter()
+        .map(|m| json!({"value": m, "label": s.t(ctx, &format!("planning.mode_{m}")), "checked": *m == form.mode}))
+        .collect();
+    let sources: Vec<Json> = ["centres", "grid", "points"]
+        .iter()
+        .map(|m| json!({"value": m, "label": s.t(ctx, &format!("planning.cand_{m}")), "checked": *m == form.candidates}))
+        .collect();
+    let mut r = Json::Null;
+    let mut svg = String::new();
+    if let Some((a, rep)) = result {
+        let slots_mode = rep.mode == "slots";
+        let rule = rep.rule.as_deref().and_then(|c| a.rule(c));
+        let county = rep.area.code.clone();
+        let ai = report::area_of(&a, Some(&county)).unwrap_or(0);
+        let area = s.store.reference.areas.get(&county).cloned();
+        let bbox = area
+            .as_ref()
+            .map(|x| area_bbox(&a, ai, x))
+            .unwrap_or((0.0, 0.0, 1.0, 1.0));
+        let mut cells = Vec::new();
+        let mut legend_items = Vec::new();
+        if let Some(rule) = rule
+            && let Ok(rows) = report::cells(
+                &a,
+                Some(&county),
+                Some(&rule.rule.code),
+                CellFilter::Uncovered,
+            )
+        {
+            let mut vals: Vec<f64> = rows
+                .iter()
+                .map(|r| r.rules.first().map_or(0.0, |x| f64::from(x.uncovered)))
+                .collect();
+            let br = planmap::breaks(&mut vals, 0);
+            legend_items = legend(&br, 0);
+            cells = rows
+                .iter()
+                .map(|r| {
+                    let n = r.rules.first().map_or(0, |x| x.uncovered);
+                    Cell {
+                        col: r.col,
+                        row: r.row,
+                        class: Some(planmap::class_of(&br, f64::from(n))),
+                        title: s.cat.fill(
+                            ctx.lang,
+                            "planning.cell_title",
+                            &[("n", n.to_string()), ("class", class_label(ctx, r.class))],
+                        ),
+                    }
+                })
+                .collect();
+        }
+        let facilities: Vec<u32> = match rule {
+            Some(rule) => rule.facilities.clone(),
+            None => (0..a.inputs.facilities.len() as u32)
+                .filter(|i| {
+                    a.counted[*i as usize]
+                        && a.params
+                            .childcare
+                            .kinds
+                            .contains(&a.inputs.facilities[*i as usize].kind)
+                })
+                .collect(),
+        };
+        let mut rings: Vec<f64> = match rule {
+            Some(rule) => DensityClass::ALL
+                .iter()
+                .filter_map(|c| rule.rule.threshold(*c))
+                .collect(),
+            None => vec![a.params.access.radius_m],
+        };
+        rings.sort_by(|x, y| x.total_cmp(y));
+        rings.dedup();
+        let points: Vec<Point> = facilities
+            .iter()
+            .map(|i| report::facility_ref(&a, *i))
+            .filter_map(|f| {
+                let at = project(f.lng, f.lat);
+                inside(bbox, at, 0.0).then(|| Point {
+                    at,
+                    title: facility_title(s, ctx, &f),
+                    rings: rings.clone(),
+                    planned: f.planned,
+                })
+            })
+            .collect();
+        let markers: Vec<Marker> = rep
+            .sites
+            .iter()
+            .map(|x| Marker {
+                at: project(x.lng, x.lat),
+                label: x.rank.to_string(),
+                title: format!("{} {}", x.rank, x.name),
+            })
+            .collect();
+        let title = s.cat.fill(
+            ctx.lang,
+            "planning.siting_alt",
+            &[("area", rep.area.name.clone())],
+        );
+        svg = planmap::svg(&MapSpec {
+            title: &title,
+            bbox,
+            cell_m: a.grid.size,
+            cells: &cells,
+            points: &points,
+            markers: &markers,
+            county: Some(&county),
+        })
+        .replace(r#"<g class="marker">"#, r#"<g class="marker site">"#);
+        let sites: Vec<Json> = rep
+            .sites
+            .iter()
+            .map(|x| {
+                json!({
+                    "rank": x.rank,
+                    "name": x.name,
+                    "source": s.t(ctx, &format!("planning.src_{}", x.source)),
+                    "lng": format!("{:.6}", x.lng),
+                    "lat": format!("{:.6}", x.lat),
+                    "area": x.area,
+                    "area_name": x.area_name,
+                    "kind": x.kind,
+                    "kind_label": s.label(ctx, "facility_kind", x.kind),
+                    "gain": x.gain.round() as i64,
+                    "slots": x.slots.map(|v| v.round() as i64),
+                    "need": x.need_in_reach.map(|v| (v * 10.0).round() / 10.0),
+                })
+            })
+            .collect();
+        let share =
+            |n: f64| (rep.in_scope > 0.0).then(|| (n * 1000.0 / rep.in_scope).round() / 10.0);
+        r = json!({
+            "slots_mode": slots_mode,
+            "county": rep.area.name,
+            "rule": rule.map(|x| if en(ctx) { x.rule.en.clone() } else { x.rule.zh.clone() }),
+            "in_scope": rep.in_scope.round() as i64,
+            "before": rep.covered_before.round() as i64,
+            "after": rep.covered_after.round() as i64,
+            "before_share": if slots_mode { None } else { share(rep.covered_before) },
+            "after_share": if slots_mode { None } else { share(rep.covered_after) },
+            "upper": rep.upper_bound.map(|v| v.round() as i64),
+            "gap": rep.gap.map(|g| format!("{:.2}", g * 100.0)),
+            "optimal": rep.optimal,
+            "nodes": rep.nodes,
+            "needed": rep.slots_needed.map(|v| v.round() as i64),
+            "proposed": rep.slots_proposed.map(|v| v.round() as i64),
+            "candidates": rep.candidates,
+            "millis": format!("{:.0}", rep.millis),
+            "sites": sites,
+            "legend": legend_items,
+            "can_save": ctx.auth.can(laoxiao_store::Perm::WriteFacilities),
+        });
+    }
+    let saved: Vec<Json> = saved
+        .iter()
+        .map(|id| json!({"id": id, "url": format!("/console/facilities/{}", super::enc(id))}))
+        .collect();
+    let page = json!({
+        "counties": counties,
+        "rules": rules,
+        "modes": modes,
+        "sources": sources,
+        "f": {
+            "k": form.k, "target": form.target, "spacing": form.spacing, "points": form.points, "planned": form.planned,
+        },
+        "errors": errors.iter().map(|e| json!({"field": e.field, "reason": e.reason})).collect::<Vec<_>>(),
+        "r": r,
+        "svg": svg,
+        "saved": saved,
+        "can_read_facilities": ctx.auth.can(laoxiao_store::Perm::ReadFacilities),
+        "gap_url": "/console/planning",
+    });
+    s.render_status(ctx, status, "planning_siting.html", "planning", page)
+}
+
+/// `GET /console/planning/siting` — the siting form.
+pub async fn siting_form(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/planning/siting", headers, q);
+    let form = SitingForm::defaults(&s, &ctx);
+    render_siting(&s, &ctx, StatusCode::OK, &form, None, &[], &[]).await
+}
+
+/// Labels the API's field names for the page.
+fn labelled(s: &ConsoleState, ctx: &Ctx, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let key = format!(
+                "planning.f_{}",
+                e.field.split(['[', '.']).next().unwrap_or("")
+            );
+            let label = if s.cat.has(&key) {
+                s.t(ctx, &key)
+            } else {
+                e.field.clone()
+            };
+            FieldError::new(label, e.reason)
+        })
+        .collect()
+}
+
+/// `POST /console/planning/siting` — runs the siting tool.
+pub async fn siting_run(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+    Form(raw): Form<FormData>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/planning/siting", headers, q);
+    let form = SitingForm::from(&raw);
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let body = match form.body(&s, &ctx) {
+        Ok(b) => b,
+        Err(errs) => return render_siting(&s, &ctx, unprocessable, &form, None, &errs, &[]).await,
+    };
+    let scope = ctx.scope();
+    let checked = crate::planning::siting_request(&s.store.reference, &ctx.auth, &scope, &body);
+    let (req, opts) = match checked {
+        Ok(x) => x,
+        Err(errs) => {
+            let errs = labelled(&s, &ctx, errs);
+            return render_siting(&s, &ctx, unprocessable, &form, None, &errs, &[]).await;
+        }
+    };
+    let p = match params() {
+        Ok(p) => p,
+        Err(e) => return s.error_page(&ctx, e),
+    };
+    let out = s
+        .db(move |c, r| {
+            let (_, a) = r.planning.analysis(c, &r.areas, today(), p, &opts)?;
+            let rep = siting::site(&a, &req);
+            Ok((a, rep))
+        })
+        .await;
+    match out {
+        Ok((a, Ok(rep))) => {
+            render_siting(&s, &ctx, StatusCode::OK, &form, Some((a, rep)), &[], &[]).await
+        }
+        Ok((_, Err(e))) => match rules_reason(e) {
+            Ok(fe) => {
+                let errs = labelled(&s, &ctx, vec![fe]);
+                render_siting(&s, &ctx, unprocessable, &form, None, &errs, &[]).await
+            }
+            Err(e) => s.error_page(&ctx, e),
+        },
+        Err(e) => s.error_page(&ctx, e),
+    }
+}
+
+/// `POST /console/planning/siting/save` — saves the ticked sites as
+/// planned facilities (筹建中).
+pub async fn siting_save(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+    Form(raw): Form<FormData>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/planning/siting", headers, q);
+    let form = SitingForm::defaults(&s, &ctx);
+    let picked: Vec<&str> = raw
+        .iter()
+        .filter(|(k, _)| k == "pick")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let mut sites = Vec::new();
+    let mut errors = Vec::new();
+    for i in picked
+        .iter()
+        .take(laoxiao_store::planning::MAX_SAVED_SITES + 1)
+    {
+        let f = |k: &str| {
+            field(&raw, &format!("{k}_{i}"))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = laoxiao_model::FacilityKind::ALL
+            .iter()
+            .copied()
+            .find(|x| x.code() == f("kind"));
+        match (kind, f("lng").parse::<f64>(), f("lat").parse::<f64>()) {
+            (Some(kind), Ok(lng), Ok(lat)) => sites.push(laoxiao_store::planning::SiteToSave {
+                name: f("name"),
+                kind,
+                lng,
+                lat,
+                area_code: f("area"),
+                beds: None,
+                approved_slots: f("slots").parse::<i64>().ok(),
+            }),
+            _ => errors.push(FieldError::new(s.t(&ctx, "planning.site"), i.to_string())),
+        }
+    }
+    if sites.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new("", s.t(&ctx, "planning.pick_one")));
+    }
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    if !errors.is_empty() {
+        return render_siting(&s, &ctx, unprocessable, &form, None, &errors, &[]).await;
+    }
+    let scope = ctx.scope();
+    match s
+        .db(move |c, r| laoxiao_store::planning::save_sites(c, r, &scope, &sites))
+        .await
+    {
+        Ok(ids) => render_siting(&s, &ctx, StatusCode::OK, &form, None, &[], &ids).await,
+        Err(PageError::Store(laoxiao_store::StoreError::Invalid(errs))) => {
+            render_siting(&s, &ctx, unprocessable, &form, None, &errs, &[]).await
+        }
+        Err(e) => s.error_page(&ctx, e),
+    }
 }

@@ -31,6 +31,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/planning_access.html"),
     ),
     (
+        "planning_siting.html",
+        include_str!("../../assets/templates/planning_siting.html"),
+    ),
+    (
         "overview.html",
         include_str!("../../assets/templates/overview.html"),
     ),
