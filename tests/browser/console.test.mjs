@@ -385,6 +385,9 @@ test("tablet width: no page scrolls sideways", async () => {
       ["19h-tablet-indicators", "/console/indicators"],
       ["19j-tablet-subsidies", "/console/subsidies"],
       ["19k-tablet-whatif", "/console/subsidies/whatif?example=centenarian_800"],
+      ["19l-tablet-planning", "/console/planning?area=330402"],
+      ["19m-tablet-planning-access", "/console/planning/access?area=330402"],
+      ["19n-tablet-planning-siting", "/console/planning/siting"],
       ["19i-tablet-indicator", "/console/indicators/14", "indicator-map"],
       ["19b-tablet-import", "/console/import"],
       ["19c-tablet-transfers", "/console/transfers"],
@@ -574,6 +577,45 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   assert.equal(refused.status(), 422);
   await page.waitForSelector("#form-errors");
   await check("what-if with an error");
+  // Spatial planning (设施布局规划): the gap map of the city and of a county,
+  // accessibility, and the siting tool run once (k = 3 in the first county).
+  await visit("planning gap map", "/console/planning");
+  assert.ok((await page.locator("#gap-map svg .county").count()) >= 7, "the county outlines");
+  assert.ok((await page.locator("#coverage-table tbody tr").count()) >= 8, "the city and its counties");
+  await shot("22a-planning-gap-city");
+  await visit("planning gap map (county, 100 m)", "/console/planning?area=330402&cell=100");
+  const fac = page.locator("#gap-map svg .fac[tabindex]").first();
+  if (await fac.count()) {
+    await fac.focus();
+    assert.equal(await fac.locator(".ring").first().evaluate((e) => getComputedStyle(e).display), "inline", "the ring shows on focus");
+  }
+  await shot("22b-planning-gap-county");
+  await visit("planning gap map (walk, en)", "/console/planning?area=330402&rule=home_care_walk&lang=en");
+  await shot("22c-planning-gap-en");
+  await page.goto(`${base}/?lang=zh-CN`);
+  await visit("planning access", "/console/planning/access?area=330402");
+  assert.ok((await page.locator("#access-table tbody tr").count()) > 1, "the county and its towns");
+  await shot("22d-planning-access");
+  await visit("planning access (slots, gaussian)", "/console/planning/access?area=330402&side=slots&decay=gaussian:500");
+  await visit("planning access (bad decay)", "/console/planning/access?area=330402&decay_custom=bogus", 422);
+  await visit("planning siting", "/console/planning/siting");
+  await page.selectOption("#s-county", { index: 0 });
+  await page.check("#s-mode-count");
+  await page.fill("#s-k", "3");
+  await page.check("#s-cand-centres");
+  const [sited] = await Promise.all([page.waitForNavigation(), page.click("#siting-submit")]);
+  assert.equal(sited.status(), 200, "the siting tool answers");
+  await page.waitForSelector("#sites-table");
+  const sites = await page.locator("#sites-table tbody tr").count();
+  assert.ok(sites >= 1 && sites <= 3, `${sites} sites proposed`);
+  assert.equal(await page.locator("#siting-map svg .marker").count(), sites, "numbered markers");
+  await check("planning siting result");
+  await shot("22e-planning-siting");
+  await page.fill("#s-k", "0");
+  const [badK] = await Promise.all([page.waitForNavigation(), page.click("#siting-submit")]);
+  assert.equal(badK.status(), 422);
+  await page.waitForSelector("#form-errors");
+  await check("planning siting with an error");
   await visit("import", "/console/import");
   await visit("transfers", "/console/transfers");
   await visit("password", "/console/password");

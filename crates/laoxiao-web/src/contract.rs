@@ -85,6 +85,49 @@ fn hukou_code() -> String {
     format!("^[{WS}]*(?:[0-9]{{6,{}}}[{WS}]*)?$", text_max())
 }
 
+/// The planning operations' query parameters as enumerations: a cell side is
+/// one of three sizes, and the `^(a|b)$` patterns of the handlers' attributes
+/// are the values a client may send.
+fn planning_params(doc: &mut Value) {
+    let Some(paths) = doc.pointer_mut("/paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/api/planning/") {
+            continue;
+        }
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for op in ops.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params {
+                let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                let Some(schema) = p.get_mut("schema") else {
+                    continue;
+                };
+                if name == "cell" {
+                    *schema = json!({"type": "integer", "enum": [100, 250, 1000]});
+                    continue;
+                }
+                let pattern = schema.get("pattern").and_then(Value::as_str).map(str::to_string);
+                let values = pattern.as_deref().and_then(|x| {
+                    let inner = x.strip_prefix("^(")?.strip_suffix(")$")?;
+                    inner
+                        .split('|')
+                        .all(|v| v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                        .then(|| inner.split('|').map(str::to_string).collect::<Vec<_>>())
+                });
+                if let Some(values) = values {
+                    *schema = json!({"type": "string", "enum": values});
+                }
+            }
+        }
+    }
+}
+
 /// How one input property is constrained.
 enum Rule {
     /// Optional single-line text (`MAX_TEXT_CHARS`).
@@ -307,6 +350,7 @@ const AREA_PARAMS: &[(&str, &str)] = &[
 /// Adds the rules to a document's JSON form.
 pub fn apply(doc: &mut Value) {
     add_component_schemas(doc);
+    planning_params(doc);
     let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

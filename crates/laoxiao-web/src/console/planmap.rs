@@ -192,7 +192,10 @@ pub fn svg(spec: &MapSpec) -> String {
         for c in spec.cells.iter().take(MAX_DRAWN_CELLS) {
             let cx = (f64::from(c.col) + 0.5) * spec.cell_m;
             let cy = (f64::from(c.row) + 0.5) * spec.cell_m;
-            let half = spec.cell_m / 2.0;
+            // A cell is drawn at least a few pixels wide: a 100 m cell on a
+            // county's map would otherwise be a speck (its title says its size).
+            let side = spec.cell_m.max(unit * 3.0);
+            let half = side / 2.0;
             let class = match c.class {
                 Some(k) => format!("c{k}"),
                 None => "none".into(),
@@ -202,8 +205,8 @@ pub fn svg(spec: &MapSpec) -> String {
                 r#"<rect class="{class}" x="{:.0}" y="{:.0}" width="{:.0}" height="{:.0}"><title>{}</title></rect>"#,
                 cx - half,
                 -(cy + half),
-                spec.cell_m,
-                spec.cell_m,
+                side,
+                side,
                 esc(&c.title)
             );
         }
