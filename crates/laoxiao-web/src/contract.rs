@@ -104,7 +104,11 @@ fn planning_params(doc: &mut Value) {
                 continue;
             };
             for p in params {
-                let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                let name = p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let Some(schema) = p.get_mut("schema") else {
                     continue;
                 };
@@ -112,7 +116,10 @@ fn planning_params(doc: &mut Value) {
                     *schema = json!({"type": "integer", "enum": [100, 250, 1000]});
                     continue;
                 }
-                let pattern = schema.get("pattern").and_then(Value::as_str).map(str::to_string);
+                let pattern = schema
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 let values = pattern.as_deref().and_then(|x| {
                     let inner = x.strip_prefix("^(")?.strip_suffix(")$")?;
                     inner

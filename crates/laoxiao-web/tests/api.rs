@@ -1863,6 +1863,8 @@ fn access_matrix_every_route_role_and_scope() {
                         "/console/elderly",
                         "/console/infants",
                         "/console/plan",
+                        "/console/planning",
+                        "/console/planning/access",
                         "/api/facilities",
                         "/api/people",
                     ];
