@@ -286,7 +286,7 @@ fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<(
             continue;
         }
         let cell = a.person_cell[i] as usize;
-        let near = rc.nearest[i];
+        let near = a.person_nearest(rc, i);
         rows.push(vec![
             r.loaded
                 .person_ids
