@@ -146,6 +146,20 @@ impl Grid {
         )
     }
 
+    /// A grid of the cells holding the given keys (duplicates allowed), every
+    /// value 0; add to it with [`Grid::add`].
+    pub fn with_cells(size: f64, layers: usize, keys: &[CellKey]) -> Grid {
+        Grid::build(size, layers, || {
+            keys.iter().map(move |k| (centre_of(*k, size), 0, 0.0))
+        })
+        .0
+    }
+
+    /// Adds to a cell's value in a layer.
+    pub fn add(&mut self, cell: usize, layer: usize, v: f64) {
+        self.values[cell * self.layers + layer] += v;
+    }
+
     fn build_sparse(
         size: f64,
         layers: usize,
@@ -364,59 +378,44 @@ impl Grid {
     }
 }
 
-/// Nearest-point answers for the points inside the cells of a grid, with
-/// each cell's short list of the only targets that can be nearest to a point
-/// in it: targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
+/// Nearest-point answers for the points inside the cells of a grid. Each
+/// cell keeps its centre's nearest target; a point's answer looks only at the
+/// targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
 /// nearest distance and `s` the cell side (a point in the cell is within
-/// `s√2 / 2` of the centre, so the nearest target of any such point is within
-/// that bound of the centre). A point's answer then costs a few distances.
+/// `s√2 / 2` of the centre, so its nearest target is within that bound of the
+/// centre). [`CellNearest::candidates`] gives that short list, to be reused
+/// for every point of the cell.
 #[derive(Debug, Clone)]
 pub struct CellNearest {
-    /// `start[c]..start[c + 1]` indexes `targets` for cell `c`.
-    start: Vec<u32>,
-    targets: Vec<u32>,
     /// The centre's nearest target and distance.
     centre: Vec<Option<(u32, f64)>>,
+    slack: f64,
 }
 
 impl CellNearest {
-    /// Computes the lists for every cell of `grid` against the points of
+    /// The centres' answers for every cell of `grid` against the points of
     /// `index` accepted by `keep`.
     pub fn new(
         grid: &Grid,
         index: &PointIndex,
         keep: impl Fn(usize) -> bool + Sync,
     ) -> CellNearest {
-        let slack = grid.size * std::f64::consts::SQRT_2;
         let n = grid.len();
-        // One chunk of cells: its centres' answers and its lists.
-        let chunk = |from: usize, to: usize| {
-            let mut lens = Vec::with_capacity(to - from);
-            let mut targets = Vec::new();
-            let mut centre = Vec::with_capacity(to - from);
-            for c in from..to {
-                let p = grid.centre(c);
-                let near = index.nearest_where(p, &keep);
-                centre.push(near.map(|(i, d)| (i as u32, d)));
-                let first = targets.len();
-                if let Some((_, d0)) = near {
-                    index.within(p, d0 + slack, |i, _| {
-                        if keep(i) {
-                            targets.push(i as u32);
-                        }
-                    });
-                    targets[first..].sort_unstable();
-                }
-                lens.push((targets.len() - first) as u32);
-            }
-            (lens, targets, centre)
+        let chunk = |from: usize, to: usize| -> Vec<Option<(u32, f64)>> {
+            (from..to)
+                .map(|c| {
+                    index
+                        .nearest_where(grid.centre(c), &keep)
+                        .map(|(i, d)| (i as u32, d))
+                })
+                .collect()
         };
         let threads = std::thread::available_parallelism()
             .map(|t| t.get())
             .unwrap_or(1)
             .clamp(1, 8);
-        let parts = if threads == 1 || n < 10_000 {
-            vec![chunk(0, n)]
+        let centre = if threads == 1 || n < 10_000 {
+            chunk(0, n)
         } else {
             let size = n.div_ceil(threads);
             let chunk = &chunk;
@@ -424,28 +423,16 @@ impl CellNearest {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| s.spawn(move || chunk(t * size, ((t + 1) * size).min(n))))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+                let mut out = Vec::with_capacity(n);
+                for h in handles {
+                    out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                }
+                out
             })
         };
-        let mut start = Vec::with_capacity(n + 1);
-        start.push(0u32);
-        let mut targets = Vec::new();
-        let mut centre = Vec::with_capacity(n);
-        for (lens, t, c) in parts {
-            for l in lens {
-                let last = *start.last().unwrap_or(&0);
-                start.push(last + l);
-            }
-            targets.extend(t);
-            centre.extend(c);
-        }
         CellNearest {
-            start,
-            targets,
             centre,
+            slack: grid.size * std::f64::consts::SQRT_2,
         }
     }
 
@@ -454,18 +441,51 @@ impl CellNearest {
         self.centre[cell].map(|(i, d)| (i as usize, d))
     }
 
-    /// The nearest target to `p`, a point inside `cell` (ties to the lowest
-    /// index, as [`PointIndex::nearest_where`]).
-    pub fn of_point(&self, index: &PointIndex, cell: usize, p: Xy) -> Option<(usize, f64)> {
-        let list = &self.targets[self.start[cell] as usize..self.start[cell + 1] as usize];
+    /// The only targets that can be nearest to a point of `cell` (accepted
+    /// by `keep`), ascending; `centre` is the cell's centre.
+    pub fn candidates(
+        &self,
+        index: &PointIndex,
+        cell: usize,
+        centre: Xy,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<u32> {
+        let mut out = Vec::new();
+        if let Some((_, d0)) = self.centre[cell] {
+            index.within(centre, d0 + self.slack, |i, _| {
+                if keep(i) {
+                    out.push(i as u32);
+                }
+            });
+            out.sort_unstable();
+        }
+        out
+    }
+
+    /// The nearest of `candidates` to `p` (ties to the lowest index, as
+    /// [`PointIndex::nearest_where`]).
+    pub fn among(index: &PointIndex, candidates: &[u32], p: Xy) -> Option<(usize, f64)> {
         let mut best: Option<(usize, f64)> = None;
-        for &t in list {
+        for &t in candidates {
             let d2 = p.dist2(index.point(t as usize));
             if best.is_none_or(|(_, b)| d2 < b) {
                 best = Some((t as usize, d2));
             }
         }
         best.map(|(i, d2)| (i, d2.sqrt()))
+    }
+
+    /// The nearest target to `p`, a point inside `cell` (whose centre is
+    /// `centre`), accepted by `keep`.
+    pub fn of_point(
+        &self,
+        index: &PointIndex,
+        cell: usize,
+        centre: Xy,
+        p: Xy,
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<(usize, f64)> {
+        CellNearest::among(index, &self.candidates(index, cell, centre, keep), p)
     }
 }
 
@@ -556,7 +576,9 @@ mod tests {
         let cn = CellNearest::new(&g, &index, even);
         for p in &people {
             let c = g.find(cell_of(*p, 100.0)).expect("populated");
-            let got = cn.of_point(&index, c, *p).expect("some target");
+            let got = cn
+                .of_point(&index, c, g.centre(c), *p, even)
+                .expect("some target");
             let want = index.nearest_where(*p, even).expect("some target");
             assert_eq!(got.0, want.0);
             assert!((got.1 - want.1).abs() < 1e-9);
@@ -564,6 +586,9 @@ mod tests {
         // No target kept: no answer.
         let none = CellNearest::new(&g, &index, |_| false);
         assert!(none.of_centre(0).is_none());
-        assert!(none.of_point(&index, 0, people[0]).is_none());
+        assert!(
+            none.of_point(&index, 0, g.centre(0), people[0], |_| false)
+                .is_none()
+        );
     }
 }

@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use laoxiao_model::{Area, AreaLevel, FacilityKind};
-use laoxiao_spatial::grid::{CellNearest, Grid, cell_of};
+use laoxiao_spatial::grid::{CellKey, CellNearest, Grid, cell_of};
 use laoxiao_spatial::{PointIndex, Xy, unproject};
 
 use super::params::{CoverageRule, DensityClass, Layer, Params};
@@ -247,6 +248,8 @@ pub struct Analysis {
     by_code: HashMap<String, u32>,
     /// Facilities counted (operating, or planned in a scenario).
     pub counted: Vec<bool>,
+    /// How long each stage of [`Analysis::run`] took (ms), for benchmarks.
+    pub timings: Vec<(String, f64)>,
     /// Per facility: the area used for slots (its village where the grid
     /// places it in one of its town's villages).
     pub facility_area: Vec<u32>,
@@ -341,6 +344,15 @@ impl Analysis {
         options: &Options,
     ) -> Result<Analysis, RulesError> {
         options.check()?;
+        let clock = Instant::now();
+        let mut timings: Vec<(String, f64)> = Vec::new();
+        let lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+            let total: f64 = timings.iter().map(|t| t.1).sum();
+            timings.push((
+                name.to_string(),
+                clock.elapsed().as_secs_f64() * 1e3 - total,
+            ));
+        };
         let by_code: HashMap<String, u32> = inputs
             .areas
             .iter()
@@ -429,24 +441,43 @@ impl Analysis {
             })
             .collect();
         let imported = inputs.resident_grid.is_some();
-        let points = || {
-            let people = inputs.people.iter().enumerate().flat_map(|(i, p)| {
-                let own = (p.at, p.layer.index(), 1.0);
-                let res = (!imported).then_some((p.at, Layer::Residents.index(), factor_of[i]));
-                std::iter::once(own).chain(res)
-            });
-            let extra = inputs
-                .resident_grid
-                .iter()
-                .flatten()
-                .map(|(at, n)| (*at, Layer::Residents.index(), *n));
-            people.chain(extra)
-        };
-        let (grid, _skipped) = Grid::build(options.cell_m, 3, points);
+        // Each person's cell once; the grid of the cells they and the imported
+        // points occupy; then the sums.
+        let size = options.cell_m;
+        let person_key: Vec<CellKey> =
+            par_map(inputs.people.len(), |i| cell_of(inputs.people[i].at, size));
+        let extra: Vec<(CellKey, f64)> = inputs
+            .resident_grid
+            .iter()
+            .flatten()
+            .filter(|(at, n)| at.x.is_finite() && at.y.is_finite() && n.is_finite())
+            .map(|(at, n)| (cell_of(*at, size), *n))
+            .collect();
+        let occupied: Vec<CellKey> = person_key
+            .iter()
+            .copied()
+            .chain(extra.iter().map(|e| e.0))
+            .collect();
+        let mut grid = Grid::with_cells(size, 3, &occupied);
+        drop(occupied);
         let person_cell: Vec<u32> = par_map(inputs.people.len(), |i| {
-            grid.find(cell_of(inputs.people[i].at, grid.size))
-                .map_or(u32::MAX, |c| c as u32)
+            grid.find(person_key[i]).map_or(u32::MAX, |c| c as u32)
         });
+        for (i, p) in inputs.people.iter().enumerate() {
+            let c = person_cell[i];
+            if c != u32::MAX {
+                grid.add(c as usize, p.layer.index(), 1.0);
+                if !imported {
+                    grid.add(c as usize, Layer::Residents.index(), factor_of[i]);
+                }
+            }
+        }
+        for (key, n) in &extra {
+            if let Some(c) = grid.find(*key) {
+                grid.add(c, Layer::Residents.index(), *n);
+            }
+        }
+        lap("estimate and grid", &mut timings);
         // The area holding most of each cell's people: the people grouped by
         // cell (a counting sort), then a short tally per cell.
         let mut start = vec![0u32; grid.len() + 1];
@@ -481,6 +512,7 @@ impl Analysis {
                 .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
                 .unwrap_or((0, u32::MAX))
         });
+        lap("people by cell", &mut timings);
         let peopled: Vec<usize> = (0..grid.len()).filter(|c| best[*c].1 != u32::MAX).collect();
         let peopled_index = PointIndex::new(
             &peopled.iter().map(|c| grid.centre(*c)).collect::<Vec<_>>(),
@@ -499,6 +531,7 @@ impl Analysis {
                 }
             })
             .collect();
+        lap("cell areas", &mut timings);
         let basis = options.basis.unwrap_or(params.density.basis);
         let reach = params.density.reach(grid.size);
         let window_km2 = ((2 * reach + 1) as f64 * grid.size).powi(2) / 1e6;
@@ -508,6 +541,7 @@ impl Analysis {
             .map(|s| s / window_km2)
             .collect();
         let class: Vec<DensityClass> = density.iter().map(|d| params.density.class(*d)).collect();
+        lap("density", &mut timings);
         let counted: Vec<bool> = inputs
             .facilities
             .iter()
@@ -546,11 +580,15 @@ impl Analysis {
             by_code,
             counted,
             facility_area,
+            timings: Vec::new(),
         };
+        lap("facilities", &mut timings);
         for rule in &params.rules {
             let r = analysis.cover(rule);
+            lap(&format!("rule {}", rule.code), &mut timings);
             analysis.rules.push(r);
         }
+        analysis.timings = timings;
         Ok(analysis)
     }
 
@@ -576,6 +614,7 @@ impl Analysis {
         let (facilities, index) = self.facility_index(|k| rule.counts(k));
         let cells = CellNearest::new(&self.grid, &index, |_| true);
         let people = &self.inputs.people;
+        let all = |_: usize| true;
         // Cell by cell: most cells are decided at once from the centre's
         // nearest distance d₀ (every point of the cell is within h = s√2/2 of
         // the centre: all covered when d₀ + h < t, none when d₀ − h > t);
@@ -594,6 +633,12 @@ impl Analysis {
                 (Some(t), Some(d0)) if d0 - h > t + 1e-6 => Some(Standing::NotCovered),
                 _ => None,
             };
+            // The short list, only for the cells left undecided.
+            let short = if whole.is_none() {
+                cells.candidates(&index, c, self.grid.centre(c), all)
+            } else {
+                Vec::new()
+            };
             out.extend(list.iter().map(|&i| {
                 let p = &people[i as usize];
                 if p.layer != rule.population {
@@ -602,7 +647,7 @@ impl Analysis {
                 if let Some(s) = whole {
                     return s;
                 }
-                let near = cells.of_point(&index, c, p.at);
+                let near = CellNearest::among(&index, &short, p.at);
                 match t {
                     Some(t) if near.is_some_and(|(_, d)| d <= t) => Standing::Covered,
                     _ => Standing::NotCovered,
@@ -670,8 +715,15 @@ impl Analysis {
         if c == u32::MAX {
             return None;
         }
+        let c = c as usize;
         rule.cells
-            .of_point(&rule.index, c as usize, self.inputs.people[i].at)
+            .of_point(
+                &rule.index,
+                c,
+                self.grid.centre(c),
+                self.inputs.people[i].at,
+                |_| true,
+            )
             .map(|(j, d)| (rule.facilities[j], d))
     }
 
@@ -841,16 +893,32 @@ impl Analysis {
     ) -> Vec<Option<(u32, f64)>> {
         let (ids, index) = self.facility_index(|k| k == kind);
         let cells = CellNearest::new(&self.grid, &index, |_| true);
-        par_map(self.inputs.people.len(), |i| {
-            let p = &self.inputs.people[i];
-            let c = self.person_cell[i];
-            if p.layer != layer || c == u32::MAX {
-                return None;
+        let people = &self.inputs.people;
+        // Cell by cell (one short list per cell), in the people-by-cell order.
+        let found: Vec<Option<(u32, f64)>> = par_ranges(self.grid.len(), |r| {
+            let mut out = Vec::new();
+            for c in r {
+                let list = &self.people_by_cell
+                    [self.people_start[c] as usize..self.people_start[c + 1] as usize];
+                if !list.iter().any(|i| people[*i as usize].layer == layer) {
+                    out.extend(std::iter::repeat_n(None, list.len()));
+                    continue;
+                }
+                let short = cells.candidates(&index, c, self.grid.centre(c), |_| true);
+                out.extend(list.iter().map(|i| {
+                    let p = &people[*i as usize];
+                    (p.layer == layer)
+                        .then(|| CellNearest::among(&index, &short, p.at).map(|(j, d)| (ids[j], d)))
+                        .flatten()
+                }));
             }
-            cells
-                .of_point(&index, c as usize, p.at)
-                .map(|(j, d)| (ids[j], d))
-        })
+            out
+        });
+        let mut per_person = vec![None; people.len()];
+        for (k, i) in self.people_by_cell.iter().enumerate() {
+            per_person[*i as usize] = found[k];
+        }
+        per_person
     }
 
     /// Per cell, the nearest counted facility of the rule and whether the

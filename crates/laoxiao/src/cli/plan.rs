@@ -823,6 +823,12 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
         last = Some(a);
     }
     let a = last.context("at least one run")?;
+    let stages: Vec<String> = a
+        .timings
+        .iter()
+        .map(|(n, t)| format!("{n} {t:.1}"))
+        .collect();
+    println!("last analysis by stage (ms): {}", stages.join(" · "));
     println!(
         "inputs: {} people, {} facilities, read in {:.2} s (peak RSS {:.0} MiB)",
         a.inputs.people.len(),
