@@ -38,6 +38,23 @@ pub fn centre_of(key: CellKey, size: f64) -> Xy {
     )
 }
 
+/// How a cell key finds its index: a dense table over the populated
+/// bounding box (a city at 100 m is about a million entries, 4 MB), or a hash
+/// map when the box is too large for one.
+#[derive(Debug, Clone)]
+enum Lookup {
+    Dense {
+        x0: i64,
+        y0: i64,
+        w: i64,
+        h: i64,
+        idx: Vec<u32>,
+    },
+    Sparse(HashMap<CellKey, u32>),
+}
+
+const EMPTY: u32 = u32::MAX;
+
 /// A sparse grid with `layers` values per cell (for example elderly people,
 /// infants, residents).
 #[derive(Debug, Clone)]
@@ -48,24 +65,106 @@ pub struct Grid {
     pub keys: Vec<CellKey>,
     /// `values[cell * layers + layer]`.
     pub values: Vec<f64>,
-    lookup: HashMap<CellKey, u32>,
+    lookup: Lookup,
 }
 
 impl Grid {
-    /// Sums weighted points into cells of `size` metres. Points or weights
-    /// that are not finite are skipped; so are points beyond [`MAX_CELLS`]
-    /// distinct cells (the count of skipped points is returned).
-    pub fn build(
-        size: f64,
-        layers: usize,
-        points: impl IntoIterator<Item = (Xy, usize, f64)>,
-    ) -> (Grid, usize) {
+    /// Sums weighted points into cells of `size` metres. `points` is called
+    /// more than once and must give the same points each time. Points or
+    /// weights that are not finite, or of a layer beyond `layers`, are
+    /// skipped; so are points beyond [`MAX_CELLS`] distinct cells. Returns
+    /// the grid and how many points were skipped.
+    pub fn build<I>(size: f64, layers: usize, points: impl Fn() -> I) -> (Grid, usize)
+    where
+        I: Iterator<Item = (Xy, usize, f64)>,
+    {
         let size = if size.is_finite() && size >= 1.0 {
             size
         } else {
             100.0
         };
         let layers = layers.max(1);
+        let ok = |p: &Xy, layer: usize, w: f64| {
+            p.x.is_finite() && p.y.is_finite() && w.is_finite() && layer < layers
+        };
+        let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
+        for (p, layer, w) in points() {
+            if ok(&p, layer, w) {
+                let k = cell_of(p, size);
+                x0 = x0.min(i64::from(k.0));
+                y0 = y0.min(i64::from(k.1));
+                x1 = x1.max(i64::from(k.0));
+                y1 = y1.max(i64::from(k.1));
+            }
+        }
+        let dense = x0 <= x1 && {
+            let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+            w.checked_mul(h)
+                .is_some_and(|n| n as u128 <= MAX_DENSE as u128)
+        };
+        if !dense {
+            return Grid::build_sparse(size, layers, points());
+        }
+        let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+        let mut idx = vec![EMPTY; (w * h) as usize];
+        let at = |k: CellKey| ((i64::from(k.1) - y0) * w + (i64::from(k.0) - x0)) as usize;
+        for (p, layer, wt) in points() {
+            if ok(&p, layer, wt) {
+                idx[at(cell_of(p, size))] = 0;
+            }
+        }
+        // Number the cells in row-major order: sorted by (row, column).
+        let mut keys = Vec::new();
+        for (i, slot) in idx.iter_mut().enumerate() {
+            if *slot != EMPTY {
+                if keys.len() >= MAX_CELLS {
+                    return Grid::build_sparse(size, layers, points());
+                }
+                *slot = keys.len() as u32;
+                let i = i as i64;
+                keys.push(((x0 + i % w) as i32, (y0 + i / w) as i32));
+            }
+        }
+        let mut values = vec![0.0; keys.len() * layers];
+        let mut skipped = 0;
+        for (p, layer, wt) in points() {
+            if ok(&p, layer, wt) {
+                values[idx[at(cell_of(p, size))] as usize * layers + layer] += wt;
+            } else {
+                skipped += 1;
+            }
+        }
+        (
+            Grid {
+                size,
+                layers,
+                keys,
+                values,
+                lookup: Lookup::Dense { x0, y0, w, h, idx },
+            },
+            skipped,
+        )
+    }
+
+    /// A grid of the cells holding the given keys (duplicates allowed), every
+    /// value 0; add to it with [`Grid::add`].
+    pub fn with_cells(size: f64, layers: usize, keys: &[CellKey]) -> Grid {
+        Grid::build(size, layers, || {
+            keys.iter().map(move |k| (centre_of(*k, size), 0, 0.0))
+        })
+        .0
+    }
+
+    /// Adds to a cell's value in a layer.
+    pub fn add(&mut self, cell: usize, layer: usize, v: f64) {
+        self.values[cell * self.layers + layer] += v;
+    }
+
+    fn build_sparse(
+        size: f64,
+        layers: usize,
+        points: impl IntoIterator<Item = (Xy, usize, f64)>,
+    ) -> (Grid, usize) {
         let mut lookup: HashMap<CellKey, u32> = HashMap::new();
         let mut keys: Vec<CellKey> = Vec::new();
         let mut values: Vec<f64> = Vec::new();
@@ -110,7 +209,7 @@ impl Grid {
                 layers,
                 keys: keys2,
                 values: values2,
-                lookup,
+                lookup: Lookup::Sparse(lookup),
             },
             skipped,
         )
@@ -128,7 +227,17 @@ impl Grid {
 
     /// The index of a cell, if populated.
     pub fn find(&self, key: CellKey) -> Option<usize> {
-        self.lookup.get(&key).map(|i| *i as usize)
+        match &self.lookup {
+            Lookup::Dense { x0, y0, w, h, idx } => {
+                let (x, y) = (i64::from(key.0) - x0, i64::from(key.1) - y0);
+                if x < 0 || y < 0 || x >= *w || y >= *h {
+                    return None;
+                }
+                let i = idx[(y * w + x) as usize];
+                (i != EMPTY).then_some(i as usize)
+            }
+            Lookup::Sparse(m) => m.get(&key).map(|i| *i as usize),
+        }
     }
 
     /// The cell's value in a layer.
@@ -269,49 +378,61 @@ impl Grid {
     }
 }
 
-/// Nearest-point answers for the points inside the cells of a grid, with
-/// each cell's short list of the only targets that can be nearest to a point
-/// in it: targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
+/// Nearest-point answers for the points inside the cells of a grid. Each
+/// cell keeps its centre's nearest target; a point's answer looks only at the
+/// targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
 /// nearest distance and `s` the cell side (a point in the cell is within
-/// `s√2 / 2` of the centre, so the nearest target of any such point is within
-/// that bound of the centre). A point's answer then costs a few distances.
+/// `s√2 / 2` of the centre, so its nearest target is within that bound of the
+/// centre). [`CellNearest::candidates`] gives that short list, to be reused
+/// for every point of the cell.
 #[derive(Debug, Clone)]
 pub struct CellNearest {
-    /// `start[c]..start[c + 1]` indexes `targets` for cell `c`.
-    start: Vec<u32>,
-    targets: Vec<u32>,
     /// The centre's nearest target and distance.
     centre: Vec<Option<(u32, f64)>>,
+    slack: f64,
 }
 
 impl CellNearest {
-    /// Computes the lists for every cell of `grid` against the points of
+    /// The centres' answers for every cell of `grid` against the points of
     /// `index` accepted by `keep`.
-    pub fn new(grid: &Grid, index: &PointIndex, keep: impl Fn(usize) -> bool) -> CellNearest {
-        let mut start = Vec::with_capacity(grid.len() + 1);
-        let mut targets = Vec::new();
-        let mut centre = Vec::with_capacity(grid.len());
-        let slack = grid.size * std::f64::consts::SQRT_2;
-        start.push(0u32);
-        for c in 0..grid.len() {
-            let p = grid.centre(c);
-            let near = index.nearest_where(p, &keep);
-            centre.push(near.map(|(i, d)| (i as u32, d)));
-            if let Some((_, d0)) = near {
-                let first = targets.len();
-                index.within(p, d0 + slack, |i, _| {
-                    if keep(i) {
-                        targets.push(i as u32);
-                    }
-                });
-                targets[first..].sort_unstable();
-            }
-            start.push(targets.len() as u32);
-        }
+    pub fn new(
+        grid: &Grid,
+        index: &PointIndex,
+        keep: impl Fn(usize) -> bool + Sync,
+    ) -> CellNearest {
+        let n = grid.len();
+        let chunk = |from: usize, to: usize| -> Vec<Option<(u32, f64)>> {
+            (from..to)
+                .map(|c| {
+                    index
+                        .nearest_where(grid.centre(c), &keep)
+                        .map(|(i, d)| (i as u32, d))
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let centre = if threads == 1 || n < 10_000 {
+            chunk(0, n)
+        } else {
+            let size = n.div_ceil(threads);
+            let chunk = &chunk;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| s.spawn(move || chunk(t * size, ((t + 1) * size).min(n))))
+                    .collect();
+                let mut out = Vec::with_capacity(n);
+                for h in handles {
+                    out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                }
+                out
+            })
+        };
         CellNearest {
-            start,
-            targets,
             centre,
+            slack: grid.size * std::f64::consts::SQRT_2,
         }
     }
 
@@ -320,18 +441,51 @@ impl CellNearest {
         self.centre[cell].map(|(i, d)| (i as usize, d))
     }
 
-    /// The nearest target to `p`, a point inside `cell` (ties to the lowest
-    /// index, as [`PointIndex::nearest_where`]).
-    pub fn of_point(&self, index: &PointIndex, cell: usize, p: Xy) -> Option<(usize, f64)> {
-        let list = &self.targets[self.start[cell] as usize..self.start[cell + 1] as usize];
+    /// The only targets that can be nearest to a point of `cell` (accepted
+    /// by `keep`), ascending; `centre` is the cell's centre.
+    pub fn candidates(
+        &self,
+        index: &PointIndex,
+        cell: usize,
+        centre: Xy,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<u32> {
+        let mut out = Vec::new();
+        if let Some((_, d0)) = self.centre[cell] {
+            index.within(centre, d0 + self.slack, |i, _| {
+                if keep(i) {
+                    out.push(i as u32);
+                }
+            });
+            out.sort_unstable();
+        }
+        out
+    }
+
+    /// The nearest of `candidates` to `p` (ties to the lowest index, as
+    /// [`PointIndex::nearest_where`]).
+    pub fn among(index: &PointIndex, candidates: &[u32], p: Xy) -> Option<(usize, f64)> {
         let mut best: Option<(usize, f64)> = None;
-        for &t in list {
+        for &t in candidates {
             let d2 = p.dist2(index.point(t as usize));
             if best.is_none_or(|(_, b)| d2 < b) {
                 best = Some((t as usize, d2));
             }
         }
         best.map(|(i, d2)| (i, d2.sqrt()))
+    }
+
+    /// The nearest target to `p`, a point inside `cell` (whose centre is
+    /// `centre`), accepted by `keep`.
+    pub fn of_point(
+        &self,
+        index: &PointIndex,
+        cell: usize,
+        centre: Xy,
+        p: Xy,
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<(usize, f64)> {
+        CellNearest::among(index, &self.candidates(index, cell, centre, keep), p)
     }
 }
 
@@ -352,7 +506,12 @@ mod tests {
             (Xy::new(f64::NAN, 10.0), 0, 1.0),
             (Xy::new(10.0, 10.0), 5, 1.0),
         ];
-        let (g, skipped) = Grid::build(100.0, 2, pts);
+        let (g, skipped) = Grid::build(100.0, 2, || pts.iter().copied());
+        let (s2, sk2) = Grid::build_sparse(100.0, 2, pts.iter().copied());
+        assert_eq!(
+            (s2.keys.clone(), s2.values.clone(), sk2),
+            (g.keys.clone(), g.values.clone(), skipped)
+        );
         assert_eq!(skipped, 2);
         assert_eq!(g.keys, vec![(0, 0), (1, 0)]);
         assert_eq!(g.value(0, 0), 2.0);
@@ -368,7 +527,7 @@ mod tests {
         // columns 0..2: 1 + 2 + 8 = 11; of (3,0): columns 2..4: 4; of (1,1): 11.
         let pts = [((0, 0), 1.0), ((1, 0), 2.0), ((3, 0), 4.0), ((1, 1), 8.0)]
             .map(|(k, w)| (centre_of(k, 100.0), 0, w));
-        let (g, _) = Grid::build(100.0, 1, pts);
+        let (g, _) = Grid::build(100.0, 1, || pts.iter().copied());
         let got = g.window_sums(0, 1);
         let want: Vec<f64> = g
             .keys
@@ -390,7 +549,9 @@ mod tests {
         // Two diagonal cells touch at a corner (one cluster); a cell two
         // columns away is its own; (5,5) is not a member.
         let keys = [(0, 0), (1, 1), (3, 1), (5, 5)];
-        let (g, _) = Grid::build(100.0, 1, keys.map(|k| (centre_of(k, 100.0), 0, 1.0)));
+        let (g, _) = Grid::build(100.0, 1, || {
+            keys.iter().map(|k| (centre_of(*k, 100.0), 0, 1.0))
+        });
         let member: Vec<bool> = g.keys.iter().map(|k| *k != (5, 5)).collect();
         let mut groups: Vec<Vec<CellKey>> = g
             .clusters(&member)
@@ -410,12 +571,14 @@ mod tests {
         let people: Vec<Xy> = (0..2000)
             .map(|i| Xy::new((i * 37 % 5100) as f64 + 0.5, (i * 91 % 4100) as f64 + 0.25))
             .collect();
-        let (g, _) = Grid::build(100.0, 1, people.iter().map(|p| (*p, 0, 1.0)));
+        let (g, _) = Grid::build(100.0, 1, || people.iter().map(|p| (*p, 0, 1.0)));
         let even = |i: usize| i % 2 == 0;
         let cn = CellNearest::new(&g, &index, even);
         for p in &people {
             let c = g.find(cell_of(*p, 100.0)).expect("populated");
-            let got = cn.of_point(&index, c, *p).expect("some target");
+            let got = cn
+                .of_point(&index, c, g.centre(c), *p, even)
+                .expect("some target");
             let want = index.nearest_where(*p, even).expect("some target");
             assert_eq!(got.0, want.0);
             assert!((got.1 - want.1).abs() < 1e-9);
@@ -423,6 +586,9 @@ mod tests {
         // No target kept: no answer.
         let none = CellNearest::new(&g, &index, |_| false);
         assert!(none.of_centre(0).is_none());
-        assert!(none.of_point(&index, 0, people[0]).is_none());
+        assert!(
+            none.of_point(&index, 0, g.centre(0), people[0], |_| false)
+                .is_none()
+        );
     }
 }

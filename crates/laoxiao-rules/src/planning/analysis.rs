@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use laoxiao_model::{Area, AreaLevel, FacilityKind};
-use laoxiao_spatial::grid::{CellNearest, Grid, cell_of};
+use laoxiao_spatial::grid::{CellKey, CellNearest, Grid, cell_of};
 use laoxiao_spatial::{PointIndex, Xy, unproject};
 
 use super::params::{CoverageRule, DensityClass, Layer, Params};
@@ -187,8 +188,6 @@ pub struct RuleCoverage {
     pub facilities: Vec<u32>,
     index: PointIndex,
     cells: CellNearest,
-    /// Per person: the nearest counted facility and its distance.
-    pub nearest: Vec<Option<(u32, f32)>>,
     pub standing: Vec<Standing>,
     /// Per cell: people of the population, and of them not covered.
     pub cell_people: Vec<u32>,
@@ -232,6 +231,9 @@ pub struct Analysis {
     pub grid: Grid,
     /// Per person: its cell.
     pub person_cell: Vec<u32>,
+    /// The people grouped by cell: `people_by_cell[people_start[c]..people_start[c + 1]]`.
+    pub people_start: Vec<u32>,
+    pub people_by_cell: Vec<u32>,
     /// Per cell: the area (index) holding most of its people.
     pub cell_area: Vec<u32>,
     /// Per cell: people per km² on the density basis, and its class.
@@ -246,9 +248,59 @@ pub struct Analysis {
     by_code: HashMap<String, u32>,
     /// Facilities counted (operating, or planned in a scenario).
     pub counted: Vec<bool>,
+    /// How long each stage of [`Analysis::run`] took (ms), for benchmarks.
+    pub timings: Vec<(String, f64)>,
     /// Per facility: the area used for slots (its village where the grid
     /// places it in one of its town's villages).
     pub facility_area: Vec<u32>,
+}
+
+/// A bucket side giving about one point per bucket over the points' extent
+/// (few buckets to visit per query whether a kind has ten facilities or a
+/// thousand).
+fn bucket_side(pts: &[Xy]) -> f64 {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in pts {
+        x0 = x0.min(p.x);
+        y0 = y0.min(p.y);
+        x1 = x1.max(p.x);
+        y1 = y1.max(p.y);
+    }
+    if pts.is_empty() || x0 > x1 {
+        return FACILITY_BUCKET_M;
+    }
+    let area = ((x1 - x0).max(1_000.0)) * ((y1 - y0).max(1_000.0));
+    (area / pts.len() as f64).sqrt().clamp(250.0, 20_000.0)
+}
+
+/// Runs `f` over contiguous ranges splitting `0..n` (one per thread) and
+/// concatenates what they return, in order.
+pub(crate) fn par_ranges<T: Send>(
+    n: usize,
+    f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || n < 10_000 {
+        return f(0..n);
+    }
+    let chunk = n.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || f(t * chunk..((t + 1) * chunk).min(n))))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
 
 /// Runs `f` over `0..n` in up to two threads' chunks and returns the results
@@ -292,6 +344,15 @@ impl Analysis {
         options: &Options,
     ) -> Result<Analysis, RulesError> {
         options.check()?;
+        let clock = Instant::now();
+        let mut timings: Vec<(String, f64)> = Vec::new();
+        let lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+            let total: f64 = timings.iter().map(|t| t.1).sum();
+            timings.push((
+                name.to_string(),
+                clock.elapsed().as_secs_f64() * 1e3 - total,
+            ));
+        };
         let by_code: HashMap<String, u32> = inputs
             .areas
             .iter()
@@ -313,74 +374,145 @@ impl Analysis {
             }
             None
         };
-        // The estimator: residents per registered person in each county.
-        let mut registered: BTreeMap<String, f64> = BTreeMap::new();
-        let person_county: Vec<Option<u32>> =
-            inputs.people.iter().map(|p| county_of(p.area)).collect();
-        for c in person_county.iter().flatten() {
-            *registered
-                .entry(inputs.areas[*c as usize].code.clone())
-                .or_default() += 1.0;
-        }
-        let (mut known_r, mut known_n) = (0.0, 0.0);
-        for (code, n) in &registered {
-            if let Some(r) = inputs.county_residents.get(code) {
-                known_r += r;
-                known_n += n;
+        // The estimator: residents per registered person in each county. A
+        // county with its own figure: its residents over its registered
+        // people; the others share what the city's figure leaves after those
+        // counties, by their registered people; without any figure, one
+        // resident per registered person.
+        let area_county: Vec<Option<u32>> = (0..inputs.areas.len() as u32).map(county_of).collect();
+        let mut registered = vec![0.0f64; inputs.areas.len()];
+        for p in &inputs.people {
+            if let Some(c) = area_county.get(p.area as usize).copied().flatten() {
+                registered[c as usize] += 1.0;
             }
         }
-        let fallback = if known_n > 0.0 {
-            known_r / known_n
-        } else {
-            1.0
+        let city_code = inputs
+            .areas
+            .iter()
+            .find(|a| a.level == AreaLevel::City)
+            .map(|a| a.code.clone());
+        let (mut known_r, mut known_n, mut unknown_n) = (0.0, 0.0, 0.0);
+        for (i, n) in registered.iter().enumerate() {
+            if *n <= 0.0 {
+                continue;
+            }
+            match inputs.county_residents.get(&inputs.areas[i].code) {
+                Some(r) => {
+                    known_r += r;
+                    known_n += n;
+                }
+                None => unknown_n += n,
+            }
+        }
+        let city_r = city_code
+            .as_ref()
+            .and_then(|c| inputs.county_residents.get(c))
+            .copied();
+        let fallback = match city_r {
+            Some(r) if r > known_r && unknown_n > 0.0 => (r - known_r) / unknown_n,
+            _ if known_n > 0.0 => known_r / known_n,
+            _ => 1.0,
         };
+        let factor: Vec<f64> = registered
+            .iter()
+            .enumerate()
+            .map(
+                |(i, n)| match inputs.county_residents.get(&inputs.areas[i].code) {
+                    Some(r) if *n > 0.0 => r / n,
+                    _ => fallback,
+                },
+            )
+            .collect();
         let resident_factor: BTreeMap<String, f64> = registered
             .iter()
-            .map(|(code, n)| {
-                let f = inputs
-                    .county_residents
-                    .get(code)
-                    .map_or(fallback, |r| r / n);
-                (code.clone(), f)
-            })
+            .enumerate()
+            .filter(|(_, n)| **n > 0.0)
+            .map(|(i, _)| (inputs.areas[i].code.clone(), factor[i]))
             .collect();
-        let factor_of: Vec<f64> = person_county
+        let factor_of: Vec<f64> = inputs
+            .people
             .iter()
-            .map(|c| {
-                c.and_then(|c| resident_factor.get(&inputs.areas[c as usize].code).copied())
-                    .unwrap_or(fallback)
+            .map(|p| {
+                area_county
+                    .get(p.area as usize)
+                    .copied()
+                    .flatten()
+                    .map_or(fallback, |c| factor[c as usize])
             })
             .collect();
         let imported = inputs.resident_grid.is_some();
-        let people_pts = inputs.people.iter().enumerate().flat_map(|(i, p)| {
-            let own = (p.at, p.layer.index(), 1.0);
-            let res = (!imported).then_some((p.at, Layer::Residents.index(), factor_of[i]));
-            std::iter::once(own).chain(res)
-        });
-        let extra = inputs
+        // Each person's cell once; the grid of the cells they and the imported
+        // points occupy; then the sums.
+        let size = options.cell_m;
+        let person_key: Vec<CellKey> =
+            par_map(inputs.people.len(), |i| cell_of(inputs.people[i].at, size));
+        let extra: Vec<(CellKey, f64)> = inputs
             .resident_grid
             .iter()
             .flatten()
-            .map(|(at, n)| (*at, Layer::Residents.index(), *n));
-        let (grid, _skipped) = Grid::build(options.cell_m, 3, people_pts.chain(extra));
+            .filter(|(at, n)| at.x.is_finite() && at.y.is_finite() && n.is_finite())
+            .map(|(at, n)| (cell_of(*at, size), *n))
+            .collect();
+        let occupied: Vec<CellKey> = person_key
+            .iter()
+            .copied()
+            .chain(extra.iter().map(|e| e.0))
+            .collect();
+        let mut grid = Grid::with_cells(size, 3, &occupied);
+        drop(occupied);
         let person_cell: Vec<u32> = par_map(inputs.people.len(), |i| {
-            grid.find(cell_of(inputs.people[i].at, grid.size))
-                .map_or(u32::MAX, |c| c as u32)
+            grid.find(person_key[i]).map_or(u32::MAX, |c| c as u32)
         });
-        // The area holding most of each cell's people.
-        let mut tally: HashMap<(u32, u32), u32> = HashMap::new();
         for (i, p) in inputs.people.iter().enumerate() {
-            if person_cell[i] != u32::MAX {
-                *tally.entry((person_cell[i], p.area)).or_default() += 1;
+            let c = person_cell[i];
+            if c != u32::MAX {
+                grid.add(c as usize, p.layer.index(), 1.0);
+                if !imported {
+                    grid.add(c as usize, Layer::Residents.index(), factor_of[i]);
+                }
             }
         }
-        let mut best: Vec<(u32, u32)> = vec![(0, u32::MAX); grid.len()];
-        for ((cell, area), n) in tally {
-            let b = &mut best[cell as usize];
-            if n > b.0 || (n == b.0 && area < b.1) {
-                *b = (n, area);
+        for (key, n) in &extra {
+            if let Some(c) = grid.find(*key) {
+                grid.add(c, Layer::Residents.index(), *n);
             }
         }
+        lap("estimate and grid", &mut timings);
+        // The area holding most of each cell's people: the people grouped by
+        // cell (a counting sort), then a short tally per cell.
+        let mut start = vec![0u32; grid.len() + 1];
+        for c in &person_cell {
+            if *c != u32::MAX {
+                start[*c as usize + 1] += 1;
+            }
+        }
+        for c in 0..grid.len() {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut by_cell = vec![0u32; start[grid.len()] as usize];
+        for (i, c) in person_cell.iter().enumerate() {
+            if *c != u32::MAX {
+                by_cell[fill[*c as usize] as usize] = i as u32;
+                fill[*c as usize] += 1;
+            }
+        }
+        let best: Vec<(u32, u32)> = par_map(grid.len(), |c| {
+            let mut tally: Vec<(u32, u32)> = Vec::new();
+            for &i in &by_cell[start[c] as usize..start[c + 1] as usize] {
+                let area = inputs.people[i as usize].area;
+                match tally.iter_mut().find(|(a, _)| *a == area) {
+                    Some(t) => t.1 += 1,
+                    None => tally.push((area, 1)),
+                }
+            }
+            tally
+                .iter()
+                .map(|(a, n)| (*n, *a))
+                .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+                .unwrap_or((0, u32::MAX))
+        });
+        lap("people by cell", &mut timings);
         let peopled: Vec<usize> = (0..grid.len()).filter(|c| best[*c].1 != u32::MAX).collect();
         let peopled_index = PointIndex::new(
             &peopled.iter().map(|c| grid.centre(*c)).collect::<Vec<_>>(),
@@ -399,6 +531,7 @@ impl Analysis {
                 }
             })
             .collect();
+        lap("cell areas", &mut timings);
         let basis = options.basis.unwrap_or(params.density.basis);
         let reach = params.density.reach(grid.size);
         let window_km2 = ((2 * reach + 1) as f64 * grid.size).powi(2) / 1e6;
@@ -408,6 +541,7 @@ impl Analysis {
             .map(|s| s / window_km2)
             .collect();
         let class: Vec<DensityClass> = density.iter().map(|d| params.density.class(*d)).collect();
+        lap("density", &mut timings);
         let counted: Vec<bool> = inputs
             .facilities
             .iter()
@@ -434,6 +568,8 @@ impl Analysis {
             inputs: inputs.clone(),
             grid,
             person_cell,
+            people_start: start,
+            people_by_cell: by_cell,
             cell_area,
             density,
             class,
@@ -444,11 +580,15 @@ impl Analysis {
             by_code,
             counted,
             facility_area,
+            timings: Vec::new(),
         };
+        lap("facilities", &mut timings);
         for rule in &params.rules {
             let r = analysis.cover(rule);
+            lap(&format!("rule {}", rule.code), &mut timings);
             analysis.rules.push(r);
         }
+        analysis.timings = timings;
         Ok(analysis)
     }
 
@@ -466,7 +606,7 @@ impl Analysis {
             .iter()
             .map(|i| self.inputs.facilities[*i as usize].at)
             .collect();
-        let index = PointIndex::new(&pts, FACILITY_BUCKET_M);
+        let index = PointIndex::new(&pts, bucket_side(&pts));
         (ids, index)
     }
 
@@ -474,48 +614,84 @@ impl Analysis {
         let (facilities, index) = self.facility_index(|k| rule.counts(k));
         let cells = CellNearest::new(&self.grid, &index, |_| true);
         let people = &self.inputs.people;
-        let answers: Vec<(Option<(u32, f32)>, Standing)> = par_map(people.len(), |i| {
-            let p = &people[i];
-            let c = self.person_cell[i];
-            if p.layer != rule.population || c == u32::MAX {
-                return (None, Standing::Other);
-            }
-            let near = cells
-                .of_point(&index, c as usize, p.at)
-                .map(|(j, d)| (facilities[j], d));
-            let standing = match rule.threshold(self.class[c as usize]) {
-                None => Standing::NoRule,
-                Some(t) if near.is_some_and(|(_, d)| d <= t) => Standing::Covered,
-                Some(_) => Standing::NotCovered,
+        let all = |_: usize| true;
+        // Cell by cell: most cells are decided at once from the centre's
+        // nearest distance d₀ (every point of the cell is within h = s√2/2 of
+        // the centre: all covered when d₀ + h < t, none when d₀ − h > t);
+        // the others person by person. Margins of a micrometre keep
+        // rounding from deciding a person exactly on the threshold.
+        let h = self.grid.size * std::f64::consts::SQRT_2 / 2.0;
+        let decide = |c: usize, out: &mut Vec<Standing>| {
+            let list = &self.people_by_cell
+                [self.people_start[c] as usize..self.people_start[c + 1] as usize];
+            let t = rule.threshold(self.class[c]);
+            let centre = cells.of_centre(c).map(|(_, d)| d);
+            let whole = match (t, centre) {
+                (None, _) => Some(Standing::NoRule),
+                (Some(_), None) => Some(Standing::NotCovered),
+                (Some(t), Some(d0)) if d0 + h < t - 1e-6 => Some(Standing::Covered),
+                (Some(t), Some(d0)) if d0 - h > t + 1e-6 => Some(Standing::NotCovered),
+                _ => None,
             };
-            (near.map(|(j, d)| (j, d as f32)), standing)
+            // The short list, only for the cells left undecided.
+            let short = if whole.is_none() {
+                cells.candidates(&index, c, self.grid.centre(c), all)
+            } else {
+                Vec::new()
+            };
+            out.extend(list.iter().map(|&i| {
+                let p = &people[i as usize];
+                if p.layer != rule.population {
+                    return Standing::Other;
+                }
+                if let Some(s) = whole {
+                    return s;
+                }
+                let near = CellNearest::among(&index, &short, p.at);
+                match t {
+                    Some(t) if near.is_some_and(|(_, d)| d <= t) => Standing::Covered,
+                    _ => Standing::NotCovered,
+                }
+            }));
+        };
+        // In the people-by-cell order.
+        let decided: Vec<Standing> = par_ranges(self.grid.len(), |r| {
+            let mut out = Vec::new();
+            for c in r {
+                decide(c, &mut out);
+            }
+            out
         });
-        let mut nearest = Vec::with_capacity(answers.len());
-        let mut standing = Vec::with_capacity(answers.len());
+        let mut standing = vec![Standing::Other; people.len()];
         let mut cell_people = vec![0u32; self.grid.len()];
         let mut cell_uncovered = vec![0u32; self.grid.len()];
         let mut leaf: Vec<[Counts; 3]> = vec![[Counts::default(); 3]; self.inputs.areas.len()];
-        for (i, (n, s)) in answers.into_iter().enumerate() {
-            nearest.push(n);
-            standing.push(s);
-            if s == Standing::Other {
-                continue;
-            }
-            let c = self.person_cell[i] as usize;
-            cell_people[c] += 1;
-            let k = &mut leaf[people[i].area as usize][self.class[c].index()];
-            k.people += 1;
-            match s {
-                Standing::Covered => {
-                    k.in_scope += 1;
-                    k.covered += 1;
+        for c in 0..self.grid.len() {
+            let (a, b) = (
+                self.people_start[c] as usize,
+                self.people_start[c + 1] as usize,
+            );
+            let class = self.class[c].index();
+            for (&i, &s) in self.people_by_cell[a..b].iter().zip(&decided[a..b]) {
+                standing[i as usize] = s;
+                if s == Standing::Other {
+                    continue;
                 }
-                Standing::NotCovered => {
-                    k.in_scope += 1;
-                    k.not_covered += 1;
-                    cell_uncovered[c] += 1;
+                cell_people[c] += 1;
+                let k = &mut leaf[people[i as usize].area as usize][class];
+                k.people += 1;
+                match s {
+                    Standing::Covered => {
+                        k.in_scope += 1;
+                        k.covered += 1;
+                    }
+                    Standing::NotCovered => {
+                        k.in_scope += 1;
+                        k.not_covered += 1;
+                        cell_uncovered[c] += 1;
+                    }
+                    _ => k.not_assessed += 1,
                 }
-                _ => k.not_assessed += 1,
             }
         }
         let area_counts = self.roll_up(leaf);
@@ -525,13 +701,30 @@ impl Analysis {
             facilities,
             index,
             cells,
-            nearest,
             standing,
             cell_people,
             cell_uncovered,
             area_counts,
             clusters,
         }
+    }
+
+    /// The nearest counted facility of a rule to person `i` and its distance.
+    pub fn person_nearest(&self, rule: &RuleCoverage, i: usize) -> Option<(u32, f64)> {
+        let c = *self.person_cell.get(i)?;
+        if c == u32::MAX {
+            return None;
+        }
+        let c = c as usize;
+        rule.cells
+            .of_point(
+                &rule.index,
+                c,
+                self.grid.centre(c),
+                self.inputs.people[i].at,
+                |_| true,
+            )
+            .map(|(j, d)| (rule.facilities[j], d))
     }
 
     /// Adds every area's counts into its ancestors'.
@@ -700,16 +893,32 @@ impl Analysis {
     ) -> Vec<Option<(u32, f64)>> {
         let (ids, index) = self.facility_index(|k| k == kind);
         let cells = CellNearest::new(&self.grid, &index, |_| true);
-        par_map(self.inputs.people.len(), |i| {
-            let p = &self.inputs.people[i];
-            let c = self.person_cell[i];
-            if p.layer != layer || c == u32::MAX {
-                return None;
+        let people = &self.inputs.people;
+        // Cell by cell (one short list per cell), in the people-by-cell order.
+        let found: Vec<Option<(u32, f64)>> = par_ranges(self.grid.len(), |r| {
+            let mut out = Vec::new();
+            for c in r {
+                let list = &self.people_by_cell
+                    [self.people_start[c] as usize..self.people_start[c + 1] as usize];
+                if !list.iter().any(|i| people[*i as usize].layer == layer) {
+                    out.extend(std::iter::repeat_n(None, list.len()));
+                    continue;
+                }
+                let short = cells.candidates(&index, c, self.grid.centre(c), |_| true);
+                out.extend(list.iter().map(|i| {
+                    let p = &people[*i as usize];
+                    (p.layer == layer)
+                        .then(|| CellNearest::among(&index, &short, p.at).map(|(j, d)| (ids[j], d)))
+                        .flatten()
+                }));
             }
-            cells
-                .of_point(&index, c as usize, p.at)
-                .map(|(j, d)| (ids[j], d))
-        })
+            out
+        });
+        let mut per_person = vec![None; people.len()];
+        for (k, i) in self.people_by_cell.iter().enumerate() {
+            per_person[*i as usize] = found[k];
+        }
+        per_person
     }
 
     /// Per cell, the nearest counted facility of the rule and whether the
@@ -975,9 +1184,9 @@ mod tests {
                 Standing::NoRule,     // G: low density
             ]
         );
-        let (f, d) = r.nearest[1].expect("nearest");
+        let (f, d) = a.person_nearest(r, 1).expect("nearest");
         assert_eq!(a.inputs.facilities[f as usize].id, "F");
-        assert!((f64::from(d) - 500.5).abs() < 1e-3);
+        assert!((d - 500.5).abs() < 1e-9);
         let city = a.area_coverage(r, 0).total;
         assert_eq!(
             (
@@ -1082,6 +1291,78 @@ mod tests {
             .find(cell_of(at(5_000.0, 5_000.0), 100.0))
             .expect("cell");
         assert_ne!(a.cell_area[c], u32::MAX);
+    }
+
+    #[test]
+    fn the_city_figure_covers_counties_without_their_own() {
+        let mut inputs = city();
+        // County 2 has no figure: it takes what the city's 8,500 leaves after
+        // county 1's 8,000, over its one registered person.
+        inputs.county_residents = [
+            ("330402".to_string(), 8000.0),
+            ("330400".to_string(), 8500.0),
+        ]
+        .into_iter()
+        .collect();
+        let a = run(inputs, &Options::default());
+        assert_eq!(a.resident_factor.get("330421"), Some(&500.0));
+        assert_eq!(a.resident_factor.get("330402"), Some(&2000.0));
+    }
+
+    #[test]
+    fn cell_shortcuts_agree_with_every_distance() {
+        // A scatter of people and facilities; each person's standing must be
+        // what the distance to every facility says.
+        let mut s: u64 = 42;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut inputs = city();
+        inputs.people.clear();
+        inputs.facilities.clear();
+        for _ in 0..3000 {
+            let p = at(next() * 6000.0, next() * 6000.0);
+            inputs.people.push(PersonPoint {
+                at: p,
+                layer: Layer::Elderly,
+                area: 3,
+            });
+        }
+        for i in 0..12 {
+            inputs.facilities.push(facility(
+                &format!("F{i}"),
+                FacilityKind::ElderlyInstitution,
+                at(next() * 6000.0, next() * 6000.0),
+                2,
+            ));
+        }
+        // Dense enough for every class to appear.
+        inputs.county_residents = [("330402".to_string(), 30_000.0)].into_iter().collect();
+        let a = run(inputs, &Options::default());
+        let r = a.rule("institution").expect("rule");
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in a.inputs.people.iter().enumerate() {
+            let class = a.class[a.person_cell[i] as usize];
+            seen.insert(class);
+            let d = a
+                .inputs
+                .facilities
+                .iter()
+                .map(|f| f.at.dist(p.at))
+                .fold(f64::INFINITY, f64::min);
+            let want = match r.rule.threshold(class) {
+                None => Standing::NoRule,
+                Some(t) if d <= t => Standing::Covered,
+                Some(_) => Standing::NotCovered,
+            };
+            assert_eq!(r.standing[i], want, "person {i} at {d} m, {class:?}");
+            let (_, nd) = a.person_nearest(r, i).expect("nearest");
+            assert!((nd - d).abs() < 1e-9);
+        }
+        assert!(seen.len() >= 2, "classes seen: {seen:?}");
     }
 
     #[test]

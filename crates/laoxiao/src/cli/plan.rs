@@ -286,7 +286,7 @@ fn people_file(r: &Run, rule: &str, area: Option<&str>, path: &Path) -> Result<(
             continue;
         }
         let cell = a.person_cell[i] as usize;
-        let near = rc.nearest[i];
+        let near = a.person_nearest(rc, i);
         rows.push(vec![
             r.loaded
                 .person_ids
@@ -823,6 +823,12 @@ pub fn bench(config: &Config, common: &Common, repeat: usize, county: Option<&st
         last = Some(a);
     }
     let a = last.context("at least one run")?;
+    let stages: Vec<String> = a
+        .timings
+        .iter()
+        .map(|(n, t)| format!("{n} {t:.1}"))
+        .collect();
+    println!("last analysis by stage (ms): {}", stages.join(" · "));
     println!(
         "inputs: {} people, {} facilities, read in {:.2} s (peak RSS {:.0} MiB)",
         a.inputs.people.len(),
