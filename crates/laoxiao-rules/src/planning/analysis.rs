@@ -1323,8 +1323,9 @@ mod tests {
         let mut inputs = city();
         inputs.people.clear();
         inputs.facilities.clear();
-        for _ in 0..3000 {
-            let p = at(next() * 6000.0, next() * 6000.0);
+        // Enough cells (over 10,000) for the work to be split across threads.
+        for _ in 0..30_000 {
+            let p = at(next() * 20_000.0, next() * 20_000.0);
             inputs.people.push(PersonPoint {
                 at: p,
                 layer: Layer::Elderly,
@@ -1335,14 +1336,16 @@ mod tests {
             inputs.facilities.push(facility(
                 &format!("F{i}"),
                 FacilityKind::ElderlyInstitution,
-                at(next() * 6000.0, next() * 6000.0),
+                at(next() * 20_000.0, next() * 20_000.0),
                 2,
             ));
         }
         // Dense enough for every class to appear.
-        inputs.county_residents = [("330402".to_string(), 30_000.0)].into_iter().collect();
+        inputs.county_residents = [("330402".to_string(), 3_000_000.0)].into_iter().collect();
         let a = run(inputs, &Options::default());
         let r = a.rule("institution").expect("rule");
+        let by_kind = a.person_nearest_of_kind(FacilityKind::ElderlyInstitution, Layer::Elderly);
+        let by_cell = a.cell_nearest_of_kind(FacilityKind::ElderlyInstitution);
         let mut seen = std::collections::BTreeSet::new();
         for (i, p) in a.inputs.people.iter().enumerate() {
             let class = a.class[a.person_cell[i] as usize];
@@ -1361,6 +1364,17 @@ mod tests {
             assert_eq!(r.standing[i], want, "person {i} at {d} m, {class:?}");
             let (_, nd) = a.person_nearest(r, i).expect("nearest");
             assert!((nd - d).abs() < 1e-9);
+            let (_, kd) = by_kind[i].expect("nearest of the kind");
+            assert!((kd - d).abs() < 1e-9, "person {i}: {kd} vs {d}");
+            let centre = a.grid.centre(a.person_cell[i] as usize);
+            let (_, cd) = by_cell[a.person_cell[i] as usize].expect("a cell's nearest");
+            let want = a
+                .inputs
+                .facilities
+                .iter()
+                .map(|f| f.at.dist(centre))
+                .fold(f64::INFINITY, f64::min);
+            assert!((cd - want).abs() < 1e-9);
         }
         assert!(seen.len() >= 2, "classes seen: {seen:?}");
     }
