@@ -254,6 +254,9 @@ enum PlanCmd {
         who: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Write the covering problem to this directory (for bench/siting_spopt.py).
+        #[arg(long)]
+        instance: Option<PathBuf>,
     },
     /// Childcare slots per 1,000 residents by area against the norms.
     Slots {
@@ -753,6 +756,7 @@ fn run(cli: Cli) -> Result<()> {
                 save,
                 who,
                 json,
+                instance,
             } => cli::plan::site(
                 &config,
                 &common,
@@ -770,6 +774,7 @@ fn run(cli: Cli) -> Result<()> {
                     save,
                     who,
                     json,
+                    instance,
                 },
             ),
             PlanCmd::Slots {

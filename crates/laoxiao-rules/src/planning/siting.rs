@@ -237,6 +237,37 @@ fn site_of(a: &Analysis, c: &Candidate, rank: usize, kind: &'static str) -> Prop
     }
 }
 
+/// The uncovered people of a rule in `cells`, at the cells' centres, each
+/// with its density class's distance.
+fn demand_of(a: &Analysis, r: &super::RuleCoverage, cells: &[usize]) -> Vec<Demand> {
+    cells
+        .iter()
+        .filter(|c| r.cell_uncovered[**c] > 0)
+        .filter_map(|c| {
+            r.rule.threshold(a.class[*c]).map(|t| Demand {
+                at: a.grid.centre(*c),
+                weight: f64::from(r.cell_uncovered[*c]),
+                radius: t,
+            })
+        })
+        .collect()
+}
+
+/// The covering problem a count or target request solves: demand and
+/// candidate points (projected), for comparisons with other solvers.
+pub fn instance(a: &Analysis, req: &SitingRequest) -> Result<(Vec<Demand>, Vec<Xy>), RulesError> {
+    let county = area_of(a, Some(&req.county))?;
+    let rule = match &req.mode {
+        Mode::Count { rule, .. } | Mode::Target { rule, .. } => rule_of(a, rule)?,
+        Mode::Slots => return Err(bad("mode", "the slots mode is not a covering problem")),
+    };
+    let cands = candidates(a, county, &req.candidates)?;
+    Ok((
+        demand_of(a, rule, &a.cells_in(county)),
+        cands.iter().map(|c| c.at).collect(),
+    ))
+}
+
 /// Runs the siting tool.
 pub fn site(a: &Analysis, req: &SitingRequest) -> Result<SitingReport, RulesError> {
     let start = std::time::Instant::now();
@@ -279,17 +310,7 @@ pub fn site(a: &Analysis, req: &SitingRequest) -> Result<SitingReport, RulesErro
     match &req.mode {
         Mode::Count { rule, .. } | Mode::Target { rule, .. } => {
             let r = rule_of(a, rule)?;
-            let demand: Vec<Demand> = cells
-                .iter()
-                .filter(|c| r.cell_uncovered[**c] > 0)
-                .filter_map(|c| {
-                    r.rule.threshold(a.class[*c]).map(|t| Demand {
-                        at: a.grid.centre(*c),
-                        weight: f64::from(r.cell_uncovered[*c]),
-                        radius: t,
-                    })
-                })
-                .collect();
+            let demand = demand_of(a, r, &cells);
             let counts = a.area_coverage(r, county).total;
             report.rule = Some(r.rule.code.clone());
             report.demand_cells = demand.len();

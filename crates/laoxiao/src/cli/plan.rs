@@ -508,6 +508,8 @@ pub struct SiteArgs {
     pub save: bool,
     pub who: Option<String>,
     pub json: bool,
+    /// Write the covering problem (demand.csv, candidates.csv) here.
+    pub instance: Option<PathBuf>,
 }
 
 fn read_points(path: &Path) -> Result<Vec<(f64, f64, String)>> {
@@ -593,6 +595,22 @@ pub fn site(config: &Config, common: &Common, args: &SiteArgs) -> Result<()> {
         max_gap: args.max_gap,
         time_limit: Duration::from_secs_f64(args.seconds),
     };
+    if let Some(dir) = &args.instance {
+        // The problem in the format of the siting_csv example and
+        // bench/siting_spopt.py.
+        let (demand, cands) = siting::instance(a, &req)?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut d = String::from("id,x,y,weight,radius\n");
+        for (i, x) in demand.iter().enumerate() {
+            d.push_str(&format!("{i},{:?},{:?},{:?},{:?}\n", x.at.x, x.at.y, x.weight, x.radius));
+        }
+        let mut c = String::from("id,x,y\n");
+        for (i, x) in cands.iter().enumerate() {
+            c.push_str(&format!("{i},{:?},{:?}\n", x.x, x.y));
+        }
+        write(&dir.join("demand.csv"), d.as_bytes())?;
+        write(&dir.join("candidates.csv"), c.as_bytes())?;
+    }
     let rep = siting::site(a, &req)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rep)?);
