@@ -378,50 +378,77 @@ impl Grid {
     }
 }
 
-/// Nearest-point answers for the points inside the cells of a grid. Each
-/// cell keeps its centre's nearest target; a point's answer looks only at the
-/// targets within `d₀ + s√2` of the centre, where `d₀` is the centre's
-/// nearest distance and `s` the cell side (a point in the cell is within
-/// `s√2 / 2` of the centre, so its nearest target is within that bound of the
-/// centre). [`CellNearest::candidates`] gives that short list, to be reused
-/// for every point of the cell.
+/// Side of the blocks [`CellNearest`] keeps its lists for (metres).
+pub const BLOCK_M: f64 = 1_000.0;
+
+/// Nearest-point answers for every point inside a grid's cells, from short
+/// lists kept per block (squares of [`BLOCK_M`], or the cell when larger):
+/// for a block whose centre's nearest target is `d₀` away, only the targets
+/// within `d₀ + b√2` of that centre can be nearest to a point of the block
+/// (a point of the block is within `b√2 / 2` of its centre). One index query
+/// per block (a few thousand for a city) instead of one per cell or person;
+/// each answer then costs a few distances.
 #[derive(Debug, Clone)]
 pub struct CellNearest {
-    /// The centre's nearest target and distance.
-    centre: Vec<Option<(u32, f64)>>,
-    slack: f64,
+    block: f64,
+    /// Block key → `lists[start..start + len]`.
+    blocks: HashMap<CellKey, (u32, u32)>,
+    lists: Vec<u32>,
+    /// Per cell of the grid: its block's list.
+    cell_block: Vec<(u32, u32)>,
 }
 
 impl CellNearest {
-    /// The centres' answers for every cell of `grid` against the points of
-    /// `index` accepted by `keep`.
+    /// The lists for every block holding a cell of `grid`, against the
+    /// points of `index` accepted by `keep`.
     pub fn new(
         grid: &Grid,
         index: &PointIndex,
         keep: impl Fn(usize) -> bool + Sync,
     ) -> CellNearest {
-        let n = grid.len();
-        let chunk = |from: usize, to: usize| -> Vec<Option<(u32, f64)>> {
-            (from..to)
-                .map(|c| {
-                    index
-                        .nearest_where(grid.centre(c), &keep)
-                        .map(|(i, d)| (i as u32, d))
-                })
-                .collect()
+        let block = grid.size.max(BLOCK_M);
+        let mut keys: Vec<CellKey> = grid
+            .keys
+            .iter()
+            .map(|k| cell_of(centre_of(*k, grid.size), block))
+            .collect();
+        let cell_keys = keys.clone();
+        keys.sort_unstable();
+        keys.dedup();
+        let slack = block * std::f64::consts::SQRT_2;
+        let list = |k: &CellKey| -> Vec<u32> {
+            let c = centre_of(*k, block);
+            let mut out = Vec::new();
+            if let Some((_, d0)) = index.nearest_where(c, &keep) {
+                index.within(c, d0 + slack, |i, _| {
+                    if keep(i) {
+                        out.push(i as u32);
+                    }
+                });
+                out.sort_unstable();
+            }
+            out
         };
         let threads = std::thread::available_parallelism()
             .map(|t| t.get())
             .unwrap_or(1)
             .clamp(1, 8);
-        let centre = if threads == 1 || n < 10_000 {
-            chunk(0, n)
+        let n = keys.len();
+        let per_block: Vec<Vec<u32>> = if threads == 1 || n < 2_000 {
+            keys.iter().map(list).collect()
         } else {
             let size = n.div_ceil(threads);
-            let chunk = &chunk;
+            let (keys, list) = (&keys, &list);
             std::thread::scope(|s| {
                 let handles: Vec<_> = (0..threads)
-                    .map(|t| s.spawn(move || chunk(t * size, ((t + 1) * size).min(n))))
+                    .map(|t| {
+                        s.spawn(move || {
+                            keys[(t * size).min(n)..((t + 1) * size).min(n)]
+                                .iter()
+                                .map(list)
+                                .collect::<Vec<_>>()
+                        })
+                    })
                     .collect();
                 let mut out = Vec::with_capacity(n);
                 for h in handles {
@@ -430,36 +457,33 @@ impl CellNearest {
                 out
             })
         };
+        let mut blocks = HashMap::with_capacity(n);
+        let mut lists = Vec::new();
+        for (k, l) in keys.iter().zip(per_block) {
+            blocks.insert(*k, (lists.len() as u32, l.len() as u32));
+            lists.extend(l);
+        }
+        let cell_block = cell_keys
+            .iter()
+            .map(|k| blocks.get(k).copied().unwrap_or((0, 0)))
+            .collect();
         CellNearest {
-            centre,
-            slack: grid.size * std::f64::consts::SQRT_2,
+            block,
+            blocks,
+            lists,
+            cell_block,
         }
     }
 
-    /// The nearest target to the centre of `cell` and its distance.
-    pub fn of_centre(&self, cell: usize) -> Option<(usize, f64)> {
-        self.centre[cell].map(|(i, d)| (i as usize, d))
+    /// The targets that can be nearest to a point of `cell`, ascending.
+    pub fn candidates(&self, cell: usize) -> &[u32] {
+        let (start, len) = self.cell_block.get(cell).copied().unwrap_or((0, 0));
+        &self.lists[start as usize..(start + len) as usize]
     }
 
-    /// The only targets that can be nearest to a point of `cell` (accepted
-    /// by `keep`), ascending; `centre` is the cell's centre.
-    pub fn candidates(
-        &self,
-        index: &PointIndex,
-        cell: usize,
-        centre: Xy,
-        keep: impl Fn(usize) -> bool,
-    ) -> Vec<u32> {
-        let mut out = Vec::new();
-        if let Some((_, d0)) = self.centre[cell] {
-            index.within(centre, d0 + self.slack, |i, _| {
-                if keep(i) {
-                    out.push(i as u32);
-                }
-            });
-            out.sort_unstable();
-        }
-        out
+    /// The nearest target to the centre of `cell` of `grid` and its distance.
+    pub fn of_centre(&self, index: &PointIndex, grid: &Grid, cell: usize) -> Option<(usize, f64)> {
+        CellNearest::among(index, self.candidates(cell), grid.centre(cell))
     }
 
     /// The nearest of `candidates` to `p` (ties to the lowest index, as
@@ -475,17 +499,15 @@ impl CellNearest {
         best.map(|(i, d2)| (i, d2.sqrt()))
     }
 
-    /// The nearest target to `p`, a point inside `cell` (whose centre is
-    /// `centre`), accepted by `keep`.
-    pub fn of_point(
-        &self,
-        index: &PointIndex,
-        cell: usize,
-        centre: Xy,
-        p: Xy,
-        keep: impl Fn(usize) -> bool,
-    ) -> Option<(usize, f64)> {
-        CellNearest::among(index, &self.candidates(index, cell, centre, keep), p)
+    /// The nearest target to any point `p` inside a block with a list (a
+    /// point of one of the grid's cells); none elsewhere.
+    pub fn of_point(&self, index: &PointIndex, p: Xy) -> Option<(usize, f64)> {
+        let (start, len) = *self.blocks.get(&cell_of(p, self.block))?;
+        CellNearest::among(
+            index,
+            &self.lists[start as usize..(start + len) as usize],
+            p,
+        )
     }
 }
 
@@ -576,19 +598,21 @@ mod tests {
         let cn = CellNearest::new(&g, &index, even);
         for p in &people {
             let c = g.find(cell_of(*p, 100.0)).expect("populated");
-            let got = cn
-                .of_point(&index, c, g.centre(c), *p, even)
-                .expect("some target");
+            let got = cn.of_point(&index, *p).expect("some target");
             let want = index.nearest_where(*p, even).expect("some target");
             assert_eq!(got.0, want.0);
             assert!((got.1 - want.1).abs() < 1e-9);
+            let from_list = CellNearest::among(&index, cn.candidates(c), *p).expect("listed");
+            assert_eq!(from_list.0, want.0);
+            let centre = cn.of_centre(&index, &g, c).expect("centre");
+            let want = index.nearest_where(g.centre(c), even).expect("centre's");
+            assert_eq!(centre.0, want.0);
         }
         // No target kept: no answer.
         let none = CellNearest::new(&g, &index, |_| false);
-        assert!(none.of_centre(0).is_none());
-        assert!(
-            none.of_point(&index, 0, g.centre(0), people[0], |_| false)
-                .is_none()
-        );
+        assert!(none.of_centre(&index, &g, 0).is_none());
+        assert!(none.of_point(&index, people[0]).is_none());
+        // A point far from every cell has no block: no answer.
+        assert!(cn.of_point(&index, Xy::new(1e7, 1e7)).is_none());
     }
 }

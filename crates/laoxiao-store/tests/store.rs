@@ -3762,3 +3762,6 @@ mod indicators;
 
 #[path = "support/subsidies.rs"]
 mod subsidies;
+
+#[path = "support/planning.rs"]
+mod planning;

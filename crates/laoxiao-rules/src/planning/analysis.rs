@@ -614,7 +614,6 @@ impl Analysis {
         let (facilities, index) = self.facility_index(|k| rule.counts(k));
         let cells = CellNearest::new(&self.grid, &index, |_| true);
         let people = &self.inputs.people;
-        let all = |_: usize| true;
         // Cell by cell: most cells are decided at once from the centre's
         // nearest distance d₀ (every point of the cell is within h = s√2/2 of
         // the centre: all covered when d₀ + h < t, none when d₀ − h > t);
@@ -625,19 +624,14 @@ impl Analysis {
             let list = &self.people_by_cell
                 [self.people_start[c] as usize..self.people_start[c + 1] as usize];
             let t = rule.threshold(self.class[c]);
-            let centre = cells.of_centre(c).map(|(_, d)| d);
+            let short = cells.candidates(c);
+            let centre = CellNearest::among(&index, short, self.grid.centre(c)).map(|(_, d)| d);
             let whole = match (t, centre) {
                 (None, _) => Some(Standing::NoRule),
                 (Some(_), None) => Some(Standing::NotCovered),
                 (Some(t), Some(d0)) if d0 + h < t - 1e-6 => Some(Standing::Covered),
                 (Some(t), Some(d0)) if d0 - h > t + 1e-6 => Some(Standing::NotCovered),
                 _ => None,
-            };
-            // The short list, only for the cells left undecided.
-            let short = if whole.is_none() {
-                cells.candidates(&index, c, self.grid.centre(c), all)
-            } else {
-                Vec::new()
             };
             out.extend(list.iter().map(|&i| {
                 let p = &people[i as usize];
@@ -647,7 +641,7 @@ impl Analysis {
                 if let Some(s) = whole {
                     return s;
                 }
-                let near = CellNearest::among(&index, &short, p.at);
+                let near = CellNearest::among(&index, short, p.at);
                 match t {
                     Some(t) if near.is_some_and(|(_, d)| d <= t) => Standing::Covered,
                     _ => Standing::NotCovered,
@@ -715,15 +709,8 @@ impl Analysis {
         if c == u32::MAX {
             return None;
         }
-        let c = c as usize;
         rule.cells
-            .of_point(
-                &rule.index,
-                c,
-                self.grid.centre(c),
-                self.inputs.people[i].at,
-                |_| true,
-            )
+            .of_point(&rule.index, self.inputs.people[i].at)
             .map(|(j, d)| (rule.facilities[j], d))
     }
 
@@ -879,8 +866,11 @@ impl Analysis {
     /// Per cell: the nearest counted facility of `kind` to the cell's centre.
     pub fn cell_nearest_of_kind(&self, kind: FacilityKind) -> Vec<Option<(u32, f64)>> {
         let (ids, index) = self.facility_index(|k| k == kind);
+        let cells = CellNearest::new(&self.grid, &index, |_| true);
         par_map(self.grid.len(), |c| {
-            index.nearest(self.grid.centre(c)).map(|(j, d)| (ids[j], d))
+            cells
+                .of_centre(&index, &self.grid, c)
+                .map(|(j, d)| (ids[j], d))
         })
     }
 
@@ -904,11 +894,11 @@ impl Analysis {
                     out.extend(std::iter::repeat_n(None, list.len()));
                     continue;
                 }
-                let short = cells.candidates(&index, c, self.grid.centre(c), |_| true);
+                let short = cells.candidates(c);
                 out.extend(list.iter().map(|i| {
                     let p = &people[*i as usize];
                     (p.layer == layer)
-                        .then(|| CellNearest::among(&index, &short, p.at).map(|(j, d)| (ids[j], d)))
+                        .then(|| CellNearest::among(&index, short, p.at).map(|(j, d)| (ids[j], d)))
                         .flatten()
                 }));
             }
@@ -930,7 +920,7 @@ impl Analysis {
     ) -> (Option<(u32, f64)>, Option<bool>) {
         let near = rule
             .cells
-            .of_centre(cell)
+            .of_centre(&rule.index, &self.grid, cell)
             .map(|(j, d)| (rule.facilities[j], d));
         let t = rule.rule.threshold(self.class[cell]);
         (near, t.map(|t| near.is_some_and(|(_, d)| d <= t)))

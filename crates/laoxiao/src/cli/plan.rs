@@ -602,7 +602,10 @@ pub fn site(config: &Config, common: &Common, args: &SiteArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let mut d = String::from("id,x,y,weight,radius\n");
         for (i, x) in demand.iter().enumerate() {
-            d.push_str(&format!("{i},{:?},{:?},{:?},{:?}\n", x.at.x, x.at.y, x.weight, x.radius));
+            d.push_str(&format!(
+                "{i},{:?},{:?},{:?},{:?}\n",
+                x.at.x, x.at.y, x.weight, x.radius
+            ));
         }
         let mut c = String::from("id,x,y\n");
         for (i, x) in cands.iter().enumerate() {

@@ -12,6 +12,7 @@ mod demo;
 mod export;
 mod import;
 mod keys;
+mod plan;
 mod readme;
 mod serve;
 mod subsidies;
