@@ -381,43 +381,122 @@ impl Grid {
 /// Side of the blocks [`CellNearest`] keeps its lists for (metres).
 pub const BLOCK_M: f64 = 1_000.0;
 
+/// The blocks of a grid: squares of [`BLOCK_M`] (or the cell, when larger)
+/// holding its cells, with each cell's block and a dense table from block
+/// key to block. Built once per grid and shared by every [`CellNearest`].
+#[derive(Debug, Clone)]
+pub struct Blocks {
+    pub size: f64,
+    /// The blocks' keys, row-major.
+    pub keys: Vec<CellKey>,
+    /// Per cell of the grid: its block.
+    pub cell_block: Vec<u32>,
+    x0: i64,
+    y0: i64,
+    w: i64,
+    h: i64,
+    table: Vec<u32>,
+}
+
+impl Blocks {
+    pub fn new(grid: &Grid) -> Blocks {
+        let mut size = grid.size.max(BLOCK_M);
+        loop {
+            let keys: Vec<CellKey> = grid
+                .keys
+                .iter()
+                .map(|k| cell_of(centre_of(*k, grid.size), size))
+                .collect();
+            let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
+            for k in &keys {
+                x0 = x0.min(i64::from(k.0));
+                y0 = y0.min(i64::from(k.1));
+                x1 = x1.max(i64::from(k.0));
+                y1 = y1.max(i64::from(k.1));
+            }
+            if keys.is_empty() {
+                return Blocks {
+                    size,
+                    keys: Vec::new(),
+                    cell_block: Vec::new(),
+                    x0: 0,
+                    y0: 0,
+                    w: 0,
+                    h: 0,
+                    table: Vec::new(),
+                };
+            }
+            let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+            if w.saturating_mul(h) > 4_000_000 {
+                // A spread no city has: coarser blocks keep the table small.
+                size *= 4.0;
+                continue;
+            }
+            let mut table = vec![EMPTY; (w * h) as usize];
+            for k in &keys {
+                table[((i64::from(k.1) - y0) * w + i64::from(k.0) - x0) as usize] = 0;
+            }
+            let mut block_keys = Vec::new();
+            for (i, slot) in table.iter_mut().enumerate() {
+                if *slot != EMPTY {
+                    *slot = block_keys.len() as u32;
+                    let i = i as i64;
+                    block_keys.push(((x0 + i % w) as i32, (y0 + i / w) as i32));
+                }
+            }
+            let cell_block = keys
+                .iter()
+                .map(|k| table[((i64::from(k.1) - y0) * w + i64::from(k.0) - x0) as usize])
+                .collect();
+            return Blocks {
+                size,
+                keys: block_keys,
+                cell_block,
+                x0,
+                y0,
+                w,
+                h,
+                table,
+            };
+        }
+    }
+
+    /// The block holding `p`, if it holds a cell of the grid.
+    pub fn of(&self, p: Xy) -> Option<usize> {
+        let k = cell_of(p, self.size);
+        let (x, y) = (i64::from(k.0) - self.x0, i64::from(k.1) - self.y0);
+        if x < 0 || y < 0 || x >= self.w || y >= self.h {
+            return None;
+        }
+        let b = self.table[(y * self.w + x) as usize];
+        (b != EMPTY).then_some(b as usize)
+    }
+}
+
 /// Nearest-point answers for every point inside a grid's cells, from short
-/// lists kept per block (squares of [`BLOCK_M`], or the cell when larger):
-/// for a block whose centre's nearest target is `d₀` away, only the targets
-/// within `d₀ + b√2` of that centre can be nearest to a point of the block
-/// (a point of the block is within `b√2 / 2` of its centre). One index query
-/// per block (a few thousand for a city) instead of one per cell or person;
-/// each answer then costs a few distances.
+/// lists kept per block: for a block whose centre's nearest target is `d₀`
+/// away, only the targets within `d₀ + b√2` of that centre can be nearest to
+/// a point of the block (a point of the block is within `b√2 / 2` of its
+/// centre). One index query per block (a few thousand for a city) instead of
+/// one per cell or person; each answer then costs a few distances.
 #[derive(Debug, Clone)]
 pub struct CellNearest {
-    block: f64,
-    /// Block key → `lists[start..start + len]`.
-    blocks: HashMap<CellKey, (u32, u32)>,
+    /// Per block: `lists[start..start + len]`.
+    ranges: Vec<(u32, u32)>,
     lists: Vec<u32>,
-    /// Per cell of the grid: its block's list.
-    cell_block: Vec<(u32, u32)>,
 }
 
 impl CellNearest {
-    /// The lists for every block holding a cell of `grid`, against the
-    /// points of `index` accepted by `keep`.
+    /// The lists for every block of `blocks`, against the points of `index`
+    /// accepted by `keep`.
     pub fn new(
-        grid: &Grid,
+        blocks: &Blocks,
         index: &PointIndex,
         keep: impl Fn(usize) -> bool + Sync,
     ) -> CellNearest {
-        let block = grid.size.max(BLOCK_M);
-        let mut keys: Vec<CellKey> = grid
-            .keys
-            .iter()
-            .map(|k| cell_of(centre_of(*k, grid.size), block))
-            .collect();
-        let cell_keys = keys.clone();
-        keys.sort_unstable();
-        keys.dedup();
-        let slack = block * std::f64::consts::SQRT_2;
+        let slack = blocks.size * std::f64::consts::SQRT_2;
         let list = |k: &CellKey| -> Vec<u32> {
-            let c = centre_of(*k, block);
+            let c = centre_of(*k, blocks.size);
             let mut out = Vec::new();
             if let Some((_, d0)) = index.nearest_where(c, &keep) {
                 index.within(c, d0 + slack, |i, _| {
@@ -433,12 +512,13 @@ impl CellNearest {
             .map(|t| t.get())
             .unwrap_or(1)
             .clamp(1, 8);
+        let keys = &blocks.keys;
         let n = keys.len();
         let per_block: Vec<Vec<u32>> = if threads == 1 || n < 2_000 {
             keys.iter().map(list).collect()
         } else {
             let size = n.div_ceil(threads);
-            let (keys, list) = (&keys, &list);
+            let list = &list;
             std::thread::scope(|s| {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| {
@@ -457,33 +537,37 @@ impl CellNearest {
                 out
             })
         };
-        let mut blocks = HashMap::with_capacity(n);
+        let mut ranges = Vec::with_capacity(n);
         let mut lists = Vec::new();
-        for (k, l) in keys.iter().zip(per_block) {
-            blocks.insert(*k, (lists.len() as u32, l.len() as u32));
+        for l in per_block {
+            ranges.push((lists.len() as u32, l.len() as u32));
             lists.extend(l);
         }
-        let cell_block = cell_keys
-            .iter()
-            .map(|k| blocks.get(k).copied().unwrap_or((0, 0)))
-            .collect();
-        CellNearest {
-            block,
-            blocks,
-            lists,
-            cell_block,
-        }
+        CellNearest { ranges, lists }
     }
 
-    /// The targets that can be nearest to a point of `cell`, ascending.
-    pub fn candidates(&self, cell: usize) -> &[u32] {
-        let (start, len) = self.cell_block.get(cell).copied().unwrap_or((0, 0));
+    fn block_list(&self, b: usize) -> &[u32] {
+        let (start, len) = self.ranges.get(b).copied().unwrap_or((0, 0));
         &self.lists[start as usize..(start + len) as usize]
     }
 
+    /// The targets that can be nearest to a point of `cell`, ascending.
+    pub fn candidates(&self, blocks: &Blocks, cell: usize) -> &[u32] {
+        match blocks.cell_block.get(cell) {
+            Some(b) => self.block_list(*b as usize),
+            None => &[],
+        }
+    }
+
     /// The nearest target to the centre of `cell` of `grid` and its distance.
-    pub fn of_centre(&self, index: &PointIndex, grid: &Grid, cell: usize) -> Option<(usize, f64)> {
-        CellNearest::among(index, self.candidates(cell), grid.centre(cell))
+    pub fn of_centre(
+        &self,
+        index: &PointIndex,
+        blocks: &Blocks,
+        grid: &Grid,
+        cell: usize,
+    ) -> Option<(usize, f64)> {
+        CellNearest::among(index, self.candidates(blocks, cell), grid.centre(cell))
     }
 
     /// The nearest of `candidates` to `p` (ties to the lowest index, as
@@ -501,13 +585,8 @@ impl CellNearest {
 
     /// The nearest target to any point `p` inside a block with a list (a
     /// point of one of the grid's cells); none elsewhere.
-    pub fn of_point(&self, index: &PointIndex, p: Xy) -> Option<(usize, f64)> {
-        let (start, len) = *self.blocks.get(&cell_of(p, self.block))?;
-        CellNearest::among(
-            index,
-            &self.lists[start as usize..(start + len) as usize],
-            p,
-        )
+    pub fn of_point(&self, index: &PointIndex, blocks: &Blocks, p: Xy) -> Option<(usize, f64)> {
+        CellNearest::among(index, self.block_list(blocks.of(p)?), p)
     }
 }
 
@@ -595,24 +674,26 @@ mod tests {
             .collect();
         let (g, _) = Grid::build(100.0, 1, || people.iter().map(|p| (*p, 0, 1.0)));
         let even = |i: usize| i % 2 == 0;
-        let cn = CellNearest::new(&g, &index, even);
+        let blocks = Blocks::new(&g);
+        let cn = CellNearest::new(&blocks, &index, even);
         for p in &people {
             let c = g.find(cell_of(*p, 100.0)).expect("populated");
-            let got = cn.of_point(&index, *p).expect("some target");
+            let got = cn.of_point(&index, &blocks, *p).expect("some target");
             let want = index.nearest_where(*p, even).expect("some target");
             assert_eq!(got.0, want.0);
             assert!((got.1 - want.1).abs() < 1e-9);
-            let from_list = CellNearest::among(&index, cn.candidates(c), *p).expect("listed");
+            let from_list =
+                CellNearest::among(&index, cn.candidates(&blocks, c), *p).expect("listed");
             assert_eq!(from_list.0, want.0);
-            let centre = cn.of_centre(&index, &g, c).expect("centre");
+            let centre = cn.of_centre(&index, &blocks, &g, c).expect("centre");
             let want = index.nearest_where(g.centre(c), even).expect("centre's");
             assert_eq!(centre.0, want.0);
         }
         // No target kept: no answer.
-        let none = CellNearest::new(&g, &index, |_| false);
-        assert!(none.of_centre(&index, &g, 0).is_none());
-        assert!(none.of_point(&index, people[0]).is_none());
+        let none = CellNearest::new(&blocks, &index, |_| false);
+        assert!(none.of_centre(&index, &blocks, &g, 0).is_none());
+        assert!(none.of_point(&index, &blocks, people[0]).is_none());
         // A point far from every cell has no block: no answer.
-        assert!(cn.of_point(&index, Xy::new(1e7, 1e7)).is_none());
+        assert!(cn.of_point(&index, &blocks, Xy::new(1e7, 1e7)).is_none());
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use laoxiao_model::{Area, AreaLevel, FacilityKind};
-use laoxiao_spatial::grid::{CellKey, CellNearest, Grid, cell_of};
+use laoxiao_spatial::grid::{Blocks, CellKey, CellNearest, Grid, cell_of};
 use laoxiao_spatial::{PointIndex, Xy, unproject};
 
 use super::params::{CoverageRule, DensityClass, Layer, Params};
@@ -231,6 +231,8 @@ pub struct Analysis {
     pub grid: Grid,
     /// Per person: its cell.
     pub person_cell: Vec<u32>,
+    /// The grid's blocks, for the nearest-facility lists.
+    pub blocks: Blocks,
     /// The people grouped by cell: `people_by_cell[people_start[c]..people_start[c + 1]]`.
     pub people_start: Vec<u32>,
     pub people_by_cell: Vec<u32>,
@@ -562,12 +564,14 @@ impl Analysis {
                 });
             facility_area.push(placed.unwrap_or(own));
         }
+        let blocks = Blocks::new(&grid);
         let mut analysis = Analysis {
             params: params.clone(),
             options: options.clone(),
             inputs: inputs.clone(),
             grid,
             person_cell,
+            blocks,
             people_start: start,
             people_by_cell: by_cell,
             cell_area,
@@ -612,7 +616,7 @@ impl Analysis {
 
     fn cover(&self, rule: &CoverageRule) -> RuleCoverage {
         let (facilities, index) = self.facility_index(|k| rule.counts(k));
-        let cells = CellNearest::new(&self.grid, &index, |_| true);
+        let cells = CellNearest::new(&self.blocks, &index, |_| true);
         let people = &self.inputs.people;
         // Cell by cell: most cells are decided at once from the centre's
         // nearest distance d₀ (every point of the cell is within h = s√2/2 of
@@ -624,7 +628,7 @@ impl Analysis {
             let list = &self.people_by_cell
                 [self.people_start[c] as usize..self.people_start[c + 1] as usize];
             let t = rule.threshold(self.class[c]);
-            let short = cells.candidates(c);
+            let short = cells.candidates(&self.blocks, c);
             let centre = CellNearest::among(&index, short, self.grid.centre(c)).map(|(_, d)| d);
             let whole = match (t, centre) {
                 (None, _) => Some(Standing::NoRule),
@@ -710,7 +714,7 @@ impl Analysis {
             return None;
         }
         rule.cells
-            .of_point(&rule.index, self.inputs.people[i].at)
+            .of_point(&rule.index, &self.blocks, self.inputs.people[i].at)
             .map(|(j, d)| (rule.facilities[j], d))
     }
 
@@ -866,10 +870,10 @@ impl Analysis {
     /// Per cell: the nearest counted facility of `kind` to the cell's centre.
     pub fn cell_nearest_of_kind(&self, kind: FacilityKind) -> Vec<Option<(u32, f64)>> {
         let (ids, index) = self.facility_index(|k| k == kind);
-        let cells = CellNearest::new(&self.grid, &index, |_| true);
+        let cells = CellNearest::new(&self.blocks, &index, |_| true);
         par_map(self.grid.len(), |c| {
             cells
-                .of_centre(&index, &self.grid, c)
+                .of_centre(&index, &self.blocks, &self.grid, c)
                 .map(|(j, d)| (ids[j], d))
         })
     }
@@ -882,7 +886,7 @@ impl Analysis {
         layer: Layer,
     ) -> Vec<Option<(u32, f64)>> {
         let (ids, index) = self.facility_index(|k| k == kind);
-        let cells = CellNearest::new(&self.grid, &index, |_| true);
+        let cells = CellNearest::new(&self.blocks, &index, |_| true);
         let people = &self.inputs.people;
         // Cell by cell (one short list per cell), in the people-by-cell order.
         let found: Vec<Option<(u32, f64)>> = par_ranges(self.grid.len(), |r| {
@@ -894,7 +898,7 @@ impl Analysis {
                     out.extend(std::iter::repeat_n(None, list.len()));
                     continue;
                 }
-                let short = cells.candidates(c);
+                let short = cells.candidates(&self.blocks, c);
                 out.extend(list.iter().map(|i| {
                     let p = &people[*i as usize];
                     (p.layer == layer)
@@ -920,7 +924,7 @@ impl Analysis {
     ) -> (Option<(u32, f64)>, Option<bool>) {
         let near = rule
             .cells
-            .of_centre(&rule.index, &self.grid, cell)
+            .of_centre(&rule.index, &self.blocks, &self.grid, cell)
             .map(|(j, d)| (rule.facilities[j], d));
         let t = rule.rule.threshold(self.class[cell]);
         (near, t.map(|t| near.is_some_and(|(_, d)| d <= t)))
