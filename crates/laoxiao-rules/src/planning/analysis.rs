@@ -276,6 +276,32 @@ fn bucket_side(pts: &[Xy]) -> f64 {
 }
 
 /// Runs `f` over contiguous ranges splitting `0..n` (one per thread) and
+/// returns what each returned, in order.
+pub(crate) fn par_chunks<T: Send>(
+    n: usize,
+    f: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || n < 10_000 {
+        return vec![f(0..n)];
+    }
+    let chunk = n.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| s.spawn(move || f(t * chunk..((t + 1) * chunk).min(n))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Runs `f` over contiguous ranges splitting `0..n` (one per thread) and
 /// concatenates what they return, in order.
 pub(crate) fn par_ranges<T: Send>(
     n: usize,
@@ -652,43 +678,61 @@ impl Analysis {
                 }
             }));
         };
-        // In the people-by-cell order.
-        let decided: Vec<Standing> = par_ranges(self.grid.len(), |r| {
+        // Each thread decides a range of cells and counts them: the people's
+        // standings (in the people-by-cell order), the cells' people and
+        // uncovered people, and its own tally per area, added up after.
+        let parts = par_chunks(self.grid.len(), |r| {
             let mut out = Vec::new();
+            let mut cell_people = Vec::with_capacity(r.len());
+            let mut cell_uncovered = Vec::with_capacity(r.len());
+            let mut leaf: Vec<[Counts; 3]> = vec![[Counts::default(); 3]; self.inputs.areas.len()];
             for c in r {
+                let first = out.len();
                 decide(c, &mut out);
+                let class = self.class[c].index();
+                let (mut n, mut u) = (0u32, 0u32);
+                let ids = &self.people_by_cell
+                    [self.people_start[c] as usize..self.people_start[c + 1] as usize];
+                for (&i, &s) in ids.iter().zip(&out[first..]) {
+                    if s == Standing::Other {
+                        continue;
+                    }
+                    n += 1;
+                    let k = &mut leaf[people[i as usize].area as usize][class];
+                    k.people += 1;
+                    match s {
+                        Standing::Covered => {
+                            k.in_scope += 1;
+                            k.covered += 1;
+                        }
+                        Standing::NotCovered => {
+                            k.in_scope += 1;
+                            k.not_covered += 1;
+                            u += 1;
+                        }
+                        _ => k.not_assessed += 1,
+                    }
+                }
+                cell_people.push(n);
+                cell_uncovered.push(u);
             }
-            out
+            (out, cell_people, cell_uncovered, leaf)
         });
         let mut standing = vec![Standing::Other; people.len()];
-        let mut cell_people = vec![0u32; self.grid.len()];
-        let mut cell_uncovered = vec![0u32; self.grid.len()];
+        let mut cell_people = Vec::with_capacity(self.grid.len());
+        let mut cell_uncovered = Vec::with_capacity(self.grid.len());
         let mut leaf: Vec<[Counts; 3]> = vec![[Counts::default(); 3]; self.inputs.areas.len()];
-        for c in 0..self.grid.len() {
-            let (a, b) = (
-                self.people_start[c] as usize,
-                self.people_start[c + 1] as usize,
-            );
-            let class = self.class[c].index();
-            for (&i, &s) in self.people_by_cell[a..b].iter().zip(&decided[a..b]) {
-                standing[i as usize] = s;
-                if s == Standing::Other {
-                    continue;
-                }
-                cell_people[c] += 1;
-                let k = &mut leaf[people[i as usize].area as usize][class];
-                k.people += 1;
-                match s {
-                    Standing::Covered => {
-                        k.in_scope += 1;
-                        k.covered += 1;
-                    }
-                    Standing::NotCovered => {
-                        k.in_scope += 1;
-                        k.not_covered += 1;
-                        cell_uncovered[c] += 1;
-                    }
-                    _ => k.not_assessed += 1,
+        let mut k = 0;
+        for (out, cp, cu, l) in parts {
+            for s in out {
+                standing[self.people_by_cell[k] as usize] = s;
+                k += 1;
+            }
+            cell_people.extend(cp);
+            cell_uncovered.extend(cu);
+            for (total, part) in leaf.iter_mut().zip(&l) {
+                for (t, p) in total.iter_mut().zip(part) {
+                    t.add(p);
                 }
             }
         }
