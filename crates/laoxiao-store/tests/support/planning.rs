@@ -63,18 +63,18 @@ fn coverage_sites_and_the_resident_grid() {
             &mut c,
             r,
             &sys,
-            &elderly("A", &village, 2, offset(base, 499.9, 0.0)),
+            &elderly("A", &village, 1, offset(base, 499.9, 0.0)),
         )
         .expect("A");
         people::create(
             &mut c,
             r,
             &sys,
-            &elderly("B", &village, 4, offset(base, 510.0, 0.0)),
+            &elderly("B", &village, 3, offset(base, 510.0, 0.0)),
         )
         .expect("B");
         // Without coordinates: counted apart.
-        let mut n = elderly("N", &village, 6, base);
+        let mut n = elderly("N", &village, 5, base);
         n.lng = None;
         n.lat = None;
         people::create(&mut c, r, &sys, &n).expect("N");

@@ -154,7 +154,7 @@ clitest!(
         );
         let o = env
             .cmd()
-            .args(["plan", "site", "--county", "330402001", "--k", "2"])
+            .args(["plan", "site", "--county", "330402007", "--k", "2"])
             .fails();
         assert!(o.stderr.contains("is not a county"), "{o}");
         let o = env
