@@ -599,7 +599,7 @@ mod tests {
         assert_eq!(cell_of(Xy::new(150.0, 99.9), 100.0), (1, 0));
         assert_eq!(cell_of(Xy::new(-0.1, 0.0), 100.0), (-1, 0));
         assert_eq!(centre_of((1, 0), 100.0), Xy::new(150.0, 50.0));
-        let pts = vec![
+        let pts = [
             (Xy::new(10.0, 10.0), 0, 1.0),
             (Xy::new(90.0, 90.0), 0, 1.0),
             (Xy::new(90.0, 90.0), 1, 2.0),
@@ -673,7 +673,7 @@ mod tests {
             .map(|i| Xy::new((i * 37 % 5100) as f64 + 0.5, (i * 91 % 4100) as f64 + 0.25))
             .collect();
         let (g, _) = Grid::build(100.0, 1, || people.iter().map(|p| (*p, 0, 1.0)));
-        let even = |i: usize| i % 2 == 0;
+        let even = |i: usize| i.is_multiple_of(2);
         let blocks = Blocks::new(&g);
         let cn = CellNearest::new(&blocks, &index, even);
         for p in &people {

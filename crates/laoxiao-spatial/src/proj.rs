@@ -126,7 +126,8 @@ mod tests {
 
     /// PROJ 9 (`pyproj.Transformer.from_crs(4326, 4549, always_xy=True)`)
     /// for points in and around Jiaxing: (lng, lat) → (x, y) metres.
-    const PROJ_FIGURES: &[((f64, f64), (f64, f64))] = &[
+    type Pair = (f64, f64);
+    const PROJ_FIGURES: &[(Pair, Pair)] = &[
         ((120.0, 30.0), (500_000.0, 3_320_113.397_8)),
         ((120.755_47, 30.746_191), (572_342.001_0, 3_403_079.041_1)),
         ((121.3, 31.0), (624_160.580_7, 3_431_699.861_6)),

@@ -466,8 +466,8 @@ pub fn slots(
         print_reading(&r);
         println!("{}", rep.clause);
         println!(
-            "{:<14} {:<16} {:>10} {:>8} {:>9} {:>6} {:>6} {}",
-            "area", "name", "residents", "slots", "per 1,000", "norm", "gap", "status"
+            "{:<14} {:<16} {:>10} {:>8} {:>9} {:>6} {:>6} status",
+            "area", "name", "residents", "slots", "per 1,000", "norm", "gap"
         );
         for row in &rep.rows {
             println!(
