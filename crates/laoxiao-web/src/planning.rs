@@ -948,6 +948,50 @@ pub fn siting_request(
         Ok(p) => e.take(check_rule(p, b.rule.as_deref())),
         Err(_) => None,
     };
+    // A field given is held to its schema's bounds even where the mode or
+    // the candidate source does not use it.
+    if !matches!(b.mode, SitingMode::Count) && b.k.is_some_and(|k| !(1..=200).contains(&k)) {
+        e.0.push(FieldError::new("k", "from 1 to 200"));
+    }
+    if !matches!(b.mode, SitingMode::Target)
+        && b.target
+            .is_some_and(|t| !(t.is_finite() && t > 0.0 && t <= 1.0))
+    {
+        e.0.push(FieldError::new(
+            "target",
+            "a share above 0 and up to 1 (0.95 = 95%)",
+        ));
+    }
+    let source = b.candidates.unwrap_or(CandidateSource::Centres);
+    if !matches!(source, CandidateSource::Grid)
+        && b.spacing_m
+            .is_some_and(|s| !(s.is_finite() && (50.0..=5_000.0).contains(&s)))
+    {
+        e.0.push(FieldError::new("spacing_m", "from 50 to 5000 metres"));
+    }
+    if !matches!(source, CandidateSource::Points)
+        && let Some(pts) = &b.points
+    {
+        if pts.len() > MAX_POINTS {
+            e.0.push(FieldError::new(
+                "points",
+                format!("at most {MAX_POINTS} points"),
+            ));
+        }
+        for (i, p) in pts.iter().enumerate().take(MAX_POINTS) {
+            let bad_point = !(p.lng.is_finite()
+                && p.lat.is_finite()
+                && (-180.0..=180.0).contains(&p.lng)
+                && (-90.0..=90.0).contains(&p.lat));
+            let bad_name = p.name.as_ref().is_some_and(|n| n.chars().count() > 100);
+            if bad_point || bad_name {
+                e.0.push(FieldError::new(
+                    format!("points[{i}]"),
+                    "not a longitude, latitude and name of at most 100 characters",
+                ));
+            }
+        }
+    }
     let mode = match b.mode {
         SitingMode::Count => match b.k {
             Some(k @ 1..=200) => rule.clone().map(|rule| Mode::Count {

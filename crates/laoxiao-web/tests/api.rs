@@ -4916,6 +4916,9 @@ fn planning_coverage_cells_access_sites_and_grid() {
             (json!({"points": []}), "points"),
             (json!({"max_gap": 0.9}), "max_gap"),
             (json!({"mode": "everything"}), "mode"),
+            // Fields the mode or source does not use still keep their bounds.
+            (json!({"target": 0}), "target"),
+            (json!({"spacing_m": 10.0}), "spacing_m"),
         ] {
             let mut b = body.clone();
             for (k, v) in patch.as_object().expect("patch") {
