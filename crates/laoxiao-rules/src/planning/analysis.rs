@@ -307,61 +307,12 @@ pub(crate) fn par_ranges<T: Send>(
     n: usize,
     f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    if threads == 1 || n < 10_000 {
-        return f(0..n);
-    }
-    let chunk = n.div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| s.spawn(move || f(t * chunk..((t + 1) * chunk).min(n))))
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    par_chunks(n, f).into_iter().flatten().collect()
 }
 
-/// Runs `f` over `0..n` in up to two threads' chunks and returns the results
-/// in order.
+/// Runs `f` over `0..n` split between threads and returns the results in order.
 pub(crate) fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    if threads == 1 || n < 20_000 {
-        return (0..n).map(f).collect();
-    }
-    let chunk = n.div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    (t * chunk..((t + 1) * chunk).min(n))
-                        .map(f)
-                        .collect::<Vec<T>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(n);
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    par_ranges(n, |r| r.map(&f).collect())
 }
 
 impl Analysis {
@@ -870,15 +821,11 @@ impl Analysis {
     /// Coverage of `area` and of the areas directly below it, under a rule.
     pub fn coverage_table(&self, rule: &RuleCoverage, area: u32) -> Vec<AreaCoverage> {
         let mut rows = vec![self.area_coverage(rule, area)];
-        let mut kids: Vec<u32> = (0..self.inputs.areas.len() as u32)
-            .filter(|i| self.parent[*i as usize] == Some(area))
-            .collect();
-        kids.sort_by(|a, b| {
-            self.inputs.areas[*a as usize]
-                .code
-                .cmp(&self.inputs.areas[*b as usize].code)
-        });
-        rows.extend(kids.into_iter().map(|k| self.area_coverage(rule, k)));
+        rows.extend(
+            self.children(area)
+                .into_iter()
+                .map(|k| self.area_coverage(rule, k)),
+        );
         rows
     }
 
@@ -1053,15 +1000,10 @@ impl Analysis {
                 },
             }
         };
-        let mut kids: Vec<u32> = (0..self.inputs.areas.len() as u32)
-            .filter(|i| self.parent[*i as usize] == Some(area))
-            .collect();
-        kids.sort_by(|a, b| {
-            self.inputs.areas[*a as usize]
-                .code
-                .cmp(&self.inputs.areas[*b as usize].code)
-        });
-        std::iter::once(area).chain(kids).map(row).collect()
+        std::iter::once(area)
+            .chain(self.children(area))
+            .map(row)
+            .collect()
     }
 
     /// The areas directly below `area`, by code.
