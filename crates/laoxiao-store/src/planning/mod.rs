@@ -35,7 +35,7 @@ pub const RESIDENT_GRID: &str = "resident_grid";
 pub const MAX_GRID_POINTS: usize = 2_000_000;
 /// Residents of one imported point at most.
 pub const MAX_POINT_RESIDENTS: f64 = 1_000_000.0;
-/// Analyses kept per process (each about 60 MB at scale 1).
+/// Analyses kept per process (tens of MB each at scale 1).
 const KEEP_ANALYSES: usize = 3;
 /// Sites saved in one call at most.
 pub const MAX_SAVED_SITES: usize = 200;
