@@ -1,145 +1,23 @@
-// Browser tests of the web console: headless Debian chromium driven by
-// playwright-core, against `laoxiao demo --scale 0.01` on a free local port with a
-// fresh database file. Screenshots of every page go to ./screenshots/ (gitignored).
-//
-// Environment:
-//   LAOXIAO_BIN       the binary (default: ../../target/release/laoxiao, else debug)
-//   LAOXIAO_TEST_URL  use a server that is already running instead of starting one
-//   CHROMIUM          the browser (default /usr/bin/chromium)
+// Browser tests of the web console (the registers, overview, plan, indicators,
+// subsidies and planning pages): the shared harness (./harness.mjs) starts
+// `laoxiao demo --scale 0.01` and one headless Debian chromium page.
 
-import { test, before, after } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ctx, useDemo, shot, mapReady, login, axeViolations, assertAccessible, scrollsSideways, runId,
+} from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-// axe-core ships a browser bundle; resolve it the CommonJS way from this ES module.
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const root = resolve(here, "../..");
-const shots = join(here, "screenshots");
-mkdirSync(shots, { recursive: true });
-
-let base = process.env.LAOXIAO_TEST_URL || "";
-let server = null;
-let serverLog = "";
-let work = null;
-let browser = null;
+useDemo();
+// The harness fills `ctx` in its own `before` hook, which runs first.
 let page = null;
-// Ids of records this run imports, unique so that reruns against one server work.
-const runId = Date.now().toString(36).toUpperCase();
-
-function binary() {
-  if (process.env.LAOXIAO_BIN) return process.env.LAOXIAO_BIN;
-  for (const p of ["target/release/laoxiao", "target/debug/laoxiao"]) {
-    const full = join(root, p);
-    if (existsSync(full)) return full;
-  }
-  throw new Error("no laoxiao binary: run `cargo build` (or set LAOXIAO_BIN)");
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function waitUp(url, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (server && server.exitCode !== null) {
-      throw new Error(`laoxiao demo exited with ${server.exitCode}:\n${serverLog.slice(-4000)}`);
-    }
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`laoxiao did not answer at ${url} within ${ms / 1000} s:\n${serverLog.slice(-4000)}`);
-}
-
-before(async () => {
-  work = mkdtempSync(join(tmpdir(), "laoxiao-browser-"));
-  if (!base) {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(
-      binary(),
-      ["demo", "--scale", "0.01", "--addr", `127.0.0.1:${port}`, "--database", join(work, "demo.db")],
-      { cwd: work, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LAOXIAO_LOG: "warn" } },
-    );
-    const keep = (d) => {
-      serverLog = (serverLog + d.toString()).slice(-20000);
-    };
-    server.stdout.on("data", keep);
-    server.stderr.on("data", keep);
-    await waitUp(`${base}/api/health`, 300_000);
-  }
-  // A fresh profile (user-data-dir) for every run.
-  browser = await chromium.launchPersistentContext(join(work, "profile"), {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-  });
-  const context = browser;
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
+let base = "";
+let work = "";
+before(() => {
+  ({ page, base, work } = ctx);
 });
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.kill("SIGINT");
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        server.kill("SIGKILL");
-        r();
-      }, 5000);
-      server.on("exit", () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-async function shot(name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-async function mapReady(id) {
-  await page.waitForSelector(`#${id}[data-ready="true"] canvas`, { timeout: 30_000 });
-  // Let ECharts finish its first frame.
-  await page.waitForTimeout(800);
-}
-
-async function login(username, password) {
-  await page.goto(`${base}/console/login`);
-  await page.fill("#i-username", username);
-  await page.fill("#i-password", password);
-  await page.click("#login-submit");
-  await page.waitForSelector("#logout");
-}
 
 test("login: anonymous callers are sent to the login page, which lists the demo accounts", async () => {
   const r = await page.goto(`${base}/console/elderly`);
@@ -333,43 +211,6 @@ test("import: a good file is previewed, then confirmed", async () => {
 /** The generic registers, each with a list, record page and form from its declaration. */
 const REGISTER_KEYS = ["staff", "services", "enrolments", "residences", "student_cohorts"];
 
-/** The product's promise: axe-core's WCAG 2 A/AA rules. */
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-/**
- * Runs axe-core on the current page; returns one line per violation (empty when none):
- * the rule id, its impact, and the first nodes' targets.
- */
-async function axeViolations(label) {
-  // Evaluated through the DevTools protocol, not `page.addScriptTag`: the console's
-  // Content-Security-Policy (script-src 'self') rightly refuses an inline <script>,
-  // and the test keeps that policy on rather than bypassing it.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags } });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      count: v.nodes.length,
-      targets: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
-    }));
-  }, AXE_TAGS);
-  return violations.map(
-    (v) => `${label} (${page.url()}): ${v.id} [${v.impact}] ${v.help}; ${v.count} node(s): ${v.targets.join(" | ")}`,
-  );
-}
-
-/** Asserts that axe-core finds nothing on the current page. */
-async function assertAccessible(label) {
-  const found = await axeViolations(label);
-  assert.deepEqual(found, [], `axe-core found violations:\n${found.join("\n")}`);
-}
-
-/** The page scrolls sideways: wider than its viewport. */
-async function scrollsSideways() {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
-}
 
 test("tablet width: no page scrolls sideways", async () => {
   await page.setViewportSize({ width: 768, height: 1024 });
