@@ -32,6 +32,7 @@ use crate::scope::{Perm, Scope};
 use crate::worklist::WorkItem;
 use crate::{Reference, activity, audit, facilities, now_rfc3339, people};
 
+pub mod demo;
 pub mod import;
 
 /// Longest appeal or flag note, in characters.
@@ -880,8 +881,12 @@ fn set_due(
 /// with its audit entry.
 pub fn appeal(conn: &mut Conn, scope: &Scope, id: &str, reason: &str) -> Result<Assessment> {
     scope.require(Perm::WritePeople)?;
+    conn.transaction(|c| appeal_in(c, scope, id, reason))
+}
+
+pub(crate) fn appeal_in(c: &mut Conn, scope: &Scope, id: &str, reason: &str) -> Result<Assessment> {
     let reason = clean_note("reason", reason)?;
-    conn.transaction(|c| {
+    {
         let a = get_in(c, scope, id)?;
         if a.state != State::Finished {
             return Err(StoreError::Conflict(format!(
@@ -902,7 +907,7 @@ pub fn appeal(conn: &mut Conn, scope: &Scope, id: &str, reason: &str) -> Result<
         )?;
         audit_event(c, scope, "assessment_appeal", id, &a.draft)?;
         get_in(c, scope, id)
-    })
+    }
 }
 
 /// Marks a person due at once after a change of condition (即时评估).
@@ -915,8 +920,18 @@ pub fn flag_change(
     today: NaiveDate,
 ) -> Result<()> {
     scope.require(Perm::WritePeople)?;
+    conn.transaction(|c| flag_change_in(c, scope, person_id, note, today))
+}
+
+pub(crate) fn flag_change_in(
+    c: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+    note: &str,
+    today: NaiveDate,
+) -> Result<()> {
     let note = clean_note("note", note)?;
-    conn.transaction(|c| {
+    {
         let row = person_in_scope(c, scope, person_id)?.ok_or_else(|| StoreError::NotFound {
             what: "person",
             id: person_id.chars().take(64).collect(),
@@ -944,7 +959,7 @@ pub fn flag_change(
             },
         )?;
         Ok(())
-    })
+    }
 }
 
 const COLS: &str = "a.id, a.person_id, a.reason, a.assessed_on, a.state, a.answers, a.coma, a.diagnoses, \
