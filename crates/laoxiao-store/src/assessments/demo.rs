@@ -6,7 +6,6 @@
 //! and one appealed result. Deterministic; a few seconds at most.
 
 use chrono::{Days, NaiveDate};
-use laoxiao_model::person::AbilityLevel;
 use laoxiao_rules::assessment::Standard;
 
 use super::{Draft, Reason, create_in, finish_in, flag_change_in, standard};
@@ -173,7 +172,7 @@ mod tests {
                 .assess(&a, &Default::default(), NaiveDate::from_ymd_opt(2026, 1, 1).expect("d"))
                 .expect("assess");
             assert_eq!(o.total, target);
-            let _: AbilityLevel = o.final_level;
+            assert_eq!(o.final_level, o.initial_level);
         }
     }
 }
