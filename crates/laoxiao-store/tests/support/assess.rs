@@ -163,6 +163,7 @@ fn assess_finish_sets_the_level_service_record_and_due_day() {
             ("B.1.4", 0),
             ("B.1.5", 0),
         ]);
+        dr.answers.remove("B.1.6");
         dr.diagnoses = vec!["dementia".into(), "hypertension".into()];
         let a = asm::create(&mut c, &staff_scope, &dr, today).expect("draft");
         assert_eq!(a.state, State::Draft);
