@@ -308,7 +308,11 @@ impl Standard {
             )));
         }
         for t in 0..=total {
-            let n = raw.level.iter().filter(|b| b.min <= t && t <= b.max).count();
+            let n = raw
+                .level
+                .iter()
+                .filter(|b| b.min <= t && t <= b.max)
+                .count();
             if n != 1 {
                 return Err(bad(format!("total {t} falls in {n} level bands")));
             }
@@ -496,8 +500,7 @@ impl Standard {
                     steps.push(Step {
                         clause,
                         zh: "两条规则同时适用，按参数叠加提高两级".into(),
-                        en: "Both rules apply and the parameter stacks them: two levels up"
-                            .into(),
+                        en: "Both rules apply and the parameter stacks them: two levels up".into(),
                     });
                 } else {
                     raises = 1;
@@ -619,7 +622,9 @@ pub struct Facts {
 impl Facts {
     /// Care-risk events of all types in the past 30 days.
     pub fn risk_event_total(&self) -> u32 {
-        self.risk_events.values().fold(0u32, |a, n| a.saturating_add(*n))
+        self.risk_events
+            .values()
+            .fold(0u32, |a, n| a.saturating_add(*n))
     }
 }
 

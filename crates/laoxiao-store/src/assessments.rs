@@ -373,9 +373,7 @@ fn person_in_scope(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Option<Ro
     let mut w = String::from("id = $1 AND deleted_at IS NULL AND role = 'elderly'");
     scope.push_sql(&mut w, &mut p, "area_path", None);
     conn.query_opt(
-        &format!(
-            "SELECT id, name, area_path, residence_area_code, status FROM person WHERE {w}"
-        ),
+        &format!("SELECT id, name, area_path, residence_area_code, status FROM person WHERE {w}"),
         &p,
     )
 }
@@ -427,13 +425,13 @@ fn check_draft(
     for (code, score) in &d.answers {
         match std.item(code) {
             None => errs.push(FieldError::new(
-                &format!("answers.{}", code.chars().take(20).collect::<String>()),
+                format!("answers.{}", code.chars().take(20).collect::<String>()),
                 "not an item of GB/T 42195-2022 Annex B",
             )),
             Some(it) if !it.options.iter().any(|o| o.score == *score) => {
                 let allowed: Vec<String> = it.options.iter().map(|o| o.score.to_string()).collect();
                 errs.push(FieldError::new(
-                    &format!("answers.{code}"),
+                    format!("answers.{code}"),
                     format!(
                         "{} has no option scored {score}; options: {}",
                         it.zh,
@@ -467,12 +465,12 @@ fn check_draft(
     for (k, n) in &d.risk_events {
         if !std.risk_events.iter().any(|t| &t.key == k) {
             errs.push(FieldError::new(
-                &format!("risk_events.{}", k.chars().take(20).collect::<String>()),
+                format!("risk_events.{}", k.chars().take(20).collect::<String>()),
                 "unknown care-risk event type",
             ));
         } else if *n > laoxiao_rules::assessment::MAX_RISK_EVENTS {
             errs.push(FieldError::new(
-                &format!("risk_events.{k}"),
+                format!("risk_events.{k}"),
                 format!("at most {}", laoxiao_rules::assessment::MAX_RISK_EVENTS),
             ));
         }
@@ -527,7 +525,10 @@ fn check_draft(
                 &p,
             )?;
             match row {
-                None => errs.push(FieldError::new("review_of", "no such assessment in your area")),
+                None => errs.push(FieldError::new(
+                    "review_of",
+                    "no such assessment in your area",
+                )),
                 Some(r) => {
                     if r.get::<String>("person_id")? != d.person_id {
                         errs.push(FieldError::new(
@@ -739,7 +740,7 @@ fn finish_in(
         return Err(StoreError::Invalid(
             missing
                 .into_iter()
-                .map(|e| FieldError::new(&format!("answers.{}", e.item), e.reason))
+                .map(|e| FieldError::new(format!("answers.{}", e.item), e.reason))
                 .collect(),
         ));
     }
@@ -764,7 +765,12 @@ fn finish_in(
         ],
     )?;
     // The person's level, with the assessment as its source.
-    let mut person = people::get(conn, reference, &Scope::system(&scope.actor.user), &d.person_id)?;
+    let mut person = people::get(
+        conn,
+        reference,
+        &Scope::system(&scope.actor.user),
+        &d.person_id,
+    )?;
     let before_level = person.ability_level;
     person.ability_level = Some(outcome.final_level);
     people::upsert(conn, reference, &person, &now)?;
@@ -805,11 +811,7 @@ fn finish_in(
     let newer = conn.query_opt(
         "SELECT a.id FROM ability_assessment a WHERE a.person_id = $1 AND a.id <> $2 \
          AND a.state IN ('finished', 'appealed') AND a.assessed_on > $3",
-        &[
-            d.person_id.as_str().into(),
-            id.into(),
-            d.assessed_on.into(),
-        ],
+        &[d.person_id.as_str().into(), id.into(), d.assessed_on.into()],
     )?;
     if newer.is_none() {
         set_due(
@@ -1065,7 +1067,13 @@ fn area_filter(
 ) -> Result<()> {
     if let Some(code) = area {
         let path = facilities::area_path(reference, code).map_err(|_| {
-            invalid("area", format!("unknown area code {:?}", code.chars().take(20).collect::<String>()))
+            invalid(
+                "area",
+                format!(
+                    "unknown area code {:?}",
+                    code.chars().take(20).collect::<String>()
+                ),
+            )
         })?;
         p.push(path.as_str().into());
         w.push_str(&format!(" AND {col} >= ${}", p.len()));

@@ -4,8 +4,8 @@
 
 pub mod accounts;
 pub mod activity;
-pub mod assessments;
 pub mod areas;
+pub mod assessments;
 pub mod audit;
 pub mod backup;
 pub mod cache;

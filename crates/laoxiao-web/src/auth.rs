@@ -81,7 +81,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/assessments", Access::Perm(Perm::ReadPeople)),
     ("POST", "/api/assessments", Access::Perm(Perm::Assess)),
-    ("GET", "/api/assessments/due", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/api/assessments/due",
+        Access::Perm(Perm::ReadPeople),
+    ),
     (
         "POST",
         "/api/assessments/flags",

@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, assessments, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    areas, assessments, audit, error, facilities, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]

@@ -265,7 +265,10 @@ fn both_rules_raise_one_level_by_default() {
     let o = run(&answers(&ov), &f);
     assert_eq!(o.total, 65);
     assert_eq!(o.final_level, AbilityLevel::Severe);
-    assert_eq!(o.applied, vec![AppliedRule::Diagnosis, AppliedRule::RiskEvents]);
+    assert_eq!(
+        o.applied,
+        vec![AppliedRule::Diagnosis, AppliedRule::RiskEvents]
+    );
     assert!(o.steps.iter().any(|s| s.clause.contains("UNVERIFIED")));
 }
 
@@ -353,9 +356,7 @@ fn an_unknown_risk_event_type_is_refused() {
         risk_events: events(&[("earthquake", 2)]),
         ..Facts::default()
     };
-    let e = std()
-        .assess(&answers(&[]), &f, day())
-        .expect_err("refused");
+    let e = std().assess(&answers(&[]), &f, day()).expect_err("refused");
     assert!(e.to_string().contains("risk_events.earthquake"), "{e}");
 }
 

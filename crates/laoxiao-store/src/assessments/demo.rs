@@ -41,9 +41,16 @@ impl Rng {
 
 /// Answers whose total is `target`: all items at their maxima, then points
 /// taken off items chosen at random, one option step at a time.
-fn answers_for(std: &Standard, target: u32, rng: &mut Rng) -> std::collections::BTreeMap<String, u8> {
-    let mut a: std::collections::BTreeMap<String, u8> =
-        std.items.iter().map(|i| (i.code.clone(), i.max())).collect();
+fn answers_for(
+    std: &Standard,
+    target: u32,
+    rng: &mut Rng,
+) -> std::collections::BTreeMap<String, u8> {
+    let mut a: std::collections::BTreeMap<String, u8> = std
+        .items
+        .iter()
+        .map(|i| (i.code.clone(), i.max()))
+        .collect();
     let mut total: u32 = a.values().map(|v| u32::from(*v)).sum();
     let mut guard = 0;
     while total > target && guard < 10_000 {
@@ -51,7 +58,12 @@ fn answers_for(std: &Standard, target: u32, rng: &mut Rng) -> std::collections::
         let it = &std.items[rng.below(std.items.len() as u64) as usize];
         let cur = a.get(&it.code).copied().unwrap_or(0);
         // The next lower option of this item.
-        let lower = it.options.iter().map(|o| o.score).filter(|s| *s < cur).max();
+        let lower = it
+            .options
+            .iter()
+            .map(|o| o.score)
+            .filter(|s| *s < cur)
+            .max();
         if let Some(l) = lower
             && total - u32::from(cur - l) >= target
         {
@@ -63,7 +75,12 @@ fn answers_for(std: &Standard, target: u32, rng: &mut Rng) -> std::collections::
 }
 
 /// Makes the demo's assessments (system scope, one transaction).
-pub fn seed(conn: &mut Conn, reference: &Reference, today: NaiveDate, sample: usize) -> Result<DemoReport> {
+pub fn seed(
+    conn: &mut Conn,
+    reference: &Reference,
+    today: NaiveDate,
+    sample: usize,
+) -> Result<DemoReport> {
     let std = standard()?;
     let staff: Vec<String> = conn
         .query(
@@ -109,11 +126,7 @@ pub fn seed(conn: &mut Conn, reference: &Reference, today: NaiveDate, sample: us
         let mut ids = Vec::new();
         for (i, (person, level)) in people.iter().enumerate() {
             let level = u8::try_from(*level).unwrap_or(0).min(4);
-            let band = std
-                .bands
-                .iter()
-                .find(|b| b.level == level)
-                .cloned();
+            let band = std.bands.iter().find(|b| b.level == level).cloned();
             let Some(band) = band else { continue };
             let target = band.min + rng.below(u64::from(band.max - band.min + 1)) as u32;
             let a1 = rng.below(staff.len() as u64) as usize;
@@ -122,7 +135,11 @@ pub fn seed(conn: &mut Conn, reference: &Reference, today: NaiveDate, sample: us
             let age = 10 + rng.below(410);
             let d = Draft {
                 person_id: person.clone(),
-                reason: if i % 5 == 0 { Reason::Routine } else { Reason::First },
+                reason: if i % 5 == 0 {
+                    Reason::Routine
+                } else {
+                    Reason::First
+                },
                 assessed_on: today - Days::new(age),
                 assessor1_id: staff[a1].clone(),
                 assessor2_id: staff[a2].clone(),
@@ -169,7 +186,11 @@ mod tests {
             assert_eq!(total, target);
             assert!(std.check_answers(&a).is_empty());
             let o = std
-                .assess(&a, &Default::default(), NaiveDate::from_ymd_opt(2026, 1, 1).expect("d"))
+                .assess(
+                    &a,
+                    &Default::default(),
+                    NaiveDate::from_ymd_opt(2026, 1, 1).expect("d"),
+                )
                 .expect("assess");
             assert_eq!(o.total, target);
             assert_eq!(o.final_level, o.initial_level);

@@ -137,8 +137,7 @@ fn parse_row(
                 answers.insert(it.code.clone(), n);
             }
             _ => {
-                let allowed: Vec<String> =
-                    it.options.iter().map(|o| o.score.to_string()).collect();
+                let allowed: Vec<String> = it.options.iter().map(|o| o.score.to_string()).collect();
                 err(
                     &it.code,
                     format!("{}: one of {}", it.zh, allowed.join(", ")),
@@ -257,11 +256,7 @@ pub fn read_rows(name: &str, bytes: &[u8]) -> Result<Vec<(usize, BTreeMap<String
         for b in bad.drain(..) {
             errs.push(RowError {
                 row: n,
-                column: keys
-                    .get(b.col)
-                    .cloned()
-                    .flatten()
-                    .unwrap_or_default(),
+                column: keys.get(b.col).cloned().flatten().unwrap_or_default(),
                 reason: b.reason,
             });
         }

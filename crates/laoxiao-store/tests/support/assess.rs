@@ -126,10 +126,20 @@ fn world(store: &laoxiao_store::Store) -> World {
     ] {
         activity::upsert(&mut c, &staff(id, "H1", cert), "2026-01-01T00:00:00Z").expect("staff");
     }
-    people::create(&mut c, r, &sys, &elder("P1", &village, 11, Some(AbilityLevel::Intact)))
-        .expect("P1");
-    people::create(&mut c, r, &sys, &elder("P2", &village, 13, Some(AbilityLevel::Severe)))
-        .expect("P2");
+    people::create(
+        &mut c,
+        r,
+        &sys,
+        &elder("P1", &village, 11, Some(AbilityLevel::Intact)),
+    )
+    .expect("P1");
+    people::create(
+        &mut c,
+        r,
+        &sys,
+        &elder("P2", &village, 13, Some(AbilityLevel::Severe)),
+    )
+    .expect("P2");
     people::create(&mut c, r, &sys, &elder("P3", &other_village, 15, None)).expect("P3");
     World {
         town,
@@ -206,7 +216,10 @@ fn assess_finish_sets_the_level_service_record_and_due_day() {
             )
             .expect("sr");
         assert_eq!(sr.len(), 1);
-        assert_eq!(sr[0].get::<String>("kind").expect("k"), "ability_assessment");
+        assert_eq!(
+            sr[0].get::<String>("kind").expect("k"),
+            "ability_assessment"
+        );
         assert_eq!(sr[0].get::<i64>("ability_level").expect("l"), 2);
         // A finished assessment does not change.
         let e = asm::update(&mut c, &staff_scope, &a.id, &dr2, today).expect_err("frozen");
@@ -233,7 +246,9 @@ fn assess_finish_sets_the_level_service_record_and_due_day() {
         )
         .expect("overdue");
         assert_eq!(
-            late.iter().map(|l| l.person_id.as_str()).collect::<Vec<_>>(),
+            late.iter()
+                .map(|l| l.person_id.as_str())
+                .collect::<Vec<_>>(),
             vec!["P1"]
         );
         assert!(late[0].overdue);
@@ -260,12 +275,22 @@ fn assess_bad_drafts_are_refused_naming_the_field() {
         let mut c = store.conn().expect("conn");
         let today = d("2026-03-10");
         // The same assessor twice.
-        let e = asm::create(&mut c, &county, &draft("P1", "S1", "S1", "2026-03-01"), today)
-            .expect_err("same");
+        let e = asm::create(
+            &mut c,
+            &county,
+            &draft("P1", "S1", "S1", "2026-03-01"),
+            today,
+        )
+        .expect_err("same");
         assert_eq!(fields(&e), vec!["assessor2_id"]);
         // An assessor without a certificate; an unknown one.
-        let e = asm::create(&mut c, &county, &draft("P1", "S5", "NOPE", "2026-03-01"), today)
-            .expect_err("uncertified");
+        let e = asm::create(
+            &mut c,
+            &county,
+            &draft("P1", "S5", "NOPE", "2026-03-01"),
+            today,
+        )
+        .expect_err("uncertified");
         assert_eq!(fields(&e), vec!["assessor1_id", "assessor2_id"]);
         // A score that is not an option (上下楼梯 has no 4), an unknown item,
         // an unknown risk event type, a future day.
@@ -284,13 +309,23 @@ fn assess_bad_drafts_are_refused_naming_the_field() {
             assert!(f.contains(&want.to_string()), "{want} not in {f:?}");
         }
         // A person in another county reads as unknown.
-        let e = asm::create(&mut c, &county, &draft("P3", "S1", "S2", "2026-03-01"), today)
-            .expect_err("out of scope");
+        let e = asm::create(
+            &mut c,
+            &county,
+            &draft("P3", "S1", "S2", "2026-03-01"),
+            today,
+        )
+        .expect_err("out of scope");
         assert_eq!(fields(&e), vec!["person_id"]);
         // Village staff read but do not assess.
         let village = user(store, "v", Role::VillageStaff, &w.village);
-        let e = asm::create(&mut c, &village, &draft("P1", "S1", "S2", "2026-03-01"), today)
-            .expect_err("forbidden");
+        let e = asm::create(
+            &mut c,
+            &village,
+            &draft("P1", "S1", "S2", "2026-03-01"),
+            today,
+        )
+        .expect_err("forbidden");
         assert!(matches!(e, StoreError::Forbidden(_)), "{e}");
         // An assessment outside the scope is not found.
         let sys = Scope::system("t");
@@ -300,8 +335,8 @@ fn assess_bad_drafts_are_refused_naming_the_field() {
         assert!(matches!(e, StoreError::NotFound { .. }), "{e}");
         let other = user(store, "o", Role::VillageStaff, &w.other_village);
         assert_eq!(asm::get(&mut c, &other, &a.id).expect("own").id, a.id);
-        let listed = asm::list(&mut c, &store.reference, &county, &ListQuery::default())
-            .expect("list");
+        let listed =
+            asm::list(&mut c, &store.reference, &county, &ListQuery::default()).expect("list");
         assert!(listed.is_empty());
     }
 }
@@ -367,10 +402,16 @@ fn assess_a_change_of_condition_is_due_at_once() {
         let w = world(store);
         let village = user(store, "v", Role::VillageStaff, &w.village);
         let mut c = store.conn().expect("conn");
-        asm::flag_change(&mut c, &village, "P1", "跌倒后行动能力下降", d("2026-04-01"))
-            .expect("flag");
-        let e = asm::flag_change(&mut c, &village, "P3", "x", d("2026-04-01"))
-            .expect_err("other area");
+        asm::flag_change(
+            &mut c,
+            &village,
+            "P1",
+            "跌倒后行动能力下降",
+            d("2026-04-01"),
+        )
+        .expect("flag");
+        let e =
+            asm::flag_change(&mut c, &village, "P3", "x", d("2026-04-01")).expect_err("other area");
         assert!(matches!(e, StoreError::NotFound { .. }), "{e}");
         let next_day = asm::due(
             &mut c,
@@ -446,16 +487,18 @@ fn assess_import_is_all_or_nothing_naming_every_bad_row() {
             }
         }
         let file = csv(&[paper_row("P1", "2026-02-01", &[]), bad]);
-        let e = import::import(&mut c, r, &county, "a.csv", &file, today, false)
-            .expect_err("rejected");
+        let e =
+            import::import(&mut c, r, &county, "a.csv", &file, today, false).expect_err("rejected");
         let StoreError::ImportRejected(errs) = e else {
             panic!("expected rejection, got {e}");
         };
         let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(got, vec![(3, "assessed_on"), (3, "B.2.4")]);
-        assert!(asm::list(&mut c, r, &county, &ListQuery::default())
-            .expect("list")
-            .is_empty());
+        assert!(
+            asm::list(&mut c, r, &county, &ListQuery::default())
+                .expect("list")
+                .is_empty()
+        );
         // Fixed: P2 all zeros (0 → 完全失能), coma given as 是.
         let mut zero = paper_row("P2", "2026-02-28", &[]);
         for cell in zero.iter_mut() {
@@ -466,18 +509,21 @@ fn assess_import_is_all_or_nothing_naming_every_bad_row() {
         let file = csv(&[paper_row("P1", "2026-02-01", &[]), zero]);
         let dry = import::import(&mut c, r, &county, "a.csv", &file, today, true).expect("dry");
         assert_eq!(dry.rows, 2);
-        assert!(asm::list(&mut c, r, &county, &ListQuery::default())
-            .expect("list")
-            .is_empty());
-        let done = import::import(&mut c, r, &county, "a.csv", &file, today, false).expect("import");
+        assert!(
+            asm::list(&mut c, r, &county, &ListQuery::default())
+                .expect("list")
+                .is_empty()
+        );
+        let done =
+            import::import(&mut c, r, &county, "a.csv", &file, today, false).expect("import");
         assert_eq!(done.ids.len(), 2);
         let p1 = people::get(&mut c, r, &Scope::system("t"), "P1").expect("P1");
         assert_eq!(p1.ability_level, Some(AbilityLevel::Intact));
         let p2 = people::get(&mut c, r, &Scope::system("t"), "P2").expect("P2");
         assert_eq!(p2.ability_level, Some(AbilityLevel::Complete));
         // The same file again: every row is a duplicate.
-        let e = import::import(&mut c, r, &county, "a.csv", &file, today, false)
-            .expect_err("twice");
+        let e =
+            import::import(&mut c, r, &county, "a.csv", &file, today, false).expect_err("twice");
         let StoreError::ImportRejected(errs) = e else {
             panic!("expected rejection");
         };

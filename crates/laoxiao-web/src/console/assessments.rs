@@ -28,8 +28,7 @@ fn enc(s: &str) -> String {
 }
 
 fn std_or_error() -> Result<&'static Standard, PageError> {
-    Standard::embedded()
-        .map_err(|e| PageError::Store(StoreError::Reference(e.to_string())))
+    Standard::embedded().map_err(|e| PageError::Store(StoreError::Reference(e.to_string())))
 }
 
 fn level_label(s: &ConsoleState, ctx: &Ctx, n: u8) -> String {
@@ -290,12 +289,7 @@ pub async fn new_form(
 }
 
 /// Save (and, with `action=finish`, finish) from the form.
-async fn save(
-    s: &ConsoleState,
-    ctx: &Ctx,
-    id: Option<String>,
-    form: FormData,
-) -> Response {
+async fn save(s: &ConsoleState, ctx: &Ctx, id: Option<String>, form: FormData) -> Response {
     let std = match std_or_error() {
         Ok(x) => x,
         Err(e) => return s.error_page(ctx, e),
@@ -330,7 +324,9 @@ async fn save(
         })
         .await;
     match res {
-        Ok((id, None)) => Redirect::to(&format!("/console/assessments/{}", enc(&id))).into_response(),
+        Ok((id, None)) => {
+            Redirect::to(&format!("/console/assessments/{}", enc(&id))).into_response()
+        }
         Ok((id, Some(errs))) => {
             let action = format!("/console/assessments/{}/edit", enc(&id));
             render_form(s, ctx, StatusCode::UNPROCESSABLE_ENTITY, &action, &d, &errs).await
@@ -527,7 +523,9 @@ pub async fn act(
     let ctx = ctx_or_error!(s, "/console/assessments", headers, q);
     let scope = ctx.scope();
     let action = field(&form, "action").unwrap_or_default().to_string();
-    let reason = field(&form, "appeal_reason").unwrap_or_default().to_string();
+    let reason = field(&form, "appeal_reason")
+        .unwrap_or_default()
+        .to_string();
     let id2 = id.clone();
     let res = match action.as_str() {
         "finish" => {
@@ -538,17 +536,24 @@ pub async fn act(
             s.db(move |c, _| asm::appeal(c, &scope, &id2, &reason).map(|_| "appealed"))
                 .await
         }
-        _ => Err(PageError::Store(StoreError::Invalid(vec![FieldError::new(
-            "action",
-            "one of finish, appeal",
-        )]))),
+        _ => Err(PageError::Store(StoreError::Invalid(vec![
+            FieldError::new("action", "one of finish, appeal"),
+        ]))),
     };
     match res {
-        Ok(done) => Redirect::to(&format!("/console/assessments/{}?done={done}", enc(&id)))
-            .into_response(),
+        Ok(done) => {
+            Redirect::to(&format!("/console/assessments/{}?done={done}", enc(&id))).into_response()
+        }
         Err(PageError::Store(StoreError::Invalid(errs))) => {
-            render_detail(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs, "assessment.html")
-                .await
+            render_detail(
+                &s,
+                &ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errs,
+                "assessment.html",
+            )
+            .await
         }
         Err(PageError::Store(e @ StoreError::Conflict(_))) => {
             let errs = [FieldError::new("", e.to_string())];

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use laoxiao_store::StoreError;
 use laoxiao_store::assessments::{self as asm, import};
 
-use super::subsidies::scope_as;
 use super::open;
+use super::subsidies::scope_as;
 use crate::config::Config;
 
 fn today() -> chrono::NaiveDate {
@@ -23,9 +23,20 @@ pub fn import_file(config: &Config, file: &Path, dry_run: bool, who: Option<&str
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.display().to_string();
     let mut c = store.conn()?;
-    match import::import(&mut c, &store.reference, &scope, &name, &bytes, today(), dry_run) {
+    match import::import(
+        &mut c,
+        &store.reference,
+        &scope,
+        &name,
+        &bytes,
+        today(),
+        dry_run,
+    ) {
         Ok(r) if r.dry_run => {
-            println!("{} assessments checked; nothing written (--dry-run)", r.rows);
+            println!(
+                "{} assessments checked; nothing written (--dry-run)",
+                r.rows
+            );
             Ok(())
         }
         Ok(r) => {
@@ -36,7 +47,10 @@ pub fn import_file(config: &Config, file: &Path, dry_run: bool, who: Option<&str
             for e in &errs {
                 eprintln!("{e}");
             }
-            anyhow::bail!("import rejected: {} error(s); nothing was written", errs.len())
+            anyhow::bail!(
+                "import rejected: {} error(s); nothing was written",
+                errs.len()
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -49,6 +63,9 @@ pub fn due(config: &Config, who: Option<&str>) -> Result<()> {
     let scope = scope_as(&store, who)?;
     let mut c = store.conn()?;
     let (overdue, soon, never) = asm::due_counts(&mut c, &scope, today())?;
-    println!("overdue: {overdue}\ndue within {} days: {soon}\nnever assessed: {never}", asm::DUE_HORIZON_DAYS);
+    println!(
+        "overdue: {overdue}\ndue within {} days: {soon}\nnever assessed: {never}",
+        asm::DUE_HORIZON_DAYS
+    );
     Ok(())
 }
