@@ -26,6 +26,10 @@ pub enum RulesError {
     /// A rule asked for a parameter that has no value on the day it needs.
     #[error("parameter {name}: {reason}")]
     Parameter { name: String, reason: String },
+    /// An assessment answer is not one of its item's options, or an item is
+    /// missing or unknown (GB/T 42195-2022 Annex B); names the item.
+    #[error("assessment item {item}: {reason}")]
+    Answer { item: String, reason: String },
     /// A subsidy test-case file is invalid.
     #[error("test cases {file}: {reason}")]
     Cases { file: String, reason: String },
@@ -43,6 +47,7 @@ impl RulesError {
             RulesError::Parameters { .. } => "parameters_invalid",
             RulesError::Parameter { .. } => "parameter_missing",
             RulesError::Cases { .. } => "cases_invalid",
+            RulesError::Answer { .. } => "assessment_answer_invalid",
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Rules of the laoxiao (一老一小) platform: the Jiaxing plan's targets and
 //! reference tables (`plan`), which the rule checks compare live figures
 //! against, and the national standards (`standards`: the childcare class-size
-//! table and caregiver ratios that class validation applies).
+//! table and caregiver ratios that class validation applies; `assessment`:
+//! the ability assessment of GB/T 42195-2022).
 
+pub mod assessment;
 pub mod error;
 pub mod indicators;
 pub mod plan;

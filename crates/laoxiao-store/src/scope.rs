@@ -67,6 +67,9 @@ pub enum Perm {
     /// Prepare, review (a second account), mark paid and cost subsidy runs;
     /// load county incomes.
     ManageSubsidies,
+    /// Draft and finish ability assessments (老年人能力评估) of people in the
+    /// area, and import paper ones: town, county and city staff.
+    Assess,
 }
 
 impl Role {
@@ -112,6 +115,7 @@ impl Role {
                     | ExportPeople
                     | Aggregates
                     | ReadViews
+                    | Assess
             ),
             TownStaff => matches!(
                 p,
@@ -121,6 +125,7 @@ impl Role {
                     | WritePeople
                     | RevealIds
                     | Aggregates
+                    | Assess
             ),
             VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
             FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),

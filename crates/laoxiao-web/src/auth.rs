@@ -79,6 +79,35 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/people/{id}",
         Access::Perm(Perm::WritePeople),
     ),
+    ("GET", "/api/assessments", Access::Perm(Perm::ReadPeople)),
+    ("POST", "/api/assessments", Access::Perm(Perm::Assess)),
+    (
+        "GET",
+        "/api/assessments/due",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/api/assessments/flags",
+        Access::Perm(Perm::WritePeople),
+    ),
+    ("GET", "/api/assessments/standard", Access::Account),
+    (
+        "GET",
+        "/api/assessments/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    ("PUT", "/api/assessments/{id}", Access::Perm(Perm::Assess)),
+    (
+        "POST",
+        "/api/assessments/{id}/finish",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "POST",
+        "/api/assessments/{id}/appeal",
+        Access::Perm(Perm::WritePeople),
+    ),
     ("GET", "/api/transfers", Access::Perm(Perm::WritePeople)),
     ("POST", "/api/transfers", Access::Perm(Perm::WritePeople)),
     (
@@ -382,6 +411,52 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "GET",
         "/console/subsidies/runs/{id}/lines/{line}",
         Access::Perm(Perm::ReadSubsidies),
+    ),
+    (
+        "GET",
+        "/console/assessments",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    ("POST", "/console/assessments", Access::Perm(Perm::Assess)),
+    (
+        "GET",
+        "/console/assessments/new",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "GET",
+        "/console/assessments/due",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/console/assessments/due",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/console/assessments/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/console/assessments/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/console/assessments/{id}/edit",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "POST",
+        "/console/assessments/{id}/edit",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "GET",
+        "/console/assessments/{id}/report",
+        Access::Perm(Perm::ReadPeople),
     ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (

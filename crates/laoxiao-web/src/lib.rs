@@ -11,6 +11,7 @@
 //! template only (never the query string, which may hold a search for a name).
 
 pub mod areas;
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod console;
@@ -146,6 +147,19 @@ pub fn router(state: AppState) -> Router {
             "/people/{id}",
             get(people::get).put(people::update).delete(people::delete),
         )
+        .route(
+            "/assessments",
+            get(assessments::list).post(assessments::create),
+        )
+        .route("/assessments/due", get(assessments::due))
+        .route("/assessments/flags", post(assessments::flag))
+        .route("/assessments/standard", get(assessments::standard))
+        .route(
+            "/assessments/{id}",
+            get(assessments::get).put(assessments::update),
+        )
+        .route("/assessments/{id}/finish", post(assessments::finish))
+        .route("/assessments/{id}/appeal", post(assessments::appeal))
         .route("/transfers", get(transfers::list).post(transfers::create))
         .route("/transfers/{id}", get(transfers::get))
         .route("/transfers/{id}/approve", post(transfers::approve))

@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    areas, assessments, audit, error, facilities, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +35,15 @@ use crate::{
         people::get,
         people::update,
         people::delete,
+        assessments::list,
+        assessments::create,
+        assessments::get,
+        assessments::update,
+        assessments::finish,
+        assessments::appeal,
+        assessments::due,
+        assessments::flag,
+        assessments::standard,
         transfers::list,
         transfers::create,
         transfers::get,
@@ -116,6 +126,7 @@ use crate::{
         (name = "areas", description = "行政区划: city, counties, towns, villages (read-only)"),
         (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
+        (name = "assessments", description = "老年人能力评估 (GB/T 42195-2022): drafts by two certified assessors, finished into the person's ability level with an explanation, appeals and reviews, the due list"),
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),

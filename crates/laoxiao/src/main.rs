@@ -143,6 +143,11 @@ enum Command {
         #[command(subcommand)]
         command: IndicatorsCmd,
     },
+    /// Ability assessments (老年人能力评估, GB/T 42195-2022): paper imports, due counts.
+    Assess {
+        #[command(subcommand)]
+        command: AssessCmd,
+    },
     /// Subsidies (补助发放): runs, review, payout lists, explanations, what-ifs.
     Subsidies {
         #[command(subcommand)]
@@ -285,6 +290,26 @@ enum PlanCmd {
         /// The county for the siting measurement (default: the one with most uncovered).
         #[arg(long)]
         county: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssessCmd {
+    /// Enter paper assessments from a CSV or XLSX file (one finished
+    /// assessment a row), all or nothing.
+    Import {
+        file: PathBuf,
+        /// Check every row and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import as this account (its area limits the people); default: the system.
+        #[arg(long = "as")]
+        who: Option<String>,
+    },
+    /// Count people overdue, due within 30 days and never assessed.
+    Due {
+        #[arg(long = "as")]
+        who: Option<String>,
     },
 }
 
@@ -791,6 +816,12 @@ fn run(cli: Cli) -> Result<()> {
                 repeat,
                 county,
             } => cli::plan::bench(&config, &common, repeat, county.as_deref()),
+        },
+        Command::Assess { command } => match command {
+            AssessCmd::Import { file, dry_run, who } => {
+                cli::assess::import_file(&config, &file, dry_run, who.as_deref())
+            }
+            AssessCmd::Due { who } => cli::assess::due(&config, who.as_deref()),
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

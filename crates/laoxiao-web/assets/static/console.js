@@ -369,4 +369,10 @@
     var b = ev.target.closest && ev.target.closest("[data-confirm]");
     if (b && !window.confirm(b.getAttribute("data-confirm"))) ev.preventDefault();
   });
+
+  // Print buttons (data-print: the assessment report), for the same reason.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-print]");
+    if (b) window.print();
+  });
 })();

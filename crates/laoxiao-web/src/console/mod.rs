@@ -12,6 +12,7 @@
 //! Personal data: ID numbers are always masked; nothing here logs names, ID numbers
 //! or addresses.
 
+mod assessments;
 mod assets;
 mod facilities;
 pub mod i18n;
@@ -184,6 +185,24 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
         )
+        .route(
+            "/console/assessments",
+            get(assessments::list).post(assessments::create),
+        )
+        .route("/console/assessments/new", get(assessments::new_form))
+        .route(
+            "/console/assessments/due",
+            get(assessments::due).post(assessments::flag),
+        )
+        .route(
+            "/console/assessments/{id}",
+            get(assessments::detail).post(assessments::act),
+        )
+        .route(
+            "/console/assessments/{id}/edit",
+            get(assessments::edit_form).post(assessments::edit),
+        )
+        .route("/console/assessments/{id}/report", get(assessments::report))
         .route(
             "/console/transfers",
             get(transfers::page).post(transfers::create),
@@ -497,6 +516,7 @@ impl ConsoleState {
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
                 "transfers": a.can(Perm::WritePeople),
+                "assessments": a.can(Perm::ReadPeople),
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),

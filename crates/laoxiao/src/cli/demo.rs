@@ -35,6 +35,9 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         if let Err(e) = demo_subsidy_runs(&store, day) {
             eprintln!("the demo's subsidy drafts were not prepared: {e}");
         }
+        if let Err(e) = demo_assessments(&store, day) {
+            eprintln!("the demo's ability assessments were not made: {e}");
+        }
         later
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
@@ -50,6 +53,22 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         load_insurance_later(&store, rows, day);
     }
     super::serve::serve(store, &config, accounts)
+}
+
+/// Finished ability assessments (GB/T 42195-2022) for a sample of elderly
+/// people with a level, some due soon, a few overdue, flagged or appealed.
+fn demo_assessments(store: &Store, day: chrono::NaiveDate) -> Result<()> {
+    let t = std::time::Instant::now();
+    let mut c = store.conn()?;
+    let r = laoxiao_store::assessments::demo::seed(&mut c, &store.reference, day, 300)?;
+    println!(
+        "demo ability assessments: {} finished, {} flagged, {} appealed in {:.1} s (see /console/assessments)",
+        r.finished,
+        r.flagged,
+        r.appealed,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The demo's key file beside its database (created, mode 0600, when absent).
