@@ -35,6 +35,10 @@ pub enum Role {
     Auditor,
     /// 分析员: aggregates only, never a person's record.
     Analyst,
+    /// 家属: a relative of elderly people, who sees only the relatives a staff
+    /// member has verified (their name, ability level, orders, balance) and
+    /// orders services for them; no register at all.
+    Family,
 }
 
 /// What a role may do (the area scope comes on top).
@@ -67,10 +71,17 @@ pub enum Perm {
     /// Prepare, review (a second account), mark paid and cost subsidy runs;
     /// load county incomes.
     ManageSubsidies,
+    /// Request links to relatives and order services for verified ones
+    /// (家属下单); families only.
+    OrderServices,
+    /// Accept, refuse and deliver the orders of one's own facility (服务商).
+    ServeOrders,
+    /// Read the monthly settlement of ordered services (结算).
+    ReadSettlement,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::CityAdmin,
         Role::CountyAdmin,
         Role::TownStaff,
@@ -79,6 +90,7 @@ impl Role {
         Role::Inspector,
         Role::Auditor,
         Role::Analyst,
+        Role::Family,
     ];
 
     pub fn code(self) -> &'static str {
@@ -91,6 +103,7 @@ impl Role {
             Role::Inspector => "inspector",
             Role::Auditor => "auditor",
             Role::Analyst => "analyst",
+            Role::Family => "family",
         }
     }
 
@@ -99,7 +112,7 @@ impl Role {
         use Perm::*;
         use Role::*;
         match self {
-            CityAdmin => !matches!(p, ReadAudit),
+            CityAdmin => !matches!(p, ReadAudit | OrderServices),
             CountyAdmin => matches!(
                 p,
                 ReportIndicators
@@ -112,6 +125,7 @@ impl Role {
                     | ExportPeople
                     | Aggregates
                     | ReadViews
+                    | ReadSettlement
             ),
             TownStaff => matches!(
                 p,
@@ -123,10 +137,12 @@ impl Role {
                     | Aggregates
             ),
             VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
-            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
+            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities | ServeOrders),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
+            // Everything a family sees goes through `family`, by verified link.
+            Family => matches!(p, OrderServices),
         }
     }
 }
@@ -247,15 +263,26 @@ impl Scope {
     /// may choose record ids: for anyone else an id taken outside their area
     /// would answer differently from a free one (an existence oracle).
     pub fn is_city_wide(&self) -> bool {
-        self.facility.is_none()
+        self.role != Some(Role::Family)
+            && self.facility.is_none()
             && self
                 .area_path
                 .as_deref()
                 .is_none_or(|p| p.matches('/').count() <= 2)
     }
 
-    /// Whether an area path lies in the scope's subtree.
+    /// Whether the scope is a family account's (家属): it finds people only
+    /// through its verified links (`family::relatives`), never by area.
+    pub fn is_family(&self) -> bool {
+        self.role == Some(Role::Family)
+    }
+
+    /// Whether an area path lies in the scope's subtree (never, for a family
+    /// account: it finds only its linked relatives, by link).
     pub fn contains_path(&self, path: &str) -> bool {
+        if self.is_family() {
+            return false;
+        }
         self.area_path
             .as_deref()
             .is_none_or(|p| path.starts_with(p))
@@ -276,6 +303,11 @@ impl Scope {
         path_col: &str,
         facility_col: Option<&str>,
     ) {
+        if self.is_family() {
+            // A family account finds nothing by area (see `is_family`).
+            w.push_str(" AND 1 = 0");
+            return;
+        }
         if let Some(path) = &self.area_path {
             p.push(path.as_str().into());
             w.push_str(&format!(" AND {path_col} >= ${}", p.len()));
@@ -330,5 +362,14 @@ mod tests {
         assert!(!s.is_city_wide());
         assert!(Scope::user(Actor::default(), Role::CityAdmin, "/330400/", None).is_city_wide());
         assert!(Scope::system("t").is_city_wide());
+        let fam = Scope::user(Actor::default(), Role::Family, "/330400/", None);
+        let mut w = String::new();
+        fam.push_sql(&mut w, &mut p, "area_path", Some("id"));
+        assert_eq!(w, " AND 1 = 0");
+        assert!(!fam.is_city_wide());
+        assert!(!fam.contains_path("/330400/330402/"));
+        assert!(!Role::Family.can(Perm::ReadPeople));
+        assert!(!Role::Family.can(Perm::ReadFacilities));
+        assert!(Role::Family.can(Perm::OrderServices));
     }
 }
