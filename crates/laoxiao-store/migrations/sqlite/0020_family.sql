@@ -34,9 +34,12 @@ CREATE TABLE family_link (
     decided_at TEXT,
     decision_reason TEXT
 );
--- One live link (requested or verified) per account and person.
-CREATE UNIQUE INDEX family_link_live_idx ON family_link (username, person_id)
-    WHERE status IN ('requested', 'verified');
+-- One requested and one verified link at most per account and person (the
+-- store refuses a request while either is live).
+CREATE UNIQUE INDEX family_link_requested_idx ON family_link (username, person_id)
+    WHERE status = 'requested';
+CREATE UNIQUE INDEX family_link_verified_idx ON family_link (username, person_id)
+    WHERE status = 'verified';
 CREATE INDEX family_link_path_idx ON family_link (status, person_path);
 
 CREATE TABLE service_order (
