@@ -122,9 +122,11 @@ impl Vouchers {
         let mut entries = Vec::new();
         for v in raw.voucher {
             let who = match (&v.who.special_difficulty, v.who.ability_at_least) {
-                (Some(d), None) => Who::Difficulty(SpecialDifficulty::parse(d).ok_or_else(
-                    || err(format!("{}: unknown special difficulty {d:?}", v.name)),
-                )?),
+                (Some(d), None) => {
+                    Who::Difficulty(SpecialDifficulty::parse(d).ok_or_else(|| {
+                        err(format!("{}: unknown special difficulty {d:?}", v.name))
+                    })?)
+                }
                 (None, Some(n)) if n <= 4 => Who::AbilityAtLeast(n),
                 _ => {
                     return Err(err(format!(
@@ -235,7 +237,13 @@ mod tests {
         );
         // Moderately impaired, no difficulty: nothing.
         assert_eq!(
-            v.monthly(&[], Some(AbilityLevel::Moderate), ServiceCategory::Meals, d("2026-12-01")).0,
+            v.monthly(
+                &[],
+                Some(AbilityLevel::Moderate),
+                ServiceCategory::Meals,
+                d("2026-12-01")
+            )
+            .0,
             0
         );
         // Before the table's date: nothing.
@@ -253,10 +261,34 @@ mod tests {
 
     #[test]
     fn split_pays_the_voucher_first() {
-        assert_eq!(split(8_000, 10_000), Split { voucher_fen: 8_000, family_fen: 0 });
-        assert_eq!(split(8_000, 5_000), Split { voucher_fen: 5_000, family_fen: 3_000 });
-        assert_eq!(split(8_000, 0), Split { voucher_fen: 0, family_fen: 8_000 });
-        assert_eq!(split(8_000, -300), Split { voucher_fen: 0, family_fen: 8_000 });
+        assert_eq!(
+            split(8_000, 10_000),
+            Split {
+                voucher_fen: 8_000,
+                family_fen: 0
+            }
+        );
+        assert_eq!(
+            split(8_000, 5_000),
+            Split {
+                voucher_fen: 5_000,
+                family_fen: 3_000
+            }
+        );
+        assert_eq!(
+            split(8_000, 0),
+            Split {
+                voucher_fen: 0,
+                family_fen: 8_000
+            }
+        );
+        assert_eq!(
+            split(8_000, -300),
+            Split {
+                voucher_fen: 0,
+                family_fen: 8_000
+            }
+        );
     }
 
     #[test]

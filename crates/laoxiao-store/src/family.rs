@@ -421,7 +421,8 @@ fn facts_of(r: &Row) -> Result<Facts> {
     })
 }
 
-const FACT_COLS: &str = "p.id, p.name, p.area_path, p.special_difficulty, p.ability_level, l.relationship";
+const FACT_COLS: &str =
+    "p.id, p.name, p.area_path, p.special_difficulty, p.ability_level, l.relationship";
 
 /// The family's verified relatives (live records only).
 fn verified(conn: &mut Conn, scope: &Scope, person_id: Option<&str>) -> Result<Vec<Facts>> {
@@ -1025,13 +1026,7 @@ pub fn service_kind(c: ServiceCategory) -> ServiceKind {
 /// [`Step`]'s variants (a family its own orders; a provider its facility's).
 /// A step the order's state does not allow is a conflict. One transaction
 /// with its audit entry (and, for a delivery, the service record).
-pub fn step(
-    conn: &mut Conn,
-    scope: &Scope,
-    id: &str,
-    s: &Step,
-    today: NaiveDate,
-) -> Result<Order> {
+pub fn step(conn: &mut Conn, scope: &Scope, id: &str, s: &Step, today: NaiveDate) -> Result<Order> {
     let family_step = matches!(s, Step::Cancel { .. } | Step::Rate { .. });
     scope.require(if family_step {
         Perm::OrderServices
@@ -1047,7 +1042,10 @@ pub fn step(
         Step::Deliver { date, by } => {
             text = clean_text("delivered_by", by, true)?;
             if *date > today {
-                return Err(invalid("delivered_date", format!("{date} is in the future")));
+                return Err(invalid(
+                    "delivered_date",
+                    format!("{date} is in the future"),
+                ));
             }
         }
         Step::Rate { rating, comment } => {
@@ -1325,7 +1323,210 @@ mod tests {
 
     #[test]
     fn meals_are_meal_assistance_the_rest_home_service() {
-        assert_eq!(service_kind(ServiceCategory::Meals), ServiceKind::MealAssistance);
-        assert_eq!(service_kind(ServiceCategory::Bathing), ServiceKind::HomeService);
+        assert_eq!(
+            service_kind(ServiceCategory::Meals),
+            ServiceKind::MealAssistance
+        );
+        assert_eq!(
+            service_kind(ServiceCategory::Bathing),
+            ServiceKind::HomeService
+        );
     }
+}
+
+// ---------------------------------------------------------------- demo
+
+/// The demo's family workflow: the provider `facility_id` publishes a small
+/// catalogue serving its county; the account `family` is linked (verified by
+/// `verifier`) to one elderly person of the provider's town, preferably one
+/// with a voucher; and has orders in every state. Does nothing when the
+/// account already has a link (a reused demo database). Cheap: a few rows.
+pub fn seed_demo(
+    conn: &mut Conn,
+    reference: &Reference,
+    family: &str,
+    verifier: &Scope,
+    facility_id: &str,
+    today: NaiveDate,
+) -> Result<usize> {
+    if conn.query_i64(
+        "SELECT COUNT(*) FROM family_link WHERE username = $1",
+        &[family.into()],
+    )? > 0
+    {
+        return Ok(0);
+    }
+    let fac = conn
+        .query_opt(
+            "SELECT area_path FROM facility WHERE id = $1 AND deleted_at IS NULL",
+            &[facility_id.into()],
+        )?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "facility",
+            id: facility_id.to_string(),
+        })?;
+    let fpath: String = fac.get("area_path")?;
+    // The county and town codes of the provider's path /330400/C/T/….
+    let parts: Vec<&str> = fpath.split('/').filter(|s| !s.is_empty()).collect();
+    let (Some(county), Some(town)) = (parts.get(1), parts.get(2)) else {
+        return Ok(0);
+    };
+    let items = [
+        (
+            "DEMO-S1",
+            ServiceCategory::Meals,
+            "老年食堂送餐",
+            1_500,
+            "餐",
+        ),
+        ("DEMO-S2", ServiceCategory::Bathing, "上门助浴", 8_000, "次"),
+        (
+            "DEMO-S3",
+            ServiceCategory::Cleaning,
+            "居家保洁（2小时）",
+            6_000,
+            "次",
+        ),
+        (
+            "DEMO-S4",
+            ServiceCategory::Rehabilitation,
+            "上门康复训练",
+            12_000,
+            "次",
+        ),
+        (
+            "DEMO-S5",
+            ServiceCategory::Escort,
+            "陪同就医（半天）",
+            10_000,
+            "次",
+        ),
+    ];
+    let now = ts();
+    for (id, cat, name, price, unit) in items {
+        let x = ServiceItem {
+            id: id.into(),
+            facility_id: facility_id.into(),
+            category: cat,
+            name: name.into(),
+            price_fen: price,
+            unit: unit.into(),
+            areas_served: (*county).to_string(),
+            active: true,
+        };
+        activity::upsert(conn, &x, &now)?;
+    }
+    // An elderly person of the town, one with a special difficulty first.
+    let lo = format!("/330400/{county}/{town}/");
+    let hi = crate::path_upper(&lo);
+    let person = conn.query_opt(
+        "SELECT id, id_number_hmac FROM person WHERE role = 'elderly' AND deleted_at IS NULL \
+         AND area_path >= $1 AND area_path < $2 ORDER BY (special_difficulty IS NULL), id LIMIT 1",
+        &[lo.into(), hi.into()],
+    )?;
+    let Some(person) = person else {
+        return Ok(items.len());
+    };
+    let pid: String = person.get("id")?;
+    let ppath: String = conn
+        .query_opt(
+            "SELECT area_path FROM person WHERE id = $1",
+            &[pid.as_str().into()],
+        )?
+        .map(|r| r.get::<String>("area_path"))
+        .transpose()?
+        .unwrap_or_default();
+    let link_id = "L-DEMO0001";
+    conn.execute(
+        "INSERT INTO family_link (id, username, person_id, person_path, relationship, status, requested_at) \
+         VALUES ($1, $2, $3, $4, 'child', 'requested', $5)",
+        &[link_id.into(), family.into(), pid.as_str().into(), ppath.into(), now.as_str().into()],
+    )?;
+    decide_link(conn, verifier, link_id, true, "")?;
+    let fam = Scope::user(
+        crate::scope::Actor {
+            user: family.into(),
+            ip: None,
+        },
+        crate::scope::Role::Family,
+        "/330400/",
+        None,
+    );
+    let op = Scope::user(
+        crate::scope::Actor {
+            user: "demo-provider".into(),
+            ip: None,
+        },
+        crate::scope::Role::FacilityOperator,
+        &fpath,
+        Some(facility_id.to_string()),
+    );
+    let day = |n: i64| today + chrono::Duration::days(n);
+    let mut place_one = |rid: &str, item: &str, qty: i64, d: NaiveDate| -> Result<String> {
+        let (o, _) = place(
+            conn,
+            reference,
+            &fam,
+            &NewOrder {
+                client_request_id: rid.into(),
+                person_id: pid.clone(),
+                item_id: item.into(),
+                quantity: qty,
+                service_date: d,
+                note: String::new(),
+            },
+            today,
+        )?;
+        Ok(o.id)
+    };
+    let rated = place_one("demo-1", "DEMO-S2", 1, day(-5))?;
+    let delivered = place_one("demo-2", "DEMO-S1", 10, day(-3))?;
+    let accepted = place_one("demo-3", "DEMO-S3", 1, day(1))?;
+    place_one("demo-4", "DEMO-S4", 2, day(2))?;
+    let cancelled = place_one("demo-5", "DEMO-S5", 1, day(3))?;
+    let refused = place_one("demo-6", "DEMO-S3", 1, day(4))?;
+    for id in [&rated, &delivered, &accepted] {
+        step(conn, &op, id, &Step::Accept, today)?;
+    }
+    for (id, d) in [(&rated, day(-5)), (&delivered, day(-3))] {
+        step(
+            conn,
+            &op,
+            id,
+            &Step::Deliver {
+                date: d,
+                by: "护理员（演示）".into(),
+            },
+            today,
+        )?;
+    }
+    step(
+        conn,
+        &fam,
+        &rated,
+        &Step::Rate {
+            rating: 5,
+            comment: "准时，细心".into(),
+        },
+        today,
+    )?;
+    step(
+        conn,
+        &fam,
+        &cancelled,
+        &Step::Cancel {
+            reason: "改期".into(),
+        },
+        today,
+    )?;
+    step(
+        conn,
+        &op,
+        &refused,
+        &Step::Refuse {
+            reason: "当日人手不足".into(),
+        },
+        today,
+    )?;
+    Ok(items.len() + 7)
 }

@@ -168,8 +168,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/family/relatives/{id}/catalogue",
         Access::Perm(Perm::OrderServices),
     ),
-    ("GET", "/api/family/links", Access::Perm(Perm::OrderServices)),
-    ("POST", "/api/family/links", Access::Perm(Perm::OrderServices)),
+    (
+        "GET",
+        "/api/family/links",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/links",
+        Access::Perm(Perm::OrderServices),
+    ),
     (
         "GET",
         "/api/family/links/pending",
@@ -185,8 +193,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/family/links/{id}/refuse",
         Access::Perm(Perm::WritePeople),
     ),
-    ("GET", "/api/family/orders", Access::Perm(Perm::OrderServices)),
-    ("POST", "/api/family/orders", Access::Perm(Perm::OrderServices)),
+    (
+        "GET",
+        "/api/family/orders",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/orders",
+        Access::Perm(Perm::OrderServices),
+    ),
     (
         "POST",
         "/api/family/orders/{id}/cancel",
@@ -197,7 +213,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/family/orders/{id}/rate",
         Access::Perm(Perm::OrderServices),
     ),
-    ("GET", "/api/provider/orders", Access::Perm(Perm::ServeOrders)),
+    (
+        "GET",
+        "/api/provider/orders",
+        Access::Perm(Perm::ServeOrders),
+    ),
     (
         "POST",
         "/api/provider/orders/{id}/accept",

@@ -66,7 +66,10 @@ pub async fn catalogue(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let scope = auth.scope()?;
-    let items = blocking(&state, move |c, r| Ok(fam::catalogue_for(c, r, &scope, &id)?)).await?;
+    let items = blocking(&state, move |c, r| {
+        Ok(fam::catalogue_for(c, r, &scope, &id)?)
+    })
+    .await?;
     Ok(Json(json!({ "total": items.len(), "items": items })))
 }
 
@@ -103,7 +106,13 @@ pub async fn request_link(
 ) -> Result<Response, ApiError> {
     let scope = auth.scope()?;
     let link = blocking(&state, move |c, r| {
-        Ok(fam::request_link(c, r, &scope, &b.id_number, &b.relationship)?)
+        Ok(fam::request_link(
+            c,
+            r,
+            &scope,
+            &b.id_number,
+            &b.relationship,
+        )?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(to_json(&link)?)).into_response())
@@ -244,7 +253,10 @@ fn order_query(p: OrderParams) -> Result<OrderQuery, ApiError> {
     if let Some(m) = &p.month
         && (m.len() != 7 || NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_err())
     {
-        return Err(ApiError::invalid(vec![FieldError::new("month", "a month, YYYY-MM")]));
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "month",
+            "a month, YYYY-MM",
+        )]));
     }
     Ok(OrderQuery {
         status,
@@ -279,7 +291,12 @@ pub async fn family_orders(
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
     /// Your id for this submission: sending it again answers the first order.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$", example = "b7c1-2026-12-12")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_-]+$",
+        example = "b7c1-2026-12-12"
+    )]
     pub client_request_id: String,
     /// A verified relative.
     #[schema(min_length = 1, max_length = 100)]
@@ -327,8 +344,10 @@ pub async fn place(
         service_date,
         note: b.note.unwrap_or_default(),
     };
-    let (order, created) =
-        blocking(&state, move |c, r| Ok(fam::place(c, r, &scope, &o, today())?)).await?;
+    let (order, created) = blocking(&state, move |c, r| {
+        Ok(fam::place(c, r, &scope, &o, today())?)
+    })
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -369,7 +388,10 @@ pub struct DeliverInput {
 
 async fn take(state: AppState, auth: Auth, id: String, s: Step) -> Result<Json<Value>, ApiError> {
     let scope = auth.scope()?;
-    let o = blocking(&state, move |c, _| Ok(fam::step(c, &scope, &id, &s, today())?)).await?;
+    let o = blocking(&state, move |c, _| {
+        Ok(fam::step(c, &scope, &id, &s, today())?)
+    })
+    .await?;
     Ok(Json(to_json(&o)?))
 }
 

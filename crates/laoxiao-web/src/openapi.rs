@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, audit, error, facilities, family, health, indicators, people, planning, subsidies, transfers,
+    areas, audit, error, facilities, family, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]

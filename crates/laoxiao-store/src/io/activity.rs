@@ -10,8 +10,8 @@ use laoxiao_model::activity::{
     Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
 use laoxiao_model::columns::{
-    RecordKind, catalogue_from_row, cohort_from_row, enrolment_from_row, insurance_from_row, residence_from_row,
-    service_from_row, staff_from_row,
+    RecordKind, catalogue_from_row, cohort_from_row, enrolment_from_row, insurance_from_row,
+    residence_from_row, service_from_row, staff_from_row,
 };
 use laoxiao_model::refs::KnownRefs;
 use laoxiao_model::register::{Cell, FieldType};
