@@ -459,6 +459,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/subsidies/runs/{id}/lines/{line}",
         Access::Perm(Perm::ReadSubsidies),
     ),
+    ("GET", "/console/family", Access::Perm(Perm::OrderServices)),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",

@@ -14,6 +14,7 @@
 
 mod assets;
 mod facilities;
+mod family;
 pub mod i18n;
 mod import;
 mod indicators;
@@ -184,6 +185,7 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
         )
+        .route("/console/family", get(family::home))
         .route(
             "/console/transfers",
             get(transfers::page).post(transfers::create),
@@ -500,6 +502,7 @@ impl ConsoleState {
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
+                "family": a.can(Perm::OrderServices),
             }),
         );
         m
