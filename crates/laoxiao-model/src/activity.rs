@@ -93,6 +93,9 @@ crate::code_enum! {
         /// 发育筛查: a developmental screening of a child under three
         /// (indicator 45).
         DevelopmentalScreening = ("developmental_screening", "发育筛查", "Developmental screening"),
+        /// 上门服务: a home service a family ordered from a provider's
+        /// catalogue (助浴、助洁、康复、陪诊 …; meals are 助餐).
+        HomeService = ("home_service", "上门服务", "Home service"),
     }
 }
 

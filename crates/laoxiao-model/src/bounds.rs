@@ -140,6 +140,15 @@ pub const MONTHLY_FEE: Bound = Bound {
     unit: "yuan",
     why: "childcare costs hundreds to a few thousand yuan a month",
 };
+/// Price of one unit of a catalogue service (服务目录单价), in fen, shown in yuan.
+pub const SERVICE_PRICE: Bound = Bound {
+    field: "price_yuan",
+    min: 0,
+    max: 10_000_000,
+    scale: 100,
+    unit: "yuan",
+    why: "a home service costs a few to a few thousand yuan",
+};
 /// 孩次 of an infant.
 pub const BIRTH_ORDER: Bound = Bound::count("birth_order", 1, 20, "a family's n-th child");
 /// Students enrolled in one intake of a programme.

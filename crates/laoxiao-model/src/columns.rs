@@ -30,6 +30,7 @@ crate::code_enum! {
         Residences = ("residences", "入住", "Care-home residences"),
         StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
         Insurance = ("insurance", "参保登记", "Insurance enrolments"),
+        Catalogue = ("catalogue", "服务目录", "Service catalogue"),
     }
 }
 
@@ -52,6 +53,7 @@ impl RecordKind {
             RecordKind::Residences => &crate::activity::RESIDENCES,
             RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
             RecordKind::Insurance => &crate::activity::INSURANCE,
+            RecordKind::Catalogue => &crate::family::CATALOGUE,
         }
     }
 }
@@ -593,6 +595,14 @@ pub fn insurance_from_row(r: Row<'_>) -> Result<InsuranceEnrolment, Vec<FieldErr
 pub fn insurance_to_row(x: &InsuranceEnrolment) -> Vec<String> {
     record_to_row(x)
 }
+/// Reads a catalogue item (服务目录项目) from a row.
+pub fn catalogue_from_row(r: Row<'_>) -> Result<crate::family::ServiceItem, Vec<FieldError>> {
+    record_from_row(r)
+}
+/// Writes a catalogue item as cells in [`columns`] order.
+pub fn catalogue_to_row(x: &crate::family::ServiceItem) -> Vec<String> {
+    record_to_row(x)
+}
 
 /// Errors that name fields by their keys, renamed to the columns of a file
 /// (`monthly_fee_fen` → `monthly_fee_yuan`), for import reports.
@@ -787,6 +797,21 @@ mod tests {
             },
             insurance_to_row,
             insurance_from_row,
+        );
+        round_trip(
+            RecordKind::Catalogue,
+            &crate::family::ServiceItem {
+                id: "S1".into(),
+                facility_id: "F1".into(),
+                category: crate::family::ServiceCategory::Bathing,
+                name: "上门助浴".into(),
+                price_fen: 8_050,
+                unit: "次".into(),
+                areas_served: "330402;330411001".into(),
+                active: true,
+            },
+            catalogue_to_row,
+            catalogue_from_row,
         );
         // Chinese labels from the template's dropdowns are read too.
         let hdr = HeaderMap::new(

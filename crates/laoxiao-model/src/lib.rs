@@ -11,6 +11,7 @@ pub mod columns;
 pub mod credit_code;
 pub mod error;
 pub mod facility;
+pub mod family;
 pub mod idcard;
 pub mod jiaxing;
 pub mod person;

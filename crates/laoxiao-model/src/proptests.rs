@@ -127,6 +127,11 @@ proptest! {
                     x.validate(&ck, today());
                 }
             }
+            RecordKind::Catalogue => {
+                if let Ok(x) = columns::catalogue_from_row(row) {
+                    x.validate(&ck, today());
+                }
+            }
         }
     }
 

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod planning;
 pub mod standards;
 pub mod subsidies;
+pub mod vouchers;
 
 pub use error::RulesError;
 pub use plan::Plan;

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod facilities;
+pub mod family;
 pub mod figures;
 pub mod indicators;
 pub mod io;

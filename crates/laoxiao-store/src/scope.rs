@@ -35,6 +35,10 @@ pub enum Role {
     Auditor,
     /// 分析员: aggregates only, never a person's record.
     Analyst,
+    /// 家属: a relative of elderly people, who sees only the relatives a staff
+    /// member has verified (their name, ability level, orders, balance) and
+    /// orders services for them; no register at all.
+    Family,
 }
 
 /// What a role may do (the area scope comes on top).
@@ -70,10 +74,17 @@ pub enum Perm {
     /// Draft and finish ability assessments (老年人能力评估) of people in the
     /// area, and import paper ones: town, county and city staff.
     Assess,
+    /// Request links to relatives and order services for verified ones
+    /// (家属下单); families only.
+    OrderServices,
+    /// Accept, refuse and deliver the orders of one's own facility (服务商).
+    ServeOrders,
+    /// Read the monthly settlement of ordered services (结算).
+    ReadSettlement,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::CityAdmin,
         Role::CountyAdmin,
         Role::TownStaff,
@@ -82,6 +93,7 @@ impl Role {
         Role::Inspector,
         Role::Auditor,
         Role::Analyst,
+        Role::Family,
     ];
 
     pub fn code(self) -> &'static str {
@@ -94,6 +106,7 @@ impl Role {
             Role::Inspector => "inspector",
             Role::Auditor => "auditor",
             Role::Analyst => "analyst",
+            Role::Family => "family",
         }
     }
 
@@ -102,7 +115,7 @@ impl Role {
         use Perm::*;
         use Role::*;
         match self {
-            CityAdmin => !matches!(p, ReadAudit),
+            CityAdmin => !matches!(p, ReadAudit | OrderServices),
             CountyAdmin => matches!(
                 p,
                 ReportIndicators
@@ -116,6 +129,7 @@ impl Role {
                     | Aggregates
                     | ReadViews
                     | Assess
+                    | ReadSettlement
             ),
             TownStaff => matches!(
                 p,
@@ -128,10 +142,12 @@ impl Role {
                     | Assess
             ),
             VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
-            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
+            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities | ServeOrders),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
+            // Everything a family sees goes through `family`, by verified link.
+            Family => matches!(p, OrderServices),
         }
     }
 }
@@ -252,15 +268,26 @@ impl Scope {
     /// may choose record ids: for anyone else an id taken outside their area
     /// would answer differently from a free one (an existence oracle).
     pub fn is_city_wide(&self) -> bool {
-        self.facility.is_none()
+        self.role != Some(Role::Family)
+            && self.facility.is_none()
             && self
                 .area_path
                 .as_deref()
                 .is_none_or(|p| p.matches('/').count() <= 2)
     }
 
-    /// Whether an area path lies in the scope's subtree.
+    /// Whether the scope is a family account's (家属): it finds people only
+    /// through its verified links (`family::relatives`), never by area.
+    pub fn is_family(&self) -> bool {
+        self.role == Some(Role::Family)
+    }
+
+    /// Whether an area path lies in the scope's subtree (never, for a family
+    /// account: it finds only its linked relatives, by link).
     pub fn contains_path(&self, path: &str) -> bool {
+        if self.is_family() {
+            return false;
+        }
         self.area_path
             .as_deref()
             .is_none_or(|p| path.starts_with(p))
@@ -281,6 +308,11 @@ impl Scope {
         path_col: &str,
         facility_col: Option<&str>,
     ) {
+        if self.is_family() {
+            // A family account finds nothing by area (see `is_family`).
+            w.push_str(" AND 1 = 0");
+            return;
+        }
         if let Some(path) = &self.area_path {
             p.push(path.as_str().into());
             w.push_str(&format!(" AND {path_col} >= ${}", p.len()));
@@ -335,5 +367,14 @@ mod tests {
         assert!(!s.is_city_wide());
         assert!(Scope::user(Actor::default(), Role::CityAdmin, "/330400/", None).is_city_wide());
         assert!(Scope::system("t").is_city_wide());
+        let fam = Scope::user(Actor::default(), Role::Family, "/330400/", None);
+        let mut w = String::new();
+        fam.push_sql(&mut w, &mut p, "area_path", Some("id"));
+        assert_eq!(w, " AND 1 = 0");
+        assert!(!fam.is_city_wide());
+        assert!(!fam.contains_path("/330400/330402/"));
+        assert!(!Role::Family.can(Perm::ReadPeople));
+        assert!(!Role::Family.can(Perm::ReadFacilities));
+        assert!(Role::Family.can(Perm::OrderServices));
     }
 }

@@ -3768,3 +3768,5 @@ mod planning;
 
 #[path = "support/assess.rs"]
 mod assess;
+#[path = "support/family.rs"]
+mod family;

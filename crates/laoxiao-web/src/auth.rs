@@ -189,6 +189,82 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/family/relatives",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/relatives/{id}/catalogue",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/links",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/links",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/links/pending",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/api/family/links/{id}/verify",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/api/family/links/{id}/refuse",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/api/family/orders",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/orders",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/orders/{id}/cancel",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/orders/{id}/rate",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/provider/orders",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    (
+        "POST",
+        "/api/provider/orders/{id}/accept",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    (
+        "POST",
+        "/api/provider/orders/{id}/refuse",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    (
+        "POST",
+        "/api/provider/orders/{id}/deliver",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    ("GET", "/api/settlement", Access::Perm(Perm::ReadSettlement)),
+    (
+        "GET",
         "/api/subsidies/rules",
         Access::Perm(Perm::ReadSubsidies),
     ),
@@ -458,6 +534,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/assessments/{id}/report",
         Access::Perm(Perm::ReadPeople),
     ),
+    ("GET", "/console/family", Access::Perm(Perm::OrderServices)),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",

@@ -20,6 +20,7 @@ pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod facilities;
+pub mod family;
 pub mod health;
 pub mod indicators;
 pub mod openapi;
@@ -184,6 +185,26 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/indicators/{number}", get(indicators::explain))
         .route("/indicators/{number}/trend", get(indicators::trend))
+        .route("/family/relatives", get(family::relatives))
+        .route("/family/relatives/{id}/catalogue", get(family::catalogue))
+        .route(
+            "/family/links",
+            get(family::my_links).post(family::request_link),
+        )
+        .route("/family/links/pending", get(family::pending_links))
+        .route("/family/links/{id}/verify", post(family::verify_link))
+        .route("/family/links/{id}/refuse", post(family::refuse_link))
+        .route(
+            "/family/orders",
+            get(family::family_orders).post(family::place),
+        )
+        .route("/family/orders/{id}/cancel", post(family::cancel))
+        .route("/family/orders/{id}/rate", post(family::rate))
+        .route("/provider/orders", get(family::provider_orders))
+        .route("/provider/orders/{id}/accept", post(family::accept))
+        .route("/provider/orders/{id}/refuse", post(family::refuse))
+        .route("/provider/orders/{id}/deliver", post(family::deliver))
+        .route("/settlement", get(family::settlement))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

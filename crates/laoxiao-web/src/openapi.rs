@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, assessments, audit, error, facilities, health, indicators, people, planning, subsidies,
+    areas, assessments, audit, error, facilities, family, health, indicators, people, planning,
+    subsidies,
     transfers,
 };
 
@@ -64,6 +65,22 @@ use crate::{
         indicators::publish,
         indicators::changes,
         indicators::export,
+        family::relatives,
+        family::catalogue,
+        family::request_link,
+        family::my_links,
+        family::pending_links,
+        family::verify_link,
+        family::refuse_link,
+        family::family_orders,
+        family::place,
+        family::cancel,
+        family::rate,
+        family::provider_orders,
+        family::accept,
+        family::refuse,
+        family::deliver,
+        family::settlement,
         subsidies::rules,
         subsidies::list_runs,
         subsidies::prepare,
@@ -131,6 +148,7 @@ use crate::{
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
         (name = "planning", description = "设施布局规划: coverage of the plan's distance rules (500 m / 1,000 m to a care institution, the 15-minute walk to home care), accessibility (2SFCA), childcare slots per 1,000 residents, siting of new facilities, the resident grid"),
+        (name = "family", description = "子女网上下单: family accounts linked to their elderly relatives (verified by staff), the catalogue providers publish, orders paid first by the monthly service voucher, delivery, rating and the monthly settlement"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

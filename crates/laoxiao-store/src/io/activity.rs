@@ -10,8 +10,8 @@ use laoxiao_model::activity::{
     Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
 use laoxiao_model::columns::{
-    RecordKind, cohort_from_row, enrolment_from_row, insurance_from_row, residence_from_row,
-    service_from_row, staff_from_row,
+    RecordKind, catalogue_from_row, cohort_from_row, enrolment_from_row, insurance_from_row,
+    residence_from_row, service_from_row, staff_from_row,
 };
 use laoxiao_model::refs::KnownRefs;
 use laoxiao_model::register::{Cell, FieldType};
@@ -205,6 +205,9 @@ pub(crate) fn import_source(
         RecordKind::Insurance => {
             import_kind(store, src, layout, opts, today, errs, insurance_from_row)
         }
+        RecordKind::Catalogue => {
+            import_kind(store, src, layout, opts, today, errs, catalogue_from_row)
+        }
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
@@ -333,6 +336,9 @@ pub(crate) fn for_each_row(
         RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
         RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
+        RecordKind::Catalogue => {
+            run::<laoxiao_model::family::ServiceItem>(&mut conn, scope, &mut f)?
+        }
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly

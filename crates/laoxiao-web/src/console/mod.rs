@@ -15,6 +15,7 @@
 mod assessments;
 mod assets;
 mod facilities;
+mod family;
 pub mod i18n;
 mod import;
 mod indicators;
@@ -185,6 +186,7 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
         )
+        .route("/console/family", get(family::home))
         .route(
             "/console/assessments",
             get(assessments::list).post(assessments::create),
@@ -520,6 +522,7 @@ impl ConsoleState {
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
+                "family": a.can(Perm::OrderServices),
             }),
         );
         m

@@ -144,6 +144,8 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     .into_iter()
     .next()
     .map(|f| f.id);
+    let provider = facility.clone();
+    let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
     let plan: Vec<(&str, Role, String, Option<String>)> = vec![
         ("city", Role::CityAdmin, "330400".into(), None),
         ("county", Role::CountyAdmin, county.into(), None),
@@ -153,6 +155,7 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         ("inspector", Role::Inspector, county.into(), None),
         ("auditor", Role::Auditor, "330400".into(), None),
         ("analyst", Role::Analyst, "330400".into(), None),
+        ("family", Role::Family, "330400".into(), None),
     ];
     let mut out = Vec::new();
     for (name, role, area, fac) in plan {
@@ -178,6 +181,29 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
             role: role.code().to_string(),
             area: format!("{area_name} {area}"),
         });
+    }
+    // The family workflow (子女网上下单): the operator's facility as the
+    // provider, the demo family linked to one elderly person of the town.
+    if let Some(f) = provider {
+        let staff = laoxiao_store::Scope::user(
+            laoxiao_store::Actor {
+                user: "town".into(),
+                ip: None,
+            },
+            Role::TownStaff,
+            &town_path,
+            None,
+        );
+        if let Err(e) = laoxiao_store::family::seed_demo(
+            &mut c,
+            &store.reference,
+            "family",
+            &staff,
+            &f,
+            today(),
+        ) {
+            eprintln!("the demo's family orders were not created: {e}");
+        }
     }
     Ok(out)
 }

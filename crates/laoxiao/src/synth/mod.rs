@@ -302,6 +302,9 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
                         .map_err(csv_err)?;
                 }
             }
+            // The synthetic city has no catalogue: the demo publishes one
+            // (`laoxiao_store::family::seed_demo`).
+            RecordKind::Catalogue => {}
         }
         w.flush().map_err(|source| SynthError::Io {
             path: path.clone(),
