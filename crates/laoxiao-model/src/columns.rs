@@ -10,7 +10,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 
 use crate::activity::{
-    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+    Enrolment, HomeCareContract, InsuranceEnrolment, Residence, ServiceRecord, Staff,
+    StudentCohort,
 };
 use crate::error::FieldError;
 use crate::facility::{ChildcareClass, Facility};
@@ -30,6 +31,7 @@ crate::code_enum! {
         Residences = ("residences", "入住", "Care-home residences"),
         StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
         Insurance = ("insurance", "参保登记", "Insurance enrolments"),
+        HomeCareBeds = ("home_care_beds", "家庭养老床位", "Home-care beds"),
     }
 }
 
@@ -52,6 +54,7 @@ impl RecordKind {
             RecordKind::Residences => &crate::activity::RESIDENCES,
             RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
             RecordKind::Insurance => &crate::activity::INSURANCE,
+            RecordKind::HomeCareBeds => &crate::activity::HOME_CARE_CONTRACTS,
         }
     }
 }
@@ -591,6 +594,14 @@ pub fn insurance_from_row(r: Row<'_>) -> Result<InsuranceEnrolment, Vec<FieldErr
 }
 /// Writes an insurance enrolment as cells in [`columns`] order.
 pub fn insurance_to_row(x: &InsuranceEnrolment) -> Vec<String> {
+    record_to_row(x)
+}
+/// Reads a home-care bed contract (家庭养老床位) from a row.
+pub fn home_care_from_row(r: Row<'_>) -> Result<HomeCareContract, Vec<FieldError>> {
+    record_from_row(r)
+}
+/// Writes a home-care bed contract as cells in [`columns`] order.
+pub fn home_care_to_row(x: &HomeCareContract) -> Vec<String> {
     record_to_row(x)
 }
 

@@ -18,8 +18,10 @@ pub mod person;
 mod proptests;
 pub mod refs;
 pub mod register;
+pub mod visit;
 
 pub use activity::{
+    HomeCareContract,
     Enrolment, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind, ServiceRecord, Staff,
     StudentCohort,
 };

@@ -127,6 +127,11 @@ proptest! {
                     x.validate(&ck, today());
                 }
             }
+            RecordKind::HomeCareBeds => {
+                if let Ok(x) = columns::home_care_from_row(row) {
+                    x.validate(&ck, today());
+                }
+            }
         }
     }
 

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod planning;
 pub mod standards;
 pub mod subsidies;
+pub mod visits;
 
 pub use error::RulesError;
 pub use plan::Plan;

@@ -67,6 +67,9 @@ pub enum Perm {
     /// Prepare, review (a second account), mark paid and cost subsidy runs;
     /// load county incomes.
     ManageSubsidies,
+    /// Generate the monthly visiting rounds (探访关爱) for areas in scope and
+    /// close the follow-ups that visits raise (towns and above).
+    ManageVisits,
 }
 
 impl Role {
@@ -102,7 +105,8 @@ impl Role {
             CityAdmin => !matches!(p, ReadAudit),
             CountyAdmin => matches!(
                 p,
-                ReportIndicators
+                ManageVisits
+                    | ReportIndicators
                     | ReadSubsidies
                     | ReadFacilities
                     | WriteFacilities
@@ -115,7 +119,8 @@ impl Role {
             ),
             TownStaff => matches!(
                 p,
-                ReadFacilities
+                ManageVisits
+                    | ReadFacilities
                     | WriteFacilities
                     | ReadPeople
                     | WritePeople

@@ -205,6 +205,15 @@ pub(crate) fn import_source(
         RecordKind::Insurance => {
             import_kind(store, src, layout, opts, today, errs, insurance_from_row)
         }
+        RecordKind::HomeCareBeds => import_kind(
+            store,
+            src,
+            layout,
+            opts,
+            today,
+            errs,
+            laoxiao_model::columns::home_care_from_row,
+        ),
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
@@ -333,6 +342,7 @@ pub(crate) fn for_each_row(
         RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
         RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
+        RecordKind::HomeCareBeds => run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?,
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
