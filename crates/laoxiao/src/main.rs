@@ -529,6 +529,9 @@ enum Kind {
     StudentCohorts,
     /// 参保登记
     Insurance,
+    /// 家庭养老床位
+    #[value(alias = "home_care_beds")]
+    HomeCareBeds,
 }
 
 impl From<Kind> for RecordKind {
@@ -544,6 +547,7 @@ impl From<Kind> for RecordKind {
             Kind::Residences => RecordKind::Residences,
             Kind::StudentCohorts => RecordKind::StudentCohorts,
             Kind::Insurance => RecordKind::Insurance,
+            Kind::HomeCareBeds => RecordKind::HomeCareBeds,
         }
     }
 }

@@ -40,6 +40,7 @@ fn console_mount(reg: &Register) -> fn(axum::Router<ConsoleState>) -> axum::Rout
         "enrolments" => routes::<Enrolment>,
         "residences" => routes::<Residence>,
         "insurance" => routes::<InsuranceEnrolment>,
+        "home_care_beds" => routes::<laoxiao_model::HomeCareContract>,
         _ => routes::<StudentCohort>,
     }
 }

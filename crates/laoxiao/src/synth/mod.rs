@@ -302,6 +302,9 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
                         .map_err(csv_err)?;
                 }
             }
+            // Home-care bed contracts are made by the demo
+            // (laoxiao_store::visits::demo), not written as a file.
+            RecordKind::HomeCareBeds => {}
         }
         w.flush().map_err(|source| SynthError::Io {
             path: path.clone(),
