@@ -74,6 +74,9 @@ pub struct Generated {
     pub created: i64,
     /// Of them, tasks without a visitor (no village staff account).
     pub unassigned: i64,
+    /// Open tasks closed now because a `visit` service record of the month
+    /// exists already (entered on the register or imported from paper).
+    pub matched: i64,
     /// All tasks of the month in the scope, after generating.
     pub total: i64,
 }
@@ -149,6 +152,29 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
             ),
             &p2,
         )?;
+        // Visits recorded otherwise (the register, a paper import) close
+        // their tasks, so the rounds and indicator 8 agree.
+        let last = month_end(rules.month).to_string();
+        let mut p4: Vec<Value> = vec![
+            month.as_str().into(),
+            first.as_str().into(),
+            last.into(),
+            now.as_str().into(),
+        ];
+        let mut w4 = String::new();
+        scope.push_sql(&mut w4, &mut p4, "area_path", None);
+        let visit = "FROM service_record s WHERE s.person_id = visit_task.person_id \
+            AND s.kind = 'visit' AND s.deleted_at IS NULL AND s.date >= $2 AND s.date <= $3";
+        let matched = c.execute(
+            &format!(
+                "UPDATE visit_task SET status = 'visited', \
+                 visited_date = (SELECT MIN(s.date) {visit}), \
+                 service_record_id = (SELECT MIN(s.id) {visit}), updated_at = $4 \
+                 WHERE month = $1 AND status = 'open'{w4} AND EXISTS (SELECT 1 {visit})"
+            ),
+            &p4,
+        )?;
+        let matched = i64::try_from(matched).unwrap_or(i64::MAX);
         let mut p3: Vec<Value> = vec![month.as_str().into()];
         let mut w3 = String::new();
         scope.push_sql(&mut w3, &mut p3, "area_path", None);
@@ -165,7 +191,8 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
                 entity_id: Some(&month),
                 before: None,
                 after: Some(
-                    serde_json::json!({"created": created, "unassigned": unassigned}).to_string(),
+                    serde_json::json!({"created": created, "unassigned": unassigned, "matched": matched})
+                        .to_string(),
                 ),
             },
         )?;
@@ -173,6 +200,7 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
             month: month.clone(),
             created,
             unassigned,
+            matched,
             total,
         })
     })
@@ -1091,6 +1119,189 @@ pub fn work_items_with(
         ));
     }
     Ok(crate::worklist::order(out))
+}
+
+/// Times [`generate_rounds`] for the whole city `repeat` times, each in a
+/// transaction rolled back afterwards (the database is left as it was).
+/// Returns each run's seconds and the tasks it created.
+pub fn bench_generate(
+    conn: &mut Conn,
+    rules: &MonthRules,
+    repeat: usize,
+) -> Result<Vec<(f64, i64)>> {
+    let sys = Scope::system("bench");
+    let mut out = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let mut got = None;
+        let r = conn.transaction(|c| {
+            let t = std::time::Instant::now();
+            let g = generate_rounds(c, &sys, rules)?;
+            got = Some((t.elapsed().as_secs_f64(), g.created));
+            // Roll back: the benchmark changes nothing.
+            Err::<(), _>(StoreError::Conflict("bench rollback".into()))
+        });
+        match (r, got) {
+            (Err(StoreError::Conflict(m)), Some(x)) if m == "bench rollback" => out.push(x),
+            (Err(e), _) => return Err(e),
+            (Ok(()), _) | (_, None) => {
+                return Err(StoreError::Database("bench: no measurement".into()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The month's rounds generated for the city as the CLI's system scope.
+pub fn generate_city(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Result<Generated> {
+    generate_rounds(conn, scope, rules)
+}
+
+/// What the demo added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoSummary {
+    pub rounds: Generated,
+    /// Visits recorded through the form by the demo's village account.
+    pub recorded: i64,
+    pub contracts: i64,
+    pub service_visits: i64,
+}
+
+/// The demo's visiting rounds and home-care beds on `day`: the month's
+/// rounds (visits the synthetic city recorded close their tasks), a few
+/// visits recorded by the village account `visitor` (one not reached, with
+/// a follow-up for the town), and home-care bed contracts for up to `max`
+/// people at home with moderate or worse ability loss, served by their
+/// town's home-care centre (or `operator_facility` in its town), with
+/// service visits last month and this month, some under plan.
+pub fn demo(
+    conn: &mut Conn,
+    rules: &MonthRules,
+    day: NaiveDate,
+    visitor: Option<&Scope>,
+    operator_facility: Option<&str>,
+    max: usize,
+) -> Result<DemoSummary> {
+    let sys = Scope::system("demo");
+    let rounds = generate_rounds(conn, &sys, rules)?;
+    let mut recorded = 0;
+    if let Some(who) = visitor {
+        let q = TaskQuery {
+            month: Some(rounds.month.clone()),
+            visitor: Some(who.actor.user.clone()),
+            open_only: true,
+            limit: 4,
+            ..Default::default()
+        };
+        for (i, t) in list_tasks(conn, who, &q, day)?.iter().enumerate() {
+            let (outcome, concerns, follow_up) = match i {
+                0 => (VisitOutcome::NotReached, vec![], Some("多次电话未接通，请镇里协调家属联系")),
+                1 => (VisitOutcome::InPerson, vec![VisitConcern::Safety], Some("燃气灶老化，建议更换")),
+                _ => (VisitOutcome::InPerson, vec![], None),
+            };
+            let input = VisitInput {
+                outcome,
+                date: day.max(rules.month),
+                concerns,
+                note: None,
+                follow_up: follow_up.map(str::to_string),
+            };
+            record_visit(conn, who, &t.id, &input, day)?;
+            recorded += 1;
+        }
+    }
+    // Home-care beds: people at home with ability level 2 or worse.
+    let people = conn.query(
+        &format!(
+            "SELECT p.id, p.area_path FROM person p WHERE p.role = 'elderly' AND p.status = 'active' \
+             AND p.deleted_at IS NULL AND p.ability_level >= 2 \
+             AND NOT EXISTS (SELECT 1 FROM residence r WHERE r.person_id = p.id AND r.deleted_at IS NULL \
+                 AND r.discharged_date IS NULL) \
+             AND NOT EXISTS (SELECT 1 FROM home_care_contract k WHERE k.person_id = p.id) \
+             ORDER BY p.id LIMIT {}",
+            max.max(1) * 4
+        ),
+        &[],
+    )?;
+    let centres = conn.query(
+        "SELECT id, area_path FROM facility WHERE kind = 'town_home_care_center' AND deleted_at IS NULL ORDER BY id",
+        &[],
+    )?;
+    let town_of = |path: &str| -> String {
+        path.split('/').take(4).collect::<Vec<_>>().join("/") + "/"
+    };
+    let mut by_town: std::collections::HashMap<String, String> = Default::default();
+    for r in &centres {
+        let path: String = r.get("area_path")?;
+        by_town.entry(town_of(&path)).or_insert(r.get("id")?);
+    }
+    if let Some(f) = operator_facility {
+        let row = conn.query_opt(
+            "SELECT area_path, kind FROM facility WHERE id = $1 AND deleted_at IS NULL",
+            &[f.into()],
+        )?;
+        if let Some(r) = row {
+            let kind: String = r.get("kind")?;
+            if kind.parse::<laoxiao_model::FacilityKind>().is_ok_and(|k| k.is_elderly()) {
+                by_town.insert(town_of(&r.get::<String>("area_path")?), f.to_string());
+            }
+        }
+    }
+    let start = previous_month(day) - chrono::Months::new(1);
+    let mut contracts = Vec::new();
+    for r in &people {
+        if contracts.len() >= max {
+            break;
+        }
+        let path: String = r.get("area_path")?;
+        let Some(f) = by_town.get(&town_of(&path)) else {
+            continue;
+        };
+        let n = contracts.len();
+        contracts.push(laoxiao_model::HomeCareContract {
+            id: format!("HCB-DEMO-{:04}", n + 1),
+            person_id: r.get("id")?,
+            facility_id: f.clone(),
+            service_plan: "每周上门：助浴、康复训练、健康监测".into(),
+            hours_per_month: [6, 8, 10, 12][n % 4],
+            devices: Some(["紧急呼叫按钮", "紧急呼叫按钮、烟感报警器", "床垫离床传感器"][n % 3].into()),
+            start_date: start,
+            end_date: None,
+        });
+    }
+    activity::write_many(conn, &contracts, &now_rfc3339(), |_| {})?;
+    // Service visits: last month 3 visits, this month up to today; every
+    // fifth contract falls short of its plan.
+    let prev = previous_month(day);
+    let mut service_visits = 0;
+    for (n, k) in contracts.iter().enumerate() {
+        let planned = k.hours_per_month * 60;
+        let share = if n % 5 == 0 { 55 } else { 100 };
+        let per = (planned * share / 100 / 3).clamp(1, MAX_MINUTES);
+        let mut dates = vec![prev + chrono::Days::new(4), prev + chrono::Days::new(12), prev + chrono::Days::new(20)];
+        let this = rules.month + chrono::Days::new(3);
+        if this <= day {
+            dates.push(this);
+        }
+        for d in dates {
+            if d > day || d < k.start_date {
+                continue;
+            }
+            let input = ServiceInput {
+                date: d,
+                minutes: per,
+                services: "助浴、康复训练".into(),
+                staff_id: None,
+            };
+            record_service(conn, &sys, &k.id, &input, day)?;
+            service_visits += 1;
+        }
+    }
+    Ok(DemoSummary {
+        rounds,
+        recorded,
+        contracts: i64::try_from(contracts.len()).unwrap_or(i64::MAX),
+        service_visits,
+    })
 }
 
 #[cfg(test)]

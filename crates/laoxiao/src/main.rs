@@ -148,6 +148,11 @@ enum Command {
         #[command(subcommand)]
         command: SubsidiesCmd,
     },
+    /// Visiting rounds (探访关爱): generate a month's rounds, time them.
+    Visits {
+        #[command(subcommand)]
+        command: VisitsCmd,
+    },
     /// Spatial planning (设施布局规划): coverage, accessibility, siting, slots.
     Plan {
         #[command(subcommand)]
@@ -285,6 +290,26 @@ enum PlanCmd {
         /// The county for the siting measurement (default: the one with most uncovered).
         #[arg(long)]
         county: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VisitsCmd {
+    /// Generate a month's visit tasks for everyone due in the city
+    /// (idempotent; visits already on the register close their tasks).
+    Rounds {
+        /// YYYY-MM (default: this month).
+        #[arg(long)]
+        month: Option<String>,
+    },
+    /// Time the generation of a month's rounds for the whole city (each run
+    /// rolled back); the median goes to docs/benchmarks.md.
+    Bench {
+        /// YYYY-MM (default: next month, which has no rounds yet).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
     },
 }
 
@@ -795,6 +820,12 @@ fn run(cli: Cli) -> Result<()> {
                 repeat,
                 county,
             } => cli::plan::bench(&config, &common, repeat, county.as_deref()),
+        },
+        Command::Visits { command } => match command {
+            VisitsCmd::Rounds { month } => cli::visits::rounds(&config, month.as_deref()),
+            VisitsCmd::Bench { month, repeat } => {
+                cli::visits::bench(&config, month.as_deref(), repeat)
+            }
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

@@ -100,6 +100,7 @@ fn rounds_are_generated_visited_and_followed_up() {
             elderly("E6", &v2, 6, &[SevereDisability]),
             elderly("E7", &w, 7, &[ExtremePoverty]),
             elderly("E8", &v1, 8, &[LowIncomeMargin]),
+            elderly("E9", &v2, 9, &[ExtremePoverty]),
         ] {
             people::create(&mut c, r, &sys, &p).expect("person");
         }
@@ -121,20 +122,39 @@ fn rounds_are_generated_visited_and_followed_up() {
             )
             .expect("residence");
         }
+        // E9 had a visit entered on the register on 3 February: its task
+        // is generated already done.
+        registry::create(
+            &mut c,
+            &ck,
+            &sys,
+            &laoxiao_model::ServiceRecord {
+                id: "S9".into(),
+                person_id: "E9".into(),
+                kind: ServiceKind::Visit,
+                date: d("2026-02-03"),
+                facility_id: None,
+                ability_level: None,
+                note: None,
+            },
+            today,
+        )
+        .expect("visit on the register");
         let rules = VisitRules::embedded()
             .expect("rules")
             .for_month(d("2026-02-01"))
             .expect("month");
 
-        // The town generates its own: E1, E2, E8 (v1) and E6 (v2, no staff).
+        // The town generates its own: E1, E2, E8 (v1), E6 and E9 (v2, no
+        // staff); E9's is matched with the visit on the register.
         let town_staff = user(store, "t1", Role::TownStaff, &town);
         let g = v::generate_rounds(&mut c, &town_staff, &rules).expect("town rounds");
-        assert_eq!((g.created, g.unassigned, g.total), (4, 1, 4));
+        assert_eq!((g.created, g.unassigned, g.matched, g.total), (5, 2, 1, 5));
         // The city adds E7 only; again, nothing.
         let g = v::generate_rounds(&mut c, &sys, &rules).expect("city rounds");
-        assert_eq!((g.created, g.unassigned, g.total), (1, 0, 5));
+        assert_eq!((g.created, g.unassigned, g.matched, g.total), (1, 0, 0, 6));
         let g = v::generate_rounds(&mut c, &sys, &rules).expect("again");
-        assert_eq!((g.created, g.total), (0, 5));
+        assert_eq!((g.created, g.matched, g.total), (0, 0, 6));
         // Village staff may not generate.
         let v1a = user(store, "v1a", Role::VillageStaff, &v1);
         assert!(matches!(
@@ -171,9 +191,13 @@ fn rounds_are_generated_visited_and_followed_up() {
                 ("E6".into(), None),
                 ("E7".into(), s("w1")),
                 ("E8".into(), s("v1a")),
+                ("E9".into(), None),
             ]
         );
-        assert!(all.iter().all(|t| t.due_date == d("2026-02-25") && t.overdue));
+        assert!(all.iter().all(|t| t.due_date == d("2026-02-25")));
+        assert!(all.iter().all(|t| t.overdue == (t.person_id != "E9")));
+        let e9 = all.iter().find(|t| t.person_id == "E9").expect("E9");
+        assert_eq!((e9.status, e9.visited_date), (TaskStatus::Visited, Some(d("2026-02-03"))));
         assert_eq!(all[0].person_name_masked, "李**");
         let mine = v::list_tasks(
             &mut c,
@@ -236,13 +260,13 @@ fn rounds_are_generated_visited_and_followed_up() {
         ));
 
         // Progress on the 26th (due the 25th): v1 3 due, 2 visited, E8 overdue;
-        // v2 1 due, overdue, unassigned.
+        // v2 2 due (unassigned), E9 visited, E6 overdue.
         let pr = v::progress(&mut c, &town_staff, "2026-02", today).expect("progress");
         assert_eq!(pr.len(), 2);
         let p1 = pr.iter().find(|p| p.area_code == v1).expect("v1");
         assert_eq!((p1.due, p1.visited, p1.attempted, p1.open, p1.overdue, p1.unassigned), (3, 2, 0, 1, 1, 0));
         let p2 = pr.iter().find(|p| p.area_code == v2).expect("v2");
-        assert_eq!((p2.due, p2.visited, p2.open, p2.overdue, p2.unassigned), (1, 0, 1, 1, 1));
+        assert_eq!((p2.due, p2.visited, p2.open, p2.overdue, p2.unassigned), (2, 1, 1, 1, 2));
         // On the 20th nothing was overdue yet.
         let early = v::progress(&mut c, &town_staff, "2026-02", d("2026-02-20")).expect("early");
         assert!(early.iter().all(|p| p.overdue == 0));
