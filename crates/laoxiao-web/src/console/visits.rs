@@ -107,7 +107,7 @@ async fn render_rounds(
             total.3 += p.unassigned;
             json!({
                 "area": super::area_name(s, &p.area_code),
-                "tasks_url": format!("/console/visits/overdue?area={}&month={month}", p.area_code),
+                "tasks_url": format!("/console/visits/overdue?area={}&month={month}&status=open", p.area_code),
                 "due": p.due, "visited": p.visited, "attempted": p.attempted,
                 "open": p.open, "overdue": p.overdue, "unassigned": p.unassigned,
                 "percent": v::percent(p.visited, p.due),
@@ -168,12 +168,15 @@ async fn task_list(s: &ConsoleState, ctx: &Ctx, mine: bool) -> Response {
         .param("area")
         .and_then(|a| s.store.reference.areas.get(a))
         .map(|a| a.path.clone());
+    // The overdue list; `status=open` shows every open task (an area's
+    // link from the rounds).
+    let open_only = !mine && ctx.param("status") == Some("open");
     let q = TaskQuery {
         month: month.clone(),
         area_path,
         visitor: mine.then(|| scope.actor.user.clone()),
-        open_only: false,
-        overdue_only: !mine,
+        open_only,
+        overdue_only: !mine && !open_only,
         limit: 500,
         offset: 0,
     };
@@ -186,6 +189,7 @@ async fn task_list(s: &ConsoleState, ctx: &Ctx, mine: bool) -> Response {
         .partition(|t| t.status == v::TaskStatus::Open);
     let page = json!({
         "mine": mine,
+        "open_only": open_only,
         "month": month,
         "open": open.iter().map(|t| task_row(s, ctx, t)).collect::<Vec<_>>(),
         "done": done.iter().map(|t| task_row(s, ctx, t)).collect::<Vec<_>>(),
