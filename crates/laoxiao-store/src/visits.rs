@@ -673,14 +673,13 @@ pub fn close_followup(conn: &mut Conn, scope: &Scope, id: &str, note: &str) -> R
                 after: Some(serde_json::json!({"status": "done"}).to_string()),
             },
         )?;
-        let mut p: Vec<Value> = vec![id.into()];
         let row = c
             .query_opt(
                 &format!(
                     "SELECT {FOLLOWUP_COLS} FROM visit_followup f JOIN person p ON p.id = f.person_id \
                      WHERE f.id = $1"
                 ),
-                &p.drain(..).collect::<Vec<_>>(),
+                &[id.into()],
             )?
             .ok_or_else(|| StoreError::Database("follow-up vanished".into()))?;
         followup_of(&row)
@@ -999,7 +998,7 @@ pub struct AreaCompletion {
 pub fn completion_by_area(rows: &[Completion], alert_percent: u32) -> Vec<AreaCompletion> {
     let mut by: std::collections::BTreeMap<&str, AreaCompletion> = Default::default();
     for c in rows {
-        let a = by.entry(&c.area_code).or_insert_with(|| AreaCompletion {
+        let a = by.entry(c.area_code.as_str()).or_insert_with(|| AreaCompletion {
             area_code: c.area_code.clone(),
             contracts: 0,
             planned_minutes: 0,
