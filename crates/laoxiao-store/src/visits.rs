@@ -1023,9 +1023,9 @@ pub fn completion_by_area(rows: &[Completion], alert_percent: u32) -> Vec<AreaCo
 
 /// The first day of the month before `today`'s.
 fn previous_month(today: NaiveDate) -> NaiveDate {
-    let first = today - chrono::Days::new(u64::from(chrono::Datelike::day(today)) - 1);
+    let first = today - chrono::Days::new(u64::from(chrono::Datelike::day(&today)) - 1);
     let prev_last = first.pred_opt().unwrap_or(first);
-    prev_last - chrono::Days::new(u64::from(chrono::Datelike::day(prev_last)) - 1)
+    prev_last - chrono::Days::new(u64::from(chrono::Datelike::day(&prev_last)) - 1)
 }
 
 /// The scope's worklist lines: this month's visits due and overdue (a
@@ -1142,7 +1142,7 @@ pub fn bench_generate(
         match (r, got) {
             (Err(StoreError::Conflict(m)), Some(x)) if m == "bench rollback" => out.push(x),
             (Err(e), _) => return Err(e),
-            (Ok(()), _) | (_, None) => {
+            (Ok(()), _) => {
                 return Err(StoreError::Database("bench: no measurement".into()));
             }
         }
