@@ -142,16 +142,21 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
                         FROM users u WHERE u.role = 'village_staff' AND NOT u.disabled) s \
                ON s.area_code = d.residence_area_code AND s.srn = ((d.rn - 1) % s.scount) + 1"
         );
+        // Tasks without a visitor, counted before and after: the new ones.
+        let mut unassigned_now = |c: &mut Conn| -> Result<i64> {
+            let mut p2: Vec<Value> = vec![month.as_str().into()];
+            let mut w2 = String::new();
+            scope.push_sql(&mut w2, &mut p2, "area_path", None);
+            c.query_i64(
+                &format!(
+                    "SELECT COUNT(*) FROM visit_task WHERE month = $1 AND visitor IS NULL{w2}"
+                ),
+                &p2,
+            )
+        };
+        let unassigned_before = unassigned_now(c)?;
         let created = i64::try_from(c.execute(&sql, &p)?).unwrap_or(i64::MAX);
-        let mut p2: Vec<Value> = vec![month.as_str().into(), now.as_str().into()];
-        let mut w2 = String::new();
-        scope.push_sql(&mut w2, &mut p2, "area_path", None);
-        let unassigned = c.query_i64(
-            &format!(
-                "SELECT COUNT(*) FROM visit_task WHERE month = $1 AND created_at = $2 AND visitor IS NULL{w2}"
-            ),
-            &p2,
-        )?;
+        let unassigned = unassigned_now(c)? - unassigned_before;
         // Visits recorded otherwise (the register, a paper import) close
         // their tasks, so the rounds and indicator 8 agree.
         let last = month_end(rules.month).to_string();

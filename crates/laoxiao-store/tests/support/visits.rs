@@ -32,7 +32,13 @@ fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str) -> Sco
 
 fn elderly(id: &str, area: &str, seq: u16, sd: &[SpecialDifficulty]) -> Person {
     let b = d("1940-05-01");
-    let mut p = Person::blank(id, PersonRole::Elderly, area, b, Sex::Female);
+    let mut p = Person::blank(
+        id,
+        PersonRole::Elderly,
+        area,
+        b,
+        if seq % 2 == 1 { Sex::Male } else { Sex::Female },
+    );
     p.id_number = laoxiao_model::idcard::make(&area[..6], b, seq);
     p.name = "李某某".into();
     p.special_difficulty = sd.to_vec();

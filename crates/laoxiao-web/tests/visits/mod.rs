@@ -15,7 +15,13 @@ use super::*;
 
 fn special(id: &str, area: &str, birth: &str, seq: u16) -> Person {
     let b = d(birth);
-    let mut p = Person::blank(id, PersonRole::Elderly, area, b, Sex::Female);
+    let mut p = Person::blank(
+        id,
+        PersonRole::Elderly,
+        area,
+        b,
+        if seq % 2 == 1 { Sex::Male } else { Sex::Female },
+    );
     p.id_number = laoxiao_model::idcard::make("330402", b, seq);
     p.name = "赵某某".into();
     p.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
