@@ -10,8 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 
 use crate::activity::{
-    Enrolment, HomeCareContract, InsuranceEnrolment, Residence, ServiceRecord, Staff,
-    StudentCohort,
+    Enrolment, HomeCareContract, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
 use crate::error::FieldError;
 use crate::facility::{ChildcareClass, Facility};

@@ -21,9 +21,8 @@ pub mod register;
 pub mod visit;
 
 pub use activity::{
-    HomeCareContract,
-    Enrolment, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind, ServiceRecord, Staff,
-    StudentCohort,
+    Enrolment, HomeCareContract, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind,
+    ServiceRecord, Staff, StudentCohort,
 };
 pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassSizeRule};

@@ -135,18 +135,23 @@ impl VisitRules {
                     .map_err(|_| bad(format!("unknown living arrangement {c:?}")))?;
             }
         }
-        if file.due_day.day.iter().any(|d| !(1..=28).contains(&d.value)) {
+        if file
+            .due_day
+            .day
+            .iter()
+            .any(|d| !(1..=28).contains(&d.value))
+        {
             return Err(bad("due_day.day must be 1..=28".into()));
         }
-        if file.frequency.months.iter().any(|d| !(1..=12).contains(&d.value)) {
+        if file
+            .frequency
+            .months
+            .iter()
+            .any(|d| !(1..=12).contains(&d.value))
+        {
             return Err(bad("frequency.months must be 1..=12".into()));
         }
-        if file
-            .completion_alert
-            .percent
-            .iter()
-            .any(|d| d.value > 100)
-        {
+        if file.completion_alert.percent.iter().any(|d| d.value > 100) {
             return Err(bad("completion_alert.percent must be at most 100".into()));
         }
         Ok(VisitRules { file, special })
@@ -218,7 +223,12 @@ mod tests {
             "living_arrangement = [{ from = \"2022-01-01\", value = [] }, { from = \"2025-07-01\", value = [\"living_alone\"] }]",
         );
         let r = VisitRules::parse(&text).expect("rules");
-        assert!(r.for_month(d("2025-06-30")).expect("m").living_arrangement.is_empty());
+        assert!(
+            r.for_month(d("2025-06-30"))
+                .expect("m")
+                .living_arrangement
+                .is_empty()
+        );
         assert_eq!(
             r.for_month(d("2025-07-01")).expect("m").living_arrangement,
             vec![LivingArrangement::LivingAlone]
@@ -228,9 +238,7 @@ mod tests {
     #[test]
     fn bad_files_are_refused() {
         assert!(VisitRules::parse(&EMBEDDED.replace("value = 25", "value = 31")).is_err());
-        assert!(
-            VisitRules::parse(&EMBEDDED.replace("\"severe_disability\"", "\"rich\"")).is_err()
-        );
+        assert!(VisitRules::parse(&EMBEDDED.replace("\"severe_disability\"", "\"rich\"")).is_err());
     }
 
     #[test]

@@ -22,10 +22,10 @@
 //! reads it). Monthly completion is delivered minutes ÷ planned hours.
 
 use chrono::NaiveDate;
+use laoxiao_model::FieldError;
 use laoxiao_model::activity::{ServiceKind, ServiceRecord};
 use laoxiao_model::person::mask_name;
 use laoxiao_model::visit::{VisitConcern, VisitOutcome};
-use laoxiao_model::FieldError;
 use laoxiao_rules::visits::{MonthRules, month_end};
 use serde::Serialize;
 
@@ -636,7 +636,8 @@ pub fn list_followups(
 pub fn close_followup(conn: &mut Conn, scope: &Scope, id: &str, note: &str) -> Result<FollowUp> {
     read_scope(scope)?;
     scope.require(Perm::ManageVisits)?;
-    let note = clean_text("note", Some(note))?.ok_or_else(|| invalid("note", "say what was done"))?;
+    let note =
+        clean_text("note", Some(note))?.ok_or_else(|| invalid("note", "say what was done"))?;
     conn.transaction(|c| {
         let mut p: Vec<Value> = vec![id.into()];
         let mut w = String::new();
@@ -917,7 +918,11 @@ pub fn record_service(
 }
 
 /// The service visits of a contract in the scope, newest first.
-pub fn list_services(conn: &mut Conn, scope: &Scope, contract_id: &str) -> Result<Vec<ServiceVisit>> {
+pub fn list_services(
+    conn: &mut Conn,
+    scope: &Scope,
+    contract_id: &str,
+) -> Result<Vec<ServiceVisit>> {
     contract_read(scope)?;
     let k = contract_ref(conn, scope, contract_id)?;
     let rows = conn.query(
@@ -1003,14 +1008,16 @@ pub struct AreaCompletion {
 pub fn completion_by_area(rows: &[Completion], alert_percent: u32) -> Vec<AreaCompletion> {
     let mut by: std::collections::BTreeMap<&str, AreaCompletion> = Default::default();
     for c in rows {
-        let a = by.entry(c.area_code.as_str()).or_insert_with(|| AreaCompletion {
-            area_code: c.area_code.clone(),
-            contracts: 0,
-            planned_minutes: 0,
-            delivered_minutes: 0,
-            percent: 0.0,
-            below_alert: 0,
-        });
+        let a = by
+            .entry(c.area_code.as_str())
+            .or_insert_with(|| AreaCompletion {
+                area_code: c.area_code.clone(),
+                contracts: 0,
+                planned_minutes: 0,
+                delivered_minutes: 0,
+                percent: 0.0,
+                below_alert: 0,
+            });
         a.contracts += 1;
         a.planned_minutes += c.planned_minutes;
         a.delivered_minutes += c.delivered_minutes;
@@ -1198,8 +1205,16 @@ pub fn demo(
         };
         for (i, t) in list_tasks(conn, who, &q, day)?.iter().enumerate() {
             let (outcome, concerns, follow_up) = match i {
-                0 => (VisitOutcome::NotReached, vec![], Some("多次电话未接通，请镇里协调家属联系")),
-                1 => (VisitOutcome::InPerson, vec![VisitConcern::Safety], Some("燃气灶老化，建议更换")),
+                0 => (
+                    VisitOutcome::NotReached,
+                    vec![],
+                    Some("多次电话未接通，请镇里协调家属联系"),
+                ),
+                1 => (
+                    VisitOutcome::InPerson,
+                    vec![VisitConcern::Safety],
+                    Some("燃气灶老化，建议更换"),
+                ),
                 _ => (VisitOutcome::InPerson, vec![], None),
             };
             let input = VisitInput {
@@ -1230,9 +1245,8 @@ pub fn demo(
         "SELECT id, area_path FROM facility WHERE kind = 'town_home_care_center' AND deleted_at IS NULL ORDER BY id",
         &[],
     )?;
-    let town_of = |path: &str| -> String {
-        path.split('/').take(4).collect::<Vec<_>>().join("/") + "/"
-    };
+    let town_of =
+        |path: &str| -> String { path.split('/').take(4).collect::<Vec<_>>().join("/") + "/" };
     let mut by_town: std::collections::HashMap<String, String> = Default::default();
     for r in &centres {
         let path: String = r.get("area_path")?;
@@ -1245,7 +1259,10 @@ pub fn demo(
         )?;
         if let Some(r) = row {
             let kind: String = r.get("kind")?;
-            if kind.parse::<laoxiao_model::FacilityKind>().is_ok_and(|k| k.is_elderly()) {
+            if kind
+                .parse::<laoxiao_model::FacilityKind>()
+                .is_ok_and(|k| k.is_elderly())
+            {
                 by_town.insert(town_of(&r.get::<String>("area_path")?), f.to_string());
             }
         }
@@ -1267,7 +1284,9 @@ pub fn demo(
             facility_id: f.clone(),
             service_plan: "每周上门：助浴、康复训练、健康监测".into(),
             hours_per_month: [6, 8, 10, 12][n % 4],
-            devices: Some(["紧急呼叫按钮", "紧急呼叫按钮、烟感报警器", "床垫离床传感器"][n % 3].into()),
+            devices: Some(
+                ["紧急呼叫按钮", "紧急呼叫按钮、烟感报警器", "床垫离床传感器"][n % 3].into(),
+            ),
             start_date: start,
             end_date: None,
         });
@@ -1281,7 +1300,11 @@ pub fn demo(
         let planned = k.hours_per_month * 60;
         let share = if n % 5 == 0 { 55 } else { 100 };
         let per = (planned * share / 100 / 3).clamp(1, MAX_MINUTES);
-        let mut dates = vec![prev + chrono::Days::new(4), prev + chrono::Days::new(12), prev + chrono::Days::new(20)];
+        let mut dates = vec![
+            prev + chrono::Days::new(4),
+            prev + chrono::Days::new(12),
+            prev + chrono::Days::new(20),
+        ];
         let this = rules.month + chrono::Days::new(3);
         if this <= day {
             dates.push(this);
@@ -1345,7 +1368,11 @@ mod tests {
         };
         // A: 600 + 1200 planned, 600 + 600 delivered = 1200/1800 = 66.7 %
         // (the mean of 100 % and 50 % would be 75 %). One under 80 %.
-        let rows = [c("K1", "A", 600, 600), c("K2", "A", 1200, 600), c("K3", "B", 60, 0)];
+        let rows = [
+            c("K1", "A", 600, 600),
+            c("K2", "A", 1200, 600),
+            c("K3", "B", 60, 0),
+        ];
         let by = completion_by_area(&rows, 80);
         assert_eq!(by.len(), 2);
         assert_eq!(by[0].area_code, "A");

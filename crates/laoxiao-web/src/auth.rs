@@ -102,15 +102,27 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::WritePeople),
     ),
     ("GET", "/api/visits/rounds", Access::Perm(Perm::ReadPeople)),
-    ("POST", "/api/visits/rounds", Access::Perm(Perm::ManageVisits)),
+    (
+        "POST",
+        "/api/visits/rounds",
+        Access::Perm(Perm::ManageVisits),
+    ),
     ("GET", "/api/visits/tasks", Access::Perm(Perm::ReadPeople)),
-    ("GET", "/api/visits/tasks/{id}", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/api/visits/tasks/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
     (
         "POST",
         "/api/visits/tasks/{id}/record",
         Access::Perm(Perm::WritePeople),
     ),
-    ("GET", "/api/visits/followups", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/api/visits/followups",
+        Access::Perm(Perm::ReadPeople),
+    ),
     (
         "POST",
         "/api/visits/followups/{id}/close",
@@ -426,8 +438,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/console/visits", Access::Perm(Perm::ReadPeople)),
     ("POST", "/console/visits", Access::Perm(Perm::ManageVisits)),
-    ("GET", "/console/visits/mine", Access::Perm(Perm::ReadPeople)),
-    ("GET", "/console/visits/overdue", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/console/visits/mine",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "GET",
+        "/console/visits/overdue",
+        Access::Perm(Perm::ReadPeople),
+    ),
     (
         "GET",
         "/console/visits/tasks/{id}",

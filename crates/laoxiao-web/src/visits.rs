@@ -40,7 +40,10 @@ pub(crate) fn month_or_now(field: &str, m: Option<&str>) -> Result<NaiveDate, Fi
         None => Ok(parse_month(&today().format("%Y-%m").to_string()).unwrap_or_else(today)),
         Some(s) => match parse_month(s) {
             Some(d) if (2020..=2035).contains(&chrono::Datelike::year(&d)) => Ok(d),
-            _ => Err(FieldError::new(field, "a month from 2020-01 to 2035-12 (YYYY-MM)")),
+            _ => Err(FieldError::new(
+                field,
+                "a month from 2020-01 to 2035-12 (YYYY-MM)",
+            )),
         },
     }
 }
@@ -94,8 +97,8 @@ pub async fn rounds(
     auth: Auth,
     ApiQuery(p): ApiQuery<MonthParams>,
 ) -> Result<Json<RoundsView>, ApiError> {
-    let first = month_or_now("month", p.month.as_deref())
-        .map_err(|e| ApiError::InvalidQuery(vec![e]))?;
+    let first =
+        month_or_now("month", p.month.as_deref()).map_err(|e| ApiError::InvalidQuery(vec![e]))?;
     let due = rules()?
         .for_month(first)
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -167,7 +170,10 @@ pub async fn generate(
 ) -> Result<Json<GeneratedView>, ApiError> {
     let scope = auth.scope()?;
     let Some(m) = text(b.month) else {
-        return Err(ApiError::invalid(vec![FieldError::new("month", "required (YYYY-MM)")]));
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "month",
+            "required (YYYY-MM)",
+        )]));
     };
     let first = month_or_now("month", Some(&m)).map_err(|e| ApiError::invalid(vec![e]))?;
     let mr = rules()?
@@ -356,7 +362,10 @@ pub async fn task(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TaskView>, ApiError> {
     let scope = auth.scope()?;
-    let t = blocking(&state, move |c, _| Ok(v::get_task(c, &scope, &id, today())?)).await?;
+    let t = blocking(&state, move |c, _| {
+        Ok(v::get_task(c, &scope, &id, today())?)
+    })
+    .await?;
     Ok(Json(t.into()))
 }
 
@@ -400,7 +409,9 @@ pub(crate) fn visit_input(b: VisitBody) -> Result<VisitInput, ApiError> {
             }
         },
     };
-    let date = date_field("date", b.date.as_deref()).map_err(|e| errs.push(e)).ok();
+    let date = date_field("date", b.date.as_deref())
+        .map_err(|e| errs.push(e))
+        .ok();
     let mut concerns = Vec::new();
     for c in b.concerns.unwrap_or_default() {
         match VisitConcern::parse(c.trim()) {
@@ -585,7 +596,10 @@ pub async fn close(
 ) -> Result<Json<FollowUpView>, ApiError> {
     let scope = auth.scope()?;
     let note = b.note.unwrap_or_default();
-    let f = blocking(&state, move |c, _| Ok(v::close_followup(c, &scope, &id, &note)?)).await?;
+    let f = blocking(&state, move |c, _| {
+        Ok(v::close_followup(c, &scope, &id, &note)?)
+    })
+    .await?;
     Ok(Json(f.into()))
 }
 
@@ -668,7 +682,9 @@ pub struct ServiceBody {
 
 pub(crate) fn service_input(b: ServiceBody) -> Result<ServiceInput, ApiError> {
     let mut errs = Vec::new();
-    let date = date_field("date", b.date.as_deref()).map_err(|e| errs.push(e)).ok();
+    let date = date_field("date", b.date.as_deref())
+        .map_err(|e| errs.push(e))
+        .ok();
     let minutes = match b.minutes {
         None => {
             errs.push(FieldError::new("minutes", "required"));
@@ -757,8 +773,8 @@ pub async fn completion(
     auth: Auth,
     ApiQuery(p): ApiQuery<MonthParams>,
 ) -> Result<Json<CompletionView>, ApiError> {
-    let first = month_or_now("month", p.month.as_deref())
-        .map_err(|e| ApiError::InvalidQuery(vec![e]))?;
+    let first =
+        month_or_now("month", p.month.as_deref()).map_err(|e| ApiError::InvalidQuery(vec![e]))?;
     let alert = rules()?.completion_alert(first);
     let scope = auth.scope()?;
     let contracts = blocking(&state, move |c, _| Ok(v::completion(c, &scope, first)?)).await?;

@@ -342,7 +342,9 @@ pub(crate) fn for_each_row(
         RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
         RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
-        RecordKind::HomeCareBeds => run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?,
+        RecordKind::HomeCareBeds => {
+            run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?
+        }
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly

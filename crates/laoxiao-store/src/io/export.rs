@@ -393,7 +393,9 @@ fn activity_rows(
         | RecordKind::Residences
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
-        | RecordKind::HomeCareBeds => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
+        | RecordKind::HomeCareBeds => {
+            Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
+        }
         _ => Ok(None),
     }
 }

@@ -57,7 +57,11 @@ fn visit(outcome: VisitOutcome, date: &str) -> VisitInput {
 
 fn field(e: StoreError) -> String {
     match e {
-        StoreError::Invalid(v) => v.iter().map(|f| f.field.clone()).collect::<Vec<_>>().join(","),
+        StoreError::Invalid(v) => v
+            .iter()
+            .map(|f| f.field.clone())
+            .collect::<Vec<_>>()
+            .join(","),
         other => format!("not invalid: {other}"),
     }
 }
@@ -203,7 +207,10 @@ fn rounds_are_generated_visited_and_followed_up() {
         assert!(all.iter().all(|t| t.due_date == d("2026-02-25")));
         assert!(all.iter().all(|t| t.overdue == (t.person_id != "E9")));
         let e9 = all.iter().find(|t| t.person_id == "E9").expect("E9");
-        assert_eq!((e9.status, e9.visited_date), (TaskStatus::Visited, Some(d("2026-02-03"))));
+        assert_eq!(
+            (e9.status, e9.visited_date),
+            (TaskStatus::Visited, Some(d("2026-02-03")))
+        );
         assert_eq!(all[0].person_name_masked, "李**");
         let mine = v::list_tasks(
             &mut c,
@@ -224,7 +231,11 @@ fn rounds_are_generated_visited_and_followed_up() {
         // E1 visited in person, two concerns, a follow-up for the town.
         let t1 = "VT-2026-02-E1";
         let mut inp = visit(VisitOutcome::InPerson, "2026-02-20");
-        inp.concerns = vec![VisitConcern::Safety, VisitConcern::Health, VisitConcern::Safety];
+        inp.concerns = vec![
+            VisitConcern::Safety,
+            VisitConcern::Health,
+            VisitConcern::Safety,
+        ];
         inp.follow_up = Some("  燃气灶老化，需更换  ".into());
         let t = v::record_visit(&mut c, &v1a, t1, &inp, today).expect("visit");
         assert_eq!(t.status, TaskStatus::Visited);
@@ -239,29 +250,74 @@ fn rounds_are_generated_visited_and_followed_up() {
         ));
         // E2 not reached, then by phone: attempts 2, one service record.
         let t2 = "VT-2026-02-E2";
-        let t = v::record_visit(&mut c, &v1a, t2, &visit(VisitOutcome::NotReached, "2026-02-21"), today)
-            .expect("try");
+        let t = v::record_visit(
+            &mut c,
+            &v1a,
+            t2,
+            &visit(VisitOutcome::NotReached, "2026-02-21"),
+            today,
+        )
+        .expect("try");
         assert_eq!((t.status, t.attempts), (TaskStatus::Open, 1));
-        assert!(activity::get::<laoxiao_model::ServiceRecord>(&mut c, &sys, "SV-VT-2026-02-E2").is_err());
-        let t = v::record_visit(&mut c, &v1a, t2, &visit(VisitOutcome::ByPhone, "2026-02-22"), today)
-            .expect("phone");
-        assert_eq!((t.status, t.attempts, t.outcome), (TaskStatus::Visited, 2, Some(VisitOutcome::ByPhone)));
+        assert!(
+            activity::get::<laoxiao_model::ServiceRecord>(&mut c, &sys, "SV-VT-2026-02-E2")
+                .is_err()
+        );
+        let t = v::record_visit(
+            &mut c,
+            &v1a,
+            t2,
+            &visit(VisitOutcome::ByPhone, "2026-02-22"),
+            today,
+        )
+        .expect("phone");
+        assert_eq!(
+            (t.status, t.attempts, t.outcome),
+            (TaskStatus::Visited, 2, Some(VisitOutcome::ByPhone))
+        );
         // Bad input names its field; another village's staff find nothing.
         let t8 = "VT-2026-02-E8";
         assert_eq!(
-            field(v::record_visit(&mut c, &v1a, t8, &visit(VisitOutcome::InPerson, "2026-02-27"), today).expect_err("future")),
+            field(
+                v::record_visit(
+                    &mut c,
+                    &v1a,
+                    t8,
+                    &visit(VisitOutcome::InPerson, "2026-02-27"),
+                    today
+                )
+                .expect_err("future")
+            ),
             "date"
         );
         assert_eq!(
-            field(v::record_visit(&mut c, &v1a, t8, &visit(VisitOutcome::InPerson, "2026-01-31"), today).expect_err("early")),
+            field(
+                v::record_visit(
+                    &mut c,
+                    &v1a,
+                    t8,
+                    &visit(VisitOutcome::InPerson, "2026-01-31"),
+                    today
+                )
+                .expect_err("early")
+            ),
             "date"
         );
         let mut long = visit(VisitOutcome::InPerson, "2026-02-20");
         long.note = Some("很".repeat(501));
-        assert_eq!(field(v::record_visit(&mut c, &v1a, t8, &long, today).expect_err("long")), "note");
+        assert_eq!(
+            field(v::record_visit(&mut c, &v1a, t8, &long, today).expect_err("long")),
+            "note"
+        );
         let w1 = user(store, "w1", Role::VillageStaff, &w);
         assert!(matches!(
-            v::record_visit(&mut c, &w1, t8, &visit(VisitOutcome::InPerson, "2026-02-20"), today),
+            v::record_visit(
+                &mut c,
+                &w1,
+                t8,
+                &visit(VisitOutcome::InPerson, "2026-02-20"),
+                today
+            ),
             Err(StoreError::NotFound { .. })
         ));
 
@@ -270,9 +326,22 @@ fn rounds_are_generated_visited_and_followed_up() {
         let pr = v::progress(&mut c, &town_staff, "2026-02", today).expect("progress");
         assert_eq!(pr.len(), 2);
         let p1 = pr.iter().find(|p| p.area_code == v1).expect("v1");
-        assert_eq!((p1.due, p1.visited, p1.attempted, p1.open, p1.overdue, p1.unassigned), (3, 2, 0, 1, 1, 0));
+        assert_eq!(
+            (
+                p1.due,
+                p1.visited,
+                p1.attempted,
+                p1.open,
+                p1.overdue,
+                p1.unassigned
+            ),
+            (3, 2, 0, 1, 1, 0)
+        );
         let p2 = pr.iter().find(|p| p.area_code == v2).expect("v2");
-        assert_eq!((p2.due, p2.visited, p2.open, p2.overdue, p2.unassigned), (2, 1, 1, 1, 2));
+        assert_eq!(
+            (p2.due, p2.visited, p2.open, p2.overdue, p2.unassigned),
+            (2, 1, 1, 1, 2)
+        );
         // On the 20th nothing was overdue yet.
         let early = v::progress(&mut c, &town_staff, "2026-02", d("2026-02-20")).expect("early");
         assert!(early.iter().all(|p| p.overdue == 0));
@@ -308,13 +377,21 @@ fn rounds_are_generated_visited_and_followed_up() {
         let fu = v::list_followups(&mut c, &town_staff, true, 50).expect("followups");
         assert_eq!(fu.len(), 1);
         assert_eq!(fu[0].need, "燃气灶老化，需更换");
-        assert!(v::list_followups(&mut c, &w1, true, 50).expect("w1").is_empty());
+        assert!(
+            v::list_followups(&mut c, &w1, true, 50)
+                .expect("w1")
+                .is_empty()
+        );
         assert!(matches!(
             v::close_followup(&mut c, &v1a, &fu[0].id, "已更换"),
             Err(StoreError::Forbidden(_))
         ));
-        assert_eq!(field(v::close_followup(&mut c, &town_staff, &fu[0].id, " ").expect_err("blank")), "note");
-        let done = v::close_followup(&mut c, &town_staff, &fu[0].id, "已联系燃气公司更换").expect("close");
+        assert_eq!(
+            field(v::close_followup(&mut c, &town_staff, &fu[0].id, " ").expect_err("blank")),
+            "note"
+        );
+        let done =
+            v::close_followup(&mut c, &town_staff, &fu[0].id, "已联系燃气公司更换").expect("close");
         assert!(!done.open);
         assert_eq!(done.done_by.as_deref(), Some("t1"));
         assert!(matches!(
@@ -343,7 +420,12 @@ fn home_care_beds_record_services_and_complete() {
         let today = d("2026-03-05");
         let town = r.areas.children("330402")[0].code.clone();
         let village = r.areas.children(&town)[0].code.clone();
-        let h = Facility::blank("H1", "居家养老服务中心", FacilityKind::TownHomeCareCenter, &town);
+        let h = Facility::blank(
+            "H1",
+            "居家养老服务中心",
+            FacilityKind::TownHomeCareCenter,
+            &town,
+        );
         let h2 = Facility::blank("H2", "另一中心", FacilityKind::TownHomeCareCenter, &town);
         for f in [&h, &h2] {
             facilities::create(&mut c, r, &sys, f).expect("provider");
@@ -406,12 +488,28 @@ fn home_care_beds_record_services_and_complete() {
             staff_id: staff.map(str::to_string),
         };
         // January: 600 of 600 minutes; February: 240 + 230 = 470 of 600 = 78.3 %.
-        v::record_service(&mut c, &operator, "K1", &s("2026-01-15", 600, Some("S1")), today).expect("jan");
-        v::record_service(&mut c, &operator, "K1", &s("2026-02-03", 240, Some("S1")), today).expect("feb 1");
-        let sv = v::record_service(&mut c, &operator, "K1", &s("2026-02-10", 230, None), today).expect("feb 2");
+        v::record_service(
+            &mut c,
+            &operator,
+            "K1",
+            &s("2026-01-15", 600, Some("S1")),
+            today,
+        )
+        .expect("jan");
+        v::record_service(
+            &mut c,
+            &operator,
+            "K1",
+            &s("2026-02-03", 240, Some("S1")),
+            today,
+        )
+        .expect("feb 1");
+        let sv = v::record_service(&mut c, &operator, "K1", &s("2026-02-10", 230, None), today)
+            .expect("feb 2");
         assert_eq!(sv.id, "HV-K1-3");
-        let rec = activity::get::<laoxiao_model::ServiceRecord>(&mut c, &sys, &sv.service_record_id)
-            .expect("record");
+        let rec =
+            activity::get::<laoxiao_model::ServiceRecord>(&mut c, &sys, &sv.service_record_id)
+                .expect("record");
         assert_eq!(
             (rec.kind, rec.facility_id.as_deref()),
             (ServiceKind::HomeCareBed, Some("H1"))
@@ -422,26 +520,73 @@ fn home_care_beds_record_services_and_complete() {
             v::record_service(&mut c, &other, "K1", &s("2026-02-11", 60, None), today),
             Err(StoreError::NotFound { .. })
         ));
-        assert_eq!(field(v::record_service(&mut c, &operator, "K1", &s("2026-02-11", 0, None), today).expect_err("0")), "minutes");
-        assert_eq!(field(v::record_service(&mut c, &operator, "K1", &s("2026-02-11", 60, Some("S2")), today).expect_err("s2")), "staff_id");
-        assert_eq!(field(v::record_service(&mut c, &operator, "K1", &s("2025-12-31", 60, None), today).expect_err("early")), "date");
-        assert_eq!(v::list_services(&mut c, &operator, "K1").expect("list").len(), 3);
+        assert_eq!(
+            field(
+                v::record_service(&mut c, &operator, "K1", &s("2026-02-11", 0, None), today)
+                    .expect_err("0")
+            ),
+            "minutes"
+        );
+        assert_eq!(
+            field(
+                v::record_service(
+                    &mut c,
+                    &operator,
+                    "K1",
+                    &s("2026-02-11", 60, Some("S2")),
+                    today
+                )
+                .expect_err("s2")
+            ),
+            "staff_id"
+        );
+        assert_eq!(
+            field(
+                v::record_service(&mut c, &operator, "K1", &s("2025-12-31", 60, None), today)
+                    .expect_err("early")
+            ),
+            "date"
+        );
+        assert_eq!(
+            v::list_services(&mut c, &operator, "K1")
+                .expect("list")
+                .len(),
+            3
+        );
 
         let feb = v::completion(&mut c, &sys, d("2026-02-01")).expect("feb");
         assert_eq!(feb.len(), 1);
-        assert_eq!((feb[0].planned_minutes, feb[0].delivered_minutes), (600, 470));
+        assert_eq!(
+            (feb[0].planned_minutes, feb[0].delivered_minutes),
+            (600, 470)
+        );
         assert!((feb[0].percent - 78.3).abs() < 1e-9);
         let jan = v::completion(&mut c, &operator, d("2026-01-01")).expect("jan");
         assert!((jan[0].percent - 100.0).abs() < 1e-9);
-        assert!(v::completion(&mut c, &other, d("2026-02-01")).expect("other").is_empty());
+        assert!(
+            v::completion(&mut c, &other, d("2026-02-01"))
+                .expect("other")
+                .is_empty()
+        );
         // On 5 March, February under 80 % is on the worklist; at 78 % it is not.
         let line = |wl: Vec<laoxiao_store::worklist::WorkItem>| {
-            wl.iter().find(|i| i.key == "home_care_below_plan").map(|i| i.count)
+            wl.iter()
+                .find(|i| i.key == "home_care_below_plan")
+                .map(|i| i.count)
         };
-        assert_eq!(line(v::work_items_with(&mut c, &operator, today, 80).expect("wl")), Some(1));
-        assert_eq!(line(v::work_items_with(&mut c, &operator, today, 78).expect("wl")), None);
+        assert_eq!(
+            line(v::work_items_with(&mut c, &operator, today, 80).expect("wl")),
+            Some(1)
+        );
+        assert_eq!(
+            line(v::work_items_with(&mut c, &operator, today, 78).expect("wl")),
+            None
+        );
         let n = c
-            .query_i64("SELECT COUNT(*) FROM service_record WHERE kind = 'home_care_bed'", &[])
+            .query_i64(
+                "SELECT COUNT(*) FROM service_record WHERE kind = 'home_care_bed'",
+                &[],
+            )
             .expect("n");
         assert_eq!(n, 3);
     }

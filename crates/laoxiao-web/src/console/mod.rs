@@ -193,7 +193,10 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/transfers/{id}",
             axum::routing::post(transfers::decide),
         )
-        .route("/console/visits", get(visits::rounds).post(visits::generate))
+        .route(
+            "/console/visits",
+            get(visits::rounds).post(visits::generate),
+        )
         .route("/console/visits/mine", get(visits::mine))
         .route("/console/visits/overdue", get(visits::overdue))
         .route(

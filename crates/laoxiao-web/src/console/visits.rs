@@ -90,10 +90,7 @@ async fn render_rounds(
     let month = v::month_key(first);
     let scope = ctx.scope();
     let m2 = month.clone();
-    let rows = match s
-        .db(move |c, _| v::progress(c, &scope, &m2, today()))
-        .await
-    {
+    let rows = match s.db(move |c, _| v::progress(c, &scope, &m2, today())).await {
         Ok(r) => r,
         Err(e) => return s.error_page(ctx, e),
     };
@@ -144,7 +141,10 @@ pub async fn generate(
         Err(e) => return s.error_page(&ctx, PageError::Internal(e.to_string())),
     };
     let scope = ctx.scope();
-    match s.db(move |c, _| v::generate_rounds(c, &scope, &rules)).await {
+    match s
+        .db(move |c, _| v::generate_rounds(c, &scope, &rules))
+        .await
+    {
         Ok(g) => Redirect::to(&format!(
             "/console/visits?month={}&created={}",
             g.month, g.created
@@ -180,13 +180,15 @@ async fn task_list(s: &ConsoleState, ctx: &Ctx, mine: bool) -> Response {
         limit: 500,
         offset: 0,
     };
-    let tasks = match s.db(move |c, _| v::list_tasks(c, &scope, &q, today())).await {
+    let tasks = match s
+        .db(move |c, _| v::list_tasks(c, &scope, &q, today()))
+        .await
+    {
         Ok(t) => t,
         Err(e) => return s.error_page(ctx, e),
     };
-    let (open, done): (Vec<&Task>, Vec<&Task>) = tasks
-        .iter()
-        .partition(|t| t.status == v::TaskStatus::Open);
+    let (open, done): (Vec<&Task>, Vec<&Task>) =
+        tasks.iter().partition(|t| t.status == v::TaskStatus::Open);
     let page = json!({
         "mine": mine,
         "open_only": open_only,
@@ -234,9 +236,17 @@ async fn render_form(
     let chosen: Vec<String> = form
         .get("concerns")
         .and_then(|c| c.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
-    let outcome = form.get("outcome").and_then(|o| o.as_str()).unwrap_or("in_person").to_string();
+    let outcome = form
+        .get("outcome")
+        .and_then(|o| o.as_str())
+        .unwrap_or("in_person")
+        .to_string();
     let page = json!({
         "task": task_row(s, ctx, &t),
         "action": format!("/console/visits/tasks/{}", encode_segment(&t.id)),
@@ -293,7 +303,10 @@ pub async fn record(
     let outcome = match field(&form, "outcome").and_then(VisitOutcome::parse) {
         Some(o) => Some(o),
         None => {
-            errs.push(FieldError::new("outcome", s.t(&ctx, "visits.outcome_required")));
+            errs.push(FieldError::new(
+                "outcome",
+                s.t(&ctx, "visits.outcome_required"),
+            ));
             None
         }
     };
@@ -308,13 +321,19 @@ pub async fn record(
     for c in &concerns_raw {
         match VisitConcern::parse(c) {
             Some(x) => concerns.push(x),
-            None => errs.push(FieldError::new("concerns", s.t(&ctx, "visits.concern_invalid"))),
+            None => errs.push(FieldError::new(
+                "concerns",
+                s.t(&ctx, "visits.concern_invalid"),
+            )),
         }
     }
     let wants_follow_up = field(&form, "needs_follow_up").is_some();
     let follow_up = field(&form, "follow_up").map(str::to_string);
     if wants_follow_up && follow_up.is_none() {
-        errs.push(FieldError::new("follow_up", s.t(&ctx, "visits.follow_up_required")));
+        errs.push(FieldError::new(
+            "follow_up",
+            s.t(&ctx, "visits.follow_up_required"),
+        ));
     }
     let (Some(outcome), Some(date), true) = (outcome, date, errs.is_empty()) else {
         return render_form(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs, keep).await;
@@ -401,7 +420,10 @@ pub async fn close(
     let ctx = ctx_or_error!(s, "/console/visits/followups", headers, q);
     let note = field(&form, "note").unwrap_or_default().to_string();
     let scope = ctx.scope();
-    match s.db(move |c, _| v::close_followup(c, &scope, &id, &note)).await {
+    match s
+        .db(move |c, _| v::close_followup(c, &scope, &id, &note))
+        .await
+    {
         Ok(_) => Redirect::to("/console/visits/followups?done=closed").into_response(),
         Err(PageError::Store(StoreError::Invalid(errs))) => {
             render_followups(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &errs).await
@@ -526,7 +548,10 @@ pub async fn record_service(
     let minutes = match field(&form, "minutes").map(str::parse::<i64>) {
         Some(Ok(m)) => m,
         _ => {
-            errs.push(FieldError::new("minutes", s.t(&ctx, "visits.minutes_invalid")));
+            errs.push(FieldError::new(
+                "minutes",
+                s.t(&ctx, "visits.minutes_invalid"),
+            ));
             0
         }
     };

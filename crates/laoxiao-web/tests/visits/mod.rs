@@ -48,8 +48,13 @@ pub(super) fn seed_for_matrix(
     let today = chrono::Local::now().date_naive();
     if v::get_task(&mut c, &sys, &task("VPA"), today).is_err() {
         for (id, area, seq) in [("VPA", village_a, 1), ("VPB", town_b, 2)] {
-            people::create(&mut c, &store.reference, &sys, &special(id, area, "1938-01-01", seq))
-                .expect("person");
+            people::create(
+                &mut c,
+                &store.reference,
+                &sys,
+                &special(id, area, "1938-01-01", seq),
+            )
+            .expect("person");
         }
         let rules = VisitRules::embedded()
             .expect("rules")
@@ -91,7 +96,12 @@ fn visits_api_rounds_visits_followups_and_home_care() {
                 people::create(&mut c, r, &sys, &special(id, &village, "1941-04-04", seq))
                     .expect("person");
             }
-            let h = Facility::blank("H1", "居家养老服务中心", FacilityKind::TownHomeCareCenter, &town);
+            let h = Facility::blank(
+                "H1",
+                "居家养老服务中心",
+                FacilityKind::TownHomeCareCenter,
+                &town,
+            );
             facilities::create(&mut c, r, &sys, &h).expect("provider");
             let k = HomeCareContract {
                 id: "K1".into(),
@@ -103,11 +113,24 @@ fn visits_api_rounds_visits_followups_and_home_care() {
                 start_date: d("2026-01-01"),
                 end_date: None,
             };
-            registry::create(&mut c, &store.checker(), &sys, &k, d("2026-01-02")).expect("contract");
+            registry::create(&mut c, &store.checker(), &sys, &k, d("2026-01-02"))
+                .expect("contract");
             drop(c);
-            let vis = make_user(&store, "vis1", laoxiao_store::Role::VillageStaff, &village, None);
+            let vis = make_user(
+                &store,
+                "vis1",
+                laoxiao_store::Role::VillageStaff,
+                &village,
+                None,
+            );
             let town_t = make_user(&store, "town1", laoxiao_store::Role::TownStaff, &town, None);
-            let op = make_user(&store, "op1", laoxiao_store::Role::FacilityOperator, &town, Some("H1"));
+            let op = make_user(
+                &store,
+                "op1",
+                laoxiao_store::Role::FacilityOperator,
+                &town,
+                Some("H1"),
+            );
             (village, (vis, town_t, op))
         })
         .await;
@@ -118,10 +141,17 @@ fn visits_api_rounds_visits_followups_and_home_care() {
         };
 
         // Generation: both are due; again, nothing; a bad month names its field.
-        let r = app.post("/api/visits/rounds", &json!({"month": "2026-02"})).await;
+        let r = app
+            .post("/api/visits/rounds", &json!({"month": "2026-02"}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!((r.body["created"].as_i64(), r.body["total"].as_i64()), (Some(2), Some(2)));
-        let r = app.post("/api/visits/rounds", &json!({"month": "2026-02"})).await;
+        assert_eq!(
+            (r.body["created"].as_i64(), r.body["total"].as_i64()),
+            (Some(2), Some(2))
+        );
+        let r = app
+            .post("/api/visits/rounds", &json!({"month": "2026-02"}))
+            .await;
         assert_eq!(r.body["created"], 0);
         let f = app
             .post("/api/visits/rounds", &json!({"month": "2026-13"}))
@@ -136,13 +166,18 @@ fn visits_api_rounds_visits_followups_and_home_care() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["due_date"], "2026-02-25");
         let a = &r.body["areas"][0];
-        assert_eq!((a["area_code"].as_str(), a["due"].as_i64()), (Some(village.as_str()), Some(2)));
+        assert_eq!(
+            (a["area_code"].as_str(), a["due"].as_i64()),
+            (Some(village.as_str()), Some(2))
+        );
         app.get("/api/visits/rounds?month=2026-2")
             .await
             .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
 
         // The visitor's list, one visit recorded, then refused twice.
-        let r = as_(&vis).get("/api/visits/tasks?mine=true&month=2026-02").await;
+        let r = as_(&vis)
+            .get("/api/visits/tasks?mine=true&month=2026-02")
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let items = r.body["items"].as_array().expect("items");
         assert_eq!(items.len(), 2);
@@ -150,21 +185,36 @@ fn visits_api_rounds_visits_followups_and_home_care() {
         assert_eq!(items[0]["visitor"], "vis1");
         let body = json!({"outcome": "in_person", "date": "2026-02-10", "concerns": ["health", "safety"],
                           "note": "血压偏高", "follow_up": "联系家庭医生上门"});
-        let r = as_(&vis).post("/api/visits/tasks/VT-2026-02-P1/record", &body).await;
+        let r = as_(&vis)
+            .post("/api/visits/tasks/VT-2026-02-P1/record", &body)
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!((r.body["status"].as_str(), r.body["outcome"].as_str()), (Some("visited"), Some("in_person")));
+        assert_eq!(
+            (r.body["status"].as_str(), r.body["outcome"].as_str()),
+            (Some("visited"), Some("in_person"))
+        );
         as_(&vis)
             .post("/api/visits/tasks/VT-2026-02-P1/record", &body)
             .await
             .expect_error(StatusCode::CONFLICT, "conflict");
         let mut f = as_(&vis)
-            .post("/api/visits/tasks/VT-2026-02-P2/record", &json!({"outcome": "flying", "date": "10/02/2026", "concerns": ["money"]}))
+            .post(
+                "/api/visits/tasks/VT-2026-02-P2/record",
+                &json!({"outcome": "flying", "date": "10/02/2026", "concerns": ["money"]}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         f.sort();
         assert_eq!(f, ["concerns", "date", "outcome"]);
-        let r = app.get("/api/visits/tasks?status=overdue&month=2026-02").await;
-        assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1), "{}", r.body);
+        let r = app
+            .get("/api/visits/tasks?status=overdue&month=2026-02")
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            r.body
+        );
         app.get("/api/visits/tasks/VT-2026-02-NOBODY")
             .await
             .expect_error(StatusCode::NOT_FOUND, "not_found");
@@ -176,21 +226,38 @@ fn visits_api_rounds_visits_followups_and_home_care() {
         assert_eq!(items[0]["need"], "联系家庭医生上门");
         let id = items[0]["id"].as_str().expect("id").to_string();
         as_(&vis)
-            .post(&format!("/api/visits/followups/{id}/close"), &json!({"note": "已处理"}))
+            .post(
+                &format!("/api/visits/followups/{id}/close"),
+                &json!({"note": "已处理"}),
+            )
             .await
             .expect_error(StatusCode::FORBIDDEN, "forbidden");
         let r = as_(&town_t)
-            .post(&format!("/api/visits/followups/{id}/close"), &json!({"note": "家庭医生已上门"}))
+            .post(
+                &format!("/api/visits/followups/{id}/close"),
+                &json!({"note": "家庭医生已上门"}),
+            )
             .await;
-        assert_eq!((r.status, r.body["status"].as_str()), (StatusCode::OK, Some("done")), "{}", r.body);
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (StatusCode::OK, Some("done")),
+            "{}",
+            r.body
+        );
 
         // A provider's service visit: 300 of 600 planned minutes = 50.0 %.
         let r = as_(&op)
-            .post("/api/visits/contracts/K1/services", &json!({"date": "2026-02-03", "minutes": 300, "services": "助浴"}))
+            .post(
+                "/api/visits/contracts/K1/services",
+                &json!({"date": "2026-02-03", "minutes": 300, "services": "助浴"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let f = as_(&op)
-            .post("/api/visits/contracts/K1/services", &json!({"date": "2026-02-04", "minutes": 0, "services": "助浴"}))
+            .post(
+                "/api/visits/contracts/K1/services",
+                &json!({"date": "2026-02-04", "minutes": 0, "services": "助浴"}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["minutes"]);
@@ -204,7 +271,11 @@ fn visits_api_rounds_visits_followups_and_home_care() {
 
         // Every operation is in the OpenAPI document.
         let doc = app.get("/api/openapi.json").await.body;
-        for p in ["/api/visits/rounds", "/api/visits/tasks/{id}/record", "/api/visits/completion"] {
+        for p in [
+            "/api/visits/rounds",
+            "/api/visits/tasks/{id}/record",
+            "/api/visits/completion",
+        ] {
             assert!(doc["paths"][p].is_object(), "{p} documented");
         }
     });

@@ -40,8 +40,7 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
     let accounts = demo_accounts(&store)?;
-    if fresh && let Err(e) = demo_visits(&store, day)
-    {
+    if fresh && let Err(e) = demo_visits(&store, day) {
         eprintln!("the demo's visiting rounds were not prepared: {e}");
     }
     println!("demo accounts (also listed on the login page):");
