@@ -175,7 +175,7 @@ impl VisitRules {
             special_difficulty: self.special.clone(),
             living_arrangement: living,
             due_date: first.with_day(due).unwrap_or(first),
-            round_month: (first.month() - 1) % every.max(1) == 0,
+            round_month: (first.month() - 1).is_multiple_of(every.max(1)),
             clauses: vec![
                 self.file.who.clause.clone(),
                 self.file.frequency.clause.clone(),

@@ -143,7 +143,7 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
                ON s.area_code = d.residence_area_code AND s.srn = ((d.rn - 1) % s.scount) + 1"
         );
         // Tasks without a visitor, counted before and after: the new ones.
-        let mut unassigned_now = |c: &mut Conn| -> Result<i64> {
+        let unassigned_now = |c: &mut Conn| -> Result<i64> {
             let mut p2: Vec<Value> = vec![month.as_str().into()];
             let mut w2 = String::new();
             scope.push_sql(&mut w2, &mut p2, "area_path", None);
