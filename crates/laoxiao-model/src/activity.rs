@@ -295,6 +295,44 @@ crate::register! {
     }
 }
 
+crate::register! {
+    /// A home-care bed contract (家庭养老床位服务协议): a provider (服务机构)
+    /// serves an elderly person at home by a service plan, so many hours a
+    /// month, with devices installed, from a start date until an end date.
+    /// Service visits against it (laoxiao_store::visits) write service
+    /// records of kind `home_care_bed`.
+    pub struct HomeCareContract in HOME_CARE_CONTRACTS {
+        key: "home_care_beds", table: "home_care_contract", zh: "家庭养老床位", en: "Home-care beds",
+        scope: ScopeRule::Person("person_id"), domain: Domain::People,
+    }
+    fields {
+        id: String = id(),
+        /// The person served at home (服务对象).
+        person_id: String = reference("服务对象编号", "Person", "people").required().filter(),
+        /// The provider (服务机构): an elderly-care facility.
+        facility_id: String = reference("服务机构编号", "Provider", "facilities").required().filter(),
+        /// 服务计划
+        service_plan: String = note("服务计划", "Service plan").required().personal(),
+        /// 每月服务时长（小时）
+        hours_per_month: i64 = int("每月服务时长（小时）", "Hours per month", &bounds::CARE_HOURS).required().listed(),
+        /// 安装设备 (e.g. 紧急呼叫按钮、烟感、床垫传感器)
+        #[serde(default)]
+        devices: Option<String> = note("安装设备", "Devices installed"),
+        /// 协议起始日期
+        start_date: NaiveDate = date("起始日期", "Start").required().filter(),
+        /// 协议终止日期; absent while running.
+        #[serde(default)]
+        end_date: Option<NaiveDate> = date("终止日期", "End").filter(),
+    }
+}
+
+impl HomeCareContract {
+    /// True when the contract runs on `d` (both ends count).
+    pub fn runs_on(&self, d: NaiveDate) -> bool {
+        self.start_date <= d && self.end_date.is_none_or(|e| e >= d)
+    }
+}
+
 impl InsuranceEnrolment {
     /// True when insured on `d` (both ends count).
     pub fn covers(&self, d: NaiveDate) -> bool {
@@ -424,6 +462,21 @@ impl Rules for Residence {
         if let Some(d) = self.discharged_date {
             not_future(&mut errs, "discharged_date", d, today);
         }
+        errs
+    }
+}
+
+impl Rules for HomeCareContract {
+    fn rules(&self, _ck: &Checker<'_>, _today: NaiveDate) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        if self.service_plan.trim().is_empty() {
+            errs.push(FieldError::new("service_plan", "must not be empty"));
+        }
+        in_order(
+            &mut errs,
+            ("start_date", self.start_date),
+            ("end_date", self.end_date),
+        );
         errs
     }
 }
@@ -570,6 +623,23 @@ impl References for Residence {
             &self.facility_id,
             FacilityKind::has_beds,
             "which has no beds",
+        ));
+        out
+    }
+}
+
+impl References for HomeCareContract {
+    fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        if let Err(e) = refs.person(&self.person_id, PersonRole::Elderly) {
+            out.push(FieldError::new("person_id", e));
+        }
+        out.extend(facility_of_kind(
+            refs,
+            "facility_id",
+            &self.facility_id,
+            FacilityKind::is_elderly,
+            "which is not an elderly-care provider",
         ));
         out
     }

@@ -165,8 +165,18 @@ pub const COHORT_GRADUATED: Bound = Bound::count("graduated", 0, 100_000, "at mo
 pub const INTAKE_YEAR: Bound =
     Bound::count("intake_year", 1950, 2100, "a year; not after this year");
 
+/// 每月服务时长 of a home-care bed contract (家庭养老床位), in hours: a month
+/// has at most 744 hours.
+pub const CARE_HOURS: Bound = Bound::count(
+    "hours_per_month",
+    1,
+    744,
+    "a month has at most 744 hours; contracts plan a few to tens of hours",
+);
+
 /// Every numeric range, for the documentation test and for readers.
 pub const ALL: &[Bound] = &[
+    CARE_HOURS,
     BEDS,
     NURSING_BEDS,
     DEMENTIA_BEDS,

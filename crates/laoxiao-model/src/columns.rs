@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 
 use crate::activity::{
-    Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
+    Enrolment, HomeCareContract, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
 use crate::error::FieldError;
 use crate::facility::{ChildcareClass, Facility};
@@ -31,6 +31,7 @@ crate::code_enum! {
         StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
         Insurance = ("insurance", "参保登记", "Insurance enrolments"),
         Catalogue = ("catalogue", "服务目录", "Service catalogue"),
+        HomeCareBeds = ("home_care_beds", "家庭养老床位", "Home-care beds"),
     }
 }
 
@@ -54,6 +55,7 @@ impl RecordKind {
             RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
             RecordKind::Insurance => &crate::activity::INSURANCE,
             RecordKind::Catalogue => &crate::family::CATALOGUE,
+            RecordKind::HomeCareBeds => &crate::activity::HOME_CARE_CONTRACTS,
         }
     }
 }
@@ -601,6 +603,12 @@ pub fn catalogue_from_row(r: Row<'_>) -> Result<crate::family::ServiceItem, Vec<
 }
 /// Writes a catalogue item as cells in [`columns`] order.
 pub fn catalogue_to_row(x: &crate::family::ServiceItem) -> Vec<String> {
+/// Reads a home-care bed contract (家庭养老床位) from a row.
+pub fn home_care_from_row(r: Row<'_>) -> Result<HomeCareContract, Vec<FieldError>> {
+    record_from_row(r)
+}
+/// Writes a home-care bed contract as cells in [`columns`] order.
+pub fn home_care_to_row(x: &HomeCareContract) -> Vec<String> {
     record_to_row(x)
 }
 

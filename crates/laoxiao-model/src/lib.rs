@@ -19,10 +19,11 @@ pub mod person;
 mod proptests;
 pub mod refs;
 pub mod register;
+pub mod visit;
 
 pub use activity::{
-    Enrolment, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind, ServiceRecord, Staff,
-    StudentCohort,
+    Enrolment, HomeCareContract, InsuranceEnrolment, InsuranceKind, Residence, ServiceKind,
+    ServiceRecord, Staff, StudentCohort,
 };
 pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassSizeRule};

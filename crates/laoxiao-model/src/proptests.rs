@@ -129,6 +129,8 @@ proptest! {
             }
             RecordKind::Catalogue => {
                 if let Ok(x) = columns::catalogue_from_row(row) {
+            RecordKind::HomeCareBeds => {
+                if let Ok(x) = columns::home_care_from_row(row) {
                     x.validate(&ck, today());
                 }
             }

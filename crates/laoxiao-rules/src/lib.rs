@@ -12,6 +12,7 @@ pub mod planning;
 pub mod standards;
 pub mod subsidies;
 pub mod vouchers;
+pub mod visits;
 
 pub use error::RulesError;
 pub use plan::Plan;

@@ -32,6 +32,7 @@ pub mod tally;
 pub mod testdb;
 pub mod transfers;
 pub mod versions;
+pub mod visits;
 pub mod worklist;
 
 use std::sync::Arc;

@@ -81,6 +81,9 @@ pub enum Perm {
     ServeOrders,
     /// Read the monthly settlement of ordered services (结算).
     ReadSettlement,
+    /// Generate the monthly visiting rounds (探访关爱) for areas in scope and
+    /// close the follow-ups that visits raise (towns and above).
+    ManageVisits,
 }
 
 impl Role {
@@ -118,7 +121,8 @@ impl Role {
             CityAdmin => !matches!(p, ReadAudit | OrderServices),
             CountyAdmin => matches!(
                 p,
-                ReportIndicators
+                ManageVisits
+                    | ReportIndicators
                     | ReadSubsidies
                     | ReadFacilities
                     | WriteFacilities
@@ -133,7 +137,8 @@ impl Role {
             ),
             TownStaff => matches!(
                 p,
-                ReadFacilities
+                ManageVisits
+                    | ReadFacilities
                     | WriteFacilities
                     | ReadPeople
                     | WritePeople

@@ -3770,3 +3770,5 @@ mod planning;
 mod assess;
 #[path = "support/family.rs"]
 mod family;
+#[path = "support/visits.rs"]
+mod visits;

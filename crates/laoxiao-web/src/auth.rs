@@ -130,6 +130,48 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/transfers/{id}/withdraw",
         Access::Perm(Perm::WritePeople),
     ),
+    ("GET", "/api/visits/rounds", Access::Perm(Perm::ReadPeople)),
+    (
+        "POST",
+        "/api/visits/rounds",
+        Access::Perm(Perm::ManageVisits),
+    ),
+    ("GET", "/api/visits/tasks", Access::Perm(Perm::ReadPeople)),
+    (
+        "GET",
+        "/api/visits/tasks/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/api/visits/tasks/{id}/record",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/api/visits/followups",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/api/visits/followups/{id}/close",
+        Access::Perm(Perm::ManageVisits),
+    ),
+    (
+        "GET",
+        "/api/visits/contracts/{id}/services",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "POST",
+        "/api/visits/contracts/{id}/services",
+        Access::Perm(Perm::WriteFacilities),
+    ),
+    (
+        "GET",
+        "/api/visits/completion",
+        Access::Perm(Perm::ReadFacilities),
+    ),
     ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
     (
         "GET",
@@ -545,6 +587,53 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "POST",
         "/console/transfers/{id}",
         Access::Perm(Perm::WritePeople),
+    ),
+    ("GET", "/console/visits", Access::Perm(Perm::ReadPeople)),
+    ("POST", "/console/visits", Access::Perm(Perm::ManageVisits)),
+    (
+        "GET",
+        "/console/visits/mine",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "GET",
+        "/console/visits/overdue",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "GET",
+        "/console/visits/tasks/{id}",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/console/visits/tasks/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/console/visits/followups",
+        Access::Perm(Perm::ReadPeople),
+    ),
+    (
+        "POST",
+        "/console/visits/followups/{id}",
+        Access::Perm(Perm::ManageVisits),
+    ),
+    (
+        "GET",
+        "/console/visits/completion",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "GET",
+        "/console/visits/contracts/{id}",
+        Access::Perm(Perm::ReadFacilities),
+    ),
+    (
+        "POST",
+        "/console/visits/contracts/{id}",
+        Access::Perm(Perm::WriteFacilities),
     ),
     ("GET", "/console/import", Access::Perm(Perm::Import)),
     ("POST", "/console/import", Access::Perm(Perm::Import)),

@@ -30,6 +30,7 @@ pub mod registers;
 pub mod schema;
 pub mod subsidies;
 pub mod transfers;
+pub mod visits;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
@@ -166,6 +167,17 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers/{id}/approve", post(transfers::approve))
         .route("/transfers/{id}/refuse", post(transfers::refuse))
         .route("/transfers/{id}/withdraw", post(transfers::withdraw))
+        .route("/visits/rounds", get(visits::rounds).post(visits::generate))
+        .route("/visits/tasks", get(visits::tasks))
+        .route("/visits/tasks/{id}", get(visits::task))
+        .route("/visits/tasks/{id}/record", post(visits::record))
+        .route("/visits/followups", get(visits::followups))
+        .route("/visits/followups/{id}/close", post(visits::close))
+        .route(
+            "/visits/contracts/{id}/services",
+            get(visits::services).post(visits::record_service),
+        )
+        .route("/visits/completion", get(visits::completion))
         .route("/people/{id}/views", get(audit::person_views))
         .route("/indicators", get(indicators::list))
         .route("/indicators/values", get(indicators::values))

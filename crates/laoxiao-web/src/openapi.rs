@@ -9,6 +9,8 @@ use crate::{
     areas, assessments, audit, error, facilities, family, health, indicators, people, planning,
     subsidies,
     transfers,
+    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    visits,
 };
 
 #[derive(OpenApi)]
@@ -51,6 +53,16 @@ use crate::{
         transfers::approve,
         transfers::refuse,
         transfers::withdraw,
+        visits::rounds,
+        visits::generate,
+        visits::tasks,
+        visits::task,
+        visits::record,
+        visits::followups,
+        visits::close,
+        visits::services,
+        visits::record_service,
+        visits::completion,
         audit::me,
         audit::search,
         audit::person_views,
@@ -149,6 +161,7 @@ use crate::{
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
         (name = "planning", description = "设施布局规划: coverage of the plan's distance rules (500 m / 1,000 m to a care institution, the 15-minute walk to home care), accessibility (2SFCA), childcare slots per 1,000 residents, siting of new facilities, the resident grid"),
         (name = "family", description = "子女网上下单: family accounts linked to their elderly relatives (verified by staff), the catalogue providers publish, orders paid first by the monthly service voucher, delivery, rating and the monthly settlement"),
+        (name = "visits", description = "探访关爱 and 家庭养老床位: monthly visiting rounds of elderly people in special difficulty (indicator 8), follow-ups for the town, service visits under home-care bed contracts and their monthly completion (indicator 7)"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

@@ -57,6 +57,7 @@ pub const REGISTERS: &[RegisterApi] = &[
     api::<StudentCohort>(),
     api::<InsuranceEnrolment>(),
     api::<laoxiao_model::family::ServiceItem>(),
+    api::<laoxiao_model::HomeCareContract>(),
 ];
 
 /// The register with this key, if it is on the generic API.

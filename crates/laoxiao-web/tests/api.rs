@@ -1383,6 +1383,9 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         "student_cohorts" => {
             json!({"id": id, "institution": "嘉兴职业技术学院", "program": "智慧健康养老服务与管理", "intake_year": 2021, "enrolled": 40})
         }
+        "home_care_beds" => {
+            json!({"id": id, "person_id": p, "facility_id": f, "service_plan": "助浴、康复训练", "hours_per_month": 10, "start_date": "2022-01-01"})
+        }
         other => panic!("no sample record for {other}"),
     }
 }
@@ -1890,6 +1893,13 @@ fn access_matrix_every_route_role_and_scope() {
                             let (s2, p2, n) = (store.clone(), path.to_string(), checked);
                             let w2 = World { town_a: w.town_a.clone(), village_a: w.village_a.clone(), town_b: w.town_b.clone() };
                             del_id = tokio::task::spawn_blocking(move || seed_transfer(&s2, &w2, &p2, target, n))
+                                .await
+                                .expect("seed");
+                        }
+                        if path.contains("/visits/") && path.contains("{id}") {
+                            let (s2, p2) = (store.clone(), path.to_string());
+                            let w2 = World { town_a: w.town_a.clone(), village_a: w.village_a.clone(), town_b: w.town_b.clone() };
+                            del_id = tokio::task::spawn_blocking(move || visits::seed_for_matrix(&s2, &w2.village_a, &w2.town_b, &p2, target == Target::Out))
                                 .await
                                 .expect("seed");
                         }
@@ -4982,3 +4992,9 @@ fn planning_coverage_cells_access_sites_and_grid() {
         assert_eq!(r.body["reading"]["residents_source"], "estimated");
     });
 }
+
+// ---------------------------------------------------------------------------
+// Visiting rounds and home-care beds (探访关爱, 家庭养老床位)
+
+#[path = "visits/mod.rs"]
+mod visits;

@@ -153,6 +153,11 @@ enum Command {
         #[command(subcommand)]
         command: SubsidiesCmd,
     },
+    /// Visiting rounds (探访关爱): generate a month's rounds, time them.
+    Visits {
+        #[command(subcommand)]
+        command: VisitsCmd,
+    },
     /// Spatial planning (设施布局规划): coverage, accessibility, siting, slots.
     Plan {
         #[command(subcommand)]
@@ -310,6 +315,22 @@ enum AssessCmd {
     Due {
         #[arg(long = "as")]
         who: Option<String>,
+enum VisitsCmd {
+    /// Generate a month's visit tasks for everyone due in the city
+    /// (idempotent; visits already on the register close their tasks).
+    Rounds {
+        /// YYYY-MM (default: this month).
+        #[arg(long)]
+        month: Option<String>,
+    },
+    /// Time the generation of a month's rounds for the whole city (each run
+    /// rolled back); the median goes to docs/benchmarks.md.
+    Bench {
+        /// YYYY-MM (default: next month, which has no rounds yet).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
     },
 }
 
@@ -554,6 +575,9 @@ enum Kind {
     StudentCohorts,
     /// 参保登记
     Insurance,
+    /// 家庭养老床位
+    #[value(alias = "home_care_beds")]
+    HomeCareBeds,
 }
 
 impl From<Kind> for RecordKind {
@@ -569,6 +593,7 @@ impl From<Kind> for RecordKind {
             Kind::Residences => RecordKind::Residences,
             Kind::StudentCohorts => RecordKind::StudentCohorts,
             Kind::Insurance => RecordKind::Insurance,
+            Kind::HomeCareBeds => RecordKind::HomeCareBeds,
         }
     }
 }
@@ -822,6 +847,11 @@ fn run(cli: Cli) -> Result<()> {
                 cli::assess::import_file(&config, &file, dry_run, who.as_deref())
             }
             AssessCmd::Due { who } => cli::assess::due(&config, who.as_deref()),
+        Command::Visits { command } => match command {
+            VisitsCmd::Rounds { month } => cli::visits::rounds(&config, month.as_deref()),
+            VisitsCmd::Bench { month, repeat } => {
+                cli::visits::bench(&config, month.as_deref(), repeat)
+            }
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

@@ -208,6 +208,15 @@ pub(crate) fn import_source(
         RecordKind::Catalogue => {
             import_kind(store, src, layout, opts, today, errs, catalogue_from_row)
         }
+        RecordKind::HomeCareBeds => import_kind(
+            store,
+            src,
+            layout,
+            opts,
+            today,
+            errs,
+            laoxiao_model::columns::home_care_from_row,
+        ),
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
@@ -338,6 +347,8 @@ pub(crate) fn for_each_row(
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
         RecordKind::Catalogue => {
             run::<laoxiao_model::family::ServiceItem>(&mut conn, scope, &mut f)?
+        RecordKind::HomeCareBeds => {
+            run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?
         }
         RecordKind::Facilities
         | RecordKind::Classes

@@ -360,6 +360,7 @@ fn for_each_row(
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
         | RecordKind::Catalogue => {}
+        | RecordKind::HomeCareBeds => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -394,6 +395,9 @@ fn activity_rows(
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
         | RecordKind::Catalogue => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
+        | RecordKind::HomeCareBeds => {
+            Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
+        }
         _ => Ok(None),
     }
 }

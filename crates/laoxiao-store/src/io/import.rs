@@ -468,6 +468,7 @@ fn import_source_in(
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
         | RecordKind::Catalogue => {
+        | RecordKind::HomeCareBeds => {
             let c =
                 super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;
             progress_done(opts);

@@ -29,6 +29,7 @@ pub mod session;
 mod subsidies;
 mod templates;
 mod transfers;
+mod visits;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -212,6 +213,26 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/transfers/{id}",
             axum::routing::post(transfers::decide),
+        )
+        .route(
+            "/console/visits",
+            get(visits::rounds).post(visits::generate),
+        )
+        .route("/console/visits/mine", get(visits::mine))
+        .route("/console/visits/overdue", get(visits::overdue))
+        .route(
+            "/console/visits/tasks/{id}",
+            get(visits::task_form).post(visits::record),
+        )
+        .route("/console/visits/followups", get(visits::followups))
+        .route(
+            "/console/visits/followups/{id}",
+            axum::routing::post(visits::close),
+        )
+        .route("/console/visits/completion", get(visits::completion))
+        .route(
+            "/console/visits/contracts/{id}",
+            get(visits::contract).post(visits::record_service),
         )
         .route(
             "/console/import",
@@ -519,6 +540,15 @@ impl ConsoleState {
                 "people": a.can(Perm::ReadPeople),
                 "transfers": a.can(Perm::WritePeople),
                 "assessments": a.can(Perm::ReadPeople),
+                // 探访关爱: area staff land on the rounds, a provider's
+                // operator on home-care bed completion.
+                "visits": if a.can(Perm::ReadPeople) {
+                    json!("/console/visits")
+                } else if a.can(Perm::WriteFacilities) && !a.can(Perm::Aggregates) {
+                    json!("/console/visits/completion")
+                } else {
+                    json!(false)
+                },
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),

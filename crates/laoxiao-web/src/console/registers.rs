@@ -41,6 +41,7 @@ fn console_mount(reg: &Register) -> fn(axum::Router<ConsoleState>) -> axum::Rout
         "residences" => routes::<Residence>,
         "insurance" => routes::<InsuranceEnrolment>,
         "catalogue" => routes::<laoxiao_model::family::ServiceItem>,
+        "home_care_beds" => routes::<laoxiao_model::HomeCareContract>,
         _ => routes::<StudentCohort>,
     }
 }

@@ -11,6 +11,34 @@ use super::i18n::{Catalogues, Lang};
 /// Every template: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "visits_nav.html",
+        include_str!("../../assets/templates/visits_nav.html"),
+    ),
+    (
+        "visits.html",
+        include_str!("../../assets/templates/visits.html"),
+    ),
+    (
+        "visits_tasks.html",
+        include_str!("../../assets/templates/visits_tasks.html"),
+    ),
+    (
+        "visit_form.html",
+        include_str!("../../assets/templates/visit_form.html"),
+    ),
+    (
+        "visits_followups.html",
+        include_str!("../../assets/templates/visits_followups.html"),
+    ),
+    (
+        "visits_completion.html",
+        include_str!("../../assets/templates/visits_completion.html"),
+    ),
+    (
+        "visits_contract.html",
+        include_str!("../../assets/templates/visits_contract.html"),
+    ),
+    (
         "base.html",
         include_str!("../../assets/templates/base.html"),
     ),

@@ -24,7 +24,8 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         laoxiao_store::figures::stored_rows(&mut c)?;
     drop(c);
     let day = as_of.unwrap_or_else(today);
-    let later = if people + facilities > 0 {
+    let fresh = people + facilities == 0;
+    let later = if !fresh {
         println!(
             "reusing {} ({facilities} facilities, {people} people); delete it to regenerate",
             config.database_display()
@@ -42,6 +43,9 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
     let accounts = demo_accounts(&store)?;
+    if fresh && let Err(e) = demo_visits(&store, day) {
+        eprintln!("the demo's visiting rounds were not prepared: {e}");
+    }
     println!("demo accounts (also listed on the login page):");
     for a in &accounts {
         println!(
@@ -301,6 +305,53 @@ fn load_demo(
         city.insurance.len(),
     );
     Ok(Some((city.insurance, city.as_of)))
+}
+
+/// The month's visiting rounds (探访关爱) with a few visits recorded by the
+/// demo's village account, and home-care bed contracts with service visits
+/// (laoxiao_store::visits::demo).
+fn demo_visits(store: &Store, day: chrono::NaiveDate) -> Result<()> {
+    use laoxiao_store::accounts::get_user;
+    let t = std::time::Instant::now();
+    let rules = laoxiao_rules::visits::VisitRules::embedded()?.for_month(day)?;
+    let mut c = store.conn()?;
+    let village = get_user(&mut c, "village")?;
+    let path = store
+        .reference
+        .areas
+        .get(&village.area_code)
+        .map(|a| a.path.clone())
+        .context("the village account's area")?;
+    let visitor = laoxiao_store::Scope::user(
+        laoxiao_store::Actor {
+            user: village.username,
+            ip: None,
+        },
+        village.role,
+        &path,
+        None,
+    );
+    let operator = get_user(&mut c, "operator")?.facility_id;
+    let s = laoxiao_store::visits::demo(
+        &mut c,
+        &rules,
+        day,
+        Some(&visitor),
+        operator.as_deref(),
+        120,
+    )?;
+    println!(
+        "demo visiting rounds {}: {} tasks ({} already visited), {} recorded by `village`; \
+         {} home-care beds with {} service visits ({:.1} s)",
+        s.rounds.month,
+        s.rounds.total,
+        s.rounds.matched,
+        s.recorded,
+        s.contracts,
+        s.service_visits,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Drafts for the month before the demo's date and for its year, so the

@@ -13,6 +13,7 @@ pub mod registers;
 pub mod serve;
 pub mod subsidies;
 pub mod user;
+pub mod visits;
 
 use std::path::Path;
 

@@ -305,6 +305,9 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
             // The synthetic city has no catalogue: the demo publishes one
             // (`laoxiao_store::family::seed_demo`).
             RecordKind::Catalogue => {}
+            // Home-care bed contracts are made by the demo
+            // (laoxiao_store::visits::demo), not written as a file.
+            RecordKind::HomeCareBeds => {}
         }
         w.flush().map_err(|source| SynthError::Io {
             path: path.clone(),
