@@ -30,6 +30,7 @@ crate::code_enum! {
         Residences = ("residences", "入住", "Care-home residences"),
         StudentCohorts = ("student_cohorts", "养老服务相关专业学生", "Eldercare students"),
         Insurance = ("insurance", "参保登记", "Insurance enrolments"),
+        Devices = ("devices", "智能设备", "Smart devices"),
     }
 }
 
@@ -52,6 +53,7 @@ impl RecordKind {
             RecordKind::Residences => &crate::activity::RESIDENCES,
             RecordKind::StudentCohorts => &crate::activity::STUDENT_COHORTS,
             RecordKind::Insurance => &crate::activity::INSURANCE,
+            RecordKind::Devices => &crate::alarms::DEVICES,
         }
     }
 }

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use laoxiao_model::activity::{
     Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
+use laoxiao_model::alarms::Device;
 use laoxiao_model::columns::{
     RecordKind, cohort_from_row, enrolment_from_row, insurance_from_row, residence_from_row,
     service_from_row, staff_from_row,
@@ -205,6 +206,15 @@ pub(crate) fn import_source(
         RecordKind::Insurance => {
             import_kind(store, src, layout, opts, today, errs, insurance_from_row)
         }
+        RecordKind::Devices => import_kind(
+            store,
+            src,
+            layout,
+            opts,
+            today,
+            errs,
+            laoxiao_model::columns::record_from_row::<Device>,
+        ),
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly
@@ -333,6 +343,7 @@ pub(crate) fn for_each_row(
         RecordKind::Residences => run::<Residence>(&mut conn, scope, &mut f)?,
         RecordKind::StudentCohorts => run::<StudentCohort>(&mut conn, scope, &mut f)?,
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
+        RecordKind::Devices => run::<Device>(&mut conn, scope, &mut f)?,
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly

@@ -358,7 +358,8 @@ fn for_each_row(
         | RecordKind::Enrolments
         | RecordKind::Residences
         | RecordKind::StudentCohorts
-        | RecordKind::Insurance => {}
+        | RecordKind::Insurance
+        | RecordKind::Devices => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -391,7 +392,8 @@ fn activity_rows(
         | RecordKind::Enrolments
         | RecordKind::Residences
         | RecordKind::StudentCohorts
-        | RecordKind::Insurance => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
+        | RecordKind::Insurance
+        | RecordKind::Devices => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
         _ => Ok(None),
     }
 }

@@ -466,7 +466,8 @@ fn import_source_in(
         | RecordKind::Enrolments
         | RecordKind::Residences
         | RecordKind::StudentCohorts
-        | RecordKind::Insurance => {
+        | RecordKind::Insurance
+        | RecordKind::Devices => {
             let c =
                 super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;
             progress_done(opts);
