@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod alarms;
 pub mod areas;
 pub mod audit;
 pub mod backup;

@@ -67,6 +67,12 @@ pub enum Perm {
     /// Prepare, review (a second account), mark paid and cost subsidy runs;
     /// load county incomes.
     ManageSubsidies,
+    /// See alarms (告警) in the area (operators: their provider's).
+    ReadAlarms,
+    /// Acknowledge, reach and close alarms (响应、到达、关闭).
+    RespondAlarms,
+    /// Device platforms (设备平台) and their refused-request counters.
+    ManagePlatforms,
 }
 
 impl Role {
@@ -112,6 +118,8 @@ impl Role {
                     | ExportPeople
                     | Aggregates
                     | ReadViews
+                    | ReadAlarms
+                    | RespondAlarms
             ),
             TownStaff => matches!(
                 p,
@@ -121,10 +129,18 @@ impl Role {
                     | WritePeople
                     | RevealIds
                     | Aggregates
+                    | ReadAlarms
+                    | RespondAlarms
             ),
-            VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
-            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
-            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
+            VillageStaff => matches!(
+                p,
+                ReadFacilities | ReadPeople | WritePeople | Aggregates | ReadAlarms | RespondAlarms
+            ),
+            FacilityOperator => matches!(
+                p,
+                ReadFacilities | WriteFacilities | ReadAlarms | RespondAlarms
+            ),
+            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates | ReadAlarms),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
         }
