@@ -3765,3 +3765,6 @@ mod subsidies;
 
 #[path = "support/planning.rs"]
 mod planning;
+
+#[path = "support/alarms.rs"]
+mod alarms;

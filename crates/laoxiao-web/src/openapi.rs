@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    alarms, areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
 };
 
 #[derive(OpenApi)]
@@ -76,6 +76,15 @@ use crate::{
         planning::grid_info,
         planning::import_grid,
         planning::clear_grid,
+        alarms::intake,
+        alarms::list,
+        alarms::get_one,
+        alarms::acknowledge,
+        alarms::reach,
+        alarms::close,
+        alarms::figures,
+        alarms::equipped,
+        alarms::platforms,
     ),
     components(schemas(
         error::ErrorBody,
@@ -120,6 +129,7 @@ use crate::{
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
         (name = "planning", description = "设施布局规划: coverage of the plan's distance rules (500 m / 1,000 m to a care institution, the 15-minute walk to home care), accessibility (2SFCA), childcare slots per 1,000 residents, siting of new facilities, the resident grid"),
+        (name = "alarms", description = "智能设备告警: alarms posted by device platforms (signed, no account), dispatched to the person's village staff and the device's provider, escalated to the town past a deadline, closed with an outcome; response figures and the plan's equipment target"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

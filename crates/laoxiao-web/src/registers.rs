@@ -56,6 +56,7 @@ pub const REGISTERS: &[RegisterApi] = &[
     api::<Residence>(),
     api::<StudentCohort>(),
     api::<InsuranceEnrolment>(),
+    api::<laoxiao_model::alarms::Device>(),
 ];
 
 /// The register with this key, if it is on the generic API.

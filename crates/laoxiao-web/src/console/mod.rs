@@ -12,6 +12,7 @@
 //! Personal data: ID numbers are always masked; nothing here logs names, ID numbers
 //! or addresses.
 
+mod alarms;
 mod assets;
 mod facilities;
 pub mod i18n;
@@ -183,6 +184,12 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
+        )
+        .route("/console/alarms", get(alarms::page))
+        .route("/console/alarms/figures", get(alarms::figures))
+        .route(
+            "/console/alarms/{id}",
+            get(alarms::detail).post(alarms::act),
         )
         .route(
             "/console/transfers",
@@ -500,6 +507,7 @@ impl ConsoleState {
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
+                "alarms": a.can(Perm::ReadAlarms),
             }),
         );
         m

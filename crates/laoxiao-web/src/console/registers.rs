@@ -40,6 +40,7 @@ fn console_mount(reg: &Register) -> fn(axum::Router<ConsoleState>) -> axum::Rout
         "enrolments" => routes::<Enrolment>,
         "residences" => routes::<Residence>,
         "insurance" => routes::<InsuranceEnrolment>,
+        "devices" => routes::<laoxiao_model::alarms::Device>,
         _ => routes::<StudentCohort>,
     }
 }

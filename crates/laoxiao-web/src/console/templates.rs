@@ -11,6 +11,22 @@ use super::i18n::{Catalogues, Lang};
 /// Every template: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "alarms.html",
+        include_str!("../../assets/templates/alarms.html"),
+    ),
+    (
+        "alarm_rows.html",
+        include_str!("../../assets/templates/alarm_rows.html"),
+    ),
+    (
+        "alarm.html",
+        include_str!("../../assets/templates/alarm.html"),
+    ),
+    (
+        "alarm_figures.html",
+        include_str!("../../assets/templates/alarm_figures.html"),
+    ),
+    (
         "base.html",
         include_str!("../../assets/templates/base.html"),
     ),
