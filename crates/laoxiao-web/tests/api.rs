@@ -1377,6 +1377,9 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         "insurance" => {
             json!({"id": id, "person_id": p, "kind": "elderly_accident", "start_date": "2022-01-01", "end_date": "2022-12-31"})
         }
+        "devices" => {
+            json!({"id": id, "kind": "emergency_button", "person_id": p, "installed_date": "2024-01-01", "owner": "government", "platform_id": "P1", "platform_device_id": id, "status": "active"})
+        }
         "student_cohorts" => {
             json!({"id": id, "institution": "嘉兴职业技术学院", "program": "智慧健康养老服务与管理", "intake_year": 2021, "enrolled": 40})
         }
@@ -1682,6 +1685,8 @@ fn expected(
     use Outcome::*;
     let perm = match access {
         Access::Public => return vec![Allowed],
+        // Device platforms sign their requests; no account or session counts.
+        Access::Platform => return vec![Unauth],
         _ if role.is_none() => return vec![Unauth],
         Access::Account => return vec![Allowed, Rejected],
         Access::Perm(p) => p,
@@ -4970,3 +4975,6 @@ fn planning_coverage_cells_access_sites_and_grid() {
         assert_eq!(r.body["reading"]["residents_source"], "estimated");
     });
 }
+
+#[path = "support/alarms.rs"]
+mod alarms_api;

@@ -143,6 +143,11 @@ enum Command {
         #[command(subcommand)]
         command: IndicatorsCmd,
     },
+    /// Alarms (告警): device platforms that post signed alarms.
+    Alarms {
+        #[command(subcommand)]
+        command: AlarmsCmd,
+    },
     /// Subsidies (补助发放): runs, review, payout lists, explanations, what-ifs.
     Subsidies {
         #[command(subcommand)]
@@ -286,6 +291,29 @@ enum PlanCmd {
         #[arg(long)]
         county: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum AlarmsCmd {
+    /// Device platforms (设备平台).
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlatformCmd {
+    /// Add a platform; prints its HMAC secret once.
+    Add {
+        /// The platform's id (letters, digits, - _ . :), sent as X-Laoxiao-Platform.
+        id: String,
+        /// Its name (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List platforms and their refused requests per reason.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -791,6 +819,14 @@ fn run(cli: Cli) -> Result<()> {
                 repeat,
                 county,
             } => cli::plan::bench(&config, &common, repeat, county.as_deref()),
+        },
+        Command::Alarms { command } => match command {
+            AlarmsCmd::Platform { command } => match command {
+                PlatformCmd::Add { id, name } => {
+                    cli::alarms::platform_add(&config, &id, name.as_deref().unwrap_or(&id))
+                }
+                PlatformCmd::List => cli::alarms::platform_list(&config),
+            },
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

@@ -2,6 +2,7 @@
 //! parses the flags (clap) and calls these with plain values; what a command
 //! prints and whether it fails is decided here.
 
+pub mod alarms;
 pub mod audit;
 pub mod backup;
 pub mod demo;

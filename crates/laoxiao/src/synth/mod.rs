@@ -302,6 +302,8 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
                         .map_err(csv_err)?;
                 }
             }
+            // Devices are not among the synthetic city's files.
+            RecordKind::Devices => {}
         }
         w.flush().map_err(|source| SynthError::Io {
             path: path.clone(),
