@@ -1204,6 +1204,103 @@ pub fn work_items(conn: &mut Conn, scope: &Scope, _today: NaiveDate) -> Result<V
     ])
 }
 
+// ---- Demo ----
+
+/// What [`demo`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Demo {
+    pub platform: String,
+    /// The platform's secret (printed by the demo so a reader can post events).
+    pub secret: String,
+    pub devices: usize,
+    pub alarms: usize,
+}
+
+/// Synthetic devices for every third of the first 3,000 empty-nest and
+/// lone elderly people, a demo platform, and 60 alarms over the last day
+/// (some open and escalated, some acknowledged or on site, most closed).
+/// `None` when the demo platform exists already.
+pub fn demo(conn: &mut Conn, reference: &Reference, rules: &AlarmRules) -> Result<Option<Demo>> {
+    use laoxiao_model::alarms::{Device, DeviceOwner, DeviceStatus};
+    const PLATFORM: &str = "demo-platform";
+    if conn
+        .query_opt("SELECT id FROM device_platform WHERE id = $1", &[PLATFORM.into()])?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let sys = Scope::system("demo");
+    let (_, secret) = add_platform(conn, reference, &sys, PLATFORM, "演示设备平台")?;
+    let people: Vec<String> = conn
+        .query(
+            "SELECT id FROM person WHERE role = 'elderly' AND status = 'active' AND deleted_at IS NULL \
+             AND living_arrangement IN ('empty_nest', 'living_alone') ORDER BY id LIMIT 3000",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get("id"))
+        .collect::<Result<_>>()?;
+    let kinds = DeviceKind::VALUES;
+    let today = Utc::now().date_naive();
+    let devices: Vec<Device> = people
+        .iter()
+        .step_by(3)
+        .enumerate()
+        .map(|(i, p)| Device {
+            id: format!("DEV{i:05}"),
+            kind: DeviceKind::parse(kinds[i % kinds.len()].code).unwrap_or(DeviceKind::EmergencyButton),
+            person_id: p.clone(),
+            installed_date: today - chrono::Duration::days(30 + (i as i64 % 700)),
+            owner: DeviceOwner::Government,
+            provider_id: None,
+            platform_id: PLATFORM.into(),
+            platform_device_id: format!("DEMO-{i:05}"),
+            status: DeviceStatus::Active,
+            note: None,
+        })
+        .collect();
+    conn.transaction(|c| crate::activity::write_many(c, &devices, &crate::now_rfc3339(), |_| {}))?;
+    let now = Utc::now();
+    let mut made = 0;
+    for (i, d) in devices.iter().take(60).enumerate() {
+        let at = now - chrono::Duration::minutes(3 + 20 * i as i64);
+        let body = EventBody {
+            event_id: format!("DEMO-EV-{i:04}"),
+            device_id: d.platform_device_id.clone(),
+            occurred_at: ts(at),
+            note: None,
+        };
+        let Ok(filed) = conn.transaction(|c| file_alarm(c, rules, PLATFORM, &body, at))? else {
+            continue;
+        };
+        made += 1;
+        let staff = Scope::system("demo-village-staff");
+        let step_at = |m: i64| at + chrono::Duration::minutes(m);
+        match i % 6 {
+            0 => {}
+            1 => {
+                respond(conn, &staff, &filed.alarm_id, Step::Acknowledge, None, step_at(2))?;
+            }
+            2 => {
+                respond(conn, &staff, &filed.alarm_id, Step::Reach, None, step_at(18))?;
+            }
+            _ => {
+                respond(conn, &staff, &filed.alarm_id, Step::Acknowledge, None, step_at(1 + i as i64 % 5))?;
+                respond(conn, &staff, &filed.alarm_id, Step::Reach, None, step_at(12 + i as i64 % 20))?;
+                let outcome = [AlarmOutcome::FalseAlarm, AlarmOutcome::ResolvedAtHome, AlarmOutcome::SentToHospital][i % 3];
+                respond(conn, &staff, &filed.alarm_id, Step::Close(outcome), None, step_at(40))?;
+            }
+        }
+    }
+    escalate_due(conn, now)?;
+    Ok(Some(Demo {
+        platform: PLATFORM.into(),
+        secret,
+        devices: devices.len(),
+        alarms: made,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
