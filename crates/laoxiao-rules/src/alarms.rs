@@ -124,7 +124,10 @@ impl AlarmRules {
                 ("reach_minutes", d.reach_minutes),
             ] {
                 if !(1..=MAX_MINUTES).contains(&m) {
-                    return Err(bad(format!("{}: {name} must be 1 to {MAX_MINUTES}", d.kind)));
+                    return Err(bad(format!(
+                        "{}: {name} must be 1 to {MAX_MINUTES}",
+                        d.kind
+                    )));
                 }
             }
             if d.reach_minutes < d.acknowledge_minutes {
@@ -219,7 +222,9 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -241,11 +246,17 @@ mod tests {
         );
         let r = AlarmRules::parse(&extra).expect("rules");
         let before = r
-            .deadline(DeviceKind::FallDetector, NaiveDate::from_ymd_opt(2026, 5, 31).expect("d"))
+            .deadline(
+                DeviceKind::FallDetector,
+                NaiveDate::from_ymd_opt(2026, 5, 31).expect("d"),
+            )
             .expect("d");
         assert_eq!(before.acknowledge_minutes, 5);
         let after = r
-            .deadline(DeviceKind::FallDetector, NaiveDate::from_ymd_opt(2026, 6, 1).expect("d"))
+            .deadline(
+                DeviceKind::FallDetector,
+                NaiveDate::from_ymd_opt(2026, 6, 1).expect("d"),
+            )
             .expect("d");
         assert_eq!((after.acknowledge_minutes, after.reach_minutes), (2, 15));
     }
@@ -265,13 +276,26 @@ mod tests {
         let (ack, reach) = (t("2026-03-01T10:05:00Z"), t("2026-03-01T10:30:00Z"));
         let at = |s| escalation(AlarmState::Open, ack, reach, t(s));
         assert_eq!(at("2026-03-01T10:05:00Z"), None);
-        assert_eq!(at("2026-03-01T10:05:01Z"), Some(Escalation::NotAcknowledged));
         assert_eq!(
-            escalation(AlarmState::Acknowledged, ack, reach, t("2026-03-01T10:29:59Z")),
+            at("2026-03-01T10:05:01Z"),
+            Some(Escalation::NotAcknowledged)
+        );
+        assert_eq!(
+            escalation(
+                AlarmState::Acknowledged,
+                ack,
+                reach,
+                t("2026-03-01T10:29:59Z")
+            ),
             None
         );
         assert_eq!(
-            escalation(AlarmState::Acknowledged, ack, reach, t("2026-03-01T10:30:01Z")),
+            escalation(
+                AlarmState::Acknowledged,
+                ack,
+                reach,
+                t("2026-03-01T10:30:01Z")
+            ),
             Some(Escalation::NotReached)
         );
         assert_eq!(

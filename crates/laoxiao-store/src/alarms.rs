@@ -294,7 +294,11 @@ pub fn set_platform_enabled(conn: &mut Conn, scope: &Scope, id: &str, enabled: b
             c,
             scope,
             Event {
-                action: if enabled { "platform_enable" } else { "platform_disable" },
+                action: if enabled {
+                    "platform_enable"
+                } else {
+                    "platform_disable"
+                },
                 entity: "device_platform",
                 entity_id: Some(id),
                 ..Default::default()
@@ -405,29 +409,56 @@ fn check_request(
     req: &SignedRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<Checked> {
-    let fail = |pid: &str, f: IntakeFailure, m: &str| Ok(Err((pid.to_string(), IntakeError::new(f, m))));
+    let fail =
+        |pid: &str, f: IntakeFailure, m: &str| Ok(Err((pid.to_string(), IntakeError::new(f, m))));
     let Some(pid) = req.platform.map(str::trim).filter(|p| id_ok(p)) else {
-        return fail("", IntakeFailure::BadHeaders, "the X-Laoxiao-Platform header is missing or malformed");
+        return fail(
+            "",
+            IntakeFailure::BadHeaders,
+            "the X-Laoxiao-Platform header is missing or malformed",
+        );
     };
     let row = conn.query_opt(
         "SELECT secret_enc, enabled FROM device_platform WHERE id = $1",
         &[pid.into()],
     )?;
     let Some(row) = row else {
-        return fail("", IntakeFailure::UnknownPlatform, "unknown or disabled platform");
+        return fail(
+            "",
+            IntakeFailure::UnknownPlatform,
+            "unknown or disabled platform",
+        );
     };
     if !row.get::<bool>("enabled")? {
-        return fail(pid, IntakeFailure::UnknownPlatform, "unknown or disabled platform");
+        return fail(
+            pid,
+            IntakeFailure::UnknownPlatform,
+            "unknown or disabled platform",
+        );
     }
     let (Some(stamp), Some(sig)) = (req.timestamp.map(str::trim), req.signature) else {
-        return fail(pid, IntakeFailure::BadHeaders, "the X-Laoxiao-Timestamp and X-Laoxiao-Signature headers are required");
+        return fail(
+            pid,
+            IntakeFailure::BadHeaders,
+            "the X-Laoxiao-Timestamp and X-Laoxiao-Signature headers are required",
+        );
     };
     let Some(secs) = stamp.parse::<i64>().ok().filter(|_| stamp.len() <= 12) else {
-        return fail(pid, IntakeFailure::BadHeaders, "X-Laoxiao-Timestamp must be Unix seconds");
+        return fail(
+            pid,
+            IntakeFailure::BadHeaders,
+            "X-Laoxiao-Timestamp must be Unix seconds",
+        );
     };
-    let secret = reference.keys()?.decrypt(&row.get::<String>("secret_enc")?)?;
+    let secret = reference
+        .keys()?
+        .decrypt(&row.get::<String>("secret_enc")?)?;
     if !verify_signature(&secret, stamp, req.body, sig) {
-        return fail(pid, IntakeFailure::BadSignature, "the signature does not match");
+        return fail(
+            pid,
+            IntakeFailure::BadSignature,
+            "the signature does not match",
+        );
     }
     if (now.timestamp() - secs).abs() > rules.clock_skew_seconds {
         return fail(
@@ -452,13 +483,22 @@ fn check_request(
     };
     let mut errs = Vec::new();
     if !id_ok(&body.event_id) {
-        errs.push(FieldError::new("event_id", format!("1 to {MAX_ID} letters, digits, '-', '_', '.' or ':'")));
+        errs.push(FieldError::new(
+            "event_id",
+            format!("1 to {MAX_ID} letters, digits, '-', '_', '.' or ':'"),
+        ));
     }
     if !id_ok(&body.device_id) {
-        errs.push(FieldError::new("device_id", format!("1 to {MAX_ID} letters, digits, '-', '_', '.' or ':'")));
+        errs.push(FieldError::new(
+            "device_id",
+            format!("1 to {MAX_ID} letters, digits, '-', '_', '.' or ':'"),
+        ));
     }
     match parse_ts(&body.occurred_at) {
-        None => errs.push(FieldError::new("occurred_at", "an RFC 3339 time, e.g. 2026-03-01T10:00:00Z")),
+        None => errs.push(FieldError::new(
+            "occurred_at",
+            "an RFC 3339 time, e.g. 2026-03-01T10:00:00Z",
+        )),
         Some(t) if (t - now).num_seconds() > rules.clock_skew_seconds => {
             errs.push(FieldError::new("occurred_at", "is in the future"))
         }
@@ -470,7 +510,10 @@ fn check_request(
     if let Some(n) = &body.note
         && (n.chars().count() > MAX_NOTE || n.chars().any(|c| c.is_control() && c != '\n'))
     {
-        errs.push(FieldError::new("note", format!("at most {MAX_NOTE} characters, no control characters")));
+        errs.push(FieldError::new(
+            "note",
+            format!("at most {MAX_NOTE} characters, no control characters"),
+        ));
     }
     if !errs.is_empty() {
         let mut err = IntakeError::new(IntakeFailure::BadBody, "the event is invalid");
@@ -795,7 +838,9 @@ fn get_in(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Alarm> {
     let mut p: Vec<Value> = vec![id.into()];
     scope_where(scope, &mut w, &mut p);
     conn.query_opt(
-        &format!("SELECT {COLS} FROM alarm a JOIN person p ON p.id = a.person_id WHERE a.id = $1{w}"),
+        &format!(
+            "SELECT {COLS} FROM alarm a JOIN person p ON p.id = a.person_id WHERE a.id = $1{w}"
+        ),
         &p,
     )?
     .map(|r| from_row(&r))
@@ -843,7 +888,9 @@ pub fn respond(
 ) -> Result<Alarm> {
     scope.require(Perm::RespondAlarms)?;
     let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) if n.chars().count() > MAX_NOTE || n.chars().any(|c| c.is_control() && c != '\n') => {
+        Some(n)
+            if n.chars().count() > MAX_NOTE || n.chars().any(|c| c.is_control() && c != '\n') =>
+        {
             return Err(StoreError::Invalid(vec![FieldError::new(
                 "note",
                 format!("at most {MAX_NOTE} characters, no control characters"),
@@ -1070,7 +1117,10 @@ pub fn figures(
         let kind: String = r.get("kind")?;
         let esc: bool = r.get("escalated")?;
         let recv: String = r.get("received_at")?;
-        let ack = secs_between(&recv, r.get::<Option<String>>("acknowledged_at")?.as_deref());
+        let ack = secs_between(
+            &recv,
+            r.get::<Option<String>>("acknowledged_at")?.as_deref(),
+        );
         let reach = secs_between(&recv, r.get::<Option<String>>("reached_at")?.as_deref());
         let child = children.iter().position(|c| path.starts_with(&c.path));
         for acc in std::iter::once(&mut whole).chain(child.and_then(|i| parts.get_mut(i))) {
@@ -1154,7 +1204,13 @@ pub fn equipped(
         .fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
     let parts = children
         .iter()
-        .map(|c| make(&c.code, &c.name, by_part.get(&c.path).copied().unwrap_or((0, 0))))
+        .map(|c| {
+            make(
+                &c.code,
+                &c.name,
+                by_part.get(&c.path).copied().unwrap_or((0, 0)),
+            )
+        })
         .collect();
     Ok((make(&area.code, &area.name, total), parts))
 }
@@ -1224,7 +1280,10 @@ pub fn demo(conn: &mut Conn, reference: &Reference, rules: &AlarmRules) -> Resul
     use laoxiao_model::alarms::{Device, DeviceOwner, DeviceStatus};
     const PLATFORM: &str = "demo-platform";
     if conn
-        .query_opt("SELECT id FROM device_platform WHERE id = $1", &[PLATFORM.into()])?
+        .query_opt(
+            "SELECT id FROM device_platform WHERE id = $1",
+            &[PLATFORM.into()],
+        )?
         .is_some()
     {
         return Ok(None);
@@ -1248,7 +1307,8 @@ pub fn demo(conn: &mut Conn, reference: &Reference, rules: &AlarmRules) -> Resul
         .enumerate()
         .map(|(i, p)| Device {
             id: format!("DEV{i:05}"),
-            kind: DeviceKind::parse(kinds[i % kinds.len()].code).unwrap_or(DeviceKind::EmergencyButton),
+            kind: DeviceKind::parse(kinds[i % kinds.len()].code)
+                .unwrap_or(DeviceKind::EmergencyButton),
             person_id: p.clone(),
             installed_date: today - chrono::Duration::days(30 + (i as i64 % 700)),
             owner: DeviceOwner::Government,
@@ -1279,16 +1339,55 @@ pub fn demo(conn: &mut Conn, reference: &Reference, rules: &AlarmRules) -> Resul
         match i % 6 {
             0 => {}
             1 => {
-                respond(conn, &staff, &filed.alarm_id, Step::Acknowledge, None, step_at(2))?;
+                respond(
+                    conn,
+                    &staff,
+                    &filed.alarm_id,
+                    Step::Acknowledge,
+                    None,
+                    step_at(2),
+                )?;
             }
             2 => {
-                respond(conn, &staff, &filed.alarm_id, Step::Reach, None, step_at(18))?;
+                respond(
+                    conn,
+                    &staff,
+                    &filed.alarm_id,
+                    Step::Reach,
+                    None,
+                    step_at(18),
+                )?;
             }
             _ => {
-                respond(conn, &staff, &filed.alarm_id, Step::Acknowledge, None, step_at(1 + i as i64 % 5))?;
-                respond(conn, &staff, &filed.alarm_id, Step::Reach, None, step_at(12 + i as i64 % 20))?;
-                let outcome = [AlarmOutcome::FalseAlarm, AlarmOutcome::ResolvedAtHome, AlarmOutcome::SentToHospital][i % 3];
-                respond(conn, &staff, &filed.alarm_id, Step::Close(outcome), None, step_at(40))?;
+                respond(
+                    conn,
+                    &staff,
+                    &filed.alarm_id,
+                    Step::Acknowledge,
+                    None,
+                    step_at(1 + i as i64 % 5),
+                )?;
+                respond(
+                    conn,
+                    &staff,
+                    &filed.alarm_id,
+                    Step::Reach,
+                    None,
+                    step_at(12 + i as i64 % 20),
+                )?;
+                let outcome = [
+                    AlarmOutcome::FalseAlarm,
+                    AlarmOutcome::ResolvedAtHome,
+                    AlarmOutcome::SentToHospital,
+                ][i % 3];
+                respond(
+                    conn,
+                    &staff,
+                    &filed.alarm_id,
+                    Step::Close(outcome),
+                    None,
+                    step_at(40),
+                )?;
             }
         }
     }
@@ -1320,8 +1419,16 @@ mod tests {
             crypto::hex(&m.finalize().into_bytes()),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
-        assert_ne!(s, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
-        assert!(verify_signature("key", "The quick brown fox jumps over the lazy dog", b"", &s));
+        assert_ne!(
+            s,
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+        assert!(verify_signature(
+            "key",
+            "The quick brown fox jumps over the lazy dog",
+            b"",
+            &s
+        ));
         assert!(!verify_signature("key", "1700000000", b"{}", &s));
         assert!(!verify_signature("key", "x", b"", "zz"));
     }

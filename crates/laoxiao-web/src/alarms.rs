@@ -106,10 +106,20 @@ pub fn routes(api: Router<AppState>) -> Router<AppState> {
 pub struct EventInput {
     /// The platform's id of the event, unique per platform (a repeat answers the
     /// alarm it made and changes nothing).
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{1,64}$", example = "EV-20260301-0001")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_.:-]{1,64}$",
+        example = "EV-20260301-0001"
+    )]
     pub event_id: String,
     /// The platform's id of the device (平台设备编号), as on the device register.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_.:-]{1,64}$", example = "BTN-001")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_.:-]{1,64}$",
+        example = "BTN-001"
+    )]
     pub device_id: String,
     /// When the device raised it (RFC 3339), at most a day ago.
     #[schema(format = DateTime, example = "2026-03-01T10:00:00Z")]
@@ -140,7 +150,12 @@ impl From<Intake> for IntakeView {
     }
 }
 
-fn intake_error(status: StatusCode, code: &str, message: String, fields: Vec<FieldError>) -> Response {
+fn intake_error(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    fields: Vec<FieldError>,
+) -> Response {
     let body = ErrorBody {
         error: ErrorInfo {
             code: code.to_string(),
@@ -191,11 +206,8 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let (platform, timestamp, signature) = (
-        h(HEADER_PLATFORM),
-        h(HEADER_TIMESTAMP),
-        h(HEADER_SIGNATURE),
-    );
+    let (platform, timestamp, signature) =
+        (h(HEADER_PLATFORM), h(HEADER_TIMESTAMP), h(HEADER_SIGNATURE));
     let st2 = st.clone();
     let result = blocking(&state, move |c, r| {
         let req = SignedRequest {
@@ -374,12 +386,14 @@ pub async fn list(
     let limit = p.limit.unwrap_or(100);
     if !(1..=alarms::MAX_PAGE).contains(&limit) {
         return Err(ApiError::InvalidQuery(vec![FieldError::new(
-            "limit",
-            "1 to 500",
+            "limit", "1 to 500",
         )]));
     }
     let scope = auth.scope()?;
-    let l = blocking(&state, move |c, _| Ok(alarms::list(c, &scope, which, limit)?)).await?;
+    let l = blocking(&state, move |c, _| {
+        Ok(alarms::list(c, &scope, which, limit)?)
+    })
+    .await?;
     Ok(Json(AlarmListView {
         items: l.items.into_iter().map(AlarmView::from).collect(),
         total: l.total,
@@ -439,7 +453,14 @@ async fn step(
 ) -> Result<Json<AlarmView>, ApiError> {
     let scope = auth.scope()?;
     let a = blocking(&state, move |c, _| {
-        Ok(alarms::respond(c, &scope, &id, step, note.as_deref(), Utc::now())?)
+        Ok(alarms::respond(
+            c,
+            &scope,
+            &id,
+            step,
+            note.as_deref(),
+            Utc::now(),
+        )?)
     })
     .await?;
     Ok(Json(a.into()))
@@ -644,8 +665,10 @@ pub async fn equipped(
 ) -> Result<Json<EquippedView>, ApiError> {
     let scope = auth.scope()?;
     let area = p.area.unwrap_or_else(|| home_area(&state, &auth));
-    let (area, parts) =
-        blocking(&state, move |c, r| Ok(alarms::equipped(c, r, &scope, &area)?)).await?;
+    let (area, parts) = blocking(&state, move |c, r| {
+        Ok(alarms::equipped(c, r, &scope, &area)?)
+    })
+    .await?;
     let (target_year, target_percent) = intake_state()
         .map(|s| (s.rules.target.year, s.rules.target.share_percent))
         .unwrap_or((2025, 100));
@@ -686,10 +709,16 @@ pub struct PlatformList {
     tag = "alarms",
     responses((status = 200, description = "The platforms", body = PlatformList))
 )]
-pub async fn platforms(State(state): State<AppState>, auth: Auth) -> Result<Json<PlatformList>, ApiError> {
+pub async fn platforms(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<PlatformList>, ApiError> {
     let scope = auth.scope()?;
     let (items, counts) = blocking(&state, move |c, _| {
-        Ok((alarms::platforms(c, &scope)?, alarms::failure_counts(c, &scope)?))
+        Ok((
+            alarms::platforms(c, &scope)?,
+            alarms::failure_counts(c, &scope)?,
+        ))
     })
     .await?;
     let unknown = counts

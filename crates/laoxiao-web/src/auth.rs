@@ -55,8 +55,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/alarms/events", Access::Platform),
     ("GET", "/api/alarms", Access::Perm(Perm::ReadAlarms)),
     ("GET", "/api/alarms/figures", Access::Perm(Perm::Aggregates)),
-    ("GET", "/api/alarms/equipped", Access::Perm(Perm::Aggregates)),
-    ("GET", "/api/alarms/platforms", Access::Perm(Perm::ManagePlatforms)),
+    (
+        "GET",
+        "/api/alarms/equipped",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/alarms/platforms",
+        Access::Perm(Perm::ManagePlatforms),
+    ),
     ("GET", "/api/alarms/{id}", Access::Perm(Perm::ReadAlarms)),
     (
         "POST",

@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    alarms, areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    alarms, areas, audit, error, facilities, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]

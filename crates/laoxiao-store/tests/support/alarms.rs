@@ -6,7 +6,9 @@
 //! equipped share.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use laoxiao_model::alarms::{AlarmOutcome, AlarmState, Device, DeviceKind, DeviceOwner, DeviceStatus};
+use laoxiao_model::alarms::{
+    AlarmOutcome, AlarmState, Device, DeviceKind, DeviceOwner, DeviceStatus,
+};
 use laoxiao_model::person::{LivingArrangement, Sex};
 use laoxiao_model::{Person, PersonRole};
 use laoxiao_rules::alarms::AlarmRules;
@@ -19,7 +21,9 @@ fn d(s: &str) -> NaiveDate {
 }
 
 fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("t").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s)
+        .expect("t")
+        .with_timezone(&Utc)
 }
 
 fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str) -> Scope {
@@ -106,14 +110,28 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         let again = alarms::intake(&mut c, r, &rules, &req, now)
             .expect("db")
             .expect("accepted");
-        assert_eq!((again.alarm_id.as_str(), again.created), (first.alarm_id.as_str(), false));
+        assert_eq!(
+            (again.alarm_id.as_str(), again.created),
+            (first.alarm_id.as_str(), false)
+        );
         // Bad signature, skew, unknown device, unknown platform: refused and counted.
         let bad_sig = "0".repeat(64);
         let refused = |c: &mut laoxiao_store::Conn, req: SignedRequest<'_>| {
-            alarms::intake(c, r, &rules, &req, now).expect("db").expect_err("refused")
+            alarms::intake(c, r, &rules, &req, now)
+                .expect("db")
+                .expect_err("refused")
         };
-        let e = refused(&mut c, SignedRequest { signature: Some(&bad_sig), ..req });
-        assert_eq!((e.failure, e.failure.status()), (IntakeFailure::BadSignature, 401));
+        let e = refused(
+            &mut c,
+            SignedRequest {
+                signature: Some(&bad_sig),
+                ..req
+            },
+        );
+        assert_eq!(
+            (e.failure, e.failure.status()),
+            (IntakeFailure::BadSignature, 401)
+        );
         let old = (now.timestamp() - 301).to_string();
         let old_sig = alarms::sign(&secret, &old, b.as_bytes());
         let e = refused(
@@ -153,9 +171,18 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
                 ..req
             },
         );
-        assert_eq!((e.failure, e.failure.status()), (IntakeFailure::UnknownDevice, 422));
+        assert_eq!(
+            (e.failure, e.failure.status()),
+            (IntakeFailure::UnknownDevice, 422)
+        );
         assert_eq!(e.fields[0].field, "device_id");
-        let e = refused(&mut c, SignedRequest { platform: Some("P9"), ..req });
+        let e = refused(
+            &mut c,
+            SignedRequest {
+                platform: Some("P9"),
+                ..req
+            },
+        );
         assert_eq!(e.failure, IntakeFailure::UnknownPlatform);
         let counts = alarms::failure_counts(&mut c, &sys).expect("counts");
         let count = |p: &str, why: &str| {
@@ -175,7 +202,10 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         let tstaff = user(store, "t1", Role::TownStaff, &town);
         let other = user(store, "o1", Role::TownStaff, &other_town);
         let a = alarms::get(&mut c, &vstaff, &first.alarm_id).expect("village sees it");
-        assert_eq!((a.state, a.kind), (AlarmState::Open, DeviceKind::EmergencyButton));
+        assert_eq!(
+            (a.state, a.kind),
+            (AlarmState::Open, DeviceKind::EmergencyButton)
+        );
         assert_eq!(a.area_code, village);
         assert_eq!(a.person_name_masked, "李**");
         // Deadlines: 5 and 30 minutes after receipt (data/policy/alarms.toml).
@@ -190,14 +220,30 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
             alarms::get(&mut c, &v2staff, &first.alarm_id),
             Err(StoreError::NotFound { .. })
         ));
-        assert_eq!(alarms::list(&mut c, &tstaff, Which::Active, 50).expect("list").total, 2);
-        assert_eq!(alarms::list(&mut c, &other, Which::Active, 50).expect("list").total, 0);
+        assert_eq!(
+            alarms::list(&mut c, &tstaff, Which::Active, 50)
+                .expect("list")
+                .total,
+            2
+        );
+        assert_eq!(
+            alarms::list(&mut c, &other, Which::Active, 50)
+                .expect("list")
+                .total,
+            0
+        );
         let items = alarms::work_items(&mut c, &vstaff, d("2026-03-01")).expect("items");
-        let open = items.iter().find(|i| i.key == "alarms_open").expect("open line");
+        let open = items
+            .iter()
+            .find(|i| i.key == "alarms_open")
+            .expect("open line");
         assert_eq!((open.count, open.urgent), (2, false));
 
         // Escalation: not before the acknowledge deadline, just after it.
-        assert_eq!(alarms::escalate_due(&mut c, recv + Duration::minutes(5)).expect("esc"), 0);
+        assert_eq!(
+            alarms::escalate_due(&mut c, recv + Duration::minutes(5)).expect("esc"),
+            0
+        );
         assert_eq!(
             alarms::escalate_due(&mut c, recv + Duration::minutes(5) + Duration::seconds(1))
                 .expect("esc"),
@@ -213,24 +259,59 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         // Steps: acknowledge, reach, close; wrong steps refused; other towns cannot act.
         let later = recv + Duration::minutes(7);
         assert!(matches!(
-            alarms::respond(&mut c, &other, &first.alarm_id, Step::Acknowledge, None, later),
+            alarms::respond(
+                &mut c,
+                &other,
+                &first.alarm_id,
+                Step::Acknowledge,
+                None,
+                later
+            ),
             Err(StoreError::NotFound { .. })
         ));
         let analyst = user(store, "an", Role::Analyst, &town);
         assert!(matches!(
-            alarms::respond(&mut c, &analyst, &first.alarm_id, Step::Acknowledge, None, later),
+            alarms::respond(
+                &mut c,
+                &analyst,
+                &first.alarm_id,
+                Step::Acknowledge,
+                None,
+                later
+            ),
             Err(StoreError::Forbidden(_))
         ));
-        let a = alarms::respond(&mut c, &vstaff, &first.alarm_id, Step::Acknowledge, None, later)
-            .expect("ack");
+        let a = alarms::respond(
+            &mut c,
+            &vstaff,
+            &first.alarm_id,
+            Step::Acknowledge,
+            None,
+            later,
+        )
+        .expect("ack");
         assert_eq!(a.state, AlarmState::Acknowledged);
         assert_eq!(a.acknowledged_by.as_deref(), Some("v1"));
         assert!(matches!(
-            alarms::respond(&mut c, &vstaff, &first.alarm_id, Step::Acknowledge, None, later),
+            alarms::respond(
+                &mut c,
+                &vstaff,
+                &first.alarm_id,
+                Step::Acknowledge,
+                None,
+                later
+            ),
             Err(StoreError::Conflict(_))
         ));
-        let a = alarms::respond(&mut c, &vstaff, &first.alarm_id, Step::Reach, None, recv + Duration::minutes(20))
-            .expect("reach");
+        let a = alarms::respond(
+            &mut c,
+            &vstaff,
+            &first.alarm_id,
+            Step::Reach,
+            None,
+            recv + Duration::minutes(20),
+        )
+        .expect("reach");
         assert_eq!(a.state, AlarmState::OnSite);
         let a = alarms::respond(
             &mut c,
@@ -241,16 +322,33 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
             recv + Duration::minutes(50),
         )
         .expect("close");
-        assert_eq!((a.state, a.outcome), (AlarmState::Closed, Some(AlarmOutcome::SentToHospital)));
+        assert_eq!(
+            (a.state, a.outcome),
+            (AlarmState::Closed, Some(AlarmOutcome::SentToHospital))
+        );
         let steps: Vec<&str> = a.timeline().iter().map(|s| s.step).collect();
         assert_eq!(
             steps,
-            ["occurred", "received", "escalated", "acknowledged", "on_site", "closed"]
+            [
+                "occurred",
+                "received",
+                "escalated",
+                "acknowledged",
+                "on_site",
+                "closed"
+            ]
         );
         assert_eq!(a.seconds_to_acknowledge(), Some(7 * 60));
         assert_eq!(a.seconds_to_reach(), Some(20 * 60));
         assert!(matches!(
-            alarms::respond(&mut c, &vstaff, &first.alarm_id, Step::Close(AlarmOutcome::Other), None, later),
+            alarms::respond(
+                &mut c,
+                &vstaff,
+                &first.alarm_id,
+                Step::Close(AlarmOutcome::Other),
+                None,
+                later
+            ),
             Err(StoreError::Conflict(_))
         ));
         // Each step audited.
@@ -265,14 +363,23 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         // Figures of the town: two alarms, both escalated; one acknowledged in
         // 7 min and reached in 20 (the other is still open).
         let today = now.date_naive();
-        let (whole, parts) =
-            alarms::figures(&mut c, r, &tstaff, &town, today - Duration::days(1), today + Duration::days(1))
-                .expect("figures");
+        let (whole, parts) = alarms::figures(
+            &mut c,
+            r,
+            &tstaff,
+            &town,
+            today - Duration::days(1),
+            today + Duration::days(1),
+        )
+        .expect("figures");
         assert_eq!((whole.alarms, whole.escalated), (2, 2));
         assert_eq!(whole.by_kind.get("emergency_button"), Some(&2));
         assert_eq!(whole.median_ack_seconds, Some(420));
         assert_eq!(whole.p90_reach_seconds, Some(1200));
-        let v = parts.iter().find(|p| p.area_code == village).expect("village");
+        let v = parts
+            .iter()
+            .find(|p| p.area_code == village)
+            .expect("village");
         assert_eq!(v.alarms, 2);
         // Equipped: 1 of 3 empty-nest or lone people (333 ‰); village 1 of 2, village 2 0 of 1.
         let (eq, parts) = alarms::equipped(&mut c, r, &tstaff, &town).expect("equipped");

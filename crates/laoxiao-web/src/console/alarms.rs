@@ -41,7 +41,9 @@ fn outcome_label(ctx: &Ctx, k: AlarmOutcome) -> &'static str {
 
 fn short_time(t: &str) -> String {
     // 2026-03-01T10:05:00Z → 03-01 10:05 (UTC)
-    t.get(5..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| t.to_string())
+    t.get(5..16)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| t.to_string())
 }
 
 fn row(s: &ConsoleState, ctx: &Ctx, a: &Alarm) -> Json {
@@ -79,15 +81,19 @@ pub async fn page(
         Ok(l) => l,
         Err(e) => return s.error_page(&ctx, e),
     };
-    let states: Vec<Json> = [AlarmState::Open, AlarmState::Acknowledged, AlarmState::OnSite]
-        .into_iter()
-        .map(|st| {
-            json!({
-                "label": state_label(&ctx, st),
-                "n": list.by_state.get(st.code()).copied().unwrap_or(0),
-            })
+    let states: Vec<Json> = [
+        AlarmState::Open,
+        AlarmState::Acknowledged,
+        AlarmState::OnSite,
+    ]
+    .into_iter()
+    .map(|st| {
+        json!({
+            "label": state_label(&ctx, st),
+            "n": list.by_state.get(st.code()).copied().unwrap_or(0),
         })
-        .collect();
+    })
+    .collect();
     let page = json!({
         "rows": list.items.iter().map(|a| row(&s, &ctx, a)).collect::<Vec<_>>(),
         "total": list.total,
@@ -188,7 +194,10 @@ pub async fn act(
         "close" => match field(&form, "outcome").and_then(AlarmOutcome::parse) {
             Some(o) => Step::Close(o),
             None => {
-                let e = [FieldError::new("outcome", s.t(&ctx, "alarm.outcome_required"))];
+                let e = [FieldError::new(
+                    "outcome",
+                    s.t(&ctx, "alarm.outcome_required"),
+                )];
                 return render_alarm(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, id, &e).await;
             }
         },

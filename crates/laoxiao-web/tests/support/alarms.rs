@@ -55,7 +55,14 @@ fn alarm_signed_event_dispatch_escalation_close() {
         let post = |h: Vec<(String, String)>, b: String| {
             let router = app.router.clone();
             async move {
-                raw(&router, "POST", "/api/alarms/events", &h, Some(("application/json", b))).await
+                raw(
+                    &router,
+                    "POST",
+                    "/api/alarms/events",
+                    &h,
+                    Some(("application/json", b)),
+                )
+                .await
             }
         };
         let r = post(signed("P1", &secret, now.timestamp(), &body), body.clone()).await;
@@ -72,7 +79,11 @@ fn alarm_signed_event_dispatch_escalation_close() {
         let r = post(h, body.clone()).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("bad_signature"), "{}", r.body);
-        let r = post(signed("P1", &secret, now.timestamp() - 400, &body), body.clone()).await;
+        let r = post(
+            signed("P1", &secret, now.timestamp() - 400, &body),
+            body.clone(),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("clock_skew"), "{}", r.body);
         // Unknown device: 422 naming the field.
@@ -81,13 +92,30 @@ fn alarm_signed_event_dispatch_escalation_close() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains("device_id"), "{}", r.body);
         // A city administrator's token does not open the intake.
-        let r = app.post("/api/alarms/events", &serde_json::from_str::<Value>(&body).expect("j")).await;
+        let r = app
+            .post(
+                "/api/alarms/events",
+                &serde_json::from_str::<Value>(&body).expect("j"),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         // Counted, visible to administrators.
         let r = app.get("/api/alarms/platforms").await;
-        assert_eq!(r.body["items"][0]["failures"]["bad_signature"], 1, "{}", r.body);
-        assert_eq!(r.body["items"][0]["failures"]["clock_skew"], 1, "{}", r.body);
-        assert_eq!(r.body["items"][0]["failures"]["unknown_device"], 1, "{}", r.body);
+        assert_eq!(
+            r.body["items"][0]["failures"]["bad_signature"], 1,
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            r.body["items"][0]["failures"]["clock_skew"], 1,
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            r.body["items"][0]["failures"]["unknown_device"], 1,
+            "{}",
+            r.body
+        );
 
         // Dispatched to village A's staff; town B sees nothing.
         let village = as_user(&app, "v-alarm", Role::VillageStaff, &w.village_a, None).await;
@@ -116,17 +144,27 @@ fn alarm_signed_event_dispatch_escalation_close() {
         assert_eq!(r.body["escalation_reason"], "not_acknowledged");
 
         // Acknowledge, reach, close; a second close is a conflict; no outcome is 422.
-        let r = village.post(&format!("/api/alarms/{id}/acknowledge"), &json!({})).await;
+        let r = village
+            .post(&format!("/api/alarms/{id}/acknowledge"), &json!({}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["state"], "acknowledged");
-        let r = village.post(&format!("/api/alarms/{id}/reach"), &json!({"note": "已到老人家中"})).await;
+        let r = village
+            .post(
+                &format!("/api/alarms/{id}/reach"),
+                &json!({"note": "已到老人家中"}),
+            )
+            .await;
         assert_eq!(r.body["state"], "on_site", "{}", r.body);
         village
             .post(&format!("/api/alarms/{id}/close"), &json!({}))
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let r = village
-            .post(&format!("/api/alarms/{id}/close"), &json!({"outcome": "resolved_at_home"}))
+            .post(
+                &format!("/api/alarms/{id}/close"),
+                &json!({"outcome": "resolved_at_home"}),
+            )
             .await;
         assert_eq!(r.body["state"], "closed", "{}", r.body);
         assert_eq!(r.body["outcome"], "resolved_at_home");
@@ -136,16 +174,43 @@ fn alarm_signed_event_dispatch_escalation_close() {
             .iter()
             .filter_map(|s| s["step"].as_str())
             .collect();
-        assert_eq!(steps, ["occurred", "received", "escalated", "acknowledged", "on_site", "closed"]);
+        assert_eq!(
+            steps,
+            [
+                "occurred",
+                "received",
+                "escalated",
+                "acknowledged",
+                "on_site",
+                "closed"
+            ]
+        );
         village
-            .post(&format!("/api/alarms/{id}/close"), &json!({"outcome": "other"}))
+            .post(
+                &format!("/api/alarms/{id}/close"),
+                &json!({"outcome": "other"}),
+            )
             .await
             .expect_error(StatusCode::CONFLICT, "conflict");
         // The console pages render for the village staff.
         let cookie = console_session(&app, "v-alarm-c", Role::VillageStaff, &w.village_a).await;
-        let r = raw(&app.router, "GET", "/console/alarms?state=closed", &cookie, None).await;
+        let r = raw(
+            &app.router,
+            "GET",
+            "/console/alarms?state=closed",
+            &cookie,
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK);
-        let r = raw(&app.router, "GET", &format!("/console/alarms/{id}"), &cookie, None).await;
+        let r = raw(
+            &app.router,
+            "GET",
+            &format!("/console/alarms/{id}"),
+            &cookie,
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     });
 }

@@ -338,7 +338,11 @@ fn demo_alarms(store: &Store) {
         .map_err(anyhow::Error::from)
         .and_then(|rules| {
             let mut c = store.conn()?;
-            Ok(laoxiao_store::alarms::demo(&mut c, &store.reference, &rules)?)
+            Ok(laoxiao_store::alarms::demo(
+                &mut c,
+                &store.reference,
+                &rules,
+            )?)
         });
     match made {
         Ok(Some(d)) => println!(
