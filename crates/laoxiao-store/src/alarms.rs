@@ -969,7 +969,6 @@ pub fn respond(
                 entity_id: Some(id),
                 before: Some(format!("{{\"state\":\"{}\"}}", a.state.code())),
                 after: Some(after.to_string()),
-                ..Default::default()
             },
         )?;
         get_in(c, scope, id)
