@@ -32,6 +32,7 @@ crate::code_enum! {
         Insurance = ("insurance", "参保登记", "Insurance enrolments"),
         Catalogue = ("catalogue", "服务目录", "Service catalogue"),
         HomeCareBeds = ("home_care_beds", "家庭养老床位", "Home-care beds"),
+        Devices = ("devices", "智能设备", "Smart devices"),
     }
 }
 
@@ -56,6 +57,7 @@ impl RecordKind {
             RecordKind::Insurance => &crate::activity::INSURANCE,
             RecordKind::Catalogue => &crate::family::CATALOGUE,
             RecordKind::HomeCareBeds => &crate::activity::HOME_CARE_CONTRACTS,
+            RecordKind::Devices => &crate::alarms::DEVICES,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! crates build on these types.
 
 pub mod activity;
+pub mod alarms;
 pub mod area;
 pub mod bounds;
 pub mod check;

@@ -5,6 +5,7 @@
 //! the ability assessment of GB/T 42195-2022).
 
 pub mod assessment;
+pub mod alarms;
 pub mod error;
 pub mod indicators;
 pub mod plan;

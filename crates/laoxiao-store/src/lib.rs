@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod alarms;
 pub mod areas;
 pub mod assessments;
 pub mod audit;

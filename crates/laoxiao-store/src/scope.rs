@@ -84,6 +84,12 @@ pub enum Perm {
     /// Generate the monthly visiting rounds (探访关爱) for areas in scope and
     /// close the follow-ups that visits raise (towns and above).
     ManageVisits,
+    /// See alarms (告警) in the area (operators: their provider's).
+    ReadAlarms,
+    /// Acknowledge, reach and close alarms (响应、到达、关闭).
+    RespondAlarms,
+    /// Device platforms (设备平台) and their refused-request counters.
+    ManagePlatforms,
 }
 
 impl Role {
@@ -134,6 +140,8 @@ impl Role {
                     | ReadViews
                     | Assess
                     | ReadSettlement
+                    | ReadAlarms
+                    | RespondAlarms
             ),
             TownStaff => matches!(
                 p,
@@ -149,6 +157,18 @@ impl Role {
             VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
             FacilityOperator => matches!(p, ReadFacilities | WriteFacilities | ServeOrders),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
+                    | ReadAlarms
+                    | RespondAlarms
+            ),
+            VillageStaff => matches!(
+                p,
+                ReadFacilities | ReadPeople | WritePeople | Aggregates | ReadAlarms | RespondAlarms
+            ),
+            FacilityOperator => matches!(
+                p,
+                ReadFacilities | WriteFacilities | ReadAlarms | RespondAlarms
+            ),
+            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates | ReadAlarms),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
             // Everything a family sees goes through `family`, by verified link.

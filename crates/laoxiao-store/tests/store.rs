@@ -3772,3 +3772,5 @@ mod assess;
 mod family;
 #[path = "support/visits.rs"]
 mod visits;
+#[path = "support/alarms.rs"]
+mod alarms;

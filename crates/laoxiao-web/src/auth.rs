@@ -38,6 +38,9 @@ pub enum Access {
     Account,
     /// Accounts whose role has this permission.
     Perm(Perm),
+    /// Device platforms, not accounts: the handler checks the request's HMAC
+    /// signature (`laoxiao_store::alarms`); sessions and tokens give nothing.
+    Platform,
 }
 
 /// Every route the server answers: (method, route template, access). The
@@ -49,6 +52,35 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/areas", Access::Public),
     ("GET", "/api/areas/{code}", Access::Public),
     ("GET", "/api/me", Access::Account),
+    ("POST", "/api/alarms/events", Access::Platform),
+    ("GET", "/api/alarms", Access::Perm(Perm::ReadAlarms)),
+    ("GET", "/api/alarms/figures", Access::Perm(Perm::Aggregates)),
+    (
+        "GET",
+        "/api/alarms/equipped",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/api/alarms/platforms",
+        Access::Perm(Perm::ManagePlatforms),
+    ),
+    ("GET", "/api/alarms/{id}", Access::Perm(Perm::ReadAlarms)),
+    (
+        "POST",
+        "/api/alarms/{id}/acknowledge",
+        Access::Perm(Perm::RespondAlarms),
+    ),
+    (
+        "POST",
+        "/api/alarms/{id}/reach",
+        Access::Perm(Perm::RespondAlarms),
+    ),
+    (
+        "POST",
+        "/api/alarms/{id}/close",
+        Access::Perm(Perm::RespondAlarms),
+    ),
     ("GET", "/api/facilities", Access::Perm(Perm::ReadFacilities)),
     (
         "POST",
@@ -577,6 +609,22 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::ReadPeople),
     ),
     ("GET", "/console/family", Access::Perm(Perm::OrderServices)),
+    ("GET", "/console/alarms", Access::Perm(Perm::ReadAlarms)),
+    (
+        "GET",
+        "/console/alarms/figures",
+        Access::Perm(Perm::Aggregates),
+    ),
+    (
+        "GET",
+        "/console/alarms/{id}",
+        Access::Perm(Perm::ReadAlarms),
+    ),
+    (
+        "POST",
+        "/console/alarms/{id}",
+        Access::Perm(Perm::RespondAlarms),
+    ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",
@@ -874,7 +922,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         return deny(api, StatusCode::FORBIDDEN, &pq);
     };
     match access {
-        Access::Public => {}
+        Access::Public | Access::Platform => {}
         Access::Account | Access::Perm(_) if auth.principal.is_none() => {
             return deny(api, StatusCode::UNAUTHORIZED, &pq);
         }

@@ -10,6 +10,7 @@
 //! names, ID numbers or addresses; request spans carry the method and the route
 //! template only (never the query string, which may hold a search for a name).
 
+pub mod alarms;
 pub mod areas;
 pub mod assessments;
 pub mod audit;
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
                 // A grid is larger than a JSON body: the console's upload limit.
                 .layer(DefaultBodyLimit::max(planning::MAX_GRID_BYTES)),
         );
+    let api = alarms::routes(api);
     // The declared registers' routes, from their declarations.
     let api = registers::REGISTERS
         .iter()

@@ -11,6 +11,8 @@ use crate::{
     transfers,
     areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
     visits,
+    alarms, areas, audit, error, facilities, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]
@@ -115,6 +117,15 @@ use crate::{
         planning::grid_info,
         planning::import_grid,
         planning::clear_grid,
+        alarms::intake,
+        alarms::list,
+        alarms::get_one,
+        alarms::acknowledge,
+        alarms::reach,
+        alarms::close,
+        alarms::figures,
+        alarms::equipped,
+        alarms::platforms,
     ),
     components(schemas(
         error::ErrorBody,
@@ -162,6 +173,7 @@ use crate::{
         (name = "planning", description = "设施布局规划: coverage of the plan's distance rules (500 m / 1,000 m to a care institution, the 15-minute walk to home care), accessibility (2SFCA), childcare slots per 1,000 residents, siting of new facilities, the resident grid"),
         (name = "family", description = "子女网上下单: family accounts linked to their elderly relatives (verified by staff), the catalogue providers publish, orders paid first by the monthly service voucher, delivery, rating and the monthly settlement"),
         (name = "visits", description = "探访关爱 and 家庭养老床位: monthly visiting rounds of elderly people in special difficulty (indicator 8), follow-ups for the town, service visits under home-care bed contracts and their monthly completion (indicator 7)"),
+        (name = "alarms", description = "智能设备告警: alarms posted by device platforms (signed, no account), dispatched to the person's village staff and the device's provider, escalated to the town past a deadline, closed with an outcome; response figures and the plan's equipment target"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

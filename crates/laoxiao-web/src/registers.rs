@@ -58,6 +58,7 @@ pub const REGISTERS: &[RegisterApi] = &[
     api::<InsuranceEnrolment>(),
     api::<laoxiao_model::family::ServiceItem>(),
     api::<laoxiao_model::HomeCareContract>(),
+    api::<laoxiao_model::alarms::Device>(),
 ];
 
 /// The register with this key, if it is on the generic API.

@@ -1379,6 +1379,8 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         }
         "catalogue" => {
             json!({"id": id, "facility_id": f, "category": "bathing", "name": "上门助浴", "price_fen": 8000, "unit": "次", "areas_served": "330402"})
+        "devices" => {
+            json!({"id": id, "kind": "emergency_button", "person_id": p, "installed_date": "2024-01-01", "owner": "government", "platform_id": "P1", "platform_device_id": id, "status": "active"})
         }
         "student_cohorts" => {
             json!({"id": id, "institution": "嘉兴职业技术学院", "program": "智慧健康养老服务与管理", "intake_year": 2021, "enrolled": 40})
@@ -1689,6 +1691,8 @@ fn expected(
     use Outcome::*;
     let perm = match access {
         Access::Public => return vec![Allowed],
+        // Device platforms sign their requests; no account or session counts.
+        Access::Platform => return vec![Unauth],
         _ if role.is_none() => return vec![Unauth],
         Access::Account => return vec![Allowed, Rejected],
         Access::Perm(p) => p,
@@ -4998,3 +5002,5 @@ fn planning_coverage_cells_access_sites_and_grid() {
 
 #[path = "visits/mod.rs"]
 mod visits;
+#[path = "support/alarms.rs"]
+mod alarms_api;

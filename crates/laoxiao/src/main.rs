@@ -147,6 +147,10 @@ enum Command {
     Assess {
         #[command(subcommand)]
         command: AssessCmd,
+    /// Alarms (告警): device platforms that post signed alarms.
+    Alarms {
+        #[command(subcommand)]
+        command: AlarmsCmd,
     },
     /// Subsidies (补助发放): runs, review, payout lists, explanations, what-ifs.
     Subsidies {
@@ -332,6 +336,26 @@ enum VisitsCmd {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+enum AlarmsCmd {
+    /// Device platforms (设备平台).
+    Platform {
+        #[command(subcommand)]
+        command: PlatformCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlatformCmd {
+    /// Add a platform; prints its HMAC secret once.
+    Add {
+        /// The platform's id (letters, digits, - _ . :), sent as X-Laoxiao-Platform.
+        id: String,
+        /// Its name (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List platforms and their refused requests per reason.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -852,6 +876,13 @@ fn run(cli: Cli) -> Result<()> {
             VisitsCmd::Bench { month, repeat } => {
                 cli::visits::bench(&config, month.as_deref(), repeat)
             }
+        Command::Alarms { command } => match command {
+            AlarmsCmd::Platform { command } => match command {
+                PlatformCmd::Add { id, name } => {
+                    cli::alarms::platform_add(&config, &id, name.as_deref().unwrap_or(&id))
+                }
+                PlatformCmd::List => cli::alarms::platform_list(&config),
+            },
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use laoxiao_model::activity::{
     Enrolment, InsuranceEnrolment, Residence, ServiceRecord, Staff, StudentCohort,
 };
+use laoxiao_model::alarms::Device;
 use laoxiao_model::columns::{
     RecordKind, catalogue_from_row, cohort_from_row, enrolment_from_row, insurance_from_row,
     residence_from_row, service_from_row, staff_from_row,
@@ -209,6 +210,7 @@ pub(crate) fn import_source(
             import_kind(store, src, layout, opts, today, errs, catalogue_from_row)
         }
         RecordKind::HomeCareBeds => import_kind(
+        RecordKind::Devices => import_kind(
             store,
             src,
             layout,
@@ -216,6 +218,7 @@ pub(crate) fn import_source(
             today,
             errs,
             laoxiao_model::columns::home_care_from_row,
+            laoxiao_model::columns::record_from_row::<Device>,
         ),
         RecordKind::Facilities
         | RecordKind::Classes
@@ -350,6 +353,7 @@ pub(crate) fn for_each_row(
         RecordKind::HomeCareBeds => {
             run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?
         }
+        RecordKind::Devices => run::<Device>(&mut conn, scope, &mut f)?,
         RecordKind::Facilities
         | RecordKind::Classes
         | RecordKind::Elderly

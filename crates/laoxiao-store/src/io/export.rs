@@ -361,6 +361,7 @@ fn for_each_row(
         | RecordKind::Insurance
         | RecordKind::Catalogue => {}
         | RecordKind::HomeCareBeds => {}
+        | RecordKind::Devices => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
                 PersonRole::Elderly
@@ -398,6 +399,7 @@ fn activity_rows(
         | RecordKind::HomeCareBeds => {
             Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
         }
+        | RecordKind::Devices => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
         _ => Ok(None),
     }
 }

@@ -469,6 +469,7 @@ fn import_source_in(
         | RecordKind::Insurance
         | RecordKind::Catalogue => {
         | RecordKind::HomeCareBeds => {
+        | RecordKind::Devices => {
             let c =
                 super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;
             progress_done(opts);

@@ -13,6 +13,7 @@
 //! or addresses.
 
 mod assessments;
+mod alarms;
 mod assets;
 mod facilities;
 mod family;
@@ -206,6 +207,12 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(assessments::edit_form).post(assessments::edit),
         )
         .route("/console/assessments/{id}/report", get(assessments::report))
+        .route("/console/alarms", get(alarms::page))
+        .route("/console/alarms/figures", get(alarms::figures))
+        .route(
+            "/console/alarms/{id}",
+            get(alarms::detail).post(alarms::act),
+        )
         .route(
             "/console/transfers",
             get(transfers::page).post(transfers::create),
@@ -553,6 +560,7 @@ impl ConsoleState {
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
                 "family": a.can(Perm::OrderServices),
+                "alarms": a.can(Perm::ReadAlarms),
             }),
         );
         m

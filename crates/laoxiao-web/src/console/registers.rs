@@ -42,6 +42,7 @@ fn console_mount(reg: &Register) -> fn(axum::Router<ConsoleState>) -> axum::Rout
         "insurance" => routes::<InsuranceEnrolment>,
         "catalogue" => routes::<laoxiao_model::family::ServiceItem>,
         "home_care_beds" => routes::<laoxiao_model::HomeCareContract>,
+        "devices" => routes::<laoxiao_model::alarms::Device>,
         _ => routes::<StudentCohort>,
     }
 }

@@ -37,6 +37,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "visits_contract.html",
         include_str!("../../assets/templates/visits_contract.html"),
+        "alarms.html",
+        include_str!("../../assets/templates/alarms.html"),
+    ),
+    (
+        "alarm_rows.html",
+        include_str!("../../assets/templates/alarm_rows.html"),
+    ),
+    (
+        "alarm.html",
+        include_str!("../../assets/templates/alarm.html"),
+    ),
+    (
+        "alarm_figures.html",
+        include_str!("../../assets/templates/alarm_figures.html"),
     ),
     (
         "base.html",

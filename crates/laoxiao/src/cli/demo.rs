@@ -39,6 +39,7 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         if let Err(e) = demo_assessments(&store, day) {
             eprintln!("the demo's ability assessments were not made: {e}");
         }
+        demo_alarms(&store);
         later
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
@@ -424,4 +425,27 @@ fn load_insurance_later(
                 Err(e) => eprintln!("the demo's insurance register was not loaded: {e}"),
             }
         });
+}
+
+/// Devices, a demo platform and alarms (docs/alarms.md); prints the platform's
+/// secret so a reader can post an event with curl.
+fn demo_alarms(store: &Store) {
+    let made = laoxiao_rules::alarms::AlarmRules::embedded()
+        .map_err(anyhow::Error::from)
+        .and_then(|rules| {
+            let mut c = store.conn()?;
+            Ok(laoxiao_store::alarms::demo(
+                &mut c,
+                &store.reference,
+                &rules,
+            )?)
+        });
+    match made {
+        Ok(Some(d)) => println!(
+            "demo alarms: {} devices, {} alarms; platform {} with secret {} (docs/alarms.md shows how to post an event)",
+            d.devices, d.alarms, d.platform, d.secret
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("the demo's alarms were not made: {e}"),
+    }
 }

@@ -3,6 +3,7 @@
 //! prints and whether it fails is decided here.
 
 pub mod assess;
+pub mod alarms;
 pub mod audit;
 pub mod backup;
 pub mod demo;

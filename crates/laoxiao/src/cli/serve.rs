@@ -106,6 +106,11 @@ pub(super) fn serve(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        // Alarms past a deadline are escalated within 30 s even when nobody reads them.
+        tokio::spawn(laoxiao_web::alarms::escalation_loop(
+            state.clone(),
+            std::time::Duration::from_secs(30),
+        ));
         println!("laoxiao is serving on http://{local}/  (API: http://{local}/api/openapi.json)");
         axum::serve(
             listener,

@@ -308,6 +308,8 @@ pub fn write_csv(city: &SynthCity, dir: &Path) -> Result<Vec<PathBuf>, SynthErro
             // Home-care bed contracts are made by the demo
             // (laoxiao_store::visits::demo), not written as a file.
             RecordKind::HomeCareBeds => {}
+            // Devices are not among the synthetic city's files.
+            RecordKind::Devices => {}
         }
         w.flush().map_err(|source| SynthError::Io {
             path: path.clone(),
