@@ -605,6 +605,8 @@ pub fn catalogue_from_row(r: Row<'_>) -> Result<crate::family::ServiceItem, Vec<
 }
 /// Writes a catalogue item as cells in [`columns`] order.
 pub fn catalogue_to_row(x: &crate::family::ServiceItem) -> Vec<String> {
+    record_to_row(x)
+}
 /// Reads a home-care bed contract (家庭养老床位) from a row.
 pub fn home_care_from_row(r: Row<'_>) -> Result<HomeCareContract, Vec<FieldError>> {
     record_from_row(r)
