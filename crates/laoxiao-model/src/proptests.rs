@@ -129,8 +129,16 @@ proptest! {
             }
             RecordKind::Catalogue => {
                 if let Ok(x) = columns::catalogue_from_row(row) {
+                    x.validate(&ck, today());
+                }
+            }
             RecordKind::HomeCareBeds => {
                 if let Ok(x) = columns::home_care_from_row(row) {
+                    x.validate(&ck, today());
+                }
+            }
+            RecordKind::Devices => {
+                if let Ok(x) = columns::record_from_row::<crate::alarms::Device>(row) {
                     x.validate(&ck, today());
                 }
             }

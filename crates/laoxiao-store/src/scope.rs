@@ -153,10 +153,6 @@ impl Role {
                     | RevealIds
                     | Aggregates
                     | Assess
-            ),
-            VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
-            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities | ServeOrders),
-            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
                     | ReadAlarms
                     | RespondAlarms
             ),
@@ -166,7 +162,7 @@ impl Role {
             ),
             FacilityOperator => matches!(
                 p,
-                ReadFacilities | WriteFacilities | ReadAlarms | RespondAlarms
+                ReadFacilities | WriteFacilities | ServeOrders | ReadAlarms | RespondAlarms
             ),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates | ReadAlarms),
             Auditor => matches!(p, ReadAudit | ReadViews),

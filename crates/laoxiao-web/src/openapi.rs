@@ -6,13 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, assessments, audit, error, facilities, family, health, indicators, people, planning,
-    subsidies,
-    transfers,
-    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
-    visits,
-    alarms, areas, audit, error, facilities, health, indicators, people, planning, subsidies,
-    transfers,
+    alarms, areas, assessments, audit, error, facilities, family, health, indicators, people,
+    planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]

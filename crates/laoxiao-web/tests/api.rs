@@ -1379,6 +1379,7 @@ fn register_record(key: &str, id: &str, target: Target) -> Value {
         }
         "catalogue" => {
             json!({"id": id, "facility_id": f, "category": "bathing", "name": "上门助浴", "price_fen": 8000, "unit": "次", "areas_served": "330402"})
+        }
         "devices" => {
             json!({"id": id, "kind": "emergency_button", "person_id": p, "installed_date": "2024-01-01", "owner": "government", "platform_id": "P1", "platform_device_id": id, "status": "active"})
         }

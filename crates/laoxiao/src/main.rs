@@ -147,6 +147,7 @@ enum Command {
     Assess {
         #[command(subcommand)]
         command: AssessCmd,
+    },
     /// Alarms (告警): device platforms that post signed alarms.
     Alarms {
         #[command(subcommand)]
@@ -319,6 +320,10 @@ enum AssessCmd {
     Due {
         #[arg(long = "as")]
         who: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum VisitsCmd {
     /// Generate a month's visit tasks for everyone due in the city
     /// (idempotent; visits already on the register close their tasks).
@@ -336,6 +341,9 @@ enum VisitsCmd {
         #[arg(long, default_value_t = 5)]
         repeat: usize,
     },
+}
+
+#[derive(Subcommand)]
 enum AlarmsCmd {
     /// Device platforms (设备平台).
     Platform {
@@ -871,11 +879,13 @@ fn run(cli: Cli) -> Result<()> {
                 cli::assess::import_file(&config, &file, dry_run, who.as_deref())
             }
             AssessCmd::Due { who } => cli::assess::due(&config, who.as_deref()),
+        },
         Command::Visits { command } => match command {
             VisitsCmd::Rounds { month } => cli::visits::rounds(&config, month.as_deref()),
             VisitsCmd::Bench { month, repeat } => {
                 cli::visits::bench(&config, month.as_deref(), repeat)
             }
+        },
         Command::Alarms { command } => match command {
             AlarmsCmd::Platform { command } => match command {
                 PlatformCmd::Add { id, name } => {

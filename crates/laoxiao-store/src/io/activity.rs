@@ -210,7 +210,6 @@ pub(crate) fn import_source(
             import_kind(store, src, layout, opts, today, errs, catalogue_from_row)
         }
         RecordKind::HomeCareBeds => import_kind(
-        RecordKind::Devices => import_kind(
             store,
             src,
             layout,
@@ -218,6 +217,14 @@ pub(crate) fn import_source(
             today,
             errs,
             laoxiao_model::columns::home_care_from_row,
+        ),
+        RecordKind::Devices => import_kind(
+            store,
+            src,
+            layout,
+            opts,
+            today,
+            errs,
             laoxiao_model::columns::record_from_row::<Device>,
         ),
         RecordKind::Facilities
@@ -350,6 +357,7 @@ pub(crate) fn for_each_row(
         RecordKind::Insurance => run::<InsuranceEnrolment>(&mut conn, scope, &mut f)?,
         RecordKind::Catalogue => {
             run::<laoxiao_model::family::ServiceItem>(&mut conn, scope, &mut f)?
+        }
         RecordKind::HomeCareBeds => {
             run::<laoxiao_model::HomeCareContract>(&mut conn, scope, &mut f)?
         }

@@ -359,8 +359,8 @@ fn for_each_row(
         | RecordKind::Residences
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
-        | RecordKind::Catalogue => {}
-        | RecordKind::HomeCareBeds => {}
+        | RecordKind::Catalogue
+        | RecordKind::HomeCareBeds
         | RecordKind::Devices => {}
         RecordKind::Elderly | RecordKind::Infants => {
             let role = if kind == RecordKind::Elderly {
@@ -395,10 +395,8 @@ fn activity_rows(
         | RecordKind::Residences
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
-        | RecordKind::Catalogue => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
-        | RecordKind::HomeCareBeds => {
-            Ok(Some(super::activity::for_each_row(store, scope, kind, f)?))
-        }
+        | RecordKind::Catalogue
+        | RecordKind::HomeCareBeds
         | RecordKind::Devices => Ok(Some(super::activity::for_each_row(store, scope, kind, f)?)),
         _ => Ok(None),
     }

@@ -467,8 +467,8 @@ fn import_source_in(
         | RecordKind::Residences
         | RecordKind::StudentCohorts
         | RecordKind::Insurance
-        | RecordKind::Catalogue => {
-        | RecordKind::HomeCareBeds => {
+        | RecordKind::Catalogue
+        | RecordKind::HomeCareBeds
         | RecordKind::Devices => {
             let c =
                 super::activity::import_source(store, kind, src, &layout, opts, today, &mut errs)?;

@@ -37,6 +37,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "visits_contract.html",
         include_str!("../../assets/templates/visits_contract.html"),
+    ),
+    (
         "alarms.html",
         include_str!("../../assets/templates/alarms.html"),
     ),
