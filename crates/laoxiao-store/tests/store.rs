@@ -3765,3 +3765,7 @@ mod subsidies;
 
 #[path = "support/planning.rs"]
 mod planning;
+
+// Issue 15 (part 7): the worklist's sources and the role homes' summaries.
+#[path = "support/worklist.rs"]
+mod worklist;

@@ -14,6 +14,7 @@
 
 mod assets;
 mod facilities;
+mod homes;
 pub mod i18n;
 mod import;
 mod indicators;
@@ -131,7 +132,11 @@ pub fn routes(state: &crate::AppState) -> Router {
 /// The routes over an already built console state.
 pub fn routes_for(state: ConsoleState) -> Router {
     let router = Router::new()
-        .route("/", get(overview::page))
+        .route("/", get(homes::root))
+        .route("/console/overview", get(overview::page))
+        .route("/console/home", get(homes::home))
+        .route("/console/my-facility", get(homes::my_facility))
+        .route("/console/worklist", get(homes::worklist_page))
         .route("/console", get(|| async { Redirect::to("/") }))
         .route("/console/", get(|| async { Redirect::to("/") }))
         .route(
@@ -212,8 +217,15 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(session::password_page).post(session::change_password),
         );
     // The declared registers' pages, from their declarations.
-    registers::mount(router).with_state(state)
+    registers::mount(router)
+        // Paths no route matches: the 404 page in the console's layout.
+        .fallback(homes::not_found)
+        .with_state(state)
 }
+
+/// The policy's refusals of console pages rendered as console error pages
+/// (see `homes::error_layer`).
+pub use homes::{Refused, error_layer, landing};
 
 /// What every page knows about its request: language, area, query.
 #[derive(Debug, Clone)]
@@ -297,6 +309,7 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 pub enum PageError {
     NotFound(String),
     Forbidden(String),
+    MethodNotAllowed(String),
     BadRequest(String),
     Store(StoreError),
     Internal(String),
@@ -493,6 +506,7 @@ impl ConsoleState {
             "can".into(),
             json!({
                 "overview": a.can(Perm::Aggregates),
+                "home": a.principal.as_ref().map(|p| homes::landing(p.user.role)).filter(|l| *l != "/" && *l != "/console/audit"),
                 "report_indicators": a.can(Perm::ReportIndicators),
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
@@ -558,6 +572,9 @@ impl ConsoleState {
             PageError::NotFound(d) => (StatusCode::NOT_FOUND, "error.not_found", d),
             PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
             PageError::Forbidden(d) => (StatusCode::FORBIDDEN, "error.forbidden", d),
+            PageError::MethodNotAllowed(d) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed", d)
+            }
             PageError::Store(e) => {
                 let status = StatusCode::from_u16(e.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -582,7 +599,21 @@ impl ConsoleState {
                 )
             }
         };
-        let page = json!({"title_key": title, "detail": detail});
+        // The message in the page's language, then in the other one.
+        let other = match ctx.lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        let page = json!({
+            "title_key": title,
+            "detail": detail,
+            "status": status.as_u16(),
+            "other": {
+                "tag": other.tag(),
+                "title": self.cat.get(other, title),
+                "back": self.cat.get(other, "error.back_home"),
+            },
+        });
         self.render_status(ctx, status, "error.html", "", page)
     }
 

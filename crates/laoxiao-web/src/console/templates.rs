@@ -11,6 +11,22 @@ use super::i18n::{Catalogues, Lang};
 /// Every template: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "home.html",
+        include_str!("../../assets/templates/home.html"),
+    ),
+    (
+        "my_facility.html",
+        include_str!("../../assets/templates/my_facility.html"),
+    ),
+    (
+        "worklist.html",
+        include_str!("../../assets/templates/worklist.html"),
+    ),
+    (
+        "worklist_panel.html",
+        include_str!("../../assets/templates/worklist_panel.html"),
+    ),
+    (
         "base.html",
         include_str!("../../assets/templates/base.html"),
     ),
