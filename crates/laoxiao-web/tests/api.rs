@@ -3005,10 +3005,10 @@ fn hole_08_login_redirects_only_to_paths_on_this_site() {
         for next in hostile {
             let r = login_next(&router, "ann", "correct-horse", next).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.body);
-            // The role's home instead (town staff: the overview).
+            // The role's home instead (town staff: their worklist).
             assert_eq!(
                 r.headers.get(header::LOCATION).map(|v| v.as_bytes()),
-                Some(&b"/"[..]),
+                Some(&b"/console/home"[..]),
                 "next={next}"
             );
         }
@@ -4970,3 +4970,9 @@ fn planning_coverage_cells_access_sites_and_grid() {
         assert_eq!(r.body["reading"]["residents_source"], "estimated");
     });
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15, part 7: role homes and error pages.
+
+#[path = "web/homes.rs"]
+mod homes;

@@ -813,6 +813,10 @@ mod tests {
                     "/console/planning/access?side=slots&decay=gaussian:500&area=330402".into(),
                     "/console/import".into(),
                     "/console/transfers".into(),
+                    "/console/overview".into(),
+                    "/console/home".into(),
+                    "/console/worklist".into(),
+                    "/console/worklist?key=facilities_no_coords".into(),
                 ];
                 for lang in ["zh-CN", "en"] {
                     for p in &pages {
