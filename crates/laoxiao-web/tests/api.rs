@@ -1683,6 +1683,9 @@ fn expected(
     let perm = match access {
         Access::Public => return vec![Allowed],
         _ if role.is_none() => return vec![Unauth],
+        // A landing page asked for another area: the roles it is the
+        // overview for get 404, the others are sent to their home first.
+        Access::Account if target == Target::OutArea => return vec![Allowed, Hidden],
         Access::Account => return vec![Allowed, Rejected],
         Access::Perm(p) => p,
     };

@@ -30,7 +30,8 @@ fn user(store: &laoxiao_store::Store, role: Role, code: &str, fac: Option<&str>)
 
 fn elder(id: &str, area: &str, seq: u16, coords: bool, level: Option<AbilityLevel>) -> Person {
     let b = d("1940-05-01");
-    let mut p = Person::blank(id, PersonRole::Elderly, area, b, Sex::Female);
+    let sex = if seq % 2 == 1 { Sex::Male } else { Sex::Female };
+    let mut p = Person::blank(id, PersonRole::Elderly, area, b, sex);
     p.id_number = laoxiao_model::idcard::make(&area[..6], b, seq);
     p.name = "王某某".into();
     p.ability_level = level;
@@ -225,7 +226,7 @@ fn each_source_is_counted_in_its_scope_only() {
             certified,
             certificate: certified.then(|| "养老护理员".to_string()),
             skill_grade: if certified {
-                SkillGrade::Grade4
+                SkillGrade::Intermediate
             } else {
                 SkillGrade::Ungraded
             },

@@ -90,8 +90,8 @@ pub async fn root(
         .map(|p| landing(p.user.role))
         .unwrap_or("/");
     if to != "/" {
-        let ctx = ctx_or_error!(state, "/", headers, q.0.clone());
-        return redirect_keeping(to, &ctx);
+        // The query (area, language) goes along unread: the home checks it.
+        return Redirect::to(&url_with(to, &q.0)).into_response();
     }
     super::overview::page_at("/", state, headers, q).await
 }
@@ -294,10 +294,6 @@ pub async fn worklist_page(
 
 /// The console's 404 page for paths no route matches.
 pub async fn not_found(State(s): State<ConsoleState>, req: Request) -> Response {
-    let path = req.uri().path().to_string();
-    if path.starts_with("/api") {
-        return crate::error::no_route().await.into_response();
-    }
     let ctx = error_ctx(&s, &req);
     let msg = s.t(&ctx, "error.no_page");
     s.error_page(&ctx, PageError::NotFound(msg))
