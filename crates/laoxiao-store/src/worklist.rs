@@ -68,7 +68,6 @@ pub fn order(mut items: Vec<WorkItem>) -> Vec<WorkItem> {
     items
 }
 
-
 /// The keys of this module's own sources, in the order [`records`] knows them.
 pub const SOURCES: [&str; 5] = [
     "transfers_waiting",

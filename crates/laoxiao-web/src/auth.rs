@@ -262,11 +262,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     // Every account lands at `/`: the overview, or a redirect to its own home.
     ("GET", "/", Access::Account),
-    (
-        "GET",
-        "/console/overview",
-        Access::Perm(Perm::Aggregates),
-    ),
+    ("GET", "/console/overview", Access::Perm(Perm::Aggregates)),
     ("GET", "/console/home", Access::Account),
     ("GET", "/console/my-facility", Access::Account),
     ("GET", "/console/worklist", Access::Account),
@@ -534,7 +530,11 @@ fn deny(api: bool, status: StatusCode, path_and_query: &str, auth: &Auth) -> Res
         let next = crate::console::enc(path_and_query);
         return Redirect::to(&format!("/console/login?next={next}")).into_response();
     }
-    refused(denial_page(status, "无权访问", "Forbidden", ""), status, auth)
+    refused(
+        denial_page(status, "无权访问", "Forbidden", ""),
+        status,
+        auth,
+    )
 }
 
 /// Marks a console refusal for `console::error_layer`, which renders it as a
@@ -647,7 +647,12 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
                 ApiError::MethodNotAllowed(req.method().clone()).into_response()
             } else {
                 refused(
-                    denial_page(StatusCode::METHOD_NOT_ALLOWED, "不支持此操作", "Method not allowed", ""),
+                    denial_page(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "不支持此操作",
+                        "Method not allowed",
+                        "",
+                    ),
                     StatusCode::METHOD_NOT_ALLOWED,
                     &auth,
                 )

@@ -65,18 +65,27 @@ fn each_source_is_counted_in_its_scope_only() {
         let mut h1 = Facility::blank("H1", "颐养院", FacilityKind::ElderlyInstitution, &v1);
         (h1.lng, h1.lat) = (Some(120.76), Some(30.75));
         h1.beds = Some(50);
-        (h1.rating, h1.rating_valid_from, h1.rating_valid_until) =
-            (Some(Rating::Star3), Some(d("2022-01-01")), Some(d("2025-12-31")));
+        (h1.rating, h1.rating_valid_from, h1.rating_valid_until) = (
+            Some(Rating::Star3),
+            Some(d("2022-01-01")),
+            Some(d("2025-12-31")),
+        );
         facilities::create(&mut c, r, &sys, &h1).expect("h1");
         // H2: a station in v2 without coordinates, rating valid.
         let mut h2 = Facility::blank("H2", "照料中心", FacilityKind::VillageCareStation, &v2);
-        (h2.rating, h2.rating_valid_from, h2.rating_valid_until) =
-            (Some(Rating::A3), Some(d("2024-01-01")), Some(d("2027-12-31")));
+        (h2.rating, h2.rating_valid_from, h2.rating_valid_until) = (
+            Some(Rating::A3),
+            Some(d("2024-01-01")),
+            Some(d("2027-12-31")),
+        );
         facilities::create(&mut c, r, &sys, &h2).expect("h2");
         // H3: the other town's, unplaced and lapsed: never in the first town's lists.
         let mut h3 = Facility::blank("H3", "别镇院", FacilityKind::ElderlyInstitution, &other);
-        (h3.rating, h3.rating_valid_from, h3.rating_valid_until) =
-            (Some(Rating::Star2), Some(d("2020-01-01")), Some(d("2024-06-30")));
+        (h3.rating, h3.rating_valid_from, h3.rating_valid_until) = (
+            Some(Rating::Star2),
+            Some(d("2020-01-01")),
+            Some(d("2024-06-30")),
+        );
         facilities::create(&mut c, r, &sys, &h3).expect("h3");
         // P1 in v1: no coordinates, no ability level. P2 in v2: complete.
         // P3 in the other town: no coordinates.
@@ -148,7 +157,11 @@ fn each_source_is_counted_in_its_scope_only() {
         // Analysts and auditors act on none of these.
         for role in [Role::Analyst, Role::Auditor] {
             let s = user(store, role, "330400", None);
-            assert!(worklist::work_items(&mut c, &s, today).expect("none").is_empty());
+            assert!(
+                worklist::work_items(&mut c, &s, today)
+                    .expect("none")
+                    .is_empty()
+            );
         }
         // The city: both towns.
         let city = user(store, Role::CityAdmin, "330400", None);
@@ -165,9 +178,21 @@ fn each_source_is_counted_in_its_scope_only() {
 
         // gather: the other workflows' lines join, urgent first, empty ones dropped.
         let extra = vec![
-            WorkItem::new("visits_due", "本月待探访", "Visits due", 7, "/console/visits"),
-            WorkItem::new("alarms_open", "未处理告警", "Open alarms", 0, "/console/alarms")
-                .urgent(),
+            WorkItem::new(
+                "visits_due",
+                "本月待探访",
+                "Visits due",
+                7,
+                "/console/visits",
+            ),
+            WorkItem::new(
+                "alarms_open",
+                "未处理告警",
+                "Open alarms",
+                0,
+                "/console/alarms",
+            )
+            .urgent(),
         ];
         let keys: Vec<_> = worklist::gather(&mut c, &town_staff, today, extra)
             .expect("gather")
@@ -207,7 +232,13 @@ fn each_source_is_counted_in_its_scope_only() {
         let sum = worklist::area_summary(&mut c, &town_staff, &r.areas.get(&town).expect("t").path)
             .expect("summary");
         assert_eq!(
-            (sum.elderly, sum.infants, sum.facilities, sum.care_homes, sum.beds),
+            (
+                sum.elderly,
+                sum.infants,
+                sum.facilities,
+                sum.care_homes,
+                sum.beds
+            ),
             (2, 0, 2, 1, 50)
         );
         // A village asking for the whole town still gets its village only.
@@ -241,10 +272,20 @@ fn each_source_is_counted_in_its_scope_only() {
             discharged_date: out.map(d),
         };
         let mut c = store.conn().expect("conn");
-        people::create(&mut c, r, &sys, &elder("P4", &v1, 17, true, Some(AbilityLevel::Severe)))
-            .expect("p4");
-        people::create(&mut c, r, &sys, &elder("P5", &v1, 19, true, Some(AbilityLevel::Mild)))
-            .expect("p5");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elder("P4", &v1, 17, true, Some(AbilityLevel::Severe)),
+        )
+        .expect("p4");
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elder("P5", &v1, 19, true, Some(AbilityLevel::Mild)),
+        )
+        .expect("p5");
         drop(c);
         laoxiao_store::io::load_activity_on(
             store,
@@ -284,8 +325,10 @@ fn each_source_is_counted_in_its_scope_only() {
             .expect("facility");
         assert!(!home.rating_lapsed && home.rating_lapsing);
         // Every other role: no facility of its own.
-        assert!(worklist::facility_home(&mut c, &town_staff, today)
-            .expect("none")
-            .is_none());
+        assert!(
+            worklist::facility_home(&mut c, &town_staff, today)
+                .expect("none")
+                .is_none()
+        );
     }
 }

@@ -40,7 +40,11 @@ pub fn landing(role: Role) -> &'static str {
 /// The other workflows' worklist lines (assessments due, visits overdue,
 /// alarms open, admission offers waiting): each workflow's
 /// `work_items(conn, scope, today)` is added here as it is merged.
-fn other_items(_conn: &mut Conn, _scope: &Scope, _today: NaiveDate) -> laoxiao_store::Result<Vec<WorkItem>> {
+fn other_items(
+    _conn: &mut Conn,
+    _scope: &Scope,
+    _today: NaiveDate,
+) -> laoxiao_store::Result<Vec<WorkItem>> {
     Ok(Vec::new())
 }
 
@@ -103,7 +107,12 @@ pub async fn home(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/home", headers, q);
-    if ctx.auth.principal.as_ref().is_some_and(|p| p.user.role == Role::FacilityOperator) {
+    if ctx
+        .auth
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.user.role == Role::FacilityOperator)
+    {
         return redirect_keeping("/console/my-facility", &ctx);
     }
     match build_home(&s, &ctx).await {
@@ -203,7 +212,10 @@ pub async fn my_facility(
         })
         .collect();
     let mut due: Vec<Json> = Vec::new();
-    let until = f.rating_valid_until.map(|d| d.to_string()).unwrap_or_default();
+    let until = f
+        .rating_valid_until
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     if home.rating_lapsed {
         due.push(json!({"text": s.cat.fill(ctx.lang, "home.due_rating_lapsed", &[("date", until.clone())]), "urgent": true}));
     } else if home.rating_lapsing {

@@ -572,9 +572,11 @@ impl ConsoleState {
             PageError::NotFound(d) => (StatusCode::NOT_FOUND, "error.not_found", d),
             PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
             PageError::Forbidden(d) => (StatusCode::FORBIDDEN, "error.forbidden", d),
-            PageError::MethodNotAllowed(d) => {
-                (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed", d)
-            }
+            PageError::MethodNotAllowed(d) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "error.method_not_allowed",
+                d,
+            ),
             PageError::Store(e) => {
                 let status = StatusCode::from_u16(e.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

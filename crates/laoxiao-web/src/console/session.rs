@@ -9,9 +9,9 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use laoxiao_store::Role;
 use laoxiao_store::accounts::{self, LoginError};
 use laoxiao_store::audit::{self, AuditQuery};
-use laoxiao_store::{Perm, Role};
 use serde_json::json;
 
 use super::{ConsoleState, Ctx, ctx_or_error, url_with};

@@ -6,7 +6,13 @@ use super::*;
 use laoxiao_store::Role;
 
 /// A session cookie for a new account (operators with their facility).
-fn session_for(store: &laoxiao_store::Store, name: &str, role: Role, area: &str, fac: Option<&str>) -> String {
+fn session_for(
+    store: &laoxiao_store::Store,
+    name: &str,
+    role: Role,
+    area: &str,
+    fac: Option<&str>,
+) -> String {
     make_user(store, name, role, area, fac);
     let mut c = store.conn().expect("conn");
     let secret = laoxiao_store::accounts::create_session(&mut c, name, None)
@@ -93,14 +99,70 @@ fn every_role_lands_on_its_home_with_its_worklist() {
         let county = "330402";
         // (user, role, area, facility, where `/` leads, what the page shows)
         let plan: Vec<(&str, Role, &str, Option<&str>, &str, &str)> = vec![
-            ("h-city", Role::CityAdmin, "330400", None, "/", "id=\"worklist\""),
-            ("h-county", Role::CountyAdmin, county, None, "/", "id=\"worklist\""),
-            ("h-town", Role::TownStaff, &w.town_a, None, "/console/home", "data-key=\"ratings_lapsed\""),
-            ("h-village", Role::VillageStaff, &w.village_a, None, "/console/home", "data-key=\"people_no_coords\""),
-            ("h-operator", Role::FacilityOperator, &w.town_a, Some("H1"), "/console/my-facility", "南湖颐养院"),
-            ("h-inspector", Role::Inspector, county, None, "/console/home", "id=\"inspections\""),
-            ("h-auditor", Role::Auditor, "330400", None, "/console/audit", "<h1"),
-            ("h-analyst", Role::Analyst, "330400", None, "/", "id=\"map-figure\""),
+            (
+                "h-city",
+                Role::CityAdmin,
+                "330400",
+                None,
+                "/",
+                "id=\"worklist\"",
+            ),
+            (
+                "h-county",
+                Role::CountyAdmin,
+                county,
+                None,
+                "/",
+                "id=\"worklist\"",
+            ),
+            (
+                "h-town",
+                Role::TownStaff,
+                &w.town_a,
+                None,
+                "/console/home",
+                "data-key=\"ratings_lapsed\"",
+            ),
+            (
+                "h-village",
+                Role::VillageStaff,
+                &w.village_a,
+                None,
+                "/console/home",
+                "data-key=\"people_no_coords\"",
+            ),
+            (
+                "h-operator",
+                Role::FacilityOperator,
+                &w.town_a,
+                Some("H1"),
+                "/console/my-facility",
+                "南湖颐养院",
+            ),
+            (
+                "h-inspector",
+                Role::Inspector,
+                county,
+                None,
+                "/console/home",
+                "id=\"inspections\"",
+            ),
+            (
+                "h-auditor",
+                Role::Auditor,
+                "330400",
+                None,
+                "/console/audit",
+                "<h1",
+            ),
+            (
+                "h-analyst",
+                Role::Analyst,
+                "330400",
+                None,
+                "/",
+                "id=\"map-figure\"",
+            ),
         ];
         let cookies: Vec<String> = plan
             .iter()
@@ -125,25 +187,52 @@ fn every_role_lands_on_its_home_with_its_worklist() {
                 };
                 assert_eq!(page.status, StatusCode::OK, "{user} {home}: {}", page.body);
                 assert!(page.body.contains(shows), "{user} {home} lacks {shows}");
-                assert!(page.body.contains("class=\"main-nav\""), "{user}: the layout");
+                assert!(
+                    page.body.contains("class=\"main-nav\""),
+                    "{user}: the layout"
+                );
                 // The login page sends each role to the same home.
                 assert_eq!(laoxiao_web::console::landing(*role), *home);
             }
             let h = |i: usize| vec![("cookie".to_string(), cookies[i].clone())];
             // The town's worklist: H1's lapsed rating first (urgent), PA's gaps.
             let town = raw(&router, "GET", "/console/home?lang=en", &h(2), None).await;
-            let at = |k: &str| town.body.find(&format!("data-key=\"{k}\"")).unwrap_or(usize::MAX);
-            assert!(at("ratings_lapsed") < at("people_no_coords"), "urgent first");
-            assert!(town.body.contains("Elderly people without an ability level"));
+            let at = |k: &str| {
+                town.body
+                    .find(&format!("data-key=\"{k}\""))
+                    .unwrap_or(usize::MAX)
+            };
+            assert!(
+                at("ratings_lapsed") < at("people_no_coords"),
+                "urgent first"
+            );
+            assert!(
+                town.body
+                    .contains("Elderly people without an ability level")
+            );
             // Its area summary: one elderly person, one care home of 40 beds.
             assert!(town.body.contains("id=\"area-summary\""));
             // A worklist line leads to its records, names masked.
-            let recs = raw(&router, "GET", "/console/worklist?key=people_no_coords", &h(3), None).await;
+            let recs = raw(
+                &router,
+                "GET",
+                "/console/worklist?key=people_no_coords",
+                &h(3),
+                None,
+            )
+            .await;
             assert_eq!(recs.status, StatusCode::OK, "{}", recs.body);
             assert!(recs.body.contains("/console/people/PA"));
             assert!(recs.body.contains("王**") && !recs.body.contains("王某某"));
             // A line the village may not act on: not found.
-            let r = raw(&router, "GET", "/console/worklist?key=ratings_lapsed", &h(3), None).await;
+            let r = raw(
+                &router,
+                "GET",
+                "/console/worklist?key=ratings_lapsed",
+                &h(3),
+                None,
+            )
+            .await;
             assert_eq!(r.status, StatusCode::NOT_FOUND);
             // The operator's facility: 40 beds, 1 resident, 39 free; 2 staff, 1
             // certified; the lapsed rating and the uncertified one are due;
@@ -185,7 +274,11 @@ fn errors_are_pages_in_the_console_layout() {
         rt.block_on(async {
             let h = vec![("cookie".to_string(), village.clone())];
             let layout = |r: &Raw, lang: &str| {
-                assert!(r.body.contains(&format!("<html lang=\"{lang}\">")), "{}", r.body);
+                assert!(
+                    r.body.contains(&format!("<html lang=\"{lang}\">")),
+                    "{}",
+                    r.body
+                );
                 assert!(r.body.contains("id=\"error-page\""), "{}", r.body);
                 assert!(r.body.contains("href=\"/\""), "a way back");
                 assert!(!r.body.contains("王某某"), "no personal data");

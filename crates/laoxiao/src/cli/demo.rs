@@ -121,18 +121,16 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         }
         .with("kind", "elderly_institution")?
         .with("status", "operating")?;
-        Ok(
-            laoxiao_store::facilities::list(
-                c,
-                &store.reference,
-                &laoxiao_store::Scope::system("demo"),
-                &q,
-            )?
-            .items
-            .into_iter()
-            .next()
-            .map(|f| (f.id, f.area_code)),
-        )
+        Ok(laoxiao_store::facilities::list(
+            c,
+            &store.reference,
+            &laoxiao_store::Scope::system("demo"),
+            &q,
+        )?
+        .items
+        .into_iter()
+        .next()
+        .map(|f| (f.id, f.area_code)))
     };
     let found = match care_home(&town, &mut c)? {
         Some(f) => Some(f),
