@@ -222,7 +222,7 @@ fn every_role_lands_on_its_home_with_its_worklist() {
             )
             .await;
             assert_eq!(recs.status, StatusCode::OK, "{}", recs.body);
-            assert!(recs.body.contains("/console/people/PA"));
+            assert!(recs.body.contains(">PA</a>"), "{}", recs.body);
             assert!(recs.body.contains("王**") && !recs.body.contains("王某某"));
             // A line the village may not act on: not found.
             let r = raw(
