@@ -671,6 +671,20 @@ macro_rules! ctx_or_error {
 }
 pub(crate) use ctx_or_error;
 
+/// The names of an area's ancestors below the city, `/`-joined
+/// (`南湖区 / 建设街道`).
+pub(crate) fn area_name(s: &ConsoleState, code: &str) -> String {
+    s.store
+        .reference
+        .areas
+        .ancestors(code)
+        .iter()
+        .skip(1)
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,18 +904,4 @@ mod tests {
             "/x?q=%E5%85%BB%20%E8%80%81%26"
         );
     }
-}
-
-/// The names of an area's ancestors below the city, `/`-joined
-/// (`南湖区 / 建设街道`).
-pub(crate) fn area_name(s: &ConsoleState, code: &str) -> String {
-    s.store
-        .reference
-        .areas
-        .ancestors(code)
-        .iter()
-        .skip(1)
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
 }

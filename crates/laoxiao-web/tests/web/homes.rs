@@ -98,7 +98,8 @@ fn every_role_lands_on_its_home_with_its_worklist() {
         seed_homes(&store, &w);
         let county = "330402";
         // (user, role, area, facility, where `/` leads, what the page shows)
-        let plan: Vec<(&str, Role, &str, Option<&str>, &str, &str)> = vec![
+        type Home<'a> = (&'a str, Role, &'a str, Option<&'a str>, &'a str, &'a str);
+        let plan: Vec<Home> = vec![
             (
                 "h-city",
                 Role::CityAdmin,
