@@ -3774,3 +3774,6 @@ mod family;
 mod visits;
 #[path = "support/alarms.rs"]
 mod alarms;
+// Issue 15 (part 7): the worklist's sources and the role homes' summaries.
+#[path = "support/worklist.rs"]
+mod worklist;

@@ -439,7 +439,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/planning/resident-grid",
         Access::Perm(Perm::Import),
     ),
-    ("GET", "/", Access::Perm(Perm::Aggregates)),
+    // Every account lands at `/`: the overview, or a redirect to its own home.
+    ("GET", "/", Access::Account),
+    ("GET", "/console/overview", Access::Perm(Perm::Aggregates)),
+    ("GET", "/console/home", Access::Account),
+    ("GET", "/console/my-facility", Access::Account),
+    ("GET", "/console/worklist", Access::Account),
     ("GET", "/console", Access::Public),
     ("GET", "/console/", Access::Public),
     ("GET", "/console/login", Access::Public),
@@ -799,7 +804,7 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn deny(api: bool, status: StatusCode, path_and_query: &str) -> Response {
+fn deny(api: bool, status: StatusCode, path_and_query: &str, auth: &Auth) -> Response {
     if api {
         return if status == StatusCode::UNAUTHORIZED {
             ApiError::Unauthenticated.into_response()
@@ -814,7 +819,27 @@ fn deny(api: bool, status: StatusCode, path_and_query: &str) -> Response {
         let next = crate::console::enc(path_and_query);
         return Redirect::to(&format!("/console/login?next={next}")).into_response();
     }
-    denial_page(status, "无权访问", "Forbidden", "")
+    refused(
+        denial_page(status, "无权访问", "Forbidden", ""),
+        status,
+        auth,
+    )
+}
+
+/// Marks a console refusal for `console::error_layer`, which renders it as a
+/// page in the console's layout (the bare page stays as the fallback).
+fn refused(mut r: Response, status: StatusCode, auth: &Auth) -> Response {
+    r.extensions_mut().insert(crate::console::Refused {
+        status,
+        auth: auth.clone(),
+    });
+    r
+}
+
+/// Runs `f` as the request of `auth` (the console's pages read the caller
+/// from [`current`]).
+pub async fn with_caller<F: std::future::Future>(auth: Auth, f: F) -> F::Output {
+    CURRENT.scope(auth, f).await
 }
 
 /// A small bilingual page for refusals made before a console page context exists
@@ -910,7 +935,16 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             return if api {
                 ApiError::MethodNotAllowed(req.method().clone()).into_response()
             } else {
-                StatusCode::METHOD_NOT_ALLOWED.into_response()
+                refused(
+                    denial_page(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "不支持此操作",
+                        "Method not allowed",
+                        "",
+                    ),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    &auth,
+                )
             };
         }
         if route == "/api/" || route.contains("__private__") {
@@ -919,14 +953,14 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             return CURRENT.scope(auth, next.run(req)).await;
         }
         tracing::error!(route = %route, "route without a declared access; refused");
-        return deny(api, StatusCode::FORBIDDEN, &pq);
+        return deny(api, StatusCode::FORBIDDEN, &pq, &auth);
     };
     match access {
         Access::Public | Access::Platform => {}
         Access::Account | Access::Perm(_) if auth.principal.is_none() => {
-            return deny(api, StatusCode::UNAUTHORIZED, &pq);
+            return deny(api, StatusCode::UNAUTHORIZED, &pq, &auth);
         }
-        Access::Perm(p) if !auth.can(p) => return deny(api, StatusCode::FORBIDDEN, &pq),
+        Access::Perm(p) if !auth.can(p) => return deny(api, StatusCode::FORBIDDEN, &pq, &auth),
         _ => {}
     }
     // A one-time password is changed before anything else on the console.
@@ -945,7 +979,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     // Console form posts by a session carry its CSRF token (the login form has its own).
     if !api && req.method() == Method::POST && route != "/console/login" {
         let Some(expected) = auth.csrf.clone() else {
-            return deny(api, StatusCode::FORBIDDEN, &pq);
+            return deny(api, StatusCode::FORBIDDEN, &pq, &auth);
         };
         let (parts, body) = req.into_parts();
         let limit = if route.starts_with("/console/import") {

@@ -267,7 +267,12 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %req.method(), route = %route)
             }),
         );
-    let console = console::routes(&state);
+    let console_state = console::ConsoleState::with_config(
+        state.store.clone(),
+        state.config.clone(),
+        state.db_tasks.clone(),
+    );
+    let console = console::routes_for(console_state.clone());
     Router::new()
         .nest("/api", api)
         // `nest` leaves the bare `/api/` to the outer fallback; keep it JSON too.
@@ -279,6 +284,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::middleware,
+        ))
+        // The policy's refusals of console pages, as pages in the console's layout.
+        .layer(axum::middleware::from_fn_with_state(
+            console_state,
+            console::error_layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -1695,6 +1695,9 @@ fn expected(
         // Device platforms sign their requests; no account or session counts.
         Access::Platform => return vec![Unauth],
         _ if role.is_none() => return vec![Unauth],
+        // A landing page asked for another area: the roles it is the
+        // overview for get 404, the others are sent to their home first.
+        Access::Account if target == Target::OutArea => return vec![Allowed, Hidden],
         Access::Account => return vec![Allowed, Rejected],
         Access::Perm(p) => p,
     };
@@ -3032,10 +3035,10 @@ fn hole_08_login_redirects_only_to_paths_on_this_site() {
         for next in hostile {
             let r = login_next(&router, "ann", "correct-horse", next).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.body);
-            // The role's home instead (town staff: the overview).
+            // The role's home instead (town staff: their worklist).
             assert_eq!(
                 r.headers.get(header::LOCATION).map(|v| v.as_bytes()),
-                Some(&b"/"[..]),
+                Some(&b"/console/home"[..]),
                 "next={next}"
             );
         }
@@ -5005,3 +5008,7 @@ fn planning_coverage_cells_access_sites_and_grid() {
 mod visits;
 #[path = "support/alarms.rs"]
 mod alarms_api;
+// Issue 15, part 7: role homes and error pages.
+
+#[path = "web/homes.rs"]
+mod homes;

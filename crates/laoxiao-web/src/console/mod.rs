@@ -17,6 +17,7 @@ mod alarms;
 mod assets;
 mod facilities;
 mod family;
+mod homes;
 pub mod i18n;
 mod import;
 mod indicators;
@@ -135,7 +136,11 @@ pub fn routes(state: &crate::AppState) -> Router {
 /// The routes over an already built console state.
 pub fn routes_for(state: ConsoleState) -> Router {
     let router = Router::new()
-        .route("/", get(overview::page))
+        .route("/", get(homes::root))
+        .route("/console/overview", get(overview::page))
+        .route("/console/home", get(homes::home))
+        .route("/console/my-facility", get(homes::my_facility))
+        .route("/console/worklist", get(homes::worklist_page))
         .route("/console", get(|| async { Redirect::to("/") }))
         .route("/console/", get(|| async { Redirect::to("/") }))
         .route(
@@ -261,8 +266,15 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(session::password_page).post(session::change_password),
         );
     // The declared registers' pages, from their declarations.
-    registers::mount(router).with_state(state)
+    registers::mount(router)
+        // Paths no route matches: the 404 page in the console's layout.
+        .fallback(homes::not_found)
+        .with_state(state)
 }
+
+/// The policy's refusals of console pages rendered as console error pages
+/// (see `homes::error_layer`).
+pub use homes::{Refused, error_layer, landing};
 
 /// What every page knows about its request: language, area, query.
 #[derive(Debug, Clone)]
@@ -346,6 +358,7 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 pub enum PageError {
     NotFound(String),
     Forbidden(String),
+    MethodNotAllowed(String),
     BadRequest(String),
     Store(StoreError),
     Internal(String),
@@ -542,6 +555,7 @@ impl ConsoleState {
             "can".into(),
             json!({
                 "overview": a.can(Perm::Aggregates),
+                "home": a.principal.as_ref().map(|p| homes::landing(p.user.role)).filter(|l| *l != "/" && *l != "/console/audit"),
                 "report_indicators": a.can(Perm::ReportIndicators),
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
@@ -619,6 +633,11 @@ impl ConsoleState {
             PageError::NotFound(d) => (StatusCode::NOT_FOUND, "error.not_found", d),
             PageError::BadRequest(d) => (StatusCode::BAD_REQUEST, "error.bad_request", d),
             PageError::Forbidden(d) => (StatusCode::FORBIDDEN, "error.forbidden", d),
+            PageError::MethodNotAllowed(d) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "error.method_not_allowed",
+                d,
+            ),
             PageError::Store(e) => {
                 let status = StatusCode::from_u16(e.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -643,7 +662,21 @@ impl ConsoleState {
                 )
             }
         };
-        let page = json!({"title_key": title, "detail": detail});
+        // The message in the page's language, then in the other one.
+        let other = match ctx.lang {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        let page = json!({
+            "title_key": title,
+            "detail": detail,
+            "status": status.as_u16(),
+            "other": {
+                "tag": other.tag(),
+                "title": self.cat.get(other, title),
+                "back": self.cat.get(other, "error.back_home"),
+            },
+        });
         self.render_status(ctx, status, "error.html", "", page)
     }
 
@@ -698,6 +731,20 @@ macro_rules! ctx_or_error {
     };
 }
 pub(crate) use ctx_or_error;
+
+/// The names of an area's ancestors below the city, `/`-joined
+/// (`南湖区 / 建设街道`).
+pub(crate) fn area_name(s: &ConsoleState, code: &str) -> String {
+    s.store
+        .reference
+        .areas
+        .ancestors(code)
+        .iter()
+        .skip(1)
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
 
 #[cfg(test)]
 mod tests {
@@ -843,6 +890,10 @@ mod tests {
                     "/console/planning/access?side=slots&decay=gaussian:500&area=330402".into(),
                     "/console/import".into(),
                     "/console/transfers".into(),
+                    "/console/overview".into(),
+                    "/console/home".into(),
+                    "/console/worklist".into(),
+                    "/console/worklist?key=facilities_no_coords".into(),
                 ];
                 for lang in ["zh-CN", "en"] {
                     for p in &pages {
@@ -914,18 +965,4 @@ mod tests {
             "/x?q=%E5%85%BB%20%E8%80%81%26"
         );
     }
-}
-
-/// The names of an area's ancestors below the city, `/`-joined
-/// (`南湖区 / 建设街道`).
-pub(crate) fn area_name(s: &ConsoleState, code: &str) -> String {
-    s.store
-        .reference
-        .areas
-        .ancestors(code)
-        .iter()
-        .skip(1)
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
 }

@@ -109,13 +109,24 @@ fn figure(f: &Figures, key: &str, residents: Option<i64>) -> Option<f64> {
     }
 }
 
-/// `GET /` — the overview.
+/// `GET /console/overview` — the overview (also `/` for the roles it is
+/// their home, `super::homes::root`).
 pub async fn page(
+    state: State<ConsoleState>,
+    headers: HeaderMap,
+    q: Query<Vec<(String, String)>>,
+) -> Response {
+    page_at("/console/overview", state, headers, q).await
+}
+
+/// The overview at `path`, with the worklist panel for roles that act on records.
+pub async fn page_at(
+    path: &str,
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    let ctx = ctx_or_error!(s, "/", headers, q);
+    let ctx = ctx_or_error!(s, path, headers, q);
     match build(&s, &ctx).await {
         Ok(page) => s.render(&ctx, "overview.html", "overview", page),
         Err(e) => s.error_page(&ctx, e),
@@ -127,11 +138,12 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
     let today = chrono::Local::now().date_naive();
     let path = area.path.clone();
     let scope = ctx.scope();
-    let (groups, pts) = s
+    let (groups, pts, items) = s
         .db(move |c, r| {
             let g = figures::by_child_kept(c, r, &path, area.level, today)?;
             let p = points_json(c, r, &scope, &path)?;
-            Ok((g, p))
+            let items = super::homes::worklist_of(c, &scope, today)?;
+            Ok((g, p, items))
         })
         .await?;
     let mut total = Figures::default();
@@ -155,7 +167,7 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
             json!({
                 "code": a.code,
                 "name": a.name,
-                "url": format!("/?area={}", a.code),
+                "url": format!("{}?area={}", ctx.path, a.code),
                 "centre": a.centre.map(|c| [c.0, c.1]),
                 "f": f,
                 "nursing_share": pct(f.nursing_share()),
@@ -205,6 +217,7 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
         },
     });
     Ok(json!({
+        "items": super::homes::lines(ctx, &items),
         "total": total,
         "nursing_share": pct(total.nursing_share()),
         "dementia_per_10k": pct(total.dementia_per_10k()),

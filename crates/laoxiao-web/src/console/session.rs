@@ -9,25 +9,17 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use laoxiao_store::Role;
 use laoxiao_store::accounts::{self, LoginError};
 use laoxiao_store::audit::{self, AuditQuery};
-use laoxiao_store::{Perm, Role};
 use serde_json::json;
 
 use super::{ConsoleState, Ctx, ctx_or_error, url_with};
 use crate::auth::{LOGIN_CSRF_COOKIE, cookie, session_cookie};
 
-/// Where a role lands after logging in.
+/// Where a role lands after logging in: its home (`super::homes`).
 pub fn landing(role: Role) -> &'static str {
-    if role.can(Perm::Aggregates) {
-        "/"
-    } else if role.can(Perm::ReadFacilities) {
-        "/console/facilities"
-    } else if role.can(Perm::ReadAudit) {
-        "/console/audit"
-    } else {
-        "/console/login"
-    }
+    super::homes::landing(role)
 }
 
 /// Only a path on this site: never an open redirect, never a header that

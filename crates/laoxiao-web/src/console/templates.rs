@@ -55,6 +55,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/alarm_figures.html"),
     ),
     (
+        "home.html",
+        include_str!("../../assets/templates/home.html"),
+    ),
+    (
+        "my_facility.html",
+        include_str!("../../assets/templates/my_facility.html"),
+    ),
+    (
+        "worklist.html",
+        include_str!("../../assets/templates/worklist.html"),
+    ),
+    (
+        "worklist_panel.html",
+        include_str!("../../assets/templates/worklist_panel.html"),
+    ),
+    (
         "base.html",
         include_str!("../../assets/templates/base.html"),
     ),

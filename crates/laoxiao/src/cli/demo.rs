@@ -134,21 +134,38 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .map(|a| a.code.clone())
         .unwrap_or_else(|| town.clone());
     let mut c = store.conn()?;
-    // The town's first facility (by id) for the demo's operator.
-    let facility = laoxiao_store::facilities::list(
-        &mut c,
-        &store.reference,
-        &laoxiao_store::Scope::system("demo"),
-        &laoxiao_store::facilities::FacilityQuery {
-            area: Some(town.clone()),
+    // The demo's operator runs a care home (养老机构), so that the demo shows
+    // an operator's day (residents, beds, staff): the town's first operating
+    // one by id, else the county's.
+    let care_home = |area: &str, c: &mut laoxiao_store::Conn| -> Result<Option<(String, String)>> {
+        let q = laoxiao_store::facilities::FacilityQuery {
+            area: Some(area.to_string()),
             limit: Some(1),
             ..Default::default()
-        },
-    )?
-    .items
-    .into_iter()
-    .next()
-    .map(|f| f.id);
+        }
+        .with("kind", "elderly_institution")?
+        .with("status", "operating")?;
+        Ok(laoxiao_store::facilities::list(
+            c,
+            &store.reference,
+            &laoxiao_store::Scope::system("demo"),
+            &q,
+        )?
+        .items
+        .into_iter()
+        .next()
+        .map(|f| (f.id, f.area_code)))
+    };
+    let found = match care_home(&town, &mut c)? {
+        Some(f) => Some(f),
+        None => care_home(county, &mut c)?,
+    };
+    let operator_area = found
+        .as_ref()
+        .and_then(|(_, a)| areas.ancestor_at(a, laoxiao_model::AreaLevel::Town))
+        .map(|a| a.code.clone())
+        .unwrap_or_else(|| town.clone());
+    let facility = found.map(|(id, _)| id);
     let provider = facility.clone();
     let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
     let plan: Vec<(&str, Role, String, Option<String>)> = vec![
@@ -156,7 +173,7 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         ("county", Role::CountyAdmin, county.into(), None),
         ("town", Role::TownStaff, town.clone(), None),
         ("village", Role::VillageStaff, village, None),
-        ("operator", Role::FacilityOperator, town, facility),
+        ("operator", Role::FacilityOperator, operator_area, facility),
         ("inspector", Role::Inspector, county.into(), None),
         ("auditor", Role::Auditor, "330400".into(), None),
         ("analyst", Role::Analyst, "330400".into(), None),
