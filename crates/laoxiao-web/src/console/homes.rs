@@ -34,18 +34,23 @@ pub fn landing(role: Role) -> &'static str {
         Role::TownStaff | Role::VillageStaff | Role::Inspector => "/console/home",
         Role::FacilityOperator => "/console/my-facility",
         Role::Auditor => "/console/audit",
+        Role::Family => "/console/family",
     }
 }
 
 /// The other workflows' worklist lines (assessments due, visits overdue,
-/// alarms open, admission offers waiting): each workflow's
-/// `work_items(conn, scope, today)` is added here as it is merged.
+/// alarms open, orders and links waiting, admission offers): each workflow
+/// answers only what the scope may act on.
 fn other_items(
-    _conn: &mut Conn,
-    _scope: &Scope,
-    _today: NaiveDate,
+    conn: &mut Conn,
+    scope: &Scope,
+    today: NaiveDate,
 ) -> laoxiao_store::Result<Vec<WorkItem>> {
-    Ok(Vec::new())
+    let mut out = laoxiao_store::assessments::work_items(conn, scope, today)?;
+    out.extend(laoxiao_store::visits::work_items(conn, scope, today)?);
+    out.extend(laoxiao_store::alarms::work_items(conn, scope, today)?);
+    out.extend(laoxiao_store::family::work_items(conn, scope, today)?);
+    Ok(out)
 }
 
 /// The caller's whole worklist, ordered.
