@@ -345,25 +345,16 @@ enum VisitsCmd {
 
 #[derive(Subcommand)]
 enum AlarmsCmd {
-    /// Device platforms (设备平台).
-    Platform {
-        #[command(subcommand)]
-        command: PlatformCmd,
-    },
-}
-
-#[derive(Subcommand)]
-enum PlatformCmd {
-    /// Add a platform; prints its HMAC secret once.
-    Add {
+    /// Add a device platform (设备平台); prints its HMAC secret once.
+    AddPlatform {
         /// The platform's id (letters, digits, - _ . :), sent as X-Laoxiao-Platform.
         id: String,
         /// Its name (default: the id).
         #[arg(long)]
         name: Option<String>,
     },
-    /// List platforms and their refused requests per reason.
-    List,
+    /// List device platforms and their refused requests per reason.
+    Platforms,
 }
 
 #[derive(Subcommand)]
@@ -887,12 +878,10 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Alarms { command } => match command {
-            AlarmsCmd::Platform { command } => match command {
-                PlatformCmd::Add { id, name } => {
-                    cli::alarms::platform_add(&config, &id, name.as_deref().unwrap_or(&id))
-                }
-                PlatformCmd::List => cli::alarms::platform_list(&config),
-            },
+            AlarmsCmd::AddPlatform { id, name } => {
+                cli::alarms::platform_add(&config, &id, name.as_deref().unwrap_or(&id))
+            }
+            AlarmsCmd::Platforms => cli::alarms::platform_list(&config),
         },
         Command::Subsidies { command } => match command {
             SubsidiesCmd::Run { month, year, who } => cli::subsidies::run(

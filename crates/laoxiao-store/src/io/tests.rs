@@ -1192,6 +1192,44 @@ fn activity_rows() -> Vec<(RecordKind, Vec<Cells>)> {
                 ]),
             ],
         ),
+        (
+            RecordKind::Catalogue,
+            vec![cells(&[
+                ("id", "SI1"),
+                ("facility_id", "F1"),
+                ("category", "bathing"),
+                ("name", "上门助浴"),
+                ("price_yuan", "80.50"),
+                ("unit", "次"),
+                ("areas_served", "330402"),
+            ])],
+        ),
+        (
+            RecordKind::HomeCareBeds,
+            vec![cells(&[
+                ("id", "HB1"),
+                ("person_id", "E00002"),
+                ("facility_id", "F1"),
+                ("service_plan", "助浴、康复训练"),
+                ("hours_per_month", "12"),
+                ("devices", "紧急呼叫按钮"),
+                ("start_date", "2025-03-01"),
+            ])],
+        ),
+        (
+            RecordKind::Devices,
+            vec![cells(&[
+                ("id", "D1"),
+                ("kind", "emergency_button"),
+                ("person_id", "E00002"),
+                ("installed_date", "2025-03-02"),
+                ("owner", "government"),
+                ("provider_id", "F1"),
+                ("platform_id", "P1"),
+                ("platform_device_id", "BTN-0001"),
+                ("status", "active"),
+            ])],
+        ),
     ]
 }
 

@@ -7,7 +7,7 @@ use laoxiao_store::alarms;
 use super::{cli_scope, open};
 use crate::config::Config;
 
-/// `laoxiao alarms platform add ID --name NAME`: prints the secret once.
+/// `laoxiao alarms add-platform ID --name NAME`: prints the secret once.
 pub fn platform_add(config: &Config, id: &str, name: &str) -> Result<()> {
     let store = open(config)?;
     let mut c = store.conn()?;
@@ -17,7 +17,7 @@ pub fn platform_add(config: &Config, id: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// `laoxiao alarms platform list`: platforms and refused requests per reason.
+/// `laoxiao alarms platforms`: platforms and refused requests per reason.
 pub fn platform_list(config: &Config) -> Result<()> {
     let store = open(config)?;
     let mut c = store.conn()?;

@@ -4,7 +4,7 @@
 use crate::harness::{Env, Server, column, is_masked_id, is_valid_id};
 
 /// The eight roles (README, docs/security.md).
-const ROLES: [&str; 8] = [
+const ROLES: [&str; 9] = [
     "city_admin",
     "county_admin",
     "town_staff",
@@ -13,6 +13,7 @@ const ROLES: [&str; 8] = [
     "inspector",
     "auditor",
     "analyst",
+    "family",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
