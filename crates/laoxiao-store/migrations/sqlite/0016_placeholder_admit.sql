@@ -1,0 +1,3 @@
+-- PLACEHOLDER from branch i15-admit only: migration numbers may not have gaps,
+-- and 0016 belongs to the assessments branch (i15-assess). The lead drops
+-- this file when merging (git rm), keeping i15-assess's 0016.
