@@ -3,6 +3,7 @@
 //! against, and the national standards (`standards`: the childcare class-size
 //! table and caregiver ratios that class validation applies).
 
+pub mod admission;
 pub mod error;
 pub mod indicators;
 pub mod plan;
