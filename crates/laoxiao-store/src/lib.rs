@@ -3,6 +3,7 @@
 //! repositories, and import/export.
 
 pub mod accounts;
+pub mod admission;
 pub mod activity;
 pub mod areas;
 pub mod audit;

@@ -67,6 +67,10 @@ pub enum Perm {
     /// Prepare, review (a second account), mark paid and cost subsidy runs;
     /// load county incomes.
     ManageSubsidies,
+    /// Care-home admission (养老机构入住轮候): apply for people of the area,
+    /// read the applications and waiting lists in scope (an operator: its
+    /// home's), offer beds, record answers, discharge residents.
+    ManageAdmissions,
 }
 
 impl Role {
@@ -112,6 +116,7 @@ impl Role {
                     | ExportPeople
                     | Aggregates
                     | ReadViews
+                    | ManageAdmissions
             ),
             TownStaff => matches!(
                 p,
@@ -121,9 +126,13 @@ impl Role {
                     | WritePeople
                     | RevealIds
                     | Aggregates
+                    | ManageAdmissions
             ),
-            VillageStaff => matches!(p, ReadFacilities | ReadPeople | WritePeople | Aggregates),
-            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities),
+            VillageStaff => matches!(
+                p,
+                ReadFacilities | ReadPeople | WritePeople | Aggregates | ManageAdmissions
+            ),
+            FacilityOperator => matches!(p, ReadFacilities | WriteFacilities | ManageAdmissions),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),

@@ -3765,3 +3765,7 @@ mod subsidies;
 
 #[path = "support/planning.rs"]
 mod planning;
+
+// Issue 15, part 2: care-home admission by priority.
+#[path = "support/admission.rs"]
+mod admission;

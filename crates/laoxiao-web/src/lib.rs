@@ -27,6 +27,7 @@ pub mod planning;
 pub mod registers;
 pub mod schema;
 pub mod subsidies;
+pub mod admission;
 pub mod transfers;
 
 use axum::Router;
@@ -151,6 +152,20 @@ pub fn router(state: AppState) -> Router {
         .route("/transfers/{id}/approve", post(transfers::approve))
         .route("/transfers/{id}/refuse", post(transfers::refuse))
         .route("/transfers/{id}/withdraw", post(transfers::withdraw))
+        .route(
+            "/admission/applications",
+            get(admission::list).post(admission::apply),
+        )
+        .route("/admission/applications/{id}", get(admission::get))
+        .route("/admission/applications/{id}/accept", post(admission::accept))
+        .route("/admission/applications/{id}/decline", post(admission::decline))
+        .route("/admission/applications/{id}/withdraw", post(admission::withdraw))
+        .route("/admission/applications/{id}/cancel", post(admission::cancel))
+        .route("/admission/homes", get(admission::homes))
+        .route("/admission/homes/{id}/waiting-list", get(admission::waiting_list))
+        .route("/admission/homes/{id}/offer-next", post(admission::offer_next))
+        .route("/admission/residences/{id}/discharge", post(admission::discharge))
+        .route("/admission/figures", get(admission::figures))
         .route("/people/{id}/views", get(audit::person_views))
         .route("/indicators", get(indicators::list))
         .route("/indicators/values", get(indicators::values))

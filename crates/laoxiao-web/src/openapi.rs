@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    admission, areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
 };
 
 #[derive(OpenApi)]
@@ -40,6 +40,18 @@ use crate::{
         transfers::approve,
         transfers::refuse,
         transfers::withdraw,
+        admission::list,
+        admission::apply,
+        admission::get,
+        admission::accept,
+        admission::decline,
+        admission::withdraw,
+        admission::cancel,
+        admission::homes,
+        admission::waiting_list,
+        admission::offer_next,
+        admission::discharge,
+        admission::figures,
         audit::me,
         audit::search,
         audit::person_views,
@@ -116,6 +128,7 @@ use crate::{
         (name = "areas", description = "行政区划: city, counties, towns, villages (read-only)"),
         (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
+        (name = "admission", description = "养老机构入住轮候: care-home applications, waiting lists ranked by priority and explained, offers, admission, discharge"),
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),
