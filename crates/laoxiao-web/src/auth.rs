@@ -395,6 +395,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/subsidies/runs/{id}/lines/{line}",
         Access::Perm(Perm::ReadSubsidies),
     ),
+    ("GET", "/console/admission", Access::Perm(Perm::ManageAdmissions)),
+    ("POST", "/console/admission", Access::Perm(Perm::ManageAdmissions)),
+    ("GET", "/console/admission/homes/{id}", Access::Perm(Perm::ManageAdmissions)),
+    ("POST", "/console/admission/homes/{id}", Access::Perm(Perm::ManageAdmissions)),
+    ("GET", "/console/admission/applications/{id}", Access::Perm(Perm::ManageAdmissions)),
+    ("POST", "/console/admission/applications/{id}", Access::Perm(Perm::ManageAdmissions)),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",

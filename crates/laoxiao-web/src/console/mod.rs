@@ -26,6 +26,7 @@ pub mod registers;
 pub mod session;
 mod subsidies;
 mod templates;
+mod admission;
 mod transfers;
 
 use std::collections::HashMap;
@@ -183,6 +184,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
+        )
+        .route(
+            "/console/admission",
+            get(admission::index).post(admission::apply),
+        )
+        .route(
+            "/console/admission/homes/{id}",
+            get(admission::home).post(admission::home_act),
+        )
+        .route(
+            "/console/admission/applications/{id}",
+            get(admission::application).post(admission::application_act),
         )
         .route(
             "/console/transfers",
@@ -497,6 +510,7 @@ impl ConsoleState {
                 "facilities": a.can(Perm::ReadFacilities),
                 "people": a.can(Perm::ReadPeople),
                 "transfers": a.can(Perm::WritePeople),
+                "admission": a.can(Perm::ManageAdmissions),
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
