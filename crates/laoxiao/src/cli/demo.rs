@@ -35,6 +35,9 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         if let Err(e) = demo_subsidy_runs(&store, day) {
             eprintln!("the demo's subsidy drafts were not prepared: {e}");
         }
+        if let Err(e) = demo_admissions(&store, scale, day) {
+            eprintln!("the demo's care-home applications were not made: {e}");
+        }
         later
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
@@ -286,6 +289,17 @@ fn demo_subsidy_runs(store: &Store, day: chrono::NaiveDate) -> Result<()> {
             said.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Synthetic care-home applications (a few hundred at scale 1), with offers
+/// and some admissions (`laoxiao_store::admission::seed_demo`).
+fn demo_admissions(store: &Store, scale: f64, day: chrono::NaiveDate) -> Result<()> {
+    // A sample: 300 applicants at scale 1, at least 20.
+    let n = ((300.0 * scale).round() as usize).clamp(20, 3_000);
+    let mut c = store.conn()?;
+    let made = laoxiao_store::admission::seed_demo(&mut c, n, day)?;
+    println!("demo care-home applications: {made} (see /console/admission)");
     Ok(())
 }
 
