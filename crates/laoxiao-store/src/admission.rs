@@ -449,8 +449,10 @@ pub fn apply(
 ) -> Result<Vec<Application>> {
     scope.require(Perm::ManageAdmissions)?;
     if scope.facility().is_some() {
-        return Err(StoreError::Forbidden(
-            "care-home operators do not apply for people".into(),
+        // Judged like any other bad field: operators see no people to apply for.
+        return Err(invalid(
+            "person_id",
+            "care-home operators do not apply for people; the person's village or town does",
         ));
     }
     let note = clean_note("note", input.note.as_deref())?;
@@ -852,7 +854,9 @@ pub fn step(
         };
         if !allowed {
             if home || applicant {
-                return Err(StoreError::Forbidden(format!(
+                // The role may act here, only not on this side: a state of
+                // the application, like a closed one (409).
+                return Err(StoreError::Conflict(format!(
                     "only the {} side may {} an application",
                     if step == Step::Withdraw { "applicant's" } else { "care home's" },
                     step.code()

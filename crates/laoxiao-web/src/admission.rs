@@ -424,9 +424,8 @@ macro_rules! step_route {
             request_body = StepBody,
             responses(
                 (status = 200, description = "Done", body = ApplicationView),
-                (status = 403, description = "Not your side of the application", body = ErrorBody),
+                (status = 409, description = "Not in a state for this step, or not your side of it", body = ErrorBody),
                 (status = 404, description = "No such application in your area", body = ErrorBody),
-                (status = 409, description = "The application is not in a state for this step", body = ErrorBody),
                 (status = 422, description = "Invalid or missing reason", body = ErrorBody),
             )
         )]
