@@ -1095,6 +1095,17 @@ fn median(sorted: &[i64]) -> Option<i64> {
 /// home and per county, over applications to homes in the caller's area (an
 /// operator: its home). Counts only: analysts may read them.
 pub fn figures(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Figures> {
+    figures_under(conn, scope, None, today)
+}
+
+/// [`figures`] restricted to the homes under an area path (the overview of a
+/// drilled-down area), within the scope.
+pub fn figures_under(
+    conn: &mut Conn,
+    scope: &Scope,
+    under: Option<&str>,
+    today: NaiveDate,
+) -> Result<Figures> {
     if !scope.can(Perm::Aggregates) && !scope.can(Perm::ManageAdmissions) {
         return Err(StoreError::Forbidden(format!(
             "the role {} may not do this",
@@ -1104,6 +1115,12 @@ pub fn figures(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Figur
     let mut w = String::from("a.status IN ('waiting', 'offered')");
     let mut p: Vec<Value> = Vec::new();
     scope.push_sql(&mut w, &mut p, "a.home_path", Some("a.facility_id"));
+    if let Some(path) = under {
+        p.push(path.into());
+        w.push_str(&format!(" AND a.home_path >= ${}", p.len()));
+        p.push(path_upper(path).into());
+        w.push_str(&format!(" AND a.home_path < ${}", p.len()));
+    }
     let rows = conn.query(
         &format!(
             "SELECT a.facility_id, a.person_id, a.home_path, a.status, a.applied_date, f.name AS facility_name \
