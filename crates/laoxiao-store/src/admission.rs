@@ -656,7 +656,7 @@ pub fn waiting_list(
 ) -> Result<WaitingList> {
     scope.require(Perm::ManageAdmissions)?;
     lapse_overdue(conn, today)?;
-    let (name, path, total) = home(conn, facility_id)?
+    let (name, _path, total) = home(conn, facility_id)?
         .filter(|(_, p, _)| scope.contains_facility(facility_id, p))
         .ok_or_else(|| StoreError::NotFound {
             what: "care home",

@@ -1605,9 +1605,10 @@ fn seed_admission(
     };
     // Numbers of their own: another birth date than the other fixtures' people.
     let birth = d("1942-02-02");
-    let mut p = person(&format!("AP{n}"), &area, 1);
+    let seq = 1 + (n % 998) as u16;
+    let mut p = person(&format!("AP{n}"), &area, seq);
     p.birth_date = birth;
-    p.id_number = laoxiao_model::idcard::make("330402", birth, 1 + (n % 998) as u16);
+    p.id_number = laoxiao_model::idcard::make("330402", birth, seq);
     laoxiao_store::people::create(&mut c, &store.reference, &sys, &p).expect("applicant");
     if path.contains("/residences/") {
         let r = laoxiao_model::Residence {

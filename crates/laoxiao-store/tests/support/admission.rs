@@ -38,7 +38,9 @@ fn elder(
     cats: &[SpecialDifficulty],
 ) -> Person {
     let b = d(birth);
-    let mut p = Person::blank(id, PersonRole::Elderly, area, b, Sex::Female);
+    // The ID number's sequence gives the sex (odd: male).
+    let sex = if seq % 2 == 1 { Sex::Male } else { Sex::Female };
+    let mut p = Person::blank(id, PersonRole::Elderly, area, b, sex);
     p.id_number = laoxiao_model::idcard::make(&area[..6], b, seq);
     p.name = "王某某".into();
     p.hukou_area_code = Some(area[..6].to_string());
@@ -91,7 +93,6 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
             elder("C", &village, 3, "1930-01-01", Some(Complete), &[]),
             elder("D", &village, 4, "1945-01-01", Some(Severe), &[ExtremePoverty]),
             elder("R", &village, 5, "1938-01-01", Some(Mild), &[]),
-            elder("Y", &village, 6, "1970-01-01", Some(Complete), &[ExtremePoverty]),
         ];
         for p in &people_ {
             people::create(&mut c, r, &sys, p).expect("person");
@@ -117,7 +118,7 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         let dd = apply(&mut c, &vstaff, "D", &["H1"], "2026-04-01");
         assert_eq!(a.len(), 2);
 
-        // Refusals: too young (422 on the person), not a care home, twice, an operator, a stranger.
+        // Refusals: R lives in a care home (422 on the person), not a care home, twice, an operator, a stranger.
         let bad = |e: StoreError, field: &str| match e {
             StoreError::Invalid(v) => assert_eq!(v[0].field, field, "{v:?}"),
             e => panic!("expected invalid {field}, got {e}"),
@@ -129,7 +130,7 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
             note: None,
         };
         bad(
-            adm::apply(&mut c, &vstaff, &input("Y", "H1"), d("2026-04-01")).unwrap_err(),
+            adm::apply(&mut c, &vstaff, &input("R", "H2"), d("2026-04-01")).unwrap_err(),
             "person_id",
         );
         bad(
