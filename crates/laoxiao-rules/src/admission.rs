@@ -132,7 +132,9 @@ impl Rulebook {
             }
             for (i, c) in s.classes.iter().enumerate() {
                 if usize::from(c.rank) != i + 1 {
-                    return Err(bad(format!("{at}: classes must be ranked 1, 2, … in order")));
+                    return Err(bad(format!(
+                        "{at}: classes must be ranked 1, 2, … in order"
+                    )));
                 }
                 if c.min_ability_level.is_some_and(|m| m > 4) {
                     return Err(bad(format!("{at}: ability levels are 0–4")));
@@ -335,12 +337,7 @@ pub fn rank(rules: &AdmissionRules, list: &[Applicant], day: NaiveDate) -> Vec<R
     let mut out = Vec::with_capacity(list.len());
     for (i, (a, c)) in eligible.iter().enumerate() {
         let ahead = &eligible[..i];
-        let mut zh = format!(
-            "第{}位：{}（{}）",
-            i + 1,
-            describe_zh(a),
-            c.zh
-        );
+        let mut zh = format!("第{}位：{}（{}）", i + 1, describe_zh(a), c.zh);
         let mut en = format!("Position {}: {} ({})", i + 1, describe_en(a), c.en);
         let higher = ahead.iter().filter(|(_, cb)| cb.rank < c.rank).count();
         if higher > 0 {
@@ -356,7 +353,10 @@ pub fn rank(rules: &AdmissionRules, list: &[Applicant], day: NaiveDate) -> Vec<R
             zh.push_str(&format!("；同类{}人在前", same.len()));
             en.push_str(&format!("; {} of the same class ahead", same.len()));
             for t in &rules.tie_breaks {
-                let n = same.iter().filter(|b| tie(rules, b, a).0 == Some(*t)).count();
+                let n = same
+                    .iter()
+                    .filter(|b| tie(rules, b, a).0 == Some(*t))
+                    .count();
                 if n > 0 {
                     zh.push_str(&format!("（{}：{n}人）", t.zh()));
                     en.push_str(&format!(" ({}: {n})", t.en()));
@@ -418,18 +418,66 @@ mod tests {
     fn ranks_a_hand_made_list() {
         use AbilityLevel::*;
         let list = vec![
-            app("A", "1940-03-01", Some(Moderate), &[ExtremePoverty], "2026-01-10"),
-            app("B", "1938-01-01", Some(Mild), &[ExtremePoverty], "2026-01-05"),
-            app("C", "1950-05-05", Some(Complete), &[ExtremePoverty, SevereDisability], "2026-03-01"),
+            app(
+                "A",
+                "1940-03-01",
+                Some(Moderate),
+                &[ExtremePoverty],
+                "2026-01-10",
+            ),
+            app(
+                "B",
+                "1938-01-01",
+                Some(Mild),
+                &[ExtremePoverty],
+                "2026-01-05",
+            ),
+            app(
+                "C",
+                "1950-05-05",
+                Some(Complete),
+                &[ExtremePoverty, SevereDisability],
+                "2026-03-01",
+            ),
             app("D", "1930-01-01", Some(Complete), &[], "2025-12-01"),
-            app("E", "1945-07-07", Some(Moderate), &[ExtremePoverty], "2025-11-01"),
-            app("F", "1948-02-02", Some(Severe), &[MinimumLivingAllowance], "2026-02-01"),
-            app("G", "1939-01-01", Some(Mild), &[LowIncomeMargin], "2026-02-01"),
+            app(
+                "E",
+                "1945-07-07",
+                Some(Moderate),
+                &[ExtremePoverty],
+                "2025-11-01",
+            ),
+            app(
+                "F",
+                "1948-02-02",
+                Some(Severe),
+                &[MinimumLivingAllowance],
+                "2026-02-01",
+            ),
+            app(
+                "G",
+                "1939-01-01",
+                Some(Mild),
+                &[LowIncomeMargin],
+                "2026-02-01",
+            ),
             Applicant {
                 in_care_home: true,
-                ..app("H", "1935-01-01", Some(Complete), &[ExtremePoverty], "2025-01-01")
+                ..app(
+                    "H",
+                    "1935-01-01",
+                    Some(Complete),
+                    &[ExtremePoverty],
+                    "2025-01-01",
+                )
             },
-            app("I", "1970-01-01", Some(Complete), &[ExtremePoverty], "2025-01-01"),
+            app(
+                "I",
+                "1970-01-01",
+                Some(Complete),
+                &[ExtremePoverty],
+                "2025-01-01",
+            ),
         ];
         let r = rank(&rules(), &list, d("2026-06-01"));
         let order: Vec<(&str, Option<u32>, Option<u8>)> = r
@@ -453,14 +501,25 @@ mod tests {
         );
         // E is third: two of the same class ahead, C by ability, A by age.
         let e = &r[2];
-        assert!(e.explanation_zh.starts_with("第3位：特困且中度失能（第一优先类"), "{}", e.explanation_zh);
+        assert!(
+            e.explanation_zh
+                .starts_with("第3位：特困且中度失能（第一优先类"),
+            "{}",
+            e.explanation_zh
+        );
         assert!(e.explanation_zh.contains("同类2人在前"));
-        assert!(e.explanation_zh.contains("能力等级更高（失能更重）者在前：1人"));
+        assert!(
+            e.explanation_zh
+                .contains("能力等级更高（失能更重）者在前：1人")
+        );
         assert!(e.explanation_zh.contains("年龄较大者在前：1人"));
         assert!(!e.explanation_zh.contains("优先类别更高者"));
         // D is seventh: six of higher classes ahead.
         assert!(r[6].explanation_zh.contains("优先类别更高者6人在前"));
-        assert!(r[6].explanation_en.starts_with("Position 7: no special-difficulty category"));
+        assert!(
+            r[6].explanation_en
+                .starts_with("Position 7: no special-difficulty category")
+        );
         assert_eq!(r[7].ineligible, [Ineligible::InCareHome]);
         assert_eq!(r[8].ineligible, [Ineligible::TooYoung]);
         assert!(r[8].explanation_zh.contains("未达最低年龄"));
@@ -470,7 +529,13 @@ mod tests {
     fn application_time_breaks_the_last_tie_and_unassessed_counts_as_intact() {
         let list = vec![
             app("late", "1940-01-01", None, &[], "2026-02-01"),
-            app("early", "1940-01-01", Some(AbilityLevel::Intact), &[], "2026-01-01"),
+            app(
+                "early",
+                "1940-01-01",
+                Some(AbilityLevel::Intact),
+                &[],
+                "2026-01-01",
+            ),
         ];
         let r = rank(&rules(), &list, d("2026-06-01"));
         assert_eq!(r[0].key, "early");
@@ -483,7 +548,10 @@ mod tests {
     fn the_age_limit_is_reached_on_the_birthday() {
         let rules = rules();
         let a = app("x", "1966-06-01", None, &[], "2026-01-01");
-        assert_eq!(eligibility(&rules, &a, d("2026-05-31")), [Ineligible::TooYoung]);
+        assert_eq!(
+            eligibility(&rules, &a, d("2026-05-31")),
+            [Ineligible::TooYoung]
+        );
         assert!(eligibility(&rules, &a, d("2026-06-01")).is_empty());
     }
 

@@ -19,9 +19,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use laoxiao_model::FieldError;
-use laoxiao_model::person::{AbilityLevel, SpecialDifficulty, mask_name};
 use laoxiao_model::Residence;
 use laoxiao_model::person::age_on;
+use laoxiao_model::person::{AbilityLevel, SpecialDifficulty, mask_name};
 use laoxiao_rules::admission::{AdmissionRules, Applicant, Rulebook, rank};
 use serde::Serialize;
 
@@ -244,7 +244,9 @@ fn push_visible(scope: &Scope, w: &mut String, p: &mut Vec<Value>) {
         p.push(path_upper(path).into());
         let hi = p.len();
         if scope.facility().is_some() {
-            w.push_str(&format!(" AND a.home_path >= ${lo} AND a.home_path < ${hi}"));
+            w.push_str(&format!(
+                " AND a.home_path >= ${lo} AND a.home_path < ${hi}"
+            ));
         } else {
             w.push_str(&format!(
                 " AND ((a.home_path >= ${lo} AND a.home_path < ${hi}) OR (a.person_path >= ${lo} AND a.person_path < ${hi}))"
@@ -560,7 +562,10 @@ pub fn apply(
 }
 
 fn row(conn: &mut Conn, id: &str) -> Result<Option<Row>> {
-    conn.query_opt(&format!("SELECT {COLS} FROM {FROM} WHERE a.id = $1"), &[id.into()])
+    conn.query_opt(
+        &format!("SELECT {COLS} FROM {FROM} WHERE a.id = $1"),
+        &[id.into()],
+    )
 }
 
 /// One application in the caller's view (otherwise not found), with its
@@ -633,7 +638,12 @@ fn ranked_home(conn: &mut Conn, facility_id: &str, today: NaiveDate) -> Result<V
 }
 
 /// Beds, occupied beds (active residences) and open offers of a home.
-fn beds(conn: &mut Conn, facility_id: &str, beds: i64, today: NaiveDate) -> Result<(i64, i64, i64)> {
+fn beds(
+    conn: &mut Conn,
+    facility_id: &str,
+    beds: i64,
+    today: NaiveDate,
+) -> Result<(i64, i64, i64)> {
     let occupied = conn.query_i64(
         "SELECT COUNT(*) FROM residence WHERE facility_id = $1 AND deleted_at IS NULL \
          AND admitted_date <= $2 AND (discharged_date IS NULL OR discharged_date > $2)",
@@ -701,7 +711,11 @@ pub fn list(
         let lo = format!("/330400/{c}/");
         p.push(path_upper(&lo).into());
         p.push(lo.into());
-        w.push_str(&format!(" AND a.home_path >= ${} AND a.home_path < ${}", p.len(), p.len() - 1));
+        w.push_str(&format!(
+            " AND a.home_path >= ${} AND a.home_path < ${}",
+            p.len(),
+            p.len() - 1
+        ));
     }
     if let Some(s) = q.status {
         p.push(s.code().into());
@@ -792,8 +806,10 @@ fn offer_next_in(
         event(
             "admission_offer",
             &first.id,
-            Some(serde_json::json!({"facility_id": facility_id, "deadline": deadline.to_string(),
-                "class_rank": first.class_rank})),
+            Some(
+                serde_json::json!({"facility_id": facility_id, "deadline": deadline.to_string(),
+                "class_rank": first.class_rank}),
+            ),
         ),
     )?;
     Ok(Some(first.id))
@@ -858,7 +874,11 @@ pub fn step(
                 // the application, like a closed one (409).
                 return Err(StoreError::Conflict(format!(
                     "only the {} side may {} an application",
-                    if step == Step::Withdraw { "applicant's" } else { "care home's" },
+                    if step == Step::Withdraw {
+                        "applicant's"
+                    } else {
+                        "care home's"
+                    },
                     step.code()
                 )));
             }
@@ -1140,7 +1160,9 @@ pub fn figures_under(
             continue;
         }
         total += 1;
-        let days = (today - r.get::<NaiveDate>("applied_date")?).num_days().max(0);
+        let days = (today - r.get::<NaiveDate>("applied_date")?)
+            .num_days()
+            .max(0);
         let fid: String = r.get("facility_id")?;
         homes
             .entry(fid)
@@ -1172,10 +1194,7 @@ pub fn figures_under(
         .map(|r| Ok((r.get("code")?, r.get("name")?)))
         .collect::<Result<_>>()?;
     Ok(Figures {
-        homes: homes
-            .into_iter()
-            .map(|(k, (n, d))| fig(k, n, d))
-            .collect(),
+        homes: homes.into_iter().map(|(k, (n, d))| fig(k, n, d)).collect(),
         counties: counties
             .into_iter()
             .map(|(k, m)| {

@@ -3,8 +3,8 @@
 //! repositories, and import/export.
 
 pub mod accounts;
-pub mod admission;
 pub mod activity;
+pub mod admission;
 pub mod areas;
 pub mod audit;
 pub mod backup;

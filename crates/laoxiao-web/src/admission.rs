@@ -365,7 +365,10 @@ pub async fn apply(
         kind,
         note: b.note,
     };
-    let items = blocking(&state, move |c, _| Ok(adm::apply(c, &scope, &input, today())?)).await?;
+    let items = blocking(&state, move |c, _| {
+        Ok(adm::apply(c, &scope, &input, today())?)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(ApplicationList {
@@ -503,7 +506,10 @@ pub async fn waiting_list(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WaitingListView>, ApiError> {
     let scope = auth.scope()?;
-    let w = blocking(&state, move |c, _| Ok(adm::waiting_list(c, &scope, &id, today())?)).await?;
+    let w = blocking(&state, move |c, _| {
+        Ok(adm::waiting_list(c, &scope, &id, today())?)
+    })
+    .await?;
     Ok(Json(w.into()))
 }
 
@@ -526,7 +532,10 @@ pub async fn offer_next(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OfferResult>, ApiError> {
     let scope = auth.scope()?;
-    let o = blocking(&state, move |c, _| Ok(adm::offer_next(c, &scope, &id, today())?)).await?;
+    let o = blocking(&state, move |c, _| {
+        Ok(adm::offer_next(c, &scope, &id, today())?)
+    })
+    .await?;
     Ok(Json(OfferResult {
         offered: o.map(Into::into),
     }))

@@ -10,6 +10,7 @@
 //! names, ID numbers or addresses; request spans carry the method and the route
 //! template only (never the query string, which may hold a search for a name).
 
+pub mod admission;
 pub mod areas;
 pub mod audit;
 pub mod auth;
@@ -27,7 +28,6 @@ pub mod planning;
 pub mod registers;
 pub mod schema;
 pub mod subsidies;
-pub mod admission;
 pub mod transfers;
 
 use axum::Router;
@@ -157,14 +157,35 @@ pub fn router(state: AppState) -> Router {
             get(admission::list).post(admission::apply),
         )
         .route("/admission/applications/{id}", get(admission::get))
-        .route("/admission/applications/{id}/accept", post(admission::accept))
-        .route("/admission/applications/{id}/decline", post(admission::decline))
-        .route("/admission/applications/{id}/withdraw", post(admission::withdraw))
-        .route("/admission/applications/{id}/cancel", post(admission::cancel))
+        .route(
+            "/admission/applications/{id}/accept",
+            post(admission::accept),
+        )
+        .route(
+            "/admission/applications/{id}/decline",
+            post(admission::decline),
+        )
+        .route(
+            "/admission/applications/{id}/withdraw",
+            post(admission::withdraw),
+        )
+        .route(
+            "/admission/applications/{id}/cancel",
+            post(admission::cancel),
+        )
         .route("/admission/homes", get(admission::homes))
-        .route("/admission/homes/{id}/waiting-list", get(admission::waiting_list))
-        .route("/admission/homes/{id}/offer-next", post(admission::offer_next))
-        .route("/admission/residences/{id}/discharge", post(admission::discharge))
+        .route(
+            "/admission/homes/{id}/waiting-list",
+            get(admission::waiting_list),
+        )
+        .route(
+            "/admission/homes/{id}/offer-next",
+            post(admission::offer_next),
+        )
+        .route(
+            "/admission/residences/{id}/discharge",
+            post(admission::discharge),
+        )
         .route("/admission/figures", get(admission::figures))
         .route("/people/{id}/views", get(audit::person_views))
         .route("/indicators", get(indicators::list))

@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    admission, areas, audit, error, facilities, health, indicators, people, planning, subsidies, transfers,
+    admission, areas, audit, error, facilities, health, indicators, people, planning, subsidies,
+    transfers,
 };
 
 #[derive(OpenApi)]

@@ -5054,8 +5054,18 @@ fn admission_over_http_ranks_offers_admits_and_discharges() {
             let mut c = store.conn().expect("conn");
             let cases = [
                 ("HA", 1u16, None, vec![]),
-                ("HB", 2, Some(AbilityLevel::Mild), vec![SpecialDifficulty::MinimumLivingAllowance]),
-                ("HC", 3, Some(AbilityLevel::Severe), vec![SpecialDifficulty::ExtremePoverty]),
+                (
+                    "HB",
+                    2,
+                    Some(AbilityLevel::Mild),
+                    vec![SpecialDifficulty::MinimumLivingAllowance],
+                ),
+                (
+                    "HC",
+                    3,
+                    Some(AbilityLevel::Severe),
+                    vec![SpecialDifficulty::ExtremePoverty],
+                ),
             ];
             let mut ids = Vec::new();
             for (id, seq, ability, cats) in cases {
@@ -5072,28 +5082,43 @@ fn admission_over_http_ranks_offers_admits_and_discharges() {
         .await;
         let mut home = care_home("HH", &village, "轮候测试院");
         home["beds"] = json!(1);
-        assert_eq!(app.post("/api/facilities", &home).await.status, StatusCode::CREATED);
+        assert_eq!(
+            app.post("/api/facilities", &home).await.status,
+            StatusCode::CREATED
+        );
         // Each applies to the home (B also to nothing else: one home is enough).
         let mut app_ids = Vec::new();
         for pid in ["HB", "HA", "HC"] {
             let r = app
-                .post("/api/admission/applications", &json!({"person_id": pid, "facility_ids": ["HH"]}))
+                .post(
+                    "/api/admission/applications",
+                    &json!({"person_id": pid, "facility_ids": ["HH"]}),
+                )
                 .await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
             app_ids.push(r.body["items"][0]["id"].as_str().expect("id").to_string());
         }
         // A second application of the same person to the same home: 409.
-        app.post("/api/admission/applications", &json!({"person_id": "HA", "facility_ids": ["HH"]}))
-            .await
-            .expect_error(StatusCode::CONFLICT, "conflict");
+        app.post(
+            "/api/admission/applications",
+            &json!({"person_id": "HA", "facility_ids": ["HH"]}),
+        )
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
         // Bad input names the field.
         let f = app
-            .post("/api/admission/applications", &json!({"person_id": "HA", "facility_ids": []}))
+            .post(
+                "/api/admission/applications",
+                &json!({"person_id": "HA", "facility_ids": []}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["facility_ids"]);
         let f = app
-            .post("/api/admission/applications", &json!({"person_id": "HA", "facility_ids": ["F-NONE"]}))
+            .post(
+                "/api/admission/applications",
+                &json!({"person_id": "HA", "facility_ids": ["F-NONE"]}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["facility_ids[0]"]);
@@ -5104,40 +5129,75 @@ fn admission_over_http_ranks_offers_admits_and_discharges() {
             .as_array()
             .expect("lines")
             .iter()
-            .map(|l| (l["person_id"].as_str().unwrap_or_default().to_string(), l["position"].as_u64().unwrap_or(0)))
+            .map(|l| {
+                (
+                    l["person_id"].as_str().unwrap_or_default().to_string(),
+                    l["position"].as_u64().unwrap_or(0),
+                )
+            })
             .collect();
         assert_eq!(
             order,
-            [("HC".to_string(), 1), ("HB".to_string(), 2), ("HA".to_string(), 3)]
+            [
+                ("HC".to_string(), 1),
+                ("HB".to_string(), 2),
+                ("HA".to_string(), 3)
+            ]
         );
         assert_eq!(wl.body["free_beds"], 1);
-        let third = wl.body["lines"][2]["explanation_zh"].as_str().expect("explained");
+        let third = wl.body["lines"][2]["explanation_zh"]
+            .as_str()
+            .expect("explained");
         assert!(third.starts_with("第3位："), "{third}");
         assert!(third.contains("优先类别更高者2人在前"), "{third}");
         assert_eq!(wl.body["lines"][0]["person_name"], "王**");
         // Offer: HC.
-        let o = app.post("/api/admission/homes/HH/offer-next", &json!({})).await;
+        let o = app
+            .post("/api/admission/homes/HH/offer-next", &json!({}))
+            .await;
         assert_eq!(o.status, StatusCode::OK, "{}", o.body);
         assert_eq!(o.body["offered"]["person_id"], "HC");
         let hc_app = o.body["offered"]["id"].as_str().expect("id").to_string();
-        assert_eq!(app.post("/api/admission/homes/HH/offer-next", &json!({})).await.body["offered"], Value::Null);
+        assert_eq!(
+            app.post("/api/admission/homes/HH/offer-next", &json!({}))
+                .await
+                .body["offered"],
+            Value::Null
+        );
         // Cancelling needs a reason; accepting twice conflicts.
         let f = app
-            .post(&format!("/api/admission/applications/{hc_app}/cancel"), &json!({}))
+            .post(
+                &format!("/api/admission/applications/{hc_app}/cancel"),
+                &json!({}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["reason"]);
-        let acc = app.post(&format!("/api/admission/applications/{hc_app}/accept"), &json!({})).await;
+        let acc = app
+            .post(
+                &format!("/api/admission/applications/{hc_app}/accept"),
+                &json!({}),
+            )
+            .await;
         assert_eq!(acc.status, StatusCode::OK, "{}", acc.body);
         assert_eq!(acc.body["status"], "admitted");
-        let residence = acc.body["residence_id"].as_str().expect("residence").to_string();
-        app.post(&format!("/api/admission/applications/{hc_app}/accept"), &json!({}))
-            .await
-            .expect_error(StatusCode::CONFLICT, "conflict");
+        let residence = acc.body["residence_id"]
+            .as_str()
+            .expect("residence")
+            .to_string();
+        app.post(
+            &format!("/api/admission/applications/{hc_app}/accept"),
+            &json!({}),
+        )
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
         // Discharge today: the bed goes to HB.
         let today = chrono::Local::now().date_naive().to_string();
         let dis = app
-            .post(&format!("/api/admission/residences/{residence}/discharge"), &json!({"date": today}))
+            .post(
+                &format!("/api/admission/residences/{residence}/discharge"),
+                &json!({"date": today}),
+            )
             .await;
         assert_eq!(dis.status, StatusCode::OK, "{}", dis.body);
         assert_eq!(dis.body["offered"]["person_id"], "HB");
@@ -5146,7 +5206,9 @@ fn admission_over_http_ranks_offers_admits_and_discharges() {
         assert_eq!(fig.status, StatusCode::OK, "{}", fig.body);
         assert_eq!(fig.body["total_waiting"], 1);
         assert_eq!(fig.body["open_offers"], 1);
-        let list = app.get("/api/admission/applications?status=waiting&facility_id=HH").await;
+        let list = app
+            .get("/api/admission/applications?status=waiting&facility_id=HH")
+            .await;
         assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
         app.get("/api/admission/applications?status=nope")
             .await

@@ -6,9 +6,11 @@
 //! other applications, scopes, figures worked out by hand and the worklist.
 
 use chrono::NaiveDate;
-use laoxiao_model::person::{AbilityLevel, SpecialDifficulty, Sex};
+use laoxiao_model::person::{AbilityLevel, Sex, SpecialDifficulty};
 use laoxiao_model::{Facility, FacilityKind, Person, PersonRole, Residence};
-use laoxiao_store::admission::{self as adm, AppStatus, ApplicantKind, ApplyInput, ListQuery, Step};
+use laoxiao_store::admission::{
+    self as adm, AppStatus, ApplicantKind, ApplyInput, ListQuery, Step,
+};
 use laoxiao_store::testdb::TestDb;
 use laoxiao_store::{Actor, Role, Scope, StoreError, activity, facilities, people};
 
@@ -16,7 +18,13 @@ fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
-fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str, f: Option<&str>) -> Scope {
+fn user(
+    store: &laoxiao_store::Store,
+    name: &str,
+    role: Role,
+    code: &str,
+    f: Option<&str>,
+) -> Scope {
     let path = store.reference.areas.get(code).expect("area").path.clone();
     Scope::user(
         Actor {
@@ -49,7 +57,13 @@ fn elder(
     p
 }
 
-fn apply(c: &mut laoxiao_store::Conn, s: &Scope, person: &str, homes: &[&str], on: &str) -> Vec<String> {
+fn apply(
+    c: &mut laoxiao_store::Conn,
+    s: &Scope,
+    person: &str,
+    homes: &[&str],
+    on: &str,
+) -> Vec<String> {
     adm::apply(
         c,
         s,
@@ -79,19 +93,50 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         let town = r.areas.children("330402")[0].code.clone();
         let village = r.areas.children(&town)[0].code.clone();
         let other_town = r.areas.children("330481")[0].code.clone();
-        let mut h1 = Facility::blank("H1", "一号敬老院", FacilityKind::ElderlyInstitution, &village);
+        let mut h1 = Facility::blank(
+            "H1",
+            "一号敬老院",
+            FacilityKind::ElderlyInstitution,
+            &village,
+        );
         h1.beds = Some(2);
         facilities::create(&mut c, r, &sys, &h1).expect("h1");
-        let mut h2 = Facility::blank("H2", "二号养老院", FacilityKind::ElderlyInstitution, &village);
+        let mut h2 = Facility::blank(
+            "H2",
+            "二号养老院",
+            FacilityKind::ElderlyInstitution,
+            &village,
+        );
         h2.beds = Some(1);
         facilities::create(&mut c, r, &sys, &h2).expect("h2");
         let station = Facility::blank("S1", "照料中心", FacilityKind::VillageCareStation, &village);
         facilities::create(&mut c, r, &sys, &station).expect("station");
         let people_ = [
-            elder("A", &village, 1, "1940-03-01", Some(Moderate), &[ExtremePoverty]),
-            elder("B", &village, 2, "1935-01-01", Some(Complete), &[MinimumLivingAllowance]),
+            elder(
+                "A",
+                &village,
+                1,
+                "1940-03-01",
+                Some(Moderate),
+                &[ExtremePoverty],
+            ),
+            elder(
+                "B",
+                &village,
+                2,
+                "1935-01-01",
+                Some(Complete),
+                &[MinimumLivingAllowance],
+            ),
             elder("C", &village, 3, "1930-01-01", Some(Complete), &[]),
-            elder("D", &village, 4, "1945-01-01", Some(Severe), &[ExtremePoverty]),
+            elder(
+                "D",
+                &village,
+                4,
+                "1945-01-01",
+                Some(Severe),
+                &[ExtremePoverty],
+            ),
             elder("R", &village, 5, "1938-01-01", Some(Mild), &[]),
         ];
         for p in &people_ {
@@ -188,14 +233,21 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         assert_eq!(wl.lines[0].person_name_masked, "王**");
         let a_h1 = adm::get(&mut c, &vstaff, &a[0], today).expect("a");
         let why = a_h1.explanation_zh.expect("explained");
-        assert!(why.starts_with("第2位：特困且中度失能（第一优先类"), "{why}");
+        assert!(
+            why.starts_with("第2位：特困且中度失能（第一优先类"),
+            "{why}"
+        );
         assert!(why.contains("同类1人在前"), "{why}");
         // Outside the scope the application does not exist; the operator of H2 sees only H2's.
         assert!(matches!(
             adm::get(&mut c, &stranger, &a[0], today),
             Err(StoreError::NotFound { .. })
         ));
-        assert!(adm::list(&mut c, &stranger, &ListQuery::default(), today).expect("l").is_empty());
+        assert!(
+            adm::list(&mut c, &stranger, &ListQuery::default(), today)
+                .expect("l")
+                .is_empty()
+        );
         let op_list = adm::list(&mut c, &op2, &ListQuery::default(), today).expect("l");
         assert_eq!(op_list.len(), 1);
         assert_eq!(op_list[0].facility_id, "H2");
@@ -205,14 +257,30 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         ));
 
         // One free bed: offered to D, deadline 7 days on; no second bed to offer.
-        let o = adm::offer_next(&mut c, &tstaff, "H1", today).expect("offer").expect("offered");
-        assert_eq!((o.id.as_str(), o.status), (dd[0].as_str(), AppStatus::Offered));
+        let o = adm::offer_next(&mut c, &tstaff, "H1", today)
+            .expect("offer")
+            .expect("offered");
+        assert_eq!(
+            (o.id.as_str(), o.status),
+            (dd[0].as_str(), AppStatus::Offered)
+        );
         assert_eq!(o.offer_deadline, Some(d("2026-05-08")));
-        assert!(adm::offer_next(&mut c, &tstaff, "H1", today).expect("offer").is_none());
+        assert!(
+            adm::offer_next(&mut c, &tstaff, "H1", today)
+                .expect("offer")
+                .is_none()
+        );
         let items = adm::work_items(&mut c, &vstaff, today).expect("items");
-        let waiting = items.iter().find(|i| i.key == "admission_waiting").expect("waiting line");
+        let waiting = items
+            .iter()
+            .find(|i| i.key == "admission_waiting")
+            .expect("waiting line");
         assert_eq!(waiting.count, 4);
-        assert!(items.iter().any(|i| i.key == "admission_offers_open" && i.count == 1));
+        assert!(
+            items
+                .iter()
+                .any(|i| i.key == "admission_offers_open" && i.count == 1)
+        );
 
         // D accepts; a second acceptance of the same offer is a conflict.
         let acc = adm::step(&mut c, &vstaff, &dd[0], Step::Accept, None, today).expect("accept");
@@ -222,14 +290,18 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
             adm::step(&mut c, &tstaff, &dd[0], Step::Accept, None, today),
             Err(StoreError::Conflict(_))
         ));
-        let res: Residence = laoxiao_store::registry::get(&mut c, &sys, &res_id).expect("residence");
+        let res: Residence =
+            laoxiao_store::registry::get(&mut c, &sys, &res_id).expect("residence");
         assert_eq!((res.person_id.as_str(), res.admitted_date), ("D", today));
         let wl = adm::waiting_list(&mut c, &tstaff, "H1", today).expect("wl");
         assert_eq!((wl.occupied, wl.free_beds, wl.lines.len()), (2, 0, 3));
 
         // R leaves: the bed goes to A (now first).
         let next = adm::discharge(&mut c, &op2, "R0", today, true, today);
-        assert!(matches!(next, Err(StoreError::NotFound { .. })), "not H2's resident");
+        assert!(
+            matches!(next, Err(StoreError::NotFound { .. })),
+            "not H2's resident"
+        );
         assert!(matches!(
             adm::discharge(&mut c, &tstaff, "R0", d("2026-06-01"), true, today),
             Err(StoreError::Invalid(_))
@@ -244,7 +316,15 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         ));
         // Withdrawing is the applicant's side; the operator of H1 does not exist here.
         // A declines at H1: B is offered.
-        adm::step(&mut c, &vstaff, &a[0], Step::Decline, Some("家属希望离家近"), today).expect("decline");
+        adm::step(
+            &mut c,
+            &vstaff,
+            &a[0],
+            Step::Decline,
+            Some("家属希望离家近"),
+            today,
+        )
+        .expect("decline");
         let wl = adm::waiting_list(&mut c, &tstaff, "H1", today).expect("wl");
         assert_eq!(wl.lines[0].id, b[0]);
         assert_eq!(wl.lines[0].status, AppStatus::Offered);
@@ -252,11 +332,19 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
         let later = d("2026-05-09");
         let wl = adm::waiting_list(&mut c, &tstaff, "H1", later).expect("wl");
         assert_eq!(wl.lines.len(), 1);
-        assert_eq!((wl.lines[0].id.as_str(), wl.lines[0].status), (cc[0].as_str(), AppStatus::Offered));
-        assert_eq!(adm::get(&mut c, &tstaff, &b[0], later).expect("b").status, AppStatus::Lapsed);
+        assert_eq!(
+            (wl.lines[0].id.as_str(), wl.lines[0].status),
+            (cc[0].as_str(), AppStatus::Offered)
+        );
+        assert_eq!(
+            adm::get(&mut c, &tstaff, &b[0], later).expect("b").status,
+            AppStatus::Lapsed
+        );
 
         // A is offered H2's bed, accepts: H2 residence; A has no open application left.
-        let o2 = adm::offer_next(&mut c, &op2, "H2", later).expect("offer").expect("offered");
+        let o2 = adm::offer_next(&mut c, &op2, "H2", later)
+            .expect("offer")
+            .expect("offered");
         assert_eq!(o2.id, a[1]);
         adm::step(&mut c, &op2, &a[1], Step::Accept, None, later).expect("accept");
         // Cancelling needs a reason; withdrawing is not the home's.

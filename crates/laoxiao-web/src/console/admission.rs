@@ -145,7 +145,10 @@ pub async fn apply(
         note,
     };
     let scope = ctx.scope();
-    match s.db(move |c, _| adm::apply(c, &scope, &input, today())).await {
+    match s
+        .db(move |c, _| adm::apply(c, &scope, &input, today()))
+        .await
+    {
         Ok(_) => Redirect::to("/console/admission?done=applied").into_response(),
         Err(PageError::Store(StoreError::Invalid(errs))) => {
             render_index(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &errs, keep).await
@@ -166,7 +169,10 @@ async fn render_home(
     errors: &[FieldError],
 ) -> Response {
     let scope = ctx.scope();
-    let wl = match s.db(move |c, _| adm::waiting_list(c, &scope, &id, today())).await {
+    let wl = match s
+        .db(move |c, _| adm::waiting_list(c, &scope, &id, today()))
+        .await
+    {
         Ok(w) => w,
         Err(e) => return s.error_page(ctx, e),
     };
@@ -221,7 +227,8 @@ pub async fn home_act(
             .map(|o| if o.is_some() { "offered" } else { "none" }),
         Some("discharge") => {
             let rid = field(&form, "residence_id").unwrap_or_default().to_string();
-            let date = field(&form, "date").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let date =
+                field(&form, "date").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
             let Some(date) = date else {
                 let errs = [FieldError::new("date", s.t(&ctx, "admission.bad_date"))];
                 return render_home(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs).await;
@@ -241,7 +248,10 @@ pub async fn home_act(
             render_home(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs).await
         }
         Err(PageError::Store(
-            e @ (StoreError::Conflict(_) | StoreError::NotFound { what: "residence", .. }),
+            e @ (StoreError::Conflict(_)
+            | StoreError::NotFound {
+                what: "residence", ..
+            }),
         )) => {
             let errs = [FieldError::new("residence_id", e.to_string())];
             render_home(&s, &ctx, id, StatusCode::CONFLICT, &errs).await
@@ -304,7 +314,10 @@ pub async fn application_act(
         Some("withdraw") => Step::Withdraw,
         Some("cancel") => Step::Cancel,
         _ => {
-            let errs = [FieldError::new("action", "one of accept, decline, withdraw, cancel")];
+            let errs = [FieldError::new(
+                "action",
+                "one of accept, decline, withdraw, cancel",
+            )];
             return render_app(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs).await;
         }
     };

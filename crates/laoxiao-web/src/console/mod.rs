@@ -12,6 +12,7 @@
 //! Personal data: ID numbers are always masked; nothing here logs names, ID numbers
 //! or addresses.
 
+mod admission;
 mod assets;
 mod facilities;
 pub mod i18n;
@@ -26,7 +27,6 @@ pub mod registers;
 pub mod session;
 mod subsidies;
 mod templates;
-mod admission;
 mod transfers;
 
 use std::collections::HashMap;

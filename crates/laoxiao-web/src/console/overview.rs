@@ -136,7 +136,11 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
             Ok((g, p, w))
         })
         .await?;
-    let mut waits: Vec<i64> = waiting.homes.iter().filter_map(|h| h.longest_wait_days).collect();
+    let mut waits: Vec<i64> = waiting
+        .homes
+        .iter()
+        .filter_map(|h| h.longest_wait_days)
+        .collect();
     waits.sort_unstable();
     let mut total = Figures::default();
     for f in groups.values() {
