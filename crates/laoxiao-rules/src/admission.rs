@@ -384,7 +384,7 @@ mod tests {
     use SpecialDifficulty::*;
 
     fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test value")
     }
 
     fn app(
@@ -399,14 +399,17 @@ mod tests {
             birth_date: d(birth),
             ability,
             categories: cats.to_vec(),
-            applied_at: d(applied).and_hms_opt(9, 0, 0).unwrap(),
+            applied_at: d(applied).and_hms_opt(9, 0, 0).expect("test value"),
             active_elderly: true,
             in_care_home: false,
         }
     }
 
     fn rules() -> AdmissionRules {
-        Rulebook::embedded().unwrap().on(d("2026-06-01")).clone()
+        Rulebook::embedded()
+            .expect("test value")
+            .on(d("2026-06-01"))
+            .clone()
     }
 
     /// A hand-made list of eight, ordered by hand:
@@ -557,7 +560,7 @@ mod tests {
 
     #[test]
     fn rule_files_are_checked() {
-        let ok = Rulebook::embedded().unwrap();
+        let ok = Rulebook::embedded().expect("test value");
         let r = ok.on(d("2020-01-01"));
         assert_eq!(r.offer_days, 7);
         assert_eq!(r.classes[0].min_ability_level, Some(2));
@@ -577,7 +580,7 @@ mod tests {
         let later = format!(
             "{TEXT}\n[[rules]]\nfrom = \"2027-01-01\"\nclause = \"x\"\nmin_age = 65\nmin_ability_level = 1\noffer_days = 10\ntie_breaks = []\n[[rules.class]]\nrank = 1\nzh = \"全部\"\nen = \"all\"\n"
         );
-        let b = Rulebook::parse(&later).unwrap();
+        let b = Rulebook::parse(&later).expect("test value");
         assert_eq!(b.on(d("2026-12-31")).offer_days, 7);
         assert_eq!(b.on(d("2027-01-01")).offer_days, 10);
     }

@@ -175,11 +175,11 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
             note: None,
         };
         bad(
-            adm::apply(&mut c, &vstaff, &input("R", "H2"), d("2026-04-01")).unwrap_err(),
+            adm::apply(&mut c, &vstaff, &input("R", "H2"), d("2026-04-01")).expect_err("refused"),
             "person_id",
         );
         bad(
-            adm::apply(&mut c, &vstaff, &input("A", "S1"), d("2026-04-01")).unwrap_err(),
+            adm::apply(&mut c, &vstaff, &input("A", "S1"), d("2026-04-01")).expect_err("refused"),
             "facility_ids[0]",
         );
         assert!(matches!(
@@ -187,7 +187,7 @@ fn a_hand_made_waiting_list_is_ranked_offered_admitted_and_freed() {
             Err(StoreError::Conflict(_))
         ));
         bad(
-            adm::apply(&mut c, &op2, &input("A", "H1"), d("2026-04-01")).unwrap_err(),
+            adm::apply(&mut c, &op2, &input("A", "H1"), d("2026-04-01")).expect_err("refused"),
             "person_id",
         );
         assert!(matches!(
