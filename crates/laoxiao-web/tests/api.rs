@@ -5082,6 +5082,8 @@ fn admission_over_http_ranks_offers_admits_and_discharges() {
         .await;
         let mut home = care_home("HH", &village, "轮候测试院");
         home["beds"] = json!(1);
+        home["nursing_beds"] = json!(1);
+        home["dementia_beds"] = json!(0);
         assert_eq!(
             app.post("/api/facilities", &home).await.status,
             StatusCode::CREATED
