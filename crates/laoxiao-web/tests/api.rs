@@ -1604,7 +1604,8 @@ fn seed_admission(
         (w.village_a.clone(), "FA")
     };
     // Numbers of their own: another birth date than the other fixtures' people.
-    let birth = d("1942-02-02");
+    // The matrix makes thousands: a new birth date every 998 numbers.
+    let birth = d("1942-02-02") + chrono::Duration::days((n / 998) as i64);
     let seq = 1 + (n % 998) as u16;
     let mut p = person(&format!("AP{n}"), &area, seq);
     p.birth_date = birth;
