@@ -6,6 +6,7 @@
 
 pub mod assessment;
 pub mod alarms;
+pub mod admission;
 pub mod error;
 pub mod indicators;
 pub mod plan;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod alarms;
+pub mod admission;
 pub mod areas;
 pub mod assessments;
 pub mod audit;

@@ -90,6 +90,10 @@ pub enum Perm {
     RespondAlarms,
     /// Device platforms (设备平台) and their refused-request counters.
     ManagePlatforms,
+    /// Care-home admission (养老机构入住轮候): apply for people of the area,
+    /// read the applications and waiting lists in scope (an operator: its
+    /// home's), offer beds, record answers, discharge residents.
+    ManageAdmissions,
 }
 
 impl Role {
@@ -142,6 +146,7 @@ impl Role {
                     | ReadSettlement
                     | ReadAlarms
                     | RespondAlarms
+                    | ManageAdmissions
             ),
             TownStaff => matches!(
                 p,
@@ -155,14 +160,26 @@ impl Role {
                     | Assess
                     | ReadAlarms
                     | RespondAlarms
+                    | ManageAdmissions
             ),
             VillageStaff => matches!(
                 p,
-                ReadFacilities | ReadPeople | WritePeople | Aggregates | ReadAlarms | RespondAlarms
+                ReadFacilities
+                    | ReadPeople
+                    | WritePeople
+                    | Aggregates
+                    | ReadAlarms
+                    | RespondAlarms
+                    | ManageAdmissions
             ),
             FacilityOperator => matches!(
                 p,
-                ReadFacilities | WriteFacilities | ServeOrders | ReadAlarms | RespondAlarms
+                ReadFacilities
+                    | WriteFacilities
+                    | ServeOrders
+                    | ReadAlarms
+                    | RespondAlarms
+                    | ManageAdmissions
             ),
             Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates | ReadAlarms),
             Auditor => matches!(p, ReadAudit | ReadViews),

@@ -3777,3 +3777,6 @@ mod alarms;
 // Issue 15 (part 7): the worklist's sources and the role homes' summaries.
 #[path = "support/worklist.rs"]
 mod worklist;
+// Issue 15, part 2: care-home admission by priority.
+#[path = "support/admission.rs"]
+mod admission;

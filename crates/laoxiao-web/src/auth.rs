@@ -204,6 +204,66 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/visits/completion",
         Access::Perm(Perm::ReadFacilities),
     ),
+    (
+        "GET",
+        "/api/admission/applications",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/applications",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/api/admission/applications/{id}",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/applications/{id}/accept",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/applications/{id}/decline",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/applications/{id}/withdraw",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/applications/{id}/cancel",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/api/admission/homes",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/api/admission/homes/{id}/waiting-list",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/homes/{id}/offer-next",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/api/admission/residences/{id}/discharge",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/api/admission/figures",
+        Access::Perm(Perm::Aggregates),
+    ),
     ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
     (
         "GET",
@@ -629,6 +689,36 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "POST",
         "/console/alarms/{id}",
         Access::Perm(Perm::RespondAlarms),
+    ),
+    (
+        "GET",
+        "/console/admission",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/console/admission",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/console/admission/homes/{id}",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/console/admission/homes/{id}",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "GET",
+        "/console/admission/applications/{id}",
+        Access::Perm(Perm::ManageAdmissions),
+    ),
+    (
+        "POST",
+        "/console/admission/applications/{id}",
+        Access::Perm(Perm::ManageAdmissions),
     ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (

@@ -11,6 +11,7 @@
 //! template only (never the query string, which may hold a search for a name).
 
 pub mod alarms;
+pub mod admission;
 pub mod areas;
 pub mod assessments;
 pub mod audit;
@@ -179,6 +180,41 @@ pub fn router(state: AppState) -> Router {
             get(visits::services).post(visits::record_service),
         )
         .route("/visits/completion", get(visits::completion))
+        .route(
+            "/admission/applications",
+            get(admission::list).post(admission::apply),
+        )
+        .route("/admission/applications/{id}", get(admission::get))
+        .route(
+            "/admission/applications/{id}/accept",
+            post(admission::accept),
+        )
+        .route(
+            "/admission/applications/{id}/decline",
+            post(admission::decline),
+        )
+        .route(
+            "/admission/applications/{id}/withdraw",
+            post(admission::withdraw),
+        )
+        .route(
+            "/admission/applications/{id}/cancel",
+            post(admission::cancel),
+        )
+        .route("/admission/homes", get(admission::homes))
+        .route(
+            "/admission/homes/{id}/waiting-list",
+            get(admission::waiting_list),
+        )
+        .route(
+            "/admission/homes/{id}/offer-next",
+            post(admission::offer_next),
+        )
+        .route(
+            "/admission/residences/{id}/discharge",
+            post(admission::discharge),
+        )
+        .route("/admission/figures", get(admission::figures))
         .route("/people/{id}/views", get(audit::person_views))
         .route("/indicators", get(indicators::list))
         .route("/indicators/values", get(indicators::values))

@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    alarms, areas, assessments, audit, error, facilities, family, health, indicators, people,
+    admission, alarms, areas, assessments, audit, error, facilities, family, health, indicators,
+    people,
     planning, subsidies, transfers, visits,
 };
 
@@ -60,6 +61,18 @@ use crate::{
         visits::services,
         visits::record_service,
         visits::completion,
+        admission::list,
+        admission::apply,
+        admission::get,
+        admission::accept,
+        admission::decline,
+        admission::withdraw,
+        admission::cancel,
+        admission::homes,
+        admission::waiting_list,
+        admission::offer_next,
+        admission::discharge,
+        admission::figures,
         audit::me,
         audit::search,
         audit::person_views,
@@ -162,6 +175,7 @@ use crate::{
         (name = "facilities", description = "设施: care homes, home-care centres and stations, childcare institutions, …"),
         (name = "people", description = "老年人 and 婴幼儿 registers; ID numbers masked by default"),
         (name = "assessments", description = "老年人能力评估 (GB/T 42195-2022): drafts by two certified assessors, finished into the person's ability level with an explanation, appeals and reviews, the due list"),
+        (name = "admission", description = "养老机构入住轮候: care-home applications, waiting lists ranked by priority and explained, offers, admission, discharge"),
         (name = "transfers", description = "迁入 requests: move a person's record from the area that holds it to yours"),
         (name = "accounts", description = "The caller and the audit trail"),
         (name = "indicators", description = "指标监测: the plan's 44 indicators for every area and period, their status against target, explanations, reported values and publications"),

@@ -1593,6 +1593,55 @@ async fn seed_facility(router: &Router, admin: &str, id: &str, area: &str) {
 /// A throwaway transfer request for one check of the matrix: `In` is one the
 /// callers of county 330402 decide on (they hold the record) or, for
 /// `withdraw`, one their area asked for; `Out` lies wholly in other counties.
+/// An admission application (for `/admission/applications/{id}` paths) or a
+/// residence (for `/admission/residences/{id}`) of a fresh elderly person:
+/// in village A at care home FA, or (out of scope) in town B at FB. Returns
+/// its id.
+fn seed_admission(
+    store: &laoxiao_store::Store,
+    w: &World,
+    path: &str,
+    target: Target,
+    n: usize,
+) -> String {
+    use laoxiao_store::admission::{ApplicantKind, ApplyInput};
+    let sys = laoxiao_store::Scope::system("test");
+    let mut c = store.conn().expect("conn");
+    let (area, home) = if target == Target::Out {
+        (w.town_b.clone(), "FB")
+    } else {
+        (w.village_a.clone(), "FA")
+    };
+    // Numbers of their own: another birth date than the other fixtures' people.
+    // The matrix makes thousands: a new birth date every 998 numbers.
+    let birth = d("1942-02-02") + chrono::Duration::days((n / 998) as i64);
+    let seq = 1 + (n % 998) as u16;
+    let mut p = person(&format!("AP{n}"), &area, seq);
+    p.birth_date = birth;
+    p.id_number = laoxiao_model::idcard::make("330402", birth, seq);
+    laoxiao_store::people::create(&mut c, &store.reference, &sys, &p).expect("applicant");
+    if path.contains("/residences/") {
+        let r = laoxiao_model::Residence {
+            id: format!("RS{n}"),
+            person_id: p.id.clone(),
+            facility_id: home.into(),
+            admitted_date: d("2025-01-01"),
+            discharged_date: None,
+        };
+        laoxiao_store::activity::upsert(&mut c, &r, "2025-01-01T00:00:00Z").expect("residence");
+        return r.id;
+    }
+    let today = chrono::Local::now().date_naive();
+    let input = ApplyInput {
+        person_id: p.id.clone(),
+        facility_ids: vec![home.into()],
+        kind: ApplicantKind::Staff,
+        note: None,
+    };
+    let apps = laoxiao_store::admission::apply(&mut c, &sys, &input, today).expect("application");
+    apps[0].id.clone()
+}
+
 fn seed_transfer(
     store: &laoxiao_store::Store,
     w: &World,
@@ -1911,6 +1960,13 @@ fn access_matrix_every_route_role_and_scope() {
                                 .await
                                 .expect("seed");
                         }
+                        if path.contains("/admission/applications/{id}") || path.contains("/admission/residences/{id}") {
+                            let (s2, p2, n) = (store.clone(), path.to_string(), checked);
+                            let w2 = World { town_a: w.town_a.clone(), village_a: w.village_a.clone(), town_b: w.town_b.clone() };
+                            del_id = tokio::task::spawn_blocking(move || seed_admission(&s2, &w2, &p2, target, n))
+                                .await
+                                .expect("seed");
+                        }
                         if *method == "DELETE" {
                             del_id = format!("DEL{checked}");
                             let area = match target {
@@ -1994,6 +2050,16 @@ fn access_matrix_every_route_role_and_scope() {
                                 Some(("application/json", json!({"id_number": number, "to_area_code": w.village_a, "reason": "迁入"}).to_string()))
                             }
                             ("POST", p) if p.starts_with("/api/transfers/") => {
+                                Some(("application/json", json!({"reason": "理由"}).to_string()))
+                            }
+                            ("POST", "/api/admission/applications") => {
+                                let (pid, fid) = if target == Target::Out { ("PB", "FB") } else { ("PA", "FA") };
+                                Some(("application/json", json!({"person_id": pid, "facility_ids": [fid]}).to_string()))
+                            }
+                            ("POST", "/api/admission/residences/{id}/discharge") => {
+                                Some(("application/json", json!({"date": chrono::Local::now().date_naive().to_string(), "offer_next": false}).to_string()))
+                            }
+                            ("POST", p) if p.starts_with("/api/admission/") => {
                                 Some(("application/json", json!({"reason": "理由"}).to_string()))
                             }
                             ("POST", "/console/transfers/{id}") => Some((
@@ -5012,3 +5078,184 @@ mod alarms_api;
 
 #[path = "web/homes.rs"]
 mod homes;
+// Issue 15, part 2: care-home admission by priority over HTTP. A home with
+// one free bed and three applicants ranked by hand (C: 特困 and severe, first;
+// A: 低保, second; B: no category, third), the offer, the answer, discharge.
+
+#[test]
+fn admission_over_http_ranks_offers_admits_and_discharges() {
+    use laoxiao_model::person::{AbilityLevel, SpecialDifficulty};
+    run(|app| async move {
+        let store = app.store.clone();
+        let (village, ids) = block(move || {
+            let r = &store.reference;
+            let town = r.areas.children("330402")[0].code.clone();
+            let village = r.areas.children(&town)[0].code.clone();
+            let sys = laoxiao_store::Scope::system("test");
+            let mut c = store.conn().expect("conn");
+            let cases = [
+                ("HA", 1u16, None, vec![]),
+                (
+                    "HB",
+                    2,
+                    Some(AbilityLevel::Mild),
+                    vec![SpecialDifficulty::MinimumLivingAllowance],
+                ),
+                (
+                    "HC",
+                    3,
+                    Some(AbilityLevel::Severe),
+                    vec![SpecialDifficulty::ExtremePoverty],
+                ),
+            ];
+            let mut ids = Vec::new();
+            for (id, seq, ability, cats) in cases {
+                let mut p = person(id, &village, seq);
+                p.birth_date = d("1939-09-09");
+                p.id_number = laoxiao_model::idcard::make("330402", p.birth_date, seq);
+                p.ability_level = ability;
+                p.special_difficulty = cats;
+                laoxiao_store::people::create(&mut c, &store.reference, &sys, &p).expect("person");
+                ids.push(id.to_string());
+            }
+            (village, ids)
+        })
+        .await;
+        let mut home = care_home("HH", &village, "轮候测试院");
+        home["beds"] = json!(1);
+        home["nursing_beds"] = json!(1);
+        home["dementia_beds"] = json!(0);
+        assert_eq!(
+            app.post("/api/facilities", &home).await.status,
+            StatusCode::CREATED
+        );
+        // Each applies to the home (B also to nothing else: one home is enough).
+        let mut app_ids = Vec::new();
+        for pid in ["HB", "HA", "HC"] {
+            let r = app
+                .post(
+                    "/api/admission/applications",
+                    &json!({"person_id": pid, "facility_ids": ["HH"]}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            app_ids.push(r.body["items"][0]["id"].as_str().expect("id").to_string());
+        }
+        // A second application of the same person to the same home: 409.
+        app.post(
+            "/api/admission/applications",
+            &json!({"person_id": "HA", "facility_ids": ["HH"]}),
+        )
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
+        // Bad input names the field.
+        let f = app
+            .post(
+                "/api/admission/applications",
+                &json!({"person_id": "HA", "facility_ids": []}),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, ["facility_ids"]);
+        let f = app
+            .post(
+                "/api/admission/applications",
+                &json!({"person_id": "HA", "facility_ids": ["F-NONE"]}),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, ["facility_ids[0]"]);
+        // The waiting list, by hand: HC, HB, HA.
+        let wl = app.get("/api/admission/homes/HH/waiting-list").await;
+        assert_eq!(wl.status, StatusCode::OK, "{}", wl.body);
+        let order: Vec<(String, u64)> = wl.body["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|l| {
+                (
+                    l["person_id"].as_str().unwrap_or_default().to_string(),
+                    l["position"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("HC".to_string(), 1),
+                ("HB".to_string(), 2),
+                ("HA".to_string(), 3)
+            ]
+        );
+        assert_eq!(wl.body["free_beds"], 1);
+        let third = wl.body["lines"][2]["explanation_zh"]
+            .as_str()
+            .expect("explained");
+        assert!(third.starts_with("第3位："), "{third}");
+        assert!(third.contains("优先类别更高者2人在前"), "{third}");
+        assert_eq!(wl.body["lines"][0]["person_name"], "王**");
+        // Offer: HC.
+        let o = app
+            .post("/api/admission/homes/HH/offer-next", &json!({}))
+            .await;
+        assert_eq!(o.status, StatusCode::OK, "{}", o.body);
+        assert_eq!(o.body["offered"]["person_id"], "HC");
+        let hc_app = o.body["offered"]["id"].as_str().expect("id").to_string();
+        assert_eq!(
+            app.post("/api/admission/homes/HH/offer-next", &json!({}))
+                .await
+                .body["offered"],
+            Value::Null
+        );
+        // Cancelling needs a reason; accepting twice conflicts.
+        let f = app
+            .post(
+                &format!("/api/admission/applications/{hc_app}/cancel"),
+                &json!({}),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, ["reason"]);
+        let acc = app
+            .post(
+                &format!("/api/admission/applications/{hc_app}/accept"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(acc.status, StatusCode::OK, "{}", acc.body);
+        assert_eq!(acc.body["status"], "admitted");
+        let residence = acc.body["residence_id"]
+            .as_str()
+            .expect("residence")
+            .to_string();
+        app.post(
+            &format!("/api/admission/applications/{hc_app}/accept"),
+            &json!({}),
+        )
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
+        // Discharge today: the bed goes to HB.
+        let today = chrono::Local::now().date_naive().to_string();
+        let dis = app
+            .post(
+                &format!("/api/admission/residences/{residence}/discharge"),
+                &json!({"date": today}),
+            )
+            .await;
+        assert_eq!(dis.status, StatusCode::OK, "{}", dis.body);
+        assert_eq!(dis.body["offered"]["person_id"], "HB");
+        // Figures: two waiting-or-offered lines; one still waiting (HA).
+        let fig = app.get("/api/admission/figures").await;
+        assert_eq!(fig.status, StatusCode::OK, "{}", fig.body);
+        assert_eq!(fig.body["total_waiting"], 1);
+        assert_eq!(fig.body["open_offers"], 1);
+        let list = app
+            .get("/api/admission/applications?status=waiting&facility_id=HH")
+            .await;
+        assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
+        app.get("/api/admission/applications?status=nope")
+            .await
+            .expect_error(StatusCode::BAD_REQUEST, "invalid_query");
+        let _ = ids;
+    });
+}

@@ -50,6 +50,7 @@ fn other_items(
     out.extend(laoxiao_store::visits::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::alarms::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::family::work_items(conn, scope, today)?);
+    out.extend(laoxiao_store::admission::work_items(conn, scope, today)?);
     Ok(out)
 }
 

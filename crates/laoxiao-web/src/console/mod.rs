@@ -14,6 +14,7 @@
 
 mod assessments;
 mod alarms;
+mod admission;
 mod assets;
 mod facilities;
 mod family;
@@ -217,6 +218,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/alarms/{id}",
             get(alarms::detail).post(alarms::act),
+        )
+        .route(
+            "/console/admission",
+            get(admission::index).post(admission::apply),
+        )
+        .route(
+            "/console/admission/homes/{id}",
+            get(admission::home).post(admission::home_act),
+        )
+        .route(
+            "/console/admission/applications/{id}",
+            get(admission::application).post(admission::application_act),
         )
         .route(
             "/console/transfers",
@@ -570,6 +583,7 @@ impl ConsoleState {
                 } else {
                     json!(false)
                 },
+                "admission": a.can(Perm::ManageAdmissions),
                 "import": a.can(Perm::Import),
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),

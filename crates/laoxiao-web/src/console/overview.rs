@@ -138,14 +138,22 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
     let today = chrono::Local::now().date_naive();
     let path = area.path.clone();
     let scope = ctx.scope();
-    let (groups, pts, items) = s
+    let (groups, pts, items, waiting) = s
         .db(move |c, r| {
             let g = figures::by_child_kept(c, r, &path, area.level, today)?;
             let p = points_json(c, r, &scope, &path)?;
             let items = super::homes::worklist_of(c, &scope, today)?;
-            Ok((g, p, items))
+            // Care-home waiting lists (养老机构入住轮候) of the area's homes.
+            let w = laoxiao_store::admission::figures_under(c, &scope, Some(&path), today)?;
+            Ok((g, p, items, w))
         })
         .await?;
+    let mut waits: Vec<i64> = waiting
+        .homes
+        .iter()
+        .filter_map(|h| h.longest_wait_days)
+        .collect();
+    waits.sort_unstable();
     let mut total = Figures::default();
     for f in groups.values() {
         total.add(f);
@@ -230,6 +238,11 @@ async fn build(s: &ConsoleState, ctx: &Ctx) -> Result<serde_json::Value, super::
         "figures": figures,
         "points_json": &*pts.0,
         "points_capped": pts.1 >= MAX_POINTS,
+        "admission": {
+            "waiting": waiting.total_waiting,
+            "offers": waiting.open_offers,
+            "longest": waits.last(),
+        },
     }))
 }
 

@@ -163,6 +163,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/transfers.html"),
     ),
     (
+        "admission.html",
+        include_str!("../../assets/templates/admission.html"),
+    ),
+    (
+        "admission_home.html",
+        include_str!("../../assets/templates/admission_home.html"),
+    ),
+    (
+        "admission_application.html",
+        include_str!("../../assets/templates/admission_application.html"),
+    ),
+    (
         "indicators.html",
         include_str!("../../assets/templates/indicators.html"),
     ),

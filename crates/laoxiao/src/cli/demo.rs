@@ -40,6 +40,9 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
             eprintln!("the demo's ability assessments were not made: {e}");
         }
         demo_alarms(&store);
+        if let Err(e) = demo_admissions(&store, scale, day) {
+            eprintln!("the demo's care-home applications were not made: {e}");
+        }
         later
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
@@ -400,6 +403,17 @@ fn demo_subsidy_runs(store: &Store, day: chrono::NaiveDate) -> Result<()> {
             said.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Synthetic care-home applications (a few hundred at scale 1), with offers
+/// and some admissions (`laoxiao_store::admission::seed_demo`).
+fn demo_admissions(store: &Store, scale: f64, day: chrono::NaiveDate) -> Result<()> {
+    // A sample: 300 applicants at scale 1, at least 20.
+    let n = ((300.0 * scale).round() as usize).clamp(20, 3_000);
+    let mut c = store.conn()?;
+    let made = laoxiao_store::admission::seed_demo(&mut c, n, day)?;
+    println!("demo care-home applications: {made} (see /console/admission)");
     Ok(())
 }
 
