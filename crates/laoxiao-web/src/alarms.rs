@@ -10,12 +10,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use laoxiao_model::FieldError;
 use laoxiao_model::alarms::AlarmOutcome;
@@ -76,27 +74,8 @@ impl IntakeState {
     }
 }
 
-/// The intake state, built once per process (the rules are embedded).
-fn intake_state() -> Option<Arc<IntakeState>> {
-    static STATE: std::sync::OnceLock<Option<Arc<IntakeState>>> = std::sync::OnceLock::new();
-    STATE.get_or_init(IntakeState::new).clone()
-}
-
-/// The API routes of alarms.
-pub fn routes(api: Router<AppState>) -> Router<AppState> {
-    api.route(
-        "/alarms/events",
-        post(intake).layer(DefaultBodyLimit::max(alarms::MAX_BODY)),
-    )
-    .route("/alarms", get(list))
-    .route("/alarms/figures", get(figures))
-    .route("/alarms/equipped", get(equipped))
-    .route("/alarms/platforms", get(platforms))
-    .route("/alarms/{id}", get(get_one))
-    .route("/alarms/{id}/acknowledge", post(acknowledge))
-    .route("/alarms/{id}/reach", post(reach))
-    .route("/alarms/{id}/close", post(close))
-}
+/// The intake's body limit: one event is small.
+pub const MAX_EVENT_BYTES: usize = alarms::MAX_BODY;
 
 /// The event a platform posts. Signed: `X-Laoxiao-Signature` is the lower-case
 /// hex HMAC-SHA256, under the platform's secret, of `X-Laoxiao-Timestamp`
@@ -189,7 +168,7 @@ fn intake_error(
     security(())
 )]
 pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(st) = intake_state() else {
+    let Some(st) = state.alarm_intake.clone() else {
         return ApiError::Internal("alarm rules unavailable".into()).into_response();
     };
     if !st.admit() {
@@ -669,7 +648,9 @@ pub async fn equipped(
         Ok(alarms::equipped(c, r, &scope, &area)?)
     })
     .await?;
-    let (target_year, target_percent) = intake_state()
+    let (target_year, target_percent) = state
+        .alarm_intake
+        .as_ref()
         .map(|s| (s.rules.target.year, s.rules.target.share_percent))
         .unwrap_or((2025, 100));
     Ok(Json(EquippedView {

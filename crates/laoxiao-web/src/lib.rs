@@ -84,6 +84,9 @@ pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
     pub db_tasks: DbTasks,
+    /// The alarm intake's rules and rate limiter (one per server, not global);
+    /// `None` only if the embedded rules are broken, which disables intake.
+    pub alarm_intake: Option<std::sync::Arc<alarms::IntakeState>>,
 }
 
 impl AppState {
@@ -93,6 +96,7 @@ impl AppState {
             store,
             config,
             db_tasks,
+            alarm_intake: alarms::IntakeState::new(),
         }
     }
 }
@@ -145,6 +149,19 @@ pub fn router(state: AppState) -> Router {
                 .delete(facilities::delete),
         )
         .route("/me", get(audit::me))
+        // Device platforms post signed alarms (no account, a small body).
+        .route(
+            "/alarms/events",
+            post(alarms::intake).layer(DefaultBodyLimit::max(alarms::MAX_EVENT_BYTES)),
+        )
+        .route("/alarms", get(alarms::list))
+        .route("/alarms/figures", get(alarms::figures))
+        .route("/alarms/equipped", get(alarms::equipped))
+        .route("/alarms/platforms", get(alarms::platforms))
+        .route("/alarms/{id}", get(alarms::get_one))
+        .route("/alarms/{id}/acknowledge", post(alarms::acknowledge))
+        .route("/alarms/{id}/reach", post(alarms::reach))
+        .route("/alarms/{id}/close", post(alarms::close))
         .route("/audit", get(audit::search))
         .route("/people", get(people::list).post(people::create))
         .route(
@@ -283,7 +300,6 @@ pub fn router(state: AppState) -> Router {
                 // A grid is larger than a JSON body: the console's upload limit.
                 .layer(DefaultBodyLimit::max(planning::MAX_GRID_BYTES)),
         );
-    let api = alarms::routes(api);
     // The declared registers' routes, from their declarations.
     let api = registers::REGISTERS
         .iter()

@@ -1741,8 +1741,9 @@ fn expected(
     use Outcome::*;
     let perm = match access {
         Access::Public => return vec![Allowed],
-        // Device platforms sign their requests; no account or session counts.
-        Access::Platform => return vec![Unauth],
+        // Device platforms sign their requests: the handler itself refuses an
+        // unsigned call (401 `bad_headers`), whoever the caller is.
+        Access::Platform => return vec![Allowed, Rejected],
         _ if role.is_none() => return vec![Unauth],
         // A landing page asked for another area: the roles it is the
         // overview for get 404, the others are sent to their home first.
@@ -1768,11 +1769,14 @@ fn expected(
         return vec![Forbidden, Rejected];
     }
     let everything = role == Role::CityAdmin;
-    // Family links and orders: the matrix's ids (PA, FA …) are no link's or
-    // order's and no caller's verified relative: not found, whoever asks
-    // (the store tests cover who finds a real one).
+    // Family links and orders, alarms: the matrix's ids (PA, FA …) are no
+    // link's, order's or alarm's and no caller's verified relative: not found,
+    // whoever asks (the store and API tests cover who finds a real one).
     if path.contains("{id}")
-        && (path.starts_with("/api/family/") || path.starts_with("/api/provider/"))
+        && (path.starts_with("/api/family/")
+            || path.starts_with("/api/provider/")
+            || path.starts_with("/api/alarms/")
+            || path.starts_with("/console/alarms/"))
     {
         return vec![Hidden, Rejected];
     }
@@ -2837,7 +2841,8 @@ fn hole_10_analysts_get_aggregates_and_public_facility_fields_only() {
             (Role::Inspector, "insp", true),
         ] {
             let h = console_session(&app, name, role, "330402").await;
-            let r = raw(&app.router, "GET", "/", &h, None).await;
+            // The overview itself (inspectors land on their worklist at `/`).
+            let r = raw(&app.router, "GET", "/console/overview", &h, None).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             // The map shows the place by its public fields.
             assert!(

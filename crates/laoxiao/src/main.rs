@@ -601,6 +601,10 @@ enum Kind {
     /// 家庭养老床位
     #[value(alias = "home_care_beds")]
     HomeCareBeds,
+    /// 服务目录 (what providers publish for families to order)
+    Catalogue,
+    /// 智能设备
+    Devices,
 }
 
 impl From<Kind> for RecordKind {
@@ -617,6 +621,8 @@ impl From<Kind> for RecordKind {
             Kind::StudentCohorts => RecordKind::StudentCohorts,
             Kind::Insurance => RecordKind::Insurance,
             Kind::HomeCareBeds => RecordKind::HomeCareBeds,
+            Kind::Catalogue => RecordKind::Catalogue,
+            Kind::Devices => RecordKind::Devices,
         }
     }
 }
