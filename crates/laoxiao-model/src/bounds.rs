@@ -176,7 +176,6 @@ pub const CARE_HOURS: Bound = Bound::count(
 
 /// Every numeric range, for the documentation test and for readers.
 pub const ALL: &[Bound] = &[
-    CARE_HOURS,
     BEDS,
     NURSING_BEDS,
     DEMENTIA_BEDS,
@@ -189,6 +188,8 @@ pub const ALL: &[Bound] = &[
     COHORT_ENROLLED,
     COHORT_GRADUATED,
     INTAKE_YEAR,
+    SERVICE_PRICE,
+    CARE_HOURS,
 ];
 
 /// Longest single-line text field, in characters (names, addresses, ids).
