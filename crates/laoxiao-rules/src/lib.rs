@@ -4,17 +4,17 @@
 //! table and caregiver ratios that class validation applies; `assessment`:
 //! the ability assessment of GB/T 42195-2022).
 
-pub mod assessment;
-pub mod alarms;
 pub mod admission;
+pub mod alarms;
+pub mod assessment;
 pub mod error;
 pub mod indicators;
 pub mod plan;
 pub mod planning;
 pub mod standards;
 pub mod subsidies;
-pub mod vouchers;
 pub mod visits;
+pub mod vouchers;
 
 pub use error::RulesError;
 pub use plan::Plan;

@@ -4,8 +4,8 @@
 
 pub mod accounts;
 pub mod activity;
-pub mod alarms;
 pub mod admission;
+pub mod alarms;
 pub mod areas;
 pub mod assessments;
 pub mod audit;

@@ -3766,14 +3766,14 @@ mod subsidies;
 #[path = "support/planning.rs"]
 mod planning;
 
+#[path = "support/alarms.rs"]
+mod alarms;
 #[path = "support/assess.rs"]
 mod assess;
 #[path = "support/family.rs"]
 mod family;
 #[path = "support/visits.rs"]
 mod visits;
-#[path = "support/alarms.rs"]
-mod alarms;
 // Issue 15 (part 7): the worklist's sources and the role homes' summaries.
 #[path = "support/worklist.rs"]
 mod worklist;

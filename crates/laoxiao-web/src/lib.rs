@@ -10,8 +10,8 @@
 //! names, ID numbers or addresses; request spans carry the method and the route
 //! template only (never the query string, which may hold a search for a name).
 
-pub mod alarms;
 pub mod admission;
+pub mod alarms;
 pub mod areas;
 pub mod assessments;
 pub mod audit;

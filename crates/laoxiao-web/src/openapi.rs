@@ -7,8 +7,7 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, error, facilities, family, health, indicators,
-    people,
-    planning, subsidies, transfers, visits,
+    people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]

@@ -1680,7 +1680,8 @@ fn seed_transfer(
         ),
     };
     // Numbers of their own: another birth date than the fixture's people.
-    let birth = d("1945-06-07");
+    // (a day later for each 998 checks, so the numbers never repeat).
+    let birth = d("1945-06-07") + chrono::Days::new((n / 998) as u64);
     let seq = 1 + (n % 998) as u16;
     let mut p = person(&format!("TP{n}"), &holder_area, seq);
     p.birth_date = birth;
@@ -1769,16 +1770,25 @@ fn expected(
         return vec![Forbidden, Rejected];
     }
     let everything = role == Role::CityAdmin;
-    // Family links and orders, alarms: the matrix's ids (PA, FA …) are no
-    // link's, order's or alarm's and no caller's verified relative: not found,
+    // Family links and orders, alarms, assessments: the matrix's ids (PA, FA
+    // …) are no link's, order's, alarm's or assessment's and no caller's
+    // verified relative: not found,
     // whoever asks (the store and API tests cover who finds a real one).
     if path.contains("{id}")
         && (path.starts_with("/api/family/")
             || path.starts_with("/api/provider/")
             || path.starts_with("/api/alarms/")
-            || path.starts_with("/console/alarms/"))
+            || path.starts_with("/console/alarms/")
+            || path.starts_with("/api/assessments/")
+            || path.starts_with("/console/assessments/"))
     {
-        return vec![Hidden, Rejected];
+        // A step's body is read before the record is looked up: the matrix
+        // sends none, which is 415 (counted as reaching the handler).
+        return if path.starts_with("/api/") && method != "GET" {
+            vec![Hidden, Rejected, Allowed]
+        } else {
+            vec![Hidden, Rejected]
+        };
     }
     if let Some(reg) = register_of(path)
         && reg.scope == laoxiao_model::register::ScopeRule::City
@@ -2088,9 +2098,19 @@ fn access_matrix_every_route_role_and_scope() {
                                 "application/x-www-form-urlencoded",
                                 format!("_csrf={}&name=", caller.csrf),
                             )),
+                            // The issue-15 workflows' steps: an empty JSON body,
+                            // judged (422) or refused before it is read.
+                            ("POST" | "PUT", p)
+                                if ["/api/visits/", "/api/alarms/", "/api/assessments", "/api/family/", "/api/provider/"]
+                                    .iter()
+                                    .any(|w| p.starts_with(w)) =>
+                            {
+                                Some(("application/json", "{}".to_string()))
+                            }
                             _ => None,
                         };
                         let r = raw(&router, method, &uri, &headers, body).await;
+                        if r.status.is_server_error() { panic!("[sqlite={}] {:?} {method} {path} ({target:?}): {} {}", store.backend() == laoxiao_store::Backend::Sqlite, caller.role, r.status, r.body); }
                         let got = classify(&r);
                         let want = expected(*access, caller.role, method, path, target);
                         assert!(
@@ -5075,10 +5095,10 @@ fn planning_coverage_cells_access_sites_and_grid() {
 // ---------------------------------------------------------------------------
 // Visiting rounds and home-care beds (探访关爱, 家庭养老床位)
 
-#[path = "visits/mod.rs"]
-mod visits;
 #[path = "support/alarms.rs"]
 mod alarms_api;
+#[path = "visits/mod.rs"]
+mod visits;
 // Issue 15, part 7: role homes and error pages.
 
 #[path = "web/homes.rs"]

@@ -12,9 +12,9 @@
 //! Personal data: ID numbers are always masked; nothing here logs names, ID numbers
 //! or addresses.
 
-mod assessments;
-mod alarms;
 mod admission;
+mod alarms;
+mod assessments;
 mod assets;
 mod facilities;
 mod family;

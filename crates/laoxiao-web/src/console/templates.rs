@@ -75,6 +75,30 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/base.html"),
     ),
     (
+        "assessments.html",
+        include_str!("../../assets/templates/assessments.html"),
+    ),
+    (
+        "assessment.html",
+        include_str!("../../assets/templates/assessment.html"),
+    ),
+    (
+        "assessment_form.html",
+        include_str!("../../assets/templates/assessment_form.html"),
+    ),
+    (
+        "assessment_report.html",
+        include_str!("../../assets/templates/assessment_report.html"),
+    ),
+    (
+        "assessments_due.html",
+        include_str!("../../assets/templates/assessments_due.html"),
+    ),
+    (
+        "family.html",
+        include_str!("../../assets/templates/family.html"),
+    ),
+    (
         "macros.html",
         include_str!("../../assets/templates/macros.html"),
     ),

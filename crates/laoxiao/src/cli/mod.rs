@@ -2,8 +2,8 @@
 //! parses the flags (clap) and calls these with plain values; what a command
 //! prints and whether it fails is decided here.
 
-pub mod assess;
 pub mod alarms;
+pub mod assess;
 pub mod audit;
 pub mod backup;
 pub mod demo;
