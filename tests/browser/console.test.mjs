@@ -1,6 +1,6 @@
 // Browser tests of the web console (the registers, overview, plan, indicators,
 // subsidies and planning pages): the shared harness (./harness.mjs) starts
-// `laoxiao demo --scale 0.01` and one headless Debian chromium ctx.page.
+// `laoxiao demo --scale 0.01` and one headless Debian chromium page.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -57,7 +57,7 @@ test("switch to English and back", async () => {
   assert.match(await ctx.page.textContent("h1"), /at a glance/);
   await mapReady("overview-map");
   await shot("02-overview-en");
-  // The cookie keeps the language on the next ctx.page.
+  // The cookie keeps the language on the next page.
   await ctx.page.goto(`${ctx.base}/console/plan`);
   assert.equal(await ctx.page.getAttribute("html", "lang"), "en");
   await ctx.page.click("#lang-switch");
@@ -264,7 +264,7 @@ test("roles: a village worker sees their village only; the auditor reads the tra
   assert.equal(r.status(), 404, "another county is out of reach");
   const imp = await ctx.page.goto(`${ctx.base}/console/import`);
   assert.equal(imp.status(), 403);
-  // Every row of every list lies in the worker's village (its area code, from the login ctx.page).
+  // Every row of every list lies in the worker's village (its area code, from the login page).
   for (const list of ["elderly", "infants", "facilities"]) {
     await ctx.page.goto(`${ctx.base}/console/${list}`);
     const areas = await ctx.page.locator("#results tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.areaCode));
@@ -329,7 +329,7 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
     return r;
   };
 
-  // Logged out: the login ctx.page, and its error state.
+  // Logged out: the login page, and its error state.
   await ctx.page.goto(`${ctx.base}/`);
   if (await ctx.page.locator("#logout").count()) {
     await ctx.page.click("#logout");
@@ -342,7 +342,7 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   await ctx.page.waitForSelector("#login-error");
   await check("login with an error");
 
-  // The city administrator: every ctx.page.
+  // The city administrator: every page.
   await login("city", "demo-city-2026");
   await visit("overview", "/?lang=zh-CN", 200, "overview-map");
   await visit("overview (en)", "/?lang=en", 200, "overview-map");
@@ -371,7 +371,7 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   await shot("20c-indicator-1-form");
   await visit("indicators (en)", "/console/indicators?lang=en");
   await ctx.page.goto(`${ctx.base}/?lang=zh-CN`);
-  // Subsidies (补助发放): the runs, a month prepared from the ctx.page, its run
+  // Subsidies (补助发放): the runs, a month prepared from the page, its run
   // page (the preparer is told why they cannot approve), a line explained, an
   // annual line with its month shares, the what-if form and its result.
   await visit("subsidies", "/console/subsidies");

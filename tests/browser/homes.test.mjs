@@ -2,16 +2,11 @@
 // in and lands on its own home (never a 403), which passes axe-core; the error
 // pages in the console's layout; the operator's facility at tablet width.
 
-import { test, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ctx, useDemo, shot, login, assertAccessible, visitAccessible, scrollsSideways } from "./harness.mjs";
 
 useDemo();
-let page = null;
-let base = "";
-before(() => {
-  ({ page, base } = ctx);
-});
 
 // (account, where it lands, a selector its home shows)
 const HOMES = [
@@ -28,13 +23,13 @@ const HOMES = [
 for (const [user, where, shows] of HOMES) {
   test(`${user} lands on its home, axe-clean`, async () => {
     await login(user, `demo-${user}-2026`);
-    assert.match(page.url(), where, `${user} lands on ${page.url()}`);
-    assert.ok(await page.locator(shows).count(), `${user}'s home shows ${shows}`);
-    assert.doesNotMatch(await page.title(), /403|无权访问/);
+    assert.match(ctx.page.url(), where, `${user} lands on ${ctx.page.url()}`);
+    assert.ok(await ctx.page.locator(shows).count(), `${user}'s home shows ${shows}`);
+    assert.doesNotMatch(await ctx.page.title(), /403|无权访问/);
     // `/` leads to the same home.
-    const r = await page.goto(`${base}/`);
+    const r = await ctx.page.goto(`${ctx.base}/`);
     assert.equal(r.status(), 200);
-    assert.match(page.url(), where);
+    assert.match(ctx.page.url(), where);
     await assertAccessible(`home-${user}`);
     await shot(`homes-${user}`);
   });
@@ -42,10 +37,10 @@ for (const [user, where, shows] of HOMES) {
 
 test("the worklist's records open from a line", async () => {
   await login("town", "demo-town-2026");
-  const link = page.locator("#worklist a").first();
+  const link = ctx.page.locator("#worklist a").first();
   if (await link.count()) {
     await link.click();
-    await page.waitForLoadState("load");
+    await ctx.page.waitForLoadState("load");
     await assertAccessible("worklist-records");
   }
   await visitAccessible("worklist", "/console/worklist");
@@ -54,30 +49,30 @@ test("the worklist's records open from a line", async () => {
 test("error pages: 404 and 403 in the console's layout, in both languages", async () => {
   await login("village", "demo-village-2026");
   await visitAccessible("error-404", "/console/no-such-page", 404);
-  assert.ok(await page.locator(".main-nav").count(), "the navigation");
-  assert.ok(await page.locator("#error-home").count(), "a way back");
+  assert.ok(await ctx.page.locator(".main-nav").count(), "the navigation");
+  assert.ok(await ctx.page.locator("#error-home").count(), "a way back");
   await shot("homes-404");
   await visitAccessible("error-403", "/console/subsidies", 403);
-  const text = await page.textContent("#error-page");
+  const text = await ctx.page.textContent("#error-page");
   assert.match(text, /无权访问/);
   assert.match(text, /Access denied/);
-  await page.click("#error-home");
-  await page.waitForLoadState("load");
-  assert.match(page.url(), /\/console\/home/);
+  await ctx.page.click("#error-home");
+  await ctx.page.waitForLoadState("load");
+  assert.match(ctx.page.url(), /\/console\/home/);
 });
 
 test("the operator's facility at tablet width", async () => {
   await login("operator", "demo-operator-2026");
-  await page.setViewportSize({ width: 768, height: 1024 });
+  await ctx.page.setViewportSize({ width: 768, height: 1024 });
   try {
-    await page.goto(`${base}/console/my-facility`);
-    const used = Number((await page.textContent("#used")).replace(/,/g, ""));
+    await ctx.page.goto(`${ctx.base}/console/my-facility`);
+    const used = Number((await ctx.page.textContent("#used")).replace(/,/g, ""));
     assert.ok(used > 0, `the demo's care home has residents (${used})`);
-    assert.ok(await page.locator("#staff tbody tr").count(), "staff listed");
+    assert.ok(await ctx.page.locator("#staff tbody tr").count(), "staff listed");
     assert.equal(await scrollsSideways(), false, "no sideways scrolling at 768 px");
     await assertAccessible("my-facility-tablet");
     await shot("homes-operator-tablet");
   } finally {
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await ctx.page.setViewportSize({ width: 1280, height: 900 });
   }
 });

@@ -158,16 +158,16 @@ impl From<WaitFigure> for WaitFigureView {
 
 /// Waiting-list length and waits per home and per county in your area.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct FiguresView {
+pub struct AdmissionFiguresView {
     pub homes: Vec<WaitFigureView>,
     pub counties: Vec<WaitFigureView>,
     pub total_waiting: i64,
     pub open_offers: i64,
 }
 
-impl From<Figures> for FiguresView {
+impl From<Figures> for AdmissionFiguresView {
     fn from(f: Figures) -> Self {
-        FiguresView {
+        AdmissionFiguresView {
             homes: f.homes.into_iter().map(Into::into).collect(),
             counties: f.counties.into_iter().map(Into::into).collect(),
             total_waiting: f.total_waiting,
@@ -262,7 +262,10 @@ query_params! {
         #[param(pattern = "^[0-9]{6}$", example = "330402")]
         pub county: Option<String>,
         /// Only this status.
-        #[param(example = "waiting")]
+        #[param(
+            example = "waiting",
+            pattern = "^(waiting|offered|admitted|declined|lapsed|withdrawn|cancelled)$"
+        )]
         pub status: Option<String>,
     }
 }
@@ -302,6 +305,15 @@ pub async fn list(
     ApiQuery(p): ApiQuery<ApplicationParams>,
 ) -> Result<Json<ApplicationList>, ApiError> {
     let status = parse_status(p.status.as_deref())?;
+    if p.facility_id
+        .as_ref()
+        .is_some_and(|f| f.is_empty() || f.chars().count() > 64)
+    {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "facility_id",
+            "1 to 64 characters",
+        )]));
+    }
     let scope = auth.scope()?;
     let q = ListQuery {
         facility_id: p.facility_id,
@@ -584,12 +596,12 @@ pub async fn discharge(
     path = "/api/admission/figures",
     operation_id = "admission_figures",
     tag = "admission",
-    responses((status = 200, description = "Figures of your area", body = FiguresView))
+    responses((status = 200, description = "Figures of your area", body = AdmissionFiguresView))
 )]
 pub async fn figures(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<Json<FiguresView>, ApiError> {
+) -> Result<Json<AdmissionFiguresView>, ApiError> {
     let scope = auth.scope()?;
     let f = blocking(&state, move |c, _| Ok(adm::figures(c, &scope, today())?)).await?;
     Ok(Json(f.into()))

@@ -327,7 +327,7 @@ query_params! {
     #[into_params(parameter_in = Query)]
     pub struct AlarmListParams {
         /// `active` (not closed, default) or `closed`.
-        #[param(example = "active")]
+        #[param(example = "active", pattern = "^(active|closed)$")]
         pub state: Option<String>,
         /// At most this many (1–500, default 100).
         #[param(minimum = 1, maximum = 500)]

@@ -453,7 +453,10 @@ pub async fn rate(
     operation_id = "list_provider_orders",
     tag = "family",
     params(OrderParams),
-    responses((status = 200, description = "`items`: orders (names masked)", body = Object))
+    responses(
+        (status = 200, description = "`items`: orders (names masked)", body = Object),
+        (status = 422, description = "A bad filter (`validation_failed`)", body = ErrorBody),
+    )
 )]
 pub async fn provider_orders(
     State(state): State<AppState>,

@@ -394,7 +394,9 @@ pub(crate) fn field_schema(
         }
         o.insert("description".into(), d.into());
     }
-    if !f.required {
+    // Lists leave personal notes and codes out (`registers::masked`): null.
+    let masked_to_null = f.personal && matches!(f.ty, FieldType::Note | FieldType::Enum(_));
+    if !f.required || masked_to_null {
         s = json!({"oneOf": [s, {"type": "null"}]});
     }
     (base, s)
