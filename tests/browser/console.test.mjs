@@ -490,7 +490,9 @@ test("accessibility: every console page passes axe-core's WCAG 2 A/AA rules", as
   await ctx.page.click("#logout");
   await ctx.page.waitForSelector("#login-form");
   await login("village", "demo-village-2026");
-  await visit("village overview", "/", 200, "overview-map");
+  // Staff land on their worklist at `/`; the overview is a page of its own.
+  await visit("village home", "/");
+  await visit("village overview", "/console/overview", 200, "overview-map");
   await visit("village elderly", "/console/elderly");
   await visit("village transfers", "/console/transfers");
   await visit("village staff", "/console/staff");

@@ -417,7 +417,12 @@ pub struct StepInput {
 #[serde(deny_unknown_fields)]
 pub struct CloseInput {
     /// false_alarm, resolved_at_home, sent_to_hospital or other.
-    #[schema(required = true, value_type = String, example = "resolved_at_home")]
+    #[schema(
+        required = true,
+        value_type = String,
+        example = "resolved_at_home",
+        pattern = "^(false_alarm|resolved_at_home|sent_to_hospital|other)$"
+    )]
     pub outcome: Option<String>,
     #[schema(max_length = 500)]
     pub note: Option<String>,

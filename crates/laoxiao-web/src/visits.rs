@@ -252,6 +252,7 @@ query_params! {
         /// `true`: only the tasks assigned to you.
         pub mine: Option<bool>,
         /// `open`, `overdue` or `all` (default).
+        #[param(pattern = "^(open|overdue|all)$")]
         pub status: Option<String>,
         #[param(minimum = 0, maximum = 1000000)]
         pub offset: Option<u32>,
@@ -520,6 +521,7 @@ query_params! {
     #[into_params(parameter_in = Query)]
     pub struct FollowUpParams {
         /// `open` (default) or `all`.
+        #[param(pattern = "^(open|all)$")]
         pub status: Option<String>,
     }
 }
