@@ -140,8 +140,12 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
                           ROW_NUMBER() OVER (PARTITION BY u.area_code ORDER BY u.username) AS srn, \
                           COUNT(*) OVER (PARTITION BY u.area_code) AS scount \
                         FROM users u WHERE u.role = 'village_staff' AND NOT u.disabled) s \
-               ON s.area_code = d.residence_area_code AND s.srn = ((d.rn - 1) % s.scount) + 1"
+               ON s.area_code = d.residence_area_code AND s.srn = ((d.rn - 1) % s.scount) + 1 \
+             WHERE 1 = 1 ON CONFLICT (id) DO NOTHING"
         );
+        // `ON CONFLICT … DO NOTHING`: two requests generating the same month at
+        // once both succeed, the second adding nothing (SQLite needs the
+        // `WHERE` to read the upsert after a join).
         // Tasks without a visitor, counted before and after: the new ones.
         let unassigned_now = |c: &mut Conn| -> Result<i64> {
             let mut p2: Vec<Value> = vec![month.as_str().into()];

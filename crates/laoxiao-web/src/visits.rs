@@ -99,9 +99,10 @@ pub async fn rounds(
 ) -> Result<Json<RoundsView>, ApiError> {
     let first =
         month_or_now("month", p.month.as_deref()).map_err(|e| ApiError::InvalidQuery(vec![e]))?;
+    // A month before the rules' first date has no rounds: the caller's input.
     let due = rules()?
         .for_month(first)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::InvalidQuery(vec![FieldError::new("month", e.to_string())]))?
         .due_date;
     let scope = auth.scope()?;
     let month = v::month_key(first);
@@ -178,7 +179,7 @@ pub async fn generate(
     let first = month_or_now("month", Some(&m)).map_err(|e| ApiError::invalid(vec![e]))?;
     let mr = rules()?
         .for_month(first)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::invalid(vec![FieldError::new("month", e.to_string())]))?;
     let g = blocking(&state, move |c, _| Ok(v::generate_rounds(c, &scope, &mr)?)).await?;
     Ok(Json(g.into()))
 }

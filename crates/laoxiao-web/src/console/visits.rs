@@ -138,7 +138,11 @@ pub async fn generate(
     };
     let rules = match VisitRules::embedded().and_then(|r| r.for_month(first)) {
         Ok(r) => r,
-        Err(e) => return s.error_page(&ctx, PageError::Internal(e.to_string())),
+        Err(e) => {
+            // A month before the rules' first date: the form's input.
+            let errs = [FieldError::new("month", e.to_string())];
+            return render_rounds(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &errs, None).await;
+        }
     };
     let scope = ctx.scope();
     match s
