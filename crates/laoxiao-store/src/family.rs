@@ -1310,29 +1310,6 @@ pub fn counts(conn: &mut Conn, scope: &Scope) -> Result<BTreeMap<&'static str, i
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yuan_prints_two_decimals() {
-        assert_eq!(yuan(8_050), "80.50");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(-120), "-1.20");
-    }
-
-    #[test]
-    fn meals_are_meal_assistance_the_rest_home_service() {
-        assert_eq!(
-            service_kind(ServiceCategory::Meals),
-            ServiceKind::MealAssistance
-        );
-        assert_eq!(
-            service_kind(ServiceCategory::Bathing),
-            ServiceKind::HomeService
-        );
-    }
-}
 
 // ---------------------------------------------------------------- demo
 
@@ -1419,23 +1396,26 @@ pub fn seed_demo(
     // An elderly person of the town, one with a special difficulty first.
     let lo = format!("/330400/{county}/{town}/");
     let hi = crate::path_upper(&lo);
-    let person = conn.query_opt(
-        "SELECT id, id_number_hmac FROM person WHERE role = 'elderly' AND deleted_at IS NULL \
-         AND area_path >= $1 AND area_path < $2 ORDER BY (special_difficulty IS NULL), id LIMIT 1",
+    // The second, when there is one, gets a link still to verify (the staff's
+    // page has something to show).
+    let people = conn.query(
+        "SELECT id, area_path FROM person WHERE role = 'elderly' AND deleted_at IS NULL \
+         AND area_path >= $1 AND area_path < $2 ORDER BY (COALESCE(special_difficulty, '') = ''), id LIMIT 2",
         &[lo.into(), hi.into()],
     )?;
-    let Some(person) = person else {
+    let Some(person) = people.first() else {
         return Ok(items.len());
     };
     let pid: String = person.get("id")?;
-    let ppath: String = conn
-        .query_opt(
-            "SELECT area_path FROM person WHERE id = $1",
-            &[pid.as_str().into()],
-        )?
-        .map(|r| r.get::<String>("area_path"))
-        .transpose()?
-        .unwrap_or_default();
+    if let Some(second) = people.get(1) {
+        let (sid, spath): (String, String) = (second.get("id")?, second.get("area_path")?);
+        conn.execute(
+            "INSERT INTO family_link (id, username, person_id, person_path, relationship, status, requested_at) \
+             VALUES ($1, $2, $3, $4, 'child', 'requested', $5)",
+            &["L-DEMO0002".into(), family.into(), sid.into(), spath.into(), now.as_str().into()],
+        )?;
+    }
+    let ppath: String = person.get("area_path")?;
     let link_id = "L-DEMO0001";
     conn.execute(
         "INSERT INTO family_link (id, username, person_id, person_path, relationship, status, requested_at) \
@@ -1529,4 +1509,28 @@ pub fn seed_demo(
         today,
     )?;
     Ok(items.len() + 7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_prints_two_decimals() {
+        assert_eq!(yuan(8_050), "80.50");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(-120), "-1.20");
+    }
+
+    #[test]
+    fn meals_are_meal_assistance_the_rest_home_service() {
+        assert_eq!(
+            service_kind(ServiceCategory::Meals),
+            ServiceKind::MealAssistance
+        );
+        assert_eq!(
+            service_kind(ServiceCategory::Bathing),
+            ServiceKind::HomeService
+        );
+    }
 }

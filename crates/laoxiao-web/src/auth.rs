@@ -674,6 +674,47 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Perm(Perm::ReadPeople),
     ),
     ("GET", "/console/family", Access::Perm(Perm::OrderServices)),
+    ("POST", "/console/family", Access::Perm(Perm::OrderServices)),
+    (
+        "GET",
+        "/console/family/relatives/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/relatives/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/my-orders/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/family/links",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "POST",
+        "/console/family/links/{id}",
+        Access::Perm(Perm::WritePeople),
+    ),
+    (
+        "GET",
+        "/console/family/orders",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    (
+        "POST",
+        "/console/family/orders/{id}",
+        Access::Perm(Perm::ServeOrders),
+    ),
+    (
+        "GET",
+        "/console/family/settlement",
+        Access::Perm(Perm::ReadSettlement),
+    ),
     ("GET", "/console/alarms", Access::Perm(Perm::ReadAlarms)),
     (
         "GET",

@@ -273,7 +273,10 @@ fn order_query(p: OrderParams) -> Result<OrderQuery, ApiError> {
     operation_id = "list_family_orders",
     tag = "family",
     params(OrderParams),
-    responses((status = 200, description = "`items`: orders with their payment split", body = Object))
+    responses(
+        (status = 200, description = "`items`: orders with their payment split", body = Object),
+        (status = 422, description = "A bad filter (`validation_failed`)", body = ErrorBody),
+    )
 )]
 pub async fn family_orders(
     State(state): State<AppState>,

@@ -1777,6 +1777,7 @@ fn expected(
     if path.contains("{id}")
         && (path.starts_with("/api/family/")
             || path.starts_with("/api/provider/")
+            || path.starts_with("/console/family/")
             || path.starts_with("/api/alarms/")
             || path.starts_with("/console/alarms/")
             || path.starts_with("/api/assessments/")

@@ -194,7 +194,29 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/subsidies/runs/{id}/lines/{line}",
             get(subsidies::line),
         )
-        .route("/console/family", get(family::home))
+        .route(
+            "/console/family",
+            get(family::home).post(family::request_link),
+        )
+        .route(
+            "/console/family/relatives/{id}",
+            get(family::relative).post(family::place),
+        )
+        .route(
+            "/console/family/my-orders/{id}",
+            axum::routing::post(family::family_step),
+        )
+        .route("/console/family/links", get(family::links))
+        .route(
+            "/console/family/links/{id}",
+            axum::routing::post(family::decide_link),
+        )
+        .route("/console/family/orders", get(family::orders))
+        .route(
+            "/console/family/orders/{id}",
+            axum::routing::post(family::provider_step),
+        )
+        .route("/console/family/settlement", get(family::settlement))
         .route(
             "/console/assessments",
             get(assessments::list).post(assessments::create),
@@ -588,6 +610,7 @@ impl ConsoleState {
                 "audit": a.can(Perm::ReadAudit),
                 "subsidies": a.can(Perm::ReadSubsidies),
                 "family": a.can(Perm::OrderServices),
+                "family_staff": family::staff_landing(|p| a.can(p)),
                 "alarms": a.can(Perm::ReadAlarms),
             }),
         );

@@ -99,6 +99,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/family.html"),
     ),
     (
+        "family_relative.html",
+        include_str!("../../assets/templates/family_relative.html"),
+    ),
+    (
+        "family_nav.html",
+        include_str!("../../assets/templates/family_nav.html"),
+    ),
+    (
+        "family_links.html",
+        include_str!("../../assets/templates/family_links.html"),
+    ),
+    (
+        "family_orders.html",
+        include_str!("../../assets/templates/family_orders.html"),
+    ),
+    (
+        "family_settlement.html",
+        include_str!("../../assets/templates/family_settlement.html"),
+    ),
+    (
         "macros.html",
         include_str!("../../assets/templates/macros.html"),
     ),
