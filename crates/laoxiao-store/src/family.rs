@@ -1310,7 +1310,6 @@ pub fn counts(conn: &mut Conn, scope: &Scope) -> Result<BTreeMap<&'static str, i
     Ok(out)
 }
 
-
 // ---------------------------------------------------------------- demo
 
 /// The demo's family workflow: the provider `facility_id` publishes a small
@@ -1393,14 +1392,18 @@ pub fn seed_demo(
         };
         activity::upsert(conn, &x, &now)?;
     }
-    // An elderly person of the town, one with a special difficulty first.
+    // An elderly person of the town, one with a voucher (低保, 特困, 低保边缘, 重度失能) first so
+    // that the demo's orders show the split.
     let lo = format!("/330400/{county}/{town}/");
     let hi = crate::path_upper(&lo);
     // The second, when there is one, gets a link still to verify (the staff's
     // page has something to show).
     let people = conn.query(
         "SELECT id, area_path FROM person WHERE role = 'elderly' AND deleted_at IS NULL \
-         AND area_path >= $1 AND area_path < $2 ORDER BY (COALESCE(special_difficulty, '') = ''), id LIMIT 2",
+         AND area_path >= $1 AND area_path < $2 ORDER BY CASE WHEN special_difficulty LIKE '%;minimum_living_allowance;%' \
+         OR special_difficulty LIKE '%;extreme_poverty;%' OR special_difficulty LIKE '%;low_income_margin;%' \
+         OR ability_level >= 3 THEN 0 \
+         WHEN COALESCE(special_difficulty, '') <> '' THEN 1 ELSE 2 END, id LIMIT 2",
         &[lo.into(), hi.into()],
     )?;
     let Some(person) = people.first() else {
