@@ -211,3 +211,46 @@ test("the city's settlement of the month per provider", async () => {
   await visitAccessible("settlement bad month", "/console/family/settlement?month=2026-13", 400);
   await ctx.page.goto(`${ctx.base}/console/family/settlement?lang=zh-CN`);
 });
+
+test("family: apply for a care home for the relative, see the position, withdraw", async () => {
+  await login("family", "demo-family-2026");
+  await ctx.page.goto(`${ctx.base}/console/family`);
+  await ctx.page.click("a.order-link");
+  await ctx.page.waitForSelector("#adm-form");
+  const relativeUrl = ctx.page.url();
+  const homes = await ctx.page.locator("#adm-homes tbody tr").count();
+  assert.ok(homes > 0, "the relative's county has care homes");
+  // Nothing ticked: refused at the field, nothing written.
+  await ctx.page.click("#adm-submit");
+  await ctx.page.waitForSelector("#form-errors");
+  assert.match(await ctx.page.textContent("#form-errors"), /facility_ids/);
+  assert.equal(await ctx.page.locator("#adm-apps").count(), 0, "no application yet");
+  await assertAccessible("family admission error");
+  // One home ticked: the application waits with its position explained.
+  await ctx.page.locator("#adm-homes tbody input[type=checkbox]").first().check();
+  await ctx.page.fill("#adm-note", "母亲独居，行动不便");
+  await ctx.page.click("#adm-submit");
+  await ctx.page.waitForURL(/done=adm_applied/);
+  const row = ctx.page.locator("#adm-apps tbody tr").first();
+  assert.equal(await row.getAttribute("data-status"), "waiting");
+  const cells = await row.locator("td").allTextContents();
+  assert.match(cells[2], /^\s*\d+/, "a position on the home's list");
+  assert.match(cells[2], /优先|类/, "and why");
+  // The same home cannot be ticked twice.
+  assert.equal(await ctx.page.locator("#adm-homes tbody input[type=checkbox]").first().isDisabled(), true);
+  await assertAccessible("family admission waiting");
+  await shot("family-09-admission");
+  await visitAccessible("family admission en", `${new URL(relativeUrl).pathname}?lang=en`);
+  assert.match(await ctx.page.textContent("#h-adm"), /Care-home application/);
+  await ctx.page.goto(`${relativeUrl.split("?")[0]}?lang=zh-CN`);
+  // Withdrawn: closed, no more buttons.
+  await ctx.page.locator("#adm-apps tbody tr").first().locator("button[value=withdraw]").click();
+  await ctx.page.waitForURL(/done=adm_withdraw/);
+  assert.equal(await ctx.page.locator("#adm-apps tbody tr").first().getAttribute("data-status"), "withdrawn");
+  assert.equal(await ctx.page.locator("#adm-apps tbody tr").first().locator("button").count(), 0);
+  // An application id that is not her relatives' is not found.
+  const r = await ctx.page.request.post(`${ctx.base}/console/family/admission/ADM-NOPE`, {
+    form: { step: "withdraw", _csrf: await ctx.page.locator("input[name=_csrf]").first().inputValue() },
+  });
+  assert.equal(r.status(), 404);
+});

@@ -457,6 +457,110 @@ pub fn apply(
             "care-home operators do not apply for people; the person's village or town does",
         ));
     }
+    apply_in(conn, scope, input, today, &|path| scope.contains_path(path))
+}
+
+/// A family account applies for a verified relative (子女为父母申请入住):
+/// the same rules as staff, the application marked `family`. Not found
+/// unless the person is the caller's verified relative. `OrderServices`.
+pub fn family_apply(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+    facility_ids: &[String],
+    note: Option<&str>,
+    today: NaiveDate,
+) -> Result<Vec<Application>> {
+    scope.require(Perm::OrderServices)?;
+    let person_id = person_id.trim();
+    if !crate::family::is_verified_relative(conn, scope, person_id)? {
+        return Err(crate::family::person_not_found(person_id));
+    }
+    let input = ApplyInput {
+        person_id: person_id.to_string(),
+        facility_ids: facility_ids.to_vec(),
+        kind: ApplicantKind::Family,
+        note: note.map(str::to_string),
+    };
+    // The link was checked above; the person's area does not matter.
+    apply_in(conn, scope, &input, today, &|_| true)
+}
+
+/// The applications of the calling family's verified relatives (newest
+/// first, at most 50 per relative), positions explained while waiting.
+pub fn family_applications(
+    conn: &mut Conn,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Vec<Application>> {
+    scope.require(Perm::OrderServices)?;
+    lapse_overdue(conn, today)?;
+    let mut out = Vec::new();
+    for pid in crate::family::verified_ids(conn, scope)? {
+        let rows = conn.query(
+            &format!(
+                "SELECT {COLS} FROM {FROM} WHERE a.person_id = $1 \
+                 ORDER BY a.applied_at DESC, a.id LIMIT 50"
+            ),
+            &[pid.as_str().into()],
+        )?;
+        for r in &rows {
+            out.push(describe(conn, r, today)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The care homes of a verified relative's county, to apply to, with beds
+/// and waiting counts. Not found unless the person is the caller's verified
+/// relative. `OrderServices`.
+pub fn family_homes(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<HomeLine>> {
+    scope.require(Perm::OrderServices)?;
+    let path = crate::family::relative_path(conn, scope, person_id.trim())?
+        .ok_or_else(|| crate::family::person_not_found(person_id))?;
+    // A county's path is its first two levels: "/330400/330402/".
+    let county: String = path.split('/').take(3).collect::<Vec<_>>().join("/") + "/";
+    let w = "f.kind = 'elderly_institution' AND f.deleted_at IS NULL \
+             AND f.area_path >= $1 AND f.area_path < $2";
+    let p: Vec<Value> = vec![county.as_str().into(), path_upper(&county).into()];
+    home_lines(conn, w, p, today)
+}
+
+/// Steps a family may take on a relative's application: accept or decline
+/// an offer, or withdraw. Not found unless the application's person is the
+/// caller's verified relative. `OrderServices`.
+pub fn family_step(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    step: Step,
+    reason: Option<&str>,
+    today: NaiveDate,
+) -> Result<Application> {
+    scope.require(Perm::OrderServices)?;
+    if step == Step::Cancel {
+        return Err(StoreError::Conflict(
+            "only the care home's side may cancel an application".into(),
+        ));
+    }
+    step_in(conn, scope, id, step, reason, today, &|c, r| {
+        let pid: String = r.get("person_id")?;
+        Ok((false, crate::family::is_verified_relative(c, scope, &pid)?))
+    })
+}
+
+fn apply_in(
+    conn: &mut Conn,
+    scope: &Scope,
+    input: &ApplyInput,
+    today: NaiveDate,
+    visible: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Application>> {
     let note = clean_note("note", input.note.as_deref())?;
     let mut homes: Vec<String> = Vec::new();
     for f in &input.facility_ids {
@@ -481,10 +585,7 @@ pub fn apply(
                  FROM person WHERE id = $1 AND deleted_at IS NULL",
                 &[input.person_id.trim().into()],
             )?
-            .filter(|r| {
-                r.get::<String>("area_path")
-                    .is_ok_and(|p| scope.contains_path(&p))
-            })
+            .filter(|r| r.get::<String>("area_path").is_ok_and(|p| visible(&p)))
             .ok_or_else(|| StoreError::NotFound {
                 what: "person",
                 id: input.person_id.clone(),
@@ -553,9 +654,11 @@ pub fn apply(
             )?;
             ids.push(id);
         }
+        // The person was found visible above; the caller may not see the home.
+        let sys = Scope::system(&scope.actor.user);
         let mut out = Vec::new();
         for id in ids {
-            out.push(get_in(c, scope, &id, today)?);
+            out.push(get_in(c, &sys, &id, today)?);
         }
         Ok(out)
     })
@@ -581,7 +684,12 @@ fn get_in(conn: &mut Conn, scope: &Scope, id: &str, today: NaiveDate) -> Result<
     if !(home_side(scope, &r)? || person_side(scope, &r)?) {
         return Err(not_found(id));
     }
-    let mut a = view(&r, today)?;
+    describe(conn, &r, today)
+}
+
+/// An application's view with its position explained while waiting.
+fn describe(conn: &mut Conn, r: &Row, today: NaiveDate) -> Result<Application> {
+    let mut a = view(r, today)?;
     if a.status == AppStatus::Waiting {
         let ranked = ranked_home(conn, &a.facility_id, today)?;
         if let Some(x) = ranked.into_iter().find(|x| x.id == a.id) {
@@ -854,6 +962,23 @@ pub fn step(
     today: NaiveDate,
 ) -> Result<Application> {
     scope.require(Perm::ManageAdmissions)?;
+    step_in(conn, scope, id, step, reason, today, &|_, r| {
+        Ok((home_side(scope, r)?, person_side(scope, r)?))
+    })
+}
+
+/// Whether the caller acts for the home and for the applicant on an application.
+type Sides<'a> = dyn Fn(&mut Conn, &Row) -> Result<(bool, bool)> + 'a;
+
+fn step_in(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    step: Step,
+    reason: Option<&str>,
+    today: NaiveDate,
+    sides: &Sides<'_>,
+) -> Result<Application> {
     let reason = clean_note("reason", reason)?;
     if matches!(step, Step::Cancel) && reason.is_none() {
         return Err(invalid("reason", "give a reason for cancelling"));
@@ -861,8 +986,7 @@ pub fn step(
     lapse_overdue(conn, today)?;
     conn.transaction(|c| {
         let r = row(c, id)?.ok_or_else(|| not_found(id))?;
-        let home = home_side(scope, &r)?;
-        let applicant = person_side(scope, &r)?;
+        let (home, applicant) = sides(c, &r)?;
         let allowed = match step {
             Step::Accept | Step::Decline => home || applicant,
             Step::Withdraw => applicant,
@@ -1319,6 +1443,15 @@ pub fn homes(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Vec<Hom
     let mut w = String::from("f.kind = 'elderly_institution' AND f.deleted_at IS NULL");
     let mut p: Vec<Value> = Vec::new();
     scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));
+    home_lines(conn, &w, p, today)
+}
+
+fn home_lines(
+    conn: &mut Conn,
+    w: &str,
+    mut p: Vec<Value>,
+    today: NaiveDate,
+) -> Result<Vec<HomeLine>> {
     p.push(today.to_string().into());
     let d = p.len();
     let rows = conn.query(

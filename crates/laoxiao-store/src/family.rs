@@ -439,7 +439,36 @@ fn verified(conn: &mut Conn, scope: &Scope, person_id: Option<&str>) -> Result<V
     conn.query(&sql, &params)?.iter().map(facts_of).collect()
 }
 
-fn person_not_found(id: &str) -> StoreError {
+/// Whether `person_id` is a verified relative of the calling family account.
+pub(crate) fn is_verified_relative(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+) -> Result<bool> {
+    Ok(!verified(conn, scope, Some(person_id))?.is_empty())
+}
+
+/// The area path of a verified relative of the caller (`None` otherwise).
+pub(crate) fn relative_path(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: &str,
+) -> Result<Option<String>> {
+    Ok(verified(conn, scope, Some(person_id))?
+        .into_iter()
+        .next()
+        .map(|f| f.path))
+}
+
+/// The ids of the caller's verified relatives.
+pub(crate) fn verified_ids(conn: &mut Conn, scope: &Scope) -> Result<Vec<String>> {
+    Ok(verified(conn, scope, None)?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
+}
+
+pub(crate) fn person_not_found(id: &str) -> StoreError {
     StoreError::NotFound {
         what: "relative",
         id: id.to_string(),
@@ -1392,15 +1421,20 @@ pub fn seed_demo(
         };
         activity::upsert(conn, &x, &now)?;
     }
-    // An elderly person of the town, one with a voucher (低保, 特困, 低保边缘, 重度失能) first so
-    // that the demo's orders show the split.
+    // An elderly person of the town living at home (not in a care home nor
+    // waiting for one, so the family can apply for her), one with a voucher
+    // (低保, 特困, 低保边缘, 重度失能) first so that the demo's orders show the split.
     let lo = format!("/330400/{county}/{town}/");
     let hi = crate::path_upper(&lo);
     // The second, when there is one, gets a link still to verify (the staff's
     // page has something to show).
     let people = conn.query(
-        "SELECT id, area_path FROM person WHERE role = 'elderly' AND deleted_at IS NULL \
-         AND area_path >= $1 AND area_path < $2 ORDER BY CASE WHEN special_difficulty LIKE '%;minimum_living_allowance;%' \
+        "SELECT id, area_path FROM person WHERE role = 'elderly' AND status = 'active' AND deleted_at IS NULL \
+         AND area_path >= $1 AND area_path < $2 \
+         AND NOT EXISTS (SELECT 1 FROM residence r WHERE r.person_id = person.id AND r.deleted_at IS NULL \
+         AND r.discharged_date IS NULL) \
+         AND NOT EXISTS (SELECT 1 FROM admission_application a WHERE a.person_id = person.id \
+         AND a.status IN ('waiting', 'offered')) ORDER BY CASE WHEN special_difficulty LIKE '%;minimum_living_allowance;%' \
          OR special_difficulty LIKE '%;extreme_poverty;%' OR special_difficulty LIKE '%;low_income_margin;%' \
          OR ability_level >= 3 THEN 0 \
          WHEN COALESCE(special_difficulty, '') <> '' THEN 1 ELSE 2 END, id LIMIT 2",

@@ -606,3 +606,204 @@ pub async fn figures(
     let f = blocking(&state, move |c, _| Ok(adm::figures(c, &scope, today())?)).await?;
     Ok(Json(f.into()))
 }
+
+// ------------------------------------------------------------ family side
+
+/// A family's application for a verified relative (子女为父母申请入住).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyApplyBody {
+    /// The relative's record id (a verified link of yours).
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 64)]
+    pub person_id: Option<String>,
+    /// One to five care homes (see `GET /api/family/relatives/{id}/care-homes`).
+    #[schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 5)]
+    pub facility_ids: Option<Vec<String>>,
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// Your relatives' care-home applications, each waiting one with its
+/// position and why.
+#[utoipa::path(
+    get,
+    path = "/api/family/admission-applications",
+    operation_id = "list_family_admission_applications",
+    tag = "family",
+    responses((status = 200, description = "Newest first per relative", body = ApplicationList))
+)]
+pub async fn family_list(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<ApplicationList>, ApiError> {
+    let scope = auth.scope()?;
+    let items = blocking(&state, move |c, _| {
+        Ok(adm::family_applications(c, &scope, today())?)
+    })
+    .await?;
+    Ok(Json(ApplicationList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Apply for a verified relative to one or more care homes of her county:
+/// the same eligibility and priority rules as an application by staff.
+#[utoipa::path(
+    post,
+    path = "/api/family/admission-applications",
+    operation_id = "apply_family_admission",
+    tag = "family",
+    request_body = FamilyApplyBody,
+    responses(
+        (status = 201, description = "One application per home", body = ApplicationList),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "Not one of your verified relatives", body = ErrorBody),
+        (status = 409, description = "An application to that home is open already", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not a JSON body", body = ErrorBody),
+        (status = 422, description = "Not eligible, or not a care home", body = ErrorBody),
+    )
+)]
+pub async fn family_apply(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<FamilyApplyBody>,
+) -> Result<Response, ApiError> {
+    let mut errs = Vec::new();
+    let person_id = b.person_id.unwrap_or_default();
+    if person_id.trim().is_empty() || person_id.len() > 64 {
+        errs.push(FieldError::new(
+            "person_id",
+            "give your relative's record id",
+        ));
+    }
+    let homes = b.facility_ids.unwrap_or_default();
+    if homes.is_empty() || homes.len() > adm::MAX_HOMES || homes.iter().any(|h| h.len() > 64) {
+        errs.push(FieldError::new(
+            "facility_ids",
+            format!("one to {} care-home ids", adm::MAX_HOMES),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::invalid(errs));
+    }
+    let scope = auth.scope()?;
+    let items = blocking(&state, move |c, _| {
+        Ok(adm::family_apply(
+            c,
+            &scope,
+            &person_id,
+            &homes,
+            b.note.as_deref(),
+            today(),
+        )?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApplicationList {
+            items: items.into_iter().map(Into::into).collect(),
+        }),
+    )
+        .into_response())
+}
+
+/// The care homes of a verified relative's county, with beds and waiting
+/// counts, to choose from.
+#[utoipa::path(
+    get,
+    path = "/api/family/relatives/{id}/care-homes",
+    operation_id = "list_family_care_homes",
+    tag = "family",
+    params(("id" = String, Path, description = "The relative's record id")),
+    responses(
+        (status = 200, description = "Care homes", body = HomeList),
+        (status = 404, description = "Not one of your verified relatives", body = ErrorBody),
+    )
+)]
+pub async fn family_homes(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<HomeList>, ApiError> {
+    let scope = auth.scope()?;
+    let items = blocking(&state, move |c, _| {
+        Ok(adm::family_homes(c, &scope, &id, today())?)
+    })
+    .await?;
+    Ok(Json(HomeList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+async fn family_step(
+    state: AppState,
+    auth: Auth,
+    id: String,
+    s: Step,
+    reason: Option<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let scope = auth.scope()?;
+    let a = blocking(&state, move |c, _| {
+        Ok(adm::family_step(
+            c,
+            &scope,
+            &id,
+            s,
+            reason.as_deref(),
+            today(),
+        )?)
+    })
+    .await?;
+    Ok(Json(a.into()))
+}
+
+macro_rules! family_step_route {
+    ($name:ident, $step:expr, $path:literal, $op:literal, $what:literal) => {
+        #[doc = $what]
+        #[utoipa::path(
+            post,
+            path = $path,
+            operation_id = $op,
+            tag = "family",
+            params(("id" = String, Path, description = "The application's id")),
+            request_body = StepBody,
+            responses(
+                (status = 200, description = "Done", body = ApplicationView),
+                (status = 409, description = "Not in a state for this step", body = ErrorBody),
+                (status = 404, description = "No such application of your relatives", body = ErrorBody),
+                (status = 422, description = "Invalid reason", body = ErrorBody),
+            )
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            auth: Auth,
+            ApiPath(id): ApiPath<String>,
+            ApiJson(b): ApiJson<StepBody>,
+        ) -> Result<Json<ApplicationView>, ApiError> {
+            family_step(state, auth, id, $step, b.reason).await
+        }
+    };
+}
+
+family_step_route!(
+    family_accept,
+    Step::Accept,
+    "/api/family/admission-applications/{id}/accept",
+    "accept_family_admission_offer",
+    "Accept the offer of a bed for your relative: the residence record is created."
+);
+family_step_route!(
+    family_decline,
+    Step::Decline,
+    "/api/family/admission-applications/{id}/decline",
+    "decline_family_admission_offer",
+    "Decline the offer of a bed for your relative: it passes to the next applicant."
+);
+family_step_route!(
+    family_withdraw,
+    Step::Withdraw,
+    "/api/family/admission-applications/{id}/withdraw",
+    "withdraw_family_admission_application",
+    "Withdraw your relative's open application."
+);

@@ -567,3 +567,62 @@ pub async fn standard() -> Result<Json<serde_json::Value>, ApiError> {
         ApiError::from(laoxiao_store::StoreError::Reference(e.to_string()))
     })?))
 }
+
+query_params! {
+    /// How to import paper assessments.
+    #[derive(Debug, Default, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct ImportParams {
+        /// Check and score every row, write nothing.
+        pub dry_run: Option<bool>,
+    }
+}
+
+/// Enter assessments done on paper (纸质评估批量录入): every row a finished
+/// form (person, date, reason, two assessors, Annex A facts, the 26 item
+/// scores; headers as keys or in Chinese), scored by the standard; each
+/// updates the person's ability level. All or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/assessments/import",
+    operation_id = "import_assessments",
+    tag = "assessments",
+    params(ImportParams),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV, at most 64 MiB"),
+    responses(
+        (status = 200, description = "`rows`, `dry_run`, and the ids of the assessments created", body = Object),
+        (status = 400, description = "The file cannot be read (empty, not UTF-8 text, bad query)", body = ErrorBody),
+        (status = 403, description = "Not an assessor", body = ErrorBody),
+        (status = 413, description = "Larger than 64 MiB (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "Not `text/csv` (`unsupported_media_type`)", body = ErrorBody),
+        (status = 422, description = "Rows refused (row, column, reason); nothing written", body = ErrorBody),
+    )
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(p): ApiQuery<ImportParams>,
+    req: axum::extract::Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let scope = auth.scope()?;
+    scope.require(laoxiao_store::Perm::Assess)?;
+    let bytes = crate::planning::csv_body(req, &state).await?;
+    let dry_run = p.dry_run.unwrap_or(false);
+    let r = blocking(&state, move |c, reference| {
+        Ok(asm::import::import(
+            c,
+            reference,
+            &scope,
+            "import.csv",
+            &bytes,
+            today(),
+            dry_run,
+        )?)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({
+        "rows": r.rows,
+        "dry_run": r.dry_run,
+        "ids": r.ids,
+    })))
+}

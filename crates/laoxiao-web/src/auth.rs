@@ -125,6 +125,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/assessments/standard", Access::Account),
     (
+        "POST",
+        "/api/assessments/import",
+        Access::Perm(Perm::Assess),
+    ),
+    (
         "GET",
         "/api/assessments/{id}",
         Access::Perm(Perm::ReadPeople),
@@ -329,6 +334,36 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     (
         "GET",
         "/api/family/relatives/{id}/catalogue",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/relatives/{id}/care-homes",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/admission-applications",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/admission-applications",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/admission-applications/{id}/accept",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/admission-applications/{id}/decline",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/admission-applications/{id}/withdraw",
         Access::Perm(Perm::OrderServices),
     ),
     (
@@ -673,6 +708,26 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/assessments/{id}/report",
         Access::Perm(Perm::ReadPeople),
     ),
+    (
+        "GET",
+        "/console/assessments/import",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "POST",
+        "/console/assessments/import",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "POST",
+        "/console/assessments/import/confirm",
+        Access::Perm(Perm::Assess),
+    ),
+    (
+        "GET",
+        "/console/assessments/import/template.csv",
+        Access::Perm(Perm::Assess),
+    ),
     ("GET", "/console/family", Access::Perm(Perm::OrderServices)),
     ("POST", "/console/family", Access::Perm(Perm::OrderServices)),
     (
@@ -683,6 +738,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     (
         "POST",
         "/console/family/relatives/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/relatives/{id}/admission",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/admission/{id}",
         Access::Perm(Perm::OrderServices),
     ),
     (
@@ -1113,7 +1178,9 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             return deny(api, StatusCode::FORBIDDEN, &pq, &auth);
         };
         let (parts, body) = req.into_parts();
-        let limit = if route.starts_with("/console/import") {
+        let limit = if route.starts_with("/console/import")
+            || route.starts_with("/console/assessments/import")
+        {
             crate::console::MAX_UPLOAD_BYTES
         } else {
             state.config.max_body_bytes

@@ -176,6 +176,12 @@ pub fn router(state: AppState) -> Router {
         .route("/assessments/flags", post(assessments::flag))
         .route("/assessments/standard", get(assessments::standard))
         .route(
+            "/assessments/import",
+            post(assessments::import)
+                // A file of forms is larger than a JSON body: the console's upload limit.
+                .layer(DefaultBodyLimit::max(planning::MAX_GRID_BYTES)),
+        )
+        .route(
             "/assessments/{id}",
             get(assessments::get).put(assessments::update),
         )
@@ -253,6 +259,26 @@ pub fn router(state: AppState) -> Router {
         .route("/indicators/{number}/trend", get(indicators::trend))
         .route("/family/relatives", get(family::relatives))
         .route("/family/relatives/{id}/catalogue", get(family::catalogue))
+        .route(
+            "/family/relatives/{id}/care-homes",
+            get(admission::family_homes),
+        )
+        .route(
+            "/family/admission-applications",
+            get(admission::family_list).post(admission::family_apply),
+        )
+        .route(
+            "/family/admission-applications/{id}/accept",
+            post(admission::family_accept),
+        )
+        .route(
+            "/family/admission-applications/{id}/decline",
+            post(admission::family_decline),
+        )
+        .route(
+            "/family/admission-applications/{id}/withdraw",
+            post(admission::family_withdraw),
+        )
         .route(
             "/family/links",
             get(family::my_links).post(family::request_link),

@@ -745,7 +745,7 @@ query_params! {
 }
 
 /// The body of a CSV upload: `text/csv`, within the upload limit.
-async fn csv_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+pub(crate) async fn csv_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)

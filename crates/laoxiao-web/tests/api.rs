@@ -5098,6 +5098,8 @@ fn planning_coverage_cells_access_sites_and_grid() {
 
 #[path = "support/alarms.rs"]
 mod alarms_api;
+#[path = "support/family_admission.rs"]
+mod family_admission;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.

@@ -368,3 +368,34 @@ pub fn header() -> Result<Vec<String>> {
     h.extend(std.items.iter().map(|i| i.code.clone()));
     Ok(h)
 }
+
+/// The header row of a blank import file in Chinese (the paper form's
+/// words), for the console's template; read back like the keys.
+pub fn header_zh() -> Result<Vec<String>> {
+    let std = standard()?;
+    let mut h: Vec<String> = COLUMNS.iter().map(|(_, zh)| (*zh).to_string()).collect();
+    h.extend(std.items.iter().map(|i| i.zh.clone()));
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Chinese template's headers read back as the same columns as the
+    /// keys, one for one, in order.
+    #[test]
+    fn the_chinese_header_reads_back_as_the_keys() {
+        let std = standard().expect("standard");
+        let zh = header_zh().expect("zh");
+        let keys = header().expect("keys");
+        assert_eq!(zh.len(), keys.len());
+        assert_eq!(zh.len(), COLUMNS.len() + 26);
+        let back: Vec<String> = zh
+            .iter()
+            .map(|h| column_key(std, h).unwrap_or_else(|| panic!("unknown header {h}")))
+            .collect();
+        assert_eq!(back, keys);
+        assert_eq!(zh[0], "老年人编号");
+    }
+}

@@ -479,3 +479,190 @@ fn a_family_orders_pays_with_the_voucher_rates_and_sees_nobody_else() {
         assert!(not_found(fam::catalogue_for(&mut c, r, &family, "P1")));
     }
 }
+
+/// A family applies for a care home for its verified relative (子女为父母申请
+/// 入住): only homes of her county are offered to choose from, nobody else
+/// can be applied for, the position is explained, the family answers the
+/// home's offer and the residence is created; it cannot cancel (the home's
+/// side) nor act on anyone else's application.
+#[test]
+fn a_family_applies_to_a_care_home_for_its_relative_and_accepts_the_offer() {
+    use laoxiao_store::admission::{self as adm, AppStatus, ApplicantKind, Step as AdmStep};
+    for db in TestDb::all().expect("test databases") {
+        let store = &db.store;
+        let r = &store.reference;
+        let sys = Scope::system("test");
+        let mut c = store.conn().expect("conn");
+        let town = r.areas.children("330402")[0].code.clone();
+        let village = r.areas.children(&town)[0].code.clone();
+        let other_town = r.areas.children("330481")[0].code.clone();
+        let other_village = r.areas.children(&other_town)[0].code.clone();
+        let mut home = Facility::blank("C1", "南湖敬老院", FacilityKind::ElderlyInstitution, &town);
+        home.beds = Some(1);
+        facilities::create(&mut c, r, &sys, &home).expect("home");
+        let mut far = Facility::blank(
+            "C2",
+            "海宁养老院",
+            FacilityKind::ElderlyInstitution,
+            &other_town,
+        );
+        far.beds = Some(3);
+        facilities::create(&mut c, r, &sys, &far).expect("far home");
+        let mut p1 = elder("P1", &village, 2);
+        p1.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
+        p1.ability_level = Some(AbilityLevel::Severe);
+        people::create(&mut c, r, &sys, &p1).expect("p1");
+        let mut p2 = elder("P2", &other_village, 4);
+        p2.special_difficulty = vec![SpecialDifficulty::ExtremePoverty];
+        people::create(&mut c, r, &sys, &p2).expect("p2");
+        accounts::create_user(
+            &mut c,
+            r,
+            &sys,
+            "fam1",
+            Role::Family,
+            "330400",
+            None,
+            "pw-family-1!",
+        )
+        .expect("family account");
+        let family = scope(store, "fam1", Role::Family, "330400", None);
+        let staff = scope(store, "tina", Role::TownStaff, &town, None);
+        let other_staff = scope(store, "otto", Role::TownStaff, &other_town, None);
+        let op = scope(store, "cop", Role::FacilityOperator, &town, Some("C1"));
+        let today = d("2026-12-10");
+        let homes = vec!["C1".to_string()];
+
+        // Before the link is verified she is nobody's relative.
+        assert!(not_found(adm::family_apply(
+            &mut c, &family, "P1", &homes, None, today
+        )));
+        assert!(not_found(adm::family_homes(&mut c, &family, "P1", today)));
+        let link = fam::request_link(&mut c, r, &family, &p1.id_number, "child").expect("link");
+        fam::decide_link(&mut c, &staff, &link.id, true, "").expect("verify");
+
+        // Homes to choose from: her county's, not Haining's.
+        let choice = adm::family_homes(&mut c, &family, "P1", today).expect("homes");
+        assert_eq!(
+            choice.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["C1"]
+        );
+        assert_eq!((choice[0].beds, choice[0].waiting), (1, 0));
+        // Nobody else: P2 is not found; staff-only lists stay closed.
+        assert!(not_found(adm::family_homes(&mut c, &family, "P2", today)));
+        assert!(not_found(adm::family_apply(
+            &mut c,
+            &family,
+            "P2",
+            &["C2".into()],
+            None,
+            today
+        )));
+        assert!(matches!(
+            adm::list(&mut c, &family, &Default::default(), today),
+            Err(StoreError::Forbidden(_))
+        ));
+        // Bad homes are field errors, nothing written.
+        assert!(matches!(
+            adm::family_apply(&mut c, &family, "P1", &["NOPE".into()], None, today),
+            Err(StoreError::Invalid(e)) if e[0].field == "facility_ids[0]"
+        ));
+        assert!(matches!(
+            adm::family_apply(&mut c, &family, "P1", &[], None, today),
+            Err(StoreError::Invalid(e)) if e[0].field == "facility_ids"
+        ));
+
+        let apps = adm::family_apply(
+            &mut c,
+            &family,
+            "P1",
+            &homes,
+            Some("母亲独居，行动不便"),
+            today,
+        )
+        .expect("apply");
+        assert_eq!(apps.len(), 1);
+        let a = &apps[0];
+        assert_eq!(
+            (
+                a.applicant_kind,
+                a.status,
+                a.position,
+                a.applied_by.as_str()
+            ),
+            (ApplicantKind::Family, AppStatus::Waiting, Some(1), "fam1")
+        );
+        assert!(
+            a.explanation_zh
+                .as_deref()
+                .is_some_and(|e| e.contains("特困"))
+        );
+        // A second application to the same home is a conflict.
+        assert!(matches!(
+            adm::family_apply(&mut c, &family, "P1", &homes, None, today),
+            Err(StoreError::Conflict(_))
+        ));
+        // The village's staff see it; staff of another county do not.
+        assert!(adm::get(&mut c, &staff, &a.id, today).is_ok());
+        assert!(matches!(
+            adm::get(&mut c, &other_staff, &a.id, today),
+            Err(StoreError::NotFound { .. })
+        ));
+        // The family's list holds it with its position.
+        let mine = adm::family_applications(&mut c, &family, today).expect("mine");
+        assert_eq!(
+            mine.iter()
+                .map(|x| (x.id.as_str(), x.position))
+                .collect::<Vec<_>>(),
+            [(a.id.as_str(), Some(1))]
+        );
+        // The home's side only cancels; an offer is needed to accept.
+        assert!(matches!(
+            adm::family_step(&mut c, &family, &a.id, AdmStep::Cancel, Some("x"), today),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            adm::family_step(&mut c, &family, &a.id, AdmStep::Accept, None, today),
+            Err(StoreError::Conflict(_))
+        ));
+        // The home offers its bed; the family accepts; she is a resident.
+        let offered = adm::offer_next(&mut c, &op, "C1", today)
+            .expect("offer")
+            .expect("an offer");
+        assert_eq!(
+            (offered.id.as_str(), offered.status),
+            (a.id.as_str(), AppStatus::Offered)
+        );
+        let done =
+            adm::family_step(&mut c, &family, &a.id, AdmStep::Accept, None, today).expect("accept");
+        assert_eq!(done.status, AppStatus::Admitted);
+        assert!(done.residence_id.is_some());
+
+        // Another family account finds none of it.
+        accounts::create_user(
+            &mut c,
+            r,
+            &sys,
+            "fam2",
+            Role::Family,
+            "330400",
+            None,
+            "pw-family-2!",
+        )
+        .expect("family 2");
+        let stranger = scope(store, "fam2", Role::Family, "330400", None);
+        assert!(
+            adm::family_applications(&mut c, &stranger, today)
+                .expect("none")
+                .is_empty()
+        );
+        assert!(not_found(adm::family_step(
+            &mut c,
+            &stranger,
+            &a.id,
+            AdmStep::Withdraw,
+            None,
+            today
+        )));
+    }
+}

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use laoxiao_model::FieldError;
+use laoxiao_store::admission as adm;
 use laoxiao_store::family::{
     self as fam, Link, LinkStatus, NewOrder, Order, OrderQuery, OrderStatus, Step,
 };
@@ -245,20 +246,76 @@ async fn render_relative(
     let pid = id.clone();
     let data = s
         .db(move |c, reference| {
-            let offers = fam::catalogue_for(c, reference, &scope, &pid)?;
             let rel = fam::relatives(c, &scope, today())?
                 .into_iter()
                 .find(|r| r.person_id == pid);
-            Ok((offers, rel))
+            if rel.is_none() {
+                return Ok((Vec::new(), None, Vec::new(), Vec::new()));
+            }
+            let offers = fam::catalogue_for(c, reference, &scope, &pid)?;
+            let homes = adm::family_homes(c, &scope, &pid, today())?;
+            let apps: Vec<_> = adm::family_applications(c, &scope, today())?
+                .into_iter()
+                .filter(|a| a.person_id == pid)
+                .collect();
+            Ok((offers, rel, homes, apps))
         })
         .await;
-    let (offers, rel) = match data {
-        Ok((o, Some(r))) => (o, r),
-        Ok((_, None)) => {
+    let (offers, rel, homes, apps) = match data {
+        Ok((o, Some(r), h, a)) => (o, r, h, a),
+        Ok((_, None, _, _)) => {
             return s.error_page(ctx, PageError::NotFound(format!("relative {id}")));
         }
         Err(e) => return s.error_page(ctx, e),
     };
+    let picked: Vec<String> = form
+        .get("facility_ids")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let open_homes: Vec<&str> = apps
+        .iter()
+        .filter(|a| a.status.is_open())
+        .map(|a| a.facility_id.as_str())
+        .collect();
+    let homes: Vec<Json> = homes
+        .iter()
+        .map(|h| {
+            json!({
+                "id": h.id,
+                "name": h.name,
+                "beds": h.beds,
+                "free": (h.beds - h.occupied - h.open_offers).max(0),
+                "waiting": h.waiting,
+                "checked": picked.contains(&h.id),
+                "applied": open_homes.contains(&h.id.as_str()),
+            })
+        })
+        .collect();
+    let zh = ctx.lang == super::i18n::Lang::Zh;
+    let apps: Vec<Json> = apps
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "action": format!("/console/family/admission/{}", encode_segment(&a.id)),
+                "home": a.facility_name,
+                "applied": a.applied_date.to_string(),
+                "status_code": a.status.code(),
+                "status": s.t(ctx, &format!("family.adm_{}", a.status.code())),
+                "position": a.position,
+                "explanation": if zh { a.explanation_zh.clone() } else { a.explanation_en.clone() },
+                "deadline": a.offer_deadline.map(|d| d.to_string()),
+                "can_answer": a.status == adm::AppStatus::Offered,
+                "can_withdraw": a.status.is_open(),
+                "close_reason": a.close_reason,
+            })
+        })
+        .collect();
     let chosen = form.get("item_id").and_then(|v| v.as_str()).unwrap_or("");
     let items: Vec<Json> = offers
         .iter()
@@ -291,6 +348,11 @@ async fn render_relative(
         "service_date": form.get("service_date").and_then(|v| v.as_str()).map(str::to_string).unwrap_or_else(|| tomorrow.to_string()),
         "note": form.get("note").and_then(|v| v.as_str()).unwrap_or(""),
         "error_list": errors_json(errors),
+        "homes": homes,
+        "apps": apps,
+        "adm_action": format!("/console/family/relatives/{}/admission", encode_segment(&id)),
+        "adm_note": form.get("adm_note").and_then(|v| v.as_str()).unwrap_or(""),
+        "notice": notice(s, ctx, &["adm_applied", "adm_accept", "adm_decline", "adm_withdraw"]),
     });
     s.render_status(ctx, status, "family_relative.html", "family", page)
 }
@@ -406,6 +468,84 @@ pub async fn family_step(
         .await;
     match r {
         Ok(_) => Redirect::to(&format!("/console/family?done={action}")).into_response(),
+        Err(e) => match form_errors(e) {
+            Ok((st, errs)) => render_home(&s, &ctx, st, &errs, json!({})).await,
+            Err(e) => s.error_page(&ctx, e),
+        },
+    }
+}
+
+/// `POST /console/family/relatives/{id}/admission`: apply for the relative
+/// to the care homes ticked (`facility_ids`, repeated), with a note.
+pub async fn admission_apply(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+    Form(form): Form<FormData>,
+) -> Response {
+    let back = format!("/console/family/relatives/{}", encode_segment(&id));
+    let ctx = ctx_or_error!(s, &back, headers, q);
+    let homes: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "facility_ids")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .take(adm::MAX_HOMES + 1)
+        .collect();
+    let note = field(&form, "adm_note").unwrap_or_default().to_string();
+    let keep = json!({"facility_ids": homes, "adm_note": note});
+    if homes.is_empty() {
+        let e = [FieldError::new(
+            "facility_ids",
+            s.t(&ctx, "family.adm_choose_home"),
+        )];
+        return render_relative(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, id, &e, keep).await;
+    }
+    let scope = ctx.scope();
+    let pid = id.clone();
+    let r = s
+        .db(move |c, _| adm::family_apply(c, &scope, &pid, &homes, Some(&note), today()))
+        .await;
+    match r {
+        Ok(_) => Redirect::to(&format!("{back}?done=adm_applied#h-adm")).into_response(),
+        Err(e) => match form_errors(e) {
+            Ok((st, errs)) => render_relative(&s, &ctx, st, id, &errs, keep).await,
+            Err(e) => s.error_page(&ctx, e),
+        },
+    }
+}
+
+/// `POST /console/family/admission/{id}`: the family's answer to an offer
+/// (`step` = accept or decline) or its withdrawal (`withdraw`).
+pub async fn admission_step(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+    Form(form): Form<FormData>,
+) -> Response {
+    let ctx = ctx_or_error!(s, "/console/family", headers, q);
+    let code = field(&form, "step").unwrap_or_default().to_string();
+    let step = match code.as_str() {
+        "accept" => adm::Step::Accept,
+        "decline" => adm::Step::Decline,
+        "withdraw" => adm::Step::Withdraw,
+        _ => {
+            let e = [FieldError::new("step", s.t(&ctx, "family.action_unknown"))];
+            return render_home(&s, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &e, json!({})).await;
+        }
+    };
+    let scope = ctx.scope();
+    let r = s
+        .db(move |c, _| adm::family_step(c, &scope, &id, step, None, today()))
+        .await;
+    match r {
+        Ok(a) => Redirect::to(&format!(
+            "/console/family/relatives/{}?done=adm_{code}#h-adm",
+            encode_segment(&a.person_id)
+        ))
+        .into_response(),
         Err(e) => match form_errors(e) {
             Ok((st, errs)) => render_home(&s, &ctx, st, &errs, json!({})).await,
             Err(e) => s.error_page(&ctx, e),

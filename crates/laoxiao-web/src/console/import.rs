@@ -20,13 +20,72 @@ pub const MAX_PENDING: usize = 8;
 /// How long an upload waits for confirmation.
 pub const PENDING_FOR: Duration = Duration::from_secs(3600);
 
+/// What an upload is for: a register, or paper assessments
+/// (`console::assessment_import`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Register(RecordKind),
+    Assessments,
+}
+
 /// An uploaded file waiting for the user to confirm the import.
 pub struct Upload {
-    kind: RecordKind,
+    pub(super) target: Target,
+    coords: CoordSystem,
+    pub(super) name: String,
+    pub(super) bytes: Vec<u8>,
+    at: Instant,
+}
+
+/// Keeps a checked upload waiting for confirmation (the oldest go first
+/// beyond [`MAX_PENDING`]); answers its token.
+pub(super) fn keep(
+    s: &ConsoleState,
+    target: Target,
     coords: CoordSystem,
     name: String,
     bytes: Vec<u8>,
-    at: Instant,
+) -> String {
+    let token = format!("{:032x}", rand::random::<u128>());
+    if let Ok(mut pending) = s.uploads.lock() {
+        pending.retain(|_, u| u.at.elapsed() < PENDING_FOR);
+        while pending.len() >= MAX_PENDING {
+            let oldest = pending
+                .iter()
+                .min_by_key(|(_, u)| u.at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => {
+                    pending.remove(&k);
+                }
+                None => break,
+            }
+        }
+        pending.insert(
+            token.clone(),
+            Upload {
+                target,
+                coords,
+                name,
+                bytes,
+                at: Instant::now(),
+            },
+        );
+    }
+    token
+}
+
+/// Takes a waiting upload of `target` (none when expired or another kind's).
+pub(super) fn take(
+    s: &ConsoleState,
+    token: &str,
+    target: impl Fn(Target) -> bool,
+) -> Option<Upload> {
+    let mut pending = s.uploads.lock().ok()?;
+    let ok = pending
+        .get(token)
+        .is_some_and(|u| target(u.target) && u.at.elapsed() < PENDING_FOR);
+    if ok { pending.remove(token) } else { None }
 }
 
 const KINDS: &[RecordKind] = &[
@@ -219,32 +278,7 @@ pub async fn upload(
     };
     match run(&s, ctx.scope(), kind, coords, name.clone(), bytes, true).await {
         Ok((report, bytes)) => {
-            let token = format!("{:032x}", rand::random::<u128>());
-            if let Ok(mut pending) = s.uploads.lock() {
-                pending.retain(|_, u| u.at.elapsed() < PENDING_FOR);
-                while pending.len() >= MAX_PENDING {
-                    let oldest = pending
-                        .iter()
-                        .min_by_key(|(_, u)| u.at)
-                        .map(|(k, _)| k.clone());
-                    match oldest {
-                        Some(k) => {
-                            pending.remove(&k);
-                        }
-                        None => break,
-                    }
-                }
-                pending.insert(
-                    token.clone(),
-                    Upload {
-                        kind,
-                        coords,
-                        name: name.clone(),
-                        bytes,
-                        at: Instant::now(),
-                    },
-                );
-            }
+            let token = keep(&s, Target::Register(kind), coords, name.clone(), bytes);
             render(
                 &s,
                 &ctx,
@@ -269,15 +303,18 @@ pub async fn confirm(
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let upload = s.uploads.lock().ok().and_then(|mut p| p.remove(&token));
-    let Some(u) = upload.filter(|u| u.at.elapsed() < PENDING_FOR) else {
+    let upload = take(&s, &token, |t| matches!(t, Target::Register(_)));
+    let Some((u, kind)) = upload.and_then(|u| match u.target {
+        Target::Register(k) => Some((u, k)),
+        Target::Assessments => None,
+    }) else {
         let msg = s.t(&ctx, "import.expired");
         return render(&s, &ctx, StatusCode::GONE, json!({"file_error": msg}));
     };
     match run(
         &s,
         ctx.scope(),
-        u.kind,
+        kind,
         u.coords,
         u.name.clone(),
         u.bytes,

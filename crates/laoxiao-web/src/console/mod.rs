@@ -14,6 +14,7 @@
 
 mod admission;
 mod alarms;
+mod assessment_import;
 mod assessments;
 mod assets;
 mod facilities;
@@ -203,6 +204,14 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(family::relative).post(family::place),
         )
         .route(
+            "/console/family/relatives/{id}/admission",
+            axum::routing::post(family::admission_apply),
+        )
+        .route(
+            "/console/family/admission/{id}",
+            axum::routing::post(family::admission_step),
+        )
+        .route(
             "/console/family/my-orders/{id}",
             axum::routing::post(family::family_step),
         )
@@ -222,6 +231,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(assessments::list).post(assessments::create),
         )
         .route("/console/assessments/new", get(assessments::new_form))
+        .route(
+            "/console/assessments/import",
+            get(assessment_import::page).post(assessment_import::upload),
+        )
+        .route(
+            "/console/assessments/import/confirm",
+            axum::routing::post(assessment_import::confirm),
+        )
+        .route(
+            "/console/assessments/import/template.csv",
+            get(assessment_import::template),
+        )
         .route(
             "/console/assessments/due",
             get(assessments::due).post(assessments::flag),

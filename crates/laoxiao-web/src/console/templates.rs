@@ -99,6 +99,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/family.html"),
     ),
     (
+        "assessment_import.html",
+        include_str!("../../assets/templates/assessment_import.html"),
+    ),
+    (
         "family_relative.html",
         include_str!("../../assets/templates/family_relative.html"),
     ),
