@@ -99,6 +99,12 @@ until curl -sf "$BASE/api/health" >/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.5
 done
+# The demo loads its service records and insurance register once it serves
+# ("demo background load finished"): wait for them.
+until grep -q "demo background load finished" "$WORK/server.log"; do
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
+  sleep 0.5
+done
 echo "demo --scale $SCALE ($DATABASE) serving after $(( $(date +%s) - start )) s; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # "demo alarms: 1000 devices, 60 alarms; platform demo-platform with secret XXXX (…)"
 LINE=$(grep -m1 'demo alarms:' "$WORK/server.log" || true)

@@ -65,6 +65,12 @@ until curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/demo.log"; exit 1; }
   sleep 0.5
 done
+# The demo loads its service records and insurance register once it serves
+# ("demo background load finished"): wait for them.
+until grep -q "demo background load finished" "$WORK/demo.log"; do
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/demo.log"; exit 1; }
+  sleep 0.5
+done
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 echo "   serving after $(secs "$t0" "$(now)") s; stopped"
 grep -E "demo city loaded" "$WORK/demo.log" | sed 's/^/   /' || true

@@ -92,6 +92,12 @@ until curl -sf "$BASE/api/health" >/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.5
 done
+# The demo loads its service records and insurance register once it serves
+# ("demo background load finished"): wait for them.
+until grep -q "demo background load finished" "$WORK/server.log"; do
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
+  sleep 0.5
+done
 echo "demo --scale $SCALE serving after $(( $(date +%s) - start )) s (pid $PID, load $(cut -d' ' -f1-3 /proc/loadavg))"
 # (WAIT_INDEX=0 for a build without the people index.)
 for _ in $(seq $(( ${WAIT_INDEX:-120} * 2 ))); do

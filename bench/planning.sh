@@ -65,6 +65,12 @@ if [ -z "${DATABASE:-}" ]; then
     kill -0 "$PID" 2>/dev/null || { cat "$WORK/log"; exit 1; }
     sleep 0.5
   done
+  # The demo loads its service records and insurance register once it serves
+  # ("demo background load finished"): wait for them.
+  until grep -q "demo background load finished" "$WORK/log"; do
+    kill -0 "$PID" 2>/dev/null || { cat "$WORK/log"; exit 1; }
+    sleep 0.5
+  done
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   grep -E "demo city loaded" "$WORK/log" || true
   # The demo wrote its keys beside the database.

@@ -57,6 +57,12 @@ until curl -sf "$BASE/api/health" >/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.5
 done
+# The demo loads its service records and insurance register once it serves
+# ("demo background load finished"): wait for them.
+until grep -q "demo background load finished" "$WORK/server.log"; do
+  kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
+  sleep 0.5
+done
 
 status=0
 declare -a RESULTS

@@ -76,6 +76,17 @@ async function waitUp(url, ms) {
   throw new Error(`laoxiao did not answer at ${url} within ${ms / 1000} s:\n${serverLog.slice(-4000)}`);
 }
 
+async function waitLine(line, ms) {
+  const until = Date.now() + ms;
+  while (!serverLog.includes(line)) {
+    if (server && server.exitCode !== null) {
+      throw new Error(`laoxiao demo exited with ${server.exitCode}:\n${serverLog.slice(-4000)}`);
+    }
+    if (Date.now() > until) throw new Error(`no "${line}" within ${ms / 1000} s:\n${serverLog.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** The server's recent output (for failure messages). */
 export function serverOutput() {
   return serverLog;
@@ -99,6 +110,9 @@ export function useDemo() {
       server.stdout.on("data", keep);
       server.stderr.on("data", keep);
       await waitUp(`${ctx.base}/api/health`, 300_000);
+      // The demo loads its service records, visiting rounds and insurance
+      // register once it serves: the tests start when everything is in.
+      await waitLine("demo background load finished", 300_000);
     }
     // A fresh profile (user-data-dir) for every run.
     ctx.browser = await chromium.launchPersistentContext(join(ctx.work, "profile"), {

@@ -165,7 +165,7 @@ fn import_kind<T: ActivityRecord>(
         .into_iter()
         .unzip();
     let mut conn = store.conn()?;
-    let c = in_people_tx(&mut conn, &store.reference, opts.dry_run, |conn| {
+    let c = in_people_tx(&mut conn, &store.reference, opts.dry_run, false, |conn| {
         let named: Vec<String> = values.iter().flat_map(person_refs).collect();
         let refs = load_refs(conn, &mut named.iter().map(String::as_str))?;
         check(store, today, rows.iter().copied().zip(&values), &refs, errs);
@@ -256,6 +256,27 @@ pub fn load_activity_on(
     progress: Option<&dyn Fn(u64, u64)>,
     today: NaiveDate,
 ) -> Result<ActivityReport> {
+    load_activity_in(store, batch, progress, today, false)
+}
+
+/// [`load_activity_on`] while a server reads the same database: the load
+/// stays in WAL mode, so pages go on reading while it runs (the demo's
+/// insurance register, loaded after the demo starts serving).
+pub fn load_activity_while_serving(
+    store: &Store,
+    batch: &ActivityBatch<'_>,
+    today: NaiveDate,
+) -> Result<ActivityReport> {
+    load_activity_in(store, batch, None, today, true)
+}
+
+fn load_activity_in(
+    store: &Store,
+    batch: &ActivityBatch<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
+    today: NaiveDate,
+    keep_wal: bool,
+) -> Result<ActivityReport> {
     let now = crate::now_rfc3339();
     let total = batch.len() as u64;
     let mut conn = store.conn()?;
@@ -265,7 +286,7 @@ pub fn load_activity_on(
             p(done.get() + n as u64, total);
         }
     };
-    let report = in_people_tx(&mut conn, &store.reference, false, |conn| {
+    let report = in_people_tx(&mut conn, &store.reference, false, keep_wal, |conn| {
         let mut people = batch
             .services
             .iter()

@@ -362,6 +362,7 @@ pub(crate) fn in_people_tx<T>(
     conn: &mut Conn,
     reference: &Reference,
     dry_run: bool,
+    keep_wal: bool,
     f: impl FnOnce(&mut Conn) -> Result<T>,
 ) -> Result<T> {
     // A bulk write stamps no row: readers of the person version reload the
@@ -392,7 +393,9 @@ pub(crate) fn in_people_tx<T>(
     if areas_match {
         conn.batch("PRAGMA foreign_keys=OFF")?;
     }
-    let journal = leave_wal(conn)?;
+    // A load while the server runs keeps WAL: out of it, the load would hold
+    // the file alone and every page would wait for it.
+    let journal = if keep_wal { false } else { leave_wal(conn)? };
     let r = in_tx(conn, dry_run, f);
     let mut restored = conn.batch(&format!(
         "PRAGMA synchronous={sync}; PRAGMA cache_size={cache}; PRAGMA foreign_keys={fk}"

@@ -484,7 +484,7 @@ fn import_source_in(
             let coords = opts.coords;
             let layout = &layout;
             let mut conn = store.conn()?;
-            let counts = bulk::in_people_tx(&mut conn, &store.reference, opts.dry_run, |conn| {
+            let counts = bulk::in_people_tx(&mut conn, &store.reference, opts.dry_run, false, |conn| {
                 let job = PeopleJob {
                     store,
                     today,
@@ -802,7 +802,7 @@ pub fn load_records_on(
         .map(|(i, c)| (i + 1, c.clone()))
         .collect();
     let mut conn = store.conn()?;
-    let (fc, cc, pc) = bulk::in_people_tx(&mut conn, &store.reference, false, |conn| {
+    let (fc, cc, pc) = bulk::in_people_tx(&mut conn, &store.reference, false, false, |conn| {
         let mut errs = Errors::new("facilities.");
         let mut seen = Seen::default();
         check_facilities(store, today, &fac_items, &mut seen, &mut errs);

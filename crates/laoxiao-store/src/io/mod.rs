@@ -27,7 +27,9 @@ mod limits;
 pub mod read;
 mod template;
 
-pub use activity::{ActivityBatch, ActivityReport, load_activity, load_activity_on};
+pub use activity::{
+    ActivityBatch, ActivityReport, load_activity, load_activity_on, load_activity_while_serving,
+};
 pub use export::{ExportFormat, export, export_to_writer};
 pub use formula::{neutralise, unquote};
 pub use import::{

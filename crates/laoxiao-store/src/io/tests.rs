@@ -1050,6 +1050,47 @@ fn bulk_loads_leave_wal_only_when_alone_and_always_return_to_it() {
     assert!(!std::path::Path::new(&format!("{}-journal", db.url)).exists());
 }
 
+/// A load beside a running server (the demo's insurance register) stays in
+/// WAL mode even alone: its pages go through the log, where a load alone
+/// would have left WAL and held the file (every page waiting for it).
+#[test]
+fn a_load_while_serving_keeps_wal_even_alone() {
+    use laoxiao_model::activity::{InsuranceEnrolment, InsuranceKind};
+    let db = TestDb::sqlite().expect("sqlite");
+    let s = &db.store;
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url));
+    let wal_len = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let rows: Vec<Cells> = (0..10).map(elderly).collect();
+    import_rows(s, RecordKind::Elderly, &rows).expect("import");
+    assert_eq!(wal_len(), 0, "alone, the import left WAL");
+    let ins: Vec<InsuranceEnrolment> = (0..10)
+        .map(|i| InsuranceEnrolment {
+            id: format!("INS{i:03}"),
+            person_id: format!("E{i:05}"),
+            kind: InsuranceKind::LongTermCare,
+            start_date: NaiveDate::from_ymd_opt(2024, 1, 1).expect("date"),
+            end_date: None,
+            note: None,
+        })
+        .collect();
+    let batch = super::ActivityBatch {
+        staff: &[],
+        services: &[],
+        enrolments: &[],
+        residences: &[],
+        student_cohorts: &[],
+        insurance: &ins,
+    };
+    super::load_activity_while_serving(s, &batch, today()).expect("load");
+    assert!(wal_len() > 0, "the load went through the log");
+    let mut c = s.conn().expect("conn");
+    assert_eq!(
+        c.query_i64("SELECT COUNT(*) FROM insurance_enrolment", &[])
+            .expect("n"),
+        10
+    );
+}
+
 #[test]
 fn indexes_are_back_after_a_bulk_load() {
     for db in dbs() {

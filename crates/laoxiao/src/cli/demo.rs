@@ -32,7 +32,7 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
         );
         None
     } else {
-        let later = load_demo(&store, seed, scale, day)?;
+        let later = Some(load_demo(&store, seed, scale, day)?);
         if let Err(e) = demo_subsidy_runs(&store, day) {
             eprintln!("the demo's subsidy drafts were not prepared: {e}");
         }
@@ -47,9 +47,6 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
     };
     println!("the people are synthetic; areas, boundaries and plan figures are real");
     let accounts = demo_accounts(&store)?;
-    if fresh && let Err(e) = demo_visits(&store, day) {
-        eprintln!("the demo's visiting rounds were not prepared: {e}");
-    }
     println!("demo accounts (also listed on the login page):");
     for a in &accounts {
         println!(
@@ -57,8 +54,8 @@ pub fn run(config: Config, scale: f64, seed: u64, as_of: Option<chrono::NaiveDat
             a.username, a.password, a.role, a.area
         );
     }
-    if let Some((rows, day)) = later {
-        load_insurance_later(&store, rows, day);
+    if let Some(later) = later {
+        load_later(&store, later, day);
     }
     super::serve::serve(store, &config, accounts)
 }
@@ -233,19 +230,23 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     Ok(out)
 }
 
-/// Loads the demo city; returns the insurance enrolments still to load and
-/// the date they describe.
-fn load_demo(
-    store: &Store,
-    seed: u64,
-    scale: f64,
+/// What the demo loads after it starts serving (on a thread of its own,
+/// [`load_later`]): the two registers of a million rows each, so that the
+/// demo serves within its minute on a shared machine.
+struct Later {
+    services: Vec<laoxiao_model::activity::ServiceRecord>,
+    insurance: Vec<laoxiao_model::activity::InsuranceEnrolment>,
+    /// The date the records describe.
     as_of: chrono::NaiveDate,
-) -> Result<
-    Option<(
-        Vec<laoxiao_model::activity::InsuranceEnrolment>,
-        chrono::NaiveDate,
-    )>,
-> {
+}
+
+/// The line the demo prints when everything is loaded (the browser tests and
+/// benchmarks wait for it).
+pub const LOADED_LINE: &str = "demo background load finished";
+
+/// Loads the demo city but its service records and insurance enrolments,
+/// which it returns to load once serving.
+fn load_demo(store: &Store, seed: u64, scale: f64, as_of: chrono::NaiveDate) -> Result<Later> {
     let started = Instant::now();
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("generating the synthetic city (scale {scale})"));
@@ -274,12 +275,12 @@ fn load_demo(
     let _ = report;
     let activity = laoxiao_store::io::ActivityBatch {
         staff: &city.staff,
-        services: &city.services,
+        // The service records and the insurance register (a million rows
+        // each at scale 1) load after the server starts (`Later`).
+        services: &[],
         enrolments: &city.enrolments,
         residences: &city.residences,
         student_cohorts: &city.student_cohorts,
-        // The insurance register (a million rows at scale 1) loads after the
-        // server starts, so that the demo serves within its minute.
         insurance: &[],
     };
     let people_loaded = started.elapsed();
@@ -308,14 +309,14 @@ fn load_demo(
     residents.push(("330400".into(), 2020, targets.residents(), source));
     laoxiao_store::indicators::replace_residents(&mut store.conn()?, &residents)?;
     println!(
-        "demo city loaded: {} facilities, {} classes, {} people, {} staff, {} service records, \
+        "demo city loaded: {} facilities, {} classes, {} people, {} staff, \
          {} enrolments, {} residences, {} student cohorts (generated in {:.1} s, loaded in \
-         {:.1} s: registers {:.1} s, activity {:.1} s); {} insurance enrolments load once it serves",
+         {:.1} s: registers {:.1} s, activity {:.1} s); {} service records and {} insurance \
+         enrolments load once it serves",
         city.facilities.len(),
         city.classes.len(),
         people.len(),
         city.staff.len(),
-        city.services.len(),
         city.enrolments.len(),
         city.residences.len(),
         city.student_cohorts.len(),
@@ -323,9 +324,14 @@ fn load_demo(
         (started.elapsed() - generated).as_secs_f64(),
         (people_loaded - generated).as_secs_f64(),
         (started.elapsed() - people_loaded).as_secs_f64(),
+        city.services.len(),
         city.insurance.len(),
     );
-    Ok(Some((city.insurance, city.as_of)))
+    Ok(Later {
+        services: city.services,
+        insurance: city.insurance,
+        as_of: city.as_of,
+    })
 }
 
 /// The month's visiting rounds (探访关爱) with a few visits recorded by the
@@ -424,37 +430,58 @@ fn period_year(p: laoxiao_rules::subsidies::Period) -> i32 {
     }
 }
 
-/// Loads the insurance register on a thread of its own while the server
-/// runs (one transaction: indicator 24 counts it once it commits).
-fn load_insurance_later(
-    store: &Store,
-    rows: Vec<laoxiao_model::activity::InsuranceEnrolment>,
-    as_of: chrono::NaiveDate,
-) {
+/// Loads the service records, then makes the month's visiting rounds (which
+/// close the tasks of people visited already), then loads the insurance
+/// register, on a thread of its own while the server runs; each load is one
+/// transaction in WAL mode, so pages go on reading meanwhile and the figures
+/// count each register once it commits. Prints [`LOADED_LINE`] at the end.
+fn load_later(store: &Store, later: Later, day: chrono::NaiveDate) {
     let store = store.clone();
     let _ = std::thread::Builder::new()
-        .name("demo-insurance".into())
+        .name("demo-later".into())
         .spawn(move || {
-            let started = Instant::now();
-            let batch = laoxiao_store::io::ActivityBatch {
+            let load = |what: &str, table: &str, batch: laoxiao_store::io::ActivityBatch<'_>| {
+                let started = Instant::now();
+                let n = batch.len();
+                match laoxiao_store::io::load_activity_while_serving(&store, &batch, later.as_of) {
+                    Ok(_) => {
+                        let _ = store.analyze(&[table]);
+                        println!(
+                            "demo {what} loaded: {n} in {:.1} s",
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                    Err(e) => eprintln!("the demo's {what} were not loaded: {e}"),
+                }
+            };
+            let empty = laoxiao_store::io::ActivityBatch {
                 staff: &[],
                 services: &[],
                 enrolments: &[],
                 residences: &[],
                 student_cohorts: &[],
-                insurance: &rows,
+                insurance: &[],
             };
-            match laoxiao_store::io::load_activity_on(&store, &batch, None, as_of) {
-                Ok(_) => {
-                    let _ = store.analyze(&["insurance_enrolment"]);
-                    println!(
-                        "demo insurance register loaded: {} enrolments in {:.1} s",
-                        rows.len(),
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-                Err(e) => eprintln!("the demo's insurance register was not loaded: {e}"),
+            load(
+                "service records",
+                "service_record",
+                laoxiao_store::io::ActivityBatch {
+                    services: &later.services,
+                    ..empty
+                },
+            );
+            if let Err(e) = demo_visits(&store, day) {
+                eprintln!("the demo's visiting rounds were not prepared: {e}");
             }
+            load(
+                "insurance enrolments",
+                "insurance_enrolment",
+                laoxiao_store::io::ActivityBatch {
+                    insurance: &later.insurance,
+                    ..empty
+                },
+            );
+            println!("{LOADED_LINE}");
         });
 }
 
