@@ -105,7 +105,7 @@ until grep -q "demo background load finished" "$WORK/server.log"; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.5
 done
-echo "demo --scale $SCALE ($DATABASE) serving after $(( $(date +%s) - start )) s; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "demo --scale $SCALE ($DATABASE) serving, everything loaded after $(( $(date +%s) - start )) s; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # "demo alarms: 1000 devices, 60 alarms; platform demo-platform with secret XXXX (…)"
 LINE=$(grep -m1 'demo alarms:' "$WORK/server.log" || true)
 SECRET=$(sed -n 's/.*with secret \([^ ]*\) .*/\1/p' <<<"$LINE")

@@ -98,7 +98,7 @@ until grep -q "demo background load finished" "$WORK/server.log"; do
   kill -0 "$PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.5
 done
-echo "demo --scale $SCALE serving after $(( $(date +%s) - start )) s (pid $PID, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "demo --scale $SCALE serving, everything loaded after $(( $(date +%s) - start )) s (pid $PID, load $(cut -d' ' -f1-3 /proc/loadavg))"
 # (WAIT_INDEX=0 for a build without the people index.)
 for _ in $(seq $(( ${WAIT_INDEX:-120} * 2 ))); do
   grep -qE "people index (built|not built)" "$WORK/server.log" && break

@@ -172,8 +172,11 @@ pub fn generate_rounds(conn: &mut Conn, scope: &Scope, rules: &MonthRules) -> Re
         ];
         let mut w4 = String::new();
         scope.push_sql(&mut w4, &mut p4, "area_path", None);
+        // `kind || ''` keeps SQLite on the (person_id, date) index: without
+        // statistics it takes (kind, date) and reads the month's visits once
+        // per task (minutes for a city; PostgreSQL plans it either way).
         let visit = "FROM service_record s WHERE s.person_id = visit_task.person_id \
-            AND s.kind = 'visit' AND s.deleted_at IS NULL AND s.date >= $2 AND s.date <= $3";
+            AND s.kind || '' = 'visit' AND s.deleted_at IS NULL AND s.date >= $2 AND s.date <= $3";
         let matched = c.execute(
             &format!(
                 "UPDATE visit_task SET status = 'visited', \

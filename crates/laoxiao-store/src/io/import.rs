@@ -484,29 +484,30 @@ fn import_source_in(
             let coords = opts.coords;
             let layout = &layout;
             let mut conn = store.conn()?;
-            let counts = bulk::in_people_tx(&mut conn, &store.reference, opts.dry_run, false, |conn| {
-                let job = PeopleJob {
-                    store,
-                    today,
-                    now: now_rfc3339(),
-                    already_failed: !errs.is_empty(),
-                    progress: opts.progress,
-                    prefix: "",
-                };
-                let (counts, perrs) = bulk::run(conn, &job, move |p| {
-                    p.expect_rows(src.rows_hint());
-                    read_people(src, layout, coords, role, p)
+            let counts =
+                bulk::in_people_tx(&mut conn, &store.reference, opts.dry_run, false, |conn| {
+                    let job = PeopleJob {
+                        store,
+                        today,
+                        now: now_rfc3339(),
+                        already_failed: !errs.is_empty(),
+                        progress: opts.progress,
+                        prefix: "",
+                    };
+                    let (counts, perrs) = bulk::run(conn, &job, move |p| {
+                        p.expect_rows(src.rows_hint());
+                        read_people(src, layout, coords, role, p)
+                    })?;
+                    errs.append(perrs);
+                    std::mem::replace(&mut errs, Errors::new("")).check()?;
+                    audit_import(
+                        conn,
+                        opts,
+                        kind,
+                        counts[usize::from(role == PersonRole::Infant)],
+                    )?;
+                    Ok(counts)
                 })?;
-                errs.append(perrs);
-                std::mem::replace(&mut errs, Errors::new("")).check()?;
-                audit_import(
-                    conn,
-                    opts,
-                    kind,
-                    counts[usize::from(role == PersonRole::Infant)],
-                )?;
-                Ok(counts)
-            })?;
             progress_done(opts);
             let c = counts[usize::from(role == PersonRole::Infant)];
             Ok(ImportReport::new(kind, c, opts.dry_run))
