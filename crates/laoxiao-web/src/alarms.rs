@@ -20,8 +20,9 @@ use laoxiao_model::alarms::AlarmOutcome;
 use laoxiao_rules::alarms::AlarmRules;
 use laoxiao_store::alarms::{
     self, Alarm, AreaFigures, Equipped, HEADER_PLATFORM, HEADER_SIGNATURE, HEADER_TIMESTAMP,
-    Intake, SignedRequest, Step, TimelineStep, Which,
+    Intake, IntakeError, SignedRequest, Step, TimelineStep, Which,
 };
+use tokio::sync::{mpsc, oneshot};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,11 +35,27 @@ use crate::{AppState, blocking};
 /// bucket; twice as many in a burst); beyond it 429.
 pub const INTAKE_PER_SECOND: f64 = 5_000.0;
 
-/// The intake's shared state: the rules and the rate limiter.
+/// The intake's shared state: the rules, the rate limiter and the queue to
+/// the writer that files events in batches.
 #[derive(Debug)]
 pub struct IntakeState {
     pub rules: AlarmRules,
     bucket: std::sync::Mutex<(Instant, f64)>,
+    queue: std::sync::OnceLock<mpsc::Sender<Job>>,
+}
+
+/// Events waiting for the writer, at most; beyond it a request is answered 429
+/// at once rather than queued without bound.
+const QUEUE: usize = 4_096;
+
+/// One request waiting for the writer, and where its answer goes.
+#[derive(Debug)]
+struct Job {
+    platform: Option<String>,
+    timestamp: Option<String>,
+    signature: Option<String>,
+    body: Bytes,
+    reply: oneshot::Sender<Result<Result<Intake, IntakeError>, ApiError>>,
 }
 
 impl IntakeState {
@@ -48,6 +65,7 @@ impl IntakeState {
             Ok(rules) => Some(Arc::new(IntakeState {
                 rules,
                 bucket: std::sync::Mutex::new((Instant::now(), INTAKE_PER_SECOND * 2.0)),
+                queue: std::sync::OnceLock::new(),
             })),
             Err(e) => {
                 tracing::error!(error = %e, "alarm rules invalid; intake disabled");
@@ -185,19 +203,33 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let (platform, timestamp, signature) =
-        (h(HEADER_PLATFORM), h(HEADER_TIMESTAMP), h(HEADER_SIGNATURE));
-    let st2 = st.clone();
-    let result = blocking(&state, move |c, r| {
-        let req = SignedRequest {
-            platform: platform.as_deref(),
-            timestamp: timestamp.as_deref(),
-            signature: signature.as_deref(),
-            body: &body,
-        };
-        Ok(alarms::intake(c, r, &st2.rules, &req, Utc::now())?)
-    })
-    .await;
+    let (tx, rx) = oneshot::channel();
+    let job = Job {
+        platform: h(HEADER_PLATFORM),
+        timestamp: h(HEADER_TIMESTAMP),
+        signature: h(HEADER_SIGNATURE),
+        body,
+        reply: tx,
+    };
+    let queue = st
+        .queue
+        .get_or_init(|| {
+            let (q, jobs) = mpsc::channel(QUEUE);
+            tokio::spawn(writer(state.clone(), st.clone(), jobs));
+            q
+        })
+        .clone();
+    if queue.try_send(job).is_err() {
+        return intake_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many alarm events waiting; retry shortly".into(),
+            Vec::new(),
+        );
+    }
+    let result = rx
+        .await
+        .unwrap_or_else(|_| Err(ApiError::Internal("the alarm writer stopped".into())));
     match result {
         Ok(Ok(i)) => {
             let status = if i.created {
@@ -214,6 +246,55 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
             e.fields,
         ),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The intake's one writer: it takes the waiting requests (up to
+/// [`alarms::MAX_BATCH`]) and files them in one transaction, then the next
+/// lot. Requests that arrive while a batch is written wait for the next one,
+/// so under load batches grow and commits stay few; alone, a request is filed
+/// at once.
+async fn writer(state: AppState, st: Arc<IntakeState>, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < alarms::MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let (inputs, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|j| ((j.platform, j.timestamp, j.signature, j.body), j.reply))
+            .unzip();
+        let st2 = st.clone();
+        let result = blocking(&state, move |c, r| {
+            let reqs: Vec<SignedRequest<'_>> = inputs
+                .iter()
+                .map(|(p, t, s, b)| SignedRequest {
+                    platform: p.as_deref(),
+                    timestamp: t.as_deref(),
+                    signature: s.as_deref(),
+                    body: b,
+                })
+                .collect();
+            Ok(alarms::intake_batch(c, r, &st2.rules, &reqs, Utc::now())?)
+        })
+        .await;
+        match result {
+            Ok(answers) => {
+                for (reply, a) in replies.into_iter().zip(answers) {
+                    // The caller may have gone: its answer is dropped.
+                    let _ = reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(ApiError::Internal(msg.clone())));
+                }
+            }
+        }
     }
 }
 

@@ -390,3 +390,114 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         assert_eq!((v2.people, v2.equipped), (1, 0));
     }
 }
+
+#[test]
+fn a_batch_files_in_order_and_one_refusal_sinks_nothing() {
+    for db in TestDb::all().expect("test databases") {
+        let store = &db.store;
+        let r = &store.reference;
+        let sys = Scope::system("test");
+        let mut c = store.conn().expect("conn");
+        let town = r.areas.children("330402")[0].code.clone();
+        let village = r.areas.children(&town)[0].code.clone();
+        people::create(
+            &mut c,
+            r,
+            &sys,
+            &elder("B1", &village, 2, LivingArrangement::LivingAlone),
+        )
+        .expect("person");
+        let (_, secret) = alarms::add_platform(&mut c, r, &sys, "PB", "平台").expect("platform");
+        let dev = Device {
+            id: "DB1".into(),
+            kind: DeviceKind::FallDetector,
+            person_id: "B1".into(),
+            installed_date: d("2025-06-01"),
+            owner: DeviceOwner::Government,
+            provider_id: None,
+            platform_id: "PB".into(),
+            platform_device_id: "FALL-1".into(),
+            status: DeviceStatus::Active,
+            note: None,
+        };
+        registry::create(&mut c, &store.checker(), &sys, &dev, d("2026-03-01")).expect("device");
+        let rules = AlarmRules::embedded().expect("rules");
+        let now = Utc::now();
+        let stamp = now.timestamp().to_string();
+        let at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let bodies = [
+            body("EVB1", "FALL-1", &at),
+            body("EVB1", "FALL-1", &at), // the same event twice in one batch
+            body("EVB2", "NOPE-1", &at), // no such device
+            body("EVB3", "FALL-1", &at), // signed wrongly below
+            body("EVB4", "FALL-1", &at),
+        ];
+        let sigs: Vec<String> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                if i == 3 {
+                    "0".repeat(64)
+                } else {
+                    alarms::sign(&secret, &stamp, b.as_bytes())
+                }
+            })
+            .collect();
+        let reqs: Vec<SignedRequest<'_>> = bodies
+            .iter()
+            .zip(&sigs)
+            .map(|(b, s)| SignedRequest {
+                platform: Some("PB"),
+                timestamp: Some(&stamp),
+                signature: Some(s),
+                body: b.as_bytes(),
+            })
+            .collect();
+        let out = alarms::intake_batch(&mut c, r, &rules, &reqs, now).expect("db");
+        assert_eq!(out.len(), 5);
+        let first = out[0].as_ref().expect("filed");
+        let repeat = out[1].as_ref().expect("the same alarm");
+        assert!(first.created);
+        assert_eq!(
+            (repeat.alarm_id.as_str(), repeat.created),
+            (first.alarm_id.as_str(), false)
+        );
+        assert_eq!(
+            out[2].as_ref().expect_err("unknown").failure,
+            IntakeFailure::UnknownDevice
+        );
+        assert_eq!(
+            out[3].as_ref().expect_err("bad signature").failure,
+            IntakeFailure::BadSignature
+        );
+        let last = out[4].as_ref().expect("filed");
+        assert!(last.created);
+        assert_ne!(last.alarm_id, first.alarm_id);
+        // Two alarms, each with its intake audit entry; both refusals counted.
+        let mut n = |sql: &str| -> i64 {
+            c.query_opt(sql, &[])
+                .expect("count")
+                .expect("row")
+                .get::<i64>("n")
+                .expect("n")
+        };
+        assert_eq!(
+            n("SELECT COUNT(*) AS n FROM alarm WHERE platform_id = 'PB'"),
+            2
+        );
+        assert_eq!(
+            n("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'alarm_intake'"),
+            2
+        );
+        let counts = alarms::failure_counts(&mut c, &sys).expect("counts");
+        for why in ["unknown_device", "bad_signature"] {
+            assert!(
+                counts.iter().any(|(p, w, k)| p == "PB" && w == why && *k == 1),
+                "{why} counted once: {counts:?}"
+            );
+        }
+        // More than a batch holds is refused whole, before anything is read.
+        let many = vec![reqs[0]; alarms::MAX_BATCH + 1];
+        assert!(alarms::intake_batch(&mut c, r, &rules, &many, now).is_err());
+    }
+}
