@@ -12,18 +12,19 @@
 # 1. Starts `laoxiao demo` on a fresh database; the demo makes the platform
 #    `demo-platform` (its secret is read from the demo's output) and devices
 #    DEMO-00000 … for it.
-# 2. Intake: bench/alarms_client.py (Python, aiohttp) posts signed events, each
+# 2. The live page: for each level (ascending), events are posted until that
+#    many alarms are open, then 30 sequential requests each of /console/alarms
+#    (logged in as the demo's `city` through the login form, with its CSRF
+#    token), its htmx table fragment (HX-Request), and GET /api/alarms?limit=200
+#    (a bearer token): median, p99 and max. Measured first, since the intake
+#    runs leave far more alarms open than the levels ask for.
+# 3. Intake: bench/alarms_client.py (Python, aiohttp) posts signed events, each
 #    with a new event id and a random demo device, at a fixed concurrency for the
 #    duration; RUNS times. Reports alarms/s, p50/p99 latency and errors per run,
 #    and the median over the runs. After each run the database must hold exactly
 #    one alarm and one `alarm_intake` audit entry per event.
-# 3. Idempotence: 500 of the events are posted again (freshly signed); each must
+# 4. Idempotence: 500 of the events are posted again (freshly signed); each must
 #    answer 200 with its alarm, and the alarm and intake audit counts must not move.
-# 4. The live page: for each level, events are posted until that many alarms are
-#    open, then 30 sequential requests each of /console/alarms (logged in as the
-#    demo's `city` through the login form, with its CSRF token), its htmx table
-#    fragment (HX-Request), and GET /api/alarms?limit=200 (a bearer token):
-#    median, p99 and max.
 #
 # Needs: a laoxiao binary (BIN=…, default $CARGO_TARGET_DIR/release/laoxiao or
 # target/release/laoxiao, built if absent), curl, sqlite3 (or psql, createdb,
@@ -121,6 +122,20 @@ status=0
 post() { "$PY" bench/alarms_client.py post "$BASE" --platform "$PLATFORM" --secret "$SECRET" \
   --devices "DEMO-:$DEVICES" --concurrency "$CONCURRENCY" "$@"; }
 
+echo "== the live page, at each level of open alarms ($PAGES_N sequential requests each)"
+worst=0
+for level in $LEVELS; do
+  have=$(open_alarms)
+  if [ "$have" -lt "$level" ]; then
+    post --count $(( level - have )) --event-prefix "B$$L$level" >/dev/null || status=1
+  fi
+  sleep 1
+  echo "-- $(open_alarms) open alarms ($(sql "SELECT COUNT(*) FROM alarm WHERE state <> 'closed' AND escalated") escalated), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$PY" bench/alarms_client.py pages "$BASE" --user city --password demo-city-2026 --token "$TOKEN" \
+    --n "$PAGES_N" --json "$WORK/pages$level.json" || status=1
+  p=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(max(j["page"]["p99_ms"], j["fragment"]["p99_ms"]))' "$WORK/pages$level.json")
+  if [ "$level" -le 10000 ]; then worst=$("$PY" -c "print(max($worst, $p))"); fi
+done
 echo "== intake: $RUNS runs of $DURATION s at concurrency $CONCURRENCY"
 for r in $(seq "$RUNS"); do
   prefix="B$$R$r"
@@ -158,20 +173,6 @@ else
   echo "  the repeats changed something: alarms $b0 → $b1, intake audit entries $a0 → $a1" >&2; status=1
 fi
 
-echo "== the live page, at each level of open alarms ($PAGES_N sequential requests each)"
-worst=0
-for level in $LEVELS; do
-  have=$(open_alarms)
-  if [ "$have" -lt "$level" ]; then
-    post --count $(( level - have )) --event-prefix "B$$L$level" >/dev/null || status=1
-  fi
-  sleep 1
-  echo "-- $(open_alarms) open alarms ($(sql "SELECT COUNT(*) FROM alarm WHERE state <> 'closed' AND escalated") escalated), load $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$PY" bench/alarms_client.py pages "$BASE" --user city --password demo-city-2026 --token "$TOKEN" \
-    --n "$PAGES_N" --json "$WORK/pages$level.json" || status=1
-  p=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(max(j["page"]["p99_ms"], j["fragment"]["p99_ms"]))' "$WORK/pages$level.json")
-  if [ "$level" -le 10000 ]; then worst=$("$PY" -c "print(max($worst, $p))"); fi
-done
 echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$PID/status"); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 read -r _ RATE P99 < <(grep '^MEDIAN' "$WORK/intake.txt")
