@@ -22,8 +22,8 @@ use laoxiao_store::alarms::{
     self, Alarm, AreaFigures, Equipped, HEADER_PLATFORM, HEADER_SIGNATURE, HEADER_TIMESTAMP,
     Intake, IntakeError, SignedRequest, Step, TimelineStep, Which,
 };
-use tokio::sync::{mpsc, oneshot};
 use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;

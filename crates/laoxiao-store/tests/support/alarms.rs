@@ -492,7 +492,9 @@ fn a_batch_files_in_order_and_one_refusal_sinks_nothing() {
         let counts = alarms::failure_counts(&mut c, &sys).expect("counts");
         for why in ["unknown_device", "bad_signature"] {
             assert!(
-                counts.iter().any(|(p, w, k)| p == "PB" && w == why && *k == 1),
+                counts
+                    .iter()
+                    .any(|(p, w, k)| p == "PB" && w == why && *k == 1),
                 "{why} counted once: {counts:?}"
             );
         }
