@@ -581,6 +581,29 @@ impl References for ServiceRecord {
     }
 }
 
+impl Enrolment {
+    /// The child's age on the start date must be one the class's type takes
+    /// (托育机构设置标准 第十五条: 乳儿班 6–12 months, 托小班 12–24, 托大班
+    /// 24–36, 混合编班 from 18). Checked where the class type, the child's
+    /// birth date and the ages are known.
+    fn age_fits(&self, class: &str, refs: &KnownRefs) -> Option<FieldError> {
+        let ty = refs.class_types.get(class)?;
+        let birth = refs.birth_dates.get(&self.infant_id)?;
+        let (lo, hi, source) = refs.class_ages.get(ty)?;
+        let age = crate::person::age_months_on(*birth, self.start_date);
+        (age < *lo || age >= *hi).then(|| {
+            FieldError::new(
+                "class_id",
+                format!(
+                    "the child is {age} months old on {}; a {} takes children of {lo} to {hi} months ({source})",
+                    self.start_date,
+                    ty.label_zh()
+                ),
+            )
+        })
+    }
+}
+
 impl References for Enrolment {
     fn references(&self, refs: &KnownRefs) -> Vec<FieldError> {
         let mut out = Vec::new();
@@ -604,7 +627,7 @@ impl References for Enrolment {
                         self.facility_id
                     ),
                 )),
-                Ok(_) => {}
+                Ok(_) => out.extend(self.age_fits(c, refs)),
             }
         }
         out
@@ -676,6 +699,65 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")
+    }
+
+    /// A child born 2025-03-15 enrolled on days that make it 5, 6, 11, 12,
+    /// 17 and 18 whole months old: each class type takes exactly its ages
+    /// (from inclusive, to exclusive), and a refusal names the class, the age
+    /// and the clause.
+    #[test]
+    fn a_child_enrols_only_in_a_class_of_its_age() {
+        use crate::facility::ClassType;
+        let mut refs = KnownRefs::default().with_class_ages(&NationalMaxima);
+        refs.facilities
+            .insert("F1".into(), FacilityKind::ChildcareInstitution);
+        refs.people.insert("I1".into(), PersonRole::Infant);
+        refs.birth_dates.insert("I1".into(), d("2025-03-15"));
+        for (c, t) in [
+            ("INF", ClassType::InfantClass),
+            ("YT", ClassType::YoungToddlerClass),
+            ("MIX", ClassType::MixedAgeClass),
+        ] {
+            refs.classes.insert(c.into(), "F1".into());
+            refs.class_types.insert(c.into(), t);
+        }
+        let enrol = |class: &str, start: &str| Enrolment {
+            id: "E1".into(),
+            infant_id: "I1".into(),
+            facility_id: "F1".into(),
+            class_id: Some(class.into()),
+            start_date: d(start),
+            end_date: None,
+        };
+        // (class, start, months old that day, accepted)
+        for (class, start, age, ok) in [
+            ("INF", "2025-09-14", 5, false),
+            ("INF", "2025-09-15", 6, true),
+            ("INF", "2026-03-14", 11, true),
+            ("INF", "2026-03-15", 12, false),
+            ("YT", "2026-03-15", 12, true),
+            ("YT", "2026-03-14", 11, false),
+            ("MIX", "2026-09-14", 17, false),
+            ("MIX", "2026-09-15", 18, true),
+        ] {
+            let errs = enrol(class, start).references(&refs);
+            assert_eq!(errs.is_empty(), ok, "{class} on {start}: {errs:?}");
+            if !ok {
+                assert_eq!(fields(&errs), ["class_id"]);
+                assert!(
+                    errs[0]
+                        .reason
+                        .contains(&format!("is {age} months old on {start}"))
+                        && errs[0].reason.contains("第十五条"),
+                    "{}",
+                    errs[0].reason
+                );
+            }
+        }
+        // Without the child's birth date (outside the caller's view) nothing
+        // more is said than the references' own rules.
+        refs.birth_dates.clear();
+        assert!(enrol("INF", "2025-09-14").references(&refs).is_empty());
     }
 
     fn fields(errs: &[FieldError]) -> Vec<&str> {

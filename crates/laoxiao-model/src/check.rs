@@ -13,6 +13,19 @@ pub trait ClassSizeRule: std::fmt::Debug + Sync {
     /// The largest class the standard allows for this type, and the document
     /// and clause to cite; `None` where it sets none.
     fn max_class_size(&self, class_type: ClassType) -> Option<(i64, &str)>;
+
+    /// The most children one caregiver (保育人员) may have in a class of this
+    /// type on `on` (the 师幼比 read as 1:n), and the source to cite; `None`
+    /// where neither the standard nor a dated parameter sets one.
+    fn children_per_caregiver(
+        &self,
+        class_type: ClassType,
+        on: chrono::NaiveDate,
+    ) -> Option<(i64, String)>;
+
+    /// The ages a class of this type takes, in whole months (from inclusive,
+    /// to exclusive), and the source to cite; `None` where none is set.
+    fn age_months(&self, class_type: ClassType) -> Option<(i32, i32, &str)>;
 }
 
 /// Validation context, built once and shared.
@@ -83,6 +96,30 @@ pub(crate) mod test_rules {
             };
             Some((max, "托育机构设置标准（试行） 第十五条"))
         }
+
+        fn children_per_caregiver(
+            &self,
+            class_type: ClassType,
+            _on: chrono::NaiveDate,
+        ) -> Option<(i64, String)> {
+            let n = match class_type {
+                ClassType::InfantClass => 3,
+                ClassType::YoungToddlerClass => 5,
+                ClassType::OlderToddlerClass => 7,
+                ClassType::MixedAgeClass => return None,
+            };
+            Some((n, "托育机构设置标准（试行） 第十五条".into()))
+        }
+
+        fn age_months(&self, class_type: ClassType) -> Option<(i32, i32, &str)> {
+            let (lo, hi) = match class_type {
+                ClassType::InfantClass => (6, 12),
+                ClassType::YoungToddlerClass => (12, 24),
+                ClassType::OlderToddlerClass => (24, 36),
+                ClassType::MixedAgeClass => (18, 36),
+            };
+            Some((lo, hi, "托育机构设置标准（试行） 第十五条"))
+        }
     }
 }
 
@@ -133,6 +170,12 @@ mod tests {
             fn max_class_size(&self, _: ClassType) -> Option<(i64, &str)> {
                 None
             }
+            fn children_per_caregiver(&self, _: ClassType, _: NaiveDate) -> Option<(i64, String)> {
+                None
+            }
+            fn age_months(&self, _: ClassType) -> Option<(i32, i32, &str)> {
+                None
+            }
         }
         let ck = Checker {
             class_limits: &NoMaxima,
@@ -141,6 +184,60 @@ mod tests {
         assert!(
             class(ClassType::InfantClass, 11)
                 .validate(&ck, NaiveDate::MIN)
+                .is_empty()
+        );
+    }
+
+    /// Each type at its ratio's edge: n children per caregiver pass, one
+    /// more is refused on `caregivers`, citing the standard; a type without
+    /// a ratio (混龄班 here) is held to none; an empty class needs no one.
+    #[test]
+    fn class_validation_holds_the_caregiver_ratio() {
+        let areas = crate::jiaxing::areas().expect("areas");
+        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
+        let ck = Checker {
+            areas: &areas,
+            boundary: &boundary,
+            class_limits: &NationalMaxima,
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).expect("day");
+        let class = |class_type, enrolled, caregivers| ChildcareClass {
+            id: "C1".into(),
+            facility_id: "F1".into(),
+            class_type,
+            capacity: 10,
+            enrolled,
+            caregivers,
+            ..Default::default()
+        };
+        for (ty, per, zh) in [
+            (ClassType::InfantClass, 3, "乳儿班"),
+            (ClassType::YoungToddlerClass, 5, "托小班"),
+            (ClassType::OlderToddlerClass, 7, "托大班"),
+        ] {
+            // Two caregivers: 2n children pass, 2n + 1 do not (capacity allowing).
+            let ok = class(ty, (2 * per).min(10), 2);
+            assert!(ok.validate(&ck, day).is_empty(), "{ty:?}");
+            if 2 * per < 10 {
+                let errs = class(ty, 2 * per + 1, 2).validate(&ck, day);
+                assert_eq!(errs.len(), 1, "{errs:?}");
+                assert_eq!(errs[0].field, "caregivers");
+                assert!(
+                    errs[0]
+                        .reason
+                        .contains(&format!("need at least 3 caregivers in a {zh} (1:{per}"))
+                        && errs[0].reason.contains("第十五条"),
+                    "{}",
+                    errs[0].reason
+                );
+            }
+            // One child, no caregiver: refused; no child, no caregiver: fine.
+            assert_eq!(class(ty, 1, 0).validate(&ck, day).len(), 1);
+            assert!(class(ty, 0, 0).validate(&ck, day).is_empty());
+        }
+        assert!(
+            class(ClassType::MixedAgeClass, 10, 1)
+                .validate(&ck, day)
                 .is_empty()
         );
     }

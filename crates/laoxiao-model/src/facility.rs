@@ -410,9 +410,10 @@ impl Rules for Facility {
 }
 
 /// A class's rules beyond its fields' bounds: the national maximum size for
-/// its type, and no more children than places.
+/// its type, no more children than places, and enough caregivers for the
+/// children by the type's ratio (师幼比) in force on the day of the change.
 impl Rules for ChildcareClass {
-    fn rules(&self, ck: &Checker<'_>, _today: NaiveDate) -> Vec<FieldError> {
+    fn rules(&self, ck: &Checker<'_>, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
         if let Some((max_size, source)) = ck.class_limits.max_class_size(self.class_type)
             && self.capacity > max_size
@@ -439,6 +440,29 @@ impl Rules for ChildcareClass {
                     self.enrolled, self.capacity
                 ),
             ));
+        }
+        if let Some((per, source)) = ck
+            .class_limits
+            .children_per_caregiver(self.class_type, today)
+            && per > 0
+            && bounds::CLASS_ENROLLED.contains(self.enrolled)
+            && bounds::CLASS_CAREGIVERS.contains(self.caregivers)
+        {
+            let need = (self.enrolled + per - 1) / per;
+            if self.caregivers < need {
+                errs.push(FieldError::new(
+                    "caregivers",
+                    format!(
+                        "{} children need at least {} caregivers in a {} (1:{}, {}); {} assigned",
+                        self.enrolled,
+                        need,
+                        self.class_type.label_zh(),
+                        per,
+                        source,
+                        self.caregivers
+                    ),
+                ));
+            }
         }
         errs
     }

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+
 use crate::error::FieldError;
-use crate::facility::FacilityKind;
+use crate::facility::{ClassType, FacilityKind};
 use crate::person::PersonRole;
 
 /// The referenced records the rules may look at, by id.
@@ -21,6 +23,13 @@ pub struct KnownRefs {
     pub classes: HashMap<String, String>,
     /// Live people and their register.
     pub people: HashMap<String, PersonRole>,
+    /// The type of each live class in `classes`.
+    pub class_types: HashMap<String, ClassType>,
+    /// The birth date of each person in `people`.
+    pub birth_dates: HashMap<String, NaiveDate>,
+    /// The ages (in whole months, from inclusive, to exclusive) each class
+    /// type takes, with the source to cite (托育机构设置标准).
+    pub class_ages: HashMap<ClassType, (i32, i32, String)>,
 }
 
 impl KnownRefs {
@@ -43,6 +52,19 @@ impl KnownRefs {
             )),
             Some(_) => Ok(()),
         }
+    }
+
+    /// Fills `class_ages` from the class rule.
+    pub fn with_class_ages(mut self, rule: &dyn crate::check::ClassSizeRule) -> Self {
+        for t in ClassType::VALUES
+            .iter()
+            .filter_map(|v| ClassType::parse(v.code))
+        {
+            if let Some((lo, hi, source)) = rule.age_months(t) {
+                self.class_ages.insert(t, (lo, hi, source.to_string()));
+            }
+        }
+        self
     }
 
     /// The facility of class `id`, or why it cannot be referred to.

@@ -29,16 +29,21 @@ pub struct ClassLimit {
     pub source: String,
 }
 
-/// The class-size table, parsed from `data/standards/childcare_class_limits.csv`.
+/// The class-size table, parsed from `data/standards/childcare_class_limits.csv`,
+/// with the dated parameters (`ratio.<class type>` in
+/// `data/policy/childcare.toml`) for the ratios the standard does not set.
 #[derive(Debug, Clone, Default)]
 pub struct ClassLimits {
     rows: Vec<ClassLimit>,
+    params: Option<crate::subsidies::params::Params>,
 }
 
 impl ClassLimits {
-    /// The embedded national table.
+    /// The embedded national table, with the embedded parameters.
     pub fn embedded() -> Result<Self, RulesError> {
-        Self::parse(CLASS_LIMITS.1)
+        let mut t = Self::parse(CLASS_LIMITS.1)?;
+        t.params = Some(crate::subsidies::params::Params::embedded()?);
+        Ok(t)
     }
 
     /// Parses the table (simple CSV without quoted fields).
@@ -80,7 +85,7 @@ impl ClassLimits {
                 source: format!("{} {}", f[6], f[7]),
             });
         }
-        Ok(ClassLimits { rows })
+        Ok(ClassLimits { rows, params: None })
     }
 
     pub fn get(&self, t: ClassType) -> Option<&ClassLimit> {
@@ -97,11 +102,78 @@ impl ClassSizeRule for ClassLimits {
         self.get(class_type)
             .map(|l| (l.max_size, l.source.as_str()))
     }
+
+    fn age_months(&self, class_type: ClassType) -> Option<(i32, i32, &str)> {
+        self.get(class_type).map(|l| {
+            (
+                i32::try_from(l.min_age_months).unwrap_or(i32::MAX),
+                i32::try_from(l.max_age_months).unwrap_or(i32::MAX),
+                l.source.as_str(),
+            )
+        })
+    }
+
+    /// The standard's ratio where it sets one (in force from its date), else
+    /// the dated parameter `ratio.<class type>` on `on`.
+    fn children_per_caregiver(
+        &self,
+        class_type: ClassType,
+        on: chrono::NaiveDate,
+    ) -> Option<(i64, String)> {
+        let row = self.get(class_type);
+        if let Some(l) = row
+            && let Some(n) = l.children_per_caregiver
+            && l.effective_from <= on
+        {
+            return Some((n, l.source.clone()));
+        }
+        let name = format!("ratio.{}", class_type.code());
+        self.params
+            .as_ref()
+            .and_then(|p| p.int(&name, on).ok())
+            .map(|(n, used)| (n, format!("{name}: {}", used.clause)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ratios_come_from_the_standard_then_the_dated_parameter() {
+        let t = ClassLimits::embedded().expect("table");
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("day");
+        let (n, src) = t
+            .children_per_caregiver(ClassType::InfantClass, day)
+            .expect("infant ratio");
+        assert_eq!(n, 3);
+        assert!(src.contains("第十五条"), "{src}");
+        // The standard sets none for 混龄班: the parameter, which says so.
+        let (n, src) = t
+            .children_per_caregiver(ClassType::MixedAgeClass, day)
+            .expect("mixed ratio");
+        assert_eq!(n, 5);
+        assert!(
+            src.starts_with("ratio.mixed_age_class") && src.contains("待核实"),
+            "{src}"
+        );
+        // Before the standard and the parameter: no ratio.
+        let before = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).expect("day");
+        assert!(
+            t.children_per_caregiver(ClassType::InfantClass, before)
+                .is_none()
+        );
+        assert!(
+            t.children_per_caregiver(ClassType::MixedAgeClass, before)
+                .is_none()
+        );
+        // A table without parameters knows only the standard's.
+        let bare = ClassLimits::parse(CLASS_LIMITS.1).expect("bare");
+        assert!(
+            bare.children_per_caregiver(ClassType::MixedAgeClass, day)
+                .is_none()
+        );
+    }
 
     #[test]
     fn embedded_table_has_the_national_figures() {

@@ -400,7 +400,7 @@ fn check<T: ActivityRecord>(
     let reg = T::register();
     // The references' rules see only what the caller may see: a record outside
     // the scope reads exactly like one that does not exist.
-    let mut refs = KnownRefs::default();
+    let mut refs = KnownRefs::default().with_class_ages(ck.class_limits);
     for (f, c) in reg.fields.iter().zip(x.to_cells()) {
         if let (FieldType::Ref(target), Cell::Text(id)) = (&f.ty, c) {
             know_ref(conn, scope, target, &id, &mut refs)?;
@@ -441,20 +441,26 @@ fn know_ref(
         }
         "people" | "elderly" | "infants" => {
             scope.push_sql(&mut w, &mut p, "area_path", None);
-            let sql = format!("SELECT role FROM person WHERE id = $1 AND deleted_at IS NULL{w}");
+            let sql = format!(
+                "SELECT role, birth_date FROM person WHERE id = $1 AND deleted_at IS NULL{w}"
+            );
             if let Some(r) = conn.query_opt(&sql, &p)? {
                 refs.people.insert(id.to_string(), r.parse("role")?);
+                refs.birth_dates
+                    .insert(id.to_string(), r.get::<NaiveDate>("birth_date")?);
             }
         }
         "classes" => {
             scope.push_sql(&mut w, &mut p, "f.area_path", Some("f.id"));
             let sql = format!(
-                "SELECT c.facility_id AS facility_id FROM childcare_class c \
+                "SELECT c.facility_id AS facility_id, c.class_type AS class_type FROM childcare_class c \
                  JOIN facility f ON f.id = c.facility_id \
                  WHERE c.id = $1 AND c.deleted_at IS NULL AND f.deleted_at IS NULL{w}"
             );
             if let Some(r) = conn.query_opt(&sql, &p)? {
                 refs.classes.insert(id.to_string(), r.get("facility_id")?);
+                refs.class_types
+                    .insert(id.to_string(), r.parse("class_type")?);
             }
         }
         other => {

@@ -1311,8 +1311,9 @@ mod activity_registers {
         let class = ChildcareClass {
             id: "C1".into(),
             facility_id: "N1".into(),
-            class_type: ClassType::MixedAgeClass,
-            capacity: 18,
+            // I1 joins it at six months (乳儿班 takes 6 to 12).
+            class_type: ClassType::InfantClass,
+            capacity: 10,
             enrolled: 1,
             caregivers: 3,
             ..Default::default()
@@ -1411,7 +1412,7 @@ mod activity_registers {
             infant_id: "I1".into(),
             facility_id: "N1".into(),
             class_id: Some("C1".into()),
-            start_date: d("2022-09-01"),
+            start_date: d("2022-09-04"),
             end_date: None,
         }];
         let residences = vec![Residence {

@@ -23,7 +23,7 @@ use laoxiao_store::alarms::{
     Intake, IntakeError, SignedRequest, Step, TimelineStep, Which,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
@@ -41,7 +41,18 @@ pub const INTAKE_PER_SECOND: f64 = 5_000.0;
 pub struct IntakeState {
     pub rules: AlarmRules,
     bucket: std::sync::Mutex<(Instant, f64)>,
-    queue: std::sync::OnceLock<mpsc::Sender<Job>>,
+    queue: std::sync::Mutex<Queue>,
+}
+
+/// The requests waiting for the writer, and whether a writer runs. The
+/// writer is a task started by the first request that finds none, and it
+/// ends when nothing waits: no task outlives the requests (a task holding
+/// the server's state forever would drop it on a runtime thread at
+/// shutdown, which a PostgreSQL pool cannot survive).
+#[derive(Debug, Default)]
+struct Queue {
+    jobs: std::collections::VecDeque<Job>,
+    writing: bool,
 }
 
 /// Events waiting for the writer, at most; beyond it a request is answered 429
@@ -65,7 +76,7 @@ impl IntakeState {
             Ok(rules) => Some(Arc::new(IntakeState {
                 rules,
                 bucket: std::sync::Mutex::new((Instant::now(), INTAKE_PER_SECOND * 2.0)),
-                queue: std::sync::OnceLock::new(),
+                queue: std::sync::Mutex::new(Queue::default()),
             })),
             Err(e) => {
                 tracing::error!(error = %e, "alarm rules invalid; intake disabled");
@@ -211,21 +222,23 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
         body,
         reply: tx,
     };
-    let queue = st
-        .queue
-        .get_or_init(|| {
-            let (q, jobs) = mpsc::channel(QUEUE);
-            tokio::spawn(writer(state.clone(), st.clone(), jobs));
-            q
-        })
-        .clone();
-    if queue.try_send(job).is_err() {
-        return intake_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many alarm events waiting; retry shortly".into(),
-            Vec::new(),
-        );
+    let start = {
+        let Ok(mut q) = st.queue.lock() else {
+            return ApiError::Internal("the alarm queue is poisoned".into()).into_response();
+        };
+        if q.jobs.len() >= QUEUE {
+            return intake_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many alarm events waiting; retry shortly".into(),
+                Vec::new(),
+            );
+        }
+        q.jobs.push_back(job);
+        !std::mem::replace(&mut q.writing, true)
+    };
+    if start {
+        tokio::spawn(writer(state.clone(), st.clone()));
     }
     let result = rx
         .await
@@ -251,18 +264,14 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
 
 /// The intake's one writer: it takes the waiting requests (up to
 /// [`alarms::MAX_BATCH`]) and files them in one transaction, then the next
-/// lot. Requests that arrive while a batch is written wait for the next one,
-/// so under load batches grow and commits stay few; alone, a request is filed
-/// at once.
-async fn writer(state: AppState, st: Arc<IntakeState>, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < alarms::MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
+/// lot, until none waits. Requests that arrive while a batch is written wait
+/// for the next one, so under load batches grow and commits stay few; alone,
+/// a request is filed at once.
+async fn writer(state: AppState, st: Arc<IntakeState>) {
+    let Some(mut batch) = take_batch(&st) else {
+        return;
+    };
+    loop {
         let (inputs, replies): (Vec<_>, Vec<_>) = batch
             .into_iter()
             .map(|j| ((j.platform, j.timestamp, j.signature, j.body), j.reply))
@@ -281,20 +290,47 @@ async fn writer(state: AppState, st: Arc<IntakeState>, mut jobs: mpsc::Receiver<
             Ok(alarms::intake_batch(c, r, &st2.rules, &reqs, Utc::now())?)
         })
         .await;
-        match result {
-            Ok(answers) => {
-                for (reply, a) in replies.into_iter().zip(answers) {
-                    // The caller may have gone: its answer is dropped.
-                    let _ = reply.send(Ok(a));
-                }
-            }
+        let answers: Vec<Result<Result<Intake, IntakeError>, ApiError>> = match result {
+            Ok(answers) => answers.into_iter().map(Ok).collect(),
             Err(e) => {
                 let msg = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(ApiError::Internal(msg.clone())));
-                }
+                replies
+                    .iter()
+                    .map(|_| Err(ApiError::Internal(msg.clone())))
+                    .collect()
             }
+        };
+        let next = take_batch(&st);
+        if next.is_none() {
+            // The server's state goes before the last answers: a caller that
+            // has its answer never holds the writer's copy up.
+            drop(state);
+            answer(replies, answers);
+            return;
         }
+        answer(replies, answers);
+        batch = next.unwrap_or_default();
+    }
+}
+
+/// The next lot of waiting requests; `None` (and no writer) when none waits.
+fn take_batch(st: &IntakeState) -> Option<Vec<Job>> {
+    let mut q = st.queue.lock().ok()?;
+    if q.jobs.is_empty() {
+        q.writing = false;
+        return None;
+    }
+    let n = q.jobs.len().min(alarms::MAX_BATCH);
+    Some(q.jobs.drain(..n).collect())
+}
+
+fn answer(
+    replies: Vec<oneshot::Sender<Result<Result<Intake, IntakeError>, ApiError>>>,
+    answers: Vec<Result<Result<Intake, IntakeError>, ApiError>>,
+) {
+    for (reply, a) in replies.into_iter().zip(answers) {
+        // The caller may have gone: its answer is dropped.
+        let _ = reply.send(a);
     }
 }
 

@@ -675,7 +675,7 @@ fn facility_classes_are_created_replaced_and_checked() {
 
         // PUT with a class list replaces the set; without one leaves it.
         let mut body = app.get("/api/facilities/T-1").await.body;
-        body["classes"] = json!([{ "id": "T-1-C2", "class_type": "older_toddler_class", "capacity": 20, "enrolled": 20 }]);
+        body["classes"] = json!([{ "id": "T-1-C2", "class_type": "older_toddler_class", "capacity": 20, "enrolled": 20, "caregivers": 3 }]);
         let r = app.put("/api/facilities/T-1", &body).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let ids: Vec<&str> = r.body["classes"]
@@ -3591,6 +3591,26 @@ fn hole_02_counts_out_of_range_are_refused_and_totals_cannot_overflow() {
             fields.iter().any(|f| f.contains("caregivers")),
             "{fields:?}"
         );
+        // Twelve children in a 托小班 (1:5) need three caregivers: two are
+        // refused at the field, citing the standard's article; nothing written.
+        let mut short = childcare("N-2", "330402007024");
+        short["classes"][0]["caregivers"] = json!(2);
+        let r = app.post("/api/facilities", &short).await;
+        let fields = r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            fields.iter().any(|f| f.ends_with("caregivers")),
+            "{fields:?}"
+        );
+        assert!(
+            r.body.to_string().contains("need at least 3 caregivers")
+                && r.body.to_string().contains("1:5"),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            app.get("/api/facilities/N-2").await.status,
+            StatusCode::NOT_FOUND
+        );
 
         // A row from before the ranges: stored directly, past validation.
         let store = app.store.clone();
@@ -4555,8 +4575,23 @@ fn subsidy_console_pages_render_and_act() {
             "name": "王小某", "sex": "male", "birth_date": "2024-01-10", "residence_area_code": "330402007"});
         let r = app.post("/api/people", &infant).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        // At 11 months the child is too young for the 托小班 (12–24 months):
+        // refused at the class, citing the standard; at 12 months it joins.
         let r = app
             .post("/api/enrolments", &json!({"id": "E9", "infant_id": "I9", "facility_id": "CC9", "class_id": "CC9-C1", "start_date": "2025-01-01"}))
+            .await;
+        let fields = r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, ["class_id"]);
+        let reason = r.body["error"]["details"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            reason.contains("11 months old on 2025-01-01") && reason.contains("第十五条"),
+            "{reason}"
+        );
+        let r = app
+            .post("/api/enrolments", &json!({"id": "E9", "infant_id": "I9", "facility_id": "CC9", "class_id": "CC9-C1", "start_date": "2025-01-10"}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let cookie = |s: &(String, String)| {

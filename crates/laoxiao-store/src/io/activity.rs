@@ -16,7 +16,7 @@ use laoxiao_model::columns::{
 };
 use laoxiao_model::refs::KnownRefs;
 use laoxiao_model::register::{Cell, FieldType};
-use laoxiao_model::{FacilityKind, FieldError, PersonRole};
+use laoxiao_model::{Checker, ClassType, FacilityKind, FieldError, PersonRole};
 use serde::Serialize;
 
 use super::bulk::{Counts, in_people_tx};
@@ -70,8 +70,12 @@ pub struct ActivityReport {
 /// What the reference rules may look at: every live facility (with its kind)
 /// and class (with its facility), and the people the records name (with their
 /// register). An import sees the whole register, as before.
-fn load_refs(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Result<KnownRefs> {
-    let mut refs = KnownRefs::default();
+fn load_refs(
+    conn: &mut Conn,
+    ck: &Checker<'_>,
+    person_ids: &mut dyn Iterator<Item = &str>,
+) -> Result<KnownRefs> {
+    let mut refs = KnownRefs::default().with_class_ages(ck.class_limits);
     for r in conn.query(
         "SELECT id, kind FROM facility WHERE deleted_at IS NULL",
         &[],
@@ -82,10 +86,14 @@ fn load_refs(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Res
         }
     }
     for r in conn.query(
-        "SELECT id, facility_id FROM childcare_class WHERE deleted_at IS NULL",
+        "SELECT id, facility_id, class_type FROM childcare_class WHERE deleted_at IS NULL",
         &[],
     )? {
-        refs.classes.insert(r.get("id")?, r.get("facility_id")?);
+        let id: String = r.get("id")?;
+        if let Some(t) = ClassType::parse(&r.get::<String>("class_type")?) {
+            refs.class_types.insert(id.clone(), t);
+        }
+        refs.classes.insert(id, r.get("facility_id")?);
     }
     let wanted: HashSet<&str> = person_ids.collect();
     let mut wanted: Vec<&str> = wanted.into_iter().collect();
@@ -95,14 +103,17 @@ fn load_refs(conn: &mut Conn, person_ids: &mut dyn Iterator<Item = &str>) -> Res
         let ids: Vec<Value> = chunk.iter().map(|s| (*s).into()).collect();
         for r in conn.query(
             &format!(
-                "SELECT id, role FROM person WHERE deleted_at IS NULL AND id IN ({})",
+                "SELECT id, role, birth_date FROM person WHERE deleted_at IS NULL AND id IN ({})",
                 ph.join(", ")
             ),
             &ids,
         )? {
             let role: String = r.get("role")?;
+            let id: String = r.get("id")?;
+            refs.birth_dates
+                .insert(id.clone(), r.get::<NaiveDate>("birth_date")?);
             if let Some(role) = PersonRole::parse(&role) {
-                refs.people.insert(r.get("id")?, role);
+                refs.people.insert(id, role);
             }
         }
     }
@@ -167,7 +178,11 @@ fn import_kind<T: ActivityRecord>(
     let mut conn = store.conn()?;
     let c = in_people_tx(&mut conn, &store.reference, opts.dry_run, false, |conn| {
         let named: Vec<String> = values.iter().flat_map(person_refs).collect();
-        let refs = load_refs(conn, &mut named.iter().map(String::as_str))?;
+        let refs = load_refs(
+            conn,
+            &store.checker(),
+            &mut named.iter().map(String::as_str),
+        )?;
         check(store, today, rows.iter().copied().zip(&values), &refs, errs);
         std::mem::replace(errs, Errors::new("")).check()?;
         let w = activity::write_many(conn, &values, &crate::now_rfc3339(), |_| {})?;
@@ -294,7 +309,7 @@ fn load_activity_in(
             .chain(batch.enrolments.iter().map(|e| e.infant_id.as_str()))
             .chain(batch.residences.iter().map(|r| r.person_id.as_str()))
             .chain(batch.insurance.iter().map(|r| r.person_id.as_str()));
-        let refs = load_refs(conn, &mut people)?;
+        let refs = load_refs(conn, &store.checker(), &mut people)?;
         let mut errs = Errors::new("staff.");
         check(store, today, numbered(batch.staff), &refs, &mut errs);
         let mut e = Errors::new("services.");

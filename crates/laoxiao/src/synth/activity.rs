@@ -619,15 +619,24 @@ fn enrolments(inp: &Inputs<'_>, seed: u64) -> Vec<Enrolment> {
                 continue;
             }
             let p = &inp.infants[i];
+            // Of the class's ages on the register date, and already so 40
+            // days before it, so that a start date (the register checks the
+            // age on it) exists for children who have left too.
             let age = age_months_on(p.birth_date, as_of);
-            if age < lo || age >= hi.max(lo + 1) {
+            let age_before = age_months_on(p.birth_date, as_of - Days::new(40));
+            if age_before < lo || age >= hi.max(lo + 1) {
                 continue;
             }
             taken[i] = true;
-            let old_enough = p
+            // The first day of the class's youngest age (adding months to the
+            // 29th–31st clamps to a month's end, a few days short).
+            let mut old_enough = p
                 .birth_date
                 .checked_add_months(Months::new(lo.max(0) as u32))
                 .unwrap_or(p.birth_date);
+            while age_months_on(p.birth_date, old_enough) < lo {
+                old_enough = old_enough + Days::new(1);
+            }
             let earliest = old_enough.max(as_of - Days::new(400)).min(as_of);
             let active = got < current;
             // Children who left did so before the register date.

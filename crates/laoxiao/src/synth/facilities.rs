@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use laoxiao_model::facility::{FacilityLevel, FilingStatus, Ownership, Rating};
-use laoxiao_model::{ChildcareClass, ClassType, Facility, FacilityKind};
+use laoxiao_model::{ChildcareClass, ClassSizeRule as _, ClassType, Facility, FacilityKind};
 use laoxiao_rules::ClassLimits;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -1156,15 +1156,17 @@ fn classes_for(rng: &mut ChaCha8Rng, f: &Facility, limits: &ClassLimits) -> Vec<
                 rng.random_range(0.45..=0.90)
             };
             let enrolled = ((cap as f64 * fill).round() as i64).min(cap);
-            // Caregivers by the standard's ratio (混龄班 has none; 1:5 assumed);
-            // one class in sixteen is a caregiver short.
+            // Caregivers by the ratio in force today, as the register checks
+            // it on loading (the standard's, or the dated parameter for 混龄班):
+            // it refuses a class short of them. One class in sixteen has a
+            // caregiver to spare.
             let ratio = limits
-                .get(*t)
-                .and_then(|l| l.children_per_caregiver)
-                .unwrap_or(5);
+                .children_per_caregiver(*t, chrono::Utc::now().date_naive())
+                .map_or(5, |r| r.0)
+                .max(1);
             let mut caregivers = ((enrolled + ratio - 1) / ratio).max(1);
-            if caregivers > 1 && rng.random::<f64>() < 1.0 / 16.0 {
-                caregivers -= 1;
+            if rng.random::<f64>() < 1.0 / 16.0 {
+                caregivers += 1;
             }
             let yuan: i64 = match (nursery, f.ownership, f.inclusive) {
                 (true, Some(Ownership::Public), _) => rng.random_range(60..=150) * 10,
