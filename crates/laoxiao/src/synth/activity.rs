@@ -619,10 +619,12 @@ fn enrolments(inp: &Inputs<'_>, seed: u64) -> Vec<Enrolment> {
                 continue;
             }
             let p = &inp.infants[i];
-            // Of the class's ages on the register date, and already so 40
-            // days before it, so that a start date (the register checks the
-            // age on it) exists for children who have left too.
-            let age = age_months_on(p.birth_date, as_of);
+            // Of the class's ages on the register date, already so 40 days
+            // before it and still a week after, so that a start date (the
+            // register checks the age on it) exists for children who have
+            // left too, and stays inside the ages when `demo` moves every date
+            // by the same number of days (whole months have unequal days).
+            let age = age_months_on(p.birth_date, as_of + Days::new(7));
             let age_before = age_months_on(p.birth_date, as_of - Days::new(40));
             if age_before < lo || age >= hi.max(lo + 1) {
                 continue;
@@ -637,6 +639,8 @@ fn enrolments(inp: &Inputs<'_>, seed: u64) -> Vec<Enrolment> {
             while age_months_on(p.birth_date, old_enough) < lo {
                 old_enough = old_enough + Days::new(1);
             }
+            // A week's margin for the same reason.
+            let old_enough = old_enough + Days::new(7);
             let earliest = old_enough.max(as_of - Days::new(400)).min(as_of);
             let active = got < current;
             // Children who left did so before the register date.

@@ -407,6 +407,52 @@ fn a_city_moved_to_another_date_still_validates() {
     ));
 }
 
+/// Every enrolment names a class of the child's age on its start day (the
+/// register refuses one that does not), in the generated city and after
+/// `demo` moves it to other days: a constant shift in days moves ages in
+/// whole months at month ends, which the generator's margins absorb.
+#[test]
+fn enrolled_children_fit_their_class_on_the_start_day_on_any_date() {
+    use laoxiao_model::refs::{KnownRefs, References as _};
+    let base = generate(6, 0.05).expect("generate");
+    let limits = ClassLimits::embedded().expect("limits");
+    for to in [
+        base.as_of,
+        util::ymd(2026, 7, 31),
+        util::ymd(2026, 11, 28),
+        util::ymd(2026, 12, 2),
+        util::ymd(2027, 3, 1),
+        util::ymd(2028, 2, 29),
+    ] {
+        let mut city = base.clone();
+        shift::shift_to(&mut city, to).expect("moved");
+        let mut refs = KnownRefs::default().with_class_ages(&limits);
+        for f in &city.facilities {
+            refs.facilities.insert(f.id.clone(), f.kind);
+        }
+        for c in &city.classes {
+            refs.classes.insert(c.id.clone(), c.facility_id.clone());
+            refs.class_types.insert(c.id.clone(), c.class_type);
+        }
+        for p in &city.infants {
+            refs.people
+                .insert(p.id.clone(), laoxiao_model::PersonRole::Infant);
+            refs.birth_dates.insert(p.id.clone(), p.birth_date);
+        }
+        let bad: Vec<String> = city
+            .enrolments
+            .iter()
+            .filter_map(|e| {
+                let errs = e.references(&refs);
+                (!errs.is_empty()).then(|| format!("{}: {errs:?}", e.id))
+            })
+            .take(5)
+            .collect();
+        assert!(bad.is_empty(), "{to}: {bad:?}");
+        assert!(city.enrolments.len() > 300, "{}", city.enrolments.len());
+    }
+}
+
 #[test]
 fn points_lie_in_their_county_and_ids_carry_its_code() {
     let city = generate(5, 0.004).expect("generate");
