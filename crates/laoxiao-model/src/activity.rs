@@ -693,9 +693,8 @@ impl References for StudentCohort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::test_rules::NationalMaxima;
+    use crate::check::test_rules::{NationalMaxima, with_checker};
     use crate::register::Record;
-    use laoxiao_spatial::IndexedBoundary;
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")
@@ -762,17 +761,6 @@ mod tests {
 
     fn fields(errs: &[FieldError]) -> Vec<&str> {
         errs.iter().map(|e| e.field.as_str()).collect()
-    }
-
-    fn with_checker(f: impl FnOnce(&Checker<'_>)) {
-        let areas = crate::jiaxing::areas().expect("areas");
-        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
-        let ck = Checker {
-            areas: &areas,
-            boundary: &boundary,
-            class_limits: &NationalMaxima,
-        };
-        f(&ck);
     }
 
     #[test]

@@ -82,6 +82,19 @@ pub(crate) mod test_rules {
     use super::ClassSizeRule;
     use crate::facility::ClassType;
 
+    /// Runs `f` with a checker on the real area tree and boundary and
+    /// [`NationalMaxima`].
+    pub(crate) fn with_checker(f: impl FnOnce(&super::Checker<'_>)) {
+        let areas = crate::jiaxing::areas().expect("areas");
+        let boundary: laoxiao_spatial::IndexedBoundary =
+            crate::jiaxing::city_boundary().expect("boundary").into();
+        f(&super::Checker {
+            areas: &areas,
+            boundary: &boundary,
+            class_limits: &NationalMaxima,
+        });
+    }
+
     /// The national maxima as `data/standards/childcare_class_limits.csv` has them.
     #[derive(Debug)]
     pub(crate) struct NationalMaxima;
@@ -193,13 +206,11 @@ mod tests {
     /// a ratio (混龄班 here) is held to none; an empty class needs no one.
     #[test]
     fn class_validation_holds_the_caregiver_ratio() {
-        let areas = crate::jiaxing::areas().expect("areas");
-        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
-        let ck = Checker {
-            areas: &areas,
-            boundary: &boundary,
-            class_limits: &NationalMaxima,
-        };
+        super::test_rules::with_checker(|ck| ratio_edges(ck));
+    }
+
+    fn ratio_edges(ck: &Checker<'_>) {
+        let ck = *ck;
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).expect("day");
         let class = |class_type, enrolled, caregivers| ChildcareClass {
             id: "C1".into(),

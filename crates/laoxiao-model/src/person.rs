@@ -432,22 +432,10 @@ impl Rules for Person {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::test_rules::NationalMaxima;
-    use laoxiao_spatial::IndexedBoundary;
+    use crate::check::test_rules::with_checker;
 
     fn d(s: &str) -> NaiveDate {
         crate::columns::parse_date(s).expect("date")
-    }
-
-    fn with_checker(f: impl FnOnce(&Checker<'_>)) {
-        let areas = crate::jiaxing::areas().expect("areas");
-        let boundary: IndexedBoundary = crate::jiaxing::city_boundary().expect("boundary").into();
-        let ck = Checker {
-            areas: &areas,
-            boundary: &boundary,
-            class_limits: &NationalMaxima,
-        };
-        f(&ck);
     }
 
     fn person(role: PersonRole, birth: &str) -> Person {

@@ -48,6 +48,22 @@ fn elder(id: &str, area: &str, seq: u16, la: LivingArrangement) -> Person {
     p
 }
 
+/// An active, government-owned device installed on 2025-06-01.
+fn device(id: &str, kind: DeviceKind, person: &str, platform: &str, platform_id: &str) -> Device {
+    Device {
+        id: id.into(),
+        kind,
+        person_id: person.into(),
+        installed_date: d("2025-06-01"),
+        owner: DeviceOwner::Government,
+        provider_id: None,
+        platform_id: platform.into(),
+        platform_device_id: platform_id.into(),
+        status: DeviceStatus::Active,
+        note: None,
+    }
+}
+
 fn body(event: &str, device: &str, at: &str) -> String {
     format!(r#"{{"event_id":"{event}","device_id":"{device}","occurred_at":"{at}"}}"#)
 }
@@ -77,18 +93,7 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
             alarms::add_platform(&mut c, r, &sys, "P1", "安居平台").expect("platform");
         assert_eq!(platform.id, "P1");
         assert!(secret.len() >= 40);
-        let dev = Device {
-            id: "D1".into(),
-            kind: DeviceKind::EmergencyButton,
-            person_id: "E1".into(),
-            installed_date: d("2025-06-01"),
-            owner: DeviceOwner::Government,
-            provider_id: None,
-            platform_id: "P1".into(),
-            platform_device_id: "BTN-001".into(),
-            status: DeviceStatus::Active,
-            note: None,
-        };
+        let dev = device("D1", DeviceKind::EmergencyButton, "E1", "P1", "BTN-001");
         registry::create(&mut c, &store.checker(), &sys, &dev, d("2026-03-01")).expect("device");
         let rules = AlarmRules::embedded().expect("rules");
         let now = Utc::now();
@@ -408,18 +413,7 @@ fn a_batch_files_in_order_and_one_refusal_sinks_nothing() {
         )
         .expect("person");
         let (_, secret) = alarms::add_platform(&mut c, r, &sys, "PB", "平台").expect("platform");
-        let dev = Device {
-            id: "DB1".into(),
-            kind: DeviceKind::FallDetector,
-            person_id: "B1".into(),
-            installed_date: d("2025-06-01"),
-            owner: DeviceOwner::Government,
-            provider_id: None,
-            platform_id: "PB".into(),
-            platform_device_id: "FALL-1".into(),
-            status: DeviceStatus::Active,
-            note: None,
-        };
+        let dev = device("DB1", DeviceKind::FallDetector, "B1", "PB", "FALL-1");
         registry::create(&mut c, &store.checker(), &sys, &dev, d("2026-03-01")).expect("device");
         let rules = AlarmRules::embedded().expect("rules");
         let now = Utc::now();
