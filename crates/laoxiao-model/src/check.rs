@@ -206,7 +206,7 @@ mod tests {
     /// a ratio (混龄班 here) is held to none; an empty class needs no one.
     #[test]
     fn class_validation_holds_the_caregiver_ratio() {
-        super::test_rules::with_checker(|ck| ratio_edges(ck));
+        super::test_rules::with_checker(ratio_edges);
     }
 
     fn ratio_edges(ck: &Checker<'_>) {
