@@ -591,13 +591,22 @@ impl Enrolment {
         let birth = refs.birth_dates.get(&self.infant_id)?;
         let (lo, hi, source) = refs.class_ages.get(ty)?;
         let age = crate::person::age_months_on(*birth, self.start_date);
+        let takes = format!(
+            "a {} takes children of {lo} to {hi} months ({source})",
+            ty.label_zh()
+        );
+        if *birth > self.start_date {
+            return Some(FieldError::new(
+                "class_id",
+                format!("the child is not yet born on {}; {takes}", self.start_date),
+            ));
+        }
         (age < *lo || age >= *hi).then(|| {
             FieldError::new(
                 "class_id",
                 format!(
-                    "the child is {age} months old on {}; a {} takes children of {lo} to {hi} months ({source})",
-                    self.start_date,
-                    ty.label_zh()
+                    "the child is {age} months old on {}; {takes}",
+                    self.start_date
                 ),
             )
         })
@@ -738,16 +747,19 @@ mod tests {
             ("YT", "2026-03-14", 11, false),
             ("MIX", "2026-09-14", 17, false),
             ("MIX", "2026-09-15", 18, true),
+            ("INF", "2025-03-14", -1, false),
         ] {
             let errs = enrol(class, start).references(&refs);
             assert_eq!(errs.is_empty(), ok, "{class} on {start}: {errs:?}");
             if !ok {
                 assert_eq!(fields(&errs), ["class_id"]);
+                let said = if age < 0 {
+                    format!("is not yet born on {start}")
+                } else {
+                    format!("is {age} months old on {start}")
+                };
                 assert!(
-                    errs[0]
-                        .reason
-                        .contains(&format!("is {age} months old on {start}"))
-                        && errs[0].reason.contains("第十五条"),
+                    errs[0].reason.contains(&said) && errs[0].reason.contains("第十五条"),
                     "{}",
                     errs[0].reason
                 );
