@@ -317,7 +317,9 @@ fn input_notes() -> Vec<(&'static str, String)> {
             "ClassInput",
             format!(
                 "`capacity` is at most the national maximum for the `class_type` ({limits}); \
-                 `enrolled` is at most `capacity`; `facility_id`, if given, is the facility's id; \
+                 `enrolled` is at most `capacity`; `caregivers` is at least `enrolled` divided \
+                 by the type's children per caregiver, rounded up (3, 5, 7; 5 for a mixed-age \
+                 class, a dated parameter); `facility_id`, if given, is the facility's id; \
                  class ids are unique within the body, and an id of another facility's class is \
                  a conflict (409)."
             ),
