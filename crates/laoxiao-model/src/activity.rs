@@ -590,7 +590,6 @@ impl Enrolment {
         let ty = refs.class_types.get(class)?;
         let birth = refs.birth_dates.get(&self.infant_id)?;
         let (lo, hi, source) = refs.class_ages.get(ty)?;
-        let age = crate::person::age_months_on(*birth, self.start_date);
         let takes = format!(
             "a {} takes children of {lo} to {hi} months ({source})",
             ty.label_zh()
@@ -601,6 +600,7 @@ impl Enrolment {
                 format!("the child is not yet born on {}; {takes}", self.start_date),
             ));
         }
+        let age = crate::person::age_months_on(*birth, self.start_date);
         (age < *lo || age >= *hi).then(|| {
             FieldError::new(
                 "class_id",

@@ -110,9 +110,13 @@ fn load_refs(
         )? {
             let role: String = r.get("role")?;
             let id: String = r.get("id")?;
-            refs.birth_dates
-                .insert(id.clone(), r.get::<NaiveDate>("birth_date")?);
             if let Some(role) = PersonRole::parse(&role) {
+                // Only an enrolment's child needs a birth date (its class's
+                // ages): not the million elderly people of a service load.
+                if role == PersonRole::Infant {
+                    refs.birth_dates
+                        .insert(id.clone(), r.get::<NaiveDate>("birth_date")?);
+                }
                 refs.people.insert(id, role);
             }
         }

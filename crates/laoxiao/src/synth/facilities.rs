@@ -1156,12 +1156,13 @@ fn classes_for(rng: &mut ChaCha8Rng, f: &Facility, limits: &ClassLimits) -> Vec<
                 rng.random_range(0.45..=0.90)
             };
             let enrolled = ((cap as f64 * fill).round() as i64).min(cap);
-            // Caregivers by the ratio in force today, as the register checks
-            // it on loading (the standard's, or the dated parameter for 混龄班):
-            // it refuses a class short of them. One class in sixteen has a
-            // caregiver to spare.
+            // Caregivers by the ratio in force on the register date (the
+            // standard's, or the dated parameter for 混龄班): the register
+            // refuses a class short of them. The generator's own date keeps the
+            // city a function of its seed (the ratios have not changed since
+            // 2019). One class in sixteen has a caregiver to spare.
             let ratio = limits
-                .children_per_caregiver(*t, chrono::Utc::now().date_naive())
+                .children_per_caregiver(*t, calib::as_of())
                 .map_or(5, |r| r.0)
                 .max(1);
             let mut caregivers = ((enrolled + ratio - 1) / ratio).max(1);
