@@ -130,6 +130,17 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// Care type (托育服务类型) an institution offers and a child is enrolled for:
+    /// 全日托, 半日托, 计时托, 临时托 (the scope of 托育机构设置标准（试行）).
+    pub enum CareType {
+        FullDay = ("full_day", "全日托", "Full day"),
+        HalfDay = ("half_day", "半日托", "Half day"),
+        Hourly = ("hourly", "计时托", "Hourly"),
+        Temporary = ("temporary", "临时托", "Temporary"),
+    }
+}
+
+crate::code_enum! {
     /// Operating status.
     #[derive(Default)]
     pub enum FacilityStatus {

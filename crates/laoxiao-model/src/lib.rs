@@ -30,7 +30,8 @@ pub use area::{Area, AreaLevel, AreaTree};
 pub use check::{Checker, ClassSizeRule};
 pub use error::{FieldError, ModelError};
 pub use facility::{
-    CLASSES, ChildcareClass, ClassType, FACILITIES, Facility, FacilityKind, FacilityStatus,
+    CLASSES, CareType, ChildcareClass, ClassType, FACILITIES, Facility, FacilityKind,
+    FacilityStatus,
 };
 pub use person::{Person, PersonRole};
 pub use register::{Record, Rules};

@@ -8,6 +8,7 @@ pub mod admission;
 pub mod alarms;
 pub mod assessment;
 pub mod error;
+pub mod filing;
 pub mod indicators;
 pub mod plan;
 pub mod planning;

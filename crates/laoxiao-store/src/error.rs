@@ -70,6 +70,13 @@ pub enum StoreError {
     /// The caller's role may not do this at all (403).
     #[error("{0}")]
     Forbidden(String),
+    /// An uploaded file is larger than the configured limit (413).
+    #[error("the file is over the upload limit of {limit} bytes (set by [uploads] max_bytes)")]
+    UploadTooLarge { limit: u64 },
+    /// An uploaded file is not one of the accepted types, judged by its
+    /// first bytes, not by its name or declared type (415).
+    #[error("{0}")]
+    UploadType(String),
 }
 
 impl StoreError {
@@ -92,6 +99,8 @@ impl StoreError {
             StoreError::Config(_) => "configuration_error",
             StoreError::Crypto(_) => "crypto_error",
             StoreError::Forbidden(_) => "forbidden",
+            StoreError::UploadTooLarge { .. } => "upload_too_large",
+            StoreError::UploadType(_) => "unsupported_upload_type",
         }
     }
 
@@ -102,7 +111,8 @@ impl StoreError {
             StoreError::Invalid(_) | StoreError::ImportRejected(_) => 422,
             StoreError::Conflict(_) | StoreError::RegisteredElsewhere => 409,
             StoreError::Forbidden(_) => 403,
-            StoreError::LimitExceeded { .. } => 413,
+            StoreError::LimitExceeded { .. } | StoreError::UploadTooLarge { .. } => 413,
+            StoreError::UploadType(_) => 415,
             StoreError::UnsupportedFile(_) | StoreError::File(_) => 400,
             StoreError::Connect(_) => 503,
             _ => 500,

@@ -239,7 +239,7 @@ pub fn update_with_classes(
     })
 }
 
-fn update_in(
+pub(crate) fn update_in(
     conn: &mut Conn,
     reference: &Reference,
     scope: &Scope,

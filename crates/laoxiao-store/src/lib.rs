@@ -17,6 +17,7 @@ pub mod error;
 pub mod facilities;
 pub mod family;
 pub mod figures;
+pub mod filing;
 pub mod indicators;
 pub mod io;
 pub mod migrate;
@@ -33,6 +34,7 @@ pub mod tally;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
 pub mod transfers;
+pub mod uploads;
 pub mod versions;
 pub mod visits;
 pub mod worklist;

@@ -94,6 +94,14 @@ pub enum Perm {
     /// read the applications and waiting lists in scope (an operator: its
     /// home's), offer beds, record answers, discharge residents.
     ManageAdmissions,
+    /// Read childcare filings (托育机构备案) in scope (an operator: its own).
+    ReadFilings,
+    /// Draft, fill in, upload to, submit and withdraw the filings of one's own
+    /// childcare institution (机构备案申报).
+    FileChildcare,
+    /// Review filings for the county health commission (备案审核): accept,
+    /// ask for corrections, refuse.
+    ReviewFilings,
 }
 
 impl Role {
@@ -147,6 +155,8 @@ impl Role {
                     | ReadAlarms
                     | RespondAlarms
                     | ManageAdmissions
+                    | ReadFilings
+                    | ReviewFilings
             ),
             TownStaff => matches!(
                 p,
@@ -180,8 +190,13 @@ impl Role {
                     | ReadAlarms
                     | RespondAlarms
                     | ManageAdmissions
+                    | ReadFilings
+                    | FileChildcare
             ),
-            Inspector => matches!(p, ReadFacilities | ReadPeople | Aggregates | ReadAlarms),
+            Inspector => matches!(
+                p,
+                ReadFacilities | ReadPeople | Aggregates | ReadAlarms | ReadFilings
+            ),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),
             // Everything a family sees goes through `family`, by verified link.

@@ -269,6 +269,61 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/api/admission/figures",
         Access::Perm(Perm::Aggregates),
     ),
+    (
+        "GET",
+        "/api/childcare/filing-rules",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "GET",
+        "/api/childcare/filings",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "POST",
+        "/api/childcare/filings",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "GET",
+        "/api/childcare/filings/{id}",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "PUT",
+        "/api/childcare/filings/{id}/form",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "POST",
+        "/api/childcare/filings/{id}/documents",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "GET",
+        "/api/childcare/filings/{id}/documents/{doc}",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "DELETE",
+        "/api/childcare/filings/{id}/documents/{doc}",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "POST",
+        "/api/childcare/filings/{id}/submit",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "POST",
+        "/api/childcare/filings/{id}/withdraw",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "POST",
+        "/api/childcare/filings/{id}/review",
+        Access::Perm(Perm::ReviewFilings),
+    ),
     ("GET", "/api/audit", Access::Perm(Perm::ReadAudit)),
     (
         "GET",

@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod facilities;
 pub mod family;
+pub mod filing;
 pub mod health;
 pub mod indicators;
 pub mod openapi;
@@ -55,6 +56,10 @@ pub struct WebConfig {
     pub demo_accounts: Vec<DemoAccount>,
     /// What one console import may hold.
     pub import_limits: laoxiao_store::io::ImportLimits,
+    /// Where uploaded documents are kept (`[uploads] dir`).
+    pub uploads_dir: std::path::PathBuf,
+    /// The largest upload accepted, in bytes (`[uploads] max_bytes`).
+    pub upload_max_bytes: u64,
 }
 
 /// A documented demo account, shown on the demo's login page.
@@ -73,6 +78,8 @@ impl Default for WebConfig {
             secure_cookies: false,
             demo_accounts: Vec::new(),
             import_limits: Default::default(),
+            uploads_dir: std::env::temp_dir().join("laoxiao-uploads"),
+            upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -133,6 +140,10 @@ impl DbTasks {
 /// can `merge` another router (the console) into this one.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    // An upload is read by its handler up to the upload limit, not the JSON one.
+    let upload_limit = usize::try_from(state.config.upload_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
     let api = Router::new()
         .route("/health", get(health::health))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -297,6 +308,24 @@ pub fn router(state: AppState) -> Router {
         .route("/provider/orders/{id}/refuse", post(family::refuse))
         .route("/provider/orders/{id}/deliver", post(family::deliver))
         .route("/settlement", get(family::settlement))
+        .route("/childcare/filing-rules", get(filing::rules))
+        .route("/childcare/filings", get(filing::list).post(filing::create))
+        .route("/childcare/filings/{id}", get(filing::get))
+        .route(
+            "/childcare/filings/{id}/form",
+            axum::routing::put(filing::update_form),
+        )
+        .route(
+            "/childcare/filings/{id}/documents",
+            post(filing::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/childcare/filings/{id}/documents/{doc}",
+            get(filing::download).delete(filing::remove_document),
+        )
+        .route("/childcare/filings/{id}/submit", post(filing::submit))
+        .route("/childcare/filings/{id}/withdraw", post(filing::withdraw))
+        .route("/childcare/filings/{id}/review", post(filing::review))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    admission, alarms, areas, assessments, audit, error, facilities, family, health, indicators,
-    people, planning, subsidies, transfers, visits,
+    admission, alarms, areas, assessments, audit, error, facilities, family, filing, health,
+    indicators, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -140,6 +140,17 @@ use crate::{
         alarms::figures,
         alarms::equipped,
         alarms::platforms,
+        filing::list,
+        filing::create,
+        filing::get,
+        filing::update_form,
+        filing::upload,
+        filing::download,
+        filing::remove_document,
+        filing::submit,
+        filing::withdraw,
+        filing::review,
+        filing::rules,
     ),
     components(schemas(
         error::ErrorBody,
@@ -189,6 +200,7 @@ use crate::{
         (name = "family", description = "子女网上下单: family accounts linked to their elderly relatives (verified by staff), the catalogue providers publish, orders paid first by the monthly service voucher, delivery, rating and the monthly settlement"),
         (name = "visits", description = "探访关爱 and 家庭养老床位: monthly visiting rounds of elderly people in special difficulty (indicator 8), follow-ups for the town, service visits under home-care bed contracts and their monthly completion (indicator 7)"),
         (name = "alarms", description = "智能设备告警: alarms posted by device platforms (signed, no account), dispatched to the person's village staff and the device's provider, escalated to the town past a deadline, closed with an outcome; response figures and the plan's equipment target"),
+        (name = "childcare", description = "托育机构备案: an institution files with the county health commission (form, commitment letter and the documents the 备案办法 lists, uploaded as PDF, JPEG or PNG), the county accepts, asks for corrections or refuses by the deadlines; acceptance writes the facility's filing status, date and approved places"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

@@ -38,6 +38,20 @@ pub struct Config {
     pub secure_cookies: bool,
     /// What one import may hold (console uploads and `laoxiao import` alike).
     pub import: ImportLimits,
+    /// Where uploaded documents are kept (`[uploads] dir`); `None`: beside the
+    /// SQLite database (`laoxiao.db` → `laoxiao-uploads/`), or
+    /// `laoxiao-uploads/` in the working directory for PostgreSQL.
+    pub uploads_dir: Option<PathBuf>,
+    /// The largest upload accepted, in bytes (`[uploads] max_bytes`).
+    pub upload_max_bytes: u64,
+}
+
+/// `[uploads]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadsSection {
+    dir: Option<PathBuf>,
+    max_bytes: Option<u64>,
 }
 
 /// A secret value: never printed by `Debug`.
@@ -162,6 +176,8 @@ impl Default for Config {
             key_file: None,
             secure_cookies: false,
             import: ImportLimits::default(),
+            uploads_dir: None,
+            upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -179,6 +195,8 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     /// `[import]`: the import limits, by their names (`max_rows` …).
     import: Option<HashMap<String, u64>>,
+    /// `[uploads]`: `dir` and `max_bytes`.
+    uploads: Option<UploadsSection>,
 }
 
 /// Values given on the command line (None = not given).
@@ -189,6 +207,7 @@ pub struct FlagOverrides {
     pub pool_size: Option<u32>,
     pub log: Option<String>,
     pub import: ImportLimitFlags,
+    pub uploads_dir: Option<PathBuf>,
 }
 
 /// `--import-max-*` flags (global), each overriding one import limit.
@@ -241,6 +260,25 @@ fn parse_addr(s: &str, from: &str) -> Result<SocketAddr> {
 }
 
 impl Config {
+    /// Where uploads are kept: the configured directory, else beside the
+    /// SQLite file, else `laoxiao-uploads` in the working directory.
+    pub fn uploads_dir(&self) -> PathBuf {
+        if let Some(d) = &self.uploads_dir {
+            return d.clone();
+        }
+        match laoxiao_store::DbTarget::parse(&self.database_url) {
+            Ok(laoxiao_store::DbTarget::Sqlite(p)) if p != ":memory:" => {
+                let p = PathBuf::from(p);
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "laoxiao".into());
+                p.with_file_name(format!("{stem}-uploads"))
+            }
+            _ => PathBuf::from("laoxiao-uploads"),
+        }
+    }
+
     /// Merges defaults < file < environment < flags. `file` is read only if given
     /// or if `laoxiao.toml` exists in the working directory.
     pub fn load(
@@ -288,6 +326,14 @@ impl Config {
                     );
                 };
                 c.import.set(l, v);
+            }
+            if let Some(u) = f.uploads {
+                if let Some(d) = u.dir {
+                    c.uploads_dir = Some(d);
+                }
+                if let Some(n) = u.max_bytes {
+                    c.upload_max_bytes = n;
+                }
             }
         }
         // Keys only from the environment or a key file: never from the config file
@@ -339,6 +385,17 @@ impl Config {
         if let Some(v) = env.get("LAOXIAO_LOG") {
             c.log = v.clone();
         }
+        if let Some(v) = env.get("LAOXIAO_UPLOADS_DIR").filter(|v| !v.is_empty()) {
+            c.uploads_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env
+            .get("LAOXIAO_UPLOAD_MAX_BYTES")
+            .filter(|v| !v.is_empty())
+        {
+            c.upload_max_bytes = v
+                .parse()
+                .with_context(|| format!("LAOXIAO_UPLOAD_MAX_BYTES: {v:?} is not a number"))?;
+        }
         for l in Limit::ALL {
             if let Some(v) = env.get(l.env()).filter(|v| !v.is_empty()) {
                 let n = v
@@ -364,8 +421,17 @@ impl Config {
                 c.import.set(l, n);
             }
         }
+        if let Some(v) = &flags.uploads_dir {
+            c.uploads_dir = Some(v.clone());
+        }
         if c.pool_size == 0 {
             bail!("pool_size must be at least 1");
+        }
+        if c.upload_max_bytes == 0 || c.upload_max_bytes > laoxiao_store::uploads::MAX_MAX_BYTES {
+            bail!(
+                "upload max_bytes (LAOXIAO_UPLOAD_MAX_BYTES) must be 1 to {}",
+                laoxiao_store::uploads::MAX_MAX_BYTES
+            );
         }
         for l in Limit::ALL {
             if c.import.get(l) == 0 {
@@ -651,6 +717,54 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn uploads_come_from_file_then_env_then_flags_and_default_beside_the_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("laoxiao.toml");
+        std::fs::write(
+            &f,
+            "database_url = \"/srv/lx/city.db\"\n[uploads]\nmax_bytes = 2000\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&f), &env(&[]), &FlagOverrides::default()).expect("config");
+        assert_eq!(c.upload_max_bytes, 2000);
+        assert_eq!(c.uploads_dir(), PathBuf::from("/srv/lx/city-uploads"));
+        std::fs::write(&f, "[uploads]\ndir = \"/a\"\n").expect("write");
+        let c = Config::load(
+            Some(&f),
+            &env(&[("LAOXIAO_UPLOADS_DIR", "/b")]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert_eq!(c.uploads_dir(), PathBuf::from("/b"));
+        let flags = FlagOverrides {
+            uploads_dir: Some(PathBuf::from("/c")),
+            ..Default::default()
+        };
+        let c =
+            Config::load(Some(&f), &env(&[("LAOXIAO_UPLOADS_DIR", "/b")]), &flags).expect("config");
+        assert_eq!(c.uploads_dir(), PathBuf::from("/c"));
+        let c = Config::load(
+            None,
+            &env(&[("LAOXIAO_DATABASE_URL", "postgres://x@h/db")]),
+            &FlagOverrides::default(),
+        )
+        .expect("config");
+        assert_eq!(c.uploads_dir(), PathBuf::from("laoxiao-uploads"));
+        let err = Config::load(
+            None,
+            &env(&[("LAOXIAO_UPLOAD_MAX_BYTES", "0")]),
+            &FlagOverrides::default(),
+        )
+        .expect_err("zero");
+        assert!(
+            format!("{err:#}").contains("LAOXIAO_UPLOAD_MAX_BYTES"),
+            "{err:#}"
+        );
+        std::fs::write(&f, "[uploads]\ndirectory = \"/a\"\n").expect("write");
+        assert!(Config::load(Some(&f), &env(&[]), &FlagOverrides::default()).is_err());
     }
 
     #[test]

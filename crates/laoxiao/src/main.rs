@@ -30,6 +30,10 @@ struct Cli {
     log: Option<String>,
     #[command(flatten)]
     import_limits: laoxiao::config::ImportLimitFlags,
+    /// Where uploaded documents are kept (env LAOXIAO_UPLOADS_DIR; default:
+    /// beside the SQLite database, `laoxiao.db` → `laoxiao-uploads/`).
+    #[arg(long, global = true)]
+    uploads_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -698,6 +702,7 @@ fn run(cli: Cli) -> Result<()> {
         addr,
         log: cli.log.clone(),
         import: cli.import_limits.clone(),
+        uploads_dir: cli.uploads_dir.clone(),
         ..Default::default()
     };
     if matches!(cli.command, Command::Demo { .. })

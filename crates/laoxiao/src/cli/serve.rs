@@ -98,6 +98,8 @@ pub(super) fn serve(
             secure_cookies: config.secure_cookies,
             demo_accounts,
             import_limits: config.import,
+            uploads_dir: config.uploads_dir(),
+            upload_max_bytes: config.upload_max_bytes,
         },
     );
     let addr = config.addr;
