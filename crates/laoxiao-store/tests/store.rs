@@ -3781,3 +3781,6 @@ mod worklist;
 // Issue 15, part 2: care-home admission by priority.
 #[path = "support/admission.rs"]
 mod admission;
+// Issue 16, part 1: childcare filing (备案).
+#[path = "support/filing.rs"]
+mod filing;
