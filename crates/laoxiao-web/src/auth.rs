@@ -881,6 +881,37 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/console/admission/applications/{id}",
         Access::Perm(Perm::ManageAdmissions),
     ),
+    (
+        "GET",
+        "/console/childcare/filings",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "POST",
+        "/console/childcare/filings",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "GET",
+        "/console/childcare/filings/{id}",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    // The store decides which side may take each action.
+    (
+        "POST",
+        "/console/childcare/filings/{id}",
+        Access::Perm(Perm::ReadFilings),
+    ),
+    (
+        "POST",
+        "/console/childcare/filings/{id}/documents",
+        Access::Perm(Perm::FileChildcare),
+    ),
+    (
+        "GET",
+        "/console/childcare/filings/{id}/documents/{doc}",
+        Access::Perm(Perm::ReadFilings),
+    ),
     ("GET", "/console/transfers", Access::Perm(Perm::WritePeople)),
     (
         "POST",
@@ -1237,6 +1268,10 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             || route.starts_with("/console/assessments/import")
         {
             crate::console::MAX_UPLOAD_BYTES
+        } else if route == "/console/childcare/filings/{id}/documents" {
+            usize::try_from(state.config.upload_max_bytes)
+                .unwrap_or(usize::MAX)
+                .saturating_add(crate::console::UPLOAD_FORM_OVERHEAD)
         } else {
             state.config.max_body_bytes
         };
@@ -1303,12 +1338,15 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
+    // A handler's stricter policy stands (uploaded files: `sandbox`).
+    if !h.contains_key("content-security-policy") {
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "no-referrer");

@@ -18,7 +18,13 @@ fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
-fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str, f: Option<&str>) -> Scope {
+fn user(
+    store: &laoxiao_store::Store,
+    name: &str,
+    role: Role,
+    code: &str,
+    f: Option<&str>,
+) -> Scope {
     let path = store.reference.areas.get(code).expect("area").path.clone();
     Scope::user(
         Actor {
@@ -70,11 +76,23 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         let mut c = store.conn().expect("conn");
         let town = r.areas.children("330402")[0].code.clone();
         let village = r.areas.children(&town)[0].code.clone();
-        let other = r.areas.children(&r.areas.children("330481")[0].code)[0].code.clone();
-        let mut c1 = Facility::blank("C1", "小太阳托育园", FacilityKind::ChildcareInstitution, &village);
+        let other = r.areas.children(&r.areas.children("330481")[0].code)[0]
+            .code
+            .clone();
+        let mut c1 = Facility::blank(
+            "C1",
+            "小太阳托育园",
+            FacilityKind::ChildcareInstitution,
+            &village,
+        );
         c1.filing_status = FilingStatus::Unfiled;
         facilities::create(&mut c, r, &sys, &c1).expect("c1");
-        let c2 = Facility::blank("C2", "外县托育园", FacilityKind::ChildcareInstitution, &other);
+        let c2 = Facility::blank(
+            "C2",
+            "外县托育园",
+            FacilityKind::ChildcareInstitution,
+            &other,
+        );
         facilities::create(&mut c, r, &sys, &c2).expect("c2");
         let home = Facility::blank("E1", "敬老院", FacilityKind::ElderlyInstitution, &village);
         facilities::create(&mut c, r, &sys, &home).expect("e1");
@@ -95,18 +113,27 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             form: FilingForm::default(),
         };
         // Only childcare institutions file, only one's own, only staff with the right.
-        let e = filing::create(&mut c, &sys, &new("E1", FilingKind::Initial), today).expect_err("home");
+        let e =
+            filing::create(&mut c, &sys, &new("E1", FilingKind::Initial), today).expect_err("home");
         assert!(fields(e)[0].1.contains("托育机构"));
-        let e = filing::create(&mut c, &op1, &new("C2", FilingKind::Initial), today).expect_err("not mine");
+        let e = filing::create(&mut c, &op1, &new("C2", FilingKind::Initial), today)
+            .expect_err("not mine");
         assert_eq!(fields(e)[0].0, "facility_id");
         assert!(matches!(
-            filing::create(&mut c, &village_staff, &new("C1", FilingKind::Initial), today),
+            filing::create(
+                &mut c,
+                &village_staff,
+                &new("C1", FilingKind::Initial),
+                today
+            ),
             Err(StoreError::Forbidden(_))
         ));
-        let e = filing::create(&mut c, &op1, &new("C1", FilingKind::Change), today).expect_err("not filed");
+        let e = filing::create(&mut c, &op1, &new("C1", FilingKind::Change), today)
+            .expect_err("not filed");
         assert_eq!(fields(e)[0].0, "kind");
 
-        let draft = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today).expect("draft");
+        let draft =
+            filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today).expect("draft");
         let id = draft.filing.id.clone();
         assert_eq!(draft.filing.status, Status::Draft);
         assert!(draft.can_file && !draft.can_review);
@@ -119,7 +146,14 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         // An empty form and no documents: every gap is named.
         let e = filing::submit(&mut c, r, &op1, &id, today).expect_err("empty");
         let named: Vec<String> = fields(e).into_iter().map(|f| f.0).collect();
-        for want in ["director_name", "contact_phone", "places", "care_types", "lease_until", "documents"] {
+        for want in [
+            "director_name",
+            "contact_phone",
+            "places",
+            "care_types",
+            "lease_until",
+            "documents",
+        ] {
             assert!(named.iter().any(|n| n == want), "{want} not in {named:?}");
         }
         assert_eq!(named.iter().filter(|n| *n == "documents").count(), 6);
@@ -129,14 +163,24 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         form.lease_until = Some(d("2028-12-31"));
         filing::update_form(&mut c, &op1, &id, &form, today).expect("form");
         for code in REQUIRED {
-            let f = uploads.put(&sample_pdf(code), Some("application/pdf"), &format!("{code}.pdf")).expect("put");
+            let f = uploads
+                .put(
+                    &sample_pdf(code),
+                    Some("application/pdf"),
+                    &format!("{code}.pdf"),
+                )
+                .expect("put");
             filing::add_document(&mut c, &op1, &id, code, &f, today).expect("upload");
         }
         let e = filing::submit(&mut c, r, &op1, &id, today).expect_err("short lease");
         let f = fields(e);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].0, "lease_until");
-        assert!(f[0].1.contains("第十一条") && f[0].1.contains("2029-03-02"), "{}", f[0].1);
+        assert!(
+            f[0].1.contains("第十一条") && f[0].1.contains("2029-03-02"),
+            "{}",
+            f[0].1
+        );
 
         // Meals need a food licence.
         let mut form = good_form(today);
@@ -147,7 +191,9 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(f[0].1.contains("食品经营许可证"), "{}", f[0].1);
         // An unknown document type is refused, nothing written.
-        let png = uploads.put(b"\x89PNG\r\n\x1a\nfood", None, "licence.png").expect("png");
+        let png = uploads
+            .put(b"\x89PNG\r\n\x1a\nfood", None, "licence.png")
+            .expect("png");
         let e = filing::add_document(&mut c, &op1, &id, "passport", &png, today).expect_err("type");
         assert_eq!(fields(e)[0].0, "doc_type");
         filing::add_document(&mut c, &op1, &id, "food_licence", &png, today).expect("licence");
@@ -158,7 +204,12 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         assert_eq!(sub.filing.review_deadline, Some(d("2026-03-09")));
         assert_eq!(sub.filing.rounds, 1);
         assert!(!sub.can_file);
-        assert_eq!(facilities::get(&mut c, &sys, "C1").expect("c1").filing_status, FilingStatus::Pending);
+        assert_eq!(
+            facilities::get(&mut c, &sys, "C1")
+                .expect("c1")
+                .filing_status,
+            FilingStatus::Pending
+        );
         // Submitted: the institution can no longer change it.
         assert!(matches!(
             filing::update_form(&mut c, &op1, &id, &form, today),
@@ -166,20 +217,55 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         ));
 
         // Who sees it: the county, its inspector; not the other county or institution.
-        assert!(filing::get(&mut c, &county, &id, today).expect("county").can_review);
-        assert!(!filing::get(&mut c, &inspector, &id, today).expect("inspector").can_review);
-        assert!(matches!(filing::get(&mut c, &far_county, &id, today), Err(StoreError::NotFound { .. })));
-        assert!(matches!(filing::get(&mut c, &op2, &id, today), Err(StoreError::NotFound { .. })));
-        assert!(filing::list(&mut c, &far_county, &ListQuery::default(), today).expect("list").is_empty());
-        assert!(filing::list(&mut c, &op2, &ListQuery::default(), today).expect("list").is_empty());
-        assert_eq!(filing::list(&mut c, &county, &ListQuery::default(), today).expect("list").len(), 1);
-        let doc = sub.documents.iter().find(|x| x.doc_type == "site_proof").expect("lease").clone();
+        assert!(
+            filing::get(&mut c, &county, &id, today)
+                .expect("county")
+                .can_review
+        );
+        assert!(
+            !filing::get(&mut c, &inspector, &id, today)
+                .expect("inspector")
+                .can_review
+        );
+        assert!(matches!(
+            filing::get(&mut c, &far_county, &id, today),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            filing::get(&mut c, &op2, &id, today),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(
+            filing::list(&mut c, &far_county, &ListQuery::default(), today)
+                .expect("list")
+                .is_empty()
+        );
+        assert!(
+            filing::list(&mut c, &op2, &ListQuery::default(), today)
+                .expect("list")
+                .is_empty()
+        );
+        assert_eq!(
+            filing::list(&mut c, &county, &ListQuery::default(), today)
+                .expect("list")
+                .len(),
+            1
+        );
+        let doc = sub
+            .documents
+            .iter()
+            .find(|x| x.doc_type == "site_proof")
+            .expect("lease")
+            .clone();
         assert!(matches!(
             filing::document(&mut c, &op2, &id, &doc.id, today),
             Err(StoreError::NotFound { .. })
         ));
         let got = filing::document(&mut c, &inspector, &id, &doc.id, today).expect("doc");
-        assert_eq!(uploads.get(&got.sha256).expect("bytes"), sample_pdf(&doc.doc_type));
+        assert_eq!(
+            uploads.get(&got.sha256).expect("bytes"),
+            sample_pdf(&doc.doc_type)
+        );
 
         // The institution cannot review; a note is needed to ask for corrections.
         assert!(matches!(
@@ -190,8 +276,16 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             filing::review(&mut c, r, &far_county, &id, Decision::Accept, None, today),
             Err(StoreError::NotFound { .. })
         ));
-        let e = filing::review(&mut c, r, &county, &id, Decision::RequestCorrections, Some("  "), today)
-            .expect_err("no note");
+        let e = filing::review(
+            &mut c,
+            r,
+            &county,
+            &id,
+            Decision::RequestCorrections,
+            Some("  "),
+            today,
+        )
+        .expect_err("no note");
         assert_eq!(fields(e)[0].0, "note");
         let back = filing::review(
             &mut c,
@@ -208,16 +302,37 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
 
         // Late: two days after the correction deadline it is overdue.
         let late = d("2026-03-25");
-        let overdue = filing::list(&mut c, &county, &ListQuery { overdue: true, ..Default::default() }, late)
-            .expect("overdue");
+        let overdue = filing::list(
+            &mut c,
+            &county,
+            &ListQuery {
+                overdue: true,
+                ..Default::default()
+            },
+            late,
+        )
+        .expect("overdue");
         assert_eq!(overdue.len(), 1);
         assert!(overdue[0].overdue);
 
         // The institution replaces the document and submits again.
-        let fire = back.documents.iter().find(|x| x.doc_type == "fire_safety").expect("fire").id.clone();
+        let fire = back
+            .documents
+            .iter()
+            .find(|x| x.doc_type == "fire_safety")
+            .expect("fire")
+            .id
+            .clone();
         filing::remove_document(&mut c, &op1, &id, &fire, today).expect("remove");
-        assert!(filing::get(&mut c, &op1, &id, today).expect("get").missing.contains(&"fire_safety".to_string()));
-        let f = uploads.put(&sample_pdf("fire, complete"), None, "fire.pdf").expect("put");
+        assert!(
+            filing::get(&mut c, &op1, &id, today)
+                .expect("get")
+                .missing
+                .contains(&"fire_safety".to_string())
+        );
+        let f = uploads
+            .put(&sample_pdf("fire, complete"), None, "fire.pdf")
+            .expect("put");
         filing::add_document(&mut c, &op1, &id, "fire_safety", &f, today).expect("upload");
         let again = filing::submit(&mut c, r, &op1, &id, d("2026-03-04")).expect("again");
         assert_eq!(again.filing.rounds, 2);
@@ -231,15 +346,30 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             });
             let two = t.spawn(|| {
                 let mut c = store.conn().expect("conn");
-                filing::review(&mut c, r, &county_b, &id, Decision::Reject, Some("不符合条件"), today)
+                filing::review(
+                    &mut c,
+                    r,
+                    &county_b,
+                    &id,
+                    Decision::Reject,
+                    Some("不符合条件"),
+                    today,
+                )
             });
             (one.join().expect("one"), two.join().expect("two"))
         });
         let (won, lost) = match (&a, &b) {
             (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w.clone(), e.to_string()),
-            _ => panic!("exactly one decision must win: {:?} / {:?}", a.is_ok(), b.is_ok()),
+            _ => panic!(
+                "exactly one decision must win: {:?} / {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
         };
-        let conflicts = [&a, &b].iter().filter(|x| matches!(x, Err(StoreError::Conflict(_)))).count();
+        let conflicts = [&a, &b]
+            .iter()
+            .filter(|x| matches!(x, Err(StoreError::Conflict(_))))
+            .count();
         assert_eq!(conflicts, 1, "the loser gets a conflict: {lost}");
         let fac = facilities::get(&mut c, &sys, "C1").expect("c1");
         if won.filing.status == Status::Accepted {
@@ -250,14 +380,25 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             assert_eq!(won.filing.status, Status::Rejected);
             assert_eq!(fac.filing_status, FilingStatus::Unfiled);
             // Rejected: file again, and accept this time.
-            let n = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today).expect("again");
-            filing::update_form(&mut c, &op1, &n.filing.id, &good_form(today), today).expect("form");
+            let n = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today)
+                .expect("again");
+            filing::update_form(&mut c, &op1, &n.filing.id, &good_form(today), today)
+                .expect("form");
             for code in REQUIRED {
                 let f = uploads.put(&sample_pdf(code), None, "x.pdf").expect("put");
                 filing::add_document(&mut c, &op1, &n.filing.id, code, &f, today).expect("upload");
             }
             filing::submit(&mut c, r, &op1, &n.filing.id, today).expect("submit");
-            filing::review(&mut c, r, &county, &n.filing.id, Decision::Accept, None, today).expect("accept");
+            filing::review(
+                &mut c,
+                r,
+                &county,
+                &n.filing.id,
+                Decision::Accept,
+                None,
+                today,
+            )
+            .expect("accept");
         }
         let fac = facilities::get(&mut c, &sys, "C1").expect("c1");
         assert_eq!(fac.filing_status, FilingStatus::Filed);
@@ -273,17 +414,36 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             },
         )
         .expect("audit");
-        assert!(trail.iter().any(|e| e.action == "update"), "{:?}", trail.iter().map(|e| &e.action).collect::<Vec<_>>());
-        let trail = audit::search(&mut c, &sys, &AuditQuery { entity: Some("childcare_filing".into()), ..Default::default() })
-            .expect("audit");
-        for action in ["filing_create", "filing_upload", "filing_submit", "filing_request_corrections", "filing_remove_document"] {
+        assert!(
+            trail.iter().any(|e| e.action == "update"),
+            "{:?}",
+            trail.iter().map(|e| &e.action).collect::<Vec<_>>()
+        );
+        let trail = audit::search(
+            &mut c,
+            &sys,
+            &AuditQuery {
+                entity: Some("childcare_filing".into()),
+                ..Default::default()
+            },
+        )
+        .expect("audit");
+        for action in [
+            "filing_create",
+            "filing_upload",
+            "filing_submit",
+            "filing_request_corrections",
+            "filing_remove_document",
+        ] {
             assert!(trail.iter().any(|e| e.action == action), "no {action}");
         }
 
         // Filed: an initial filing is refused, a change goes through the same path.
-        let e = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today).expect_err("filed");
+        let e = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today)
+            .expect_err("filed");
         assert_eq!(fields(e)[0].0, "kind");
-        let ch = filing::create(&mut c, &op1, &new("C1", FilingKind::Change), today).expect("change");
+        let ch =
+            filing::create(&mut c, &op1, &new("C1", FilingKind::Change), today).expect("change");
         let mut more = good_form(today);
         more.places = 60;
         filing::update_form(&mut c, &op1, &ch.filing.id, &more, today).expect("form");
@@ -293,21 +453,51 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         }
         filing::submit(&mut c, r, &op1, &ch.filing.id, d("2026-04-01")).expect("submit");
         // Still filed while the change is reviewed.
-        assert_eq!(facilities::get(&mut c, &sys, "C1").expect("c1").filing_status, FilingStatus::Filed);
-        filing::review(&mut c, r, &county, &ch.filing.id, Decision::Accept, None, d("2026-04-02")).expect("accept");
+        assert_eq!(
+            facilities::get(&mut c, &sys, "C1")
+                .expect("c1")
+                .filing_status,
+            FilingStatus::Filed
+        );
+        filing::review(
+            &mut c,
+            r,
+            &county,
+            &ch.filing.id,
+            Decision::Accept,
+            None,
+            d("2026-04-02"),
+        )
+        .expect("accept");
         let fac = facilities::get(&mut c, &sys, "C1").expect("c1");
-        assert_eq!((fac.filing_status, fac.filing_date, fac.approved_slots), (FilingStatus::Filed, Some(today), Some(60)));
+        assert_eq!(
+            (fac.filing_status, fac.filing_date, fac.approved_slots),
+            (FilingStatus::Filed, Some(today), Some(60))
+        );
 
         // A cancellation needs no documents; accepting it ends the filing.
-        let cancel = filing::create(&mut c, &op1, &new("C1", FilingKind::Cancellation), today).expect("cancel");
+        let cancel = filing::create(&mut c, &op1, &new("C1", FilingKind::Cancellation), today)
+            .expect("cancel");
         let mut who = FilingForm::default();
         who.director_name = "李园长".into();
         who.contact_phone = "0573-82345678".into();
         filing::update_form(&mut c, &op1, &cancel.filing.id, &who, today).expect("form");
         filing::submit(&mut c, r, &op1, &cancel.filing.id, d("2026-05-04")).expect("submit");
-        filing::review(&mut c, r, &county, &cancel.filing.id, Decision::Accept, None, d("2026-05-05")).expect("accept");
+        filing::review(
+            &mut c,
+            r,
+            &county,
+            &cancel.filing.id,
+            Decision::Accept,
+            None,
+            d("2026-05-05"),
+        )
+        .expect("accept");
         let fac = facilities::get(&mut c, &sys, "C1").expect("c1");
-        assert_eq!((fac.filing_status, fac.filing_date), (FilingStatus::Unfiled, None));
+        assert_eq!(
+            (fac.filing_status, fac.filing_date),
+            (FilingStatus::Unfiled, None)
+        );
 
         // A withdrawn initial filing puts the institution back to 未备案.
         let w = filing::create(&mut c, &op1, &new("C1", FilingKind::Initial), today).expect("new");
@@ -317,10 +507,20 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
             filing::add_document(&mut c, &op1, &w.filing.id, code, &f, today).expect("upload");
         }
         filing::submit(&mut c, r, &op1, &w.filing.id, today).expect("submit");
-        assert_eq!(facilities::get(&mut c, &sys, "C1").expect("c1").filing_status, FilingStatus::Pending);
+        assert_eq!(
+            facilities::get(&mut c, &sys, "C1")
+                .expect("c1")
+                .filing_status,
+            FilingStatus::Pending
+        );
         let gone = filing::withdraw(&mut c, r, &op1, &w.filing.id, today).expect("withdraw");
         assert_eq!(gone.filing.status, Status::Withdrawn);
-        assert_eq!(facilities::get(&mut c, &sys, "C1").expect("c1").filing_status, FilingStatus::Unfiled);
+        assert_eq!(
+            facilities::get(&mut c, &sys, "C1")
+                .expect("c1")
+                .filing_status,
+            FilingStatus::Unfiled
+        );
         assert!(matches!(
             filing::withdraw(&mut c, r, &op1, &w.filing.id, today),
             Err(StoreError::Conflict(_))

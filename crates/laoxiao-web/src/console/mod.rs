@@ -19,6 +19,7 @@ mod assessments;
 mod assets;
 mod facilities;
 mod family;
+mod filing;
 mod homes;
 pub mod i18n;
 mod import;
@@ -53,6 +54,9 @@ use i18n::{Catalogues, Lang};
 
 /// Largest import upload accepted by the console, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// What a multipart form adds around an uploaded document (boundaries, the
+/// CSRF token and the type field).
+pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 
 /// Shared by every console handler.
 pub struct Console {
@@ -277,6 +281,26 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/transfers",
             get(transfers::page).post(transfers::create),
+        )
+        .route(
+            "/console/childcare/filings",
+            get(filing::index).post(filing::create),
+        )
+        .route(
+            "/console/childcare/filings/{id}",
+            get(filing::detail).post(filing::act),
+        )
+        .route(
+            "/console/childcare/filings/{id}/documents",
+            axum::routing::post(filing::upload).layer(DefaultBodyLimit::max(
+                usize::try_from(state.web.upload_max_bytes)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(UPLOAD_FORM_OVERHEAD),
+            )),
+        )
+        .route(
+            "/console/childcare/filings/{id}/documents/{doc}",
+            get(filing::download),
         )
         .route(
             "/console/transfers/{id}",
@@ -633,6 +657,7 @@ impl ConsoleState {
                 "family": a.can(Perm::OrderServices),
                 "family_staff": family::staff_landing(|p| a.can(p)),
                 "alarms": a.can(Perm::ReadAlarms),
+                "filings": a.can(Perm::ReadFilings),
             }),
         );
         m

@@ -215,6 +215,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/admission.html"),
     ),
     (
+        "filings.html",
+        include_str!("../../assets/templates/filings.html"),
+    ),
+    (
+        "filing.html",
+        include_str!("../../assets/templates/filing.html"),
+    ),
+    (
         "admission_home.html",
         include_str!("../../assets/templates/admission_home.html"),
     ),
