@@ -353,8 +353,17 @@ fn event<'a>(action: &'a str, id: &'a str, after: Option<serde_json::Value>) -> 
 pub fn get(conn: &mut Conn, scope: &Scope, id: &str, today: NaiveDate) -> Result<Detail> {
     read_perm(scope)?;
     let filing = load(conn, scope, id, today)?;
-    let documents = documents_of(conn, id)?;
     let rules = book()?.on(filing.submitted_date.unwrap_or(today)).clone();
+    // In the order the rules list the types (the 备案办法's order), then by upload.
+    let mut documents = documents_of(conn, id)?;
+    let rank = |t: &str| {
+        rules
+            .documents
+            .iter()
+            .position(|d| d.code == t)
+            .unwrap_or(usize::MAX)
+    };
+    documents.sort_by_key(|d| rank(&d.doc_type));
     let present: Vec<&str> = documents.iter().map(|d| d.doc_type.as_str()).collect();
     let missing = if filing.kind == FilingKind::Cancellation {
         Vec::new()
@@ -756,7 +765,7 @@ pub fn submit(
             for d in rules.missing(&present, f.form.serves_meals) {
                 errs.push(laoxiao_model::FieldError::new(
                     "documents",
-                    format!("missing: {} ({})", d.zh, d.clause),
+                    format!("缺少 missing: {}（{}）", d.zh, d.clause),
                 ));
             }
         }

@@ -167,6 +167,60 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .unwrap_or_else(|| town.clone());
     let facility = found.map(|(id, _)| id);
     let provider = facility.clone();
+    // The childcare operator (托育机构) files with the county: the county's
+    // first institution not yet filed, else its first one.
+    let childcare =
+        |status: Option<&str>, c: &mut laoxiao_store::Conn| -> Result<Option<(String, String)>> {
+            let mut q = laoxiao_store::facilities::FacilityQuery {
+                area: Some(county.to_string()),
+                limit: Some(1),
+                ..Default::default()
+            }
+            .with("kind", "childcare_institution")?;
+            if let Some(s) = status {
+                q = q.with("filing_status", s)?;
+            }
+            Ok(laoxiao_store::facilities::list(
+                c,
+                &store.reference,
+                &laoxiao_store::Scope::system("demo"),
+                &q,
+            )?
+            .items
+            .into_iter()
+            .next()
+            .map(|f| (f.id, f.area_code)))
+        };
+    let nursery = match childcare(Some("unfiled"), &mut c)? {
+        Some(f) => Some(f),
+        None => childcare(None, &mut c)?,
+    };
+    // A small demo city may have no institution in the county: the demo then
+    // opens one of its own, not yet filed, so the filing can be shown.
+    let nursery = match nursery {
+        Some(f) => Some(f),
+        None => {
+            let mut f = laoxiao_model::Facility::blank(
+                "TY-DEMO",
+                "演示托育园",
+                laoxiao_model::FacilityKind::ChildcareInstitution,
+                &town,
+            );
+            f.filing_status = laoxiao_model::facility::FilingStatus::Unfiled;
+            laoxiao_store::facilities::create(
+                &mut c,
+                &store.reference,
+                &laoxiao_store::Scope::system("demo"),
+                &f,
+            )?;
+            Some((f.id, town.clone()))
+        }
+    };
+    let nursery_area = nursery
+        .as_ref()
+        .and_then(|(_, a)| areas.ancestor_at(a, laoxiao_model::AreaLevel::Town))
+        .map(|a| a.code.clone())
+        .unwrap_or_else(|| town.clone());
     let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
     let plan: Vec<(&str, Role, String, Option<String>)> = vec![
         ("city", Role::CityAdmin, "330400".into(), None),
@@ -174,6 +228,12 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         ("town", Role::TownStaff, town.clone(), None),
         ("village", Role::VillageStaff, village, None),
         ("operator", Role::FacilityOperator, operator_area, facility),
+        (
+            "childcare",
+            Role::FacilityOperator,
+            nursery_area,
+            nursery.map(|(id, _)| id),
+        ),
         ("inspector", Role::Inspector, county.into(), None),
         ("auditor", Role::Auditor, "330400".into(), None),
         ("analyst", Role::Analyst, "330400".into(), None),
