@@ -313,6 +313,39 @@ impl FilingForm {
         out
     }
 
+    /// The breaches of the form's bounds, which even a draft must keep: text
+    /// lengths, the places from 0 to [`MAX_PLACES`], at most four care types.
+    pub fn out_of_bounds(&self) -> Vec<FormError> {
+        let mut out = Vec::new();
+        if self.director_name.chars().count() > MAX_TEXT {
+            out.push(FormError {
+                field: "director_name",
+                reason: format!("at most {MAX_TEXT} characters"),
+            });
+        }
+        if self.contact_phone.chars().count() > 20 {
+            out.push(FormError {
+                field: "contact_phone",
+                reason: "at most 20 characters".into(),
+            });
+        }
+        if !(0..=MAX_PLACES).contains(&self.places) {
+            out.push(FormError {
+                field: "places",
+                reason: format!("0 to {MAX_PLACES}"),
+            });
+        }
+        if self.care_types.len() > CareType::ALL.len()
+            || self.care_types.iter().any(|t| t.len() > 40)
+        {
+            out.push(FormError {
+                field: "care_types",
+                reason: "at most the four care types".into(),
+            });
+        }
+        out
+    }
+
     /// The care types as the enumeration (unknown codes dropped).
     pub fn care_types(&self) -> Vec<CareType> {
         self.care_types

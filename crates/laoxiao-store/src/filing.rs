@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::uploads::Checked;
+use crate::worklist::WorkItem;
 use crate::{Perm, Reference, Scope, audit, facilities, now_rfc3339, path_upper};
 
 /// The longest review note, in characters.
@@ -200,6 +201,20 @@ fn not_found(id: &str) -> StoreError {
 
 fn invalid(field: &str, why: impl Into<String>) -> StoreError {
     StoreError::Invalid(vec![laoxiao_model::FieldError::new(field, why)])
+}
+
+/// Refuses a form outside its bounds (lengths, places, care types).
+fn bounded(form: &FilingForm) -> Result<()> {
+    let errs: Vec<laoxiao_model::FieldError> = form
+        .out_of_bounds()
+        .into_iter()
+        .map(|e| laoxiao_model::FieldError::new(format!("form.{}", e.field), e.reason))
+        .collect();
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errs))
+    }
 }
 
 fn book() -> Result<FilingBook> {
@@ -453,6 +468,7 @@ pub struct NewFiling {
 /// open filing per institution (a second gets a conflict).
 pub fn create(conn: &mut Conn, scope: &Scope, new: &NewFiling, today: NaiveDate) -> Result<Detail> {
     scope.require(Perm::FileChildcare)?;
+    bounded(&new.form)?;
     let id = format!("BA-{}", crate::crypto::random_hex(8));
     conn.transaction(|c| {
         // The facility as the caller may see it: outside the scope it is missing.
@@ -997,4 +1013,86 @@ pub fn withdraw(
         Ok(())
     })?;
     get(conn, scope, id, today)
+}
+
+/// The scope's filing worklist. The county (reviewers): filings waiting for
+/// review, urgent when past the deadline. The institution (filers): requests
+/// for corrections to answer (urgent past their deadline) and drafts not yet
+/// submitted.
+pub fn work_items(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Vec<WorkItem>> {
+    let reviewer = scope.can(Perm::ReviewFilings) && scope.facility().is_none();
+    let filer = scope.can(Perm::FileChildcare);
+    if !reviewer && !filer {
+        return Ok(Vec::new());
+    }
+    let mut w = String::from("g.status IN ('draft', 'submitted', 'corrections_requested')");
+    let mut p: Vec<Value> = Vec::new();
+    push_visible(scope, &mut w, &mut p);
+    let rows = conn.query(
+        &format!(
+            "SELECT g.status, g.review_deadline, g.correction_deadline FROM childcare_filing g WHERE {w}"
+        ),
+        &p,
+    )?;
+    let (mut review, mut review_late, mut fix, mut fix_late, mut drafts) = (0, 0, 0, 0, 0);
+    for r in &rows {
+        let late = |col: &str| -> Result<bool> {
+            Ok(r.get::<Option<NaiveDate>>(col)?.is_some_and(|d| d < today))
+        };
+        match r.get::<String>("status")?.as_str() {
+            "submitted" if late("review_deadline")? => review_late += 1,
+            "submitted" => review += 1,
+            "corrections_requested" if late("correction_deadline")? => fix_late += 1,
+            "corrections_requested" => fix += 1,
+            _ => drafts += 1,
+        }
+    }
+    let list = "/console/childcare/filings";
+    let mut items = Vec::new();
+    if reviewer {
+        items.push(
+            WorkItem::new(
+                "filings_review_overdue",
+                "托育机构备案已超审核期限",
+                "Childcare filings past their review deadline",
+                review_late,
+                &format!("{list}?status=submitted&overdue=1"),
+            )
+            .urgent(),
+        );
+        items.push(WorkItem::new(
+            "filings_to_review",
+            "托育机构备案待审核",
+            "Childcare filings waiting for review",
+            review,
+            &format!("{list}?status=submitted"),
+        ));
+    }
+    if filer {
+        items.push(
+            WorkItem::new(
+                "filings_corrections_overdue",
+                "备案补正已超期限",
+                "Filing corrections past their deadline",
+                fix_late,
+                &format!("{list}?status=corrections_requested"),
+            )
+            .urgent(),
+        );
+        items.push(WorkItem::new(
+            "filings_corrections",
+            "备案待补正",
+            "Filings waiting for your corrections",
+            fix,
+            &format!("{list}?status=corrections_requested"),
+        ));
+        items.push(WorkItem::new(
+            "filings_drafts",
+            "备案草稿未提交",
+            "Filing drafts not yet submitted",
+            drafts,
+            &format!("{list}?status=draft"),
+        ));
+    }
+    Ok(items)
 }

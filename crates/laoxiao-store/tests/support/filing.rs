@@ -300,6 +300,30 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         assert_eq!(back.filing.status, Status::CorrectionsRequested);
         assert_eq!(back.filing.correction_deadline, Some(d("2026-03-23")));
 
+        // The worklists: the institution has corrections to make, the county nothing to review.
+        let count = |items: Vec<laoxiao_store::worklist::WorkItem>, key: &str| {
+            items
+                .iter()
+                .find(|i| i.key == key)
+                .map(|i| (i.count, i.urgent))
+        };
+        let w = filing::work_items(&mut c, &op1, today).expect("work");
+        assert_eq!(count(w.clone(), "filings_corrections"), Some((1, false)));
+        assert_eq!(
+            count(w, "filings_to_review"),
+            None,
+            "an institution reviews nothing"
+        );
+        let w = filing::work_items(&mut c, &op1, d("2026-03-25")).expect("work");
+        assert_eq!(count(w, "filings_corrections_overdue"), Some((1, true)));
+        let w = filing::work_items(&mut c, &county, today).expect("work");
+        assert_eq!(count(w, "filings_to_review"), Some((0, false)));
+        assert!(
+            filing::work_items(&mut c, &village_staff, today)
+                .expect("work")
+                .is_empty()
+        );
+
         // Late: two days after the correction deadline it is overdue.
         let late = d("2026-03-25");
         let overdue = filing::list(
@@ -337,6 +361,18 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         let again = filing::submit(&mut c, r, &op1, &id, d("2026-03-04")).expect("again");
         assert_eq!(again.filing.rounds, 2);
         assert_eq!(again.filing.correction_deadline, None);
+
+        // Waiting for the county: on its worklist, urgent once the deadline has passed.
+        let w = filing::work_items(&mut c, &county, d("2026-03-04")).expect("work");
+        assert_eq!(count(w, "filings_to_review"), Some((1, false)));
+        let w = filing::work_items(&mut c, &county, d("2026-03-30")).expect("work");
+        assert_eq!(count(w, "filings_review_overdue"), Some((1, true)));
+        assert!(
+            filing::work_items(&mut c, &far_county, d("2026-03-30"))
+                .expect("work")
+                .iter()
+                .all(|i| i.count == 0)
+        );
 
         // Two reviewers decide at once: exactly one wins, the other is told.
         let (a, b) = std::thread::scope(|t| {

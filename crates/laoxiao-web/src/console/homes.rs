@@ -39,7 +39,7 @@ pub fn landing(role: Role) -> &'static str {
 }
 
 /// The other workflows' worklist lines (assessments due, visits overdue,
-/// alarms open, orders and links waiting, admission offers): each workflow
+/// alarms open, orders and links waiting, admission offers, filings): each workflow
 /// answers only what the scope may act on.
 fn other_items(
     conn: &mut Conn,
@@ -51,6 +51,7 @@ fn other_items(
     out.extend(laoxiao_store::alarms::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::family::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::admission::work_items(conn, scope, today)?);
+    out.extend(laoxiao_store::filing::work_items(conn, scope, today)?);
     Ok(out)
 }
 
