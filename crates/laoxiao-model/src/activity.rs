@@ -139,6 +139,11 @@ crate::register! {
         /// 离职日期; absent while employed.
         #[serde(default)]
         left_date: Option<NaiveDate> = date("离职日期", "Left").filter(),
+        /// 最近体检日期: the last health check (管理规范 第二十八条: before
+        /// starting work, then once a year). Health data, so personal: lists
+        /// show it masked; the worklist names who is due.
+        #[serde(default)]
+        health_check_date: Option<NaiveDate> = date("体检日期", "Health check").personal().filter(),
     }
 }
 
@@ -403,6 +408,9 @@ impl Rules for Staff {
         );
         if let Some(l) = self.left_date {
             not_future(&mut errs, "left_date", l, today);
+        }
+        if let Some(h) = self.health_check_date {
+            not_future(&mut errs, "health_check_date", h, today);
         }
         errs
     }
@@ -789,10 +797,17 @@ mod tests {
                 skill_grade: SkillGrade::Senior,
                 hired_date: d("2021-05-01"),
                 left_date: Some(d("2020-01-01")),
+                health_check_date: Some(d("2023-02-01")),
             };
             assert_eq!(
                 fields(&s.validate(ck, today)),
-                vec!["facility_id", "certificate", "skill_grade", "left_date"]
+                vec![
+                    "facility_id",
+                    "certificate",
+                    "skill_grade",
+                    "left_date",
+                    "health_check_date"
+                ]
             );
             let r = ServiceRecord {
                 id: "V1".into(),

@@ -728,6 +728,7 @@ mod tests {
                 skill_grade: SkillGrade::Technician,
                 hired_date: d("2019-03-01"),
                 left_date: Some(d("2022-06-30")),
+                health_check_date: None,
             },
             staff_to_row,
             staff_from_row,

@@ -27,6 +27,7 @@ pub mod planning;
 pub mod record_view;
 pub mod registry;
 pub mod scope;
+pub mod staff_checks;
 pub mod subsidies;
 pub mod tally;
 /// Throwaway databases for tests (this crate's and, through the

@@ -1351,6 +1351,7 @@ mod activity_registers {
             skill_grade: grade,
             hired_date: d("2020-03-01"),
             left_date: None,
+            health_check_date: None,
         }
     }
 

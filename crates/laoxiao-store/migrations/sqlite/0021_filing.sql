@@ -4,7 +4,8 @@
 -- cancellation (注销). draft → submitted → accepted | rejected, with
 -- corrections_requested → submitted in between; draft, submitted or
 -- corrections_requested → withdrawn. An institution has at most one open
--- filing (the partial unique index), so two submissions cannot race.
+-- filing (the partial unique index: every closing step sets closed_date), so
+-- two drafts cannot race.
 CREATE TABLE childcare_filing (
     id TEXT PRIMARY KEY,
     facility_id TEXT NOT NULL REFERENCES facility (id),
@@ -31,7 +32,7 @@ CREATE TABLE childcare_filing (
 CREATE INDEX childcare_filing_facility_idx ON childcare_filing (facility_id, status);
 CREATE INDEX childcare_filing_path_idx ON childcare_filing (facility_path, status);
 CREATE UNIQUE INDEX childcare_filing_open_idx ON childcare_filing (facility_id)
-    WHERE status IN ('draft', 'submitted', 'corrections_requested');
+    WHERE closed_date IS NULL;
 
 -- The uploaded documents (备案材料) of a filing. The bytes live in the upload
 -- store (a directory, content-addressed by SHA-256), never in the database;

@@ -56,6 +56,7 @@ fn staff(id: &str, facility: &str, certified: bool) -> Staff {
         skill_grade: SkillGrade::Ungraded,
         hired_date: d("2020-01-01"),
         left_date: None,
+        health_check_date: None,
     }
 }
 

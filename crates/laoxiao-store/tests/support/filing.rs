@@ -563,3 +563,145 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         ));
     }
 }
+
+/// Childcare staff compliance on the worklist: a health check older than 12
+/// months (管理规范 art. 28) or missing has lapsed, one within 30 days of that
+/// is due; uncertified carers are counted; staff who left, a care home's
+/// carers and another county's institution are not.
+#[test]
+fn childcare_staff_health_checks_lapse_after_a_year_and_warn_before() {
+    use laoxiao_model::activity::{SkillGrade, Staff, StaffRole};
+    use laoxiao_store::staff_checks;
+    let today = d("2026-06-15");
+    for db in TestDb::all().expect("test databases") {
+        let store = &db.store;
+        let r = &store.reference;
+        let sys = Scope::system("test");
+        let mut c = store.conn().expect("conn");
+        let town = r.areas.children("330402")[0].code.clone();
+        let other = r.areas.children("330481")[0].code.clone();
+        for (id, area, kind) in [
+            ("CC1", &town, FacilityKind::ChildcareInstitution),
+            ("CC2", &other, FacilityKind::ChildcareInstitution),
+            ("EH1", &town, FacilityKind::ElderlyInstitution),
+        ] {
+            facilities::create(
+                &mut c,
+                r,
+                &sys,
+                &Facility::blank(id, "机构", kind, area.as_str()),
+            )
+            .expect("facility");
+        }
+        let staff = |id: &str,
+                     at: &str,
+                     role: StaffRole,
+                     check: Option<&str>,
+                     certified: bool,
+                     left: Option<&str>| Staff {
+            id: id.into(),
+            facility_id: at.into(),
+            role,
+            name: "张某某".into(),
+            certified,
+            certificate: certified.then(|| "保育师职业技能等级证书".to_string()),
+            skill_grade: SkillGrade::Ungraded,
+            hired_date: d("2020-01-01"),
+            left_date: left.map(d),
+            health_check_date: check.map(d),
+        };
+        let rows = [
+            staff(
+                "S1",
+                "CC1",
+                StaffRole::NurseryStaff,
+                Some("2026-01-10"),
+                true,
+                None,
+            ), // fine
+            staff(
+                "S2",
+                "CC1",
+                StaffRole::NurseryStaff,
+                Some("2025-06-14"),
+                true,
+                None,
+            ), // lapsed (before 2025-06-15)
+            staff(
+                "S3",
+                "CC1",
+                StaffRole::InfantCarer,
+                Some("2025-06-15"),
+                false,
+                None,
+            ), // due: lapses today+0..30
+            staff(
+                "S4",
+                "CC1",
+                StaffRole::HealthStaff,
+                Some("2025-07-14"),
+                true,
+                None,
+            ), // due (before 2025-07-15)
+            staff(
+                "S5",
+                "CC1",
+                StaffRole::HealthStaff,
+                Some("2025-07-15"),
+                true,
+                None,
+            ), // fine: 30 days out
+            staff("S6", "CC1", StaffRole::NurseryStaff, None, false, None), // lapsed: none on record
+            staff(
+                "S7",
+                "CC1",
+                StaffRole::NurseryStaff,
+                None,
+                false,
+                Some("2026-01-01"),
+            ), // left
+            staff("S8", "CC1", StaffRole::Other, None, false, None),        // a cook: not counted
+            staff("S9", "CC2", StaffRole::NurseryStaff, None, false, None), // another county
+            staff("S10", "EH1", StaffRole::SocialWorker, None, false, None), // a care home
+        ];
+        for s in &rows {
+            laoxiao_store::activity::upsert(&mut c, s, "2026-06-01T00:00:00Z").expect("staff");
+        }
+        let county = user(store, "rv1", Role::CountyAdmin, "330402", None);
+        let op = user(store, "op1", Role::FacilityOperator, &town, Some("CC1"));
+        let got = staff_checks::checks(&mut c, &county, today).expect("checks");
+        assert_eq!(
+            (got.staff, got.lapsed, got.due, got.uncertified),
+            (6, 2, 2, 2),
+            "{got:?}"
+        );
+        assert_eq!(
+            (got.lapsed_before, got.due_before),
+            (d("2025-06-15"), d("2025-07-15"))
+        );
+        assert_eq!(
+            staff_checks::checks(&mut c, &op, today).expect("op").staff,
+            6
+        );
+        let city = staff_checks::checks(&mut c, &sys, today).expect("city");
+        assert_eq!((city.staff, city.lapsed), (7, 3));
+        let items = staff_checks::work_items(&mut c, &op, today).expect("items");
+        let lapsed = items
+            .iter()
+            .find(|i| i.key == "staff_health_lapsed")
+            .expect("line");
+        assert!(lapsed.urgent && lapsed.count == 2);
+        assert!(
+            lapsed.url.contains("health_check_date_to=2025-06-14"),
+            "{}",
+            lapsed.url
+        );
+        // Someone who reads but keeps no register gets no line.
+        let inspector = user(store, "in1", Role::Inspector, "330402", None);
+        assert!(
+            staff_checks::work_items(&mut c, &inspector, today)
+                .expect("none")
+                .is_empty()
+        );
+    }
+}

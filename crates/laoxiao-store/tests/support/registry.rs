@@ -28,6 +28,7 @@ fn staff(id: &str, facility: &str, role: StaffRole, hired: &str) -> Staff {
         skill_grade: SkillGrade::Ungraded,
         hired_date: d(hired),
         left_date: None,
+        health_check_date: None,
     }
 }
 

@@ -447,6 +447,7 @@ fn home_care_beds_record_services_and_complete() {
                     skill_grade: laoxiao_model::activity::SkillGrade::Ungraded,
                     hired_date: d("2024-01-01"),
                     left_date: None,
+                    health_check_date: None,
                 },
                 today,
             )

@@ -263,6 +263,7 @@ fn each_source_is_counted_in_its_scope_only() {
             },
             hired_date: d("2024-01-01"),
             left_date: left.map(d),
+            health_check_date: None,
         };
         let res = |id: &str, person: &str, out: Option<&str>| Residence {
             id: id.into(),

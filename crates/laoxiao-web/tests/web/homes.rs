@@ -60,6 +60,7 @@ fn seed_homes(store: &laoxiao_store::Store, w: &World) {
         },
         hired_date: d("2023-01-01"),
         left_date: None,
+        health_check_date: None,
     };
     laoxiao_store::io::load_activity(
         store,

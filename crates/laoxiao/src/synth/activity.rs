@@ -379,6 +379,7 @@ fn staff(inp: &Inputs<'_>, seed: u64) -> Vec<Staff> {
             skill_grade: grade,
             hired_date: hired,
             left_date: left,
+            health_check_date: None,
         });
     }
     for _ in 0..uncertified {
@@ -396,6 +397,7 @@ fn staff(inp: &Inputs<'_>, seed: u64) -> Vec<Staff> {
             skill_grade: SkillGrade::Ungraded,
             hired_date: hired,
             left_date: None,
+            health_check_date: None,
         });
     }
 
@@ -433,6 +435,7 @@ fn staff(inp: &Inputs<'_>, seed: u64) -> Vec<Staff> {
             skill_grade: SkillGrade::Ungraded,
             hired_date: hired,
             left_date: left,
+            health_check_date: None,
         });
     }
 
@@ -457,10 +460,14 @@ fn staff(inp: &Inputs<'_>, seed: u64) -> Vec<Staff> {
             skill_grade: SkillGrade::Ungraded,
             hired_date: hired,
             left_date: None,
+            health_check_date: None,
         });
     }
 
-    childcare_staff(inp, &mut m, &mut rng, end2020);
+    // The childcare staff's health checks draw from a stream of their own,
+    // so the other draws (and the calibrated counts) stay as they were.
+    let mut checks = stream(seed, Concern::Staff, 1);
+    childcare_staff(inp, &mut m, &mut rng, &mut checks, end2020);
     m.out
 }
 
@@ -470,6 +477,7 @@ fn childcare_staff(
     inp: &Inputs<'_>,
     m: &mut StaffMaker<'_>,
     rng: &mut ChaCha8Rng,
+    checks: &mut ChaCha8Rng,
     end2020: NaiveDate,
 ) {
     let as_of = inp.as_of;
@@ -556,6 +564,18 @@ fn childcare_staff(
             .to_string()
         });
         let name = m.name(rng, 0.95);
+        // 管理规范 art. 28: checked before starting, then yearly. Most checks
+        // fall in the last year (after the hire), one in sixteen has lapsed
+        // (13 to 18 months ago), one in forty has none on record.
+        let r = checks.random::<f64>();
+        let health_check_date = if r < 0.025 {
+            None
+        } else if r < 0.0875 && hired < as_of - Days::new(400) {
+            Some(as_of - Days::new(checks.random_range(396..548)))
+        } else {
+            let back = (as_of - hired).num_days().clamp(1, 364);
+            Some(as_of - Days::new(checks.random_range(0..back as u64)))
+        };
         m.push(Staff {
             id: String::new(),
             facility_id: facility,
@@ -566,6 +586,7 @@ fn childcare_staff(
             skill_grade: grade,
             hired_date: hired,
             left_date: None,
+            health_check_date,
         });
     }
 }

@@ -53,6 +53,7 @@ pub(crate) fn shift_to(city: &mut SynthCity, to: NaiveDate) -> Result<(), SynthE
     for s in &mut city.staff {
         s.hired_date = moved(s.hired_date, days);
         s.left_date = s.left_date.map(|d| moved(d, days));
+        s.health_check_date = s.health_check_date.map(|d| moved(d, days));
     }
     for s in &mut city.services {
         s.date = moved(s.date, days);

@@ -68,9 +68,18 @@ clitest!(
         let accounts = printed_accounts(&server);
         let mut roles: Vec<&str> = accounts.iter().map(|a| a.role.as_str()).collect();
         roles.sort();
+        // One account per role, and a second operator: the childcare
+        // institution's (it files with the county).
         let mut want = ROLES.to_vec();
+        want.push("facility_operator");
         want.sort();
         assert_eq!(roles, want, "{accounts:?}");
+        assert!(
+            accounts
+                .iter()
+                .any(|a| a.username == "childcare" && a.role == "facility_operator"),
+            "{accounts:?}"
+        );
 
         // The login page lists them, passwords included (synthetic data only).
         let page = server.get("/console/login", &[]);
