@@ -120,6 +120,9 @@ test("an institution files, the county asks for corrections, then accepts; the r
   const facts = await page.textContent("main");
   assert.match(facts, /已备案/, "the facility shows 已备案");
   assert.match(facts, /40/, "the approved places are 40");
+  // The institution's filings, linked from its page.
+  assert.equal(await page.locator("#facility-filings tbody tr").count(), 1);
+  await assertAccessible("facility page with its filings");
 });
 
 test("the filing pages read in English too", async () => {

@@ -323,14 +323,26 @@ pub async fn detail(
 ) -> Response {
     let ctx = ctx_or_error!(s, "/console/facilities", headers, q);
     let scope = ctx.scope();
+    let read_filings = ctx.auth.can(laoxiao_store::Perm::ReadFilings);
     let got = s
         .db(move |c, _| {
             let f = laoxiao_store::facilities::get(c, &scope, &id)?;
             let classes = laoxiao_store::facilities::classes_of(c, &scope, &f.id)?;
-            Ok((f, classes))
+            // A childcare institution's filings (备案记录), for who may read them.
+            let filings =
+                if read_filings && f.kind == laoxiao_model::FacilityKind::ChildcareInstitution {
+                    let q = laoxiao_store::filing::ListQuery {
+                        facility_id: Some(f.id.clone()),
+                        ..Default::default()
+                    };
+                    laoxiao_store::filing::list(c, &scope, &q, crate::admission::today())?
+                } else {
+                    Vec::new()
+                };
+            Ok((f, classes, filings))
         })
         .await;
-    let (f, classes) = match got {
+    let (f, classes, filings) = match got {
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
@@ -370,7 +382,20 @@ pub async fn detail(
         "name": f.name,
         "geo_url": "/console/static/geo/jiaxing.json",
     });
+    let filings: Vec<Json> = filings
+        .iter()
+        .map(|g| {
+            json!({
+                "url": format!("/console/childcare/filings/{}", crate::encode_segment(&g.id)),
+                "kind": s.t(&ctx, &format!("filing.kind_{}", g.kind.code())),
+                "status": s.t(&ctx, &format!("filing.status_{}", g.status.code())),
+                "date": g.closed_date.or(g.submitted_date).map(|d| d.to_string()),
+            })
+        })
+        .collect();
     let page = json!({
+        "filings": filings,
+        "show_filings": read_filings && f.kind == laoxiao_model::FacilityKind::ChildcareInstitution,
         "f": facility_json(&s, &f),
         "fields": shown_fields(&ctx, &FACILITIES, &f),
         "classes": classes,
