@@ -68,7 +68,7 @@ status=0
 declare -a RESULTS
 LOGS=$(realpath -m "${LOGS:-$WORK/logs}")
 mkdir -p "$LOGS"
-for user in ${ROLES:-city county town village operator inspector auditor analyst family}; do
+for user in ${ROLES:-city county town village operator childcare inspector auditor analyst family}; do
   token=$(LAOXIAO_KEY_FILE="${DB%.db}.key" "$BIN" --database "$DB" user token "$user" --name "st$$" --days 1 | tail -n 1)
   echo "== $user: every operation, $MAX_EXAMPLES examples at most, checks ${CHECKS:-all (bench/schemathesis.toml)}"
   # From the work directory: schemathesis and hypothesis leave state in the cwd.

@@ -358,6 +358,23 @@ pub(crate) fn upload_store(state: &AppState) -> Result<UploadStore, ApiError> {
     )?)
 }
 
+/// Runs one store step for the caller and answers the filing's detail.
+async fn answer<F>(state: &AppState, auth: Auth, f: F) -> Result<Json<FilingDetailView>, ApiError>
+where
+    F: FnOnce(
+            &mut laoxiao_store::Conn,
+            &laoxiao_store::Reference,
+            &laoxiao_store::Scope,
+        ) -> Result<Detail, StoreError>
+        + Send
+        + 'static,
+{
+    let scope = auth.scope()?;
+    let max = state.config.upload_max_bytes;
+    let d = blocking(state, move |c, r| Ok(f(c, r, &scope)?)).await?;
+    Ok(Json(detail_view(d, max)))
+}
+
 /// Filings in your area, open ones first and those past a deadline on top.
 #[utoipa::path(
     get,
@@ -384,6 +401,15 @@ pub async fn list(
             )])
         })?),
     };
+    if p.facility_id
+        .as_ref()
+        .is_some_and(|f| f.is_empty() || f.chars().count() > 64)
+    {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "facility_id",
+            "a facility id of 1 to 64 characters",
+        )]));
+    }
     let q = ListQuery {
         status,
         facility_id: p.facility_id,
@@ -460,13 +486,7 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FilingDetailView>, ApiError> {
-    let scope = auth.scope()?;
-    let max = state.config.upload_max_bytes;
-    let d = blocking(&state, move |c, _| {
-        Ok(filing::get(c, &scope, &id, today())?)
-    })
-    .await?;
-    Ok(Json(detail_view(d, max)))
+    answer(&state, auth, move |c, _, s| filing::get(c, s, &id, today())).await
 }
 
 /// Replaces the form of a draft or of a filing waiting for corrections.
@@ -492,14 +512,11 @@ pub async fn update_form(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<FormBody>,
 ) -> Result<Json<FilingDetailView>, ApiError> {
-    let scope = auth.scope()?;
     let form: FilingForm = b.into();
-    let max = state.config.upload_max_bytes;
-    let d = blocking(&state, move |c, _| {
-        Ok(filing::update_form(c, &scope, &id, &form, today())?)
+    answer(&state, auth, move |c, _, s| {
+        filing::update_form(c, s, &id, &form, today())
     })
-    .await?;
-    Ok(Json(detail_view(d, max)))
+    .await
 }
 
 /// Checks, keeps and records one upload: shared by the API and the console.
@@ -568,12 +585,13 @@ pub async fn upload(
             "give the document type (GET /api/childcare/filing-rules lists them)",
         ));
     }
-    let file_name = p
-        .file_name
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect::<String>();
+    let file_name = p.file_name.unwrap_or_default();
+    if file_name.chars().count() > 200 {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "file_name",
+            "at most 200 characters",
+        )]));
+    }
     let too_large = || ApiError::Store(StoreError::UploadTooLarge { limit: max });
     // A declared length over the limit is refused before reading anything.
     if headers
@@ -726,13 +744,10 @@ pub async fn submit(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FilingDetailView>, ApiError> {
-    let scope = auth.scope()?;
-    let max = state.config.upload_max_bytes;
-    let d = blocking(&state, move |c, r| {
-        Ok(filing::submit(c, r, &scope, &id, today())?)
+    answer(&state, auth, move |c, r, s| {
+        filing::submit(c, r, s, &id, today())
     })
-    .await?;
-    Ok(Json(detail_view(d, max)))
+    .await
 }
 
 /// Withdraws an open filing.
@@ -753,13 +768,10 @@ pub async fn withdraw(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<FilingDetailView>, ApiError> {
-    let scope = auth.scope()?;
-    let max = state.config.upload_max_bytes;
-    let d = blocking(&state, move |c, r| {
-        Ok(filing::withdraw(c, r, &scope, &id, today())?)
+    answer(&state, auth, move |c, r, s| {
+        filing::withdraw(c, r, s, &id, today())
     })
-    .await?;
-    Ok(Json(detail_view(d, max)))
+    .await
 }
 
 /// The county's decision on a submitted filing. Accepting writes the
@@ -799,21 +811,10 @@ pub async fn review(
             ));
         }
     };
-    let scope = auth.scope()?;
-    let max = state.config.upload_max_bytes;
-    let d = blocking(&state, move |c, r| {
-        Ok(filing::review(
-            c,
-            r,
-            &scope,
-            &id,
-            decision,
-            b.note.as_deref(),
-            today(),
-        )?)
+    answer(&state, auth, move |c, r, s| {
+        filing::review(c, r, s, &id, decision, b.note.as_deref(), today())
     })
-    .await?;
-    Ok(Json(detail_view(d, max)))
+    .await
 }
 
 /// The filing rules in force today: deadlines and the documents to upload.

@@ -340,15 +340,17 @@ pub fn record_from_json<T: Record>(obj: &Map<String, Json_>) -> Result<T, Vec<Fi
     Err(errs)
 }
 
-/// A record as JSON, its personal fields masked (text keeps its first
-/// character; anything else is left out as `null`).
+/// A record as JSON, its personal fields masked (single-line text keeps its
+/// first character; anything else, dates included, is left out as `null`).
 pub fn masked<T: ActivityRecord>(x: &T) -> Result<Json_, ApiError> {
     let mut v = serde_json::to_value(x).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(o) = v.as_object_mut() {
         for f in T::REGISTER.fields.iter().filter(|f| f.personal) {
             if let Some(slot) = o.get_mut(f.key) {
                 *slot = match slot {
-                    Json_::String(s) if !matches!(f.ty, FieldType::Enum(_) | FieldType::Note) => {
+                    // Only single-line text keeps a masked shape (a name's
+                    // first character); a date or a code would not be one.
+                    Json_::String(s) if matches!(f.ty, FieldType::Text) => {
                         Json_::String(mask_text(s))
                     }
                     _ => Json_::Null,

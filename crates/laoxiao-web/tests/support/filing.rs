@@ -279,3 +279,57 @@ fn an_institution_files_with_documents_and_the_county_accepts_through_the_api() 
         assert_eq!(fac.body["approved_slots"], 30);
     });
 }
+
+/// A staff member's health check date is health data: lists leave it out,
+/// a full (audited) read shows it; the worklist's filter still finds it.
+#[test]
+fn a_staff_health_check_date_is_left_out_of_api_answers() {
+    run(|app| async move {
+        let store = app.store.clone();
+        block(move || {
+            use laoxiao_model::activity::{SkillGrade, Staff, StaffRole};
+            use laoxiao_model::{Facility, FacilityKind};
+            let r = &store.reference;
+            let sys = laoxiao_store::Scope::system("test");
+            let mut c = store.conn().expect("conn");
+            let town = r.areas.children("330402")[0].code.clone();
+            let f = Facility::blank("TY9", "托育园", FacilityKind::ChildcareInstitution, &town);
+            laoxiao_store::facilities::create(&mut c, r, &sys, &f).expect("facility");
+            let s = Staff {
+                id: "SH1".into(),
+                facility_id: "TY9".into(),
+                role: StaffRole::NurseryStaff,
+                name: "周晓红".into(),
+                certified: false,
+                certificate: None,
+                skill_grade: SkillGrade::Ungraded,
+                hired_date: d("2024-01-01"),
+                left_date: None,
+                health_check_date: Some(d("2025-03-01")),
+            };
+            laoxiao_store::activity::upsert(&mut c, &s, "2025-03-02T00:00:00Z").expect("staff");
+        })
+        .await;
+        // Lists mask: the date is left out (null, not a half-masked string
+        // that is no date), the name keeps its first character; the lapsed
+        // check is still found by the filter (the worklist's link).
+        let r = app.get("/api/staff?health_check_date_to=2025-06-01").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let item = &r.body["items"][0];
+        assert_eq!(item["id"], "SH1", "{}", r.body);
+        assert_eq!(item["health_check_date"], Value::Null, "{}", r.body);
+        assert_eq!(item["name"], "周**");
+        let r = app
+            .get("/api/staff?health_check_date_from=2025-06-01")
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(0),
+            "{}",
+            r.body
+        );
+        // A full read of the record (audited) shows it to whoever keeps the register.
+        let r = app.get("/api/staff/SH1").await;
+        assert_eq!(r.body["health_check_date"], "2025-03-01", "{}", r.body);
+    });
+}

@@ -134,17 +134,19 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .map(|a| a.code.clone())
         .unwrap_or_else(|| town.clone());
     let mut c = store.conn()?;
-    // The demo's operator runs a care home (养老机构), so that the demo shows
-    // an operator's day (residents, beds, staff): the town's first operating
-    // one by id, else the county's.
-    let care_home = |area: &str, c: &mut laoxiao_store::Conn| -> Result<Option<(String, String)>> {
-        let q = laoxiao_store::facilities::FacilityQuery {
+    // The first facility (by id) of the area with these field values.
+    let first = |area: &str,
+                 filters: &[(&str, &str)],
+                 c: &mut laoxiao_store::Conn|
+     -> Result<Option<(String, String)>> {
+        let mut q = laoxiao_store::facilities::FacilityQuery {
             area: Some(area.to_string()),
             limit: Some(1),
             ..Default::default()
+        };
+        for (k, v) in filters {
+            q = q.with(k, v)?;
         }
-        .with("kind", "elderly_institution")?
-        .with("status", "operating")?;
         Ok(laoxiao_store::facilities::list(
             c,
             &store.reference,
@@ -156,9 +158,13 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .next()
         .map(|f| (f.id, f.area_code)))
     };
-    let found = match care_home(&town, &mut c)? {
+    // The demo's operator runs a care home (养老机构), so that the demo shows
+    // an operator's day (residents, beds, staff): the town's first operating
+    // one by id, else the county's.
+    let home = [("kind", "elderly_institution"), ("status", "operating")];
+    let found = match first(&town, &home, &mut c)? {
         Some(f) => Some(f),
-        None => care_home(county, &mut c)?,
+        None => first(county, &home, &mut c)?,
     };
     let operator_area = found
         .as_ref()
@@ -169,31 +175,16 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     let provider = facility.clone();
     // The childcare operator (托育机构) files with the county: the county's
     // first institution not yet filed, else its first one.
-    let childcare =
-        |status: Option<&str>, c: &mut laoxiao_store::Conn| -> Result<Option<(String, String)>> {
-            let mut q = laoxiao_store::facilities::FacilityQuery {
-                area: Some(county.to_string()),
-                limit: Some(1),
-                ..Default::default()
-            }
-            .with("kind", "childcare_institution")?;
-            if let Some(s) = status {
-                q = q.with("filing_status", s)?;
-            }
-            Ok(laoxiao_store::facilities::list(
-                c,
-                &store.reference,
-                &laoxiao_store::Scope::system("demo"),
-                &q,
-            )?
-            .items
-            .into_iter()
-            .next()
-            .map(|f| (f.id, f.area_code)))
-        };
-    let nursery = match childcare(Some("unfiled"), &mut c)? {
+    let nursery = match first(
+        county,
+        &[
+            ("kind", "childcare_institution"),
+            ("filing_status", "unfiled"),
+        ],
+        &mut c,
+    )? {
         Some(f) => Some(f),
-        None => childcare(None, &mut c)?,
+        None => first(county, &[("kind", "childcare_institution")], &mut c)?,
     };
     // A small demo city may have no institution in the county: the demo then
     // opens one of its own, not yet filed, so the filing can be shown.
