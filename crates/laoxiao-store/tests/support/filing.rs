@@ -514,9 +514,11 @@ fn a_filing_is_drafted_refused_by_rule_corrected_raced_and_accepted_into_the_reg
         // A cancellation needs no documents; accepting it ends the filing.
         let cancel = filing::create(&mut c, &op1, &new("C1", FilingKind::Cancellation), today)
             .expect("cancel");
-        let mut who = FilingForm::default();
-        who.director_name = "李园长".into();
-        who.contact_phone = "0573-82345678".into();
+        let who = FilingForm {
+            director_name: "李园长".into(),
+            contact_phone: "0573-82345678".into(),
+            ..Default::default()
+        };
         filing::update_form(&mut c, &op1, &cancel.filing.id, &who, today).expect("form");
         filing::submit(&mut c, r, &op1, &cancel.filing.id, d("2026-05-04")).expect("submit");
         filing::review(

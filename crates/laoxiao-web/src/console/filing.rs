@@ -321,6 +321,38 @@ async fn render_detail(
     s.render_status(ctx, status, "filing.html", "filings", page)
 }
 
+/// A refused step shown on the filing's page: field errors (422), a conflict
+/// (409), an upload of the wrong type or size (415, 413) on the file field;
+/// anything else as an error page.
+async fn failed(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    id: String,
+    e: PageError,
+    typed: Option<&FilingForm>,
+) -> Response {
+    match e {
+        PageError::Store(StoreError::Invalid(errs)) => {
+            render_detail(s, ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs, typed).await
+        }
+        PageError::Store(
+            e @ (StoreError::Conflict(_)
+            | StoreError::UploadTooLarge { .. }
+            | StoreError::UploadType(_)),
+        ) => {
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::CONFLICT);
+            let field = if matches!(e, StoreError::Conflict(_)) {
+                ""
+            } else {
+                "file"
+            };
+            let errs = [FieldError::new(field, e.to_string())];
+            render_detail(s, ctx, id, status, &errs, typed).await
+        }
+        e => s.error_page(ctx, e),
+    }
+}
+
 /// `GET /console/childcare/filings/{id}`
 pub async fn detail(
     State(s): State<ConsoleState>,
@@ -440,22 +472,7 @@ pub async fn act(
     };
     match res {
         Ok(done) => Redirect::to(&format!("{}?done={done}", url(&id))).into_response(),
-        Err(PageError::Store(StoreError::Invalid(errs))) => {
-            render_detail(
-                &s,
-                &ctx,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &errs,
-                typed.as_ref(),
-            )
-            .await
-        }
-        Err(PageError::Store(e @ StoreError::Conflict(_))) => {
-            let errs = [FieldError::new("", e.to_string())];
-            render_detail(&s, &ctx, id, StatusCode::CONFLICT, &errs, None).await
-        }
-        Err(e) => s.error_page(&ctx, e),
+        Err(e) => failed(&s, &ctx, id, e, typed.as_ref()).await,
     }
 }
 
@@ -537,21 +554,7 @@ pub async fn upload(
         .await;
     match res {
         Ok(_) => Redirect::to(&format!("{}?done=uploaded", url(&id))).into_response(),
-        Err(PageError::Store(
-            e @ (StoreError::UploadTooLarge { .. } | StoreError::UploadType(_)),
-        )) => {
-            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let errs = [FieldError::new("file", e.to_string())];
-            render_detail(&s, &ctx, id, status, &errs, None).await
-        }
-        Err(PageError::Store(StoreError::Invalid(errs))) => {
-            render_detail(&s, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, &errs, None).await
-        }
-        Err(PageError::Store(e @ StoreError::Conflict(_))) => {
-            let errs = [FieldError::new("", e.to_string())];
-            render_detail(&s, &ctx, id, StatusCode::CONFLICT, &errs, None).await
-        }
-        Err(e) => s.error_page(&ctx, e),
+        Err(e) => failed(&s, &ctx, id, e, None).await,
     }
 }
 
