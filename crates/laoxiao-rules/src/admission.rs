@@ -111,8 +111,9 @@ fn bad(reason: impl Into<String>) -> RulesError {
 
 impl Rulebook {
     /// The embedded rules (`data/policy/admission.toml`).
-    pub fn embedded() -> Result<Rulebook, RulesError> {
-        Rulebook::parse(TEXT)
+    pub fn embedded() -> Result<&'static Rulebook, RulesError> {
+        static BOOK: std::sync::OnceLock<Result<Rulebook, RulesError>> = std::sync::OnceLock::new();
+        crate::parsed_once(&BOOK, || Rulebook::parse(TEXT))
     }
 
     /// Parses and checks a rule file: classes ranked 1, 2, … with the last

@@ -95,9 +95,11 @@ impl Escalation {
 }
 
 impl AlarmRules {
-    /// The embedded rules.
-    pub fn embedded() -> Result<AlarmRules, RulesError> {
-        AlarmRules::parse(EMBEDDED)
+    /// The embedded rules (parsed once).
+    pub fn embedded() -> Result<&'static AlarmRules, RulesError> {
+        static RULES: std::sync::OnceLock<Result<AlarmRules, RulesError>> =
+            std::sync::OnceLock::new();
+        crate::parsed_once(&RULES, || AlarmRules::parse(EMBEDDED))
     }
 
     /// Parses and checks a rules file: every device kind has a deadline on

@@ -1,7 +1,7 @@
 //! Errors of the rules crate, each with a stable code for APIs and logs.
 
 /// Errors of the rules crate.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RulesError {
     /// Embedded plan data could not be parsed or is inconsistent. This is a
     /// build defect (the CSV ships inside the binary), not a user error.

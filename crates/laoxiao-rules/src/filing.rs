@@ -76,9 +76,11 @@ fn bad(reason: impl Into<String>) -> RulesError {
 }
 
 impl FilingBook {
-    /// The embedded rules.
-    pub fn embedded() -> Result<FilingBook, RulesError> {
-        FilingBook::parse(TEXT)
+    /// The embedded rules (parsed once).
+    pub fn embedded() -> Result<&'static FilingBook, RulesError> {
+        static BOOK: std::sync::OnceLock<Result<FilingBook, RulesError>> =
+            std::sync::OnceLock::new();
+        crate::parsed_once(&BOOK, || FilingBook::parse(TEXT))
     }
 
     /// Parses and checks a rules file: bounded day counts, unique document

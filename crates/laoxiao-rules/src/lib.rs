@@ -18,5 +18,14 @@ pub mod visits;
 pub mod vouchers;
 
 pub use error::RulesError;
+
+/// An embedded rules file parsed once per process: its text is compiled in,
+/// so parsing it on every request would only repeat the same work.
+pub(crate) fn parsed_once<T>(
+    cell: &'static std::sync::OnceLock<Result<T, RulesError>>,
+    parse: impl FnOnce() -> Result<T, RulesError>,
+) -> Result<&'static T, RulesError> {
+    cell.get_or_init(parse).as_ref().map_err(Clone::clone)
+}
 pub use plan::Plan;
 pub use standards::{ClassLimit, ClassLimits};

@@ -42,7 +42,7 @@ impl ClassLimits {
     /// The embedded national table, with the embedded parameters.
     pub fn embedded() -> Result<Self, RulesError> {
         let mut t = Self::parse(CLASS_LIMITS.1)?;
-        t.params = Some(crate::subsidies::params::Params::embedded()?);
+        t.params = Some(crate::subsidies::params::Params::embedded()?.clone());
         Ok(t)
     }
 

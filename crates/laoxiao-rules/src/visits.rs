@@ -112,9 +112,11 @@ pub fn month_end(first: NaiveDate) -> NaiveDate {
 }
 
 impl VisitRules {
-    /// The embedded rules.
-    pub fn embedded() -> Result<VisitRules, RulesError> {
-        VisitRules::parse(EMBEDDED)
+    /// The embedded rules (parsed once).
+    pub fn embedded() -> Result<&'static VisitRules, RulesError> {
+        static RULES: std::sync::OnceLock<Result<VisitRules, RulesError>> =
+            std::sync::OnceLock::new();
+        crate::parsed_once(&RULES, || VisitRules::parse(EMBEDDED))
     }
 
     /// Parses a rules file (same format as `data/policy/visits.toml`).

@@ -353,20 +353,6 @@ pub fn new_id() -> String {
     format!("AS-{}", crate::crypto::random_hex(8))
 }
 
-fn clean_note(field: &str, s: &str) -> Result<String> {
-    let r = s.trim();
-    if r.is_empty() {
-        return Err(invalid(field, "give a reason"));
-    }
-    if r.chars().count() > MAX_NOTE {
-        return Err(invalid(field, format!("at most {MAX_NOTE} characters")));
-    }
-    if r.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(field, "control characters are not allowed"));
-    }
-    Ok(r.to_string())
-}
-
 /// The person's path and role if live, elderly and in the scope.
 fn person_in_scope(conn: &mut Conn, scope: &Scope, id: &str) -> Result<Option<Row>> {
     let mut p = vec![Value::from(id)];
@@ -887,7 +873,7 @@ pub fn appeal(conn: &mut Conn, scope: &Scope, id: &str, reason: &str) -> Result<
 }
 
 pub(crate) fn appeal_in(c: &mut Conn, scope: &Scope, id: &str, reason: &str) -> Result<Assessment> {
-    let reason = clean_note("reason", reason)?;
+    let reason = crate::text::required("reason", reason, MAX_NOTE, "give a reason")?;
     {
         let a = get_in(c, scope, id)?;
         if a.state != State::Finished {
@@ -932,7 +918,7 @@ pub(crate) fn flag_change_in(
     note: &str,
     today: NaiveDate,
 ) -> Result<()> {
-    let note = clean_note("note", note)?;
+    let note = crate::text::required("note", note, MAX_NOTE, "give a reason")?;
     {
         let row = person_in_scope(c, scope, person_id)?.ok_or_else(|| StoreError::NotFound {
             what: "person",

@@ -217,22 +217,8 @@ fn bounded(form: &FilingForm) -> Result<()> {
     }
 }
 
-fn book() -> Result<FilingBook> {
+fn book() -> Result<&'static FilingBook> {
     FilingBook::embedded().map_err(|e| StoreError::Reference(e.to_string()))
-}
-
-/// A trimmed, bounded note (`None` when blank).
-fn clean_note(s: Option<&str>) -> Result<Option<String>> {
-    let Some(t) = s.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > MAX_NOTE {
-        return Err(invalid("note", format!("at most {MAX_NOTE} characters")));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid("note", "control characters are not allowed"));
-    }
-    Ok(Some(t.to_string()))
 }
 
 const COLS: &str = "g.id, g.facility_id, g.facility_path, g.kind, g.status, g.form, g.created_by, \
@@ -862,7 +848,7 @@ pub fn review(
     today: NaiveDate,
 ) -> Result<Detail> {
     scope.require(Perm::ReviewFilings)?;
-    let note = clean_note(note)?;
+    let note = crate::text::optional("note", note, MAX_NOTE)?;
     if decision != Decision::Accept && note.is_none() {
         return Err(invalid(
             "note",

@@ -42,8 +42,8 @@ fn param(p: &Params, name: &str, day: NaiveDate) -> Result<i64> {
 /// The counts for the scope's childcare institutions on `today`.
 pub fn checks(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<StaffChecks> {
     let params = Params::embedded().map_err(|e| StoreError::Reference(e.to_string()))?;
-    let months = param(&params, "staff.health_check_months", today)?.clamp(1, 120);
-    let warn = param(&params, "staff.health_check_warning_days", today)?.clamp(0, 365);
+    let months = param(params, "staff.health_check_months", today)?.clamp(1, 120);
+    let warn = param(params, "staff.health_check_warning_days", today)?.clamp(0, 365);
     let lapsed_before = today
         .checked_sub_months(Months::new(months as u32))
         .unwrap_or(today);

@@ -161,3 +161,27 @@ mod tempdir_lite {
         }
     }
 }
+
+/// A signed-in user's scope for tests: `role` over the area `code` (a
+/// facility's operator when `facility` is given). Panics on an unknown area
+/// code, which is a mistake in the test itself.
+pub fn user(
+    store: &Store,
+    name: &str,
+    role: crate::scope::Role,
+    code: &str,
+    facility: Option<&str>,
+) -> crate::scope::Scope {
+    let Some(area) = store.reference.areas.get(code) else {
+        panic!("test area {code} is not in the reference tree");
+    };
+    crate::scope::Scope::user(
+        crate::scope::Actor {
+            user: name.into(),
+            ip: None,
+        },
+        role,
+        &area.path,
+        facility.map(str::to_string),
+    )
+}

@@ -114,20 +114,7 @@ fn not_found(id: &str) -> StoreError {
 }
 
 fn clean_reason(field: &str, reason: &str) -> Result<String> {
-    let r = reason.trim();
-    let bad = if r.is_empty() {
-        Some("give a reason".to_string())
-    } else if r.chars().count() > MAX_REASON {
-        Some(format!("at most {MAX_REASON} characters"))
-    } else if r.chars().any(|c| c.is_control() && c != '\n') {
-        Some("control characters are not allowed".to_string())
-    } else {
-        None
-    };
-    match bad {
-        Some(why) => Err(StoreError::Invalid(vec![FieldError::new(field, why)])),
-        None => Ok(r.to_string()),
-    }
+    crate::text::required(field, reason, MAX_REASON, "give a reason")
 }
 
 /// Marks open requests past their expiry `expired` (audited as the system).

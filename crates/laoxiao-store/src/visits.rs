@@ -51,20 +51,6 @@ pub fn month_key(first: NaiveDate) -> String {
     first.format("%Y-%m").to_string()
 }
 
-/// Trims a free text and checks its length; `None` when blank.
-fn clean_text(field: &str, s: Option<&str>) -> Result<Option<String>> {
-    let Some(t) = s.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > MAX_TEXT {
-        return Err(invalid(field, format!("at most {MAX_TEXT} characters")));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(field, "control characters are not allowed"));
-    }
-    Ok(Some(t.to_string()))
-}
-
 /// What one generation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Generated {
@@ -406,8 +392,8 @@ pub fn record_visit(
 ) -> Result<Task> {
     read_scope(scope)?;
     scope.require(Perm::WritePeople)?;
-    let note = clean_text("note", input.note.as_deref())?;
-    let follow_up = clean_text("follow_up", input.follow_up.as_deref())?;
+    let note = crate::text::optional("note", input.note.as_deref(), MAX_TEXT)?;
+    let follow_up = crate::text::optional("follow_up", input.follow_up.as_deref(), MAX_TEXT)?;
     conn.transaction(|c| {
         let row = task_row(c, scope, task_id)?;
         let task = task_of(&row, today)?;
@@ -643,8 +629,7 @@ pub fn list_followups(
 pub fn close_followup(conn: &mut Conn, scope: &Scope, id: &str, note: &str) -> Result<FollowUp> {
     read_scope(scope)?;
     scope.require(Perm::ManageVisits)?;
-    let note =
-        clean_text("note", Some(note))?.ok_or_else(|| invalid("note", "say what was done"))?;
+    let note = crate::text::required("note", note, MAX_TEXT, "say what was done")?;
     conn.transaction(|c| {
         let mut p: Vec<Value> = vec![id.into()];
         let mut w = String::new();
@@ -828,7 +813,7 @@ pub fn record_service(
             format!("from 1 to {MAX_MINUTES} minutes"),
         ));
     }
-    let services = match clean_text("services", Some(&input.services)) {
+    let services = match crate::text::optional("services", Some(&input.services), MAX_TEXT) {
         Ok(Some(s)) => s,
         Ok(None) => {
             errs.push(FieldError::new("services", "say which services were done"));

@@ -1415,6 +1415,7 @@ mod activity_registers {
             class_id: Some("C1".into()),
             start_date: d("2022-09-04"),
             end_date: None,
+            care_type: None,
         }];
         let residences = vec![Residence {
             id: "R1".into(),

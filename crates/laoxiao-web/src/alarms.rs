@@ -74,7 +74,7 @@ impl IntakeState {
     pub fn new() -> Option<Arc<IntakeState>> {
         match AlarmRules::embedded() {
             Ok(rules) => Some(Arc::new(IntakeState {
-                rules,
+                rules: rules.clone(),
                 bucket: std::sync::Mutex::new((Instant::now(), INTAKE_PER_SECOND * 2.0)),
                 queue: std::sync::Mutex::new(Queue::default()),
             })),

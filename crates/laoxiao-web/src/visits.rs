@@ -26,7 +26,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, query_params, text};
 use crate::{AppState, blocking};
 
-fn rules() -> Result<VisitRules, ApiError> {
+fn rules() -> Result<&'static VisitRules, ApiError> {
     VisitRules::embedded().map_err(|e| ApiError::Internal(e.to_string()))
 }
 

@@ -171,6 +171,7 @@ pub fn run_file(
                     class_id: b.class_id.clone(),
                     start_date: b.start_date,
                     end_date: b.end_date,
+                    care_type: None,
                 });
             }
         }
@@ -304,7 +305,7 @@ pub fn run_embedded() -> Result<Report, RulesError> {
     let params = Params::embedded()?;
     let mut report = Report::default();
     for (file, text) in FILES {
-        run_file(file, text, &params, &mut report)?;
+        run_file(file, text, params, &mut report)?;
     }
     Ok(report)
 }

@@ -186,9 +186,10 @@ fn fnv(hash: &mut u64, bytes: &[u8]) {
 }
 
 impl Params {
-    /// The embedded parameters (`data/policy/`).
-    pub fn embedded() -> Result<Params, RulesError> {
-        Params::from_files(FILES)
+    /// The embedded parameters (`data/policy/`, parsed once).
+    pub fn embedded() -> Result<&'static Params, RulesError> {
+        static PARAMS: std::sync::OnceLock<Result<Params, RulesError>> = std::sync::OnceLock::new();
+        crate::parsed_once(&PARAMS, || Params::from_files(FILES))
     }
 
     /// Parameters from named files (tests, the embedded set).

@@ -45,7 +45,7 @@ fn the_harness_reports_a_wrong_expectation_and_an_unexpected_line() {
     - { rule: centenarian, subject: P9, amount: 600 }
 "#;
     let mut report = Report::default();
-    run_file("t.yaml", text, &params, &mut report).expect("ok");
+    run_file("t.yaml", text, params, &mut report).expect("ok");
     let reasons: Vec<&str> = report.failures.iter().map(|f| f.reason.as_str()).collect();
     assert_eq!(report.failures.len(), 3, "{reasons:#?}");
     assert!(
@@ -75,7 +75,7 @@ fn amounts_add_up_and_the_funders_cover_every_fen() {
                 v => v.as_str().expect("ok").to_string(),
             };
             let period = Period::parse(&period).expect("ok");
-            let out = subsidies::compute(&snap, &params, period).expect("ok");
+            let out = subsidies::compute(&snap, params, period).expect("ok");
             for l in &out.lines {
                 assert_eq!(l.city_fen + l.county_fen, l.amount_fen, "{file}: {l:?}");
                 if !l.months.is_empty() {

@@ -159,7 +159,7 @@ fn area_names(conn: &mut Conn) -> Result<BTreeMap<String, String>> {
 
 /// The parameters in force: the embedded files with the loaded incomes.
 pub fn params(conn: &mut Conn) -> Result<Params> {
-    let mut p = Params::embedded().map_err(rules_err)?;
+    let mut p = Params::embedded().map_err(rules_err)?.clone();
     for r in conn.query(
         "SELECT county_code, year, yuan, source FROM subsidy_income ORDER BY county_code, year",
         &[],

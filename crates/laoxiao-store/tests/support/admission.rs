@@ -12,29 +12,11 @@ use laoxiao_store::admission::{
     self as adm, AppStatus, ApplicantKind, ApplyInput, ListQuery, Step,
 };
 use laoxiao_store::testdb::TestDb;
-use laoxiao_store::{Actor, Role, Scope, StoreError, activity, facilities, people};
+use laoxiao_store::testdb::user;
+use laoxiao_store::{Role, Scope, StoreError, activity, facilities, people};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
-
-fn user(
-    store: &laoxiao_store::Store,
-    name: &str,
-    role: Role,
-    code: &str,
-    f: Option<&str>,
-) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: name.into(),
-            ip: None,
-        },
-        role,
-        &path,
-        f.map(str::to_string),
-    )
 }
 
 fn elder(

@@ -14,7 +14,7 @@ use laoxiao_model::{Person, PersonRole};
 use laoxiao_rules::alarms::AlarmRules;
 use laoxiao_store::alarms::{self, IntakeFailure, SignedRequest, Step, Which};
 use laoxiao_store::testdb::TestDb;
-use laoxiao_store::{Actor, Role, Scope, StoreError, people, registry};
+use laoxiao_store::{Role, Scope, StoreError, people, registry};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -27,16 +27,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: name.into(),
-            ip: None,
-        },
-        role,
-        &path,
-        None,
-    )
+    laoxiao_store::testdb::user(store, name, role, code, None)
 }
 
 fn elder(id: &str, area: &str, seq: u16, la: LivingArrangement) -> Person {
@@ -107,12 +98,12 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
             signature: Some(&sig),
             body: b.as_bytes(),
         };
-        let first = alarms::intake(&mut c, r, &rules, &req, now)
+        let first = alarms::intake(&mut c, r, rules, &req, now)
             .expect("db")
             .expect("accepted");
         assert!(first.created);
         // The same event again: the same alarm, nothing new.
-        let again = alarms::intake(&mut c, r, &rules, &req, now)
+        let again = alarms::intake(&mut c, r, rules, &req, now)
             .expect("db")
             .expect("accepted");
         assert_eq!(
@@ -122,7 +113,7 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         // Bad signature, skew, unknown device, unknown platform: refused and counted.
         let bad_sig = "0".repeat(64);
         let refused = |c: &mut laoxiao_store::Conn, req: SignedRequest<'_>| {
-            alarms::intake(c, r, &rules, &req, now)
+            alarms::intake(c, r, rules, &req, now)
                 .expect("db")
                 .expect_err("refused")
         };
@@ -155,7 +146,7 @@ fn signed_alarm_is_dispatched_escalated_and_closed() {
         alarms::intake(
             &mut c,
             r,
-            &rules,
+            rules,
             &SignedRequest {
                 platform: Some("P1"),
                 timestamp: Some(&ok_old),
@@ -447,7 +438,7 @@ fn a_batch_files_in_order_and_one_refusal_sinks_nothing() {
                 body: b.as_bytes(),
             })
             .collect();
-        let out = alarms::intake_batch(&mut c, r, &rules, &reqs, now).expect("db");
+        let out = alarms::intake_batch(&mut c, r, rules, &reqs, now).expect("db");
         assert_eq!(out.len(), 5);
         let first = out[0].as_ref().expect("filed");
         let repeat = out[1].as_ref().expect("the same alarm");
@@ -494,6 +485,6 @@ fn a_batch_files_in_order_and_one_refusal_sinks_nothing() {
         }
         // More than a batch holds is refused whole, before anything is read.
         let many = vec![reqs[0]; alarms::MAX_BATCH + 1];
-        assert!(alarms::intake_batch(&mut c, r, &rules, &many, now).is_err());
+        assert!(alarms::intake_batch(&mut c, r, rules, &many, now).is_err());
     }
 }

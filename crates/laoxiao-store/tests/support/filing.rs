@@ -11,30 +11,12 @@ use laoxiao_rules::filing::{FilingForm, add_working_days};
 use laoxiao_store::audit::{self, AuditQuery};
 use laoxiao_store::filing::{self, Decision, FilingKind, ListQuery, NewFiling, Status};
 use laoxiao_store::testdb::TestDb;
+use laoxiao_store::testdb::user;
 use laoxiao_store::uploads::{UploadStore, sample_pdf};
-use laoxiao_store::{Actor, Role, Scope, StoreError, facilities};
+use laoxiao_store::{Role, Scope, StoreError, facilities};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
-
-fn user(
-    store: &laoxiao_store::Store,
-    name: &str,
-    role: Role,
-    code: &str,
-    f: Option<&str>,
-) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: name.into(),
-            ip: None,
-        },
-        role,
-        &path,
-        f.map(str::to_string),
-    )
 }
 
 fn fields(e: StoreError) -> Vec<(String, String)> {

@@ -13,23 +13,14 @@ use laoxiao_rules::indicators::{Period, StatusKind};
 use laoxiao_store::indicators::{self as ind, Report, excel};
 use laoxiao_store::io::{ExportFormat, ImportLimits};
 use laoxiao_store::testdb::TestDb;
-use laoxiao_store::{Actor, Role, Scope, StoreError, facilities, people, registry};
+use laoxiao_store::{Role, Scope, StoreError, facilities, people, registry};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
 fn user(store: &laoxiao_store::Store, role: Role, code: &str) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: format!("t-{code}"),
-            ip: None,
-        },
-        role,
-        &path,
-        None,
-    )
+    laoxiao_store::testdb::user(store, &format!("t-{code}"), role, code, None)
 }
 
 fn elderly(id: &str, area: &str, born: &str, seq: u16, ability: u8) -> Person {

@@ -11,7 +11,7 @@ use laoxiao_model::register::Record;
 use laoxiao_model::{FacilityKind, PersonRole};
 use laoxiao_store::registry::{self, Cursor, Filter, ListQuery};
 use laoxiao_store::testdb::TestDb;
-use laoxiao_store::{Actor, Role, Scope, StoreError, audit, facilities, people};
+use laoxiao_store::{Role, Scope, StoreError, audit, facilities, people};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -33,16 +33,7 @@ fn staff(id: &str, facility: &str, role: StaffRole, hired: &str) -> Staff {
 }
 
 fn user(store: &laoxiao_store::Store, role: Role, code: &str) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: format!("t-{code}"),
-            ip: None,
-        },
-        role,
-        &path,
-        None,
-    )
+    laoxiao_store::testdb::user(store, &format!("t-{code}"), role, code, None)
 }
 
 /// Every declared register's columns exist in both databases' migrations

@@ -12,23 +12,14 @@ use laoxiao_rules::subsidies::{LineKind, Period};
 use laoxiao_store::io::ExportFormat;
 use laoxiao_store::subsidies::{self as sub, LineQuery, Status};
 use laoxiao_store::testdb::TestDb;
-use laoxiao_store::{Actor, Role, Scope, StoreError, facilities, people};
+use laoxiao_store::{Role, Scope, StoreError, facilities, people};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
 fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: name.into(),
-            ip: None,
-        },
-        role,
-        &path,
-        None,
-    )
+    laoxiao_store::testdb::user(store, name, role, code, None)
 }
 
 fn centenarian(id: &str, area: &str, seq: u16) -> Person {

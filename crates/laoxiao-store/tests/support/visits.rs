@@ -18,16 +18,7 @@ fn d(s: &str) -> NaiveDate {
 }
 
 fn user(store: &laoxiao_store::Store, name: &str, role: Role, code: &str) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: name.into(),
-            ip: None,
-        },
-        role,
-        &path,
-        None,
-    )
+    laoxiao_store::testdb::user(store, name, role, code, None)
 }
 
 fn elderly(id: &str, area: &str, seq: u16, sd: &[SpecialDifficulty]) -> Person {

@@ -9,23 +9,14 @@ use laoxiao_model::person::{AbilityLevel, Sex};
 use laoxiao_model::{Facility, FacilityKind, Person, PersonRole};
 use laoxiao_store::testdb::TestDb;
 use laoxiao_store::worklist::{self, WorkItem};
-use laoxiao_store::{Actor, Role, Scope, StoreError, facilities, people, transfers};
+use laoxiao_store::{Role, Scope, StoreError, facilities, people, transfers};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
 }
 
 fn user(store: &laoxiao_store::Store, role: Role, code: &str, fac: Option<&str>) -> Scope {
-    let path = store.reference.areas.get(code).expect("area").path.clone();
-    Scope::user(
-        Actor {
-            user: format!("{}-{code}", role.code()),
-            ip: None,
-        },
-        role,
-        &path,
-        fac.map(str::to_string),
-    )
+    laoxiao_store::testdb::user(store, &format!("{}-{code}", role.code()), role, code, fac)
 }
 
 fn elder(id: &str, area: &str, seq: u16, coords: bool, level: Option<AbilityLevel>) -> Person {

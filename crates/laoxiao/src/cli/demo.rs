@@ -546,7 +546,7 @@ fn demo_alarms(store: &Store) {
             Ok(laoxiao_store::alarms::demo(
                 &mut c,
                 &store.reference,
-                &rules,
+                rules,
             )?)
         });
     match made {

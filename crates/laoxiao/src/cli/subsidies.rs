@@ -471,13 +471,13 @@ pub fn test(files: &[std::path::PathBuf]) -> Result<()> {
     let mut report = cases::Report::default();
     if files.is_empty() {
         for (file, text) in cases::FILES {
-            cases::run_file(file, text, &params, &mut report)?;
+            cases::run_file(file, text, params, &mut report)?;
         }
     } else {
         for f in files {
             let text =
                 std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-            cases::run_file(&f.display().to_string(), &text, &params, &mut report)?;
+            cases::run_file(&f.display().to_string(), &text, params, &mut report)?;
         }
     }
     for f in &report.failures {
