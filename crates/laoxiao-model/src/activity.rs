@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::bounds;
 use crate::check::Checker;
 use crate::error::FieldError;
-use crate::facility::FacilityKind;
+use crate::facility::{CareType, FacilityKind};
 use crate::person::{AbilityLevel, PersonRole};
 use crate::refs::{KnownRefs, References, facility_of_kind};
 use crate::register::{Domain, Rules, ScopeRule};
@@ -199,6 +199,10 @@ crate::register! {
         /// 离托日期; absent while enrolled.
         #[serde(default)]
         end_date: Option<NaiveDate> = date("离托日期", "End").filter(),
+        /// 托育类型 (全日托, 半日托, 计时托, 临时托), which the monthly bill prices;
+        /// absent on older imported rows.
+        #[serde(default)]
+        care_type: Option<CareType> = enumeration("托育类型", "Care type", CareType::VALUES).filter(),
     }
 }
 
@@ -744,6 +748,7 @@ mod tests {
             class_id: Some(class.into()),
             start_date: d(start),
             end_date: None,
+            care_type: None,
         };
         // (class, start, months old that day, accepted)
         for (class, start, age, ok) in [
@@ -836,6 +841,7 @@ mod tests {
                 class_id: None,
                 start_date: d("2022-09-01"),
                 end_date: Some(d("2022-08-01")),
+                care_type: None,
             };
             assert_eq!(fields(&e.validate(ck, today)), vec!["end_date"]);
             let h = Residence {

@@ -769,6 +769,7 @@ mod tests {
                 class_id: Some("C1".into()),
                 start_date: d("2022-09-01"),
                 end_date: None,
+                care_type: Some(crate::facility::CareType::HalfDay),
             },
             enrolment_to_row,
             enrolment_from_row,

@@ -30,14 +30,28 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
-    /// How a family member is related to the elderly person (亲属关系).
+    /// How a family member is related to the elderly person or the child
+    /// (亲属关系).
     pub enum Relationship {
-        /// 子女
+        /// 子女 (of an elderly person)
         Child = ("child", "子女", "Child"),
-        /// 配偶
+        /// 配偶 (of an elderly person)
         Spouse = ("spouse", "配偶", "Spouse"),
-        /// 其他亲属
+        /// 其他亲属 (of an elderly person)
         Other = ("other", "其他亲属", "Other relative"),
+        /// 父母 (of a child: the guardian by law)
+        Parent = ("parent", "父母", "Parent"),
+        /// 其他监护人 (of a child: a guardian who is not a parent)
+        Guardian = ("guardian", "其他监护人", "Other guardian"),
+    }
+}
+
+impl Relationship {
+    /// Whether this relationship can link a family account to a person of
+    /// `role`: parents and guardians to children, the others to elderly people.
+    pub fn fits(self, role: crate::person::PersonRole) -> bool {
+        let of_child = matches!(self, Relationship::Parent | Relationship::Guardian);
+        of_child == (role == crate::person::PersonRole::Infant)
     }
 }
 

@@ -20,8 +20,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use laoxiao_model::FieldError;
 use laoxiao_model::Residence;
-use laoxiao_model::person::age_on;
 use laoxiao_model::person::{AbilityLevel, SpecialDifficulty, mask_name};
+use laoxiao_model::person::{PersonRole, age_on};
 use laoxiao_rules::admission::{AdmissionRules, Applicant, Rulebook, rank};
 use serde::Serialize;
 
@@ -209,26 +209,12 @@ fn not_found(id: &str) -> StoreError {
 }
 
 fn rules_on(day: NaiveDate) -> Result<AdmissionRules> {
-    let book = Rulebook::embedded().map_err(|e| StoreError::Database(e.to_string()))?;
+    let book = Rulebook::embedded().map_err(|e| StoreError::Reference(e.to_string()))?;
     Ok(book.on(day).clone())
 }
 
 fn invalid(field: &str, why: impl Into<String>) -> StoreError {
     StoreError::Invalid(vec![FieldError::new(field, why)])
-}
-
-/// A trimmed, bounded note (`None` when blank).
-fn clean_note(field: &str, s: Option<&str>) -> Result<Option<String>> {
-    let Some(t) = s.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > MAX_NOTE {
-        return Err(invalid(field, format!("at most {MAX_NOTE} characters")));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(field, "control characters are not allowed"));
-    }
-    Ok(Some(t.to_string()))
 }
 
 /// The scope's condition on an application (` AND …`): the operator's home;
@@ -473,7 +459,7 @@ pub fn family_apply(
 ) -> Result<Vec<Application>> {
     scope.require(Perm::OrderServices)?;
     let person_id = person_id.trim();
-    if !crate::family::is_verified_relative(conn, scope, person_id)? {
+    if !crate::family::is_verified_relative(conn, scope, person_id, PersonRole::Elderly)? {
         return Err(crate::family::person_not_found(person_id));
     }
     let input = ApplyInput {
@@ -496,7 +482,7 @@ pub fn family_applications(
     scope.require(Perm::OrderServices)?;
     lapse_overdue(conn, today)?;
     let mut out = Vec::new();
-    for pid in crate::family::verified_ids(conn, scope)? {
+    for pid in crate::family::verified_ids(conn, scope, PersonRole::Elderly)? {
         let rows = conn.query(
             &format!(
                 "SELECT {COLS} FROM {FROM} WHERE a.person_id = $1 \
@@ -521,7 +507,7 @@ pub fn family_homes(
     today: NaiveDate,
 ) -> Result<Vec<HomeLine>> {
     scope.require(Perm::OrderServices)?;
-    let path = crate::family::relative_path(conn, scope, person_id.trim())?
+    let path = crate::family::relative_path(conn, scope, person_id.trim(), PersonRole::Elderly)?
         .ok_or_else(|| crate::family::person_not_found(person_id))?;
     // A county's path is its first two levels: "/330400/330402/".
     let county: String = path.split('/').take(3).collect::<Vec<_>>().join("/") + "/";
@@ -550,7 +536,10 @@ pub fn family_step(
     }
     step_in(conn, scope, id, step, reason, today, &|c, r| {
         let pid: String = r.get("person_id")?;
-        Ok((false, crate::family::is_verified_relative(c, scope, &pid)?))
+        Ok((
+            false,
+            crate::family::is_verified_relative(c, scope, &pid, PersonRole::Elderly)?,
+        ))
     })
 }
 
@@ -561,7 +550,7 @@ fn apply_in(
     today: NaiveDate,
     visible: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Application>> {
-    let note = clean_note("note", input.note.as_deref())?;
+    let note = crate::text::optional("note", input.note.as_deref(), MAX_NOTE)?;
     let mut homes: Vec<String> = Vec::new();
     for f in &input.facility_ids {
         let f = f.trim().to_string();
@@ -979,7 +968,7 @@ fn step_in(
     today: NaiveDate,
     sides: &Sides<'_>,
 ) -> Result<Application> {
-    let reason = clean_note("reason", reason)?;
+    let reason = crate::text::optional("reason", reason, MAX_NOTE)?;
     if matches!(step, Step::Cancel) && reason.is_none() {
         return Err(invalid("reason", "give a reason for cancelling"));
     }

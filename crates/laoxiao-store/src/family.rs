@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use laoxiao_model::activity::{ServiceKind, ServiceRecord};
 use laoxiao_model::family::{Relationship, ServiceCategory, ServiceItem};
-use laoxiao_model::person::{AbilityLevel, SpecialDifficulty, mask_name};
+use laoxiao_model::person::{AbilityLevel, PersonRole, SpecialDifficulty, mask_name};
 use laoxiao_model::{FieldError, idcard};
 use laoxiao_rules::vouchers::{self, Vouchers};
 use serde::Serialize;
@@ -57,21 +57,11 @@ fn invalid(field: &str, why: impl Into<String>) -> StoreError {
 }
 
 fn clean_text(field: &str, s: &str, required: bool) -> Result<Option<String>> {
-    let t = s.trim();
-    if t.is_empty() {
-        return if required {
-            Err(invalid(field, "required"))
-        } else {
-            Ok(None)
-        };
+    if required {
+        crate::text::required(field, s, MAX_TEXT, "required").map(Some)
+    } else {
+        crate::text::optional(field, Some(s), MAX_TEXT)
     }
-    if t.chars().count() > MAX_TEXT {
-        return Err(invalid(field, format!("at most {MAX_TEXT} characters")));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(field, "control characters are not allowed"));
-    }
-    Ok(Some(t.to_string()))
 }
 
 fn ts() -> String {
@@ -156,9 +146,12 @@ fn link_not_found(id: &str) -> StoreError {
     }
 }
 
-/// A family account asks to be linked to the elderly person with this ID
-/// number. Not found when no live elderly record has it; a conflict when a
-/// link is requested or verified already. One transaction with its audit entry.
+/// A family account asks to be linked to the elderly person or the child
+/// (婴幼儿, for childcare) with this ID number. Not found when no live record
+/// of either register has it; refused when the relationship does not fit the
+/// register (a parent or guardian of a child, a child or spouse of an elderly
+/// person); a conflict when a link is requested or verified already. One
+/// transaction with its audit entry.
 pub fn request_link(
     conn: &mut Conn,
     reference: &Reference,
@@ -186,14 +179,30 @@ pub fn request_link(
     conn.transaction(|c| {
         let person = c
             .query_opt(
-                "SELECT id, area_path FROM person WHERE id_number_hmac = $1 AND role = 'elderly' \
-                 AND deleted_at IS NULL",
+                "SELECT id, area_path, role FROM person WHERE id_number_hmac = $1 \
+                 AND role IN ('elderly', 'infant') AND deleted_at IS NULL",
                 &[keys.hmac(&number).into()],
             )?
             .ok_or_else(|| StoreError::NotFound {
-                what: "elderly person with the ID number",
+                what: "elderly person or child with the ID number",
                 id: laoxiao_model::person::mask_id_number(&number),
             })?;
+        let role: PersonRole = person.parse("role")?;
+        if !rel.fits(role) {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "relationship",
+                format!(
+                    "{} ({}) is not a relationship to {}",
+                    rel.label_zh(),
+                    rel.code(),
+                    if role == PersonRole::Infant {
+                        "a child: give parent or guardian"
+                    } else {
+                        "an elderly person: give child, spouse or other"
+                    }
+                ),
+            )]));
+        }
         let person_id: String = person.get("id")?;
         let path: String = person.get("area_path")?;
         let live = c.query_i64(
@@ -424,28 +433,36 @@ fn facts_of(r: &Row) -> Result<Facts> {
 const FACT_COLS: &str =
     "p.id, p.name, p.area_path, p.special_difficulty, p.ability_level, l.relationship";
 
-/// The family's verified relatives (live records only).
-fn verified(conn: &mut Conn, scope: &Scope, person_id: Option<&str>) -> Result<Vec<Facts>> {
+/// The family's verified relatives of one register (live records only):
+/// elderly relatives for services and care homes, children for childcare.
+fn verified(
+    conn: &mut Conn,
+    scope: &Scope,
+    person_id: Option<&str>,
+    role: PersonRole,
+) -> Result<Vec<Facts>> {
     let mut sql = format!(
         "SELECT {FACT_COLS} FROM family_link l JOIN person p ON p.id = l.person_id \
-         WHERE l.username = $1 AND l.status = 'verified' AND p.deleted_at IS NULL"
+         WHERE l.username = $1 AND l.status = 'verified' AND p.deleted_at IS NULL AND p.role = $2"
     );
-    let mut params: Vec<Value> = vec![scope.actor.user.as_str().into()];
+    let mut params: Vec<Value> = vec![scope.actor.user.as_str().into(), role.code().into()];
     if let Some(id) = person_id {
         params.push(id.into());
-        sql.push_str(" AND p.id = $2");
+        sql.push_str(" AND p.id = $3");
     }
     sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_LIST}"));
     conn.query(&sql, &params)?.iter().map(facts_of).collect()
 }
 
-/// Whether `person_id` is a verified relative of the calling family account.
+/// Whether `person_id` is a verified relative of the calling family account
+/// on the `role` register.
 pub(crate) fn is_verified_relative(
     conn: &mut Conn,
     scope: &Scope,
     person_id: &str,
+    role: PersonRole,
 ) -> Result<bool> {
-    Ok(!verified(conn, scope, Some(person_id))?.is_empty())
+    Ok(!verified(conn, scope, Some(person_id), role)?.is_empty())
 }
 
 /// The area path of a verified relative of the caller (`None` otherwise).
@@ -453,18 +470,45 @@ pub(crate) fn relative_path(
     conn: &mut Conn,
     scope: &Scope,
     person_id: &str,
+    role: PersonRole,
 ) -> Result<Option<String>> {
-    Ok(verified(conn, scope, Some(person_id))?
+    Ok(verified(conn, scope, Some(person_id), role)?
         .into_iter()
         .next()
         .map(|f| f.path))
 }
 
-/// The ids of the caller's verified relatives.
-pub(crate) fn verified_ids(conn: &mut Conn, scope: &Scope) -> Result<Vec<String>> {
-    Ok(verified(conn, scope, None)?
+/// The ids of the caller's verified relatives on the `role` register.
+pub(crate) fn verified_ids(
+    conn: &mut Conn,
+    scope: &Scope,
+    role: PersonRole,
+) -> Result<Vec<String>> {
+    Ok(verified(conn, scope, None, role)?
         .into_iter()
         .map(|f| f.id)
+        .collect())
+}
+
+/// A verified child of the calling family account (家长的子女), as the
+/// childcare pages show it: the name in full (the family's own child).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Child {
+    pub person_id: String,
+    pub name: String,
+    pub relationship: Relationship,
+}
+
+/// The calling family's verified children (the infants register).
+pub fn children(conn: &mut Conn, scope: &Scope) -> Result<Vec<Child>> {
+    scope.require(Perm::OrderServices)?;
+    Ok(verified(conn, scope, None, PersonRole::Infant)?
+        .into_iter()
+        .map(|f| Child {
+            person_id: f.id,
+            name: f.name,
+            relationship: f.relationship,
+        })
         .collect())
 }
 
@@ -521,7 +565,7 @@ pub fn relatives(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Vec
     scope.require(Perm::OrderServices)?;
     let table = vouchers_table()?;
     let mut out = Vec::new();
-    for f in verified(conn, scope, None)? {
+    for f in verified(conn, scope, None, PersonRole::Elderly)? {
         let mut balances = Vec::new();
         for &c in ServiceCategory::ALL {
             balances.push(balance(conn, table, &f, c, today)?);
@@ -560,7 +604,7 @@ pub fn catalogue_for(
     person_id: &str,
 ) -> Result<Vec<Offer>> {
     scope.require(Perm::OrderServices)?;
-    let f = verified(conn, scope, Some(person_id))?
+    let f = verified(conn, scope, Some(person_id), PersonRole::Elderly)?
         .into_iter()
         .next()
         .ok_or_else(|| person_not_found(person_id))?;
@@ -935,7 +979,7 @@ pub fn place(
         )? {
             return Ok((order_of(&r)?, false));
         }
-        let f = verified(c, scope, Some(&o.person_id))?
+        let f = verified(c, scope, Some(&o.person_id), PersonRole::Elderly)?
             .into_iter()
             .next()
             .ok_or_else(|| person_not_found(&o.person_id))?;

@@ -11,6 +11,7 @@ pub mod assessments;
 pub mod audit;
 pub mod backup;
 pub mod cache;
+pub mod childcare_applications;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -34,6 +35,7 @@ pub mod tally;
 /// `test-support` feature, other crates'); not in production builds.
 #[cfg(any(test, feature = "test-support"))]
 pub mod testdb;
+pub mod text;
 pub mod transfers;
 pub mod uploads;
 pub mod versions;

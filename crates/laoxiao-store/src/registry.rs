@@ -420,6 +420,18 @@ fn check<T: ActivityRecord>(
     }
 }
 
+/// [`check`] for a record a workflow is about to write (an offer checks the
+/// enrolment it would make): the same refusals, naming the same rules.
+pub(crate) fn check_record<T: ActivityRecord>(
+    conn: &mut Conn,
+    ck: &Checker<'_>,
+    scope: &Scope,
+    x: &T,
+    today: NaiveDate,
+) -> Result<()> {
+    check(conn, ck, scope, x, today)
+}
+
 /// Adds the record `id` of register `target` to `refs` when it is live and in
 /// the scope.
 fn know_ref(

@@ -102,6 +102,11 @@ pub enum Perm {
     /// Review filings for the county health commission (备案审核): accept,
     /// ask for corrections, refuse.
     ReviewFilings,
+    /// Childcare applications and enrolment (入托申请与录取): apply for
+    /// children of the area (area staff), read the applications and waiting
+    /// lists in scope, offer places, confirm the health check and enrol (an
+    /// operator: its own institution's).
+    ManageEnrolments,
 }
 
 impl Role {
@@ -157,6 +162,7 @@ impl Role {
                     | ManageAdmissions
                     | ReadFilings
                     | ReviewFilings
+                    | ManageEnrolments
             ),
             TownStaff => matches!(
                 p,
@@ -171,6 +177,7 @@ impl Role {
                     | ReadAlarms
                     | RespondAlarms
                     | ManageAdmissions
+                    | ManageEnrolments
             ),
             VillageStaff => matches!(
                 p,
@@ -181,6 +188,7 @@ impl Role {
                     | ReadAlarms
                     | RespondAlarms
                     | ManageAdmissions
+                    | ManageEnrolments
             ),
             FacilityOperator => matches!(
                 p,
@@ -192,6 +200,7 @@ impl Role {
                     | ManageAdmissions
                     | ReadFilings
                     | FileChildcare
+                    | ManageEnrolments
             ),
             Inspector => matches!(
                 p,

@@ -679,6 +679,8 @@ fn enrolments(inp: &Inputs<'_>, seed: u64) -> Vec<Enrolment> {
                 class_id: Some(c.id.clone()),
                 start_date: start,
                 end_date: end,
+                // Most places in the city are full-day ones; the generator has no share to calibrate others by.
+                care_type: Some(laoxiao_model::facility::CareType::FullDay),
             });
             got += 1;
         }
