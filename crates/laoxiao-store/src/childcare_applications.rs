@@ -35,7 +35,7 @@ use serde::Serialize;
 use crate::admission::ApplicantKind;
 use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
-use crate::scope::{Perm, Scope};
+use crate::scope::{Perm, Role, Scope};
 use crate::worklist::WorkItem;
 use crate::{Reference, activity, audit, now_rfc3339, path_upper, registry};
 
@@ -308,7 +308,7 @@ fn lock_intake(conn: &mut Conn, facility_id: &str) -> Result<()> {
 }
 
 const COLS: &str = "a.id, a.infant_id, a.facility_id, a.facility_path, a.infant_path, a.care_type, \
-    a.wanted_start, a.applicant_kind, a.status, a.note, a.applied_by, a.applied_at, a.applied_date, \
+    a.wanted_start, a.applicant_kind, a.status, a.note, a.applied_by, a.applied_at, a.applied_date, a.seq, \
     a.class_id, a.start_date, a.offered_date, a.offer_deadline, a.answered_date, a.health_check_date, \
     a.vaccinations_confirmed, a.enrolment_id, a.closed_date, a.close_reason, \
     p.name AS infant_name, p.birth_date, f.name AS facility_name, c.class_type";
@@ -359,11 +359,11 @@ fn view(r: &Row, today: NaiveDate, full_name: bool) -> Result<Application> {
 fn describe(conn: &mut Conn, r: &Row, today: NaiveDate, full_name: bool) -> Result<Application> {
     let mut a = view(r, today, full_name)?;
     if a.status == AppStatus::Waiting {
-        let at: String = r.get("applied_at")?;
+        let seq: i64 = r.get("seq")?;
         let ahead = conn.query_i64(
             "SELECT COUNT(*) FROM childcare_application WHERE facility_id = $1 AND status = 'waiting' \
-             AND (applied_at < $2 OR (applied_at = $2 AND id < $3))",
-            &[a.facility_id.as_str().into(), at.into(), a.id.as_str().into()],
+             AND seq < $2",
+            &[a.facility_id.as_str().into(), seq.into()],
         )?;
         let total = conn.query_i64(
             "SELECT COUNT(*) FROM childcare_application WHERE facility_id = $1 AND status = 'waiting'",
@@ -382,9 +382,12 @@ fn row(conn: &mut Conn, id: &str) -> Result<Option<Row>> {
     )
 }
 
-/// The institution's side: its operator, or staff whose area holds it.
+/// The institution's side: its operator, or the county and city (the
+/// health commission) whose area holds it. Town and village staff help
+/// families apply; they do not fill an institution's classes.
 fn facility_side(scope: &Scope, r: &Row) -> Result<bool> {
     Ok(scope.can(Perm::ManageEnrolments)
+        && !matches!(scope.role(), Some(Role::TownStaff | Role::VillageStaff))
         && scope.contains_facility(
             &r.get::<String>("facility_id")?,
             &r.get::<String>("facility_path")?,
@@ -678,11 +681,15 @@ fn apply_in(
                 )));
             }
             lock_intake(c, fid)?;
+            let seq = c.query_i64(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM childcare_application WHERE facility_id = $1",
+                &[fid.as_str().into()],
+            )?;
             let id = format!("CA-{}", crate::crypto::random_hex(8));
             c.execute(
                 "INSERT INTO childcare_application (id, infant_id, facility_id, facility_path, infant_path, \
-                 care_type, wanted_start, applicant_kind, status, note, applied_by, applied_at, applied_date) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $11, $12)",
+                 care_type, wanted_start, applicant_kind, status, note, applied_by, applied_at, applied_date, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $11, $12, $13)",
                 &[
                     id.as_str().into(),
                     infant_id.into(),
@@ -696,6 +703,7 @@ fn apply_in(
                     scope.actor.user.as_str().into(),
                     now.as_str().into(),
                     today.to_string().into(),
+                    seq.into(),
                 ],
             )?;
             audit::append(
@@ -848,7 +856,7 @@ pub fn intake(
     let rows = conn.query(
         &format!(
             "SELECT {COLS} FROM {FROM} WHERE a.facility_id = $1 AND a.status IN ('waiting', 'offered', 'accepted') \
-             ORDER BY CASE a.status WHEN 'accepted' THEN 0 WHEN 'offered' THEN 1 ELSE 2 END, a.applied_at, a.id \
+             ORDER BY CASE a.status WHEN 'accepted' THEN 0 WHEN 'offered' THEN 1 ELSE 2 END, a.seq \
              LIMIT {MAX_LIST}"
         ),
         &[facility_id.into()],
@@ -1017,16 +1025,14 @@ fn earlier_fitting(
     let Some((lo, hi, _)) = reference.class_limits.age_months(ty) else {
         return Ok(0);
     };
-    let at: String = r.get("applied_at")?;
+    let seq: i64 = r.get("seq")?;
     let rows = conn.query(
         "SELECT p.birth_date FROM childcare_application a JOIN person p ON p.id = a.infant_id \
-         WHERE a.facility_id = $1 AND a.status = 'waiting' AND a.wanted_start <= $2 \
-         AND (a.applied_at < $3 OR (a.applied_at = $3 AND a.id < $4))",
+         WHERE a.facility_id = $1 AND a.status = 'waiting' AND a.wanted_start <= $2 AND a.seq < $3",
         &[
             app.facility_id.as_str().into(),
             start.to_string().into(),
-            at.into(),
-            app.id.as_str().into(),
+            seq.into(),
         ],
     )?;
     let mut n = 0;
@@ -1380,7 +1386,7 @@ pub fn family_institutions(
              FROM facility f LEFT JOIN childcare_class c ON c.facility_id = f.id AND c.deleted_at IS NULL \
              WHERE f.kind IN ('childcare_institution', 'kindergarten_nursery_class') AND f.status = 'operating' \
              AND f.deleted_at IS NULL AND f.area_path >= $1 AND f.area_path < $2 \
-             GROUP BY f.id, f.name, f.kind, f.inclusive, f.filing_status ORDER BY f.name, f.id LIMIT {MAX_LIST}"
+             GROUP BY f.id, f.name, f.kind, f.inclusive, f.filing_status ORDER BY f.id LIMIT {MAX_LIST}"
         ),
         &[county.as_str().into(), path_upper(&county).into()],
     )?;
@@ -1410,6 +1416,8 @@ pub fn family_institutions(
             waiting,
         });
     }
+    // Places free first, then by name (sorted here, the same on both databases).
+    out.sort_by(|a, b| (a.free == 0, &a.name).cmp(&(b.free == 0, &b.name)));
     Ok(out)
 }
 

@@ -3641,6 +3641,10 @@ fn hole_rel_concurrent_write_transactions_wait_instead_of_failing_as_locked() {
 #[path = "support/registry.rs"]
 mod registry;
 
+// Issue 16, part 3: childcare applications and enrolment.
+#[path = "support/childcare_applications.rs"]
+mod childcare_applications;
+
 // ---------------------------------------------------------------------------
 // Issue 10: all SQL in the store; each write one transaction with its audit entry.
 

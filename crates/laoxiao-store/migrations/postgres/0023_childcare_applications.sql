@@ -3,7 +3,7 @@
 -- One row per child and institution; applying to three is three rows.
 -- waiting → offered → accepted → enrolled; offered → declined | lapsed;
 -- waiting, offered or accepted → withdrawn | cancelled. The position on the
--- waiting list is never stored: it is the order of application.
+-- waiting list is never stored: it is the order of application (seq).
 CREATE TABLE childcare_application (
     id TEXT COLLATE "C" PRIMARY KEY,
     infant_id TEXT COLLATE "C" NOT NULL REFERENCES person (id),
@@ -20,6 +20,9 @@ CREATE TABLE childcare_application (
     applied_by TEXT NOT NULL,
     applied_at TEXT NOT NULL,
     applied_date TEXT NOT NULL,
+    -- The order of application at the institution (1, 2, …), taken under the
+    -- institution's lock: the waiting list's order, with no ties.
+    seq BIGINT NOT NULL,
     -- The offer: a place in a class from a start date, to answer by a deadline.
     class_id TEXT COLLATE "C",
     start_date TEXT,

@@ -3,7 +3,7 @@
 -- One row per child and institution; applying to three is three rows.
 -- waiting → offered → accepted → enrolled; offered → declined | lapsed;
 -- waiting, offered or accepted → withdrawn | cancelled. The position on the
--- waiting list is never stored: it is the order of application.
+-- waiting list is never stored: it is the order of application (seq).
 CREATE TABLE childcare_application (
     id TEXT PRIMARY KEY,
     infant_id TEXT NOT NULL REFERENCES person (id),
@@ -20,6 +20,9 @@ CREATE TABLE childcare_application (
     applied_by TEXT NOT NULL,
     applied_at TEXT NOT NULL,
     applied_date TEXT NOT NULL,
+    -- The order of application at the institution (1, 2, …), taken under the
+    -- institution's lock: the waiting list's order, with no ties.
+    seq BIGINT NOT NULL,
     -- The offer: a place in a class from a start date, to answer by a deadline.
     class_id TEXT,
     start_date TEXT,
@@ -31,7 +34,7 @@ CREATE TABLE childcare_application (
     -- Before the start (托育机构管理规范 art. 11): the health check's date and
     -- the vaccinations seen, confirmed by the institution.
     health_check_date TEXT,
-    vaccinations_confirmed INTEGER NOT NULL DEFAULT 0,
+    vaccinations_confirmed BOOLEAN NOT NULL DEFAULT 0,
     enrolment_id TEXT,
     closed_by TEXT,
     closed_date TEXT,
