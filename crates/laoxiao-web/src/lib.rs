@@ -16,6 +16,7 @@ pub mod areas;
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod childcare_applications;
 pub mod console;
 pub mod context;
 pub mod contract;
@@ -326,6 +327,63 @@ pub fn router(state: AppState) -> Router {
         .route("/childcare/filings/{id}/submit", post(filing::submit))
         .route("/childcare/filings/{id}/withdraw", post(filing::withdraw))
         .route("/childcare/filings/{id}/review", post(filing::review))
+        .route(
+            "/childcare/applications",
+            get(childcare_applications::list).post(childcare_applications::apply),
+        )
+        .route(
+            "/childcare/applications/{id}",
+            get(childcare_applications::get),
+        )
+        .route(
+            "/childcare/applications/{id}/offer",
+            post(childcare_applications::offer),
+        )
+        .route(
+            "/childcare/applications/{id}/accept",
+            post(childcare_applications::accept),
+        )
+        .route(
+            "/childcare/applications/{id}/decline",
+            post(childcare_applications::decline),
+        )
+        .route(
+            "/childcare/applications/{id}/withdraw",
+            post(childcare_applications::withdraw),
+        )
+        .route(
+            "/childcare/applications/{id}/cancel",
+            post(childcare_applications::cancel),
+        )
+        .route(
+            "/childcare/applications/{id}/enrol",
+            post(childcare_applications::enrol),
+        )
+        .route(
+            "/childcare/institutions/{id}/intake",
+            get(childcare_applications::intake),
+        )
+        .route("/family/children", get(childcare_applications::children))
+        .route(
+            "/family/children/{id}/institutions",
+            get(childcare_applications::family_institutions),
+        )
+        .route(
+            "/family/childcare-applications",
+            get(childcare_applications::family_list).post(childcare_applications::family_apply),
+        )
+        .route(
+            "/family/childcare-applications/{id}/accept",
+            post(childcare_applications::family_accept),
+        )
+        .route(
+            "/family/childcare-applications/{id}/decline",
+            post(childcare_applications::family_decline),
+        )
+        .route(
+            "/family/childcare-applications/{id}/withdraw",
+            post(childcare_applications::family_withdraw),
+        )
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    admission, alarms, areas, assessments, audit, error, facilities, family, filing, health,
-    indicators, people, planning, subsidies, transfers, visits,
+    admission, alarms, areas, assessments, audit, childcare_applications, error, facilities,
+    family, filing, health, indicators, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -151,6 +151,23 @@ use crate::{
         filing::withdraw,
         filing::review,
         filing::rules,
+        childcare_applications::list,
+        childcare_applications::apply,
+        childcare_applications::get,
+        childcare_applications::offer,
+        childcare_applications::accept,
+        childcare_applications::decline,
+        childcare_applications::withdraw,
+        childcare_applications::cancel,
+        childcare_applications::enrol,
+        childcare_applications::intake,
+        childcare_applications::children,
+        childcare_applications::family_institutions,
+        childcare_applications::family_list,
+        childcare_applications::family_apply,
+        childcare_applications::family_accept,
+        childcare_applications::family_decline,
+        childcare_applications::family_withdraw,
     ),
     components(schemas(
         error::ErrorBody,

@@ -1783,7 +1783,9 @@ fn expected(
             || path.starts_with("/api/assessments/")
             || path.starts_with("/console/assessments/")
             || path.starts_with("/api/childcare/filings/")
-            || path.starts_with("/console/childcare/filings/"))
+            || path.starts_with("/console/childcare/filings/")
+            || path.starts_with("/api/childcare/applications/")
+            || path.starts_with("/api/childcare/institutions/"))
     {
         // A step's body is read before the record is looked up: the matrix
         // sends none, which is 415 (counted as reaching the handler).
@@ -5138,6 +5140,8 @@ fn planning_coverage_cells_access_sites_and_grid() {
 
 #[path = "support/alarms.rs"]
 mod alarms_api;
+#[path = "support/childcare_applications.rs"]
+mod childcare_applications;
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]
