@@ -892,6 +892,36 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "POST",
+        "/console/family/children/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/childcare-applications/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/childcare/applications",
+        Access::Perm(Perm::ManageEnrolments),
+    ),
+    (
+        "POST",
+        "/console/childcare/applications",
+        Access::Perm(Perm::ManageEnrolments),
+    ),
+    (
+        "GET",
+        "/console/childcare/applications/{id}",
+        Access::Perm(Perm::ManageEnrolments),
+    ),
+    (
+        "POST",
+        "/console/childcare/applications/{id}",
+        Access::Perm(Perm::ManageEnrolments),
+    ),
+    (
+        "POST",
         "/console/family/my-orders/{id}",
         Access::Perm(Perm::OrderServices),
     ),

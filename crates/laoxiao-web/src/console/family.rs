@@ -121,7 +121,7 @@ pub async fn home(
     render_home(&s, &ctx, StatusCode::OK, &[], json!({})).await
 }
 
-async fn render_home(
+pub(super) async fn render_home(
     s: &ConsoleState,
     ctx: &Ctx,
     status: StatusCode,
@@ -141,10 +141,11 @@ async fn render_home(
                 },
             )?;
             let links = fam::my_links(c, &scope)?;
-            Ok((rel, orders, links))
+            let childcare = super::enrolment::family_data(c, &scope)?;
+            Ok((rel, orders, links, childcare))
         })
         .await;
-    let (relatives, orders, links) = match data {
+    let (relatives, orders, links, childcare) = match data {
         Ok(v) => v,
         Err(e) => return s.error_page(ctx, e),
     };
@@ -169,7 +170,7 @@ async fn render_home(
         .filter(|l| l.status != LinkStatus::Verified)
         .map(|l| link_row(s, ctx, l))
         .collect::<Vec<_>>();
-    let relationships: Vec<Json> = ["child", "spouse", "other"]
+    let relationships: Vec<Json> = ["child", "spouse", "other", "parent", "guardian"]
         .iter()
         .map(|r| {
             json!({"value": r, "label": s.t(ctx, &format!("family.rel_{r}")),
@@ -181,7 +182,8 @@ async fn render_home(
         "orders": orders.iter().map(|o| order_row(s, ctx, o)).collect::<Vec<_>>(),
         "links": pending_links,
         "relationships": relationships,
-        "notice": notice(s, ctx, &["placed", "cancel", "rate", "link"]),
+        "childcare": super::enrolment::family_json(s, ctx, &childcare, &form),
+        "notice": notice(s, ctx, &["placed", "cancel", "rate", "link", "cc_applied", "cc_accept", "cc_decline", "cc_withdraw"]),
         "error_list": errors_json(errors),
         "f": form,
     });

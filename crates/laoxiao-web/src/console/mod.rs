@@ -17,6 +17,7 @@ mod alarms;
 mod assessment_import;
 mod assessments;
 mod assets;
+mod enrolment;
 mod facilities;
 mod family;
 mod filing;
@@ -218,6 +219,22 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/family/my-orders/{id}",
             axum::routing::post(family::family_step),
+        )
+        .route(
+            "/console/family/children/{id}",
+            axum::routing::post(enrolment::family_apply),
+        )
+        .route(
+            "/console/family/childcare-applications/{id}",
+            axum::routing::post(enrolment::family_step),
+        )
+        .route(
+            "/console/childcare/applications",
+            get(enrolment::index).post(enrolment::apply),
+        )
+        .route(
+            "/console/childcare/applications/{id}",
+            get(enrolment::application).post(enrolment::act),
         )
         .route("/console/family/links", get(family::links))
         .route(
@@ -658,6 +675,7 @@ impl ConsoleState {
                 "family_staff": family::staff_landing(|p| a.can(p)),
                 "alarms": a.can(Perm::ReadAlarms),
                 "filings": a.can(Perm::ReadFilings),
+                "enrolments": a.can(Perm::ManageEnrolments),
             }),
         );
         m
