@@ -179,7 +179,7 @@ async fn render_index(
         "notice": notice,
         "error_list": errors_json(errors),
     });
-    s.render_status(ctx, status, "enrolments.html", "enrolments", page)
+    s.render_status(ctx, status, "enrolments.html", "childcare_applications", page)
 }
 
 /// `GET /console/childcare/applications`
@@ -302,7 +302,7 @@ async fn render_app(
         "notice": notice,
         "error_list": errors_json(errors),
     });
-    s.render_status(ctx, status, "enrolment.html", "enrolments", page)
+    s.render_status(ctx, status, "enrolment.html", "childcare_applications", page)
 }
 
 /// `GET /console/childcare/applications/{id}`

@@ -219,6 +219,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/filings.html"),
     ),
     (
+        "enrolments.html",
+        include_str!("../../assets/templates/enrolments.html"),
+    ),
+    (
+        "enrolment.html",
+        include_str!("../../assets/templates/enrolment.html"),
+    ),
+    (
         "filing.html",
         include_str!("../../assets/templates/filing.html"),
     ),

@@ -213,6 +213,7 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         .map(|a| a.code.clone())
         .unwrap_or_else(|| town.clone());
     let town_path = areas.get(&town).map(|a| a.path.clone()).unwrap_or_default();
+    let nursery_id = nursery.as_ref().map(|(id, _)| id.clone());
     let plan: Vec<(&str, Role, String, Option<String>)> = vec![
         ("city", Role::CityAdmin, "330400".into(), None),
         ("county", Role::CountyAdmin, county.into(), None),
@@ -276,6 +277,33 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
             today(),
         ) {
             eprintln!("the demo's family orders were not created: {e}");
+        }
+    }
+    // Childcare applications (入托申请): the demo family is also a parent, of
+    // a child of the county, applying to the childcare operator's institution.
+    if let Some(n) = nursery_id {
+        let staff = laoxiao_store::Scope::user(
+            laoxiao_store::Actor {
+                user: "town".into(),
+                ip: None,
+            },
+            Role::TownStaff,
+            &town_path,
+            None,
+        );
+        match laoxiao_store::childcare_applications::seed_demo(
+            &mut c,
+            &store.reference,
+            "family",
+            &staff,
+            &n,
+            today(),
+        ) {
+            Ok(k) if k > 0 => {
+                println!("demo childcare applications: {k} (see /console/childcare/applications)")
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("the demo's childcare applications were not created: {e}"),
         }
     }
     Ok(out)

@@ -1,0 +1,130 @@
+// Browser tests of childcare applications and enrolment (入托申请与录取,
+// issue 16 part 3), as a parent, the institution and the county: the demo
+// family is the parent of a child waiting first at the demo institution; it
+// applies to a second institution too; the institution is refused an offer
+// that breaks a class rule (the rule named on the page), offers a fitting
+// place; the parent accepts; the institution enrols the child after the
+// health check and vaccinations, and the child's other application closes;
+// the county sees it enrolled. Every page stays axe-clean, errors included.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ctx, useDemo, shot, login, assertAccessible } from "./harness.mjs";
+
+useDemo();
+
+test("a parent applies, the institution offers a place within the rules, the parent accepts, the institution enrols", async () => {
+  const page = ctx.page;
+  const today = new Date().toISOString().slice(0, 10);
+
+  // ---- the parent: its child waits first at the demo institution.
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  await page.waitForSelector("#children");
+  await assertAccessible("family home with a child");
+  const rows = page.locator("#children tr[id^=cc-]");
+  assert.equal(await rows.count(), 1, "the demo child has one application");
+  const appId = (await rows.first().getAttribute("id")).slice(3);
+  assert.match(await rows.first().textContent(), /第 1 位/);
+  // Apply to a second institution of the county (not the one applied to).
+  const form = page.locator("form.child-apply").first();
+  const boxes = form.locator('input[name="facility_ids"]');
+  const applied = (await rows.first().locator("th").textContent()).trim();
+  let other = null;
+  for (let i = 0; i < (await boxes.count()); i++) {
+    const label = await boxes.nth(i).locator("xpath=..").textContent();
+    if (!label.includes(applied)) {
+      other = boxes.nth(i);
+      break;
+    }
+  }
+  if (other) {
+    await other.check();
+    await form.locator(".child-apply-submit").click();
+    await page.waitForSelector("#family-notice");
+    assert.equal(await page.locator("#children tr[id^=cc-]").count(), 2);
+  }
+  // Applying again to an institution applied to is refused (nothing is
+  // written), and the form says why.
+  const again = page.locator("form.child-apply").first();
+  const all = again.locator('input[name="facility_ids"]');
+  for (let i = 0; i < Math.min(await all.count(), 5); i++) await all.nth(i).check();
+  await again.locator(".child-apply-submit").click();
+  await page.waitForSelector("#form-errors");
+  await assertAccessible("family application refused");
+  await shot("enrolment-01-family");
+
+  // ---- the institution: classes with places; an offer that breaks a rule, then one that fits.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/applications?lang=zh-CN`);
+  await page.waitForSelector("#class-places");
+  await assertAccessible("institution's applications");
+  await shot("enrolment-02-institution");
+  await page.goto(`${ctx.base}/console/childcare/applications/${appId}?lang=zh-CN`);
+  await page.waitForSelector("#offer-form");
+  await assertAccessible("an application to offer");
+  const options = await page.locator("#o-class option").evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(options.length > 0, "the institution has classes");
+  let offered = false;
+  let refusals = 0;
+  for (const cls of options) {
+    await page.selectOption("#o-class", cls);
+    await page.fill("#o-start", today);
+    await page.click("#offer-submit");
+    await page.waitForLoadState("load");
+    if (await page.locator("#enrolment-notice").count()) {
+      offered = true;
+      break;
+    }
+    const why = await page.textContent("#form-errors");
+    // Each refusal names its rule: the class's ages, its places or its ratio.
+    assert.match(why, /设置标准|months|1:\d|none is free/, why);
+    refusals += 1;
+    if (refusals === 1) {
+      await assertAccessible("offer refused, the rule named");
+      await shot("enrolment-03-offer-refused");
+    }
+  }
+  assert.ok(offered, "a fitting class took the offer");
+  assert.equal(await page.getAttribute("#application-status", "data-status"), "offered");
+
+  // ---- the parent accepts.
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  await page.click(`#cc-${appId} .cc-accept`);
+  await page.waitForSelector("#family-notice");
+  assert.equal(await page.getAttribute(`#cc-${appId}`, "data-status"), "accepted");
+  await assertAccessible("family accepted the place");
+
+  // ---- the institution enrols: vaccinations first, then the enrolment.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/applications/${appId}?lang=zh-CN`);
+  await page.fill("#e-hc", today);
+  await page.click("#enrol-submit");
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /第十一条/);
+  await assertAccessible("enrolment refused: vaccinations");
+  await page.fill("#e-hc", today);
+  await page.check("#e-vac");
+  await page.click("#enrol-submit");
+  await page.waitForSelector("#enrolment-notice");
+  assert.equal(await page.getAttribute("#application-status", "data-status"), "enrolled");
+  assert.match(await page.textContent("#application-enrolment"), /^EN-/);
+  await shot("enrolment-04-enrolled");
+
+  // ---- the parent sees the child enrolled and the other application closed.
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  assert.equal(await page.getAttribute(`#cc-${appId}`, "data-status"), "enrolled");
+  if (other) {
+    assert.equal(await page.locator('#children tr[data-status="cancelled"]').count(), 1);
+  }
+
+  // ---- the county sees the enrolment among its area's applications.
+  await login("county", "demo-county-2026");
+  await page.goto(`${ctx.base}/console/childcare/applications?status=enrolled&lang=zh-CN`);
+  assert.ok((await page.locator('#enrolment-list tr[data-status="enrolled"]').count()) >= 1);
+  await assertAccessible("county's enrolled applications");
+  await page.goto(`${ctx.base}/console/childcare/applications?lang=en`);
+  await assertAccessible("county's applications in English");
+});
