@@ -349,6 +349,15 @@ fn in_care_homes(conn: &mut Conn, person_ids: &[String], day: NaiveDate) -> Resu
 /// each home that had one, offers the bed to the next applicant. Called before
 /// every read and step, so no clock job is needed (the CLI can run it too).
 pub fn lapse_overdue(conn: &mut Conn, today: NaiveDate) -> Result<usize> {
+    // A read first: pages call this on every view, and most days nothing is
+    // overdue, so no write lock is taken for nothing.
+    let due = conn.query_i64(
+        "SELECT COUNT(*) FROM admission_application WHERE status = 'offered' AND offer_deadline < $1",
+        &[today.to_string().into()],
+    )?;
+    if due == 0 {
+        return Ok(0);
+    }
     conn.transaction(|c| {
         let rows = c.query(
             "SELECT id, facility_id FROM admission_application WHERE status = 'offered' \

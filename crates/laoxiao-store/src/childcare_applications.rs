@@ -212,6 +212,9 @@ pub struct ClassPlaces {
     pub min_age_months: Option<i32>,
     pub max_age_months: Option<i32>,
     pub monthly_fee_fen: Option<i64>,
+    /// An inclusive institution's price cap for the class type this month
+    /// (普惠收费上限), when the county's income figure is known.
+    pub price_cap_fen: Option<i64>,
 }
 
 /// An institution's intake: its classes and its applications.
@@ -456,6 +459,15 @@ fn held(conn: &mut Conn, class_id: &str) -> Result<i64> {
 /// Marks offers past their deadline `lapsed` (audited as the system). Called
 /// before every read and step, so no clock job is needed.
 pub fn lapse_overdue(conn: &mut Conn, today: NaiveDate) -> Result<usize> {
+    // A read first: pages call this on every view, and most days nothing is
+    // overdue, so no write lock is taken for nothing.
+    let due = conn.query_i64(
+        "SELECT COUNT(*) FROM childcare_application WHERE status = 'offered' AND offer_deadline < $1",
+        &[today.to_string().into()],
+    )?;
+    if due == 0 {
+        return Ok(0);
+    }
     conn.transaction(|c| {
         let rows = c.query(
             "SELECT id, facility_id FROM childcare_application WHERE status = 'offered' \
@@ -795,12 +807,33 @@ pub fn counts(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Vec<(A
     Ok(out)
 }
 
+/// The county code of an area path ("/330400/330402/…" → "330402").
+fn county_of(path: &str) -> &str {
+    path.split('/').nth(2).unwrap_or_default()
+}
+
+/// An inclusive institution's price cap for a class type on `day`; `None`
+/// when the county's income figure is missing (the subsidy engine notes it).
+fn cap_of(
+    params: &Params,
+    county: &str,
+    ty: ClassType,
+    day: NaiveDate,
+) -> Option<laoxiao_rules::subsidies::PriceCap> {
+    laoxiao_rules::subsidies::price_cap(params, county, ty, day).ok()
+}
+
 fn class_places(
     conn: &mut Conn,
     reference: &Reference,
     facility_id: &str,
+    inclusive_county: Option<&str>,
     today: NaiveDate,
 ) -> Result<Vec<ClassPlaces>> {
+    let params = match inclusive_county {
+        Some(_) => Some(crate::subsidies::params(conn)?),
+        None => None,
+    };
     let rows = conn.query(
         "SELECT id, class_type, capacity, enrolled, caregivers, monthly_fee_fen FROM childcare_class \
          WHERE facility_id = $1 AND deleted_at IS NULL ORDER BY id",
@@ -828,6 +861,11 @@ fn class_places(
             min_age_months: ages.map(|a| a.0),
             max_age_months: ages.map(|a| a.1),
             monthly_fee_fen: r.get("monthly_fee_fen")?,
+            price_cap_fen: params
+                .as_ref()
+                .zip(inclusive_county)
+                .and_then(|(p, county)| cap_of(p, county, ty, today))
+                .map(|c| c.cap_fen),
         });
     }
     Ok(out)
@@ -852,7 +890,13 @@ pub fn intake(
     if !scope.contains_facility(facility_id, &path) {
         return Err(nf());
     }
-    let classes = class_places(conn, reference, facility_id, today)?;
+    let classes = class_places(
+        conn,
+        reference,
+        facility_id,
+        inclusive.then(|| county_of(&path)),
+        today,
+    )?;
     let rows = conn.query(
         &format!(
             "SELECT {COLS} FROM {FROM} WHERE a.facility_id = $1 AND a.status IN ('waiting', 'offered', 'accepted') \
@@ -966,6 +1010,32 @@ pub fn offer(
             .collect();
         if !breaches.is_empty() {
             return Err(StoreError::Invalid(breaches));
+        }
+        // An inclusive institution charges within the price cap (规划附件2
+        // 托育服务政策8): a class whose monthly fee is above it takes no child.
+        let inclusive = institution(c, &app.facility_id)?.is_some_and(|i| i.2);
+        if inclusive && let Some(fee) = class.monthly_fee_fen {
+            let params = crate::subsidies::params(c)?;
+            let county = county_of(&r.get::<String>("facility_path")?).to_string();
+            if let Some(cap) = cap_of(&params, &county, class.class_type, input.start_date)
+                && fee > cap.cap_fen
+            {
+                return Err(invalid(
+                    "class_id",
+                    format!(
+                        "the class's monthly fee {} yuan is above the inclusive price cap of {} yuan for a {}: \
+                         {} yuan ({}, {}) ÷ 12 × {}% ({})",
+                        laoxiao_rules::subsidies::yuan(fee),
+                        laoxiao_rules::subsidies::yuan(cap.cap_fen),
+                        class.class_type.label_zh(),
+                        cap.income_yuan,
+                        cap.income.name,
+                        cap.income.from,
+                        cap.share_percent,
+                        cap.share.clause
+                    ),
+                ));
+            }
         }
         // First come, first served among those the class takes.
         let passed = earlier_fitting(c, reference, &app, &r, class.class_type, input.start_date)?;

@@ -143,6 +143,8 @@ pub struct ClassPlacesView {
     pub min_age_months: Option<i32>,
     pub max_age_months: Option<i32>,
     pub monthly_fee_fen: Option<i64>,
+    /// An inclusive institution's price cap for the class type (普惠收费上限).
+    pub price_cap_fen: Option<i64>,
 }
 
 impl From<ClassPlaces> for ClassPlacesView {
@@ -161,6 +163,7 @@ impl From<ClassPlaces> for ClassPlacesView {
             min_age_months: c.min_age_months,
             max_age_months: c.max_age_months,
             monthly_fee_fen: c.monthly_fee_fen,
+            price_cap_fen: c.price_cap_fen,
         }
     }
 }

@@ -457,6 +457,62 @@ impl Outcome {
 }
 
 /// Rounds `num / den` half away from zero, to an integer (fen). `den > 0`.
+/// The parameter holding a county's per-capita disposable income by year
+/// (上一年全体居民人均可支配收入, `data/policy/income.toml`).
+pub fn income_param(county: &str) -> String {
+    format!("income.per_capita_disposable.{county}")
+}
+
+/// The parameter holding a class type's share of the monthly income that an
+/// inclusive institution may charge (规划附件2 托育服务政策8).
+pub fn price_cap_share_param(class_type: laoxiao_model::facility::ClassType) -> String {
+    format!("price_cap.share.{}", class_type.code())
+}
+
+/// The day whose income figure caps fees in `year`: the previous year's
+/// (the plan says 上一年).
+pub fn price_cap_income_day(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year - 1, 7, 1).unwrap_or_default()
+}
+
+/// The inclusive price cap in fen: the yearly income in yuan ÷ 12 × the share
+/// in percent (每月收费标准不高于人均可支配月收入的 60% / 50% / 40%).
+pub fn price_cap_fen(income_yuan: i64, share_percent: i64) -> i64 {
+    div_round(
+        i128::from(income_yuan) * 100 * i128::from(share_percent),
+        1200,
+    )
+}
+
+/// An inclusive price cap (普惠收费上限) with the two parameters it read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceCap {
+    pub cap_fen: i64,
+    pub income_yuan: i64,
+    pub share_percent: i64,
+    pub income: Used,
+    pub share: Used,
+}
+
+/// The inclusive price cap of a class type in a county on `day`.
+pub fn price_cap(
+    params: &Params,
+    county: &str,
+    class_type: laoxiao_model::facility::ClassType,
+    day: NaiveDate,
+) -> Result<PriceCap, RulesError> {
+    let (income_yuan, income) =
+        params.int(&income_param(county), price_cap_income_day(day.year()))?;
+    let (share_percent, share) = params.int(&price_cap_share_param(class_type), day)?;
+    Ok(PriceCap {
+        cap_fen: price_cap_fen(income_yuan, share_percent),
+        income_yuan,
+        share_percent,
+        income,
+        share,
+    })
+}
+
 pub fn div_round(num: i128, den: i128) -> i64 {
     let q = if num >= 0 {
         (num + den / 2) / den

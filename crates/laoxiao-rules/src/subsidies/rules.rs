@@ -311,8 +311,8 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
         let classes = ctx.classes.get(f.id.as_str()).cloned().unwrap_or_default();
         // The price cap (institutions only): every class's fee within its type's cap.
         if institution {
-            let income_name = format!("income.per_capita_disposable.{county}");
-            let income_day = NaiveDate::from_ymd_opt(m.year - 1, 7, 1).unwrap_or_default();
+            let income_name = super::income_param(&county);
+            let income_day = super::price_cap_income_day(m.year);
             let income = match ctx.params.int(&income_name, income_day) {
                 Ok((v, u)) => {
                     e.param(&u);
@@ -335,12 +335,8 @@ fn inclusive_childcare(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
                 over = Some("no classes on the register: the fee cannot be checked".to_string());
             }
             for c in &classes {
-                let share = ctx.int(
-                    &format!("price_cap.share.{}", class_key(c.class_type)),
-                    d,
-                    &mut e,
-                )?;
-                let cap = div_round(i128::from(income) * 100 * i128::from(share), 1200);
+                let share = ctx.int(&super::price_cap_share_param(c.class_type), d, &mut e)?;
+                let cap = super::price_cap_fen(income, share);
                 let Some(fee) = c.monthly_fee_fen.or(f.monthly_fee) else {
                     over = Some(format!("class {} has no fee on record", c.id));
                     break;

@@ -44,6 +44,8 @@ CREATE INDEX childcare_app_facility_idx ON childcare_application (facility_id, s
 CREATE INDEX childcare_app_infant_idx ON childcare_application (infant_id, status);
 CREATE INDEX childcare_app_facility_path_idx ON childcare_application (facility_path, status);
 CREATE INDEX childcare_app_infant_path_idx ON childcare_application (infant_path, status);
+-- Offers past their deadline are looked for on every page that shows them.
+CREATE INDEX childcare_app_deadline_idx ON childcare_application (status, offer_deadline);
 
 -- One row per institution that has had an application: every offer, answer
 -- and enrolment updates it first, so two staff filling the same class at once

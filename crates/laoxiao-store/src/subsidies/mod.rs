@@ -167,7 +167,7 @@ pub fn params(conn: &mut Conn) -> Result<Params> {
         let county: String = r.get("county_code")?;
         let year: i64 = r.get("year")?;
         let y = i32::try_from(year).unwrap_or(2020);
-        let name = format!("income.per_capita_disposable.{county}");
+        let name = laoxiao_rules::subsidies::income_param(&county);
         let v = Dated {
             from: NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default(),
             until: NaiveDate::from_ymd_opt(y, 12, 31),
@@ -198,7 +198,7 @@ pub fn set_income(
     let embedded = Params::embedded().map_err(rules_err)?;
     for (i, (county, year, yuan, source)) in rows.iter().enumerate() {
         let row = i + 1;
-        if !embedded.has(&format!("income.per_capita_disposable.{county}")) {
+        if !embedded.has(&laoxiao_rules::subsidies::income_param(county)) {
             return Err(invalid(
                 "county_code",
                 format!("row {row}: {county:?} is not a county of the city"),

@@ -559,6 +559,43 @@ fn applications_are_offered_places_within_the_rules_and_enrolled_once() {
         .expect("withdraw");
         assert_eq!(w.status, AppStatus::Withdrawn);
 
+        // ---- an inclusive institution charges within the price cap: a class
+        // at 9,999.99 yuan a month is above any county's cap (a month's
+        // income × 50% for a 托小班), so it takes no child.
+        let mut n3 = Facility::blank(
+            "N3",
+            "普惠托育园",
+            FacilityKind::ChildcareInstitution,
+            &village,
+        );
+        n3.inclusive = true;
+        let mut dear = class("N3-YT", "N3", ClassType::YoungToddlerClass, 10, 0, 2);
+        dear.monthly_fee_fen = Some(999_999);
+        facilities::create_with_classes(&mut c, r, &sys, &n3, &[dear], &[]).expect("N3");
+        let k6_n3 = ca::apply(
+            &mut c,
+            r,
+            &vstaff,
+            &input("K6", &["N3"], "full_day", today),
+            today,
+        )
+        .expect("K6 to N3")[0]
+            .id
+            .clone();
+        let (field, why) = refused(
+            ca::offer(&mut c, r, &county, &k6_n3, &offer("N3-YT", None), today).expect_err("cap"),
+        );
+        assert_eq!(field, "class_id");
+        assert!(
+            why.contains("above the inclusive price cap") && why.contains("× 50%"),
+            "{why}"
+        );
+        let n3_intake = ca::intake(&mut c, r, &county, "N3", today).expect("N3 intake");
+        let cap = n3_intake.classes[0]
+            .price_cap_fen
+            .expect("the cap is shown");
+        assert!(cap > 0 && cap < 999_999, "{cap}");
+
         // ---- the institution's worklist, by hand: nothing waits any more.
         let items = ca::work_items(&mut c, &op1, today).expect("work");
         let count = |k: &str| items.iter().find(|i| i.key == k).map(|i| i.count);

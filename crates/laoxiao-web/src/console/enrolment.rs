@@ -100,6 +100,7 @@ fn class_row(c: &ClassPlaces) -> Json {
             _ => None,
         },
         "fee": yuan(c.monthly_fee_fen),
+        "cap": yuan(c.price_cap_fen),
     })
 }
 
@@ -179,7 +180,13 @@ async fn render_index(
         "notice": notice,
         "error_list": errors_json(errors),
     });
-    s.render_status(ctx, status, "enrolments.html", "childcare_applications", page)
+    s.render_status(
+        ctx,
+        status,
+        "enrolments.html",
+        "childcare_applications",
+        page,
+    )
 }
 
 /// `GET /console/childcare/applications`
@@ -302,7 +309,13 @@ async fn render_app(
         "notice": notice,
         "error_list": errors_json(errors),
     });
-    s.render_status(ctx, status, "enrolment.html", "childcare_applications", page)
+    s.render_status(
+        ctx,
+        status,
+        "enrolment.html",
+        "childcare_applications",
+        page,
+    )
 }
 
 /// `GET /console/childcare/applications/{id}`

@@ -53,6 +53,9 @@ fn other_items(
     out.extend(laoxiao_store::admission::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::filing::work_items(conn, scope, today)?);
     out.extend(laoxiao_store::staff_checks::work_items(conn, scope, today)?);
+    out.extend(laoxiao_store::childcare_applications::work_items(
+        conn, scope, today,
+    )?);
     Ok(out)
 }
 
