@@ -950,23 +950,7 @@ pub fn offer(
     let (offer_days, _) = param("enrolment.offer_days", today)?;
     lapse_overdue(conn, today)?;
     conn.transaction(|c| {
-        let r = row(c, id)?.ok_or_else(|| not_found(id))?;
-        if !facility_side(scope, &r)? {
-            if child_side(scope, &r)? {
-                return Err(StoreError::Conflict(
-                    "only the institution's side may offer a place".into(),
-                ));
-            }
-            return Err(not_found(id));
-        }
-        let app = view(&r, today, false)?;
-        if app.status != AppStatus::Waiting {
-            return Err(StoreError::Conflict(format!(
-                "the application is {}, only a waiting one can be offered a place",
-                app.status.code()
-            )));
-        }
-        lock_intake(c, &app.facility_id)?;
+        let (r, app) = institution_step(c, scope, id, AppStatus::Waiting, "offer a place", today)?;
         let sys = Scope::system(&scope.actor.user);
         let class = match activity::get::<ChildcareClass>(c, &sys, class_id) {
             Ok(k) if k.facility_id == app.facility_id => k,
@@ -1080,6 +1064,38 @@ pub fn offer(
         let r = row(c, id)?.ok_or_else(|| not_found(id))?;
         describe(c, &r, today, false)
     })
+}
+
+/// The application for a step only the institution's side takes (`what`),
+/// in the state `want`, with the institution's turn taken: anyone else's is
+/// not found, the child's side gets a conflict, as does another state.
+fn institution_step(
+    c: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    want: AppStatus,
+    what: &str,
+    today: NaiveDate,
+) -> Result<(Row, Application)> {
+    let r = row(c, id)?.ok_or_else(|| not_found(id))?;
+    if !facility_side(scope, &r)? {
+        if child_side(scope, &r)? {
+            return Err(StoreError::Conflict(format!(
+                "only the institution's side may {what}"
+            )));
+        }
+        return Err(not_found(id));
+    }
+    let app = view(&r, today, false)?;
+    if app.status != want {
+        return Err(StoreError::Conflict(format!(
+            "the application is {}, it must be {} to {what}",
+            app.status.code(),
+            want.code()
+        )));
+    }
+    lock_intake(c, &app.facility_id)?;
+    Ok((r, app))
 }
 
 /// Waiting applicants to the same institution who applied earlier and whose
@@ -1289,22 +1305,7 @@ pub fn enrol(
     }
     lapse_overdue(conn, today)?;
     conn.transaction(|c| {
-        let r = row(c, id)?.ok_or_else(|| not_found(id))?;
-        if !facility_side(scope, &r)? {
-            if child_side(scope, &r)? {
-                return Err(StoreError::Conflict(
-                    "only the institution's side may enrol a child".into(),
-                ));
-            }
-            return Err(not_found(id));
-        }
-        let app = view(&r, today, false)?;
-        if app.status != AppStatus::Accepted {
-            return Err(StoreError::Conflict(format!(
-                "the application is {}, only an accepted offer can be enrolled",
-                app.status.code()
-            )));
-        }
+        let (_, app) = institution_step(c, scope, id, AppStatus::Accepted, "enrol a child", today)?;
         let (Some(class_id), Some(start)) = (app.class_id.clone(), app.start_date) else {
             return Err(StoreError::Database("an accepted offer without its class".into()));
         };
@@ -1327,7 +1328,6 @@ pub fn enrol(
                 ),
             ));
         }
-        lock_intake(c, &app.facility_id)?;
         let n = c.execute(
             "UPDATE childcare_application SET status = 'enrolled', health_check_date = $1, \
              vaccinations_confirmed = $2, closed_by = $3, closed_date = $4 WHERE id = $5 AND status = 'accepted'",

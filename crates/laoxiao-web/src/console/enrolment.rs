@@ -18,32 +18,21 @@ use laoxiao_store::childcare_applications::{
 };
 use serde_json::{Value as Json, json};
 
+use super::family::errors_json;
 use super::transfers::{FormData, field};
 use super::{ConsoleState, Ctx, PageError, ctx_or_error};
 use crate::admission::today;
 use crate::encode_segment;
 
-fn errors_json(errors: &[FieldError]) -> Vec<Json> {
-    errors
-        .iter()
-        .map(|e| json!({"field": e.field, "reason": e.reason}))
-        .collect()
-}
-
-/// Field errors and conflicts go back on the form (422, 409); the rest is
-/// an error page.
+/// Field errors and conflicts go back on the form (the family pages' rule);
+/// a child not found for an application is the form's field too.
 fn form_errors(e: PageError) -> Result<(StatusCode, Vec<FieldError>), PageError> {
     match e {
-        PageError::Store(StoreError::Invalid(errs)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errs)),
-        PageError::Store(e @ (StoreError::Conflict(_) | StoreError::Forbidden(_))) => Ok((
-            StatusCode::CONFLICT,
-            vec![FieldError::new("", e.to_string())],
-        )),
         PageError::Store(e @ StoreError::NotFound { what: "child", .. }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             vec![FieldError::new("infant_id", e.to_string())],
         )),
-        other => Err(other),
+        other => super::family::form_errors(other),
     }
 }
 
@@ -360,7 +349,7 @@ pub async fn act(
                 start_date: start,
                 skip_reason: field(&form, "skip_reason").map(str::to_string),
             };
-            s.db(move |c, r| Ok(ca::offer(c, r, &scope, &app_id, &input, today())?))
+            s.db(move |c, r| ca::offer(c, r, &scope, &app_id, &input, today()))
                 .await
         }
         "enrol" => {
@@ -375,7 +364,7 @@ pub async fn act(
                 health_check_date: hc,
                 vaccinations_confirmed: field(&form, "vaccinations_confirmed") == Some("yes"),
             };
-            s.db(move |c, r| Ok(ca::enrol(c, r, &scope, &app_id, &input, today())?))
+            s.db(move |c, r| ca::enrol(c, r, &scope, &app_id, &input, today()))
                 .await
         }
         "accept" | "decline" | "withdraw" | "cancel" => {
@@ -386,17 +375,8 @@ pub async fn act(
                 _ => Step::Cancel,
             };
             let reason = field(&form, "reason").map(str::to_string);
-            s.db(move |c, _| {
-                Ok(ca::step(
-                    c,
-                    &scope,
-                    &app_id,
-                    step,
-                    reason.as_deref(),
-                    today(),
-                )?)
-            })
-            .await
+            s.db(move |c, _| ca::step(c, &scope, &app_id, step, reason.as_deref(), today()))
+                .await
         }
         _ => {
             let e = [FieldError::new(
@@ -493,7 +473,7 @@ pub async fn family_apply(
     }
     let scope = ctx.scope();
     match s
-        .db(move |c, r| Ok(ca::family_apply(c, r, &scope, &input, today())?))
+        .db(move |c, r| ca::family_apply(c, r, &scope, &input, today()))
         .await
     {
         Ok(_) => Redirect::to("/console/family?done=cc_applied#h-children").into_response(),
@@ -533,7 +513,7 @@ pub async fn family_step(
     };
     let scope = ctx.scope();
     match s
-        .db(move |c, _| Ok(ca::family_step(c, &scope, &id, step, None, today())?))
+        .db(move |c, _| ca::family_step(c, &scope, &id, step, None, today()))
         .await
     {
         Ok(_) => {

@@ -32,7 +32,7 @@ fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-fn errors_json(errors: &[FieldError]) -> Vec<Json> {
+pub(super) fn errors_json(errors: &[FieldError]) -> Vec<Json> {
     errors
         .iter()
         .map(|e| json!({"field": e.field, "reason": e.reason}))
@@ -45,12 +45,12 @@ fn request_id() -> String {
     format!("c-{:016x}", rand::random::<u64>())
 }
 
-/// Field errors and conflicts go back on the form (422, 409); the rest is
-/// an error page.
-fn form_errors(e: PageError) -> Result<(StatusCode, Vec<FieldError>), PageError> {
+/// Field errors, conflicts and a step the role may not take go back on the
+/// form (422, 409); the rest is an error page.
+pub(super) fn form_errors(e: PageError) -> Result<(StatusCode, Vec<FieldError>), PageError> {
     match e {
         PageError::Store(StoreError::Invalid(errs)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errs)),
-        PageError::Store(e @ StoreError::Conflict(_)) => Ok((
+        PageError::Store(e @ (StoreError::Conflict(_) | StoreError::Forbidden(_))) => Ok((
             StatusCode::CONFLICT,
             vec![FieldError::new("", e.to_string())],
         )),
