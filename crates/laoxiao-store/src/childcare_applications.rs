@@ -1206,16 +1206,17 @@ fn step_in(
             }
             return Err(not_found(id));
         }
-        let app = view(&r, today, !institution)?;
+        // Only the child's own family reads the name in full.
+        let app = view(&r, today, scope.is_family())?;
         let ok = match step {
             Step::Accept | Step::Decline => app.status == AppStatus::Offered,
             Step::Withdraw | Step::Cancel => app.status.is_open(),
         };
         if !ok {
             return Err(StoreError::Conflict(format!(
-                "the application is {}, it cannot be {}ed",
+                "the application is {}: the step {} is not open to it",
                 app.status.code(),
-                step.code().trim_end_matches('e')
+                step.code()
             )));
         }
         lock_intake(c, &app.facility_id)?;
@@ -1267,7 +1268,7 @@ fn step_in(
             ),
         )?;
         let r = row(c, id)?.ok_or_else(|| not_found(id))?;
-        describe(c, &r, today, !institution)
+        describe(c, &r, today, scope.is_family())
     })
 }
 

@@ -558,6 +558,10 @@ fn applications_are_offered_places_within_the_rules_and_enrolled_once() {
         )
         .expect("withdraw");
         assert_eq!(w.status, AppStatus::Withdrawn);
+        assert_eq!(
+            w.infant_name, "李**",
+            "staff taking a step see the name masked"
+        );
 
         // ---- an inclusive institution charges within the price cap: a class
         // at 9,999.99 yuan a month is above any county's cap (a month's
