@@ -243,29 +243,10 @@ pub struct InstitutionLine {
     pub waiting: i64,
 }
 
-/// A step on an application other than the offer and the enrolment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// 接受录取 (the family, or the institution recording its answer)
-    Accept,
-    /// 放弃录取
-    Decline,
-    /// 撤回 (the family's side)
-    Withdraw,
-    /// 取消 (the institution's side; a reason is required)
-    Cancel,
-}
-
-impl Step {
-    pub fn code(self) -> &'static str {
-        match self {
-            Step::Accept => "accept",
-            Step::Decline => "decline",
-            Step::Withdraw => "withdraw",
-            Step::Cancel => "cancel",
-        }
-    }
-}
+/// A step on an application other than the offer and the enrolment: the
+/// same four as a care-home application's (accept or decline an offer,
+/// withdraw on the applicant's side, cancel on the institution's).
+pub use crate::admission::Step;
 
 // ---------------------------------------------------------------- helpers
 
