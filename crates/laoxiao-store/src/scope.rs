@@ -107,6 +107,14 @@ pub enum Perm {
     /// lists in scope, offer places, confirm the health check and enrol (an
     /// operator: its own institution's).
     ManageEnrolments,
+    /// Read a childcare institution's day (托育一日生活): attendance, checks,
+    /// entries, refused handovers and the daily reports (an operator: its
+    /// own institution's; county and city staff and inspectors: their area's).
+    ReadChildcareDay,
+    /// Record the day at one's own institution: check-in and check-out by an
+    /// authorised person, the morning and midday check, absences, meals,
+    /// naps, outdoor time, incidents, caregivers on duty (机构人员).
+    RecordChildcareDay,
 }
 
 impl Role {
@@ -163,6 +171,7 @@ impl Role {
                     | ReadFilings
                     | ReviewFilings
                     | ManageEnrolments
+                    | ReadChildcareDay
             ),
             TownStaff => matches!(
                 p,
@@ -201,10 +210,17 @@ impl Role {
                     | ReadFilings
                     | FileChildcare
                     | ManageEnrolments
+                    | ReadChildcareDay
+                    | RecordChildcareDay
             ),
             Inspector => matches!(
                 p,
-                ReadFacilities | ReadPeople | Aggregates | ReadAlarms | ReadFilings
+                ReadFacilities
+                    | ReadPeople
+                    | Aggregates
+                    | ReadAlarms
+                    | ReadFilings
+                    | ReadChildcareDay
             ),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),

@@ -3645,6 +3645,10 @@ mod registry;
 #[path = "support/childcare_applications.rs"]
 mod childcare_applications;
 
+// Issue 16, part 4: the day (check-in and out, checks, entries, reports).
+#[path = "support/childcare_day.rs"]
+mod childcare_day;
+
 // ---------------------------------------------------------------------------
 // Issue 10: all SQL in the store; each write one transaction with its audit entry.
 

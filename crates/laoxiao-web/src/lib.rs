@@ -17,6 +17,7 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod childcare_applications;
+pub mod childcare_day;
 pub mod console;
 pub mod context;
 pub mod contract;
@@ -39,7 +40,7 @@ pub mod visits;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post, put};
 use laoxiao_store::{Conn, Reference, Store};
 use tower_http::trace::TraceLayer;
 
@@ -383,6 +384,60 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/family/childcare-applications/{id}/withdraw",
             post(childcare_applications::family_withdraw),
+        )
+        .route("/childcare/day/classes", get(childcare_day::classes))
+        .route("/childcare/classes/{id}/day", get(childcare_day::sheet))
+        .route(
+            "/childcare/classes/{id}/day/on-duty",
+            put(childcare_day::on_duty),
+        )
+        .route(
+            "/childcare/classes/{id}/day/entries",
+            post(childcare_day::entry),
+        )
+        .route(
+            "/childcare/enrolments/{id}/check-in",
+            post(childcare_day::check_in),
+        )
+        .route(
+            "/childcare/enrolments/{id}/check-out",
+            post(childcare_day::check_out),
+        )
+        .route(
+            "/childcare/enrolments/{id}/midday-check",
+            post(childcare_day::midday),
+        )
+        .route(
+            "/childcare/enrolments/{id}/absence",
+            post(childcare_day::absence),
+        )
+        .route(
+            "/childcare/children/{id}/pickups",
+            get(childcare_day::pickups).post(childcare_day::add_pickup),
+        )
+        .route(
+            "/childcare/pickups/{id}",
+            delete(childcare_day::revoke_pickup),
+        )
+        .route(
+            "/childcare/children/{id}/report",
+            get(childcare_day::report),
+        )
+        .route(
+            "/family/children/{id}/report",
+            get(childcare_day::family_report),
+        )
+        .route(
+            "/family/children/{id}/pickups",
+            get(childcare_day::family_pickups).post(childcare_day::family_add_pickup),
+        )
+        .route(
+            "/family/pickups/{id}",
+            delete(childcare_day::family_revoke_pickup),
+        )
+        .route(
+            "/family/children/{id}/absence",
+            post(childcare_day::family_absence),
         )
         .route("/subsidies/rules", get(subsidies::rules))
         .route(

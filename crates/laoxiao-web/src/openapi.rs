@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    admission, alarms, areas, assessments, audit, childcare_applications, error, facilities,
-    family, filing, health, indicators, people, planning, subsidies, transfers, visits,
+    admission, alarms, areas, assessments, audit, childcare_applications, childcare_day, error,
+    facilities, family, filing, health, indicators, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -168,6 +168,23 @@ use crate::{
         childcare_applications::family_accept,
         childcare_applications::family_decline,
         childcare_applications::family_withdraw,
+        childcare_day::classes,
+        childcare_day::sheet,
+        childcare_day::on_duty,
+        childcare_day::entry,
+        childcare_day::check_in,
+        childcare_day::check_out,
+        childcare_day::midday,
+        childcare_day::absence,
+        childcare_day::pickups,
+        childcare_day::add_pickup,
+        childcare_day::revoke_pickup,
+        childcare_day::report,
+        childcare_day::family_report,
+        childcare_day::family_pickups,
+        childcare_day::family_add_pickup,
+        childcare_day::family_revoke_pickup,
+        childcare_day::family_absence,
     ),
     components(schemas(
         error::ErrorBody,
