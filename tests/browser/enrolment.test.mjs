@@ -128,3 +128,83 @@ test("a parent applies, the institution offers a place within the rules, the par
   await page.goto(`${ctx.base}/console/childcare/applications?lang=en`);
   await assertAccessible("county's applications in English");
 });
+
+test("the day: the parent authorises a pickup, the institution checks the child in and out (a stranger refused), the parent reads the report", async () => {
+  const page = ctx.page;
+
+  // ---- the parent authorises who may collect the child.
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  await page.click("a.child-day");
+  await page.waitForSelector("#pickup-form");
+  await assertAccessible("family day page");
+  const childUrl = page.url().split("?")[0];
+  await page.fill("#p-name", "演示妈妈");
+  await page.selectOption("#p-rel", "parent");
+  await page.fill("#p-phone", "13800001234");
+  await page.click("#pickup-submit");
+  await page.waitForSelector("#day-notice");
+  assert.match(await page.textContent("#pickup-list"), /演示妈妈（父母）/);
+
+  // ---- the institution at the door.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/day?lang=zh-CN`);
+  await page.waitForSelector("#day-classes");
+  await assertAccessible("institution's classes today");
+  // The class that holds the enrolled child: the one whose sheet lists a
+  // child with the parent's pickup.
+  const links = await page.locator("#day-classes a").evaluateAll((as) => as.map((a) => a.href));
+  let card = null;
+  for (const href of links) {
+    await page.goto(href);
+    await page.waitForSelector("#day-sheet");
+    const c = page.locator("li.day-child").filter({ has: page.locator("form.check-in-form option", { hasText: /^演\*+（父母）$/ }) });
+    if (await c.count()) {
+      card = c.first();
+      break;
+    }
+  }
+  assert.ok(card, "the enrolled child is on a class's sheet");
+  const enrolment = await card.getAttribute("data-enrolment");
+  const sel = `li.day-child[data-enrolment="${enrolment}"]`;
+  // A stranger is refused and the refusal logged.
+  await page.selectOption(`${sel} form.check-in-form select[name=pickup_id]`, "");
+  await page.fill(`${sel} form.check-in-form input[name=presented]`, "自称舅舅");
+  await page.click(`${sel} form.check-in-form button`);
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /refused and logged/);
+  await assertAccessible("check-in refused");
+  await shot("day-01-refused");
+  // The mother brings the child (her name masked at the door); the morning check at 36.6 °C.
+  const mum = await page.locator(`${sel} form.check-in-form option`, { hasText: /^演\*+（父母）$/ }).getAttribute("value");
+  await page.selectOption(`${sel} form.check-in-form select[name=pickup_id]`, mum);
+  await page.fill(`${sel} form.check-in-form input[name=temperature]`, "36.6");
+  await page.click(`${sel} form.check-in-form button`);
+  await page.waitForSelector("#day-notice");
+  assert.equal(await page.getAttribute(sel, "data-status"), "present");
+  await page.fill("#o-min", "30");
+  await page.click("#outdoor-form button");
+  await page.waitForSelector("#day-notice");
+  assert.ok(await page.locator("#outdoor-short").count(), "30 minutes is short of 2 hours");
+  await assertAccessible("class day with the child present");
+  await shot("day-02-present");
+  await page.click(`${sel} form.check-out-form button`);
+  await page.waitForSelector("#day-notice");
+  assert.equal(await page.getAttribute(sel, "data-status"), "left");
+
+  // ---- the parent reads the day, the refusal included.
+  await login("family", "demo-family-2026");
+  await page.goto(`${childUrl}?lang=zh-CN`);
+  await page.waitForSelector("#daily-report");
+  assert.equal(await page.getAttribute("#daily-report", "data-status"), "left");
+  assert.match(await page.textContent("#report-out"), /演示妈妈（父母）/);
+  assert.match(await page.textContent("#report-refusals"), /自称舅舅/);
+  await assertAccessible("parent's daily report");
+  await shot("day-03-report");
+
+  // ---- the county reads its area's classes.
+  await login("county", "demo-county-2026");
+  await page.goto(`${ctx.base}/console/childcare/day?lang=en`);
+  await page.waitForSelector("#day-classes");
+  await assertAccessible("county's classes in English");
+});

@@ -987,6 +987,26 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/console/family/children/{id}/day",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/children/{id}/day",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/childcare/day",
+        Access::Perm(Perm::ReadChildcareDay),
+    ),
+    (
+        "POST",
+        "/console/childcare/day",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
         "/console/childcare/applications",
         Access::Perm(Perm::ManageEnrolments),
     ),

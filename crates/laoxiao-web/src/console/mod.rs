@@ -17,6 +17,7 @@ mod alarms;
 mod assessment_import;
 mod assessments;
 mod assets;
+mod childcare_day;
 mod enrolment;
 mod facilities;
 mod family;
@@ -231,6 +232,14 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/childcare/applications",
             get(enrolment::index).post(enrolment::apply),
+        )
+        .route(
+            "/console/childcare/day",
+            get(childcare_day::index).post(childcare_day::act),
+        )
+        .route(
+            "/console/family/children/{id}/day",
+            get(childcare_day::family_day).post(childcare_day::family_act),
         )
         .route(
             "/console/childcare/applications/{id}",
@@ -676,6 +685,7 @@ impl ConsoleState {
                 "alarms": a.can(Perm::ReadAlarms),
                 "filings": a.can(Perm::ReadFilings),
                 "enrolments": a.can(Perm::ManageEnrolments),
+                "childcare_day": a.can(Perm::ReadChildcareDay),
             }),
         );
         m

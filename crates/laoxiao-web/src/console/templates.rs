@@ -219,6 +219,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/filings.html"),
     ),
     (
+        "family_day.html",
+        include_str!("../../assets/templates/family_day.html"),
+    ),
+    (
+        "childcare_day.html",
+        include_str!("../../assets/templates/childcare_day.html"),
+    ),
+    (
         "enrolments.html",
         include_str!("../../assets/templates/enrolments.html"),
     ),

@@ -281,7 +281,7 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     }
     // Childcare applications (入托申请): the demo family is also a parent, of
     // a child of the county, applying to the childcare operator's institution.
-    if let Some(n) = nursery_id {
+    if let Some(n) = nursery_id.clone() {
         let staff = laoxiao_store::Scope::user(
             laoxiao_store::Actor {
                 user: "town".into(),
@@ -305,6 +305,22 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
             Ok(_) => {}
             Err(e) => eprintln!("the demo's childcare applications were not created: {e}"),
         }
+    }
+    // The childcare day (一日生活): every enrolled child's guardian may collect
+    // it; the childcare operator's institution has had its morning.
+    match laoxiao_store::childcare_day::seed_pickups(&mut c, today()) {
+        Ok(_) => {
+            if let Some(n) = nursery_id.as_deref()
+                && let Err(e) = laoxiao_store::childcare_day::seed_demo_day(
+                    &mut c,
+                    n,
+                    chrono::Local::now().naive_local(),
+                )
+            {
+                eprintln!("the demo's childcare day was not recorded: {e}");
+            }
+        }
+        Err(e) => eprintln!("the demo's authorised pickups were not created: {e}"),
     }
     Ok(out)
 }
