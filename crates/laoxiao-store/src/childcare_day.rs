@@ -662,8 +662,7 @@ fn refuse(
     direction: &str,
     presented: Option<String>,
     reason: &str,
-    day: NaiveDate,
-    at: &str,
+    (day, at): (NaiveDate, &str),
 ) -> Result<StoreError> {
     let id = format!("HR-{}", crate::crypto::random_hex(8));
     conn.transaction(|c| {
@@ -728,8 +727,7 @@ fn check_person(
             direction,
             presented,
             "the person is not (or no longer) authorised by the family for this child",
-            day,
-            at,
+            (day, at),
         )?),
         None => Err(refuse(
             conn,
@@ -738,8 +736,7 @@ fn check_person(
             direction,
             presented,
             "the person is not on the child's list of authorised people (接送授权)",
-            day,
-            at,
+            (day, at),
         )?),
     }
 }
@@ -1188,10 +1185,18 @@ pub fn family_absent(
 
 // ---------------------------------------------------------------- entries
 
-fn class_of(
-    conn: &mut Conn,
-    class_id: &str,
-) -> Result<Option<(String, String, String, ClassType, i64, i64, i64)>> {
+/// A live class with its institution.
+struct ClassFacts {
+    facility_id: String,
+    path: String,
+    facility_name: String,
+    class_type: ClassType,
+    capacity: i64,
+    enrolled: i64,
+    caregivers: i64,
+}
+
+fn class_of(conn: &mut Conn, class_id: &str) -> Result<Option<ClassFacts>> {
     conn.query_opt(
         "SELECT c.facility_id, f.area_path, f.name, c.class_type, c.capacity, c.enrolled, c.caregivers \
          FROM childcare_class c JOIN facility f ON f.id = c.facility_id \
@@ -1199,15 +1204,15 @@ fn class_of(
         &[class_id.into()],
     )?
     .map(|r| {
-        Ok((
-            r.get("facility_id")?,
-            r.get("area_path")?,
-            r.get("name")?,
-            r.parse("class_type")?,
-            r.get("capacity")?,
-            r.get("enrolled")?,
-            r.get("caregivers")?,
-        ))
+        Ok(ClassFacts {
+            facility_id: r.get("facility_id")?,
+            path: r.get("area_path")?,
+            facility_name: r.get("name")?,
+            class_type: r.parse("class_type")?,
+            capacity: r.get("capacity")?,
+            enrolled: r.get("enrolled")?,
+            caregivers: r.get("caregivers")?,
+        })
     })
     .transpose()
 }
@@ -1248,8 +1253,12 @@ pub fn record_event(
 ) -> Result<DayEvent> {
     check_id("class_id", class_id)?;
     recordable(day, now)?;
-    let (fid, path, ..) = class_of(conn, class_id)?
-        .filter(|c| scope.contains_facility(&c.0, &c.1))
+    let ClassFacts {
+        facility_id: fid,
+        path,
+        ..
+    } = class_of(conn, class_id)?
+        .filter(|c| scope.contains_facility(&c.facility_id, &c.path))
         .ok_or_else(|| not_found("class", class_id))?;
     recorder(scope, &fid, &path)?;
     let kind = input
@@ -1412,8 +1421,12 @@ pub fn set_on_duty(
 ) -> Result<DaySheet> {
     check_id("class_id", class_id)?;
     recordable(day, now)?;
-    let (fid, path, ..) = class_of(conn, class_id)?
-        .filter(|c| scope.contains_facility(&c.0, &c.1))
+    let ClassFacts {
+        facility_id: fid,
+        path,
+        ..
+    } = class_of(conn, class_id)?
+        .filter(|c| scope.contains_facility(&c.facility_id, &c.path))
         .ok_or_else(|| not_found("class", class_id))?;
     recorder(scope, &fid, &path)?;
     if !(0..=50).contains(&caregivers) {
@@ -1526,10 +1539,17 @@ pub fn sheet(
     today: NaiveDate,
 ) -> Result<DaySheet> {
     check_id("class_id", class_id)?;
-    let (fid, _path, fname, class_type, capacity, enrolled_n, caregivers) =
-        class_of(conn, class_id)?
-            .filter(|c| reader(scope, &c.0, &c.1))
-            .ok_or_else(|| not_found("class", class_id))?;
+    let ClassFacts {
+        facility_id: fid,
+        facility_name: fname,
+        class_type,
+        capacity,
+        enrolled: enrolled_n,
+        caregivers,
+        ..
+    } = class_of(conn, class_id)?
+        .filter(|c| reader(scope, &c.facility_id, &c.path))
+        .ok_or_else(|| not_found("class", class_id))?;
     if day > today + Duration::days(366) || day < today - Duration::days(3660) {
         return Err(invalid("day", "within ten years back and a year ahead"));
     }
