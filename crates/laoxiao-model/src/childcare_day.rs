@@ -71,6 +71,14 @@ crate::code_enum! {
 }
 
 crate::code_enum! {
+    /// Why a handover at the door was refused (拒绝交接原因).
+    pub enum RefusalReason {
+        NotListed = ("not_listed", "不在接送授权名单上", "Not on the child's list of authorised people"),
+        NotAuthorised = ("not_authorised", "授权已取消或非该幼儿的接送人", "Not (or no longer) authorised for this child"),
+    }
+}
+
+crate::code_enum! {
     /// Who a person authorised to drop off and collect a child is to it (接送人关系).
     pub enum PickupRelation {
         Parent = ("parent", "父母", "Parent"),

@@ -20,7 +20,7 @@
 use chrono::{Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use laoxiao_model::childcare_day::{
     AbsenceReason, AttendanceStatus, DayEventKind, HealthCheck, IncidentSeverity, Meal, MealAmount,
-    PickupRelation,
+    PickupRelation, RefusalReason,
 };
 use laoxiao_model::facility::{CareType, ClassType};
 use laoxiao_model::person::{PersonRole, age_months_on, mask_name};
@@ -144,7 +144,7 @@ pub struct Refusal {
     pub direction: String,
     /// Who came, as the staff described them.
     pub presented: Option<String>,
-    pub reason: String,
+    pub reason: RefusalReason,
     pub recorded_by: String,
 }
 
@@ -661,7 +661,7 @@ fn refuse(
     e: &Enrolled,
     direction: &str,
     presented: Option<String>,
-    reason: &str,
+    reason: RefusalReason,
     (day, at): (NaiveDate, &str),
 ) -> Result<StoreError> {
     let id = format!("HR-{}", crate::crypto::random_hex(8));
@@ -678,7 +678,7 @@ fn refuse(
                 at.into(),
                 direction.into(),
                 presented.clone().into(),
-                reason.into(),
+                reason.code().into(),
                 scope.actor.user.as_str().into(),
             ],
         )?;
@@ -694,6 +694,14 @@ fn refuse(
         )?;
         Ok(())
     })?;
+    let reason = match reason {
+        RefusalReason::NotListed => {
+            "the person is not on the child's list of authorised people (接送授权)"
+        }
+        RefusalReason::NotAuthorised => {
+            "the person is not (or no longer) authorised by the family for this child"
+        }
+    };
     Ok(StoreError::Invalid(vec![FieldError::new(
         "pickup_id",
         format!(
@@ -726,7 +734,7 @@ fn check_person(
             e,
             direction,
             presented,
-            "the person is not (or no longer) authorised by the family for this child",
+            RefusalReason::NotAuthorised,
             (day, at),
         )?),
         None => Err(refuse(
@@ -735,7 +743,7 @@ fn check_person(
             e,
             direction,
             presented,
-            "the person is not on the child's list of authorised people (接送授权)",
+            RefusalReason::NotListed,
             (day, at),
         )?),
     }
@@ -1681,7 +1689,7 @@ fn refusals_where(conn: &mut Conn, w: &str, p: &[Value], full: bool) -> Result<V
             at: r.get("at")?,
             direction: r.get("direction")?,
             presented: r.get("presented")?,
-            reason: r.get("reason")?,
+            reason: r.parse("reason")?,
             recorded_by: r.get("recorded_by")?,
         })
     })

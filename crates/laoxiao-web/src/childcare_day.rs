@@ -190,7 +190,9 @@ pub struct RefusalView {
     /// `check_in` or `check_out`.
     pub direction: String,
     pub presented: Option<String>,
+    /// `not_listed` (不在接送授权名单上) or `not_authorised` (授权已取消或非该幼儿的接送人).
     pub reason: String,
+    pub reason_label: String,
     pub recorded_by: String,
 }
 
@@ -204,7 +206,8 @@ impl From<Refusal> for RefusalView {
             at: r.at,
             direction: r.direction,
             presented: r.presented,
-            reason: r.reason,
+            reason: r.reason.code().into(),
+            reason_label: r.reason.label_zh().into(),
             recorded_by: r.recorded_by,
         }
     }

@@ -7,7 +7,7 @@
 use chrono::{Duration, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use laoxiao_model::childcare_day::{
     AbsenceReason, AttendanceStatus, DayEventKind, HealthCheck, IncidentSeverity, Meal, MealAmount,
-    PickupRelation,
+    PickupRelation, RefusalReason,
 };
 use laoxiao_model::facility::{CareType, ClassType};
 use laoxiao_model::person::Sex;
@@ -283,6 +283,18 @@ fn a_day_is_recorded_within_the_rules_and_the_parent_reads_it() {
         let report = cd::report(&mut c, &parent, "K1", today, today).expect("report");
         assert_eq!(report.status, None, "nothing but the refusals was written");
         assert_eq!(report.refusals.len(), 2);
+        let mut reasons: Vec<_> = report.refusals.iter().map(|x| x.reason).collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            [RefusalReason::NotListed, RefusalReason::NotAuthorised]
+        );
+        assert!(
+            report
+                .refusals
+                .iter()
+                .any(|x| x.presented.as_deref() == Some("自称舅舅，无授权"))
+        );
         assert_eq!(
             report.refusals[0].infant_name, "李小宝",
             "the family reads its child's name"

@@ -101,7 +101,7 @@ fn sheet_json(s: &DaySheet) -> Json {
         })).collect::<Vec<_>>(),
         "refusals": s.refusals.iter().map(|r| json!({
             "at": r.at, "child": r.infant_name, "direction": r.direction,
-            "presented": r.presented, "reason": r.reason,
+            "presented": r.presented, "reason": r.reason.label_zh(),
         })).collect::<Vec<_>>(),
     })
 }
@@ -411,7 +411,7 @@ async fn render_family(
             "meals": list(&r.meals),
             "naps": list(&r.naps),
             "incidents": list(&r.incidents),
-            "refusals": r.refusals.iter().map(|x| json!({"at": x.at, "presented": x.presented, "reason": x.reason})).collect::<Vec<_>>(),
+            "refusals": r.refusals.iter().map(|x| json!({"at": x.at, "presented": x.presented, "reason": x.reason.label_zh()})).collect::<Vec<_>>(),
         },
         "pickups": pickups.iter().map(|p| json!({"id": p.id, "label": p.label(), "phone": p.phone})).collect::<Vec<_>>(),
         "relations": options(laoxiao_model::childcare_day::PickupRelation::VALUES),
