@@ -1719,7 +1719,7 @@ pub fn classes(conn: &mut Conn, scope: &Scope, day: NaiveDate) -> Result<Vec<Cla
             "SELECT c.id, c.class_type, c.facility_id, f.name, c.enrolled, \
              (SELECT COUNT(*) FROM childcare_attendance a WHERE a.class_id = c.id AND a.day = $1 AND a.status = 'present') AS present, \
              (SELECT COUNT(*) FROM childcare_attendance a WHERE a.class_id = c.id AND a.day = $1 AND a.status IN ('present', 'left')) AS attended, \
-             (SELECT COALESCE(SUM(v.minutes), 0) FROM childcare_day_event v WHERE v.class_id = c.id AND v.day = $1 AND v.kind = 'outdoor') AS outdoor \
+             (SELECT CAST(COALESCE(SUM(v.minutes), 0) AS BIGINT) FROM childcare_day_event v WHERE v.class_id = c.id AND v.day = $1 AND v.kind = 'outdoor') AS outdoor \
              FROM childcare_class c JOIN facility f ON f.id = c.facility_id WHERE {w} \
              ORDER BY f.name, c.facility_id, c.class_type, c.id LIMIT {MAX_LIST}"
         ),
@@ -1795,7 +1795,7 @@ pub fn report(
         .collect::<Result<Vec<_>>>()?;
     let outdoor_minutes = match &class_id {
         Some(c) => conn.query_i64(
-            "SELECT COALESCE(SUM(minutes), 0) FROM childcare_day_event WHERE class_id = $1 AND day = $2 \
+            "SELECT CAST(COALESCE(SUM(minutes), 0) AS BIGINT) FROM childcare_day_event WHERE class_id = $1 AND day = $2 \
              AND kind = 'outdoor'",
             &[c.as_str().into(), day.to_string().into()],
         )?,
@@ -1894,7 +1894,7 @@ pub fn work_items(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Ve
         "SELECT COUNT(*) FROM (SELECT a.class_id, a.day FROM childcare_attendance a \
          WHERE a.facility_id = $1 AND a.day >= $2 AND a.day < $3 AND a.status IN ('present', 'left') \
          AND a.class_id IS NOT NULL GROUP BY a.class_id, a.day \
-         HAVING (SELECT COALESCE(SUM(v.minutes), 0) FROM childcare_day_event v WHERE v.class_id = a.class_id \
+         HAVING (SELECT CAST(COALESCE(SUM(v.minutes), 0) AS BIGINT) FROM childcare_day_event v WHERE v.class_id = a.class_id \
          AND v.day = a.day AND v.kind = 'outdoor') < $4) s",
         &[f.into(), week.as_str().into(), today.to_string().into(), required.into()],
     )?;

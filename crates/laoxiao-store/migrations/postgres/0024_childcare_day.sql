@@ -36,7 +36,7 @@ CREATE TABLE childcare_attendance (
     check_in_pickup TEXT,
     check_in_by TEXT,
     -- Health data: shown to the institution and the family, never logged.
-    temperature_tenths INTEGER,
+    temperature_tenths BIGINT,
     morning_check TEXT,
     morning_note TEXT,
     midday_check TEXT,
@@ -69,7 +69,7 @@ CREATE TABLE childcare_day_event (
     day TEXT NOT NULL,
     kind TEXT NOT NULL,
     at TEXT NOT NULL,
-    minutes INTEGER,
+    minutes BIGINT,
     meal TEXT,
     amount TEXT,
     severity TEXT,
@@ -86,7 +86,7 @@ CREATE INDEX childcare_event_path_day_idx ON childcare_day_event (facility_path,
 CREATE TABLE childcare_class_day (
     class_id TEXT COLLATE "C" NOT NULL,
     day TEXT NOT NULL,
-    caregivers_on_duty INTEGER NOT NULL,
+    caregivers_on_duty BIGINT NOT NULL,
     recorded_by TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (class_id, day)
