@@ -7,6 +7,7 @@ pub mod alarms;
 pub mod area;
 pub mod bounds;
 pub mod check;
+pub mod childcare_bills;
 pub mod childcare_day;
 pub mod codes;
 pub mod columns;

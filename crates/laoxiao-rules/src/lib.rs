@@ -7,6 +7,7 @@
 pub mod admission;
 pub mod alarms;
 pub mod assessment;
+pub mod childcare_bill;
 pub mod error;
 pub mod filing;
 pub mod indicators;

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod cache;
 pub mod childcare_applications;
+pub mod childcare_bills;
 pub mod childcare_day;
 pub mod crypto;
 pub mod db;

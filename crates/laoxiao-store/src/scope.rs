@@ -115,6 +115,12 @@ pub enum Perm {
     /// authorised person, the morning and midday check, absences, meals,
     /// naps, outdoor time, incidents, caregivers on duty (机构人员).
     RecordChildcareDay,
+    /// Read childcare bills and payments (托育费账单): an operator its own
+    /// institution's, county and city staff their area's statements.
+    ReadChildcareBills,
+    /// Keep one's own institution's bills: the price list, the monthly
+    /// bills, the payments families make (机构人员).
+    ManageChildcareBills,
 }
 
 impl Role {
@@ -172,6 +178,7 @@ impl Role {
                     | ReviewFilings
                     | ManageEnrolments
                     | ReadChildcareDay
+                    | ReadChildcareBills
             ),
             TownStaff => matches!(
                 p,
@@ -212,6 +219,8 @@ impl Role {
                     | ManageEnrolments
                     | ReadChildcareDay
                     | RecordChildcareDay
+                    | ReadChildcareBills
+                    | ManageChildcareBills
             ),
             Inspector => matches!(
                 p,

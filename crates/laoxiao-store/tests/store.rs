@@ -3649,6 +3649,10 @@ mod childcare_applications;
 #[path = "support/childcare_day.rs"]
 mod childcare_day;
 
+// Issue 16, part 6: monthly bills, payments and statements.
+#[path = "support/childcare_bills.rs"]
+mod childcare_bills;
+
 // ---------------------------------------------------------------------------
 // Issue 10: all SQL in the store; each write one transaction with its audit entry.
 

@@ -16,6 +16,7 @@
 pub mod cases;
 pub mod params;
 mod rules;
+pub use rules::inclusive_child_rate;
 
 use std::collections::{BTreeMap, BTreeSet};
 

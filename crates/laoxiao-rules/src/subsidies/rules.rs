@@ -1009,3 +1009,31 @@ fn annual(ctx: &mut Ctx<'_>, year: i32) -> Result<(), RulesError> {
     }
     Ok(())
 }
+
+/// The inclusive operating subsidy (普惠托位运营补助) one child brings its
+/// institution in month `m`, with the parameter it read: the same conditions
+/// as [`Rule::InclusiveChildcare`] for the facility (operating, inclusive,
+/// filed for an institution) and the child (enrolled on the 15th), at its
+/// class type's monthly rate. `None` where the rule does not apply. A bill
+/// shows it; the slot cap and the price-cap check stay with the monthly run,
+/// which pays the institution.
+pub fn inclusive_child_rate(
+    params: &crate::subsidies::Params,
+    f: &Facility,
+    class_type: ClassType,
+    enrolled_on_mid: bool,
+    m: super::Month,
+) -> Result<Option<(i64, crate::subsidies::Used)>, RulesError> {
+    let d = m.mid();
+    let institution = f.kind == FacilityKind::ChildcareInstitution;
+    if !f.kind.has_slots()
+        || !enrolled_on_mid
+        || !operating(f, d)
+        || !f.inclusive
+        || (institution && !filed(f, d))
+    {
+        return Ok(None);
+    }
+    let (yuan, used) = params.int(&format!("inclusive.per_child.{}", class_key(class_type)), d)?;
+    Ok(Some((yuan.saturating_mul(100), used)))
+}
