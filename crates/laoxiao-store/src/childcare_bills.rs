@@ -1157,3 +1157,73 @@ pub fn seed_demo_prices(conn: &mut Conn) -> Result<u64> {
     }
     Ok(n)
 }
+
+/// A cell safe to open in a spreadsheet: a leading `=`, `+`, `-` or `@`
+/// would be read as a formula.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// The statement as CSV (UTF-8 with a byte-order mark, Chinese headers), the
+/// children masked as on the page.
+pub fn statement_csv(s: &Statement) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let err = |e: csv::Error| StoreError::Database(format!("csv: {e}"));
+    w.write_record([
+        "账单编号",
+        "月份",
+        "机构",
+        "幼儿",
+        "班级",
+        "托育类型",
+        "应缴（元）",
+        "已缴（元）",
+        "欠缴（元）",
+        "普惠托位运营补助（元，财政拨付机构）",
+        "状态",
+        "缴费期限",
+        "逾期",
+    ])
+    .map_err(err)?;
+    for b in &s.bills {
+        w.write_record([
+            cell(&b.id),
+            b.month.clone(),
+            cell(&b.facility_name),
+            cell(&b.infant_name),
+            cell(b.class_id.as_deref().unwrap_or("")),
+            b.care_type.label_zh().to_string(),
+            yuan(b.due_fen),
+            yuan(b.paid_fen),
+            yuan((b.due_fen - b.paid_fen).max(0)),
+            yuan(b.subsidy_fen),
+            b.status.label_zh().to_string(),
+            b.due_date.to_string(),
+            if b.overdue { "是" } else { "否" }.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    let t = &s.totals;
+    w.write_record([
+        "合计".to_string(),
+        s.month.clone(),
+        cell(&s.facility_name),
+        format!("{} 份账单", t.bills),
+        String::new(),
+        String::new(),
+        yuan(t.due_fen),
+        yuan(t.paid_fen),
+        yuan(t.outstanding_fen),
+        yuan(t.subsidy_fen),
+        String::new(),
+        String::new(),
+        t.overdue.to_string(),
+    ])
+    .map_err(err)?;
+    w.into_inner()
+        .map_err(|e| StoreError::Database(format!("csv: {e}")))
+}

@@ -411,6 +411,56 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/childcare/institutions/{id}/prices",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "PUT",
+        "/api/childcare/institutions/{id}/prices",
+        Access::Perm(Perm::ManageChildcareBills),
+    ),
+    (
+        "GET",
+        "/api/childcare/institutions/{id}/bills",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "POST",
+        "/api/childcare/institutions/{id}/bills",
+        Access::Perm(Perm::ManageChildcareBills),
+    ),
+    (
+        "GET",
+        "/api/childcare/institutions/{id}/statement.csv",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "GET",
+        "/api/childcare/bills",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "GET",
+        "/api/childcare/bills/{id}",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "POST",
+        "/api/childcare/bills/{id}/payments",
+        Access::Perm(Perm::ManageChildcareBills),
+    ),
+    (
+        "GET",
+        "/api/family/children/{id}/bills",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/bills/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
         "/api/childcare/applications",
         Access::Perm(Perm::ManageEnrolments),
     ),

@@ -17,6 +17,7 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod childcare_applications;
+pub mod childcare_bills;
 pub mod childcare_day;
 pub mod console;
 pub mod context;
@@ -439,6 +440,26 @@ pub fn router(state: AppState) -> Router {
             "/family/children/{id}/absence",
             post(childcare_day::family_absence),
         )
+        .route(
+            "/childcare/institutions/{id}/prices",
+            get(childcare_bills::prices).put(childcare_bills::set_prices),
+        )
+        .route(
+            "/childcare/institutions/{id}/bills",
+            get(childcare_bills::statement).post(childcare_bills::generate),
+        )
+        .route(
+            "/childcare/institutions/{id}/statement.csv",
+            get(childcare_bills::statement_csv),
+        )
+        .route("/childcare/bills", get(childcare_bills::area_month))
+        .route("/childcare/bills/{id}", get(childcare_bills::bill))
+        .route("/childcare/bills/{id}/payments", post(childcare_bills::pay))
+        .route(
+            "/family/children/{id}/bills",
+            get(childcare_bills::family_bills),
+        )
+        .route("/family/bills/{id}", get(childcare_bills::family_bill))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

@@ -6,8 +6,9 @@ use utoipa::OpenApi;
 
 use crate::schema::*;
 use crate::{
-    admission, alarms, areas, assessments, audit, childcare_applications, childcare_day, error,
-    facilities, family, filing, health, indicators, people, planning, subsidies, transfers, visits,
+    admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
+    childcare_day, error, facilities, family, filing, health, indicators, people, planning,
+    subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -185,6 +186,16 @@ use crate::{
         childcare_day::family_add_pickup,
         childcare_day::family_revoke_pickup,
         childcare_day::family_absence,
+        childcare_bills::prices,
+        childcare_bills::set_prices,
+        childcare_bills::generate,
+        childcare_bills::statement,
+        childcare_bills::statement_csv,
+        childcare_bills::area_month,
+        childcare_bills::bill,
+        childcare_bills::pay,
+        childcare_bills::family_bills,
+        childcare_bills::family_bill,
     ),
     components(schemas(
         error::ErrorBody,

@@ -1808,6 +1808,7 @@ fn expected(
             "/api/childcare/enrolments/",
             "/api/childcare/children/",
             "/api/childcare/pickups/",
+            "/api/childcare/bills/",
         ]
         .iter()
         .any(|p| path.starts_with(p))
@@ -5162,6 +5163,10 @@ mod childcare_applications;
 
 #[path = "support/childcare_day.rs"]
 mod childcare_day;
+
+// Issue 16, part 6: monthly bills, payments, statements.
+#[path = "support/childcare_bills.rs"]
+mod childcare_bills;
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]
