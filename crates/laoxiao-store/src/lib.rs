@@ -14,6 +14,7 @@ pub mod cache;
 pub mod childcare_applications;
 pub mod childcare_bills;
 pub mod childcare_day;
+pub mod childcare_figures;
 pub mod crypto;
 pub mod db;
 pub mod error;

@@ -3649,6 +3649,10 @@ mod childcare_applications;
 #[path = "support/childcare_day.rs"]
 mod childcare_day;
 
+// Issue 16, part 7: supervision figures (occupancy, attendance, ratio, outdoor time, checks, staff).
+#[path = "support/childcare_figures.rs"]
+mod childcare_figures;
+
 // Issue 16, part 6: monthly bills, payments and statements.
 #[path = "support/childcare_bills.rs"]
 mod childcare_bills;
