@@ -208,3 +208,71 @@ test("the day: the parent authorises a pickup, the institution checks the child 
   await page.waitForSelector("#day-classes");
   await assertAccessible("county's classes in English");
 });
+
+test("the bill: the institution sets its prices and bills the month, the parent reads the bill, the institution records a payment, the county reads the area", async () => {
+  const page = ctx.page;
+
+  // ---- the institution: prices (a bad one named), then the month billed.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/bills?lang=zh-CN`);
+  await page.waitForSelector("#bill-price-form");
+  await assertAccessible("institution's bills page");
+  await page.fill("#p-meal_refund", "abc");
+  await page.click("#bill-price-form button");
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /meal_refund/);
+  await page.fill("#p-meal_refund", "20");
+  await page.click("#bill-price-form button");
+  await page.waitForSelector("#bill-notice");
+  assert.equal(await page.inputValue("#p-meal_refund"), "20.00");
+  await page.click("#bill-generate button");
+  await page.waitForSelector("#bill-generated");
+  // The child enrolled by the test before has a bill now.
+  assert.ok(Number(await page.textContent("#gen-created")) >= 1, "a bill made for the newly enrolled child");
+  assert.ok(await page.locator("#bill-list tbody tr").count() >= 1);
+  await assertAccessible("bills made");
+  await shot("bill-01-statement");
+
+  // ---- the parent reads the bill.
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  await page.click("a.child-bills");
+  await page.waitForSelector("#family-bills");
+  await page.waitForSelector("#family-bill");
+  assert.equal(await page.getAttribute("#bill-status", "data-status"), "open");
+  const billHref = await page.locator("#family-bills tbody a").first().getAttribute("href");
+  const billId = decodeURIComponent(new URL(billHref, ctx.base).searchParams.get("bill"));
+  const familyUrl = page.url();
+  await assertAccessible("parent's bill");
+  await shot("bill-02-parent");
+
+  // ---- the institution records a payment of 100 yuan by WeChat Pay.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/bills/${encodeURIComponent(billId)}?lang=zh-CN`);
+  await page.waitForSelector("#bill-pay-form");
+  await page.fill("#pay-amount", "100");
+  await page.selectOption("#pay-method", "wechat_pay");
+  await page.fill("#pay-ref", "WX-20261203");
+  await page.click("#bill-pay-form button");
+  await page.waitForSelector("#bill-notice");
+  assert.equal(await page.getAttribute("#bill-status", "data-status"), "partly_paid");
+  assert.match(await page.textContent("#bill-payments"), /100\.00/);
+  await assertAccessible("bill with a payment");
+  await shot("bill-03-paid");
+
+  // ---- the parent sees the payment.
+  await login("family", "demo-family-2026");
+  await page.goto(familyUrl);
+  await page.waitForSelector("#bill-payments");
+  assert.match(await page.textContent("#bill-payments"), /微信支付/);
+
+  // ---- the county reads the area's month and one institution's statement.
+  await login("county", "demo-county-2026");
+  await page.goto(`${ctx.base}/console/childcare/bills?lang=en`);
+  await page.waitForSelector("#bill-area-table");
+  await assertAccessible("county's bills in English");
+  await page.click("#bill-area-table tbody a");
+  await page.waitForSelector("#bill-list");
+  assert.equal(await page.locator("#bill-price-form").count(), 0, "the county reads, does not bill");
+  await shot("bill-04-county");
+});

@@ -1227,3 +1227,121 @@ pub fn statement_csv(s: &Statement) -> Result<Vec<u8>> {
     w.into_inner()
         .map_err(|e| StoreError::Database(format!("csv: {e}")))
 }
+
+/// One benchmark of billing the whole city's month (`laoxiao childcare bench-bills`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchRun {
+    /// Enrolments active in the month.
+    pub children: i64,
+    /// Of them made half-day for the run (every tenth).
+    pub half_day: i64,
+    /// Absences written for the month (about one weekday in twenty).
+    pub absences: i64,
+    /// Seconds and bills made, per repeat.
+    pub runs: Vec<(f64, i64)>,
+}
+
+/// Times [`generate`] for every institution of the city, `repeat` times, on
+/// a month of synthetic attendance: every tenth enrolment half-day, about
+/// one weekday in twenty absent (deterministic), the demo's prices. All of
+/// it, and every bill, is rolled back: the benchmark changes nothing.
+pub fn bench_generate(
+    conn: &mut Conn,
+    month: Month,
+    now: NaiveDateTime,
+    repeat: usize,
+) -> Result<BenchRun> {
+    let sys = Scope::system("bench");
+    let (first, last) = (month.first(), month.last().min(now.date()));
+    let mut out = BenchRun {
+        children: 0,
+        half_day: 0,
+        absences: 0,
+        runs: Vec::new(),
+    };
+    conn.transaction_with(false, |c| {
+        seed_demo_prices(c)?;
+        c.execute(
+            "DELETE FROM childcare_bill WHERE month = $1",
+            &[month.to_string().into()],
+        )?;
+        let rows = c.query(
+            "SELECT e.id, e.infant_id, e.facility_id, e.class_id, e.start_date, e.end_date, f.area_path \
+             FROM enrolment e JOIN facility f ON f.id = e.facility_id \
+             WHERE e.deleted_at IS NULL AND e.start_date <= $1 AND (e.end_date IS NULL OR e.end_date >= $2) \
+             ORDER BY e.id",
+            &[last.to_string().into(), first.to_string().into()],
+        )?;
+        out.children = rows.len() as i64;
+        let mut half: Vec<String> = Vec::new();
+        let mut absent: Vec<Vec<Value>> = Vec::new();
+        let stamp = now_rfc3339();
+        for (i, r) in rows.iter().enumerate() {
+            let id: String = r.get("id")?;
+            let start: NaiveDate = r.get("start_date")?;
+            let end: Option<NaiveDate> = r.get("end_date")?;
+            if i % 10 == 9 {
+                half.push(id.clone());
+            }
+            for (k, day) in first.iter_days().take_while(|d| *d <= last).enumerate() {
+                let weekday = !matches!(
+                    chrono::Datelike::weekday(&day),
+                    chrono::Weekday::Sat | chrono::Weekday::Sun
+                );
+                if !weekday || day < start || end.is_some_and(|e| day > e) || (i * 7 + k * 3) % 20 != 0 {
+                    continue;
+                }
+                absent.push(vec![
+                    format!("AT-B{i}-{k}").into(),
+                    id.as_str().into(),
+                    r.get::<String>("infant_id")?.into(),
+                    r.get::<String>("facility_id")?.into(),
+                    r.get::<String>("area_path")?.into(),
+                    r.get::<Option<String>>("class_id")?.into(),
+                    day.to_string().into(),
+                    stamp.as_str().into(),
+                ]);
+            }
+        }
+        for chunk in half.chunks(CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|j| format!("${j}")).collect();
+            let vals: Vec<Value> = chunk.iter().map(|s| s.as_str().into()).collect();
+            out.half_day += c.execute(
+                &format!(
+                    "UPDATE enrolment SET care_type = 'half_day' WHERE id IN ({})",
+                    marks.join(", ")
+                ),
+                &vals,
+            )? as i64;
+        }
+        const COLS: usize = 8;
+        for chunk in absent.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO childcare_attendance (id, enrolment_id, infant_id, facility_id, facility_path, \
+                 class_id, day, updated_at, status, absence_reason) VALUES ",
+            );
+            let mut vals: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let marks: Vec<String> = (1..=COLS).map(|j| format!("${}", i * COLS + j)).collect();
+                sql.push_str(&format!("({}, 'absent', 'ill')", marks.join(", ")));
+                vals.extend(row.iter().cloned());
+            }
+            sql.push_str(" ON CONFLICT (enrolment_id, day) DO NOTHING");
+            out.absences += c.execute(&sql, &vals)? as i64;
+        }
+        for _ in 0..repeat.clamp(1, 100) {
+            let t = std::time::Instant::now();
+            let g = generate(c, &sys, month, None, now)?;
+            out.runs.push((t.elapsed().as_secs_f64(), g.created));
+            c.execute(
+                "DELETE FROM childcare_bill WHERE month = $1",
+                &[month.to_string().into()],
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}

@@ -1047,6 +1047,31 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/console/childcare/bills",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "POST",
+        "/console/childcare/bills",
+        Access::Perm(Perm::ManageChildcareBills),
+    ),
+    (
+        "GET",
+        "/console/childcare/bills/{id}",
+        Access::Perm(Perm::ReadChildcareBills),
+    ),
+    (
+        "POST",
+        "/console/childcare/bills/{id}",
+        Access::Perm(Perm::ManageChildcareBills),
+    ),
+    (
+        "GET",
+        "/console/family/children/{id}/bills",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
         "/console/childcare/day",
         Access::Perm(Perm::ReadChildcareDay),
     ),

@@ -167,6 +167,11 @@ enum Command {
         #[command(subcommand)]
         command: VisitsCmd,
     },
+    /// Childcare (托育): the month's bills for every institution, timed.
+    Childcare {
+        #[command(subcommand)]
+        command: ChildcareCmd,
+    },
     /// Spatial planning (设施布局规划): coverage, accessibility, siting, slots.
     Plan {
         #[command(subcommand)]
@@ -324,6 +329,27 @@ enum AssessCmd {
     Due {
         #[arg(long = "as")]
         who: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChildcareCmd {
+    /// Bill a month for every child of every childcare institution
+    /// (idempotent: bills not yet paid are recomputed, paid ones kept).
+    Bills {
+        /// YYYY-MM (default: last month).
+        #[arg(long)]
+        month: Option<String>,
+    },
+    /// Time billing a month for the whole city on a month of synthetic
+    /// attendance (everything rolled back); the median goes to
+    /// docs/benchmarks.md.
+    BenchBills {
+        /// YYYY-MM (default: last month).
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
     },
 }
 
@@ -881,6 +907,12 @@ fn run(cli: Cli) -> Result<()> {
                 cli::assess::import_file(&config, &file, dry_run, who.as_deref())
             }
             AssessCmd::Due { who } => cli::assess::due(&config, who.as_deref()),
+        },
+        Command::Childcare { command } => match command {
+            ChildcareCmd::Bills { month } => cli::childcare::bills(&config, month.as_deref()),
+            ChildcareCmd::BenchBills { month, repeat } => {
+                cli::childcare::bench(&config, month.as_deref(), repeat)
+            }
         },
         Command::Visits { command } => match command {
             VisitsCmd::Rounds { month } => cli::visits::rounds(&config, month.as_deref()),

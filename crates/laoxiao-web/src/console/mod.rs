@@ -17,6 +17,7 @@ mod alarms;
 mod assessment_import;
 mod assessments;
 mod assets;
+mod childcare_bills;
 mod childcare_day;
 mod enrolment;
 mod facilities;
@@ -236,6 +237,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/childcare/day",
             get(childcare_day::index).post(childcare_day::act),
+        )
+        .route(
+            "/console/childcare/bills",
+            get(childcare_bills::index).post(childcare_bills::act),
+        )
+        .route(
+            "/console/childcare/bills/{id}",
+            get(childcare_bills::show).post(childcare_bills::pay),
+        )
+        .route(
+            "/console/family/children/{id}/bills",
+            get(childcare_bills::family),
         )
         .route(
             "/console/family/children/{id}/day",
@@ -686,6 +699,7 @@ impl ConsoleState {
                 "filings": a.can(Perm::ReadFilings),
                 "enrolments": a.can(Perm::ManageEnrolments),
                 "childcare_day": a.can(Perm::ReadChildcareDay),
+                "childcare_bills": a.can(Perm::ReadChildcareBills),
             }),
         );
         m

@@ -227,6 +227,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/childcare_day.html"),
     ),
     (
+        "bill_body.html",
+        include_str!("../../assets/templates/bill_body.html"),
+    ),
+    (
+        "childcare_bills.html",
+        include_str!("../../assets/templates/childcare_bills.html"),
+    ),
+    (
+        "childcare_bill.html",
+        include_str!("../../assets/templates/childcare_bill.html"),
+    ),
+    (
+        "family_bills.html",
+        include_str!("../../assets/templates/family_bills.html"),
+    ),
+    (
         "enrolments.html",
         include_str!("../../assets/templates/enrolments.html"),
     ),

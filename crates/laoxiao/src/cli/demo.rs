@@ -322,6 +322,28 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         }
         Err(e) => eprintln!("the demo's authorised pickups were not created: {e}"),
     }
+    // Bills (托育费账单): every institution has a price list; the childcare
+    // operator's institution has billed last month and this month so far.
+    match laoxiao_store::childcare_bills::seed_demo_prices(&mut c) {
+        Ok(_) => {
+            if let Some(n) = nursery_id.as_deref() {
+                let now = chrono::Local::now().naive_local();
+                let this = laoxiao_rules::subsidies::Month::of(now.date());
+                for m in [this.add(-1), this] {
+                    if let Err(e) = laoxiao_store::childcare_bills::generate(
+                        &mut c,
+                        &laoxiao_store::Scope::system("demo"),
+                        m,
+                        Some(n),
+                        now,
+                    ) {
+                        eprintln!("the demo's childcare bills for {m} were not made: {e}");
+                    }
+                }
+            }
+        }
+        Err(e) => eprintln!("the demo's childcare prices were not set: {e}"),
+    }
     Ok(out)
 }
 

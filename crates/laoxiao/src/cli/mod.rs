@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod assess;
 pub mod audit;
 pub mod backup;
+pub mod childcare;
 pub mod demo;
 pub mod indicators;
 pub mod keys;
