@@ -331,6 +331,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/childcare/figures",
+        Access::Perm(Perm::ReadChildcareDay),
+    ),
+    (
+        "GET",
         "/api/childcare/classes/{id}/day",
         Access::Perm(Perm::ReadChildcareDay),
     ),
@@ -1079,6 +1084,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "POST",
         "/console/childcare/day",
         Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/console/childcare/figures",
+        Access::Perm(Perm::ReadChildcareDay),
     ),
     (
         "GET",

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod childcare_applications;
 pub mod childcare_bills;
 pub mod childcare_day;
+pub mod childcare_figures;
 pub mod console;
 pub mod context;
 pub mod contract;
@@ -387,6 +388,7 @@ pub fn router(state: AppState) -> Router {
             post(childcare_applications::family_withdraw),
         )
         .route("/childcare/day/classes", get(childcare_day::classes))
+        .route("/childcare/figures", get(childcare_figures::figures))
         .route("/childcare/classes/{id}/day", get(childcare_day::sheet))
         .route(
             "/childcare/classes/{id}/day/on-duty",

@@ -170,6 +170,7 @@ use crate::{
         childcare_applications::family_decline,
         childcare_applications::family_withdraw,
         childcare_day::classes,
+        crate::childcare_figures::figures,
         childcare_day::sheet,
         childcare_day::on_duty,
         childcare_day::entry,

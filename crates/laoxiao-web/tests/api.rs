@@ -5164,6 +5164,10 @@ mod childcare_applications;
 #[path = "support/childcare_day.rs"]
 mod childcare_day;
 
+// Issue 16, part 7: supervision figures.
+#[path = "support/childcare_figures.rs"]
+mod childcare_figures;
+
 // Issue 16, part 6: monthly bills, payments, statements.
 #[path = "support/childcare_bills.rs"]
 mod childcare_bills;

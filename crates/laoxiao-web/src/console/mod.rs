@@ -19,6 +19,7 @@ mod assessments;
 mod assets;
 mod childcare_bills;
 mod childcare_day;
+mod childcare_figures;
 mod enrolment;
 mod facilities;
 mod family;
@@ -250,6 +251,7 @@ pub fn routes_for(state: ConsoleState) -> Router {
             "/console/family/children/{id}/bills",
             get(childcare_bills::family),
         )
+        .route("/console/childcare/figures", get(childcare_figures::index))
         .route(
             "/console/family/children/{id}/day",
             get(childcare_day::family_day).post(childcare_day::family_act),
@@ -700,6 +702,7 @@ impl ConsoleState {
                 "enrolments": a.can(Perm::ManageEnrolments),
                 "childcare_day": a.can(Perm::ReadChildcareDay),
                 "childcare_bills": a.can(Perm::ReadChildcareBills),
+                "childcare_figures": a.can(Perm::ReadChildcareDay),
             }),
         );
         m

@@ -243,6 +243,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/family_bills.html"),
     ),
     (
+        "childcare_figures.html",
+        include_str!("../../assets/templates/childcare_figures.html"),
+    ),
+    (
         "enrolments.html",
         include_str!("../../assets/templates/enrolments.html"),
     ),
