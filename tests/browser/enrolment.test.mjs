@@ -276,3 +276,32 @@ test("the bill: the institution sets its prices and bills the month, the parent 
   assert.equal(await page.locator("#bill-price-form").count(), 0, "the county reads, does not bill");
   await shot("bill-04-county");
 });
+
+test("the supervision figures: the county reads its institutions and towns, the institution its own", async () => {
+  const page = ctx.page;
+
+  // ---- the county: its total, its towns and its institutions, definitions below.
+  await login("county", "demo-county-2026");
+  await page.goto(`${ctx.base}/console/childcare/figures?lang=zh-CN`);
+  await page.waitForSelector("#figures-areas");
+  assert.match(await page.textContent("h1"), /托育机构监管指标/);
+  assert.ok((await page.locator("#figures-areas tbody tr").count()) > 1, "the county's towns are listed");
+  assert.ok((await page.locator("#figures-institutions tbody tr").count()) > 0, "the county has institutions");
+  assert.equal(await page.locator("#figures-notes li").count(), 10, "each figure's definition");
+  await assertAccessible("county's supervision figures");
+  await shot("figures-01-county");
+
+  // A window over 92 days is refused on the field, the page stays accessible.
+  await page.goto(`${ctx.base}/console/childcare/figures?lang=zh-CN&from=2026-01-01&to=2026-06-30`);
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /to/);
+  await assertAccessible("figures with a window too long");
+
+  // ---- the institution: its own line only, in English.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/figures?lang=en`);
+  await page.waitForSelector("#figures-institutions");
+  assert.equal(await page.locator("#figures-institutions tbody tr").count(), 1, "its own institution only");
+  await assertAccessible("institution's figures in English");
+  await shot("figures-02-institution");
+});
