@@ -109,19 +109,25 @@ async fn render(
 ) -> Response {
     let scope = ctx.scope();
     let can_manage = scope.can(Perm::ManageChildcareBills) && scope.facility().is_some();
+    // An operator's own facility, unless asked for another: a care home's
+    // operator has no childcare bills and sees the (empty) area list.
+    let own = facility.is_none();
     let facility = facility.or_else(|| scope.facility().map(str::to_string));
     let t = today();
     let fid = facility.clone();
     let data = s
         .db(move |c, _| {
-            Ok(match fid.as_deref() {
-                Some(id) => (
-                    Some(cb::statement(c, &scope, id, month, t)?),
-                    Some(cb::prices(c, &scope, id, t)?),
-                    Vec::new(),
-                ),
-                None => (None, None, cb::area_month(c, &scope, month, t)?),
-            })
+            if let Some(id) = fid.as_deref() {
+                match cb::statement(c, &scope, id, month, t) {
+                    Ok(st) => {
+                        let p = cb::prices(c, &scope, id, t)?;
+                        return Ok((Some(st), Some(p), Vec::new()));
+                    }
+                    Err(laoxiao_store::StoreError::NotFound { .. }) if own => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((None, None, cb::area_month(c, &scope, month, t)?))
         })
         .await;
     let (statement, prices, area) = match data {
@@ -135,7 +141,7 @@ async fn render(
     let page = json!({
         "month": month.to_string(),
         "this_month": Month::of(t).to_string(),
-        "facility": facility,
+        "facility": statement.as_ref().map(|st| st.facility_id.clone()),
         "can_manage": can_manage,
         "statement": statement.as_ref().map(|st| json!({
             "facility_id": st.facility_id,
