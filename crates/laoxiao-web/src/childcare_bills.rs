@@ -333,7 +333,7 @@ pub struct SkippedView {
 
 /// What a billing run did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GeneratedView {
+pub struct BillRunView {
     pub month: String,
     pub institutions: i64,
     pub created: i64,
@@ -345,9 +345,9 @@ pub struct GeneratedView {
     pub due_fen: i64,
 }
 
-impl From<Generated> for GeneratedView {
+impl From<Generated> for BillRunView {
     fn from(g: Generated) -> Self {
-        GeneratedView {
+        BillRunView {
             month: g.month,
             institutions: g.institutions,
             created: g.created,
@@ -401,7 +401,7 @@ pub struct PricesBody {
 
 /// The month to bill.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct GenerateBody {
+pub struct BillRunBody {
     /// `YYYY-MM`, not after the current month.
     #[schema(required = true, example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub month: Option<String>,
@@ -589,9 +589,9 @@ pub async fn set_prices(
     operation_id = "generate_childcare_bills",
     tag = "childcare",
     params(("id" = String, Path, description = "The institution's facility id")),
-    request_body = GenerateBody,
+    request_body = BillRunBody,
     responses(
-        (status = 200, description = "What the run did", body = GeneratedView),
+        (status = 200, description = "What the run did", body = BillRunView),
         (status = 403, description = "Not your institution", body = ErrorBody),
         (status = 404, description = "No such childcare institution in your area", body = ErrorBody),
         (status = 422, description = "A month not begun", body = ErrorBody),
@@ -601,8 +601,8 @@ pub async fn generate(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<GenerateBody>,
-) -> Result<Json<GeneratedView>, ApiError> {
+    ApiJson(b): ApiJson<BillRunBody>,
+) -> Result<Json<BillRunView>, ApiError> {
     let Some(m) = b.month.as_deref() else {
         return Err(ApiError::invalid(vec![FieldError::new(
             "month",

@@ -134,7 +134,7 @@ impl From<Institution> for InstitutionFigures {
 
 /// An area's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct AreaFigures {
+pub struct ChildcareAreaFigures {
     pub code: String,
     pub name: String,
     /// `city`, `county`, `town`, `village`.
@@ -142,9 +142,9 @@ pub struct AreaFigures {
     pub counts: CountsView,
 }
 
-impl From<AreaLine> for AreaFigures {
+impl From<AreaLine> for ChildcareAreaFigures {
     fn from(a: AreaLine) -> Self {
-        AreaFigures {
+        ChildcareAreaFigures {
             code: a.code,
             name: a.name,
             level: a.level.code().into(),
@@ -165,7 +165,7 @@ pub struct RatioView {
 
 /// The supervision figures of an area over a window.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct FiguresView {
+pub struct ChildcareFiguresView {
     #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
     #[schema(value_type = String, format = Date)]
@@ -173,9 +173,9 @@ pub struct FiguresView {
     /// The last day counted (`to`, or today when later); none before the window.
     #[schema(value_type = Option<String>, format = Date)]
     pub counted_to: Option<NaiveDate>,
-    pub area: AreaFigures,
+    pub area: ChildcareAreaFigures,
     /// The counties (the city) or towns (a county).
-    pub children: Vec<AreaFigures>,
+    pub children: Vec<ChildcareAreaFigures>,
     pub institutions: Vec<InstitutionFigures>,
     /// Minimum outdoor minutes a day (管理规范 第十八条) and its clause.
     pub outdoor_required: i64,
@@ -185,9 +185,9 @@ pub struct FiguresView {
     pub health_check_months: i64,
 }
 
-impl From<Report> for FiguresView {
+impl From<Report> for ChildcareFiguresView {
     fn from(r: Report) -> Self {
-        FiguresView {
+        ChildcareFiguresView {
             from: r.from,
             to: r.to,
             counted_to: r.counted_to,
@@ -274,7 +274,7 @@ pub fn window(
     tag = "childcare",
     params(FiguresParams),
     responses(
-        (status = 200, description = "The figures", body = FiguresView),
+        (status = 200, description = "The figures", body = ChildcareFiguresView),
         (status = 400, description = "Unknown query parameters", body = ErrorBody),
         (status = 404, description = "No such area in your scope", body = ErrorBody),
         (status = 422, description = "A bad date or area, or a window longer than 92 days", body = ErrorBody),
@@ -284,7 +284,7 @@ pub async fn figures(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(p): ApiQuery<FiguresParams>,
-) -> Result<Json<FiguresView>, ApiError> {
+) -> Result<Json<ChildcareFiguresView>, ApiError> {
     let scope = auth.scope()?;
     let today = chrono::Local::now().date_naive();
     let (from, to) =
