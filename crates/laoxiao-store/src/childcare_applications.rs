@@ -789,7 +789,7 @@ pub fn counts(conn: &mut Conn, scope: &Scope, today: NaiveDate) -> Result<Vec<(A
 }
 
 /// The county code of an area path ("/330400/330402/…" → "330402").
-fn county_of(path: &str) -> &str {
+pub(crate) fn county_of(path: &str) -> &str {
     path.split('/').nth(2).unwrap_or_default()
 }
 

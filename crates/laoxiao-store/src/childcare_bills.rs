@@ -29,6 +29,8 @@ use laoxiao_rules::subsidies::{Month, Params, yuan};
 use serde::Serialize;
 
 use crate::activity::ActivityRecord;
+use crate::childcare_applications::county_of;
+use crate::childcare_day::{check_id, invalid, not_found};
 use crate::db::{Conn, Value};
 use crate::error::{Result, StoreError};
 use crate::scope::{Perm, Scope};
@@ -44,7 +46,6 @@ pub const MAX_SKIPPED: usize = 50;
 pub const MAX_PAYMENTS: i64 = 50;
 /// Most months of bills a family's list goes back.
 pub const FAMILY_MONTHS: i32 = 24;
-const MAX_ID: usize = 64;
 const MAX_REFERENCE: usize = 64;
 const CHUNK: usize = 200;
 
@@ -192,24 +193,6 @@ pub struct PaymentInput {
 
 // ---------------------------------------------------------------- helpers
 
-fn invalid(field: &str, why: impl Into<String>) -> StoreError {
-    StoreError::Invalid(vec![FieldError::new(field, why)])
-}
-
-fn not_found(what: &'static str, id: &str) -> StoreError {
-    StoreError::NotFound {
-        what,
-        id: id.to_string(),
-    }
-}
-
-fn check_id(field: &str, id: &str) -> Result<()> {
-    if id.is_empty() || id.chars().count() > MAX_ID {
-        return Err(invalid(field, "not an id"));
-    }
-    Ok(())
-}
-
 fn rules_err(e: laoxiao_rules::error::RulesError) -> StoreError {
     StoreError::Reference(e.to_string())
 }
@@ -228,10 +211,6 @@ pub fn parse_month(s: &str, today: NaiveDate) -> Result<Month> {
         ));
     }
     Ok(m)
-}
-
-fn county_of(path: &str) -> &str {
-    path.split('/').nth(2).unwrap_or_default()
 }
 
 /// The institution's own staff keep its bills; nobody else does.

@@ -273,11 +273,11 @@ pub struct EventInput {
 
 // ---------------------------------------------------------------- helpers
 
-fn invalid(field: &str, why: impl Into<String>) -> StoreError {
+pub(crate) fn invalid(field: &str, why: impl Into<String>) -> StoreError {
     StoreError::Invalid(vec![FieldError::new(field, why)])
 }
 
-fn not_found(what: &'static str, id: &str) -> StoreError {
+pub(crate) fn not_found(what: &'static str, id: &str) -> StoreError {
     StoreError::NotFound {
         what,
         id: id.to_string(),
@@ -295,7 +295,7 @@ fn hhmm(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
 }
 
-fn check_id(field: &str, id: &str) -> Result<()> {
+pub(crate) fn check_id(field: &str, id: &str) -> Result<()> {
     if id.is_empty() || id.chars().count() > MAX_ID {
         return Err(invalid(field, "not an id"));
     }
