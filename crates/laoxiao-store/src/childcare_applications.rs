@@ -1043,7 +1043,14 @@ pub fn offer(
             ),
         )?;
         let r = row(c, id)?.ok_or_else(|| not_found(id))?;
-        describe(c, &r, today, false)
+        let out = describe(c, &r, today, false)?;
+        let ev = crate::notify::Event::new(crate::notify::Template::Offer, format!("offer:{id}:{today}"))
+            .param("institution", out.facility_name.as_str())
+            .param("class", format!("{}（{}）", class.class_type.label_zh(), class.id))
+            .param("respond_by", deadline.to_string())
+            .link(format!("/console/family/childcare-applications/{id}"));
+        crate::notify::to_child_families(c, &app.infant_id, ev, chrono::Utc::now())?;
+        Ok(out)
     })
 }
 

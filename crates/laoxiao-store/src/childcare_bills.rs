@@ -622,6 +622,8 @@ pub fn generate(
     let no_prices = HashMap::new();
     let mut inserts: Vec<Vec<Value>> = Vec::new();
     let mut updates: Vec<(String, i64, i64, String)> = Vec::new();
+    // (bill, child, amount) of every bill created or changed: the families are told.
+    let mut issued: Vec<(String, String, i64)> = Vec::new();
     let mut billed_institutions = std::collections::HashSet::new();
     let now_s = now_rfc3339();
     let mid = month.mid();
@@ -675,24 +677,30 @@ pub fn generate(
             Some(x) if x.due == due && x.subsidy == subsidy && x.lines == lines_json => {
                 out.unchanged += 1
             }
-            Some(_) => updates.push((bill_id(month, &e.id), due, subsidy, lines_json)),
-            None => inserts.push(vec![
-                bill_id(month, &e.id).into(),
-                month.to_string().into(),
-                e.id.as_str().into(),
-                e.infant_id.as_str().into(),
-                e.facility_id.as_str().into(),
-                inst.path.as_str().into(),
-                e.class_id.as_deref().into(),
-                e.care_type.code().into(),
-                due.into(),
-                subsidy.into(),
-                lines_json.into(),
-                due_date.to_string().into(),
-                scope.actor.user.as_str().into(),
-                now_s.as_str().into(),
-                now_s.as_str().into(),
-            ]),
+            Some(_) => {
+                issued.push((bill_id(month, &e.id), e.infant_id.clone(), due));
+                updates.push((bill_id(month, &e.id), due, subsidy, lines_json))
+            }
+            None => {
+                issued.push((bill_id(month, &e.id), e.infant_id.clone(), due));
+                inserts.push(vec![
+                    bill_id(month, &e.id).into(),
+                    month.to_string().into(),
+                    e.id.as_str().into(),
+                    e.infant_id.as_str().into(),
+                    e.facility_id.as_str().into(),
+                    inst.path.as_str().into(),
+                    e.class_id.as_deref().into(),
+                    e.care_type.code().into(),
+                    due.into(),
+                    subsidy.into(),
+                    lines_json.into(),
+                    due_date.to_string().into(),
+                    scope.actor.user.as_str().into(),
+                    now_s.as_str().into(),
+                    now_s.as_str().into(),
+                ])
+            }
         }
     }
     out.institutions = billed_institutions.len() as i64;
@@ -737,6 +745,31 @@ pub fn generate(
             } else {
                 out.kept_paid += 1;
             }
+        }
+        // The families with a verified link hear of their bill; one query
+        // finds which children have one, so a city's run stays one pass.
+        let linked: std::collections::HashSet<String> = c
+            .query(
+                "SELECT DISTINCT l.person_id FROM family_link l JOIN person p ON p.id = l.person_id \
+                 WHERE l.status = 'verified' AND p.role = 'infant'",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get("person_id"))
+            .collect::<Result<_>>()?;
+        let now_utc = chrono::Utc::now();
+        for (bill, infant, due) in issued.iter().filter(|(_, i, _)| linked.contains(i)) {
+            // A bill kept paid by a payment at the same moment is not re-announced:
+            // the dedupe key carries the amount.
+            let ev = crate::notify::Event::new(
+                crate::notify::Template::BillIssued,
+                format!("bill_issued:{bill}:{due}"),
+            )
+            .param("month", month.to_string())
+            .param("amount", yuan(*due))
+            .param("due_date", due_date.to_string())
+            .link(format!("/console/family/children/{infant}/bills"));
+            crate::notify::to_child_families(c, infant, ev, now_utc)?;
         }
         audit::append(
             c,

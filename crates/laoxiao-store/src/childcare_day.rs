@@ -32,7 +32,7 @@ use crate::db::{Conn, Row, Value};
 use crate::error::{Result, StoreError};
 use crate::scope::{Perm, Scope};
 use crate::worklist::WorkItem;
-use crate::{Reference, audit, family, now_rfc3339, path_upper};
+use crate::{Reference, audit, family, notify, now_rfc3339, path_upper};
 
 /// Longest note, description or name, in characters.
 pub const MAX_NOTE: usize = 500;
@@ -692,6 +692,12 @@ fn refuse(
                 serde_json::json!({"enrolment_id": e.id, "direction": direction, "day": day.to_string()}),
             ),
         )?;
+        let ev = notify::Event::new(notify::Template::HandoverRefused, format!("handover_refused:{id}"))
+            .param("date", day.to_string())
+            .param("time", at)
+            .param("direction", if direction == "check_in" { "入园" } else { "离园" })
+            .link(format!("/console/family/children/{}/day?date={day}", e.infant_id));
+        notify::to_child_families(c, &e.infant_id, ev, chrono::Utc::now())?;
         Ok(())
     })?;
     let reason = match reason {
@@ -1003,6 +1009,11 @@ pub fn check_out(
                 serde_json::json!({"enrolment_id": e.id, "day": day.to_string(), "pickup_id": pickup}),
             ),
         )?;
+        // The day is over for the child: the family's report is ready.
+        let ev = notify::Event::new(notify::Template::DailyReport, format!("daily_report:{}:{day}", e.id))
+            .param("date", day.to_string())
+            .link(format!("/console/family/children/{}/day?date={day}", e.infant_id));
+        notify::to_child_families(c, &e.infant_id, ev, chrono::Utc::now())?;
         child_day(c, &e.id, day, now.date())
     })
 }
@@ -1404,6 +1415,15 @@ pub fn record_event(
                 serde_json::json!({"class_id": class_id, "day": day.to_string(), "kind": kind.code()}),
             ),
         )?;
+        if let (DayEventKind::Incident, Some(sev @ IncidentSeverity::Serious), Some(child)) =
+            (kind, input.severity, infant)
+        {
+            let ev = notify::Event::new(notify::Template::Incident, format!("incident:{id}"))
+                .param("date", day.to_string())
+                .param("severity", sev.label_zh())
+                .link(format!("/console/family/children/{child}/day?date={day}"));
+            notify::to_child_families(c, child, ev, chrono::Utc::now())?;
+        }
         let r = c
             .query_opt(
                 &format!(

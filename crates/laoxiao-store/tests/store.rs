@@ -3657,6 +3657,10 @@ mod childcare_figures;
 #[path = "support/childcare_bills.rs"]
 mod childcare_bills;
 
+// Issue 16, part 5: messages with the class, class notices, notifications and their delivery.
+#[path = "support/notifications.rs"]
+mod notifications;
+
 // ---------------------------------------------------------------------------
 // Issue 10: all SQL in the store; each write one transaction with its audit entry.
 

@@ -466,6 +466,56 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/family/notifications",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/notifications/read",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/children/{id}/messages",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/children/{id}/messages",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/childcare/messages",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/api/childcare/messages/{id}",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "POST",
+        "/api/childcare/messages/{id}",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "POST",
+        "/api/childcare/classes/{id}/notices",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/api/childcare/notices",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/api/notifications/health",
+        Access::Perm(Perm::ManageUsers),
+    ),
+    (
+        "GET",
         "/api/childcare/applications",
         Access::Perm(Perm::ManageEnrolments),
     ),
@@ -1089,6 +1139,51 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "GET",
         "/console/childcare/figures",
         Access::Perm(Perm::ReadChildcareDay),
+    ),
+    (
+        "GET",
+        "/console/family/notifications",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/notifications",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/family/children/{id}/messages",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/children/{id}/messages",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/childcare/messages",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "POST",
+        "/console/childcare/messages",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/console/childcare/messages/{id}",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "POST",
+        "/console/childcare/messages/{id}",
+        Access::Perm(Perm::RecordChildcareDay),
+    ),
+    (
+        "GET",
+        "/console/notifications",
+        Access::Perm(Perm::ManageUsers),
     ),
     (
         "GET",

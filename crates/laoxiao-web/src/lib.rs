@@ -30,6 +30,7 @@ pub mod family;
 pub mod filing;
 pub mod health;
 pub mod indicators;
+pub mod notifications;
 pub mod openapi;
 pub mod people;
 pub mod planning;
@@ -98,6 +99,9 @@ pub struct AppState {
     /// The alarm intake's rules and rate limiter (one per server, not global);
     /// `None` only if the embedded rules are broken, which disables intake.
     pub alarm_intake: Option<std::sync::Arc<alarms::IntakeState>>,
+    /// The console's message catalogues: notification texts in the API and
+    /// the delivery worker come from the same place as the pages'.
+    pub catalogues: std::sync::Arc<console::i18n::Catalogues>,
 }
 
 impl AppState {
@@ -108,6 +112,9 @@ impl AppState {
             config,
             db_tasks,
             alarm_intake: alarms::IntakeState::new(),
+            catalogues: std::sync::Arc::new(
+                console::i18n::Catalogues::embedded().expect("embedded message catalogues parse"),
+            ),
         }
     }
 }
@@ -462,6 +469,26 @@ pub fn router(state: AppState) -> Router {
             get(childcare_bills::family_bills),
         )
         .route("/family/bills/{id}", get(childcare_bills::family_bill))
+        .route(
+            "/family/notifications",
+            get(notifications::family_notifications),
+        )
+        .route("/family/notifications/read", post(notifications::mark_read))
+        .route(
+            "/family/children/{id}/messages",
+            get(notifications::family_thread).post(notifications::family_post),
+        )
+        .route("/childcare/messages", get(notifications::threads))
+        .route(
+            "/childcare/messages/{id}",
+            get(notifications::thread).post(notifications::reply),
+        )
+        .route(
+            "/childcare/classes/{id}/notices",
+            post(notifications::class_notice),
+        )
+        .route("/childcare/notices", get(notifications::notices))
+        .route("/notifications/health", get(notifications::health))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

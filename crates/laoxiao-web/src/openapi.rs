@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
-    childcare_day, error, facilities, family, filing, health, indicators, people, planning,
-    subsidies, transfers, visits,
+    childcare_day, error, facilities, family, filing, health, indicators, notifications, people,
+    planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -197,6 +197,16 @@ use crate::{
         childcare_bills::pay,
         childcare_bills::family_bills,
         childcare_bills::family_bill,
+        notifications::family_notifications,
+        notifications::mark_read,
+        notifications::family_thread,
+        notifications::family_post,
+        notifications::threads,
+        notifications::thread,
+        notifications::reply,
+        notifications::class_notice,
+        notifications::notices,
+        notifications::health,
     ),
     components(schemas(
         error::ErrorBody,

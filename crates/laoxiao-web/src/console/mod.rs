@@ -28,6 +28,7 @@ mod homes;
 pub mod i18n;
 mod import;
 mod indicators;
+mod notifications;
 mod overview;
 mod people;
 mod plan;
@@ -252,6 +253,23 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(childcare_bills::family),
         )
         .route("/console/childcare/figures", get(childcare_figures::index))
+        .route(
+            "/console/family/notifications",
+            get(notifications::family_inbox).post(notifications::family_inbox_read),
+        )
+        .route(
+            "/console/family/children/{id}/messages",
+            get(notifications::family_thread).post(notifications::family_post),
+        )
+        .route(
+            "/console/childcare/messages",
+            get(notifications::threads).post(notifications::send_notice),
+        )
+        .route(
+            "/console/childcare/messages/{id}",
+            get(notifications::thread).post(notifications::reply),
+        )
+        .route("/console/notifications", get(notifications::health))
         .route(
             "/console/family/children/{id}/day",
             get(childcare_day::family_day).post(childcare_day::family_act),
@@ -703,6 +721,10 @@ impl ConsoleState {
                 "childcare_day": a.can(Perm::ReadChildcareDay),
                 "childcare_bills": a.can(Perm::ReadChildcareBills),
                 "childcare_figures": a.can(Perm::ReadChildcareDay),
+                // 家园沟通: the institution's own staff only (an operator with a facility).
+                "childcare_messages": a.can(Perm::RecordChildcareDay)
+                    && a.principal.as_ref().is_some_and(|p| p.user.role == laoxiao_store::Role::FacilityOperator),
+                "notifications": a.can(Perm::ManageUsers),
             }),
         );
         m

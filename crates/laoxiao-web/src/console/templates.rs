@@ -243,6 +243,30 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/family_bills.html"),
     ),
     (
+        "family_notifications.html",
+        include_str!("../../assets/templates/family_notifications.html"),
+    ),
+    (
+        "family_messages.html",
+        include_str!("../../assets/templates/family_messages.html"),
+    ),
+    (
+        "childcare_messages.html",
+        include_str!("../../assets/templates/childcare_messages.html"),
+    ),
+    (
+        "childcare_thread.html",
+        include_str!("../../assets/templates/childcare_thread.html"),
+    ),
+    (
+        "notifications_health.html",
+        include_str!("../../assets/templates/notifications_health.html"),
+    ),
+    (
+        "thread_body.html",
+        include_str!("../../assets/templates/thread_body.html"),
+    ),
+    (
         "childcare_figures.html",
         include_str!("../../assets/templates/childcare_figures.html"),
     ),

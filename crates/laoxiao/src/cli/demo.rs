@@ -344,6 +344,12 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         }
         Err(e) => eprintln!("the demo's childcare prices were not set: {e}"),
     }
+    // 家园沟通: a family's message to the class and the class's answer.
+    if let Some(n) = nursery_id.as_deref()
+        && let Err(e) = laoxiao_store::childcare_messages::seed_demo(&mut c, n, chrono::Utc::now())
+    {
+        eprintln!("the demo's family messages were not written: {e}");
+    }
     Ok(out)
 }
 

@@ -113,6 +113,11 @@ pub(super) fn serve(
             state.clone(),
             std::time::Duration::from_secs(30),
         ));
+        // Notifications leave the outbox within 5 s of their event.
+        tokio::spawn(laoxiao_web::notifications::delivery_loop(
+            state.clone(),
+            std::time::Duration::from_secs(5),
+        ));
         println!("laoxiao is serving on http://{local}/  (API: http://{local}/api/openapi.json)");
         axum::serve(
             listener,
