@@ -1775,6 +1775,28 @@ fn expected(
     if method == "POST" && path == "/console/childcare/bills" {
         return vec![Forbidden, Rejected, Allowed, Hidden];
     }
+    // Families' messages and class notices (家园沟通): only the institution's
+    // own staff (an operator); a city administrator, who has the permission
+    // for reading the day, is refused (403); the matrix's ids are no
+    // enrolment's or class's of the operator's (404), or its body is read
+    // first (422, 415). The store tests cover who finds a real one.
+    if path.starts_with("/api/childcare/messages")
+        || path.starts_with("/api/childcare/notices")
+        || path.starts_with("/console/childcare/messages")
+        || (path.starts_with("/api/childcare/classes/") && path.ends_with("/notices"))
+    {
+        return if role == Role::FacilityOperator {
+            vec![Allowed, Hidden, Rejected]
+        } else if method == "POST" && path.starts_with("/api/") {
+            // The body is read first (415 without one).
+            vec![Forbidden, Rejected, Hidden, Allowed]
+        } else if path.contains("{id}") {
+            // The record is looked up first: not found before not allowed.
+            vec![Forbidden, Rejected, Hidden]
+        } else {
+            vec![Forbidden, Rejected]
+        };
+    }
     let everything = role == Role::CityAdmin;
     // Family links and orders, alarms, assessments: the matrix's ids (PA, FA
     // …) are no link's, order's, alarm's or assessment's and no caller's
@@ -5178,10 +5200,14 @@ mod childcare_figures;
 // Issue 16, part 6: monthly bills, payments, statements.
 #[path = "support/childcare_bills.rs"]
 mod childcare_bills;
+
+// Issue 16, part 5: messages with the class, class notices, notifications.
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]
 mod filing;
+#[path = "support/notifications.rs"]
+mod notifications;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.
