@@ -5,7 +5,9 @@
 // that breaks a class rule (the rule named on the page), offers a fitting
 // place; the parent accepts; the institution enrols the child after the
 // health check and vaccinations, and the child's other application closes;
-// the county sees it enrolled. Every page stays axe-clean, errors included.
+// the county sees it enrolled. The parent and the class then write to each
+// other, the class gets a notice, and the parent reads its notifications
+// (issue 16 part 5). Every page stays axe-clean, errors included.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -304,4 +306,88 @@ test("the supervision figures: the county reads its institutions and towns, the 
   assert.equal(await page.locator("#figures-institutions tbody tr").count(), 1, "its own institution only");
   await assertAccessible("institution's figures in English");
   await shot("figures-02-institution");
+});
+
+test("parents in the loop: the parent writes to the class, the class answers and sends a notice, the parent reads its notifications, the city sees them delivered", async () => {
+  const page = ctx.page;
+
+  // ---- the parent writes (an empty message is refused on the form).
+  await login("family", "demo-family-2026");
+  await page.goto(`${ctx.base}/console/family?lang=zh-CN`);
+  await page.click("a.child-messages");
+  await page.waitForSelector("#msg-form");
+  await assertAccessible("parent's thread, empty");
+  const childUrl = page.url().split("?")[0].split("#")[0];
+  await page.fill("#msg-body", "   ");
+  await page.evaluate(() => document.querySelector("#msg-body").removeAttribute("required"));
+  await page.click("#msg-form button");
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /body/);
+  await assertAccessible("parent's empty message refused");
+  await page.fill("#msg-body", "老师好，孩子昨晚有点咳嗽，午睡时请帮忙留意。");
+  await page.click("#msg-form button");
+  await page.waitForSelector("#msg-notice");
+  assert.match(await page.textContent("#thread li.msg-family:last-of-type"), /有点咳嗽/);
+
+  // ---- the institution: the unread thread first; it answers and sends a class notice.
+  await login("childcare", "demo-childcare-2026");
+  await page.goto(`${ctx.base}/console/childcare/messages?lang=zh-CN`);
+  await page.waitForSelector("#threads");
+  await assertAccessible("institution's threads");
+  assert.ok((await page.locator("#threads tr.unread").count()) >= 1, "the parent's message is unread");
+  await shot("messages-01-institution");
+  await page.click("#threads tr.unread a");
+  await page.waitForSelector("#msg-form");
+  assert.match(await page.textContent("#thread"), /有点咳嗽/);
+  await page.fill("#msg-body", "好的，我们会留意午睡和饮水，有变化及时联系您。");
+  await page.click("#msg-form button");
+  await page.waitForSelector("#msg-notice");
+  await assertAccessible("institution answered");
+  const cls = await page.getAttribute("#thread-class", "data-class");
+  assert.ok(cls, "the child is in a class");
+  await page.goto(`${ctx.base}/console/childcare/messages?lang=zh-CN`);
+  await page.selectOption("#notice-class", cls);
+  await page.fill("#notice-body", "本周五上午组织户外活动，请给孩子穿运动鞋。");
+  await page.click("#notice-form button");
+  await page.waitForSelector("#msg-notice");
+  assert.match(await page.textContent("#notices"), /运动鞋/);
+  await assertAccessible("class notice sent");
+
+  // ---- the parent: the answer and the notice in the thread, and as notifications.
+  await login("family", "demo-family-2026");
+  await page.goto(`${childUrl}?lang=zh-CN`);
+  await page.waitForSelector("#thread");
+  assert.match(await page.textContent("#thread li.msg-institution"), /会留意/);
+  assert.match(await page.textContent("#thread"), /运动鞋/);
+  await shot("messages-02-parent");
+  await page.click("#nav-notifications");
+  await page.waitForSelector("#inbox");
+  const kinds = await page.locator("#inbox li").evaluateAll((ls) => ls.map((l) => l.dataset.kind));
+  assert.ok(kinds.includes("机构回复"), kinds.join(","));
+  assert.ok(kinds.includes("班级通知"), kinds.join(","));
+  assert.ok(kinds.includes("每日报告"), "the day's check-out told the parent: " + kinds.join(","));
+  assert.ok((await page.locator("#inbox li.unread").count()) >= 2);
+  await assertAccessible("parent's notifications");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot("messages-03-notifications-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click("#mark-read button");
+  await page.waitForSelector("#inbox-notice");
+  assert.equal(await page.locator("#inbox li.unread").count(), 0);
+
+  // ---- the city: the worker has delivered them through the local stand-in (within seconds).
+  await login("city", "demo-city-2026");
+  let sent = 0;
+  for (let i = 0; i < 20 && sent === 0; i++) {
+    await page.goto(`${ctx.base}/console/notifications?lang=zh-CN`);
+    await page.waitForSelector("#delivery-counts");
+    sent = await page.locator("#delivery-counts tbody tr").evaluateAll((rs) =>
+      rs.filter((r) => r.querySelector("th").textContent.includes("机构回复"))
+        .map((r) => Number(r.querySelectorAll("td")[1].textContent))
+        .reduce((a, b) => a + b, 0));
+    if (sent === 0) await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.ok(sent >= 1, "the institution's answer was delivered");
+  await assertAccessible("delivery health");
+  await shot("messages-04-delivery");
 });

@@ -7,7 +7,7 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 use laoxiao_model::FieldError;
 use laoxiao_store::childcare_messages::{self as cm, Side, Thread};
 use laoxiao_store::notify;
@@ -19,14 +19,15 @@ use super::{ConsoleState, Ctx, ctx_or_error};
 use crate::encode_segment;
 use crate::notifications::notice_text;
 
-/// Jiaxing's clock (UTC+8) for times shown to people.
+/// Times in the server's clock, as the day's records are (the server runs
+/// on China Standard Time in production).
 fn local(t: &str) -> String {
-    match (
-        DateTime::parse_from_rfc3339(t),
-        FixedOffset::east_opt(8 * 3600),
-    ) {
-        (Ok(d), Some(cst)) => d.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string(),
-        _ => t.to_string(),
+    match DateTime::parse_from_rfc3339(t) {
+        Ok(d) => d
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => t.to_string(),
     }
 }
 
