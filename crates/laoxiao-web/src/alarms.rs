@@ -138,7 +138,7 @@ pub struct EventInput {
 
 /// What the intake did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct IntakeView {
+pub struct AlarmIntakeView {
     #[schema(example = "AL20260301100000A1B2C3D4E5")]
     pub alarm_id: String,
     /// False when the event had been received before (nothing changed).
@@ -148,9 +148,9 @@ pub struct IntakeView {
     pub state: String,
 }
 
-impl From<Intake> for IntakeView {
+impl From<Intake> for AlarmIntakeView {
     fn from(i: Intake) -> Self {
-        IntakeView {
+        AlarmIntakeView {
             alarm_id: i.alarm_id,
             created: i.created,
             state: i.state.code().to_string(),
@@ -187,8 +187,8 @@ fn intake_error(
     ),
     request_body = EventInput,
     responses(
-        (status = 201, description = "A new alarm, dispatched", body = IntakeView),
-        (status = 200, description = "The event was received before: its alarm, unchanged", body = IntakeView),
+        (status = 201, description = "A new alarm, dispatched", body = AlarmIntakeView),
+        (status = 200, description = "The event was received before: its alarm, unchanged", body = AlarmIntakeView),
         (status = 401, description = "Unknown platform, bad signature or clock skew (counted)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Invalid event, or a device not on the register (counted, logged)", body = ErrorBody),
@@ -250,7 +250,7 @@ pub async fn intake(State(state): State<AppState>, headers: HeaderMap, body: Byt
             } else {
                 StatusCode::OK
             };
-            (status, Json(IntakeView::from(i))).into_response()
+            (status, Json(AlarmIntakeView::from(i))).into_response()
         }
         Ok(Err(e)) => intake_error(
             StatusCode::from_u16(e.failure.status()).unwrap_or(StatusCode::UNAUTHORIZED),

@@ -170,7 +170,7 @@ impl From<ClassPlaces> for ClassPlacesView {
 
 /// An institution's intake: classes with free places, open applications.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct IntakeView {
+pub struct ChildcareIntakeView {
     pub facility_id: String,
     pub facility_name: String,
     pub inclusive: bool,
@@ -182,9 +182,9 @@ pub struct IntakeView {
     pub offer_days: i64,
 }
 
-impl From<Intake> for IntakeView {
+impl From<Intake> for ChildcareIntakeView {
     fn from(i: Intake) -> Self {
-        IntakeView {
+        ChildcareIntakeView {
             facility_id: i.facility_id,
             facility_name: i.facility_name,
             inclusive: i.inclusive,
@@ -610,7 +610,7 @@ step_route!(
     tag = "childcare",
     params(("id" = String, Path, description = "The institution's facility id")),
     responses(
-        (status = 200, description = "Classes and applications", body = IntakeView),
+        (status = 200, description = "Classes and applications", body = ChildcareIntakeView),
         (status = 404, description = "No such institution in your area", body = ErrorBody),
     )
 )]
@@ -618,7 +618,7 @@ pub async fn intake(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<IntakeView>, ApiError> {
+) -> Result<Json<ChildcareIntakeView>, ApiError> {
     let scope = auth.scope()?;
     let i = blocking(&state, move |c, r| {
         Ok(ca::intake(c, r, &scope, &id, today())?)

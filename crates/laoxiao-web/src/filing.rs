@@ -308,7 +308,7 @@ pub struct CreateBody {
 /// The county's decision.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewBody {
+pub struct FilingReviewBody {
     /// `accept`, `request_corrections` or `reject`.
     #[schema(required = true, value_type = String, example = "accept")]
     pub decision: Option<String>,
@@ -782,7 +782,7 @@ pub async fn withdraw(
     operation_id = "review_childcare_filing",
     tag = "childcare",
     params(("id" = String, Path, description = "The filing's id")),
-    request_body = ReviewBody,
+    request_body = FilingReviewBody,
     responses(
         (status = 200, description = "Decided", body = FilingDetailView),
         (status = 400, description = "Malformed body", body = ErrorBody),
@@ -798,7 +798,7 @@ pub async fn review(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<ReviewBody>,
+    ApiJson(b): ApiJson<FilingReviewBody>,
 ) -> Result<Json<FilingDetailView>, ApiError> {
     let decision = match b.decision.as_deref() {
         Some("accept") => Decision::Accept,

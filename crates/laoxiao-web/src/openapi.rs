@@ -699,6 +699,78 @@ impl utoipa::Modify for RegisterPaths {
 mod register_tests {
     use super::*;
 
+    /// The names of the types deriving `ToSchema` in `src/`, with their file.
+    /// utoipa keys components by name, so two types with one name collapse
+    /// into one schema and one answer is checked against the other's.
+    fn schema_names() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .expect("src dir")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    walk(&p, out);
+                    continue;
+                }
+                if p.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).expect("source");
+                let mut derives = false;
+                let mut renamed = false;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                        derives = true;
+                        renamed = false;
+                    } else if derives && line.starts_with("#[schema(as") {
+                        renamed = true;
+                    } else if derives
+                        && let Some(rest) = line
+                            .strip_prefix("pub struct ")
+                            .or_else(|| line.strip_prefix("pub enum "))
+                            .or_else(|| line.strip_prefix("struct "))
+                            .or_else(|| line.strip_prefix("enum "))
+                    {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        if !renamed {
+                            out.push((name, p.display().to_string()));
+                        }
+                        derives = false;
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn no_two_schema_types_share_a_name() {
+        let names = schema_names();
+        assert!(
+            names.len() > 100,
+            "the scan found the types: {}",
+            names.len()
+        );
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        let mut twice = Vec::new();
+        for (n, f) in &names {
+            if let Some(other) = seen.insert(n, f) {
+                twice.push(format!("{n}: {other} and {f}"));
+            }
+        }
+        assert!(twice.is_empty(), "schema names used twice: {twice:#?}");
+    }
+
     /// Every declared register is in the document with its paths, schemas and
     /// the bounds of its fields.
     #[test]

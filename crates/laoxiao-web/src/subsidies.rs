@@ -314,7 +314,7 @@ pub async fn line(
 /// A review's note.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewBody {
+pub struct SubsidyReviewBody {
     /// At most 500 characters.
     #[schema(max_length = 500)]
     pub note: Option<String>,
@@ -345,7 +345,7 @@ async fn review(
     tag = "subsidies",
     summary = "Approve a draft run (a second account)",
     params(("id" = i64, Path, description = "The run's id")),
-    request_body = ReviewBody,
+    request_body = SubsidyReviewBody,
     responses(
         (status = 200, description = "Approved", body = Object),
         (status = 404, description = "No such run", body = ErrorBody),
@@ -356,7 +356,7 @@ pub async fn approve(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<ReviewBody>,
+    ApiJson(b): ApiJson<SubsidyReviewBody>,
 ) -> Result<Json<Value>, ApiError> {
     review(state, auth, id, true, b.note).await
 }
@@ -369,7 +369,7 @@ pub async fn approve(
     tag = "subsidies",
     summary = "Reject a draft run (a second account)",
     params(("id" = i64, Path, description = "The run's id")),
-    request_body = ReviewBody,
+    request_body = SubsidyReviewBody,
     responses(
         (status = 200, description = "Rejected", body = Object),
         (status = 404, description = "No such run", body = ErrorBody),
@@ -380,7 +380,7 @@ pub async fn reject(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(b): ApiJson<ReviewBody>,
+    ApiJson(b): ApiJson<SubsidyReviewBody>,
 ) -> Result<Json<Value>, ApiError> {
     review(state, auth, id, false, b.note).await
 }
