@@ -315,6 +315,7 @@ pub struct DeliveryHealthView {
     responses(
         (status = 200, description = "Your notifications", body = NotificationList),
         (status = 403, description = "Not a family account", body = ErrorBody),
+        (status = 422, description = "A limit outside 1 to 200", body = ErrorBody),
     )
 )]
 pub async fn family_notifications(
