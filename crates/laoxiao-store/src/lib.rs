@@ -15,6 +15,7 @@ pub mod childcare_applications;
 pub mod childcare_bills;
 pub mod childcare_day;
 pub mod childcare_figures;
+pub mod complaints;
 pub mod crypto;
 pub mod db;
 pub mod error;
