@@ -405,11 +405,11 @@ pub fn mask_phone(p: &str) -> String {
         .collect()
 }
 
-/// The SQL of "late": escalated, or a deadline passed unmet, or met late.
-/// `$1` is now.
+/// The SQL of "late": escalated, or a deadline passed unmet (before now or
+/// before it was closed unanswered), or met late. `$1` is now.
 const LATE: &str = "(c.escalated_at IS NOT NULL \
-    OR (c.status = 'received' AND c.ack_due < $1) \
-    OR (c.status IN ('received', 'acknowledged') AND c.answer_due < $1) \
+    OR (c.acknowledged_at IS NULL AND c.ack_due < COALESCE(c.closed_at, $1)) \
+    OR (c.answered_at IS NULL AND c.answer_due < COALESCE(c.closed_at, $1)) \
     OR c.acknowledged_at > c.ack_due OR c.answered_at > c.answer_due)";
 
 fn row_cols() -> String {
