@@ -471,11 +471,15 @@ fn side_of(scope: &Scope, r: &Row) -> Result<Option<Side2>> {
         .then_some(Side2::Complainant));
     }
     if scope.role().is_none() || scope.facility() == Some(fid.as_str()) {
-        return Ok((scope.can(Perm::HandleComplaints) && scope.contains_facility(&fid, &path))
-            .then_some(Side2::Facility));
+        return Ok(
+            (scope.can(Perm::HandleComplaints) && scope.contains_facility(&fid, &path))
+                .then_some(Side2::Facility),
+        );
     }
-    Ok((scope.can(Perm::SuperviseComplaints) && scope.contains_facility(&fid, &path))
-        .then_some(Side2::Supervisor))
+    Ok(
+        (scope.can(Perm::SuperviseComplaints) && scope.contains_facility(&fid, &path))
+            .then_some(Side2::Supervisor),
+    )
 }
 
 fn fetch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<Option<Row>> {
@@ -485,12 +489,7 @@ fn fetch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<Option<Row>> {
     )
 }
 
-fn view(
-    reference: &Reference,
-    r: &Row,
-    side: Side2,
-    now: DateTime<Utc>,
-) -> Result<Complaint> {
+fn view(reference: &Reference, r: &Row, side: Side2, now: DateTime<Utc>) -> Result<Complaint> {
     let own = side == Side2::Complainant;
     let row = row_view(r, own)?;
     let phone = match r.get::<Option<String>>("contact_phone")? {
@@ -501,8 +500,8 @@ fn view(
         None => None,
     };
     let answer_due_passed = row.answer_due.as_str() < ts(now).as_str();
-    let can_close = own
-        && (row.status == Status::Answered || (row.status.is_open() && answer_due_passed));
+    let can_close =
+        own && (row.status == Status::Answered || (row.status.is_open() && answer_due_passed));
     let can_acknowledge = side == Side2::Facility && row.status == Status::Received;
     let can_answer = row.status.is_open()
         && (side == Side2::Facility || (side == Side2::Supervisor && row.late));
@@ -529,12 +528,7 @@ fn view(
 
 /// The complaint and how the caller stands to it; not found when the
 /// caller may not see it (its existence does not leak).
-fn load(
-    conn: &mut Conn,
-    scope: &Scope,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<(Row, Side2)> {
+fn load(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> Result<(Row, Side2)> {
     check_id("id", id)?;
     let r = fetch(conn, id, now)?.ok_or_else(|| not_found(id))?;
     let side = side_of(scope, &r)?.ok_or_else(|| not_found(id))?;
@@ -664,7 +658,10 @@ pub fn file(
         }
     } else if scope.role().is_none() {
         let Some(f) = given else {
-            errs.push(FieldError::new("facility_id", "the facility complained about"));
+            errs.push(FieldError::new(
+                "facility_id",
+                "the facility complained about",
+            ));
             return Err(StoreError::Invalid(errs));
         };
         (input.source.unwrap_or(Source::Portal), f.to_string())
@@ -1035,7 +1032,9 @@ pub fn close(
     let at = ts(now);
     let may = status == Status::Answered || (status.is_open() && answer_due < at);
     if status == Status::Closed {
-        return Err(StoreError::Conflict("the complaint is closed already".into()));
+        return Err(StoreError::Conflict(
+            "the complaint is closed already".into(),
+        ));
     }
     if !may {
         return Err(invalid(
@@ -1271,11 +1270,36 @@ pub fn seed_demo(
         .collect::<Result<_>>()?;
     let sys = Scope::system("demo");
     let cases = [
-        (Category::Meals, "午餐菜量偏少，孩子回家说没吃饱，希望机构关注。", 1, None),
-        (Category::HygieneHealth, "午睡室通风不好，近期班上多名幼儿咳嗽。", 3, Some("ack")),
-        (Category::Fees, "十月账单伙食费退费天数与实际请假天数不符。", 6, Some("answer")),
-        (Category::ServiceQuality, "接送时间门口秩序混乱，等候时间长。", 12, Some("close")),
-        (Category::Safety, "户外活动区一处护栏松动，存在安全隐患。", 20, None),
+        (
+            Category::Meals,
+            "午餐菜量偏少，孩子回家说没吃饱，希望机构关注。",
+            1,
+            None,
+        ),
+        (
+            Category::HygieneHealth,
+            "午睡室通风不好，近期班上多名幼儿咳嗽。",
+            3,
+            Some("ack"),
+        ),
+        (
+            Category::Fees,
+            "十月账单伙食费退费天数与实际请假天数不符。",
+            6,
+            Some("answer"),
+        ),
+        (
+            Category::ServiceQuality,
+            "接送时间门口秩序混乱，等候时间长。",
+            12,
+            Some("close"),
+        ),
+        (
+            Category::Safety,
+            "户外活动区一处护栏松动，存在安全隐患。",
+            20,
+            None,
+        ),
     ];
     let mut n = 0;
     for (i, (cat, body, days_ago, step)) in cases.iter().enumerate() {
@@ -1352,6 +1376,9 @@ mod tests {
         assert_eq!(Category::parse("x"), None);
         assert_eq!(Status::Acknowledged.label_zh(), "已确认");
         assert_eq!(area_below("/330400/330402/330402001/", 1), Some("330402"));
-        assert_eq!(area_below("/330400/330402/330402001/", 2), Some("330402001"));
+        assert_eq!(
+            area_below("/330400/330402/330402001/", 2),
+            Some("330402001")
+        );
     }
 }

@@ -1792,7 +1792,9 @@ fn expected(
             || path.starts_with("/console/childcare/filings/")
             || path.starts_with("/api/childcare/applications/")
             || path.starts_with("/api/childcare/institutions/")
-            || path.starts_with("/console/childcare/applications/"))
+            || path.starts_with("/console/childcare/applications/")
+            || path.starts_with("/api/complaints/")
+            || path.starts_with("/console/complaints/"))
     {
         // A step's body is read before the record is looked up: the matrix
         // sends none, which is 415 (counted as reaching the handler).
@@ -5178,6 +5180,10 @@ mod childcare_figures;
 // Issue 16, part 6: monthly bills, payments, statements.
 #[path = "support/childcare_bills.rs"]
 mod childcare_bills;
+
+// Issue 16, part 5: complaints (投诉).
+#[path = "support/complaints.rs"]
+mod complaints;
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]

@@ -139,8 +139,8 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         assert!(!c1.can_close, "not answered, deadline not passed");
 
         // ---- refusals name the field and write nothing.
-        let e = ct::file(&mut c, r, &parent, &family_complaint("K1", "x", "  "), t0)
-            .expect_err("bad");
+        let e =
+            ct::file(&mut c, r, &parent, &family_complaint("K1", "x", "  "), t0).expect_err("bad");
         assert_eq!(fields(e), ["category", "body"]);
         let long = "很".repeat(2001);
         let mut bad = family_complaint("K1", "safety", &long);
@@ -156,7 +156,13 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
             ["facility_id"]
         );
         assert!(matches!(
-            ct::file(&mut c, r, &stranger, &family_complaint("K1", "fees", "x"), t0),
+            ct::file(
+                &mut c,
+                r,
+                &stranger,
+                &family_complaint("K1", "fees", "x"),
+                t0
+            ),
             Err(StoreError::NotFound { .. })
         ));
         assert_eq!(
@@ -192,7 +198,11 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
                     .is_empty()
             );
         }
-        assert!(ct::family_list(&mut c, &stranger, t0).expect("none").is_empty());
+        assert!(
+            ct::family_list(&mut c, &stranger, t0)
+                .expect("none")
+                .is_empty()
+        );
         assert!(matches!(
             ct::list(&mut c, &parent, &ListQuery::default(), t0),
             Err(StoreError::Forbidden(_))
@@ -265,8 +275,15 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         // ---- now the county answers C2 itself; the facility answers C1,
         // and a second answer (another account of the facility) is 409.
         let t3 = at("2026-11-04T10:00:00Z");
-        let ans = ct::answer(&mut c, r, &county, &c2.row.id, "已督促机构当日整改护栏。", t3)
-            .expect("county answer");
+        let ans = ct::answer(
+            &mut c,
+            r,
+            &county,
+            &c2.row.id,
+            "已督促机构当日整改护栏。",
+            t3,
+        )
+        .expect("county answer");
         assert_eq!(ans.row.status, Status::Answered);
         assert_eq!(ans.answered_side, Some(Side::Supervisor));
         let t4 = at("2026-11-05T10:00:00Z");
@@ -282,7 +299,11 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
 
         // ---- closing: only the complainant, with a rating 1 to 5.
         let t5 = at("2026-11-06T08:00:00Z");
-        assert!(ct::get(&mut c, r, &parent, &c1.row.id, t5).expect("own").can_close);
+        assert!(
+            ct::get(&mut c, r, &parent, &c1.row.id, t5)
+                .expect("own")
+                .can_close
+        );
         assert_eq!(
             fields(ct::close(&mut c, r, &parent, &c1.row.id, 6, None, t5).expect_err("6")),
             ["rating"]
@@ -295,8 +316,7 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
             ct::close(&mut c, r, &op1, &c1.row.id, 4, None, t5),
             Err(StoreError::Forbidden(_))
         ));
-        let closed =
-            ct::close(&mut c, r, &parent, &c1.row.id, 4, Some("满意"), t5).expect("close");
+        let closed = ct::close(&mut c, r, &parent, &c1.row.id, 4, Some("满意"), t5).expect("close");
         assert_eq!(closed.row.status, Status::Closed);
         assert_eq!(closed.row.rating, Some(4));
         assert!(matches!(
@@ -317,13 +337,29 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         .expect("C3");
         assert_eq!(
             fields(
-                ct::close(&mut c, r, &parent, &c3.row.id, 2, None, at("2026-11-10T00:00:00Z"))
-                    .expect_err("early")
+                ct::close(
+                    &mut c,
+                    r,
+                    &parent,
+                    &c3.row.id,
+                    2,
+                    None,
+                    at("2026-11-10T00:00:00Z")
+                )
+                .expect_err("early")
             ),
             ["status"]
         );
-        ct::close(&mut c, r, &parent, &c3.row.id, 2, None, at("2026-11-21T00:00:00Z"))
-            .expect("closed unanswered");
+        ct::close(
+            &mut c,
+            r,
+            &parent,
+            &c3.row.id,
+            2,
+            None,
+            at("2026-11-21T00:00:00Z"),
+        )
+        .expect("closed unanswered");
 
         // ---- C4: recorded by the facility from a phone call; C5 at N2 from
         // the portal (the system).
@@ -339,7 +375,10 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
             at("2026-11-24T09:00:00Z"),
         )
         .expect("C4");
-        assert_eq!((c4.row.source, c4.row.facility_id.as_str()), (Source::Staff, "N1"));
+        assert_eq!(
+            (c4.row.source, c4.row.facility_id.as_str()),
+            (Source::Staff, "N1")
+        );
         ct::file(
             &mut c,
             r,
@@ -366,7 +405,14 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         assert_eq!(n1.facility_id, "N1");
         let k = &n1.counts;
         assert_eq!(
-            (k.received, k.open, k.late, k.answered, k.answered_on_time, k.answer_due),
+            (
+                k.received,
+                k.open,
+                k.late,
+                k.answered,
+                k.answered_on_time,
+                k.answer_due
+            ),
             (4, 1, 2, 2, 2, 3)
         );
         assert_eq!(k.on_time_share(), Some(2.0 / 3.0));
@@ -374,7 +420,10 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         assert!(n1.inspection_due);
         assert_eq!(f.areas.len(), 1);
         assert_eq!(f.areas[0].code, town);
-        assert_eq!((f.areas[0].counts.received, f.areas[0].inspection_due), (4, 1));
+        assert_eq!(
+            (f.areas[0].counts.received, f.areas[0].inspection_due),
+            (4, 1)
+        );
         let f2 = ct::figures(&mut c, r, &other_county, t7).expect("xiuzhou");
         assert_eq!(f2.facilities.len(), 1);
         assert!(!f2.facilities[0].inspection_due);
@@ -428,7 +477,10 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
                 row.get::<String>("before").expect("before")
             );
             for secret in ["午餐", "护栏", "13812345678", "满意"] {
-                assert!(!text.contains(secret), "{secret} in the audit trail: {text}");
+                assert!(
+                    !text.contains(secret),
+                    "{secret} in the audit trail: {text}"
+                );
             }
         }
     }

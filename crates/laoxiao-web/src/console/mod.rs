@@ -20,6 +20,7 @@ mod assets;
 mod childcare_bills;
 mod childcare_day;
 mod childcare_figures;
+mod complaints;
 mod enrolment;
 mod facilities;
 mod family;
@@ -250,6 +251,19 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/family/children/{id}/bills",
             get(childcare_bills::family),
+        )
+        .route("/console/complaints", get(complaints::index))
+        .route(
+            "/console/complaints/{id}",
+            get(complaints::show).post(complaints::act),
+        )
+        .route(
+            "/console/family/complaints",
+            get(complaints::family_index).post(complaints::family_file),
+        )
+        .route(
+            "/console/family/complaints/{id}",
+            get(complaints::family_show).post(complaints::family_close),
         )
         .route("/console/childcare/figures", get(childcare_figures::index))
         .route(
@@ -703,6 +717,7 @@ impl ConsoleState {
                 "childcare_day": a.can(Perm::ReadChildcareDay),
                 "childcare_bills": a.can(Perm::ReadChildcareBills),
                 "childcare_figures": a.can(Perm::ReadChildcareDay),
+                "complaints": a.can(Perm::HandleComplaints),
             }),
         );
         m
