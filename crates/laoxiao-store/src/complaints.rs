@@ -450,7 +450,7 @@ fn row_view(r: &Row, full: bool) -> Result<ComplaintRow> {
 
 /// How the caller stands to a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side2 {
+enum Standing {
     /// The family that filed it.
     Complainant,
     /// The facility's own staff (or the system).
@@ -460,7 +460,7 @@ enum Side2 {
 }
 
 /// Whether and how the caller sees a complaint; `None`: not found.
-fn side_of(scope: &Scope, r: &Row) -> Result<Option<Side2>> {
+fn side_of(scope: &Scope, r: &Row) -> Result<Option<Standing>> {
     let fid: String = r.get("facility_id")?;
     let path: String = r.get("facility_path")?;
     let filed_by: Option<String> = r.get("filed_by")?;
@@ -468,17 +468,17 @@ fn side_of(scope: &Scope, r: &Row) -> Result<Option<Side2>> {
     if scope.is_family() {
         return Ok((source == Source::Family
             && filed_by.as_deref() == Some(scope.actor.user.as_str()))
-        .then_some(Side2::Complainant));
+        .then_some(Standing::Complainant));
     }
     if scope.role().is_none() || scope.facility() == Some(fid.as_str()) {
         return Ok(
             (scope.can(Perm::HandleComplaints) && scope.contains_facility(&fid, &path))
-                .then_some(Side2::Facility),
+                .then_some(Standing::Facility),
         );
     }
     Ok(
         (scope.can(Perm::SuperviseComplaints) && scope.contains_facility(&fid, &path))
-            .then_some(Side2::Supervisor),
+            .then_some(Standing::Supervisor),
     )
 }
 
@@ -489,8 +489,8 @@ fn fetch(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<Option<Row>> {
     )
 }
 
-fn view(reference: &Reference, r: &Row, side: Side2, now: DateTime<Utc>) -> Result<Complaint> {
-    let own = side == Side2::Complainant;
+fn view(reference: &Reference, r: &Row, side: Standing, now: DateTime<Utc>) -> Result<Complaint> {
+    let own = side == Standing::Complainant;
     let row = row_view(r, own)?;
     let phone = match r.get::<Option<String>>("contact_phone")? {
         Some(enc) => {
@@ -502,9 +502,9 @@ fn view(reference: &Reference, r: &Row, side: Side2, now: DateTime<Utc>) -> Resu
     let answer_due_passed = row.answer_due.as_str() < ts(now).as_str();
     let can_close =
         own && (row.status == Status::Answered || (row.status.is_open() && answer_due_passed));
-    let can_acknowledge = side == Side2::Facility && row.status == Status::Received;
+    let can_acknowledge = side == Standing::Facility && row.status == Status::Received;
     let can_answer = row.status.is_open()
-        && (side == Side2::Facility || (side == Side2::Supervisor && row.late));
+        && (side == Standing::Facility || (side == Standing::Supervisor && row.late));
     Ok(Complaint {
         person_id: r.get("person_id")?,
         filed_by: r.get("filed_by")?,
@@ -528,7 +528,7 @@ fn view(reference: &Reference, r: &Row, side: Side2, now: DateTime<Utc>) -> Resu
 
 /// The complaint and how the caller stands to it; not found when the
 /// caller may not see it (its existence does not leak).
-fn load(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> Result<(Row, Side2)> {
+fn load(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> Result<(Row, Standing)> {
     check_id("id", id)?;
     let r = fetch(conn, id, now)?.ok_or_else(|| not_found(id))?;
     let side = side_of(scope, &r)?.ok_or_else(|| not_found(id))?;
@@ -876,7 +876,7 @@ pub fn acknowledge(
 ) -> Result<Complaint> {
     let (r, side) = load(conn, scope, id, now)?;
     scope.require(Perm::HandleComplaints)?;
-    if side != Side2::Facility {
+    if side != Standing::Facility {
         return Err(StoreError::Forbidden(
             "only the facility's own staff acknowledge a complaint".into(),
         ));
@@ -928,11 +928,11 @@ pub fn answer(
 ) -> Result<Complaint> {
     let (r, side) = load(conn, scope, id, now)?;
     let answered_side = match side {
-        Side2::Facility => {
+        Standing::Facility => {
             scope.require(Perm::HandleComplaints)?;
             Side::Facility
         }
-        Side2::Supervisor => {
+        Standing::Supervisor => {
             scope.require(Perm::SuperviseComplaints)?;
             if r.get::<i64>("late")? == 0 {
                 return Err(StoreError::Forbidden(
@@ -941,7 +941,7 @@ pub fn answer(
             }
             Side::Supervisor
         }
-        Side2::Complainant => {
+        Standing::Complainant => {
             return Err(StoreError::Forbidden(
                 "the complainant does not answer the complaint".into(),
             ));
@@ -1007,7 +1007,7 @@ pub fn close(
     now: DateTime<Utc>,
 ) -> Result<Complaint> {
     let (r, side) = load(conn, scope, id, now)?;
-    if side != Side2::Complainant {
+    if side != Standing::Complainant {
         return Err(StoreError::Forbidden(
             "only the complainant closes a complaint".into(),
         ));

@@ -1776,8 +1776,9 @@ fn expected(
         return vec![Forbidden, Rejected, Allowed, Hidden];
     }
     let everything = role == Role::CityAdmin;
-    // Family links and orders, alarms, assessments: the matrix's ids (PA, FA
-    // …) are no link's, order's, alarm's or assessment's and no caller's
+    // Family links and orders, alarms, assessments, complaints: the matrix's
+    // ids (PA, FA …) are no link's, order's, alarm's, assessment's or
+    // complaint's and no caller's
     // verified relative: not found,
     // whoever asks (the store and API tests cover who finds a real one).
     if path.contains("{id}")

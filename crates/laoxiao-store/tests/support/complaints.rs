@@ -485,3 +485,86 @@ fn complaints_are_filed_handled_escalated_closed_and_counted() {
         }
     }
 }
+
+/// Two accounts of the institution answer the same complaint at the same
+/// moment, each on its own connection: exactly one answer is kept, the other
+/// caller gets a conflict (409), whichever way the two interleave.
+#[test]
+fn two_answers_at_once_one_wins_the_other_conflicts() {
+    for db in TestDb::all().expect("test databases") {
+        let store = db.store.clone();
+        let r = &store.reference;
+        let sys = Scope::system("test");
+        let mut c = store.conn().expect("conn");
+        let town = r.areas.children("330402")[0].code.clone();
+        let n1 = Facility::blank(
+            "N1",
+            "小太阳托育园",
+            FacilityKind::ChildcareInstitution,
+            &town,
+        );
+        facilities::create(&mut c, r, &sys, &n1).expect("N1");
+        let t0 = at("2026-11-02T09:00:00Z");
+        let filed = ct::file(
+            &mut c,
+            r,
+            &sys,
+            &NewComplaint {
+                facility_id: Some("N1".into()),
+                category: "meals".into(),
+                body: "门户投诉".into(),
+                ..NewComplaint::default()
+            },
+            t0,
+        )
+        .expect("filed");
+        drop(c);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = ["op-a", "op-b"]
+            .into_iter()
+            .map(|name| {
+                let (store, barrier, id) = (store.clone(), barrier.clone(), filed.row.id.clone());
+                let town = town.clone();
+                std::thread::spawn(move || {
+                    let op = user(&store, name, Role::FacilityOperator, &town, Some("N1"));
+                    let mut c = store.conn().expect("conn");
+                    barrier.wait();
+                    ct::answer(
+                        &mut c,
+                        &store.reference,
+                        &op,
+                        &id,
+                        &format!("{name} 的答复"),
+                        at("2026-11-03T09:00:00Z"),
+                    )
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect();
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let conflicts = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+            .count();
+        assert_eq!((ok, conflicts), (1, 1), "{results:?}");
+        let mut c = store.conn().expect("conn");
+        let kept =
+            ct::get(&mut c, r, &sys, &filed.row.id, at("2026-11-03T09:00:00Z")).expect("kept");
+        let winner = results
+            .iter()
+            .find_map(|r| r.as_ref().ok())
+            .and_then(|w| w.answer.clone());
+        assert_eq!(kept.answer, winner);
+        assert_eq!(
+            c.query_i64(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'complaint_answer'",
+                &[],
+            )
+            .expect("audit"),
+            1
+        );
+    }
+}
