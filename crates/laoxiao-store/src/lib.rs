@@ -16,6 +16,7 @@ pub mod childcare_bills;
 pub mod childcare_day;
 pub mod childcare_figures;
 pub mod childcare_messages;
+pub mod complaints;
 pub mod crypto;
 pub mod db;
 pub mod error;

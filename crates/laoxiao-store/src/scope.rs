@@ -121,6 +121,14 @@ pub enum Perm {
     /// Keep one's own institution's bills: the price list, the monthly
     /// bills, the payments families make (机构人员).
     ManageChildcareBills,
+    /// Work the complaint register (投诉办理) in scope: a facility's operator
+    /// reads, acknowledges (受理确认) and answers (答复) its own facility's
+    /// complaints; county and city staff read their area's (answering there
+    /// needs `SuperviseComplaints` and a late complaint).
+    HandleComplaints,
+    /// Supervise complaints (投诉督办): the area's complaints with the late
+    /// ones first, answering a late one, and the figures (county and city).
+    SuperviseComplaints,
 }
 
 impl Role {
@@ -179,6 +187,8 @@ impl Role {
                     | ManageEnrolments
                     | ReadChildcareDay
                     | ReadChildcareBills
+                    | HandleComplaints
+                    | SuperviseComplaints
             ),
             TownStaff => matches!(
                 p,
@@ -221,6 +231,7 @@ impl Role {
                     | RecordChildcareDay
                     | ReadChildcareBills
                     | ManageChildcareBills
+                    | HandleComplaints
             ),
             Inspector => matches!(
                 p,

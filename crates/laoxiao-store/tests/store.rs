@@ -3806,3 +3806,7 @@ mod admission;
 // Issue 16, part 1: childcare filing (备案).
 #[path = "support/filing.rs"]
 mod filing;
+
+// Issue 16, part 5: complaints (投诉): filing, scope, deadlines and escalation, closing, figures.
+#[path = "support/complaints.rs"]
+mod complaints;

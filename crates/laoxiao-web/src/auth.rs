@@ -466,6 +466,51 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/family/complaints",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/complaints",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/family/complaints/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/api/family/complaints/{id}/close",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/api/complaints",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "GET",
+        "/api/complaints/figures",
+        Access::Perm(Perm::SuperviseComplaints),
+    ),
+    (
+        "GET",
+        "/api/complaints/{id}",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "POST",
+        "/api/complaints/{id}/acknowledge",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "POST",
+        "/api/complaints/{id}/answer",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "GET",
         "/api/family/notifications",
         Access::Perm(Perm::OrderServices),
     ),
@@ -1123,6 +1168,41 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     (
         "GET",
         "/console/family/children/{id}/bills",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/complaints",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "GET",
+        "/console/complaints/{id}",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "POST",
+        "/console/complaints/{id}",
+        Access::Perm(Perm::HandleComplaints),
+    ),
+    (
+        "GET",
+        "/console/family/complaints",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/complaints",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/family/complaints/{id}",
+        Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "POST",
+        "/console/family/complaints/{id}",
         Access::Perm(Perm::OrderServices),
     ),
     (

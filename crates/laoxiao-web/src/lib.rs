@@ -20,6 +20,7 @@ pub mod childcare_applications;
 pub mod childcare_bills;
 pub mod childcare_day;
 pub mod childcare_figures;
+pub mod complaints;
 pub mod console;
 pub mod context;
 pub mod contract;
@@ -489,6 +490,23 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/childcare/notices", get(notifications::notices))
         .route("/notifications/health", get(notifications::health))
+        .route(
+            "/family/complaints",
+            get(complaints::family_list).post(complaints::family_file),
+        )
+        .route("/family/complaints/{id}", get(complaints::family_get))
+        .route(
+            "/family/complaints/{id}/close",
+            post(complaints::family_close),
+        )
+        .route("/complaints", get(complaints::list))
+        .route("/complaints/figures", get(complaints::figures))
+        .route("/complaints/{id}", get(complaints::get))
+        .route(
+            "/complaints/{id}/acknowledge",
+            post(complaints::acknowledge),
+        )
+        .route("/complaints/{id}/answer", post(complaints::answer))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

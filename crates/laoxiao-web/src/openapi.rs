@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
-    childcare_day, error, facilities, family, filing, health, indicators, notifications, people,
-    planning, subsidies, transfers, visits,
+    childcare_day, complaints, error, facilities, family, filing, health, indicators,
+    notifications, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -207,6 +207,15 @@ use crate::{
         notifications::class_notice,
         notifications::notices,
         notifications::health,
+        complaints::family_file,
+        complaints::family_list,
+        complaints::family_get,
+        complaints::family_close,
+        complaints::list,
+        complaints::figures,
+        complaints::get,
+        complaints::acknowledge,
+        complaints::answer,
     ),
     components(schemas(
         error::ErrorBody,
@@ -257,6 +266,7 @@ use crate::{
         (name = "visits", description = "探访关爱 and 家庭养老床位: monthly visiting rounds of elderly people in special difficulty (indicator 8), follow-ups for the town, service visits under home-care bed contracts and their monthly completion (indicator 7)"),
         (name = "alarms", description = "智能设备告警: alarms posted by device platforms (signed, no account), dispatched to the person's village staff and the device's provider, escalated to the town past a deadline, closed with an outcome; response figures and the plan's equipment target"),
         (name = "childcare", description = "托育机构备案: an institution files with the county health commission (form, commitment letter and the documents the 备案办法 lists, uploaded as PDF, JPEG or PNG), the county accepts, asks for corrections or refuses by the deadlines; acceptance writes the facility's filing status, date and approved places"),
+        (name = "complaints", description = "投诉: complaints about a facility (a family about its child's institution), acknowledged and answered by the facility within dated deadlines, escalated to the county when late (督办), closed by the complainant with a rating; the figures per facility and area"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

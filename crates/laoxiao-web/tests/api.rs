@@ -1798,8 +1798,9 @@ fn expected(
         };
     }
     let everything = role == Role::CityAdmin;
-    // Family links and orders, alarms, assessments: the matrix's ids (PA, FA
-    // …) are no link's, order's, alarm's or assessment's and no caller's
+    // Family links and orders, alarms, assessments, complaints: the matrix's
+    // ids (PA, FA …) are no link's, order's, alarm's, assessment's or
+    // complaint's and no caller's
     // verified relative: not found,
     // whoever asks (the store and API tests cover who finds a real one).
     if path.contains("{id}")
@@ -1814,7 +1815,9 @@ fn expected(
             || path.starts_with("/console/childcare/filings/")
             || path.starts_with("/api/childcare/applications/")
             || path.starts_with("/api/childcare/institutions/")
-            || path.starts_with("/console/childcare/applications/"))
+            || path.starts_with("/console/childcare/applications/")
+            || path.starts_with("/api/complaints/")
+            || path.starts_with("/console/complaints/"))
     {
         // A step's body is read before the record is looked up: the matrix
         // sends none, which is 415 (counted as reaching the handler).
@@ -5202,12 +5205,15 @@ mod childcare_figures;
 mod childcare_bills;
 
 // Issue 16, part 5: messages with the class, class notices, notifications.
+#[path = "support/notifications.rs"]
+mod notifications;
+// Issue 16, part 5: complaints (投诉).
+#[path = "support/complaints.rs"]
+mod complaints;
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]
 mod filing;
-#[path = "support/notifications.rs"]
-mod notifications;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.

@@ -106,6 +106,10 @@ pub const FILES: &[(&str, &str)] = &[
         "income.toml",
         include_str!("../../../../data/policy/income.toml"),
     ),
+    (
+        "complaints.toml",
+        include_str!("../../../../data/policy/complaints.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

@@ -20,6 +20,7 @@ mod assets;
 mod childcare_bills;
 mod childcare_day;
 mod childcare_figures;
+mod complaints;
 mod enrolment;
 mod facilities;
 mod family;
@@ -251,6 +252,19 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/family/children/{id}/bills",
             get(childcare_bills::family),
+        )
+        .route("/console/complaints", get(complaints::index))
+        .route(
+            "/console/complaints/{id}",
+            get(complaints::show).post(complaints::act),
+        )
+        .route(
+            "/console/family/complaints",
+            get(complaints::family_index).post(complaints::family_file),
+        )
+        .route(
+            "/console/family/complaints/{id}",
+            get(complaints::family_show).post(complaints::family_close),
         )
         .route("/console/childcare/figures", get(childcare_figures::index))
         .route(
@@ -725,6 +739,7 @@ impl ConsoleState {
                 "childcare_messages": a.can(Perm::RecordChildcareDay)
                     && a.principal.as_ref().is_some_and(|p| p.user.role == laoxiao_store::Role::FacilityOperator),
                 "notifications": a.can(Perm::ManageUsers),
+                "complaints": a.can(Perm::HandleComplaints),
             }),
         );
         m

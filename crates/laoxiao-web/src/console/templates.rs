@@ -267,6 +267,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/thread_body.html"),
     ),
     (
+        "complaints.html",
+        include_str!("../../assets/templates/complaints.html"),
+    ),
+    (
+        "complaint_body.html",
+        include_str!("../../assets/templates/complaint_body.html"),
+    ),
+    (
+        "complaint.html",
+        include_str!("../../assets/templates/complaint.html"),
+    ),
+    (
+        "family_complaints.html",
+        include_str!("../../assets/templates/family_complaints.html"),
+    ),
+    (
+        "family_complaint.html",
+        include_str!("../../assets/templates/family_complaint.html"),
+    ),
+    (
         "childcare_figures.html",
         include_str!("../../assets/templates/childcare_figures.html"),
     ),

@@ -350,6 +350,16 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     {
         eprintln!("the demo's family messages were not written: {e}");
     }
+    // Complaints (投诉): the childcare operator's institution has five, from
+    // new to closed, one of them late (escalated to the county).
+    if let Some(n) = nursery_id.as_deref() {
+        match laoxiao_store::complaints::seed_demo(&mut c, &store.reference, n, chrono::Utc::now())
+        {
+            Ok(k) if k > 0 => println!("demo complaints: {k} (see /console/complaints)"),
+            Ok(_) => {}
+            Err(e) => eprintln!("the demo's complaints were not created: {e}"),
+        }
+    }
     Ok(out)
 }
 

@@ -118,6 +118,11 @@ pub(super) fn serve(
             state.clone(),
             std::time::Duration::from_secs(5),
         ));
+        // Complaints past a deadline are escalated to the county (督办) within a minute.
+        tokio::spawn(laoxiao_web::complaints::escalation_loop(
+            state.clone(),
+            std::time::Duration::from_secs(60),
+        ));
         println!("laoxiao is serving on http://{local}/  (API: http://{local}/api/openapi.json)");
         axum::serve(
             listener,
