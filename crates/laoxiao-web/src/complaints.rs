@@ -438,6 +438,7 @@ pub async fn family_close(
     responses(
         (status = 200, description = "The complaints", body = ComplaintList),
         (status = 400, description = "Bad query parameters", body = ErrorBody),
+        (status = 422, description = "A status or facility that is not one", body = ErrorBody),
     )
 )]
 pub async fn list(
