@@ -56,9 +56,7 @@ const MAX_ID: usize = 64;
 /// Crockford's base32 alphabet (no I, L, O, U: read aloud over the phone).
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-fn invalid(field: &str, why: impl Into<String>) -> StoreError {
-    StoreError::Invalid(vec![FieldError::new(field, why)])
-}
+use crate::childcare_day::invalid;
 
 fn not_found(id: &str) -> StoreError {
     StoreError::NotFound {
