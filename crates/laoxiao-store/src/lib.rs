@@ -28,6 +28,7 @@ pub mod indicators;
 pub mod io;
 pub mod migrate;
 pub mod notify;
+pub mod open_data;
 pub mod people;
 pub mod people_index;
 pub mod planning;

@@ -1464,6 +1464,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/console/audit", Access::Perm(Perm::ReadAudit)),
     ("GET", "/console/static/{*path}", Access::Public),
+    // The public portal (公众服务门户): published and aggregate figures only.
+    ("GET", "/portal", Access::Public),
+    ("GET", "/portal/statistics", Access::Public),
+    ("GET", "/portal/data", Access::Public),
+    ("GET", "/portal/data/catalog.json", Access::Public),
+    ("GET", "/portal/data/{id}", Access::Public),
+    ("GET", "/portal/data/{id}/{file}", Access::Public),
 ];
 
 /// The declared access of a route (HEAD is GET).
@@ -1808,11 +1815,14 @@ pub fn csrf_field(headers: &HeaderMap, body: &[u8]) -> Option<String> {
 }
 
 /// Security headers on every response. Everything but the console's static
-/// files is `Cache-Control: no-store` (pages and API answers carry personal
+/// files and the public portal's pages is `Cache-Control: no-store` (pages and API answers carry personal
 /// data; no browser or proxy cache may keep them), and with secure cookies
 /// (the server is behind TLS) `Strict-Transport-Security` too.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let static_file = req.uri().path().starts_with("/console/static/");
+    // The public portal's pages carry nothing personal: a portal handler may
+    // let them be cached (`public, max-age=…`); everything else is no-store.
+    let portal = req.uri().path().starts_with("/portal");
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
@@ -1836,7 +1846,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
-    if !static_file {
+    let portal_public = portal
+        && h.get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("public"));
+    if !static_file && !portal_public {
         set(h, "cache-control", "no-store");
     }
     if state.config.secure_cookies {

@@ -66,7 +66,14 @@ pub struct WebConfig {
     pub uploads_dir: std::path::PathBuf,
     /// The largest upload accepted, in bytes (`[uploads] max_bytes`).
     pub upload_max_bytes: u64,
+    /// Requests a minute one address may make of the public portal
+    /// (`[portal] requests_per_minute`); 0: no limit.
+    pub portal_per_minute: u32,
 }
+
+/// The public portal's requests per minute and address, unless configured:
+/// five a second on average, far above a person reading pages.
+pub const DEFAULT_PORTAL_PER_MINUTE: u32 = 300;
 
 /// A documented demo account, shown on the demo's login page.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -86,6 +93,7 @@ impl Default for WebConfig {
             import_limits: Default::default(),
             uploads_dir: std::env::temp_dir().join("laoxiao-uploads"),
             upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
+            portal_per_minute: DEFAULT_PORTAL_PER_MINUTE,
         }
     }
 }

@@ -44,6 +44,16 @@ pub struct Config {
     pub uploads_dir: Option<PathBuf>,
     /// The largest upload accepted, in bytes (`[uploads] max_bytes`).
     pub upload_max_bytes: u64,
+    /// Requests a minute one address may make of the public portal
+    /// (`[portal] requests_per_minute`, `LAOXIAO_PORTAL_PER_MINUTE`); 0: no limit.
+    pub portal_per_minute: u32,
+}
+
+/// `[portal]` in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PortalSection {
+    requests_per_minute: Option<u32>,
 }
 
 /// `[uploads]` in the config file.
@@ -178,6 +188,7 @@ impl Default for Config {
             import: ImportLimits::default(),
             uploads_dir: None,
             upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
+            portal_per_minute: laoxiao_web::DEFAULT_PORTAL_PER_MINUTE,
         }
     }
 }
@@ -197,6 +208,8 @@ struct FileConfig {
     import: Option<HashMap<String, u64>>,
     /// `[uploads]`: `dir` and `max_bytes`.
     uploads: Option<UploadsSection>,
+    /// `[portal]`: `requests_per_minute`.
+    portal: Option<PortalSection>,
 }
 
 /// Values given on the command line (None = not given).
@@ -335,6 +348,9 @@ impl Config {
                     c.upload_max_bytes = n;
                 }
             }
+            if let Some(n) = f.portal.and_then(|p| p.requests_per_minute) {
+                c.portal_per_minute = n;
+            }
         }
         // Keys only from the environment or a key file: never from the config file
         // itself, which tends to be copied around.
@@ -395,6 +411,14 @@ impl Config {
             c.upload_max_bytes = v
                 .parse()
                 .with_context(|| format!("LAOXIAO_UPLOAD_MAX_BYTES: {v:?} is not a number"))?;
+        }
+        if let Some(v) = env
+            .get("LAOXIAO_PORTAL_PER_MINUTE")
+            .filter(|v| !v.is_empty())
+        {
+            c.portal_per_minute = v.parse().with_context(|| {
+                format!("LAOXIAO_PORTAL_PER_MINUTE: {v:?} is not a whole number")
+            })?;
         }
         for l in Limit::ALL {
             if let Some(v) = env.get(l.env()).filter(|v| !v.is_empty()) {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::RulesError;
 use crate::plan::{IndicatorGroup, Target};
 
-pub use compute::{Computed, MonthValue, Period, PeriodKind, compute};
+pub use compute::{Computed, FIRST_YEAR, LAST_YEAR, MonthValue, Period, PeriodKind, compute};
 pub use facts::Facts;
 pub use parse::{Cond, Field, INSURANCE_KINDS, Relation, parse_insurance_kind};
 pub use status::{AreaTarget, Status, StatusKind};

@@ -110,6 +110,10 @@ pub const FILES: &[(&str, &str)] = &[
         "complaints.toml",
         include_str!("../../../../data/policy/complaints.toml"),
     ),
+    (
+        "open_data.toml",
+        include_str!("../../../../data/policy/open_data.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

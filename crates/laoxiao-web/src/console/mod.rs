@@ -35,6 +35,7 @@ mod people;
 mod plan;
 mod planmap;
 mod planning;
+mod portal;
 pub mod registers;
 pub mod session;
 mod subsidies;
@@ -419,10 +420,13 @@ pub fn routes_for(state: ConsoleState) -> Router {
             get(session::password_page).post(session::change_password),
         );
     // The declared registers' pages, from their declarations.
+    let portal = portal::routes(state.clone());
     registers::mount(router)
         // Paths no route matches: the 404 page in the console's layout.
         .fallback(homes::not_found)
         .with_state(state)
+        // The public portal: its own pages, limited per address.
+        .merge(portal)
 }
 
 /// The policy's refusals of console pages rendered as console error pages

@@ -11,6 +11,26 @@ use super::i18n::{Catalogues, Lang};
 /// Every template: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "portal_base.html",
+        include_str!("../../assets/templates/portal_base.html"),
+    ),
+    (
+        "portal_home.html",
+        include_str!("../../assets/templates/portal_home.html"),
+    ),
+    (
+        "portal_statistics.html",
+        include_str!("../../assets/templates/portal_statistics.html"),
+    ),
+    (
+        "portal_data.html",
+        include_str!("../../assets/templates/portal_data.html"),
+    ),
+    (
+        "portal_dataset.html",
+        include_str!("../../assets/templates/portal_dataset.html"),
+    ),
+    (
         "visits_nav.html",
         include_str!("../../assets/templates/visits_nav.html"),
     ),

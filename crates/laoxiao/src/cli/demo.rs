@@ -614,8 +614,41 @@ fn load_later(store: &Store, later: Later, day: chrono::NaiveDate) {
                     ..empty
                 },
             );
+            if let Err(e) = demo_publication(&store, day) {
+                eprintln!("the demo's indicators were not published: {e}");
+            }
             println!("{LOADED_LINE}");
         });
+}
+
+/// Publishes the last full year's indicators (发布), so the public portal's
+/// statistics and open datasets have a publication to show.
+fn demo_publication(store: &Store, day: chrono::NaiveDate) -> Result<()> {
+    use chrono::Datelike;
+    let year = day.year() - 1;
+    if !(laoxiao_rules::indicators::FIRST_YEAR..=laoxiao_rules::indicators::LAST_YEAR)
+        .contains(&year)
+    {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let period = laoxiao_rules::indicators::Period { year, month: None };
+    let mut c = store.conn()?;
+    let scope = laoxiao_store::Scope::system("demo");
+    let p = laoxiao_store::indicators::publish(
+        &mut c,
+        &scope,
+        &store.reference,
+        period,
+        day,
+        Some("演示数据（合成）"),
+    )?;
+    println!(
+        "demo indicators published: {} in {:.1} s (public at /portal/statistics)",
+        p.period,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Devices, a demo platform and alarms (docs/alarms.md); prints the platform's

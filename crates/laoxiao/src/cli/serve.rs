@@ -100,6 +100,7 @@ pub(super) fn serve(
             import_limits: config.import,
             uploads_dir: config.uploads_dir(),
             upload_max_bytes: config.upload_max_bytes,
+            portal_per_minute: config.portal_per_minute,
         },
     );
     let addr = config.addr;
