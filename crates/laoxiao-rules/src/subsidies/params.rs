@@ -110,6 +110,10 @@ pub const FILES: &[(&str, &str)] = &[
         "complaints.toml",
         include_str!("../../../../data/policy/complaints.toml"),
     ),
+    (
+        "inspections.toml",
+        include_str!("../../../../data/policy/inspections.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.
