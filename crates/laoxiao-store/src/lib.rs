@@ -17,6 +17,7 @@ pub mod childcare_day;
 pub mod childcare_figures;
 pub mod childcare_messages;
 pub mod complaints;
+pub mod inspections;
 pub mod crypto;
 pub mod db;
 pub mod error;
