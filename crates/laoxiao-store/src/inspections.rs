@@ -1966,20 +1966,21 @@ pub fn subsidy_holds(conn: &mut Conn, area_path: &str, day: NaiveDate) -> Result
 
 // ---------------------------------------------------------------- demo
 
-/// Demo: two inspector accounts (when missing: `inspector2`), one plan of
-/// county 330402 with a published draw, its first inspection recorded with a
-/// failed item (a rectification order) and published, the second recorded
-/// and passed. Cheap: a handful of rows. Returns the plan id, or none when
-/// a plan exists already or the county has too few facilities/inspectors.
+/// Demo: one plan of the county with a published draw (the demo's inspector
+/// accounts make the pool), its first inspection recorded with a failed item
+/// (a rectification order) and published, the second recorded and passed,
+/// the rest waiting for the inspectors. Cheap: a roster of the county's
+/// facilities and a few dozen rows. Returns the plan id, or none when a plan
+/// exists already.
 pub fn seed_demo(
     conn: &mut Conn,
     reference: &Reference,
+    county: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
     if conn.query_i64("SELECT COUNT(*) FROM inspection_plan", &[])? > 0 {
         return Ok(None);
     }
-    let county = "330402";
     let Some(area) = reference.areas.get(county) else {
         return Ok(None);
     };

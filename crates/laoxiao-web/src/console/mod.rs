@@ -21,6 +21,7 @@ mod childcare_bills;
 mod childcare_day;
 mod childcare_figures;
 mod complaints;
+mod inspections;
 mod enrolment;
 mod facilities;
 mod family;
@@ -252,6 +253,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/family/children/{id}/bills",
             get(childcare_bills::family),
+        )
+        .route(
+            "/console/inspections",
+            get(inspections::index).post(inspections::create),
+        )
+        .route(
+            "/console/inspections/plans/{id}",
+            get(inspections::plan).post(inspections::plan_act),
+        )
+        .route(
+            "/console/inspections/{id}",
+            get(inspections::show).post(inspections::act),
         )
         .route("/console/complaints", get(complaints::index))
         .route(
@@ -740,6 +753,7 @@ impl ConsoleState {
                     && a.principal.as_ref().is_some_and(|p| p.user.role == laoxiao_store::Role::FacilityOperator),
                 "notifications": a.can(Perm::ManageUsers),
                 "complaints": a.can(Perm::HandleComplaints),
+                "inspections": a.can(Perm::ReadInspections),
             }),
         );
         m
