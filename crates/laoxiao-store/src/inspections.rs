@@ -1002,8 +1002,6 @@ pub fn draw(
     let seed: String = r.get("seed")?;
     let result = dr::draw(&seed, &roster).map_err(draw_error)?;
     let at = ts(now);
-    let towns: BTreeMap<&str, ()> = BTreeMap::new();
-    let _ = towns;
     conn.transaction(|c| {
         let n = c.execute(
             "UPDATE inspection_draw SET status = 'drawn', drawn_by = $1, drawn_at = $2, result = $3 \
@@ -1985,6 +1983,14 @@ pub fn seed_demo(
         return Ok(None);
     };
     let sys = Scope::system("demo");
+    // At least four targets even in a small demo city (5% of a county's
+    // facilities at scale 1), so two stay for the inspectors to record.
+    let n = conn.query_i64(
+        "SELECT COUNT(*) FROM facility WHERE deleted_at IS NULL AND area_path >= $1 AND area_path < $2 \
+         AND kind IN ('elderly_institution', 'town_home_care_center', 'village_care_station', 'childcare_institution')",
+        &[area.path.as_str().into(), path_upper(&area.path).into()],
+    )?;
+    let ratio = if n > 0 { (400 + n - 1) / n } else { 5 }.clamp(5, 100);
     let plan = create_plan(
         conn,
         reference,
@@ -1994,20 +2000,19 @@ pub fn seed_demo(
             area_code: county.into(),
             period: "2025-H2".into(),
             kinds: vec![],
-            ratio_percent: None,
+            ratio_percent: Some(ratio),
             inspectors_per_inspection: None,
             include_flagged: false,
         },
         now - Duration::days(10),
     )?;
-    let _ = area;
-    let doc = match commit(conn, reference, &sys, &plan.id, None, now - Duration::days(9)) {
-        Ok(d) => d,
+    // Too few inspectors or facilities: the plan stays a draft.
+    match commit(conn, reference, &sys, &plan.id, None, now - Duration::days(9)) {
+        Ok(_) => {}
         Err(StoreError::Invalid(_)) => return Ok(Some(plan.id)),
         Err(e) => return Err(e),
-    };
-    let _ = doc;
-    let doc = draw(conn, reference, &sys, &plan.id, now - Duration::days(8))?;
+    }
+    draw(conn, reference, &sys, &plan.id, now - Duration::days(8))?;
     let ids: Vec<String> = conn
         .query(
             "SELECT id FROM inspection WHERE plan_id = $1 ORDER BY created_at, id LIMIT 2",
@@ -2016,7 +2021,6 @@ pub fn seed_demo(
         .iter()
         .map(|r| r.get("id"))
         .collect::<Result<_>>()?;
-    let _ = doc;
     for (n, id) in ids.iter().enumerate() {
         let insp = get(conn, &sys, id, now)?;
         let items = insp
