@@ -767,10 +767,10 @@ fn freeze(
     let rows = conn.query(
         &format!(
             "SELECT u.username, a.path FROM users u JOIN area a ON a.code = u.area_code \
-             WHERE u.role = 'inspector' AND u.disabled = 0 ORDER BY u.username LIMIT {}",
+             WHERE u.role = 'inspector' AND u.disabled = $1 ORDER BY u.username LIMIT {}",
             dr::MAX_INSPECTORS
         ),
-        &[],
+        &[false.into()],
     )?;
     let mut inspectors = Vec::new();
     for r in &rows {
@@ -1625,7 +1625,8 @@ fn rect_where(
     p.insert(0, now.date_naive().to_string().into());
     let rows = conn.query(
         &format!(
-            "SELECT {RECT_COLS} FROM rectification r JOIN facility f ON f.id = r.facility_id WHERE {w} \
+            "SELECT {RECT_COLS}, CAST($1 AS TEXT) AS today FROM rectification r \
+             JOIN facility f ON f.id = r.facility_id WHERE {w} \
              ORDER BY r.due, r.id LIMIT {MAX_LIST}"
         ),
         &p,
@@ -1674,7 +1675,8 @@ pub fn rectifications(
     now: DateTime<Utc>,
 ) -> Result<Vec<Rectification>> {
     scope.require(Perm::ReadInspections)?;
-    let mut w = String::from("$1 = $1");
+    // `$1` is today (added by rect_where).
+    let mut w = String::from("1 = 1");
     let mut p: Vec<Value> = Vec::new();
     if scope.role() == Some(Role::Inspector) {
         p.push(scope.actor.user.as_str().into());
@@ -1798,7 +1800,7 @@ pub fn reinspect(
     scope.require(Perm::PlanInspections)?;
     let r = load_rect(conn, scope, id, now)?;
     if !r.can_reinspect {
-        return Err(if r.status.is_open() {
+        return Err(if matches!(r.status, RectStatus::Open | RectStatus::Reported) {
             StoreError::Forbidden("county or city staff order re-inspections".into())
         } else {
             StoreError::Conflict(format!("the order is {} already", r.status.label_zh()))

@@ -476,6 +476,28 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
 
         // ---- a new draw after publication: only with a reason; the old one
         // stays, superseded, with who, when and why, and still verifies.
+        // With last time's pairings the pool is too small for the facility
+        // inspected (its town's inspector and its two inspectors stand aside):
+        // refused before any commitment, naming the facility.
+        let e = ins::commit(&mut c, r, &county, &plan.id, Some("重新抽取"), late)
+            .expect_err("too few inspectors free of conflict");
+        assert_eq!(fields(e), ["inspectors"]);
+        assert_eq!(
+            ins::get_plan(&mut c, r, &county, &plan.id).expect("plan").draws.len(),
+            1,
+            "nothing written"
+        );
+        laoxiao_store::accounts::create_user(
+            &mut c,
+            r,
+            &sys,
+            "i5",
+            Role::Inspector,
+            "330402",
+            None,
+            "inspector-pass-1",
+        )
+        .expect("a fifth inspector");
         let redo = ins::commit(
             &mut c,
             r,
