@@ -232,6 +232,23 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
         assert_eq!(r.body["rectification"]["status"], "closed");
 
         // ---- a new draw after publication needs a reason; the old stays.
+        // H1's last inspectors and the one of its town stand aside: no one
+        // is left (422, named), until two more inspectors join the pool.
+        let f = county
+            .post(
+                &format!("/api/inspections/plans/{plan}/commit"),
+                &json!({"reason": "检查人员调整"}),
+            )
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(f, ["inspectors"]);
+        let store = app.store.clone();
+        block(move || {
+            for name in ["insp-d", "insp-e"] {
+                make_user(&store, name, laoxiao_store::Role::Inspector, "330402", None);
+            }
+        })
+        .await;
         let r = county
             .post(
                 &format!("/api/inspections/plans/{plan}/commit"),
