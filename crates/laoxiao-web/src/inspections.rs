@@ -424,7 +424,7 @@ impl From<Inspection> for InspectionView {
 
 /// A checklist item.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ChecklistItemView {
+pub struct InspectionChecklistItemView {
     pub code: String,
     pub zh: String,
     pub en: String,
@@ -434,27 +434,27 @@ pub struct ChecklistItemView {
 
 /// A checklist (检查清单) of one facility kind.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ChecklistView {
+pub struct InspectionChecklistView {
     pub kind: String,
     pub zh: String,
     pub from: String,
     pub source: String,
     /// The items are drafts.
     pub draft: bool,
-    pub items: Vec<ChecklistItemView>,
+    pub items: Vec<InspectionChecklistItemView>,
 }
 
 /// The checklists in force today.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ChecklistList {
-    pub items: Vec<ChecklistView>,
+pub struct InspectionChecklistList {
+    pub items: Vec<InspectionChecklistView>,
 }
 
 // ------------------------------------------------------------ bodies
 
 /// A new plan.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct PlanBody {
+pub struct InspectionPlanBody {
     /// 1 to 100 characters.
     #[schema(required = true, min_length = 1, max_length = 100)]
     pub title: Option<String>,
@@ -479,7 +479,7 @@ pub struct PlanBody {
 
 /// Publishing the commitment (and, for a new draw, why).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct CommitBody {
+pub struct DrawCommitBody {
     /// Required when the plan has a draw already (it is superseded and stays on the record); at most 500 characters.
     #[schema(max_length = 500)]
     pub reason: Option<String>,
@@ -487,7 +487,7 @@ pub struct CommitBody {
 
 /// One item's outcome.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct ItemBody {
+pub struct InspectionItemBody {
     #[schema(required = true, max_length = 40)]
     pub code: Option<String>,
     /// `pass`, `fail` or `not_applicable`.
@@ -500,10 +500,10 @@ pub struct ItemBody {
 
 /// An inspection's record.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct RecordBody {
+pub struct InspectionRecordBody {
     /// Every item of the checklist, once.
     #[schema(required = true, max_items = 100)]
-    pub items: Option<Vec<ItemBody>>,
+    pub items: Option<Vec<InspectionItemBody>>,
     /// At most 1000 characters.
     #[schema(max_length = 1000)]
     pub note: Option<String>,
@@ -517,7 +517,7 @@ pub struct RecordBody {
 
 /// A rectification report (整改完成报告).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct ReportBody {
+pub struct RectificationReportBody {
     /// What was put right, 1 to 1000 characters.
     #[schema(required = true, min_length = 1, max_length = 1000)]
     pub note: Option<String>,
@@ -548,7 +548,7 @@ query_params! {
     /// The item a photo is evidence for, with the bytes as the body.
     #[derive(Debug, Default, IntoParams)]
     #[into_params(parameter_in = Query)]
-    pub struct PhotoParams {
+    pub struct InspectionPhotoParams {
         /// A checklist item code of the inspection.
         #[param(required = true, example = "fire_safety", min_length = 1, max_length = 40)]
         pub item: Option<String>,
@@ -566,16 +566,16 @@ query_params! {
     path = "/api/inspections/checklists",
     operation_id = "inspection_checklists",
     tag = "inspections",
-    responses((status = 200, description = "The checklists", body = ChecklistList))
+    responses((status = 200, description = "The checklists", body = InspectionChecklistList))
 )]
-pub async fn checklists(_auth: Auth) -> Result<Json<ChecklistList>, ApiError> {
+pub async fn checklists(_auth: Auth) -> Result<Json<InspectionChecklistList>, ApiError> {
     let today = Utc::now().date_naive();
     let mut items = Vec::new();
     for k in checklists::KINDS {
         if let Some(c) = checklists::for_kind(k, today)
             .map_err(|e| ApiError::Internal(e.to_string()))?
         {
-            items.push(ChecklistView {
+            items.push(InspectionChecklistView {
                 kind: c.kind.clone(),
                 zh: c.zh.clone(),
                 from: c.from.to_string(),
@@ -584,7 +584,7 @@ pub async fn checklists(_auth: Auth) -> Result<Json<ChecklistList>, ApiError> {
                 items: c
                     .items
                     .iter()
-                    .map(|i| ChecklistItemView {
+                    .map(|i| InspectionChecklistItemView {
                         code: i.code.clone(),
                         zh: i.zh.clone(),
                         en: i.en.clone(),
@@ -594,7 +594,7 @@ pub async fn checklists(_auth: Auth) -> Result<Json<ChecklistList>, ApiError> {
             });
         }
     }
-    Ok(Json(ChecklistList { items }))
+    Ok(Json(InspectionChecklistList { items }))
 }
 
 /// The inspection plans of your area, newest first.
@@ -622,7 +622,7 @@ pub async fn list_plans(
     path = "/api/inspections/plans",
     operation_id = "create_inspection_plan",
     tag = "inspections",
-    request_body = PlanBody,
+    request_body = InspectionPlanBody,
     responses(
         (status = 201, description = "The plan", body = InspectionPlanView),
         (status = 422, description = "A field missing or out of bounds, or an area outside yours", body = ErrorBody),
@@ -631,7 +631,7 @@ pub async fn list_plans(
 pub async fn create_plan(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(b): ApiJson<PlanBody>,
+    ApiJson(b): ApiJson<InspectionPlanBody>,
 ) -> Result<(StatusCode, Json<InspectionPlanView>), ApiError> {
     let input = NewPlan {
         title: b.title.unwrap_or_default(),
@@ -684,7 +684,7 @@ pub async fn get_plan(
     operation_id = "commit_inspection_draw",
     tag = "inspections",
     params(("id" = String, Path, description = "The plan's id")),
-    request_body = CommitBody,
+    request_body = DrawCommitBody,
     responses(
         (status = 201, description = "The new draw's document (no seed yet)", body = DrawDocumentView),
         (status = 404, description = "No such plan in your area", body = ErrorBody),
@@ -696,7 +696,7 @@ pub async fn commit(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<CommitBody>,
+    ApiJson(b): ApiJson<DrawCommitBody>,
 ) -> Result<(StatusCode, Json<DrawDocumentView>), ApiError> {
     let scope = auth.scope()?;
     let d = blocking(&state, move |c, r| {
@@ -831,7 +831,7 @@ pub async fn get(
     operation_id = "record_inspection",
     tag = "inspections",
     params(("id" = String, Path, description = "The inspection's id")),
-    request_body = RecordBody,
+    request_body = InspectionRecordBody,
     responses(
         (status = 200, description = "Recorded", body = InspectionView),
         (status = 403, description = "Not one of its drawn inspectors", body = ErrorBody),
@@ -844,7 +844,7 @@ pub async fn record(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<RecordBody>,
+    ApiJson(b): ApiJson<InspectionRecordBody>,
 ) -> Result<Json<InspectionView>, ApiError> {
     let items = b
         .items
@@ -914,7 +914,7 @@ pub(crate) async fn store_photo(
     path = "/api/inspections/{id}/photos",
     operation_id = "add_inspection_photo",
     tag = "inspections",
-    params(("id" = String, Path, description = "The inspection's id"), PhotoParams),
+    params(("id" = String, Path, description = "The inspection's id"), InspectionPhotoParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The photo (JPEG or PNG)"),
     responses(
         (status = 201, description = "The photo", body = InspectionPhotoView),
@@ -930,7 +930,7 @@ pub async fn add_photo(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(p): ApiQuery<PhotoParams>,
+    ApiQuery(p): ApiQuery<InspectionPhotoParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -1074,7 +1074,7 @@ pub async fn rectifications(
     operation_id = "report_rectification",
     tag = "inspections",
     params(("id" = String, Path, description = "The order's id")),
-    request_body = ReportBody,
+    request_body = RectificationReportBody,
     responses(
         (status = 200, description = "Reported", body = RectificationView),
         (status = 403, description = "Not the facility's operator", body = ErrorBody),
@@ -1087,7 +1087,7 @@ pub async fn report(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(b): ApiJson<ReportBody>,
+    ApiJson(b): ApiJson<RectificationReportBody>,
 ) -> Result<Json<RectificationView>, ApiError> {
     let note = b.note.unwrap_or_default();
     let scope = auth.scope()?;
