@@ -424,8 +424,10 @@ fn standing(
             && scope.contains_facility(facility_id, path)
             && matches!(status, Status::Recorded | Status::Published))
         .then_some(Standing::Operator)),
-        Some(_) => Ok((scope.can(Perm::PlanInspections) && scope.contains_path(path))
-            .then_some(Standing::Planner)),
+        Some(_) => Ok(
+            (scope.can(Perm::PlanInspections) && scope.contains_path(path))
+                .then_some(Standing::Planner),
+        ),
     }
 }
 
@@ -514,7 +516,9 @@ pub fn create_plan(
     kinds.sort();
     kinds.dedup();
     if kinds.len() > checklists::KINDS.len()
-        || kinds.iter().any(|k| !checklists::KINDS.contains(&k.as_str()))
+        || kinds
+            .iter()
+            .any(|k| !checklists::KINDS.contains(&k.as_str()))
     {
         errs.push(FieldError::new(
             "kinds",
@@ -660,7 +664,9 @@ fn draw_doc(plan: &Plan, r: &Row) -> Result<DrawDocument> {
     let result: Option<String> = r.get("result")?;
     let superseded = match r.get::<Option<String>>("superseded_at")? {
         Some(at) => Some(Supersession {
-            by: r.get::<Option<String>>("superseded_by")?.unwrap_or_default(),
+            by: r
+                .get::<Option<String>>("superseded_by")?
+                .unwrap_or_default(),
             at,
             reason: r
                 .get::<Option<String>>("supersede_reason")?
@@ -704,8 +710,8 @@ pub fn draw_document(
         .query_opt(&format!("{DRAW_SELECT} WHERE d.id = $1"), &[draw_id.into()])?
         .ok_or_else(|| not_found("draw", draw_id))?;
     let plan_id: String = r.get("plan_id")?;
-    let plan = load_plan(conn, reference, scope, &plan_id)
-        .map_err(|_| not_found("draw", draw_id))?;
+    let plan =
+        load_plan(conn, reference, scope, &plan_id).map_err(|_| not_found("draw", draw_id))?;
     draw_doc(&plan, &r)
 }
 
@@ -986,12 +992,7 @@ pub fn draw(
              AND status <> 'superseded' ORDER BY seq DESC LIMIT 1",
             &[plan_id.into()],
         )?
-        .ok_or_else(|| {
-            invalid(
-                "status",
-                "publish the commitment first (commit), then draw",
-            )
-        })?;
+        .ok_or_else(|| invalid("status", "publish the commitment first (commit), then draw"))?;
     let id: String = r.get("id")?;
     if r.get::<String>("status")? != "committed" {
         return Err(StoreError::Conflict(
@@ -1228,8 +1229,8 @@ pub fn get(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> Resu
         .into_iter()
         .next();
     Ok(Inspection {
-        can_record: side == Standing::Inspector && row.status == Status::Assigned
-            || (scope.role().is_none() && row.status == Status::Assigned),
+        can_record: row.status == Status::Assigned
+            && (side == Standing::Inspector || scope.role().is_none()),
         can_publish: side == Standing::Planner && row.status == Status::Recorded,
         draw_id: r.get("draw_id")?,
         items,
@@ -1330,7 +1331,7 @@ pub fn record(
     for i in &checklist.items {
         if !given.contains_key(i.code.as_str()) {
             errs.push(FieldError::new(
-                &format!("items.{}", i.code),
+                format!("items.{}", i.code),
                 "missing: every item needs an outcome",
             ));
         }
@@ -1486,7 +1487,10 @@ pub fn add_photo(
     let kind: String = r.get("facility_kind")?;
     let checklist = checklists::for_kind(&kind, now.date_naive()).map_err(rules)?;
     if !checklist.is_some_and(|c| c.items.iter().any(|i| i.code == item_code)) {
-        return Err(invalid("item", "not an item of this inspection's checklist"));
+        return Err(invalid(
+            "item",
+            "not an item of this inspection's checklist",
+        ));
     }
     let n = conn.query_i64(
         "SELECT COUNT(*) FROM inspection_photo WHERE inspection_id = $1",
@@ -1650,8 +1654,7 @@ fn rect_where(
                     && (scope.role().is_none()
                         || (scope.can(Perm::RectifyInspections)
                             && scope.facility() == Some(fid.as_str()))),
-                can_reinspect: planner
-                    && matches!(status, RectStatus::Open | RectStatus::Reported),
+                can_reinspect: planner && matches!(status, RectStatus::Open | RectStatus::Reported),
                 facility_id: fid,
                 due,
                 status,
@@ -1715,15 +1718,13 @@ fn load_rect(
     let visible = match scope.role() {
         None => true,
         Some(Role::FacilityOperator) => scope.facility() == Some(found.facility_id.as_str()),
-        Some(Role::Inspector) => {
-            conn.query_i64(
-                "SELECT COUNT(*) FROM inspection_inspector WHERE inspection_id = $1 AND username = $2",
-                &[
-                    found.inspection_id.as_str().into(),
-                    scope.actor.user.as_str().into(),
-                ],
-            )? > 0
-        }
+        Some(Role::Inspector) => conn.query_i64(
+            "SELECT COUNT(*) FROM inspection_inspector WHERE inspection_id = $1 AND username = $2",
+            &[
+                found.inspection_id.as_str().into(),
+                scope.actor.user.as_str().into(),
+            ],
+        )? > 0,
         Some(_) => scope.can(Perm::PlanInspections) && scope.contains_path(&found.area_path),
     };
     if !visible {
@@ -1800,11 +1801,13 @@ pub fn reinspect(
     scope.require(Perm::PlanInspections)?;
     let r = load_rect(conn, scope, id, now)?;
     if !r.can_reinspect {
-        return Err(if matches!(r.status, RectStatus::Open | RectStatus::Reported) {
-            StoreError::Forbidden("county or city staff order re-inspections".into())
-        } else {
-            StoreError::Conflict(format!("the order is {} already", r.status.label_zh()))
-        });
+        return Err(
+            if matches!(r.status, RectStatus::Open | RectStatus::Reported) {
+                StoreError::Forbidden("county or city staff order re-inspections".into())
+            } else {
+                StoreError::Conflict(format!("the order is {} already", r.status.label_zh()))
+            },
+        );
     }
     let plan_id: String = conn
         .query_opt(
@@ -1936,9 +1939,7 @@ pub fn subsidy_holds(conn: &mut Conn, area_path: &str, day: NaiveDate) -> Result
         let verdict: String = r.get("verdict")?;
         let status: Option<String> = r.get("status")?;
         let due: Option<String> = r.get("due")?;
-        let open = status
-            .as_deref()
-            .is_some_and(|s| !matches!(s, "closed"));
+        let open = status.as_deref().is_some_and(|s| !matches!(s, "closed"));
         let id: String = r.get("id")?;
         let since: String = r.get("inspected_on")?;
         if latest && verdict == "fail" && open {
@@ -2009,7 +2010,14 @@ pub fn seed_demo(
         now - Duration::days(10),
     )?;
     // Too few inspectors or facilities: the plan stays a draft.
-    match commit(conn, reference, &sys, &plan.id, None, now - Duration::days(9)) {
+    match commit(
+        conn,
+        reference,
+        &sys,
+        &plan.id,
+        None,
+        now - Duration::days(9),
+    ) {
         Ok(_) => {}
         Err(StoreError::Invalid(_)) => return Ok(Some(plan.id)),
         Err(e) => return Err(e),
@@ -2063,7 +2071,10 @@ mod tests {
 
     #[test]
     fn towns_are_the_third_segment() {
-        assert_eq!(town_of("/330400/330402/330402001/330402001001/"), "330402001");
+        assert_eq!(
+            town_of("/330400/330402/330402001/330402001001/"),
+            "330402001"
+        );
         assert_eq!(town_of("/330400/330402/"), "");
         assert_eq!(Status::parse("published"), Some(Status::Published));
         assert_eq!(RectStatus::Reported.label_zh(), "已报整改");

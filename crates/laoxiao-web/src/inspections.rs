@@ -572,8 +572,8 @@ pub async fn checklists(_auth: Auth) -> Result<Json<InspectionChecklistList>, Ap
     let today = Utc::now().date_naive();
     let mut items = Vec::new();
     for k in checklists::KINDS {
-        if let Some(c) = checklists::for_kind(k, today)
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+        if let Some(c) =
+            checklists::for_kind(k, today).map_err(|e| ApiError::Internal(e.to_string()))?
         {
             items.push(InspectionChecklistView {
                 kind: c.kind.clone(),
@@ -786,12 +786,10 @@ pub async fn list(
 ) -> Result<Json<InspectionList>, ApiError> {
     let status = match p.status.as_deref() {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            bad(
-                "status",
-                "one of assigned, recorded, published, cancelled",
-            )
-        })?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| bad("status", "one of assigned, recorded, published, cancelled"))?,
+        ),
     };
     let scope = auth.scope()?;
     let items = blocking(&state, move |c, _| Ok(ins::list(c, &scope, status)?)).await?;
@@ -818,7 +816,10 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InspectionView>, ApiError> {
     let scope = auth.scope()?;
-    let i = blocking(&state, move |c, _| Ok(ins::get(c, &scope, &id, Utc::now())?)).await?;
+    let i = blocking(&state, move |c, _| {
+        Ok(ins::get(c, &scope, &id, Utc::now())?)
+    })
+    .await?;
     Ok(Json(i.into()))
 }
 
@@ -960,16 +961,7 @@ pub async fn add_photo(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let scope = auth.scope()?;
-    let ph = store_photo(
-        &state,
-        scope,
-        id,
-        item,
-        file_name,
-        declared,
-        bytes.to_vec(),
-    )
-    .await?;
+    let ph = store_photo(&state, scope, id, item, file_name, declared, bytes.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(InspectionPhotoView::from(ph))).into_response())
 }
 

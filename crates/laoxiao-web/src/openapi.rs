@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
-    childcare_day, complaints, error, inspections, facilities, family, filing, health, indicators,
+    childcare_day, complaints, error, facilities, family, filing, health, indicators, inspections,
     notifications, people, planning, subsidies, transfers, visits,
 };
 

@@ -5213,12 +5213,12 @@ mod notifications;
 #[path = "support/complaints.rs"]
 mod complaints;
 // Issue 17, part 2: random inspections (双随机、一公开), end to end.
-#[path = "support/inspections.rs"]
-mod inspections;
 #[path = "support/family_admission.rs"]
 mod family_admission;
 #[path = "support/filing.rs"]
 mod filing;
+#[path = "support/inspections.rs"]
+mod inspections;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.

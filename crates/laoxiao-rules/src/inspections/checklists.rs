@@ -194,14 +194,25 @@ mod tests {
             assert!(c.items.iter().any(|i| i.critical));
         }
         let c = for_kind("elderly_institution", day).expect("p").expect("c");
-        let all_pass: Vec<_> = c.items.iter().map(|i| (i.code.clone(), Outcome::Pass)).collect();
+        let all_pass: Vec<_> = c
+            .items
+            .iter()
+            .map(|i| (i.code.clone(), Outcome::Pass))
+            .collect();
         assert_eq!(verdict(c, &all_pass), Verdict::Pass);
         let mut v = all_pass.clone();
         v[2].1 = Outcome::Fail; // risk_assessment: not critical
         assert_eq!(verdict(c, &v), Verdict::BasicPass);
         v[1].1 = Outcome::Fail; // fire_safety: critical
         assert_eq!(verdict(c, &v), Verdict::Fail);
-        assert!(for_kind("elderly_institution", NaiveDate::from_ymd_opt(2019, 1, 1).expect("d")).expect("p").is_none());
+        assert!(
+            for_kind(
+                "elderly_institution",
+                NaiveDate::from_ymd_opt(2019, 1, 1).expect("d")
+            )
+            .expect("p")
+            .is_none()
+        );
         assert_eq!(Outcome::parse("不适用"), Some(Outcome::NotApplicable));
         assert_eq!(Verdict::parse("basic_pass"), Some(Verdict::BasicPass));
     }

@@ -53,9 +53,7 @@ pub enum DrawError {
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
     /// A target has fewer inspectors free of conflict than required.
-    #[error(
-        "facility {facility_id}: {eligible} inspector(s) free of conflict, {needed} needed"
-    )]
+    #[error("facility {facility_id}: {eligible} inspector(s) free of conflict, {needed} needed")]
     TooFewInspectors {
         facility_id: String,
         eligible: usize,
@@ -159,10 +157,7 @@ fn check_entries(field: &str, v: &[Entry], max: usize) -> Result<(), DrawError> 
         check_id(&format!("{field}[{i}].id"), &e.id)?;
         check_town(&format!("{field}[{i}].town"), &e.town)?;
         if i > 0 && v[i - 1].id >= e.id {
-            return Err(invalid(
-                field,
-                "sorted by id (byte order), each id once",
-            ));
+            return Err(invalid(field, "sorted by id (byte order), each id once"));
         }
     }
     Ok(())
@@ -216,17 +211,17 @@ impl Roster {
 }
 
 /// The canonical text the digest is taken over: one line per item, fields
-/// separated by a tab, each line ending in `\n`:
+/// separated by a tab (shown as `→` below), each line ending in `\n`:
 ///
 /// ```text
 /// laoxiao-draw/1
-/// plan	{plan_id}
-/// facilities_to_draw	{k}
-/// inspectors_per_inspection	{m}
-/// F	{facility_id}	{town}      (the roster, by id)
-/// U	{facility_id}	{town}      (the unplanned, by id)
-/// I	{inspector_id}	{town}      (the pool, by id)
-/// P	{facility_id}	{inspector_id}   (last time's pairings, sorted)
+/// plan → {plan_id}
+/// facilities_to_draw → {k}
+/// inspectors_per_inspection → {m}
+/// F → {facility_id} → {town}      (the roster, by id)
+/// U → {facility_id} → {town}      (the unplanned, by id)
+/// I → {inspector_id} → {town}      (the pool, by id)
+/// P → {facility_id} → {inspector_id}   (last time's pairings, sorted)
 /// ```
 pub fn canonical_text(r: &Roster) -> String {
     let mut s = format!(
@@ -607,9 +602,13 @@ mod tests {
             plan_id: "IP-1".into(),
             facilities_to_draw: 3,
             inspectors_per_inspection: 2,
-            facilities: (0..10).map(|i| e(&format!("F{i:02}"), &format!("T{}", i % 3))).collect(),
+            facilities: (0..10)
+                .map(|i| e(&format!("F{i:02}"), &format!("T{}", i % 3)))
+                .collect(),
             unplanned: vec![e("F99", "T1")],
-            inspectors: (0..6).map(|i| e(&format!("I{i}"), &format!("T{}", i % 3))).collect(),
+            inspectors: (0..6)
+                .map(|i| e(&format!("I{i}"), &format!("T{}", i % 3)))
+                .collect(),
             previous: vec![Pair {
                 facility_id: "F99".into(),
                 inspector_id: "I2".into(),
@@ -630,7 +629,12 @@ mod tests {
             .inspectors
             .iter()
             .map(|i| (i.id.clone(), i.town.clone()))
-            .chain(r.facilities.iter().chain(&r.unplanned).map(|f| (f.id.clone(), f.town.clone())))
+            .chain(
+                r.facilities
+                    .iter()
+                    .chain(&r.unplanned)
+                    .map(|f| (f.id.clone(), f.town.clone())),
+            )
             .collect();
         for x in &a {
             assert_eq!(x.inspectors.len(), 2);

@@ -152,7 +152,10 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
             t0,
         )
         .expect("plan");
-        assert_eq!(plan.inspectors_per_inspection, 2, "国办发〔2015〕58号: at least 2");
+        assert_eq!(
+            plan.inspectors_per_inspection, 2,
+            "国办发〔2015〕58号: at least 2"
+        );
         assert_eq!(plan.status, "draft");
         assert!(matches!(
             ins::get_plan(&mut c, r, &other_county, &plan.id),
@@ -312,7 +315,10 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
         .expect_err("incomplete");
         let f = fields(e);
         assert!(f.contains(&format!("items.{dropped}")), "{f:?}");
-        assert!(f.contains(&format!("items.{}", full.items[0].code)), "{f:?}");
+        assert!(
+            f.contains(&format!("items.{}", full.items[0].code)),
+            "{f:?}"
+        );
         // One item that is not critical fails: 基本合格 and a rectification order.
         let minor = full
             .items
@@ -338,8 +344,11 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
         assert_eq!(rec.row.status, Status::Recorded);
         assert_eq!(rec.row.verdict, Some(Verdict::BasicPass));
         let rect = rec.rectification.clone().expect("an order");
-        assert_eq!(rect.items, [minor.clone()]);
-        assert_eq!(rect.due, "2026-03-31", "30 days (inspection.rectification_days)");
+        assert_eq!(rect.items, std::slice::from_ref(&minor));
+        assert_eq!(
+            rect.due, "2026-03-31",
+            "30 days (inspection.rectification_days)"
+        );
         assert_eq!(rect.status, RectStatus::Open);
         assert!(matches!(
             ins::record(&mut c, &me, &insp.id, &RecordInput::default(), t0),
@@ -372,7 +381,11 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
         assert_eq!(reported.status, RectStatus::Reported);
 
         // ---- the county publishes; the public read has no person in it.
-        assert!(ins::published_results(&mut c, "/330400/330402/").expect("public").is_empty());
+        assert!(
+            ins::published_results(&mut c, "/330400/330402/")
+                .expect("public")
+                .is_empty()
+        );
         assert!(matches!(
             ins::publish(&mut c, &me, &insp.id, t0),
             Err(StoreError::Forbidden(_))
@@ -385,16 +398,30 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
         assert_eq!(public[0].rectification_due.as_deref(), Some("2026-03-31"));
         let text = serde_json::to_string(&public).expect("json");
         // No inspector, no note: only public fields.
-        for word in ["\"i1\"", "\"i2\"", "\"i3\"", "\"i4\"", "整体运行正常", "现场检查发现问题", "inspectors"] {
+        for word in [
+            "\"i1\"",
+            "\"i2\"",
+            "\"i3\"",
+            "\"i4\"",
+            "整体运行正常",
+            "现场检查发现问题",
+            "inspectors",
+        ] {
             assert!(!text.contains(word), "{word} in {text}");
         }
         assert_eq!(
-            ins::latest_result(&mut c, &insp.facility_id).expect("latest").map(|v| v.0),
+            ins::latest_result(&mut c, &insp.facility_id)
+                .expect("latest")
+                .map(|v| v.0),
             Some(Verdict::BasicPass)
         );
         // Not yet overdue, not failed: no subsidy hold.
         let t1 = at("2026-03-20T09:00:00Z");
-        assert!(ins::subsidy_holds(&mut c, "/330400/330402/", t1.date_naive()).expect("holds").is_empty());
+        assert!(
+            ins::subsidy_holds(&mut c, "/330400/330402/", t1.date_naive())
+                .expect("holds")
+                .is_empty()
+        );
 
         // ---- re-inspection by the same inspectors closes the order.
         let re = ins::reinspect(&mut c, &county, &rect.id, t1).expect("reinspect");
@@ -440,7 +467,13 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
             .iter()
             .find(|a| a.facility_id == second.facility_id)
             .expect("target");
-        let s_me = user(store, &s_target.inspectors[0], Role::Inspector, "330402", None);
+        let s_me = user(
+            store,
+            &s_target.inspectors[0],
+            Role::Inspector,
+            "330402",
+            None,
+        );
         let s_full = ins::get(&mut c, &s_me, &second.id, t1).expect("get 2");
         let critical = s_full
             .items
@@ -462,7 +495,14 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
         )
         .expect("record 2");
         assert_eq!(failed.row.verdict, Some(Verdict::Fail));
-        assert_eq!(failed.items.iter().filter(|i| i.outcome == Outcome::Fail).count(), 1);
+        assert_eq!(
+            failed
+                .items
+                .iter()
+                .filter(|i| i.outcome == Outcome::Fail)
+                .count(),
+            1
+        );
         ins::publish(&mut c, &county, &second.id, t1).expect("publish 2");
         let holds = ins::subsidy_holds(&mut c, "/330400/330402/", t1.date_naive()).expect("holds");
         assert_eq!(holds.len(), 1);
@@ -483,7 +523,10 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
             .expect_err("too few inspectors free of conflict");
         assert_eq!(fields(e), ["inspectors"]);
         assert_eq!(
-            ins::get_plan(&mut c, r, &county, &plan.id).expect("plan").draws.len(),
+            ins::get_plan(&mut c, r, &county, &plan.id)
+                .expect("plan")
+                .draws
+                .len(),
             1,
             "nothing written"
         );
@@ -512,7 +555,8 @@ fn a_draw_is_reproducible_and_an_inspection_is_rectified_and_reinspected() {
             redo.roster
                 .previous
                 .iter()
-                .any(|p| p.facility_id == insp.facility_id && target.inspectors.contains(&p.inspector_id))
+                .any(|p| p.facility_id == insp.facility_id
+                    && target.inspectors.contains(&p.inspector_id))
         );
         let detail = ins::get_plan(&mut c, r, &county, &plan.id).expect("detail 2");
         assert_eq!(detail.draws.len(), 2);

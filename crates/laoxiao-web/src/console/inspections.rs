@@ -253,8 +253,9 @@ pub async fn plan_act(
     let pid = id.clone();
     let result = s
         .db(move |c, r| match action.as_str() {
-            "commit" => ins::commit(c, r, &scope, &pid, reason.as_deref(), Utc::now())
-                .map(|_| "committed"),
+            "commit" => {
+                ins::commit(c, r, &scope, &pid, reason.as_deref(), Utc::now()).map(|_| "committed")
+            }
             "draw" => ins::draw(c, r, &scope, &pid, Utc::now()).map(|_| "drawn"),
             _ => Err(StoreError::Invalid(vec![FieldError::new(
                 "action",

@@ -33,7 +33,12 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
                 .take(3)
                 .map(|a| a.code.clone())
                 .collect();
-            let h = Facility::blank("H1", "南湖颐养院", FacilityKind::ElderlyInstitution, &towns[0]);
+            let h = Facility::blank(
+                "H1",
+                "南湖颐养院",
+                FacilityKind::ElderlyInstitution,
+                &towns[0],
+            );
             laoxiao_store::facilities::create(&mut c, r, &sys, &h).expect("H1");
             drop(c);
             let mut out = vec![
@@ -42,9 +47,27 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
                 make_user(&store, "hop", Role::FacilityOperator, &towns[0], Some("H1")),
             ];
             // Two inspectors outside H1's town, one inside it (never drawn for H1).
-            out.push(make_user(&store, "insp-a", Role::Inspector, &towns[1], None));
-            out.push(make_user(&store, "insp-b", Role::Inspector, &towns[2], None));
-            out.push(make_user(&store, "insp-c", Role::Inspector, &towns[0], None));
+            out.push(make_user(
+                &store,
+                "insp-a",
+                Role::Inspector,
+                &towns[1],
+                None,
+            ));
+            out.push(make_user(
+                &store,
+                "insp-b",
+                Role::Inspector,
+                &towns[2],
+                None,
+            ));
+            out.push(make_user(
+                &store,
+                "insp-c",
+                Role::Inspector,
+                &towns[0],
+                None,
+            ));
             out
         })
         .await;
@@ -98,7 +121,9 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let draw_id = r.body["draw_id"].as_str().expect("draw").to_string();
-        let r = county.get(&format!("/api/inspections/draws/{draw_id}")).await;
+        let r = county
+            .get(&format!("/api/inspections/draws/{draw_id}"))
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         let doc: DrawDocument = serde_json::from_value(r.body.clone()).expect("a draw document");
         assert_eq!(doc.commit, commit);
@@ -122,7 +147,10 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
 
         // ---- the inspector's list; the one not drawn finds nothing.
         let r = ia.get("/api/inspections").await;
-        let id = r.body["items"][0]["id"].as_str().expect("inspection").to_string();
+        let id = r.body["items"][0]["id"]
+            .as_str()
+            .expect("inspection")
+            .to_string();
         assert_eq!(r.body["items"][0]["status"], "assigned");
         let r = ic.get(&format!("/api/inspections/{id}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -178,13 +206,23 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
             )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        assert!(f.contains(&"items.licence".to_string()) && f.contains(&"items.fire_safety".to_string()), "{f:?}");
+        assert!(
+            f.contains(&"items.licence".to_string())
+                && f.contains(&"items.fire_safety".to_string()),
+            "{f:?}"
+        );
         let r = ib
-            .post(&format!("/api/inspections/{id}/record"), &body("fees_public"))
+            .post(
+                &format!("/api/inspections/{id}/record"),
+                &body("fees_public"),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["verdict"], "basic_pass");
-        let rect = r.body["rectification"]["id"].as_str().expect("order").to_string();
+        let rect = r.body["rectification"]["id"]
+            .as_str()
+            .expect("order")
+            .to_string();
         assert_eq!(r.body["rectification"]["status"], "open");
         assert_eq!(r.body["photos"].as_array().map(Vec::len), Some(1));
         let r = ia
@@ -197,7 +235,10 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
         assert_eq!(r.body["items"][0]["id"], rect.as_str());
         assert_eq!(r.body["items"][0]["can_report"], true);
         let r = county
-            .post(&format!("/api/inspections/rectifications/{rect}/report"), &json!({"note": "x"}))
+            .post(
+                &format!("/api/inspections/rectifications/{rect}/report"),
+                &json!({"note": "x"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = op
@@ -210,13 +251,20 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
         assert_eq!(r.body["status"], "reported");
 
         // ---- the county publishes and orders the re-inspection.
-        let r = ia.post(&format!("/api/inspections/{id}/publish"), &json!({})).await;
+        let r = ia
+            .post(&format!("/api/inspections/{id}/publish"), &json!({}))
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = county.post(&format!("/api/inspections/{id}/publish"), &json!({})).await;
+        let r = county
+            .post(&format!("/api/inspections/{id}/publish"), &json!({}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["status"], "published");
         let r = county
-            .post(&format!("/api/inspections/rectifications/{rect}/reinspect"), &json!({}))
+            .post(
+                &format!("/api/inspections/rectifications/{rect}/reinspect"),
+                &json!({}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.body["kind"], "reinspection");
@@ -259,7 +307,10 @@ fn an_inspection_with_a_rectification_and_a_reinspection_end_to_end() {
         let r = county.get(&format!("/api/inspections/plans/{plan}")).await;
         let draws = r.body["draws"].as_array().expect("draws");
         assert_eq!(draws.len(), 2);
-        let old = draws.iter().find(|d| d["draw_id"] == draw_id.as_str()).expect("old");
+        let old = draws
+            .iter()
+            .find(|d| d["draw_id"] == draw_id.as_str())
+            .expect("old");
         assert_eq!(old["status"], "superseded");
         assert_eq!(old["superseded"]["reason"], "检查人员调整");
         assert_eq!(old["superseded"]["by"], "nanhu");

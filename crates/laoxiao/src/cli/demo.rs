@@ -364,7 +364,12 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     }
     // Random inspections (双随机): a plan of the county with a published
     // draw, one result with a rectification order, one passed.
-    match laoxiao_store::inspections::seed_demo(&mut c, &store.reference, county, chrono::Utc::now()) {
+    match laoxiao_store::inspections::seed_demo(
+        &mut c,
+        &store.reference,
+        county,
+        chrono::Utc::now(),
+    ) {
         Ok(Some(_)) => println!("demo inspection plan seeded (see /console/inspections)"),
         Ok(None) => {}
         Err(e) => eprintln!("the demo's inspections were not created: {e}"),

@@ -21,7 +21,10 @@ pub fn verify_draw(file: &Path) -> Result<()> {
         .with_context(|| format!("{}: not a draw document", file.display()))?;
     let v = verify(&doc);
     let mark = |ok: bool| if ok { "ok" } else { "MISMATCH" };
-    println!("draw {} of plan {} ({})", doc.draw_id, doc.roster.plan_id, doc.status);
+    println!(
+        "draw {} of plan {} ({})",
+        doc.draw_id, doc.roster.plan_id, doc.status
+    );
     println!(
         "rosters: {} facilities, {} unplanned, {} inspectors, {} previous pairings",
         doc.roster.facilities.len(),
@@ -29,7 +32,11 @@ pub fn verify_draw(file: &Path) -> Result<()> {
         doc.roster.inspectors.len(),
         doc.roster.previous.len()
     );
-    println!("roster digest  {}  {}", doc.roster_digest, mark(v.digest_matches && v.roster_valid));
+    println!(
+        "roster digest  {}  {}",
+        doc.roster_digest,
+        mark(v.digest_matches && v.roster_valid)
+    );
     println!("commit         {}  {}", doc.commit, mark(v.commit_matches));
     println!(
         "result         {} target(s)  {}",
@@ -43,6 +50,9 @@ pub fn verify_draw(file: &Path) -> Result<()> {
         println!("MATCH: re-running the draw from its published seed gives the published result");
         Ok(())
     } else {
-        bail!("the draw document does not verify ({} problem(s))", v.problems.len())
+        bail!(
+            "the draw document does not verify ({} problem(s))",
+            v.problems.len()
+        )
     }
 }

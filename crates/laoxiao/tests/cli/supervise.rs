@@ -53,30 +53,54 @@ fn a_published_draw_verifies_and_a_tampered_one_does_not() {
     let doc = document();
     let good = env.write("draw.json", serde_json::to_vec_pretty(&doc).expect("json"));
     // `bare`: no database, no key file.
-    let o = env.bare().args(["supervise", "verify-draw"]).arg(&good).ok();
+    let o = env
+        .bare()
+        .args(["supervise", "verify-draw"])
+        .arg(&good)
+        .ok();
     assert!(o.stdout.contains("MATCH"), "{o}");
     assert!(o.stdout.contains("ok"), "{o}");
 
     let mut t = doc.clone();
     t.result[0].inspectors.reverse();
     let f = env.write("result.json", serde_json::to_vec(&t).expect("json"));
-    let o = env.bare().args(["supervise", "verify-draw"]).arg(&f).fails();
-    assert!(o.stdout.contains("re-running the draw gives a different result"), "{o}");
+    let o = env
+        .bare()
+        .args(["supervise", "verify-draw"])
+        .arg(&f)
+        .fails();
+    assert!(
+        o.stdout
+            .contains("re-running the draw gives a different result"),
+        "{o}"
+    );
     assert!(o.stderr.contains("does not verify"), "{o}");
 
     let mut t = doc.clone();
     t.roster.facilities.pop();
     let f = env.write("roster.json", serde_json::to_vec(&t).expect("json"));
-    let o = env.bare().args(["supervise", "verify-draw"]).arg(&f).fails();
+    let o = env
+        .bare()
+        .args(["supervise", "verify-draw"])
+        .arg(&f)
+        .fails();
     assert!(o.stdout.contains("roster digest"), "{o}");
 
     let mut t = doc;
     t.seed = Some("00".repeat(32));
     let f = env.write("seed.json", serde_json::to_vec(&t).expect("json"));
-    let o = env.bare().args(["supervise", "verify-draw"]).arg(&f).fails();
+    let o = env
+        .bare()
+        .args(["supervise", "verify-draw"])
+        .arg(&f)
+        .fails();
     assert!(o.stdout.contains("commit"), "{o}");
 
     let f = env.write("junk.json", "{\"not\": \"a draw\"}");
-    let o = env.bare().args(["supervise", "verify-draw"]).arg(&f).fails();
+    let o = env
+        .bare()
+        .args(["supervise", "verify-draw"])
+        .arg(&f)
+        .fails();
     assert!(o.stderr.contains("not a draw document"), "{o}");
 }
