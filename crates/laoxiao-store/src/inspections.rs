@@ -891,7 +891,8 @@ pub fn commit(
         ));
     }
     dr::feasible(&roster).map_err(draw_error)?;
-    let seed = crate::crypto::random_hex(32);
+    // Lower-case hex, as the draw document's other digests.
+    let seed = crate::crypto::random_hex(32).to_ascii_lowercase();
     let commit = dr::commit_of(&seed).map_err(draw_error)?;
     let digest = dr::roster_digest(&roster);
     let id = format!("ID-{}", crate::crypto::random_hex(6));
@@ -1968,7 +1969,7 @@ pub fn subsidy_holds(conn: &mut Conn, area_path: &str, day: NaiveDate) -> Result
 // ---------------------------------------------------------------- demo
 
 /// Demo: one plan of the county with a published draw (the demo's inspector
-/// accounts make the pool), its first inspection recorded with a failed item
+/// accounts and two more, `inspector3` and `inspector4`, make the pool), its first inspection recorded with a failed item
 /// (a rectification order) and published, the second recorded and passed,
 /// the rest waiting for the inspectors. Cheap: a roster of the county's
 /// facilities and a few dozen rows. Returns the plan id, or none when a plan
@@ -2009,6 +2010,24 @@ pub fn seed_demo(
         },
         now - Duration::days(10),
     )?;
+    // Two more inspectors in the pool (no login is printed for them): with
+    // only the two demo accounts, recusal (last time's inspectors stand
+    // aside) would leave no one for a second draw of a facility recorded.
+    for name in ["inspector3", "inspector4"] {
+        if crate::accounts::get_user(conn, name).is_err() {
+            let password = format!("pool-{}", crate::crypto::random_hex(12));
+            crate::accounts::create_user(
+                conn,
+                reference,
+                &sys,
+                name,
+                Role::Inspector,
+                county,
+                None,
+                &password,
+            )?;
+        }
+    }
     // Too few inspectors or facilities: the plan stays a draft.
     match commit(
         conn,
