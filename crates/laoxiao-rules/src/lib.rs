@@ -11,6 +11,7 @@ pub mod childcare_bill;
 pub mod error;
 pub mod filing;
 pub mod indicators;
+pub mod inspections;
 pub mod open_data;
 pub mod plan;
 pub mod planning;

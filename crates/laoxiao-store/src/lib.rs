@@ -25,6 +25,7 @@ pub mod family;
 pub mod figures;
 pub mod filing;
 pub mod indicators;
+pub mod inspections;
 pub mod io;
 pub mod migrate;
 pub mod notify;

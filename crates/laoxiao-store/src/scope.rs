@@ -129,6 +129,18 @@ pub enum Perm {
     /// Supervise complaints (投诉督办): the area's complaints with the late
     /// ones first, answering a late one, and the figures (county and city).
     SuperviseComplaints,
+    /// Plan random inspections (双随机、一公开): create plans, freeze the
+    /// rosters and publish the commitment, draw, publish results, order
+    /// re-inspections (county and city civil-affairs and health staff).
+    PlanInspections,
+    /// Record an inspection (检查结果录入) and its evidence photos: only the
+    /// inspectors drawn for it (the store checks the draw).
+    RecordInspections,
+    /// Read inspections in scope: planners their area's, inspectors those
+    /// drawn for them, an operator its facility's results and orders.
+    ReadInspections,
+    /// Report a rectification done (整改完成报告): the facility's operator.
+    RectifyInspections,
 }
 
 impl Role {
@@ -189,6 +201,8 @@ impl Role {
                     | ReadChildcareBills
                     | HandleComplaints
                     | SuperviseComplaints
+                    | PlanInspections
+                    | ReadInspections
             ),
             TownStaff => matches!(
                 p,
@@ -232,6 +246,8 @@ impl Role {
                     | ReadChildcareBills
                     | ManageChildcareBills
                     | HandleComplaints
+                    | ReadInspections
+                    | RectifyInspections
             ),
             Inspector => matches!(
                 p,
@@ -241,6 +257,8 @@ impl Role {
                     | ReadAlarms
                     | ReadFilings
                     | ReadChildcareDay
+                    | RecordInspections
+                    | ReadInspections
             ),
             Auditor => matches!(p, ReadAudit | ReadViews),
             Analyst => matches!(p, Aggregates),

@@ -3810,3 +3810,9 @@ mod filing;
 // Issue 16, part 5: complaints (投诉): filing, scope, deadlines and escalation, closing, figures.
 #[path = "support/complaints.rs"]
 mod complaints;
+
+// Issue 17, part 2: random inspections (双随机、一公开): the draw re-run from
+// its published seed, recusal, a rectification and its re-inspection, the
+// superseded draw kept, the public read, the subsidy hold.
+#[path = "support/inspections.rs"]
+mod inspections;

@@ -511,6 +511,86 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/inspections",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/checklists",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/plans",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/plans",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/plans/{id}",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/plans/{id}/commit",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/plans/{id}/draw",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/draws/{id}",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/rectifications",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/rectifications/{id}/report",
+        Access::Perm(Perm::RectifyInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/rectifications/{id}/reinspect",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/{id}",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/{id}/record",
+        Access::Perm(Perm::RecordInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/{id}/photos",
+        Access::Perm(Perm::RecordInspections),
+    ),
+    (
+        "GET",
+        "/api/inspections/{id}/photos/{photo}",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "POST",
+        "/api/inspections/{id}/publish",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
         "/api/family/notifications",
         Access::Perm(Perm::OrderServices),
     ),
@@ -1169,6 +1249,36 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "GET",
         "/console/family/children/{id}/bills",
         Access::Perm(Perm::OrderServices),
+    ),
+    (
+        "GET",
+        "/console/inspections",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "POST",
+        "/console/inspections",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/console/inspections/plans/{id}",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "POST",
+        "/console/inspections/plans/{id}",
+        Access::Perm(Perm::PlanInspections),
+    ),
+    (
+        "GET",
+        "/console/inspections/{id}",
+        Access::Perm(Perm::ReadInspections),
+    ),
+    (
+        "POST",
+        "/console/inspections/{id}",
+        Access::Perm(Perm::ReadInspections),
     ),
     (
         "GET",

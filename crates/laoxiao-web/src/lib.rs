@@ -31,6 +31,7 @@ pub mod family;
 pub mod filing;
 pub mod health;
 pub mod indicators;
+pub mod inspections;
 pub mod notifications;
 pub mod openapi;
 pub mod people;
@@ -515,6 +516,33 @@ pub fn router(state: AppState) -> Router {
             post(complaints::acknowledge),
         )
         .route("/complaints/{id}/answer", post(complaints::answer))
+        .route("/inspections", get(inspections::list))
+        .route("/inspections/checklists", get(inspections::checklists))
+        .route(
+            "/inspections/plans",
+            get(inspections::list_plans).post(inspections::create_plan),
+        )
+        .route("/inspections/plans/{id}", get(inspections::get_plan))
+        .route("/inspections/plans/{id}/commit", post(inspections::commit))
+        .route("/inspections/plans/{id}/draw", post(inspections::draw))
+        .route("/inspections/draws/{id}", get(inspections::get_draw))
+        .route(
+            "/inspections/rectifications",
+            get(inspections::rectifications),
+        )
+        .route(
+            "/inspections/rectifications/{id}/report",
+            post(inspections::report),
+        )
+        .route(
+            "/inspections/rectifications/{id}/reinspect",
+            post(inspections::reinspect),
+        )
+        .route("/inspections/{id}", get(inspections::get))
+        .route("/inspections/{id}/record", post(inspections::record))
+        .route("/inspections/{id}/photos", post(inspections::add_photo))
+        .route("/inspections/{id}/photos/{photo}", get(inspections::photo))
+        .route("/inspections/{id}/publish", post(inspections::publish))
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

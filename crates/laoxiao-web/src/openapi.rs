@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
-    childcare_day, complaints, error, facilities, family, filing, health, indicators,
+    childcare_day, complaints, error, facilities, family, filing, health, indicators, inspections,
     notifications, people, planning, subsidies, transfers, visits,
 };
 
@@ -216,6 +216,22 @@ use crate::{
         complaints::get,
         complaints::acknowledge,
         complaints::answer,
+        inspections::checklists,
+        inspections::list_plans,
+        inspections::create_plan,
+        inspections::get_plan,
+        inspections::commit,
+        inspections::draw,
+        inspections::get_draw,
+        inspections::list,
+        inspections::get,
+        inspections::record,
+        inspections::add_photo,
+        inspections::photo,
+        inspections::publish,
+        inspections::rectifications,
+        inspections::report,
+        inspections::reinspect,
     ),
     components(schemas(
         error::ErrorBody,
@@ -267,6 +283,7 @@ use crate::{
         (name = "alarms", description = "智能设备告警: alarms posted by device platforms (signed, no account), dispatched to the person's village staff and the device's provider, escalated to the town past a deadline, closed with an outcome; response figures and the plan's equipment target"),
         (name = "childcare", description = "托育机构备案: an institution files with the county health commission (form, commitment letter and the documents the 备案办法 lists, uploaded as PDF, JPEG or PNG), the county accepts, asks for corrections or refuses by the deadlines; acceptance writes the facility's filing status, date and approved places"),
         (name = "complaints", description = "投诉: complaints about a facility (a family about its child's institution), acknowledged and answered by the facility within dated deadlines, escalated to the county when late (督办), closed by the complainant with a rating; the figures per facility and area"),
+        (name = "inspections", description = "双随机、一公开: inspection plans per period and area, a reproducible draw of facilities and inspectors (commit–reveal: the seed's SHA-256 published first, the seed at the draw; `laoxiao supervise verify-draw` re-runs a draw document), recusal, checklists, results with evidence photos, rectification orders with deadlines, re-inspection, publication"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

@@ -177,6 +177,21 @@ enum Command {
         #[command(subcommand)]
         command: PlanCmd,
     },
+    /// Supervision (双随机、一公开): re-run a published inspection draw.
+    Supervise {
+        #[command(subcommand)]
+        command: SuperviseCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SuperviseCmd {
+    /// Re-run a published draw document (JSON) from its seed and rosters,
+    /// with no database, and say whether it matches; exits 1 when not.
+    VerifyDraw {
+        /// The draw document (GET /api/inspections/draws/{id}).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -718,6 +733,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // Needs no configuration, key or database: anyone may check a draw.
+    if let Command::Supervise {
+        command: SuperviseCmd::VerifyDraw { file },
+    } = &cli.command
+    {
+        return cli::supervise::verify_draw(file);
+    }
     let env: HashMap<String, String> = std::env::vars().collect();
     let addr = match &cli.command {
         Command::Serve { addr } | Command::Demo { addr, .. } => addr.clone(),
@@ -806,6 +828,7 @@ fn run(cli: Cli) -> Result<()> {
             KeysCmd::Generate { id, out } => cli::keys::generate(id, out.as_deref()),
             KeysCmd::Rotate => cli::keys::rotate(&config),
         },
+        Command::Supervise { .. } => Ok(()),
         Command::Plan { command } => match command {
             PlanCmd::Coverage {
                 common,

@@ -114,6 +114,10 @@ pub const FILES: &[(&str, &str)] = &[
         "open_data.toml",
         include_str!("../../../../data/policy/open_data.toml"),
     ),
+    (
+        "inspections.toml",
+        include_str!("../../../../data/policy/inspections.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

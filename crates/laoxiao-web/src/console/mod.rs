@@ -29,6 +29,7 @@ mod homes;
 pub mod i18n;
 mod import;
 mod indicators;
+mod inspections;
 mod notifications;
 mod overview;
 mod people;
@@ -253,6 +254,18 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/family/children/{id}/bills",
             get(childcare_bills::family),
+        )
+        .route(
+            "/console/inspections",
+            get(inspections::index).post(inspections::create),
+        )
+        .route(
+            "/console/inspections/plans/{id}",
+            get(inspections::plan).post(inspections::plan_act),
+        )
+        .route(
+            "/console/inspections/{id}",
+            get(inspections::show).post(inspections::act),
         )
         .route("/console/complaints", get(complaints::index))
         .route(
@@ -744,6 +757,7 @@ impl ConsoleState {
                     && a.principal.as_ref().is_some_and(|p| p.user.role == laoxiao_store::Role::FacilityOperator),
                 "notifications": a.can(Perm::ManageUsers),
                 "complaints": a.can(Perm::HandleComplaints),
+                "inspections": a.can(Perm::ReadInspections),
             }),
         );
         m

@@ -287,6 +287,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/thread_body.html"),
     ),
     (
+        "inspections.html",
+        include_str!("../../assets/templates/inspections.html"),
+    ),
+    (
+        "inspection_plan.html",
+        include_str!("../../assets/templates/inspection_plan.html"),
+    ),
+    (
+        "inspection.html",
+        include_str!("../../assets/templates/inspection.html"),
+    ),
+    (
         "complaints.html",
         include_str!("../../assets/templates/complaints.html"),
     ),

@@ -227,6 +227,8 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
             nursery.map(|(id, _)| id),
         ),
         ("inspector", Role::Inspector, county.into(), None),
+        // 双随机: every inspection needs two inspectors (国办发〔2015〕58号).
+        ("inspector2", Role::Inspector, county.into(), None),
         ("auditor", Role::Auditor, "330400".into(), None),
         ("analyst", Role::Analyst, "330400".into(), None),
         ("family", Role::Family, "330400".into(), None),
@@ -359,6 +361,18 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
             Ok(_) => {}
             Err(e) => eprintln!("the demo's complaints were not created: {e}"),
         }
+    }
+    // Random inspections (双随机): a plan of the county with a published
+    // draw, one result with a rectification order, one passed.
+    match laoxiao_store::inspections::seed_demo(
+        &mut c,
+        &store.reference,
+        county,
+        chrono::Utc::now(),
+    ) {
+        Ok(Some(_)) => println!("demo inspection plan seeded (see /console/inspections)"),
+        Ok(None) => {}
+        Err(e) => eprintln!("the demo's inspections were not created: {e}"),
     }
     Ok(out)
 }

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod registers;
 pub mod serve;
 pub mod subsidies;
+pub mod supervise;
 pub mod user;
 pub mod visits;
 

@@ -68,10 +68,12 @@ clitest!(
         let accounts = printed_accounts(&server);
         let mut roles: Vec<&str> = accounts.iter().map(|a| a.role.as_str()).collect();
         roles.sort();
-        // One account per role, and a second operator: the childcare
-        // institution's (it files with the county).
+        // One account per role, a second operator: the childcare
+        // institution's (it files with the county), and a second inspector
+        // (双随机: every inspection needs two inspectors).
         let mut want = ROLES.to_vec();
         want.push("facility_operator");
+        want.push("inspector");
         want.sort();
         assert_eq!(roles, want, "{accounts:?}");
         assert!(

@@ -16,6 +16,7 @@ mod plan;
 mod readme;
 mod serve;
 mod subsidies;
+mod supervise;
 mod synth;
 mod template;
 mod user;
