@@ -262,6 +262,20 @@ pub fn figures(
     if from < today - Duration::days(3660) {
         return Err(invalid("from", "within the last ten years"));
     }
+    // The day's rules counted here are dated: before their first value
+    // nothing can be judged (a 500 otherwise, found by schemathesis).
+    let rules_from = Params::embedded()
+        .ok()
+        .and_then(|p| p.get("day.outdoor_minutes"))
+        .and_then(|p| p.values.iter().map(|v| v.from).min());
+    if let Some(first) = rules_from
+        && from < first
+    {
+        return Err(invalid(
+            "from",
+            format!("on or after {first}, when the childcare day rules took effect"),
+        ));
+    }
     if to > today + Duration::days(366) {
         return Err(invalid("to", "within a year from today"));
     }

@@ -163,6 +163,13 @@ fn figures_count_the_day_recorded_and_stay_in_scope() {
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(fields, ["to"]);
+        // Before the day's rules took effect (2019-10-08) there is nothing to
+        // judge against: the window is refused on its start, not a 500.
+        let fields = county
+            .get("/api/childcare/figures?to=2018-04-23")
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(fields, ["from"]);
         let fields = county
             .get("/api/childcare/figures?area=33x")
             .await
