@@ -279,6 +279,29 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// A public reference for a record that must not expose its register key:
+    /// HMAC-SHA256 of `domain NUL id` under the lookup key, the first 60 bits
+    /// in 12 Crockford base32 characters (lower case). Stable while the lookup
+    /// key is; not reversible without it.
+    pub fn public_ref(&self, domain: &str, id: &str) -> String {
+        let mut m = self.hmac_keyed.clone();
+        m.update(b"public-ref\0");
+        m.update(domain.as_bytes());
+        m.update(b"\0");
+        m.update(id.as_bytes());
+        let d = m.finalize().into_bytes();
+        const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+        let mut bits: u64 = 0;
+        for b in d.iter().take(8) {
+            bits = (bits << 8) | u64::from(*b);
+        }
+        (0..12)
+            .map(|i| char::from(ALPHABET[((bits >> (64 - 5 * (i + 1))) & 31) as usize]))
+            .collect()
+    }
+}
+
 /// The audit key of [`Keys::for_tests`] (tests that verify a chain by hand use it).
 #[cfg(any(test, feature = "test-support"))]
 pub const TEST_AUDIT_KEY: [u8; 32] = [5u8; 32];
