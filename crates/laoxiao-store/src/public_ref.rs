@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::Reference;
 
 /// The HMAC domain of facility references.
-const FACILITY: &str = "facility";
+pub const FACILITY: &str = "facility";
 
 /// Length of a reference (Crockford base32, lower case).
 pub const LEN: usize = 12;
