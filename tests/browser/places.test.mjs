@@ -56,6 +56,7 @@ test("a visitor finds a care home with a free bed near a point and reads its pag
   }
 
   // A point picked on the map searches from there.
+  await page.locator("#places-map svg").scrollIntoViewIfNeeded();
   const box = await page.locator("#places-map svg").boundingBox();
   await Promise.all([
     page.waitForURL(/[?&]x=\d+/),

@@ -346,9 +346,9 @@ fn public_phone_ok(p: &str) -> bool {
     let digits = p.bytes().filter(u8::is_ascii_digit).count();
     p.len() <= 32
         && (5..=20).contains(&digits)
-        && p.bytes().enumerate().all(|(i, b)| {
-            b.is_ascii_digit() || b == b'-' || b == b' ' || (b == b'+' && i == 0)
-        })
+        && p.bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'-' || b == b' ' || (b == b'+' && i == 0))
 }
 
 impl Rules for Facility {

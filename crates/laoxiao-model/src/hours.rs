@@ -44,9 +44,9 @@ impl Hours {
         let mut h = Hours::default();
         let mut any = false;
         for rule in s.split(';').map(str::trim).filter(|r| !r.is_empty()) {
-            let (days, times) = rule
-                .split_once(char::is_whitespace)
-                .ok_or_else(|| format!("{rule:?}: write days then times, e.g. Mo-Fr 08:00-17:00"))?;
+            let (days, times) = rule.split_once(char::is_whitespace).ok_or_else(|| {
+                format!("{rule:?}: write days then times, e.g. Mo-Fr 08:00-17:00")
+            })?;
             let days = parse_days(days.trim())?;
             let times = parse_times(times.trim())?;
             for d in days {
@@ -81,7 +81,11 @@ impl Hours {
     /// in Chinese (`zh`) or English.
     pub fn describe(&self, zh: bool) -> String {
         if self.always() {
-            return if zh { "全天24小时".into() } else { "Open 24/7".into() };
+            return if zh {
+                "全天24小时".into()
+            } else {
+                "Open 24/7".into()
+            };
         }
         let names = if zh { &DAYS_ZH } else { &DAYS_EN };
         let mut out = String::new();
@@ -101,7 +105,13 @@ impl Hours {
             if e == d {
                 out.push_str(names[d]);
             } else {
-                let _ = write!(out, "{}{}{}", names[d], if zh { "至" } else { "–" }, names[e]);
+                let _ = write!(
+                    out,
+                    "{}{}{}",
+                    names[d],
+                    if zh { "至" } else { "–" },
+                    names[e]
+                );
             }
             out.push(' ');
             let times: Vec<String> = self.days[d]
@@ -166,7 +176,10 @@ fn parse_times(s: &str) -> Result<Vec<(u16, u16)>, String> {
         let (a, b) = part
             .split_once('-')
             .ok_or_else(|| format!("{part:?}: write a time range HH:MM-HH:MM"))?;
-        let (a, b) = (parse_minute(a.trim(), false)?, parse_minute(b.trim(), true)?);
+        let (a, b) = (
+            parse_minute(a.trim(), false)?,
+            parse_minute(b.trim(), true)?,
+        );
         if b <= a {
             return Err(format!("{part:?}: the end is not after the start"));
         }
@@ -221,7 +234,10 @@ mod tests {
             ("Mo 09:00-08:00", "not after"),
             ("Mo 24:00-24:00", "not a time"),
             ("Mo 08:00-12:00,11:00-13:00", "overlap"),
-            ("Mo 01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00", "at most 4"),
+            (
+                "Mo 01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00",
+                "at most 4",
+            ),
         ] {
             let e = Hours::parse(s).expect_err(s);
             assert!(e.contains(want), "{s}: {e}");

@@ -12,7 +12,10 @@ use axum::routing::get;
 fn document() -> String {
     let place = r#"{"ref":"0123456789ab","name":"嘉兴市南湖区示例养老院","kind":"elderly_institution","area_code":"330402001","address":"南湖路1号","lng":120.76,"lat":30.76,"distance_m":955,"rating":"star3","inclusive":false,"fee_min_fen":300000,"fee_max_fen":300000,"beds":120,"free_beds":9,"approved_slots":null,"free_slots":null,"status":"operating","opening_hours":"24/7","public_phone":"0573-82000001"}"#;
     let places: Vec<&str> = std::iter::repeat_n(place, 20).collect();
-    format!(r#"{{"total":240,"page":1,"places":[{}]}}"#, places.join(","))
+    format!(
+        r#"{{"total":240,"page":1,"places":[{}]}}"#,
+        places.join(",")
+    )
 }
 
 #[tokio::main]

@@ -106,7 +106,10 @@ pub fn routes(state: ConsoleState) -> Router {
     Router::new()
         .route("/portal", get(home))
         .route("/portal/places", get(super::portal_places::places))
-        .route("/portal/places.json", get(super::portal_places::places_json))
+        .route(
+            "/portal/places.json",
+            get(super::portal_places::places_json),
+        )
         .route("/portal/places/{ref}", get(super::portal_places::place))
         .route("/portal/statistics", get(statistics))
         .route("/portal/data", get(data_index))
@@ -131,7 +134,13 @@ fn public(mut r: Response) -> Response {
     r
 }
 
-pub(super) fn render(s: &ConsoleState, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
+pub(super) fn render(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    template: &str,
+    nav: &str,
+    page: Json,
+) -> Response {
     public(s.render(ctx, template, nav, page))
 }
 

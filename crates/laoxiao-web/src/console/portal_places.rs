@@ -20,9 +20,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, FixedOffset, Timelike, Utc};
+use laoxiao_model::AreaLevel;
 use laoxiao_model::facility::{FacilityKind, Rating};
 use laoxiao_model::hours::Hours;
-use laoxiao_model::AreaLevel;
 use laoxiao_spatial::{Xy, project, unproject};
 use laoxiao_store::public_places::{self, PublicPlace};
 use laoxiao_store::public_ref;
@@ -86,7 +86,10 @@ impl Snapshot {
                     (Some(lng), Some(lat)) => Some(project(lng, lat)),
                     _ => None,
                 };
-                let hours = p.opening_hours.as_deref().and_then(|h| Hours::parse(h).ok());
+                let hours = p
+                    .opening_hours
+                    .as_deref()
+                    .and_then(|h| Hours::parse(h).ok());
                 let fees = p
                     .monthly_fee_fen
                     .into_iter()
@@ -143,9 +146,7 @@ impl PlaceIndex {
 
 async fn build(s: &ConsoleState) -> Result<Snapshot, PageError> {
     let today = Utc::now().with_timezone(&cst()).date_naive();
-    let places = s
-        .db(move |c, r| public_places::load(c, r, today))
-        .await?;
+    let places = s.db(move |c, r| public_places::load(c, r, today)).await?;
     Ok(Snapshot::new(places))
 }
 
@@ -154,9 +155,7 @@ async fn build(s: &ConsoleState) -> Result<Snapshot, PageError> {
 pub async fn snapshot(s: &ConsoleState) -> Result<Arc<Snapshot>, PageError> {
     let idx = &s.places;
     if let Some(snap) = idx.get() {
-        if snap.built.elapsed() > idx.max_age
-            && !idx.refreshing.swap(true, Ordering::AcqRel)
-        {
+        if snap.built.elapsed() > idx.max_age && !idx.refreshing.swap(true, Ordering::AcqRel) {
             let s2 = s.clone();
             tokio::spawn(async move {
                 match build(&s2).await {
@@ -279,7 +278,9 @@ impl Search {
         let (area, area_path) = match last(q, "area") {
             None => (None, None),
             Some(code) => match areas.get(code) {
-                Some(a) if a.level != AreaLevel::City => (Some(a.code.clone()), Some(a.path.clone())),
+                Some(a) if a.level != AreaLevel::City => {
+                    (Some(a.code.clone()), Some(a.path.clone()))
+                }
                 Some(_) => (None, None),
                 None => return Err(bad("area", "places.bad_area")),
             },
@@ -288,7 +289,9 @@ impl Search {
             None | Some("all") => KindFilter::All,
             Some("elderly") => KindFilter::Elderly,
             Some("childcare") => KindFilter::Childcare,
-            Some(k) => KindFilter::One(FacilityKind::parse(k).ok_or(bad("kind", "places.bad_kind"))?),
+            Some(k) => {
+                KindFilter::One(FacilityKind::parse(k).ok_or(bad("kind", "places.bad_kind"))?)
+            }
         };
         let lng = coord(last(q, "lng"), "lng", CITY_BOX.0, CITY_BOX.2)?;
         let lat = coord(last(q, "lat"), "lat", CITY_BOX.1, CITY_BOX.3)?;
@@ -299,7 +302,9 @@ impl Search {
             (Some(lng), Some(lat), _, _) => Some((lng, lat)),
             (None, None, Some(x), Some(y)) => {
                 let (lng, lat) = unproject(Xy::new(x, y));
-                if !(CITY_BOX.0..=CITY_BOX.2).contains(&lng) || !(CITY_BOX.1..=CITY_BOX.3).contains(&lat) {
+                if !(CITY_BOX.0..=CITY_BOX.2).contains(&lng)
+                    || !(CITY_BOX.1..=CITY_BOX.3).contains(&lat)
+                {
                     return Err(bad("x", "places.bad_point"));
                 }
                 Some((lng, lat))
@@ -617,15 +622,21 @@ fn options(s: &ConsoleState, ctx: &Ctx, search: &Search, q: &[(String, String)])
         .iter()
         .filter(|a| matches!(a.level, AreaLevel::County | AreaLevel::Town))
         .map(|a| {
-            let indent = if a.level == AreaLevel::Town { "\u{3000}" } else { "" };
+            let indent = if a.level == AreaLevel::Town {
+                "\u{3000}"
+            } else {
+                ""
+            };
             json!({"code": a.code, "label": format!("{indent}{}", a.name),
                    "selected": search.area.as_deref() == Some(a.code.as_str())})
         })
         .collect();
     let ratings: Vec<Json> = Rating::ALL
         .iter()
-        .map(|r| json!({"value": r.code(), "label": s.label(ctx, "rating", r.code()),
-                        "selected": search.rating == Some(*r)}))
+        .map(|r| {
+            json!({"value": r.code(), "label": s.label(ctx, "rating", r.code()),
+                        "selected": search.rating == Some(*r)})
+        })
         .collect();
     json!({
         "kind": kind_value,
@@ -649,6 +660,7 @@ fn options(s: &ConsoleState, ctx: &Ctx, search: &Search, q: &[(String, String)])
             Sort::Rating => "rating",
         },
         "has_point": search.at.is_some(),
+        "sort_given": last(q, "sort").is_some(),
     })
 }
 
@@ -695,15 +707,18 @@ fn map_svg(s: &ConsoleState, ctx: &Ctx, snap: &Snapshot, hits: &[Hit], search: &
         _ => bbox,
     };
     let title = s.t(ctx, "places.map_title");
-    planmap::svg(&MapSpec {
-        title: &title,
-        bbox,
-        cell_m: 500.0,
-        cells: &[],
-        points: &points,
-        markers: &markers,
-        county: county.as_deref(),
-    })
+    planmap::svg_scaled(
+        &MapSpec {
+            title: &title,
+            bbox,
+            cell_m: 500.0,
+            cells: &[],
+            points: &points,
+            markers: &markers,
+            county: county.as_deref(),
+        },
+        2.2,
+    )
 }
 
 fn field_error(s: &ConsoleState, ctx: &Ctx, b: &BadField) -> String {
@@ -738,8 +753,12 @@ pub async fn places(
         .collect();
     let pages = total.div_ceil(search.limit).max(1);
     let link = |page: usize| {
-        let mut keep: Vec<(String, String)> =
-            ctx.query.iter().filter(|(k, _)| k != "page").cloned().collect();
+        let mut keep: Vec<(String, String)> = ctx
+            .query
+            .iter()
+            .filter(|(k, _)| k != "page")
+            .cloned()
+            .collect();
         keep.push(("page".into(), page.to_string()));
         super::url_with("/portal/places", &keep)
     };
@@ -786,7 +805,12 @@ pub async fn places_json(
     let hits = find(&snap, &search, Utc::now().with_timezone(&cst()));
     let start = (search.page - 1) * search.limit;
     let mut out = String::with_capacity(512 * search.limit.min(hits.len()) + 64);
-    let _ = write!(out, r#"{{"total":{},"page":{},"places":["#, hits.len(), search.page);
+    let _ = write!(
+        out,
+        r#"{{"total":{},"page":{},"places":["#,
+        hits.len(),
+        search.page
+    );
     for (n, h) in hits.iter().skip(start).take(search.limit).enumerate() {
         if n > 0 {
             out.push(',');
@@ -878,26 +902,34 @@ pub async fn place(
     });
     let map = e.xy.map(|at| {
         let title = s.t(&ctx, "places.map_one");
-        planmap::svg(&MapSpec {
-            title: &title,
-            bbox: (at.x - 1500.0, at.y - 1500.0, at.x + 1500.0, at.y + 1500.0),
-            cell_m: 500.0,
-            cells: &[],
-            points: &[Point {
-                at,
-                title: p.name.clone(),
-                rings: Vec::new(),
-                planned: p.status == "planned",
-            }],
-            markers: &[],
-            county: Some(&p.area_code.chars().take(6).collect::<String>()),
-        })
+        planmap::svg_scaled(
+            &MapSpec {
+                title: &title,
+                // The place within its county, for where it lies in the city.
+                bbox: planmap::outline_bbox(&p.area_code.chars().take(6).collect::<String>())
+                    .unwrap_or((at.x - 5000.0, at.y - 5000.0, at.x + 5000.0, at.y + 5000.0)),
+                cell_m: 500.0,
+                cells: &[],
+                points: &[Point {
+                    at,
+                    title: p.name.clone(),
+                    rings: Vec::new(),
+                    planned: p.status == "planned",
+                }],
+                markers: &[],
+                county: Some(&p.area_code.chars().take(6).collect::<String>()),
+            },
+            3.0,
+        )
     });
     let apply_key = if p.kind == FacilityKind::ElderlyInstitution {
         "places.apply_care_home"
     } else if p.kind.has_slots() {
         "places.apply_childcare"
-    } else if p.kind.is_elderly() {
+    } else if matches!(
+        p.kind,
+        FacilityKind::TownHomeCareCenter | FacilityKind::VillageCareStation
+    ) {
         "places.apply_home_care"
     } else {
         "places.apply_visit"

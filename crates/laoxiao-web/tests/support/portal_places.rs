@@ -33,7 +33,12 @@ fn seed(store: &laoxiao_store::Store) {
     let town = r.areas.children("330402")[0].code.clone();
     let village = r.areas.children(&town)[0].code.clone();
 
-    let mut a = Facility::blank("FAC-SECRET-A", "甲养老院", FacilityKind::ElderlyInstitution, &town);
+    let mut a = Facility::blank(
+        "FAC-SECRET-A",
+        "甲养老院",
+        FacilityKind::ElderlyInstitution,
+        &town,
+    );
     (a.lng, a.lat) = (Some(120.76), Some(30.76));
     a.beds = Some(10);
     a.rating = Some(Rating::Star3);
@@ -45,7 +50,12 @@ fn seed(store: &laoxiao_store::Store) {
     a.address = Some("南湖路1号".into());
     laoxiao_store::facilities::create(&mut c, r, &sys, &a).expect("A");
 
-    let mut b = Facility::blank("FAC-SECRET-B", "乙托育园", FacilityKind::ChildcareInstitution, &town);
+    let mut b = Facility::blank(
+        "FAC-SECRET-B",
+        "乙托育园",
+        FacilityKind::ChildcareInstitution,
+        &town,
+    );
     (b.lng, b.lat) = (Some(120.78), Some(30.76));
     b.inclusive = true;
     b.opening_hours = Some("Mo-Fr 07:30-17:30".into());
@@ -71,24 +81,44 @@ fn seed(store: &laoxiao_store::Store) {
     ];
     laoxiao_store::facilities::create_with_classes(&mut c, r, &sys, &b, &classes, &[]).expect("B");
 
-    let mut cc = Facility::blank("FAC-SECRET-C", "丙照料中心", FacilityKind::VillageCareStation, &village);
+    let mut cc = Facility::blank(
+        "FAC-SECRET-C",
+        "丙照料中心",
+        FacilityKind::VillageCareStation,
+        &village,
+    );
     (cc.lng, cc.lat) = (Some(120.85), Some(30.76));
     cc.rating = Some(Rating::A4);
     cc.opening_hours = Some("Mo-Su 08:00-17:00".into());
     laoxiao_store::facilities::create(&mut c, r, &sys, &cc).expect("C");
 
-    let mut d = Facility::blank("FAC-SECRET-D", "丁养老院", FacilityKind::ElderlyInstitution, &town);
+    let mut d = Facility::blank(
+        "FAC-SECRET-D",
+        "丁养老院",
+        FacilityKind::ElderlyInstitution,
+        &town,
+    );
     d.status = FacilityStatus::Closed;
     d.closed_date = Some(NaiveDate::from_ymd_opt(2024, 1, 1).expect("date"));
     laoxiao_store::facilities::create(&mut c, r, &sys, &d).expect("D");
 
-    let mut e = Facility::blank("FAC-SECRET-E", "戊养老院", FacilityKind::ElderlyInstitution, &town);
+    let mut e = Facility::blank(
+        "FAC-SECRET-E",
+        "戊养老院",
+        FacilityKind::ElderlyInstitution,
+        &town,
+    );
     e.beds = Some(2);
     laoxiao_store::facilities::create(&mut c, r, &sys, &e).expect("E");
 
     // Residents: one living in A and one who left (not counted); two in E (full).
     let birth = NaiveDate::from_ymd_opt(1938, 5, 1).expect("date");
-    for (seq, home, left) in [(1u16, "FAC-SECRET-A", true), (2, "FAC-SECRET-A", false), (3, "FAC-SECRET-E", false), (4, "FAC-SECRET-E", false)] {
+    for (seq, home, left) in [
+        (1u16, "FAC-SECRET-A", true),
+        (2, "FAC-SECRET-A", false),
+        (3, "FAC-SECRET-E", false),
+        (4, "FAC-SECRET-E", false),
+    ] {
         let mut p = laoxiao_model::Person::blank(
             format!("PP{seq}"),
             laoxiao_model::PersonRole::Elderly,
@@ -140,7 +170,10 @@ fn the_search_finds_what_each_filter_asks_for_and_a_place_page_shows_public_fiel
         // point comes after those with one.
         let all = search(&app, &at).await;
         assert_eq!(all["total"], 4, "{all}");
-        assert_eq!(names(&all), ["甲养老院", "乙托育园", "丙照料中心", "戊养老院"]);
+        assert_eq!(
+            names(&all),
+            ["甲养老院", "乙托育园", "丙照料中心", "戊养老院"]
+        );
         let want = haversine(FROM, (120.76, 30.76));
         let got = all["places"][0]["distance_m"].as_f64().expect("distance");
         assert!((got - want).abs() / want < 0.01, "{got} m vs {want} m");
@@ -148,7 +181,10 @@ fn the_search_finds_what_each_filter_asks_for_and_a_place_page_shows_public_fiel
 
         // Within 2 km: A only (B is about 2.9 km away).
         assert!(haversine(FROM, (120.78, 30.76)) > 2000.0);
-        assert_eq!(names(&search(&app, &format!("{at}&within=2")).await), ["甲养老院"]);
+        assert_eq!(
+            names(&search(&app, &format!("{at}&within=2")).await),
+            ["甲养老院"]
+        );
         assert_eq!(
             names(&search(&app, &format!("{at}&within=5")).await),
             ["甲养老院", "乙托育园"]
@@ -231,20 +267,33 @@ fn the_search_finds_what_each_filter_asks_for_and_a_place_page_shows_public_fiel
         let a_ref = all["places"][0]["ref"].as_str().expect("ref").to_string();
         // (minijinja escapes `/` in attributes as `&#x2f;`.)
         let decoded = list.body.replace("&#x2f;", "/");
-        assert!(decoded.contains(&format!("/portal/places/{a_ref}")), "{}", list.body);
+        assert!(
+            decoded.contains(&format!("/portal/places/{a_ref}")),
+            "{}",
+            list.body
+        );
 
         // The place page: public fields, vacancies, the published phone; not
         // the internal phone, the operator or the register id.
         let page = get(&app, &format!("/portal/places/{a_ref}")).await;
         assert_eq!(page.status, StatusCode::OK);
-        for want in ["甲养老院", PUBLIC_PHONE, "南湖路1号", "全天24小时", "空余床位9张（共10张）", "三星级"] {
+        for want in [
+            "甲养老院",
+            PUBLIC_PHONE,
+            "南湖路1号",
+            "全天24小时",
+            "空余床位9张（共10张）",
+            "三星级",
+        ] {
             assert!(page.body.contains(want), "{want} missing: {}", page.body);
         }
         for secret in [SECRET_PHONE, SECRET_OPERATOR, "FAC-SECRET", "PP2", "RS-PP"] {
             assert!(!page.body.contains(secret), "{secret} is shown");
         }
         assert_eq!(
-            page.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+            page.headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
             Some("public, max-age=60")
         );
         let json = serde_json::to_string(&all).expect("json");
@@ -292,7 +341,12 @@ fn the_copy_catches_up_with_the_registers_after_its_refresh_interval() {
             use laoxiao_model::{Facility, FacilityKind};
             let r = &store.reference;
             let town = r.areas.children("330402")[0].code.clone();
-            let f = Facility::blank("FAC-NEW", "己托育园", FacilityKind::ChildcareInstitution, &town);
+            let f = Facility::blank(
+                "FAC-NEW",
+                "己托育园",
+                FacilityKind::ChildcareInstitution,
+                &town,
+            );
             let mut c = store.conn().expect("conn");
             laoxiao_store::facilities::create(&mut c, r, &laoxiao_store::Scope::system("test"), &f)
                 .expect("new");

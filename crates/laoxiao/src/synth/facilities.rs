@@ -1444,7 +1444,10 @@ fn sunflower(g: &mut Gen<'_>) -> Result<(), SynthError> {
 
 /// Typical hours of a kind of place; the id picks among a few variants.
 fn opening_hours(kind: FacilityKind, id: &str) -> &'static str {
-    let v = id.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b))) % 3;
+    let v = id
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 3;
     match kind {
         FacilityKind::ElderlyInstitution | FacilityKind::WellnessAlliance => "24/7",
         FacilityKind::ChildcareInstitution => match v {
