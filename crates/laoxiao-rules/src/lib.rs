@@ -14,6 +14,7 @@ pub mod indicators;
 pub mod inspections;
 pub mod open_data;
 pub mod plan;
+pub mod pow;
 pub mod planning;
 pub mod standards;
 pub mod subsidies;

@@ -37,6 +37,7 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_complaints;
 pub mod registers;
 pub mod session;
 mod subsidies;
