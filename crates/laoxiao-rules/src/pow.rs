@@ -171,10 +171,7 @@ mod tests {
             salt: "0123456789abcdef".into(),
             mac: "abcdefghjkmn".into(),
         };
-        assert_eq!(
-            c.text(),
-            "v1.16.1767225600.0123456789abcdef.abcdefghjkmn"
-        );
+        assert_eq!(c.text(), "v1.16.1767225600.0123456789abcdef.abcdefghjkmn");
         assert_eq!(Challenge::parse(&c.text()), Some(c.clone()));
         for bad in [
             "",

@@ -631,7 +631,12 @@ pub fn file(
     let phone = match if email_ok && raw_contact.contains('@') {
         crate::portal_public::clean_email(raw_contact)
             .map(Some)
-            .ok_or_else(|| invalid("contact_phone", "an e-mail address such as name@example.com"))
+            .ok_or_else(|| {
+                invalid(
+                    "contact_phone",
+                    "an e-mail address such as name@example.com",
+                )
+            })
     } else {
         clean_phone(raw_contact)
     } {

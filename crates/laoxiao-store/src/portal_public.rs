@@ -128,9 +128,10 @@ pub fn check_challenge(
     let Some(c) = Challenge::parse(challenge) else {
         return Ok(Err(PowRefusal::Invalid));
     };
-    let want = reference
-        .keys()?
-        .public_ref(POW_DOMAIN, &Challenge::signed_part(c.bits, c.issued, &c.salt));
+    let want = reference.keys()?.public_ref(
+        POW_DOMAIN,
+        &Challenge::signed_part(c.bits, c.issued, &c.salt),
+    );
     if !crate::crypto::ct_eq(&want, &c.mac) {
         return Ok(Err(PowRefusal::Invalid));
     }
@@ -567,7 +568,10 @@ mod tests {
         ] {
             assert_eq!(clean_email(bad), None, "{bad}");
         }
-        assert_eq!(clean_email(&format!("{}@example.com", "a".repeat(100))), None);
+        assert_eq!(
+            clean_email(&format!("{}@example.com", "a".repeat(100))),
+            None
+        );
     }
 
     #[test]

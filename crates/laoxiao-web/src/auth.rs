@@ -1864,7 +1864,10 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     // Console form posts by a session carry its CSRF token (the login form has its own).
     // The portal's forms act for no account (no session, nothing a forged
     // post could borrow): their own checks stand in (proof of work).
-    if !api && req.method() == Method::POST && route != "/console/login" && !route.starts_with("/portal/")
+    if !api
+        && req.method() == Method::POST
+        && route != "/console/login"
+        && !route.starts_with("/portal/")
     {
         let Some(expected) = auth.csrf.clone() else {
             return deny(api, StatusCode::FORBIDDEN, &pq, &auth);

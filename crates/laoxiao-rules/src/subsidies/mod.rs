@@ -315,9 +315,7 @@ pub struct Hold {
 /// recurring rule (monthly or annual) paid to the facility, a positive
 /// amount (a regular line or a back payment; a clawback still goes through).
 pub fn held_by_inspection(l: &Line) -> bool {
-    l.payee_kind == PayeeKind::Facility
-        && l.rule.cadence() != Cadence::OneTime
-        && l.amount_fen > 0
+    l.payee_kind == PayeeKind::Facility && l.rule.cadence() != Cadence::OneTime && l.amount_fen > 0
 }
 
 /// Moves the lines of held facilities out of a run into notes (暂缓发放),
@@ -334,7 +332,9 @@ fn withhold(out: &mut Outcome, holds: &[Hold]) {
         match held.get(l.payee_id.as_str()) {
             Some(h) if held_by_inspection(&l) => {
                 let why = match h.reason.as_str() {
-                    "failed_inspection" => "检查结果不合格、整改未完成 failed inspection not yet put right",
+                    "failed_inspection" => {
+                        "检查结果不合格、整改未完成 failed inspection not yet put right"
+                    }
                     "overdue_rectification" => "整改逾期 rectification overdue",
                     _ => "检查暂缓 held by an inspection",
                 };

@@ -24,8 +24,8 @@ use laoxiao_model::facility::{ChildcareClass, Facility};
 use laoxiao_model::person::mask_name;
 use laoxiao_model::{Enrolment, StudentCohort};
 use laoxiao_rules::subsidies::{
-    self, CostCell, Dated, Elder, Explanation, Hold, Ledger, Line, LineKind, MonthShare, Note, Outcome,
-    Paid, Params, PayeeKind, Period, Rule, Snapshot, Value as PValue,
+    self, CostCell, Dated, Elder, Explanation, Hold, Ledger, Line, LineKind, MonthShare, Note,
+    Outcome, Paid, Params, PayeeKind, Period, Rule, Snapshot, Value as PValue,
 };
 use serde::Serialize;
 

@@ -350,8 +350,7 @@ async fn submit(
     let category = field(&form, "category");
     let body = field(&form, "body");
     let contact = field(&form, "contact");
-    if too_long(category, MAX_CATEGORY) || category.is_some_and(|c| Category::parse(c).is_none())
-    {
+    if too_long(category, MAX_CATEGORY) || category.is_some_and(|c| Category::parse(c).is_none()) {
         errors.push(("category", s.t(&ctx, "portal_complaints.bad_category")));
     } else if category.is_none() {
         errors.push(("category", s.t(&ctx, "portal_complaints.need_category")));
@@ -395,18 +394,19 @@ async fn submit(
         .any(|(k, v)| k == HONEYPOT && v.chars().count() > MAX_HONEYPOT);
     let challenge = field(&form, "challenge").unwrap_or_default().to_string();
     let nonce = field(&form, "nonce").unwrap_or_default().to_string();
-    let reject = |status: StatusCode, errors: Vec<(&'static str, String)>, place: Option<String>| {
-        render_form(
-            s,
-            &ctx,
-            FormView {
-                status,
-                form: &form,
-                errors,
-                place,
-            },
-        )
-    };
+    let reject =
+        |status: StatusCode, errors: Vec<(&'static str, String)>, place: Option<String>| {
+            render_form(
+                s,
+                &ctx,
+                FormView {
+                    status,
+                    form: &form,
+                    errors,
+                    place,
+                },
+            )
+        };
     if honeypot_long {
         return reject(StatusCode::UNPROCESSABLE_ENTITY, errors, place).await;
     }
@@ -671,12 +671,7 @@ async fn inspections_page(
         "rows": rows,
         "draws": draws,
     });
-    let mut r = s.render(
-        &ctx,
-        "portal_inspections.html",
-        "portal_inspections",
-        page,
-    );
+    let mut r = s.render(&ctx, "portal_inspections.html", "portal_inspections", page);
     if r.status().is_success() {
         r.headers_mut().insert(
             header::CACHE_CONTROL,

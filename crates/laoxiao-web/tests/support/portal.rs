@@ -233,7 +233,9 @@ fn open_statistics_match_the_publication_and_nothing_personal_is_reachable() {
             let one_visitor = u.starts_with("/portal/complaints");
             if html && one_visitor {
                 assert_eq!(
-                    r.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+                    r.headers
+                        .get(header::CACHE_CONTROL)
+                        .and_then(|v| v.to_str().ok()),
                     Some("no-store"),
                     "{u}: a page with a challenge is not cached"
                 );
@@ -253,7 +255,10 @@ fn open_statistics_match_the_publication_and_nothing_personal_is_reachable() {
         }
         assert!(seen.iter().any(|u| u.ends_with("/data.json")), "{seen:?}");
         assert!(seen.contains("/portal/data/areas"), "{seen:?}");
-        assert!(seen.contains("/portal/complaints") && seen.contains("/portal/inspections"), "{seen:?}");
+        assert!(
+            seen.contains("/portal/complaints") && seen.contains("/portal/inspections"),
+            "{seen:?}"
+        );
     });
 }
 

@@ -61,7 +61,12 @@ async fn solved(app: &App, place: &str) -> (String, String) {
     let r = get(app, &format!("/portal/complaints?place={place}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let challenge = input_value(&r.body, "challenge");
-    let bits: u32 = challenge.split('.').nth(1).expect("bits").parse().expect("n");
+    let bits: u32 = challenge
+        .split('.')
+        .nth(1)
+        .expect("bits")
+        .parse()
+        .expect("n");
     let nonce = laoxiao_rules::pow::solve(&challenge, bits, 1 << 28).expect("solved");
     (challenge, nonce)
 }
@@ -82,20 +87,41 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
             let sys = laoxiao_store::Scope::system("test");
             let mut c = store.conn().expect("conn");
             let town = r.areas.children("330402")[0].clone();
-            let f = Facility::blank(FAC_ID, FAC_NAME, FacilityKind::ElderlyInstitution, &town.code);
+            let f = Facility::blank(
+                FAC_ID,
+                FAC_NAME,
+                FacilityKind::ElderlyInstitution,
+                &town.code,
+            );
             laoxiao_store::facilities::create(&mut c, r, &sys, &f).expect("facility");
             drop(c);
             let place = laoxiao_store::public_ref::facility_ref(r, FAC_ID).expect("ref");
-            let token = make_user(&store, "pc-county", laoxiao_store::Role::CountyAdmin, "330402", None);
+            let token = make_user(
+                &store,
+                "pc-county",
+                laoxiao_store::Role::CountyAdmin,
+                "330402",
+                None,
+            );
             (place, town.path.clone(), token)
         })
         .await;
 
         // Finding the place by name within an area, by its public reference.
-        let r = get(&app, &format!("/portal/complaints?code=330402&q={}", urlencode("颐养"))).await;
+        let r = get(
+            &app,
+            &format!("/portal/complaints?code=330402&q={}", urlencode("颐养")),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.contains(FAC_NAME), "{}", r.body);
-        assert!(r.body.replace("&amp;", "&").contains(&format!("place={place}")), "{}", r.body);
+        assert!(
+            r.body
+                .replace("&amp;", "&")
+                .contains(&format!("place={place}")),
+            "{}",
+            r.body
+        );
         assert!(!r.body.contains(FAC_ID), "the register id is never shown");
         let r = get(&app, "/portal/complaints?place=000000000000").await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
@@ -103,9 +129,16 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         // The form for the place: its name, a challenge, never the id, never cached.
         let r = get(&app, &format!("/portal/complaints?place={place}")).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.body.contains(FAC_NAME) && r.body.contains("portal_pow.js"), "{}", r.body);
+        assert!(
+            r.body.contains(FAC_NAME) && r.body.contains("portal_pow.js"),
+            "{}",
+            r.body
+        );
         assert!(!r.body.contains(FAC_ID));
-        assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+        assert_eq!(
+            r.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+            Some("no-store")
+        );
 
         let good = |challenge: &str, nonce: &str| {
             vec![
@@ -129,7 +162,12 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains("id=\"e-pow\""), "{}", r.body);
         // A wrong nonce (one that does not solve it) and a forged challenge.
-        let bits: u32 = challenge.split('.').nth(1).expect("bits").parse().expect("n");
+        let bits: u32 = challenge
+            .split('.')
+            .nth(1)
+            .expect("bits")
+            .parse()
+            .expect("n");
         let wrong = (0..10_000u32)
             .map(|k| k.to_string())
             .find(|k| !laoxiao_rules::pow::solves(&challenge, k, bits))
@@ -156,7 +194,11 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         long[3].1 = "not a phone".into();
         let r = send(&app, &long).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert!(r.body.contains("id=\"e-body\"") && r.body.contains("id=\"e-contact\""), "{}", r.body);
+        assert!(
+            r.body.contains("id=\"e-body\"") && r.body.contains("id=\"e-contact\""),
+            "{}",
+            r.body
+        );
         let mut huge = good(&challenge, &nonce);
         huge[3].1 = format!("{}@example.com", "a".repeat(200));
         huge[0].1 = "x".repeat(500);
@@ -182,9 +224,16 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
                 .expect("stored");
             assert_eq!(row.get::<String>("source").expect("s"), "portal");
             assert_eq!(row.get::<String>("facility_id").expect("f"), FAC_ID);
-            assert!(row.get::<String>("facility_path").expect("p").starts_with(&town_path));
+            assert!(
+                row.get::<String>("facility_path")
+                    .expect("p")
+                    .starts_with(&town_path)
+            );
             assert_eq!(row.get::<Option<String>>("filed_by").expect("b"), None);
-            let enc: String = row.get::<Option<String>>("contact_phone").expect("c").expect("contact");
+            let enc: String = row
+                .get::<Option<String>>("contact_phone")
+                .expect("c")
+                .expect("contact");
             assert!(!enc.contains(PHONE), "the contact is stored encrypted");
         }
 
@@ -197,16 +246,39 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         let loose = format!("{}-{}", code[..6].to_lowercase(), &code[6..]);
         let r = post(&app, "/portal/complaints/track", &[("code", &loose)]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert!(r.body.contains(FAC_NAME) && r.body.contains("data-status=\"received\""), "{}", r.body);
-        assert!(!r.body.contains("扶手松动") && !r.body.contains("5678"), "{}", r.body);
+        assert!(
+            r.body.contains(FAC_NAME) && r.body.contains("data-status=\"received\""),
+            "{}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("扶手松动") && !r.body.contains("5678"),
+            "{}",
+            r.body
+        );
         // Unknown codes: one and the same answer; a malformed one is 422.
-        let a = post(&app, "/portal/complaints/track", &[("code", "TS0000000000")]).await;
-        let b = post(&app, "/portal/complaints/track", &[("code", "TS0000000001")]).await;
+        let a = post(
+            &app,
+            "/portal/complaints/track",
+            &[("code", "TS0000000000")],
+        )
+        .await;
+        let b = post(
+            &app,
+            "/portal/complaints/track",
+            &[("code", "TS0000000001")],
+        )
+        .await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
         assert_eq!((a.status, &a.body), (b.status, &b.body));
         let r = post(&app, "/portal/complaints/track", &[("code", "hello")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = post(&app, "/portal/complaints/track", &[("code", &"T".repeat(5000))]).await;
+        let r = post(
+            &app,
+            "/portal/complaints/track",
+            &[("code", &"T".repeat(5000))],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
         // The county sees it, the contact masked; an e-mail contact is masked too.
@@ -215,7 +287,11 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         assert!(r.body.contains(&code), "{}", r.body);
         let id = {
             let v: Value = serde_json::from_str(&r.body).expect("json");
-            let rows = v.get("items").or_else(|| v.get("rows")).cloned().unwrap_or(v.clone());
+            let rows = v
+                .get("items")
+                .or_else(|| v.get("rows"))
+                .cloned()
+                .unwrap_or(v.clone());
             let list = rows.as_array().cloned().unwrap_or_default();
             list.iter()
                 .find(|x| x["tracking_code"] == code.as_str())
@@ -223,7 +299,11 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
                 .expect("listed")
         };
         let r = raw_as(&app, &county_token, &format!("/api/complaints/{id}")).await;
-        assert!(r.body.contains("138****5678") && !r.body.contains(PHONE), "{}", r.body);
+        assert!(
+            r.body.contains("138****5678") && !r.body.contains(PHONE),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("\"source\":\"portal\""), "{}", r.body);
 
         let (c2, n2) = solved(&app, &place).await;
@@ -241,13 +321,28 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         block(move || {
             let sys = laoxiao_store::Scope::system("test");
             let mut c = store.conn().expect("conn");
-            laoxiao_store::complaints::answer(&mut c, &store.reference, &sys, &id2, "扶手已于当日加固。", chrono::Utc::now())
-                .expect("answer");
+            laoxiao_store::complaints::answer(
+                &mut c,
+                &store.reference,
+                &sys,
+                &id2,
+                "扶手已于当日加固。",
+                chrono::Utc::now(),
+            )
+            .expect("answer");
         })
         .await;
         let r = post(&app, "/portal/complaints/track", &[("code", &code)]).await;
-        assert!(r.body.contains("扶手已于当日加固。") && r.body.contains("data-status=\"answered\""), "{}", r.body);
-        assert!(r.body.contains("机构答复") || r.body.contains("监管部门督办答复"), "the side, no name: {}", r.body);
+        assert!(
+            r.body.contains("扶手已于当日加固。") && r.body.contains("data-status=\"answered\""),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("机构答复") || r.body.contains("监管部门督办答复"),
+            "the side, no name: {}",
+            r.body
+        );
     });
 }
 
@@ -265,7 +360,12 @@ fn published_inspection_results_name_places_by_reference_only() {
             for i in 0..6 {
                 let id = format!("INSP-SECRET-{i}");
                 let town = &towns[i % towns.len()];
-                let f = Facility::blank(&id, &format!("检查样本院{i}"), FacilityKind::ElderlyInstitution, &town.code);
+                let f = Facility::blank(
+                    &id,
+                    &format!("检查样本院{i}"),
+                    FacilityKind::ElderlyInstitution,
+                    &town.code,
+                );
                 laoxiao_store::facilities::create(&mut c, r, &sys, &f).expect("facility");
                 refs.push(laoxiao_store::public_ref::facility_ref(r, &id).expect("ref"));
             }
@@ -278,24 +378,58 @@ fn published_inspection_results_name_places_by_reference_only() {
         let mut r = get(&app, "/portal/inspections?code=330402").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body = r.body.replace("&#x2f;", "/");
-        assert!(r.body.contains("data-verdict="), "a published result: {}", r.body);
-        assert!(refs.iter().any(|x| r.body.contains(&format!("/portal/places/{x}"))), "{}", r.body);
-        assert!(!r.body.contains("INSP-SECRET"), "no register id: {}", r.body);
-        assert!(!r.body.contains("inspector3") && !r.body.contains("inspector4"), "no inspector");
+        assert!(
+            r.body.contains("data-verdict="),
+            "a published result: {}",
+            r.body
+        );
+        assert!(
+            refs.iter()
+                .any(|x| r.body.contains(&format!("/portal/places/{x}"))),
+            "{}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("INSP-SECRET"),
+            "no register id: {}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("inspector3") && !r.body.contains("inspector4"),
+            "no inspector"
+        );
         // The draw: commitment and the revealed seed, which hashes to it.
         let mut c = app.store.conn().expect("conn");
         let d = c
-            .query_opt("SELECT commit_hash, seed FROM inspection_draw WHERE status = 'drawn'", &[])
+            .query_opt(
+                "SELECT commit_hash, seed FROM inspection_draw WHERE status = 'drawn'",
+                &[],
+            )
             .expect("q")
             .expect("a draw");
         let seed: String = d.get("seed").expect("seed");
         let commit: String = d.get("commit_hash").expect("commit");
-        assert!(r.body.contains(&seed) && r.body.contains(&commit), "{}", r.body);
-        assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("public, max-age=60"));
+        assert!(
+            r.body.contains(&seed) && r.body.contains(&commit),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            r.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+            Some("public, max-age=60")
+        );
         // Bad input: an unknown area 404, an absurd period 400; an English page.
-        assert_eq!(get(&app, "/portal/inspections?code=999999").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get(&app, "/portal/inspections?code=999999").await.status,
+            StatusCode::NOT_FOUND
+        );
         let long = "9".repeat(40);
-        assert_eq!(get(&app, &format!("/portal/inspections?period={long}")).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            get(&app, &format!("/portal/inspections?period={long}"))
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
         let r = get(&app, "/portal/inspections?code=330402&lang=en").await;
         assert!(r.body.contains("Inspection results"), "{}", r.body);
     });
