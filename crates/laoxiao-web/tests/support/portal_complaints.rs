@@ -362,7 +362,7 @@ fn published_inspection_results_name_places_by_reference_only() {
                 let town = &towns[i % towns.len()];
                 let f = Facility::blank(
                     &id,
-                    &format!("检查样本院{i}"),
+                    format!("检查样本院{i}"),
                     FacilityKind::ElderlyInstitution,
                     &town.code,
                 );
