@@ -432,5 +432,38 @@ fn published_inspection_results_name_places_by_reference_only() {
         );
         let r = get(&app, "/portal/inspections?code=330402&lang=en").await;
         assert!(r.body.contains("Inspection results"), "{}", r.body);
+
+        // The subsidy link: the open rectification order put past its
+        // deadline holds the facility, and the subsidy snapshot carries the
+        // hold (the rules then withhold its operating subsidies: unit-tested
+        // in laoxiao_rules::subsidies).
+        let store = app.store.clone();
+        block(move || {
+            let mut c = store.conn().expect("conn");
+            let fid: String = c
+                .query_opt(
+                    "SELECT i.facility_id FROM rectification r JOIN inspection i ON i.id = r.inspection_id \
+                     WHERE r.status = 'open'",
+                    &[],
+                )
+                .expect("q")
+                .expect("an open order")
+                .get("facility_id")
+                .expect("id");
+            let today = chrono::Utc::now().date_naive();
+            let params = laoxiao_store::subsidies::params(&mut c).expect("params");
+            let before = laoxiao_store::subsidies::snapshot(&mut c, &params, today, today).expect("snap");
+            c.execute("UPDATE rectification SET due = '2020-01-01' WHERE status = 'open'", &[])
+                .expect("overdue");
+            let after = laoxiao_store::subsidies::snapshot(&mut c, &params, today, today).expect("snap");
+            assert!(
+                after.holds.iter().any(|h| h.facility_id == fid),
+                "{:?}",
+                after.holds
+            );
+            assert!(!before.holds.iter().any(|h| h.facility_id == fid && h.reason == "overdue_rectification"));
+            assert_ne!(before.digest(), after.digest(), "the hold is in the digest");
+        })
+        .await;
     });
 }
