@@ -71,10 +71,14 @@ async fn solved(app: &App, place: &str) -> (String, String) {
     (challenge, nonce)
 }
 
-fn count(store: &laoxiao_store::Store) -> i64 {
-    let mut c = store.conn().expect("conn");
-    c.query_i64("SELECT COUNT(*) FROM complaint", &[])
-        .expect("count")
+async fn count(store: &laoxiao_store::Store) -> i64 {
+    let store = store.clone();
+    block(move || {
+        let mut c = store.conn().expect("conn");
+        c.query_i64("SELECT COUNT(*) FROM complaint", &[])
+            .expect("count")
+    })
+    .await
 }
 
 #[test]
@@ -177,7 +181,7 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         let forged = "v1.0.1767225600.0123456789abcdef.abcdefghjkmn";
         let r = send(&app, &good(forged, "0")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(count(&app.store), 0);
+        assert_eq!(count(&app.store).await, 0);
 
         // The honeypot filled: answered as sent, no code, nothing stored.
         let mut bot = good(&challenge, &nonce);
@@ -186,7 +190,11 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         let r = send(&app, &bot).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(!r.body.contains("tracking-code"), "{}", r.body);
-        assert_eq!(count(&app.store), 0, "a filled honeypot stores nothing");
+        assert_eq!(
+            count(&app.store).await,
+            0,
+            "a filled honeypot stores nothing"
+        );
 
         // Oversize and bad fields: 422 naming each, nothing stored.
         let mut long = good(&challenge, &nonce);
@@ -204,7 +212,7 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         huge[0].1 = "x".repeat(500);
         let r = send(&app, &huge).await;
         assert!(r.status.is_client_error(), "{}", r.status);
-        assert_eq!(count(&app.store), 0);
+        assert_eq!(count(&app.store).await, 0);
 
         // With the work done: stored as a portal complaint of the facility's area.
         let r = send(&app, &good(&challenge, &nonce)).await;
@@ -213,8 +221,10 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         let code = r.body[at..at + 12].to_string();
         assert!(code.starts_with("TS"), "{code}");
         assert!(!r.body.contains(FAC_ID));
-        {
-            let mut c = app.store.conn().expect("conn");
+        let (store, code2, town2) = (app.store.clone(), code.clone(), town_path.clone());
+        block(move || {
+            let (code, town_path) = (code2, town2);
+            let mut c = store.conn().expect("conn");
             let row = c
                 .query_opt(
                     "SELECT source, facility_id, facility_path, filed_by, contact_phone FROM complaint WHERE tracking_code = $1",
@@ -235,12 +245,13 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
                 .expect("c")
                 .expect("contact");
             assert!(!enc.contains(PHONE), "the contact is stored encrypted");
-        }
+        })
+        .await;
 
         // The same challenge again: refused (409), still one complaint.
         let r = send(&app, &good(&challenge, &nonce)).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-        assert_eq!(count(&app.store), 1);
+        assert_eq!(count(&app.store).await, 1);
 
         // Tracking by code (typed loosely): the status, no body, no contact.
         let loose = format!("{}-{}", code[..6].to_lowercase(), &code[6..]);
@@ -313,7 +324,7 @@ fn portal_complaints_need_the_work_refuse_bots_and_replays_and_track_by_code() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = raw_as(&app, &county_token, "/api/complaints").await;
         assert!(!r.body.contains("Zhang.San"), "{}", r.body);
-        assert_eq!(count(&app.store), 2);
+        assert_eq!(count(&app.store).await, 2);
 
         // Answered: the tracking page shows the answer and who answered (the side, no name).
         let store = app.store.clone();
@@ -399,16 +410,21 @@ fn published_inspection_results_name_places_by_reference_only() {
             "no inspector"
         );
         // The draw: commitment and the revealed seed, which hashes to it.
-        let mut c = app.store.conn().expect("conn");
-        let d = c
-            .query_opt(
-                "SELECT commit_hash, seed FROM inspection_draw WHERE status = 'drawn'",
-                &[],
-            )
-            .expect("q")
-            .expect("a draw");
-        let seed: String = d.get("seed").expect("seed");
-        let commit: String = d.get("commit_hash").expect("commit");
+        let store = app.store.clone();
+        let (seed, commit) = block(move || {
+            let mut c = store.conn().expect("conn");
+            let d = c
+                .query_opt(
+                    "SELECT commit_hash, seed FROM inspection_draw WHERE status = 'drawn'",
+                    &[],
+                )
+                .expect("q")
+                .expect("a draw");
+            let seed: String = d.get("seed").expect("seed");
+            let commit: String = d.get("commit_hash").expect("commit");
+            (seed, commit)
+        })
+        .await;
         assert!(
             r.body.contains(&seed) && r.body.contains(&commit),
             "{}",
