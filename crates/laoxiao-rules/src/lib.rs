@@ -15,6 +15,7 @@ pub mod inspections;
 pub mod open_data;
 pub mod plan;
 pub mod planning;
+pub mod pow;
 pub mod standards;
 pub mod subsidies;
 pub mod visits;

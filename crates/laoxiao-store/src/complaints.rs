@@ -403,6 +403,18 @@ pub fn mask_phone(p: &str) -> String {
         .collect()
 }
 
+/// z***@example.com: an e-mail address (a portal complaint's contact) with
+/// the local part hidden but its first character.
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
 /// The SQL of "late": escalated, or a deadline passed unmet (before now or
 /// before it was closed unanswered), or met late. `$1` is now.
 const LATE: &str = "(c.escalated_at IS NOT NULL \
@@ -493,7 +505,13 @@ fn view(reference: &Reference, r: &Row, side: Standing, now: DateTime<Utc>) -> R
     let phone = match r.get::<Option<String>>("contact_phone")? {
         Some(enc) => {
             let plain = reference.keys()?.decrypt(&enc)?;
-            Some(if own { plain } else { mask_phone(&plain) })
+            Some(if own {
+                plain
+            } else if plain.contains('@') {
+                mask_email(&plain)
+            } else {
+                mask_phone(&plain)
+            })
         }
         None => None,
     };
@@ -606,7 +624,22 @@ pub fn file(
         }
         Err(e) => return Err(e),
     };
-    let phone = match clean_phone(input.contact_phone.as_deref().unwrap_or("")) {
+    // The portal (the system filing for the public) may take an e-mail
+    // address instead of a phone; it is stored in the same encrypted column.
+    let raw_contact = input.contact_phone.as_deref().unwrap_or("");
+    let email_ok = scope.role().is_none() && input.source == Some(Source::Portal);
+    let phone = match if email_ok && raw_contact.contains('@') {
+        crate::portal_public::clean_email(raw_contact)
+            .map(Some)
+            .ok_or_else(|| {
+                invalid(
+                    "contact_phone",
+                    "an e-mail address such as name@example.com",
+                )
+            })
+    } else {
+        clean_phone(raw_contact)
+    } {
         Ok(p) => p,
         Err(StoreError::Invalid(v)) => {
             errs.extend(v);

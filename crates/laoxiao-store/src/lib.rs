@@ -34,6 +34,7 @@ pub mod people;
 pub mod people_index;
 pub mod planning;
 pub mod public_places;
+pub mod portal_public;
 pub mod public_ref;
 pub mod record_view;
 pub mod registry;

@@ -1584,6 +1584,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/portal/data/catalog.json", Access::Public),
     ("GET", "/portal/data/{id}", Access::Public),
     ("GET", "/portal/data/{id}/{file}", Access::Public),
+    // Complaints from the public and inspection results (console/portal_complaints.rs).
+    ("GET", "/portal/complaints", Access::Public),
+    ("POST", "/portal/complaints", Access::Public),
+    ("GET", "/portal/complaints/track", Access::Public),
+    ("POST", "/portal/complaints/track", Access::Public),
+    ("GET", "/portal/inspections", Access::Public),
 ];
 
 /// The declared access of a route (HEAD is GET).
@@ -1859,7 +1865,13 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         return Redirect::to("/console/password").into_response();
     }
     // Console form posts by a session carry its CSRF token (the login form has its own).
-    if !api && req.method() == Method::POST && route != "/console/login" {
+    // The portal's forms act for no account (no session, nothing a forged
+    // post could borrow): their own checks stand in (proof of work).
+    if !api
+        && req.method() == Method::POST
+        && route != "/console/login"
+        && !route.starts_with("/portal/")
+    {
         let Some(expected) = auth.csrf.clone() else {
             return deny(api, StatusCode::FORBIDDEN, &pq, &auth);
         };

@@ -1746,6 +1746,11 @@ fn expected(
         Access::Public if path.starts_with("/portal/data/{id}") => return vec![Hidden],
         // A place page names a public reference; a register id is none (404).
         Access::Public if path.starts_with("/portal/places/{ref}") => return vec![Hidden],
+        // The portal's complaint and tracking forms judge the matrix's empty
+        // form: 422 naming the fields, for every caller alike.
+        Access::Public if method == "POST" && path.starts_with("/portal/complaints") => {
+            return vec![Rejected];
+        }
         Access::Public => return vec![Allowed],
         // Device platforms sign their requests: the handler itself refuses an
         // unsigned call (401 `bad_headers`), whoever the caller is.
@@ -2559,6 +2564,11 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let p_start = portal.find("pub fn routes").expect("portal routes");
     let p_end = portal[p_start..].find("\n}\n").expect("end") + p_start;
     scan(&portal[p_start..p_end], "", &mut out);
+    // Complaints and inspection results (console/portal_complaints.rs, merged there).
+    let pc = include_str!("../src/console/portal_complaints.rs");
+    let c_start = pc.find("pub fn routes").expect("portal complaint routes");
+    let c_end = pc[c_start..].find("\n}\n").expect("end") + c_start;
+    scan(&pc[c_start..c_end], "", &mut out);
     out
 }
 
@@ -5224,6 +5234,9 @@ mod notifications;
 // Issue 16, part 5: complaints (投诉).
 #[path = "support/complaints.rs"]
 mod complaints;
+// Issue 17, part 3: complaints from the portal, tracking, inspection results.
+#[path = "support/portal_complaints.rs"]
+mod portal_complaints;
 // Issue 17, part 5: the public portal's open statistics.
 // Issue 17, part 2: random inspections (双随机、一公开), end to end.
 #[path = "support/family_admission.rs"]

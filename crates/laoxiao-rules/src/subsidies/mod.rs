@@ -290,6 +290,75 @@ pub struct Snapshot {
     pub elders: Vec<Elder>,
     #[serde(default)]
     pub cohorts: Vec<StudentCohort>,
+    /// Facilities whose operating subsidies are held by their inspections
+    /// (`laoxiao_store::inspections::subsidy_holds`). Left out of the JSON
+    /// (and so of the digest) when empty: a snapshot without holds has the
+    /// digest it had before holds existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<Hold>,
+}
+
+/// A facility held from its operating subsidies by an inspection (暂缓拨付):
+/// its latest published result 不合格 and not yet put right
+/// (`failed_inspection`), or a rectification order past its deadline
+/// (`overdue_rectification`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub facility_id: String,
+    pub reason: String,
+    pub inspection_id: String,
+    /// The day of the failed inspection, or the missed deadline.
+    pub since: String,
+}
+
+/// Whether a line is an operating subsidy an inspection hold withholds: a
+/// recurring rule (monthly or annual) paid to the facility, a positive
+/// amount (a regular line or a back payment; a clawback still goes through).
+pub fn held_by_inspection(l: &Line) -> bool {
+    l.payee_kind == PayeeKind::Facility && l.rule.cadence() != Cadence::OneTime && l.amount_fen > 0
+}
+
+/// Moves the lines of held facilities out of a run into notes (暂缓发放),
+/// each saying the amount, the hold and that it is paid once the hold is
+/// lifted: the next run's look-back finds the month unpaid and pays it as
+/// an adjustment (补发).
+fn withhold(out: &mut Outcome, holds: &[Hold]) {
+    if holds.is_empty() {
+        return;
+    }
+    let held: BTreeMap<&str, &Hold> = holds.iter().map(|h| (h.facility_id.as_str(), h)).collect();
+    let mut kept = Vec::with_capacity(out.lines.len());
+    for l in std::mem::take(&mut out.lines) {
+        match held.get(l.payee_id.as_str()) {
+            Some(h) if held_by_inspection(&l) => {
+                let why = match h.reason.as_str() {
+                    "failed_inspection" => {
+                        "检查结果不合格、整改未完成 failed inspection not yet put right"
+                    }
+                    "overdue_rectification" => "整改逾期 rectification overdue",
+                    _ => "检查暂缓 held by an inspection",
+                };
+                out.notes.push(Note {
+                    rule: l.rule,
+                    period: l.period.clone(),
+                    payee_id: l.payee_id.clone(),
+                    subject_id: l.subject_id.clone(),
+                    reason: format!(
+                        "暂缓发放 withheld {} ({}): {why} (inspection {}, since {}); paid as an adjustment once the hold is lifted",
+                        yuan(l.amount_fen),
+                        match l.kind {
+                            LineKind::Adjustment => "adjustment",
+                            _ => "regular",
+                        },
+                        h.inspection_id,
+                        h.since
+                    ),
+                });
+            }
+            _ => kept.push(l),
+        }
+    }
+    out.lines = kept;
 }
 
 impl Snapshot {
@@ -645,6 +714,7 @@ pub fn run(
             out.lines.extend(lines);
         }
     }
+    withhold(&mut out, &snap.holds);
     Ok(out)
 }
 
@@ -849,6 +919,69 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    fn line(rule: Rule, kind: LineKind, payee: &str, fen: i64) -> Line {
+        Line {
+            rule,
+            kind,
+            period: "2026-06".into(),
+            payee_kind: PayeeKind::Facility,
+            payee_id: payee.into(),
+            payee_name: payee.into(),
+            account_holder: payee.into(),
+            subject_id: payee.into(),
+            county_code: "330402".into(),
+            amount_fen: fen,
+            city_fen: 0,
+            county_fen: fen,
+            award_key: None,
+            placeholder: false,
+            months: Vec::new(),
+            explanation: Explanation::new(),
+        }
+    }
+
+    #[test]
+    fn an_inspection_hold_withholds_operating_subsidies_only() {
+        let mut out = Outcome {
+            lines: vec![
+                line(Rule::InclusiveChildcare, LineKind::Regular, "F1", 120_000),
+                line(Rule::InclusiveChildcare, LineKind::Adjustment, "F1", 5_000),
+                line(Rule::InclusiveChildcare, LineKind::Adjustment, "F1", -3_000),
+                line(Rule::ClassFiling, LineKind::Award, "F1", 1_000_000),
+                line(Rule::InclusiveChildcare, LineKind::Regular, "F2", 80_000),
+            ],
+            notes: Vec::new(),
+        };
+        let holds = vec![Hold {
+            facility_id: "F1".into(),
+            reason: "failed_inspection".into(),
+            inspection_id: "IN-1".into(),
+            since: "2026-05-20".into(),
+        }];
+        withhold(&mut out, &holds);
+        let kept: Vec<(&str, i64)> = out
+            .lines
+            .iter()
+            .map(|l| (l.payee_id.as_str(), l.amount_fen))
+            .collect();
+        // The regular line and the back payment of F1 are withheld; its
+        // clawback, its one-time award and F2 are not.
+        assert_eq!(
+            kept,
+            vec![("F1", -3_000), ("F1", 1_000_000), ("F2", 80_000)]
+        );
+        assert_eq!(out.notes.len(), 2);
+        assert!(out.notes[0].reason.contains("暂缓发放"), "{:?}", out.notes);
+        assert!(out.notes[0].reason.contains("1,200.00"), "{:?}", out.notes);
+        assert!(out.notes[0].reason.contains("IN-1"), "{:?}", out.notes);
+        // No holds: nothing moves, and the digest is the one without holds.
+        let snap = Snapshot::default();
+        let mut with = snap.clone();
+        assert_eq!(snap.digest(), with.digest());
+        with.holds = holds;
+        assert_ne!(snap.digest(), with.digest(), "holds are in the digest");
     }
 
     #[test]

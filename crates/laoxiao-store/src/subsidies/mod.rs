@@ -24,8 +24,8 @@ use laoxiao_model::facility::{ChildcareClass, Facility};
 use laoxiao_model::person::mask_name;
 use laoxiao_model::{Enrolment, StudentCohort};
 use laoxiao_rules::subsidies::{
-    self, CostCell, Dated, Elder, Explanation, Ledger, Line, LineKind, MonthShare, Note, Outcome,
-    Paid, Params, PayeeKind, Period, Rule, Snapshot, Value as PValue,
+    self, CostCell, Dated, Elder, Explanation, Hold, Ledger, Line, LineKind, MonthShare, Note,
+    Outcome, Paid, Params, PayeeKind, Period, Rule, Snapshot, Value as PValue,
 };
 use serde::Serialize;
 
@@ -315,12 +315,25 @@ pub fn snapshot(
     )? {
         elders.push(elder(&r)?);
     }
+    // Inspection holds (暂缓拨付) on the period's last day, or today when
+    // that is still to come (docs/subsidies.md, "Inspection holds").
+    let day = to.min(chrono::Utc::now().date_naive());
+    let holds = crate::inspections::subsidy_holds(conn, "/330400/", day)?
+        .into_iter()
+        .map(|h| Hold {
+            facility_id: h.facility_id,
+            reason: h.reason,
+            inspection_id: h.inspection_id,
+            since: h.since,
+        })
+        .collect();
     Ok(Snapshot {
         facilities,
         classes,
         enrolments,
         elders,
         cohorts,
+        holds,
     })
 }
 

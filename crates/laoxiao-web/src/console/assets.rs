@@ -23,6 +23,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/static/portal.js"),
     ),
     (
+        "portal_pow.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/static/portal_pow.js"),
+    ),
+    (
         "vendor/echarts.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/vendor/echarts.min.js"),

@@ -38,6 +38,7 @@ mod planmap;
 mod planning;
 mod portal;
 mod portal_places;
+mod portal_complaints;
 pub mod registers;
 pub mod session;
 mod subsidies;

@@ -116,7 +116,8 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/portal/data/catalog.json", get(catalog_json))
         .route("/portal/data/{id}", get(dataset_page))
         .route("/portal/data/{id}/{file}", get(download))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(super::portal_complaints::routes(state))
         .route_layer(middleware::from_fn_with_state(limiter, limit))
 }
 

@@ -39,6 +39,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/portal_dataset.html"),
     ),
     (
+        "portal_complaints.html",
+        include_str!("../../assets/templates/portal_complaints.html"),
+    ),
+    (
+        "portal_complaint_done.html",
+        include_str!("../../assets/templates/portal_complaint_done.html"),
+    ),
+    (
+        "portal_complaint_track.html",
+        include_str!("../../assets/templates/portal_complaint_track.html"),
+    ),
+    (
+        "portal_message.html",
+        include_str!("../../assets/templates/portal_message.html"),
+    ),
+    (
+        "portal_inspections.html",
+        include_str!("../../assets/templates/portal_inspections.html"),
+    ),
+    (
         "visits_nav.html",
         include_str!("../../assets/templates/visits_nav.html"),
     ),

@@ -228,7 +228,19 @@ fn open_statistics_match_the_publication_and_nothing_personal_is_reachable() {
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("text/html"));
-            if html {
+            // The complaint pages carry a challenge for one visitor (proof of
+            // work): never cached (docs/complaints.md).
+            let one_visitor = u.starts_with("/portal/complaints");
+            if html && one_visitor {
+                assert_eq!(
+                    r.headers
+                        .get(header::CACHE_CONTROL)
+                        .and_then(|v| v.to_str().ok()),
+                    Some("no-store"),
+                    "{u}: a page with a challenge is not cached"
+                );
+            }
+            if html && !one_visitor {
                 assert!(
                     r.headers
                         .get(header::CACHE_CONTROL)
@@ -236,11 +248,17 @@ fn open_statistics_match_the_publication_and_nothing_personal_is_reachable() {
                         .is_some_and(|v| v.starts_with("public")),
                     "{u}: a public page may be cached"
                 );
+            }
+            if html {
                 queue.extend(links(&r.body));
             }
         }
         assert!(seen.iter().any(|u| u.ends_with("/data.json")), "{seen:?}");
         assert!(seen.contains("/portal/data/areas"), "{seen:?}");
+        assert!(
+            seen.contains("/portal/complaints") && seen.contains("/portal/inspections"),
+            "{seen:?}"
+        );
     });
 }
 
