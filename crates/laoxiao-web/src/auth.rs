@@ -1581,6 +1581,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/portal/data/catalog.json", Access::Public),
     ("GET", "/portal/data/{id}", Access::Public),
     ("GET", "/portal/data/{id}/{file}", Access::Public),
+    ("GET", "/portal/entitlements", Access::Public),
 ];
 
 /// The declared access of a route (HEAD is GET).

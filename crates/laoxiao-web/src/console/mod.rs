@@ -37,6 +37,7 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_entitlements;
 pub mod registers;
 pub mod session;
 mod subsidies;

@@ -110,6 +110,7 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/portal/data/catalog.json", get(catalog_json))
         .route("/portal/data/{id}", get(dataset_page))
         .route("/portal/data/{id}/{file}", get(download))
+        .route("/portal/entitlements", get(super::portal_entitlements::page))
         .with_state(state)
         .route_layer(middleware::from_fn_with_state(limiter, limit))
 }
