@@ -9,7 +9,8 @@
 //! writes no audit entry, and the request's trace span carries the route
 //! template only (never the query string with the answers). The answers are
 //! in the URL of a GET form so that the page works without JavaScript and
-//! can be bookmarked; the response is `no-store`.
+//! can be bookmarked; a response to answers is `no-store` (the blank form
+//! may be cached like the portal's other pages).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -95,7 +96,8 @@ fn elder(
     let mut errors = Vec::new();
     let min_year = today.year() - ent::MAX_AGE_YEARS;
     let max_year = today.year() - ent::MIN_ELDER_AGE_YEARS;
-    let year = number(ctx, "birth_year").filter(|y| (i64::from(min_year)..=i64::from(max_year)).contains(y));
+    let year = number(ctx, "birth_year")
+        .filter(|y| (i64::from(min_year)..=i64::from(max_year)).contains(y));
     let month = number(ctx, "birth_month").filter(|m| (1..=12).contains(m));
     match (year, month) {
         (None, _) => errors.push(FieldError {
@@ -195,7 +197,8 @@ fn child(
     codes: &[(String, String)],
 ) -> Result<ChildAnswers, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let age = number(ctx, "age_months").filter(|m| (0..=i64::from(ent::MAX_CHILD_MONTHS)).contains(m));
+    let age =
+        number(ctx, "age_months").filter(|m| (0..=i64::from(ent::MAX_CHILD_MONTHS)).contains(m));
     if age.is_none() {
         errors.push(FieldError {
             field: "age_months",
@@ -377,5 +380,15 @@ pub async fn page(
     } else {
         StatusCode::BAD_REQUEST
     };
-    s.render_status(&ctx, status, "portal_entitlements.html", "portal_entitlements", page)
+    let blank = who.is_none();
+    let r = s.render_status(
+        &ctx,
+        status,
+        "portal_entitlements.html",
+        "portal_entitlements",
+        page,
+    );
+    // The blank form is the same for everyone and may be cached like the
+    // portal's other pages; a page with answers is never kept (no-store).
+    if blank { super::portal::public(r) } else { r }
 }
