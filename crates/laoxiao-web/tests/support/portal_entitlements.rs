@@ -186,6 +186,22 @@ fn portal_entitlements_check_answers_stores_nothing_and_logs_nothing() {
         .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("href=\"#f-birth_year\""), "{}", r.body);
+        // 59 by a month (the year itself in range): the age is named.
+        let today = chrono::Utc::now().date_naive();
+        if today.month() < 12 {
+            let r = get(
+                &app,
+                &format!(
+                    "/portal/entitlements?who=elder&birth_year={}&birth_month={}&hukou=330402\
+                     &residence=330402&ability=0&living=with_family",
+                    year - 60,
+                    today.month() + 1
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST);
+            assert!(r.body.contains("老年人须年满60周岁"), "{}", r.body);
+        }
         let r = get(&app, "/portal/entitlements?who=cat&cat=massage").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         let r = get(
