@@ -258,6 +258,14 @@ crate::register! {
         #[serde(default)]
         /// Often a person's mobile: personal (hidden in the audit trail).
         phone: Option<String> = text("联系电话", "Phone").label("电话").personal(),
+        /// 开放时间, e.g. `Mo-Fr 07:30-17:30; Sa 08:00-12:00` or `24/7`
+        /// ([`crate::hours`]); published on the portal.
+        #[serde(default)]
+        opening_hours: Option<String> = text("开放时间", "Opening hours"),
+        /// 对外咨询电话: the number the place publishes for the public (the
+        /// portal shows it; `phone` stays internal).
+        #[serde(default)]
+        public_phone: Option<String> = text("对外咨询电话", "Public phone").label("咨询电话"),
     }
 }
 
@@ -332,6 +340,17 @@ impl crate::refs::References for ChildcareClass {
     }
 }
 
+/// A published number: digits, `+` first, `-` and spaces between, 5–20 digits.
+fn public_phone_ok(p: &str) -> bool {
+    let p = p.trim();
+    let digits = p.bytes().filter(u8::is_ascii_digit).count();
+    p.len() <= 32
+        && (5..=20).contains(&digits)
+        && p.bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'-' || b == b' ' || (b == b'+' && i == 0))
+}
+
 impl Rules for Facility {
     fn rules(&self, ck: &Checker<'_>, _today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
@@ -397,6 +416,20 @@ impl Rules for Facility {
                     format!("only when status is closed, not {}", self.status.code()),
                 ));
             }
+        }
+        if let Some(h) = &self.opening_hours
+            && !h.trim().is_empty()
+            && let Err(reason) = crate::hours::Hours::parse(h)
+        {
+            errs.push(FieldError::new("opening_hours", reason));
+        }
+        if let Some(p) = &self.public_phone
+            && !public_phone_ok(p)
+        {
+            errs.push(FieldError::new(
+                "public_phone",
+                "a phone number: digits with an optional leading + and - or spaces, 5 to 20 digits",
+            ));
         }
         if let Some(r) = self.rating {
             let stations = matches!(

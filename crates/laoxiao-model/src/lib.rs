@@ -15,6 +15,7 @@ pub mod credit_code;
 pub mod error;
 pub mod facility;
 pub mod family;
+pub mod hours;
 pub mod idcard;
 pub mod jiaxing;
 pub mod person;

@@ -33,6 +33,7 @@ pub mod open_data;
 pub mod people;
 pub mod people_index;
 pub mod planning;
+pub mod public_places;
 pub mod public_ref;
 pub mod record_view;
 pub mod registry;

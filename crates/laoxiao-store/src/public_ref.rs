@@ -2,12 +2,12 @@
 //! files complaints by, in place of the register's `id`, which links people to
 //! the place and is not public (docs/security.md, "Public facility fields").
 
+use crate::Reference;
 use crate::db::Conn;
 use crate::error::Result;
-use crate::Reference;
 
 /// The HMAC domain of facility references.
-const FACILITY: &str = "facility";
+pub const FACILITY: &str = "facility";
 
 /// Length of a reference (Crockford base32, lower case).
 pub const LEN: usize = 12;
@@ -20,8 +20,7 @@ pub fn facility_ref(reference: &Reference, facility_id: &str) -> Result<String> 
 /// Whether a string has the shape of a reference (checked before any lookup).
 pub fn well_formed(r: &str) -> bool {
     r.len() == LEN
-        && r
-            .bytes()
+        && r.bytes()
             .all(|b| b.is_ascii_digit() || (b.is_ascii_lowercase() && !b"ilou".contains(&b)))
 }
 

@@ -1576,6 +1576,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/console/static/{*path}", Access::Public),
     // The public portal (公众服务门户): published and aggregate figures only.
     ("GET", "/portal", Access::Public),
+    ("GET", "/portal/places", Access::Public),
+    ("GET", "/portal/places.json", Access::Public),
+    ("GET", "/portal/places/{ref}", Access::Public),
     ("GET", "/portal/statistics", Access::Public),
     ("GET", "/portal/data", Access::Public),
     ("GET", "/portal/data/catalog.json", Access::Public),

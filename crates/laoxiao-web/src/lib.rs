@@ -70,7 +70,14 @@ pub struct WebConfig {
     /// Requests a minute one address may make of the public portal
     /// (`[portal] requests_per_minute`); 0: no limit.
     pub portal_per_minute: u32,
+    /// Seconds the portal's copy of the public places serves before it is
+    /// rebuilt in the background (`[portal] places_refresh_seconds`).
+    pub portal_places_refresh_seconds: u64,
 }
+
+/// The portal rebuilds its copy of the public places after a minute, the
+/// same age its pages may be cached for.
+pub const DEFAULT_PLACES_REFRESH_SECONDS: u64 = 60;
 
 /// The public portal's requests per minute and address, unless configured:
 /// five a second on average, far above a person reading pages.
@@ -95,6 +102,7 @@ impl Default for WebConfig {
             uploads_dir: std::env::temp_dir().join("laoxiao-uploads"),
             upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
             portal_per_minute: DEFAULT_PORTAL_PER_MINUTE,
+            portal_places_refresh_seconds: DEFAULT_PLACES_REFRESH_SECONDS,
         }
     }
 }

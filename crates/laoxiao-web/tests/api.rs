@@ -1744,6 +1744,8 @@ fn expected(
         // The portal's dataset pages name a dataset; the matrix's ids are
         // facilities', which are no dataset (404) — for every caller alike.
         Access::Public if path.starts_with("/portal/data/{id}") => return vec![Hidden],
+        // A place page names a public reference; a register id is none (404).
+        Access::Public if path.starts_with("/portal/places/{ref}") => return vec![Hidden],
         Access::Public => return vec![Allowed],
         // Device platforms sign their requests: the handler itself refuses an
         // unsigned call (401 `bad_headers`), whoever the caller is.
@@ -1941,7 +1943,9 @@ fn fill<'a>(path: &str, target: Target, del_id: &'a str) -> (String, &'a str) {
         .replace("{number}", "6")
         .replace("{period}", "2019")
         .replace("{*path}", "console.css")
-        .replace("{doc}", "BD-0");
+        .replace("{doc}", "BD-0")
+        // A register id is no public reference: the place page is 404.
+        .replace("{ref}", id);
     (p, id)
 }
 
@@ -5240,6 +5244,9 @@ mod filing;
 mod inspections;
 #[path = "support/portal.rs"]
 mod portal;
+// Issue 17, part 1: finding a place on the portal.
+#[path = "support/portal_places.rs"]
+mod portal_places;
 // Issue 17, part 1: the public entitlement check (待遇测算).
 #[path = "support/portal_entitlements.rs"]
 mod portal_entitlements;

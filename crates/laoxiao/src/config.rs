@@ -47,6 +47,10 @@ pub struct Config {
     /// Requests a minute one address may make of the public portal
     /// (`[portal] requests_per_minute`, `LAOXIAO_PORTAL_PER_MINUTE`); 0: no limit.
     pub portal_per_minute: u32,
+    /// Seconds the portal's copy of the public places is used before it is
+    /// rebuilt (`[portal] places_refresh_seconds`,
+    /// `LAOXIAO_PORTAL_PLACES_REFRESH_SECONDS`; 1 to 86400).
+    pub portal_places_refresh_seconds: u64,
 }
 
 /// `[portal]` in the config file.
@@ -54,6 +58,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct PortalSection {
     requests_per_minute: Option<u32>,
+    places_refresh_seconds: Option<u64>,
 }
 
 /// `[uploads]` in the config file.
@@ -189,6 +194,7 @@ impl Default for Config {
             uploads_dir: None,
             upload_max_bytes: laoxiao_store::uploads::DEFAULT_MAX_BYTES,
             portal_per_minute: laoxiao_web::DEFAULT_PORTAL_PER_MINUTE,
+            portal_places_refresh_seconds: laoxiao_web::DEFAULT_PLACES_REFRESH_SECONDS,
         }
     }
 }
@@ -208,7 +214,7 @@ struct FileConfig {
     import: Option<HashMap<String, u64>>,
     /// `[uploads]`: `dir` and `max_bytes`.
     uploads: Option<UploadsSection>,
-    /// `[portal]`: `requests_per_minute`.
+    /// `[portal]`: `requests_per_minute`, `places_refresh_seconds`.
     portal: Option<PortalSection>,
 }
 
@@ -348,8 +354,13 @@ impl Config {
                     c.upload_max_bytes = n;
                 }
             }
-            if let Some(n) = f.portal.and_then(|p| p.requests_per_minute) {
-                c.portal_per_minute = n;
+            if let Some(p) = f.portal {
+                if let Some(n) = p.requests_per_minute {
+                    c.portal_per_minute = n;
+                }
+                if let Some(n) = p.places_refresh_seconds {
+                    c.portal_places_refresh_seconds = n;
+                }
             }
         }
         // Keys only from the environment or a key file: never from the config file
@@ -418,6 +429,14 @@ impl Config {
         {
             c.portal_per_minute = v.parse().with_context(|| {
                 format!("LAOXIAO_PORTAL_PER_MINUTE: {v:?} is not a whole number")
+            })?;
+        }
+        if let Some(v) = env
+            .get("LAOXIAO_PORTAL_PLACES_REFRESH_SECONDS")
+            .filter(|v| !v.is_empty())
+        {
+            c.portal_places_refresh_seconds = v.parse().with_context(|| {
+                format!("LAOXIAO_PORTAL_PLACES_REFRESH_SECONDS: {v:?} is not a whole number")
             })?;
         }
         for l in Limit::ALL {

@@ -18,6 +18,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/static/console.js"),
     ),
     (
+        "portal.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/static/portal.js"),
+    ),
+    (
         "vendor/echarts.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/vendor/echarts.min.js"),

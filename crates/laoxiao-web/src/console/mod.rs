@@ -37,6 +37,7 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_places;
 mod portal_entitlements;
 pub mod registers;
 pub mod session;
@@ -80,6 +81,8 @@ pub struct Console {
     /// Web settings (demo accounts for the login page, cookie flags).
     web: crate::WebConfig,
     db_tasks: crate::DbTasks,
+    /// The portal's in-memory copy of the public places.
+    places: portal_places::PlaceIndex,
 }
 
 /// The console's state: cheap to clone.
@@ -133,6 +136,7 @@ impl ConsoleState {
             plan,
             census: census(),
             uploads: Mutex::new(HashMap::new()),
+            places: portal_places::PlaceIndex::new(web.portal_places_refresh_seconds),
             web,
             db_tasks,
         }))

@@ -150,6 +150,12 @@ pub fn bbox_of(
 
 /// The SVG of a map.
 pub fn svg(spec: &MapSpec) -> String {
+    svg_scaled(spec, 1.0)
+}
+
+/// The SVG of a map with points and markers `dot_scale` times their usual
+/// size (the portal's maps are drawn a phone's width wide).
+pub fn svg_scaled(spec: &MapSpec, dot_scale: f64) -> String {
     let (x0, y0, x1, y1) = spec.bbox;
     let pad = ((x1 - x0).max(y1 - y0) * 0.02).max(200.0);
     let (x0, y0, x1, y1) = (x0 - pad, y0 - pad, x1 + pad, y1 + pad);
@@ -238,7 +244,7 @@ pub fn svg(spec: &MapSpec) -> String {
                 r#"<circle class="dot" cx="{:.0}" cy="{:.0}" r="{:.0}"><title>{}</title></circle></g>"#,
                 p.at.x,
                 -p.at.y,
-                unit * 3.2,
+                unit * 3.2 * dot_scale,
                 esc(&p.title)
             );
         }
@@ -247,7 +253,7 @@ pub fn svg(spec: &MapSpec) -> String {
     if !spec.markers.is_empty() {
         s.push_str(r#"<g class="markers" aria-hidden="true">"#);
         for m in spec.markers {
-            let r = unit * 9.0;
+            let r = unit * 9.0 * dot_scale;
             let _ = write!(
                 s,
                 r#"<g class="marker"><title>{}</title><circle cx="{:.0}" cy="{:.0}" r="{:.0}" stroke-width="{:.0}"/><text x="{:.0}" y="{:.0}" font-size="{:.0}" text-anchor="middle">{}</text></g>"#,

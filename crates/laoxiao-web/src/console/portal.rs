@@ -105,6 +105,12 @@ pub fn routes(state: ConsoleState) -> Router {
     let limiter = Arc::new(Limiter::new(state.web.portal_per_minute));
     Router::new()
         .route("/portal", get(home))
+        .route("/portal/places", get(super::portal_places::places))
+        .route(
+            "/portal/places.json",
+            get(super::portal_places::places_json),
+        )
+        .route("/portal/places/{ref}", get(super::portal_places::place))
         .route("/portal/statistics", get(statistics))
         .route("/portal/data", get(data_index))
         .route("/portal/data/catalog.json", get(catalog_json))
@@ -132,7 +138,13 @@ pub(super) fn public(mut r: Response) -> Response {
     r
 }
 
-fn render(s: &ConsoleState, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
+pub(super) fn render(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    template: &str,
+    nav: &str,
+    page: Json,
+) -> Response {
     public(s.render(ctx, template, nav, page))
 }
 

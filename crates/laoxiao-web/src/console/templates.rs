@@ -19,6 +19,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/portal_home.html"),
     ),
     (
+        "portal_places.html",
+        include_str!("../../assets/templates/portal_places.html"),
+    ),
+    (
+        "portal_place.html",
+        include_str!("../../assets/templates/portal_place.html"),
+    ),
+    (
         "portal_statistics.html",
         include_str!("../../assets/templates/portal_statistics.html"),
     ),

@@ -101,6 +101,7 @@ pub(super) fn serve(
             uploads_dir: config.uploads_dir(),
             upload_max_bytes: config.upload_max_bytes,
             portal_per_minute: config.portal_per_minute,
+            portal_places_refresh_seconds: config.portal_places_refresh_seconds,
         },
     );
     let addr = config.addr;

@@ -188,6 +188,12 @@ impl<'a> Gen<'a> {
         f.lat = Some(p6(point.1));
         f.address = Some(address);
         f.phone = Some(landline(rng));
+        // Published hours and number, derived without drawing from the
+        // stream so the rest of the city stays as calibrated.
+        f.opening_hours = Some(opening_hours(kind, &f.id).into());
+        if !matches!(kind, FacilityKind::VillageCareStation) {
+            f.public_phone = f.phone.clone();
+        }
         f
     }
 
@@ -1434,4 +1440,34 @@ fn sunflower(g: &mut Gen<'_>) -> Result<(), SynthError> {
         g.out.facilities.push(f);
     }
     Ok(())
+}
+
+/// Typical hours of a kind of place; the id picks among a few variants.
+fn opening_hours(kind: FacilityKind, id: &str) -> &'static str {
+    let v = id
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 3;
+    match kind {
+        FacilityKind::ElderlyInstitution | FacilityKind::WellnessAlliance => "24/7",
+        FacilityKind::ChildcareInstitution => match v {
+            0 => "Mo-Fr 07:30-17:30",
+            1 => "Mo-Fr 07:30-18:00; Sa 08:00-12:00",
+            _ => "Mo-Sa 07:00-18:30",
+        },
+        FacilityKind::KindergartenNurseryClass => "Mo-Fr 07:45-16:30",
+        FacilityKind::SunflowerPark | FacilityKind::SunflowerHut => match v {
+            0 => "Tu-Su 09:00-11:30,14:00-17:00",
+            _ => "Mo-Su 09:00-17:00",
+        },
+        FacilityKind::ElderlyCanteen => "Mo-Su 10:30-13:00,16:30-18:30",
+        FacilityKind::TownHomeCareCenter => match v {
+            0 => "Mo-Su 08:00-17:00",
+            _ => "Mo-Fr 08:00-17:30; Sa,Su 08:30-16:30",
+        },
+        _ => match v {
+            0 => "Mo-Fr 08:30-11:30,13:30-17:00",
+            _ => "Mo-Sa 08:00-16:30",
+        },
+    }
 }
