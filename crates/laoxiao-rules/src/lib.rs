@@ -8,6 +8,7 @@ pub mod admission;
 pub mod alarms;
 pub mod assessment;
 pub mod childcare_bill;
+pub mod entitlements;
 pub mod error;
 pub mod filing;
 pub mod indicators;

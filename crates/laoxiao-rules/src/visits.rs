@@ -111,6 +111,23 @@ pub fn month_end(first: NaiveDate) -> NaiveDate {
         .unwrap_or(first)
 }
 
+impl MonthRules {
+    /// Whether a person is due a visit this month: not living in a care home,
+    /// and one of the month's special-difficulty categories or living
+    /// arrangements. The store's round generation applies the same lists in
+    /// SQL (`laoxiao_store::visits`), excluding people with an active
+    /// residence in a care home; the entitlement check asks this.
+    pub fn due(&self, categories: &[SpecialDifficulty], living: Option<LivingArrangement>) -> bool {
+        if living == Some(LivingArrangement::InInstitution) {
+            return false;
+        }
+        self.special_difficulty
+            .iter()
+            .any(|c| categories.contains(c))
+            || living.is_some_and(|l| self.living_arrangement.contains(&l))
+    }
+}
+
 impl VisitRules {
     /// The embedded rules (parsed once).
     pub fn embedded() -> Result<&'static VisitRules, RulesError> {

@@ -47,7 +47,13 @@ pub struct Voucher {
 }
 
 impl Voucher {
-    fn applies(&self, difficulties: &[SpecialDifficulty], ability: Option<AbilityLevel>) -> bool {
+    /// Whether the entry is for a person with these categories and ability
+    /// (the voucher rule, shared with the entitlement check).
+    pub fn applies(
+        &self,
+        difficulties: &[SpecialDifficulty],
+        ability: Option<AbilityLevel>,
+    ) -> bool {
         match &self.who {
             Who::Difficulty(d) => difficulties.contains(d),
             Who::AbilityAtLeast(n) => ability
@@ -56,7 +62,8 @@ impl Voucher {
         }
     }
 
-    fn in_effect(&self, day: NaiveDate) -> bool {
+    /// Whether the entry is in effect on `day`.
+    pub fn in_effect(&self, day: NaiveDate) -> bool {
         self.from <= day && self.to.is_none_or(|t| day <= t)
     }
 }

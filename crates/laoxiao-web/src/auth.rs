@@ -1590,6 +1590,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/portal/complaints/track", Access::Public),
     ("POST", "/portal/complaints/track", Access::Public),
     ("GET", "/portal/inspections", Access::Public),
+    ("GET", "/portal/entitlements", Access::Public),
 ];
 
 /// The declared access of a route (HEAD is GET).

@@ -2569,6 +2569,12 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let c_start = pc.find("pub fn routes").expect("portal complaint routes");
     let c_end = pc[c_start..].find("\n}\n").expect("end") + c_start;
     scan(&pc[c_start..c_end], "", &mut out);
+    // The entitlement check's handlers (its route is in portal.rs routes()).
+    scan(
+        include_str!("../src/console/portal_entitlements.rs"),
+        "",
+        &mut out,
+    );
     out
 }
 
@@ -3373,7 +3379,11 @@ fn captured_logs() -> &'static std::sync::Mutex<Vec<String>> {
         fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
             true
         }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        fn new_span(&self, a: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            // Spans too: what a request's span records is logged with it.
+            let mut f = Fields(String::new());
+            a.record(&mut f);
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(f.0);
             tracing::span::Id::from_u64(1)
         }
         fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
@@ -5250,6 +5260,9 @@ mod portal;
 // Issue 17, part 1: finding a place on the portal.
 #[path = "support/portal_places.rs"]
 mod portal_places;
+// Issue 17, part 1: the public entitlement check (待遇测算).
+#[path = "support/portal_entitlements.rs"]
+mod portal_entitlements;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod params;
 mod rules;
 pub use rules::inclusive_child_rate;
+pub(crate) use rules::{jiaxing_hukou, turned_by, turns};
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -118,6 +118,10 @@ pub const FILES: &[(&str, &str)] = &[
         "inspections.toml",
         include_str!("../../../../data/policy/inspections.toml"),
     ),
+    (
+        "entitlements.toml",
+        include_str!("../../../../data/policy/entitlements.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

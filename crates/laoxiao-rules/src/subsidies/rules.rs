@@ -21,6 +21,25 @@ pub(super) const CITY: &str = "330400";
 /// Jiaxing's hukou codes start with it.
 const CITY_PREFIX: &str = "3304";
 
+/// A Jiaxing hukou (户籍): the person rules' residence condition (shared with
+/// the public entitlement check, `crate::entitlements`).
+pub(crate) fn jiaxing_hukou(code: &str) -> bool {
+    code.starts_with(CITY_PREFIX)
+}
+
+/// The year and month a person born `birth` turns `age`: an age condition of a
+/// person rule holds from that month on (the month of the birthday counts).
+pub(crate) fn turns(birth: NaiveDate, age: i32) -> (i32, u32) {
+    (birth.year() + age, birth.month())
+}
+
+/// True when a person born `birth` has turned `age` by month `m` (the
+/// birthday's month counts): the age condition of the centenarian rule, shared
+/// with the entitlement check.
+pub(crate) fn turned_by(birth: NaiveDate, age: i32, m: Month) -> bool {
+    turns(birth, age) <= (m.year, m.month)
+}
+
 struct Ctx<'a> {
     snap: &'a Snapshot,
     params: &'a Params,
@@ -460,12 +479,12 @@ fn centenarian(ctx: &mut Ctx<'_>, m: Month) -> Result<(), RulesError> {
     let age = i32::try_from(age.clamp(0, 150)).unwrap_or(100);
     for p in &ctx.snap.elders {
         // From the month of the 100th birthday, while alive on the month's first day.
-        let turns = (p.birth_date.year() + age, p.birth_date.month());
-        if (turns.0, turns.1) > (m.year, m.month) {
+        if !turned_by(p.birth_date, age, m) {
             continue;
         }
+        let turns = turns(p.birth_date, age);
         let hukou = p.hukou_area_code.as_deref().unwrap_or("");
-        if !hukou.starts_with(CITY_PREFIX) {
+        if !jiaxing_hukou(hukou) {
             continue;
         }
         if p.death_date.is_some_and(|dd| dd < m.first()) {

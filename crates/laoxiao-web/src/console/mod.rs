@@ -37,6 +37,7 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_entitlements;
 mod portal_places;
 mod portal_complaints;
 pub mod registers;

@@ -116,6 +116,10 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/portal/data/catalog.json", get(catalog_json))
         .route("/portal/data/{id}", get(dataset_page))
         .route("/portal/data/{id}/{file}", get(download))
+        .route(
+            "/portal/entitlements",
+            get(super::portal_entitlements::page),
+        )
         .with_state(state.clone())
         .merge(super::portal_complaints::routes(state))
         .route_layer(middleware::from_fn_with_state(limiter, limit))
@@ -123,7 +127,7 @@ pub fn routes(state: ConsoleState) -> Router {
 
 /// Public pages may be kept by browsers and proxies for a minute: the same
 /// for everyone, and what they show changes only at a publication.
-fn public(mut r: Response) -> Response {
+pub(super) fn public(mut r: Response) -> Response {
     if r.status().is_success() {
         r.headers_mut().insert(
             header::CACHE_CONTROL,

@@ -59,6 +59,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/portal_inspections.html"),
     ),
     (
+        "portal_entitlements.html",
+        include_str!("../../assets/templates/portal_entitlements.html"),
+    ),
+    (
         "visits_nav.html",
         include_str!("../../assets/templates/visits_nav.html"),
     ),
