@@ -26,6 +26,7 @@ pub mod figures;
 pub mod filing;
 pub mod indicators;
 pub mod inspections;
+pub mod key_projects;
 pub mod io;
 pub mod migrate;
 pub mod notify;
@@ -199,6 +200,7 @@ impl Store {
         let mut c = self.conn()?;
         let applied = migrate::migrate(&mut c)?;
         areas::load_reference(&mut c, &self.reference.areas)?;
+        key_projects::seed(&mut c, &self.reference)?;
         Ok(applied)
     }
 

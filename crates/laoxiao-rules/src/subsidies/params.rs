@@ -118,6 +118,10 @@ pub const FILES: &[(&str, &str)] = &[
         "inspections.toml",
         include_str!("../../../../data/policy/inspections.toml"),
     ),
+    (
+        "key_projects.toml",
+        include_str!("../../../../data/policy/key_projects.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

@@ -30,6 +30,7 @@ pub mod i18n;
 mod import;
 mod indicators;
 mod inspections;
+mod key_projects;
 mod notifications;
 mod overview;
 mod people;
@@ -37,6 +38,7 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_projects;
 pub mod registers;
 pub mod session;
 mod subsidies;
@@ -266,6 +268,11 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/inspections/{id}",
             get(inspections::show).post(inspections::act),
+        )
+        .route("/console/key-projects", get(key_projects::index))
+        .route(
+            "/console/key-projects/{number}",
+            get(key_projects::show).post(key_projects::act),
         )
         .route("/console/complaints", get(complaints::index))
         .route(
@@ -758,6 +765,7 @@ impl ConsoleState {
                 "notifications": a.can(Perm::ManageUsers),
                 "complaints": a.can(Perm::HandleComplaints),
                 "inspections": a.can(Perm::ReadInspections),
+                "key_projects": a.can(Perm::ManageKeyProjects),
             }),
         );
         m

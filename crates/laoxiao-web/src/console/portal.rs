@@ -106,6 +106,7 @@ pub fn routes(state: ConsoleState) -> Router {
     Router::new()
         .route("/portal", get(home))
         .route("/portal/statistics", get(statistics))
+        .route("/portal/projects", get(super::portal_projects::projects))
         .route("/portal/data", get(data_index))
         .route("/portal/data/catalog.json", get(catalog_json))
         .route("/portal/data/{id}", get(dataset_page))
@@ -128,7 +129,7 @@ fn public(mut r: Response) -> Response {
     r
 }
 
-fn render(s: &ConsoleState, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
+pub(super) fn render(s: &ConsoleState, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
     public(s.render(ctx, template, nav, page))
 }
 
