@@ -69,7 +69,10 @@ impl ScheduleStatus {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// A milestone past its planned date (plus the grace) and not done.
-    MilestoneLate { title: String, planned_on: NaiveDate },
+    MilestoneLate {
+        title: String,
+        planned_on: NaiveDate,
+    },
     /// The latest percent complete is below the expectation by more than the
     /// parameter.
     BelowExpected { expected: i64, actual: i64 },
@@ -291,7 +294,11 @@ mod tests {
                 since: d("2024-01-15")
             }]
         );
-        let (_, r) = status(&facts(Some(("2025-01-10", 100))), &params(), d("2025-01-20"));
+        let (_, r) = status(
+            &facts(Some(("2025-01-10", 100))),
+            &params(),
+            d("2025-01-20"),
+        );
         assert_eq!(
             r,
             vec![Reason::PastEnd {

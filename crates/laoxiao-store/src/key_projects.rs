@@ -529,7 +529,9 @@ fn check_text(field: &str, s: &str, max: usize, required: bool) -> Result<String
     if s.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(invalid(field, "no control characters"));
     }
     Ok(s.to_string())
@@ -749,7 +751,10 @@ pub fn set_milestone(
     let earliest = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or(NaiveDate::MIN);
     let latest = NaiveDate::from_ymd_opt(2035, 12, 31).unwrap_or(NaiveDate::MAX);
     if input.planned_on < earliest || input.planned_on > latest {
-        return Err(invalid("planned_on", "a date from 2020-01-01 to 2035-12-31"));
+        return Err(invalid(
+            "planned_on",
+            "a date from 2020-01-01 to 2035-12-31",
+        ));
     }
     if let Some(d) = input.done_on {
         check_day("done_on", d, today)?;
@@ -874,8 +879,7 @@ pub fn complete(
     conn.transaction(|c| {
         let facility_id = if let Some(fid) = &input.facility_id {
             // An existing facility in the scope; one outside it is not found.
-            let f = facilities::get(c, scope, fid)
-                .map_err(|_| not_found("facility", fid))?;
+            let f = facilities::get(c, scope, fid).map_err(|_| not_found("facility", fid))?;
             let in_county = reference
                 .areas
                 .get(&f.area_code)
@@ -1207,7 +1211,11 @@ mod tests {
                 "project {}",
                 p.number
             );
-            assert!(path.contains(&format!("/{county}/")), "project {}", p.number);
+            assert!(
+                path.contains(&format!("/{county}/")),
+                "project {}",
+                p.number
+            );
             assert!(reference.areas.get(&area).is_some());
         }
         // 长水街道 (经开区) is administratively in 南湖区, 嘉北街道 in 秀洲区.

@@ -369,7 +369,10 @@ pub async fn get(
 ) -> Result<Json<KeyProjectDetailView>, ApiError> {
     let scope = auth.scope()?;
     let today = Utc::now().date_naive();
-    let d = blocking(&state, move |c, r| Ok(kp::get(c, r, &scope, number, today)?)).await?;
+    let d = blocking(&state, move |c, r| {
+        Ok(kp::get(c, r, &scope, number, today)?)
+    })
+    .await?;
     Ok(Json(d.into()))
 }
 

@@ -559,7 +559,10 @@ pub fn router(state: AppState) -> Router {
             "/key-projects/{number}/milestones",
             post(key_projects::milestone),
         )
-        .route("/key-projects/{number}/complete", post(key_projects::complete))
+        .route(
+            "/key-projects/{number}/complete",
+            post(key_projects::complete),
+        )
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

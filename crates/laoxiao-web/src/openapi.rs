@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
-    childcare_day, complaints, error, facilities, family, filing, health, indicators, inspections, key_projects,
-    notifications, people, planning, subsidies, transfers, visits,
+    childcare_day, complaints, error, facilities, family, filing, health, indicators, inspections,
+    key_projects, notifications, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]

@@ -8,9 +8,7 @@ use chrono::NaiveDate;
 use laoxiao_model::{Facility, FacilityKind};
 use laoxiao_rules::key_projects::ScheduleStatus;
 use laoxiao_rules::plan::Plan;
-use laoxiao_store::key_projects::{
-    self as kp, CompleteInput, Filter, MilestoneInput, ReportInput,
-};
+use laoxiao_store::key_projects::{self as kp, CompleteInput, Filter, MilestoneInput, ReportInput};
 use laoxiao_store::testdb::{TestDb, user};
 use laoxiao_store::{Role, Scope, StoreError, facilities};
 
@@ -71,7 +69,12 @@ fn the_plan_is_seeded_and_statuses_follow_reports_and_milestones() {
         kp::record_report(&mut c, &nanhu, 42, &report("2024-06-28", 60.5, 60), today)
             .expect("report");
         let p = kp::get(&mut c, r, &nanhu, 42, today).expect("42");
-        assert_eq!(p.project.status, ScheduleStatus::OnTrack, "{:?}", p.project.reasons);
+        assert_eq!(
+            p.project.status,
+            ScheduleStatus::OnTrack,
+            "{:?}",
+            p.project.reasons
+        );
         assert_eq!(p.project.percent_complete, 60);
         assert_eq!(p.project.investment_spent_10k_yuan, 60.5);
         assert_eq!(p.project.last_report_date, Some(d("2024-06-28")));
@@ -81,7 +84,11 @@ fn the_plan_is_seeded_and_statuses_follow_reports_and_milestones() {
             ..Filter::default()
         };
         let late = kp::list(&mut c, r, &nanhu, &behind, today).expect("list");
-        assert_eq!(late.len(), 15, "every other project of the county is behind");
+        assert_eq!(
+            late.len(),
+            15,
+            "every other project of the county is behind"
+        );
         assert!(!late.iter().any(|p| p.number == 42));
 
         // A milestone past its date and not done makes it behind.
@@ -126,7 +133,12 @@ fn the_plan_is_seeded_and_statuses_follow_reports_and_milestones() {
         let beds: i64 = plan
             .key_projects
             .iter()
-            .filter(|p| matches!(p.capacity_kind, Some(laoxiao_rules::plan::CapacityKind::Beds)))
+            .filter(|p| {
+                matches!(
+                    p.capacity_kind,
+                    Some(laoxiao_rules::plan::CapacityKind::Beds)
+                )
+            })
             .map(|p| i64::from(p.capacity.unwrap_or(0)))
             .sum();
         assert_eq!(city.beds_planned, beds);
@@ -138,7 +150,10 @@ fn the_plan_is_seeded_and_statuses_follow_reports_and_milestones() {
         assert!((city.investment_planned_10k_yuan - invest).abs() < 0.01);
         assert_eq!(city.investment_spent_10k_yuan, 60.5);
         assert_eq!(city.behind, 71);
-        let nh = sums.iter().find(|s| s.county_code == "330402").expect("南湖");
+        let nh = sums
+            .iter()
+            .find(|s| s.county_code == "330402")
+            .expect("南湖");
         assert_eq!(nh.projects, 16);
         assert_eq!(nh.behind, 15);
     }
@@ -203,7 +218,12 @@ fn completion_registers_the_facility_in_one_transaction() {
             &mut c,
             r,
             &sys,
-            &Facility::blank("F-XJD", "湘家荡颐养中心", FacilityKind::ElderlyInstitution, &town),
+            &Facility::blank(
+                "F-XJD",
+                "湘家荡颐养中心",
+                FacilityKind::ElderlyInstitution,
+                &town,
+            ),
         )
         .expect("facility");
         let mut link = done("2025-10-01", 668);
@@ -232,8 +252,18 @@ fn another_countys_project_or_facility_is_not_found_and_bounds_hold() {
         let city = user(store, "city", Role::CityAdmin, "330400", None);
 
         // 42 is 南湖区's: 秀洲区 finds nothing, writes nothing.
-        let is_missing = |e: StoreError| matches!(e, StoreError::NotFound { what: "key project", .. });
-        assert!(is_missing(kp::get(&mut c, r, &xiuzhou, 42, today).expect_err("get")));
+        let is_missing = |e: StoreError| {
+            matches!(
+                e,
+                StoreError::NotFound {
+                    what: "key project",
+                    ..
+                }
+            )
+        };
+        assert!(is_missing(
+            kp::get(&mut c, r, &xiuzhou, 42, today).expect_err("get")
+        ));
         assert!(is_missing(
             kp::record_report(&mut c, &xiuzhou, 42, &report("2025-06-01", 1.0, 5), today)
                 .expect_err("report")
@@ -262,7 +292,12 @@ fn another_countys_project_or_facility_is_not_found_and_bounds_hold() {
                 .iter()
                 .all(|p| p.county_code == "330411")
         );
-        assert!(kp::get(&mut c, r, &nanhu, 42, today).expect("42").reports.is_empty());
+        assert!(
+            kp::get(&mut c, r, &nanhu, 42, today)
+                .expect("42")
+                .reports
+                .is_empty()
+        );
 
         // A 南湖区 facility already linked by the city to project 1: for
         // 秀洲区 it answers exactly as a facility that does not exist.
@@ -295,10 +330,23 @@ fn another_countys_project_or_facility_is_not_found_and_bounds_hold() {
         };
         assert_eq!(bad(report("2025-06-01", 1.0, 101)), ["percent_complete"]);
         assert_eq!(bad(report("2025-06-01", 1.0, -1)), ["percent_complete"]);
-        assert_eq!(bad(report("2025-06-01", -0.5, 5)), ["investment_spent_10k_yuan"]);
-        assert_eq!(bad(report("2025-06-01", f64::INFINITY, 5)), ["investment_spent_10k_yuan"]);
-        assert_eq!(bad(report("2025-06-01", 2_000_000.0, 5)), ["investment_spent_10k_yuan"]);
-        assert_eq!(bad(report("2025-07-01", 1.0, 5)), ["report_date"], "in the future");
+        assert_eq!(
+            bad(report("2025-06-01", -0.5, 5)),
+            ["investment_spent_10k_yuan"]
+        );
+        assert_eq!(
+            bad(report("2025-06-01", f64::INFINITY, 5)),
+            ["investment_spent_10k_yuan"]
+        );
+        assert_eq!(
+            bad(report("2025-06-01", 2_000_000.0, 5)),
+            ["investment_spent_10k_yuan"]
+        );
+        assert_eq!(
+            bad(report("2025-07-01", 1.0, 5)),
+            ["report_date"],
+            "in the future"
+        );
         let mut long = report("2025-06-01", 1.0, 5);
         long.body = "字".repeat(2001);
         assert_eq!(bad(long), ["body"]);

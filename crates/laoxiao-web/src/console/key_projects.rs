@@ -134,10 +134,7 @@ async fn render_one(
 ) -> Response {
     let scope = ctx.scope();
     let today = Utc::now().date_naive();
-    let d = match s
-        .db(move |c, r| kp::get(c, r, &scope, number, today))
-        .await
-    {
+    let d = match s.db(move |c, r| kp::get(c, r, &scope, number, today)).await {
         Ok(d) => d,
         Err(e) => return s.error_page(ctx, e),
     };
@@ -336,9 +333,7 @@ pub async fn act(
         })
         .await;
     match result {
-        Ok(done) => {
-            Redirect::to(&format!("{PATH}/{number}?done={done}#kp-notice")).into_response()
-        }
+        Ok(done) => Redirect::to(&format!("{PATH}/{number}?done={done}#kp-notice")).into_response(),
         Err(e) => match form_errors(e) {
             Ok((st, errs)) => render_one(&s, &ctx, number, st, &errs).await,
             Err(e) => s.error_page(&ctx, e),

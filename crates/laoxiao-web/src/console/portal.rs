@@ -129,7 +129,13 @@ fn public(mut r: Response) -> Response {
     r
 }
 
-pub(super) fn render(s: &ConsoleState, ctx: &Ctx, template: &str, nav: &str, page: Json) -> Response {
+pub(super) fn render(
+    s: &ConsoleState,
+    ctx: &Ctx,
+    template: &str,
+    nav: &str,
+    page: Json,
+) -> Response {
     public(s.render(ctx, template, nav, page))
 }
 

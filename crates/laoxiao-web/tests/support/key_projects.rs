@@ -81,7 +81,11 @@ fn key_projects_are_reported_completed_and_published() {
         let r = nanhu.get("/api/key-projects").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let items = r.body["items"].as_array().expect("items");
-        assert_eq!(items.len(), 16, "南湖区's 13, 经开区's 7 and 长水街道's 42, 43");
+        assert_eq!(
+            items.len(),
+            16,
+            "南湖区's 13, 经开区's 7 and 长水街道's 42, 43"
+        );
         assert!(items.iter().all(|p| p["county_code"] == "330402"));
         let r = nanhu.get("/api/key-projects?project_type=childcare").await;
         assert!(
@@ -101,7 +105,10 @@ fn key_projects_are_reported_completed_and_published() {
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["county"]);
-        assert_eq!(town.get("/api/key-projects").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            town.get("/api/key-projects").await.status,
+            StatusCode::FORBIDDEN
+        );
 
         // ---- a report: bounds named, then recorded.
         let f = nanhu
@@ -135,7 +142,10 @@ fn key_projects_are_reported_completed_and_published() {
         let report = r.body["id"].as_str().expect("id").to_string();
 
         // ---- another county: not found, nothing written.
-        assert_eq!(xiuzhou.get("/api/key-projects/42").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            xiuzhou.get("/api/key-projects/42").await.status,
+            StatusCode::NOT_FOUND
+        );
         let r = xiuzhou.post("/api/key-projects/42/reports", &body).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let png = b"\x89PNG\r\n\x1a\nsite-photo".to_vec();
@@ -189,7 +199,10 @@ fn key_projects_are_reported_completed_and_published() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let f = nanhu
-            .post("/api/key-projects/42/milestones", &json!({"planned_on": "2025-03-31"}))
+            .post(
+                "/api/key-projects/42/milestones",
+                &json!({"planned_on": "2025-03-31"}),
+            )
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(f, ["title"]);
@@ -215,7 +228,10 @@ fn key_projects_are_reported_completed_and_published() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let fid = r.body["facility_id"].as_str().expect("facility").to_string();
+        let fid = r.body["facility_id"]
+            .as_str()
+            .expect("facility")
+            .to_string();
         let r = nanhu.get(&format!("/api/facilities/{fid}")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["approved_slots"], 60);
@@ -248,7 +264,10 @@ fn key_projects_are_reported_completed_and_published() {
         for row in &rows {
             let num: i64 = row[n].parse().expect("number");
             let li = item(&page.body, num);
-            assert!(li.contains(&format!("data-status=\"{}\"", &row[status])), "{li}");
+            assert!(
+                li.contains(&format!("data-status=\"{}\"", &row[status])),
+                "{li}"
+            );
             assert!(
                 li.contains(&format!("{} / {}", &row[spent], &row[planned])),
                 "project {num}: {li}"
@@ -266,7 +285,14 @@ fn key_projects_are_reported_completed_and_published() {
         let j42 = records.iter().find(|r| r["number"] == 42).expect("42");
         assert_eq!(j42["investment_spent_10k_yuan"], 60.5);
         assert_eq!(j42["delivered_capacity"], 60);
-        let xlsx = raw(&app.router, "GET", "/portal/data/key-projects/data.xlsx", &[], None).await;
+        let xlsx = raw(
+            &app.router,
+            "GET",
+            "/portal/data/key-projects/data.xlsx",
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(xlsx.status, StatusCode::OK);
 
         // The county table: 南湖区 has 16 projects, 1 completed, 60 slots delivered.
@@ -282,7 +308,12 @@ fn key_projects_are_reported_completed_and_published() {
         assert!(cells[4].starts_with("60 / "), "{cells:?}");
 
         // Nothing that is not public: no implementing unit, report text or photo.
-        for text in ["嘉兴经济技术开发区石雪幼儿园", "内部装修", "site.png", "nanhu"] {
+        for text in [
+            "嘉兴经济技术开发区石雪幼儿园",
+            "内部装修",
+            "site.png",
+            "nanhu",
+        ] {
             assert!(!page.body.contains(text), "{text} on the page");
             assert!(!csv.body.contains(text), "{text} in the file");
             assert!(!json_file.body.contains(text), "{text} in the JSON");

@@ -380,7 +380,9 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         &store.reference,
         chrono::Utc::now().date_naive(),
     ) {
-        Ok(k) if k > 0 => println!("demo key-project progress: {k} projects (see /portal/projects)"),
+        Ok(k) if k > 0 => {
+            println!("demo key-project progress: {k} projects (see /portal/projects)")
+        }
         Ok(_) => {}
         Err(e) => eprintln!("the demo's key-project progress was not recorded: {e}"),
     }
