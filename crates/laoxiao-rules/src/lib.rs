@@ -13,6 +13,7 @@ pub mod error;
 pub mod filing;
 pub mod indicators;
 pub mod inspections;
+pub mod key_projects;
 pub mod open_data;
 pub mod plan;
 pub mod planning;

@@ -27,14 +27,15 @@ pub mod filing;
 pub mod indicators;
 pub mod inspections;
 pub mod io;
+pub mod key_projects;
 pub mod migrate;
 pub mod notify;
 pub mod open_data;
 pub mod people;
 pub mod people_index;
 pub mod planning;
-pub mod public_places;
 pub mod portal_public;
+pub mod public_places;
 pub mod public_ref;
 pub mod record_view;
 pub mod registry;
@@ -201,6 +202,7 @@ impl Store {
         let mut c = self.conn()?;
         let applied = migrate::migrate(&mut c)?;
         areas::load_reference(&mut c, &self.reference.areas)?;
+        key_projects::seed(&mut c, &self.reference)?;
         Ok(applied)
     }
 

@@ -234,6 +234,76 @@ pub const AREA_FIELDS: &[Field] = &[
     field("parent_code", "上级区划代码", "The parent's code", "string"),
 ];
 
+/// The columns of the key-projects dataset (附件1 with progress).
+pub const KEY_PROJECT_FIELDS: &[Field] = &[
+    field("number", "序号", "The plan's number (annex 1)", "integer"),
+    field("name", "项目名称", "The project's name", "string"),
+    field("type", "项目类型", "elderly or childcare", "string"),
+    field(
+        "county_code",
+        "县（市、区）代码",
+        "The county's division code",
+        "string",
+    ),
+    field("county_name", "县（市、区）", "The county's name", "string"),
+    field(
+        "town",
+        "镇（街道）",
+        "The town, where the plan names one",
+        "string",
+    ),
+    field(
+        "description",
+        "建设内容和规模",
+        "What is built, as the plan prints it",
+        "string",
+    ),
+    field("capacity_kind", "容量类型", "beds or slots", "string"),
+    field(
+        "capacity",
+        "规划床位（托位）",
+        "Beds or slots planned",
+        "integer",
+    ),
+    field(
+        "delivered_capacity",
+        "已交付床位（托位）",
+        "Beds or slots delivered at completion",
+        "integer",
+    ),
+    field(
+        "investment_planned_10k_yuan",
+        "计划总投资（万元）",
+        "Planned investment, 10k yuan",
+        "number",
+    ),
+    field(
+        "investment_spent_10k_yuan",
+        "已完成投资（万元）",
+        "Investment spent to date (latest report), 10k yuan",
+        "number",
+    ),
+    field(
+        "status",
+        "进度状态",
+        "on_track, behind or completed",
+        "string",
+    ),
+    field(
+        "percent_complete",
+        "完成进度（%）",
+        "Percent complete (latest report)",
+        "integer",
+    ),
+    field(
+        "last_report_date",
+        "最近填报日期",
+        "The latest progress report's date",
+        "date",
+    ),
+    field("completed_on", "竣工日期", "The completion date", "date"),
+];
+
 /// A dataset of the catalogue.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dataset {
@@ -350,6 +420,18 @@ pub fn catalogue(conn: &mut Conn) -> Result<Vec<Dataset>> {
         release: None,
         modified: None,
         version: "2020".into(),
+    });
+    let modified = crate::key_projects::last_change(conn)?;
+    out.push(Dataset {
+        id: "key-projects".into(),
+        title_zh: "嘉兴市“一老一小”重点项目进度".into(),
+        title_en: "Jiaxing elderly-care and childcare key projects: progress".into(),
+        description_zh: "《嘉兴市“一老一小”整体解决方案》附件1所列72个重点项目：建设内容、规划床位（托位）、计划总投资，以及最近一次填报的已完成投资、完成进度、进度状态和竣工交付情况。".into(),
+        description_en: "The plan's 72 key projects (annex 1): what is built, beds or slots planned, planned investment, and from the latest progress report the investment spent, percent complete, schedule status and what was delivered at completion.".into(),
+        fields: KEY_PROJECT_FIELDS,
+        release: None,
+        version: modified.clone().unwrap_or_else(|| "plan".into()),
+        modified,
     });
     Ok(out)
 }
@@ -556,6 +638,45 @@ fn area_rows(reference: &Reference) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A number of 10k yuan as pages and files show it: at most two decimals,
+/// no trailing zeros.
+pub fn amount(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The key projects' public rows, as the portal page shows them.
+pub fn key_project_rows(
+    conn: &mut Conn,
+    reference: &Reference,
+    today: NaiveDate,
+) -> Result<Vec<Vec<String>>> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    Ok(crate::key_projects::public(conn, reference, today)?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.number.to_string(),
+                p.name,
+                p.project_type,
+                p.county_code,
+                p.county_name,
+                opt(p.town),
+                p.description,
+                opt(p.capacity_kind),
+                opt(p.capacity.map(|n| n.to_string())),
+                opt(p.delivered_capacity.map(|n| n.to_string())),
+                amount(p.investment_planned_10k_yuan),
+                amount(p.investment_spent_10k_yuan),
+                p.status.code().to_string(),
+                p.percent_complete.to_string(),
+                opt(p.last_report_date.map(|d| d.to_string())),
+                opt(p.completed_on.map(|d| d.to_string())),
+            ]
+        })
+        .collect())
+}
+
 /// A dataset's file; `None` when there is no such dataset.
 pub fn file(
     conn: &mut Conn,
@@ -577,6 +698,7 @@ pub fn file(
             }
         }
         None if d.id == "indicator-definitions" => definition_rows()?,
+        None if d.id == "key-projects" => key_project_rows(conn, reference, today)?,
         None => area_rows(reference),
     };
     let terms = terms(today)?;

@@ -141,6 +141,10 @@ pub enum Perm {
     ReadInspections,
     /// Report a rectification done (整改完成报告): the facility's operator.
     RectifyInspections,
+    /// The key projects (重点项目) of the area: read them, record progress
+    /// reports and photos, set milestones, mark one completed (county and
+    /// city staff).
+    ManageKeyProjects,
 }
 
 impl Role {
@@ -203,6 +207,7 @@ impl Role {
                     | SuperviseComplaints
                     | PlanInspections
                     | ReadInspections
+                    | ManageKeyProjects
             ),
             TownStaff => matches!(
                 p,

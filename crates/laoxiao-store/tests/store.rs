@@ -3816,3 +3816,8 @@ mod complaints;
 // superseded draw kept, the public read, the subsidy hold.
 #[path = "support/inspections.rs"]
 mod inspections;
+
+// Issue 17, part 4: key projects (重点项目, annex 1): the seed, schedule
+// status, completion registering the facility, bounds and scope.
+#[path = "support/key_projects.rs"]
+mod key_projects;

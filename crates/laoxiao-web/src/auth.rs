@@ -591,6 +591,41 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/api/key-projects",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "GET",
+        "/api/key-projects/{number}",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "POST",
+        "/api/key-projects/{number}/reports",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "POST",
+        "/api/key-projects/{number}/reports/{report}/photos",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "GET",
+        "/api/key-projects/{number}/photos/{photo}",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "POST",
+        "/api/key-projects/{number}/milestones",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "POST",
+        "/api/key-projects/{number}/complete",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "GET",
         "/api/family/notifications",
         Access::Perm(Perm::OrderServices),
     ),
@@ -1282,6 +1317,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "GET",
+        "/console/key-projects",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "GET",
+        "/console/key-projects/{number}",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "POST",
+        "/console/key-projects/{number}",
+        Access::Perm(Perm::ManageKeyProjects),
+    ),
+    (
+        "GET",
         "/console/complaints",
         Access::Perm(Perm::HandleComplaints),
     ),
@@ -1580,6 +1630,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/portal/places.json", Access::Public),
     ("GET", "/portal/places/{ref}", Access::Public),
     ("GET", "/portal/statistics", Access::Public),
+    ("GET", "/portal/projects", Access::Public),
     ("GET", "/portal/data", Access::Public),
     ("GET", "/portal/data/catalog.json", Access::Public),
     ("GET", "/portal/data/{id}", Access::Public),

@@ -32,6 +32,7 @@ pub mod filing;
 pub mod health;
 pub mod indicators;
 pub mod inspections;
+pub mod key_projects;
 pub mod notifications;
 pub mod openapi;
 pub mod people;
@@ -551,6 +552,25 @@ pub fn router(state: AppState) -> Router {
         .route("/inspections/{id}/photos", post(inspections::add_photo))
         .route("/inspections/{id}/photos/{photo}", get(inspections::photo))
         .route("/inspections/{id}/publish", post(inspections::publish))
+        .route("/key-projects", get(key_projects::list))
+        .route("/key-projects/{number}", get(key_projects::get))
+        .route("/key-projects/{number}/reports", post(key_projects::report))
+        .route(
+            "/key-projects/{number}/reports/{report}/photos",
+            post(key_projects::add_photo),
+        )
+        .route(
+            "/key-projects/{number}/photos/{photo}",
+            get(key_projects::photo),
+        )
+        .route(
+            "/key-projects/{number}/milestones",
+            post(key_projects::milestone),
+        )
+        .route(
+            "/key-projects/{number}/complete",
+            post(key_projects::complete),
+        )
         .route("/subsidies/rules", get(subsidies::rules))
         .route(
             "/subsidies/runs",

@@ -8,7 +8,7 @@ use crate::schema::*;
 use crate::{
     admission, alarms, areas, assessments, audit, childcare_applications, childcare_bills,
     childcare_day, complaints, error, facilities, family, filing, health, indicators, inspections,
-    notifications, people, planning, subsidies, transfers, visits,
+    key_projects, notifications, people, planning, subsidies, transfers, visits,
 };
 
 #[derive(OpenApi)]
@@ -232,6 +232,13 @@ use crate::{
         inspections::rectifications,
         inspections::report,
         inspections::reinspect,
+        key_projects::list,
+        key_projects::get,
+        key_projects::report,
+        key_projects::add_photo,
+        key_projects::photo,
+        key_projects::milestone,
+        key_projects::complete,
     ),
     components(schemas(
         error::ErrorBody,
@@ -284,6 +291,7 @@ use crate::{
         (name = "childcare", description = "托育机构备案: an institution files with the county health commission (form, commitment letter and the documents the 备案办法 lists, uploaded as PDF, JPEG or PNG), the county accepts, asks for corrections or refuses by the deadlines; acceptance writes the facility's filing status, date and approved places"),
         (name = "complaints", description = "投诉: complaints about a facility (a family about its child's institution), acknowledged and answered by the facility within dated deadlines, escalated to the county when late (督办), closed by the complainant with a rating; the figures per facility and area"),
         (name = "inspections", description = "双随机、一公开: inspection plans per period and area, a reproducible draw of facilities and inspectors (commit–reveal: the seed's SHA-256 published first, the seed at the draw; `laoxiao supervise verify-draw` re-runs a draw document), recusal, checklists, results with evidence photos, rectification orders with deadlines, re-inspection, publication"),
+        (name = "key-projects", description = "重点项目: the plan's 72 key projects (附件1) as a register: milestones, progress reports with investment spent and funding granted, photos, completion that registers or links the facility delivered; each project's schedule status (on track, behind, completed)"),
         (name = "subsidies", description = "补助发放: subsidy runs computed from the registers by the plan's rules (dated parameters), reviewed by a second account, paid once; each line explained; what-if costs of a reform"),
     )
 )]

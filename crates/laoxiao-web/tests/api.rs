@@ -1808,6 +1808,18 @@ fn expected(
         };
     }
     let everything = role == Role::CityAdmin;
+    // Key projects: the matrix's number 6 is 秀洲区's, outside the county
+    // callers' 南湖区 (not found); a city administrator finds it, and a
+    // write without a body is refused (415/422). The store and API tests
+    // cover a project in scope.
+    if path.contains("key-projects/{number}") {
+        // An API write reads its body first: none is 415 (counted as reaching the handler).
+        return if everything || (method != "GET" && path.starts_with("/api/")) {
+            vec![Allowed, Rejected, Hidden]
+        } else {
+            vec![Hidden, Rejected]
+        };
+    }
     // Family links and orders, alarms, assessments, complaints: the matrix's
     // ids (PA, FA …) are no link's, order's, alarm's, assessment's or
     // complaint's, inspection's, plan's, draw's or rectification's and no caller's
@@ -5263,6 +5275,9 @@ mod portal_places;
 // Issue 17, part 1: the public entitlement check (待遇测算).
 #[path = "support/portal_entitlements.rs"]
 mod portal_entitlements;
+// Issue 17, part 4: key projects (重点项目): reports, photos, completion, the public page and dataset.
+#[path = "support/key_projects.rs"]
+mod key_projects;
 #[path = "visits/mod.rs"]
 mod visits;
 // Issue 15, part 7: role homes and error pages.

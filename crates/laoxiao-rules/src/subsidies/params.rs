@@ -122,6 +122,10 @@ pub const FILES: &[(&str, &str)] = &[
         "entitlements.toml",
         include_str!("../../../../data/policy/entitlements.toml"),
     ),
+    (
+        "key_projects.toml",
+        include_str!("../../../../data/policy/key_projects.toml"),
+    ),
 ];
 
 /// All parameters, by name, with a version digest over their content.

@@ -30,6 +30,7 @@ pub mod i18n;
 mod import;
 mod indicators;
 mod inspections;
+mod key_projects;
 mod notifications;
 mod overview;
 mod people;
@@ -37,9 +38,10 @@ mod plan;
 mod planmap;
 mod planning;
 mod portal;
+mod portal_complaints;
 mod portal_entitlements;
 mod portal_places;
-mod portal_complaints;
+mod portal_projects;
 pub mod registers;
 pub mod session;
 mod subsidies;
@@ -272,6 +274,11 @@ pub fn routes_for(state: ConsoleState) -> Router {
         .route(
             "/console/inspections/{id}",
             get(inspections::show).post(inspections::act),
+        )
+        .route("/console/key-projects", get(key_projects::index))
+        .route(
+            "/console/key-projects/{number}",
+            get(key_projects::show).post(key_projects::act),
         )
         .route("/console/complaints", get(complaints::index))
         .route(
@@ -764,6 +771,7 @@ impl ConsoleState {
                 "notifications": a.can(Perm::ManageUsers),
                 "complaints": a.can(Perm::HandleComplaints),
                 "inspections": a.can(Perm::ReadInspections),
+                "key_projects": a.can(Perm::ManageKeyProjects),
             }),
         );
         m

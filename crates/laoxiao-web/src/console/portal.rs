@@ -112,6 +112,7 @@ pub fn routes(state: ConsoleState) -> Router {
         )
         .route("/portal/places/{ref}", get(super::portal_places::place))
         .route("/portal/statistics", get(statistics))
+        .route("/portal/projects", get(super::portal_projects::projects))
         .route("/portal/data", get(data_index))
         .route("/portal/data/catalog.json", get(catalog_json))
         .route("/portal/data/{id}", get(dataset_page))

@@ -31,6 +31,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../assets/templates/portal_statistics.html"),
     ),
     (
+        "key_projects.html",
+        include_str!("../../assets/templates/key_projects.html"),
+    ),
+    (
+        "key_project.html",
+        include_str!("../../assets/templates/key_project.html"),
+    ),
+    (
+        "portal_projects.html",
+        include_str!("../../assets/templates/portal_projects.html"),
+    ),
+    (
         "portal_data.html",
         include_str!("../../assets/templates/portal_data.html"),
     ),

@@ -374,6 +374,18 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
         Ok(None) => {}
         Err(e) => eprintln!("the demo's inspections were not created: {e}"),
     }
+    // Key projects (重点项目): a few reported and completed (small).
+    match laoxiao_store::key_projects::seed_demo(
+        &mut c,
+        &store.reference,
+        chrono::Utc::now().date_naive(),
+    ) {
+        Ok(k) if k > 0 => {
+            println!("demo key-project progress: {k} projects (see /portal/projects)")
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("the demo's key-project progress was not recorded: {e}"),
+    }
     Ok(out)
 }
 
