@@ -187,7 +187,7 @@ pub fn search_facilities(
         .map(|r| {
             let id: String = r.get("id")?;
             Ok(PublicFacility {
-                reference: keys.public_ref("facility", &id),
+                reference: keys.public_ref(crate::public_ref::FACILITY, &id),
                 name: r.get("name")?,
                 kind: r.get("kind")?,
                 area_code: r.get("area_code")?,
@@ -405,7 +405,7 @@ pub fn inspection_results(
         .into_iter()
         .filter(|r| period.is_none_or(|p| r.period == p))
         .map(|r| PublicInspection {
-            facility_ref: keys.public_ref("facility", &r.facility_id),
+            facility_ref: keys.public_ref(crate::public_ref::FACILITY, &r.facility_id),
             facility_name: r.facility_name,
             facility_kind: r.facility_kind,
             area_code: r.area_code,
@@ -503,7 +503,7 @@ pub fn draws(conn: &mut Conn, reference: &Reference, area_path: &str) -> Result<
                 .transpose()?
                 .unwrap_or_default();
             targets.push(PublicTarget {
-                facility_ref: keys.public_ref("facility", &a.facility_id),
+                facility_ref: keys.public_ref(crate::public_ref::FACILITY, &a.facility_id),
                 facility_name: name,
                 unplanned: a.kind == TargetKind::Unplanned,
             });

@@ -191,7 +191,7 @@ fn day(ts: &str) -> String {
 
 /// The areas a visitor may pick on the statistics page: the city, its
 /// counties and their towns (villages are in the datasets).
-fn area_choices(s: &ConsoleState, chosen: &str) -> Vec<Json> {
+pub(super) fn area_choices(s: &ConsoleState, chosen: &str) -> Vec<Json> {
     s.store
         .reference
         .areas

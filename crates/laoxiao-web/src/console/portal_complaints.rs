@@ -21,7 +21,6 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, Utc};
-use laoxiao_model::AreaLevel;
 use laoxiao_model::FieldError;
 use laoxiao_store::complaints::{Category, Status, clean_phone};
 use laoxiao_store::error::StoreError;
@@ -153,25 +152,6 @@ fn too_many(s: &ConsoleState, ctx: &Ctx) -> Response {
     r
 }
 
-/// The areas a visitor may choose: the city, its counties and their towns.
-fn area_choices(s: &ConsoleState, chosen: &str) -> Vec<Json> {
-    s.store
-        .reference
-        .areas
-        .all()
-        .iter()
-        .filter(|a| a.level != AreaLevel::Village)
-        .map(|a| {
-            let indent = match a.level {
-                AreaLevel::City => "",
-                AreaLevel::County => "\u{3000}",
-                _ => "\u{3000}\u{3000}",
-            };
-            json!({"code": a.code, "label": format!("{indent}{}", a.name), "selected": a.code == chosen})
-        })
-        .collect()
-}
-
 fn categories(s: &ConsoleState, ctx: &Ctx, chosen: Option<&str>) -> Vec<Json> {
     Category::ALL
         .iter()
@@ -261,7 +241,7 @@ async fn render_form(s: &ConsoleState, ctx: &Ctx, v: FormView<'_>) -> Response {
         }
     }
     let page = json!({
-        "areas": area_choices(s, &area.code),
+        "areas": super::portal::area_choices(s, &area.code),
         "chosen_area": area.code,
         "q": q,
         "searched": q.is_some() && facility.is_none(),
@@ -664,7 +644,7 @@ async fn inspections_page(
         })
         .collect();
     let page = json!({
-        "areas": area_choices(s, &area.code),
+        "areas": super::portal::area_choices(s, &area.code),
         "chosen_area": {"code": area.code, "name": area.name},
         "periods": periods.iter().map(|p| json!({"value": p, "selected": period.as_deref() == Some(p.as_str())})).collect::<Vec<_>>(),
         "period": period,
