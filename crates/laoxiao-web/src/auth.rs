@@ -2018,10 +2018,16 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "no-referrer");
     set(h, "cross-origin-opener-policy", "same-origin");
+    // The portal's place search may ask the browser where the visitor is
+    // ("use my location"); no other page may.
     set(
         h,
         "permissions-policy",
-        "camera=(), microphone=(), geolocation=()",
+        if portal {
+            "camera=(), microphone=(), geolocation=(self)"
+        } else {
+            "camera=(), microphone=(), geolocation=()"
+        },
     );
     let portal_public = portal
         && h.get("cache-control")

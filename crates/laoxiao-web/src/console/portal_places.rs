@@ -65,6 +65,9 @@ pub struct Entry {
     pub fee_min: Option<i64>,
     pub fee_max: Option<i64>,
     pub name_lower: String,
+    /// The place's JSON object without its distance and closing brace,
+    /// serialised once per copy rather than once per answer.
+    pub json_head: String,
 }
 
 /// The city's public places at one moment.
@@ -99,6 +102,8 @@ impl Snapshot {
                     lo = Some(lo.map_or(f, |l| l.min(f)));
                     hi = Some(hi.map_or(f, |h| h.max(f)));
                 }
+                let mut json_head = json_item(&p, lo, hi).to_string();
+                json_head.pop();
                 Entry {
                     name_lower: p.name.to_lowercase(),
                     place: p,
@@ -106,6 +111,7 @@ impl Snapshot {
                     hours,
                     fee_min: lo,
                     fee_max: hi,
+                    json_head,
                 }
             })
             .collect();
@@ -427,8 +433,15 @@ pub struct Hit {
     pub metres: Option<f64>,
 }
 
-/// The places a search finds, ordered, and how many there are.
-pub fn find(snap: &Snapshot, s: &Search, now: chrono::DateTime<FixedOffset>) -> Vec<Hit> {
+/// The places a search finds, the first `upto` of them ordered.
+/// `upto`: how many of them must come in order (a page's end; the rest
+/// follow unordered).
+pub fn find(
+    snap: &Snapshot,
+    s: &Search,
+    now: chrono::DateTime<FixedOffset>,
+    upto: usize,
+) -> Vec<Hit> {
     let from = s.at.map(|(lng, lat)| project(lng, lat));
     let radius_m = s.within_km.map(|k| k * 1000.0);
     let (weekday, minute) = (
@@ -508,36 +521,51 @@ pub fn find(snap: &Snapshot, s: &Search, now: chrono::DateTime<FixedOffset>) -> 
         }
         hits.push(Hit { i, metres });
     }
-    let name = |h: &Hit| &snap.entries[h.i].place.name;
-    match s.sort {
-        Sort::Distance => hits.sort_by(|a, b| {
-            a.metres
-                .unwrap_or(f64::MAX)
-                .total_cmp(&b.metres.unwrap_or(f64::MAX))
-                .then_with(|| name(a).cmp(name(b)))
-        }),
-        Sort::Name => hits.sort_by(|a, b| name(a).cmp(name(b)).then(a.i.cmp(&b.i))),
-        Sort::Fee => hits.sort_by(|a, b| {
-            let f = |h: &Hit| snap.entries[h.i].fee_min.unwrap_or(i64::MAX);
-            f(a).cmp(&f(b)).then_with(|| name(a).cmp(name(b)))
-        }),
-        Sort::Vacancies => hits.sort_by(|a, b| {
-            let f = |h: &Hit| free(&snap.entries[h.i].place).unwrap_or(-1);
-            f(b).cmp(&f(a)).then_with(|| name(a).cmp(name(b)))
-        }),
-        Sort::Rating => hits.sort_by(|a, b| {
-            let f = |h: &Hit| {
-                snap.entries[h.i]
-                    .place
-                    .rating
-                    .as_deref()
-                    .and_then(Rating::parse)
-                    .map_or(0, |r| rank(r).1)
-            };
-            f(b).cmp(&f(a)).then_with(|| name(a).cmp(name(b)))
-        }),
-    }
+    order(snap, s.sort, &mut hits, upto);
     hits
+}
+
+/// Orders the first `upto` hits by `sort` (the rest stay behind them,
+/// unordered): a page needs its own places in order, not the whole city's,
+/// so the hits are first partitioned around the `upto`-th (linear) and only
+/// that head is sorted.
+fn order(snap: &Snapshot, sort: Sort, hits: &mut Vec<Hit>, upto: usize) {
+    let e = |h: &Hit| &snap.entries[h.i];
+    let rating = |h: &Hit| {
+        e(h).place
+            .rating
+            .as_deref()
+            .and_then(Rating::parse)
+            .map_or(0, |r| rank(r).1)
+    };
+    let cmp = |a: &Hit, b: &Hit| -> std::cmp::Ordering {
+        let by = match sort {
+            Sort::Distance => a
+                .metres
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.metres.unwrap_or(f64::MAX)),
+            Sort::Name => std::cmp::Ordering::Equal,
+            Sort::Fee => e(a)
+                .fee_min
+                .unwrap_or(i64::MAX)
+                .cmp(&e(b).fee_min.unwrap_or(i64::MAX)),
+            Sort::Vacancies => free(&e(b).place)
+                .unwrap_or(-1)
+                .cmp(&free(&e(a).place).unwrap_or(-1)),
+            Sort::Rating => rating(b).cmp(&rating(a)),
+        };
+        by.then_with(|| e(a).place.name.cmp(&e(b).place.name))
+            .then(a.i.cmp(&b.i))
+    };
+    if upto == 0 {
+        return;
+    }
+    if hits.len() > upto {
+        hits.select_nth_unstable_by(upto - 1, cmp);
+        hits[..upto].sort_unstable_by(cmp);
+    } else {
+        hits.sort_unstable_by(cmp);
+    }
 }
 
 // ------------------------------------------------------------------ views
@@ -742,9 +770,10 @@ pub async fn places(
         Ok(v) => v,
         Err(e) => return s.error_page(&ctx, e),
     };
-    let hits = find(&snap, &search, Utc::now().with_timezone(&cst()));
-    let total = hits.len();
     let start = (search.page - 1) * search.limit;
+    let upto = (start + search.limit).max(MAX_MAP_POINTS);
+    let hits = find(&snap, &search, Utc::now().with_timezone(&cst()), upto);
+    let total = hits.len();
     let shown: Vec<Json> = hits
         .iter()
         .skip(start)
@@ -802,8 +831,13 @@ pub async fn places_json(
                 .into_response();
         }
     };
-    let hits = find(&snap, &search, Utc::now().with_timezone(&cst()));
     let start = (search.page - 1) * search.limit;
+    let hits = find(
+        &snap,
+        &search,
+        Utc::now().with_timezone(&cst()),
+        start + search.limit,
+    );
     let mut out = String::with_capacity(512 * search.limit.min(hits.len()) + 64);
     let _ = write!(
         out,
@@ -816,8 +850,13 @@ pub async fn places_json(
             out.push(',');
         }
         let e = &snap.entries[h.i];
-        let v = json_item(e, h.metres);
-        out.push_str(&v.to_string());
+        out.push_str(&e.json_head);
+        match h.metres {
+            Some(m) => {
+                let _ = write!(out, r#","distance_m":{}}}"#, m.round() as i64);
+            }
+            None => out.push_str(r#","distance_m":null}"#),
+        }
     }
     out.push_str("]}");
     let mut r = ([(header::CONTENT_TYPE, "application/json")], out).into_response();
@@ -828,9 +867,9 @@ pub async fn places_json(
     r
 }
 
-/// A place in the JSON answer: codes, not labels (the same in every language).
-fn json_item(e: &Entry, metres: Option<f64>) -> Json {
-    let p = &e.place;
+/// A place in the JSON answer, but its distance: codes, not labels (the
+/// same in every language).
+fn json_item(p: &PublicPlace, fee_min: Option<i64>, fee_max: Option<i64>) -> Json {
     json!({
         "ref": p.public_ref,
         "name": p.name,
@@ -839,11 +878,10 @@ fn json_item(e: &Entry, metres: Option<f64>) -> Json {
         "address": p.address,
         "lng": p.lng,
         "lat": p.lat,
-        "distance_m": metres.map(|m| m.round() as i64),
         "rating": p.rating,
         "inclusive": p.inclusive,
-        "fee_min_fen": e.fee_min,
-        "fee_max_fen": e.fee_max,
+        "fee_min_fen": fee_min,
+        "fee_max_fen": fee_max,
         "beds": p.beds,
         "free_beds": p.free_beds,
         "approved_slots": p.approved_slots,

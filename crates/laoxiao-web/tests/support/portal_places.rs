@@ -263,6 +263,25 @@ fn the_search_finds_what_each_filter_asks_for_and_a_place_page_shows_public_fiel
         assert_eq!(list.status, StatusCode::OK);
         assert!(list.body.contains("找到4家机构"), "{}", list.body);
         assert!(list.body.contains("<svg"), "the map is drawn");
+        // "Use my location" may ask the browser; staff pages may not.
+        let policy = |r: &Raw| {
+            r.headers
+                .get("permissions-policy")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            policy(&list).contains("geolocation=(self)"),
+            "{}",
+            policy(&list)
+        );
+        let login = get(&app, "/console/login").await;
+        assert!(
+            policy(&login).contains("geolocation=()"),
+            "{}",
+            policy(&login)
+        );
         assert!(!list.body.contains("FAC-SECRET"));
         let a_ref = all["places"][0]["ref"].as_str().expect("ref").to_string();
         // (minijinja escapes `/` in attributes as `&#x2f;`.)

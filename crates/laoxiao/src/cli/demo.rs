@@ -236,6 +236,11 @@ fn demo_accounts(store: &Store) -> Result<Vec<laoxiao_web::DemoAccount>> {
     let mut out = Vec::new();
     for (name, role, area, fac) in plan {
         let password = format!("demo-{name}-2026");
+        // A kept account keeps its area: the registers may have grown since
+        // (completed key projects open new institutions), so the plan's pick
+        // of today could differ from the account's.
+        let kept = laoxiao_store::accounts::get_user(&mut c, name).ok();
+        let area = kept.map(|u| u.area_code).unwrap_or(area);
         if laoxiao_store::accounts::get_user(&mut c, name).is_err() {
             laoxiao_store::accounts::create_user(
                 &mut c,
