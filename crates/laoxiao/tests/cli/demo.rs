@@ -32,8 +32,11 @@ fn printed_accounts(s: &Server) -> Vec<Account> {
         .iter()
         .position(|l| l.starts_with("demo accounts"))
         .unwrap_or_else(|| panic!("no account list:\n{}", s.log()));
+    // The list's lines are indented; the background load may print its own
+    // lines (service records loaded, …) before the server says it serves.
     s.printed[start + 1..]
         .iter()
+        .take_while(|l| l.starts_with("  "))
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             assert!(f.len() >= 4 && f[3].starts_with('('), "{l:?}");
