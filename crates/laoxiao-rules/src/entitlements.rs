@@ -47,6 +47,16 @@ pub struct Text {
     pub en: String,
 }
 
+/// "Needs one of: …" over the groups a benefit is for.
+fn needs_one_of(whos: &[Text]) -> Text {
+    let zh: Vec<&str> = whos.iter().map(|w| w.zh.as_str()).collect();
+    let en: Vec<&str> = whos.iter().map(|w| w.en.as_str()).collect();
+    text(
+        format!("须为以下之一：{}", zh.join("、")),
+        format!("needs one of: {}", en.join(", ")),
+    )
+}
+
 fn text(zh: impl Into<String>, en: impl Into<String>) -> Text {
     Text {
         zh: zh.into(),
@@ -555,22 +565,7 @@ fn home_care_voucher(a: &ElderAnswers, book: &Rulebook<'_>, today: NaiveDate) ->
                 }
             }
         }
-        d.unmet.push(text(
-            format!(
-                "须为以下之一：{}",
-                whos.iter()
-                    .map(|w| w.zh.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ),
-            format!(
-                "needs one of: {}",
-                whos.iter()
-                    .map(|w| w.en.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
+        d.unmet.push(needs_one_of(&whos));
     }
     for (c, fen, v) in got {
         d.amounts.push(Amount {
@@ -629,22 +624,7 @@ fn visits(a: &ElderAnswers, book: &Rulebook<'_>, today: NaiveDate) -> Result<Dra
         d.cond(
             due,
             text("属于探访对象", "in a group that is visited"),
-            text(
-                format!(
-                    "须为以下之一：{}",
-                    whos.iter()
-                        .map(|w| w.zh.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                ),
-                format!(
-                    "needs one of: {}",
-                    whos.iter()
-                        .map(|w| w.en.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            needs_one_of(&whos),
         );
     }
     d.sources.push(Source {
